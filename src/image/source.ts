@@ -1,0 +1,33 @@
+import type {Readable} from 'node:stream'
+
+/** A manifest exactly as served: `digest` is the sha256 of `bytes`, already verified. */
+export interface FetchedManifest {
+  bytes: Uint8Array
+  /** The media type, from the body's `mediaType` (checked against Content-Type where there is one). */
+  mediaType: string
+  digest: string
+}
+
+/**
+ * Where images come from: a registry repository, an OCI layout directory or an OCI archive.
+ * The image tree and every command work through this interface only, so each source shows the
+ * same tree. Every method verifies digests against the bytes it hands out and bounds sizes.
+ */
+export interface ImageSource {
+  /** What the user named, normalised, for messages: `docker.io/library/alpine:3.20`, `oci-layout:fixtures/demo:latest`. */
+  readonly displayName: string
+  /** The tag or digest `fetchManifest()` resolves when called without an argument. */
+  readonly defaultReference: string
+  /** A manifest by tag or digest. Throws RegistryError (kind 'not-found', 'digest-mismatch', …). */
+  fetchManifest(reference?: string): Promise<FetchedManifest>
+  /** Whether a manifest exists, by digest (HEAD where the source has it). */
+  manifestExists(digest: string): Promise<boolean>
+  /** A small blob (an image config) read whole, verified against its digest, at most `maxBytes`. */
+  fetchBlob(digest: string, maxBytes?: number): Promise<Uint8Array>
+  /** A blob as a stream (layers). The stream errors if the bytes do not hash to `digest`. */
+  openBlob(digest: string): Promise<Readable>
+  /** Whether a blob exists (HEAD where the source has it). */
+  blobExists(digest: string): Promise<boolean>
+  /** Releases connections and file handles. */
+  close(): Promise<void>
+}

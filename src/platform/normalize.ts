@@ -1,0 +1,51 @@
+import type {Platform} from './types.js'
+
+/** containerd's normalisation of an OS name. */
+export function normalizeOs(os: string): string {
+  const lower = os.toLowerCase()
+  return lower === 'macos' ? 'darwin' : lower
+}
+
+/** containerd's normalisation of an architecture and its variant (platforms v1.0 `NormalizeArch`). */
+export function normalizeArch(architecture: string, variant = ''): {architecture: string; variant: string} {
+  const arch = architecture.toLowerCase()
+  const v = variant.toLowerCase()
+  switch (arch) {
+    case 'i386':
+      return {architecture: '386', variant: ''}
+    case 'x86_64':
+    case 'x86-64':
+    case 'amd64':
+      return {architecture: 'amd64', variant: v === 'v1' ? '' : v}
+    case 'aarch64':
+    case 'arm64':
+      if (v === '8' || v === 'v8' || v === 'v8.0') return {architecture: 'arm64', variant: ''}
+      if (v === '9' || v === '9.0' || v === 'v9.0') return {architecture: 'arm64', variant: 'v9'}
+      return {architecture: 'arm64', variant: v}
+    case 'armhf':
+      return {architecture: 'arm', variant: 'v7'}
+    case 'armel':
+      return {architecture: 'arm', variant: 'v6'}
+    case 'arm':
+      if (v === '' || v === '7') return {architecture: 'arm', variant: 'v7'}
+      if (v === '5' || v === '6' || v === '8') return {architecture: 'arm', variant: `v${v}`}
+      return {architecture: 'arm', variant: v}
+    default:
+      return {architecture: arch, variant: v}
+  }
+}
+
+/** A platform with containerd's aliases resolved; an empty variant is omitted. */
+export function normalizePlatform(platform: Platform): Platform {
+  const {architecture, variant} = normalizeArch(platform.architecture, platform.variant)
+  const result: Platform = {os: normalizeOs(platform.os), architecture}
+  if (variant) result.variant = variant
+  if (platform.osVersion) result.osVersion = platform.osVersion
+  if (platform.osFeatures?.length) result.osFeatures = [...platform.osFeatures]
+  return result
+}
+
+/** `os/arch[/variant]`. */
+export function formatPlatform(platform: Platform): string {
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')
+}
