@@ -94,14 +94,29 @@ export class RegistrySource implements ImageSource {
   /** Connections live in the process-wide pool (see closeTransport); nothing is held per source. */
   async close(): Promise<void> {}
 
+  /**
+   * HEAD (which does not count against Docker Hub's pull limit): 200 true, 404 false. Registries
+   * that refuse HEAD (405) are asked with a GET whose body is not read.
+   */
   private async exists(path: string, target: Target, headers: Record<string, string>): Promise<boolean> {
-    const response = await this.request('HEAD', path, headers)
+    let method: 'HEAD' | 'GET' = 'HEAD'
+    let response = await this.request(method, path, headers)
+    if (response.status === 405) {
+      await response.discard()
+      method = 'GET'
+      response = await this.request(method, path, headers)
+    }
     if (response.status === 404) {
       await response.discard()
       return false
     }
-    if (response.status !== 200) throw await this.errorFor(response, 'HEAD', target)
+    if (response.status !== 200) throw await this.errorFor(response, method, target)
     await response.discard()
+    const served = response.headers.get('docker-content-digest')?.trim()
+    const asked = target.type === 'blob' ? target.digest : target.reference
+    if (served && served.startsWith(`${asked.slice(0, asked.indexOf(':'))}:`) && served !== asked) {
+      throw new RegistryError(`${this.repositoryName} answered for ${asked} with Docker-Content-Digest ${served}`, 'digest-mismatch')
+    }
     return true
   }
 

@@ -82,6 +82,9 @@ export interface HttpRequest {
  * (`readCapped`), streamed (`stream`, where it becomes an idle timeout) or discarded.
  */
 export class HttpResponse {
+  /** How many times the request was retried before this response. */
+  retries = 0
+
   constructor(
     readonly status: number,
     readonly headers: Headers,
@@ -250,6 +253,7 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
       }
     }
     settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}`)
+    response.retries = attempt
     return response
   }
 }

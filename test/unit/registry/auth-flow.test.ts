@@ -84,6 +84,15 @@ describe('registry authentication', () => {
     expect(error.message).toBe('registry.example requires credentials and none were found; run docker login registry.example')
   })
 
+  it('reports Basic credentials the registry rejects, without showing them', async () => {
+    await writeConfig({auths: {'https://registry.example/v1/': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    nock('https://registry.example').get('/v2/team/app/manifests/1').times(2).reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.kind).toBe('unauthorized')
+    expect(error.message).toMatch(/^registry\.example rejected the credentials from .*config\.json$/)
+    expect(error.message).not.toContain(SECRET)
+  })
+
   it('reports rejected Hub credentials (401 from the token server) without showing them, in errors or debug lines', async () => {
     await writeConfig({auths: {'https://index.docker.io/v1/': {auth: Buffer.from(`me:${SECRET}`).toString('base64')}}})
     nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})

@@ -41,7 +41,7 @@ describe('registry faults', () => {
     nock('https://registry-1.docker.io').get('/v2/library/alpine/manifests/latest').times(3).reply(429, '', headers)
     const error = await rejection(source({maxRetries: 2}, 'alpine').fetchManifest())
     expect(error.kind).toBe('rate-limited')
-    expect(error.message).toBe('docker.io rate limit reached (0 of 100 pulls left per 6 h); retry after 0 s')
+    expect(error.message).toBe('docker.io rate limit reached (0 of 100 pulls left per 6 h) (after 2 retries); retry after 0 s')
   })
 
   it('does not sit out a Retry-After beyond the cap: fails at once saying when to retry', async () => {
@@ -65,7 +65,7 @@ describe('registry faults', () => {
     nock(REGISTRY).get(manifestPath).times(2).reply(503)
     const error = await rejection(source({maxRetries: 1}).fetchManifest())
     expect(error.kind).toBe('server-error')
-    expect(error.message).toBe('registry.example failed to serve tag 1.2 of registry.example/my/app: server error 503')
+    expect(error.message).toBe('registry.example failed to serve tag 1.2 of registry.example/my/app: server error 503 (after 1 retry)')
   })
 
   it('retries a connection reset', async () => {
@@ -110,6 +110,19 @@ describe('registry faults', () => {
       const error = await rejection(source().fetchManifest())
       expect(error.message).toBe('registry.example/my/app@1.2: schema 1 manifests are deprecated and unsupported; re-push the image with a current client')
     }
+  })
+
+  it('explains an unverifiable TLS certificate and how to opt out', async () => {
+    nock(REGISTRY).get(manifestPath).replyWithError({code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate'})
+    const error = await rejection(source().fetchManifest())
+    expect(error.kind).toBe('tls')
+    expect(error.message).toBe('TLS certificate of registry.example could not be verified: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); use --insecure-registry registry.example only if you trust it')
+  })
+
+  it('falls back to GET when a registry refuses HEAD (405)', async () => {
+    const digest = sha256('x')
+    nock(REGISTRY).head(`/v2/my/app/manifests/${digest}`).reply(405).get(`/v2/my/app/manifests/${digest}`).reply(404)
+    expect(await source().manifestExists(digest)).toBe(false)
   })
 
   it('times out a registry slower than the timeout, saying after how long', async () => {
