@@ -37,7 +37,9 @@ function proxyConfigured(): boolean {
 function sharedDispatcher(): Promise<Dispatcher> {
   dispatcherPromise ??= import('undici').then(({Agent, EnvHttpProxyAgent}) => {
     const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000}
-    return proxyConfigured() ? new EnvHttpProxyAgent(options) : new Agent(options)
+    // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
+    // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
+    return proxyConfigured() ? new EnvHttpProxyAgent({...options, proxyTunnel: false}) : new Agent(options)
   })
   return dispatcherPromise
 }
