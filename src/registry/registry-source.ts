@@ -26,6 +26,7 @@ export class RegistrySource implements ImageSource {
   private readonly baseUrl: string
   private readonly settings: TransportSettings
   private readonly maxManifestBytes: number
+  private readonly insecureRegistries: string[]
   /** The registry's last auth challenge; later requests authorise up front with it. */
   private challenge?: Challenge
   private credentials?: Promise<Credentials | undefined>
@@ -37,7 +38,8 @@ export class RegistrySource implements ImageSource {
     this.defaultReference = manifestReference(ref)
     this.displayName = formatReference(ref.tag || ref.digest ? ref : {...ref, tag: this.defaultReference})
     this.repositoryName = `${ref.registry}/${ref.repository}`
-    const scheme = registryScheme(ref.registry, insecureRegistriesFrom(options.insecureRegistries))
+    this.insecureRegistries = insecureRegistriesFrom(options.insecureRegistries)
+    const scheme = registryScheme(ref.registry, this.insecureRegistries)
     this.baseUrl = `${scheme}://${registryApiHost(ref.registry)}/v2/${ref.repository}`
     this.settings = transportSettings(options)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
@@ -164,7 +166,13 @@ export class RegistrySource implements ImageSource {
     if (challenge.scheme === 'basic') {
       return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
     }
-    const token = await bearerToken({challenge, defaultScope: `repository:${this.ref.repository}:pull`, credentials, registry: this.ref.registry}, this.settings)
+    const token = await bearerToken({
+      challenge,
+      defaultScope: `repository:${this.ref.repository}:pull`,
+      credentials,
+      registry: this.ref.registry,
+      insecureRegistries: this.insecureRegistries,
+    }, this.settings)
     return `Bearer ${token}`
   }
 

@@ -240,7 +240,9 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
         await sleep(delay)
         continue
       }
-      throw networkError(error, request.url)
+      const failure = networkError(error, request.url)
+      settings.debug?.(`${request.method} ${displayUrl(request.url)} failed after ${Date.now() - started} ms${attempt > 0 ? ` (retry ${attempt})` : ''}: ${(failure as Error).message}`)
+      throw failure
     }
     const elapsed = Date.now() - started
     const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''

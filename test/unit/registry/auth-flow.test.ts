@@ -147,6 +147,14 @@ describe('registry authentication', () => {
     }
   })
 
+  it('refuses to send credentials to a token server on plain HTTP', async () => {
+    await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    nock('https://registry.example').get('/v2/team/app/manifests/1')
+      .reply(401, '', {'www-authenticate': 'Bearer realm="http://tokens.example/token",service="registry.example"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.message).toMatch(/^token server tokens\.example of registry\.example uses plain HTTP; refusing to send credentials from .*config\.json unencrypted/)
+  })
+
   it('names a credential helper that is not installed', async () => {
     await writeConfig({credsStore: 'nonexistent-archcheck-test'})
     nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})

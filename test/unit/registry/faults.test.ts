@@ -189,6 +189,43 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     }
   })
 
+  it('errors a blob stream that stalls longer than the timeout, and lets a slow but steady one finish', async () => {
+    const layer = Buffer.alloc(40 * 1024, 1)
+    const server = createServer((request, response) => {
+      response.writeHead(200)
+      let sent = 0
+      const steady = request.url?.endsWith(sha256(layer))
+      const timer = setInterval(() => {
+        response.write(layer.subarray(sent, sent + 4096))
+        sent += 4096
+        if (sent >= layer.length) {
+          clearInterval(timer)
+          // The stalling variant never ends its body.
+          if (steady) response.end()
+        }
+      }, 50)
+      response.on('close', () => clearInterval(timer))
+    })
+    const port = await listen(server)
+    try {
+      // 10 chunks 50 ms apart: 500 ms in all, longer than the timeout but never idle for it.
+      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {timeoutMs: 300})
+      let received = 0
+      for await (const chunk of await registry.openBlob(sha256(layer))) received += (chunk as Buffer).length
+      expect(received).toBe(layer.length)
+
+      const stalled = await registry.openBlob(sha256('stalls'))
+      const error = await rejection((async () => {
+        for await (const chunk of stalled) void chunk
+      })())
+      expect(error.kind).toBe('timeout')
+      expect(error.message).toContain('no data for 0.3 s')
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
   it('says the connection was refused', async () => {
     const server = createServer()
     const port = await listen(server)

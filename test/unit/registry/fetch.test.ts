@@ -33,6 +33,15 @@ describe('RegistrySource, anonymous registry', () => {
     expect(manifest.mediaType).toBe(OCI_INDEX)
   })
 
+  it('gives --debug one line per request: method, URL, status, time', async () => {
+    const bytes = indexBytes()
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, bytes, {'content-type': OCI_INDEX})
+    const lines: string[] = []
+    await source('registry.example/my/app:1.2', {debug: (line: string) => lines.push(line)}).fetchManifest()
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^GET https:\/\/registry\.example\/v2\/my\/app\/manifests\/1\.2 200 \d+ ms$/)
+  })
+
   it('fetches a manifest by digest and accepts a registry that sends no Docker-Content-Digest', async () => {
     const bytes = indexBytes()
     nock(REGISTRY).get(`/v2/my/app/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
