@@ -22,8 +22,9 @@ const TLS_ERROR_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
 ])
+/** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
+const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 
@@ -354,6 +355,12 @@ function networkError(error: unknown, url: string): unknown {
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryError(
       `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
+      'tls', {cause: error},
+    )
+  }
+  if (code && TLS_HANDSHAKE_CODES.has(code)) {
+    return new RegistryError(
+      `TLS handshake with ${host} failed (${code}: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry ${host}`,
       'tls', {cause: error},
     )
   }

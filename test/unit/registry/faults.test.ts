@@ -119,6 +119,13 @@ describe('registry faults', () => {
     expect(error.message).toBe('TLS certificate of registry.example could not be verified: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); use --insecure-registry registry.example only if you trust it')
   })
 
+  it('suggests --insecure-registry when the server does not speak TLS', async () => {
+    nock(REGISTRY).get(manifestPath).replyWithError({code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'})
+    const error = await rejection(source().fetchManifest())
+    expect(error.kind).toBe('tls')
+    expect(error.message).toBe('TLS handshake with registry.example failed (ERR_SSL_WRONG_VERSION_NUMBER: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry registry.example')
+  })
+
   it('falls back to GET when a registry refuses HEAD (405)', async () => {
     const digest = sha256('x')
     nock(REGISTRY).head(`/v2/my/app/manifests/${digest}`).reply(405).get(`/v2/my/app/manifests/${digest}`).reply(404)
