@@ -1,19 +1,17 @@
-import {Readable} from 'node:stream'
+import {Readable, pipeline} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
+import {DEFAULT_MAX_MANIFEST_BYTES, verifyDigest, verifyingStream} from '../image/digest.js'
 import {MANIFEST_ACCEPT} from '../image/media-types.js'
 import type {FetchedManifest, ImageSource} from '../image/source.js'
 import {basicAuthorization, bearerToken, parseChallenges, type Challenge} from './auth.js'
 import {findCredentials, type Credentials} from './credentials.js'
-import {digestOf, hashFor, matchesDigest} from './digest.js'
 import {checkManifest} from './manifest-check.js'
 import type {RegistryOptions} from './options.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
 import {insecureRegistriesFrom, registryScheme} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
 import {send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
-
-const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -72,25 +70,15 @@ export class RegistrySource implements ImageSource {
     validateDigest(digest)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
     const bytes = await response.readCapped(maxBytes, `blob ${digest} of ${this.repositoryName}:`)
-    if (!matchesDigest(bytes, digest)) {
-      throw new RegistryError(`blob ${digest} of ${this.repositoryName} does not match its digest: its bytes hash to ${digestOf(bytes)}`, 'digest-mismatch')
-    }
+    verifyDigest(bytes, digest, 'blob', this.repositoryName)
     return bytes
   }
 
   async openBlob(digest: string): Promise<Readable> {
-    const hash = hashFor(digest)
+    const verifier = verifyingStream(digest, 'blob', this.repositoryName)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    const where = this.repositoryName
-    async function* verified(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of response.stream()) {
-        hash.update(chunk)
-        yield chunk
-      }
-      const actual = `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}`
-      if (actual !== digest) throw new RegistryError(`blob ${digest} of ${where} does not match its digest: its bytes hash to ${actual}`, 'digest-mismatch')
-    }
-    return Readable.from(verified(), {objectMode: false})
+    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline destroys with them.
+    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, () => {})
   }
 
   /** Connections live in the process-wide pool (see closeTransport); nothing is held per source. */

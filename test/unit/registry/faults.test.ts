@@ -233,6 +233,35 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     }
   })
 
+  it('stops the download when the reader of a blob stream stops early', async () => {
+    let closed!: () => void
+    const connectionClosed = new Promise<void>((resolve) => {
+      closed = resolve
+    })
+    const server = createServer((_request, response) => {
+      response.writeHead(200)
+      const chunk = Buffer.alloc(64 * 1024, 3)
+      const pump = (): void => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once('drain', pump)
+      }
+      response.on('close', closed)
+      pump()
+    })
+    const port = await listen(server)
+    try {
+      const stream = await new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('endless'))
+      for await (const chunk of stream) {
+        expect((chunk as Buffer).length).toBeGreaterThan(0)
+        break
+      }
+      await connectionClosed
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
   it('says the connection was refused', async () => {
     const server = createServer()
     const port = await listen(server)
