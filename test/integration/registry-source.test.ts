@@ -5,19 +5,13 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../src/errors.js'
 import {parseReference} from '../../src/registry/reference.js'
 import {RegistrySource} from '../../src/registry/registry-source.js'
 import {closeTransport} from '../../src/registry/transport.js'
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
 import {pushScenario} from '../helpers/scenarios.js'
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
-}
+import {rejection} from '../unit/registry/helpers.js'
 
 afterAll(closeTransport)
 

@@ -5,11 +5,10 @@ import {join} from 'node:path'
 import nock from 'nock'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import type {RegistryOptions} from '../../../src/registry/options.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const HUB = 'https://registry-1.docker.io'
 const HUB_AUTH = 'https://auth.docker.io'
@@ -25,12 +24,6 @@ function source(spec: string, options: RegistryOptions = {}): RegistrySource {
 
 async function writeConfig(config: unknown): Promise<void> {
   await writeFile(join(configDir, 'config.json'), JSON.stringify(config))
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`

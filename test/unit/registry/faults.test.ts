@@ -4,22 +4,15 @@ import type {AddressInfo} from 'node:net'
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import type {RegistryOptions} from '../../../src/registry/options.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(options: RegistryOptions = {}, spec = 'registry.example/my/app:1.2'): RegistrySource {
   return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 const manifestPath = '/v2/my/app/manifests/1.2'

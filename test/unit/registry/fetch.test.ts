@@ -1,22 +1,15 @@
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import {MANIFEST_ACCEPT} from '../../../src/image/media-types.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(spec = 'registry.example/my/app:1.2', options = {}): RegistrySource {
   return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 describe('RegistrySource, anonymous registry', () => {

@@ -9,11 +9,10 @@ import {promisify} from 'node:util'
 
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
 import {closeTransport} from '../../../src/registry/transport.js'
-import {OCI_INDEX, indexBytes, sha256} from './helpers.js'
+import {OCI_INDEX, indexBytes, rejection, sha256} from './helpers.js'
 
 const execFileAsync = promisify(execFile)
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']
@@ -24,12 +23,6 @@ async function listen(server: Server): Promise<number> {
   servers.push(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as AddressInfo).port
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 /** An HTTP proxy that sends every CONNECT tunnel to 127.0.0.1:port, whatever host it names. */
