@@ -51,6 +51,24 @@ describe('registry authentication', () => {
     expect((await alpine.fetchManifest(sha256(bytes))).digest).toBe(sha256(bytes))
   })
 
+  it('fetches one token for concurrent requests that meet the same challenge', async () => {
+    const children = [1, 2, 3, 4, 5].map((n) => indexBytes({annotations: {n: String(n)}}))
+    for (const bytes of children) {
+      nock(HUB).get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+    }
+    let tokenRequests = 0
+    nock(HUB_AUTH).get('/token').query(true).times(5).reply(() => {
+      tokenRequests++
+      return [200, {token: 'shared'}]
+    })
+    const alpine = source('alpine')
+    const fetched = await Promise.all(children.map((bytes) => alpine.fetchManifest(sha256(bytes))))
+    expect(fetched.map((m) => m.digest)).toEqual(children.map((bytes) => sha256(bytes)))
+    expect(tokenRequests).toBe(1)
+    nock.cleanAll()
+  })
+
   it('takes a GHCR-style anonymous token from access_token', async () => {
     const bytes = indexBytes()
     nock('https://ghcr.io')
@@ -146,6 +164,26 @@ describe('registry authentication', () => {
       .reply(401, '', {'www-authenticate': 'Bearer realm="http://tokens.example/token",service="registry.example"'})
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
     expect(error.message).toMatch(/^token server tokens\.example of registry\.example uses plain HTTP; refusing to send credentials from .*config\.json unencrypted/)
+  })
+
+  it('goes on anonymously when the credential store has nothing for the registry', async () => {
+    const binDir = join(configDir, 'bin')
+    const {mkdir} = await import('node:fs/promises')
+    await mkdir(binDir)
+    await writeFile(join(binDir, 'docker-credential-empty'), '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n')
+    await chmod(join(binDir, 'docker-credential-empty'), 0o755)
+    await writeConfig({credsStore: 'empty'})
+    const path = process.env.PATH
+    process.env.PATH = `${binDir}:${path}`
+    try {
+      const bytes = indexBytes()
+      nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB_AUTH, {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
+      nock(HUB, {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+      expect((await source('alpine').fetchManifest()).digest).toBe(sha256(bytes))
+    } finally {
+      process.env.PATH = path
+    }
   })
 
   it('names a credential helper that is not installed', async () => {
