@@ -9,9 +9,9 @@ import {findCredentials, type Credentials} from './credentials.js'
 import {checkManifest} from './manifest-check.js'
 import type {RegistryOptions} from './options.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
-import {insecureRegistriesFrom, registryScheme} from './scheme.js'
+import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
-import {send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
+import {rememberScheme, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -21,10 +21,9 @@ export class RegistrySource implements ImageSource {
   readonly displayName: string
   readonly defaultReference: string
   private readonly repositoryName: string
-  private readonly baseUrl: string
+  private readonly connection: Connection
   private readonly settings: TransportSettings
   private readonly maxManifestBytes: number
-  private readonly insecureRegistries: string[]
   /** The registry's last auth challenge; later requests authorise up front with it. */
   private challenge?: Challenge
   private credentials?: Promise<Credentials | undefined>
@@ -36,10 +35,8 @@ export class RegistrySource implements ImageSource {
     this.defaultReference = manifestReference(ref)
     this.displayName = formatReference(ref.tag || ref.digest ? ref : {...ref, tag: this.defaultReference})
     this.repositoryName = `${ref.registry}/${ref.repository}`
-    this.insecureRegistries = insecureRegistriesFrom(options.insecureRegistries)
-    const scheme = registryScheme(ref.registry, this.insecureRegistries)
-    this.baseUrl = `${scheme}://${registryApiHost(ref.registry)}/v2/${ref.repository}`
     this.settings = transportSettings(options)
+    this.connection = registryConnection(ref.registry, this.settings.insecureRegistries)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
   }
 
@@ -129,11 +126,32 @@ export class RegistrySource implements ImageSource {
   }
 
   /**
+   * Sends a request to the registry. A registry named insecure is tried over HTTPS (certificate
+   * not verified) first and, when that cannot connect, over plain HTTP, as Docker does; the
+   * scheme that worked is remembered for the run.
+   */
+  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+    const host = registryApiHost(this.ref.registry)
+    const known = this.connection === 'insecure' ? schemeThatAnswered(host) : this.connection
+    if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+    try {
+      const response = await this.requestAt(`https://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+      rememberScheme(host, 'https')
+      return response
+    } catch (error) {
+      if (!(error instanceof RegistryError) || (error.kind !== 'tls' && error.kind !== 'network')) throw error
+      this.settings.debug?.(`${host} (insecure): HTTPS failed (${error.message}); trying plain HTTP`)
+      const response = await this.requestAt(`http://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+      rememberScheme(host, 'http')
+      return response
+    }
+  }
+
+  /**
    * Sends a request, authorised with what the registry asked for before. On a 401 it takes the
    * new challenge and, when that changes the Authorization it would send, retries once.
    */
-  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
-    const url = `${this.baseUrl}/${path}`
+  private async requestAt(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
     const authorization = await this.authorization()
     const response = await send({method, url, headers, authorization}, this.settings)
     if (response.status !== 401) return response
@@ -159,7 +177,6 @@ export class RegistrySource implements ImageSource {
       defaultScope: `repository:${this.ref.repository}:pull`,
       credentials,
       registry: this.ref.registry,
-      insecureRegistries: this.insecureRegistries,
     }, this.settings)
     return `Bearer ${token}`
   }

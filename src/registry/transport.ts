@@ -2,6 +2,7 @@ import type {Dispatcher} from 'undici'
 
 import {RegistryError} from '../errors.js'
 import type {RegistryOptions} from './options.js'
+import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
 
 /**
  * HTTP for the registry client: Node's global fetch over ONE shared undici dispatcher per process
@@ -28,31 +29,49 @@ const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 
-let dispatcherPromise: Promise<Dispatcher> | undefined
+/** The two process-wide pools: verified TLS, and unverified TLS for hosts the user named insecure. */
+const dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
 
 function proxyConfigured(): boolean {
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
 }
 
-/** The process-wide dispatcher, created on first use (undici is imported lazily: it is slow to load). */
-function sharedDispatcher(): Promise<Dispatcher> {
-  dispatcherPromise ??= import('undici').then(({Agent, EnvHttpProxyAgent}) => {
-    const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000}
-    // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
-    // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
-    return proxyConfigured() ? new EnvHttpProxyAgent({...options, proxyTunnel: false}) : new Agent(options)
-  })
-  return dispatcherPromise
+/** A shared dispatcher, created on first use (undici is imported lazily: it is slow to load). */
+function sharedDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
+  let dispatcher = dispatchers.get(kind)
+  if (!dispatcher) {
+    dispatcher = import('undici').then(({Agent, EnvHttpProxyAgent}) => {
+      const tls = {rejectUnauthorized: kind === 'verified'}
+      const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
+      // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
+      // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
+      return proxyConfigured() ? new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false}) : new Agent(options)
+    })
+    dispatchers.set(kind, dispatcher)
+  }
+  return dispatcher
 }
 
-/** Closes the shared connection pool; the next request opens a new one. */
+/** For registries named insecure: the scheme that answered, per host, until closeTransport. */
+const answeringSchemes = new Map<string, 'https' | 'http'>()
+
+export const schemeThatAnswered = (host: string): 'https' | 'http' | undefined => answeringSchemes.get(host)
+
+export function rememberScheme(host: string, scheme: 'https' | 'http'): void {
+  answeringSchemes.set(host, scheme)
+}
+
+/** Closes the shared connection pools and forgets what was learnt about hosts; the next request starts afresh. */
 export async function closeTransport(): Promise<void> {
-  const pending = dispatcherPromise
-  dispatcherPromise = undefined
-  if (pending) await (await pending).close()
+  const pending = [...dispatchers.values()]
+  dispatchers.clear()
+  answeringSchemes.clear()
+  await Promise.all(pending.map(async (dispatcher) => (await dispatcher).close()))
 }
 
 export interface TransportSettings {
+  /** Hosts whose TLS certificates are not verified (the user named them insecure). */
+  insecureRegistries: string[]
   timeoutMs: number
   maxRetries: number
   retryBaseDelayMs: number
@@ -64,6 +83,7 @@ export function transportSettings(options: RegistryOptions): TransportSettings {
   const fromEnv = process.env.ARCHCHECK_RETRY_BASE_MS
   const envBase = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined
   return {
+    insecureRegistries: insecureRegistriesFrom(options.insecureRegistries),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
@@ -227,12 +247,11 @@ class Deadline {
  * Returns the final response with its body unread; the caller reads or discards it.
  */
 export async function send(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
-  const dispatcher = await sharedDispatcher()
   for (let attempt = 0; ; attempt++) {
     const started = Date.now()
     let response: HttpResponse
     try {
-      response = await sendFollowingRedirects(request, settings, dispatcher)
+      response = await sendFollowingRedirects(request, settings)
     } catch (error) {
       const code = errorCode(error)
       if (code && RETRY_ERROR_CODES.has(code) && attempt < settings.maxRetries) {
@@ -263,7 +282,7 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
   }
 }
 
-async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, dispatcher: Dispatcher): Promise<HttpResponse> {
+async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
   let method = request.method
@@ -272,6 +291,8 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     const headers: Record<string, string> = {...request.headers}
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
     const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
+    const target = new URL(url)
+    const dispatcher = await sharedDispatcher(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
     let raw: Response
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.

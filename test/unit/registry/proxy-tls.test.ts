@@ -75,14 +75,22 @@ describe('proxies from the environment and TLS verification, over real sockets',
   it('sends plain-HTTP registry requests through HTTP_PROXY', async () => {
     const bytes = indexBytes()
     const seen: string[] = []
-    const proxyPort = await listen(createServer((request, response) => {
+    const proxy = createServer((request, response) => {
       seen.push(request.url ?? '')
       response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-    }))
+    })
+    // Tunnels are refused, as proxies that allow only some ports do: the HTTPS attempt fails fast.
+    proxy.on('connect', (request, client) => {
+      seen.push(`CONNECT ${request.url}`)
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+    })
+    const proxyPort = await listen(proxy)
     await useProxyEnvironment({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`})
     const registry = new RegistrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
-    expect(seen).toEqual(['http://registry.example/v2/my/app/manifests/1'])
+    expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
+    // An insecure registry is tried over HTTPS first, then over plain HTTP, which is remembered.
+    expect(seen).toEqual(['CONNECT registry.example:443', 'http://registry.example/v2/my/app/manifests/1', 'http://registry.example/v2/my/app/manifests/1'])
   })
 
   it('tunnels HTTPS through HTTPS_PROXY and refuses a certificate it cannot verify, with a clear message', async () => {
@@ -115,6 +123,38 @@ describe('proxies from the environment and TLS verification, over real sockets',
       env: {...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`},
     })
     expect(stdout.trim()).toBe(sha256(bytes))
+  })
+
+  it('accepts the unverifiable certificate of a registry named insecure, and only of that one', async () => {
+    const bytes = indexBytes()
+    const tlsPort = await listen(createTlsServer({key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))}, (_request, response) => {
+      response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+    }))
+    const proxyPort = await listen(tunnellingProxy(tlsPort))
+    await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
+    const insecure = new RegistrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
+    expect((await insecure.fetchManifest()).digest).toBe(sha256(bytes))
+    const other = await rejection(new RegistrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0}).fetchManifest())
+    expect(other.kind).toBe('tls')
+  })
+
+  it('falls back to plain HTTP for a registry named insecure that does not speak TLS', async () => {
+    const bytes = indexBytes()
+    const plainRequests: string[] = []
+    // One plain-HTTP server: reached through the tunnel for HTTPS (where it cannot handshake), and as HTTP_PROXY.
+    const plainPort = await listen(createServer((request, response) => {
+      plainRequests.push(request.url ?? '')
+      response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+    }))
+    const tunnels: string[] = []
+    const tunnelPort = await listen(tunnellingProxy(plainPort, tunnels))
+    await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${tunnelPort}`, HTTP_PROXY: `http://127.0.0.1:${plainPort}`})
+    const lines: string[] = []
+    const registry = new RegistrySource(parseReference('registry.lan:5000/my/app:1'), {insecureRegistries: ['registry.lan:5000'], maxRetries: 0, debug: (line) => lines.push(line)})
+    expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
+    expect(tunnels).toEqual(['registry.lan:5000'])
+    expect(plainRequests).toEqual(['http://registry.lan:5000/v2/my/app/manifests/1'])
+    expect(lines.some((line) => line.startsWith('registry.lan:5000 (insecure): HTTPS failed'))).toBe(true)
   })
 
   it('goes direct for hosts in NO_PROXY', async () => {
