@@ -128,7 +128,7 @@ describe('archcheck inspect on trees with problems', () => {
     const unknown = jsonObject({x: 1}, 'application/vnd.example.thing.v1+json')
     const outer = buildIndex({entries: [{target: await elfImage('amd64')}, {target: inner, platform: null}, {target: unknown}]})
     const out = (await archcheck('inspect', `oci-layout:${await layoutWith(outer)}`)).stdout.toString()
-    expect(out).toContain(`nested index ${inner.index.digest}, 1 entries:`)
+    expect(out).toContain(`nested index ${inner.index.digest}, 1 entry:`)
     expect(out).toMatch(/│ ↳ linux\/s390x +│/)
     expect(out).toContain('unknown media type application/vnd.example.thing.v1+json')
   })
