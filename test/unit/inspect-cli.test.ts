@@ -1,6 +1,5 @@
 /**
  * `archcheck inspect` run as users run it: the built CLI (npm test builds first) on local layouts.
- * NODE_ENV=production: under vitest's NODE_ENV=test oclif looks for TypeScript sources and warns.
  */
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
@@ -27,7 +26,7 @@ interface Run {
 
 function archcheck(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(root, 'bin/run.js'), ...args], {cwd: root, encoding: 'buffer', env: {...process.env, NO_COLOR: '', NODE_ENV: 'production'}}, (error, stdout, stderr) => {
+    execFile(process.execPath, [path.join(root, 'bin/run.js'), ...args], {cwd: root, encoding: 'buffer', env: {...process.env, NO_COLOR: ''}}, (error, stdout, stderr) => {
       resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr: stderr.toString()})
     })
   })
