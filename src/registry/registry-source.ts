@@ -11,7 +11,7 @@ import type {RegistryOptions} from './options.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
 import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
-import {rememberScheme, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
+import {interruptedBody, rememberScheme, retryPause, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -42,8 +42,7 @@ export class RegistrySource implements ImageSource {
 
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
-    const response = await this.expectOk('GET', `manifests/${reference}`, target, {accept: MANIFEST_ACCEPT})
-    const bytes = await response.readCapped(this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
+    const {response, bytes} = await this.readOk(`manifests/${reference}`, target, {accept: MANIFEST_ACCEPT}, this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
     const {mediaType, digest} = checkManifest({
       bytes,
       contentType: response.headers.get('content-type'),
@@ -65,8 +64,7 @@ export class RegistrySource implements ImageSource {
 
   async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes): Promise<Uint8Array> {
     validateDigest(digest)
-    const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    const bytes = await response.readCapped(maxBytes, `blob ${digest} of ${this.repositoryName}:`)
+    const {bytes} = await this.readOk(`blobs/${digest}`, {type: 'blob', digest}, {}, maxBytes, `blob ${digest} of ${this.repositoryName}:`)
     verifyDigest(bytes, digest, 'blob', this.repositoryName)
     return bytes
   }
@@ -105,6 +103,19 @@ export class RegistrySource implements ImageSource {
       throw new RegistryError(`${this.repositoryName} answered for ${asked} with Docker-Content-Digest ${served}`, 'digest-mismatch')
     }
     return true
+  }
+
+  /** GET and read the whole body (at most `maxBytes`), again when the connection breaks mid-body. */
+  private async readOk(path: string, target: Target, headers: Record<string, string>, maxBytes: number, what: string): Promise<{response: HttpResponse; bytes: Uint8Array}> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.expectOk('GET', path, target, headers)
+      try {
+        return {response, bytes: await response.readCapped(maxBytes, what)}
+      } catch (error) {
+        if (attempt >= this.settings.maxRetries || !interruptedBody(error)) throw error
+        await retryPause(this.settings, attempt, `GET ${path}: ${(error as Error).message}`)
+      }
+    }
   }
 
   private async expectOk(method: 'GET', path: string, target: Target, headers: Record<string, string>): Promise<HttpResponse> {

@@ -138,7 +138,7 @@ export class HttpResponse {
         }
       }
     } catch (error) {
-      throw this.deadline.translate(error)
+      throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
     } finally {
       this.deadline.clear()
     }
@@ -155,7 +155,7 @@ export class HttpResponse {
         yield chunk
       }
     } catch (error) {
-      throw this.deadline.translate(error)
+      throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
     } finally {
       this.deadline.clear()
     }
@@ -255,9 +255,7 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
     } catch (error) {
       const code = errorCode(error)
       if (code && RETRY_ERROR_CODES.has(code) && attempt < settings.maxRetries) {
-        const delay = backoff(attempt, settings.retryBaseDelayMs)
-        settings.debug?.(`${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms; retry ${attempt + 1} in ${delay} ms`)
-        await sleep(delay)
+        await retryPause(settings, attempt, `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`)
         continue
       }
       const failure = networkError(error, request.url)
@@ -276,7 +274,9 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
         continue
       }
     }
-    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}`)
+    // Docker Hub counts pulls: show what is left on --debug.
+    const remaining = response.headers.get('ratelimit-remaining')
+    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}${remaining ? ` (ratelimit-remaining ${remaining})` : ''}`)
     response.retries = attempt
     return response
   }
@@ -337,6 +337,23 @@ export function retryAfterMs(value: string | null): number | undefined {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits before retry `attempt + 1` of something that failed, saying so on --debug. */
+export async function retryPause(settings: TransportSettings, attempt: number, what: string): Promise<void> {
+  const delay = backoff(attempt, settings.retryBaseDelayMs)
+  settings.debug?.(`${what}; retry ${attempt + 1} in ${delay} ms`)
+  await sleep(delay)
+}
+
+/** A body cut off by the connection (not by our timeout or size cap): worth another try. */
+export function interruptedBody(error: unknown): boolean {
+  return error instanceof RegistryError && error.kind === 'network' && RETRY_ERROR_CODES.has(errorCode(error.cause) ?? '')
+}
+
+function bodyError(error: unknown, url: string): RegistryError {
+  const code = errorCode(error)
+  return new RegistryError(`connection to ${new URL(url).host} broke while receiving the response (${code ?? innermostMessage(error)})`, 'network', {cause: error})
+}
 
 /** A URL for messages and debug lines: no user info, and query values other than safe ones hidden. */
 export function displayUrl(url: string): string {

@@ -255,6 +255,38 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     }
   })
 
+  it('fetches a manifest again when the connection breaks mid-body, and says so when it keeps breaking', async () => {
+    const bytes = indexBytes()
+    let requests = 0
+    const server = createServer((_request, response) => {
+      requests++
+      response.writeHead(200, {'content-type': OCI_INDEX, 'content-length': String(bytes.length)})
+      if (requests === 1 || requests >= 3) {
+        response.write(bytes.subarray(0, 10))
+        setTimeout(() => response.socket?.destroy(), 20)
+      } else {
+        response.end(bytes)
+      }
+    })
+    const port = await listen(server)
+    try {
+      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {retryBaseDelayMs: 1})
+      expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
+      expect(requests).toBe(2)
+
+      const error = await rejection(new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxRetries: 0}).fetchManifest())
+      expect([error.kind, error.message]).toEqual(['network', `connection to 127.0.0.1:${port} broke while receiving the response (UND_ERR_SOCKET)`])
+      const stream = await new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('cut short'))
+      const streamError = await rejection((async () => {
+        for await (const chunk of stream) void chunk
+      })())
+      expect(streamError.kind).toBe('network')
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
   it('says the connection was refused', async () => {
     const server = createServer()
     const port = await listen(server)

@@ -35,6 +35,14 @@ describe('RegistrySource, anonymous registry', () => {
     expect(lines[0]).toMatch(/^GET https:\/\/registry\.example\/v2\/my\/app\/manifests\/1\.2 200 \d+ ms$/)
   })
 
+  it("adds Docker Hub's remaining pull count to the debug line", async () => {
+    const bytes = indexBytes()
+    nock('https://registry-1.docker.io').get('/v2/library/alpine/manifests/3').reply(200, bytes, {'content-type': OCI_INDEX, 'ratelimit-remaining': '76;w=21600'})
+    const lines: string[] = []
+    await source('alpine:3', {debug: (line: string) => lines.push(line)}).fetchManifest()
+    expect(lines[0]).toMatch(/ 200 \d+ ms \(ratelimit-remaining 76;w=21600\)$/)
+  })
+
   it('fetches a manifest by digest and accepts a registry that sends no Docker-Content-Digest', async () => {
     const bytes = indexBytes()
     nock(REGISTRY).get(`/v2/my/app/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
