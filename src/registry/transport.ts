@@ -309,7 +309,12 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     if (hop >= MAX_REDIRECTS) {
       throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {status: raw.status})
     }
-    const next = new URL(location, url)
+    let next: URL
+    try {
+      next = new URL(location, url)
+    } catch {
+      throw new RegistryError(`${displayUrl(url)} redirected to an invalid URL`, 'protocol', {status: raw.status})
+    }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
       throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status: raw.status})
     }
