@@ -106,6 +106,14 @@ describe('RegistrySource, anonymous registry', () => {
     expect(error.kind).toBe('digest-mismatch')
   })
 
+  it('stops following redirects after a few hops', async () => {
+    const digest = sha256('loop')
+    nock(REGISTRY).get(`/v2/my/app/blobs/${digest}`).reply(302, '', {location: '/hop'})
+    nock(REGISTRY).get('/hop').times(5).reply(302, '', {location: '/hop'})
+    const error = await rejection(source().fetchBlob(digest))
+    expect(error.message).toBe(`too many redirects (more than 5) starting from ${REGISTRY}/v2/my/app/blobs/${digest}`)
+  })
+
   it('answers existence questions with HEAD: 200 true, 404 false, other statuses throw', async () => {
     const digest = sha256('x')
     nock(REGISTRY)
