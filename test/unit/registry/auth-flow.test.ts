@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import nock from 'nock'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 
 import type {RegistryOptions} from '../../../src/registry/options.js'
 import {parseReference} from '../../../src/registry/reference.js'
@@ -67,6 +67,25 @@ describe('registry authentication', () => {
     expect(fetched.map((m) => m.digest)).toEqual(children.map((bytes) => sha256(bytes)))
     expect(tokenRequests).toBe(1)
     nock.cleanAll()
+  })
+
+  it('fetches a new token once the cached one has expired (expires_in, default 60 s)', async () => {
+    const bytes = indexBytes()
+    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'first'})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'second'})
+    nock(HUB, {reqheaders: {authorization: 'Bearer first'}}).get('/v2/library/alpine/manifests/latest').times(2).reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+    const alpine = source('alpine')
+    await alpine.fetchManifest()
+    await alpine.fetchManifest()
+    vi.useFakeTimers({toFake: ['Date']})
+    try {
+      vi.setSystemTime(Date.now() + 61_000)
+      await alpine.fetchManifest()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('takes a GHCR-style anonymous token from access_token', async () => {
