@@ -8,7 +8,7 @@ import {basicAuthorization, bearerToken, parseChallenges, type Challenge} from '
 import {findCredentials, type Credentials} from './credentials.js'
 import {checkManifest} from './manifest-check.js'
 import type {RegistryOptions} from './options.js'
-import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
+import {formatReference, manifestReference, registryApiHost, validateDigest, validateTag, type Reference} from './reference.js'
 import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
 import {interruptedBody, rememberScheme, retryPause, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
@@ -199,7 +199,9 @@ export class RegistrySource implements ImageSource {
   }
 }
 
+/** A tag or digest as the request target; validated, since it becomes part of the URL path. */
 function manifestTarget(reference: string): Target {
   if (reference.includes(':')) validateDigest(reference)
+  else validateTag(reference)
   return {type: 'manifest', reference}
 }

@@ -106,6 +106,11 @@ describe('RegistrySource, anonymous registry', () => {
     expect(error.kind).toBe('digest-mismatch')
   })
 
+  it('refuses a malformed tag or digest before any request (usage error, exit 2)', async () => {
+    await expect(source().fetchManifest('../../other/repo')).rejects.toMatchObject({exitCode: 2, message: expect.stringContaining('invalid tag "../../other/repo"')})
+    await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({exitCode: 2})
+  })
+
   it('stops following redirects after a few hops', async () => {
     const digest = sha256('loop')
     nock(REGISTRY).get(`/v2/my/app/blobs/${digest}`).reply(302, '', {location: '/hop'})
