@@ -241,6 +241,20 @@ describe('requests made by inspect', () => {
       expect(proxy.count()).toBe(scenario.fetches.manifests + scenario.fetches.configs + proxy.count({kind: 'ping'}))
     },
   )
+
+  it('fetches child manifests and configs concurrently (seen with 100 ms added per request)', async () => {
+    const scenario = await pushScenario('attestations')
+    proxy.reset()
+    proxy.latencyMs = 100
+    try {
+      const view = await inspectJson(`${proxy.host}/${scenario.repository}@${scenario.root.digest}`)
+      expect(view.platforms).toHaveLength(2)
+    } finally {
+      proxy.latencyMs = 0
+    }
+    // 4 child manifests and 4 distinct configs: fetched one after the other they would never overlap.
+    expect(proxy.maxInFlight).toBeGreaterThanOrEqual(4)
+  })
 })
 
 describe('inspect failures', () => {
