@@ -1,8 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/errors.js'
+import type {ImageTree} from '../../src/image/types.js'
 import {plainPlatformFilter} from '../../src/platform/plain-filter.js'
 import {formatBytes} from '../../src/render/format.js'
+import {renderInspect} from '../../src/render/inspect-table.js'
+import {inspectView} from '../../src/render/inspect-view.js'
 import {styleFor} from '../../src/render/style.js'
 
 describe('styleFor', () => {
@@ -35,5 +38,22 @@ describe('plainPlatformFilter', () => {
 
   it.each(['linux', 'linux/', '/amd64', 'a/b/c/d'])('refuses %j as a usage error', (spec) => {
     expect(() => plainPlatformFilter(spec)).toThrow(UsageError)
+  })
+})
+
+describe('renderInspect', () => {
+  it('says so when an index holds nothing runnable', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`
+    const tree: ImageTree = {
+      reference: 'example.com/sbom:1',
+      root: {
+        kind: 'index',
+        descriptor: {mediaType: 'application/vnd.oci.image.index.v1+json', digest, size: 300},
+        children: [{kind: 'other', descriptor: {mediaType: 'application/vnd.example+json', digest: `sha256:${'b'.repeat(64)}`, size: 10}, note: 'unknown media type application/vnd.example+json'}],
+      },
+    }
+    const text = await renderInspect(inspectView(tree), styleFor({isTTY: false}))
+    expect(text).toContain('No runnable image here: no host can pull this reference to run it.')
+    expect(text).toContain('unknown media type application/vnd.example+json')
   })
 })
