@@ -4,6 +4,9 @@ import type {CheckResult, CheckStatus, VerifyReport} from '../verify/types.js'
 /** Column of the results about the whole tag rather than one platform. */
 const TAG_COLUMN = 'tag'
 
+// No rule between rows: a dozen checks stay a short table.
+const COMPACT = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
+
 const CELL: Record<CheckStatus, string> = {pass: 'pass', fail: 'FAIL', warn: 'warn', skip: '-'}
 const WORST: CheckStatus[] = ['fail', 'warn', 'pass', 'skip']
 
@@ -17,7 +20,7 @@ async function checkTable(report: VerifyReport): Promise<string> {
   const ids = [...new Set(report.checks.map((check) => check.id))]
   const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== undefined))]
   const columns = report.checks.some((check) => check.platform === undefined) ? [...platforms, TAG_COLUMN] : platforms
-  const table = new Table({head: ['check', ...columns], style: {head: [], border: []}})
+  const table = new Table({head: ['check', ...columns], style: {head: [], border: []}, chars: COMPACT})
   for (const id of ids) {
     const row = columns.map((column) => {
       const statuses = report.checks.filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column).map((check) => check.status)
