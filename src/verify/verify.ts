@@ -1,8 +1,9 @@
 import {ArchcheckError, ExitCode} from '../errors.js'
 import type {ImageSource} from '../image/source.js'
-import type {FetchTreeOptions} from '../image/tree.js'
+import {fetchImageTree, type FetchTreeOptions} from '../image/tree.js'
 import type {ImageTree} from '../image/types.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
+import {resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 import {builtinChecks} from './checks/index.js'
 import {mapLimit} from './concurrency.js'
@@ -22,6 +23,8 @@ export interface VerifyDependencies {
   resolve(tree: ImageTree, host: Platform, client: ClientName): Resolution
 }
 
+const DEFAULT_DEPENDENCIES: VerifyDependencies = {fetchTree: fetchImageTree, resolve: resolveForHost}
+
 function errorReport(reference: string, error: unknown, startedAt: number, strict: boolean): VerifyReport {
   if (!(error instanceof ArchcheckError)) throw error
   return {reference, verdict: 'error', checks: [], error: error.message, errorExitCode: error.exitCode ?? ExitCode.registry, durationMs: Date.now() - startedAt, strict}
@@ -32,7 +35,7 @@ function errorReport(reference: string, error: unknown, startedAt: number, stric
  * built-in checks and then each provider's. A source that cannot be read gives an `error` report
  * (other exceptions are bugs and propagate).
  */
-export async function verifyImage(source: ImageSource, options: VerifyOptions, dependencies: VerifyDependencies): Promise<VerifyReport> {
+export async function verifyImage(source: ImageSource, options: VerifyOptions = {}, dependencies = DEFAULT_DEPENDENCIES): Promise<VerifyReport> {
   const startedAt = Date.now()
   const strict = options.strict ?? false
   const reference = source.displayName
@@ -63,7 +66,7 @@ export async function verifyTargetsWith(
   targets: readonly VerifyTarget[],
   options: VerifyOptions & {concurrency?: number},
   open: (reference: string) => Promise<ImageSource>,
-  dependencies: VerifyDependencies,
+  dependencies = DEFAULT_DEPENDENCIES,
 ): Promise<VerifyReport[]> {
   return mapLimit(targets, options.concurrency ?? 4, async (target) => {
     const startedAt = Date.now()

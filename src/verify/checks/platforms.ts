@@ -1,5 +1,4 @@
 import {formatPlatform} from '../../platform/normalize.js'
-import type {Resolution} from '../../platform/resolution.js'
 import type {Platform} from '../../platform/types.js'
 import {
   configPlatform,
@@ -14,14 +13,12 @@ import {checkResult} from './result.js'
 
 const BUILDX_FIX = (platform: string): string => `build it with \`docker buildx build --platform ${platform},…\` (or add it to the index)`
 
-/** The image a resolution chose, as `linux/arm/v7`. */
-function chosenLabel(resolution: Resolution): string {
-  return resolution.chosen ? platformLabel(entryPlatform(resolution.chosen)) : 'nothing'
-}
+const withoutStop = (sentence: string): string => sentence.replace(/\.$/, '')
 
 /**
  * platform-missing: a required platform resolves to nothing, or (a single image of another
- * platform) to an image that cannot run there.
+ * platform, a client's last resort) to an image that cannot run there. An index entry whose
+ * config contradicts it is left to config-mismatch.
  */
 export function checkPlatformMissing(context: CheckContext): CheckResult[] {
   return context.resolutions.map((resolution) => {
@@ -31,17 +28,10 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
       return checkResult(context, id, 'fail', `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`, platform)
     }
-    if (resolution.verdict === 'wrong-arch' && resolution.chosen && !resolution.chosen.platformMismatch) {
-      const served = platformLabel(configPlatform(resolution.chosen))
-      return checkResult(
-        context,
-        id,
-        'fail',
-        `${platform} hosts pull the ${served} image and fail with \`exec format error\` (unless emulated): the tag has no ${platform} image; ${BUILDX_FIX(platform)}.`,
-        platform,
-      )
+    if (resolution.verdict === 'wrong-arch' && !resolution.chosen?.platformMismatch) {
+      return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`, platform)
     }
-    return checkResult(context, id, 'pass', `${platform} hosts get ${chosenLabel(resolution)} (${shortDigest(resolution.chosen?.descriptor.digest ?? '')}).`, platform)
+    return checkResult(context, id, 'pass', resolution.message, platform)
   })
 }
 
@@ -51,18 +41,11 @@ export function checkPlatformFallback(context: CheckContext): CheckResult[] {
     const platform = formatPlatform(resolution.host)
     const id = 'platform-fallback'
     if (resolution.verdict === 'no-match') return checkResult(context, id, 'skip', `nothing resolves for ${platform}.`, platform)
-    if (resolution.verdict !== 'fallback') return checkResult(context, id, 'pass', `${platform} hosts get a native image.`, platform)
-    const served = chosenLabel(resolution)
+    if (resolution.verdict !== 'fallback') return checkResult(context, id, 'pass', `${platform} hosts get no fallback image.`, platform)
     if (context.options.allowFallback) {
-      return checkResult(context, id, 'pass', `${platform} hosts run the ${served} image through fallback, allowed by --allow-fallback.`, platform)
+      return checkResult(context, id, 'pass', `${withoutStop(resolution.message)}; allowed by --allow-fallback.`, platform)
     }
-    return checkResult(
-      context,
-      id,
-      'fail',
-      `${platform} hosts get only the ${served} image through fallback (${resolution.message.replace(/\.$/, '')}), which fails with \`exec format error\` on CPUs without that mode; ${BUILDX_FIX(platform)}, or pass --allow-fallback.`,
-      platform,
-    )
+    return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; ${BUILDX_FIX(platform)}, or pass --allow-fallback.`, platform)
   })
 }
 
