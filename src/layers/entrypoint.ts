@@ -248,8 +248,8 @@ class Tracer {
       this.fail('no such file or directory', script.interpreter, `${path} starts with #!${script.interpreter}, which is ${why}`)
     }
     this.examine(found.path, found.node, step, depth + 1)
-    const interpreterName = found.path.slice(found.path.lastIndexOf('/') + 1)
-    if (/^env$/.test(script.interpreter.slice(script.interpreter.lastIndexOf('/') + 1)) || interpreterName === 'env') {
+    // `#!/usr/bin/env python3`: env runs its first non-option argument through the container's PATH.
+    if (script.interpreter === 'env' || script.interpreter.endsWith('/env')) {
       const target = script.argument?.split(/[ \t]+/).find((word) => !word.startsWith('-'))
       if (target) this.run(target, 'env-target', depth + 1)
     }
