@@ -1,48 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../src/image/media-types.js'
-import type {ImageNode, ImageTree, IndexNode, TreeNode} from '../../src/image/types.js'
+import type {ImageTree} from '../../src/image/types.js'
 import {podmanWantedPlatforms} from '../../src/platform/clients.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
-import type {Platform} from '../../src/platform/types.js'
-
-let counter = 0
-const digest = () => `sha256:${(++counter).toString(16).padStart(64, '0')}`
-
-const platform = (spec: string): Platform => {
-  const [os, architecture, variant] = spec.split('/')
-  return {os, architecture, ...(variant ? {variant} : {})}
-}
-
-/** An image entry declaring `declared` (undefined: no platform in the index), its config saying `config`. */
-function image(declared: string | undefined, config = declared ?? 'linux/amd64', extra: Partial<ImageNode> = {}): ImageNode {
-  const c = platform(config)
-  return {
-    kind: 'image',
-    descriptor: {mediaType: MediaType.ociManifest, digest: extra.descriptor?.digest ?? digest(), size: 500, ...(declared ? {platform: platform(declared)} : {})},
-    config: {digest: digest(), size: 100, mediaType: MediaType.ociConfig, ...c},
-    layers: [],
-    compressedSize: 0,
-    ...extra,
-  }
-}
-
-function windows(osVersion: string): ImageNode {
-  const node = image('windows/amd64')
-  node.descriptor.platform = {os: 'windows', architecture: 'amd64', osVersion}
-  node.config.osVersion = osVersion
-  return node
-}
-
-function attestation(subject: ImageNode): ImageNode {
-  return image('unknown/unknown', 'unknown/unknown', {attestationFor: subject.descriptor.digest})
-}
-
-function tree(children: TreeNode[], mediaType: string = MediaType.ociIndex): ImageTree {
-  const root: IndexNode = {kind: 'index', descriptor: {mediaType, digest: digest(), size: 1000}, children}
-  return {reference: 'registry.test/app:1', root}
-}
+import {attestation, image, platform, tree, windows} from './platform-trees.js'
 
 const chosenPlatform = (t: ImageTree, host: string, client: Parameters<typeof resolveForHost>[2] = 'docker') => {
   const r = resolveForHost(t, host, client)
