@@ -1,48 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../src/image/media-types.js'
-import type {ImageNode, ImageTree, IndexNode, TreeNode} from '../../src/image/types.js'
+import type {ImageTree} from '../../src/image/types.js'
 import {podmanWantedPlatforms} from '../../src/platform/clients.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
-import type {Platform} from '../../src/platform/types.js'
-
-let counter = 0
-const digest = () => `sha256:${(++counter).toString(16).padStart(64, '0')}`
-
-const platform = (spec: string): Platform => {
-  const [os, architecture, variant] = spec.split('/')
-  return {os, architecture, ...(variant ? {variant} : {})}
-}
-
-/** An image entry declaring `declared` (undefined: no platform in the index), its config saying `config`. */
-function image(declared: string | undefined, config = declared ?? 'linux/amd64', extra: Partial<ImageNode> = {}): ImageNode {
-  const c = platform(config)
-  return {
-    kind: 'image',
-    descriptor: {mediaType: MediaType.ociManifest, digest: extra.descriptor?.digest ?? digest(), size: 500, ...(declared ? {platform: platform(declared)} : {})},
-    config: {digest: digest(), size: 100, mediaType: MediaType.ociConfig, ...c},
-    layers: [],
-    compressedSize: 0,
-    ...extra,
-  }
-}
-
-function windows(osVersion: string): ImageNode {
-  const node = image('windows/amd64')
-  node.descriptor.platform = {os: 'windows', architecture: 'amd64', osVersion}
-  node.config.osVersion = osVersion
-  return node
-}
-
-function attestation(subject: ImageNode): ImageNode {
-  return image('unknown/unknown', 'unknown/unknown', {attestationFor: subject.descriptor.digest})
-}
-
-function tree(children: TreeNode[], mediaType: string = MediaType.ociIndex): ImageTree {
-  const root: IndexNode = {kind: 'index', descriptor: {mediaType, digest: digest(), size: 1000}, children}
-  return {reference: 'registry.test/app:1', root}
-}
+import {attestation, image, platform, tree, windows} from './platform-trees.js'
 
 const chosenPlatform = (t: ImageTree, host: string, client: Parameters<typeof resolveForHost>[2] = 'docker') => {
   const r = resolveForHost(t, host, client)
@@ -189,18 +152,19 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
 })
 
 describe('resolveForHost: containerd', () => {
-  it('refuses a single image of another platform', () => {
+  it('pulls a single image of another platform without a warning (as ctr 1.6 does)', () => {
     const single: ImageTree = {reference: 'registry.test/app:amd64', root: image(undefined, 'linux/amd64')}
     const r = resolveForHost(single, 'linux/arm64', 'containerd')
-    expect(r.verdict).toBe('no-match')
-    expect(r.clientMessage).toMatch(/not found/)
+    expect(r.verdict).toBe('wrong-arch')
+    expect(r.clientMessage).toBeUndefined()
   })
 
-  it('falls back like docker and says so', () => {
+  it('falls back like docker, and refuses with its own message', () => {
     const t = tree([image('linux/arm/v7')])
     expect(resolveForHost(t, 'linux/arm64', 'containerd').verdict).toBe('fallback')
-    expect(resolveForHost(tree([image('linux/amd64')]), 'linux/arm64', 'containerd').clientMessage).toBe(
-      'no match for platform in manifest: not found',
+    const amd = tree([image('linux/amd64')])
+    expect(resolveForHost(amd, 'linux/arm64', 'containerd').clientMessage).toBe(
+      `no match for platform in manifest ${amd.root.descriptor.digest}: not found`,
     )
   })
 })
