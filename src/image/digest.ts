@@ -1,0 +1,59 @@
+import {Transform} from 'node:stream'
+
+import {RegistryError} from '../errors.js'
+import {digestOf, hashFor, matchesDigest} from '../registry/digest.js'
+import {validateDigest} from '../registry/reference.js'
+
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+/** Whether `text` is a well-formed digest of a supported algorithm (for content that is not user input). */
+export function isDigest(text: string): boolean {
+  try {
+    validateDigest(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const algorithmOf = (digest: string): string => digest.slice(0, digest.indexOf(':'))
+
+const mismatch = (what: string, digest: string, where: string | undefined, problem: string): RegistryError =>
+  new RegistryError(`${what} ${digest}${where ? ` in ${where}` : ''} ${problem}`, 'digest-mismatch')
+
+/**
+ * Throws RegistryError 'digest-mismatch' unless `bytes` hash to `digest`. `what` names the
+ * object ("blob", "manifest"), `where` the source it came from.
+ */
+export function verifyDigest(bytes: Uint8Array, digest: string, what: string, where?: string): void {
+  if (!matchesDigest(bytes, digest)) throw mismatch(what, digest, where, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`)
+}
+
+/**
+ * A pass-through that hashes what flows through it and fails the stream at the end when the
+ * bytes do not hash to `digest` (or their count differs from `expectedSize`).
+ */
+export function verifyingStream(digest: string, what: string, where?: string, expectedSize?: number): Transform {
+  const hash = hashFor(digest)
+  let size = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk)
+      size += chunk.length
+      callback(null, chunk)
+    },
+    flush(callback) {
+      const actual = `${algorithmOf(digest)}:${hash.digest('hex')}`
+      if (actual !== digest) callback(mismatch(what, digest, where, `does not match its content (the bytes hash to ${actual})`))
+      else if (expectedSize !== undefined && size !== expectedSize) callback(mismatch(what, digest, where, `is ${size} bytes, expected ${expectedSize}`))
+      else callback()
+    },
+  })
+}
+
+/** Refuses an object larger than `maxBytes` before reading it. */
+export function checkSize(size: number, maxBytes: number, what: string, digest: string): void {
+  if (size > maxBytes) {
+    throw new RegistryError(`${what} ${digest} is ${size} bytes, more than the limit of ${maxBytes} bytes (raise it with --max-manifest-size)`, 'too-large')
+  }
+}
