@@ -1,11 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../src/image/media-types.js'
-import type {ImageTree} from '../../src/image/types.js'
+import type {ImageTree, IndexNode} from '../../src/image/types.js'
 import {podmanWantedPlatforms} from '../../src/platform/clients.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
-import {attestation, image, platform, tree, windows} from './platform-trees.js'
+import {attestation, digest, image, platform, tree, windows} from './platform-trees.js'
 
 const chosenPlatform = (t: ImageTree, host: string, client: Parameters<typeof resolveForHost>[2] = 'docker') => {
   const r = resolveForHost(t, host, client)
@@ -166,6 +166,35 @@ describe('resolveForHost: containerd', () => {
     expect(resolveForHost(amd, 'linux/arm64', 'containerd').clientMessage).toBe(
       `no match for platform in manifest ${amd.root.descriptor.digest}: not found`,
     )
+  })
+})
+
+describe('resolveForHost: nested indexes', () => {
+  const arm64 = image('linux/arm64')
+  const nested: IndexNode = {kind: 'index', descriptor: {mediaType: MediaType.ociIndex, digest: digest(), size: 300}, children: [image('linux/arm/v7'), arm64]}
+  const t = tree([image('linux/amd64'), nested])
+
+  it('containerd walks a nested index and lists its entries', () => {
+    const r = resolveForHost(t, 'linux/arm64', 'containerd')
+    expect(r.chosen).toBe(arm64)
+    expect(r.verdict).toBe('ok')
+    expect(r.candidates.map((c) => c.reason)).toEqual([
+      'linux/amd64 does not run on linux/arm64',
+      'a nested index: its entries follow',
+      'containerd falls back to it: 32-bit mode',
+      'matches linux/arm64',
+    ])
+  })
+
+  it('docker does not look inside', () => {
+    const r = resolveForHost(t, 'linux/arm64', 'docker')
+    expect(r.verdict).toBe('no-match')
+    expect(r.candidates[1].reason).toMatch(/nested index: Docker does not look inside/)
+  })
+
+  it('containerd skips a nested index declared for another platform', () => {
+    const declared: IndexNode = {...nested, descriptor: {...nested.descriptor, platform: platform('linux/s390x')}}
+    expect(resolveForHost(tree([declared]), 'linux/arm64', 'containerd').verdict).toBe('no-match')
   })
 })
 
