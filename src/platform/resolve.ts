@@ -126,10 +126,11 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
     if (declaredFit !== 'none') {
       return {verdict: 'wrong-arch', message: `The ${d} entry ${short(node.descriptor.digest)} holds an image whose config says ${c}: ${emulationHint(host, config)}.`}
     }
-    if (choice.lastResort && normalizePlatform(declared).architecture === host.architecture) {
-      return {verdict: 'wrong-arch', message: `No entry fits ${h}; ${model.describes} falls back to ${d}, a newer variant than the host: expect "illegal instruction" or "exec format error".`}
+    const how = choice.lastResort ? ` as a last resort (no entry fits ${h})` : ''
+    if (normalizePlatform(declared).architecture === host.architecture) {
+      return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}, a newer variant than ${h} supports: expect "illegal instruction" or "exec format error".`}
     }
-    return {verdict: 'wrong-arch', message: `No entry fits ${h}; ${model.describes} takes ${d} as a last resort: ${emulationHint(host, config)}.`}
+    return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}: ${emulationHint(host, config)}.`}
   }
   if (choice.ties.length > 0) {
     const all = [node.descriptor.digest, ...choice.ties.map((t) => t.digest)].map(short).join(', ')

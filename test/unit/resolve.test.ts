@@ -132,7 +132,7 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     const r = resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6')
     expect(r.chosen).toBe(v7)
     expect(r.verdict).toBe('wrong-arch')
-    expect(r.message).toMatch(/newer variant.*illegal instruction/)
+    expect(r.message).toMatch(/takes linux\/arm\/v7 as a last resort \(no entry fits linux\/arm\/v6\), a newer variant.*illegal instruction/)
     expect(r.candidates[1].reason).toMatch(/last resort/)
     expect(resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6', 'containerd').verdict).toBe('no-match')
   })
@@ -247,8 +247,11 @@ describe('resolveForHost: exact (crane, oras)', () => {
   })
 
   it('calls several entries of the host’s os/arch ambiguous', () => {
-    const r = resolveForHost(tree([image('linux/amd64'), image('linux/amd64/v3')]), 'linux/amd64', 'exact')
+    const r = resolveForHost(tree([image('linux/amd64'), image('linux/amd64')]), 'linux/amd64', 'exact')
     expect(r.verdict).toBe('ambiguous')
+    const newer = resolveForHost(tree([image('linux/amd64/v3'), image('linux/amd64')]), 'linux/amd64', 'exact')
+    expect(newer.verdict).toBe('wrong-arch')
+    expect(newer.message).toMatch(/takes linux\/amd64\/v3, a newer variant than linux\/amd64 supports/)
   })
 })
 
