@@ -1,11 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../src/image/media-types.js'
-import type {ImageTree} from '../../src/image/types.js'
+import type {ImageTree, IndexNode} from '../../src/image/types.js'
 import {podmanWantedPlatforms} from '../../src/platform/clients.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
-import {attestation, image, platform, tree, windows} from './platform-trees.js'
+import {attestation, digest, image, platform, tree, windows} from './platform-trees.js'
 
 const chosenPlatform = (t: ImageTree, host: string, client: Parameters<typeof resolveForHost>[2] = 'docker') => {
   const r = resolveForHost(t, host, client)
@@ -132,7 +132,7 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     const r = resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6')
     expect(r.chosen).toBe(v7)
     expect(r.verdict).toBe('wrong-arch')
-    expect(r.message).toMatch(/newer variant.*illegal instruction/)
+    expect(r.message).toMatch(/takes linux\/arm\/v7 as a last resort \(no entry fits linux\/arm\/v6\), a newer variant.*illegal instruction/)
     expect(r.candidates[1].reason).toMatch(/last resort/)
     expect(resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6', 'containerd').verdict).toBe('no-match')
   })
@@ -166,6 +166,35 @@ describe('resolveForHost: containerd', () => {
     expect(resolveForHost(amd, 'linux/arm64', 'containerd').clientMessage).toBe(
       `no match for platform in manifest ${amd.root.descriptor.digest}: not found`,
     )
+  })
+})
+
+describe('resolveForHost: nested indexes', () => {
+  const arm64 = image('linux/arm64')
+  const nested: IndexNode = {kind: 'index', descriptor: {mediaType: MediaType.ociIndex, digest: digest(), size: 300}, children: [image('linux/arm/v7'), arm64]}
+  const t = tree([image('linux/amd64'), nested])
+
+  it('containerd walks a nested index and lists its entries', () => {
+    const r = resolveForHost(t, 'linux/arm64', 'containerd')
+    expect(r.chosen).toBe(arm64)
+    expect(r.verdict).toBe('ok')
+    expect(r.candidates.map((c) => c.reason)).toEqual([
+      'linux/amd64 does not run on linux/arm64',
+      'a nested index: its entries follow',
+      'containerd falls back to it: 32-bit mode',
+      'matches linux/arm64',
+    ])
+  })
+
+  it('docker does not look inside', () => {
+    const r = resolveForHost(t, 'linux/arm64', 'docker')
+    expect(r.verdict).toBe('no-match')
+    expect(r.candidates[1].reason).toMatch(/nested index: Docker does not look inside/)
+  })
+
+  it('containerd skips a nested index declared for another platform', () => {
+    const declared: IndexNode = {...nested, descriptor: {...nested.descriptor, platform: platform('linux/s390x')}}
+    expect(resolveForHost(tree([declared]), 'linux/arm64', 'containerd').verdict).toBe('no-match')
   })
 })
 
@@ -218,8 +247,11 @@ describe('resolveForHost: exact (crane, oras)', () => {
   })
 
   it('calls several entries of the host’s os/arch ambiguous', () => {
-    const r = resolveForHost(tree([image('linux/amd64'), image('linux/amd64/v3')]), 'linux/amd64', 'exact')
+    const r = resolveForHost(tree([image('linux/amd64'), image('linux/amd64')]), 'linux/amd64', 'exact')
     expect(r.verdict).toBe('ambiguous')
+    const newer = resolveForHost(tree([image('linux/amd64/v3'), image('linux/amd64')]), 'linux/amd64', 'exact')
+    expect(newer.verdict).toBe('wrong-arch')
+    expect(newer.message).toMatch(/takes linux\/amd64\/v3, a newer variant than linux\/amd64 supports/)
   })
 })
 
