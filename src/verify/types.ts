@@ -84,6 +84,8 @@ export interface CheckContext {
   /** One resolution per required platform, in `require` order. */
   resolutions: Resolution[]
   source: ImageSource
+  /** Index entries whose manifest exists but whose image could not be read (e.g. its config blob is gone), by digest: why. */
+  unreadable: ReadonlyMap<string, string>
   options: Required<Pick<VerifyOptions, 'require' | 'client'>> & VerifyOptions
 }
 

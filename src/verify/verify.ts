@@ -6,7 +6,8 @@ import type {ClientName, Resolution} from '../platform/resolution.js'
 import {resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 import {builtinChecks} from './checks/index.js'
-import {mapLimit} from './concurrency.js'
+import {createLimiter} from '../util/limit.js'
+import {loadTree} from './load-tree.js'
 import type {VerifyTarget} from './targets.js'
 import {verdictOf} from './report.js'
 import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
@@ -40,7 +41,7 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
   const strict = options.strict ?? false
   const reference = source.displayName
   try {
-    const tree = await dependencies.fetchTree(source)
+    const {tree, unreadable} = await loadTree(source, dependencies)
     const require = options.require ?? [...DEFAULT_REQUIRED_PLATFORMS]
     const client = options.client ?? 'docker'
     const context: CheckContext = {
@@ -48,6 +49,7 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
       tree,
       resolutions: require.map((host) => dependencies.resolve(tree, host, client)),
       source,
+      unreadable,
       options: {...options, require, client},
     }
     const checks = []
@@ -68,7 +70,8 @@ export async function verifyTargetsWith(
   open: (reference: string) => Promise<ImageSource>,
   dependencies = DEFAULT_DEPENDENCIES,
 ): Promise<VerifyReport[]> {
-  return mapLimit(targets, options.concurrency ?? 4, async (target) => {
+  const limit = createLimiter(options.concurrency ?? 4)
+  return Promise.all(targets.map((target) => limit(async () => {
     const startedAt = Date.now()
     let source: ImageSource
     try {
@@ -81,5 +84,5 @@ export async function verifyTargetsWith(
     } finally {
       await source.close()
     }
-  })
+  })))
 }
