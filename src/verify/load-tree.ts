@@ -25,9 +25,9 @@ function underIndexDescriptor(node: TreeNode, descriptor: Descriptor): TreeNode 
  * each entry is read on its own so that the missing ones become `other` nodes that the
  * dangling-manifest and missing-blob checks report, instead of failing the reference as unreadable.
  */
-export async function loadTree(source: ImageSource, dependencies: VerifyDependencies): Promise<LoadedTree> {
+export async function loadTree(source: ImageSource, dependencies: VerifyDependencies, maxManifestBytes?: number): Promise<LoadedTree> {
   try {
-    return {tree: await dependencies.fetchTree(source), unreadable: new Map()}
+    return {tree: await dependencies.fetchTree(source, {maxManifestBytes}), unreadable: new Map()}
   } catch (error) {
     if (!(error instanceof RegistryError) || error.kind !== 'not-found') throw error
     // The tag itself missing is the original error, not a dangling entry.
@@ -43,7 +43,7 @@ export async function loadTree(source: ImageSource, dependencies: VerifyDependen
         limit(async (): Promise<TreeNode> => {
           if (!(await source.manifestExists(descriptor.digest))) return {kind: 'other', descriptor, note: 'manifest not found in the registry'}
           try {
-            return underIndexDescriptor((await dependencies.fetchTree(source, {reference: descriptor.digest})).root, descriptor)
+            return underIndexDescriptor((await dependencies.fetchTree(source, {reference: descriptor.digest, maxManifestBytes})).root, descriptor)
           } catch (childError) {
             if (!(childError instanceof ArchcheckError)) throw childError
             unreadable.set(descriptor.digest, childError.message)
