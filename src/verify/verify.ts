@@ -1,14 +1,16 @@
 import {ArchcheckError, ExitCode} from '../errors.js'
+import {openSource} from '../image/open.js'
 import type {ImageSource} from '../image/source.js'
 import {fetchImageTree, type FetchTreeOptions} from '../image/tree.js'
 import type {ImageTree} from '../image/types.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
 import {resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
+import type {RegistryOptions} from '../registry/options.js'
 import {builtinChecks} from './checks/index.js'
 import {createLimiter} from '../util/limit.js'
 import {loadTree} from './load-tree.js'
-import type {VerifyTarget} from './targets.js'
+import {normaliseSpec, type VerifyTarget} from './targets.js'
 import {verdictOf} from './report.js'
 import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
 
@@ -85,4 +87,22 @@ export async function verifyTargetsWith(
       await source.close()
     }
   })))
+}
+
+/**
+ * The library entry: verifies references (registry references, `oci-layout:`/`oci-archive:`
+ * specs, or targets with their expected digest) and returns one report per reference, in order.
+ * Bad references throw a UsageError before anything is read; unreadable images give `error`
+ * reports. `exitCodeOf(reports)` gives the CLI's exit code.
+ */
+export async function verifyReferences(
+  references: ReadonlyArray<string | VerifyTarget>,
+  options: VerifyOptions & {registry?: RegistryOptions; concurrency?: number} = {},
+): Promise<VerifyReport[]> {
+  const targets = references.map((entry) => {
+    const target = typeof entry === 'string' ? {reference: entry} : entry
+    const expectDigest = target.expectDigest ?? options.expectDigest
+    return {reference: normaliseSpec(target.reference), ...(expectDigest ? {expectDigest} : {})}
+  })
+  return verifyTargetsWith(targets, options, (reference) => openSource(reference, options.registry))
 }

@@ -8,9 +8,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex, type BuiltImage} from '../../../scripts/fixtures/image-builder.js'
 import {blobPath, writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
-import {openSource} from '../../../src/image/open.js'
 import type {CheckResult} from '../../../src/verify/types.js'
-import {verifyTargetsWith} from '../../../src/verify/verify.js'
+import {verifyReferences} from '../../../src/verify/verify.js'
 
 let dir: string
 let amd64: BuiltImage
@@ -26,7 +25,7 @@ async function layout(name: string, entries: Parameters<typeof buildIndex>[0]['e
 }
 
 async function verify(spec: string, options = {}) {
-  const [report] = await verifyTargetsWith([{reference: spec}], options, (reference) => openSource(reference))
+  const [report] = await verifyReferences([spec], options)
   return report
 }
 
@@ -69,6 +68,13 @@ describe('verify over OCI layouts', () => {
     const report = await verify(spec, {blobs: true})
     expect(notPassed(report.checks)).toEqual(['missing-blob fail linux/arm64'])
     expect(report.checks.find((check) => check.status === 'fail')?.message).toContain(`layer ${arm64.layers[0].digest.slice(0, 19)}`)
+  })
+
+  it('checks several layouts in one call, each against its expected digest', async () => {
+    const good = `oci-layout:${join(dir, 'good')}`
+    const index = buildIndex({entries: [{target: amd64}, {target: arm64}, {target: await buildAttestation(amd64.manifest)}]})
+    const reports = await verifyReferences([{reference: good, expectDigest: index.index.digest}, {reference: `${good}:latest`, expectDigest: 'sha256:' + '1'.repeat(64)}])
+    expect(reports.map((report) => `${report.verdict} ${report.checks.find((check) => check.id === 'digest-mismatch')?.status}`)).toEqual(['pass pass', 'fail fail'])
   })
 
   it('fails an unreadable reference with exit code 3 semantics', async () => {
