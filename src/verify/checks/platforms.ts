@@ -1,9 +1,12 @@
+import type {TreeNode} from '../../image/types.js'
 import {formatPlatform} from '../../platform/normalize.js'
 import type {Platform} from '../../platform/types.js'
+import {platformMatches} from '../../platform/match.js'
 import {configPlatform} from '../../platform/resolve.js'
 import {
   configDisagreement,
   entryPlatform,
+  indexEntries,
   platformEntries,
   platformKey,
   platformLabel,
@@ -16,6 +19,11 @@ const BUILDX_FIX = (platform: string): string => `build it with \`docker buildx 
 
 const withoutStop = (sentence: string): string => sentence.replace(/\.$/, '')
 
+/** An index entry the tree could not follow (manifest or config gone) that would serve `host`. */
+function unreadableEntryFor(context: CheckContext, host: Platform): TreeNode | undefined {
+  return indexEntries(context.tree.root).find((node) => node.kind === 'other' && node.descriptor.platform && platformMatches(host, node.descriptor.platform))
+}
+
 /**
  * platform-missing: a required platform resolves to nothing, or (a single image of another
  * platform, a client's last resort) to an image that cannot run there. An index entry whose
@@ -25,6 +33,10 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
   return context.resolutions.map((resolution) => {
     const platform = formatPlatform(resolution.host)
     const id = 'platform-missing'
+    const unreadable = resolution.verdict === 'no-match' ? unreadableEntryFor(context, resolution.host) : undefined
+    if (unreadable) {
+      return checkResult(context, id, 'skip', `the ${platformLabel(entryPlatform(unreadable))} entry cannot be read: see dangling-manifest and missing-blob.`, platform)
+    }
     if (resolution.verdict === 'no-match') {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
       return checkResult(context, id, 'fail', `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`, platform)
