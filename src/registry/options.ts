@@ -8,6 +8,8 @@ export interface RegistryOptions {
   maxManifestBytes?: number
   /** Retries on 429/502/503/504 and connection resets (default 3). */
   maxRetries?: number
+  /** First retry waits up to this many milliseconds, doubling each time (default 500, or $ARCHCHECK_RETRY_BASE_MS). */
+  retryBaseDelayMs?: number
   /** Folder with Docker's config.json (default $DOCKER_CONFIG or ~/.docker). */
   dockerConfigDir?: string
   /** Receives one line per request and retry for --debug; never given credentials. */

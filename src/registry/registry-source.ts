@@ -1,0 +1,166 @@
+import {Readable} from 'node:stream'
+
+import {RegistryError} from '../errors.js'
+import {MANIFEST_ACCEPT} from '../image/media-types.js'
+import type {FetchedManifest, ImageSource} from '../image/source.js'
+import {basicAuthorization, bearerToken, parseChallenges, type Challenge} from './auth.js'
+import {findCredentials, type Credentials} from './credentials.js'
+import {digestOf, hashFor, matchesDigest} from './digest.js'
+import {checkManifest} from './manifest-check.js'
+import type {RegistryOptions} from './options.js'
+import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
+import {insecureRegistriesFrom, registryScheme} from './scheme.js'
+import {statusError, type Target} from './status-errors.js'
+import {send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
+
+const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+/**
+ * An image repository in a registry, read through the distribution API: manifests and blobs,
+ * every byte verified against its digest, sizes bounded, auth negotiated on demand.
+ */
+export class RegistrySource implements ImageSource {
+  readonly displayName: string
+  readonly defaultReference: string
+  private readonly repositoryName: string
+  private readonly baseUrl: string
+  private readonly settings: TransportSettings
+  private readonly maxManifestBytes: number
+  /** The registry's last auth challenge; later requests authorise up front with it. */
+  private challenge?: Challenge
+  private credentials?: Promise<Credentials | undefined>
+
+  constructor(
+    readonly ref: Reference,
+    private readonly options: RegistryOptions = {},
+  ) {
+    this.defaultReference = manifestReference(ref)
+    this.displayName = formatReference(ref.tag || ref.digest ? ref : {...ref, tag: this.defaultReference})
+    this.repositoryName = `${ref.registry}/${ref.repository}`
+    const scheme = registryScheme(ref.registry, insecureRegistriesFrom(options.insecureRegistries))
+    this.baseUrl = `${scheme}://${registryApiHost(ref.registry)}/v2/${ref.repository}`
+    this.settings = transportSettings(options)
+    this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
+  }
+
+  async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
+    const target = manifestTarget(reference)
+    const response = await this.expectOk('GET', `manifests/${reference}`, target, {accept: MANIFEST_ACCEPT})
+    const bytes = await response.readCapped(this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
+    const {mediaType, digest} = checkManifest({
+      bytes,
+      contentType: response.headers.get('content-type'),
+      dockerContentDigest: response.headers.get('docker-content-digest'),
+      requested: reference,
+      where: this.repositoryName,
+    })
+    return {bytes, mediaType, digest}
+  }
+
+  async manifestExists(digest: string): Promise<boolean> {
+    return this.exists(`manifests/${digest}`, manifestTarget(digest), {accept: MANIFEST_ACCEPT})
+  }
+
+  async blobExists(digest: string): Promise<boolean> {
+    validateDigest(digest)
+    return this.exists(`blobs/${digest}`, {type: 'blob', digest}, {})
+  }
+
+  async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes): Promise<Uint8Array> {
+    validateDigest(digest)
+    const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
+    const bytes = await response.readCapped(maxBytes, `blob ${digest} of ${this.repositoryName}:`)
+    if (!matchesDigest(bytes, digest)) {
+      throw new RegistryError(`blob ${digest} of ${this.repositoryName} does not match its digest: its bytes hash to ${digestOf(bytes)}`, 'digest-mismatch')
+    }
+    return bytes
+  }
+
+  async openBlob(digest: string): Promise<Readable> {
+    const hash = hashFor(digest)
+    const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
+    const where = this.repositoryName
+    async function* verified(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of response.stream()) {
+        hash.update(chunk)
+        yield chunk
+      }
+      const actual = `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}`
+      if (actual !== digest) throw new RegistryError(`blob ${digest} of ${where} does not match its digest: its bytes hash to ${actual}`, 'digest-mismatch')
+    }
+    return Readable.from(verified(), {objectMode: false})
+  }
+
+  /** Connections live in the process-wide pool (see closeTransport); nothing is held per source. */
+  async close(): Promise<void> {}
+
+  private async exists(path: string, target: Target, headers: Record<string, string>): Promise<boolean> {
+    const response = await this.request('HEAD', path, headers)
+    if (response.status === 404) {
+      await response.discard()
+      return false
+    }
+    if (response.status !== 200) throw await this.errorFor(response, 'HEAD', target)
+    await response.discard()
+    return true
+  }
+
+  private async expectOk(method: 'GET', path: string, target: Target, headers: Record<string, string>): Promise<HttpResponse> {
+    const response = await this.request(method, path, headers)
+    if (response.status !== 200) throw await this.errorFor(response, method, target)
+    return response
+  }
+
+  private async errorFor(response: HttpResponse, method: string, target: Target): Promise<RegistryError> {
+    const credentials = this.challenge ? await this.loadCredentials() : undefined
+    return statusError(response, {
+      repositoryName: this.repositoryName,
+      registry: this.ref.registry,
+      target,
+      credentialsSource: credentials?.source,
+      basicAuth: this.challenge?.scheme === 'basic',
+      method,
+    })
+  }
+
+  /**
+   * Sends a request, authorised with what the registry asked for before. On a 401 it takes the
+   * new challenge and, when that changes the Authorization it would send, retries once.
+   */
+  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+    const url = `${this.baseUrl}/${path}`
+    const authorization = await this.authorization()
+    const response = await send({method, url, headers, authorization}, this.settings)
+    if (response.status !== 401) return response
+    const challenges = parseChallenges(response.headers.get('www-authenticate'))
+    const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
+    if (!challenge) return response
+    this.challenge = challenge
+    const renewed = await this.authorization()
+    if (renewed === undefined || renewed === authorization) return response
+    await response.discard()
+    return send({method, url, headers, authorization: renewed}, this.settings)
+  }
+
+  private async authorization(): Promise<string | undefined> {
+    const challenge = this.challenge
+    if (!challenge) return undefined
+    const credentials = await this.loadCredentials()
+    if (challenge.scheme === 'basic') {
+      return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
+    }
+    const token = await bearerToken({challenge, defaultScope: `repository:${this.ref.repository}:pull`, credentials, registry: this.ref.registry}, this.settings)
+    return `Bearer ${token}`
+  }
+
+  /** Docker's stored credentials for this registry, looked up once, only when the registry asks. */
+  private loadCredentials(): Promise<Credentials | undefined> {
+    this.credentials ??= findCredentials(this.ref.registry, this.options.dockerConfigDir)
+    return this.credentials
+  }
+}
+
+function manifestTarget(reference: string): Target {
+  if (reference.includes(':')) validateDigest(reference)
+  return {type: 'manifest', reference}
+}

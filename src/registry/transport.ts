@@ -1,0 +1,362 @@
+import type {Dispatcher} from 'undici'
+
+import {RegistryError} from '../errors.js'
+import type {RegistryOptions} from './options.js'
+
+/**
+ * HTTP for the registry client: Node's global fetch over ONE shared undici dispatcher per process
+ * (keep-alive, bounded connections per host, proxies from the environment). Global fetch rather
+ * than undici.request so nock can stand in for registries in tests.
+ */
+
+const CONNECTIONS_PER_HOST = 8
+const MAX_REDIRECTS = 5
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_MAX_RETRIES = 3
+const DEFAULT_RETRY_BASE_MS = 500
+/** A Retry-After longer than this is not waited for: the error says when to try again. */
+const MAX_RETRY_AFTER_MS = 60_000
+const RETRY_STATUSES = new Set([429, 502, 503, 504])
+const RETRY_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
+const TLS_ERROR_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
+])
+/** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
+const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
+
+let dispatcherPromise: Promise<Dispatcher> | undefined
+
+function proxyConfigured(): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
+}
+
+/** The process-wide dispatcher, created on first use (undici is imported lazily: it is slow to load). */
+function sharedDispatcher(): Promise<Dispatcher> {
+  dispatcherPromise ??= import('undici').then(({Agent, EnvHttpProxyAgent}) => {
+    const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000}
+    return proxyConfigured() ? new EnvHttpProxyAgent(options) : new Agent(options)
+  })
+  return dispatcherPromise
+}
+
+/** Closes the shared connection pool; the next request opens a new one. */
+export async function closeTransport(): Promise<void> {
+  const pending = dispatcherPromise
+  dispatcherPromise = undefined
+  if (pending) await (await pending).close()
+}
+
+export interface TransportSettings {
+  timeoutMs: number
+  maxRetries: number
+  retryBaseDelayMs: number
+  debug?: (line: string) => void
+}
+
+/** Settings from RegistryOptions; the retry base delay may also come from ARCHCHECK_RETRY_BASE_MS. */
+export function transportSettings(options: RegistryOptions): TransportSettings {
+  const fromEnv = process.env.ARCHCHECK_RETRY_BASE_MS
+  const envBase = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined
+  return {
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
+    debug: options.debug,
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST'
+  url: string
+  headers?: Record<string, string>
+  /** Sent only to the origin of `url`, never to another host a redirect leads to. */
+  authorization?: string
+  body?: string
+}
+
+/**
+ * A response whose body is still unread. The timeout keeps running until the body is read
+ * (`readCapped`), streamed (`stream`, where it becomes an idle timeout) or discarded.
+ */
+export class HttpResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    /** Where the response finally came from, after redirects. */
+    readonly url: string,
+    private readonly body: ReadableStream<Uint8Array> | null,
+    private readonly deadline: Deadline,
+  ) {}
+
+  /** Reads the whole body, aborting as soon as it exceeds `maxBytes` (never buffering past it). */
+  async readCapped(maxBytes: number, what: string): Promise<Uint8Array> {
+    const declared = Number(this.headers.get('content-length'))
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await this.discard()
+      throw new RegistryError(`${what} larger than ${maxBytes} bytes (the registry announced ${declared})`, 'too-large', {status: this.status})
+    }
+    const chunks: Uint8Array[] = []
+    let total = 0
+    try {
+      if (this.body) {
+        for await (const chunk of this.body) {
+          total += chunk.byteLength
+          if (total > maxBytes) {
+            this.deadline.abort(new RegistryError(`${what} larger than ${maxBytes} bytes`, 'too-large', {status: this.status}))
+            throw this.deadline.reason
+          }
+          chunks.push(chunk)
+        }
+      }
+    } catch (error) {
+      throw this.deadline.translate(error)
+    } finally {
+      this.deadline.clear()
+    }
+    return concat(chunks, total)
+  }
+
+  /** The body as an async iterable; the timeout now applies to each wait for data. */
+  async *stream(): AsyncGenerator<Uint8Array> {
+    this.deadline.becomeIdleTimeout()
+    try {
+      if (!this.body) return
+      for await (const chunk of this.body) {
+        this.deadline.touch()
+        yield chunk
+      }
+    } catch (error) {
+      throw this.deadline.translate(error)
+    } finally {
+      this.deadline.clear()
+    }
+  }
+
+  /** Text of a small body (error documents), at most `maxBytes`; empty on any failure. */
+  async text(maxBytes = 64 * 1024): Promise<string> {
+    try {
+      return new TextDecoder().decode(await this.readCapped(maxBytes, 'error body'))
+    } catch {
+      return ''
+    }
+  }
+
+  async discard(): Promise<void> {
+    this.deadline.clear()
+    await this.body?.cancel().catch(() => {})
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** One request's timer and abort signal; turns the abort into a 'timeout' RegistryError. */
+class Deadline {
+  readonly controller = new AbortController()
+  private timer?: NodeJS.Timeout
+  private idle = false
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly description: string,
+  ) {
+    this.arm()
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  get reason(): unknown {
+    return this.controller.signal.reason
+  }
+
+  abort(reason: unknown): void {
+    this.clear()
+    this.controller.abort(reason)
+  }
+
+  becomeIdleTimeout(): void {
+    this.idle = true
+    this.arm()
+  }
+
+  touch(): void {
+    if (this.idle) this.arm()
+  }
+
+  clear(): void {
+    clearTimeout(this.timer)
+  }
+
+  /** The error to throw for `error`: our own abort reason when we aborted. */
+  translate(error: unknown): unknown {
+    return this.signal.aborted ? this.reason : error
+  }
+
+  private arm(): void {
+    this.clear()
+    const seconds = this.timeoutMs / 1000
+    const message = this.idle
+      ? `${this.description}: no data for ${seconds} s (timed out after ${seconds} s)`
+      : `${this.description} timed out after ${seconds} s`
+    this.timer = setTimeout(() => this.controller.abort(new RegistryError(message, 'timeout')), this.timeoutMs)
+  }
+}
+
+/**
+ * Sends a request with bounded retries (429/502/503/504 and connection resets, honouring
+ * Retry-After) and follows redirects itself so Authorization never reaches another origin.
+ * Returns the final response with its body unread; the caller reads or discards it.
+ */
+export async function send(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
+  const dispatcher = await sharedDispatcher()
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now()
+    let response: HttpResponse
+    try {
+      response = await sendFollowingRedirects(request, settings, dispatcher)
+    } catch (error) {
+      const code = errorCode(error)
+      if (code && RETRY_ERROR_CODES.has(code) && attempt < settings.maxRetries) {
+        const delay = backoff(attempt, settings.retryBaseDelayMs)
+        settings.debug?.(`${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms; retry ${attempt + 1} in ${delay} ms`)
+        await sleep(delay)
+        continue
+      }
+      throw networkError(error, request.url)
+    }
+    const elapsed = Date.now() - started
+    const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''
+    if (RETRY_STATUSES.has(response.status) && attempt < settings.maxRetries) {
+      const retryAfter = retryAfterMs(response.headers.get('retry-after'))
+      if (retryAfter === undefined || retryAfter <= MAX_RETRY_AFTER_MS) {
+        const delay = retryAfter ?? backoff(attempt, settings.retryBaseDelayMs)
+        settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`)
+        await response.discard()
+        await sleep(delay)
+        continue
+      }
+    }
+    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}`)
+    return response
+  }
+}
+
+async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, dispatcher: Dispatcher): Promise<HttpResponse> {
+  const origin = new URL(request.url).origin
+  let url = request.url
+  let method = request.method
+  let body = request.body
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = {...request.headers}
+    if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
+    const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
+    let raw: Response
+    try {
+      // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
+      const init = {method, headers, body, redirect: 'manual', signal: deadline.signal, dispatcher}
+      raw = await fetch(url, init as unknown as RequestInit)
+    } catch (error) {
+      deadline.clear()
+      throw deadline.translate(error)
+    }
+    const response = new HttpResponse(raw.status, raw.headers, url, raw.body, deadline)
+    const location = raw.headers.get('location')
+    if (raw.status < 300 || raw.status >= 400 || raw.status === 304 || !location) return response
+    await response.discard()
+    if (hop >= MAX_REDIRECTS) {
+      throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {status: raw.status})
+    }
+    const next = new URL(location, url)
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+      throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status: raw.status})
+    }
+    settings.debug?.(`${method} ${displayUrl(url)} ${raw.status} → ${displayUrl(next.href)}`)
+    if (raw.status === 303 || ((raw.status === 301 || raw.status === 302) && method === 'POST')) {
+      method = 'GET'
+      body = undefined
+    }
+    url = next.href
+  }
+}
+
+/** Exponential backoff with full jitter: a random delay up to base·2^attempt. */
+function backoff(attempt: number, baseMs: number): number {
+  return Math.round(Math.random() * baseMs * 2 ** attempt)
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
+export function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A URL for messages and debug lines: no user info, and query values other than safe ones hidden. */
+export function displayUrl(url: string): string {
+  const parsed = new URL(url)
+  parsed.username = ''
+  parsed.password = ''
+  const shown = [...parsed.searchParams.entries()].map(([key, value]) => `${key}=${SAFE_QUERY_PARAMS.has(key) ? value : '…'}`)
+  parsed.search = ''
+  return shown.length > 0 ? `${parsed.href}?${shown.join('&')}` : parsed.href
+}
+
+/** The system error code behind a failed fetch (fetch wraps it in `cause`, sometimes an AggregateError). */
+function errorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const candidate = current as {code?: unknown; cause?: unknown; errors?: unknown[]}
+    if (typeof candidate.code === 'string' && candidate.code !== 'UND_ERR') return candidate.code
+    current = candidate.cause ?? candidate.errors?.[0]
+  }
+  return undefined
+}
+
+function innermostMessage(error: unknown): string {
+  let current = error as {message?: string; cause?: unknown; errors?: unknown[]}
+  for (let depth = 0; depth < 5; depth++) {
+    const next = (current.cause ?? current.errors?.[0]) as typeof current | undefined
+    if (!next) break
+    current = next
+  }
+  return current.message ?? String(error)
+}
+
+/** Turns a failed fetch into a RegistryError that says what happened in the user's terms. */
+function networkError(error: unknown, url: string): unknown {
+  if (error instanceof RegistryError) return error
+  const host = new URL(url).host
+  const code = errorCode(error)
+  if (code && TLS_ERROR_CODES.has(code)) {
+    return new RegistryError(
+      `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
+      'tls', {cause: error},
+    )
+  }
+  switch (code) {
+    case 'ECONNREFUSED': return new RegistryError(`cannot connect to ${host}: connection refused`, 'network', {cause: error})
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN': return new RegistryError(`cannot resolve host ${new URL(url).hostname} (${code})`, 'network', {cause: error})
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT': return new RegistryError(`cannot connect to ${host}: connection timed out`, 'timeout', {cause: error})
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET': return new RegistryError(`connection to ${host} was reset`, 'network', {cause: error})
+    default: return new RegistryError(`request to ${host} failed: ${innermostMessage(error)}${code ? ` (${code})` : ''}`, 'network', {cause: error})
+  }
+}

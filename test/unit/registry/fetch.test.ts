@@ -1,0 +1,110 @@
+import nock from 'nock'
+import {describe, expect, it} from 'vitest'
+
+import {RegistryError} from '../../../src/errors.js'
+import {MANIFEST_ACCEPT} from '../../../src/image/media-types.js'
+import {parseReference} from '../../../src/registry/reference.js'
+import {RegistrySource} from '../../../src/registry/registry-source.js'
+import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+
+const REGISTRY = 'https://registry.example'
+
+function source(spec = 'registry.example/my/app:1.2', options = {}): RegistrySource {
+  return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
+}
+
+async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e)
+  expect(error).toBeInstanceOf(RegistryError)
+  return error as RegistryError
+}
+
+describe('RegistrySource, anonymous registry', () => {
+  useNock()
+
+  it('fetches a manifest by tag over HTTPS with all four Accept types and returns the exact bytes and their digest', async () => {
+    const bytes = indexBytes()
+    nock(REGISTRY, {reqheaders: {accept: MANIFEST_ACCEPT}})
+      .get('/v2/my/app/manifests/1.2')
+      .reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)})
+    const manifest = await source().fetchManifest()
+    expect(Buffer.from(manifest.bytes).equals(bytes)).toBe(true)
+    expect(manifest.digest).toBe(sha256(bytes))
+    expect(manifest.mediaType).toBe(OCI_INDEX)
+  })
+
+  it('fetches a manifest by digest and accepts a registry that sends no Docker-Content-Digest', async () => {
+    const bytes = indexBytes()
+    nock(REGISTRY).get(`/v2/my/app/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+    const manifest = await source().fetchManifest(sha256(bytes))
+    expect(manifest.digest).toBe(sha256(bytes))
+  })
+
+  it('rejects manifest bytes that do not hash to the requested digest', async () => {
+    const wanted = sha256('something else')
+    nock(REGISTRY).get(`/v2/my/app/manifests/${wanted}`).reply(200, indexBytes(), {'content-type': OCI_INDEX})
+    const error = await rejection(source().fetchManifest(wanted))
+    expect(error.kind).toBe('digest-mismatch')
+    expect(error.message).toContain(wanted)
+  })
+
+  it('rejects a tag whose bytes do not hash to Docker-Content-Digest', async () => {
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, indexBytes(), {'content-type': OCI_INDEX, 'docker-content-digest': sha256('other')})
+    const error = await rejection(source().fetchManifest())
+    expect(error.kind).toBe('digest-mismatch')
+    expect(error.message).toMatch(/Docker-Content-Digest/)
+  })
+
+  it('names the tag and the full normalised repository when the tag is unknown (404 MANIFEST_UNKNOWN)', async () => {
+    nock('https://registry-1.docker.io').get('/v2/my/app/manifests/1.2')
+      .reply(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: 'manifest unknown'}]})
+    const error = await rejection(source('my/app:1.2').fetchManifest())
+    expect(error.kind).toBe('not-found')
+    expect(error.message).toBe('tag 1.2 not found in docker.io/my/app')
+    expect(error.exitCode).toBe(3)
+  })
+
+  it('says the repository is unknown on 404 NAME_UNKNOWN', async () => {
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(404, {errors: [{code: 'NAME_UNKNOWN', message: 'repository name not known to registry'}]})
+    expect((await rejection(source().fetchManifest())).message).toBe('repository registry.example/my/app not found')
+  })
+
+  it('fetches a small blob verified against its digest, and rejects one that does not match', async () => {
+    const config = Buffer.from('{"architecture":"arm64","os":"linux"}')
+    nock(REGISTRY).get(`/v2/my/app/blobs/${sha256(config)}`).reply(200, config)
+    expect(Buffer.from(await source().fetchBlob(sha256(config))).equals(config)).toBe(true)
+
+    const claimed = sha256('not this')
+    nock(REGISTRY).get(`/v2/my/app/blobs/${claimed}`).reply(200, config)
+    const error = await rejection(source().fetchBlob(claimed))
+    expect(error.kind).toBe('digest-mismatch')
+  })
+
+  it('streams a blob and errors at the end when the bytes do not hash to the digest', async () => {
+    const layer = Buffer.alloc(300_000, 7)
+    nock(REGISTRY).get(`/v2/my/app/blobs/${sha256(layer)}`).reply(200, layer)
+    const chunks: Buffer[] = []
+    for await (const chunk of await source().openBlob(sha256(layer))) chunks.push(chunk as Buffer)
+    expect(Buffer.concat(chunks).equals(layer)).toBe(true)
+
+    const claimed = sha256('a different layer')
+    nock(REGISTRY).get(`/v2/my/app/blobs/${claimed}`).reply(200, layer)
+    const stream = await source().openBlob(claimed)
+    const error = await rejection((async () => {
+      for await (const chunk of stream) void chunk
+    })())
+    expect(error.kind).toBe('digest-mismatch')
+  })
+
+  it('answers existence questions with HEAD: 200 true, 404 false, other statuses throw', async () => {
+    const digest = sha256('x')
+    nock(REGISTRY)
+      .head(`/v2/my/app/manifests/${digest}`).reply(200, undefined, {'content-type': DOCKER_MANIFEST})
+      .head(`/v2/my/app/blobs/${digest}`).reply(404)
+      .head(`/v2/my/app/blobs/${sha256('y')}`).reply(403)
+    const registry = source()
+    expect(await registry.manifestExists(digest)).toBe(true)
+    expect(await registry.blobExists(digest)).toBe(false)
+    expect((await rejection(registry.blobExists(sha256('y')))).kind).toBe('forbidden')
+  })
+})

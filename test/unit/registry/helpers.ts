@@ -1,0 +1,40 @@
+import {createHash} from 'node:crypto'
+
+import nock from 'nock'
+import {afterEach, beforeEach} from 'vitest'
+
+import {clearTokenCache} from '../../../src/registry/auth.js'
+import {closeTransport} from '../../../src/registry/transport.js'
+
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+
+export function sha256(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+}
+
+/** A small, valid OCI index as the exact bytes a registry would serve. */
+export function indexBytes(extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [{mediaType: OCI_MANIFEST, digest: sha256('child'), size: 5, platform: {os: 'linux', architecture: 'amd64'}}],
+    ...extra,
+  }, null, 2))
+}
+
+/** No real network in unit tests, fresh token cache and connection pool for each test. */
+export function useNock(): void {
+  beforeEach(() => {
+    nock.disableNetConnect()
+    clearTokenCache()
+  })
+  afterEach(async () => {
+    const pending = nock.pendingMocks()
+    nock.cleanAll()
+    nock.enableNetConnect()
+    await closeTransport()
+    if (pending.length > 0) throw new Error(`requests the test expected were not made: ${pending.join(', ')}`)
+  })
+}
