@@ -122,36 +122,21 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
   return {verdict: 'fallback', message: describeFallback(host, worse).replace(/\.$/, `${mismatch}.`)}
 }
 
+/** A tag holding one image: every modelled client pulls it whatever its platform (Docker and Podman warn). */
 function resolveSingle(tree: ImageTree, image: ImageNode, host: Platform, model: ClientModel): Resolution {
   const platform = configPlatform(image)
   const fits = matchRank(host, platform) >= 0
-  const accepted = fits || model.pullsAnySinglePlatformImage
-  const candidate: Candidate = {
-    node: image,
-    platform,
-    accepted,
-    reason: fits
-      ? `the tag is a single ${formatPlatform(platform)} image`
-      : accepted
-        ? `the tag is a single ${formatPlatform(platform)} image: ${model.describes} pulls it whatever its platform`
-        : `the tag is a single ${formatPlatform(platform)} image: ${model.describes} refuses another platform`,
-    ...(accepted ? {rank: 1} : {}),
-  }
-  const base = {host, client: model.name, candidates: [candidate]}
-  if (!accepted) {
-    return {
-      ...base,
-      verdict: 'no-match',
-      message: `${tree.reference} is a single ${formatPlatform(platform)} image and ${model.describes} refuses it on ${formatPlatform(host)}.`,
-      clientMessage: model.noMatchMessage(host, {reference: tree.reference, indexMediaType: '', single: true, digest: image.descriptor.digest}),
-    }
-  }
+  const reason = fits
+    ? `the tag is a single ${formatPlatform(platform)} image`
+    : `the tag is a single ${formatPlatform(platform)} image: ${model.describes} pulls it whatever its platform`
   const warning = fits ? undefined : model.singlePlatformWarning(host, platform)
   return {
-    ...base,
+    host,
+    client: model.name,
     chosen: image,
     ...judge(host, model, tree.reference, {node: image, declared: platform, single: true, lastResort: false, ties: []}),
     ...(warning ? {clientMessage: warning} : {}),
+    candidates: [{node: image, platform, accepted: true, reason, rank: 1}],
   }
 }
 
@@ -181,7 +166,7 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
       client: model.name,
       verdict: 'no-match',
       message: `${model.describes} refuses ${tree.reference} on ${formatPlatform(host)}: no entry fits (the list has ${offered}).`,
-      clientMessage: model.noMatchMessage(host, {reference: tree.reference, indexMediaType: index.descriptor.mediaType, single: false, digest: index.descriptor.digest}),
+      clientMessage: model.noMatchMessage(host, {reference: tree.reference, indexMediaType: index.descriptor.mediaType, digest: index.descriptor.digest}),
       candidates,
     }
   }

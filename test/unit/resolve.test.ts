@@ -189,18 +189,19 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
 })
 
 describe('resolveForHost: containerd', () => {
-  it('refuses a single image of another platform', () => {
+  it('pulls a single image of another platform without a warning (as ctr 1.6 does)', () => {
     const single: ImageTree = {reference: 'registry.test/app:amd64', root: image(undefined, 'linux/amd64')}
     const r = resolveForHost(single, 'linux/arm64', 'containerd')
-    expect(r.verdict).toBe('no-match')
-    expect(r.clientMessage).toMatch(/not found/)
+    expect(r.verdict).toBe('wrong-arch')
+    expect(r.clientMessage).toBeUndefined()
   })
 
-  it('falls back like docker and says so', () => {
+  it('falls back like docker, and refuses with its own message', () => {
     const t = tree([image('linux/arm/v7')])
     expect(resolveForHost(t, 'linux/arm64', 'containerd').verdict).toBe('fallback')
-    expect(resolveForHost(tree([image('linux/amd64')]), 'linux/arm64', 'containerd').clientMessage).toBe(
-      'no match for platform in manifest: not found',
+    const amd = tree([image('linux/amd64')])
+    expect(resolveForHost(amd, 'linux/arm64', 'containerd').clientMessage).toBe(
+      `no match for platform in manifest ${amd.root.descriptor.digest}: not found`,
     )
   })
 })
