@@ -5,7 +5,7 @@
  */
 import {RegistryError} from '../errors.js'
 import type {Platform} from '../platform/types.js'
-import {splitDigest} from './digest.js'
+import {isDigest} from './digest.js'
 import {MediaType, isImageManifestType, isIndexType, isSchema1Type} from './media-types.js'
 import type {Descriptor, ImageConfig} from './types.js'
 
@@ -106,7 +106,7 @@ function parseDescriptor(value: unknown, digest: string, where: string): Descrip
   if (!isObject(value)) throw malformed('manifest', digest, `${where} is not a descriptor object`)
   const {mediaType, digest: target, size} = value
   if (typeof mediaType !== 'string' || mediaType === '') throw malformed('manifest', digest, `${where} has no mediaType`)
-  if (typeof target !== 'string' || !splitDigest(target)) throw malformed('manifest', digest, `${where} has an invalid digest ${JSON.stringify(target)}`)
+  if (typeof target !== 'string' || !isDigest(target)) throw malformed('manifest', digest, `${where} has an invalid digest ${JSON.stringify(target)}`)
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed('manifest', digest, `${where} has an invalid size ${JSON.stringify(size)}`)
   const descriptor: Descriptor = {mediaType, digest: target, size}
   if (value.platform !== undefined) descriptor.platform = parsePlatform(value.platform, digest, `${where}.platform`)

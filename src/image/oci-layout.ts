@@ -10,7 +10,8 @@ import path from 'node:path'
 import type {Readable} from 'node:stream'
 
 import {RegistryError, UsageError} from '../errors.js'
-import {DEFAULT_MAX_MANIFEST_BYTES, checkSize, splitDigest, verifyDigest, verifyingStream} from './digest.js'
+import {validateDigest} from '../registry/reference.js'
+import {DEFAULT_MAX_MANIFEST_BYTES, checkSize, isDigest, verifyDigest, verifyingStream} from './digest.js'
 import {manifestMediaType, parseJsonObject, parseManifest} from './manifest.js'
 import type {FetchedManifest, ImageSource} from './source.js'
 import type {Descriptor} from './types.js'
@@ -63,7 +64,7 @@ export function parseLayoutSpec(text: string, scheme: string): LayoutSpec {
   let spec: LayoutSpec
   if (at !== -1) {
     const digest = text.slice(at + 1)
-    if (!splitDigest(digest)) throw new UsageError(`invalid digest "${digest}" in "${scheme}:${text}": expected sha256:<64 hex digits>`)
+    validateDigest(digest)
     spec = {path: text.slice(0, at), digest}
   } else {
     const colon = text.indexOf(':')
@@ -134,7 +135,7 @@ export class OciLayoutSource implements ImageSource {
   }
 
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
-    const entry = splitDigest(reference) ? this.entries.find((e) => e.digest === reference) : this.entryForTag(reference)
+    const entry = isDigest(reference) ? this.entries.find((e) => e.digest === reference) : this.entryForTag(reference)
     const digest = entry?.digest ?? reference
     if (entry) checkSize(entry.size, this.maxBytes, 'manifest', digest)
     const bytes = await this.readVerified(digest, this.maxBytes, 'manifest')
@@ -162,7 +163,7 @@ export class OciLayoutSource implements ImageSource {
   }
 
   async blobExists(digest: string): Promise<boolean> {
-    return splitDigest(digest) !== undefined && (await this.files.size(blobPath(digest))) !== undefined
+    return isDigest(digest) && (await this.files.size(blobPath(digest))) !== undefined
   }
 
   async close(): Promise<void> {
@@ -176,7 +177,7 @@ export class OciLayoutSource implements ImageSource {
   }
 
   private async blobSize(digest: string, what: string): Promise<number> {
-    if (!splitDigest(digest)) throw new UsageError(`invalid digest "${digest}": expected sha256:<64 hex digits>`)
+    validateDigest(digest)
     const size = await this.files.size(blobPath(digest))
     if (size === undefined) throw new RegistryError(`${what} ${digest} not found in ${this.location}`, 'not-found')
     return size

@@ -1,5 +1,6 @@
 import type {Descriptor, ImageNode, TreeNode} from '../image/types.js'
 import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
+import {configPlatform} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 
 const ATTESTATION_TYPE = 'vnd.docker.reference.type'
@@ -29,9 +30,16 @@ export function entryPlatform(node: TreeNode): Platform | undefined {
   return undefined
 }
 
-export function configPlatform(node: ImageNode): Platform {
-  const {os, architecture, variant, osVersion} = node.config
-  return normalizePlatform({os, architecture, variant, osVersion})
+/**
+ * The declared platform and the config's when they disagree in os, architecture or variant,
+ * judged as the pull simulation judges them: a config without a variant takes the entry's (many
+ * arm configs carry none), so only a real contradiction counts.
+ */
+export function configDisagreement(node: ImageNode): {declared: Platform; config: Platform} | undefined {
+  if (!node.descriptor.platform || isAttestation(node)) return undefined
+  const declared = normalizePlatform(node.descriptor.platform)
+  const config = configPlatform(node, declared)
+  return formatPlatform(declared) === formatPlatform(config) ? undefined : {declared, config}
 }
 
 /** `os/arch[/variant]`, with the Windows os.version when there is one: the label of a platform in every output. */

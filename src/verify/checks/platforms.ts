@@ -1,7 +1,8 @@
 import {formatPlatform} from '../../platform/normalize.js'
 import type {Platform} from '../../platform/types.js'
+import {configPlatform} from '../../platform/resolve.js'
 import {
-  configPlatform,
+  configDisagreement,
   entryPlatform,
   platformEntries,
   platformKey,
@@ -28,7 +29,7 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
       return checkResult(context, id, 'fail', `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`, platform)
     }
-    if (resolution.verdict === 'wrong-arch' && !resolution.chosen?.platformMismatch) {
+    if (resolution.verdict === 'wrong-arch' && !(resolution.chosen && configDisagreement(resolution.chosen))) {
       return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`, platform)
     }
     return checkResult(context, id, 'pass', resolution.message, platform)
@@ -59,8 +60,9 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
   return platformEntries(root).flatMap((node) => {
     if (node.kind !== 'image') return []
     const declared = platformLabel(entryPlatform(node))
-    if (!node.platformMismatch) return [checkResult(context, id, 'pass', `the ${declared} entry's config says ${declared}.`, declared)]
-    const actual = platformLabel(node.platformMismatch.config)
+    const disagreement = configDisagreement(node)
+    if (!disagreement) return [checkResult(context, id, 'pass', `the ${declared} entry's config says ${declared}.`, declared)]
+    const actual = platformLabel(disagreement.config)
     return [
       checkResult(
         context,

@@ -99,6 +99,12 @@ describe('config-mismatch', () => {
     expect(results[1].message).toMatch(/holds a linux\/amd64 image, so linux\/arm64 hosts pull it and get `exec format error`/)
   })
 
+  it('does not count a config without a variant as a contradiction', () => {
+    const armv6 = image({declared: 'linux/arm/v6'})
+    armv6.config.variant = undefined
+    expect(statuses(checkConfigMismatch(context(index([amd64, armv6]), [])))).toEqual(['linux/amd64 pass', 'linux/arm/v6 pass'])
+  })
+
   it('has nothing to compare for a single image', () => {
     expect(statuses(checkConfigMismatch(context(image({config: 'linux/arm64'}), [])))).toEqual(['linux/arm64 pass'])
   })

@@ -1,0 +1,34 @@
+import {describe, expect, it} from 'vitest'
+
+import {UsageError} from '../../src/errors.js'
+import {openSource} from '../../src/image/open.js'
+import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
+
+describe('openSource', () => {
+  it('opens local layouts and archives by prefix', async () => {
+    const image = await elfImage('arm64')
+    const layout = await openSource(`oci-layout:${await layoutWith(image)}`)
+    expect((await layout.fetchManifest()).digest).toBe(image.manifest.digest)
+    const file = await archiveWith(image)
+    const archive = await openSource(`oci-archive:${file}:latest`)
+    expect(archive.displayName).toBe(`oci-archive:${file}:latest`)
+    expect((await archive.fetchManifest()).digest).toBe(image.manifest.digest)
+  })
+
+  it('treats anything else, with or without docker://, as a registry reference', async () => {
+    const source = await openSource('docker://alpine')
+    expect(source.displayName).toBe('docker.io/library/alpine:latest')
+    expect((await openSource('localhost:5000/app:v1')).displayName).toBe('localhost:5000/app:v1')
+  })
+
+  it.each([
+    ['Upper/Case', 'invalid repository name'],
+    ['oci-layout:/no/such/dir', 'OCI layout directory "/no/such/dir" does not exist'],
+    ['oci-archive:/no/such/file.tar', 'OCI archive "/no/such/file.tar" does not exist'],
+    ['oci-layout:', 'names no path'],
+  ])('refuses %s with a usage error', async (spec, message) => {
+    const error = await openSource(spec).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as Error).message).toContain(message)
+  })
+})
