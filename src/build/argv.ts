@@ -73,9 +73,14 @@ export function manifestBuildArgv(request: BuildRequest, manifestName: string): 
 /**
  * `buildah|podman manifest push --all NAME DEST` for each destination (every tag as `docker://`, the
  * OCI layout as `oci:`). `--all` pushes the per-platform images too: without it the registry rejects
- * the list. The digest of the pushed list lands in `digestFile`.
+ * the list. The digest of the pushed list lands in `digestFile`. Registries spoken to over plain
+ * HTTP (`plainHttp`, e.g. loopback ones, as Docker treats them) get `--tls-verify=false`: buildah's
+ * manifest push does not take that from registries.conf.
  */
-export function manifestPushArgvs(request: BuildRequest, manifestName: string, digestFile: string): string[][] {
-  const destinations = [...(request.push ? request.tags.map((tag) => `docker://${tag}`) : []), ...(request.ociLayout ? [`oci:${request.ociLayout}`] : [])]
-  return destinations.map((destination) => ['manifest', 'push', '--all', '--digestfile', digestFile, manifestName, destination])
+export function manifestPushArgvs(request: BuildRequest, manifestName: string, digestFile: string, plainHttp: (tag: string) => boolean = () => false): string[][] {
+  const pushes = [
+    ...(request.push ? request.tags.map((tag) => ({destination: `docker://${tag}`, insecure: plainHttp(tag)})) : []),
+    ...(request.ociLayout ? [{destination: `oci:${request.ociLayout}`, insecure: false}] : []),
+  ]
+  return pushes.map(({destination, insecure}) => ['manifest', 'push', '--all', ...(insecure ? ['--tls-verify=false'] : []), '--digestfile', digestFile, manifestName, destination])
 }

@@ -8,6 +8,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ArchcheckError, ExitCode, UsageError} from '../errors.js'
+import {isDigest} from '../image/digest.js'
+import {parseReference} from '../registry/reference.js'
+import {insecureRegistriesFrom, registryScheme} from '../registry/scheme.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
 import type {VerifyReport} from '../verify/types.js'
 import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
@@ -148,10 +151,14 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
     await runStep(tool, buildArgv, log)
     const pushed: PushedTarget[] = []
     const digestFile = join(work, 'digest')
-    for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile)) {
+    const plainHttp = (tag: string): boolean => registryScheme(parseReference(tag).registry, insecureRegistriesFrom()) === 'http'
+    for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
       commands.push([tool, ...pushArgv])
+      await rm(digestFile, {force: true})
       await runStep(tool, pushArgv, log)
-      const digest = (await readFile(digestFile, 'utf8')).trim()
+      // buildah 1.28 can fail a push (e.g. TLS to a plain-HTTP registry) and still exit 0: only the digest file proves it landed.
+      const digest = (await readFile(digestFile, 'utf8').catch(() => '')).trim()
+      if (!isDigest(digest)) throw new ArchcheckError(`${tool} manifest push to ${pushArgv.at(-1)} wrote no digest: the push failed (see its output above)`, ExitCode.checkFailed)
       const destination = pushArgv.at(-1)!
       pushed.push({reference: destination.startsWith('oci:') ? `oci-layout:${destination.slice(4)}` : destination.replace(/^docker:\/\//, ''), digest})
     }

@@ -57,6 +57,14 @@ describe('backend command lines', () => {
       ['manifest', 'push', '--all', '--digestfile', '/tmp/d', 'localhost/list', 'oci:out'],
     ])
   })
+
+  it('buildah/podman: plain-HTTP registries get --tls-verify=false on push', () => {
+    const local = {...request, tags: ['127.0.0.1:5000/app:1', 'ghcr.io/acme/app:1']}
+    expect(manifestPushArgvs(local, 'l', 'd', (tag) => tag.startsWith('127.'))).toEqual([
+      ['manifest', 'push', '--all', '--tls-verify=false', '--digestfile', 'd', 'l', 'docker://127.0.0.1:5000/app:1'],
+      ['manifest', 'push', '--all', '--digestfile', 'd', 'l', 'docker://ghcr.io/acme/app:1'],
+    ])
+  })
 })
 
 describe('buildx output', () => {
