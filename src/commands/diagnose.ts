@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {ExitCode, UsageError} from '../errors.js'
 import type {DiagnoseReport} from '../layers/diagnose.js'
 import type {LayerProgress} from '../layers/read-image.js'
@@ -28,10 +30,8 @@ Exit codes: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the im
     client: Flags.string({description: 'Pull client whose platform choice is simulated.', options: ['docker', 'containerd', 'podman', 'exact'], default: 'docker'}),
     'all-binaries': Flags.boolean({description: 'Also list every executable ELF whose architecture differs from its image\'s platform, counted per machine.'}),
     json: Flags.boolean({description: 'Print the report as JSON (schema in docs/diagnose.md).'}),
-    'max-decompressed': Flags.integer({description: 'Largest total of decompressed layer bytes, in MiB.', default: 16 * 1024, min: 1}),
-    'max-ratio': Flags.integer({description: 'Largest decompressed/compressed ratio of a layer (checked past 64 MiB).', default: 200, min: 1}),
-    concurrency: Flags.integer({description: 'Layers read at once.', default: 3, min: 1, max: 32}),
-    insecure: Flags.string({description: 'Registry host reached over plain HTTP (localhost and 127.0.0.0/8 already are), repeatable.', multiple: true}),
+    ...layerFlags,
+    ...registryFlags,
   }
 
   async run(): Promise<void> {
@@ -44,7 +44,7 @@ Exit codes: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the im
     ])
     const hosts = parseHosts(flags.host?.length ? flags.host : ['native', 'linux/amd64', 'linux/arm64'])
     if (hosts.length === 0) throw new UsageError('no host platform given')
-    const source = await openSource(args.ref, {insecureRegistries: flags.insecure, debug: this.debugEnabled ? (line) => this.debugLog(line) : undefined})
+    const source = await openSource(args.ref, registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined))
     const progress = process.stderr.isTTY && !flags.json ? new ProgressLine() : undefined
     try {
       const tree = await fetchImageTree(source)
@@ -52,11 +52,7 @@ Exit codes: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the im
         hosts,
         client: flags.client as ClientName,
         allBinaries: flags['all-binaries'],
-        read: {
-          concurrency: flags.concurrency,
-          limits: {maxTotalBytes: flags['max-decompressed'] * 1024 ** 2, maxRatio: flags['max-ratio']},
-          onProgress: progress ? (event) => progress.update(event) : undefined,
-        },
+        read: {...layerReadOptionsFromFlags(flags), onProgress: progress ? (event) => progress.update(event) : undefined},
       })
       progress?.clear()
       process.stdout.write(flags.json ? `${JSON.stringify(report, jsonReplacer, 2)}\n` : renderText(report))

@@ -127,3 +127,44 @@ describe('archcheck diagnose against the test registry', () => {
     expect(byTotal.stderr).toMatch(/decompressed layers exceed the limit of 8 MiB in total/)
   })
 })
+
+describe('archcheck verify --deep against the test registry', () => {
+  const checks = (stdout: string) => (JSON.parse(stdout) as {references: Array<{checks: Array<{id: string; status: string; platform: string | null; message: string}>}>}).references[0].checks.filter((c) => ['entrypoint-arch', 'entrypoint-missing', 'loader-missing'].includes(c.id))
+
+  it('fails a release whose arm64 image carries an amd64 entrypoint, and passes it without --deep', async () => {
+    const ref = await pushIndex('deep-wrong-arch', (arch) => [base(arch), [{path: 'usr/local/bin/app', content: makeElf('amd64')}]], {entrypoint: ['/usr/local/bin/app']})
+    const shallow = await runCli(['verify', ref])
+    expect(shallow.code).toBe(0)
+    const deep = await runCli(['verify', ref, '--deep', '--json'])
+    expect(deep.code).toBe(1)
+    expect(checks(deep.stdout).map((c) => [c.id, c.platform, c.status])).toEqual([
+      ['entrypoint-arch', 'linux/amd64', 'pass'],
+      ['entrypoint-missing', 'linux/amd64', 'pass'],
+      ['loader-missing', 'linux/amd64', 'pass'],
+      ['entrypoint-arch', 'linux/arm64', 'fail'],
+      ['entrypoint-missing', 'linux/arm64', 'pass'],
+      ['loader-missing', 'linux/arm64', 'skip'],
+    ])
+    expect(checks(deep.stdout)[3].message).toMatch(/^the linux\/arm64 image \(sha256:\w{12}\): \/usr\/local\/bin\/app is an ELF 64-bit LSB x86-64 executable, statically linked, which a linux\/arm64 host cannot run: `exec format error`\.$/)
+    const text = await runCli(['verify', ref, '--deep'])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toContain('entrypoint-arch')
+  })
+
+  it('reports a missing loader and a whited-out entrypoint under their own check ids', async () => {
+    const ref = await pushIndex('deep-loader', (arch) => [
+      base(arch),
+      [{path: 'app', content: makeElf(arch, {interpreter: ELF_MACHINES[arch].glibcLoader})}, {path: 'usr/bin/tool', content: makeElf(arch)}],
+      arch === 'amd64' ? [{path: 'usr/bin/.wh.tool', content: '', mode: 0o644}] : [],
+    ], {entrypoint: ['/app']})
+    const loader = await runCli(['verify', ref, '--deep', '--json'])
+    expect(loader.code).toBe(1)
+    expect(checks(loader.stdout).filter((c) => c.status === 'fail').map((c) => [c.id, c.platform])).toEqual([['loader-missing', 'linux/amd64'], ['loader-missing', 'linux/arm64']])
+    const refTool = await pushIndex('deep-whiteout', (arch) => [base(arch), [{path: 'usr/bin/tool', content: makeElf(arch)}], arch === 'amd64' ? [{path: 'usr/bin/.wh.tool', content: '', mode: 0o644}] : []], {entrypoint: ['tool']})
+    const whiteout = await runCli(['verify', refTool, '--deep', '--json'])
+    expect(whiteout.code).toBe(1)
+    const failed = checks(whiteout.stdout).filter((c) => c.status === 'fail')
+    expect(failed.map((c) => [c.id, c.platform])).toEqual([['entrypoint-missing', 'linux/amd64']])
+    expect(failed[0].message).toContain('/usr/bin/tool was removed by a whiteout in layer 3')
+  })
+})
