@@ -161,7 +161,7 @@ async function* zstdDecode(reader: ByteReader, options: {label: string; maxZstdW
       window = base + (base / 8) * (header[5] & 7)
     }
     if (window > options.maxZstdWindowBytes) {
-      throw new LayerLimitError(`${label}: zstd window of ${Math.round(window / 1024 ** 2)} MiB exceeds the limit of ${Math.round(options.maxZstdWindowBytes / 1024 ** 2)} MiB`)
+      throw new LayerLimitError(`${label}: zstd window of ${Math.round(window / 1024 ** 2)} MiB is larger than the ${Math.round(options.maxZstdWindowBytes / 1024 ** 2)} MiB archcheck decodes (compressed with zstd --long or --ultra?)`)
     }
     const hasChecksum = (descriptor >> 2) & 1
     push(reader.take(headerLength))

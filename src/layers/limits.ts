@@ -8,7 +8,7 @@ export interface LayerLimits {
   maxRatio: number
   /** …checked once a layer has produced this many decompressed bytes (default 64 MiB): small layers of zeros are fine. */
   ratioGraceBytes: number
-  /** Largest zstd window accepted (default 128 MiB): the decoder allocates it up front. */
+  /** Largest zstd window accepted (default 32 MiB): the decoder allocates it up front, and fzstd's back-references reach 32 MiB at most. */
   maxZstdWindowBytes: number
 }
 
@@ -16,7 +16,7 @@ export const DEFAULT_LAYER_LIMITS: LayerLimits = {
   maxTotalBytes: 16 * 1024 ** 3,
   maxRatio: 200,
   ratioGraceBytes: 64 * 1024 ** 2,
-  maxZstdWindowBytes: 128 * 1024 ** 2,
+  maxZstdWindowBytes: 32 * 1024 ** 2,
 }
 
 /** A layer that would cost more than the limits allow. Exit 3, like any image that cannot be read. */

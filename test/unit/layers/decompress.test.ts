@@ -81,8 +81,12 @@ describe('decompressLayer', () => {
     await expect(decompress(gzipSync(noise(3 * 1024 * 1024)), {maxTotalBytes: 2 * 1024 * 1024})).rejects.toThrow(/exceed the limit of 2 MiB in total/)
   })
 
+  it('refuses by default the 128 MiB window of zstd --long, which the decoder cannot follow', async () => {
+    await expect(decompress(zstd(noise(100_000), '--long=27'))).rejects.toThrow(/zstd window of 128 MiB is larger than the 32 MiB archcheck decodes \(compressed with zstd --long or --ultra\?\)/)
+  })
+
   it('refuses a zstd window larger than allowed before allocating it', async () => {
-    await expect(decompress(zstd(noise(4 * 1024 * 1024), '--no-content-size'), {maxZstdWindowBytes: 1024 * 1024})).rejects.toThrow(/zstd window of \d+ MiB exceeds the limit of 1 MiB/)
+    await expect(decompress(zstd(noise(4 * 1024 * 1024), '--no-content-size'), {maxZstdWindowBytes: 1024 * 1024})).rejects.toThrow(/zstd window of \d+ MiB is larger than the 1 MiB archcheck decodes/)
   })
 
   it('reports corrupt and truncated data as a bad layer', async () => {
