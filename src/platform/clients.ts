@@ -23,14 +23,15 @@ export interface ClientModel {
   rank(host: Platform, entry: Entry): number
   /** Order of two accepted entries: negative when `a` is preferred (stable sort keeps index order on 0). */
   compare(host: Platform, a: Entry, b: Entry): number
+  /** Whether an index entry that is itself an index is looked into (containerd walks them; the others expect images). */
+  followsNestedIndexes: boolean
   /** Entries tried when no entry ranks (moby's arm rule, containers/image's platform-less entry). */
   lastResort(host: Platform, entries: Entry[]): Entry | undefined
-  /** Whether a tag holding one image (not a list) is pulled whatever its platform. */
-  pullsAnySinglePlatformImage: boolean
   /** The client's warning when it pulls a single image of another platform. */
   singlePlatformWarning(host: Platform, image: Platform): string | undefined
   /** The client's own error text when nothing fits. */
-  noMatchMessage(host: Platform, context: {reference: string; indexMediaType: string; single: boolean; digest: string}): string
+  /** `digest` is the index's. */
+  noMatchMessage(host: Platform, context: {reference: string; indexMediaType: string; digest: string}): string
 }
 
 /** Docker prints the host with its default variant: linux/arm64/v8, linux/arm/v7. */
@@ -56,6 +57,7 @@ const docker: ClientModel = {
   describes: 'Docker',
   rank: (host, entry) => matchRank(host, entry.platform),
   compare: containerdOrder,
+  followsNestedIndexes: false,
   lastResort(host, entries) {
     if (host.architecture !== 'arm') return undefined
     return entries.find((entry) => {
@@ -63,25 +65,25 @@ const docker: ClientModel = {
       return p.os === host.os && p.architecture === 'arm'
     })
   },
-  pullsAnySinglePlatformImage: true,
   singlePlatformWarning: (host, image) =>
     `The requested image's platform (${formatPlatform(image)}) does not match the detected host platform (${dockerPlatformText(host)}) and no specific platform was requested`,
   noMatchMessage: (host) => `no matching manifest for ${dockerPlatformText(host)} in the manifest list entries`,
 }
 
 /**
- * containerd (ctr, nerdctl, Kubernetes on containerd): `platforms.Only` sorted stably; a single
- * image must match too (its config is checked), or the pull fails.
+ * containerd (ctr, nerdctl, Kubernetes on containerd): `platforms.Only` sorted stably, no last
+ * resort; nested indexes are walked. Like Docker it takes a tag holding a single image whatever that image's platform (only
+ * index entries are filtered; checked with ctr 1.6), but without a warning.
  */
 const containerd: ClientModel = {
   name: 'containerd',
   describes: 'containerd',
   rank: (host, entry) => matchRank(host, entry.platform),
   compare: containerdOrder,
+  followsNestedIndexes: true,
   lastResort: () => undefined,
-  pullsAnySinglePlatformImage: false,
   singlePlatformWarning: () => undefined,
-  noMatchMessage: (_host, {single, digest}) => (single ? `manifest ${digest}: not found` : 'no match for platform in manifest: not found'),
+  noMatchMessage: (_host, {digest}) => `no match for platform in manifest ${digest}: not found`,
 }
 
 /** containers/image's variant lists: most capable first; arm64 without a variant also takes v8. */
@@ -121,8 +123,8 @@ const podman: ClientModel = {
   compare(host, a, b) {
     return this.rank(host, a) - this.rank(host, b)
   },
+  followsNestedIndexes: false,
   lastResort: (_host, entries) => entries.find((entry) => entry.fromConfig),
-  pullsAnySinglePlatformImage: true,
   singlePlatformWarning: (host, image) =>
     `image platform (${formatPlatform(image)}) does not match the expected platform (${formatPlatform(host)})`,
   noMatchMessage(host, {indexMediaType}) {
@@ -148,8 +150,8 @@ const exact: ClientModel = {
     return 0
   },
   compare: () => 0,
+  followsNestedIndexes: false,
   lastResort: () => undefined,
-  pullsAnySinglePlatformImage: true,
   singlePlatformWarning: () => undefined,
   noMatchMessage: (host, {reference}) => `no child with platform ${formatPlatform(withoutOsVersion(host))} in index ${reference}`,
 }

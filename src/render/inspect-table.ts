@@ -36,7 +36,7 @@ export async function renderInspect(view: InspectView, style: Style): Promise<st
       if (row.index !== group) {
         group = row.index
         const nested = view.indexes.find((i) => i.digest === row.index)
-        if (nested) table.push([{colSpan: 7, content: style.cyan(`nested index ${nested.digest}${nested.platform ? ` (declared ${nested.platform})` : ''}, ${nested.entries} entries:`)}])
+        if (nested) table.push([{colSpan: 7, content: style.cyan(`nested index ${nested.digest}${nested.platform ? ` (declared ${nested.platform})` : ''}, ${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`)}])
       }
       const nestedRow = row.index !== null && row.index !== view.digest
       table.push([
