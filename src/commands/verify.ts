@@ -13,6 +13,7 @@ import {reportToGithub} from '../render/github.js'
 import {renderJunit} from '../render/junit.js'
 import {renderVerifyJson} from '../render/verify-json.js'
 import {renderVerifyText} from '../render/verify-text.js'
+import {styleFor} from '../render/style.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
 import {exitCodeOf} from '../verify/report.js'
 import {verifyTargets} from '../verify/targets.js'
@@ -88,7 +89,8 @@ Details and the --json schema: docs/verify.md.`
     if (flags.json) {
       process.stdout.write(renderVerifyJson(reports, {require, client, strict: Boolean(flags.strict)}))
     } else {
-      for (const report of reports) process.stdout.write(`${await renderVerifyText(report)}\n`)
+      const style = styleFor(process.stdout)
+      for (const report of reports) process.stdout.write(`${await renderVerifyText(report, style)}\n`)
     }
     if (process.env.GITHUB_ACTIONS === 'true') {
       // Annotations go to stderr under --json so stdout stays one JSON document (the runner reads both).

@@ -125,8 +125,7 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
     groups.set(key, group)
   }
   const duplicates = [...groups.values()].filter((group) => group.digests.length > 1)
-  if (duplicates.length === 0) return [checkResult(context, id, 'pass', 'each platform has one entry.')]
-  return duplicates.map(({platform, digests}) => {
+  const results = duplicates.map(({platform, digests}) => {
     const label = platformLabel(platform)
     const same = new Set(digests).size === 1
     const what = same ? `the same manifest ${digests.length} times` : `${digests.length} different images (${digests.map((digest) => shortDigest(digest)).join(', ')})`
@@ -138,6 +137,15 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
       label,
     )
   })
+  // Entries of different platforms can still tie for a host (e.g. differing only in os.features).
+  const reported = new Set(results.map((result) => result.platform))
+  for (const resolution of context.resolutions) {
+    const chosen = resolution.chosen ? platformLabel(entryPlatform(resolution.chosen)) : undefined
+    if (resolution.verdict !== 'ambiguous' || !chosen || reported.has(chosen)) continue
+    reported.add(chosen)
+    results.push(checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; which one a host gets depends on the client: keep one entry per platform.`, chosen))
+  }
+  return results.length > 0 ? results : [checkResult(context, id, 'pass', 'each platform has one entry.')]
 }
 
 /** unexpected-platform (with --forbid-extra): an entry for a platform outside the required set. */
