@@ -4,6 +4,7 @@
  * malformed is a RegistryError of kind 'malformed' naming the object's digest.
  */
 import {RegistryError} from '../errors.js'
+import {SCHEMA1_MESSAGE} from '../registry/manifest-check.js'
 import type {Platform} from '../platform/types.js'
 import {isDigest} from './digest.js'
 import {MediaType, isImageManifestType, isIndexType, isSchema1Type} from './media-types.js'
@@ -77,7 +78,7 @@ export function parseManifest(bytes: Uint8Array, digest: string, declaredMediaTy
   const json = parseJsonObject(bytes, 'manifest', digest)
   const mediaType = manifestMediaType(json, digest, declaredMediaType)
   if (isSchema1Type(mediaType) || json.schemaVersion === 1) {
-    throw new RegistryError(`manifest ${digest} is Docker image manifest schema 1, which is deprecated and no longer supported; re-push the image with a current Docker or buildx`, 'unsupported')
+    throw new RegistryError(`manifest ${digest}: Docker image manifest ${SCHEMA1_MESSAGE}`, 'unsupported')
   }
   if (!isIndexType(mediaType) && !isImageManifestType(mediaType)) return {kind: 'other', mediaType}
   if (json.schemaVersion !== 2) throw malformed('manifest', digest, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`)

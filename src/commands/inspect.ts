@@ -1,0 +1,62 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {openSource} from '../image/open.js'
+import {fetchImageTree} from '../image/tree.js'
+import {plainPlatformFilter} from '../platform/plain-filter.js'
+import {renderInspect} from '../render/inspect-table.js'
+import {inspectView} from '../render/inspect-view.js'
+import {showProgress} from '../render/progress.js'
+import {styleFor} from '../render/style.js'
+
+export default class Inspect extends BaseCommand {
+  static override summary = 'Show what an image tag points to: its index, one row per platform, configs and attestations.'
+  static override description = `REF is a registry reference (alpine:3.20, ghcr.io/o/r@sha256:…, optionally prefixed docker://), an OCI layout directory (oci-layout:PATH[:TAG|@DIGEST]) or an OCI archive (oci-archive:FILE[:TAG|@DIGEST]).
+Each row shows the platform the index declares and the platform the image's config says; a disagreement is marked, as it causes "exec format error".`
+
+  static override examples = [
+    '<%= config.bin %> inspect oci-layout:fixtures/demo',
+    '<%= config.bin %> inspect alpine:3.20 --platform linux/arm64',
+    '<%= config.bin %> inspect ghcr.io/owner/app:v1 --json',
+    '<%= config.bin %> inspect localhost:5000/app:v1 --raw | sha256sum',
+  ]
+
+  static override args = {
+    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG].', required: true}),
+  }
+
+  static override flags = {
+    json: Flags.boolean({description: 'Print the result as JSON (schema: docs/inspect.md).', exclusive: ['raw']}),
+    raw: Flags.boolean({description: 'Print the exact bytes of the top manifest as served (their sha256 is the tag digest).', exclusive: ['json', 'platform']}),
+    platform: Flags.string({description: 'Only show entries for this platform, os/arch[/variant] (plain comparison after normalisation).'}),
+    ...registryFlags,
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Inspect)
+    const filter = flags.platform === undefined ? undefined : {spec: flags.platform, matches: plainPlatformFilter(flags.platform)}
+    const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+    const source = await openSource(args.ref, options)
+    try {
+      if (flags.raw) {
+        const manifest = await source.fetchManifest()
+        this.debugLog(`top manifest ${manifest.digest} (${manifest.mediaType}, ${manifest.bytes.length} bytes)`)
+        await writeStdout(manifest.bytes)
+        return
+      }
+      const tree = await showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: options.maxManifestBytes}))
+      const view = inspectView(tree, filter)
+      await writeStdout(flags.json ? `${JSON.stringify(view, null, 2)}\n` : await renderInspect(view, styleFor(process.stdout)))
+    } finally {
+      await source.close()
+    }
+  }
+}
+
+/** Writes and waits until the bytes are handed to the OS, so piped output is complete. */
+function writeStdout(data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (error) => (error ? reject(error) : resolve()))
+  })
+}

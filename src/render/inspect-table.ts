@@ -1,0 +1,91 @@
+/** The human output of `archcheck inspect`: a header, a table of platform entries, then attestations and the rest. */
+import {MediaType} from '../image/media-types.js'
+import {formatBytes} from './format.js'
+import type {InspectView, PlatformView} from './inspect-view.js'
+import type {Style} from './style.js'
+
+const MEDIA_TYPE_NAMES: Record<string, string> = {
+  [MediaType.ociIndex]: 'OCI image index',
+  [MediaType.ociManifest]: 'OCI image manifest',
+  [MediaType.dockerList]: 'Docker manifest list',
+  [MediaType.dockerManifest]: 'Docker image manifest v2 schema 2',
+}
+
+const MISMATCH_MARK = '✗ MISMATCH'
+
+export async function renderInspect(view: InspectView, style: Style): Promise<string> {
+  const {default: Table} = await import('cli-table3')
+  // cli-table3 colours headers and borders itself unless told not to; colours are ours to decide.
+  // No rule between rows: one line per entry reads (and greps) better.
+  const newTable = (head: string[]) =>
+    new Table({head: head.map((h) => style.bold(h)), style: {head: [], border: []}, chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}})
+  const lines: string[] = []
+  const typeName = MEDIA_TYPE_NAMES[view.mediaType]
+  lines.push(
+    `${style.bold('Reference:')}  ${view.reference}`,
+    `${style.bold('Digest:')}     ${view.digest}`,
+    `${style.bold('Media type:')} ${view.mediaType}${typeName ? ` (${typeName}, ${formatBytes(view.size)})` : ''}`,
+  )
+  if (view.platformFilter) lines.push(`${style.bold('Filter:')}     --platform ${view.platformFilter}`)
+  lines.push('')
+
+  if (view.platforms.length > 0) {
+    const table = newTable(['PLATFORM', 'MANIFEST DIGEST', 'SIZE', 'CONFIG PLATFORM', 'LAYERS', 'COMPRESSED', 'CREATED'])
+    let group: string | null = view.kind === 'index' ? view.digest : null
+    for (const row of view.platforms) {
+      if (row.index !== group) {
+        group = row.index
+        const nested = view.indexes.find((i) => i.digest === row.index)
+        if (nested) table.push([{colSpan: 7, content: style.cyan(`nested index ${nested.digest}${nested.platform ? ` (declared ${nested.platform})` : ''}, ${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`)}])
+      }
+      const nestedRow = row.index !== null && row.index !== view.digest
+      table.push([
+        `${nestedRow ? '↳ ' : ''}${row.platform ?? style.dim('(none declared)')}`,
+        row.digest,
+        formatBytes(row.size),
+        row.platformMismatch ? style.red(`${row.configPlatform} ${MISMATCH_MARK}`) : row.configPlatform,
+        String(row.layers),
+        formatBytes(row.compressedSize),
+        row.created ?? style.dim('—'),
+      ])
+    }
+    lines.push(table.toString())
+  } else if (view.platformFilter) {
+    lines.push(`No platform entry matches --platform ${view.platformFilter}.`)
+  } else {
+    lines.push('No runnable image here: no host can pull this reference to run it.')
+  }
+
+  for (const row of view.platforms.filter((p) => p.platformMismatch)) lines.push(mismatchNote(row, style))
+  if (view.singlePlatform) {
+    const row = view.platforms[0]
+    lines.push(
+      `Single-platform image (no index): every host pulls this ${row ? `${row.configPlatform} ` : ''}image, so hosts of other architectures will get this image anyway ` +
+        '(and fail with "exec format error" unless emulation is set up).',
+    )
+  }
+
+  if (view.attestations.length > 0) {
+    lines.push('', style.bold('Attestations') + style.dim(' (build provenance/SBOM manifests, platform unknown/unknown; not runnable, never pulled to run)'))
+    const table = newTable(['ATTESTATION DIGEST', 'ATTESTS', 'OF PLATFORM', 'PREDICATE'])
+    for (const a of view.attestations) {
+      table.push([a.digest, a.attests ?? style.dim('(not named)'), a.attestsPlatform ?? style.dim('(not in this index)'), a.predicateTypes.join('\n') || style.dim('—')])
+    }
+    lines.push(table.toString())
+  }
+
+  if (view.others.length > 0) {
+    lines.push('', style.bold('Other entries') + style.dim(' (not images; shown, not read)'))
+    const table = newTable(['DIGEST', 'MEDIA TYPE', 'SIZE', 'PLATFORM', 'NOTE'])
+    for (const o of view.others) table.push([o.digest, o.mediaType, formatBytes(o.size), o.platform ?? style.dim('—'), o.note])
+    lines.push(table.toString())
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function mismatchNote(row: PlatformView, style: Style): string {
+  return style.red(
+    `${MISMATCH_MARK}: entry ${row.digest} is declared ${row.platform} but its config says ${row.configPlatform}; ` +
+      `hosts pulling ${row.platform} get ${row.config.architecture} binaries and may fail with "exec format error".`,
+  )
+}

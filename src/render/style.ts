@@ -1,0 +1,22 @@
+/** Terminal colours: only when the stream is a TTY and NO_COLOR is unset or empty (no-color.org). */
+export interface Style {
+  readonly enabled: boolean
+  bold(text: string): string
+  dim(text: string): string
+  red(text: string): string
+  yellow(text: string): string
+  green(text: string): string
+  cyan(text: string): string
+}
+
+const sgr = (open: number, close: number) => (text: string) => `\u001B[${open}m${text}\u001B[${close}m`
+const plain = (text: string): string => text
+
+export function colorEnabled(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR
+}
+
+export function styleFor(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv = process.env): Style {
+  if (!colorEnabled(stream, env)) return {enabled: false, bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain}
+  return {enabled: true, bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39)}
+}
