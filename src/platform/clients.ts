@@ -23,6 +23,8 @@ export interface ClientModel {
   rank(host: Platform, entry: Entry): number
   /** Order of two accepted entries: negative when `a` is preferred (stable sort keeps index order on 0). */
   compare(host: Platform, a: Entry, b: Entry): number
+  /** Whether an index entry that is itself an index is looked into (containerd walks them; the others expect images). */
+  followsNestedIndexes: boolean
   /** Entries tried when no entry ranks (moby's arm rule, containers/image's platform-less entry). */
   lastResort(host: Platform, entries: Entry[]): Entry | undefined
   /** The client's warning when it pulls a single image of another platform. */
@@ -55,6 +57,7 @@ const docker: ClientModel = {
   describes: 'Docker',
   rank: (host, entry) => matchRank(host, entry.platform),
   compare: containerdOrder,
+  followsNestedIndexes: false,
   lastResort(host, entries) {
     if (host.architecture !== 'arm') return undefined
     return entries.find((entry) => {
@@ -69,7 +72,7 @@ const docker: ClientModel = {
 
 /**
  * containerd (ctr, nerdctl, Kubernetes on containerd): `platforms.Only` sorted stably, no last
- * resort. Like Docker it takes a tag holding a single image whatever that image's platform (only
+ * resort; nested indexes are walked. Like Docker it takes a tag holding a single image whatever that image's platform (only
  * index entries are filtered; checked with ctr 1.6), but without a warning.
  */
 const containerd: ClientModel = {
@@ -77,6 +80,7 @@ const containerd: ClientModel = {
   describes: 'containerd',
   rank: (host, entry) => matchRank(host, entry.platform),
   compare: containerdOrder,
+  followsNestedIndexes: true,
   lastResort: () => undefined,
   singlePlatformWarning: () => undefined,
   noMatchMessage: (_host, {digest}) => `no match for platform in manifest ${digest}: not found`,
@@ -119,6 +123,7 @@ const podman: ClientModel = {
   compare(host, a, b) {
     return this.rank(host, a) - this.rank(host, b)
   },
+  followsNestedIndexes: false,
   lastResort: (_host, entries) => entries.find((entry) => entry.fromConfig),
   singlePlatformWarning: (host, image) =>
     `image platform (${formatPlatform(image)}) does not match the expected platform (${formatPlatform(host)})`,
@@ -145,6 +150,7 @@ const exact: ClientModel = {
     return 0
   },
   compare: () => 0,
+  followsNestedIndexes: false,
   lastResort: () => undefined,
   singlePlatformWarning: () => undefined,
   noMatchMessage: (host, {reference}) => `no child with platform ${formatPlatform(withoutOsVersion(host))} in index ${reference}`,

@@ -52,3 +52,10 @@ export function normalizePlatform(platform: Platform): Platform {
 export function formatPlatform(platform: Platform): string {
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')
 }
+
+/** `os[(os.version[+feature…])]/arch[/variant]`: the specifier form that parsePlatform reads back. */
+export function formatPlatformSpec(platform: Platform): string {
+  const options = [platform.osVersion ?? '', ...(platform.osFeatures ?? []).map((feature) => `+${feature}`)].join('')
+  const os = options ? `${platform.os}(${options})` : platform.os
+  return formatPlatform({...platform, os})
+}

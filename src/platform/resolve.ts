@@ -30,22 +30,43 @@ function isAttestation(node: ImageNode): boolean {
   return Boolean(node.attestationFor) || (p?.os === 'unknown' && p.architecture === 'unknown')
 }
 
-/** The entries a client may choose from, and a rejection reason for every other child. */
-function classify(children: TreeNode[]): {entries: Entry[]; nodes: ImageNode[]; rejected: Map<number, Candidate>} {
-  const entries: Entry[] = []
-  const nodes: ImageNode[] = []
-  const rejected = new Map<number, Candidate>()
-  children.forEach((node, index) => {
+/** One index entry as listed (nested indexes flattened depth first where the client follows them). */
+interface Listed {
+  node: TreeNode
+  entry?: Entry
+  rejected?: Candidate
+}
+
+/**
+ * The entries a client may choose from, with a rejection reason for every other child. A nested
+ * index is followed only by clients that do (containerd), and only when its declared platform,
+ * if any, matches the host.
+ */
+function listEntries(children: TreeNode[], host: Platform, model: ClientModel, listed: Listed[] = []): Listed[] {
+  for (const node of children) {
     const declared = node.descriptor.platform
-    const reject = (reason: string) => rejected.set(index, {node, platform: declared, accepted: false, reason})
-    if (node.kind === 'other') return reject(`not an image manifest (${node.note})`)
-    if (node.kind === 'index') return reject('a nested index: archcheck does not follow it')
-    if (node.attestationFor) return reject(`attestation manifest for ${short(node.attestationFor)}: never pulled as an image`)
-    if (isAttestation(node)) return reject('platform unknown/unknown: never chosen')
-    entries.push({index, digest: node.descriptor.digest, platform: declared ?? configPlatform(node), fromConfig: !declared})
-    nodes[index] = node
-  })
-  return {entries, nodes, rejected}
+    const reject = (reason: string) => listed.push({node, rejected: {node, platform: declared, accepted: false, reason}})
+    if (node.kind === 'other') {
+      reject(`not an image manifest (${node.note})`)
+    } else if (node.kind === 'index') {
+      if (!model.followsNestedIndexes) {
+        reject(`a nested index: ${model.describes} does not look inside`)
+      } else if (declared && matchRank(host, declared) < 0) {
+        reject(`a nested index for ${formatPlatform(declared)}: not followed on ${formatPlatform(host)}`)
+      } else {
+        reject(`a nested index: its entries follow`)
+        listEntries(node.children, host, model, listed)
+      }
+    } else if (node.attestationFor) {
+      reject(`attestation manifest for ${short(node.attestationFor)}: never pulled as an image`)
+    } else if (isAttestation(node)) {
+      reject('platform unknown/unknown: never chosen')
+    } else {
+      const entry = {index: listed.length, digest: node.descriptor.digest, platform: declared ?? configPlatform(node), fromConfig: !declared}
+      listed.push({node, entry})
+    }
+  }
+  return listed
 }
 
 function acceptedReason(host: Platform, model: ClientModel, entry: Entry): string {
@@ -105,10 +126,11 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
     if (declaredFit !== 'none') {
       return {verdict: 'wrong-arch', message: `The ${d} entry ${short(node.descriptor.digest)} holds an image whose config says ${c}: ${emulationHint(host, config)}.`}
     }
-    if (choice.lastResort && normalizePlatform(declared).architecture === host.architecture) {
-      return {verdict: 'wrong-arch', message: `No entry fits ${h}; ${model.describes} falls back to ${d}, a newer variant than the host: expect "illegal instruction" or "exec format error".`}
+    const how = choice.lastResort ? ` as a last resort (no entry fits ${h})` : ''
+    if (normalizePlatform(declared).architecture === host.architecture) {
+      return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}, a newer variant than ${h} supports: expect "illegal instruction" or "exec format error".`}
     }
-    return {verdict: 'wrong-arch', message: `No entry fits ${h}; ${model.describes} takes ${d} as a last resort: ${emulationHint(host, config)}.`}
+    return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}: ${emulationHint(host, config)}.`}
   }
   if (choice.ties.length > 0) {
     const all = [node.descriptor.digest, ...choice.ties.map((t) => t.digest)].map(short).join(', ')
@@ -141,7 +163,8 @@ function resolveSingle(tree: ImageTree, image: ImageNode, host: Platform, model:
 }
 
 function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: ClientModel): Resolution {
-  const {entries, nodes, rejected} = classify(index.children)
+  const listed = listEntries(index.children, host, model)
+  const entries = listed.flatMap((item) => (item.entry ? [item.entry] : []))
   const accepted = entries.filter((entry) => model.rank(host, entry) >= 0)
   // Array.prototype.sort is stable: equal entries keep index order, as the clients' stable sorts do.
   const sorted = [...accepted].sort((a, b) => model.compare(host, a, b))
@@ -149,10 +172,8 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
   const order = lastResort ? [lastResort] : sorted
   const first = order[0]
 
-  const candidates: Candidate[] = index.children.map((node, i) => {
-    const refused = rejected.get(i)
-    if (refused) return refused
-    const entry = entries.find((e) => e.index === i) as Entry
+  const candidates: Candidate[] = listed.map(({node, entry, rejected}) => {
+    if (!entry) return rejected as Candidate
     const position = order.indexOf(entry)
     if (position < 0) return {node, platform: entry.platform, accepted: false, reason: rejectedReason(host, model, entry)}
     const reason = entry === lastResort ? `no entry matches: ${model.describes} takes it as a last resort` : acceptedReason(host, model, entry)
@@ -171,7 +192,7 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
     }
   }
   const ties = lastResort ? [] : sorted.slice(1).filter((e) => model.compare(host, first, e) === 0 && e.digest !== first.digest)
-  const node = nodes[first.index]
+  const node = listed[first.index].node as ImageNode
   return {
     host,
     client: model.name,

@@ -1,5 +1,6 @@
 import {appendFile} from 'node:fs/promises'
 
+import {UsageError} from '../errors.js'
 import {isFailure} from '../verify/report.js'
 import type {CheckResult, VerifyReport} from '../verify/types.js'
 
@@ -75,5 +76,10 @@ export function renderGithubSummary(reports: readonly VerifyReport[]): string {
 export async function reportToGithub(reports: readonly VerifyReport[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   out(renderGithubAnnotations(reports))
   const summaryFile = env.GITHUB_STEP_SUMMARY
-  if (summaryFile) await appendFile(summaryFile, renderGithubSummary(reports))
+  if (!summaryFile) return
+  try {
+    await appendFile(summaryFile, renderGithubSummary(reports))
+  } catch (error) {
+    throw new UsageError(`cannot append to GITHUB_STEP_SUMMARY ${summaryFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
 }

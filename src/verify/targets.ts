@@ -8,6 +8,18 @@ export interface VerifyTarget {
   expectDigest?: string
 }
 
+const LOCAL_PREFIXES = ['oci-layout:', 'oci-archive:']
+
+/**
+ * A source spec in the form reports show: registry references normalised (`alpine` →
+ * `docker.io/library/alpine`, `docker://` dropped), local `oci-layout:`/`oci-archive:` specs as
+ * given. Throws a UsageError for a bad reference before anything is read.
+ */
+export function normaliseSpec(spec: string): string {
+  if (LOCAL_PREFIXES.some((prefix) => spec.startsWith(prefix))) return spec
+  return formatReference(parseReference(spec.startsWith('docker://') ? spec.slice('docker://'.length) : spec))
+}
+
 /**
  * The references a run verifies: those given, then every name in the metadata file, each once.
  * A metadata name pushed without a tag (push-by-digest) is checked as `name@digest`. The expected
@@ -31,7 +43,7 @@ export function verifyTargets(references: readonly string[], options: {expectDig
     }
   }
   for (const reference of references) {
-    const normalised = formatReference(parseReference(reference))
+    const normalised = normaliseSpec(reference)
     const digest = expectDigest ?? byName.get(normalised) ?? (metadata.length === 1 ? metadata[0].digest : undefined)
     targets.set(normalised, digest ? {reference: normalised, expectDigest: digest} : {reference: normalised})
   }

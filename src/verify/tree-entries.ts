@@ -1,10 +1,9 @@
+import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION} from '../image/tree.js'
 import type {Descriptor, ImageNode, TreeNode} from '../image/types.js'
 import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import {configPlatform} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 
-const ATTESTATION_TYPE = 'vnd.docker.reference.type'
-const ATTESTATION_SUBJECT = 'vnd.docker.reference.digest'
 
 /** The entries of the tag's index in index order; empty when the tag is a single image. */
 export function indexEntries(root: TreeNode): TreeNode[] {
@@ -14,13 +13,13 @@ export function indexEntries(root: TreeNode): TreeNode[] {
 /** buildx attestation manifests (SBOM, provenance): never pulled, not a platform. */
 export function isAttestation(node: TreeNode): boolean {
   if (node.kind === 'image' && node.attestationFor) return true
-  return node.descriptor.annotations?.[ATTESTATION_TYPE] === 'attestation-manifest'
+  return node.descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest'
 }
 
 /** The digest of the image an attestation describes. */
 export function attestationSubject(node: TreeNode): string | undefined {
   if (node.kind === 'image' && node.attestationFor) return node.attestationFor
-  return node.descriptor.annotations?.[ATTESTATION_SUBJECT]
+  return node.descriptor.annotations?.[ATTESTATION_DIGEST_ANNOTATION]
 }
 
 /** The platform an entry declares, or for an entry without one (or the top image) its config's. */

@@ -73,6 +73,8 @@ export interface VerifyOptions {
   expectDigest?: string
   /** Extra checks (e.g. the deep layer checks), run after the built-in ones. */
   providers?: CheckProvider[]
+  /** Largest manifest or config read, in bytes (default 4 MiB). */
+  maxManifestBytes?: number
   /** How many blob HEADs run at once per reference (default 8). */
   blobConcurrency?: number
 }
@@ -84,6 +86,8 @@ export interface CheckContext {
   /** One resolution per required platform, in `require` order. */
   resolutions: Resolution[]
   source: ImageSource
+  /** Index entries whose manifest exists but whose image could not be read (e.g. its config blob is gone), by digest: why. */
+  unreadable: ReadonlyMap<string, string>
   options: Required<Pick<VerifyOptions, 'require' | 'client'>> & VerifyOptions
 }
 

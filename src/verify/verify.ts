@@ -1,13 +1,16 @@
 import {ArchcheckError, ExitCode} from '../errors.js'
+import {openSource} from '../image/open.js'
 import type {ImageSource} from '../image/source.js'
 import {fetchImageTree, type FetchTreeOptions} from '../image/tree.js'
 import type {ImageTree} from '../image/types.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
 import {resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
+import type {RegistryOptions} from '../registry/options.js'
 import {builtinChecks} from './checks/index.js'
-import {mapLimit} from './concurrency.js'
-import type {VerifyTarget} from './targets.js'
+import {createLimiter} from '../util/limit.js'
+import {loadTree} from './load-tree.js'
+import {normaliseSpec, type VerifyTarget} from './targets.js'
 import {verdictOf} from './report.js'
 import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
 
@@ -40,7 +43,7 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
   const strict = options.strict ?? false
   const reference = source.displayName
   try {
-    const tree = await dependencies.fetchTree(source)
+    const {tree, unreadable} = await loadTree(source, dependencies, options.maxManifestBytes)
     const require = options.require ?? [...DEFAULT_REQUIRED_PLATFORMS]
     const client = options.client ?? 'docker'
     const context: CheckContext = {
@@ -48,6 +51,7 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
       tree,
       resolutions: require.map((host) => dependencies.resolve(tree, host, client)),
       source,
+      unreadable,
       options: {...options, require, client},
     }
     const checks = []
@@ -68,7 +72,8 @@ export async function verifyTargetsWith(
   open: (reference: string) => Promise<ImageSource>,
   dependencies = DEFAULT_DEPENDENCIES,
 ): Promise<VerifyReport[]> {
-  return mapLimit(targets, options.concurrency ?? 4, async (target) => {
+  const limit = createLimiter(options.concurrency ?? 4)
+  return Promise.all(targets.map((target) => limit(async () => {
     const startedAt = Date.now()
     let source: ImageSource
     try {
@@ -81,5 +86,23 @@ export async function verifyTargetsWith(
     } finally {
       await source.close()
     }
+  })))
+}
+
+/**
+ * The library entry: verifies references (registry references, `oci-layout:`/`oci-archive:`
+ * specs, or targets with their expected digest) and returns one report per reference, in order.
+ * Bad references throw a UsageError before anything is read; unreadable images give `error`
+ * reports. `exitCodeOf(reports)` gives the CLI's exit code.
+ */
+export async function verifyReferences(
+  references: ReadonlyArray<string | VerifyTarget>,
+  options: VerifyOptions & {registry?: RegistryOptions; concurrency?: number} = {},
+): Promise<VerifyReport[]> {
+  const targets = references.map((entry) => {
+    const target = typeof entry === 'string' ? {reference: entry} : entry
+    const expectDigest = target.expectDigest ?? options.expectDigest
+    return {reference: normaliseSpec(target.reference), ...(expectDigest ? {expectDigest} : {})}
   })
+  return verifyTargetsWith(targets, options, (reference) => openSource(reference, options.registry))
 }

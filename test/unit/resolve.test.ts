@@ -1,48 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../src/image/media-types.js'
-import type {ImageNode, ImageTree, IndexNode, TreeNode} from '../../src/image/types.js'
+import type {ImageTree, IndexNode} from '../../src/image/types.js'
 import {podmanWantedPlatforms} from '../../src/platform/clients.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
-import type {Platform} from '../../src/platform/types.js'
-
-let counter = 0
-const digest = () => `sha256:${(++counter).toString(16).padStart(64, '0')}`
-
-const platform = (spec: string): Platform => {
-  const [os, architecture, variant] = spec.split('/')
-  return {os, architecture, ...(variant ? {variant} : {})}
-}
-
-/** An image entry declaring `declared` (undefined: no platform in the index), its config saying `config`. */
-function image(declared: string | undefined, config = declared ?? 'linux/amd64', extra: Partial<ImageNode> = {}): ImageNode {
-  const c = platform(config)
-  return {
-    kind: 'image',
-    descriptor: {mediaType: MediaType.ociManifest, digest: extra.descriptor?.digest ?? digest(), size: 500, ...(declared ? {platform: platform(declared)} : {})},
-    config: {digest: digest(), size: 100, mediaType: MediaType.ociConfig, ...c},
-    layers: [],
-    compressedSize: 0,
-    ...extra,
-  }
-}
-
-function windows(osVersion: string): ImageNode {
-  const node = image('windows/amd64')
-  node.descriptor.platform = {os: 'windows', architecture: 'amd64', osVersion}
-  node.config.osVersion = osVersion
-  return node
-}
-
-function attestation(subject: ImageNode): ImageNode {
-  return image('unknown/unknown', 'unknown/unknown', {attestationFor: subject.descriptor.digest})
-}
-
-function tree(children: TreeNode[], mediaType: string = MediaType.ociIndex): ImageTree {
-  const root: IndexNode = {kind: 'index', descriptor: {mediaType, digest: digest(), size: 1000}, children}
-  return {reference: 'registry.test/app:1', root}
-}
+import {attestation, digest, image, platform, tree, windows} from './platform-trees.js'
 
 const chosenPlatform = (t: ImageTree, host: string, client: Parameters<typeof resolveForHost>[2] = 'docker') => {
   const r = resolveForHost(t, host, client)
@@ -169,7 +132,7 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     const r = resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6')
     expect(r.chosen).toBe(v7)
     expect(r.verdict).toBe('wrong-arch')
-    expect(r.message).toMatch(/newer variant.*illegal instruction/)
+    expect(r.message).toMatch(/takes linux\/arm\/v7 as a last resort \(no entry fits linux\/arm\/v6\), a newer variant.*illegal instruction/)
     expect(r.candidates[1].reason).toMatch(/last resort/)
     expect(resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6', 'containerd').verdict).toBe('no-match')
   })
@@ -203,6 +166,35 @@ describe('resolveForHost: containerd', () => {
     expect(resolveForHost(amd, 'linux/arm64', 'containerd').clientMessage).toBe(
       `no match for platform in manifest ${amd.root.descriptor.digest}: not found`,
     )
+  })
+})
+
+describe('resolveForHost: nested indexes', () => {
+  const arm64 = image('linux/arm64')
+  const nested: IndexNode = {kind: 'index', descriptor: {mediaType: MediaType.ociIndex, digest: digest(), size: 300}, children: [image('linux/arm/v7'), arm64]}
+  const t = tree([image('linux/amd64'), nested])
+
+  it('containerd walks a nested index and lists its entries', () => {
+    const r = resolveForHost(t, 'linux/arm64', 'containerd')
+    expect(r.chosen).toBe(arm64)
+    expect(r.verdict).toBe('ok')
+    expect(r.candidates.map((c) => c.reason)).toEqual([
+      'linux/amd64 does not run on linux/arm64',
+      'a nested index: its entries follow',
+      'containerd falls back to it: 32-bit mode',
+      'matches linux/arm64',
+    ])
+  })
+
+  it('docker does not look inside', () => {
+    const r = resolveForHost(t, 'linux/arm64', 'docker')
+    expect(r.verdict).toBe('no-match')
+    expect(r.candidates[1].reason).toMatch(/nested index: Docker does not look inside/)
+  })
+
+  it('containerd skips a nested index declared for another platform', () => {
+    const declared: IndexNode = {...nested, descriptor: {...nested.descriptor, platform: platform('linux/s390x')}}
+    expect(resolveForHost(tree([declared]), 'linux/arm64', 'containerd').verdict).toBe('no-match')
   })
 })
 
@@ -255,8 +247,11 @@ describe('resolveForHost: exact (crane, oras)', () => {
   })
 
   it('calls several entries of the host’s os/arch ambiguous', () => {
-    const r = resolveForHost(tree([image('linux/amd64'), image('linux/amd64/v3')]), 'linux/amd64', 'exact')
+    const r = resolveForHost(tree([image('linux/amd64'), image('linux/amd64')]), 'linux/amd64', 'exact')
     expect(r.verdict).toBe('ambiguous')
+    const newer = resolveForHost(tree([image('linux/amd64/v3'), image('linux/amd64')]), 'linux/amd64', 'exact')
+    expect(newer.verdict).toBe('wrong-arch')
+    expect(newer.message).toMatch(/takes linux\/amd64\/v3, a newer variant than linux\/amd64 supports/)
   })
 })
 

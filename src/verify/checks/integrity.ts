@@ -1,6 +1,6 @@
 import type {ImageNode} from '../../image/types.js'
 import {isImageManifestType, isIndexType} from '../../image/media-types.js'
-import {mapLimit} from '../concurrency.js'
+import {createLimiter} from '../../util/limit.js'
 import {
   attestationSubject,
   entryPlatform,
@@ -23,9 +23,9 @@ export async function checkDanglingManifest(context: CheckContext): Promise<Chec
   const unfollowed = indexEntries(context.tree.root).filter(
     (node) => node.kind === 'other' && (isImageManifestType(node.descriptor.mediaType) || isIndexType(node.descriptor.mediaType)),
   )
-  const missing = (
-    await mapLimit(unfollowed, 4, async (node) => ((await context.source.manifestExists(node.descriptor.digest)) ? undefined : node))
-  ).filter((node) => node !== undefined)
+  const limit = createLimiter(4)
+  const exists = await Promise.all(unfollowed.map((node) => limit(() => context.source.manifestExists(node.descriptor.digest))))
+  const missing = unfollowed.filter((_, position) => !exists[position])
   if (missing.length === 0) return [checkResult(context, id, 'pass', 'every index entry\'s manifest exists.')]
   return missing.map((node) => {
     const label = isAttestation(node) ? 'attestation' : platformLabel(entryPlatform(node))
@@ -42,14 +42,28 @@ export async function checkDanglingManifest(context: CheckContext): Promise<Chec
 /** missing-blob (with --blobs): a config or layer blob the registry does not have; each blob is asked for once. */
 export async function checkMissingBlobs(context: CheckContext): Promise<CheckResult[]> {
   const id = 'missing-blob'
-  if (!context.options.blobs) return [checkResult(context, id, 'skip', 'not requested (--blobs).')]
+  if (!context.options.blobs) {
+    const unreadable = unreadableResults(context)
+    return unreadable.length > 0 ? unreadable : [checkResult(context, id, 'skip', 'not requested (--blobs).')]
+  }
   const images = imageNodes(context.tree.root)
   const digests = [...new Set(images.flatMap((node) => imageBlobs(node).map((blob) => blob.descriptor.digest)))]
-  const present = new Map<string, boolean>()
-  await mapLimit(digests, context.options.blobConcurrency ?? 8, async (digest) => {
-    present.set(digest, await context.source.blobExists(digest))
-  })
-  return images.map((node) => blobResult(context, node, present))
+  const limit = createLimiter(context.options.blobConcurrency ?? 8)
+  const exists = await Promise.all(digests.map((digest) => limit(() => context.source.blobExists(digest))))
+  const present = new Map(digests.map((digest, position) => [digest, exists[position]]))
+  return [...images.map((node) => blobResult(context, node, present)), ...unreadableResults(context)]
+}
+
+/** Entries whose image could not be read at all: reported whether or not --blobs asked for HEADs. */
+function unreadableResults(context: CheckContext): CheckResult[] {
+  return indexEntries(context.tree.root)
+    .filter((node) => context.unreadable.has(node.descriptor.digest))
+    .map((node) => {
+      const label = isAttestation(node) ? 'attestation' : platformLabel(entryPlatform(node))
+      const why = context.unreadable.get(node.descriptor.digest)!.replace(/\.$/, '')
+      const sentence = `the ${label} image ${shortDigest(node.descriptor.digest)} cannot be read (${why}), so pulls on ${label} hosts fail with \`blob unknown\`; usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.`
+      return checkResult(context, 'missing-blob', isAttestation(node) ? 'warn' : 'fail', sentence, label)
+    })
 }
 
 function blobResult(context: CheckContext, node: ImageNode, present: Map<string, boolean>): CheckResult {

@@ -1,9 +1,12 @@
+import type {TreeNode} from '../../image/types.js'
 import {formatPlatform} from '../../platform/normalize.js'
 import type {Platform} from '../../platform/types.js'
+import {platformMatches} from '../../platform/match.js'
 import {configPlatform} from '../../platform/resolve.js'
 import {
   configDisagreement,
   entryPlatform,
+  indexEntries,
   platformEntries,
   platformKey,
   platformLabel,
@@ -16,6 +19,11 @@ const BUILDX_FIX = (platform: string): string => `build it with \`docker buildx 
 
 const withoutStop = (sentence: string): string => sentence.replace(/\.$/, '')
 
+/** An index entry the tree could not follow (manifest or config gone) that would serve `host`. */
+function unreadableEntryFor(context: CheckContext, host: Platform): TreeNode | undefined {
+  return indexEntries(context.tree.root).find((node) => node.kind === 'other' && node.descriptor.platform && platformMatches(host, node.descriptor.platform))
+}
+
 /**
  * platform-missing: a required platform resolves to nothing, or (a single image of another
  * platform, a client's last resort) to an image that cannot run there. An index entry whose
@@ -25,6 +33,10 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
   return context.resolutions.map((resolution) => {
     const platform = formatPlatform(resolution.host)
     const id = 'platform-missing'
+    const unreadable = resolution.verdict === 'no-match' ? unreadableEntryFor(context, resolution.host) : undefined
+    if (unreadable) {
+      return checkResult(context, id, 'skip', `the ${platformLabel(entryPlatform(unreadable))} entry cannot be read: see dangling-manifest and missing-blob.`, platform)
+    }
     if (resolution.verdict === 'no-match') {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
       return checkResult(context, id, 'fail', `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`, platform)
@@ -113,8 +125,7 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
     groups.set(key, group)
   }
   const duplicates = [...groups.values()].filter((group) => group.digests.length > 1)
-  if (duplicates.length === 0) return [checkResult(context, id, 'pass', 'each platform has one entry.')]
-  return duplicates.map(({platform, digests}) => {
+  const results = duplicates.map(({platform, digests}) => {
     const label = platformLabel(platform)
     const same = new Set(digests).size === 1
     const what = same ? `the same manifest ${digests.length} times` : `${digests.length} different images (${digests.map((digest) => shortDigest(digest)).join(', ')})`
@@ -126,6 +137,15 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
       label,
     )
   })
+  // Entries of different platforms can still tie for a host (e.g. differing only in os.features).
+  const reported = new Set(results.map((result) => result.platform))
+  for (const resolution of context.resolutions) {
+    const chosen = resolution.chosen ? platformLabel(entryPlatform(resolution.chosen)) : undefined
+    if (resolution.verdict !== 'ambiguous' || !chosen || reported.has(chosen)) continue
+    reported.add(chosen)
+    results.push(checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; which one a host gets depends on the client: keep one entry per platform.`, chosen))
+  }
+  return results.length > 0 ? results : [checkResult(context, id, 'pass', 'each platform has one entry.')]
 }
 
 /** unexpected-platform (with --forbid-extra): an entry for a platform outside the required set. */

@@ -143,6 +143,15 @@ describe('duplicate-platform', () => {
     expect(results[0].message).toContain('2 different images')
   })
 
+  it('fails entries of different platforms that tie for a required host', () => {
+    const plain = image({declared: 'linux/arm64'})
+    const featured = image({declared: 'linux/arm64', name: 'featured'})
+    featured.descriptor.platform!.osFeatures = ['sve']
+    const results = checkDuplicatePlatform(context(index([amd64, plain, featured]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'ambiguous', plain, {message: '2 entries tie for linux/arm64.'})]))
+    expect(statuses(results)).toEqual(['linux/arm64 fail'])
+    expect(results[0].message).toMatch(/^2 entries tie for linux\/arm64; which one a host gets depends on the client/)
+  })
+
   it('does not count attestations or different Windows versions as duplicates', () => {
     const windows = (version: string) => {
       const node = image({declared: 'windows/amd64', name: `win-${version}`})

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/errors.js'
 import {parseBuildMetadata, readBuildMetadata} from '../../../src/verify/metadata-file.js'
-import {verifyTargets} from '../../../src/verify/targets.js'
+import {normaliseSpec, verifyTargets} from '../../../src/verify/targets.js'
 
 const DIGEST = 'sha256:' + 'a'.repeat(64)
 const OTHER = 'sha256:' + 'b'.repeat(64)
@@ -106,5 +106,14 @@ describe('verifyTargets', () => {
     expect(() => verifyTargets([], {})).toThrow(UsageError)
     expect(() => verifyTargets(['a'], {expectDigest: OTHER, metadata: [build]})).toThrow(/contradicts/)
     expect(() => verifyTargets(['a'], {expectDigest: 'sha256:xyz'})).toThrow(UsageError)
+  })
+})
+
+describe('normaliseSpec', () => {
+  it('normalises registry references and keeps local sources as given', () => {
+    expect(normaliseSpec('docker://alpine:3.20')).toBe('docker.io/library/alpine:3.20')
+    expect(normaliseSpec('oci-layout:./dir:v1')).toBe('oci-layout:./dir:v1')
+    expect(normaliseSpec('oci-archive:/tmp/x.tar')).toBe('oci-archive:/tmp/x.tar')
+    expect(() => normaliseSpec('Bad/Ref')).toThrow(UsageError)
   })
 })

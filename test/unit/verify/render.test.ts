@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {UsageError} from '../../../src/errors.js'
 import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, renderGithubSummary, reportToGithub} from '../../../src/render/github.js'
 import {renderJunit} from '../../../src/render/junit.js'
 import type {CheckResult, VerifyReport} from '../../../src/verify/types.js'
@@ -114,6 +115,11 @@ describe('GitHub workflow commands', () => {
       expect(out).toContain('::error title=')
       const written = await readFile(file, 'utf8')
       expect(written.startsWith('# earlier step\n## archcheck verify')).toBe(true)
+    })
+
+    it('says in one line when the summary file cannot be written', async () => {
+      const file = join(dir, 'missing-dir', 'summary.md')
+      await expect(reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to GITHUB_STEP_SUMMARY ${file}: ENOENT`))
     })
   })
 })

@@ -107,6 +107,7 @@ export function context(root: TreeNode, resolutions: Resolution[], options: Veri
     tree,
     resolutions,
     source,
+    unreadable: new Map(),
     options: {require: [platform('linux/amd64'), platform('linux/arm64')], client: 'docker', ...options},
   }
 }
