@@ -4,8 +4,8 @@ import {buildxCreateArgv, buildxInspectArgv} from './argv.js'
 import {type BuilderInfo, parseBuilderInspect, parseBuildxVersion, parseDockerVersion} from './buildx-output.js'
 import {captureCommand, formatCommand, NotInstalledError} from './exec.js'
 
-/** The docker program to run (tests put a stand-in first on PATH or name it here). */
-export const dockerProgram = (): string => process.env.ARCHCHECK_DOCKER ?? 'docker'
+/** The docker CLI, found on PATH (tests put a stand-in first). */
+export const DOCKER = 'docker'
 
 const firstLine = (text: string): string => text.split('\n').map((line) => line.trim()).find(Boolean) ?? ''
 
@@ -16,7 +16,7 @@ export interface BuildxVersions {
 
 /** Reads the docker CLI and buildx versions; fails (exit 2) when either is missing. */
 export async function readBuildxVersions(): Promise<BuildxVersions> {
-  const docker = dockerProgram()
+  const docker = DOCKER
   let dockerOutput
   try {
     dockerOutput = await captureCommand(docker, ['--version'], {timeoutMs: 15_000})
@@ -36,7 +36,7 @@ export async function readBuildxVersions(): Promise<BuildxVersions> {
 /** `docker buildx inspect [NAME] [--bootstrap]`; undefined when no such builder exists. */
 export async function inspectBuilder(name: string | undefined, bootstrap: boolean): Promise<BuilderInfo | undefined> {
   const argv = buildxInspectArgv(name, bootstrap)
-  const result = await captureCommand(dockerProgram(), argv, {timeoutMs: 120_000})
+  const result = await captureCommand(DOCKER, argv, {timeoutMs: 120_000})
   if (result.code !== 0) {
     const reason = firstLine(result.stderr || result.stdout)
     if (/no builder .*found|not found/i.test(reason)) return undefined
@@ -56,7 +56,7 @@ export interface CreateBuilderOptions {
  * with `buildx use` when asked), boots it and returns what it supports.
  */
 export async function createBuilder(name: string, options: CreateBuilderOptions): Promise<{builder: BuilderInfo; created: boolean}> {
-  const docker = dockerProgram()
+  const docker = DOCKER
   let created = false
   const existing = await inspectBuilder(name, false)
   if (existing) {

@@ -23,7 +23,9 @@ const MAX_CAPTURE = 4 * 1024 * 1024
  */
 export function captureCommand(program: string, args: readonly string[], options: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000})
+    const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env})
+    // Not spawn's own `timeout`: its timer outlives a program that failed to start and holds the process open.
+    const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 60_000).unref()
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -32,8 +34,14 @@ export function captureCommand(program: string, args: readonly string[], options
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < MAX_CAPTURE) stderr += chunk
     })
-    child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? new NotInstalledError(program) : error))
-    child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 : 1), stdout, stderr}))
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      reject(error.code === 'ENOENT' ? new NotInstalledError(program) : error)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code: code ?? (signal ? 128 : 1), stdout, stderr})
+    })
   })
 }
 

@@ -15,7 +15,7 @@ import {readBuildMetadata} from '../verify/metadata-file.js'
 import type {VerifyReport} from '../verify/types.js'
 import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
 import type {BuilderInfo} from './buildx-output.js'
-import {createBuilder, dockerProgram, inspectBuilder, readBuildxVersions} from './buildx.js'
+import {createBuilder, DOCKER, inspectBuilder, readBuildxVersions} from './buildx.js'
 import type {LintWarning} from './dockerfile-lint.js'
 import {captureCommand, formatCommand, NotInstalledError, streamCommand} from './exec.js'
 import {
@@ -96,7 +96,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
   try {
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
-    await runStep(dockerProgram(), argv, log)
+    await runStep(DOCKER, argv, log)
     const [metadata] = await readBuildMetadata(metadataFile)
     const pushed = [...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []), ...(options.ociLayout ? [{reference: `oci-layout:${options.ociLayout}`, digest: metadata.digest}] : [])]
     return {
@@ -119,7 +119,7 @@ async function builderFor(options: BuildOptions, log: (line: string) => void): P
   if (options.builder) {
     const existing = await inspectBuilder(options.builder, true)
     if (existing) return existing
-    log(`archcheck: builder "${options.builder}" does not exist; creating it (docker-container driver)`)
+    log(`builder "${options.builder}" does not exist yet: creating it (docker-container driver)`)
     return (await createBuilder(options.builder, {driver: 'docker-container'})).builder
   }
   const current = await inspectBuilder(undefined, true)
@@ -171,7 +171,10 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
 
 /** Runs one backend command with its progress on stderr; a non-zero exit fails the build (exit 1). */
 async function runStep(program: string, argv: string[], log: (line: string) => void): Promise<void> {
-  log(`+ ${formatCommand(program === dockerProgram() ? 'docker' : program, argv)}`)
+  log(`+ ${formatCommand(program, argv)}`)
   const code = await streamCommand(program, argv)
-  if (code !== 0) throw new ArchcheckError(`${formatCommand(program === dockerProgram() ? 'docker' : program, argv.slice(0, 2))} failed with exit code ${code}; see its output above`, ExitCode.checkFailed)
+  if (code !== 0) {
+    const step = argv.slice(0, 2).filter((arg) => !arg.startsWith('-'))
+    throw new ArchcheckError(`${formatCommand(program, step)} failed with exit code ${code}; see its output above`, ExitCode.checkFailed)
+  }
 }

@@ -1,5 +1,6 @@
 import {RegistryError} from '../errors.js'
 import type {Credentials} from './credentials.js'
+import {registryScheme} from './scheme.js'
 import {send, type TransportSettings} from './transport.js'
 
 /** One challenge from a WWW-Authenticate header: the scheme and its parameters (names lower-cased). */
@@ -69,6 +70,8 @@ export interface TokenRequest {
   credentials?: Credentials
   /** The registry as the user names it, for messages. */
   registry: string
+  /** Hosts the user allows plain HTTP for (besides loopback): only there may credentials travel unencrypted. */
+  insecureRegistries: string[]
 }
 
 /** A bearer token for the challenge, from the cache or the token server named by its realm. */
@@ -98,6 +101,9 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
     throw new RegistryError(`${request.registry} named an invalid token server URL`, 'unauthorized')
   }
   const credentials = request.credentials
+  if (credentials && realmUrl.protocol === 'http:' && registryScheme(realmUrl.host, request.insecureRegistries) !== 'http') {
+    throw new RegistryError(`token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`, 'credentials')
+  }
   const viaRefreshToken = credentials?.identityToken !== undefined
   const response = viaRefreshToken
     ? await send({

@@ -1,19 +1,17 @@
-import {Readable} from 'node:stream'
+import {Readable, pipeline} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
+import {DEFAULT_MAX_MANIFEST_BYTES, verifyDigest, verifyingStream} from '../image/digest.js'
 import {MANIFEST_ACCEPT} from '../image/media-types.js'
 import type {FetchedManifest, ImageSource} from '../image/source.js'
 import {basicAuthorization, bearerToken, parseChallenges, type Challenge} from './auth.js'
 import {findCredentials, type Credentials} from './credentials.js'
-import {digestOf, hashFor, matchesDigest} from './digest.js'
 import {checkManifest} from './manifest-check.js'
 import type {RegistryOptions} from './options.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
 import {insecureRegistriesFrom, registryScheme} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
 import {send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
-
-const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -26,6 +24,7 @@ export class RegistrySource implements ImageSource {
   private readonly baseUrl: string
   private readonly settings: TransportSettings
   private readonly maxManifestBytes: number
+  private readonly insecureRegistries: string[]
   /** The registry's last auth challenge; later requests authorise up front with it. */
   private challenge?: Challenge
   private credentials?: Promise<Credentials | undefined>
@@ -37,7 +36,8 @@ export class RegistrySource implements ImageSource {
     this.defaultReference = manifestReference(ref)
     this.displayName = formatReference(ref.tag || ref.digest ? ref : {...ref, tag: this.defaultReference})
     this.repositoryName = `${ref.registry}/${ref.repository}`
-    const scheme = registryScheme(ref.registry, insecureRegistriesFrom(options.insecureRegistries))
+    this.insecureRegistries = insecureRegistriesFrom(options.insecureRegistries)
+    const scheme = registryScheme(ref.registry, this.insecureRegistries)
     this.baseUrl = `${scheme}://${registryApiHost(ref.registry)}/v2/${ref.repository}`
     this.settings = transportSettings(options)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
@@ -70,38 +70,43 @@ export class RegistrySource implements ImageSource {
     validateDigest(digest)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
     const bytes = await response.readCapped(maxBytes, `blob ${digest} of ${this.repositoryName}:`)
-    if (!matchesDigest(bytes, digest)) {
-      throw new RegistryError(`blob ${digest} of ${this.repositoryName} does not match its digest: its bytes hash to ${digestOf(bytes)}`, 'digest-mismatch')
-    }
+    verifyDigest(bytes, digest, 'blob', this.repositoryName)
     return bytes
   }
 
   async openBlob(digest: string): Promise<Readable> {
-    const hash = hashFor(digest)
+    const verifier = verifyingStream(digest, 'blob', this.repositoryName)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    const where = this.repositoryName
-    async function* verified(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of response.stream()) {
-        hash.update(chunk)
-        yield chunk
-      }
-      const actual = `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}`
-      if (actual !== digest) throw new RegistryError(`blob ${digest} of ${where} does not match its digest: its bytes hash to ${actual}`, 'digest-mismatch')
-    }
-    return Readable.from(verified(), {objectMode: false})
+    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline destroys with them.
+    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, () => {})
   }
 
   /** Connections live in the process-wide pool (see closeTransport); nothing is held per source. */
   async close(): Promise<void> {}
 
+  /**
+   * HEAD (which does not count against Docker Hub's pull limit): 200 true, 404 false. Registries
+   * that refuse HEAD (405) are asked with a GET whose body is not read.
+   */
   private async exists(path: string, target: Target, headers: Record<string, string>): Promise<boolean> {
-    const response = await this.request('HEAD', path, headers)
+    let method: 'HEAD' | 'GET' = 'HEAD'
+    let response = await this.request(method, path, headers)
+    if (response.status === 405) {
+      await response.discard()
+      method = 'GET'
+      response = await this.request(method, path, headers)
+    }
     if (response.status === 404) {
       await response.discard()
       return false
     }
-    if (response.status !== 200) throw await this.errorFor(response, 'HEAD', target)
+    if (response.status !== 200) throw await this.errorFor(response, method, target)
     await response.discard()
+    const served = response.headers.get('docker-content-digest')?.trim()
+    const asked = target.type === 'blob' ? target.digest : target.reference
+    if (served && served.startsWith(`${asked.slice(0, asked.indexOf(':'))}:`) && served !== asked) {
+      throw new RegistryError(`${this.repositoryName} answered for ${asked} with Docker-Content-Digest ${served}`, 'digest-mismatch')
+    }
     return true
   }
 
@@ -149,7 +154,13 @@ export class RegistrySource implements ImageSource {
     if (challenge.scheme === 'basic') {
       return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
     }
-    const token = await bearerToken({challenge, defaultScope: `repository:${this.ref.repository}:pull`, credentials, registry: this.ref.registry}, this.settings)
+    const token = await bearerToken({
+      challenge,
+      defaultScope: `repository:${this.ref.repository}:pull`,
+      credentials,
+      registry: this.ref.registry,
+      insecureRegistries: this.insecureRegistries,
+    }, this.settings)
     return `Bearer ${token}`
   }
 

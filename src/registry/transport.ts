@@ -22,8 +22,9 @@ const TLS_ERROR_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
 ])
+/** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
+const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 
@@ -37,7 +38,9 @@ function proxyConfigured(): boolean {
 function sharedDispatcher(): Promise<Dispatcher> {
   dispatcherPromise ??= import('undici').then(({Agent, EnvHttpProxyAgent}) => {
     const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000}
-    return proxyConfigured() ? new EnvHttpProxyAgent(options) : new Agent(options)
+    // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
+    // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
+    return proxyConfigured() ? new EnvHttpProxyAgent({...options, proxyTunnel: false}) : new Agent(options)
   })
   return dispatcherPromise
 }
@@ -82,6 +85,9 @@ export interface HttpRequest {
  * (`readCapped`), streamed (`stream`, where it becomes an idle timeout) or discarded.
  */
 export class HttpResponse {
+  /** How many times the request was retried before this response. */
+  retries = 0
+
   constructor(
     readonly status: number,
     readonly headers: Headers,
@@ -235,7 +241,9 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
         await sleep(delay)
         continue
       }
-      throw networkError(error, request.url)
+      const failure = networkError(error, request.url)
+      settings.debug?.(`${request.method} ${displayUrl(request.url)} failed after ${Date.now() - started} ms${attempt > 0 ? ` (retry ${attempt})` : ''}: ${(failure as Error).message}`)
+      throw failure
     }
     const elapsed = Date.now() - started
     const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''
@@ -250,6 +258,7 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
       }
     }
     settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}`)
+    response.retries = attempt
     return response
   }
 }
@@ -346,6 +355,12 @@ function networkError(error: unknown, url: string): unknown {
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryError(
       `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
+      'tls', {cause: error},
+    )
+  }
+  if (code && TLS_HANDSHAKE_CODES.has(code)) {
+    return new RegistryError(
+      `TLS handshake with ${host} failed (${code}: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry ${host}`,
       'tls', {cause: error},
     )
   }

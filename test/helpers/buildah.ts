@@ -9,7 +9,7 @@
  */
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -173,4 +173,24 @@ export async function pushBusyboxBase(options: BusyboxBaseOptions): Promise<Push
   } finally {
     if (!options.store) await removeStore(store)
   }
+}
+
+/**
+ * Environment for running buildah (or archcheck's buildah backend) against a private store and
+ * the plain-HTTP test registry, without flags on the command line: a storage.conf with vfs, a
+ * registries.conf marking `insecureHosts` insecure, an empty Docker config, and chroot isolation (the default OCI
+ * isolation cannot run RUN steps here: no cgroups).
+ */
+export async function buildahEnvironment(store: BuildahStore, insecureHosts: string[]): Promise<Record<string, string>> {
+  const directory = join(store.root, '..')
+  await mkdir(directory, {recursive: true})
+  const storageConf = join(directory, 'storage.conf')
+  const registriesConf = join(directory, 'registries.conf')
+  await writeFile(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${store.root}"\nrunroot = "${store.runroot}"\n`)
+  await writeFile(registriesConf, insecureHosts.map((host) => `[[registry]]\nlocation = "${host}"\ninsecure = true\n`).join('\n'))
+  // buildah 1.28 fails a push when $DOCKER_CONFIG names a folder without config.json: give it an empty one.
+  const dockerConfig = join(directory, 'docker-config')
+  await mkdir(dockerConfig, {recursive: true})
+  await writeFile(join(dockerConfig, 'config.json'), '{"auths": {}}\n')
+  return {CONTAINERS_STORAGE_CONF: storageConf, CONTAINERS_REGISTRIES_CONF: registriesConf, BUILDAH_ISOLATION: 'chroot', DOCKER_CONFIG: dockerConfig}
 }

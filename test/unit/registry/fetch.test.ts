@@ -1,22 +1,15 @@
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import {MANIFEST_ACCEPT} from '../../../src/image/media-types.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(spec = 'registry.example/my/app:1.2', options = {}): RegistrySource {
   return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 describe('RegistrySource, anonymous registry', () => {
@@ -31,6 +24,15 @@ describe('RegistrySource, anonymous registry', () => {
     expect(Buffer.from(manifest.bytes).equals(bytes)).toBe(true)
     expect(manifest.digest).toBe(sha256(bytes))
     expect(manifest.mediaType).toBe(OCI_INDEX)
+  })
+
+  it('gives --debug one line per request: method, URL, status, time', async () => {
+    const bytes = indexBytes()
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, bytes, {'content-type': OCI_INDEX})
+    const lines: string[] = []
+    await source('registry.example/my/app:1.2', {debug: (line: string) => lines.push(line)}).fetchManifest()
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^GET https:\/\/registry\.example\/v2\/my\/app\/manifests\/1\.2 200 \d+ ms$/)
   })
 
   it('fetches a manifest by digest and accepts a registry that sends no Docker-Content-Digest', async () => {
