@@ -5,15 +5,7 @@ import {type LayerCounter, LayerLimitError} from './limits.js'
 
 export type Compression = 'gzip' | 'zstd' | 'none'
 
-/** What a layer's media type claims (OCI `+gzip`/`+zstd`, Docker `.tar.gzip`); undefined when it says nothing. */
-export function compressionFromMediaType(mediaType: string): Compression | undefined {
-  if (/(\+|\.)gzip$/.test(mediaType)) return 'gzip'
-  if (/\+zstd$/.test(mediaType)) return 'zstd'
-  if (/\.tar$/.test(mediaType)) return 'none'
-  return undefined
-}
-
-/** What the bytes are: magic numbers win over media types, as containerd decides. */
+/** What the bytes are: decided by magic numbers, whatever the media type says, as containerd and moby do. */
 export function sniffCompression(first: Uint8Array): Compression {
   if (first[0] === 0x1f && first[1] === 0x8b) return 'gzip'
   if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) return 'zstd'
