@@ -39,7 +39,7 @@ export class LayerProgressLine {
     if (!event.done && now - this.last < 100) return
     this.last = now
     const all = [...this.layers.values()]
-    const mb = (bytes: number): string => (bytes / 1024 ** 2).toFixed(1)
+    const mb = (bytes: number): string => (bytes / 1e6).toFixed(1)
     const active = all.filter((l) => !l.done).map((l) => `${l.digest.slice(7, 19)} ${mb(l.bytesRead)}/${mb(l.size)} MB`)
     this.stream.write(`\r\u001B[Kreading layers: ${all.filter((l) => l.done).length} done${active.length ? `; ${active.join(', ')}` : ''}`)
     this.shown = true
