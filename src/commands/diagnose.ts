@@ -54,7 +54,13 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
         hosts,
         client: flags.client as ClientName,
         allBinaries: flags['all-binaries'],
-        read: {...layerReadOptionsFromFlags(flags), onProgress: progress && ((event) => progress.update(event))},
+        read: {
+          ...layerReadOptionsFromFlags(flags),
+          onProgress: (event) => {
+            progress?.update(event)
+            if (event.done) this.debugLog(`layer ${event.digest}: ${event.bytesRead} bytes read`)
+          },
+        },
       })
       progress?.clear()
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
