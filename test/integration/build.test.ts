@@ -186,6 +186,20 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
     ])
   }, 60_000)
 
+  it('exits 1 when the tag does not point to the digest the build reported', async () => {
+    const {env} = await stubEnv({STUB_BUILDX_METADATA_DIGEST: `sha256:${'0'.repeat(64)}`})
+    await runCli(['builder', 'create', '--use'], {env})
+    const reference = `${host}/build-test/app:moved`
+    const result = await runCli(['build', '-t', reference, '--push', '--platform', 'linux/arm64', '--json', context], {env, timeoutMs: 60_000})
+    expect(result.code, result.stderr).toBe(1)
+    const report = JSON.parse(result.stdout) as Json
+    expect(report.verdict).toBe('fail')
+    expect(report.verification[0].checks.find((check: Json) => check.id === 'digest-mismatch')).toMatchObject({status: 'fail'})
+    // The tables' data: the tag's index with its one platform, and the pull an arm64 host gets.
+    expect(report.verification[0].inspect.platforms.map((platform: Json) => platform.platform)).toEqual(['linux/arm64'])
+    expect(report.verification[0].resolve.results.map((each: Json) => [each.host, each.verdict])).toEqual([['linux/arm64', 'ok']])
+  }, 60_000)
+
   it('builder inspect names the missing platforms and how to add them', async () => {
     const {env} = await stubEnv({STUB_BUILDX_PLATFORMS: 'linux/amd64, linux/amd64/v2, linux/386'})
     await runCli(['builder', 'create', 'x86only'], {env})
