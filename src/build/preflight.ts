@@ -21,14 +21,20 @@ export const BUILDX_FLAG_MINIMUMS: Readonly<Record<string, string>> = {
   '--metadata-file': '0.6.0',
   '--provenance': '0.10.0',
   '--sbom': '0.10.0',
+  /** `--push` and `--output` together are two exporters in one build. */
+  '--push with --output': '0.13.0',
 }
 
 /** The oldest docker CLI that runs the buildx plugin as `docker buildx`. */
 export const MINIMUM_DOCKER_VERSION = '19.3.0'
 
 /** The buildx flags a request needs (the metadata file is how archcheck learns the digest). */
-export function usedBuildxFlags(request: Pick<BuildRequest, 'provenance' | 'sbom'>): string[] {
-  return ['--metadata-file', ...(request.provenance === undefined ? [] : ['--provenance']), ...(request.sbom === undefined ? [] : ['--sbom'])]
+export function usedBuildxFlags(request: Pick<BuildRequest, 'provenance' | 'sbom' | 'push' | 'ociLayout'>): string[] {
+  const flags = ['--metadata-file']
+  if (request.provenance !== undefined) flags.push('--provenance')
+  if (request.sbom !== undefined) flags.push('--sbom')
+  if (request.push && request.ociLayout) flags.push('--push with --output')
+  return flags
 }
 
 /** Throws when the docker CLI or buildx is older than the flags in use need. */
