@@ -12,7 +12,6 @@ import {isDigest} from '../image/digest.js'
 import {parseReference} from '../registry/reference.js'
 import {insecureRegistriesFrom, registryScheme} from '../registry/scheme.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
-import type {VerifyReport} from '../verify/types.js'
 import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
 import type {BuilderInfo} from './buildx-output.js'
 import {createBuilder, DOCKER, inspectBuilder, readBuildxVersions} from './buildx.js'
@@ -57,9 +56,6 @@ export interface BuildResult {
   /** Every backend command run, program first. */
   commands: string[][]
 }
-
-/** Verifies what the build pushed; the CLI wires in the verify core. */
-export type VerifyPushed = (targets: PushedTarget[]) => Promise<VerifyReport[]>
 
 const defaultLog = (line: string): void => {
   process.stderr.write(`${line}\n`)
