@@ -59,14 +59,21 @@ export function parsePlatformList(values: readonly string[]): string[] {
   return [...new Set(platforms.map((spec) => formatPlatform(parsePlatform(spec))))]
 }
 
-/** A multi-platform result must go to a registry or an OCI layout: no local image store holds a manifest list. */
+/**
+ * The result must go somewhere archcheck can read it back: a registry (--push) or an OCI layout.
+ * A multi-platform result cannot go anywhere else: no local image store holds a manifest list.
+ */
 export function checkDestination(request: Pick<BuildRequest, 'platforms' | 'push' | 'ociLayout' | 'tags'>): void {
   if (request.push && request.tags.length === 0) throw new UsageError('--push needs at least one -t/--tag to push to')
-  if (request.platforms.length > 1 && !request.push && !request.ociLayout) {
+  if (request.push || request.ociLayout) return
+  if (request.platforms.length > 1) {
     throw new UsageError(
       `a build for ${request.platforms.length} platforms (${request.platforms.join(', ')}) must be pushed (--push) or written to an OCI layout (--output oci:PATH): the local image store cannot hold a manifest list`,
     )
   }
+  throw new UsageError(
+    'archcheck build verifies what it pushes: pass --push or --output oci:PATH (to load a single-platform image into the local image store, run `docker buildx build --load` instead)',
+  )
 }
 
 /** The requested platforms a builder does not list, compared after normalisation. */

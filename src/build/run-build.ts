@@ -93,7 +93,10 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
     await runStep(DOCKER, argv, log)
-    const [metadata] = await readBuildMetadata(metadataFile)
+    // The build ran: a metadata file without a digest means its result went nowhere readable (exit 1, not a usage error).
+    const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
+      throw new ArchcheckError(`docker buildx build finished but reported no image digest: ${error.message}`, ExitCode.checkFailed)
+    })
     const pushed = [...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []), ...(options.ociLayout ? [{reference: `oci-layout:${options.ociLayout}`, digest: metadata.digest}] : [])]
     return {
       backend: 'buildx',
