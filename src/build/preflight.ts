@@ -21,14 +21,20 @@ export const BUILDX_FLAG_MINIMUMS: Readonly<Record<string, string>> = {
   '--metadata-file': '0.6.0',
   '--provenance': '0.10.0',
   '--sbom': '0.10.0',
+  /** `--push` and `--output` together are two exporters in one build. */
+  '--push with --output': '0.13.0',
 }
 
 /** The oldest docker CLI that runs the buildx plugin as `docker buildx`. */
 export const MINIMUM_DOCKER_VERSION = '19.3.0'
 
 /** The buildx flags a request needs (the metadata file is how archcheck learns the digest). */
-export function usedBuildxFlags(request: Pick<BuildRequest, 'provenance' | 'sbom'>): string[] {
-  return ['--metadata-file', ...(request.provenance === undefined ? [] : ['--provenance']), ...(request.sbom === undefined ? [] : ['--sbom'])]
+export function usedBuildxFlags(request: Pick<BuildRequest, 'provenance' | 'sbom' | 'push' | 'ociLayout'>): string[] {
+  const flags = ['--metadata-file']
+  if (request.provenance !== undefined) flags.push('--provenance')
+  if (request.sbom !== undefined) flags.push('--sbom')
+  if (request.push && request.ociLayout) flags.push('--push with --output')
+  return flags
 }
 
 /** Throws when the docker CLI or buildx is older than the flags in use need. */
@@ -53,14 +59,21 @@ export function parsePlatformList(values: readonly string[]): string[] {
   return [...new Set(platforms.map((spec) => formatPlatform(parsePlatform(spec))))]
 }
 
-/** A multi-platform result must go to a registry or an OCI layout: no local image store holds a manifest list. */
+/**
+ * The result must go somewhere archcheck can read it back: a registry (--push) or an OCI layout.
+ * A multi-platform result cannot go anywhere else: no local image store holds a manifest list.
+ */
 export function checkDestination(request: Pick<BuildRequest, 'platforms' | 'push' | 'ociLayout' | 'tags'>): void {
   if (request.push && request.tags.length === 0) throw new UsageError('--push needs at least one -t/--tag to push to')
-  if (request.platforms.length > 1 && !request.push && !request.ociLayout) {
+  if (request.push || request.ociLayout) return
+  if (request.platforms.length > 1) {
     throw new UsageError(
       `a build for ${request.platforms.length} platforms (${request.platforms.join(', ')}) must be pushed (--push) or written to an OCI layout (--output oci:PATH): the local image store cannot hold a manifest list`,
     )
   }
+  throw new UsageError(
+    'archcheck build verifies what it pushes: pass --push or --output oci:PATH (to load a single-platform image into the local image store, run `docker buildx build --load` instead)',
+  )
 }
 
 /** The requested platforms a builder does not list, compared after normalisation. */

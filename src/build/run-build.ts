@@ -12,7 +12,6 @@ import {isDigest} from '../image/digest.js'
 import {parseReference} from '../registry/reference.js'
 import {insecureRegistriesFrom, registryConnection} from '../registry/scheme.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
-import type {VerifyReport} from '../verify/types.js'
 import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
 import type {BuilderInfo} from './buildx-output.js'
 import {createBuilder, DOCKER, inspectBuilder, readBuildxVersions} from './buildx.js'
@@ -58,9 +57,6 @@ export interface BuildResult {
   commands: string[][]
 }
 
-/** Verifies what the build pushed; the CLI wires in the verify core. */
-export type VerifyPushed = (targets: PushedTarget[]) => Promise<VerifyReport[]>
-
 const defaultLog = (line: string): void => {
   process.stderr.write(`${line}\n`)
 }
@@ -97,7 +93,10 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
     await runStep(DOCKER, argv, log)
-    const [metadata] = await readBuildMetadata(metadataFile)
+    // The build ran: a metadata file without a digest means its result went nowhere readable (exit 1, not a usage error).
+    const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
+      throw new ArchcheckError(`docker buildx build finished but reported no image digest: ${error.message}`, ExitCode.checkFailed)
+    })
     const pushed = [...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []), ...(options.ociLayout ? [{reference: `oci-layout:${options.ociLayout}`, digest: metadata.digest}] : [])]
     return {
       backend: 'buildx',

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BACKENDS, type BackendName} from '../build/argv.js'
 import {parsePlatformList} from '../build/preflight.js'
 import {BaseCommand} from '../cli/base-command.js'
+import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {ExitCode, UsageError} from '../errors.js'
 import {parsePlatform} from '../platform/parse.js'
 
@@ -37,6 +38,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     verify: Flags.boolean({description: 'Verify the pushed result (--no-verify skips it).', default: true, allowNo: true}),
     strict: Flags.boolean({description: 'Dockerfile lint warnings and verify warnings fail.'}),
     json: Flags.boolean({description: 'Print the build, lint and verification results as JSON on stdout.'}),
+    ...registryFlags,
   }
 
   async run(): Promise<void> {
@@ -74,24 +76,38 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       strict: flags.strict,
     })
 
-    let reports
+    let verifications
     if (flags.verify) {
       const {verifyBuild} = await import('../build/verify-build.js')
-      reports = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {strict: flags.strict})
+      const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+      verifications = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {registry, strict: flags.strict})
     }
+    const reports = verifications?.map((verification) => verification.report)
     const {exitCodeOf} = await import('../verify/report.js')
     const exitCode = reports ? exitCodeOf(reports) : ExitCode.ok
 
+    const {inspectView} = await import('../render/inspect-view.js')
     if (flags.json) {
+      const {resolveJson} = await import('../render/resolve.js')
+      const verification = verifications?.map(({report, tree, resolutions}) => ({...report, inspect: tree ? inspectView(tree) : null, resolve: tree ? resolveJson(tree, resolutions) : null}))
       const verdict = reports ? (reports.some((report) => report.verdict === 'error') ? 'error' : reports.some((report) => report.verdict === 'fail') ? 'fail' : 'pass') : 'skipped'
-      process.stdout.write(`${JSON.stringify({...result, verification: reports ?? null, verdict}, null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify({...result, verification: verification ?? null, verdict}, null, 2)}\n`)
     } else {
       const lines = [`built ${result.digest} for ${result.platforms.join(', ')} with ${result.backend}`]
       for (const target of result.pushed) lines.push(`pushed ${target.reference} -> ${target.digest}`)
       process.stdout.write(`${lines.join('\n')}\n`)
-      if (reports) {
-        const {renderVerifyText} = await import('../render/verify-text.js')
-        for (const report of reports) process.stdout.write(`\n${await renderVerifyText(report)}`)
+      if (verifications) {
+        const [{renderInspect}, {renderResolveText}, {renderVerifyText}, {styleFor}] = await Promise.all([
+          import('../render/inspect-table.js'),
+          import('../render/resolve.js'),
+          import('../render/verify-text.js'),
+          import('../render/style.js'),
+        ])
+        for (const {report, tree, resolutions} of verifications) {
+          // tag -> index -> per-platform table, the pull each host gets, then verify's checks and verdict.
+          if (tree) process.stdout.write(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${renderResolveText(tree, resolutions)}`)
+          process.stdout.write(`\n${await renderVerifyText(report, styleFor(process.stdout))}`)
+        }
       } else {
         process.stdout.write('verification skipped (--no-verify)\n')
       }

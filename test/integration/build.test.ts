@@ -135,10 +135,10 @@ describe('archcheck build --backend buildah', () => {
   }, 60_000)
 })
 
-/** A fresh stand-in docker state; the stand-in is first on PATH. */
+/** A fresh stand-in docker state (builders, recorded calls); the stand-in is first on PATH. Its buildah storage is shared to reuse the pulled base. */
 async function stubEnv(extra: Record<string, string> = {}): Promise<{env: Record<string, string>; calls: () => Promise<string[][]>}> {
   const state = await mkdtemp(join(work, 'stub-'))
-  const env = {PATH: `${STUBS}:${process.env.PATH}`, STUB_DOCKER_STATE: state, DOCKER_CONFIG: buildahEnv.DOCKER_CONFIG, ...extra}
+  const env = {PATH: `${STUBS}:${process.env.PATH}`, STUB_DOCKER_STATE: state, STUB_BUILDAH_STORAGE: join(work, 'stub-buildah'), DOCKER_CONFIG: buildahEnv.DOCKER_CONFIG, ...extra}
   const calls = async (): Promise<string[][]> =>
     (await readFile(join(state, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[])
   return {env, calls}
@@ -184,6 +184,32 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
       ['buildx', 'inspect', 'multiarch', '--bootstrap'],
       ['buildx', 'build', '--builder', 'multiarch', '--platform', 'linux/amd64,linux/arm64', '-t', reference, '--provenance=false', '--metadata-file', expect.stringMatching(/metadata\.json$/), '--push', context],
     ])
+  }, 60_000)
+
+  it('writes an OCI layout instead of pushing, and verifies it without a registry', async () => {
+    const {env, calls} = await stubEnv()
+    await runCli(['builder', 'create', '--use'], {env})
+    const layout = join(work, 'buildx-layout')
+    const result = await runCli(['build', '--output', `oci:${layout}`, '--json', context], {env, timeoutMs: 60_000})
+    expect(result.code, result.stderr).toBe(0)
+    const report = JSON.parse(result.stdout) as Json
+    expect(report.pushed).toEqual([{reference: `oci-layout:${layout}`, digest: report.digest}])
+    expect(report.verification.map((each: Json) => [each.reference, each.verdict])).toEqual([[`oci-layout:${layout}@${report.digest}`, 'pass']])
+    expect((await calls()).at(-1)).toEqual(['buildx', 'build', '--builder', 'archcheck', '--platform', 'linux/amd64,linux/arm64', '--metadata-file', expect.any(String), '--output', `type=oci,dest=${layout},tar=false`, context])
+  }, 60_000)
+
+  it('exits 1 when the tag does not point to the digest the build reported', async () => {
+    const {env} = await stubEnv({STUB_BUILDX_METADATA_DIGEST: `sha256:${'0'.repeat(64)}`})
+    await runCli(['builder', 'create', '--use'], {env})
+    const reference = `${host}/build-test/app:moved`
+    const result = await runCli(['build', '-t', reference, '--push', '--platform', 'linux/arm64', '--json', context], {env, timeoutMs: 60_000})
+    expect(result.code, result.stderr).toBe(1)
+    const report = JSON.parse(result.stdout) as Json
+    expect(report.verdict).toBe('fail')
+    expect(report.verification[0].checks.find((check: Json) => check.id === 'digest-mismatch')).toMatchObject({status: 'fail'})
+    // The tables' data: the tag's index with its one platform, and the pull an arm64 host gets.
+    expect(report.verification[0].inspect.platforms.map((platform: Json) => platform.platform)).toEqual(['linux/arm64'])
+    expect(report.verification[0].resolve.results.map((each: Json) => [each.host, each.verdict])).toEqual([['linux/arm64', 'ok']])
   }, 60_000)
 
   it('builder inspect names the missing platforms and how to add them', async () => {

@@ -124,8 +124,10 @@ describe('buildx output', () => {
 
 describe('preflight rules', () => {
   it('knows which buildx each flag needs', () => {
-    expect(usedBuildxFlags({})).toEqual(['--metadata-file'])
-    expect(usedBuildxFlags({provenance: 'false', sbom: 'true'})).toEqual(['--metadata-file', '--provenance', '--sbom'])
+    expect(usedBuildxFlags({push: true})).toEqual(['--metadata-file'])
+    expect(usedBuildxFlags({push: true, provenance: 'false', sbom: 'true'})).toEqual(['--metadata-file', '--provenance', '--sbom'])
+    expect(usedBuildxFlags({push: true, ociLayout: 'out'})).toEqual(['--metadata-file', '--push with --output'])
+    expect(() => checkBuildxVersions({buildx: '0.12.1'}, ['--metadata-file', '--push with --output'])).toThrow('(--push with --output needs 0.13.0)')
     expect(() => checkBuildxVersions({docker: '27.3.1', buildx: '0.17.1'}, ['--metadata-file', '--provenance'])).not.toThrow()
     expect(() => checkBuildxVersions({buildx: '0.9.1'}, ['--metadata-file', '--provenance'])).toThrow('buildx 0.9.1 is too old for this build (--provenance needs 0.10.0)')
     expect(() => checkBuildxVersions({buildx: '0.5.1'}, ['--metadata-file'])).toThrow('--metadata-file needs 0.6.0')
@@ -143,7 +145,8 @@ describe('preflight rules', () => {
     expect(error).toBeInstanceOf(UsageError)
     expect(error?.exitCode).toBe(2)
     expect(error?.message).toContain('the local image store cannot hold a manifest list')
-    expect(() => checkDestination({platforms: ['linux/amd64'], push: false, tags: []})).not.toThrow()
+    expect(() => checkDestination({platforms: ['linux/amd64'], push: false, tags: []})).toThrow('archcheck build verifies what it pushes: pass --push or --output oci:PATH')
+    expect(() => checkDestination({platforms: ['linux/amd64'], push: true, tags: ['x/y:1']})).not.toThrow()
     expect(() => checkDestination({platforms: ['linux/amd64', 'linux/arm64'], push: false, ociLayout: 'out', tags: []})).not.toThrow()
     expect(() => checkDestination({platforms: ['linux/amd64'], push: true, tags: []})).toThrow('--push needs at least one -t')
   })
