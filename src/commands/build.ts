@@ -105,7 +105,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
         ])
         for (const {report, tree, resolutions} of verifications) {
           // tag -> index -> per-platform table, the pull each host gets, then verify's checks and verdict.
-          if (tree) process.stdout.write(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${renderResolveText(tree, resolutions)}`)
+          if (tree) process.stdout.write(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${await renderResolveText(tree, resolutions, styleFor(process.stdout))}`)
           process.stdout.write(`\n${await renderVerifyText(report, styleFor(process.stdout))}`)
         }
       } else {
