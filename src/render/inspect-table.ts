@@ -49,6 +49,8 @@ export async function renderInspect(view: InspectView, style: Style): Promise<st
     lines.push(table.toString())
   } else if (view.platformFilter) {
     lines.push(`No platform entry matches --platform ${view.platformFilter}.`)
+  } else {
+    lines.push('No runnable image here: no host can pull this reference to run it.')
   }
 
   for (const row of view.platforms.filter((p) => p.platformMismatch)) lines.push(mismatchNote(row, style))

@@ -130,6 +130,32 @@ describe('scenarios', () => {
     expect(single.fetches).toEqual({manifests: 1, configs: 1})
   })
 
+  it('builds custom scenarios from a declarative spec: variants, Windows os.version, aliases, nesting', async () => {
+    const scenario = await pushScenario('testbed-custom', {
+      index: {
+        format: 'docker',
+        entries: [
+          {platform: 'linux/arm/v6'},
+          {platform: 'linux/arm64/v8', configPlatform: 'linux/arm64', mismatch: false},
+          {platform: 'windows/amd64', osVersion: '10.0.20348.2113'},
+          {platform: 'linux/amd64', format: 'oci', files: [{path: 'app', content: 'x'}]},
+          {index: {entries: [{platform: 'linux/s390x'}]}},
+        ],
+      },
+      tag: 'v1',
+    })
+    expect(scenario.reference).toBe(`${scenario.host}/scenarios/testbed-custom:v1`)
+    expect(scenario.root.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
+    const windows = scenario.image('windows/amd64')
+    expect([windows.platform?.osVersion, windows.config.os, windows.config.osVersion]).toEqual(['10.0.20348.2113', 'windows', '10.0.20348.2113'])
+    const arm64 = scenario.image('linux/arm64/v8')
+    expect([arm64.config.architecture, arm64.config.variant, arm64.platformMismatch]).toEqual(['arm64', undefined, false])
+    expect(scenario.image('linux/amd64').mediaType).toBe('application/vnd.oci.image.manifest.v1+json')
+    expect(scenario.image('linux/s390x').config.architecture).toBe('s390x')
+    const client = new TestRegistryClient(scenario.host)
+    expect((await client.getManifest(scenario.repository, 'v1')).digest).toBe(scenario.root.digest)
+  })
+
   it('removes manifests and blobs after the push when asked', async () => {
     const scenario = await pushScenario('testbed-removal', {
       index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},

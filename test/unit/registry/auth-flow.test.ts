@@ -1,0 +1,189 @@
+import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import nock from 'nock'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {RegistryError} from '../../../src/errors.js'
+import type {RegistryOptions} from '../../../src/registry/options.js'
+import {parseReference} from '../../../src/registry/reference.js'
+import {RegistrySource} from '../../../src/registry/registry-source.js'
+import {OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+
+const HUB = 'https://registry-1.docker.io'
+const HUB_AUTH = 'https://auth.docker.io'
+const HUB_CHALLENGE = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'
+const SECRET = 's3cr3t-passw0rd'
+
+let configDir: string
+let debugLines: string[]
+
+function source(spec: string, options: RegistryOptions = {}): RegistrySource {
+  return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, dockerConfigDir: configDir, debug: (line) => debugLines.push(line), ...options})
+}
+
+async function writeConfig(config: unknown): Promise<void> {
+  await writeFile(join(configDir, 'config.json'), JSON.stringify(config))
+}
+
+async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e)
+  expect(error).toBeInstanceOf(RegistryError)
+  return error as RegistryError
+}
+
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+describe('registry authentication', () => {
+  useNock()
+  beforeEach(async () => {
+    configDir = await mkdtemp(join(tmpdir(), 'archcheck-docker-config-'))
+    debugLines = []
+  })
+  afterEach(async () => {
+    await rm(configDir, {recursive: true, force: true})
+  })
+
+  it("follows Docker Hub's anonymous token flow and reuses the token for the next request", async () => {
+    const bytes = indexBytes()
+    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, {errors: [{code: 'UNAUTHORIZED'}]}, {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH).get('/token').query({service: 'registry.docker.io', scope: 'repository:library/alpine:pull'})
+      .reply(200, {token: 'hub-token', expires_in: 300})
+    nock(HUB, {reqheaders: {authorization: 'Bearer hub-token'}})
+      .get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)})
+      .get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+    const alpine = source('alpine')
+    expect((await alpine.fetchManifest()).digest).toBe(sha256(bytes))
+    expect((await alpine.fetchManifest(sha256(bytes))).digest).toBe(sha256(bytes))
+  })
+
+  it('takes a GHCR-style anonymous token from access_token', async () => {
+    const bytes = indexBytes()
+    nock('https://ghcr.io')
+      .get('/v2/owner/tool/manifests/v1').reply(401, '', {'www-authenticate': 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:owner/tool:pull"'})
+    nock('https://ghcr.io').get('/token').query({service: 'ghcr.io', scope: 'repository:owner/tool:pull'}).reply(200, {access_token: 'ghcr-token'})
+    nock('https://ghcr.io', {reqheaders: {authorization: 'Bearer ghcr-token'}})
+      .get('/v2/owner/tool/manifests/v1').reply(200, bytes, {'content-type': OCI_INDEX})
+    expect((await source('ghcr.io/owner/tool:v1').fetchManifest()).mediaType).toBe(OCI_INDEX)
+  })
+
+  it('sends Basic credentials from config.json auths to a registry that asks for Basic auth', async () => {
+    await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    const bytes = indexBytes()
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
+    nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
+      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
+  })
+
+  it('says to log in when a Basic-auth registry gets no credentials', async () => {
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.kind).toBe('unauthorized')
+    expect(error.message).toBe('registry.example requires credentials and none were found; run docker login registry.example')
+  })
+
+  it('reports rejected Hub credentials (401 from the token server) without showing them, in errors or debug lines', async () => {
+    await writeConfig({auths: {'https://index.docker.io/v1/': {auth: Buffer.from(`me:${SECRET}`).toString('base64')}}})
+    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH, {reqheaders: {authorization: basic('me', SECRET)}}).get('/token').query(true).reply(401, {details: 'incorrect username or password'})
+    const error = await rejection(source('alpine').fetchManifest())
+    expect(error.kind).toBe('unauthorized')
+    expect(error.message).toMatch(/docker\.io rejected the credentials from .*config\.json/)
+    const everything = [error.message, ...debugLines].join('\n')
+    expect(debugLines.length).toBeGreaterThan(0)
+    expect(everything).not.toContain(SECRET)
+    expect(everything).not.toContain(Buffer.from(`me:${SECRET}`).toString('base64'))
+  })
+
+  it('exchanges an identitytoken at the token server (OAuth2 refresh_token grant)', async () => {
+    await writeConfig({auths: {'registry.example': {identitytoken: 'refresh-me'}}})
+    const bytes = indexBytes()
+    nock('https://registry.example').get('/v2/team/app/manifests/1')
+      .reply(401, '', {'www-authenticate': 'Bearer realm="https://login.example/oauth2/token",service="registry.example"'})
+    let form: URLSearchParams | undefined
+    nock('https://login.example').post('/oauth2/token', (body) => {
+      form = new URLSearchParams(body as string)
+      return true
+    }).reply(200, {access_token: 'from-refresh'})
+    nock('https://registry.example', {reqheaders: {authorization: 'Bearer from-refresh'}})
+      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    await source('registry.example/team/app:1').fetchManifest()
+    expect(form?.get('grant_type')).toBe('refresh_token')
+    expect(form?.get('refresh_token')).toBe('refresh-me')
+    expect(form?.get('scope')).toBe('repository:team/app:pull')
+  })
+
+  it('asks a credential helper on PATH for the Hub credentials (credHelpers)', async () => {
+    const binDir = join(configDir, 'bin')
+    const {mkdir} = await import('node:fs/promises')
+    await mkdir(binDir)
+    // The helper records the server it was asked about and answers with fixed credentials.
+    await writeFile(join(binDir, 'docker-credential-fake'), `#!/bin/sh\nread server\necho "$server" > "${configDir}/asked"\necho '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"${SECRET}"}'\n`)
+    await chmod(join(binDir, 'docker-credential-fake'), 0o755)
+    await writeConfig({credHelpers: {'docker.io': 'fake'}})
+    const path = process.env.PATH
+    process.env.PATH = `${binDir}:${path}`
+    try {
+      const bytes = indexBytes()
+      nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB_AUTH, {reqheaders: {authorization: basic('helper-user', SECRET)}}).get('/token').query(true).reply(200, {token: 'helped'})
+      nock(HUB, {reqheaders: {authorization: 'Bearer helped'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+      await source('alpine').fetchManifest()
+      const {readFile} = await import('node:fs/promises')
+      expect((await readFile(join(configDir, 'asked'), 'utf8')).trim()).toBe('https://index.docker.io/v1/')
+    } finally {
+      process.env.PATH = path
+    }
+  })
+
+  it('names a credential helper that is not installed', async () => {
+    await writeConfig({credsStore: 'nonexistent-archcheck-test'})
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.message).toMatch(/credential helper docker-credential-nonexistent-archcheck-test \(credsStore in .*config\.json\) is not installed or not on PATH/)
+  })
+
+  it('says "not found or not authorised" when the token is granted but the repository still answers 401', async () => {
+    nock('https://registry-1.docker.io').get('/v2/nobody/private/manifests/latest')
+      .times(2).reply(401, '', {'www-authenticate': 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:nobody/private:pull",error="insufficient_scope"'})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'empty-access'})
+    const error = await rejection(source('nobody/private').fetchManifest())
+    expect(error.kind).toBe('not-found')
+    expect(error.message).toBe('repository docker.io/nobody/private not found or not authorised (no credentials used)')
+  })
+
+  it('says 403 is forbidden and whether credentials were used', async () => {
+    await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(403, {errors: [{code: 'DENIED', message: 'requested access to the resource is denied'}]})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.kind).toBe('forbidden')
+    expect(error.message).toMatch(/^access to tag 1 in registry\.example\/team\/app is forbidden \(with credentials from .*config\.json\): requested access/)
+    expect(error.message).not.toContain(SECRET)
+  })
+
+  it('never sends Authorization to another host a blob redirect leads to', async () => {
+    const layer = Buffer.from('layer bytes')
+    const digest = sha256(layer)
+    nock('https://ghcr.io').get(`/v2/owner/tool/blobs/${digest}`).reply(401, '', {'www-authenticate': 'Bearer realm="https://ghcr.io/token",service="ghcr.io"'})
+    nock('https://ghcr.io').get('/token').query(true).reply(200, {token: 'blob-token'})
+    let registryAuthorization: string | undefined
+    nock('https://ghcr.io').get(`/v2/owner/tool/blobs/${digest}`).reply(function () {
+      registryAuthorization = this.req.headers.authorization as string | undefined
+      return [307, '', {location: 'https://objects.example/blob?X-Amz-Signature=very-secret-signature'}]
+    })
+    let storageHeaders: Record<string, unknown> = {}
+    nock('https://objects.example').get('/blob').query(true).reply(function () {
+      storageHeaders = this.req.headers
+      return [200, layer]
+    })
+    const bytes = await source('ghcr.io/owner/tool:v1').fetchBlob(digest)
+    expect(Buffer.from(bytes).equals(layer)).toBe(true)
+    expect(registryAuthorization).toBe('Bearer blob-token')
+    expect(storageHeaders.authorization).toBeUndefined()
+    expect(debugLines.join('\n')).not.toContain('very-secret-signature')
+    expect(debugLines.join('\n')).toContain('https://objects.example/blob?X-Amz-Signature=…')
+  })
+})

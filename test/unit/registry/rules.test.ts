@@ -1,0 +1,77 @@
+import {describe, expect, it} from 'vitest'
+
+import {parseChallenges} from '../../../src/registry/auth.js'
+import {insecureRegistriesFrom, registryScheme} from '../../../src/registry/scheme.js'
+import {displayUrl, retryAfterMs} from '../../../src/registry/transport.js'
+
+describe('registryScheme', () => {
+  it('uses plain HTTP for loopback registries, as Docker does', () => {
+    for (const host of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000', '[::1]']) {
+      expect(registryScheme(host, []), host).toBe('http')
+    }
+  })
+
+  it('uses HTTPS for every other host', () => {
+    for (const host of ['docker.io', 'ghcr.io', '10.0.0.5:5000', 'localhost.example.com', '128.0.0.1', '[::2]:5000']) {
+      expect(registryScheme(host, []), host).toBe('https')
+    }
+  })
+
+  it('uses plain HTTP for hosts named insecure: without a port for any port, with a port for that port only', () => {
+    expect(registryScheme('registry.lan:5000', ['registry.lan'])).toBe('http')
+    expect(registryScheme('registry.lan', ['registry.lan'])).toBe('http')
+    expect(registryScheme('registry.lan:5000', ['registry.lan:5000'])).toBe('http')
+    expect(registryScheme('registry.lan:5001', ['registry.lan:5000'])).toBe('https')
+    expect(registryScheme('Registry.LAN:5000', ['http://registry.lan:5000/'])).toBe('http')
+  })
+
+  it('adds hosts from ARCHCHECK_INSECURE_REGISTRIES (comma-separated) to the option', () => {
+    expect(insecureRegistriesFrom(['a.lan'], {ARCHCHECK_INSECURE_REGISTRIES: ' b.lan:5000, ,c.lan'})).toEqual(['a.lan', 'b.lan:5000', 'c.lan'])
+    expect(insecureRegistriesFrom(undefined, {})).toEqual([])
+  })
+})
+
+describe('parseChallenges', () => {
+  it("reads Docker Hub's bearer challenge", () => {
+    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"')).toEqual([
+      {scheme: 'bearer', params: {realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull'}},
+    ])
+  })
+
+  it('reads Basic, unquoted values, spaces, escapes and several challenges in one header', () => {
+    expect(parseChallenges('Basic realm="Registry Realm"')).toEqual([{scheme: 'basic', params: {realm: 'Registry Realm'}}])
+    expect(parseChallenges('Basic realm="a \\"b\\"", Bearer realm=https://t.example/token , service = reg, error="insufficient_scope"')).toEqual([
+      {scheme: 'basic', params: {realm: 'a "b"'}},
+      {scheme: 'bearer', params: {realm: 'https://t.example/token', service: 'reg', error: 'insufficient_scope'}},
+    ])
+  })
+
+  it('keeps commas inside quoted scopes (several actions)', () => {
+    expect(parseChallenges('Bearer realm="r",scope="repository:a/b:pull,push"')[0].params.scope).toBe('repository:a/b:pull,push')
+  })
+
+  it('returns nothing for an absent header', () => {
+    expect(parseChallenges(null)).toEqual([])
+    expect(parseChallenges('')).toEqual([])
+  })
+})
+
+describe('retryAfterMs', () => {
+  it('reads delta-seconds and HTTP dates; ignores junk', () => {
+    expect(retryAfterMs('5')).toBe(5000)
+    const inTenSeconds = new Date(Date.now() + 10_000).toUTCString()
+    expect(retryAfterMs(inTenSeconds)).toBeGreaterThan(8000)
+    expect(retryAfterMs(inTenSeconds)).toBeLessThanOrEqual(10_000)
+    expect(retryAfterMs(new Date(Date.now() - 60_000).toUTCString())).toBe(0)
+    expect(retryAfterMs('soon')).toBeUndefined()
+    expect(retryAfterMs(null)).toBeUndefined()
+  })
+})
+
+describe('displayUrl', () => {
+  it('hides user info and query values other than service, scope, n and last', () => {
+    expect(displayUrl('https://u:p@auth.example/token?service=reg&scope=repository:a:pull&account=bob'))
+      .toBe('https://auth.example/token?service=reg&scope=repository:a:pull&account=…')
+    expect(displayUrl('https://s3.example/blob?X-Amz-Signature=abc&X-Amz-Credential=def')).toBe('https://s3.example/blob?X-Amz-Signature=…&X-Amz-Credential=…')
+  })
+})
