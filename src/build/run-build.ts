@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {ArchcheckError, ExitCode, UsageError} from '../errors.js'
 import {isDigest} from '../image/digest.js'
 import {parseReference} from '../registry/reference.js'
-import {insecureRegistriesFrom, registryScheme} from '../registry/scheme.js'
+import {insecureRegistriesFrom, registryConnection} from '../registry/scheme.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
 import type {VerifyReport} from '../verify/types.js'
 import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
@@ -151,7 +151,7 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
     await runStep(tool, buildArgv, log)
     const pushed: PushedTarget[] = []
     const digestFile = join(work, 'digest')
-    const plainHttp = (tag: string): boolean => registryScheme(parseReference(tag).registry, insecureRegistriesFrom()) === 'http'
+    const plainHttp = (tag: string): boolean => registryConnection(parseReference(tag).registry, insecureRegistriesFrom()) !== 'https'
     for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
       commands.push([tool, ...pushArgv])
       await rm(digestFile, {force: true})
