@@ -7,11 +7,11 @@ import type {ClientName, Resolution} from '../platform/resolution.js'
 import {resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 import type {RegistryOptions} from '../registry/options.js'
-import {builtinChecks} from './checks/index.js'
 import {createLimiter} from '../util/limit.js'
+import {builtinChecks} from './checks/index.js'
 import {loadTree} from './load-tree.js'
-import {normaliseSpec, type VerifyTarget} from './targets.js'
 import {verdictOf} from './report.js'
+import {normaliseSpec, type VerifyTarget} from './targets.js'
 import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
 
 /** The platforms required when none are given: the two the project exists for. */

@@ -166,13 +166,14 @@ describe('duplicate-platform', () => {
 
 describe('unexpected-platform', () => {
   const s390x = image({declared: 'linux/s390x'})
-  const tree = index([amd64, arm64, s390x, image({attestationFor: amd64.descriptor.digest, name: 'att'})])
+  const artifact = {kind: 'other' as const, descriptor: {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:' + 'f'.repeat(64), size: 10, artifactType: 'application/vnd.dev.sigstore.bundle+json'}, note: 'artifact'}
+  const tree = index([amd64, arm64, s390x, image({attestationFor: amd64.descriptor.digest, name: 'att'}), artifact])
 
   it('is skipped without --forbid-extra', () => {
     expect(statuses(checkUnexpectedPlatform(context(tree, goodResolutions)))).toEqual(['- skip'])
   })
 
-  it('fails an entry outside the required set, not the attestation, with --forbid-extra', () => {
+  it('fails an entry outside the required set, not the attestation or an artifact, with --forbid-extra', () => {
     const results = checkUnexpectedPlatform(context(tree, goodResolutions, {forbidExtra: true}))
     expect(statuses(results)).toEqual(['linux/s390x fail'])
   })
