@@ -65,7 +65,7 @@ export interface VerifyOptions {
   allowSinglePlatform?: boolean
   /** Entries for platforms outside `require` fail (attestations excluded). */
   forbidExtra?: boolean
-  /** HEAD every config and layer blob. */
+  /** HEAD every layer blob (configs are read to build the tree anyway). */
   blobs?: boolean
   /** Warnings fail the verdict. */
   strict?: boolean

@@ -253,7 +253,7 @@ describe('several references at once', () => {
   it('checks them concurrently and reports each, failing if one fails', async () => {
     const good = await pushScenario('oci-index')
     const single = await pushScenario('single-platform')
-    const proxy = await startCountingProxy(inject('registry').host, {latencyMs: 150})
+    const proxy = await startCountingProxy(inject('registry').host, {latencyMs: 300})
     try {
       const via = (scenario: PushedScenario) => scenario.reference.replace(scenario.host, proxy.host)
       const one = await runCli(['verify', via(good)])
