@@ -169,6 +169,17 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
   })
 })
 
+describe('GitHub Actions with --json', () => {
+  it('keeps stdout one JSON document and prints the annotations on stderr', async () => {
+    const scenario = await pushScenario('single-platform')
+    const result = await runCli(['verify', scenario.reference, '--json'], {env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'json.md')}})
+    expect(result.code).toBe(1)
+    expect((JSON.parse(result.stdout) as JsonReport).verdict).toBe('fail')
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('::error title=archcheck '))).toHaveLength(2)
+    expect(await readFile(join(dir, 'json.md'), 'utf8')).toContain('| `single-platform` | linux/amd64 | ❌ fail |')
+  })
+})
+
 describe('warnings', () => {
   it('mixed-media-types warns, and fails only with --strict', async () => {
     const scenario = await pushScenario('mixed-media-types')
