@@ -30,9 +30,9 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   const maxBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
   const limit = createLimiter(options.concurrency ?? 8)
   const manifests = new Map<string, Promise<FetchedManifest>>()
-  const configs = new Map<string, Promise<ImageConfig>>()
-  /** Image nodes waiting for their config, filled in once all manifests are known. */
-  const pending: Array<{node: ImageNode; config: Descriptor}> = []
+  /** Config descriptors by digest, gathered while reading manifests and fetched afterwards. */
+  const wantedConfigs = new Map<string, Descriptor>()
+  const configs = new Map<string, ImageConfig>()
 
   const fetchManifestOnce = (digest: string): Promise<FetchedManifest> => {
     let fetched = manifests.get(digest)
@@ -43,45 +43,30 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
     return fetched
   }
 
-  const fetchConfigOnce = (descriptor: Descriptor): Promise<ImageConfig> => {
-    let config = configs.get(descriptor.digest)
-    if (!config) {
-      checkSize(descriptor.size, maxBytes, 'image config', descriptor.digest)
-      config = limit(async () => parseImageConfig(await source.fetchBlob(descriptor.digest, maxBytes), descriptor))
-      configs.set(descriptor.digest, config)
-    }
-    return config
-  }
+  // Phase one reads manifests and returns, for each node, a function that builds it once the
+  // configs of phase two are known.
+  type Build = () => TreeNode
 
-  const nodeFor = async (descriptor: Descriptor, parsed: ParsedManifest, depth: number): Promise<TreeNode> => {
-    if (parsed.kind === 'other') return {kind: 'other', descriptor, note: unreadableNote(descriptor)}
+  const nodeFor = async (descriptor: Descriptor, parsed: ParsedManifest, depth: number): Promise<Build> => {
+    if (parsed.kind === 'other') return () => ({kind: 'other', descriptor, note: unreadableNote(descriptor)})
     if (parsed.kind === 'index') {
       if (depth >= MAX_INDEX_DEPTH) throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
       const children = await Promise.all(parsed.manifests.map((child) => childNode(child, depth + 1)))
-      return {kind: 'index', descriptor, children, ...(parsed.annotations ? {annotations: parsed.annotations} : {})}
+      return () => ({kind: 'index', descriptor, children: children.map((build) => build()), ...(parsed.annotations ? {annotations: parsed.annotations} : {})})
     }
     if (!isImageConfigType(parsed.config.mediaType)) {
       const type = parsed.artifactType ?? descriptor.artifactType ?? parsed.config.mediaType
-      return {kind: 'other', descriptor, note: `artifact of type ${type}, not an image`}
+      return () => ({kind: 'other', descriptor, note: `artifact of type ${type}, not an image`})
     }
-    const node: ImageNode = {
-      kind: 'image',
-      descriptor,
-      config: undefined as unknown as ImageConfig, // filled in by the config phase below
-      layers: parsed.layers,
-      compressedSize: parsed.layers.reduce((sum, layer) => sum + layer.size, 0),
-    }
-    if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') {
-      node.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
-    }
-    pending.push({node, config: parsed.config})
-    return node
+    checkSize(parsed.config.size, maxBytes, 'image config', parsed.config.digest)
+    wantedConfigs.set(parsed.config.digest, parsed.config)
+    return () => imageNode(descriptor, parsed.layers, configs.get(parsed.config.digest)!)
   }
 
-  const childNode = async (descriptor: Descriptor, depth: number): Promise<TreeNode> => {
+  const childNode = async (descriptor: Descriptor, depth: number): Promise<Build> => {
     const {mediaType} = descriptor
     if (isSchema1Type(mediaType) || (!isIndexType(mediaType) && !isImageManifestType(mediaType))) {
-      return {kind: 'other', descriptor, note: unreadableNote(descriptor)}
+      return () => ({kind: 'other', descriptor, note: unreadableNote(descriptor)})
     }
     checkSize(descriptor.size, maxBytes, 'manifest', descriptor.digest)
     const fetched = await fetchManifestOnce(descriptor.digest)
@@ -95,16 +80,27 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   checkSize(top.bytes.length, maxBytes, 'manifest', top.digest)
   manifests.set(top.digest, Promise.resolve(top))
   const parsedTop = parseManifest(top.bytes, top.digest, top.mediaType || undefined)
-  const root = await nodeFor({mediaType: parsedTop.mediaType, digest: top.digest, size: top.bytes.length}, parsedTop, 0)
+  const buildRoot = await nodeFor({mediaType: parsedTop.mediaType, digest: top.digest, size: top.bytes.length}, parsedTop, 0)
 
   await Promise.all(
-    pending.map(async ({node, config}) => {
-      node.config = await fetchConfigOnce(config)
-      const mismatch = platformMismatch(node)
-      if (mismatch) node.platformMismatch = mismatch
-    }),
+    [...wantedConfigs.values()].map((descriptor) =>
+      limit(async () => {
+        configs.set(descriptor.digest, parseImageConfig(await source.fetchBlob(descriptor.digest, maxBytes), descriptor))
+      }),
+    ),
   )
-  return {reference: source.displayName, root}
+  return {reference: source.displayName, root: buildRoot()}
+}
+
+/** An image node from its manifest's parts and config, attestation link and mismatch flag included. */
+function imageNode(descriptor: Descriptor, layers: Descriptor[], config: ImageConfig): ImageNode {
+  const node: ImageNode = {kind: 'image', descriptor, config, layers, compressedSize: layers.reduce((sum, layer) => sum + layer.size, 0)}
+  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') {
+    node.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
+  }
+  const mismatch = platformMismatch(node)
+  if (mismatch) node.platformMismatch = mismatch
+  return node
 }
 
 /** The declared and config platforms when they differ in os, architecture or variant after normalisation. */

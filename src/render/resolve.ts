@@ -1,7 +1,9 @@
 import type {ImageNode, ImageTree} from '../image/types.js'
-import {configPlatform} from '../platform/resolve.js'
 import {formatPlatform, formatPlatformSpec} from '../platform/normalize.js'
-import type {Candidate, ClientName, Resolution, Verdict} from '../platform/resolution.js'
+import type {Candidate, Resolution, Verdict} from '../platform/resolution.js'
+import type {Platform} from '../platform/types.js'
+import type {Style} from './style.js'
+import {tableMaker} from './table.js'
 
 /** Whether a verdict passes `resolve`: only ok, and fallback with --allow-fallback. */
 export function verdictPasses(verdict: Verdict, allowFallback: boolean): boolean {
@@ -20,82 +22,95 @@ function chosenPlatform(resolution: Resolution): string {
   return platform ? formatPlatformSpec(platform) : '-'
 }
 
+/** The config's own os/arch/variant, as written (what `inspect` shows). */
+function configText(node: ImageNode): string {
+  const {os, architecture, variant} = node.config
+  return formatPlatform({os, architecture, ...(variant ? {variant} : {})})
+}
+
 function configOf(resolution: Resolution): string {
-  const {chosen} = resolution
-  return chosen ? formatPlatform(configPlatform(chosen, chosenCandidate(resolution)?.platform)) : '-'
+  return resolution.chosen ? configText(resolution.chosen) : '-'
 }
 
-/** Columns padded to their widest cell, separated by two spaces. */
-function columns(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n')
-}
-
-function explanation(resolution: Resolution, withClient: boolean): string {
+function explanation(resolution: Resolution, withClient: boolean, style: Style): string {
   const who = withClient ? ` (${resolution.client})` : ''
-  const said = resolution.clientMessage ? `\n  ${resolution.client} says: ${resolution.clientMessage}` : ''
-  return `${formatPlatformSpec(resolution.host)}${who}: ${resolution.message}${said}`
+  const said = resolution.clientMessage ? `\n  ${style.dim(`${resolution.client} says: ${resolution.clientMessage}`)}` : ''
+  return `${style.bold(`${formatPlatformSpec(resolution.host)}${who}:`)} ${resolution.message}${said}`
 }
 
-function candidateLines(resolution: Resolution, withClient: boolean): string {
-  const who = withClient ? ` (${resolution.client})` : ''
-  const rows = resolution.candidates.map((c) => [
-    c.rank === undefined ? '  -' : `  #${c.rank}`,
-    c.platform ? formatPlatformSpec(c.platform) : '(no platform)',
-    shortDigest(c.node.descriptor.digest),
-    c.accepted ? 'accepted' : 'rejected',
-    c.reason,
-  ])
-  return `${formatPlatformSpec(resolution.host)}${who}, candidates in index order:\n${rows.length > 0 ? columns(rows) : '  (none)'}`
+const VERDICT_COLOURS: Record<Verdict, keyof Omit<Style, 'enabled'>> = {
+  ok: 'green',
+  fallback: 'yellow',
+  ambiguous: 'yellow',
+  'wrong-arch': 'red',
+  'no-match': 'red',
 }
+
+const verdictText = (verdict: Verdict, style: Style): string => style[VERDICT_COLOURS[verdict]](verdict)
 
 export interface ResolveTextOptions {
+  /** List every candidate per host: accepted or rejected, why, and its rank. */
   explain?: boolean
 }
 
 /**
  * The human report: a table (host → chosen platform → manifest → config platform → verdict, or a
- * host × client matrix when several clients are modelled), one line per host that does not pass,
- * and with `explain` every candidate with its verdict, reason and rank.
+ * host × client matrix when several clients are modelled), one explanation per host that is not
+ * ok, and with `explain` every candidate with its verdict, reason and rank.
  */
-export function renderResolveText(tree: ImageTree, resolutions: Resolution[], options: ResolveTextOptions = {}): string {
+export async function renderResolveText(tree: ImageTree, resolutions: Resolution[], style: Style, options: ResolveTextOptions = {}): Promise<string> {
+  const newTable = await tableMaker(style)
   const clients = [...new Set(resolutions.map((r) => r.client))]
   const hosts = [...new Set(resolutions.map((r) => formatPlatformSpec(r.host)))]
   const matrix = clients.length > 1
-  const out: string[] = [`${tree.reference} (${shortDigest(tree.root.descriptor.digest)})`, '']
+  const out: string[] = [`${style.bold('Reference:')} ${tree.reference}`, `${style.bold('Digest:')}    ${tree.root.descriptor.digest}`, '']
   if (matrix) {
-    const cell = (host: string, client: ClientName) => {
-      const r = resolutions.find((x) => x.client === client && formatPlatformSpec(x.host) === host)
-      return r ? (r.chosen ? `${r.verdict} ${chosenPlatform(r)}` : r.verdict) : '-'
+    const table = newTable(['HOST', ...clients.map((c) => c.toUpperCase())])
+    for (const host of hosts) {
+      const cells = clients.map((client) => {
+        const r = resolutions.find((x) => x.client === client && formatPlatformSpec(x.host) === host)
+        if (!r) return '-'
+        return r.chosen ? `${verdictText(r.verdict, style)} ${chosenPlatform(r)}` : verdictText(r.verdict, style)
+      })
+      table.push([host, ...cells])
     }
-    out.push(columns([['HOST', ...clients.map((c) => c.toUpperCase())], ...hosts.map((host) => [host, ...clients.map((c) => cell(host, c))])]))
+    out.push(table.toString())
   } else {
-    out.push(
-      columns([
-        ['HOST', 'CHOSEN', 'MANIFEST', 'CONFIG', 'VERDICT'],
-        ...resolutions.map((r) => [
-          formatPlatformSpec(r.host),
-          chosenPlatform(r),
-          r.chosen ? shortDigest(r.chosen.descriptor.digest) : '-',
-          configOf(r),
-          r.verdict,
-        ]),
-      ]),
-    )
+    const table = newTable(['HOST', 'CHOSEN', 'MANIFEST', 'CONFIG', 'VERDICT'])
+    for (const r of resolutions) {
+      table.push([formatPlatformSpec(r.host), chosenPlatform(r), r.chosen ? shortDigest(r.chosen.descriptor.digest) : '-', configOf(r), verdictText(r.verdict, style)])
+    }
+    out.push(table.toString())
   }
   const notes = resolutions.filter((r) => r.verdict !== 'ok')
-  if (notes.length > 0) out.push('', ...notes.map((r) => explanation(r, matrix)))
-  if (options.explain) for (const r of resolutions) out.push('', candidateLines(r, matrix))
+  if (notes.length > 0) out.push('', ...notes.map((r) => explanation(r, matrix, style)))
+  if (options.explain) {
+    for (const r of resolutions) {
+      const who = matrix ? ` (${r.client})` : ''
+      out.push('', style.bold(`${formatPlatformSpec(r.host)}${who}: every entry, in index order`))
+      const table = newTable(['RANK', 'PLATFORM', 'MANIFEST', 'STATUS', 'REASON'])
+      for (const c of r.candidates) {
+        table.push([
+          c.rank === undefined ? '-' : `#${c.rank}`,
+          c.platform ? formatPlatformSpec(c.platform) : style.dim('(none)'),
+          shortDigest(c.node.descriptor.digest),
+          c.accepted ? 'accepted' : style.dim('rejected'),
+          c.reason,
+        ])
+      }
+      out.push(table.toString())
+    }
+  }
   return `${out.join('\n')}\n`
 }
 
-function nodeJson(node: ImageNode, platform: Candidate['platform']) {
+function nodeJson(node: ImageNode, platform: Platform | undefined) {
   return {
     digest: node.descriptor.digest,
     mediaType: node.descriptor.mediaType,
     platform: platform ? formatPlatformSpec(platform) : null,
     configDigest: node.config.digest,
-    configPlatform: formatPlatform(configPlatform(node, platform)),
+    configPlatform: configText(node),
   }
 }
 

@@ -14,9 +14,10 @@ import type {ExpectedImage, PushedScenario, ScenarioImage, ScenarioSpec} from '.
 
 /**
  * What a real client on this machine does where it differs from the model: refuses
- * ('no-match'), or takes another image (declared platform or position).
+ * ('no-match'), cannot even parse the host specifier ('bad-platform'), or takes another image
+ * (declared platform or position).
  */
-export type OracleOutcome = 'no-match' | {chosen: string | number}
+export type OracleOutcome = 'no-match' | 'bad-platform' | {chosen: string | number}
 
 export interface Expectation {
   host: string
@@ -102,7 +103,7 @@ export const RESOLVE_CASES: ResolveCase[] = [
       {host: 'linux/arm64', verdict: 'ok', chosen: 'linux/arm64/v8'},
       {host: 'linux/arm64', client: 'podman', verdict: 'ok', chosen: 'linux/arm64/v8'},
       {host: 'linux/arm64', client: 'exact', verdict: 'ok', chosen: 'linux/arm64/v8'},
-      {host: 'linux/arm64/v8.2', verdict: 'fallback', chosen: 'linux/arm64/v8', oracle: {docker2010: 'no-match', containerd16: 'no-match'}},
+      {host: 'linux/arm64/v8.2', verdict: 'fallback', chosen: 'linux/arm64/v8', oracle: {docker2010: 'bad-platform', containerd16: 'bad-platform'}},
     ],
   },
   {

@@ -1,5 +1,7 @@
+import {execFile} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
+import {promisify} from 'node:util'
 
 import {describe, expect, it} from 'vitest'
 
@@ -20,6 +22,8 @@ import type {ImageSource} from '../../src/image/source.js'
 import {fetchImageTree} from '../../src/image/tree.js'
 import type {ImageNode, IndexNode, OtherNode} from '../../src/image/types.js'
 import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
+
+const run = promisify(execFile)
 
 const treeOf = async (dir: string, options: {maxManifestBytes?: number} = {}) => {
   const source = await OciLayoutSource.open(dir)
@@ -168,6 +172,17 @@ describe('OCI archive', () => {
     const chunks: Buffer[] = []
     for await (const chunk of await source.openBlob(layer.digest)) chunks.push(chunk as Buffer)
     expect(Buffer.concat(chunks).equals(layer.bytes)).toBe(true)
+    await source.close()
+  })
+
+  it('reads an archive GNU tar wrote with pax headers and ./ names', async () => {
+    const amd = await elfImage('amd64')
+    const dir = await layoutWith(buildIndex({entries: [{target: amd}]}))
+    const file = path.join(path.dirname(dir), 'pax.tar')
+    await run('tar', ['-C', dir, '--format=posix', '-cf', file, '.'])
+    const source = await openOciArchive(file)
+    const tree = await fetchImageTree(source)
+    expect(((tree.root as IndexNode).children[0] as ImageNode).config.digest).toBe(amd.config.digest)
     await source.close()
   })
 })

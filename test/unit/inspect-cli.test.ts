@@ -1,48 +1,27 @@
 /**
  * `archcheck inspect` run as users run it: the built CLI (npm test builds first) on local layouts.
- * NODE_ENV=production: under vitest's NODE_ENV=test oclif looks for TypeScript sources and warns.
  */
-import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
-import {beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {MediaTypes, buildAttestation, buildImage, buildIndex, jsonObject} from '../../scripts/fixtures/image-builder.js'
 import {blobPath} from '../../scripts/fixtures/oci-layout-writer.js'
 import {demoFixtureEntries} from '../../scripts/make-demo-fixture.js'
 import type {InspectView} from '../../src/render/inspect-view.js'
+import {runCli} from '../helpers/cli.js'
 import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-
-interface Run {
-  code: number
-  stdout: Buffer
-  stderr: string
-}
-
-function archcheck(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(root, 'bin/run.js'), ...args], {cwd: root, encoding: 'buffer', env: {...process.env, NO_COLOR: '', NODE_ENV: 'production'}}, (error, stdout, stderr) => {
-      resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr: stderr.toString()})
-    })
-  })
-}
+const archcheck = (...args: string[]) => runCli(args)
 
 const json = async (...args: string[]): Promise<InspectView> => {
   const run = await archcheck('inspect', ...args, '--json')
   expect(run.stderr).toBe('')
   expect(run.code).toBe(0)
-  return JSON.parse(run.stdout.toString())
+  return JSON.parse(run.stdout)
 }
-
-beforeAll(() => {
-  if (!existsSync(path.join(root, 'dist/commands/inspect.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)')
-})
 
 describe('archcheck inspect on the bundled demo image', () => {
   it('prints the reference, the tag digest and one row per platform with full digests, attestations apart', async () => {
@@ -51,7 +30,7 @@ describe('archcheck inspect on the bundled demo image', () => {
     const run = await archcheck('inspect', 'oci-layout:fixtures/demo')
     expect(run.code).toBe(0)
     expect(run.stderr).toBe('')
-    const out = run.stdout.toString()
+    const out = run.stdout
     expect(out).not.toContain('\u001B[') // not a TTY: no colours
     expect(out).toContain('Reference:  oci-layout:fixtures/demo:latest')
     expect(out).toContain(`Digest:     ${bundle.top.digest}`)
@@ -86,7 +65,7 @@ describe('archcheck inspect on the bundled demo image', () => {
     const [{bundle}] = await demoFixtureEntries()
     const run = await archcheck('inspect', 'oci-layout:fixtures/demo', '--raw')
     expect(run.code).toBe(0)
-    expect(`sha256:${createHash('sha256').update(run.stdout).digest('hex')}`).toBe(bundle.top.digest)
+    expect(`sha256:${createHash('sha256').update(run.stdoutBytes).digest('hex')}`).toBe(bundle.top.digest)
   })
 
   it('--platform keeps matching rows (after normalisation) and their attestations', async () => {
@@ -96,7 +75,7 @@ describe('archcheck inspect on the bundled demo image', () => {
     expect(view.attestations.map((a) => a.attestsPlatform)).toEqual(['linux/arm64'])
     const none = await archcheck('inspect', 'oci-layout:fixtures/demo', '--platform', 'linux/s390x')
     expect(none.code).toBe(0)
-    expect(none.stdout.toString()).toContain('No platform entry matches --platform linux/s390x.')
+    expect(none.stdout).toContain('No platform entry matches --platform linux/s390x.')
   })
 
   it('--platform keeps what the host accepts through fallbacks: arm64 also runs arm/v7', async () => {
@@ -113,7 +92,7 @@ describe('archcheck inspect on trees with problems', () => {
     const index = buildIndex({entries: [{target: await elfImage('amd64')}, {target: await elfImage('arm64'), platform: {os: 'linux', architecture: 'amd64'}}]})
     const dir = await layoutWith(index)
     const run = await archcheck('inspect', `oci-layout:${dir}`)
-    const out = run.stdout.toString()
+    const out = run.stdout
     expect(out).toMatch(/│ linux\/amd64 +│ sha256:[0-9a-f]{64} │ \d+ B +│ linux\/arm64 ✗ MISMATCH │/)
     expect(out).toContain('is declared linux/amd64 but its config says linux/arm64')
     const view = await json(`oci-layout:${dir}`)
@@ -123,7 +102,7 @@ describe('archcheck inspect on trees with problems', () => {
   it('says plainly that a single-platform tag goes to every host', async () => {
     const image = await elfImage('arm64', 'docker')
     const dir = await layoutWith(image)
-    const out = (await archcheck('inspect', `oci-layout:${dir}`)).stdout.toString()
+    const out = (await archcheck('inspect', `oci-layout:${dir}`)).stdout
     expect(out).toMatch(/│ \(none declared\) +│ sha256:[0-9a-f]{64} │ .*│ linux\/arm64 /)
     expect(out).toContain('Single-platform image (no index): every host pulls this linux/arm64 image, so hosts of other architectures will get this image anyway')
     const view = await json(`oci-layout:${dir}`)
@@ -135,7 +114,7 @@ describe('archcheck inspect on trees with problems', () => {
     const inner = buildIndex({format: 'docker', entries: [{target: await elfImage('s390x', 'docker')}]})
     const unknown = jsonObject({x: 1}, 'application/vnd.example.thing.v1+json')
     const outer = buildIndex({entries: [{target: await elfImage('amd64')}, {target: inner, platform: null}, {target: unknown}]})
-    const out = (await archcheck('inspect', `oci-layout:${await layoutWith(outer)}`)).stdout.toString()
+    const out = (await archcheck('inspect', `oci-layout:${await layoutWith(outer)}`)).stdout
     expect(out).toContain(`nested index ${inner.index.digest}, 1 entry:`)
     expect(out).toMatch(/│ ↳ linux\/s390x +│/)
     expect(out).toContain('unknown media type application/vnd.example.thing.v1+json')
@@ -162,7 +141,7 @@ describe('archcheck inspect errors: one line, documented exit code', () => {
     expect(run.code).toBe(code)
     expect(run.stderr).toMatch(message)
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
-    expect(run.stdout.toString()).toBe('')
+    expect(run.stdout).toBe('')
   })
 
   it('exits 3 naming the blob when a layout blob is corrupt', async () => {
