@@ -48,7 +48,9 @@ export interface CountingProxy {
   repeats(filter?: RequestFilter): Map<string, number>
   /** `METHOD path` → count, for readable assertion failures. */
   summary(filter?: RequestFilter): Record<string, number>
-  /** Forgets recorded requests (e.g. after pushing through the proxy). */
+  /** The most requests that were in flight at once since the last reset (concurrency shows here). */
+  readonly maxInFlight: number
+  /** Forgets recorded requests and maxInFlight (e.g. after pushing through the proxy). */
   reset(): void
   /** Milliseconds added before each request is forwarded (0 = none). */
   latencyMs: number
@@ -85,6 +87,8 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
   const [targetHost, targetPort] = splitHost(target)
   const agent = new Agent({keepAlive: true})
   const requests: ProxiedRequest[] = []
+  let inFlight = 0
+  let maxInFlight = 0
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, record: ProxiedRequest): void => {
     const upstream = httpRequest(
@@ -105,6 +109,8 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
   const server = createServer((incoming, outgoing) => {
     const record = classifyRequest(incoming.method ?? 'GET', incoming.url ?? '/')
     requests.push(record)
+    maxInFlight = Math.max(maxInFlight, ++inFlight)
+    outgoing.once('close', () => inFlight--)
     if (proxy.latencyMs > 0) {
       incoming.pause()
       setTimeout(() => forward(incoming, outgoing, record), proxy.latencyMs)
@@ -131,8 +137,12 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
     count: (filter) => select(filter).length,
     summary,
     repeats: (filter) => new Map(Object.entries(summary(filter)).filter(([, n]) => n > 1)),
+    get maxInFlight() {
+      return maxInFlight
+    },
     reset: () => {
       requests.length = 0
+      maxInFlight = inFlight
     },
     close: async () => {
       server.closeAllConnections()

@@ -1,7 +1,7 @@
 /**
  * Runs Debian's docker-registry (distribution 2.8) on 127.0.0.1 with storage in a temp dir.
  * The global setup starts one for the whole run; a test may start its own (e.g. with htpasswd
- * auth) through `startRegistryServer({config})`. The process runs in its own process group and
+ * auth) through `startRegistryServer({extraConfig})`. The process runs in its own process group and
  * dies with the test process: on stop(), on exit, on SIGINT/SIGTERM/SIGHUP, and through the
  * kernel's parent-death signal (setpriv) even when the test process is killed outright.
  */

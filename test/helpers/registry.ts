@@ -46,11 +46,22 @@ export interface RawResponse {
   digest: string
 }
 
-/** The registry the global setup started: `127.0.0.1:PORT`. */
+/**
+ * The registry the global setup started: `127.0.0.1:PORT`. Outside vitest (a bench script), set
+ * ARCHCHECK_TEST_REGISTRY or pass a host explicitly.
+ */
 export function testRegistryHost(): string {
-  const host = inject('registry')?.host ?? process.env.ARCHCHECK_TEST_REGISTRY
+  const host = process.env.ARCHCHECK_TEST_REGISTRY ?? injectedHost()
   if (!host) throw new Error('no test registry: run through vitest (globalSetup test/setup/global.ts) or set ARCHCHECK_TEST_REGISTRY')
   return host
+}
+
+function injectedHost(): string | undefined {
+  try {
+    return inject('registry')?.host
+  } catch {
+    return undefined // not inside a vitest worker
+  }
 }
 
 /** `/v2/<repository>/manifests/<reference>` and friends, as plain HTTP calls to `host`. */

@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
 import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
-import {startRegistryServer} from '../helpers/registry-server.js'
+import {startRegistryServer, sweepStaleRegistryDirs} from '../helpers/registry-server.js'
 import {pushScenario, SCENARIOS, type ScenarioName} from '../helpers/scenarios.js'
 
 const run = promisify(execFile)
@@ -235,6 +235,21 @@ describe('registry server lifecycle', () => {
     await server.stop()
     expect(alive(server.pid)).toBe(false)
     expect(existsSync(server.dir)).toBe(false)
+  })
+
+  it('sweeps temp dirs whose owning test process is gone, and keeps the others', async () => {
+    const {mkdtempSync, writeFileSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const gone = spawn(process.execPath, ['-e', '0'])
+    await new Promise((resolve) => gone.once('exit', resolve))
+    const stale = mkdtempSync(join(tmpdir(), 'archcheck-registry-'))
+    writeFileSync(join(stale, 'owner.pid'), String(gone.pid))
+    const mine = mkdtempSync(join(tmpdir(), 'archcheck-registry-'))
+    writeFileSync(join(mine, 'owner.pid'), String(process.pid))
+    sweepStaleRegistryDirs()
+    expect([existsSync(stale), existsSync(mine)]).toEqual([false, true])
+    rmSync(mine, {recursive: true})
   })
 
   it.concurrent.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)('the registry dies with its parent on %s', async (signal) => {
