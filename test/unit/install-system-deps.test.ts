@@ -28,7 +28,7 @@ async function runScript(installed: string[], uid: number): Promise<{code: numbe
 }
 
 describe('scripts/install-system-deps.sh', () => {
-  const all = ['docker-registry', 'skopeo', 'buildah', 'qemu-user-static', 'binfmt-support', 'busybox-static']
+  const all = ['docker-registry', 'skopeo', 'buildah', 'qemu-user-static', 'binfmt-support', 'busybox-static', 'docker.io']
 
   it('does nothing when every package is installed', async () => {
     expect(await runScript(all, 1000)).toEqual({code: 0, stderr: ''})
