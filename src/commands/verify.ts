@@ -4,6 +4,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {UsageError} from '../errors.js'
 import {openSource} from '../image/open.js'
 import {toHostPlatform} from '../platform/match.js'
@@ -24,7 +25,7 @@ export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
   static override description = `Checks each REF (registry reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG]; several are checked concurrently) for:
 platform-missing, platform-fallback, config-mismatch, single-platform, duplicate-platform, unexpected-platform (--forbid-extra),
-dangling-manifest, missing-blob (--blobs), mixed-media-types (warning), attestation-orphan (warning), digest-mismatch (--expect-digest, --metadata-file).
+dangling-manifest, missing-blob (--blobs), mixed-media-types (warning), attestation-orphan (warning), digest-mismatch (--expect-digest, --metadata-file); with --deep, entrypoint-arch, entrypoint-missing and loader-missing (layers read).
 Exit codes: 0 every check passed (warnings allowed unless --strict), 1 a check failed, 2 bad input, 3 an image could not be read.
 Under GitHub Actions (GITHUB_ACTIONS=true) failures are also printed as ::error annotations and a summary table is appended to $GITHUB_STEP_SUMMARY.
 Details and the --json schema: docs/verify.md.`
@@ -58,6 +59,8 @@ Details and the --json schema: docs/verify.md.`
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.'}),
     json: Flags.boolean({description: 'Print the result as JSON (schema: docs/verify.md).'}),
+    deep: Flags.boolean({description: 'Also read the layers of each required platform\'s image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).'}),
+    ...layerFlags,
     ...registryFlags,
   }
 
@@ -78,6 +81,7 @@ Details and the --json schema: docs/verify.md.`
       blobs: flags.blobs,
       strict: flags.strict,
       maxManifestBytes: registry.maxManifestBytes,
+      providers: flags.deep ? [(await import('../layers/deep-checks.js')).deepChecks(layerReadOptionsFromFlags(flags))] : [],
     }
     const reports = await verifyTargetsWith(targets, options, (reference) => openSource(reference, registry))
 
