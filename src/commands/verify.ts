@@ -53,7 +53,7 @@ Details and the --json schema: docs/verify.md.`
     'allow-fallback': Flags.boolean({description: 'Accept a platform served through a fallback (arm64 hosts running arm/v7).'}),
     'allow-single-platform': Flags.boolean({description: 'Accept a tag that is a single image when its platform is the only one required.'}),
     'forbid-extra': Flags.boolean({description: 'Fail index entries for platforms not in --require (attestations excluded).'}),
-    blobs: Flags.boolean({description: 'HEAD every config and layer blob (each once) to catch garbage-collected or half-pushed images.'}),
+    blobs: Flags.boolean({description: 'HEAD every layer blob (each once) to catch garbage-collected or half-pushed images.'}),
     'expect-digest': Flags.string({description: 'The digest every reference must point to (sha256:…).'}),
     'metadata-file': Flags.string({description: 'JSON written by `docker buildx build --metadata-file`: its names are verified against its digest.'}),
     strict: Flags.boolean({description: 'Warnings fail too.'}),

@@ -7,8 +7,8 @@ function caseName(check: CheckResult): string {
   return check.platform ? `${check.id} [${check.platform}]` : check.id
 }
 
-function testCase(report: VerifyReport, check: CheckResult): string {
-  const open = `    <testcase classname="${xmlAttribute(report.reference)}" name="${xmlAttribute(caseName(check))}" time="0">`
+function testCase(report: VerifyReport, check: CheckResult, name: string): string {
+  const open = `    <testcase classname="${xmlAttribute(report.reference)}" name="${xmlAttribute(name)}" time="0">`
   let body: string
   if (isFailure(check, report.strict)) {
     body = `<failure type="${xmlAttribute(check.id)}" message="${xmlAttribute(check.message)}">${xmlText(`${check.id}: ${check.message}`)}</failure>`
@@ -22,8 +22,20 @@ function testCase(report: VerifyReport, check: CheckResult): string {
   return `${open}${body}</testcase>`
 }
 
+/** Case names, numbered from the second on when a check reports several results for one platform (CI systems merge equal names). */
+function caseNames(checks: readonly CheckResult[]): string[] {
+  const seen = new Map<string, number>()
+  return checks.map((check) => {
+    const name = caseName(check)
+    const count = (seen.get(name) ?? 0) + 1
+    seen.set(name, count)
+    return count === 1 ? name : `${name} #${count}`
+  })
+}
+
 function testSuite(report: VerifyReport): string {
-  const cases = report.checks.map((check) => testCase(report, check))
+  const names = caseNames(report.checks)
+  const cases = report.checks.map((check, position) => testCase(report, check, names[position]))
   const failures = report.checks.filter((check) => isFailure(check, report.strict)).length
   const skipped = report.checks.filter((check) => check.status === 'skip').length
   let errors = 0

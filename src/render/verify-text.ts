@@ -1,12 +1,10 @@
 import {isFailure} from '../verify/report.js'
 import type {CheckResult, CheckStatus, VerifyReport} from '../verify/types.js'
 import {styleFor, type Style} from './style.js'
+import {tableMaker} from './table.js'
 
 /** Column of the results about the whole tag rather than one platform. */
 const TAG_COLUMN = 'tag'
-
-// No rule between rows: a dozen checks stay a short table.
-const COMPACT = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
 
 const CELL: Record<CheckStatus, (style: Style) => string> = {
   pass: (style) => style.green('pass'),
@@ -25,11 +23,10 @@ function worst(statuses: CheckStatus[]): CheckStatus {
 
 /** Rows: checks in report order; columns: platforms in order of appearance, then the tag. */
 async function checkTable(report: VerifyReport, style: Style): Promise<string> {
-  const {default: Table} = await import('cli-table3')
   const ids = [...new Set(report.checks.map((check) => check.id))]
   const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== undefined))]
   const columns = report.checks.some((check) => check.platform === undefined) ? [...platforms, TAG_COLUMN] : platforms
-  const table = new Table({head: ['check', ...columns], style: {head: [], border: []}, chars: COMPACT})
+  const table = (await tableMaker(style))(['check', ...columns])
   for (const id of ids) {
     const row = columns.map((column) => {
       const statuses = report.checks.filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column).map((check) => check.status)

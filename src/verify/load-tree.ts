@@ -1,7 +1,7 @@
 import {ArchcheckError, RegistryError} from '../errors.js'
 import {parseManifest} from '../image/manifest.js'
 import type {ImageSource} from '../image/source.js'
-import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION} from '../image/tree.js'
+import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION, fetchImageTree} from '../image/tree.js'
 import type {Descriptor, ImageTree, TreeNode} from '../image/types.js'
 import {createLimiter} from '../util/limit.js'
 import type {VerifyDependencies} from './verify.js'
@@ -24,6 +24,7 @@ function underIndexDescriptor(node: TreeNode, descriptor: Descriptor): TreeNode 
  * The tag's tree. A whole-tree fetch fails when any entry's manifest or config is gone; then
  * each entry is read on its own so that the missing ones become `other` nodes that the
  * dangling-manifest and missing-blob checks report, instead of failing the reference as unreadable.
+ * Entries are read with fetchImageTree itself: an injected `fetchTree` is only asked for whole tags.
  */
 export async function loadTree(source: ImageSource, dependencies: VerifyDependencies, maxManifestBytes?: number): Promise<LoadedTree> {
   try {
@@ -43,7 +44,7 @@ export async function loadTree(source: ImageSource, dependencies: VerifyDependen
         limit(async (): Promise<TreeNode> => {
           if (!(await source.manifestExists(descriptor.digest))) return {kind: 'other', descriptor, note: 'manifest not found in the registry'}
           try {
-            return underIndexDescriptor((await dependencies.fetchTree(source, {reference: descriptor.digest, maxManifestBytes})).root, descriptor)
+            return underIndexDescriptor((await fetchImageTree(source, {reference: descriptor.digest, maxManifestBytes})).root, descriptor)
           } catch (childError) {
             if (!(childError instanceof ArchcheckError)) throw childError
             unreadable.set(descriptor.digest, childError.message)

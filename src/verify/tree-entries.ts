@@ -54,9 +54,16 @@ export function platformKey(platform: Platform): string {
   return [formatPlatform(p), p.osVersion ?? '', [...(p.osFeatures ?? [])].sort().join(',')].join('|')
 }
 
-/** The entries that are images for a platform (attestations left out). */
+/**
+ * The entries that stand for a platform: attestations and `unknown/unknown` entries (never
+ * pulled) left out, and so are entries with no platform at all (artifacts).
+ */
 export function platformEntries(root: TreeNode): TreeNode[] {
-  return indexEntries(root).filter((node) => !isAttestation(node))
+  return indexEntries(root).filter((node) => {
+    if (isAttestation(node)) return false
+    const platform = entryPlatform(node)
+    return platform !== undefined && !(platform.os === 'unknown' && platform.architecture === 'unknown')
+  })
 }
 
 /** `sha256:0123456789ab`: enough to tell digests apart in a sentence. */

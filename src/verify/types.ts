@@ -55,8 +55,8 @@ export interface VerifyReport {
 }
 
 export interface VerifyOptions {
-  /** Platforms every reference must serve (default linux/amd64, linux/arm64). */
-  require?: Platform[]
+  /** Platforms every reference must serve: Platforms or specifiers (`linux/arm64`, `native`); default linux/amd64, linux/arm64. */
+  require?: Array<Platform | string>
   /** The pull client whose choice decides (default docker). */
   client?: ClientName
   /** A fallback (arm64 host served arm/v7) satisfies a requirement. */
@@ -65,7 +65,7 @@ export interface VerifyOptions {
   allowSinglePlatform?: boolean
   /** Entries for platforms outside `require` fail (attestations excluded). */
   forbidExtra?: boolean
-  /** HEAD every config and layer blob. */
+  /** HEAD every layer blob (configs are read to build the tree anyway). */
   blobs?: boolean
   /** Warnings fail the verdict. */
   strict?: boolean
@@ -88,7 +88,8 @@ export interface CheckContext {
   source: ImageSource
   /** Index entries whose manifest exists but whose image could not be read (e.g. its config blob is gone), by digest: why. */
   unreadable: ReadonlyMap<string, string>
-  options: Required<Pick<VerifyOptions, 'require' | 'client'>> & VerifyOptions
+  /** The run's options, with the required platforms parsed and normalised and the client settled. */
+  options: Omit<VerifyOptions, 'require' | 'client'> & {require: Platform[]; client: ClientName}
 }
 
 /**

@@ -4,14 +4,15 @@ import type {ImageSource} from '../image/source.js'
 import {fetchImageTree, type FetchTreeOptions} from '../image/tree.js'
 import type {ImageTree} from '../image/types.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
+import {toHostPlatform} from '../platform/match.js'
 import {resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 import type {RegistryOptions} from '../registry/options.js'
-import {builtinChecks} from './checks/index.js'
 import {createLimiter} from '../util/limit.js'
+import {builtinChecks} from './checks/index.js'
 import {loadTree} from './load-tree.js'
-import {normaliseSpec, type VerifyTarget} from './targets.js'
 import {verdictOf} from './report.js'
+import {normaliseSpec, type VerifyTarget} from './targets.js'
 import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
 
 /** The platforms required when none are given: the two the project exists for. */
@@ -44,7 +45,7 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
   const reference = source.displayName
   try {
     const {tree, unreadable} = await loadTree(source, dependencies, options.maxManifestBytes)
-    const require = options.require ?? [...DEFAULT_REQUIRED_PLATFORMS]
+    const require = (options.require ?? DEFAULT_REQUIRED_PLATFORMS).map((platform) => toHostPlatform(platform))
     const client = options.client ?? 'docker'
     const context: CheckContext = {
       reference,
@@ -92,7 +93,7 @@ export async function verifyTargetsWith(
 /**
  * The library entry: verifies references (registry references, `oci-layout:`/`oci-archive:`
  * specs, or targets with their expected digest) and returns one report per reference, in order.
- * Bad references throw a UsageError before anything is read; unreadable images give `error`
+ * Bad references and platforms throw a UsageError before anything is read; unreadable images give `error`
  * reports. `exitCodeOf(reports)` gives the CLI's exit code.
  */
 export async function verifyReferences(
@@ -104,5 +105,7 @@ export async function verifyReferences(
     const expectDigest = target.expectDigest ?? options.expectDigest
     return {reference: normaliseSpec(target.reference), ...(expectDigest ? {expectDigest} : {})}
   })
-  return verifyTargetsWith(targets, options, (reference) => openSource(reference, options.registry))
+  // Bad platform specifiers fail here, once, rather than in every report.
+  const require = options.require?.map((platform) => toHostPlatform(platform))
+  return verifyTargetsWith(targets, require ? {...options, require} : options, (reference) => openSource(reference, options.registry))
 }

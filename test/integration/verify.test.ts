@@ -9,16 +9,12 @@ import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex} from '../../scripts/fixtures/image-builder.js'
 import {verifyReferences} from '../../src/verify/verify.js'
-import {runCli as runBuiltCli} from '../helpers/cli.js'
+import {runCli} from '../helpers/cli.js'
 import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {TestRegistryClient} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario, type ScenarioSpec} from '../helpers/scenarios.js'
 
 let dir: string
-
-// vitest sets NODE_ENV=test, which makes oclif look for TypeScript sources and warn on stderr;
-// a user's CI does not have it.
-const runCli = (args: string[], options: {env?: Record<string, string | undefined>} = {}) => runBuiltCli(args, {env: {NODE_ENV: undefined, ...options.env}})
 const junitParser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => name === 'testsuite' || name === 'testcase'})
 
 beforeAll(async () => {
@@ -169,6 +165,17 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
   })
 })
 
+describe('GitHub Actions with --json', () => {
+  it('keeps stdout one JSON document and prints the annotations on stderr', async () => {
+    const scenario = await pushScenario('single-platform')
+    const result = await runCli(['verify', scenario.reference, '--json'], {env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'json.md')}})
+    expect(result.code).toBe(1)
+    expect((JSON.parse(result.stdout) as JsonReport).verdict).toBe('fail')
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('::error title=archcheck '))).toHaveLength(2)
+    expect(await readFile(join(dir, 'json.md'), 'utf8')).toContain('| `single-platform` | linux/amd64 | ❌ fail |')
+  })
+})
+
 describe('warnings', () => {
   it('mixed-media-types warns, and fails only with --strict', async () => {
     const scenario = await pushScenario('mixed-media-types')
@@ -253,7 +260,7 @@ describe('several references at once', () => {
   it('checks them concurrently and reports each, failing if one fails', async () => {
     const good = await pushScenario('oci-index')
     const single = await pushScenario('single-platform')
-    const proxy = await startCountingProxy(inject('registry').host, {latencyMs: 150})
+    const proxy = await startCountingProxy(inject('registry').host, {latencyMs: 300})
     try {
       const via = (scenario: PushedScenario) => scenario.reference.replace(scenario.host, proxy.host)
       const one = await runCli(['verify', via(good)])
@@ -297,7 +304,9 @@ describe('exit codes for what cannot be checked', () => {
 
   it('is 2 for bad input, before anything is read', async () => {
     for (const args of [['Bad/Ref'], ['x', '--require', 'linux/*'], ['x', '--expect-digest', 'sha256:nothex'], ['x', '--client', 'crane'], []]) {
-      const result = await runCli(['verify', ...args])
+      // Without NODE_ENV=test (which vitest sets) as in a user's CI: under it oclif adds a
+      // development warning after a flag that fails to parse.
+      const result = await runCli(['verify', ...args], {env: {NODE_ENV: undefined}})
       expect(result.code, args.join(' ')).toBe(2)
       expect(result.stderr.trim().split('\n')).toHaveLength(1)
     }

@@ -39,7 +39,10 @@ export async function checkDanglingManifest(context: CheckContext): Promise<Chec
   })
 }
 
-/** missing-blob (with --blobs): a config or layer blob the registry does not have; each blob is asked for once. */
+/**
+ * missing-blob (with --blobs): a layer blob the registry does not have; each blob is asked for
+ * once. Configs were read whole to build the tree, so they are known to exist.
+ */
 export async function checkMissingBlobs(context: CheckContext): Promise<CheckResult[]> {
   const id = 'missing-blob'
   if (!context.options.blobs) {
@@ -47,10 +50,11 @@ export async function checkMissingBlobs(context: CheckContext): Promise<CheckRes
     return unreadable.length > 0 ? unreadable : [checkResult(context, id, 'skip', 'not requested (--blobs).')]
   }
   const images = imageNodes(context.tree.root)
-  const digests = [...new Set(images.flatMap((node) => imageBlobs(node).map((blob) => blob.descriptor.digest)))]
+  const present = new Map<string, boolean>(images.map((node) => [node.config.digest, true]))
+  const digests = [...new Set(images.flatMap((node) => node.layers.map((layer) => layer.digest)))].filter((digest) => !present.has(digest))
   const limit = createLimiter(context.options.blobConcurrency ?? 8)
   const exists = await Promise.all(digests.map((digest) => limit(() => context.source.blobExists(digest))))
-  const present = new Map(digests.map((digest, position) => [digest, exists[position]]))
+  for (const [position, digest] of digests.entries()) present.set(digest, exists[position])
   return [...images.map((node) => blobResult(context, node, present)), ...unreadableResults(context)]
 }
 

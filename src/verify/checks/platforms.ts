@@ -1,8 +1,8 @@
 import type {TreeNode} from '../../image/types.js'
 import {formatPlatform} from '../../platform/normalize.js'
-import type {Platform} from '../../platform/types.js'
 import {platformMatches} from '../../platform/match.js'
 import {configPlatform} from '../../platform/resolve.js'
+import type {Platform} from '../../platform/types.js'
 import {
   configDisagreement,
   entryPlatform,
@@ -117,8 +117,7 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
   const id = 'duplicate-platform'
   const groups = new Map<string, {platform: Platform; digests: string[]}>()
   for (const node of platformEntries(context.tree.root)) {
-    const platform = entryPlatform(node)
-    if (!platform) continue
+    const platform = entryPlatform(node)!
     const key = platformKey(platform)
     const group = groups.get(key) ?? {platform, digests: []}
     group.digests.push(node.descriptor.digest)
@@ -155,7 +154,7 @@ export function checkUnexpectedPlatform(context: CheckContext): CheckResult[] {
   const allowed = new Set(context.options.require.map((platform) => formatPlatform(platform)))
   const extra = platformEntries(context.tree.root)
     .map((node) => ({node, platform: entryPlatform(node)}))
-    .filter(({platform}) => !platform || !allowed.has(formatPlatform(platform)))
+    .filter(({platform}) => !allowed.has(formatPlatform(platform!)))
   if (extra.length === 0) return [checkResult(context, id, 'pass', `the index holds only the required platforms (${[...allowed].join(', ')}).`)]
   return extra.map(({node, platform}) => {
     const label = platformLabel(platform)

@@ -77,6 +77,13 @@ describe('verify over OCI layouts', () => {
     expect(reports.map((report) => `${report.verdict} ${report.checks.find((check) => check.id === 'digest-mismatch')?.status}`)).toEqual(['pass pass', 'fail fail'])
   })
 
+  it('takes required platforms as specifiers and rejects a bad one before reading anything', async () => {
+    const good = `oci-layout:${join(dir, 'good')}`
+    const [report] = await verifyReferences([good], {require: ['linux/arm64/v8', 'linux/amd64']})
+    expect(report.checks.filter((check) => check.id === 'platform-missing').map((check) => check.platform)).toEqual(['linux/arm64', 'linux/amd64'])
+    await expect(verifyReferences([good], {require: ['linux/arm64/v8/x']})).rejects.toThrow(/invalid platform "linux\/arm64\/v8\/x"/)
+  })
+
   it('fails an unreadable reference with exit code 3 semantics', async () => {
     const report = await verify(`oci-layout:${join(dir, 'good')}:nope`)
     expect(report).toMatchObject({verdict: 'error', errorExitCode: 3})

@@ -65,6 +65,11 @@ describe('renderJunit', () => {
     expect(failure['#text']).toBe(`platform-missing: ${expected}`.replace(/\r/g, '\n'))
   })
 
+  it('numbers repeated results of one check so CI systems keep them apart', () => {
+    const parsed = parser.parse(renderJunit([report([check('attestation-orphan', 'warn', 'a'), check('attestation-orphan', 'warn', 'b'), check('attestation-orphan', 'warn', 'c')])]))
+    expect(parsed.testsuites.testsuite[0].testcase.map((testcase: {name: string}) => testcase.name)).toEqual(['attestation-orphan', 'attestation-orphan #2', 'attestation-orphan #3'])
+  })
+
   it('marks warnings as failures under --strict', () => {
     const parsed = parser.parse(renderJunit([report([check('attestation-orphan', 'warn', 'orphan')], {strict: true})]))
     expect(parsed.testsuites.testsuite[0].testcase[0].failure.message).toBe('orphan')

@@ -100,7 +100,12 @@ export function fakeSource(present: {blobs?: string[]; manifests?: string[]} = {
   }
 }
 
-export function context(root: TreeNode, resolutions: Resolution[], options: VerifyOptions = {}, source: ImageSource = fakeSource()): CheckContext {
+export function context(
+  root: TreeNode,
+  resolutions: Resolution[],
+  options: Omit<VerifyOptions, 'require'> & {require?: Platform[]} = {},
+  source: ImageSource = fakeSource(),
+): CheckContext {
   const tree: ImageTree = {reference: 'registry.test/app:1', root}
   return {
     reference: tree.reference,

@@ -43,7 +43,7 @@ describe('requirements are met through resolution', () => {
     const single = image({config: 'linux/amd64'})
     expect(failed((await verify(single)).checks)).toEqual(['platform-missing linux/arm64', 'single-platform linux/amd64'])
     expect(failed((await verify(single, {client: 'containerd'})).checks)).toEqual(['platform-missing linux/arm64', 'single-platform linux/amd64'])
-    expect((await verify(single, {require: [platform('linux/amd64')], allowSinglePlatform: true})).verdict).toBe('pass')
+    expect((await verify(single, {require: ['linux/amd64'], allowSinglePlatform: true})).verdict).toBe('pass')
     expect(failed((await verify(single, {require: [platform('linux/amd64')]})).checks)).toEqual(['single-platform linux/amd64'])
   })
 
