@@ -22,6 +22,9 @@ export abstract class BaseCommand extends Command {
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
     if (error instanceof Errors.ExitError) throw error
+    // A flag that failed to parse leaves `parsed` false, and oclif would then add a warning
+    // ("did not parse its arguments") under NODE_ENV=development/test: the error line says it all.
+    this.parsed = true
     let code: number
     let message = error.message
     if (error instanceof ArchcheckError) {
