@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite uses (a real registry, skopeo, buildah + QEMU,
 # dockerd as an oracle) when they are missing. Needs root; otherwise prints the command to run.
 set -euo pipefail
-packages=(docker-registry skopeo buildah qemu-user-static binfmt-support busybox-static)
+packages=(docker-registry skopeo buildah qemu-user-static binfmt-support busybox-static zstd docker.io)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -6,7 +6,7 @@ import type {RegistryOptions} from '../registry/options.js'
 /** The registry flags every command that reads images takes. */
 export const registryFlags = {
   'insecure-registry': Flags.string({
-    description: 'Talk plain HTTP to this registry host[:port] (repeatable; also $ARCHCHECK_INSECURE_REGISTRIES, comma-separated). localhost and 127.0.0.0/8 always are.',
+    description: 'Reach this registry host[:port] without verifying its TLS certificate, or over plain HTTP when it has no TLS (repeatable; also $ARCHCHECK_INSECURE_REGISTRIES, comma-separated). localhost and 127.0.0.0/8 always use plain HTTP.',
     multiple: true,
     helpGroup: 'REGISTRY',
   }),

@@ -4,7 +4,8 @@ import {BaseCommand} from '../cli/base-command.js'
 import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {openSource} from '../image/open.js'
 import {fetchImageTree} from '../image/tree.js'
-import {plainPlatformFilter} from '../platform/plain-filter.js'
+import {platformMatches, toHostPlatform} from '../platform/match.js'
+import type {Platform} from '../platform/types.js'
 import {renderInspect} from '../render/inspect-table.js'
 import {inspectView} from '../render/inspect-view.js'
 import {showProgress} from '../render/progress.js'
@@ -29,13 +30,17 @@ Each row shows the platform the index declares and the platform the image's conf
   static override flags = {
     json: Flags.boolean({description: 'Print the result as JSON (schema: docs/inspect.md).', exclusive: ['raw']}),
     raw: Flags.boolean({description: 'Print the exact bytes of the top manifest as served (their sha256 is the tag digest).', exclusive: ['json', 'platform']}),
-    platform: Flags.string({description: 'Only show entries for this platform, os/arch[/variant] (plain comparison after normalisation).'}),
+    platform: Flags.string({
+      description:
+        "Only show entries a host of this platform accepts, by containerd's rules: its own platform, then older variants and 32-bit mode (linux/arm64 also shows linux/arm/v7). os/arch[/variant], windows(10.0.20348)/amd64, or native.",
+    }),
     ...registryFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Inspect)
-    const filter = flags.platform === undefined ? undefined : {spec: flags.platform, matches: plainPlatformFilter(flags.platform)}
+    const host = flags.platform === undefined ? undefined : toHostPlatform(flags.platform)
+    const filter = host && {spec: flags.platform as string, matches: (platform?: Platform) => platform !== undefined && platformMatches(host, platform)}
     const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
     const source = await openSource(args.ref, options)
     try {

@@ -35,17 +35,27 @@ export function normalizeArch(architecture: string, variant = ''): {architecture
   }
 }
 
-/** A platform with containerd's aliases resolved; an empty variant is omitted. */
+/**
+ * A platform with containerd's aliases resolved: lower-case names, canonical architecture and
+ * variant (an empty variant is omitted), os.features sorted without repeats.
+ */
 export function normalizePlatform(platform: Platform): Platform {
   const {architecture, variant} = normalizeArch(platform.architecture, platform.variant)
   const result: Platform = {os: normalizeOs(platform.os), architecture}
   if (variant) result.variant = variant
   if (platform.osVersion) result.osVersion = platform.osVersion
-  if (platform.osFeatures?.length) result.osFeatures = [...platform.osFeatures]
+  if (platform.osFeatures?.length) result.osFeatures = [...new Set(platform.osFeatures)].sort()
   return result
 }
 
 /** `os/arch[/variant]`. */
 export function formatPlatform(platform: Platform): string {
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')
+}
+
+/** `os[(os.version[+feature…])]/arch[/variant]`: the specifier form that parsePlatform reads back. */
+export function formatPlatformSpec(platform: Platform): string {
+  const options = [platform.osVersion ?? '', ...(platform.osFeatures ?? []).map((feature) => `+${feature}`)].join('')
+  const os = options ? `${platform.os}(${options})` : platform.os
+  return formatPlatform({...platform, os})
 }

@@ -37,4 +37,6 @@ export interface Resolution {
   /** The client's own error text when it refuses (no-match), or its warning (Docker's single-platform warning). */
   clientMessage?: string
   candidates: Candidate[]
+  /** For ambiguous: the digests of the other entries that tie with the chosen one. */
+  tiedWith?: string[]
 }

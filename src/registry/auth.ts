@@ -1,5 +1,6 @@
 import {RegistryError} from '../errors.js'
 import type {Credentials} from './credentials.js'
+import {plainHttpAllowed} from './scheme.js'
 import {send, type TransportSettings} from './transport.js'
 
 /** One challenge from a WWW-Authenticate header: the scheme and its parameters (names lower-cased). */
@@ -98,6 +99,9 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
     throw new RegistryError(`${request.registry} named an invalid token server URL`, 'unauthorized')
   }
   const credentials = request.credentials
+  if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, settings.insecureRegistries)) {
+    throw new RegistryError(`token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`, 'credentials')
+  }
   const viaRefreshToken = credentials?.identityToken !== undefined
   const response = viaRefreshToken
     ? await send({
@@ -127,7 +131,7 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
   const body = await response.readCapped(1024 * 1024, `token response from ${tokenHost}`)
   let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}
   try {
-    parsed = JSON.parse(new TextDecoder().decode(body))
+    parsed = JSON.parse(new TextDecoder().decode(body)) ?? {}
   } catch {
     throw new RegistryError(`token server ${tokenHost} sent a response that is not JSON`, 'malformed')
   }

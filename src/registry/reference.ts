@@ -24,6 +24,7 @@ const host = `(?:${domainComponent}(?:\\.${domainComponent})*|${ipv6})`
 const PATH_RE = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`)
 const DOMAIN_RE = new RegExp(`^${host}(?::[0-9]+)?$`)
 const TAG_RE = /^[\w][\w.-]{0,127}$/
+const TAG_RULE = "a tag is up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
 const DIGEST_RE = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/
 const HEX64_RE = /^[a-f0-9]{64}$/
 
@@ -40,6 +41,11 @@ export function validateDigest(digest: string): void {
   if (encoded.length !== length || !/^[a-f0-9]+$/.test(encoded)) {
     throw new UsageError(`invalid ${algorithm} digest "${digest}": expected ${length} lower-case hex digits`)
   }
+}
+
+/** Throws a UsageError unless `tag` is a well-formed tag. */
+export function validateTag(tag: string): void {
+  if (!TAG_RE.test(tag)) throw new UsageError(`invalid tag "${tag}": ${TAG_RULE}`)
 }
 
 /**
@@ -68,7 +74,7 @@ export function parseReference(input: string): Reference {
     tag = remainder.slice(lastColon + 1)
     remainder = remainder.slice(0, lastColon)
     if (!TAG_RE.test(tag)) {
-      throw new UsageError(`invalid tag "${tag}" in "${input}": a tag is up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`)
+      throw new UsageError(`invalid tag "${tag}" in "${input}": ${TAG_RULE}`)
     }
   }
   if (remainder === '') throw new UsageError(`invalid image reference "${input}": no repository name`)

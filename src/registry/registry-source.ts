@@ -1,19 +1,17 @@
-import {Readable} from 'node:stream'
+import {Readable, pipeline} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
+import {DEFAULT_MAX_MANIFEST_BYTES, verifyDigest, verifyingStream} from '../image/digest.js'
 import {MANIFEST_ACCEPT} from '../image/media-types.js'
 import type {FetchedManifest, ImageSource} from '../image/source.js'
 import {basicAuthorization, bearerToken, parseChallenges, type Challenge} from './auth.js'
 import {findCredentials, type Credentials} from './credentials.js'
-import {digestOf, hashFor, matchesDigest} from './digest.js'
 import {checkManifest} from './manifest-check.js'
 import type {RegistryOptions} from './options.js'
-import {formatReference, manifestReference, registryApiHost, validateDigest, type Reference} from './reference.js'
-import {insecureRegistriesFrom, registryScheme} from './scheme.js'
+import {formatReference, manifestReference, registryApiHost, validateDigest, validateTag, type Reference} from './reference.js'
+import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
-import {send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
-
-const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+import {interruptedBody, rememberScheme, retryPause, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -23,7 +21,7 @@ export class RegistrySource implements ImageSource {
   readonly displayName: string
   readonly defaultReference: string
   private readonly repositoryName: string
-  private readonly baseUrl: string
+  private readonly connection: Connection
   private readonly settings: TransportSettings
   private readonly maxManifestBytes: number
   /** The registry's last auth challenge; later requests authorise up front with it. */
@@ -37,16 +35,14 @@ export class RegistrySource implements ImageSource {
     this.defaultReference = manifestReference(ref)
     this.displayName = formatReference(ref.tag || ref.digest ? ref : {...ref, tag: this.defaultReference})
     this.repositoryName = `${ref.registry}/${ref.repository}`
-    const scheme = registryScheme(ref.registry, insecureRegistriesFrom(options.insecureRegistries))
-    this.baseUrl = `${scheme}://${registryApiHost(ref.registry)}/v2/${ref.repository}`
     this.settings = transportSettings(options)
+    this.connection = registryConnection(ref.registry, this.settings.insecureRegistries)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
   }
 
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
-    const response = await this.expectOk('GET', `manifests/${reference}`, target, {accept: MANIFEST_ACCEPT})
-    const bytes = await response.readCapped(this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
+    const {response, bytes} = await this.readOk(`manifests/${reference}`, target, {accept: MANIFEST_ACCEPT}, this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
     const {mediaType, digest} = checkManifest({
       bytes,
       contentType: response.headers.get('content-type'),
@@ -68,41 +64,58 @@ export class RegistrySource implements ImageSource {
 
   async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes): Promise<Uint8Array> {
     validateDigest(digest)
-    const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    const bytes = await response.readCapped(maxBytes, `blob ${digest} of ${this.repositoryName}:`)
-    if (!matchesDigest(bytes, digest)) {
-      throw new RegistryError(`blob ${digest} of ${this.repositoryName} does not match its digest: its bytes hash to ${digestOf(bytes)}`, 'digest-mismatch')
-    }
+    const {bytes} = await this.readOk(`blobs/${digest}`, {type: 'blob', digest}, {}, maxBytes, `blob ${digest} of ${this.repositoryName}:`)
+    verifyDigest(bytes, digest, 'blob', this.repositoryName)
     return bytes
   }
 
   async openBlob(digest: string): Promise<Readable> {
-    const hash = hashFor(digest)
+    const verifier = verifyingStream(digest, 'blob', this.repositoryName)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    const where = this.repositoryName
-    async function* verified(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of response.stream()) {
-        hash.update(chunk)
-        yield chunk
-      }
-      const actual = `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}`
-      if (actual !== digest) throw new RegistryError(`blob ${digest} of ${where} does not match its digest: its bytes hash to ${actual}`, 'digest-mismatch')
-    }
-    return Readable.from(verified(), {objectMode: false})
+    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline destroys with them.
+    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, () => {})
   }
 
   /** Connections live in the process-wide pool (see closeTransport); nothing is held per source. */
   async close(): Promise<void> {}
 
+  /**
+   * HEAD (which does not count against Docker Hub's pull limit): 200 true, 404 false. Registries
+   * that refuse HEAD (405) are asked with a GET whose body is not read.
+   */
   private async exists(path: string, target: Target, headers: Record<string, string>): Promise<boolean> {
-    const response = await this.request('HEAD', path, headers)
+    let method: 'HEAD' | 'GET' = 'HEAD'
+    let response = await this.request(method, path, headers)
+    if (response.status === 405) {
+      await response.discard()
+      method = 'GET'
+      response = await this.request(method, path, headers)
+    }
     if (response.status === 404) {
       await response.discard()
       return false
     }
-    if (response.status !== 200) throw await this.errorFor(response, 'HEAD', target)
+    if (response.status !== 200) throw await this.errorFor(response, method, target)
     await response.discard()
+    const served = response.headers.get('docker-content-digest')?.trim()
+    const asked = target.type === 'blob' ? target.digest : target.reference
+    if (served && served.startsWith(`${asked.slice(0, asked.indexOf(':'))}:`) && served !== asked) {
+      throw new RegistryError(`${this.repositoryName} answered for ${asked} with Docker-Content-Digest ${served}`, 'digest-mismatch')
+    }
     return true
+  }
+
+  /** GET and read the whole body (at most `maxBytes`), again when the connection breaks mid-body. */
+  private async readOk(path: string, target: Target, headers: Record<string, string>, maxBytes: number, what: string): Promise<{response: HttpResponse; bytes: Uint8Array}> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.expectOk('GET', path, target, headers)
+      try {
+        return {response, bytes: await response.readCapped(maxBytes, what)}
+      } catch (error) {
+        if (attempt >= this.settings.maxRetries || !interruptedBody(error)) throw error
+        await retryPause(this.settings, attempt, `GET ${path}: ${(error as Error).message}`)
+      }
+    }
   }
 
   private async expectOk(method: 'GET', path: string, target: Target, headers: Record<string, string>): Promise<HttpResponse> {
@@ -124,11 +137,32 @@ export class RegistrySource implements ImageSource {
   }
 
   /**
+   * Sends a request to the registry. A registry named insecure is tried over HTTPS (certificate
+   * not verified) first and, when that cannot connect, over plain HTTP, as Docker does; the
+   * scheme that worked is remembered for the run.
+   */
+  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+    const host = registryApiHost(this.ref.registry)
+    const known = this.connection === 'insecure' ? schemeThatAnswered(host) : this.connection
+    if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+    try {
+      const response = await this.requestAt(`https://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+      rememberScheme(host, 'https')
+      return response
+    } catch (error) {
+      if (!(error instanceof RegistryError) || (error.kind !== 'tls' && error.kind !== 'network')) throw error
+      this.settings.debug?.(`${host} (insecure): HTTPS failed (${error.message}); trying plain HTTP`)
+      const response = await this.requestAt(`http://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+      rememberScheme(host, 'http')
+      return response
+    }
+  }
+
+  /**
    * Sends a request, authorised with what the registry asked for before. On a 401 it takes the
    * new challenge and, when that changes the Authorization it would send, retries once.
    */
-  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
-    const url = `${this.baseUrl}/${path}`
+  private async requestAt(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
     const authorization = await this.authorization()
     const response = await send({method, url, headers, authorization}, this.settings)
     if (response.status !== 401) return response
@@ -149,7 +183,12 @@ export class RegistrySource implements ImageSource {
     if (challenge.scheme === 'basic') {
       return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
     }
-    const token = await bearerToken({challenge, defaultScope: `repository:${this.ref.repository}:pull`, credentials, registry: this.ref.registry}, this.settings)
+    const token = await bearerToken({
+      challenge,
+      defaultScope: `repository:${this.ref.repository}:pull`,
+      credentials,
+      registry: this.ref.registry,
+    }, this.settings)
     return `Bearer ${token}`
   }
 
@@ -160,7 +199,9 @@ export class RegistrySource implements ImageSource {
   }
 }
 
+/** A tag or digest as the request target; validated, since it becomes part of the URL path. */
 function manifestTarget(reference: string): Target {
   if (reference.includes(':')) validateDigest(reference)
+  else validateTag(reference)
   return {type: 'manifest', reference}
 }

@@ -1,9 +1,12 @@
 /**
- * Which scheme a registry is spoken to with: HTTPS with verified TLS, except for loopback hosts
- * (as Docker does) and hosts the user named insecure, which get plain HTTP.
+ * How a registry is reached, as Docker does it: HTTPS with verified TLS by default; plain HTTP for
+ * loopback hosts; for hosts the user named insecure, HTTPS without certificate verification and,
+ * when that fails, plain HTTP.
  */
 
 export const INSECURE_REGISTRIES_ENV = 'ARCHCHECK_INSECURE_REGISTRIES'
+
+export type Connection = 'https' | 'http' | 'insecure'
 
 /** Splits `host[:port]` (including `[::1]:5000`) into a lower-case host name and an optional port. */
 function splitHost(registry: string): {hostname: string; port?: string} {
@@ -22,16 +25,28 @@ export function insecureRegistriesFrom(optionHosts: string[] = [], env: NodeJS.P
   return [...optionHosts, ...fromEnv]
 }
 
-/**
- * 'http' for loopback registries and for hosts in `insecure` (an entry without a port covers
- * every port of that host); 'https' otherwise.
- */
-export function registryScheme(registry: string, insecure: string[]): 'http' | 'https' {
-  const {hostname, port} = splitHost(registry)
-  if (isLoopback(hostname)) return 'http'
-  const named = insecure.some((entry) => {
+/** Whether `hostname[:port]` is in `insecure`; an entry without a port covers every port of its host. */
+function listed(hostname: string, port: string | undefined, insecure: string[]): boolean {
+  return insecure.some((entry) => {
     const candidate = splitHost(entry.replace(/^https?:\/\//, '').replace(/\/+$/, ''))
     return candidate.hostname === hostname && (candidate.port === undefined || candidate.port === port)
   })
-  return named ? 'http' : 'https'
+}
+
+/** 'http' for loopback registries, 'insecure' for hosts in `insecure`, 'https' otherwise. */
+export function registryConnection(registry: string, insecure: string[]): Connection {
+  const {hostname, port} = splitHost(registry)
+  if (isLoopback(hostname)) return 'http'
+  return listed(hostname, port, insecure) ? 'insecure' : 'https'
+}
+
+/** Whether the host of `url` is named insecure (its certificate is then not verified). */
+export function namedInsecure(url: URL, insecure: string[]): boolean {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+  return listed(url.hostname.toLowerCase(), port, insecure)
+}
+
+/** Whether credentials may travel to `url` unencrypted: loopback or named insecure. */
+export function plainHttpAllowed(url: URL, insecure: string[]): boolean {
+  return isLoopback(url.hostname.toLowerCase()) || namedInsecure(url, insecure)
 }

@@ -81,11 +81,12 @@ export async function statusError(response: HttpResponse, context: ErrorContext)
   if (status === 403) {
     return new RegistryError(`access to ${what} in ${name} is forbidden (${credentialsNote(context)})${serverSays}`, 'forbidden', {status})
   }
+  const retried = response.retries > 0 ? ` (after ${response.retries} ${response.retries === 1 ? 'retry' : 'retries'})` : ''
   if (status === 429) {
-    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retryAfterNote(response.headers)}`, 'rate-limited', {status})
+    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`, 'rate-limited', {status})
   }
   if (status >= 500) {
-    return new RegistryError(`${context.registry} failed to serve ${what} of ${name}: server error ${status}${serverSays}`, 'server-error', {status})
+    return new RegistryError(`${context.registry} failed to serve ${what} of ${name}: server error ${status}${serverSays}${retried}`, 'server-error', {status})
   }
   return new RegistryError(`${context.registry} answered ${status} to ${context.method} ${what} of ${name}${serverSays}`, 'protocol', {status})
 }

@@ -2,6 +2,7 @@ import type {Dispatcher} from 'undici'
 
 import {RegistryError} from '../errors.js'
 import type {RegistryOptions} from './options.js'
+import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
 
 /**
  * HTTP for the registry client: Node's global fetch over ONE shared undici dispatcher per process
@@ -22,34 +23,55 @@ const TLS_ERROR_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
 ])
+/** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
+const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 
-let dispatcherPromise: Promise<Dispatcher> | undefined
+/** The two process-wide pools: verified TLS, and unverified TLS for hosts the user named insecure. */
+const dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
 
 function proxyConfigured(): boolean {
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
 }
 
-/** The process-wide dispatcher, created on first use (undici is imported lazily: it is slow to load). */
-function sharedDispatcher(): Promise<Dispatcher> {
-  dispatcherPromise ??= import('undici').then(({Agent, EnvHttpProxyAgent}) => {
-    const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000}
-    return proxyConfigured() ? new EnvHttpProxyAgent(options) : new Agent(options)
-  })
-  return dispatcherPromise
+/** A shared dispatcher, created on first use (undici is imported lazily: it is slow to load). */
+function sharedDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
+  let dispatcher = dispatchers.get(kind)
+  if (!dispatcher) {
+    dispatcher = import('undici').then(({Agent, EnvHttpProxyAgent}) => {
+      const tls = {rejectUnauthorized: kind === 'verified'}
+      const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
+      // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
+      // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
+      return proxyConfigured() ? new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false}) : new Agent(options)
+    })
+    dispatchers.set(kind, dispatcher)
+  }
+  return dispatcher
 }
 
-/** Closes the shared connection pool; the next request opens a new one. */
+/** For registries named insecure: the scheme that answered, per host, until closeTransport. */
+const answeringSchemes = new Map<string, 'https' | 'http'>()
+
+export const schemeThatAnswered = (host: string): 'https' | 'http' | undefined => answeringSchemes.get(host)
+
+export function rememberScheme(host: string, scheme: 'https' | 'http'): void {
+  answeringSchemes.set(host, scheme)
+}
+
+/** Closes the shared connection pools and forgets what was learnt about hosts; the next request starts afresh. */
 export async function closeTransport(): Promise<void> {
-  const pending = dispatcherPromise
-  dispatcherPromise = undefined
-  if (pending) await (await pending).close()
+  const pending = [...dispatchers.values()]
+  dispatchers.clear()
+  answeringSchemes.clear()
+  await Promise.all(pending.map(async (dispatcher) => (await dispatcher).close()))
 }
 
 export interface TransportSettings {
+  /** Hosts whose TLS certificates are not verified (the user named them insecure). */
+  insecureRegistries: string[]
   timeoutMs: number
   maxRetries: number
   retryBaseDelayMs: number
@@ -61,6 +83,7 @@ export function transportSettings(options: RegistryOptions): TransportSettings {
   const fromEnv = process.env.ARCHCHECK_RETRY_BASE_MS
   const envBase = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined
   return {
+    insecureRegistries: insecureRegistriesFrom(options.insecureRegistries),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
@@ -82,6 +105,9 @@ export interface HttpRequest {
  * (`readCapped`), streamed (`stream`, where it becomes an idle timeout) or discarded.
  */
 export class HttpResponse {
+  /** How many times the request was retried before this response. */
+  retries = 0
+
   constructor(
     readonly status: number,
     readonly headers: Headers,
@@ -112,7 +138,7 @@ export class HttpResponse {
         }
       }
     } catch (error) {
-      throw this.deadline.translate(error)
+      throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
     } finally {
       this.deadline.clear()
     }
@@ -129,7 +155,7 @@ export class HttpResponse {
         yield chunk
       }
     } catch (error) {
-      throw this.deadline.translate(error)
+      throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
     } finally {
       this.deadline.clear()
     }
@@ -221,21 +247,20 @@ class Deadline {
  * Returns the final response with its body unread; the caller reads or discards it.
  */
 export async function send(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
-  const dispatcher = await sharedDispatcher()
   for (let attempt = 0; ; attempt++) {
     const started = Date.now()
     let response: HttpResponse
     try {
-      response = await sendFollowingRedirects(request, settings, dispatcher)
+      response = await sendFollowingRedirects(request, settings)
     } catch (error) {
       const code = errorCode(error)
       if (code && RETRY_ERROR_CODES.has(code) && attempt < settings.maxRetries) {
-        const delay = backoff(attempt, settings.retryBaseDelayMs)
-        settings.debug?.(`${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms; retry ${attempt + 1} in ${delay} ms`)
-        await sleep(delay)
+        await retryPause(settings, attempt, `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`)
         continue
       }
-      throw networkError(error, request.url)
+      const failure = networkError(error, request.url)
+      settings.debug?.(`${request.method} ${displayUrl(request.url)} failed after ${Date.now() - started} ms${attempt > 0 ? ` (retry ${attempt})` : ''}: ${(failure as Error).message}`)
+      throw failure
     }
     const elapsed = Date.now() - started
     const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''
@@ -249,12 +274,15 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
         continue
       }
     }
-    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}`)
+    // Docker Hub counts pulls: show what is left on --debug.
+    const remaining = response.headers.get('ratelimit-remaining')
+    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}${remaining ? ` (ratelimit-remaining ${remaining})` : ''}`)
+    response.retries = attempt
     return response
   }
 }
 
-async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, dispatcher: Dispatcher): Promise<HttpResponse> {
+async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
   let method = request.method
@@ -263,6 +291,8 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     const headers: Record<string, string> = {...request.headers}
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
     const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
+    const target = new URL(url)
+    const dispatcher = await sharedDispatcher(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
     let raw: Response
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
@@ -279,7 +309,12 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     if (hop >= MAX_REDIRECTS) {
       throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {status: raw.status})
     }
-    const next = new URL(location, url)
+    let next: URL
+    try {
+      next = new URL(location, url)
+    } catch {
+      throw new RegistryError(`${displayUrl(url)} redirected to an invalid URL`, 'protocol', {status: raw.status})
+    }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
       throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status: raw.status})
     }
@@ -307,6 +342,23 @@ export function retryAfterMs(value: string | null): number | undefined {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits before retry `attempt + 1` of something that failed, saying so on --debug. */
+export async function retryPause(settings: TransportSettings, attempt: number, what: string): Promise<void> {
+  const delay = backoff(attempt, settings.retryBaseDelayMs)
+  settings.debug?.(`${what}; retry ${attempt + 1} in ${delay} ms`)
+  await sleep(delay)
+}
+
+/** A body cut off by the connection (not by our timeout or size cap): worth another try. */
+export function interruptedBody(error: unknown): boolean {
+  return error instanceof RegistryError && error.kind === 'network' && RETRY_ERROR_CODES.has(errorCode(error.cause) ?? '')
+}
+
+function bodyError(error: unknown, url: string): RegistryError {
+  const code = errorCode(error)
+  return new RegistryError(`connection to ${new URL(url).host} broke while receiving the response (${code ?? innermostMessage(error)})`, 'network', {cause: error})
+}
 
 /** A URL for messages and debug lines: no user info, and query values other than safe ones hidden. */
 export function displayUrl(url: string): string {
@@ -346,6 +398,12 @@ function networkError(error: unknown, url: string): unknown {
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryError(
       `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
+      'tls', {cause: error},
+    )
+  }
+  if (code && TLS_HANDSHAKE_CODES.has(code)) {
+    return new RegistryError(
+      `TLS handshake with ${host} failed (${code}: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry ${host}`,
       'tls', {cause: error},
     )
   }

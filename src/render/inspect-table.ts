@@ -3,6 +3,7 @@ import {MediaType} from '../image/media-types.js'
 import {formatBytes} from './format.js'
 import type {InspectView, PlatformView} from './inspect-view.js'
 import type {Style} from './style.js'
+import {tableMaker} from './table.js'
 
 const MEDIA_TYPE_NAMES: Record<string, string> = {
   [MediaType.ociIndex]: 'OCI image index',
@@ -14,11 +15,7 @@ const MEDIA_TYPE_NAMES: Record<string, string> = {
 const MISMATCH_MARK = '✗ MISMATCH'
 
 export async function renderInspect(view: InspectView, style: Style): Promise<string> {
-  const {default: Table} = await import('cli-table3')
-  // cli-table3 colours headers and borders itself unless told not to; colours are ours to decide.
-  // No rule between rows: one line per entry reads (and greps) better.
-  const newTable = (head: string[]) =>
-    new Table({head: head.map((h) => style.bold(h)), style: {head: [], border: []}, chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}})
+  const newTable = await tableMaker(style)
   const lines: string[] = []
   const typeName = MEDIA_TYPE_NAMES[view.mediaType]
   lines.push(

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -28,7 +28,13 @@ async function runScript(installed: string[], uid: number): Promise<{code: numbe
 }
 
 describe('scripts/install-system-deps.sh', () => {
-  const all = ['docker-registry', 'skopeo', 'buildah', 'qemu-user-static', 'binfmt-support', 'busybox-static']
+  // The package list as the script declares it, so adding a package needs no change here.
+  const declared = /^packages=\(([^)]*)\)/m.exec(readFileSync('scripts/install-system-deps.sh', 'utf8'))
+  const all = declared ? declared[1].trim().split(/\s+/) : []
+
+  it('declares the packages the test bed needs', () => {
+    expect(all).toEqual(expect.arrayContaining(['docker-registry', 'skopeo', 'buildah', 'qemu-user-static']))
+  })
 
   it('does nothing when every package is installed', async () => {
     expect(await runScript(all, 1000)).toEqual({code: 0, stderr: ''})

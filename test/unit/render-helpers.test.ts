@@ -2,7 +2,6 @@ import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/errors.js'
 import type {ImageTree} from '../../src/image/types.js'
-import {plainPlatformFilter} from '../../src/platform/plain-filter.js'
 import {formatBytes} from '../../src/render/format.js'
 import {renderInspect} from '../../src/render/inspect-table.js'
 import {inspectView} from '../../src/render/inspect-view.js'
@@ -24,21 +23,6 @@ describe('formatBytes', () => {
     [1536, '1.5 KiB'],
     [5 * 1024 * 1024, '5.0 MiB'],
   ])('%i → %s', (bytes, text) => expect(formatBytes(bytes)).toBe(text))
-})
-
-describe('plainPlatformFilter', () => {
-  it('compares normalised os, architecture and variant, without fallbacks', () => {
-    const armV7 = plainPlatformFilter('linux/arm')
-    expect(armV7({os: 'linux', architecture: 'arm', variant: 'v7'})).toBe(true)
-    expect(armV7({os: 'linux', architecture: 'arm', variant: 'v6'})).toBe(false)
-    expect(plainPlatformFilter('linux/arm64/v8')({os: 'linux', architecture: 'aarch64'})).toBe(true)
-    expect(plainPlatformFilter('linux/amd64')({os: 'linux', architecture: 'amd64', variant: 'v3'})).toBe(false)
-    expect(armV7(undefined)).toBe(false)
-  })
-
-  it.each(['linux', 'linux/', '/amd64', 'a/b/c/d'])('refuses %j as a usage error', (spec) => {
-    expect(() => plainPlatformFilter(spec)).toThrow(UsageError)
-  })
 })
 
 describe('renderInspect', () => {

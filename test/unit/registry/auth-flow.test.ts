@@ -3,13 +3,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import nock from 'nock'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import type {RegistryOptions} from '../../../src/registry/options.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const HUB = 'https://registry-1.docker.io'
 const HUB_AUTH = 'https://auth.docker.io'
@@ -25,12 +24,6 @@ function source(spec: string, options: RegistryOptions = {}): RegistrySource {
 
 async function writeConfig(config: unknown): Promise<void> {
   await writeFile(join(configDir, 'config.json'), JSON.stringify(config))
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -58,6 +51,43 @@ describe('registry authentication', () => {
     expect((await alpine.fetchManifest(sha256(bytes))).digest).toBe(sha256(bytes))
   })
 
+  it('fetches one token for concurrent requests that meet the same challenge', async () => {
+    const children = [1, 2, 3, 4, 5].map((n) => indexBytes({annotations: {n: String(n)}}))
+    for (const bytes of children) {
+      nock(HUB).get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+    }
+    let tokenRequests = 0
+    nock(HUB_AUTH).get('/token').query(true).times(5).reply(() => {
+      tokenRequests++
+      return [200, {token: 'shared'}]
+    })
+    const alpine = source('alpine')
+    const fetched = await Promise.all(children.map((bytes) => alpine.fetchManifest(sha256(bytes))))
+    expect(fetched.map((m) => m.digest)).toEqual(children.map((bytes) => sha256(bytes)))
+    expect(tokenRequests).toBe(1)
+    nock.cleanAll()
+  })
+
+  it('fetches a new token once the cached one has expired (expires_in, default 60 s)', async () => {
+    const bytes = indexBytes()
+    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'first'})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'second'})
+    nock(HUB, {reqheaders: {authorization: 'Bearer first'}}).get('/v2/library/alpine/manifests/latest').times(2).reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+    const alpine = source('alpine')
+    await alpine.fetchManifest()
+    await alpine.fetchManifest()
+    vi.useFakeTimers({toFake: ['Date']})
+    try {
+      vi.setSystemTime(Date.now() + 61_000)
+      await alpine.fetchManifest()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('takes a GHCR-style anonymous token from access_token', async () => {
     const bytes = indexBytes()
     nock('https://ghcr.io')
@@ -82,6 +112,15 @@ describe('registry authentication', () => {
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
     expect(error.kind).toBe('unauthorized')
     expect(error.message).toBe('registry.example requires credentials and none were found; run docker login registry.example')
+  })
+
+  it('reports Basic credentials the registry rejects, without showing them', async () => {
+    await writeConfig({auths: {'https://registry.example/v1/': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    nock('https://registry.example').get('/v2/team/app/manifests/1').times(2).reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.kind).toBe('unauthorized')
+    expect(error.message).toMatch(/^registry\.example rejected the credentials from .*config\.json$/)
+    expect(error.message).not.toContain(SECRET)
   })
 
   it('reports rejected Hub credentials (401 from the token server) without showing them, in errors or debug lines', async () => {
@@ -133,6 +172,34 @@ describe('registry authentication', () => {
       await source('alpine').fetchManifest()
       const {readFile} = await import('node:fs/promises')
       expect((await readFile(join(configDir, 'asked'), 'utf8')).trim()).toBe('https://index.docker.io/v1/')
+    } finally {
+      process.env.PATH = path
+    }
+  })
+
+  it('refuses to send credentials to a token server on plain HTTP', async () => {
+    await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    nock('https://registry.example').get('/v2/team/app/manifests/1')
+      .reply(401, '', {'www-authenticate': 'Bearer realm="http://tokens.example/token",service="registry.example"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.message).toMatch(/^token server tokens\.example of registry\.example uses plain HTTP; refusing to send credentials from .*config\.json unencrypted/)
+  })
+
+  it('goes on anonymously when the credential store has nothing for the registry', async () => {
+    const binDir = join(configDir, 'bin')
+    const {mkdir} = await import('node:fs/promises')
+    await mkdir(binDir)
+    await writeFile(join(binDir, 'docker-credential-empty'), '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n')
+    await chmod(join(binDir, 'docker-credential-empty'), 0o755)
+    await writeConfig({credsStore: 'empty'})
+    const path = process.env.PATH
+    process.env.PATH = `${binDir}:${path}`
+    try {
+      const bytes = indexBytes()
+      nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB_AUTH, {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
+      nock(HUB, {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+      expect((await source('alpine').fetchManifest()).digest).toBe(sha256(bytes))
     } finally {
       process.env.PATH = path
     }

@@ -4,22 +4,15 @@ import type {AddressInfo} from 'node:net'
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import type {RegistryOptions} from '../../../src/registry/options.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(options: RegistryOptions = {}, spec = 'registry.example/my/app:1.2'): RegistrySource {
   return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 const manifestPath = '/v2/my/app/manifests/1.2'
@@ -41,7 +34,7 @@ describe('registry faults', () => {
     nock('https://registry-1.docker.io').get('/v2/library/alpine/manifests/latest').times(3).reply(429, '', headers)
     const error = await rejection(source({maxRetries: 2}, 'alpine').fetchManifest())
     expect(error.kind).toBe('rate-limited')
-    expect(error.message).toBe('docker.io rate limit reached (0 of 100 pulls left per 6 h); retry after 0 s')
+    expect(error.message).toBe('docker.io rate limit reached (0 of 100 pulls left per 6 h) (after 2 retries); retry after 0 s')
   })
 
   it('does not sit out a Retry-After beyond the cap: fails at once saying when to retry', async () => {
@@ -65,7 +58,7 @@ describe('registry faults', () => {
     nock(REGISTRY).get(manifestPath).times(2).reply(503)
     const error = await rejection(source({maxRetries: 1}).fetchManifest())
     expect(error.kind).toBe('server-error')
-    expect(error.message).toBe('registry.example failed to serve tag 1.2 of registry.example/my/app: server error 503')
+    expect(error.message).toBe('registry.example failed to serve tag 1.2 of registry.example/my/app: server error 503 (after 1 retry)')
   })
 
   it('retries a connection reset', async () => {
@@ -110,6 +103,26 @@ describe('registry faults', () => {
       const error = await rejection(source().fetchManifest())
       expect(error.message).toBe('registry.example/my/app@1.2: schema 1 manifests are deprecated and unsupported; re-push the image with a current client')
     }
+  })
+
+  it('explains an unverifiable TLS certificate and how to opt out', async () => {
+    nock(REGISTRY).get(manifestPath).replyWithError({code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate'})
+    const error = await rejection(source().fetchManifest())
+    expect(error.kind).toBe('tls')
+    expect(error.message).toBe('TLS certificate of registry.example could not be verified: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); use --insecure-registry registry.example only if you trust it')
+  })
+
+  it('suggests --insecure-registry when the server does not speak TLS', async () => {
+    nock(REGISTRY).get(manifestPath).replyWithError({code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'})
+    const error = await rejection(source().fetchManifest())
+    expect(error.kind).toBe('tls')
+    expect(error.message).toBe('TLS handshake with registry.example failed (ERR_SSL_WRONG_VERSION_NUMBER: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry registry.example')
+  })
+
+  it('falls back to GET when a registry refuses HEAD (405)', async () => {
+    const digest = sha256('x')
+    nock(REGISTRY).head(`/v2/my/app/manifests/${digest}`).reply(405).get(`/v2/my/app/manifests/${digest}`).reply(404)
+    expect(await source().manifestExists(digest)).toBe(false)
   })
 
   it('times out a registry slower than the timeout, saying after how long', async () => {
@@ -170,6 +183,104 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
       expect(error.message).toBe(`manifest 1 of 127.0.0.1:${port}/my/app: larger than 262144 bytes`)
       // Only what fits in socket buffers was sent: the client stopped reading and closed the connection.
       expect(written).toBeLessThan(32 * 1024 * 1024)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
+  it('errors a blob stream that stalls longer than the timeout, and lets a slow but steady one finish', async () => {
+    const layer = Buffer.alloc(40 * 1024, 1)
+    const server = createServer((request, response) => {
+      response.writeHead(200)
+      let sent = 0
+      const steady = request.url?.endsWith(sha256(layer))
+      const timer = setInterval(() => {
+        response.write(layer.subarray(sent, sent + 4096))
+        sent += 4096
+        if (sent >= layer.length) {
+          clearInterval(timer)
+          // The stalling variant never ends its body.
+          if (steady) response.end()
+        }
+      }, 50)
+      response.on('close', () => clearInterval(timer))
+    })
+    const port = await listen(server)
+    try {
+      // 10 chunks 50 ms apart: 500 ms in all, longer than the timeout but never idle for it.
+      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {timeoutMs: 300})
+      let received = 0
+      for await (const chunk of await registry.openBlob(sha256(layer))) received += (chunk as Buffer).length
+      expect(received).toBe(layer.length)
+
+      const stalled = await registry.openBlob(sha256('stalls'))
+      const error = await rejection((async () => {
+        for await (const chunk of stalled) void chunk
+      })())
+      expect(error.kind).toBe('timeout')
+      expect(error.message).toContain('no data for 0.3 s')
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
+  it('stops the download when the reader of a blob stream stops early', async () => {
+    let closed!: () => void
+    const connectionClosed = new Promise<void>((resolve) => {
+      closed = resolve
+    })
+    const server = createServer((_request, response) => {
+      response.writeHead(200)
+      const chunk = Buffer.alloc(64 * 1024, 3)
+      const pump = (): void => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once('drain', pump)
+      }
+      response.on('close', closed)
+      pump()
+    })
+    const port = await listen(server)
+    try {
+      const stream = await new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('endless'))
+      for await (const chunk of stream) {
+        expect((chunk as Buffer).length).toBeGreaterThan(0)
+        break
+      }
+      await connectionClosed
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
+  it('fetches a manifest again when the connection breaks mid-body, and says so when it keeps breaking', async () => {
+    const bytes = indexBytes()
+    let requests = 0
+    const server = createServer((_request, response) => {
+      requests++
+      response.writeHead(200, {'content-type': OCI_INDEX, 'content-length': String(bytes.length)})
+      if (requests === 1 || requests >= 3) {
+        response.write(bytes.subarray(0, 10))
+        setTimeout(() => response.socket?.destroy(), 20)
+      } else {
+        response.end(bytes)
+      }
+    })
+    const port = await listen(server)
+    try {
+      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {retryBaseDelayMs: 1})
+      expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
+      expect(requests).toBe(2)
+
+      const error = await rejection(new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxRetries: 0}).fetchManifest())
+      expect([error.kind, error.message]).toEqual(['network', `connection to 127.0.0.1:${port} broke while receiving the response (UND_ERR_SOCKET)`])
+      const stream = await new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('cut short'))
+      const streamError = await rejection((async () => {
+        for await (const chunk of stream) void chunk
+      })())
+      expect(streamError.kind).toBe('network')
     } finally {
       server.closeAllConnections()
       server.close()

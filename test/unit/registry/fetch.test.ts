@@ -1,22 +1,15 @@
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
 import {MANIFEST_ACCEPT} from '../../../src/image/media-types.js'
 import {parseReference} from '../../../src/registry/reference.js'
 import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(spec = 'registry.example/my/app:1.2', options = {}): RegistrySource {
   return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(RegistryError)
-  return error as RegistryError
 }
 
 describe('RegistrySource, anonymous registry', () => {
@@ -31,6 +24,23 @@ describe('RegistrySource, anonymous registry', () => {
     expect(Buffer.from(manifest.bytes).equals(bytes)).toBe(true)
     expect(manifest.digest).toBe(sha256(bytes))
     expect(manifest.mediaType).toBe(OCI_INDEX)
+  })
+
+  it('gives --debug one line per request: method, URL, status, time', async () => {
+    const bytes = indexBytes()
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, bytes, {'content-type': OCI_INDEX})
+    const lines: string[] = []
+    await source('registry.example/my/app:1.2', {debug: (line: string) => lines.push(line)}).fetchManifest()
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^GET https:\/\/registry\.example\/v2\/my\/app\/manifests\/1\.2 200 \d+ ms$/)
+  })
+
+  it("adds Docker Hub's remaining pull count to the debug line", async () => {
+    const bytes = indexBytes()
+    nock('https://registry-1.docker.io').get('/v2/library/alpine/manifests/3').reply(200, bytes, {'content-type': OCI_INDEX, 'ratelimit-remaining': '76;w=21600'})
+    const lines: string[] = []
+    await source('alpine:3', {debug: (line: string) => lines.push(line)}).fetchManifest()
+    expect(lines[0]).toMatch(/ 200 \d+ ms \(ratelimit-remaining 76;w=21600\)$/)
   })
 
   it('fetches a manifest by digest and accepts a registry that sends no Docker-Content-Digest', async () => {
@@ -94,6 +104,19 @@ describe('RegistrySource, anonymous registry', () => {
       for await (const chunk of stream) void chunk
     })())
     expect(error.kind).toBe('digest-mismatch')
+  })
+
+  it('refuses a malformed tag or digest before any request (usage error, exit 2)', async () => {
+    await expect(source().fetchManifest('../../other/repo')).rejects.toMatchObject({exitCode: 2, message: expect.stringContaining('invalid tag "../../other/repo"')})
+    await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({exitCode: 2})
+  })
+
+  it('stops following redirects after a few hops', async () => {
+    const digest = sha256('loop')
+    nock(REGISTRY).get(`/v2/my/app/blobs/${digest}`).reply(302, '', {location: '/hop'})
+    nock(REGISTRY).get('/hop').times(5).reply(302, '', {location: '/hop'})
+    const error = await rejection(source().fetchBlob(digest))
+    expect(error.message).toBe(`too many redirects (more than 5) starting from ${REGISTRY}/v2/my/app/blobs/${digest}`)
   })
 
   it('answers existence questions with HEAD: 200 true, 404 false, other statuses throw', async () => {

@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto'
 
 import nock from 'nock'
-import {afterEach, beforeEach} from 'vitest'
+import {afterEach, beforeEach, expect} from 'vitest'
 
+import {RegistryError} from '../../../src/errors.js'
 import {clearTokenCache} from '../../../src/registry/auth.js'
 import {closeTransport} from '../../../src/registry/transport.js'
 
@@ -37,4 +38,11 @@ export function useNock(): void {
     await closeTransport()
     if (pending.length > 0) throw new Error(`requests the test expected were not made: ${pending.join(', ')}`)
   })
+}
+
+/** The RegistryError a promise rejects with (the test fails if it resolves or rejects otherwise). */
+export async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e)
+  expect(error).toBeInstanceOf(RegistryError)
+  return error as RegistryError
 }

@@ -1,33 +1,47 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseChallenges} from '../../../src/registry/auth.js'
-import {insecureRegistriesFrom, registryScheme} from '../../../src/registry/scheme.js'
+import {insecureRegistriesFrom, namedInsecure, plainHttpAllowed, registryConnection} from '../../../src/registry/scheme.js'
 import {displayUrl, retryAfterMs} from '../../../src/registry/transport.js'
 
-describe('registryScheme', () => {
+describe('registryConnection', () => {
   it('uses plain HTTP for loopback registries, as Docker does', () => {
     for (const host of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000', '[::1]']) {
-      expect(registryScheme(host, []), host).toBe('http')
+      expect(registryConnection(host, []), host).toBe('http')
     }
   })
 
-  it('uses HTTPS for every other host', () => {
+  it('uses verified HTTPS for every other host', () => {
     for (const host of ['docker.io', 'ghcr.io', '10.0.0.5:5000', 'localhost.example.com', '128.0.0.1', '[::2]:5000']) {
-      expect(registryScheme(host, []), host).toBe('https')
+      expect(registryConnection(host, []), host).toBe('https')
     }
   })
 
-  it('uses plain HTTP for hosts named insecure: without a port for any port, with a port for that port only', () => {
-    expect(registryScheme('registry.lan:5000', ['registry.lan'])).toBe('http')
-    expect(registryScheme('registry.lan', ['registry.lan'])).toBe('http')
-    expect(registryScheme('registry.lan:5000', ['registry.lan:5000'])).toBe('http')
-    expect(registryScheme('registry.lan:5001', ['registry.lan:5000'])).toBe('https')
-    expect(registryScheme('Registry.LAN:5000', ['http://registry.lan:5000/'])).toBe('http')
+  it('treats hosts named insecure as insecure: without a port for any port, with a port for that port only', () => {
+    expect(registryConnection('registry.lan:5000', ['registry.lan'])).toBe('insecure')
+    expect(registryConnection('registry.lan', ['registry.lan'])).toBe('insecure')
+    expect(registryConnection('registry.lan:5000', ['registry.lan:5000'])).toBe('insecure')
+    expect(registryConnection('registry.lan:5001', ['registry.lan:5000'])).toBe('https')
+    expect(registryConnection('Registry.LAN:5000', ['http://registry.lan:5000/'])).toBe('insecure')
   })
 
   it('adds hosts from ARCHCHECK_INSECURE_REGISTRIES (comma-separated) to the option', () => {
     expect(insecureRegistriesFrom(['a.lan'], {ARCHCHECK_INSECURE_REGISTRIES: ' b.lan:5000, ,c.lan'})).toEqual(['a.lan', 'b.lan:5000', 'c.lan'])
     expect(insecureRegistriesFrom(undefined, {})).toEqual([])
+  })
+
+  it('skips certificate checks only for URLs of hosts named insecure, default ports included', () => {
+    expect(namedInsecure(new URL('https://registry.lan/v2/'), ['registry.lan'])).toBe(true)
+    expect(namedInsecure(new URL('https://registry.lan/v2/'), ['registry.lan:443'])).toBe(true)
+    expect(namedInsecure(new URL('https://registry.lan:5000/v2/'), ['registry.lan:443'])).toBe(false)
+    expect(namedInsecure(new URL('https://objects.example/blob'), ['registry.lan'])).toBe(false)
+  })
+
+  it('lets credentials travel over plain HTTP only to loopback and insecure hosts', () => {
+    expect(plainHttpAllowed(new URL('http://127.0.0.1:5001/token'), [])).toBe(true)
+    expect(plainHttpAllowed(new URL('http://[::1]:5001/token'), [])).toBe(true)
+    expect(plainHttpAllowed(new URL('http://auth.lan/token'), ['auth.lan'])).toBe(true)
+    expect(plainHttpAllowed(new URL('http://auth.example/token'), ['registry.lan'])).toBe(false)
   })
 })
 

@@ -1,0 +1,23 @@
+import {Flags} from '@oclif/core'
+
+import type {ReadLayersOptions} from '../layers/read-image.js'
+
+/** The flags of every command that reads layers (diagnose, verify --deep). */
+export const layerFlags = {
+  'max-decompressed': Flags.integer({description: 'Largest total of decompressed layer bytes, in MiB (against decompression bombs).', default: 16 * 1024, min: 1, helpGroup: 'LAYERS'}),
+  'max-ratio': Flags.integer({description: 'Largest decompressed/compressed ratio of a layer, checked past 64 MiB of output.', default: 200, min: 1, helpGroup: 'LAYERS'}),
+  'layer-concurrency': Flags.integer({description: 'Layers read at once.', default: 3, min: 1, max: 32, helpGroup: 'LAYERS'}),
+}
+
+export interface LayerFlagValues {
+  'max-decompressed': number
+  'max-ratio': number
+  'layer-concurrency': number
+}
+
+export function layerReadOptionsFromFlags(flags: LayerFlagValues): ReadLayersOptions {
+  return {
+    concurrency: flags['layer-concurrency'],
+    limits: {maxTotalBytes: flags['max-decompressed'] * 1024 ** 2, maxRatio: flags['max-ratio']},
+  }
+}

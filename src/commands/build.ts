@@ -1,0 +1,117 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BACKENDS, type BackendName} from '../build/argv.js'
+import {parsePlatformList} from '../build/preflight.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {ExitCode, UsageError} from '../errors.js'
+import {parsePlatform} from '../platform/parse.js'
+
+export default class Build extends BaseCommand {
+  static override summary = 'Build a multi-platform image, push it, and verify that what landed in the registry is right.'
+  static override description = `Preflight first (each failure exits 2 before the build starts): the backend is installed and new enough for the flags used, the buildx builder exists (created when named and missing) and supports every platform, a multi-platform result is pushed or written to an OCI layout, and the Dockerfile is linted for multi-arch pitfalls (warnings; failures with --strict).
+Then the backend builds with its progress on stderr, archcheck learns the pushed digest (buildx --metadata-file, buildah/podman --digestfile) and verifies it: the tag points to that digest and every built platform resolves.
+Exit codes: 0 built and verified, 1 the build or the verification failed, 2 preflight or usage error, 3 the result could not be read back.`
+
+  static override examples = [
+    '<%= config.bin %> build -t ghcr.io/acme/app:1.2 --push .',
+    '<%= config.bin %> build --backend buildah -t localhost:5000/app:dev --push --platform linux/amd64,linux/arm64 .',
+    '<%= config.bin %> build --output oci:out/app --platform linux/amd64,linux/arm64 .',
+  ]
+
+  static override args = {
+    context: Args.string({description: 'Build context directory.', default: '.'}),
+  }
+
+  static override flags = {
+    tag: Flags.string({char: 't', description: 'Image reference to tag and push (repeatable).', multiple: true, multipleNonGreedy: true}),
+    platform: Flags.string({description: 'Platforms to build, comma-separated (repeatable).', multiple: true, multipleNonGreedy: true, default: ['linux/amd64,linux/arm64']}),
+    file: Flags.string({char: 'f', description: 'Dockerfile (default CONTEXT/Dockerfile).'}),
+    'build-arg': Flags.string({description: 'Build argument K=V (repeatable).', multiple: true, multipleNonGreedy: true}),
+    target: Flags.string({description: 'Stage to build.'}),
+    builder: Flags.string({description: 'buildx builder (default: the current one; created when missing).'}),
+    push: Flags.boolean({description: 'Push every tag to its registry.'}),
+    output: Flags.string({description: 'Also write the result as an OCI layout directory: oci:PATH.'}),
+    backend: Flags.string({description: 'What builds.', options: [...BACKENDS], default: 'buildx'}),
+    provenance: Flags.string({description: 'Passed to buildx as --provenance=VALUE (buildx 0.10+).'}),
+    sbom: Flags.string({description: 'Passed to buildx as --sbom=VALUE (buildx 0.10+).'}),
+    verify: Flags.boolean({description: 'Verify the pushed result (--no-verify skips it).', default: true, allowNo: true}),
+    strict: Flags.boolean({description: 'Dockerfile lint warnings and verify warnings fail.'}),
+    json: Flags.boolean({description: 'Print the build, lint and verification results as JSON on stdout.'}),
+    ...registryFlags,
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Build)
+    const backend = flags.backend as BackendName
+    if (backend !== 'buildx') {
+      for (const flag of ['builder', 'provenance', 'sbom'] as const) {
+        if (flags[flag] !== undefined) throw new UsageError(`--${flag} applies to --backend buildx only`)
+      }
+    }
+    let ociLayout: string | undefined
+    if (flags.output !== undefined) {
+      if (!flags.output.startsWith('oci:') || flags.output.length === 4) throw new UsageError(`--output ${flags.output}: expected oci:PATH (an OCI layout directory)`)
+      ociLayout = flags.output.slice(4)
+    }
+    for (const buildArg of flags['build-arg'] ?? []) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(buildArg)) throw new UsageError(`--build-arg ${buildArg}: expected NAME=VALUE`)
+    }
+    const platforms = parsePlatformList(flags.platform)
+
+    const {runBuild} = await import('../build/run-build.js')
+    const result = await runBuild({
+      backend,
+      context: args.context,
+      file: flags.file,
+      tags: flags.tag ?? [],
+      platforms,
+      buildArgs: flags['build-arg'] ?? [],
+      target: flags.target,
+      builder: flags.builder,
+      push: flags.push,
+      ociLayout,
+      provenance: flags.provenance,
+      sbom: flags.sbom,
+      strict: flags.strict,
+    })
+
+    let verifications
+    if (flags.verify) {
+      const {verifyBuild} = await import('../build/verify-build.js')
+      const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+      verifications = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {registry, strict: flags.strict})
+    }
+    const reports = verifications?.map((verification) => verification.report)
+    const {exitCodeOf} = await import('../verify/report.js')
+    const exitCode = reports ? exitCodeOf(reports) : ExitCode.ok
+
+    const {inspectView} = await import('../render/inspect-view.js')
+    if (flags.json) {
+      const {resolveJson} = await import('../render/resolve.js')
+      const verification = verifications?.map(({report, tree, resolutions}) => ({...report, inspect: tree ? inspectView(tree) : null, resolve: tree ? resolveJson(tree, resolutions) : null}))
+      const verdict = reports ? (reports.some((report) => report.verdict === 'error') ? 'error' : reports.some((report) => report.verdict === 'fail') ? 'fail' : 'pass') : 'skipped'
+      process.stdout.write(`${JSON.stringify({...result, verification: verification ?? null, verdict}, null, 2)}\n`)
+    } else {
+      const lines = [`built ${result.digest} for ${result.platforms.join(', ')} with ${result.backend}`]
+      for (const target of result.pushed) lines.push(`pushed ${target.reference} -> ${target.digest}`)
+      process.stdout.write(`${lines.join('\n')}\n`)
+      if (verifications) {
+        const [{renderInspect}, {renderResolveText}, {renderVerifyText}, {styleFor}] = await Promise.all([
+          import('../render/inspect-table.js'),
+          import('../render/resolve.js'),
+          import('../render/verify-text.js'),
+          import('../render/style.js'),
+        ])
+        for (const {report, tree, resolutions} of verifications) {
+          // tag -> index -> per-platform table, the pull each host gets, then verify's checks and verdict.
+          if (tree) process.stdout.write(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${await renderResolveText(tree, resolutions, styleFor(process.stdout))}`)
+          process.stdout.write(`\n${await renderVerifyText(report, styleFor(process.stdout))}`)
+        }
+      } else {
+        process.stdout.write('verification skipped (--no-verify)\n')
+      }
+    }
+    if (exitCode !== ExitCode.ok) process.exitCode = exitCode
+  }
+}

@@ -1,0 +1,75 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {ExitCode} from '../errors.js'
+import {openSource} from '../image/open.js'
+import {fetchImageTree} from '../image/tree.js'
+import {CLIENT_NAMES} from '../platform/clients.js'
+import {parseHosts} from '../platform/hosts.js'
+import {resolveForHost} from '../platform/resolve.js'
+import type {ClientName} from '../platform/resolution.js'
+import {showProgress} from '../render/progress.js'
+import {renderResolveText, resolveJson, verdictPasses} from '../render/resolve.js'
+import {styleFor} from '../render/style.js'
+
+export default class Resolve extends BaseCommand {
+  static override summary = 'Simulate a pull: which image each host gets from a tag, and whether it will run there.'
+  static override description = `REF is a registry reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST].
+For each host, archcheck picks the image the client would pick (matching entries only, never attestations, sorted by the client's preference) and checks the chosen image's declared platform and config against the host. Verdicts: ok, fallback (older variant or 32-bit mode), wrong-arch (exec format error ahead), no-match (the client refuses), ambiguous (several entries tie).
+Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 otherwise, 2 for bad input, 3 when the image cannot be read. Details: docs/resolve.md.`
+
+  static override examples = [
+    '<%= config.bin %> resolve oci-layout:fixtures/demo',
+    '<%= config.bin %> resolve ghcr.io/owner/app:v1 --host linux/arm/v7,linux/arm64 --explain',
+    '<%= config.bin %> resolve alpine:3.20 --client all --host native',
+    '<%= config.bin %> resolve localhost:5000/app:v1 --json',
+  ]
+
+  static override args = {
+    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG].', required: true}),
+  }
+
+  static override flags = {
+    host: Flags.string({
+      description: 'Host platform: os/arch[/variant], windows(10.0.20348)/amd64, or native; repeatable or comma-separated. Default: linux/amd64,linux/arm64.',
+      multiple: true,
+    }),
+    client: Flags.string({
+      description: 'Pull client to model: docker (moby), containerd (nerdctl, Kubernetes), podman (containers/image), exact (crane, oras), or all (a host × client matrix).',
+      options: [...CLIENT_NAMES, 'all'],
+      default: 'docker',
+    }),
+    explain: Flags.boolean({description: 'List every index entry per host: accepted or rejected, why, and its rank.'}),
+    json: Flags.boolean({description: 'Print the result as JSON (schema: docs/resolve.md).'}),
+    'allow-fallback': Flags.boolean({description: 'Exit 0 also when a host gets its image only through an older variant or 32-bit mode.'}),
+    ...registryFlags,
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Resolve)
+    const hosts = parseHosts(flags.host)
+    const clients: ClientName[] = flags.client === 'all' ? CLIENT_NAMES : [flags.client as ClientName]
+    const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+    const source = await openSource(args.ref, options)
+    try {
+      const tree = await showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: options.maxManifestBytes}))
+      const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
+      const allowFallback = flags['allow-fallback']
+      const output = flags.json
+        ? `${JSON.stringify(resolveJson(tree, resolutions, {allowFallback}), null, 2)}\n`
+        : await renderResolveText(tree, resolutions, styleFor(process.stdout), {explain: flags.explain})
+      await writeStdout(output)
+      if (!resolutions.every((r) => verdictPasses(r.verdict, allowFallback))) process.exitCode = ExitCode.checkFailed
+    } finally {
+      await source.close()
+    }
+  }
+}
+
+/** Writes and waits until the bytes are handed to the OS, so piped output is complete. */
+function writeStdout(data: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (error) => (error ? reject(error) : resolve()))
+  })
+}

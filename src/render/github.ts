@@ -1,0 +1,85 @@
+import {appendFile} from 'node:fs/promises'
+
+import {UsageError} from '../errors.js'
+import {isFailure} from '../verify/report.js'
+import type {CheckResult, VerifyReport} from '../verify/types.js'
+
+/** Workflow-command data (after `::`): %, CR and LF must be escaped. */
+export function escapeCommandData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+}
+
+/** Workflow-command property values: additionally `:` and `,`, which delimit properties. */
+export function escapeCommandProperty(text: string): string {
+  return escapeCommandData(text).replace(/:/g, '%3A').replace(/,/g, '%2C')
+}
+
+function annotation(level: 'error' | 'warning', title: string, message: string): string {
+  return `::${level} title=${escapeCommandProperty(title)}::${escapeCommandData(message)}`
+}
+
+/** `::error` for every failure (and for warnings under --strict), `::warning` for other warnings, one per line. */
+export function renderGithubAnnotations(reports: readonly VerifyReport[]): string {
+  const lines: string[] = []
+  for (const report of reports) {
+    if (report.verdict === 'error') {
+      lines.push(annotation('error', `archcheck verify: ${report.reference}`, `${report.reference}: ${report.error ?? 'could not be read'}`))
+      continue
+    }
+    for (const check of report.checks) {
+      const level = isFailure(check, report.strict) ? 'error' : check.status === 'warn' ? 'warning' : undefined
+      if (!level) continue
+      const title = `archcheck ${check.id}${check.platform ? ` (${check.platform})` : ''}`
+      lines.push(annotation(level, title, `${report.reference}: ${check.message}`))
+    }
+  }
+  return lines.map((line) => `${line}\n`).join('')
+}
+
+/** A Markdown table cell: no line breaks, no pipes, no HTML. */
+function cell(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+}
+
+const STATUS_MARK = {pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '➖ skip'} as const
+
+function statusCell(report: VerifyReport, check: CheckResult): string {
+  return isFailure(check, report.strict) && check.status === 'warn' ? '❌ warn (strict)' : STATUS_MARK[check.status]
+}
+
+/** The step summary: per reference a heading with its verdict and a table of the checks. */
+export function renderGithubSummary(reports: readonly VerifyReport[]): string {
+  const parts = ['## archcheck verify', '']
+  for (const report of reports) {
+    const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'
+    parts.push(`### \`${cell(report.reference)}\` ${verdict}`, '')
+    if (report.digest) parts.push(`Digest: \`${report.digest}\``, '')
+    if (report.verdict === 'error') {
+      parts.push(cell(report.error ?? ''), '')
+      continue
+    }
+    parts.push('| Check | Platform | Status | Details |', '|---|---|---|---|')
+    for (const check of report.checks) {
+      parts.push(`| \`${check.id}\` | ${cell(check.platform ?? '—')} | ${statusCell(report, check)} | ${cell(check.message)} |`)
+    }
+    parts.push('')
+  }
+  return `${parts.join('\n')}\n`
+}
+
+/** Writes the annotations to `out` and appends the summary to $GITHUB_STEP_SUMMARY when that is set. */
+export async function reportToGithub(reports: readonly VerifyReport[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
+  out(renderGithubAnnotations(reports))
+  const summaryFile = env.GITHUB_STEP_SUMMARY
+  if (!summaryFile) return
+  try {
+    await appendFile(summaryFile, renderGithubSummary(reports))
+  } catch (error) {
+    throw new UsageError(`cannot append to GITHUB_STEP_SUMMARY ${summaryFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}

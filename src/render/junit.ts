@@ -1,0 +1,63 @@
+import {isFailure} from '../verify/report.js'
+import type {CheckResult, VerifyReport} from '../verify/types.js'
+import {xmlAttribute, xmlText} from './xml.js'
+
+/** `platform-missing [linux/arm64]`: one test case per check and platform. */
+function caseName(check: CheckResult): string {
+  return check.platform ? `${check.id} [${check.platform}]` : check.id
+}
+
+function testCase(report: VerifyReport, check: CheckResult): string {
+  const open = `    <testcase classname="${xmlAttribute(report.reference)}" name="${xmlAttribute(caseName(check))}" time="0">`
+  let body: string
+  if (isFailure(check, report.strict)) {
+    body = `<failure type="${xmlAttribute(check.id)}" message="${xmlAttribute(check.message)}">${xmlText(`${check.id}: ${check.message}`)}</failure>`
+  } else if (check.status === 'skip') {
+    body = `<skipped message="${xmlAttribute(check.message)}"/>`
+  } else if (check.status === 'warn') {
+    body = `<system-out>${xmlText(`warning: ${check.id}: ${check.message}`)}</system-out>`
+  } else {
+    body = ''
+  }
+  return `${open}${body}</testcase>`
+}
+
+function testSuite(report: VerifyReport): string {
+  const cases = report.checks.map((check) => testCase(report, check))
+  const failures = report.checks.filter((check) => isFailure(check, report.strict)).length
+  const skipped = report.checks.filter((check) => check.status === 'skip').length
+  let errors = 0
+  if (report.verdict === 'error') {
+    errors = 1
+    const message = report.error ?? 'the image could not be read'
+    cases.push(`    <testcase classname="${xmlAttribute(report.reference)}" name="read" time="0"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`)
+  }
+  const properties = report.digest ? `\n    <properties><property name="digest" value="${xmlAttribute(report.digest)}"/></properties>` : ''
+  const attributes = [
+    `name="${xmlAttribute(report.reference)}"`,
+    `tests="${cases.length}"`,
+    `failures="${failures}"`,
+    `errors="${errors}"`,
+    `skipped="${skipped}"`,
+    `time="${(report.durationMs / 1000).toFixed(3)}"`,
+  ].join(' ')
+  return [`  <testsuite ${attributes}>${properties}`, ...cases, '  </testsuite>'].join('\n')
+}
+
+/** JUnit XML for CI systems: one testsuite per reference, one testcase per check and platform. */
+export function renderJunit(reports: readonly VerifyReport[]): string {
+  const suites = reports.map((report) => testSuite(report))
+  const count = (predicate: (report: VerifyReport, check: CheckResult) => boolean): number =>
+    reports.reduce((sum, report) => sum + report.checks.filter((check) => predicate(report, check)).length, 0)
+  const errors = reports.filter((report) => report.verdict === 'error').length
+  const tests = count(() => true) + errors
+  const failures = count((report, check) => isFailure(check, report.strict))
+  const time = reports.reduce((sum, report) => Math.max(sum, report.durationMs), 0) / 1000
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="archcheck verify" tests="${tests}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,65 @@
+import {isFailure} from '../verify/report.js'
+import type {CheckResult, CheckStatus, VerifyReport} from '../verify/types.js'
+import {styleFor, type Style} from './style.js'
+
+/** Column of the results about the whole tag rather than one platform. */
+const TAG_COLUMN = 'tag'
+
+// No rule between rows: a dozen checks stay a short table.
+const COMPACT = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
+
+const CELL: Record<CheckStatus, (style: Style) => string> = {
+  pass: (style) => style.green('pass'),
+  fail: (style) => style.red('FAIL'),
+  warn: (style) => style.yellow('warn'),
+  skip: (style) => style.dim('-'),
+}
+
+/** No colour: what tests and pipes get. */
+const PLAIN = styleFor({isTTY: false})
+const WORST: CheckStatus[] = ['fail', 'warn', 'pass', 'skip']
+
+function worst(statuses: CheckStatus[]): CheckStatus {
+  return WORST.find((status) => statuses.includes(status)) ?? 'skip'
+}
+
+/** Rows: checks in report order; columns: platforms in order of appearance, then the tag. */
+async function checkTable(report: VerifyReport, style: Style): Promise<string> {
+  const {default: Table} = await import('cli-table3')
+  const ids = [...new Set(report.checks.map((check) => check.id))]
+  const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== undefined))]
+  const columns = report.checks.some((check) => check.platform === undefined) ? [...platforms, TAG_COLUMN] : platforms
+  const table = new Table({head: ['check', ...columns], style: {head: [], border: []}, chars: COMPACT})
+  for (const id of ids) {
+    const row = columns.map((column) => {
+      const statuses = report.checks.filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column).map((check) => check.status)
+      if (statuses.length === 0) return ''
+      const status = worst(statuses)
+      return status === 'warn' && report.strict ? style.red('FAIL (warn)') : CELL[status](style)
+    })
+    table.push([id, ...row])
+  }
+  return table.toString()
+}
+
+function problemLine(report: VerifyReport, check: CheckResult, style: Style): string {
+  const mark = isFailure(check, report.strict) ? style.red('FAIL') : style.yellow('warn')
+  return `  ${mark} ${check.id}${check.platform ? ` (${check.platform})` : ''}: ${check.message}`
+}
+
+function verdictLine(report: VerifyReport, style: Style): string {
+  const failed = report.checks.filter((check) => isFailure(check, report.strict))
+  const warned = report.checks.filter((check) => check.status === 'warn' && !isFailure(check, report.strict))
+  const warnings = warned.length > 0 ? `, ${warned.length} warning${warned.length === 1 ? '' : 's'}` : ''
+  if (report.verdict === 'pass') return style.bold(`${style.green('PASS')} ${report.reference}: every check passed${warnings}`)
+  const ids = [...new Set(failed.map((check) => check.id))].join(', ')
+  return style.bold(`${style.red('FAIL')} ${report.reference}: ${failed.length} failed (${ids})${warnings}`)
+}
+
+/** Human output for one reference: its table, one sentence per failure or warning, and the verdict. */
+export async function renderVerifyText(report: VerifyReport, style: Style = PLAIN): Promise<string> {
+  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${report.reference}: ${report.error ?? 'could not be read'}`)}\n`
+  const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
+  const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(report, check, style))
+  return [header, await checkTable(report, style), ...problems, verdictLine(report, style), ''].join('\n')
+}

@@ -1,0 +1,63 @@
+import {ArchcheckError, RegistryError} from '../errors.js'
+import {parseManifest} from '../image/manifest.js'
+import type {ImageSource} from '../image/source.js'
+import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION} from '../image/tree.js'
+import type {Descriptor, ImageTree, TreeNode} from '../image/types.js'
+import {createLimiter} from '../util/limit.js'
+import type {VerifyDependencies} from './verify.js'
+
+export interface LoadedTree {
+  tree: ImageTree
+  /** Index entries whose manifest exists but whose image could not be read (a config blob gone), by digest: why. */
+  unreadable: Map<string, string>
+}
+
+/** A subtree fetched by digest, put back under the descriptor the index gives it (platform, annotations). */
+function underIndexDescriptor(node: TreeNode, descriptor: Descriptor): TreeNode {
+  if (node.kind !== 'image') return {...node, descriptor}
+  const placed = {...node, descriptor}
+  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') placed.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
+  return placed
+}
+
+/**
+ * The tag's tree. A whole-tree fetch fails when any entry's manifest or config is gone; then
+ * each entry is read on its own so that the missing ones become `other` nodes that the
+ * dangling-manifest and missing-blob checks report, instead of failing the reference as unreadable.
+ */
+export async function loadTree(source: ImageSource, dependencies: VerifyDependencies, maxManifestBytes?: number): Promise<LoadedTree> {
+  try {
+    return {tree: await dependencies.fetchTree(source, {maxManifestBytes}), unreadable: new Map()}
+  } catch (error) {
+    if (!(error instanceof RegistryError) || error.kind !== 'not-found') throw error
+    // The tag itself missing is the original error, not a dangling entry.
+    const top = await source.fetchManifest().catch(() => {
+      throw error
+    })
+    const parsed = parseManifest(top.bytes, top.digest, top.mediaType)
+    if (parsed.kind !== 'index') throw error
+    const unreadable = new Map<string, string>()
+    const limit = createLimiter(4)
+    const children = await Promise.all(
+      parsed.manifests.map((descriptor) =>
+        limit(async (): Promise<TreeNode> => {
+          if (!(await source.manifestExists(descriptor.digest))) return {kind: 'other', descriptor, note: 'manifest not found in the registry'}
+          try {
+            return underIndexDescriptor((await dependencies.fetchTree(source, {reference: descriptor.digest, maxManifestBytes})).root, descriptor)
+          } catch (childError) {
+            if (!(childError instanceof ArchcheckError)) throw childError
+            unreadable.set(descriptor.digest, childError.message)
+            return {kind: 'other', descriptor, note: childError.message}
+          }
+        }),
+      ),
+    )
+    const root: TreeNode = {
+      kind: 'index',
+      descriptor: {mediaType: parsed.mediaType, digest: top.digest, size: top.bytes.length},
+      children,
+      ...(parsed.annotations ? {annotations: parsed.annotations} : {}),
+    }
+    return {tree: {reference: source.displayName, root}, unreadable}
+  }
+}

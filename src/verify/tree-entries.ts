@@ -1,0 +1,81 @@
+import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION} from '../image/tree.js'
+import type {Descriptor, ImageNode, TreeNode} from '../image/types.js'
+import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
+import {configPlatform} from '../platform/resolve.js'
+import type {Platform} from '../platform/types.js'
+
+
+/** The entries of the tag's index in index order; empty when the tag is a single image. */
+export function indexEntries(root: TreeNode): TreeNode[] {
+  return root.kind === 'index' ? root.children : []
+}
+
+/** buildx attestation manifests (SBOM, provenance): never pulled, not a platform. */
+export function isAttestation(node: TreeNode): boolean {
+  if (node.kind === 'image' && node.attestationFor) return true
+  return node.descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest'
+}
+
+/** The digest of the image an attestation describes. */
+export function attestationSubject(node: TreeNode): string | undefined {
+  if (node.kind === 'image' && node.attestationFor) return node.attestationFor
+  return node.descriptor.annotations?.[ATTESTATION_DIGEST_ANNOTATION]
+}
+
+/** The platform an entry declares, or for an entry without one (or the top image) its config's. */
+export function entryPlatform(node: TreeNode): Platform | undefined {
+  if (node.descriptor.platform) return normalizePlatform(node.descriptor.platform)
+  if (node.kind === 'image') return configPlatform(node)
+  return undefined
+}
+
+/**
+ * The declared platform and the config's when they disagree in os, architecture or variant,
+ * judged as the pull simulation judges them: a config without a variant takes the entry's (many
+ * arm configs carry none), so only a real contradiction counts.
+ */
+export function configDisagreement(node: ImageNode): {declared: Platform; config: Platform} | undefined {
+  if (!node.descriptor.platform || isAttestation(node)) return undefined
+  const declared = normalizePlatform(node.descriptor.platform)
+  const config = configPlatform(node, declared)
+  return formatPlatform(declared) === formatPlatform(config) ? undefined : {declared, config}
+}
+
+/** `os/arch[/variant]`, with the Windows os.version when there is one: the label of a platform in every output. */
+export function platformLabel(platform: Platform | undefined): string {
+  if (!platform) return 'unknown'
+  const base = formatPlatform(platform)
+  return platform.osVersion ? `${base} (${platform.osVersion})` : base
+}
+
+/** Key under which two entries are "the same platform": normalised os/arch/variant, os.version and features. */
+export function platformKey(platform: Platform): string {
+  const p = normalizePlatform(platform)
+  return [formatPlatform(p), p.osVersion ?? '', [...(p.osFeatures ?? [])].sort().join(',')].join('|')
+}
+
+/** The entries that are images for a platform (attestations left out). */
+export function platformEntries(root: TreeNode): TreeNode[] {
+  return indexEntries(root).filter((node) => !isAttestation(node))
+}
+
+/** `sha256:0123456789ab`: enough to tell digests apart in a sentence. */
+export function shortDigest(digest: string): string {
+  const colon = digest.indexOf(':')
+  return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13)
+}
+
+/** Every image node in the tree (top image, index entries, nested indexes), attestations included. */
+export function imageNodes(root: TreeNode): ImageNode[] {
+  if (root.kind === 'image') return [root]
+  if (root.kind === 'index') return root.children.flatMap((child) => imageNodes(child))
+  return []
+}
+
+/** The blobs an image needs: its config, then its layers. */
+export function imageBlobs(node: ImageNode): Array<{kind: 'config' | 'layer'; descriptor: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>}> {
+  return [
+    {kind: 'config', descriptor: {digest: node.config.digest, size: node.config.size, mediaType: node.config.mediaType}},
+    ...node.layers.map((layer) => ({kind: 'layer' as const, descriptor: layer})),
+  ]
+}

@@ -1,0 +1,144 @@
+/**
+ * Real clients as the oracle: the indexes of test/helpers/resolve-cases.ts are pulled from the test
+ * registry by Debian's dockerd 20.10 (`docker pull --platform`) and by its containerd 1.6
+ * (`ctr images pull --platform`), and the manifest each one took must be the one `resolve`
+ * predicts — for every case where that client version follows the modelled rules; the cases where
+ * it does not are listed in the expectations (`oracle`) and checked as such.
+ *
+ * - dockerd 20.10 matches platforms exactly (first exact entry in index order, then moby's arm
+ *   last resort); current Docker, which `resolve` models, falls back like containerd. Its choice
+ *   is read from the image ID (= the config digest).
+ * - containerd 1.6 resolves with `platforms.Only` (fallbacks included) and is compared with the
+ *   containerd model on every Linux host. ctr fetches only exact matches, so a fallback pull stops
+ *   with `content digest <chosen manifest>: not found`: the digest it chose. A completed pull is
+ *   identified by the chain ID of what it unpacked.
+ * Windows hosts are not checked: a Linux dockerd refuses Windows images and ctr 1.6 cannot name
+ * an os.version. Neither version parses arm64 minor variants (`linux/arm64/v8.2`): checked as such.
+ */
+import {createHash} from 'node:crypto'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {openSource} from '../../src/image/open.js'
+import {fetchImageTree} from '../../src/image/tree.js'
+import type {ImageTree} from '../../src/image/types.js'
+import {parsePlatform} from '../../src/platform/parse.js'
+import {formatPlatform} from '../../src/platform/normalize.js'
+import {resolveForHost} from '../../src/platform/resolve.js'
+import {testRegistryHost} from '../helpers/registry.js'
+import {RESOLVE_CASES, caseName, expectedImage, type Expectation, type OracleOutcome} from '../helpers/resolve-cases.js'
+import {pushScenario, type PushedScenario} from '../helpers/scenarios.js'
+import {startDockerEngine, type DockerEngine} from './docker-engine.js'
+
+let engine: DockerEngine
+
+beforeAll(async () => {
+  engine = await startDockerEngine([testRegistryHost()])
+}, 60_000)
+
+afterAll(async () => {
+  await engine?.stop()
+})
+
+async function treeOf(reference: string): Promise<ImageTree> {
+  const source = await openSource(reference)
+  try {
+    return await fetchImageTree(source)
+  } finally {
+    await source.close()
+  }
+}
+
+const sha256 = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
+
+/** containerd's chain ID of an image: its layers' diff IDs folded. */
+function chainIdOf(scenario: PushedScenario, configDigest: string): string {
+  const config = scenario.bundle.blobs.find((blob) => blob.digest === configDigest)
+  if (!config) throw new Error(`config ${configDigest} is not in the scenario`)
+  const diffIds = (JSON.parse(config.bytes.toString('utf8')) as {rootfs: {diff_ids: string[]}}).rootfs.diff_ids
+  return diffIds.slice(1).reduce((chain, diffId) => sha256(`${chain} ${diffId}`), diffIds[0])
+}
+
+const runnable = (scenario: PushedScenario) => scenario.images.filter((image) => !image.attestationFor)
+
+/** What the model predicts, or what an override says this client version does instead: a manifest digest or 'no-match'. */
+function expectedOutcome(scenario: PushedScenario, tree: ImageTree, host: string, client: 'docker' | 'containerd', override?: OracleOutcome): string {
+  if (override === 'no-match' || override === 'bad-platform') return override
+  if (override) return expectedImage(scenario, override.chosen).digest
+  return resolveForHost(tree, host, client).chosen?.descriptor.digest ?? 'no-match'
+}
+
+/** Docker's refusal, with the host as `--platform` named it (a plain pull on arm64 says linux/arm64/v8). */
+const dockerRefusal = (host: string) => `no matching manifest for ${formatPlatform(parsePlatform(host))} in the manifest list entries`
+
+let namespaces = 0
+
+for (const resolveCase of RESOLVE_CASES) {
+  for (const format of resolveCase.formats) {
+    describe(`${resolveCase.name} (${format})`, async () => {
+      const name = `oracle-${caseName(resolveCase, format)}`
+      const scenario = await pushScenario(name, resolveCase.spec(format, name))
+      const tree = await treeOf(scenario.reference)
+      const linux = resolveCase.expect.filter((e) => e.host.startsWith('linux/'))
+
+      for (const expectation of linux.filter((e) => (e.client ?? 'docker') === 'docker')) {
+        it(`dockerd 20.10 pulls what resolve predicts for ${expectation.host}`, async () => {
+          const expected = expectedOutcome(scenario, tree, expectation.host, 'docker', expectation.oracle?.docker2010)
+          const pull = await engine.docker(['pull', '--platform', expectation.host, scenario.reference])
+          const refusal = pull.stderr.trim().replace(/^Error response from daemon: /, '')
+          if (expected === 'bad-platform') {
+            expect(pull.code).not.toBe(0)
+            expect(refusal).toMatch(/is an invalid component of .*: invalid argument$/)
+            return
+          }
+          if (expected === 'no-match') {
+            expect(pull.code, pull.stdout).not.toBe(0)
+            expect(refusal).toBe(dockerRefusal(expectation.host))
+            const model = resolveForHost(tree, expectation.host, 'docker')
+            if (!expectation.oracle?.docker2010) expect(model.clientMessage?.replace('/arm64/v8 ', '/arm64 ')).toBe(dockerRefusal(expectation.host))
+            return
+          }
+          expect(pull.code, pull.stderr).toBe(0)
+          const inspected = await engine.docker(['image', 'inspect', '--format', '{{.Id}}', scenario.reference])
+          const imageId = inspected.stdout.trim()
+          await engine.docker(['rmi', '-f', scenario.reference])
+          const took = runnable(scenario).find((image) => image.config.digest === imageId)
+          expect(took?.digest, `image ID ${imageId}`).toBe(expected)
+        })
+      }
+
+      const hosts = new Map<string, Expectation>()
+      for (const e of linux.filter((e) => ['docker', 'containerd'].includes(e.client ?? 'docker'))) {
+        if (!hosts.has(e.host) || e.oracle?.containerd16) hosts.set(e.host, e)
+      }
+      for (const [host, expectation] of hosts) {
+        it(`containerd 1.6 pulls what resolve predicts for ${host}`, async () => {
+          const expected = expectedOutcome(scenario, tree, host, 'containerd', expectation.oracle?.containerd16)
+          // A fresh namespace: content fetched by an earlier pull must not complete this one.
+          const pull = await engine.ctr(`oracle${++namespaces}`, ['images', 'pull', '--plain-http', '--print-chainid', '--platform', host, scenario.reference])
+          const output = `${pull.stdout}\n${pull.stderr}`
+          if (expected === 'bad-platform') {
+            expect(pull.code).not.toBe(0)
+            expect(pull.stderr).toMatch(/^ctr: invalid platform /)
+            return
+          }
+          if (expected === 'no-match') {
+            expect(pull.code, output).not.toBe(0)
+            expect(pull.stderr).toContain(`ctr: no match for platform in manifest ${scenario.root.digest}: not found`)
+            if (!expectation.oracle?.containerd16) expect(resolveForHost(tree, host, 'containerd').clientMessage).toBe(`no match for platform in manifest ${scenario.root.digest}: not found`)
+            return
+          }
+          const missing = /content digest (sha256:[0-9a-f]{64}): not found/.exec(pull.stderr)
+          if (missing) {
+            expect(missing[1]).toBe(expected)
+            return
+          }
+          expect(pull.code, output).toBe(0)
+          const chainId = /image chain ID: (sha256:[0-9a-f]{64})/.exec(pull.stdout)?.[1]
+          const took = runnable(scenario).filter((image) => chainIdOf(scenario, image.config.digest) === chainId)
+          expect(took.map((image) => image.digest), `chain ID ${chainId}`).toEqual([expected])
+        })
+      }
+    })
+  }
+}

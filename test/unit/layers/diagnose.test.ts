@@ -1,0 +1,44 @@
+import {describe, expect, it} from 'vitest'
+
+import {buildIndex} from '../../../scripts/fixtures/image-builder.js'
+import {OciLayoutSource} from '../../../src/image/oci-layout.js'
+import {fetchImageTree} from '../../../src/image/tree.js'
+import {diagnoseImage} from '../../../src/layers/diagnose.js'
+import {parseHosts} from '../../../src/platform/hosts.js'
+import {elfImage, layoutWith} from '../layout-helpers.js'
+
+async function diagnoseLayout(bundle: Parameters<typeof layoutWith>[0], hosts: string[]) {
+  const source = await OciLayoutSource.open(`${await layoutWith(bundle)}:latest`)
+  try {
+    return await diagnoseImage(source, await fetchImageTree(source), {hosts: parseHosts(hosts), allBinaries: true})
+  } finally {
+    await source.close()
+  }
+}
+
+describe('diagnoseImage', () => {
+  it('fails a host the client refuses, without reading layers for it', async () => {
+    const index = buildIndex({entries: [{target: await elfImage('amd64')}, {target: await elfImage('arm64')}]})
+    const report = await diagnoseLayout(index, ['linux/s390x', 'linux/amd64'])
+    expect(report.failed).toBe(true)
+    expect(report.hosts[0]).toMatchObject({host: 'linux/s390x', status: 'fail'})
+    expect(report.hosts[0].message).toMatch(/^linux\/s390x hosts cannot pull it: `no matching manifest for linux\/s390x in the manifest list entries`/)
+    expect(report.hosts[0].execution).toBeUndefined()
+    expect(report.hosts[1]).toMatchObject({host: 'linux/amd64', status: 'ok'})
+    expect(report.binaries!.map((b) => b.platform)).toEqual(['linux/amd64'])
+  })
+
+  it('follows the single image Docker pulls on any host, and fails it where it cannot run', async () => {
+    const report = await diagnoseLayout(await elfImage('arm64'), ['linux/amd64', 'linux/arm64'])
+    expect(report.hosts.map((h) => h.status)).toEqual(['fail', 'ok'])
+    expect(report.hosts[0].message).toMatch(/^linux\/amd64 hosts pull sha256:\w{12} \(config linux\/arm64\), but \/app is an ELF 64-bit LSB AArch64 executable, statically linked, which a linux\/amd64 host cannot run: `exec format error`$/)
+  })
+
+  it('warns for 32-bit ARM served to arm64 and for hosts it does not trace', async () => {
+    const index = buildIndex({entries: [{target: await elfImage('arm')}]})
+    const report = await diagnoseLayout(index, ['linux/arm64', 'linux/arm/v7', 'windows/amd64'])
+    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm64', 'warn'], ['linux/arm/v7', 'ok'], ['windows/amd64', 'fail']])
+    expect(report.hosts[0].message).toContain('/app is 32-bit ARM: it runs on linux/arm64 only where the CPU has AArch32')
+    expect(report.failed).toBe(true)
+  })
+})

@@ -1,0 +1,125 @@
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {XMLParser, XMLValidator} from 'fast-xml-parser'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {UsageError} from '../../../src/errors.js'
+import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, renderGithubSummary, reportToGithub} from '../../../src/render/github.js'
+import {renderJunit} from '../../../src/render/junit.js'
+import type {CheckResult, VerifyReport} from '../../../src/verify/types.js'
+
+const NASTY = 'a <b> & "c" \'d\' ]]> \u0000\u0007\u001b[31m tab\there\nnew line\r%41 : , \uD800 \u{1F600} \uFFFF'
+
+const check = (id: string, status: CheckResult['status'], message: string, platform?: string): CheckResult => ({
+  id,
+  status,
+  message,
+  reference: 'registry.test/app:1',
+  ...(platform ? {platform} : {}),
+})
+
+function report(checks: CheckResult[], extra: Partial<VerifyReport> = {}): VerifyReport {
+  return {reference: 'registry.test/app:1', digest: 'sha256:' + 'a'.repeat(64), verdict: 'fail', checks, durationMs: 1234, strict: false, ...extra}
+}
+
+const sample = (): VerifyReport[] => [
+  report([
+    check('platform-missing', 'pass', 'linux/amd64 hosts get linux/amd64.', 'linux/amd64'),
+    check('platform-missing', 'fail', NASTY, 'linux/arm64'),
+    check('mixed-media-types', 'warn', 'mixed'),
+    check('missing-blob', 'skip', 'not requested (--blobs).'),
+  ]),
+  {reference: 'registry.test/other:2', verdict: 'error', checks: [], error: 'manifest unknown: registry.test/other:2 not found', errorExitCode: 3, durationMs: 5, strict: false},
+]
+
+describe('renderJunit', () => {
+  const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase', processEntities: true, htmlEntities: true, trimValues: false})
+
+  it('is well-formed and parses back to one suite per reference and one case per check and platform', () => {
+    const xml = renderJunit(sample())
+    expect(XMLValidator.validate(xml)).toBe(true)
+    const parsed = parser.parse(xml)
+    const [suite, errored] = parsed.testsuites.testsuite
+    expect(parsed.testsuites).toMatchObject({tests: '5', failures: '1', errors: '1'})
+    expect(suite).toMatchObject({name: 'registry.test/app:1', tests: '4', failures: '1', skipped: '1', errors: '0', time: '1.234'})
+    expect(suite.testcase.map((testcase: {name: string}) => testcase.name)).toEqual([
+      'platform-missing [linux/amd64]',
+      'platform-missing [linux/arm64]',
+      'mixed-media-types',
+      'missing-blob',
+    ])
+    expect(suite.testcase[0].failure).toBeUndefined()
+    expect(suite.testcase[1].failure.type).toBe('platform-missing')
+    expect(suite.testcase[2]['system-out']).toBe('warning: mixed-media-types: mixed')
+    expect(suite.testcase[3].skipped.message).toBe('not requested (--blobs).')
+    expect(errored.testcase[0].error.message).toBe('manifest unknown: registry.test/other:2 not found')
+  })
+
+  it('carries a nasty message through: markup and line breaks kept, forbidden characters made visible', () => {
+    const parsed = parser.parse(renderJunit(sample()))
+    const failure = parsed.testsuites.testsuite[0].testcase[1].failure
+    const expected = 'a <b> & "c" \'d\' ]]> \\u0000\\u0007\\u001b[31m tab\there\nnew line\r%41 : , \\ud800 \u{1F600} \\uffff'
+    expect(failure.message).toBe(expected)
+    expect(failure['#text']).toBe(`platform-missing: ${expected}`.replace(/\r/g, '\n'))
+  })
+
+  it('marks warnings as failures under --strict', () => {
+    const parsed = parser.parse(renderJunit([report([check('attestation-orphan', 'warn', 'orphan')], {strict: true})]))
+    expect(parsed.testsuites.testsuite[0].testcase[0].failure.message).toBe('orphan')
+  })
+})
+
+describe('GitHub workflow commands', () => {
+  it('escapes data and properties as the runner expects', () => {
+    expect(escapeCommandData('50% done\r\nnext: a, b')).toBe('50%25 done%0D%0Anext: a, b')
+    expect(escapeCommandProperty('50% done\r\nnext: a, b')).toBe('50%25 done%0D%0Anext%3A a%2C b')
+  })
+
+  it('prints one ::error per failure and per unreadable reference, ::warning for warnings, each on one line', () => {
+    const lines = renderGithubAnnotations(sample()).split('\n').filter(Boolean)
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toMatch(/^::error title=archcheck platform-missing \(linux\/arm64\)::registry\.test\/app:1: a <b>/)
+    expect(lines[0]).toContain('%0Anew line%0D%2541')
+    expect(lines[1]).toBe('::warning title=archcheck mixed-media-types::registry.test/app:1: mixed')
+    expect(lines[2]).toBe('::error title=archcheck verify%3A registry.test/other%3A2::registry.test/other:2: manifest unknown: registry.test/other:2 not found')
+  })
+
+  it('writes a Markdown table whose rows stay rows whatever the message', () => {
+    const summary = renderGithubSummary(sample())
+    const rows = summary.split('\n').filter((line) => line.startsWith('| `'))
+    expect(rows).toHaveLength(4)
+    for (const row of rows) expect(row.split(/(?<!\\)\|/).length).toBe(6)
+    expect(summary).toContain('### `registry.test/app:1` ❌ failed')
+    expect(summary).toContain('a &lt;b&gt; &amp;')
+    expect(summary).toContain('### `registry.test/other:2` ❌ could not be read')
+  })
+
+  describe('reportToGithub', () => {
+    let dir: string
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'archcheck-gh-'))
+    })
+    afterEach(async () => {
+      await rm(dir, {recursive: true, force: true})
+    })
+
+    it('appends the summary to $GITHUB_STEP_SUMMARY, keeping what earlier steps wrote', async () => {
+      const file = join(dir, 'summary.md')
+      await writeFile(file, '# earlier step\n')
+      let out = ''
+      await reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, (text) => {
+        out += text
+      })
+      expect(out).toContain('::error title=')
+      const written = await readFile(file, 'utf8')
+      expect(written.startsWith('# earlier step\n## archcheck verify')).toBe(true)
+    })
+
+    it('says in one line when the summary file cannot be written', async () => {
+      const file = join(dir, 'missing-dir', 'summary.md')
+      await expect(reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to GITHUB_STEP_SUMMARY ${file}: ENOENT`))
+    })
+  })
+})
