@@ -7,8 +7,6 @@
  */
 import {createHash} from 'node:crypto'
 
-import {inject} from 'vitest'
-
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -46,22 +44,11 @@ export interface RawResponse {
   digest: string
 }
 
-/**
- * The registry the global setup started: `127.0.0.1:PORT`. Outside vitest (a bench script), set
- * ARCHCHECK_TEST_REGISTRY or pass a host explicitly.
- */
+/** The registry the global setup started (`127.0.0.1:PORT`), which it names in ARCHCHECK_TEST_REGISTRY. */
 export function testRegistryHost(): string {
-  const host = process.env.ARCHCHECK_TEST_REGISTRY ?? injectedHost()
+  const host = process.env.ARCHCHECK_TEST_REGISTRY
   if (!host) throw new Error('no test registry: run through vitest (globalSetup test/setup/global.ts) or set ARCHCHECK_TEST_REGISTRY')
   return host
-}
-
-function injectedHost(): string | undefined {
-  try {
-    return inject('registry')?.host
-  } catch {
-    return undefined // not inside a vitest worker
-  }
 }
 
 /** `/v2/<repository>/manifests/<reference>` and friends, as plain HTTP calls to `host`. */

@@ -160,12 +160,13 @@ export const SCENARIOS = {
 
 export type ScenarioName = keyof typeof SCENARIOS
 
-const standardPushes = new Map<string, Promise<PushedScenario>>()
+const standardScenarios = new Map<string, Promise<PushedScenario>>()
 
 /**
  * Builds `spec` (default: the standard scenario `name`), pushes it to the test registry under
- * `scenarios/<name>:latest` and returns what a correct tool must report. A standard scenario is
- * pushed once per test file (process) and shared.
+ * `scenarios/<name>:latest` and returns what a correct tool must report. The global setup pushes
+ * the standard scenarios before any test runs, so test files (running in parallel) only read
+ * them: two concurrent pushes of the same content into one repository briefly hide its blobs.
  */
 export async function pushScenario(name: ScenarioName): Promise<PushedScenario>
 export async function pushScenario(name: string, spec: ScenarioSpec, options?: {host?: string}): Promise<PushedScenario>
@@ -174,11 +175,16 @@ export async function pushScenario(name: string, spec?: ScenarioSpec, options: {
   if (!(name in SCENARIOS)) throw new Error(`no standard scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}`)
   const host = testRegistryHost()
   const key = `${host} ${name}`
-  if (!standardPushes.has(key)) standardPushes.set(key, push(name, SCENARIOS[name as ScenarioName] as ScenarioSpec, host))
-  return standardPushes.get(key)!
+  if (!standardScenarios.has(key)) standardScenarios.set(key, push(name, SCENARIOS[name as ScenarioName] as ScenarioSpec, host, {unlessTagged: true}))
+  return standardScenarios.get(key)!
 }
 
-async function push(name: string, spec: ScenarioSpec, host: string): Promise<PushedScenario> {
+/** Pushes every standard scenario into `host` (the global setup does, before the tests). */
+export async function pushStandardScenarios(host: string): Promise<void> {
+  await Promise.all(Object.entries(SCENARIOS).map(([name, spec]) => push(name, spec as ScenarioSpec, host)))
+}
+
+async function push(name: string, spec: ScenarioSpec, host: string, options: {unlessTagged?: boolean} = {}): Promise<PushedScenario> {
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) throw new Error(`scenario name "${name}" must be lower-case letters, digits and . _ -`)
   const given = [spec.image, spec.index, spec.bundle].filter((part) => part !== undefined).length
   if (given !== 1) throw new Error(`scenario "${name}": give exactly one of image, index, bundle`)
@@ -188,7 +194,9 @@ async function push(name: string, spec: ScenarioSpec, host: string): Promise<Pus
   const repository = spec.repository ?? `scenarios/${name}`
   const tag = spec.tag ?? 'latest'
   const client = new TestRegistryClient(host)
-  await client.pushBundle(repository, bundle, tag)
+  // Already there (pushed by the global setup): pushing again would race with readers.
+  const tagged = options.unlessTagged && (await client.getManifest(repository, tag, 'HEAD')).headers.get('docker-content-digest') === sha256Digest(bundle.top.bytes)
+  if (!tagged) await client.pushBundle(repository, bundle, tag)
 
   const objects = new Map<string, ContentObject>()
   for (const object of [...bundle.blobs, ...bundle.manifests]) objects.set(sha256Digest(object.bytes), object)

@@ -1,7 +1,8 @@
 /**
  * vitest globalSetup: makes sure the Debian packages the suite uses are installed, starts one
  * real registry (docker-registry on 127.0.0.1, storage in a temp dir) for the whole run, hands
- * its address to tests (`inject('registry')`, env ARCHCHECK_TEST_REGISTRY) and stops it at the end.
+ * its address to tests (`inject('registry')`, env ARCHCHECK_TEST_REGISTRY), pushes the standard
+ * scenarios (test/helpers/scenarios.ts) and stops the registry at the end.
  */
 import {execFileSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
@@ -9,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 import type {TestProject} from 'vitest/node'
 
 import {startRegistryServer, sweepStaleRegistryDirs} from '../helpers/registry-server.js'
+import {pushStandardScenarios} from '../helpers/scenarios.js'
 
 export interface ProvidedRegistry {
   /** `127.0.0.1:PORT`. */
@@ -39,6 +41,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = await startRegistryServer()
   process.env.ARCHCHECK_TEST_REGISTRY = server.host
   project.provide('registry', {host: server.host, configPath: server.configPath, accessLogPath: server.accessLogPath})
+  try {
+    await pushStandardScenarios(server.host)
+  } catch (error) {
+    await server.stop()
+    throw error
+  }
   return async () => {
     await server.stop()
   }
