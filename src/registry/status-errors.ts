@@ -37,6 +37,12 @@ function describeTarget(target: Target): string {
   return target.reference.includes(':') ? `manifest ${target.reference}` : `tag ${target.reference}`
 }
 
+/** Names what is missing by its full normalised reference, as the user would type it. */
+function notFoundMessage(target: Target, name: string): string {
+  if (target.type === 'blob') return `blob ${target.digest} not found in ${name}`
+  return target.reference.includes(':') ? `manifest ${name}@${target.reference} not found` : `tag not found: ${name}:${target.reference}`
+}
+
 function credentialsNote(context: ErrorContext): string {
   return context.credentialsSource ? `with credentials ${context.credentialsSource}` : 'no credentials used'
 }
@@ -67,7 +73,7 @@ export async function statusError(response: HttpResponse, context: ErrorContext)
 
   if (status === 404) {
     if (codes.includes('NAME_UNKNOWN')) return new RegistryError(`repository ${name} not found`, 'not-found', {status})
-    return new RegistryError(`${what} not found in ${name}`, 'not-found', {status})
+    return new RegistryError(notFoundMessage(context.target, name), 'not-found', {status})
   }
   if (status === 401) {
     if (context.basicAuth && !context.credentialsSource) {
