@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import {execute, settings} from '@oclif/core'
+import {settings} from '@oclif/core'
+
+import {main} from '../dist/cli/main.js'
 
 // The installed CLI always runs the compiled dist/: without this, NODE_ENV=development or test
 // makes oclif look for TypeScript sources and print a warning on stderr.
 settings.enableAutoTranspile = false
 
-await execute({dir: import.meta.url})
+await main(process.argv.slice(2), import.meta.url)

@@ -7,6 +7,7 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {onInterrupt} from '../cli/interrupt.js'
 import {ArchcheckError, ExitCode, UsageError} from '../errors.js'
 import {isDigest} from '../image/digest.js'
 import {parseReference} from '../registry/reference.js'
@@ -89,6 +90,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
   }
 
   const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
+  const forgetWork = onInterrupt(() => rm(work, {recursive: true, force: true}))
   try {
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
@@ -109,6 +111,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
       commands: [['docker', ...argv]],
     }
   } finally {
+    forgetWork()
     await rm(work, {recursive: true, force: true})
   }
 }
@@ -141,6 +144,7 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
   }
 
   const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
+  const forgetWork = onInterrupt(() => rm(work, {recursive: true, force: true}))
   // A fresh list name: `--manifest` adds to an existing list of that name.
   const manifestName = `localhost/archcheck-build-${randomBytes(6).toString('hex')}`
   const commands: string[][] = []
@@ -163,6 +167,7 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
     }
     return {backend: tool, platforms: options.platforms, tags: options.tags, digest: pushed[0].digest, pushed, lint, tool: {name: tool, version}, commands}
   } finally {
+    forgetWork()
     await captureCommand(tool, ['manifest', 'rm', manifestName]).catch(() => undefined)
     await rm(work, {recursive: true, force: true})
   }

@@ -1,6 +1,8 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
-import {ArchcheckError, ExitCode} from '../errors.js'
+import {debugRequested} from './debug.js'
+import {errorLine} from './error-line.js'
+import {isBrokenPipe} from './output.js'
 
 /**
  * Shared behaviour of every archcheck command: the --debug flag, and turning any error into one
@@ -12,7 +14,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected get debugEnabled(): boolean {
-    return this.argv.includes('--debug') || process.env.ARCHCHECK_DEBUG === '1'
+    return debugRequested(this.argv)
   }
 
   /** Debug line on stderr; never pass credentials here. */
@@ -20,25 +22,16 @@ export abstract class BaseCommand extends Command {
     if (this.debugEnabled) process.stderr.write(`debug: ${message}\n`)
   }
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+  protected override async catch(error: Error): Promise<void> {
     if (error instanceof Errors.ExitError) throw error
     // A flag that failed to parse leaves `parsed` false, and oclif would then add a warning
     // ("did not parse its arguments") under NODE_ENV=development/test: the error line says it all.
     this.parsed = true
-    let code: number
-    let message = error.message
-    if (error instanceof ArchcheckError) {
-      code = error.exitCode
-    } else if (error instanceof Errors.CLIError || error.name === 'CLIError' || error.oclif?.exit === 2) {
-      // Flag and argument parsing errors from oclif.
-      code = ExitCode.usage
-      message = message.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
-    } else {
-      code = ExitCode.internal
-      message = `internal error: ${message}`
-    }
-    process.stderr.write(`archcheck: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
+    // The reader of stdout went away (`| head`): nothing more to say, and nobody to say it to.
+    if (isBrokenPipe(error)) return
+    const {message, exitCode} = errorLine(error, {command: this.id?.replaceAll(':', ' '), flagNames: Object.keys(this.ctor.flags ?? {})})
+    process.stderr.write(`archcheck: ${message}\n`)
     if (this.debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = code
+    process.exitCode = exitCode
   }
 }

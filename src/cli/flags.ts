@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../image/digest.js'
+import {CLIENT_NAMES} from '../platform/clients.js'
 import type {RegistryOptions} from '../registry/options.js'
 
 /** The registry flags every command that reads images takes. */
@@ -8,6 +9,8 @@ export const registryFlags = {
   'insecure-registry': Flags.string({
     description: 'Reach this registry host[:port] without verifying its TLS certificate, or over plain HTTP when it has no TLS (repeatable; also $ARCHCHECK_INSECURE_REGISTRIES, comma-separated). localhost and 127.0.0.0/8 always use plain HTTP.',
     multiple: true,
+    // Non-greedy: `--insecure-registry HOST REF` must leave REF to be the argument.
+    multipleNonGreedy: true,
     helpGroup: 'REGISTRY',
   }),
   timeout: Flags.integer({
@@ -38,4 +41,34 @@ export function registryOptionsFromFlags(flags: RegistryFlagValues, debug?: (lin
     maxManifestBytes: flags['max-manifest-size'],
     ...(debug ? {debug} : {}),
   }
+}
+
+const PLATFORM_SPEC = 'os/arch[/variant], windows(10.0.20348)/amd64, or native (this machine)'
+
+/**
+ * Host platforms, repeatable or comma-separated. Non-greedy, so `--host linux/arm64 REF` leaves REF
+ * to be the argument (a greedy multiple flag would swallow it).
+ */
+export function hostsFlag(options: {purpose: string; defaultText: string}) {
+  return Flags.string({
+    description: `${options.purpose}: ${PLATFORM_SPEC}; repeatable or comma-separated. Default: ${options.defaultText}.`,
+    multiple: true,
+    multipleNonGreedy: true,
+    helpValue: 'PLATFORM',
+  })
+}
+
+/** The pull client whose choice is modelled; `all` where a command can show every client. */
+export function clientFlag(options: {all?: boolean} = {}) {
+  const all = options.all ? ', or all (every client, a host × client matrix)' : ''
+  return Flags.string({
+    description: `Pull client to model: docker (moby), containerd (nerdctl, Kubernetes), podman (containers/image) or exact (crane, oras)${all}.`,
+    options: options.all ? [...CLIENT_NAMES, 'all'] : [...CLIENT_NAMES],
+    default: 'docker',
+  })
+}
+
+/** --json: one document on stdout (its schema in docs/TOPIC.md); errors still go to stderr. */
+export function jsonFlag(what: string, doc?: string) {
+  return Flags.boolean({description: `Print ${what} as JSON on stdout${doc ? ` (schema: ${doc})` : ''}.`})
 }

@@ -1,9 +1,12 @@
+import {stat} from 'node:fs/promises'
+
 import {Args, Flags} from '@oclif/core'
 
 import {BACKENDS, type BackendName} from '../build/argv.js'
 import {parsePlatformList} from '../build/preflight.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {writeStdout} from '../cli/output.js'
+import {jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {ExitCode, UsageError} from '../errors.js'
 import {parsePlatform} from '../platform/parse.js'
 
@@ -37,7 +40,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     sbom: Flags.string({description: 'Passed to buildx as --sbom=VALUE (buildx 0.10+).'}),
     verify: Flags.boolean({description: 'Verify the pushed result (--no-verify skips it).', default: true, allowNo: true}),
     strict: Flags.boolean({description: 'Dockerfile lint warnings and verify warnings fail.'}),
-    json: Flags.boolean({description: 'Print the build, lint and verification results as JSON on stdout.'}),
+    json: jsonFlag('the build, lint and verification results', 'docs/build.md'),
     ...registryFlags,
   }
 
@@ -58,6 +61,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(buildArg)) throw new UsageError(`--build-arg ${buildArg}: expected NAME=VALUE`)
     }
     const platforms = parsePlatformList(flags.platform)
+    await checkContextDirectory(args.context)
 
     const {runBuild} = await import('../build/run-build.js')
     const result = await runBuild({
@@ -91,11 +95,11 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       const {resolveJson} = await import('../render/resolve.js')
       const verification = verifications?.map(({report, tree, resolutions}) => ({...report, inspect: tree ? inspectView(tree) : null, resolve: tree ? resolveJson(tree, resolutions) : null}))
       const verdict = reports ? (reports.some((report) => report.verdict === 'error') ? 'error' : reports.some((report) => report.verdict === 'fail') ? 'fail' : 'pass') : 'skipped'
-      process.stdout.write(`${JSON.stringify({...result, verification: verification ?? null, verdict}, null, 2)}\n`)
+      await writeStdout(`${JSON.stringify({...result, verification: verification ?? null, verdict}, null, 2)}\n`)
     } else {
       const lines = [`built ${result.digest} for ${result.platforms.join(', ')} with ${result.backend}`]
       for (const target of result.pushed) lines.push(`pushed ${target.reference} -> ${target.digest}`)
-      process.stdout.write(`${lines.join('\n')}\n`)
+      await writeStdout(`${lines.join('\n')}\n`)
       if (verifications) {
         const [{renderInspect}, {renderResolveText}, {renderVerifyText}, {styleFor}] = await Promise.all([
           import('../render/inspect-table.js'),
@@ -105,13 +109,20 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
         ])
         for (const {report, tree, resolutions} of verifications) {
           // tag -> index -> per-platform table, the pull each host gets, then verify's checks and verdict.
-          if (tree) process.stdout.write(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${await renderResolveText(tree, resolutions, styleFor(process.stdout))}`)
-          process.stdout.write(`\n${await renderVerifyText(report, styleFor(process.stdout))}`)
+          if (tree) await writeStdout(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${await renderResolveText(tree, resolutions, styleFor(process.stdout))}`)
+          await writeStdout(`\n${await renderVerifyText(report, styleFor(process.stdout))}`)
         }
       } else {
-        process.stdout.write('verification skipped (--no-verify)\n')
+        await writeStdout('verification skipped (--no-verify)\n')
       }
     }
     if (exitCode !== ExitCode.ok) process.exitCode = exitCode
   }
+}
+
+/** archcheck reads the Dockerfile from the context, so it must be a local directory. */
+async function checkContextDirectory(context: string): Promise<void> {
+  const found = await stat(context).catch(() => undefined)
+  if (!found) throw new UsageError(`build context "${context}" does not exist`)
+  if (!found.isDirectory()) throw new UsageError(`build context "${context}" is not a directory`)
 }

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {writeStdout} from '../cli/output.js'
+import {clientFlag, hostsFlag, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {ExitCode} from '../errors.js'
-import {CLIENT_NAMES} from '../platform/clients.js'
 import type {ClientName} from '../platform/resolution.js'
 
 export default class Diagnose extends BaseCommand {
@@ -25,10 +25,10 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
   }
 
   static override flags = {
-    host: Flags.string({description: 'Host platform(s), repeatable or comma-separated; native is this machine. Default: native, linux/amd64 and linux/arm64.', multiple: true}),
-    client: Flags.string({description: 'Pull client whose platform choice is simulated.', options: CLIENT_NAMES, default: 'docker'}),
+    host: hostsFlag({purpose: 'Host platform to diagnose', defaultText: 'native,linux/amd64,linux/arm64'}),
+    client: clientFlag(),
     'all-binaries': Flags.boolean({description: 'Also list every executable ELF whose architecture differs from its image\'s platform, counted per machine.'}),
-    json: Flags.boolean({description: 'Print the report as JSON (schema: docs/diagnose.md).'}),
+    json: jsonFlag('the report', 'docs/diagnose.md'),
     ...layerFlags,
     ...registryFlags,
   }
@@ -63,7 +63,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
         },
       })
       progress?.clear()
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
+      await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
       if (report.failed) process.exitCode = ExitCode.checkFailed
     } finally {
       progress?.clear()

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {writeStdout} from '../cli/output.js'
 import {openSource} from '../image/open.js'
 import {fetchImageTree} from '../image/tree.js'
 import {platformMatches, toHostPlatform} from '../platform/match.js'
@@ -28,7 +29,7 @@ Each row shows the platform the index declares and the platform the image's conf
   }
 
   static override flags = {
-    json: Flags.boolean({description: 'Print the result as JSON (schema: docs/inspect.md).', exclusive: ['raw']}),
+    json: Flags.boolean({description: 'Print the result as JSON on stdout (schema: docs/inspect.md).', exclusive: ['raw']}),
     raw: Flags.boolean({description: 'Print the exact bytes of the top manifest as served (their sha256 is the tag digest).', exclusive: ['json', 'platform']}),
     platform: Flags.string({
       description:
@@ -57,11 +58,4 @@ Each row shows the platform the index declares and the platform the image's conf
       await source.close()
     }
   }
-}
-
-/** Writes and waits until the bytes are handed to the OS, so piped output is complete. */
-function writeStdout(data: string | Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(data, (error) => (error ? reject(error) : resolve()))
-  })
 }

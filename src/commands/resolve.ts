@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {clientFlag, hostsFlag, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {writeStdout} from '../cli/output.js'
 import {ExitCode} from '../errors.js'
 import {openSource} from '../image/open.js'
 import {fetchImageTree} from '../image/tree.js'
@@ -31,17 +32,10 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
   }
 
   static override flags = {
-    host: Flags.string({
-      description: 'Host platform: os/arch[/variant], windows(10.0.20348)/amd64, or native; repeatable or comma-separated. Default: linux/amd64,linux/arm64.',
-      multiple: true,
-    }),
-    client: Flags.string({
-      description: 'Pull client to model: docker (moby), containerd (nerdctl, Kubernetes), podman (containers/image), exact (crane, oras), or all (a host × client matrix).',
-      options: [...CLIENT_NAMES, 'all'],
-      default: 'docker',
-    }),
+    host: hostsFlag({purpose: 'Host platform to simulate', defaultText: 'linux/amd64,linux/arm64'}),
+    client: clientFlag({all: true}),
     explain: Flags.boolean({description: 'List every index entry per host: accepted or rejected, why, and its rank.'}),
-    json: Flags.boolean({description: 'Print the result as JSON (schema: docs/resolve.md).'}),
+    json: jsonFlag('the result', 'docs/resolve.md'),
     'allow-fallback': Flags.boolean({description: 'Exit 0 also when a host gets its image only through an older variant or 32-bit mode.'}),
     ...registryFlags,
   }
@@ -65,11 +59,4 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
       await source.close()
     }
   }
-}
-
-/** Writes and waits until the bytes are handed to the OS, so piped output is complete. */
-function writeStdout(data: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(data, (error) => (error ? reject(error) : resolve()))
-  })
 }

@@ -1,13 +1,14 @@
-import {writeFile} from 'node:fs/promises'
-
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {writeStdout} from '../cli/output.js'
+import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
+import {clientFlag, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {UsageError} from '../errors.js'
 import {openSource} from '../image/open.js'
 import {toHostPlatform} from '../platform/match.js'
+import {formatPlatformSpec} from '../platform/normalize.js'
 import type {ClientName} from '../platform/resolution.js'
 import {reportToGithub} from '../render/github.js'
 import {renderJunit} from '../render/junit.js'
@@ -18,8 +19,6 @@ import {readBuildMetadata} from '../verify/metadata-file.js'
 import {exitCodeOf} from '../verify/report.js'
 import {verifyTargets} from '../verify/targets.js'
 import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../verify/verify.js'
-
-const CLIENTS: ClientName[] = ['docker', 'containerd', 'podman', 'exact']
 
 export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
@@ -45,11 +44,14 @@ Details and the --json schema: docs/verify.md.`
 
   static override flags = {
     require: Flags.string({
-      description: 'Platforms every reference must serve natively, comma-separated or repeated (native = this machine).',
+      description: 'Platform every reference must serve natively: os/arch[/variant], windows(10.0.20348)/amd64, or native (this machine); repeatable or comma-separated.',
       multiple: true,
+      // Non-greedy: `--require linux/arm64 REF` leaves REF to be an argument.
+      multipleNonGreedy: true,
+      helpValue: 'PLATFORM',
       default: DEFAULT_REQUIRED_PLATFORMS.map((platform) => `${platform.os}/${platform.architecture}`),
     }),
-    client: Flags.string({description: 'Whose platform choice decides.', options: CLIENTS, default: 'docker'}),
+    client: clientFlag(),
     'allow-fallback': Flags.boolean({description: 'Accept a platform served through a fallback (arm64 hosts running arm/v7).'}),
     'allow-single-platform': Flags.boolean({description: 'Accept a tag that is a single image when its platform is the only one required.'}),
     'forbid-extra': Flags.boolean({description: 'Fail index entries for platforms not in --require (attestations excluded).'}),
@@ -58,7 +60,7 @@ Details and the --json schema: docs/verify.md.`
     'metadata-file': Flags.string({description: 'JSON written by `docker buildx build --metadata-file`: its names are verified against its digest.'}),
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.'}),
-    json: Flags.boolean({description: 'Print the result as JSON (schema: docs/verify.md).'}),
+    json: jsonFlag('the result', 'docs/verify.md'),
     deep: Flags.boolean({description: 'Also read the layers of each required platform\'s image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).'}),
     ...layerFlags,
     ...registryFlags,
@@ -66,8 +68,11 @@ Details and the --json schema: docs/verify.md.`
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Verify)
-    const require = flags.require.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean).map((spec) => toHostPlatform(spec))
+    // Written once each, however often they are named (`--require linux/arm64 --require linux/amd64,linux/arm64`).
+    const specs = flags.require.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
+    const require = [...new Map(specs.map((spec) => toHostPlatform(spec)).map((platform) => [formatPlatformSpec(platform), platform])).values()]
     if (require.length === 0) throw new UsageError('--require needs at least one platform')
+    if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
     const metadata = flags['metadata-file'] ? await readBuildMetadata(flags['metadata-file']) : undefined
     const targets = verifyTargets(argv as string[], {expectDigest: flags['expect-digest'], metadata})
     const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
@@ -87,24 +92,16 @@ Details and the --json schema: docs/verify.md.`
 
     for (const report of reports) if (report.verdict === 'error') process.stderr.write(`archcheck: ${report.reference}: ${report.error}\n`)
     if (flags.json) {
-      process.stdout.write(renderVerifyJson(reports, {require, client, strict: Boolean(flags.strict)}))
+      await writeStdout(renderVerifyJson(reports, {require, client, strict: Boolean(flags.strict)}))
     } else {
       const style = styleFor(process.stdout)
-      for (const report of reports) process.stdout.write(`${await renderVerifyText(report, style)}\n`)
+      for (const report of reports) await writeStdout(`${await renderVerifyText(report, style)}\n`)
     }
     if (process.env.GITHUB_ACTIONS === 'true') {
       // Annotations go to stderr under --json so stdout stays one JSON document (the runner reads both).
       await reportToGithub(reports, process.env, (text) => (flags.json ? process.stderr : process.stdout).write(text))
     }
-    if (flags.junit) await writeJunit(flags.junit, renderJunit(reports))
+    if (flags.junit !== undefined) await writeOutputFile('junit', flags.junit, renderJunit(reports))
     process.exitCode = exitCodeOf(reports)
-  }
-}
-
-async function writeJunit(file: string, xml: string): Promise<void> {
-  try {
-    await writeFile(file, xml)
-  } catch (error) {
-    throw new UsageError(`cannot write JUnit file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
 }

@@ -278,6 +278,6 @@ describe('runCli', () => {
   it('returns the exit code and stderr of a failing run, with a hermetic environment', async () => {
     const result = await runCli(['no-such-command'], {env: {DOCKER_CONFIG: '/nonexistent'}})
     expect(result.code).toBe(2)
-    expect(result.stderr).toContain('command no-such-command not found')
+    expect(result.stderr).toBe('archcheck: unknown command "no-such-command" (see archcheck --help)\n')
   })
 })

@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeStdout} from '../../cli/output.js'
+import {jsonFlag} from '../../cli/flags.js'
 import {builderReport, renderBuilderReport} from '../../build/builder-report.js'
 import {createBuilder, readBuildxVersions} from '../../build/buildx.js'
 import {parsePlatformList} from '../../build/preflight.js'
@@ -20,7 +22,7 @@ Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created
     driver: Flags.string({description: 'buildx driver.', default: 'docker-container'}),
     platform: Flags.string({description: 'Pin the platforms the builder announces (comma-separated, repeatable).', multiple: true, multipleNonGreedy: true}),
     use: Flags.boolean({description: 'Make it the current builder.'}),
-    json: Flags.boolean({description: 'Print the builder as JSON.'}),
+    json: jsonFlag('the builder', 'docs/build.md'),
   }
 
   async run(): Promise<void> {
@@ -29,6 +31,6 @@ Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created
     await readBuildxVersions()
     const {builder, created} = await createBuilder(args.name, {driver: flags.driver, platforms, use: flags.use})
     const report = builderReport(builder, created)
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderBuilderReport(report))
+    await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderBuilderReport(report))
   }
 }

@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeStdout} from '../../cli/output.js'
+import {jsonFlag} from '../../cli/flags.js'
 import {builderReport, renderBuilderReport} from '../../build/builder-report.js'
 import {inspectBuilder, readBuildxVersions} from '../../build/buildx.js'
 import {UsageError} from '../../errors.js'
@@ -18,7 +20,7 @@ Exit codes: 0 shown, 2 docker/buildx missing or no such builder.`
 
   static override flags = {
     bootstrap: Flags.boolean({description: 'Start the builder first, so its platforms are known.'}),
-    json: Flags.boolean({description: 'Print the builder as JSON.'}),
+    json: jsonFlag('the builder', 'docs/build.md'),
   }
 
   async run(): Promise<void> {
@@ -27,6 +29,6 @@ Exit codes: 0 shown, 2 docker/buildx missing or no such builder.`
     const builder = await inspectBuilder(args.name, flags.bootstrap)
     if (!builder) throw new UsageError(`no builder "${args.name}": create it with \`archcheck builder create ${args.name}\``)
     const report = builderReport(builder)
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderBuilderReport(report))
+    await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderBuilderReport(report))
   }
 }

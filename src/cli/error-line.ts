@@ -1,0 +1,120 @@
+import {ArchcheckError, ExitCode, type ExitCodeValue} from '../errors.js'
+
+/** What the user sees for an error: one line (without the `archcheck: ` prefix) and the exit code. */
+export interface ErrorLine {
+  message: string
+  exitCode: ExitCodeValue
+}
+
+/** The command an error happened in, for hints such as "see archcheck inspect --help". */
+export interface ErrorContext {
+  /** The command's id with spaces (`builder create`); absent outside a command. */
+  command?: string
+  /** The command's flag names, to suggest the closest one to an unknown flag. */
+  flagNames?: string[]
+}
+
+type OclifError = Error & {
+  oclif?: {exit?: number}
+  code?: string
+  args?: Array<{name?: string; description?: string} | string>
+  flags?: string[]
+}
+
+/**
+ * Turns any error into the one line a user sees and its documented exit code: ArchcheckErrors as
+ * they are, oclif's parse errors rewritten (they are several lines, name no command and add
+ * notes), anything else an internal error (exit 4).
+ */
+export function errorLine(error: unknown, context: ErrorContext = {}): ErrorLine {
+  if (error instanceof ArchcheckError) return {message: oneLine(stripFlagParsePrefix(error.message)), exitCode: error.exitCode}
+  const failure = (error instanceof Error ? error : new Error(String(error))) as OclifError
+  const help = `see ${['archcheck', context.command, '--help'].filter(Boolean).join(' ')}`
+  const parse = parseErrorLine(failure, context, help)
+  if (parse) return {message: parse, exitCode: ExitCode.usage}
+  return {message: `internal error: ${oneLine(failure.message)}`, exitCode: ExitCode.internal}
+}
+
+function parseErrorLine(error: OclifError, context: ErrorContext, help: string): string | undefined {
+  const message = stripAnsi(error.message).replace(/\s*See more help with --help\s*$/, '')
+  switch (error.constructor.name) {
+    case 'RequiredArgsError': {
+      const names = (error.args ?? []).map((arg) => (typeof arg === 'string' ? arg : arg.name ?? '')).filter(Boolean)
+      const first = error.args?.[0]
+      const what = typeof first === 'object' && first.description ? `: ${lowerFirst(first.description.replace(/\.$/, ''))}` : ''
+      return `missing ${names.map((name) => name.toUpperCase()).join(', ') || 'argument'}${what} (${help})`
+    }
+    case 'UnexpectedArgsError': {
+      const extra = (error.args ?? []).map((arg) => `"${String(arg)}"`).join(', ')
+      return `unexpected argument ${extra} (${help})`
+    }
+    case 'NonExistentFlagsError': {
+      const flags = error.flags ?? []
+      const suggestion = flags.length === 1 ? closestFlag(flags[0], context.flagNames ?? []) : undefined
+      return `unknown flag ${flags.join(', ')}${suggestion ? `; did you mean --${suggestion}?` : ''} (${help})`
+    }
+    case 'FailedFlagValidationError': {
+      // "--json=true cannot also be provided when using --raw", once from each side of the pair.
+      const pairs = new Set<string>()
+      for (const match of message.matchAll(/--([\w-]+)=\S* cannot also be provided when using --([\w-]+)/g)) {
+        pairs.add([match[1], match[2]].sort().map((name) => `--${name}`).join(' and '))
+      }
+      if (pairs.size > 0) return `${[...pairs].join('; ')} cannot be used together (${help})`
+      return `${oneLine(message.replace(/^The following errors? occurred:/, ''))} (${help})`
+    }
+    case 'FlagInvalidOptionError': {
+      const match = /^Expected --([\w-]+)=(.*) to be one of: (.*)$/s.exec(message)
+      if (match) return `--${match[1]} ${JSON.stringify(match[2])}: expected one of ${match[3].trim()}`
+      return oneLine(message)
+    }
+  }
+  if (error.constructor.name === 'CLIError' || error.name === 'CLIError' || error.oclif?.exit === 2) {
+    const notFound = /^command (\S+) not found\.?$/i.exec(message.trim())
+    if (notFound) return `unknown command "${notFound[1].replaceAll(':', ' ')}" (see archcheck --help)`
+    return oneLine(stripFlagParsePrefix(message))
+  }
+  return undefined
+}
+
+/** oclif prefixes a flag's own parse error with "Parsing --NAME \n\t". */
+function stripFlagParsePrefix(message: string): string {
+  return message
+    .replace(/^Parsing (--[\w-]+)\s*\n\t(.)/, (_, flag: string, first: string) => `${flag}: ${first.toLowerCase()}`)
+    .replace(/\s*See more help with --help\s*$/, '')
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1)
+}
+
+function oneLine(message: string): string {
+  return message.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001B\[[0-9;]*m/g, '')
+}
+
+/** The known flag closest to a mistyped one (at most two edits away), for "did you mean". */
+export function closestFlag(typed: string, names: string[]): string | undefined {
+  const bare = typed.replace(/^-+/, '').split('=')[0]
+  let best: {name: string; distance: number} | undefined
+  for (const name of names) {
+    const distance = editDistance(bare, name)
+    if (distance <= 2 && distance < (best?.distance ?? Infinity)) best = {name, distance}
+  }
+  return best?.name
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]
+}

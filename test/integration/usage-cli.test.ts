@@ -1,0 +1,169 @@
+/**
+ * What every command does with bad usage, a closed pipe and Ctrl-C, run as a user runs it (the
+ * built CLI): one line `archcheck: …` on stderr, the documented exit code, never a stack.
+ */
+import {spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+
+import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli, type CliResult} from '../helpers/cli.js'
+import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
+import {pushScenario} from '../helpers/scenarios.js'
+
+const DEMO = 'oci-layout:fixtures/demo'
+
+/** One line on stderr, `archcheck: …`, no stack, nothing on stdout, the given exit code. */
+function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  expect(result.stdout).toBe('')
+  expect(result.stderr).toMatch(/^archcheck: [^\n]+\n$/)
+  expect(result.stderr).toMatch(pattern)
+  expect(result.code).toBe(code)
+}
+
+describe('usage errors are one line and exit 2', () => {
+  it('names an unknown command, also under a topic and after help', async () => {
+    expectOneLineError(await runCli(['nosuch']), 2, /^archcheck: unknown command "nosuch" \(see archcheck --help\)$/m)
+    expectOneLineError(await runCli(['builder', 'nosuch']), 2, /unknown command "builder nosuch"/)
+    expectOneLineError(await runCli(['help', 'nosuch']), 2, /unknown command "nosuch"/)
+  })
+
+  it('names the missing argument and the help to read, without oclif notes', async () => {
+    const result = await runCli(['resolve', '--host', 'linux/arm64'])
+    expectOneLineError(result, 2, /^archcheck: missing REF: image reference, .* \(see archcheck resolve --help\)$/m)
+    expect(result.stderr).not.toMatch(/Note:|allow multiple values/)
+  })
+
+  it('names an unexpected argument', async () => {
+    expectOneLineError(await runCli(['inspect', DEMO, 'extra']), 2, /^archcheck: unexpected argument "extra" \(see archcheck inspect --help\)$/m)
+  })
+
+  it('suggests the closest flag for a mistyped one', async () => {
+    expectOneLineError(await runCli(['inspect', DEMO, '--jsno']), 2, /^archcheck: unknown flag --jsno; did you mean --json\? \(see archcheck inspect --help\)$/m)
+    expectOneLineError(await runCli(['builder', 'inspect', '--nonsense']), 2, /^archcheck: unknown flag --nonsense \(see archcheck builder inspect --help\)$/m)
+  })
+
+  it('says which flags conflict in one sentence', async () => {
+    expectOneLineError(await runCli(['inspect', DEMO, '--json', '--raw']), 2, /^archcheck: --json and --raw cannot be used together/m)
+  })
+
+  it('lists the choices of an option flag and explains a bad number', async () => {
+    expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, /^archcheck: --client "moby": expected one of docker, containerd, podman, exact, all$/m)
+    expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '0']), 2, /^archcheck: --timeout: expected an integer greater than or equal to 1/m)
+  })
+
+  it('takes -h as --help', async () => {
+    const result = await runCli(['verify', '-h'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^USAGE\n {2}\$ archcheck verify/m)
+    expect(result.stdout).toMatch(/^EXAMPLES$/m)
+  })
+})
+
+describe('flags given before the reference', () => {
+  // A repeatable flag used to swallow every word after it, the reference included.
+  it.each([
+    [['inspect', '--insecure-registry', 'registry.test:5000', DEMO]],
+    [['resolve', '--host', 'linux/arm64', DEMO]],
+    [['diagnose', '--host', 'linux/amd64', DEMO]],
+    [['verify', '--require', 'linux/arm64', DEMO]],
+  ])('%j reads the reference', async (args) => {
+    const result = await runCli(args)
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('fixtures/demo:latest')
+  })
+
+  it('verify still reads repeated and comma-separated --require values and several references', async () => {
+    const result = await runCli(['verify', '--require', 'linux/arm64', '--require', 'linux/amd64,linux/arm64', DEMO, `${DEMO}:latest`, '--json'])
+    expect(result.code).toBe(0)
+    const json = JSON.parse(result.stdout) as {required: string[]; references: unknown[]}
+    expect(json.required).toEqual(['linux/arm64', 'linux/amd64'])
+    expect(json.references).toHaveLength(2)
+  })
+})
+
+describe('report and input files', () => {
+  it('verify --junit to a directory that does not exist fails at once, before reading the image', async () => {
+    const result = await runCli(['verify', '127.0.0.1:9/never/read:1', '--junit', '/nonexistent-dir/report.xml'])
+    expectOneLineError(result, 2, /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist$/m)
+  })
+
+  it('verify --junit to a directory says so', async () => {
+    expectOneLineError(await runCli(['verify', DEMO, '--junit', tmpdir()]), 2, /: is a directory, expected a file$/m)
+  })
+
+  it('verify --junit writes the report when the path is good', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'archcheck-junit-')), 'report.xml')
+    const result = await runCli(['verify', DEMO, '--junit', file])
+    expect(result.code).toBe(0)
+    expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml/)
+  })
+
+  it('build names a context that does not exist or is a file', async () => {
+    expectOneLineError(await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']), 2, /^archcheck: build context "\/nonexistent-context" does not exist$/m)
+    const file = join(mkdtempSync(join(tmpdir(), 'archcheck-ctx-')), 'Dockerfile')
+    writeFileSync(file, 'FROM scratch\n')
+    expectOneLineError(await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']), 2, /is not a directory$/m)
+  })
+})
+
+/** Starts the CLI with its stdout piped to us, for tests that close the pipe or send signals. */
+function startCli(args: string[]) {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {cwd: PROJECT_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}>((resolve) => {
+    child.on('close', (code, signal) => resolve({code, signal, stderr}))
+  })
+  return {child, exited}
+}
+
+describe('a reader that goes away (archcheck … | head)', () => {
+  it.each([
+    [['inspect', DEMO]],
+    [['inspect', DEMO, '--json']],
+    [['resolve', DEMO, '--explain']],
+    [['verify', DEMO]],
+    [['diagnose', DEMO]],
+    [['--help']],
+    [['--version']],
+  ])('%j exits quietly with its own exit code', async (args) => {
+    const {child, exited} = startCli(args)
+    child.stdout.destroy()
+    const {code, stderr} = await exited
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  })
+
+  it('keeps the exit code of a failed check', async () => {
+    const {child, exited} = startCli(['resolve', DEMO, '--host', 'linux/s390x'])
+    child.stdout.destroy()
+    const {code, stderr} = await exited
+    expect(stderr).toBe('')
+    expect(code).toBe(1)
+  })
+})
+
+describe('Ctrl-C mid-request', () => {
+  let proxy: CountingProxy
+  beforeAll(async () => {
+    proxy = await startCountingProxy(inject('registry').host, {latencyMs: 10_000})
+  })
+  afterAll(async () => {
+    await proxy.close()
+  })
+
+  it('exits quietly with 130', async () => {
+    const scenario = await pushScenario('oci-index')
+    const {child, exited} = startCli(['inspect', `${proxy.host}/${scenario.repository}:latest`])
+    const deadline = Date.now() + 10_000
+    while (proxy.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(proxy.requests.length).toBeGreaterThan(0)
+    child.kill('SIGINT')
+    const {code, signal, stderr} = await exited
+    expect({code, signal, stderr}).toEqual({code: 130, signal: null, stderr: ''})
+  })
+})
