@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {UsageError} from '../errors.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../image/digest.js'
 import {CLIENT_NAMES} from '../platform/clients.js'
 import type {RegistryOptions} from '../registry/options.js'
@@ -17,6 +18,8 @@ export const registryFlags = {
     description: 'Seconds to wait for each registry request.',
     default: 30,
     min: 1,
+    // A day: longer does not fit Node's timers (they would fire at once).
+    max: 86_400,
     helpGroup: 'REGISTRY',
   }),
   'max-manifest-size': Flags.integer({
@@ -71,4 +74,12 @@ export function clientFlag(options: {all?: boolean} = {}) {
 /** --json: one document on stdout (its schema in docs/TOPIC.md); errors still go to stderr. */
 export function jsonFlag(what: string, doc?: string) {
   return Flags.boolean({description: `Print ${what} as JSON on stdout${doc ? ` (schema: ${doc})` : ''}.`})
+}
+
+/** buildx's own rule for builder names; checked here so that '' or 'my builder' fail before docker runs. */
+export function checkBuilderName(name: string): string {
+  if (!/^[a-zA-Z][a-zA-Z0-9._-]*$/.test(name)) {
+    throw new UsageError(`invalid builder name ${JSON.stringify(name)}: it starts with a letter and has only letters, digits, '.', '-' and '_'`)
+  }
+  return name
 }

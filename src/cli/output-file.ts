@@ -5,6 +5,8 @@ import {dirname, resolve} from 'node:path'
 import {UsageError} from '../errors.js'
 
 /**
+ * Files and directories the user names for archcheck to write.
+ *
  * A report file a flag names (`--junit FILE`). Checked before any work, so that a typo in the path
  * fails in a second with exit 2 instead of after the whole run, and written with a clear error.
  */
@@ -21,6 +23,16 @@ export async function checkOutputFile(flag: string, file: string): Promise<void>
   } catch {
     throw new UsageError(`--${flag} ${file}: permission denied`)
   }
+}
+
+/** A directory a flag asks to be written (`--output oci:DIR`, `value` as typed): it may be new, its parent must exist. */
+export async function checkOutputDirectory(flag: string, value: string, dir: string): Promise<void> {
+  const existing = await stat(dir).catch(() => undefined)
+  if (existing && !existing.isDirectory()) throw new UsageError(`--${flag} ${value}: ${dir} is a file, expected a directory`)
+  const parentDir = dirname(resolve(dir))
+  const parent = await stat(parentDir).catch(() => undefined)
+  if (!parent) throw new UsageError(`--${flag} ${value}: directory ${parentDir} does not exist`)
+  if (!parent.isDirectory()) throw new UsageError(`--${flag} ${value}: ${parentDir} is not a directory`)
 }
 
 export async function writeOutputFile(flag: string, file: string, content: string): Promise<void> {

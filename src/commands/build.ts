@@ -6,9 +6,11 @@ import {BACKENDS, type BackendName} from '../build/argv.js'
 import {parsePlatformList} from '../build/preflight.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
-import {jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {checkBuilderName, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {checkOutputDirectory} from '../cli/output-file.js'
 import {ExitCode, UsageError} from '../errors.js'
 import {parsePlatform} from '../platform/parse.js'
+import {parseReference} from '../registry/reference.js'
 
 export default class Build extends BaseCommand {
   static override summary = 'Build a multi-platform image, push it, and verify that what landed in the registry is right.'
@@ -52,10 +54,21 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
         if (flags[flag] !== undefined) throw new UsageError(`--${flag} applies to --backend buildx only`)
       }
     }
+    if (flags.builder !== undefined) checkBuilderName(flags.builder)
     let ociLayout: string | undefined
     if (flags.output !== undefined) {
       if (!flags.output.startsWith('oci:') || flags.output.length === 4) throw new UsageError(`--output ${flags.output}: expected oci:PATH (an OCI layout directory)`)
       ociLayout = flags.output.slice(4)
+      await checkOutputDirectory('output', flags.output, ociLayout)
+    }
+    // Each tag is a registry reference: a typo fails now, not after the build.
+    for (const tag of flags.tag ?? []) {
+      try {
+        parseReference(tag)
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error
+        throw new UsageError(`--tag ${JSON.stringify(tag)}: ${error.message}`)
+      }
     }
     for (const buildArg of flags['build-arg'] ?? []) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(buildArg)) throw new UsageError(`--build-arg ${buildArg}: expected NAME=VALUE`)

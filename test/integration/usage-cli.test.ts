@@ -54,6 +54,17 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '0']), 2, /^archcheck: --timeout: expected an integer greater than or equal to 1/m)
   })
 
+  it("refuses a --timeout that Node's timers cannot hold (it used to time out at once)", async () => {
+    expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '3000000']), 2, /^archcheck: --timeout: expected an integer less than or equal to 86400/m)
+  })
+
+  it('refuses a builder name buildx would refuse, before running docker (an empty one used to pick the default builder)', async () => {
+    const noDocker = {PATH: '/nonexistent'}
+    expectOneLineError(await runCli(['builder', 'create', ''], {env: noDocker}), 2, /^archcheck: invalid builder name "": it starts with a letter/m)
+    expectOneLineError(await runCli(['builder', 'inspect', 'my builder'], {env: noDocker}), 2, /^archcheck: invalid builder name "my builder"/m)
+    expectOneLineError(await runCli(['build', '--builder', '', '--push', '-t', 'localhost:5000/app:1', PROJECT_ROOT], {env: noDocker}), 2, /^archcheck: invalid builder name ""/m)
+  })
+
   it('takes -h as --help', async () => {
     const result = await runCli(['verify', '-h'])
     expect(result.code).toBe(0)
@@ -100,6 +111,14 @@ describe('report and input files', () => {
     const result = await runCli(['verify', DEMO, '--junit', file])
     expect(result.code).toBe(0)
     expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml/)
+  })
+
+  it('build checks its tags and its --output directory before building', async () => {
+    const noDocker = {PATH: '/nonexistent'}
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag "Bad Ref": invalid image reference "Bad Ref": it contains white space$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag "": empty image reference$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}), 2, /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory$/m)
   })
 
   it('build names a context that does not exist or is a file', async () => {

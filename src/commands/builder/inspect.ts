@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeStdout} from '../../cli/output.js'
-import {jsonFlag} from '../../cli/flags.js'
+import {checkBuilderName, jsonFlag} from '../../cli/flags.js'
 import {builderReport, renderBuilderReport} from '../../build/builder-report.js'
 import {inspectBuilder, readBuildxVersions} from '../../build/buildx.js'
 import {UsageError} from '../../errors.js'
@@ -25,6 +25,7 @@ Exit codes: 0 shown, 2 docker/buildx missing or no such builder.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(BuilderInspect)
+    if (args.name !== undefined) checkBuilderName(args.name)
     await readBuildxVersions()
     const builder = await inspectBuilder(args.name, flags.bootstrap)
     if (!builder) throw new UsageError(`no builder "${args.name}": create it with \`archcheck builder create ${args.name}\``)
