@@ -9,6 +9,7 @@ import type {RegistryOptions} from '../registry/options.js'
 export const registryFlags = {
   'insecure-registry': Flags.string({
     description: 'Reach this registry host[:port] without verifying its TLS certificate, or over plain HTTP when it has no TLS (repeatable; also $ARCHCHECK_INSECURE_REGISTRIES, comma-separated). localhost and 127.0.0.0/8 always use plain HTTP.',
+    helpValue: 'HOST[:PORT]',
     multiple: true,
     // Non-greedy: `--insecure-registry HOST REF` must leave REF to be the argument.
     multipleNonGreedy: true,
@@ -16,6 +17,7 @@ export const registryFlags = {
   }),
   timeout: Flags.integer({
     description: 'Seconds to wait for each registry request.',
+    helpValue: 'SECONDS',
     default: 30,
     min: 1,
     // A day: longer does not fit Node's timers (they would fire at once).
@@ -24,6 +26,7 @@ export const registryFlags = {
   }),
   'max-manifest-size': Flags.integer({
     description: 'Largest manifest or image config accepted, in bytes.',
+    helpValue: 'BYTES',
     default: DEFAULT_MAX_MANIFEST_BYTES,
     min: 1024,
     helpGroup: 'REGISTRY',

@@ -4,9 +4,9 @@ import type {ReadLayersOptions} from '../layers/read-image.js'
 
 /** The flags of every command that reads layers (diagnose, verify --deep). */
 export const layerFlags = {
-  'max-decompressed': Flags.integer({description: 'Largest total of decompressed layer bytes, in MiB (against decompression bombs).', default: 16 * 1024, min: 1, helpGroup: 'LAYERS'}),
-  'max-ratio': Flags.integer({description: 'Largest decompressed/compressed ratio of a layer, checked past 64 MiB of output.', default: 200, min: 1, helpGroup: 'LAYERS'}),
-  'layer-concurrency': Flags.integer({description: 'Layers read at once.', default: 3, min: 1, max: 32, helpGroup: 'LAYERS'}),
+  'max-decompressed': Flags.integer({description: 'Largest total of decompressed layer bytes, in MiB (against decompression bombs).', helpValue: 'MIB', default: 16 * 1024, min: 1, helpGroup: 'LAYERS'}),
+  'max-ratio': Flags.integer({description: 'Largest decompressed/compressed ratio of a layer, checked past 64 MiB of output.', helpValue: 'RATIO', default: 200, min: 1, helpGroup: 'LAYERS'}),
+  'layer-concurrency': Flags.integer({description: 'Layers read at once.', helpValue: 'N', default: 3, min: 1, max: 32, helpGroup: 'LAYERS'}),
 }
 
 export interface LayerFlagValues {

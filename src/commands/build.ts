@@ -29,14 +29,14 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
   }
 
   static override flags = {
-    tag: Flags.string({char: 't', description: 'Image reference to tag and push (repeatable).', multiple: true, multipleNonGreedy: true}),
-    platform: Flags.string({description: 'Platforms to build, comma-separated (repeatable).', multiple: true, multipleNonGreedy: true, default: ['linux/amd64,linux/arm64']}),
-    file: Flags.string({char: 'f', description: 'Dockerfile (default CONTEXT/Dockerfile).'}),
-    'build-arg': Flags.string({description: 'Build argument K=V (repeatable).', multiple: true, multipleNonGreedy: true}),
-    target: Flags.string({description: 'Stage to build.'}),
-    builder: Flags.string({description: 'buildx builder (default: the current one; created when missing).'}),
+    tag: Flags.string({char: 't', description: 'Image reference to tag and push (repeatable).', helpValue: 'REF', multiple: true, multipleNonGreedy: true}),
+    platform: Flags.string({description: 'Platforms to build, comma-separated (repeatable).', helpValue: 'PLATFORMS', multiple: true, multipleNonGreedy: true, default: ['linux/amd64,linux/arm64']}),
+    file: Flags.string({char: 'f', description: 'Dockerfile (default CONTEXT/Dockerfile).', helpValue: 'FILE'}),
+    'build-arg': Flags.string({description: 'Build argument NAME=VALUE (repeatable).', helpValue: 'NAME=VALUE', multiple: true, multipleNonGreedy: true}),
+    target: Flags.string({description: 'Stage to build.', helpValue: 'STAGE'}),
+    builder: Flags.string({description: 'buildx builder (default: the current one; created when missing).', helpValue: 'NAME'}),
     push: Flags.boolean({description: 'Push every tag to its registry.'}),
-    output: Flags.string({description: 'Also write the result as an OCI layout directory: oci:PATH.'}),
+    output: Flags.string({description: 'Also write the result as an OCI layout directory: oci:PATH.', helpValue: 'oci:PATH'}),
     backend: Flags.string({description: 'What builds.', options: [...BACKENDS], default: 'buildx'}),
     provenance: Flags.string({description: 'Passed to buildx as --provenance=VALUE (buildx 0.10+).'}),
     sbom: Flags.string({description: 'Passed to buildx as --sbom=VALUE (buildx 0.10+).'}),

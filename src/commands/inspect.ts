@@ -32,6 +32,7 @@ Each row shows the platform the index declares and the platform the image's conf
     json: Flags.boolean({description: 'Print the result as JSON on stdout (schema: docs/inspect.md).', exclusive: ['raw']}),
     raw: Flags.boolean({description: 'Print the exact bytes of the top manifest as served (their sha256 is the tag digest).', exclusive: ['json', 'platform']}),
     platform: Flags.string({
+      helpValue: 'PLATFORM',
       description:
         "Only show entries a host of this platform accepts, by containerd's rules: its own platform, then older variants and 32-bit mode (linux/arm64 also shows linux/arm/v7). os/arch[/variant], windows(10.0.20348)/amd64, or native.",
     }),

@@ -19,8 +19,8 @@ Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created
   }
 
   static override flags = {
-    driver: Flags.string({description: 'buildx driver.', default: 'docker-container'}),
-    platform: Flags.string({description: 'Pin the platforms the builder announces (comma-separated, repeatable).', multiple: true, multipleNonGreedy: true}),
+    driver: Flags.string({description: 'buildx driver.', helpValue: 'DRIVER', default: 'docker-container'}),
+    platform: Flags.string({description: 'Pin the platforms the builder announces (comma-separated, repeatable).', helpValue: 'PLATFORMS', multiple: true, multipleNonGreedy: true}),
     use: Flags.boolean({description: 'Make it the current builder.'}),
     json: jsonFlag('the builder', 'docs/build.md'),
   }
