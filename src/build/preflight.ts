@@ -9,6 +9,7 @@ import {join, resolve} from 'node:path'
 
 import semver from 'semver'
 
+import {fileErrorText} from '../cli/output-file.js'
 import {UsageError} from '../errors.js'
 import {nativePlatform} from '../platform/host.js'
 import {formatPlatform} from '../platform/normalize.js'
@@ -143,8 +144,7 @@ export async function lintBuildDockerfile(request: Pick<BuildRequest, 'context' 
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(`cannot read Dockerfile ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
+    throw new UsageError(`cannot read Dockerfile ${path}: ${fileErrorText(error)}`)
   }
   return {path, warnings: lintDockerfile(text, {platforms: request.platforms, target: request.target})}
 }

@@ -1,5 +1,6 @@
 import {appendFile} from 'node:fs/promises'
 
+import {fileErrorText} from '../cli/output-file.js'
 import {UsageError} from '../errors.js'
 import {isFailure} from '../verify/report.js'
 import type {CheckResult, VerifyReport} from '../verify/types.js'
@@ -80,6 +81,6 @@ export async function reportToGithub(reports: readonly VerifyReport[], env: Node
   try {
     await appendFile(summaryFile, renderGithubSummary(reports))
   } catch (error) {
-    throw new UsageError(`cannot append to GITHUB_STEP_SUMMARY ${summaryFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${summaryFile}: ${fileErrorText(error)}`)
   }
 }

@@ -121,6 +121,10 @@ describe('report and input files', () => {
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory$/m)
   })
 
+  it('build says in words why a Dockerfile cannot be read', async () => {
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}), 2, new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory$`, 'm'))
+  })
+
   it('build names a context that does not exist or is a file', async () => {
     expectOneLineError(await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']), 2, /^archcheck: build context "\/nonexistent-context" does not exist$/m)
     const file = join(mkdtempSync(join(tmpdir(), 'archcheck-ctx-')), 'Dockerfile')

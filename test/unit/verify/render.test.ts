@@ -124,7 +124,7 @@ describe('GitHub workflow commands', () => {
 
     it('says in one line when the summary file cannot be written', async () => {
       const file = join(dir, 'missing-dir', 'summary.md')
-      await expect(reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to GITHUB_STEP_SUMMARY ${file}: ENOENT`))
+      await expect(reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: no such file or directory`))
     })
   })
 })
