@@ -32,7 +32,7 @@ export function errorLine(error: unknown, context: ErrorContext = {}): ErrorLine
   const help = `see ${['archcheck', context.command, '--help'].filter(Boolean).join(' ')}`
   const parse = parseErrorLine(failure, context, help)
   if (parse) return {message: parse, exitCode: ExitCode.usage}
-  return {message: `internal error: ${oneLine(failure.message)}`, exitCode: ExitCode.internal}
+  return {message: `internal error: ${oneLine(failure.message)} (a bug in archcheck: please report it with the --debug output)`, exitCode: ExitCode.internal}
 }
 
 function parseErrorLine(error: OclifError, context: ErrorContext, help: string): string | undefined {

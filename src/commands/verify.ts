@@ -13,7 +13,7 @@ import type {ClientName} from '../platform/resolution.js'
 import {reportToGithub} from '../render/github.js'
 import {renderJunit} from '../render/junit.js'
 import {renderVerifyJson} from '../render/verify-json.js'
-import {renderVerifyText} from '../render/verify-text.js'
+import {renderVerifySummary, renderVerifyText} from '../render/verify-text.js'
 import {styleFor} from '../render/style.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
 import {exitCodeOf} from '../verify/report.js'
@@ -96,6 +96,7 @@ Details and the --json schema: docs/verify.md.`
     } else {
       const style = styleFor(process.stdout)
       for (const report of reports) await writeStdout(`${await renderVerifyText(report, style)}\n`)
+      if (reports.length > 1) await writeStdout(renderVerifySummary(reports, style))
     }
     if (process.env.GITHUB_ACTIONS === 'true') {
       // Annotations go to stderr under --json so stdout stays one JSON document (the runner reads both).

@@ -60,3 +60,11 @@ export async function renderVerifyText(report: VerifyReport, style: Style = PLAI
   const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(report, check, style))
   return [header, await checkTable(report, style), ...problems, verdictLine(report, style), ''].join('\n')
 }
+
+/** The last line after several references: how many passed, failed and could not be read. */
+export function renderVerifySummary(reports: VerifyReport[], style: Style = PLAIN): string {
+  const count = (verdict: VerifyReport['verdict']): number => reports.filter((report) => report.verdict === verdict).length
+  const parts = [`${count('pass')} passed`, count('fail') > 0 ? `${count('fail')} failed` : '', count('error') > 0 ? `${count('error')} could not be read` : ''].filter(Boolean)
+  const mark = count('error') > 0 ? style.red('ERROR') : count('fail') > 0 ? style.red('FAIL') : style.green('PASS')
+  return `${style.bold(`${mark} ${reports.length} references: ${parts.join(', ')}`)}\n`
+}

@@ -8,6 +8,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {UsageError} from '../../../src/errors.js'
 import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, renderGithubSummary, reportToGithub} from '../../../src/render/github.js'
 import {renderJunit} from '../../../src/render/junit.js'
+import {renderVerifySummary} from '../../../src/render/verify-text.js'
 import type {CheckResult, VerifyReport} from '../../../src/verify/types.js'
 
 const NASTY = 'a <b> & "c" \'d\' ]]> \u0000\u0007\u001b[31m tab\there\nnew line\r%41 : , \uD800 \u{1F600} \uFFFF'
@@ -126,5 +127,14 @@ describe('GitHub workflow commands', () => {
       const file = join(dir, 'missing-dir', 'summary.md')
       await expect(reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: no such file or directory`))
     })
+  })
+})
+
+describe('renderVerifySummary', () => {
+  it('ends several references with one line counting what passed, failed and could not be read', () => {
+    const passed = report([check('platform-missing', 'pass', 'ok', 'linux/amd64')], {reference: 'registry.test/ok:1', verdict: 'pass'})
+    expect(renderVerifySummary([passed, ...sample()])).toBe('ERROR 3 references: 1 passed, 1 failed, 1 could not be read\n')
+    expect(renderVerifySummary([passed, passed])).toBe('PASS 2 references: 2 passed\n')
+    expect(renderVerifySummary([passed, sample()[0]])).toBe('FAIL 2 references: 1 passed, 1 failed\n')
   })
 })
