@@ -12,6 +12,10 @@ export interface ErrorContext {
   command?: string
   /** The command's flag names, to suggest the closest one to an unknown flag. */
   flagNames?: string[]
+  /** Every command (`builder create`), to suggest the closest one to an unknown command. */
+  commands?: string[]
+  /** The command words as typed, for "unknown command" (oclif's id runs on into the arguments). */
+  typedCommand?: string
 }
 
 type OclifError = Error & {
@@ -70,7 +74,11 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
   }
   if (error.constructor.name === 'CLIError' || error.name === 'CLIError' || error.oclif?.exit === 2) {
     const notFound = /^command (\S+) not found\.?$/i.exec(message.trim())
-    if (notFound) return `unknown command "${notFound[1].replaceAll(':', ' ')}" (see archcheck --help)`
+    if (notFound) {
+      const typed = context.typedCommand ?? notFound[1].replaceAll(':', ' ')
+      const suggestion = closest(typed, context.commands ?? [])
+      return `unknown command "${typed}"${suggestion ? `; did you mean ${suggestion}?` : ''} (see archcheck --help)`
+    }
     return oneLine(stripFlagParsePrefix(message))
   }
   return undefined
@@ -98,10 +106,13 @@ function stripAnsi(text: string): string {
 
 /** The known flag closest to a mistyped one (at most two edits away), for "did you mean". */
 export function closestFlag(typed: string, names: string[]): string | undefined {
-  const bare = typed.replace(/^-+/, '').split('=')[0]
+  return closest(typed.replace(/^-+/, '').split('=')[0], names)
+}
+
+function closest(typed: string, names: string[]): string | undefined {
   let best: {name: string; distance: number} | undefined
   for (const name of names) {
-    const distance = editDistance(bare, name)
+    const distance = editDistance(typed, name)
     if (distance <= 2 && distance < (best?.distance ?? Infinity)) best = {name, distance}
   }
   return best?.name

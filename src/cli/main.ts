@@ -1,7 +1,7 @@
-import {Errors, run} from '@oclif/core'
+import {Config, Errors, run} from '@oclif/core'
 
 import {debugRequested} from './debug.js'
-import {errorLine} from './error-line.js'
+import {type ErrorContext, errorLine} from './error-line.js'
 import {exitQuietlyOnInterrupt} from './interrupt.js'
 import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
 
@@ -13,8 +13,12 @@ import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
 export async function main(argv: string[], entry: string): Promise<void> {
   ignoreBrokenStdout()
   exitQuietlyOnInterrupt()
+  const context: ErrorContext = {}
   try {
-    await run(argv, entry)
+    const config = await Config.load(entry)
+    context.commands = config.commandIDs.map((id) => id.replaceAll(':', ' '))
+    context.typedCommand = typedCommand(argv, new Set(config.topics.map((topic) => topic.name.replaceAll(':', ' '))))
+    await run(argv, config)
     await drainStdout()
   } catch (error) {
     if (error instanceof Errors.ExitError) {
@@ -22,9 +26,21 @@ export async function main(argv: string[], entry: string): Promise<void> {
       return
     }
     if (isBrokenPipe(error)) return
-    const {message, exitCode} = errorLine(error)
+    const {message, exitCode} = errorLine(error, context)
     process.stderr.write(`archcheck: ${message}\n`)
     if (debugRequested(argv) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
     process.exitCode = exitCode
   }
+}
+
+/** The command as typed: the leading words, through topics (`builder`) to the first word that is not one. */
+function typedCommand(argv: string[], topics: Set<string>): string | undefined {
+  const words = argv[0] === 'help' ? argv.slice(1) : argv
+  const typed: string[] = []
+  for (const word of words) {
+    if (word.startsWith('-')) break
+    typed.push(word)
+    if (!topics.has(typed.join(' '))) break
+  }
+  return typed.length > 0 ? typed.join(' ') : undefined
 }

@@ -28,6 +28,8 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['nosuch']), 2, /^archcheck: unknown command "nosuch" \(see archcheck --help\)$/m)
     expectOneLineError(await runCli(['builder', 'nosuch']), 2, /unknown command "builder nosuch"/)
     expectOneLineError(await runCli(['help', 'nosuch']), 2, /unknown command "nosuch"/)
+    expectOneLineError(await runCli(['inpsect', DEMO]), 2, /^archcheck: unknown command "inpsect"; did you mean inspect\? \(see archcheck --help\)$/m)
+    expectOneLineError(await runCli(['builder', 'creat']), 2, /unknown command "builder creat"; did you mean builder create\?/)
   })
 
   it('names the missing argument and the help to read, without oclif notes', async () => {
