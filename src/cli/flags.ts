@@ -86,3 +86,13 @@ export function checkBuilderName(name: string): string {
   }
   return name
 }
+
+/** Parses a flag's value; a UsageError names the flag (`--host: invalid platform "x": …`). */
+export function parseFlag<T>(flag: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`--${flag}: ${error.message}`, {cause: error})
+    throw error
+  }
+}

@@ -6,7 +6,7 @@ import {BACKENDS, type BackendName} from '../build/argv.js'
 import {parsePlatformList} from '../build/preflight.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
-import {checkBuilderName, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {checkBuilderName, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
 import {ExitCode, UsageError} from '../errors.js'
 import {parsePlatform} from '../platform/parse.js'
@@ -62,18 +62,11 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       await checkOutputDirectory('output', flags.output, ociLayout)
     }
     // Each tag is a registry reference: a typo fails now, not after the build.
-    for (const tag of flags.tag ?? []) {
-      try {
-        parseReference(tag)
-      } catch (error) {
-        if (!(error instanceof UsageError)) throw error
-        throw new UsageError(`--tag ${JSON.stringify(tag)}: ${error.message}`)
-      }
-    }
+    for (const tag of flags.tag ?? []) parseFlag('tag', () => parseReference(tag))
     for (const buildArg of flags['build-arg'] ?? []) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(buildArg)) throw new UsageError(`--build-arg ${buildArg}: expected NAME=VALUE`)
     }
-    const platforms = parsePlatformList(flags.platform)
+    const platforms = parseFlag('platform', () => parsePlatformList(flags.platform))
     await checkContextDirectory(args.context)
 
     const {runBuild} = await import('../build/run-build.js')

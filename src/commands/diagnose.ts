@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
-import {clientFlag, hostsFlag, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {ExitCode} from '../errors.js'
 import type {ClientName} from '../platform/resolution.js'
@@ -44,7 +44,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
       import('../render/progress.js'),
       import('../render/style.js'),
     ])
-    const hosts = parseHosts(flags.host?.length ? flags.host : ['native', 'linux/amd64', 'linux/arm64'])
+    const hosts = parseFlag('host', () => parseHosts(flags.host?.length ? flags.host : ['native', 'linux/amd64', 'linux/arm64']))
     const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
     const source = await openSource(args.ref, registry)
     const progress = process.stderr.isTTY ? new LayerProgressLine() : undefined

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
 import {openSource} from '../image/open.js'
 import {fetchImageTree} from '../image/tree.js'
@@ -41,7 +41,7 @@ Each row shows the platform the index declares and the platform the image's conf
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Inspect)
-    const host = flags.platform === undefined ? undefined : toHostPlatform(flags.platform)
+    const host = flags.platform === undefined ? undefined : parseFlag('platform', () => toHostPlatform(flags.platform!))
     const filter = host && {spec: flags.platform as string, matches: (platform?: Platform) => platform !== undefined && platformMatches(host, platform)}
     const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
     const source = await openSource(args.ref, options)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {clientFlag, hostsFlag, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
 import {ExitCode} from '../errors.js'
 import {openSource} from '../image/open.js'
@@ -42,7 +42,7 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Resolve)
-    const hosts = parseHosts(flags.host)
+    const hosts = parseFlag('host', () => parseHosts(flags.host))
     const clients: ClientName[] = flags.client === 'all' ? CLIENT_NAMES : [flags.client as ClientName]
     const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
     const source = await openSource(args.ref, options)

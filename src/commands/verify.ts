@@ -3,12 +3,12 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {clientFlag, jsonFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {clientFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {UsageError} from '../errors.js'
 import {openSource} from '../image/open.js'
-import {toHostPlatform} from '../platform/match.js'
-import {formatPlatformSpec} from '../platform/normalize.js'
+import {validateDigest} from '../registry/reference.js'
+import {parseHosts} from '../platform/hosts.js'
 import type {ClientName} from '../platform/resolution.js'
 import {reportToGithub} from '../render/github.js'
 import {renderJunit} from '../render/junit.js'
@@ -70,10 +70,12 @@ Details and the --json schema: docs/verify.md.`
     const {argv, flags} = await this.parse(Verify)
     // Written once each, however often they are named (`--require linux/arm64 --require linux/amd64,linux/arm64`).
     const specs = flags.require.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
-    const require = [...new Map(specs.map((spec) => toHostPlatform(spec)).map((platform) => [formatPlatformSpec(platform), platform])).values()]
-    if (require.length === 0) throw new UsageError('--require needs at least one platform')
+    if (specs.length === 0) throw new UsageError('--require needs at least one platform')
+    const require = parseFlag('require', () => parseHosts(specs))
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
     const metadata = flags['metadata-file'] ? await readBuildMetadata(flags['metadata-file']) : undefined
+    // Checked here too: verifyTargets skips an empty value, which would silently check nothing.
+    if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
     const targets = verifyTargets(argv as string[], {expectDigest: flags['expect-digest'], metadata})
     const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
     const client = flags.client as ClientName

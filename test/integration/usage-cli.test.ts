@@ -67,6 +67,17 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['build', '--builder', '', '--push', '-t', 'localhost:5000/app:1', PROJECT_ROOT], {env: noDocker}), 2, /^archcheck: invalid builder name ""/m)
   })
 
+  it('names the flag whose value is wrong', async () => {
+    expectOneLineError(await runCli(['resolve', DEMO, '--host', 'linux/arm64,']), 2, /^archcheck: --host: invalid platform "": empty part/m)
+    expectOneLineError(await runCli(['verify', DEMO, '--require', 'linux/arm64,foo']), 2, /^archcheck: --require: invalid platform "foo"/m)
+    expectOneLineError(await runCli(['diagnose', DEMO, '--host', 'linux/*']), 2, /^archcheck: --host: invalid platform "linux\/\*"/m)
+    expectOneLineError(await runCli(['verify', DEMO, '--expect-digest', 'sha256:abc']), 2, /^archcheck: --expect-digest: invalid sha256 digest "sha256:abc"/m)
+  })
+
+  it('refuses an empty --expect-digest (it used to check nothing and pass)', async () => {
+    expectOneLineError(await runCli(['verify', DEMO, '--expect-digest', '']), 2, /^archcheck: --expect-digest: invalid digest ""/m)
+  })
+
   it('takes -h as --help', async () => {
     const result = await runCli(['verify', '-h'])
     expect(result.code).toBe(0)
@@ -117,8 +128,8 @@ describe('report and input files', () => {
 
   it('build checks its tags and its --output directory before building', async () => {
     const noDocker = {PATH: '/nonexistent'}
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag "Bad Ref": invalid image reference "Bad Ref": it contains white space$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag "": empty image reference$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag: empty image reference$/m)
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}), 2, /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist$/m)
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory$/m)
   })

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeStdout} from '../../cli/output.js'
-import {checkBuilderName, jsonFlag} from '../../cli/flags.js'
+import {checkBuilderName, jsonFlag, parseFlag} from '../../cli/flags.js'
 import {builderReport, renderBuilderReport} from '../../build/builder-report.js'
 import {createBuilder, readBuildxVersions} from '../../build/buildx.js'
 import {parsePlatformList} from '../../build/preflight.js'
@@ -28,7 +28,7 @@ Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created
   async run(): Promise<void> {
     const {args, flags} = await this.parse(BuilderCreate)
     checkBuilderName(args.name)
-    const platforms = flags.platform ? parsePlatformList(flags.platform) : undefined
+    const platforms = flags.platform ? parseFlag('platform', () => parsePlatformList(flags.platform!)) : undefined
     await readBuildxVersions()
     const {builder, created} = await createBuilder(args.name, {driver: flags.driver, platforms, use: flags.use})
     const report = builderReport(builder, created)
