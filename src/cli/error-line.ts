@@ -76,6 +76,7 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
     const notFound = /^command (\S+) not found\.?$/i.exec(message.trim())
     if (notFound) {
       const typed = context.typedCommand ?? notFound[1].replaceAll(':', ' ')
+      if (typed.startsWith('-')) return `${typed} before a command: write archcheck COMMAND [FLAGS] (see archcheck --help)`
       const suggestion = closest(typed, context.commands ?? [])
       return `unknown command "${typed}"${suggestion ? `; did you mean ${suggestion}?` : ''} (see archcheck --help)`
     }

@@ -10,7 +10,8 @@ import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
  * this reports the rest (an unknown command, `help nosuch`) the same way: one line on stderr,
  * `archcheck: …`, and a documented exit code, instead of oclif's multi-line banner.
  */
-export async function main(argv: string[], entry: string): Promise<void> {
+export async function main(typedArgv: string[], entry: string): Promise<void> {
+  const argv = debugAfterCommand(typedArgv)
   ignoreBrokenStdout()
   exitQuietlyOnInterrupt()
   const context: ErrorContext = {}
@@ -33,12 +34,22 @@ export async function main(argv: string[], entry: string): Promise<void> {
   }
 }
 
+/** `archcheck --debug inspect REF` as `archcheck inspect REF --debug`: oclif reads a command first. */
+function debugAfterCommand(argv: string[]): string[] {
+  let leading = 0
+  while (argv[leading] === '--debug') leading++
+  return leading === 0 || leading === argv.length ? argv : [...argv.slice(leading), ...argv.slice(0, leading)]
+}
+
 /** The command as typed: the leading words, through topics (`builder`) to the first word that is not one. */
 function typedCommand(argv: string[], topics: Set<string>): string | undefined {
   const words = argv[0] === 'help' ? argv.slice(1) : argv
   const typed: string[] = []
   for (const word of words) {
-    if (word.startsWith('-')) break
+    if (word.startsWith('-')) {
+      if (typed.length === 0) typed.push(word)
+      break
+    }
     typed.push(word)
     if (!topics.has(typed.join(' '))) break
   }

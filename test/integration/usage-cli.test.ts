@@ -78,6 +78,13 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['verify', DEMO, '--expect-digest', '']), 2, /^archcheck: --expect-digest: invalid digest ""/m)
   })
 
+  it('says a flag given before the command belongs after it; --debug may come first', async () => {
+    expectOneLineError(await runCli(['--json', 'inspect', DEMO]), 2, /^archcheck: --json before a command: write archcheck COMMAND \[FLAGS\] \(see archcheck --help\)$/m)
+    const debug = await runCli(['--debug', 'inspect', 'oci-layout:/nonexistent-layout'])
+    expect(debug.code).toBe(2)
+    expect(debug.stderr).toMatch(/^archcheck: OCI layout directory "\/nonexistent-layout" does not exist\nUsageError: .*\n {4}at /)
+  })
+
   it('takes -h as --help', async () => {
     const result = await runCli(['verify', '-h'])
     expect(result.code).toBe(0)
