@@ -34,6 +34,7 @@ Details and the --json schema: docs/verify.md.`
     '<%= config.bin %> verify --metadata-file build-metadata.json --blobs --junit archcheck.xml',
     '<%= config.bin %> verify app:1 app:latest --require linux/amd64,linux/arm64,linux/arm/v7 --forbid-extra',
     '<%= config.bin %> verify localhost:5000/tool:dev --require linux/amd64 --allow-single-platform --json',
+    '<%= config.bin %> verify ghcr.io/owner/app:1.4.0 --deep --require linux/amd64,linux/arm64',
   ]
 
   static override strict = false
