@@ -33,7 +33,11 @@ export async function renderInspect(view: InspectView, style: Style): Promise<st
       if (row.index !== group) {
         group = row.index
         const nested = view.indexes.find((i) => i.digest === row.index)
-        if (nested) table.push([{colSpan: 7, content: style.cyan(`nested index ${nested.digest}${nested.platform ? ` (declared ${nested.platform})` : ''}, ${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`)}])
+        // A row of its own, not a cell spanning the table: cli-table3 draws a broken rule around spans.
+        if (nested) {
+          const entries = `${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`
+          table.push([style.cyan(`nested index${nested.platform ? ` (${nested.platform})` : ''}`), style.cyan(nested.digest), formatBytes(nested.size), style.cyan(entries), '', '', ''])
+        }
       }
       const nestedRow = row.index !== null && row.index !== view.digest
       table.push([
