@@ -210,3 +210,11 @@ describe('Ctrl-C mid-request', () => {
     expect({code, signal, stderr}).toEqual({code: 130, signal: null, stderr: ''})
   })
 })
+
+describe('human output', () => {
+  it('diagnose --all-binaries counts in good English', async () => {
+    const result = await runCli(['diagnose', DEMO, '--all-binaries', '--host', 'linux/arm64'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^binaries of sha256:\w{12} \(linux\/arm64\): 1 executable ELF file; other architectures: none$/m)
+  })
+})
