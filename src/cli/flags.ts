@@ -74,6 +74,11 @@ export function clientFlag(options: {all?: boolean} = {}) {
   })
 }
 
+/** resolve's and verify's --allow-fallback: the same rule, the same words. */
+export const allowFallbackFlag = Flags.boolean({
+  description: 'Accept (exit 0) a host that gets its image only through a fallback: an older variant or 32-bit mode (arm64 hosts running arm/v7).',
+})
+
 /** --json: one document on stdout (its schema in docs/TOPIC.md); errors still go to stderr. */
 export function jsonFlag(what: string, doc?: string) {
   return Flags.boolean({description: `Print ${what} as JSON on stdout${doc ? ` (schema: ${doc})` : ''}.`})

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
 import {ExitCode} from '../errors.js'
 import {openSource} from '../image/open.js'
@@ -36,7 +36,7 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     client: clientFlag({all: true}),
     explain: Flags.boolean({description: 'List every index entry per host: accepted or rejected, why, and its rank.'}),
     json: jsonFlag('the result', 'docs/resolve.md'),
-    'allow-fallback': Flags.boolean({description: 'Exit 0 also when a host gets its image only through an older variant or 32-bit mode.'}),
+    'allow-fallback': allowFallbackFlag,
     ...registryFlags,
   }
 

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {clientFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {UsageError} from '../errors.js'
 import {openSource} from '../image/open.js'
@@ -53,7 +53,7 @@ Details and the --json schema: docs/verify.md.`
       default: DEFAULT_REQUIRED_PLATFORMS.map((platform) => `${platform.os}/${platform.architecture}`),
     }),
     client: clientFlag(),
-    'allow-fallback': Flags.boolean({description: 'Accept a platform served through a fallback (arm64 hosts running arm/v7).'}),
+    'allow-fallback': allowFallbackFlag,
     'allow-single-platform': Flags.boolean({description: 'Accept a tag that is a single image when its platform is the only one required.'}),
     'forbid-extra': Flags.boolean({description: 'Fail index entries for platforms not in --require (attestations excluded).'}),
     blobs: Flags.boolean({description: 'HEAD every layer blob (each once) to catch garbage-collected or half-pushed images.'}),
