@@ -1,9 +1,10 @@
+import {createHash, type Hash} from 'node:crypto'
 import {Transform} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
-import {digestOf, hashFor, matchesDigest} from '../registry/digest.js'
 import {validateDigest} from '../registry/reference.js'
 
+/** Largest manifest, image config or index.json read whole, unless the user raises it (registries refuse pushes over 4 MiB). */
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 /** Whether `text` is a well-formed digest of a supported algorithm (for content that is not user input). */
@@ -17,6 +18,22 @@ export function isDigest(text: string): boolean {
 }
 
 const algorithmOf = (digest: string): string => digest.slice(0, digest.indexOf(':'))
+
+/** A hash for the algorithm of `digest` (sha256 or sha512; a malformed digest is a UsageError). */
+function hashFor(digest: string): Hash {
+  validateDigest(digest)
+  return createHash(algorithmOf(digest))
+}
+
+/** `ALGORITHM:HEX` of `bytes`. */
+export function digestOf(bytes: Uint8Array, algorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`
+}
+
+/** Whether `bytes` hash to `digest`, with the digest's own algorithm. */
+export function matchesDigest(bytes: Uint8Array, digest: string): boolean {
+  return `${algorithmOf(digest)}:${hashFor(digest).update(bytes).digest('hex')}` === digest
+}
 
 const mismatch = (what: string, digest: string, where: string | undefined, problem: string): RegistryError =>
   new RegistryError(`${what} ${digest}${where ? ` in ${where}` : ''} ${problem}`, 'digest-mismatch')

@@ -1,6 +1,6 @@
 import {RegistryError} from '../errors.js'
 import {isSchema1Type} from '../image/media-types.js'
-import {digestOf, matchesDigest} from './digest.js'
+import {digestOf, matchesDigest} from '../image/digest.js'
 
 export const SCHEMA1_MESSAGE = 'schema 1 manifests are deprecated and unsupported; re-push the image with a current client'
 
