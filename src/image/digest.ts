@@ -46,24 +46,17 @@ export function verifyDigest(bytes: Uint8Array, digest: string, what: string, wh
   if (!matchesDigest(bytes, digest)) throw mismatch(what, digest, where, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`)
 }
 
-/**
- * A pass-through that hashes what flows through it and fails the stream at the end when the
- * bytes do not hash to `digest` (or their count differs from `expectedSize`).
- */
-export function verifyingStream(digest: string, what: string, where?: string, expectedSize?: number): Transform {
+/** A pass-through that hashes what flows through it and fails the stream at the end when the bytes do not hash to `digest`. */
+export function verifyingStream(digest: string, what: string, where?: string): Transform {
   const hash = hashFor(digest)
-  let size = 0
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk)
-      size += chunk.length
       callback(null, chunk)
     },
     flush(callback) {
       const actual = `${algorithmOf(digest)}:${hash.digest('hex')}`
-      if (actual !== digest) callback(mismatch(what, digest, where, `does not match its content (the bytes hash to ${actual})`))
-      else if (expectedSize !== undefined && size !== expectedSize) callback(mismatch(what, digest, where, `is ${size} bytes, expected ${expectedSize}`))
-      else callback()
+      callback(actual === digest ? undefined : mismatch(what, digest, where, `does not match its content (the bytes hash to ${actual})`))
     },
   })
 }

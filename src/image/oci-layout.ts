@@ -155,9 +155,9 @@ export class OciLayoutSource implements ImageSource {
   }
 
   async openBlob(digest: string): Promise<Readable> {
-    const size = await this.blobSize(digest, 'blob')
+    await this.blobSize(digest, 'blob')
     const stream = this.files.open(blobPath(digest))
-    const verifier = verifyingStream(digest, 'blob', this.location, size)
+    const verifier = verifyingStream(digest, 'blob', this.location)
     stream.on('error', (error) => verifier.destroy(error))
     return stream.pipe(verifier)
   }
