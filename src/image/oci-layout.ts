@@ -16,7 +16,7 @@ import {manifestMediaType, parseJsonObject, parseManifest} from './manifest.js'
 import type {FetchedManifest, ImageSource} from './source.js'
 import type {Descriptor} from './types.js'
 
-export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name'
+const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name'
 
 /** Read access to the files of a layout, wherever they are stored. */
 export interface LayoutFiles {
@@ -28,7 +28,7 @@ export interface LayoutFiles {
 }
 
 /** Files of a layout directory on disk. */
-export class DirectoryFiles implements LayoutFiles {
+class DirectoryFiles implements LayoutFiles {
   constructor(readonly root: string) {}
 
   async size(relativePath: string): Promise<number | undefined> {
@@ -193,7 +193,7 @@ export class OciLayoutSource implements ImageSource {
 }
 
 /** `blobs/<algorithm>/<hex>` of a digest already checked to be well-formed. */
-export function blobPath(digest: string): string {
+function blobPath(digest: string): string {
   const [algorithm, hex] = digest.split(':')
   return `blobs/${algorithm}/${hex}`
 }

@@ -35,7 +35,7 @@ export interface ClientModel {
 }
 
 /** Docker prints the host with its default variant: linux/arm64/v8, linux/arm/v7. */
-export function dockerPlatformText(platform: Platform): string {
+function dockerPlatformText(platform: Platform): string {
   const shown = platform.architecture === 'arm64' && !platform.variant ? {...platform, variant: 'v8'} : platform
   const os = shown.osVersion ? `${shown.os}(${shown.osVersion})` : shown.os
   return formatPlatform({...shown, os})

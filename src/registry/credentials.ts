@@ -17,7 +17,7 @@ export interface Credentials {
 }
 
 /** Docker keeps Hub credentials under this legacy key. */
-export const DOCKER_HUB_CREDENTIALS_KEY = 'https://index.docker.io/v1/'
+const DOCKER_HUB_CREDENTIALS_KEY = 'https://index.docker.io/v1/'
 const HELPER_TIMEOUT_MS = 10_000
 const HELPER_OUTPUT_LIMIT = 64 * 1024
 
