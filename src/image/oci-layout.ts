@@ -117,7 +117,7 @@ export class OciLayoutSource implements ImageSource {
     const indexSize = await files.size('index.json')
     if (indexSize === undefined) throw new UsageError(`${where} is not an OCI image layout: it has no "index.json"`)
     checkSize(indexSize, maxBytes, 'index.json of', where)
-    const index = parseManifest(await readAll(files.open('index.json'), maxBytes), `index.json of ${where}`)
+    const index = parseManifest(await readAll(files.open('index.json'), maxBytes, `index.json of ${where}`), `index.json of ${where}`)
     if (index.kind !== 'index') throw new RegistryError(`index.json of ${where} is not an OCI image index`, 'malformed')
     return index.manifests
   }
@@ -186,7 +186,7 @@ export class OciLayoutSource implements ImageSource {
   private async readVerified(digest: string, maxBytes: number, what: string): Promise<Uint8Array> {
     const size = await this.blobSize(digest, what)
     checkSize(size, maxBytes, what, digest)
-    const bytes = await readAll(this.files.open(blobPath(digest)), maxBytes)
+    const bytes = await readAll(this.files.open(blobPath(digest)), maxBytes, `${what} ${digest} in ${this.location}`)
     verifyDigest(bytes, digest, what, this.location)
     return bytes
   }
@@ -224,14 +224,14 @@ function describeTags(entries: Descriptor[]): string {
 }
 
 /** Reads a stream whole, failing once it passes `maxBytes` (a file may grow after stat). */
-async function readAll(stream: Readable, maxBytes: number): Promise<Uint8Array> {
+async function readAll(stream: Readable, maxBytes: number, what: string): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let total = 0
   for await (const chunk of stream) {
     total += (chunk as Buffer).length
     if (total > maxBytes) {
       stream.destroy()
-      throw new RegistryError(`object is more than the limit of ${maxBytes} bytes`, 'too-large')
+      throw new RegistryError(`${what} grew past the limit of ${maxBytes} bytes while being read`, 'too-large')
     }
     chunks.push(chunk as Buffer)
   }
