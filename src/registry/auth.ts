@@ -56,6 +56,8 @@ interface CachedToken {
 /** Tokens for this run, per (realm, service, scope, identity); promises so concurrent requests share one fetch. */
 const tokenCache = new Map<string, Promise<CachedToken>>()
 const DEFAULT_TOKEN_LIFETIME_S = 60
+/** Token responses are a few KiB (a JWT); anything past this is not a token server. */
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 /** Renew a little early so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
 
@@ -128,7 +130,7 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
     await response.discard()
     throw new RegistryError(`token server ${tokenHost} answered ${response.status} for ${scope}`, response.status >= 500 ? 'server-error' : 'unauthorized', {status: response.status})
   }
-  const body = await response.readCapped(1024 * 1024, `token response from ${tokenHost}`)
+  const body = await response.readCapped(MAX_TOKEN_RESPONSE_BYTES, `token response from ${tokenHost}`)
   let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}
   try {
     parsed = JSON.parse(new TextDecoder().decode(body)) ?? {}

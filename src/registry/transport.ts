@@ -17,6 +17,8 @@ const DEFAULT_MAX_RETRIES = 3
 const DEFAULT_RETRY_BASE_MS = 500
 /** A Retry-After longer than this is not waited for: the error says when to try again. */
 const MAX_RETRY_AFTER_MS = 60_000
+/** Error documents are short JSON; a longer body is not read for a message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024
 const RETRY_STATUSES = new Set([429, 502, 503, 504])
 const RETRY_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
 const TLS_ERROR_CODES = new Set([
@@ -161,10 +163,10 @@ export class HttpResponse {
     }
   }
 
-  /** Text of a small body (error documents), at most `maxBytes`; empty on any failure. */
-  async text(maxBytes = 64 * 1024): Promise<string> {
+  /** Text of an error document, at most MAX_ERROR_BODY_BYTES; empty when longer or unreadable. */
+  async text(): Promise<string> {
     try {
-      return new TextDecoder().decode(await this.readCapped(maxBytes, 'error body'))
+      return new TextDecoder().decode(await this.readCapped(MAX_ERROR_BODY_BYTES, 'error body'))
     } catch {
       return ''
     }

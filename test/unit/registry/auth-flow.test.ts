@@ -88,6 +88,28 @@ describe('registry authentication', () => {
     }
   })
 
+  it('caches tokens per scope: another repository of the same registry gets its own token', async () => {
+    const bytes = indexBytes()
+    for (const repository of ['library/alpine', 'library/busybox']) {
+      const challenge = `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:${repository}:pull"`
+      nock(HUB).get(`/v2/${repository}/manifests/latest`).reply(401, '', {'www-authenticate': challenge})
+      nock(HUB_AUTH).get('/token').query({service: 'registry.docker.io', scope: `repository:${repository}:pull`}).reply(200, {token: `token-for-${repository}`})
+      nock(HUB, {reqheaders: {authorization: `Bearer token-for-${repository}`}})
+        .get(`/v2/${repository}/manifests/latest`).times(2).reply(200, bytes, {'content-type': OCI_INDEX})
+    }
+    // Each source meets its challenge once; its second request is sent with its own scope's cached token.
+    const [alpine, busybox] = [source('alpine'), source('busybox')]
+    for (const image of [alpine, busybox, alpine, busybox]) await image.fetchManifest()
+  })
+
+  it('refuses a token response larger than 1 MiB', async () => {
+    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, JSON.stringify({token: 'x'.repeat(1024 * 1024)}))
+    const error = await rejection(source('alpine').fetchManifest())
+    expect(error.kind).toBe('too-large')
+    expect(error.message).toBe('token response from auth.docker.io larger than 1048576 bytes')
+  })
+
   it('takes a GHCR-style anonymous token from access_token', async () => {
     const bytes = indexBytes()
     nock('https://ghcr.io')
