@@ -1,4 +1,4 @@
-import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -24,6 +24,21 @@ function source(spec: string, options: RegistryOptions = {}): RegistrySource {
 
 async function writeConfig(config: unknown): Promise<void> {
   await writeFile(join(configDir, 'config.json'), JSON.stringify(config))
+}
+
+/** Runs `body` with a `docker-credential-NAME` shell script first on PATH. */
+async function withCredentialHelper(name: string, script: string, body: () => Promise<void>): Promise<void> {
+  const binDir = join(configDir, 'bin')
+  await mkdir(binDir, {recursive: true})
+  await writeFile(join(binDir, `docker-credential-${name}`), `#!/bin/sh\n${script}\n`)
+  await chmod(join(binDir, `docker-credential-${name}`), 0o755)
+  const path = process.env.PATH
+  process.env.PATH = `${binDir}:${path}`
+  try {
+    await body()
+  } finally {
+    process.env.PATH = path
+  }
 }
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -177,26 +192,17 @@ describe('registry authentication', () => {
   })
 
   it('asks a credential helper on PATH for the Hub credentials (credHelpers)', async () => {
-    const binDir = join(configDir, 'bin')
-    const {mkdir} = await import('node:fs/promises')
-    await mkdir(binDir)
-    // The helper records the server it was asked about and answers with fixed credentials.
-    await writeFile(join(binDir, 'docker-credential-fake'), `#!/bin/sh\nread server\necho "$server" > "${configDir}/asked"\necho '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"${SECRET}"}'\n`)
-    await chmod(join(binDir, 'docker-credential-fake'), 0o755)
     await writeConfig({credHelpers: {'docker.io': 'fake'}})
-    const path = process.env.PATH
-    process.env.PATH = `${binDir}:${path}`
-    try {
+    // The helper records the server it was asked about and answers with fixed credentials.
+    const script = `read server\necho "$server" > "${configDir}/asked"\necho '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"${SECRET}"}'`
+    await withCredentialHelper('fake', script, async () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
       nock(HUB_AUTH, {reqheaders: {authorization: basic('helper-user', SECRET)}}).get('/token').query(true).reply(200, {token: 'helped'})
       nock(HUB, {reqheaders: {authorization: 'Bearer helped'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
       await source('alpine').fetchManifest()
-      const {readFile} = await import('node:fs/promises')
       expect((await readFile(join(configDir, 'asked'), 'utf8')).trim()).toBe('https://index.docker.io/v1/')
-    } finally {
-      process.env.PATH = path
-    }
+    })
   })
 
   it('refuses to send credentials to a token server on plain HTTP', async () => {
@@ -208,23 +214,31 @@ describe('registry authentication', () => {
   })
 
   it('goes on anonymously when the credential store has nothing for the registry', async () => {
-    const binDir = join(configDir, 'bin')
-    const {mkdir} = await import('node:fs/promises')
-    await mkdir(binDir)
-    await writeFile(join(binDir, 'docker-credential-empty'), '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n')
-    await chmod(join(binDir, 'docker-credential-empty'), 0o755)
     await writeConfig({credsStore: 'empty'})
-    const path = process.env.PATH
-    process.env.PATH = `${binDir}:${path}`
-    try {
+    await withCredentialHelper('empty', 'echo "credentials not found in native keychain"\nexit 1', async () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
       nock(HUB_AUTH, {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
       nock(HUB, {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
       expect((await source('alpine').fetchManifest()).digest).toBe(sha256(bytes))
-    } finally {
-      process.env.PATH = path
-    }
+    })
+  })
+
+  it('stops a credential helper that prints more than 64 KiB', async () => {
+    await writeConfig({credsStore: 'chatty'})
+    await withCredentialHelper('chatty', 'yes "{}"', async () => {
+      nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+      const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+      expect([error.kind, error.message]).toEqual(['credentials', 'credential helper docker-credential-chatty printed more than 65536 bytes; stopped it'])
+    })
+  })
+
+  it('refuses a config.json larger than 1 MiB before reading it', async () => {
+    await writeFile(join(configDir, 'config.json'), ' '.repeat(1024 * 1024 + 1))
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.kind).toBe('credentials')
+    expect(error.message).toMatch(/config\.json is 1048577 bytes, more than a Docker config can be \(limit 1048576\)$/)
   })
 
   it('names a credential helper that is not installed', async () => {
