@@ -5,28 +5,17 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {openSource} from '../../src/image/open.js'
-import {fetchImageTree} from '../../src/image/tree.js'
-import type {ImageTree} from '../../src/image/types.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
 import {RESOLVE_CASES, caseName, expectedImage} from '../helpers/resolve-cases.js'
 import {pushScenario} from '../helpers/scenarios.js'
-
-async function treeOf(reference: string): Promise<ImageTree> {
-  const source = await openSource(reference)
-  try {
-    return await fetchImageTree(source)
-  } finally {
-    await source.close()
-  }
-}
+import {readTree} from '../helpers/tree.js'
 
 for (const resolveCase of RESOLVE_CASES) {
   for (const format of resolveCase.formats) {
     describe(`${resolveCase.name} (${format})`, async () => {
       const name = caseName(resolveCase, format)
       const scenario = await pushScenario(name, resolveCase.spec(format, name))
-      const tree = await treeOf(scenario.reference)
+      const tree = await readTree(scenario.reference)
 
       for (const expectation of resolveCase.expect) {
         const client = expectation.client ?? 'docker'
