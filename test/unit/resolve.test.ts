@@ -46,6 +46,12 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     expect(r.candidates[0].reason).toMatch(/unknown\/unknown/)
   })
 
+  it('never chooses an entry annotated as an attestation, even one naming no subject and declaring a real platform', () => {
+    const r = resolveForHost(tree([image('linux/amd64', 'linux/amd64', {attestationFor: ''})]), 'linux/amd64')
+    expect(r.verdict).toBe('no-match')
+    expect(r.candidates[0].reason).toBe('attestation manifest: never pulled as an image')
+  })
+
   it('refuses a list without the host, with Docker’s own message', () => {
     const r = resolveForHost(tree([image('linux/amd64'), image('linux/s390x')], MediaType.dockerList), 'linux/arm64')
     expect(r.verdict).toBe('no-match')
