@@ -81,8 +81,8 @@ export async function bearerToken(request: TokenRequest, settings: TransportSett
   const scope = request.challenge.params.scope ?? request.defaultScope
   const identity = request.credentials ? `user:${request.credentials.username ?? ''}` : 'anonymous'
   const key = [realm, service ?? '', scope, identity].join('\n')
-  const cached = tokenCache.get(key)
-  if (cached) {
+  // Another request may renew an expired token while this one waits: look again until the cache is settled.
+  for (let cached = tokenCache.get(key); cached; cached = tokenCache.get(key)) {
     const entry = await cached.catch(() => undefined)
     if (entry && entry.expiresAt > Date.now()) return entry.token
     if (tokenCache.get(key) === cached) tokenCache.delete(key)

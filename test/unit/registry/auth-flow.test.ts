@@ -84,20 +84,20 @@ describe('registry authentication', () => {
     nock.cleanAll()
   })
 
-  it('fetches a new token once the cached one has expired (expires_in, default 60 s)', async () => {
+  it('fetches one new token once the cached one has expired (expires_in, default 60 s), also for concurrent requests', async () => {
     const bytes = indexBytes()
     nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'first'})
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'second'})
     nock(HUB, {reqheaders: {authorization: 'Bearer first'}}).get('/v2/library/alpine/manifests/latest').times(2).reply(200, bytes, {'content-type': OCI_INDEX})
-    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').times(3).reply(200, bytes, {'content-type': OCI_INDEX})
     const alpine = source('alpine')
     await alpine.fetchManifest()
     await alpine.fetchManifest()
     vi.useFakeTimers({toFake: ['Date']})
     try {
       vi.setSystemTime(Date.now() + 61_000)
-      await alpine.fetchManifest()
+      await Promise.all([alpine.fetchManifest(), alpine.fetchManifest(), alpine.fetchManifest()])
     } finally {
       vi.useRealTimers()
     }
