@@ -287,12 +287,15 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
     const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
     const target = new URL(url)
+    // User info in a URL (a token realm, a redirect) is never sent, and fetch would quote it in its error.
+    target.username = ''
+    target.password = ''
     const dispatcher = await sharedDispatcher(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
     let raw: Response
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
       const init = {method, headers, body, redirect: 'manual', signal: deadline.signal, dispatcher}
-      raw = await fetch(url, init as unknown as RequestInit)
+      raw = await fetch(target, init as unknown as RequestInit)
     } catch (error) {
       deadline.clear()
       throw deadline.translate(error)

@@ -267,6 +267,16 @@ describe('registry authentication', () => {
     expect(error.message).not.toContain(SECRET)
   })
 
+  it('never sends or shows user info in a token realm URL', async () => {
+    const bytes = indexBytes()
+    nock('https://registry.example').get('/v2/team/app/manifests/1')
+      .reply(401, '', {'www-authenticate': `Bearer realm="https://robot:${SECRET}@tokens.example/token",service="registry.example"`})
+    nock('https://tokens.example', {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
+    nock('https://registry.example', {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
+    expect(debugLines.join('\n')).not.toContain(SECRET)
+  })
+
   it('never sends Authorization to another host a blob redirect leads to', async () => {
     const layer = Buffer.from('layer bytes')
     const digest = sha256(layer)
