@@ -144,6 +144,22 @@ describe('registry authentication', () => {
     expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
   })
 
+  it('reads config.json from $DOCKER_CONFIG when no folder is given', async () => {
+    await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    const bytes = indexBytes()
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
+    nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
+      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    const saved = process.env.DOCKER_CONFIG
+    process.env.DOCKER_CONFIG = configDir
+    try {
+      expect((await source('registry.example/team/app:1', {dockerConfigDir: undefined}).fetchManifest()).digest).toBe(sha256(bytes))
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG
+      else process.env.DOCKER_CONFIG = saved
+    }
+  })
+
   it('says to log in when a Basic-auth registry gets no credentials', async () => {
     nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
