@@ -91,7 +91,11 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   await Promise.all(
     [...wantedConfigs.values()].map((descriptor) =>
       limit(async () => {
-        configs.set(descriptor.digest, parseImageConfig(await source.fetchBlob(descriptor.digest, maxBytes), descriptor))
+        const bytes = await source.fetchBlob(descriptor.digest, maxBytes)
+        if (bytes.length !== descriptor.size) {
+          throw new RegistryError(`image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`, 'malformed')
+        }
+        configs.set(descriptor.digest, parseImageConfig(bytes, descriptor))
       }),
     ),
   )

@@ -11,6 +11,7 @@ import {
   buildAttestation,
   buildImage,
   buildIndex,
+  buildManifest,
   contentObject,
   jsonObject,
 } from '../../scripts/fixtures/image-builder.js'
@@ -195,6 +196,16 @@ describe('verification and limits', () => {
     const error = await treeOf(dir).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RegistryError)
     expect(error).toMatchObject({kind: 'digest-mismatch', message: expect.stringContaining(amd.config.digest)})
+  })
+
+  it('refuses a manifest whose config descriptor gives the wrong size, as it does for index entries', async () => {
+    const amd = await elfImage('amd64')
+    const manifest = buildManifest({config: {...amd.config, size: amd.config.size + 1}, layers: amd.layers})
+    const dir = await layoutWith({top: manifest, manifests: [manifest], blobs: [amd.config, ...amd.layers]})
+    await expect(treeOf(dir)).rejects.toMatchObject({
+      kind: 'malformed',
+      message: `image config ${amd.config.digest} is ${amd.config.size} bytes but its manifest says ${amd.config.size + 1}`,
+    })
   })
 
   it('fails a layer stream whose bytes do not match its digest', async () => {
