@@ -129,6 +129,13 @@ const BROKEN: BrokenCase[] = [
     fails: 'missing-blob linux/arm64',
     says: /cannot be read/,
   },
+  {
+    name: 'collected-config-single',
+    spec: {image: {platform: 'linux/amd64'}, remove: (s) => ({blobs: [s.images[0].config.digest]})},
+    args: ['--require', 'linux/amd64', '--allow-single-platform'],
+    fails: 'missing-blob -',
+    says: /the tag's image sha256:[0-9a-f]{12} cannot be read \(blob sha256:[0-9a-f]+ not found.*every pull fails with `blob unknown`/,
+  },
   {name: 'moved-tag', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}}, args: ['--expect-digest', `sha256:${'0'.repeat(64)}`], fails: 'digest-mismatch -', says: /not the expected sha256:000000000000/},
 ]
 
