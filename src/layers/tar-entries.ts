@@ -42,15 +42,87 @@ const TYPES: Record<string, EntryType> = {
 /** Exec bit for anyone: what makes a regular file worth identifying. */
 export const isExecutableMode = (mode: number): boolean => (mode & 0o111) !== 0
 
+const BLOCK = 512
+
+/** A header's size field: octal text, or GNU base-256 (high bit set) for sizes over 8 GiB. */
+function headerSize(header: Uint8Array): number {
+  const field = header.subarray(124, 136)
+  if (field[0] & 0x80) return field.subarray(1).reduce((size, byte) => size * 256 + byte, field[0] & 0x7f)
+  const text = Buffer.from(field).toString('latin1').replace(/[\0 ].*$/s, '').trim()
+  return text ? Number.parseInt(text, 8) : 0
+}
+
+/** PAX records are small ("size=…", paths, times); one larger than this is skipped unread. */
+const MAX_PAX_BYTES = 1 << 20
+
+/**
+ * The tar stream up to its end-of-archive marker (two zero blocks where a header is due); what
+ * follows is read (so the digest and the decompression limits still see it) but not passed on.
+ * Docker and containerd read layers with Go's archive/tar, which stops at the marker and ignores
+ * the rest (record padding, bytes appended by a tool); tar-stream would parse it as headers.
+ * Only sizes are read here, to know where the next header starts: a PAX `size` record overrides
+ * the next header's size, as for files over 8 GiB.
+ */
+export async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const iterator = tar[Symbol.asyncIterator]()
+  let header: Uint8Array = new Uint8Array(0)
+  let dataLeft = 0
+  let zeroBlocks = 0
+  let pax: Uint8Array[] | undefined
+  let paxSize: number | undefined
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    const chunk = next.value
+    let offset = 0
+    let ended = false
+    while (offset < chunk.length && !ended) {
+      if (dataLeft > 0) {
+        const part = chunk.subarray(offset, offset + dataLeft)
+        pax?.push(part)
+        dataLeft -= part.length
+        offset += part.length
+        if (dataLeft === 0 && pax) {
+          const size = /(?:^|\n)\d+ size=(\d+)\n/.exec(Buffer.concat(pax).toString('latin1'))
+          if (size) paxSize = Number(size[1])
+          pax = undefined
+        }
+        continue
+      }
+      const part = chunk.subarray(offset, offset + BLOCK - header.length)
+      header = header.length === 0 ? part : Buffer.concat([header, part])
+      offset += part.length
+      if (header.length < BLOCK) continue
+      const block = header
+      header = new Uint8Array(0)
+      if (block.every((byte) => byte === 0)) {
+        ended = ++zeroBlocks === 2
+        continue
+      }
+      zeroBlocks = 0
+      const size = paxSize ?? headerSize(block)
+      paxSize = undefined
+      const type = String.fromCharCode(block[156])
+      pax = type === 'x' && size <= MAX_PAX_BYTES ? [] : undefined
+      dataLeft = Math.ceil(size / BLOCK) * BLOCK
+    }
+    yield ended ? chunk.subarray(0, offset) : chunk
+    if (ended) {
+      // Drain the rest unseen.
+      for (let rest = await iterator.next(); !rest.done; rest = await iterator.next());
+      return
+    }
+  }
+}
+
 /**
  * Reads a layer's tar stream into its list of entries, in archive order. Contents are drained,
- * except the first `headBytes` of regular files with an exec bit.
+ * except the first `headBytes` of regular files with an exec bit. Bytes after the end-of-archive
+ * marker are ignored, as Docker ignores them.
  */
 export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number}): Promise<LayerEntry[]> {
   const tarStream = await import('tar-stream')
   const {pipeline} = await import('node:stream/promises')
   const extract = tarStream.extract()
-  const feeding = pipeline(Readable.from(tar), extract)
+  const feeding = pipeline(Readable.from(upToEndOfArchive(tar)), extract)
   // Its error also ends the loop below; this only keeps it from being reported as unhandled.
   feeding.catch(() => {})
   const entries: LayerEntry[] = []
