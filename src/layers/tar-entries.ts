@@ -1,6 +1,7 @@
 import {Readable} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
+import {headBytesNeeded} from './binary.js'
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
 
@@ -115,7 +116,8 @@ export async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGe
 
 /**
  * Reads a layer's tar stream into its list of entries, in archive order. Contents are drained,
- * except the first `headBytes` of regular files with an exec bit. Bytes after the end-of-archive
+ * except the first `headBytes` of regular files with an exec bit (more of an ELF whose program
+ * headers or loader path lie further, up to MAX_HEAD_BYTES). Bytes after the end-of-archive
  * marker are ignored, as Docker ignores them.
  */
 export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number}): Promise<LayerEntry[]> {
@@ -134,16 +136,20 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
       if (type === 'symlink') record.linkTarget = header.linkname ?? ''
       if (type === 'hardlink') record.linkTarget = normalizePath(header.linkname ?? '')
       const wantHead = type === 'file' && isExecutableMode(record.mode) && options.headBytes > 0
-      const head: Uint8Array[] = []
-      let kept = 0
+      let head: Uint8Array = new Uint8Array(0)
+      let want = options.headBytes
       for await (const chunk of entry as AsyncIterable<Uint8Array>) {
-        if (!wantHead || kept >= options.headBytes) continue
-        const part = chunk.subarray(0, options.headBytes - kept)
-        // Copy: the chunk may be a view into a large shared buffer.
-        head.push(Uint8Array.prototype.slice.call(part))
-        kept += part.length
+        let offset = 0
+        while (wantHead && head.length < want && offset < chunk.length) {
+          // Copy: the chunk may be a view into a large shared buffer.
+          const part = Uint8Array.prototype.slice.call(chunk.subarray(offset, offset + want - head.length))
+          head = head.length === 0 ? part : Buffer.concat([head, part])
+          offset += part.length
+          // An ELF may name its loader further on than the bytes kept so far.
+          if (head.length >= want) want = headBytesNeeded(head)
+        }
       }
-      if (wantHead) record.head = head.length === 1 ? head[0] : Buffer.concat(head)
+      if (wantHead) record.head = head
       entries.push(record)
     }
     await feeding

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {describeBinary, elfRunsOn, type ElfInfo, identifyBinary} from '../../../src/layers/binary.js'
+import {describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES} from '../../../src/layers/binary.js'
 import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf} from '../../../scripts/fixtures/elf.js'
 
 /** An ELF of `base` with e_machine rewritten (for machines the fixture generator has no program for). */
@@ -47,6 +47,17 @@ describe('identifyBinary: ELF', () => {
     const info = identifyBinary(elf.subarray(0, 130)) as ElfInfo
     expect(info.truncated).toBe(true)
     expect(info.interpreter).toBeUndefined()
+  })
+
+  it('says how many bytes an ELF needs to show its program headers and loader, at most 64 KiB', () => {
+    const far = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', programHeaderOffset: 5000, interpreterOffset: 9000})
+    expect(headBytesNeeded(far.subarray(0, 4096))).toBe(5000 + 2 * 56)
+    expect(headBytesNeeded(far.subarray(0, 5112))).toBe(9000 + 28)
+    expect(headBytesNeeded(far)).toBe(far.length)
+    expect((identifyBinary(far) as ElfInfo).interpreter).toBe('/lib64/ld-linux-x86-64.so.2')
+    const tooFar = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 100_000})
+    expect(headBytesNeeded(tooFar.subarray(0, 4096))).toBe(MAX_HEAD_BYTES)
+    expect(headBytesNeeded(Buffer.from('#!/bin/sh\necho hi\n'))).toBe(18)
   })
 
   it('knows which hosts run which ELF', () => {

@@ -7,7 +7,9 @@ import {RegistryError} from '../../../src/errors.js'
 import {decompressLayer, sniffCompression} from '../../../src/layers/decompress.js'
 import {DecompressionBudget, DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from '../../../src/layers/limits.js'
 import {readTarEntries} from '../../../src/layers/tar-entries.js'
+import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {makeTar} from '../../../scripts/fixtures/image-builder.js'
+import {identifyBinary} from '../../../src/layers/binary.js'
 
 const zstd = (bytes: Buffer, ...args: string[]): Buffer => execFileSync('zstd', ['-q', '-c', ...args], {input: bytes, maxBuffer: 1 << 30})
 
@@ -115,6 +117,16 @@ describe('readTarEntries', () => {
     expect(byPath.get('/etc/conf')!.head).toBeUndefined()
     expect(byPath.get('/bin/link')).toMatchObject({type: 'symlink', linkTarget: 'app'})
     expect(byPath.get('/bin/hard')).toMatchObject({type: 'hardlink', linkTarget: '/bin/app'})
+  })
+
+  it('keeps more of an ELF whose loader path lies further, never over 64 KiB', async () => {
+    const far = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 9000})
+    const tooFar = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 200_000})
+    const tar = await makeTar([{path: 'far', content: far, mode: 0o755}, {path: 'toofar', content: tooFar, mode: 0o755}])
+    const [first, second] = await readTarEntries(chunked(tar, 1000), {label: 'l', headBytes: 4096})
+    expect(first.head!.length).toBe(9028)
+    expect(second.head!.length).toBe(64 * 1024)
+    expect(identifyBinary(second.head!)).toMatchObject({kind: 'elf', truncated: true})
   })
 
   it('ignores whatever follows the end-of-archive marker, as Docker and containerd do, and still reads it', async () => {

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {buildIndex} from '../../../scripts/fixtures/image-builder.js'
+import {makeElf} from '../../../scripts/fixtures/elf.js'
+import {buildImage, buildIndex} from '../../../scripts/fixtures/image-builder.js'
 import {OciLayoutSource} from '../../../src/image/oci-layout.js'
 import {fetchImageTree} from '../../../src/image/tree.js'
 import {diagnoseImage} from '../../../src/layers/diagnose.js'
@@ -40,5 +41,14 @@ describe('diagnoseImage', () => {
     expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm64', 'warn'], ['linux/arm/v7', 'ok'], ['windows/amd64', 'fail']])
     expect(report.hosts[0].message).toContain('/app is 32-bit ARM: it runs on linux/arm64 only where the CPU has AArch32')
     expect(report.failed).toBe(true)
+  })
+
+  it('checks the loader of an ELF whose program headers and PT_INTERP lie past the first 4 KiB', async () => {
+    const elf = makeElf('arm64', {interpreter: '/lib/ld-musl-aarch64.so.1', programHeaderOffset: 6000, interpreterOffset: 20_000})
+    const image = await buildImage({config: {architecture: 'arm64', entrypoint: ['/app']}, files: [{path: 'app', content: elf}]})
+    const report = await diagnoseLayout(image, ['linux/arm64'])
+    expect(report.hosts[0].status).toBe('fail')
+    expect(report.hosts[0].message).toContain('/app needs the loader /lib/ld-musl-aarch64.so.1, which is not in the image')
+    expect(report.hosts[0].execution!.steps[0].binary).not.toHaveProperty('truncated')
   })
 })
