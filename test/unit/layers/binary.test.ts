@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES} from '../../../src/layers/binary.js'
-import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf} from '../../../scripts/fixtures/elf.js'
+import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 /** An ELF of `base` with e_machine rewritten (for machines the fixture generator has no program for). */
 function withMachine(base: Buffer, machine: number, littleEndian = true): Buffer {
@@ -74,11 +74,7 @@ describe('identifyBinary: ELF', () => {
 
 describe('identifyBinary: other formats', () => {
   it('reads a PE/COFF machine', () => {
-    const pe = Buffer.alloc(0x100)
-    pe.write('MZ', 0)
-    pe.writeUInt32LE(0x80, 0x3c)
-    pe.write('PE\0\0', 0x80, 'latin1')
-    pe.writeUInt16LE(0xaa64, 0x84)
+    const pe = makePeHeader(0xaa64)
     expect(identifyBinary(pe)).toEqual({kind: 'pe', machine: 0xaa64, architecture: 'arm64'})
   })
 
