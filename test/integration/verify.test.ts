@@ -211,6 +211,19 @@ describe('warnings', () => {
   })
 })
 
+describe('flags that relax a check', () => {
+  it('--allow-fallback passes a platform served through a fallback, and --allow-single-platform a single image of the one platform required', async () => {
+    const armOnly = await uniqueScenario('relaxed-arm', {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}})
+    const fallback = await verifyJson([armOnly.reference, '--allow-fallback'])
+    expect(notPassing(fallback.json.references[0].checks)).toEqual([])
+    expect(fallback.json.references[0].checks.find((check) => check.id === 'platform-fallback' && check.platform === 'linux/arm64')!.message).toContain('allowed by --allow-fallback')
+    expect(fallback.code).toBe(0)
+    const single = await uniqueScenario('relaxed-single', {image: {platform: 'linux/arm64'}})
+    expect((await verifyJson([single.reference, '--require', 'linux/arm64', '--allow-single-platform'])).code).toBe(0)
+    expect((await verifyJson([single.reference, '--allow-single-platform'])).code).toBe(1)
+  })
+})
+
 describe('--metadata-file (buildx format)', () => {
   let scenario: PushedScenario
 
