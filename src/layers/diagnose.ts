@@ -107,7 +107,7 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
     const status: HostStatus = resolution.verdict === 'ok' ? 'ok' : 'warn'
     return {...base, image: imageInfo, status, message: `${pulls}; its files were not examined: archcheck follows entrypoints of Linux images on Linux hosts only. ${resolution.message}`}
   }
-  const trace = traceExecution(fs, image.config, resolution.host.architecture)
+  const trace = traceExecution(fs, image.config, resolution.host.architecture, resolution.host.variant)
   const execution = {plan: trace.plan, steps: trace.steps, warnings: trace.warnings, ...(trace.failure ? {failure: trace.failure} : {})}
   const entry = trace.steps[0]
   const what = entry?.path ? `${entry.path}${entry.description ? ` (${entry.description})` : ''}` : trace.plan.argv[0]

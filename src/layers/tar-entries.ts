@@ -1,7 +1,7 @@
 import {Readable} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
-import {headBytesNeeded} from './binary.js'
+import {armTailRange, type FileTail, headBytesNeeded} from './binary.js'
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
 
@@ -16,6 +16,8 @@ export interface LayerEntry {
   linkTarget?: string
   /** The first bytes of a regular file that has an exec bit. */
   head?: Uint8Array
+  /** For a 32-bit ARM ELF with an exec bit: its section headers and the bytes before them (armTailRange). */
+  tail?: FileTail
 }
 
 /**
@@ -114,10 +116,18 @@ export async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGe
   }
 }
 
+/** Copies the part of `bytes` (which start at file offset `at`) that falls in `tail`'s range into it. */
+function keepOverlap(tail: FileTail, bytes: Uint8Array, at: number): void {
+  const from = Math.max(at, tail.offset)
+  const to = Math.min(at + bytes.length, tail.offset + tail.bytes.length)
+  if (from < to) tail.bytes.set(bytes.subarray(from - at, to - at), from - tail.offset)
+}
+
 /**
  * Reads a layer's tar stream into its list of entries, in archive order. Contents are drained,
  * except the first `headBytes` of regular files with an exec bit (more of an ELF whose program
- * headers or loader path lie further, up to MAX_HEAD_BYTES). Bytes after the end-of-archive
+ * headers or loader path lie further, up to MAX_HEAD_BYTES) and, of a 32-bit ARM ELF, the end
+ * where its `.ARM.attributes` lie. Bytes after the end-of-archive
  * marker are ignored, as Docker ignores them.
  */
 export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number}): Promise<LayerEntry[]> {
@@ -138,6 +148,9 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
       const wantHead = type === 'file' && isExecutableMode(record.mode) && options.headBytes > 0
       let head: Uint8Array = new Uint8Array(0)
       let want = options.headBytes
+      let tail: FileTail | undefined
+      let tailLooked = false
+      let position = 0
       for await (const chunk of entry as AsyncIterable<Uint8Array>) {
         let offset = 0
         while (wantHead && head.length < want && offset < chunk.length) {
@@ -148,8 +161,19 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
           // An ELF may name its loader further on than the bytes kept so far.
           if (head.length >= want) want = headBytesNeeded(head)
         }
+        if (wantHead && !tailLooked && head.length >= 52) {
+          tailLooked = true
+          const range = armTailRange(head, record.size)
+          if (range) {
+            tail = {offset: range.start, bytes: new Uint8Array(range.end - range.start)}
+            keepOverlap(tail, head, 0)
+          }
+        }
+        if (tail) keepOverlap(tail, chunk, position)
+        position += chunk.length
       }
       if (wantHead) record.head = head
+      if (tail) record.tail = tail
       entries.push(record)
     }
     await feeding

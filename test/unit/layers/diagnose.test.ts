@@ -4,8 +4,10 @@ import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {buildImage, buildIndex} from '../../../scripts/fixtures/image-builder.js'
 import {OciLayoutSource} from '../../../src/image/oci-layout.js'
 import {fetchImageTree} from '../../../src/image/tree.js'
+import {deepChecks} from '../../../src/layers/deep-checks.js'
 import {diagnoseImage} from '../../../src/layers/diagnose.js'
 import {parseHosts} from '../../../src/platform/hosts.js'
+import {verifyImage} from '../../../src/verify/verify.js'
 import {elfImage, layoutWith} from '../layout-helpers.js'
 
 async function diagnoseLayout(bundle: Parameters<typeof layoutWith>[0], hosts: string[]) {
@@ -50,5 +52,22 @@ describe('diagnoseImage', () => {
     expect(report.hosts[0].status).toBe('fail')
     expect(report.hosts[0].message).toContain('/app needs the loader /lib/ld-musl-aarch64.so.1, which is not in the image')
     expect(report.hosts[0].execution!.steps[0].binary).not.toHaveProperty('truncated')
+  })
+
+  it('fails an arm/v6 host given an ARMv7 binary: it starts and dies of SIGILL', async () => {
+    const elf = makeElf('arm', {armCpuArch: 10})
+    const image = await buildImage({config: {architecture: 'arm', variant: 'v6', entrypoint: ['/app']}, files: [{path: 'app', content: elf}]})
+    const report = await diagnoseLayout(image, ['linux/arm/v6', 'linux/arm/v7'])
+    // The v7 host runs it; it only warns that it gets an image declared for an older variant.
+    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm/v6', 'fail'], ['linux/arm/v7', 'warn']])
+    expect(report.hosts[1].execution!.failure).toBeUndefined()
+    expect(report.hosts[0].message).toContain('but /app is built for ARMv7, newer than a linux/arm/v6 CPU: it starts and is killed by SIGILL: `illegal instruction`')
+    const source = await OciLayoutSource.open(`${await layoutWith(image)}:latest`)
+    try {
+      const verified = await verifyImage(source, {require: ['linux/arm/v6'], allowSinglePlatform: true, allowFallback: true, providers: [deepChecks()]})
+      expect(verified.checks.filter((check) => check.status === 'fail').map((check) => check.id)).toEqual(['entrypoint-arch'])
+    } finally {
+      await source.close()
+    }
   })
 })
