@@ -64,7 +64,7 @@ export type BinaryInfo = ElfInfo | PeInfo | MachOInfo | ScriptInfo | NotExecutab
 export const ARM_VARIANTS = ['v5', 'v6', 'v7', 'v8'] as const
 export type ArmVariant = (typeof ARM_VARIANTS)[number]
 
-/** Bytes of a file kept from `offset` on (a 32-bit ARM ELF's section headers and what precedes them). */
+/** Bytes of a file from `offset` on, while it streams by (a 32-bit ARM ELF's section headers and what precedes them). */
 export interface FileTail {
   offset: number
   bytes: Uint8Array
@@ -108,17 +108,16 @@ const MACHO_CPU: Record<number, string> = {7: '386', 0x01000007: 'amd64', 12: 'a
 
 /**
  * Identifies a file from its first bytes (`head`, DEFAULT_HEAD_BYTES suffice for ordinary
- * binaries) and, for a 32-bit ARM ELF, the bytes kept around its section headers (`tail`, see
- * armTailRange) for the architecture version it needs.
+ * binaries) and, for a 32-bit ARM ELF, its `.ARM.attributes` section (see armAttributesSection)
+ * for the architecture version its code needs.
  */
-export function identifyBinary(head: Uint8Array, tail?: FileTail): BinaryInfo {
+export function identifyBinary(head: Uint8Array, armAttributes?: Uint8Array): BinaryInfo {
   if (head.length === 0) return {kind: 'not-executable', reason: 'empty file'}
   if (isElf(head)) {
     const {info} = readElf(head)
-    if (info.kind === 'elf' && info.arm && tail) {
-      const variant = armVariant(head, tail)
-      if (variant) info.arm.variant = variant
-    }
+    const cpuArch = info.kind === 'elf' && info.arm && armAttributes ? cpuArchAttribute(armAttributes, info.endian === 'little') : undefined
+    const variant = cpuArch === undefined ? undefined : variantOfCpuArch(cpuArch)
+    if (info.kind === 'elf' && info.arm && variant) info.arm.variant = variant
     return info
   }
   if (head[0] === 0x23 && head[1] === 0x21) return parseShebang(head)
@@ -250,7 +249,7 @@ const SHT_ARM_ATTRIBUTES = 0x70000003
 const TAG_CPU_ARCH = 6
 
 /**
- * The byte range of a 32-bit ARM ELF to keep so that armVariant can find `Tag_CPU_arch`: the
+ * The byte range of a 32-bit ARM ELF to look at so that armAttributesSection finds its attributes: the
  * section header table (e_shoff, from the header) and ARM_TAIL_WINDOW bytes before it.
  * Undefined for anything else, or when the table is absent or oversized.
  */
@@ -274,8 +273,11 @@ function variantOfCpuArch(cpuArch: number): ArmVariant | undefined {
   return undefined
 }
 
-/** Reads Tag_CPU_arch from the `.ARM.attributes` section found through the section headers in `tail`. */
-function armVariant(head: Uint8Array, tail: FileTail): ArmVariant | undefined {
+/**
+ * A copy of the `.ARM.attributes` section (sh_type SHT_ARM_ATTRIBUTES), found through the section
+ * headers in `tail` (the range armTailRange gave); undefined when it lies outside what was kept.
+ */
+export function armAttributesSection(head: Uint8Array, tail: FileTail): Uint8Array | undefined {
   const le = head[5] === 1
   const header = view(head)
   const shoff = header.getUint32(32, le)
@@ -287,9 +289,7 @@ function armVariant(head: Uint8Array, tail: FileTail): ArmVariant | undefined {
     if (!within(sh, 40) || dv.getUint32(sh - tail.offset + 4, le) !== SHT_ARM_ATTRIBUTES) continue
     const offset = dv.getUint32(sh - tail.offset + 16, le)
     const size = dv.getUint32(sh - tail.offset + 20, le)
-    if (!within(offset, size)) return undefined
-    const cpuArch = cpuArchAttribute(tail.bytes.subarray(offset - tail.offset, offset - tail.offset + size), le)
-    return cpuArch === undefined ? undefined : variantOfCpuArch(cpuArch)
+    return within(offset, size) ? tail.bytes.slice(offset - tail.offset, offset - tail.offset + size) : undefined
   }
   return undefined
 }

@@ -186,7 +186,7 @@ class Tracer {
     if (node.type === 'directory') this.fail('permission denied', path, `${path} is a directory`)
     if (node.type !== 'file') this.fail('permission denied', path, `${path} is not a regular file`)
     if (!isExecutableMode(node.mode)) this.fail('permission denied', path, `${path} has no exec permission (mode ${(node.mode & 0o7777).toString(8).padStart(4, '0')})`)
-    const binary = identifyBinary(node.head ?? new Uint8Array(0), node.tail)
+    const binary = identifyBinary(node.head ?? new Uint8Array(0), node.armAttributes)
     step.binary = binary
     step.description = describeBinary(binary)
     switch (binary.kind) {
@@ -227,7 +227,7 @@ class Tracer {
     step.path = found.path
     step.layer = found.node.layer
     if (!found.node.head) return
-    const binary = identifyBinary(found.node.head, found.node.tail)
+    const binary = identifyBinary(found.node.head, found.node.armAttributes)
     step.binary = binary
     step.description = describeBinary(binary)
     if (binary.kind !== 'elf') return

@@ -1,7 +1,7 @@
 import {Readable} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
-import {armTailRange, type FileTail, headBytesNeeded} from './binary.js'
+import {armAttributesSection, armTailRange, type FileTail, headBytesNeeded} from './binary.js'
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
 
@@ -16,8 +16,8 @@ export interface LayerEntry {
   linkTarget?: string
   /** The first bytes of a regular file that has an exec bit. */
   head?: Uint8Array
-  /** For a 32-bit ARM ELF with an exec bit: its section headers and the bytes before them (armTailRange). */
-  tail?: FileTail
+  /** For a 32-bit ARM ELF with an exec bit: its `.ARM.attributes` section, when found near its end. */
+  armAttributes?: Uint8Array
 }
 
 /**
@@ -126,8 +126,8 @@ function keepOverlap(tail: FileTail, bytes: Uint8Array, at: number): void {
 /**
  * Reads a layer's tar stream into its list of entries, in archive order. Contents are drained,
  * except the first `headBytes` of regular files with an exec bit (more of an ELF whose program
- * headers or loader path lie further, up to MAX_HEAD_BYTES) and, of a 32-bit ARM ELF, the end
- * where its `.ARM.attributes` lie. Bytes after the end-of-archive
+ * headers or loader path lie further, up to MAX_HEAD_BYTES) and, of a 32-bit ARM ELF, its
+ * `.ARM.attributes` section, looked for in a window at the end of the file. Bytes after the end-of-archive
  * marker are ignored, as Docker ignores them.
  */
 export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number}): Promise<LayerEntry[]> {
@@ -173,7 +173,9 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
         position += chunk.length
       }
       if (wantHead) record.head = head
-      if (tail) record.tail = tail
+      // Only the attributes are kept, not the window they were found in.
+      const armAttributes = tail && armAttributesSection(head, tail)
+      if (armAttributes) record.armAttributes = armAttributes
       entries.push(record)
     }
     await feeding

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {armTailRange, describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES, needsNewerArm} from '../../../src/layers/binary.js'
+import {armAttributesSection, armTailRange, describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES, needsNewerArm} from '../../../src/layers/binary.js'
 import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 /** An ELF of `base` with e_machine rewritten (for machines the fixture generator has no program for). */
@@ -40,7 +40,8 @@ describe('identifyBinary: ELF', () => {
   it('reads the ARM architecture version from .ARM.attributes, found through the section headers kept', () => {
     const variantOf = (elf: Buffer) => {
       const range = armTailRange(elf, elf.length)
-      return range && (identifyBinary(elf.subarray(0, 52), {offset: range.start, bytes: elf.subarray(range.start, range.end)}) as ElfInfo).arm!.variant
+      const attributes = range && armAttributesSection(elf, {offset: range.start, bytes: elf.subarray(range.start, range.end)})
+      return (identifyBinary(elf.subarray(0, 52), attributes) as ElfInfo).arm!.variant
     }
     expect(variantOf(makeElf('arm', {armCpuArch: 6}))).toBe('v6')
     expect(variantOf(makeElf('arm', {armCpuArch: 10}))).toBe('v7')
@@ -51,7 +52,7 @@ describe('identifyBinary: ELF', () => {
     expect(armTailRange(makeElf('arm'), 1000)).toBeUndefined() // no section headers
     expect(armTailRange(makeElf('arm64'), 1000)).toBeUndefined()
     const v7 = makeElf('arm', {armCpuArch: 10})
-    const info = identifyBinary(v7, {offset: 0, bytes: v7}) as ElfInfo
+    const info = identifyBinary(v7, armAttributesSection(v7, {offset: 0, bytes: v7})) as ElfInfo
     expect(describeBinary(info)).toBe('ELF 32-bit LSB ARM executable, EABI5 hard-float, ARMv7, statically linked')
     expect(needsNewerArm(info, 'v6')).toBe(true)
     expect(needsNewerArm(info, 'v7')).toBe(false)
