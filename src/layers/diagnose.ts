@@ -4,6 +4,7 @@ import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
 import {configPlatform, resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
+import {entryPlatform} from '../verify/tree-entries.js'
 import {type BinaryInfo, identifyBinary} from './binary.js'
 import {type ExecFailure, type ExecStep, type ExecutionPlan, traceExecution} from './entrypoint.js'
 import type {ImageFilesystem} from './filesystem.js'
@@ -83,10 +84,6 @@ export async function diagnoseImage(source: ImageSource, tree: ImageTree, option
   return report
 }
 
-function imagePlatform(image: ImageNode): Platform {
-  return image.descriptor.platform ? normalizePlatform(image.descriptor.platform) : configPlatform(image)
-}
-
 function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFilesystem>): HostDiagnosis {
   const host = formatPlatform(resolution.host)
   const base = {
@@ -121,7 +118,7 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
 
 /** Executable ELFs of another architecture than the image's, grouped by machine (multi-stage leftovers). */
 export function foreignBinaries(image: ImageNode, fs: ImageFilesystem): ImageBinaries {
-  const platform = imagePlatform(image)
+  const platform = entryPlatform(image)!
   const groups = new Map<string, MismatchedMachine>()
   let elfCount = 0
   for (const {path, node} of fs.files()) {
