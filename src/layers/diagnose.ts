@@ -5,7 +5,7 @@ import type {ClientName, Resolution} from '../platform/resolution.js'
 import {configPlatform, resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
 import {entryPlatform} from '../verify/tree-entries.js'
-import {type BinaryInfo, identifyBinary} from './binary.js'
+import {type BinaryInfo, identifyBinary, needsNewerArm} from './binary.js'
 import {type ExecFailure, type ExecStep, type ExecutionPlan, traceExecution} from './entrypoint.js'
 import type {ImageFilesystem} from './filesystem.js'
 import {readImageFilesystems, type ReadLayersOptions} from './read-image.js'
@@ -116,17 +116,19 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
   return {...base, image: imageInfo, execution, status: caveats.length ? 'warn' : 'ok', message: `${pulls}; its entrypoint ${what} starts${caveats.length ? `, but ${caveats.join('; ')}` : ''}`}
 }
 
-/** Executable ELFs of another architecture than the image's, grouped by machine (multi-stage leftovers). */
+/** Executable ELFs of another architecture than the image's (or of a newer 32-bit ARM), grouped by machine (multi-stage leftovers). */
 export function foreignBinaries(image: ImageNode, fs: ImageFilesystem): ImageBinaries {
   const platform = entryPlatform(image)!
   const groups = new Map<string, MismatchedMachine>()
   let elfCount = 0
   for (const {path, node} of fs.files()) {
     if (!node.head) continue
-    const info: BinaryInfo = identifyBinary(node.head)
+    const info: BinaryInfo = identifyBinary(node.head, node.armAttributes)
     if (info.kind !== 'elf' || (info.type !== 'executable' && info.type !== 'shared-object')) continue
     elfCount++
-    const architecture = info.architecture ?? `machine-${info.machine}`
+    // 32-bit ARM code for a newer ARM than the image's variant counts as foreign too (`arm/v7` in an arm/v6 image).
+    const newerArm = info.architecture === 'arm' && platform.architecture === 'arm' && needsNewerArm(info, platform.variant)
+    const architecture = newerArm ? `arm/${info.arm!.variant}` : (info.architecture ?? `machine-${info.machine}`)
     if (architecture === platform.architecture) continue
     const group = groups.get(architecture) ?? {architecture, machineName: info.machineName, count: 0, files: []}
     group.count++

@@ -62,6 +62,7 @@ describe('diagnoseImage', () => {
     expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm/v6', 'fail'], ['linux/arm/v7', 'warn']])
     expect(report.hosts[1].execution!.failure).toBeUndefined()
     expect(report.hosts[0].message).toContain('but /app is built for ARMv7, newer than a linux/arm/v6 CPU: it starts and is killed by SIGILL: `illegal instruction`')
+    expect(report.binaries![0].mismatched).toEqual([{architecture: 'arm/v7', machineName: 'ARM', count: 1, files: ['/app']}])
     const source = await OciLayoutSource.open(`${await layoutWith(image)}:latest`)
     try {
       const verified = await verifyImage(source, {require: ['linux/arm/v6'], allowSinglePlatform: true, allowFallback: true, providers: [deepChecks()]})
