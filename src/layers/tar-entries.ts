@@ -1,7 +1,8 @@
 import {Readable} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
-import {armAttributesSection, armTailRange, type FileTail, headBytesNeeded} from './binary.js'
+import {armAttributesSection, armTailRange, type FileTail} from './arm-attributes.js'
+import {headBytesNeeded} from './binary.js'
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
 
