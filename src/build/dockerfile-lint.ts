@@ -9,8 +9,9 @@ import {declaredArgs, findStage, type Instruction, parseDockerfile, type SourceL
  *   expand to an empty string (a global ARG before the first FROM is not visible inside a stage);
  * - `hardcoded-architecture`: an architecture name written into a RUN/ADD/COPY/ENV of a stage
  *   built for several platforms, so every platform gets the same binary;
- * - `build-platform-output`: a `FROM --platform=$BUILDPLATFORM` stage whose files reach the final
- *   image although it never looks at TARGET*: every platform gets the build machine's binaries;
+ * - `build-platform-output`: a `FROM --platform=$BUILDPLATFORM` stage (or one pinned to another
+ *   platform) whose files reach the final image although it never looks at TARGET*: every
+ *   platform gets the build machine's (that platform's) binaries;
  * - `fixed-final-platform`: the final stage (or a stage it is based on) pinned to one platform
  *   (`FROM --platform=linux/amd64`): every platform's image gets that platform's files.
  */
@@ -49,7 +50,7 @@ export function lintDockerfile(text: string, options: LintOptions): LintWarning[
     warnings.push(...undeclaredPlatformArgs(stage, stages, globalNames))
     if (options.platforms.length > 1 && buildsPerTargetPlatform(stage)) warnings.push(...hardcodedArchitectures(stage))
   }
-  warnings.push(...buildPlatformOutputs(stages, options.target))
+  warnings.push(...buildPlatformOutputs(stages, options))
   warnings.push(...fixedFinalPlatform(stages, options))
   return warnings.sort((a, b) => a.line - b.line)
 }
@@ -119,6 +120,13 @@ function finalStage(stages: Stage[], target?: string): Stage | undefined {
   return target === undefined ? stages.at(-1) : findStage(stages, target, stages.length)
 }
 
+/** A stage and the stages it is based on (`FROM base`), nearest first. */
+function baseChain(stages: Stage[], stage: Stage | undefined): Stage[] {
+  const chain: Stage[] = []
+  for (let member = stage; member; member = findStage(stages, member.base, member.index)) chain.push(member)
+  return chain
+}
+
 /** Stages whose files end up in the final image: the final stage, its base stages and every COPY --from, transitively. */
 function stagesReachingFinal(stages: Stage[], target?: string): Stage[] {
   const final = finalStage(stages, target)
@@ -139,19 +147,24 @@ function stagesReachingFinal(stages: Stage[], target?: string): Stage[] {
   return [...reached]
 }
 
-function buildPlatformOutputs(stages: Stage[], target?: string): LintWarning[] {
+function buildPlatformOutputs(stages: Stage[], options: LintOptions): LintWarning[] {
   const warnings: LintWarning[] = []
-  for (const stage of stagesReachingFinal(stages, target)) {
-    if (!/^\$\{?BUILDPLATFORM\}?$/.test(stage.from.flags.platform ?? '')) continue
-    const chain = [stage]
-    for (let parent = findStage(stages, stage.base, stage.index); parent; parent = findStage(stages, parent.base, parent.index)) chain.push(parent)
-    const usesTarget = chain.some((member) => member.instructions.some((instruction) => findLine(instruction, TARGET_USE_RE)))
+  const finalChain = new Set(baseChain(stages, finalStage(stages, options.target)))
+  for (const stage of stagesReachingFinal(stages, options.target)) {
+    const pinned = stage.from.flags.platform ?? ''
+    const onBuildPlatform = /^\$\{?BUILDPLATFORM\}?$/.test(pinned)
+    // A constant platform in the final stage's own chain is fixed-final-platform's.
+    const onOtherPlatform = pinned !== '' && !pinned.includes('$') && !finalChain.has(stage) && options.platforms.some((platform) => normalisedSpec(platform) !== normalisedSpec(pinned))
+    if (!onBuildPlatform && !onOtherPlatform) continue
+    const usesTarget = baseChain(stages, stage).some((member) => member.instructions.some((instruction) => findLine(instruction, TARGET_USE_RE)))
     if (usesTarget) continue
+    const where = onBuildPlatform ? 'the build platform (FROM --platform=$BUILDPLATFORM)' : `${pinned} (FROM --platform=${pinned})`
+    const whose = onBuildPlatform ? 'the build machine' : normalisedSpec(pinned)
     warnings.push({
       rule: 'build-platform-output',
       line: stage.from.line,
       stage: stageLabel(stage),
-      message: `${stageLabel(stage)} runs on the build platform (FROM --platform=$BUILDPLATFORM) and its files reach the final image, but it never uses TARGETOS/TARGETARCH/TARGETPLATFORM: every platform would get binaries for the build machine; cross-compile for $TARGETARCH (e.g. GOARCH=$TARGETARCH) or drop --platform`,
+      message: `${stageLabel(stage)} runs on ${where} and its files reach the final image, but it never uses TARGETOS/TARGETARCH/TARGETPLATFORM: every platform would get binaries for ${whose}; cross-compile for $TARGETARCH (e.g. GOARCH=$TARGETARCH) or drop --platform`,
     })
   }
   return warnings
@@ -165,8 +178,7 @@ function buildPlatformOutputs(stages: Stage[], target?: string): LintWarning[] {
  * A platform that is a variable (`$BUILDPLATFORM`, `$TARGETPLATFORM`) is left to the other rules.
  */
 function fixedFinalPlatform(stages: Stage[], options: LintOptions): LintWarning[] {
-  let stage = finalStage(stages, options.target)
-  while (stage && stage.from.flags.platform === undefined) stage = findStage(stages, stage.base, stage.index)
+  const stage = baseChain(stages, finalStage(stages, options.target)).find((member) => member.from.flags.platform !== undefined)
   const pinned = stage?.from.flags.platform
   if (!stage || pinned === undefined || pinned.includes('$')) return []
   const normalised = normalisedSpec(pinned)

@@ -153,6 +153,22 @@ const cases: Case[] = [
     expected: [],
   },
   {
+    name: 'stage pinned to linux/amd64 copied into the final image without TARGET*',
+    dockerfile: lines('FROM --platform=linux/amd64 golang AS build', 'RUN go build -o /app .', 'FROM alpine', 'COPY --from=build /app /app'),
+    expected: ['build-platform-output@1'],
+  },
+  {
+    name: 'stage pinned to linux/amd64 that cross-compiles for TARGETARCH',
+    dockerfile: lines('FROM --platform=linux/amd64 golang AS build', 'ARG TARGETARCH', 'RUN GOARCH=$TARGETARCH go build -o /app .', 'FROM alpine', 'COPY --from=build /app /app'),
+    expected: [],
+  },
+  {
+    name: 'stage pinned to the only platform built',
+    dockerfile: lines('FROM --platform=linux/amd64 golang AS build', 'RUN go build -o /app .', 'FROM alpine', 'COPY --from=build /app /app'),
+    platforms: ['linux/amd64'],
+    expected: [],
+  },
+  {
     name: 'stage names compare case-insensitively',
     dockerfile: lines('FROM --platform=$BUILDPLATFORM golang AS Build', 'RUN go build -o /app .', 'FROM alpine', 'COPY --from=BUILD /app /app'),
     expected: ['build-platform-output@1'],
@@ -189,6 +205,9 @@ describe('lintDockerfile', () => {
     expect(hardcoded.stage).toBe('stage 0')
     expect(hardcoded.message).toContain('"amd64"')
     const [fixed] = lintDockerfile(lines('FROM --platform=linux/amd64 alpine AS app'), {platforms: TWO})
+    const [pinned] = lintDockerfile(lines('FROM --platform=linux/amd64 golang AS build', 'FROM alpine', 'COPY --from=build /app /app'), {platforms: TWO})
+    expect(pinned.message).toContain('build runs on linux/amd64 (FROM --platform=linux/amd64) and its files reach the final image')
+    expect(pinned.message).toContain('every platform would get binaries for linux/amd64')
     expect(fixed.message).toBe("the final image is built FROM --platform=linux/amd64 (app), so every platform's image gets linux/amd64 files and linux/arm64 hosts fail with `exec format error`; drop --platform from this FROM (or use $TARGETPLATFORM)")
   })
 
