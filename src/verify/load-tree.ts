@@ -1,7 +1,7 @@
 import {ArchcheckError, RegistryError} from '../errors.js'
 import {parseManifest} from '../image/manifest.js'
 import type {ImageSource} from '../image/source.js'
-import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION, fetchImageTree} from '../image/tree.js'
+import {fetchImageTree, placeImage} from '../image/tree.js'
 import type {Descriptor, ImageTree, TreeNode} from '../image/types.js'
 import {createLimiter} from '../util/limit.js'
 import type {VerifyDependencies} from './verify.js'
@@ -14,10 +14,7 @@ export interface LoadedTree {
 
 /** A subtree fetched by digest, put back under the descriptor the index gives it (platform, annotations). */
 function underIndexDescriptor(node: TreeNode, descriptor: Descriptor): TreeNode {
-  if (node.kind !== 'image') return {...node, descriptor}
-  const placed = {...node, descriptor}
-  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') placed.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
-  return placed
+  return node.kind === 'image' ? placeImage(node, descriptor) : {...node, descriptor}
 }
 
 /**

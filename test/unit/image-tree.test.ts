@@ -103,6 +103,23 @@ describe('fetchImageTree over an OCI layout', () => {
     expect(alias.platformMismatch).toBeUndefined()
   })
 
+  it('judges a config without a variant by the entry\'s variant, as the pull simulation does', async () => {
+    const noVariant = await buildImage({config: {architecture: 'arm'}, files: [{path: 'x', content: 'x'}]})
+    const v7 = await buildImage({config: {architecture: 'arm', variant: 'v7'}, files: [{path: 'y', content: 'y'}]})
+    const index = buildIndex({
+      entries: [
+        {target: noVariant, platform: {os: 'linux', architecture: 'arm', variant: 'v6'}},
+        {target: v7, platform: {os: 'linux', architecture: 'arm', variant: 'v6'}},
+      ],
+    })
+    const [silent, contradicting] = ((await treeOf(await layoutWith(index))).root as IndexNode).children as ImageNode[]
+    expect(silent.platformMismatch).toBeUndefined()
+    expect(contradicting.platformMismatch).toEqual({
+      declared: {os: 'linux', architecture: 'arm', variant: 'v6'},
+      config: {os: 'linux', architecture: 'arm', variant: 'v7'},
+    })
+  })
+
   it('shows artifacts and unknown media types as other nodes instead of failing', async () => {
     const amd = await elfImage('amd64')
     const sbom = buildArtifact({artifactType: 'application/spdx+json', layers: [contentObject('{}', 'application/spdx+json')], subject: amd.manifest})
