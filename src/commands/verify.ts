@@ -1,6 +1,7 @@
 import {writeFile} from 'node:fs/promises'
 
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
