@@ -83,24 +83,23 @@ function describeRequests(requests: readonly ProxiedRequest[]): string {
   return [...counts].map(([key, n]) => `${n} ${key}`).join(', ')
 }
 
-async function measureTool(tool: Tool, reference: string, proxy: CountingProxy, runs: number, env: NodeJS.ProcessEnv): Promise<Figures> {
-  const times: number[] = []
-  const rss: number[] = []
-  let requests = ''
-  let total = 0
-  const [command, args] = tool.command(reference)
+/** Runs every tool `runs` times, interleaved (tool after tool, run after run) so load changes hit all alike. */
+async function measureTools(tools: Tool[], reference: string, proxy: CountingProxy, runs: number, env: NodeJS.ProcessEnv): Promise<Map<string, Figures>> {
+  const samples = new Map(tools.map((tool) => [tool.name, {times: [] as number[], rss: [] as number[], requests: new Set<string>(), totals: [] as number[]}]))
   for (let run = 0; run < runs; run++) {
-    proxy.reset()
-    const result = await runMeasured(command, args, {env, cwd: PROJECT_ROOT})
-    if (result.code !== 0) throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
-    times.push(result.ms)
-    rss.push(result.rssKb)
-    const described = describeRequests(proxy.requests)
-    if (requests && described !== requests) requests = `${requests} | varies: ${described}`
-    else requests = described
-    total = proxy.requests.length
+    for (const tool of tools) {
+      const [command, args] = tool.command(reference)
+      const sample = samples.get(tool.name)!
+      proxy.reset()
+      const result = await runMeasured(command, args, {env, cwd: PROJECT_ROOT})
+      if (result.code !== 0) throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+      sample.times.push(result.ms)
+      sample.rss.push(result.rssKb)
+      sample.requests.add(describeRequests(proxy.requests))
+      sample.totals.push(proxy.requests.length)
+    }
   }
-  return {ms: median(times), rssKb: median(rss), requests, total}
+  return new Map([...samples].map(([name, s]) => [name, {ms: median(s.times), rssKb: median(s.rss), requests: [...s.requests].join(' or '), total: median(s.totals)}]))
 }
 
 async function main(): Promise<void> {
@@ -137,8 +136,7 @@ async function main(): Promise<void> {
       proxy.latencyMs = latency
       for (const image of pushed) {
         const reference = `${proxy.host}/${image.scenario.repository}:${image.scenario.tag}`
-        const figures = new Map<string, Figures>()
-        for (const tool of tools) figures.set(tool.name, await measureTool(tool, reference, proxy, runs, env))
+        const figures = await measureTools(tools, reference, proxy, runs, env)
         const base = figures.get('archcheck')
         console.log(`\n${latency} ms per request, ${image.label} (${image.scenario.fetches.manifests} manifests, ${image.scenario.fetches.configs} configs)`)
         console.log(

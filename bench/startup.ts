@@ -11,13 +11,13 @@
  * the same rounds, for before/after figures. Build first (`npm run build`). Not part of the tests.
  */
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {parseArgs, promisify} from 'node:util'
 
 import {PROJECT_ROOT} from '../test/helpers/cli.js'
+import {packageOf, traceModules} from '../test/helpers/module-trace.js'
 import {machineLine, median, runMeasured, table} from './lib/measure.js'
 
 const CASES: Array<{label: string; args: string[] | null}> = [
@@ -28,43 +28,22 @@ const CASES: Array<{label: string; args: string[] | null}> = [
   {label: 'archcheck inspect oci-layout:fixtures/demo', args: ['inspect', 'oci-layout:fixtures/demo']},
 ]
 
-/** Loader hooks that log every module loaded (ESM through the load hook, CommonJS from require.cache at exit). */
-const HOOKS = `
-import {appendFileSync} from 'node:fs'
-export async function load(url, context, next) {
-  appendFileSync(process.env.BENCH_MODULE_LOG, url + '\\n')
-  return next(url, context)
-}`
-const PRELOAD = (hooksUrl: string): string => `
-import {register, createRequire} from 'node:module'
-import {appendFileSync} from 'node:fs'
-import {pathToFileURL} from 'node:url'
-register(${JSON.stringify(hooksUrl)})
-const require = createRequire(import.meta.url)
-process.on('exit', () => appendFileSync(process.env.BENCH_MODULE_LOG, Object.keys(require.cache).map((f) => pathToFileURL(f).href + '\\n').join('')))`
-
 const execFileAsync = promisify(execFile)
 
 function argvFor(root: string, args: string[] | null): string[] {
   return args === null ? ['-e', '0'] : [join(root, 'bin', 'run.js'), ...args]
 }
 
-/** Modules one run loads: how many, and how many per package (`archcheck` for dist/). */
-async function modulesLoaded(root: string, args: string[] | null, traceDir: string): Promise<{total: number; byPackage: Map<string, number>}> {
-  const log = join(traceDir, 'modules.log')
-  writeFileSync(log, '')
-  await execFileAsync(process.execPath, ['--import', pathToFileURL(join(traceDir, 'preload.mjs')).href, ...argvFor(root, args)], {
-    cwd: PROJECT_ROOT,
-    env: {...process.env, BENCH_MODULE_LOG: log, NO_COLOR: '1'},
-  })
-  const urls = new Set(readFileSync(log, 'utf8').split('\n').filter((url) => url.startsWith('file:')))
+/** Modules one run loads: how many, and how many per package (`archcheck` for its own). */
+async function modulesLoaded(root: string, args: string[]): Promise<{total: number; byPackage: Map<string, number>}> {
+  const {code, stderr, modules} = await traceModules(args, {cli: join(root, 'bin', 'run.js')})
+  if (code !== 0) throw new Error(`archcheck ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`)
   const byPackage = new Map<string, number>()
-  for (const url of urls) {
-    const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
-    const name = match ? match[1]! : url.includes('/dist/') ? 'archcheck (dist)' : 'other'
+  for (const file of modules) {
+    const name = packageOf(file) ?? 'archcheck'
     byPackage.set(name, (byPackage.get(name) ?? 0) + 1)
   }
-  return {total: urls.size, byPackage}
+  return {total: modules.length, byPackage}
 }
 
 /**
@@ -136,20 +115,14 @@ async function main(): Promise<void> {
   }
   console.log(table(['case', 'median ms', 'over node', 'vs baseline', 'CPU ms', 'peak RSS MB'], rows))
 
-  const traceDir = mkdtempSync(join(tmpdir(), 'archcheck-bench-trace-'))
-  try {
-    writeFileSync(join(traceDir, 'hooks.mjs'), HOOKS)
-    writeFileSync(join(traceDir, 'preload.mjs'), PRELOAD(pathToFileURL(join(traceDir, 'hooks.mjs')).href))
-    console.log('\nmodules loaded (files; the largest packages)')
-    for (const {label, args} of CASES.slice(1)) {
-      for (const [name, root] of roots) {
-        const {total, byPackage} = await modulesLoaded(root, args, traceDir)
-        const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([pkg, n]) => `${pkg} ${n}`).join(', ')
-        console.log(`  ${label}${roots.length > 1 ? ` [${name}]` : ''}: ${total}: ${top}`)
-      }
+  console.log('\nmodules loaded (files; the largest packages)')
+  for (const {label, args} of CASES) {
+    if (args === null) continue
+    for (const [name, root] of roots) {
+      const {total, byPackage} = await modulesLoaded(root, args)
+      const top = [...byPackage].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([pkg, n]) => `${pkg} ${n}`).join(', ')
+      console.log(`  ${label}${roots.length > 1 ? ` [${name}]` : ''}: ${total}: ${top}`)
     }
-  } finally {
-    rmSync(traceDir, {recursive: true, force: true})
   }
 
   console.log('\nimport of each command module in a fresh process, all it loads included (ms, median)')
