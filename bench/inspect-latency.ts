@@ -6,25 +6,29 @@
  *
  * Starts its own docker-registry on 127.0.0.1, pushes three indexes (2 platforms + buildx
  * attestations, 8 platforms, 8 platforms + attestations) and puts the counting proxy in front of
- * it. For each latency and image, every tool runs --runs times in a fresh process; the table shows
- * the median wall time, the median peak RSS, the requests it sent through the proxy (by kind) and
- * its time as a multiple of archcheck's. The peers do less or other work than archcheck:
+ * it. For each latency and image, each tool runs --runs times in a fresh process (tools
+ * interleaved, so changes in the machine's load hit all alike); the table shows median wall time,
+ * CPU time (user + system) and peak RSS, the requests sent through the proxy (by kind: `tag` is
+ * the manifest by tag, `manifest` by digest, `blob` a config), how many of them were made in turn
+ * (each after the previous was answered: what a slow link multiplies; at 0 ms concurrent requests
+ * may look sequential) and the time as a multiple of archcheck's. The peers do other work than archcheck, which reads every child manifest and
+ * every config, concurrently:
  * - `skopeo inspect --raw` fetches the top manifest only (one manifest, nothing resolved);
- * - `skopeo inspect` resolves the tag to this machine's image and reads its config;
- * - `docker manifest inspect --insecure` prints the index as served (docker 28, no daemon needed);
- * while archcheck reads every child manifest and every config. --baseline DIR adds `archcheck-baseline`,
- * DIR/bin/run.js (an older build, see bench/startup.ts), for before/after figures. Build first
- * (`npm run build`). Not part of the test suite.
+ * - `skopeo inspect` resolves the tag to this machine's image, reads its config and lists tags;
+ * - `docker manifest inspect --insecure` (docker 28 CLI, no daemon) prints the index as served but
+ *   reads every child manifest and config first, one after the other.
+ * --baseline DIR adds `archcheck-baseline`, DIR/bin/run.js (an older build, see bench/startup.ts),
+ * for before/after figures. Build first (`npm run build`). Not part of the test suite.
  */
 import {execFileSync} from 'node:child_process'
 import {join, resolve} from 'node:path'
 import {parseArgs} from 'node:util'
 
-import {startCountingProxy, type CountingProxy, type ProxiedRequest} from '../test/helpers/counting-proxy.js'
+import {sequentialRounds, startCountingProxy, type CountingProxy, type ProxiedRequest} from '../test/helpers/counting-proxy.js'
 import {CLI_PATH, cliEnv, PROJECT_ROOT} from '../test/helpers/cli.js'
 import {startRegistryServer} from '../test/helpers/registry-server.js'
 import {pushScenario, type ScenarioSpec} from '../test/helpers/scenarios.js'
-import {emptyDockerConfig, machineLine, median, runMeasured, table} from './lib/measure.js'
+import {emptyDockerConfig, figure, machineLine, median, runMeasured, table} from './lib/measure.js'
 
 const EIGHT_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64']
 
@@ -61,12 +65,15 @@ const onPath = (binary: string) => (): boolean => {
 const TOOLS: Tool[] = [
   {name: 'archcheck', what: 'inspect --json: every child manifest and config', command: (ref) => [process.execPath, [CLI_PATH, 'inspect', ref, '--json']], available: () => true},
   {name: 'skopeo-raw', what: 'skopeo inspect --raw: the top manifest only', command: (ref) => ['skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
-  {name: 'skopeo', what: "skopeo inspect: this host's image and its config", command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
-  {name: 'docker', what: 'docker manifest inspect --insecure: the index as served', command: (ref) => ['docker', ['manifest', 'inspect', '--insecure', ref]], available: onPath('docker')},
+  {name: 'skopeo', what: "skopeo inspect: this host's image, its config and the tag list", command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
+  {name: 'docker', what: 'docker manifest inspect --insecure: the index as served (reads every child and config, in turn)', command: (ref) => ['docker', ['manifest', 'inspect', '--insecure', ref]], available: onPath('docker')},
 ]
 
 interface Figures {
   ms: number
+  /** Requests made one after the other (see sequentialRounds): what each ms of latency multiplies. */
+  rounds: number
+  cpuMs: number
   rssKb: number
   requests: string
   total: number
@@ -85,7 +92,7 @@ function describeRequests(requests: readonly ProxiedRequest[]): string {
 
 /** Runs every tool `runs` times, interleaved (tool after tool, run after run) so load changes hit all alike. */
 async function measureTools(tools: Tool[], reference: string, proxy: CountingProxy, runs: number, env: NodeJS.ProcessEnv): Promise<Map<string, Figures>> {
-  const samples = new Map(tools.map((tool) => [tool.name, {times: [] as number[], rss: [] as number[], requests: new Set<string>(), totals: [] as number[]}]))
+  const samples = new Map(tools.map((tool) => [tool.name, {times: [] as number[], rounds: [] as number[], cpu: [] as number[], rss: [] as number[], requests: new Set<string>(), totals: [] as number[]}]))
   for (let run = 0; run < runs; run++) {
     for (const tool of tools) {
       const [command, args] = tool.command(reference)
@@ -94,12 +101,14 @@ async function measureTools(tools: Tool[], reference: string, proxy: CountingPro
       const result = await runMeasured(command, args, {env, cwd: PROJECT_ROOT})
       if (result.code !== 0) throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
       sample.times.push(result.ms)
+      sample.cpu.push(result.cpuMs)
+      sample.rounds.push(sequentialRounds(proxy.requests))
       sample.rss.push(result.rssKb)
       sample.requests.add(describeRequests(proxy.requests))
       sample.totals.push(proxy.requests.length)
     }
   }
-  return new Map([...samples].map(([name, s]) => [name, {ms: median(s.times), rssKb: median(s.rss), requests: [...s.requests].join(' or '), total: median(s.totals)}]))
+  return new Map([...samples].map(([name, s]) => [name, {ms: median(s.times), rounds: median(s.rounds), cpuMs: median(s.cpu), rssKb: median(s.rss), requests: [...s.requests].join(' or '), total: median(s.totals)}]))
 }
 
 async function main(): Promise<void> {
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
   const runs = Number(values.runs)
   const latencies = values.latency.split(',').map(Number)
   const only = values.only?.split(',')
-  const tools = TOOLS.filter((tool) => (!only || only.includes(tool.name)) && tool.available())
+  const tools = TOOLS.filter((tool) => (!only || only.includes(tool.name) || tool.name === 'archcheck-baseline') && tool.available())
   const missing = TOOLS.filter((tool) => (!only || only.includes(tool.name)) && !tool.available()).map((tool) => tool.name)
 
   // Peers get an empty Docker config too: nobody's credentials, no credential helper.
@@ -141,10 +150,10 @@ async function main(): Promise<void> {
         console.log(`\n${latency} ms per request, ${image.label} (${image.scenario.fetches.manifests} manifests, ${image.scenario.fetches.configs} configs)`)
         console.log(
           table(
-            ['tool', 'median ms', 'vs archcheck', 'peak RSS MB', 'requests', 'by kind'],
+            ['tool', 'median ms', 'vs archcheck', 'CPU ms', 'peak RSS MB', 'requests', 'in turn', 'by kind'],
             tools.map((tool) => {
               const f = figures.get(tool.name)!
-              return [tool.name, f.ms.toFixed(0), base ? `${(f.ms / base.ms).toFixed(2)}x` : '-', (f.rssKb / 1024).toFixed(0), String(f.total), f.requests]
+              return [tool.name, f.ms.toFixed(0), base ? `${(f.ms / base.ms).toFixed(2)}x` : '-', figure(f.cpuMs), figure(f.rssKb / 1024), String(f.total), String(f.rounds), f.requests]
             }),
           ),
         )

@@ -1,12 +1,13 @@
 /**
  * Start-up cost of the CLI: how long the commands that do little take, which modules they load,
- * and what each command module costs to import on top of oclif.
+ * and what importing each command module costs in a fresh process.
  *
  *   npx tsx bench/startup.ts [--runs 15] [--baseline DIR]
  *
  * Runs `node -e 0` (the floor), `archcheck --help`, `--version`, `inspect --help` and `inspect
  * oci-layout:fixtures/demo` (no network), interleaved so a change in the machine's load hits every
- * case alike, and prints median wall time and peak RSS. --baseline DIR measures DIR/bin/run.js (an
+ * case alike, and prints median wall time, CPU time (user + system: steadier than wall time on a
+ * shared machine) and peak RSS. --baseline DIR measures DIR/bin/run.js (an
  * older build: bin, dist, package.json, oclif.manifest.json, and node_modules or a link to it) in
  * the same rounds, for before/after figures. Build first (`npm run build`). Not part of the tests.
  */
@@ -18,7 +19,7 @@ import {parseArgs, promisify} from 'node:util'
 
 import {PROJECT_ROOT} from '../test/helpers/cli.js'
 import {packageOf, traceModules} from '../test/helpers/module-trace.js'
-import {machineLine, median, runMeasured, table} from './lib/measure.js'
+import {figure, machineLine, median, runMeasured, table} from './lib/measure.js'
 
 const CASES: Array<{label: string; args: string[] | null}> = [
   {label: 'node -e 0', args: null},
@@ -108,8 +109,8 @@ async function main(): Promise<void> {
         ms.toFixed(0),
         (ms - floor).toFixed(0),
         baseline === undefined ? '' : `${(ms / baseline).toFixed(2)}x`,
-        median(entry.cpu).toFixed(0),
-        (median(entry.rss) / 1024).toFixed(0),
+        figure(median(entry.cpu)),
+        figure(median(entry.rss) / 1024),
       ])
     }
   }

@@ -70,6 +70,9 @@ function rusageReporter(): string {
   return reporterPath
 }
 
+/** A figure for a table: `digits` decimals, or n/a when it could not be measured. */
+export const figure = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
