@@ -1,6 +1,4 @@
-import {Command} from '@oclif/core/command'
-import * as Errors from '@oclif/core/errors'
-import * as Flags from '@oclif/core/flags'
+import {Command, Errors, Flags} from '@oclif/core'
 
 import {ArchcheckError, ExitCode} from '../errors.js'
 

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import {Flags} from '@oclif/core'
 
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../image/digest.js'
 import type {RegistryOptions} from '../registry/options.js'

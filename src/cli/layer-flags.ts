@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import {Flags} from '@oclif/core'
 
 import type {ReadLayersOptions} from '../layers/read-image.js'
 

@@ -1,7 +1,6 @@
 import {writeFile} from 'node:fs/promises'
 
-import * as Args from '@oclif/core/args'
-import * as Flags from '@oclif/core/flags'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
