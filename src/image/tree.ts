@@ -19,6 +19,12 @@ export interface FetchTreeOptions {
 
 export const ATTESTATION_TYPE_ANNOTATION = 'vnd.docker.reference.type'
 export const ATTESTATION_DIGEST_ANNOTATION = 'vnd.docker.reference.digest'
+/** For a buildx attestation manifest, the digest of the image it describes ('' when it names none); undefined for anything else. */
+export function attestationSubject(descriptor: Descriptor): string | undefined {
+  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] !== 'attestation-manifest') return undefined
+  return descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
+}
+
 /** Indexes nest rarely and shallowly; deeper than this is a broken or hostile source. */
 const MAX_INDEX_DEPTH = 8
 
@@ -85,7 +91,11 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   await Promise.all(
     [...wantedConfigs.values()].map((descriptor) =>
       limit(async () => {
-        configs.set(descriptor.digest, parseImageConfig(await source.fetchBlob(descriptor.digest, maxBytes), descriptor))
+        const bytes = await source.fetchBlob(descriptor.digest, maxBytes)
+        if (bytes.length !== descriptor.size) {
+          throw new RegistryError(`image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`, 'malformed')
+        }
+        configs.set(descriptor.digest, parseImageConfig(bytes, descriptor))
       }),
     ),
   )
@@ -95,9 +105,8 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
 /** An image node from its manifest's parts and config, attestation link and mismatch flag included. */
 function imageNode(descriptor: Descriptor, layers: Descriptor[], config: ImageConfig): ImageNode {
   const node: ImageNode = {kind: 'image', descriptor, config, layers, compressedSize: layers.reduce((sum, layer) => sum + layer.size, 0)}
-  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') {
-    node.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
-  }
+  const subject = attestationSubject(descriptor)
+  if (subject !== undefined) node.attestationFor = subject
   const mismatch = platformMismatch(node)
   if (mismatch) node.platformMismatch = mismatch
   return node
