@@ -33,9 +33,9 @@ function proxyConfigured(): boolean {
 
 /**
  * undici's Agent alone: undici's index also loads its fetch, WebSocket, cache and cookie code,
- * which archcheck never uses (Node's global fetch sends the requests) and which takes longer to
- * load than the rest of a registry read (bench/inspect-latency.ts: about 50 ms of every registry
- * command). Proxies need the index: it gives dispatchers the `connect` that tunnels use.
+ * which archcheck never uses (Node's global fetch sends the requests): about 40 ms of CPU and 5 MB
+ * of every registry command (bench/README.md). Proxies need the index: it gives dispatchers the
+ * `connect` that tunnels use.
  */
 async function loadAgent(): Promise<typeof import('undici').Agent> {
   return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
