@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import {execute, settings} from '@oclif/core'
+import {execute} from '@oclif/core/execute'
+import {settings} from '@oclif/core/settings'
 
 // The installed CLI always runs the compiled dist/: without this, NODE_ENV=development or test
 // makes oclif look for TypeScript sources and print a warning on stderr.

@@ -31,17 +31,29 @@ function proxyConfigured(): boolean {
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
 }
 
-/** A shared dispatcher, created on first use (undici is imported lazily: it is slow to load). */
+/**
+ * undici's Agent alone: undici's index also loads its fetch, WebSocket, cache and cookie code,
+ * which archcheck never uses (Node's global fetch sends the requests): about 40 ms of CPU and 5 MB
+ * of every registry command (bench/README.md). Proxies need the index: it gives dispatchers the
+ * `connect` that tunnels use.
+ */
+async function loadAgent(): Promise<typeof import('undici').Agent> {
+  return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
+}
+
+/** A shared dispatcher, created on first use. */
 function sharedDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
   let dispatcher = dispatchers.get(kind)
   if (!dispatcher) {
-    dispatcher = import('undici').then(({Agent, EnvHttpProxyAgent}) => {
+    dispatcher = (async () => {
       const tls = {rejectUnauthorized: kind === 'verified'}
       const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
       // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
       // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
-      return proxyConfigured() ? new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false}) : new Agent(options)
-    })
+      if (!proxyConfigured()) return new (await loadAgent())(options)
+      const {EnvHttpProxyAgent} = await import('undici')
+      return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
+    })()
     dispatchers.set(kind, dispatcher)
   }
   return dispatcher
