@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import {settings} from '@oclif/core'
+// oclif by subpath: its index also loads semver for an engine check (about 20 ms of every run).
+import {settings} from '@oclif/core/settings'
 
 import {main} from '../dist/cli/main.js'
 

@@ -17,16 +17,27 @@ import {parsePlatform} from '../platform/parse.js'
 import type {BuildRequest} from './argv.js'
 import {lintDockerfile, type LintWarning} from './dockerfile-lint.js'
 
-/** The oldest buildx that knows each flag archcheck may pass. */
+/**
+ * The oldest buildx that knows each flag archcheck may pass, from buildx's release notes:
+ * - `--metadata-file`: docker/buildx#605 (merged June 2021), released in v0.6.0 (16 July 2021,
+ *   "Engineering Update: BuildKit 0.9 and Docker Buildx 0.6 Releases", docker.com blog);
+ * - `--provenance`, `--sbom`: v0.10.0 notes, "Build command supports new flags --attest and
+ *   shorthands --sbom and --provenance" (they also need BuildKit 0.11 on the builder);
+ * - `--output type=oci,…,tar=false` (an OCI layout directory): docker/buildx#1420 "Support new
+ *   `tar` option for oci+docker exporters" (merged November 2022), released in v0.10.0;
+ * - `--push` with `--output`: v0.13.0 notes, "Builds can now use multiple outputs with a single
+ *   command (requires BuildKit v0.13+)".
+ */
 export const BUILDX_FLAG_MINIMUMS: Readonly<Record<string, string>> = {
   '--metadata-file': '0.6.0',
   '--provenance': '0.10.0',
   '--sbom': '0.10.0',
+  '--output type=oci,tar=false': '0.10.0',
   /** `--push` and `--output` together are two exporters in one build. */
   '--push with --output': '0.13.0',
 }
 
-/** The oldest docker CLI that runs the buildx plugin as `docker buildx`. */
+/** The oldest docker CLI that runs the buildx plugin as `docker buildx` (CLI plugins came with Docker 19.03, per buildx's README). */
 export const MINIMUM_DOCKER_VERSION = '19.3.0'
 
 /** The buildx flags a request needs (the metadata file is how archcheck learns the digest). */
@@ -34,6 +45,7 @@ export function usedBuildxFlags(request: Pick<BuildRequest, 'provenance' | 'sbom
   const flags = ['--metadata-file']
   if (request.provenance !== undefined) flags.push('--provenance')
   if (request.sbom !== undefined) flags.push('--sbom')
+  if (request.ociLayout) flags.push('--output type=oci,tar=false')
   if (request.push && request.ociLayout) flags.push('--push with --output')
   return flags
 }

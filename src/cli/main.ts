@@ -1,4 +1,7 @@
-import {Config, Errors, run} from '@oclif/core'
+// oclif by subpath, as bin/run.js: its index also loads semver (about 20 ms of --help and --version).
+import {Config} from '@oclif/core/config'
+import {ExitError} from '@oclif/core/errors'
+import {run} from '@oclif/core/run'
 
 import {debugRequested} from './debug.js'
 import {type ErrorContext, errorLine} from './error-line.js'
@@ -22,7 +25,7 @@ export async function main(typedArgv: string[], entry: string): Promise<void> {
     await run(argv, config)
     await drainStdout()
   } catch (error) {
-    if (error instanceof Errors.ExitError) {
+    if (error instanceof ExitError) {
       process.exitCode = error.oclif.exit ?? 0
       return
     }

@@ -1,9 +1,10 @@
+import {createHash, type Hash} from 'node:crypto'
 import {Transform} from 'node:stream'
 
 import {RegistryError} from '../errors.js'
-import {digestOf, hashFor, matchesDigest} from '../registry/digest.js'
 import {validateDigest} from '../registry/reference.js'
 
+/** Largest manifest, image config or index.json read whole, unless the user raises it (registries refuse pushes over 4 MiB). */
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 /** Whether `text` is a well-formed digest of a supported algorithm (for content that is not user input). */
@@ -18,6 +19,22 @@ export function isDigest(text: string): boolean {
 
 const algorithmOf = (digest: string): string => digest.slice(0, digest.indexOf(':'))
 
+/** A hash for the algorithm of `digest` (sha256 or sha512; a malformed digest is a UsageError). */
+function hashFor(digest: string): Hash {
+  validateDigest(digest)
+  return createHash(algorithmOf(digest))
+}
+
+/** `ALGORITHM:HEX` of `bytes`. */
+export function digestOf(bytes: Uint8Array, algorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`
+}
+
+/** Whether `bytes` hash to `digest`, with the digest's own algorithm. */
+export function matchesDigest(bytes: Uint8Array, digest: string): boolean {
+  return `${algorithmOf(digest)}:${hashFor(digest).update(bytes).digest('hex')}` === digest
+}
+
 const mismatch = (what: string, digest: string, where: string | undefined, problem: string): RegistryError =>
   new RegistryError(`${what} ${digest}${where ? ` in ${where}` : ''} ${problem}`, 'digest-mismatch')
 
@@ -29,24 +46,17 @@ export function verifyDigest(bytes: Uint8Array, digest: string, what: string, wh
   if (!matchesDigest(bytes, digest)) throw mismatch(what, digest, where, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`)
 }
 
-/**
- * A pass-through that hashes what flows through it and fails the stream at the end when the
- * bytes do not hash to `digest` (or their count differs from `expectedSize`).
- */
-export function verifyingStream(digest: string, what: string, where?: string, expectedSize?: number): Transform {
+/** A pass-through that hashes what flows through it and fails the stream at the end when the bytes do not hash to `digest`. */
+export function verifyingStream(digest: string, what: string, where?: string): Transform {
   const hash = hashFor(digest)
-  let size = 0
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk)
-      size += chunk.length
       callback(null, chunk)
     },
     flush(callback) {
       const actual = `${algorithmOf(digest)}:${hash.digest('hex')}`
-      if (actual !== digest) callback(mismatch(what, digest, where, `does not match its content (the bytes hash to ${actual})`))
-      else if (expectedSize !== undefined && size !== expectedSize) callback(mismatch(what, digest, where, `is ${size} bytes, expected ${expectedSize}`))
-      else callback()
+      callback(actual === digest ? undefined : mismatch(what, digest, where, `does not match its content (the bytes hash to ${actual})`))
     },
   })
 }

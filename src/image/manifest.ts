@@ -4,10 +4,9 @@
  * malformed is a RegistryError of kind 'malformed' naming the object's digest.
  */
 import {RegistryError} from '../errors.js'
-import {SCHEMA1_MESSAGE} from '../registry/manifest-check.js'
 import type {Platform} from '../platform/types.js'
 import {isDigest} from './digest.js'
-import {MediaType, isImageManifestType, isIndexType, isSchema1Type} from './media-types.js'
+import {MediaType, SCHEMA1_MESSAGE, isImageManifestType, isIndexType, isSchema1Type} from './media-types.js'
 import type {Descriptor, ImageConfig} from './types.js'
 
 export interface ParsedIndex {
@@ -42,7 +41,7 @@ const malformed = (what: string, digest: string, problem: string): RegistryError
   new RegistryError(`malformed ${what} ${digest}: ${problem}`, 'malformed')
 
 type Json = Record<string, unknown>
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
+export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Parses JSON bytes into an object, or throws 'malformed' naming `digest`. */
 export function parseJsonObject(bytes: Uint8Array, what: string, digest: string): Json {
@@ -78,7 +77,7 @@ export function parseManifest(bytes: Uint8Array, digest: string, declaredMediaTy
   const json = parseJsonObject(bytes, 'manifest', digest)
   const mediaType = manifestMediaType(json, digest, declaredMediaType)
   if (isSchema1Type(mediaType) || json.schemaVersion === 1) {
-    throw new RegistryError(`manifest ${digest}: Docker image manifest ${SCHEMA1_MESSAGE}`, 'unsupported')
+    throw new RegistryError(`manifest ${digest}: ${SCHEMA1_MESSAGE}`, 'unsupported')
   }
   if (!isIndexType(mediaType) && !isImageManifestType(mediaType)) return {kind: 'other', mediaType}
   if (json.schemaVersion !== 2) throw malformed('manifest', digest, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`)

@@ -15,7 +15,7 @@ import {type LayoutFiles, type LayoutSourceOptions, OciLayoutSource, parseLayout
 const TAR_BLOCK = 512
 
 /** Files of a layout inside a tar, served by byte range. */
-export class ArchiveFiles implements LayoutFiles {
+class ArchiveFiles implements LayoutFiles {
   private constructor(
     readonly file: string,
     private readonly ranges: Map<string, {start: number; size: number}>,

@@ -16,7 +16,7 @@ import {manifestMediaType, parseJsonObject, parseManifest} from './manifest.js'
 import type {FetchedManifest, ImageSource} from './source.js'
 import type {Descriptor} from './types.js'
 
-export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name'
+const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name'
 
 /** Read access to the files of a layout, wherever they are stored. */
 export interface LayoutFiles {
@@ -28,7 +28,7 @@ export interface LayoutFiles {
 }
 
 /** Files of a layout directory on disk. */
-export class DirectoryFiles implements LayoutFiles {
+class DirectoryFiles implements LayoutFiles {
   constructor(readonly root: string) {}
 
   async size(relativePath: string): Promise<number | undefined> {
@@ -117,7 +117,7 @@ export class OciLayoutSource implements ImageSource {
     const indexSize = await files.size('index.json')
     if (indexSize === undefined) throw new UsageError(`${where} is not an OCI image layout: it has no "index.json"`)
     checkSize(indexSize, maxBytes, 'index.json of', where)
-    const index = parseManifest(await readAll(files.open('index.json'), maxBytes), `index.json of ${where}`)
+    const index = parseManifest(await readAll(files.open('index.json'), maxBytes, `index.json of ${where}`), `index.json of ${where}`)
     if (index.kind !== 'index') throw new RegistryError(`index.json of ${where} is not an OCI image index`, 'malformed')
     return index.manifests
   }
@@ -155,9 +155,9 @@ export class OciLayoutSource implements ImageSource {
   }
 
   async openBlob(digest: string): Promise<Readable> {
-    const size = await this.blobSize(digest, 'blob')
+    await this.blobSize(digest, 'blob')
     const stream = this.files.open(blobPath(digest))
-    const verifier = verifyingStream(digest, 'blob', this.location, size)
+    const verifier = verifyingStream(digest, 'blob', this.location)
     stream.on('error', (error) => verifier.destroy(error))
     return stream.pipe(verifier)
   }
@@ -186,14 +186,14 @@ export class OciLayoutSource implements ImageSource {
   private async readVerified(digest: string, maxBytes: number, what: string): Promise<Uint8Array> {
     const size = await this.blobSize(digest, what)
     checkSize(size, maxBytes, what, digest)
-    const bytes = await readAll(this.files.open(blobPath(digest)), maxBytes)
+    const bytes = await readAll(this.files.open(blobPath(digest)), maxBytes, `${what} ${digest} in ${this.location}`)
     verifyDigest(bytes, digest, what, this.location)
     return bytes
   }
 }
 
 /** `blobs/<algorithm>/<hex>` of a digest already checked to be well-formed. */
-export function blobPath(digest: string): string {
+function blobPath(digest: string): string {
   const [algorithm, hex] = digest.split(':')
   return `blobs/${algorithm}/${hex}`
 }
@@ -224,14 +224,14 @@ function describeTags(entries: Descriptor[]): string {
 }
 
 /** Reads a stream whole, failing once it passes `maxBytes` (a file may grow after stat). */
-async function readAll(stream: Readable, maxBytes: number): Promise<Uint8Array> {
+async function readAll(stream: Readable, maxBytes: number, what: string): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let total = 0
   for await (const chunk of stream) {
     total += (chunk as Buffer).length
     if (total > maxBytes) {
       stream.destroy()
-      throw new RegistryError(`object is more than the limit of ${maxBytes} bytes`, 'too-large')
+      throw new RegistryError(`${what} grew past the limit of ${maxBytes} bytes while being read`, 'too-large')
     }
     chunks.push(chunk as Buffer)
   }

@@ -1,6 +1,6 @@
 import {RegistryError} from '../errors.js'
-import {normalizePlatform} from '../platform/normalize.js'
-import type {Platform} from '../platform/types.js'
+import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
+import {configPlatform} from '../platform/resolve.js'
 import {createLimiter} from '../util/limit.js'
 import {DEFAULT_MAX_MANIFEST_BYTES, checkSize} from './digest.js'
 import {type ParsedManifest, isImageConfigType, parseImageConfig, parseManifest} from './manifest.js'
@@ -19,6 +19,12 @@ export interface FetchTreeOptions {
 
 export const ATTESTATION_TYPE_ANNOTATION = 'vnd.docker.reference.type'
 export const ATTESTATION_DIGEST_ANNOTATION = 'vnd.docker.reference.digest'
+/** For a buildx attestation manifest, the digest of the image it describes ('' when it names none); undefined for anything else. */
+export function attestationSubject(descriptor: Descriptor): string | undefined {
+  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] !== 'attestation-manifest') return undefined
+  return descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
+}
+
 /** Indexes nest rarely and shallowly; deeper than this is a broken or hostile source. */
 const MAX_INDEX_DEPTH = 8
 
@@ -85,34 +91,47 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   await Promise.all(
     [...wantedConfigs.values()].map((descriptor) =>
       limit(async () => {
-        configs.set(descriptor.digest, parseImageConfig(await source.fetchBlob(descriptor.digest, maxBytes), descriptor))
+        const bytes = await source.fetchBlob(descriptor.digest, maxBytes)
+        if (bytes.length !== descriptor.size) {
+          throw new RegistryError(`image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`, 'malformed')
+        }
+        configs.set(descriptor.digest, parseImageConfig(bytes, descriptor))
       }),
     ),
   )
   return {reference: source.displayName, root: buildRoot()}
 }
 
+/**
+ * The same image placed under the descriptor an index gives it (platform, annotations): the
+ * attestation link and mismatch flag are derived again from that descriptor.
+ */
+export function placeImage(node: ImageNode, descriptor: Descriptor): ImageNode {
+  return imageNode(descriptor, node.layers, node.config)
+}
+
 /** An image node from its manifest's parts and config, attestation link and mismatch flag included. */
 function imageNode(descriptor: Descriptor, layers: Descriptor[], config: ImageConfig): ImageNode {
   const node: ImageNode = {kind: 'image', descriptor, config, layers, compressedSize: layers.reduce((sum, layer) => sum + layer.size, 0)}
-  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') {
-    node.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
-  }
+  const subject = attestationSubject(descriptor)
+  if (subject !== undefined) node.attestationFor = subject
   const mismatch = platformMismatch(node)
   if (mismatch) node.platformMismatch = mismatch
   return node
 }
 
-/** The declared and config platforms when they differ in os, architecture or variant after normalisation. */
+/**
+ * The declared and config platforms when they differ in os, architecture or variant after
+ * normalisation. A config without a variant takes the entry's, as the pull simulation judges it
+ * (many configs omit it), so inspect and verify flag the same entries.
+ */
 function platformMismatch(node: ImageNode): ImageNode['platformMismatch'] {
   const declared = node.descriptor.platform
   if (!declared || node.attestationFor !== undefined) return undefined
-  const {config: c} = node
-  const fromConfig: Platform = {os: c.os, architecture: c.architecture, ...(c.variant ? {variant: c.variant} : {})}
-  const a = normalizePlatform(declared)
-  const b = normalizePlatform(fromConfig)
-  if (a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '')) return undefined
-  return {declared, config: fromConfig}
+  const normalized = normalizePlatform(declared)
+  const config = configPlatform(node, normalized)
+  if (formatPlatform(normalized) === formatPlatform(config)) return undefined
+  return {declared: normalized, config}
 }
 
 function unreadableNote(descriptor: Descriptor): string {

@@ -1,3 +1,5 @@
+import {type ArmVariant, armVariantOf} from './arm-attributes.js'
+
 /**
  * What the kernel would make of a file, judged from its first bytes only (pure, no I/O): an ELF
  * and its architecture, a Windows PE, a Mach-O, a `#!` script, or nothing executable.
@@ -20,8 +22,11 @@ export interface ElfInfo {
   interpreter?: string
   /** Set when the program headers or the loader path lie past the bytes that were read. */
   truncated?: boolean
-  /** 32-bit ARM: EABI version and float ABI from e_flags. */
-  arm?: {eabiVersion: number; float: 'hard' | 'soft' | 'unspecified'}
+  /**
+   * 32-bit ARM: EABI version and float ABI from e_flags, and the architecture version the code
+   * needs (`Tag_CPU_arch` of `.ARM.attributes`, as an OCI variant) when that section was read.
+   */
+  arm?: {eabiVersion: number; float: 'hard' | 'soft' | 'unspecified'; variant?: ArmVariant}
   /** RISC-V: float ABI from e_flags (soft, single, double, quad) and whether it is RV32E/RV64E. */
   riscv?: {floatAbi: 'soft' | 'single' | 'double' | 'quad'; rve: boolean}
 }
@@ -57,8 +62,24 @@ export interface NotExecutableInfo {
 
 export type BinaryInfo = ElfInfo | PeInfo | MachOInfo | ScriptInfo | NotExecutableInfo
 
-/** How many leading bytes identification needs to see program headers and PT_INTERP of ordinary binaries. */
+/** How many leading bytes are kept of every executable: enough for the program headers and PT_INTERP of ordinary binaries. */
 export const DEFAULT_HEAD_BYTES = 4096
+
+/**
+ * The most kept of one executable: an ELF whose program headers or PT_INTERP lie past
+ * DEFAULT_HEAD_BYTES (custom linker scripts, some Go and Rust toolchains) is read further, up to this.
+ */
+export const MAX_HEAD_BYTES = 64 * 1024
+
+/**
+ * How many leading bytes identifying this file needs, judged from the bytes seen so far: for an
+ * ELF, up to the end of its program header table and, once that is seen, of its PT_INTERP string
+ * (at most MAX_HEAD_BYTES); for anything else, no more than what was seen.
+ */
+export function headBytesNeeded(head: Uint8Array): number {
+  if (!isElf(head)) return head.length
+  return Math.min(MAX_HEAD_BYTES, Math.max(head.length, readElf(head).needed))
+}
 
 const ELF_MACHINES: Record<number, {name: string; arch: (bits: 32 | 64, endian: 'little' | 'big') => string | undefined}> = {
   3: {name: 'Intel 80386', arch: () => '386'},
@@ -77,10 +98,19 @@ const PE_MACHINES: Record<number, string> = {0x8664: 'amd64', 0x14c: '386', 0xaa
 
 const MACHO_CPU: Record<number, string> = {7: '386', 0x01000007: 'amd64', 12: 'arm', 0x0100000c: 'arm64', 18: 'ppc', 0x01000012: 'ppc64'}
 
-/** Identifies a file from its first bytes (`head`, DEFAULT_HEAD_BYTES suffice for ordinary binaries). */
-export function identifyBinary(head: Uint8Array): BinaryInfo {
+/**
+ * Identifies a file from its first bytes (`head`, DEFAULT_HEAD_BYTES suffice for ordinary
+ * binaries) and, for a 32-bit ARM ELF, its `.ARM.attributes` section (arm-attributes.ts)
+ * for the architecture version its code needs.
+ */
+export function identifyBinary(head: Uint8Array, armAttributes?: Uint8Array): BinaryInfo {
   if (head.length === 0) return {kind: 'not-executable', reason: 'empty file'}
-  if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return parseElf(head)
+  if (isElf(head)) {
+    const {info} = readElf(head)
+    const variant = info.kind === 'elf' && info.arm && armAttributes ? armVariantOf(armAttributes, info.endian === 'little') : undefined
+    if (info.kind === 'elf' && info.arm && variant) info.arm.variant = variant
+    return info
+  }
   if (head[0] === 0x23 && head[1] === 0x21) return parseShebang(head)
   if (head[0] === 0x4d && head[1] === 0x5a) return parsePe(head)
   const macho = parseMachO(head)
@@ -92,11 +122,18 @@ function view(head: Uint8Array): DataView {
   return new DataView(head.buffer, head.byteOffset, head.byteLength)
 }
 
-function parseElf(head: Uint8Array): ElfInfo | NotExecutableInfo {
-  if (head.length < 0x34) return {kind: 'not-executable', reason: 'truncated ELF header'}
+const isElf = (head: Uint8Array): boolean => head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46
+
+/**
+ * An ELF's identification, and how many leading bytes it needs to be complete (`needed`, larger
+ * than `head` when the program headers or the PT_INTERP string lie past it).
+ */
+function readElf(head: Uint8Array): {info: ElfInfo | NotExecutableInfo; needed: number} {
+  const headerSize = head[4] === 2 ? 64 : 52
+  if (head.length < 0x34) return {info: {kind: 'not-executable', reason: 'truncated ELF header'}, needed: headerSize}
   const bits = head[4] === 2 ? 64 : head[4] === 1 ? 32 : undefined
   const endian = head[5] === 1 ? 'little' : head[5] === 2 ? 'big' : undefined
-  if (!bits || !endian) return {kind: 'not-executable', reason: 'ELF header with an invalid class or byte order'}
+  if (!bits || !endian) return {info: {kind: 'not-executable', reason: 'ELF header with an invalid class or byte order'}, needed: head.length}
   const le = endian === 'little'
   const dv = view(head)
   const u16 = (offset: number): number => dv.getUint16(offset, le)
@@ -115,7 +152,7 @@ function parseElf(head: Uint8Array): ElfInfo | NotExecutableInfo {
     type: eType === 2 ? 'executable' : eType === 3 ? 'shared-object' : eType === 1 ? 'relocatable' : eType === 4 ? 'core' : 'unknown',
   }
   const flagsOffset = bits === 64 ? 48 : 36
-  if (head.length < (bits === 64 ? 64 : 52)) return {...info, truncated: true}
+  if (head.length < headerSize) return {info: {...info, truncated: true}, needed: headerSize}
   const flags = u32(flagsOffset)
   if (machine === 40) {
     const floatFlags = flags & 0x600
@@ -129,17 +166,17 @@ function parseElf(head: Uint8Array): ElfInfo | NotExecutableInfo {
   const phnum = u16(bits === 64 ? 56 : 44)
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize
-    if (ph + phentsize > head.length) return {...info, truncated: true}
+    if (ph + phentsize > head.length) return {info: {...info, truncated: true}, needed: phoff + phnum * phentsize}
     if (u32(ph) !== 3) continue // PT_INTERP
     const offset = addr(bits === 64 ? ph + 8 : ph + 4)
     const size = bits === 64 ? addr(ph + 32) : u32(ph + 16)
-    if (offset + size > head.length) return {...info, truncated: true}
+    if (offset + size > head.length) return {info: {...info, truncated: true}, needed: offset + size}
     const bytes = head.subarray(offset, offset + size)
     const nul = bytes.indexOf(0)
     info.interpreter = Buffer.from(nul === -1 ? bytes : bytes.subarray(0, nul)).toString('latin1')
     break
   }
-  return info
+  return {info, needed: head.length}
 }
 
 /** Linux reads at most this many bytes of a `#!` line (BINPRM_BUF_SIZE since 5.1). */
@@ -198,7 +235,7 @@ export function describeBinary(info: BinaryInfo): string {
   switch (info.kind) {
     case 'elf': {
       const parts = [`ELF ${info.bits}-bit ${info.endian === 'little' ? 'LSB' : 'MSB'} ${info.machineName} ${info.type}`]
-      if (info.arm) parts.push(`EABI${info.arm.eabiVersion}${info.arm.float === 'unspecified' ? '' : ` ${info.arm.float}-float`}`)
+      if (info.arm) parts.push(`EABI${info.arm.eabiVersion}${info.arm.float === 'unspecified' ? '' : ` ${info.arm.float}-float`}${info.arm.variant ? `, ARM${info.arm.variant}` : ''}`)
       if (info.riscv) parts.push(`${info.riscv.floatAbi}-float ABI${info.riscv.rve ? ', RVE' : ''}`)
       parts.push(info.interpreter ? `dynamically linked (${info.interpreter})` : info.truncated ? 'program headers not in the bytes read' : 'statically linked')
       return parts.join(', ')

@@ -7,12 +7,13 @@ import {readImageFilesystems, type ReadLayersOptions} from './read-image.js'
 
 export const DEEP_CHECK_IDS = ['entrypoint-arch', 'entrypoint-missing', 'loader-missing'] as const
 
-const ARCH_ERRORS = new Set(['exec format error', 'accessing a corrupted shared library'])
+const ARCH_ERRORS = new Set(['exec format error', 'accessing a corrupted shared library', 'illegal instruction'])
 
 /**
  * `verify --deep`: per required platform, reads the layers of the image the client pulls and
  * follows its entrypoint (as `diagnose` does):
- * - entrypoint-arch: the entrypoint, its interpreter or loader is built for another architecture;
+ * - entrypoint-arch: the entrypoint, its interpreter or loader is built for another architecture
+ *   (or, on 32-bit ARM, a newer version of it);
  * - entrypoint-missing: what should run is absent, not executable, or a CRLF script;
  * - loader-missing: the ELF loader (PT_INTERP) is not in the image.
  */
@@ -32,7 +33,7 @@ export function deepChecks(read: ReadLayersOptions = {}): CheckProvider {
           const why = resolution.chosen ? 'not a Linux image on a Linux host' : 'no image is pulled on this platform'
           return DEEP_CHECK_IDS.map((id) => checkResult(context, id, 'skip', `not examined: ${why}.`, platform))
         }
-        return judge(context, platform, resolution.chosen.descriptor.digest, traceExecution(fs, resolution.chosen.config, resolution.host.architecture))
+        return judge(context, platform, resolution.chosen.descriptor.digest, traceExecution(fs, resolution.chosen.config, resolution.host.architecture, resolution.host.variant))
       })
     },
   }

@@ -4,6 +4,8 @@ import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
 import {configPlatform, resolveForHost} from '../platform/resolve.js'
 import type {Platform} from '../platform/types.js'
+import {entryPlatform} from '../verify/tree-entries.js'
+import {needsNewerArm} from './arm-attributes.js'
 import {type BinaryInfo, identifyBinary} from './binary.js'
 import {type ExecFailure, type ExecStep, type ExecutionPlan, traceExecution} from './entrypoint.js'
 import type {ImageFilesystem} from './filesystem.js'
@@ -83,10 +85,6 @@ export async function diagnoseImage(source: ImageSource, tree: ImageTree, option
   return report
 }
 
-function imagePlatform(image: ImageNode): Platform {
-  return image.descriptor.platform ? normalizePlatform(image.descriptor.platform) : configPlatform(image)
-}
-
 function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFilesystem>): HostDiagnosis {
   const host = formatPlatform(resolution.host)
   const base = {
@@ -107,7 +105,7 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
     const status: HostStatus = resolution.verdict === 'ok' ? 'ok' : 'warn'
     return {...base, image: imageInfo, status, message: `${pulls}; its files were not examined: archcheck follows entrypoints of Linux images on Linux hosts only. ${resolution.message}`}
   }
-  const trace = traceExecution(fs, image.config, resolution.host.architecture)
+  const trace = traceExecution(fs, image.config, resolution.host.architecture, resolution.host.variant)
   const execution = {plan: trace.plan, steps: trace.steps, warnings: trace.warnings, ...(trace.failure ? {failure: trace.failure} : {})}
   const entry = trace.steps[0]
   const what = entry?.path ? `${entry.path}${entry.description ? ` (${entry.description})` : ''}` : trace.plan.argv[0]
@@ -119,17 +117,19 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
   return {...base, image: imageInfo, execution, status: caveats.length ? 'warn' : 'ok', message: `${pulls}; its entrypoint ${what} starts${caveats.length ? `, but ${caveats.join('; ')}` : ''}`}
 }
 
-/** Executable ELFs of another architecture than the image's, grouped by machine (multi-stage leftovers). */
+/** Executable ELFs of another architecture than the image's (or of a newer 32-bit ARM), grouped by machine (multi-stage leftovers). */
 export function foreignBinaries(image: ImageNode, fs: ImageFilesystem): ImageBinaries {
-  const platform = imagePlatform(image)
+  const platform = entryPlatform(image)!
   const groups = new Map<string, MismatchedMachine>()
   let elfCount = 0
   for (const {path, node} of fs.files()) {
     if (!node.head) continue
-    const info: BinaryInfo = identifyBinary(node.head)
+    const info: BinaryInfo = identifyBinary(node.head, node.armAttributes)
     if (info.kind !== 'elf' || (info.type !== 'executable' && info.type !== 'shared-object')) continue
     elfCount++
-    const architecture = info.architecture ?? `machine-${info.machine}`
+    // 32-bit ARM code for a newer ARM than the image's variant counts as foreign too (`arm/v7` in an arm/v6 image).
+    const newerArm = info.architecture === 'arm' && platform.architecture === 'arm' && needsNewerArm(info, platform.variant)
+    const architecture = newerArm ? `arm/${info.arm!.variant}` : (info.architecture ?? `machine-${info.machine}`)
     if (architecture === platform.architecture) continue
     const group = groups.get(architecture) ?? {architecture, machineName: info.machineName, count: 0, files: []}
     group.count++

@@ -1,5 +1,6 @@
 import type {ImageConfig} from '../image/types.js'
-import {type BinaryInfo, describeBinary, elfRunsOn, identifyBinary} from './binary.js'
+import {needsNewerArm} from './arm-attributes.js'
+import {type BinaryInfo, describeBinary, type ElfInfo, elfRunsOn, identifyBinary} from './binary.js'
 import type {FsNode, ImageFilesystem} from './filesystem.js'
 import {isExecutableMode} from './tar-entries.js'
 
@@ -62,6 +63,7 @@ export type ExecError =
   | 'too many levels of symbolic links'
   | 'accessing a corrupted shared library'
   | 'no command specified'
+  | 'illegal instruction'
 
 export interface ExecFailure {
   error: ExecError
@@ -92,17 +94,18 @@ class Failed extends Error {
 }
 
 /**
- * Follows what `docker run` would execute on a Linux host of `hostArch`: the entrypoint through
- * PATH and symlinks, `#!` interpreters (and `env`'s target through PATH), the ELF loader.
+ * Follows what `docker run` would execute on a Linux host of `hostArch` (and, for 32-bit ARM,
+ * `hostVariant`): the entrypoint through PATH and symlinks, `#!` interpreters (and `env`'s
+ * target through PATH), the ELF loader.
  */
-export function traceExecution(fs: ImageFilesystem, config: ImageConfig, hostArch: string): ExecTrace {
+export function traceExecution(fs: ImageFilesystem, config: ImageConfig, hostArch: string, hostVariant?: string): ExecTrace {
   const plan = executionPlan(config)
   const trace: ExecTrace = {plan, steps: [], warnings: []}
   if (plan.argv.length === 0) {
     trace.failure = {error: 'no command specified', file: '', reason: 'the image sets neither Entrypoint nor Cmd'}
     return trace
   }
-  const tracer = new Tracer(fs, plan, hostArch, trace)
+  const tracer = new Tracer(fs, plan, hostArch, hostVariant, trace)
   try {
     tracer.run(plan.argv[0], 'entrypoint', 0)
     if (plan.shellScript) {
@@ -131,6 +134,7 @@ class Tracer {
     private readonly fs: ImageFilesystem,
     private readonly plan: ExecutionPlan,
     private readonly hostArch: string,
+    private readonly hostVariant: string | undefined,
     private readonly trace: ExecTrace,
   ) {}
 
@@ -183,7 +187,7 @@ class Tracer {
     if (node.type === 'directory') this.fail('permission denied', path, `${path} is a directory`)
     if (node.type !== 'file') this.fail('permission denied', path, `${path} is not a regular file`)
     if (!isExecutableMode(node.mode)) this.fail('permission denied', path, `${path} has no exec permission (mode ${(node.mode & 0o7777).toString(8).padStart(4, '0')})`)
-    const binary = identifyBinary(node.head ?? new Uint8Array(0))
+    const binary = identifyBinary(node.head ?? new Uint8Array(0), node.armAttributes)
     step.binary = binary
     step.description = describeBinary(binary)
     switch (binary.kind) {
@@ -194,6 +198,7 @@ class Tracer {
           this.fail('exec format error', path, `${path} is ${what}, which a linux/${this.hostArch} host cannot run`)
         }
         if (runs === 'maybe') this.trace.warnings.push(`${path} is 32-bit ARM: it runs on linux/${this.hostArch} only where the CPU has AArch32 (many arm64 servers do not)`)
+        this.checkArmVersion(path, binary)
         if (binary.interpreter) this.checkLoader(path, binary.interpreter)
         else if (binary.truncated) this.trace.warnings.push(`${path}: its loader could not be read from the first bytes kept`)
         return
@@ -223,12 +228,20 @@ class Tracer {
     step.path = found.path
     step.layer = found.node.layer
     if (!found.node.head) return
-    const binary = identifyBinary(found.node.head)
+    const binary = identifyBinary(found.node.head, found.node.armAttributes)
     step.binary = binary
     step.description = describeBinary(binary)
-    if (binary.kind === 'elf' && elfRunsOn(binary, this.hostArch) === 'no') {
+    if (binary.kind !== 'elf') return
+    if (elfRunsOn(binary, this.hostArch) === 'no') {
       this.fail('accessing a corrupted shared library', found.path, `the loader ${found.path} is an ${step.description}, which a linux/${this.hostArch} host cannot load`)
     }
+    this.checkArmVersion(found.path, binary)
+  }
+
+  /** A 32-bit ARM binary built for a newer ARM than the host's variant: `exec` works, its first newer instruction does not. */
+  private checkArmVersion(path: string, binary: ElfInfo): void {
+    if (this.hostArch !== 'arm' || !needsNewerArm(binary, this.hostVariant)) return
+    this.fail('illegal instruction', path, `${path} is built for ARM${binary.arm!.variant}, newer than a linux/arm/${this.hostVariant} CPU: it starts and is killed by SIGILL`)
   }
 
   private followShebang(path: string, script: Extract<BinaryInfo, {kind: 'script'}>, depth: number): void {

@@ -13,6 +13,8 @@ export interface FsNode {
   /** For a file written as a hard link: the path it links to. */
   hardLinkOf?: string
   head?: Uint8Array
+  /** Of a 32-bit ARM ELF: its `.ARM.attributes` section (LayerEntry.armAttributes). */
+  armAttributes?: Uint8Array
   /** Directories only. */
   children?: Map<string, FsNode>
 }
@@ -79,12 +81,13 @@ export class ImageFilesystem {
       const target = this.lookup(entry.linkTarget ?? '', {followLast: false})
       node.hardLinkOf = entry.linkTarget
       if (target.found && target.node.type !== 'directory') {
-        Object.assign(node, {type: target.node.type, mode: target.node.mode, size: target.node.size, linkTarget: target.node.linkTarget, head: target.node.head})
+        Object.assign(node, {type: target.node.type, mode: target.node.mode, size: target.node.size, linkTarget: target.node.linkTarget, head: target.node.head, armAttributes: target.node.armAttributes})
       } else {
         node.type = 'file'
       }
     } else if (entry.head) {
       node.head = entry.head
+      if (entry.armAttributes) node.armAttributes = entry.armAttributes
     }
     children.set(name, node)
   }

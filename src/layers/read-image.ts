@@ -19,7 +19,7 @@ export interface LayerProgress {
 
 export interface ReadLayersOptions {
   limits?: Partial<LayerLimits>
-  /** Bytes kept from the start of each executable file (default 4096). */
+  /** Bytes kept from the start of each executable file (default 4096; an ELF that needs more to show its loader gets up to 64 KiB). */
   headBytes?: number
   /** Layers read at once (default 3). */
   concurrency?: number

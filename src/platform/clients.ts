@@ -29,20 +29,22 @@ export interface ClientModel {
   lastResort(host: Platform, entries: Entry[]): Entry | undefined
   /** The client's warning when it pulls a single image of another platform. */
   singlePlatformWarning(host: Platform, image: Platform): string | undefined
-  /** The client's own error text when nothing fits. */
-  /** `digest` is the index's. */
+  /** The client's own error text when nothing fits (`digest` is the index's). */
   noMatchMessage(host: Platform, context: {reference: string; indexMediaType: string; digest: string}): string
 }
 
 /** Docker prints the host with its default variant: linux/arm64/v8, linux/arm/v7. */
-export function dockerPlatformText(platform: Platform): string {
+function dockerPlatformText(platform: Platform): string {
   const shown = platform.architecture === 'arm64' && !platform.variant ? {...platform, variant: 'v8'} : platform
   const os = shown.osVersion ? `${shown.os}(${shown.osVersion})` : shown.os
   return formatPlatform({...shown, os})
 }
 
-/** containerd's order: fallback steps, then on Windows the higher os.version. */
-const containerdOrder = (host: Platform, a: Entry, b: Entry): number => comparePlatforms(host, a.platform, b.platform)
+/** containerd's `platforms.Only`, shared by Docker and containerd: rank by fallback step; order by it, then on Windows by the higher os.version. */
+const containerdMatching: Pick<ClientModel, 'rank' | 'compare'> = {
+  rank: (host, entry) => matchRank(host, entry.platform),
+  compare: (host, a, b) => comparePlatforms(host, a.platform, b.platform),
+}
 
 const withoutOsVersion = ({osVersion: _v, osFeatures: _f, ...rest}: Platform): Platform => rest
 
@@ -55,8 +57,7 @@ const withoutOsVersion = ({osVersion: _v, osFeatures: _f, ...rest}: Platform): P
 const docker: ClientModel = {
   name: 'docker',
   describes: 'Docker',
-  rank: (host, entry) => matchRank(host, entry.platform),
-  compare: containerdOrder,
+  ...containerdMatching,
   followsNestedIndexes: false,
   lastResort(host, entries) {
     if (host.architecture !== 'arm') return undefined
@@ -78,8 +79,7 @@ const docker: ClientModel = {
 const containerd: ClientModel = {
   name: 'containerd',
   describes: 'containerd',
-  rank: (host, entry) => matchRank(host, entry.platform),
-  compare: containerdOrder,
+  ...containerdMatching,
   followsNestedIndexes: true,
   lastResort: () => undefined,
   singlePlatformWarning: () => undefined,

@@ -29,7 +29,7 @@ export function ociArchitecture(nodeArch: string): string {
 }
 
 /** The OCI os of a Node process.platform value. */
-export function ociOs(nodePlatform: string): string {
+function ociOs(nodePlatform: string): string {
   return NODE_OS[nodePlatform] ?? nodePlatform
 }
 

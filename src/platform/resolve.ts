@@ -25,9 +25,10 @@ function cpuFit(host: Platform, platform: Platform): Fit {
   return rank < 0 ? 'none' : rank === 0 ? 'native' : 'fallback'
 }
 
-function isAttestation(node: ImageNode): boolean {
+/** `unknown/unknown`, the platform buildx gives attestations: never chosen, whatever the annotations say. */
+function declaresUnknownPlatform(node: ImageNode): boolean {
   const p = node.descriptor.platform
-  return Boolean(node.attestationFor) || (p?.os === 'unknown' && p.architecture === 'unknown')
+  return p?.os === 'unknown' && p.architecture === 'unknown'
 }
 
 /** One index entry as listed (nested indexes flattened depth first where the client follows them). */
@@ -57,9 +58,9 @@ function listEntries(children: TreeNode[], host: Platform, model: ClientModel, l
         reject(`a nested index: its entries follow`)
         listEntries(node.children, host, model, listed)
       }
-    } else if (node.attestationFor) {
-      reject(`attestation manifest for ${short(node.attestationFor)}: never pulled as an image`)
-    } else if (isAttestation(node)) {
+    } else if (node.attestationFor !== undefined) {
+      reject(`attestation manifest${node.attestationFor ? ` for ${short(node.attestationFor)}` : ''}: never pulled as an image`)
+    } else if (declaresUnknownPlatform(node)) {
       reject('platform unknown/unknown: never chosen')
     } else {
       const entry = {index: listed.length, digest: node.descriptor.digest, platform: declared ?? configPlatform(node), fromConfig: !declared}

@@ -56,6 +56,8 @@ interface CachedToken {
 /** Tokens for this run, per (realm, service, scope, identity); promises so concurrent requests share one fetch. */
 const tokenCache = new Map<string, Promise<CachedToken>>()
 const DEFAULT_TOKEN_LIFETIME_S = 60
+/** Token responses are a few KiB (a JWT); anything past this is not a token server. */
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 /** Renew a little early so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
 
@@ -79,8 +81,8 @@ export async function bearerToken(request: TokenRequest, settings: TransportSett
   const scope = request.challenge.params.scope ?? request.defaultScope
   const identity = request.credentials ? `user:${request.credentials.username ?? ''}` : 'anonymous'
   const key = [realm, service ?? '', scope, identity].join('\n')
-  const cached = tokenCache.get(key)
-  if (cached) {
+  // Another request may renew an expired token while this one waits: look again until the cache is settled.
+  for (let cached = tokenCache.get(key); cached; cached = tokenCache.get(key)) {
     const entry = await cached.catch(() => undefined)
     if (entry && entry.expiresAt > Date.now()) return entry.token
     if (tokenCache.get(key) === cached) tokenCache.delete(key)
@@ -128,7 +130,7 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
     await response.discard()
     throw new RegistryError(`token server ${tokenHost} answered ${response.status} for ${scope}`, response.status >= 500 ? 'server-error' : 'unauthorized', {status: response.status})
   }
-  const body = await response.readCapped(1024 * 1024, `token response from ${tokenHost}`)
+  const body = await response.readCapped(MAX_TOKEN_RESPONSE_BYTES, `token response from ${tokenHost}`)
   let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}
   try {
     parsed = JSON.parse(new TextDecoder().decode(body)) ?? {}

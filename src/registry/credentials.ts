@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {readFile} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
@@ -17,9 +17,12 @@ export interface Credentials {
 }
 
 /** Docker keeps Hub credentials under this legacy key. */
-export const DOCKER_HUB_CREDENTIALS_KEY = 'https://index.docker.io/v1/'
+const DOCKER_HUB_CREDENTIALS_KEY = 'https://index.docker.io/v1/'
 const HELPER_TIMEOUT_MS = 10_000
+/** A helper answers with one small JSON object; more than this is not an answer. */
 const HELPER_OUTPUT_LIMIT = 64 * 1024
+/** Docker's config.json holds a few entries; a file past this is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024
 
 interface DockerConfig {
   auths?: Record<string, {auth?: string; username?: string; password?: string; identitytoken?: string}>
@@ -64,8 +67,11 @@ export async function findCredentials(registry: string, configDirOption?: string
   const shownPath = displayPath(configPath)
   let text: string
   try {
+    const {size} = await stat(configPath)
+    if (size > MAX_CONFIG_BYTES) throw new RegistryError(`${shownPath} is ${size} bytes, more than a Docker config can be (limit ${MAX_CONFIG_BYTES})`, 'credentials')
     text = await readFile(configPath, 'utf8')
   } catch (error) {
+    if (error instanceof RegistryError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new RegistryError(`cannot read ${shownPath}: ${(error as Error).message}`, 'credentials')
   }
@@ -107,12 +113,13 @@ export async function findCredentials(registry: string, configDirOption?: string
  */
 async function runCredentialHelper(name: string, server: string, setting: string, configPath: string): Promise<Credentials | undefined> {
   const program = `docker-credential-${name}`
-  const {code, stdout, stderr, spawnError, timedOut} = await runWithInput(program, ['get'], server, HELPER_TIMEOUT_MS)
+  const {code, stdout, stderr, spawnError, timedOut, overflowed} = await runWithInput(program, ['get'], server, HELPER_TIMEOUT_MS)
   if (spawnError?.code === 'ENOENT') {
     throw new RegistryError(`credential helper ${program} (${setting} in ${configPath}) is not installed or not on PATH`, 'credentials')
   }
   if (spawnError) throw new RegistryError(`cannot run credential helper ${program}: ${spawnError.message}`, 'credentials')
   if (timedOut) throw new RegistryError(`credential helper ${program} did not answer within ${HELPER_TIMEOUT_MS / 1000} s`, 'credentials')
+  if (overflowed) throw new RegistryError(`credential helper ${program} printed more than ${HELPER_OUTPUT_LIMIT} bytes; stopped it`, 'credentials')
   if (code !== 0) {
     if (/credentials not found/i.test(stdout + stderr)) return undefined
     // Only the helper's stderr is shown: its stdout could hold a secret.
@@ -138,32 +145,44 @@ interface ProcessResult {
   stderr: string
   spawnError?: NodeJS.ErrnoException
   timedOut: boolean
+  /** The program wrote more than HELPER_OUTPUT_LIMIT to stdout or stderr and was killed. */
+  overflowed: boolean
 }
 
 function runWithInput(program: string, args: string[], input: string, timeoutMs: number): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const child = spawn(program, args, {stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
+    const output = {stdout: '', stderr: ''}
     let timedOut = false
+    let overflowed = false
     let spawnError: NodeJS.ErrnoException | undefined
+    // Closing our ends of the pipes too: a child the helper started may hold them open after the kill.
+    const stop = (): void => {
+      child.kill('SIGKILL')
+      child.stdout.destroy()
+      child.stderr.destroy()
+    }
     const timer = setTimeout(() => {
       timedOut = true
-      child.kill('SIGKILL')
+      stop()
     }, timeoutMs)
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (stdout.length < HELPER_OUTPUT_LIMIT) stdout += chunk.toString('utf8')
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < HELPER_OUTPUT_LIMIT) stderr += chunk.toString('utf8')
-    })
+    for (const name of ['stdout', 'stderr'] as const) {
+      child[name].on('data', (chunk: Buffer) => {
+        if (overflowed) return
+        output[name] += chunk.toString('utf8')
+        if (output[name].length > HELPER_OUTPUT_LIMIT) {
+          overflowed = true
+          stop()
+        }
+      })
+    }
     child.stdin.on('error', () => {}) // the helper may exit without reading its input
     child.on('error', (error: NodeJS.ErrnoException) => {
       spawnError = error
     })
     child.on('close', (code) => {
       clearTimeout(timer)
-      resolve({code, stdout, stderr, spawnError, timedOut})
+      resolve({code, ...output, spawnError, timedOut, overflowed})
     })
     child.stdin.end(input)
   })

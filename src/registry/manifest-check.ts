@@ -1,8 +1,7 @@
 import {RegistryError} from '../errors.js'
-import {isSchema1Type} from '../image/media-types.js'
-import {digestOf, matchesDigest} from './digest.js'
-
-export const SCHEMA1_MESSAGE = 'schema 1 manifests are deprecated and unsupported; re-push the image with a current client'
+import {digestOf, matchesDigest} from '../image/digest.js'
+import {isObject} from '../image/manifest.js'
+import {SCHEMA1_MESSAGE, isSchema1Type} from '../image/media-types.js'
 
 /** Content types some registries send that say nothing about the manifest kind. */
 const GENERIC_CONTENT_TYPES = new Set(['', 'application/json', 'application/octet-stream', 'text/plain'])
@@ -26,28 +25,24 @@ export interface ServedManifest {
  */
 export function checkManifest(served: ServedManifest): {mediaType: string; digest: string} {
   const {bytes, requested, where} = served
+  const contentType = (served.contentType ?? '').split(';')[0].trim().toLowerCase()
+  const body = parseJson(bytes)
+  const {mediaType: declared, schemaVersion} = (isObject(body) ? body : {}) as {mediaType?: unknown; schemaVersion?: unknown}
+  // Schema 1 is named before the digest check: a signed schema 1 manifest's digest is that of its
+  // payload without the signatures, so it never matches the bytes and would hide the real reason.
+  if (isSchema1Type(contentType) || schemaVersion === 1 || (typeof declared === 'string' && isSchema1Type(declared))) {
+    throw new RegistryError(`${where}@${requested}: ${SCHEMA1_MESSAGE}`, 'unsupported')
+  }
   const byDigest = requested.includes(':')
   const expected = byDigest ? requested : served.dockerContentDigest?.trim() || undefined
   if (expected && !matchesDigestSafely(bytes, expected)) {
     const source = byDigest ? 'the requested digest' : `the registry's Docker-Content-Digest ${expected}`
     throw new RegistryError(`manifest ${requested} of ${where} does not match ${source}: its bytes hash to ${digestOf(bytes)}`, 'digest-mismatch')
   }
-  const contentType = (served.contentType ?? '').split(';')[0].trim().toLowerCase()
-  if (isSchema1Type(contentType)) throw new RegistryError(`${where}@${requested}: ${SCHEMA1_MESSAGE}`, 'unsupported')
-
-  let body: unknown
-  try {
-    body = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(bytes))
-  } catch {
+  if (body === undefined) {
     throw new RegistryError(`manifest ${requested} of ${where} is not valid JSON (truncated or corrupt, ${bytes.byteLength} bytes)`, 'malformed')
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new RegistryError(`manifest ${requested} of ${where} is not a JSON object`, 'malformed')
-  }
-  const {mediaType: declared, schemaVersion} = body as {mediaType?: unknown; schemaVersion?: unknown}
-  if (schemaVersion === 1 || (typeof declared === 'string' && isSchema1Type(declared))) {
-    throw new RegistryError(`${where}@${requested}: ${SCHEMA1_MESSAGE}`, 'unsupported')
-  }
+  if (!isObject(body)) throw new RegistryError(`manifest ${requested} of ${where} is not a JSON object`, 'malformed')
   if (declared !== undefined && typeof declared !== 'string') {
     throw new RegistryError(`manifest ${requested} of ${where} has a mediaType that is not a string`, 'malformed')
   }
@@ -60,6 +55,15 @@ export function checkManifest(served: ServedManifest): {mediaType: string; diges
     throw new RegistryError(`manifest ${requested} of ${where} has no mediaType and the registry sent no specific Content-Type`, 'malformed')
   }
   return {mediaType, digest: digestOf(bytes)}
+}
+
+/** The JSON value of `bytes`, or undefined when they are not UTF-8 JSON. */
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(bytes))
+  } catch {
+    return undefined
+  }
 }
 
 /** A malformed Docker-Content-Digest counts as a mismatch, not as bad user input. */

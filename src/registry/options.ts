@@ -1,6 +1,10 @@
 /** How to talk to registries; the CLI fills it from flags and environment. */
 export interface RegistryOptions {
-  /** Hosts (with port, as in references) reached over plain HTTP besides localhost, 127.0.0.0/8 and ::1. */
+  /**
+   * Hosts (`host` for every port, `host:port` for one) reached as Docker reaches its insecure
+   * registries: HTTPS without certificate verification, else plain HTTP. Loopback registries always
+   * use plain HTTP. $ARCHCHECK_INSECURE_REGISTRIES adds to this list.
+   */
   insecureRegistries?: string[]
   /** Per-request timeout in milliseconds (default 30 000). */
   timeoutMs?: number

@@ -11,7 +11,8 @@ import type {RegistryOptions} from './options.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, validateTag, type Reference} from './reference.js'
 import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
-import {interruptedBody, rememberScheme, retryPause, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
+import {interruptedBody} from './network-errors.js'
+import {rememberScheme, retryPause, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,

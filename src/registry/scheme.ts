@@ -4,7 +4,7 @@
  * when that fails, plain HTTP.
  */
 
-export const INSECURE_REGISTRIES_ENV = 'ARCHCHECK_INSECURE_REGISTRIES'
+const INSECURE_REGISTRIES_ENV = 'ARCHCHECK_INSECURE_REGISTRIES'
 
 export type Connection = 'https' | 'http' | 'insecure'
 

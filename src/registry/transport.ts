@@ -1,6 +1,7 @@
 import type {Dispatcher} from 'undici'
 
 import {RegistryError} from '../errors.js'
+import {bodyError, networkError, retryableCode} from './network-errors.js'
 import type {RegistryOptions} from './options.js'
 import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
 
@@ -17,15 +18,9 @@ const DEFAULT_MAX_RETRIES = 3
 const DEFAULT_RETRY_BASE_MS = 500
 /** A Retry-After longer than this is not waited for: the error says when to try again. */
 const MAX_RETRY_AFTER_MS = 60_000
+/** Error documents are short JSON; a longer body is not read for a message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024
 const RETRY_STATUSES = new Set([429, 502, 503, 504])
-const RETRY_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
-const TLS_ERROR_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
-])
-/** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
-const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 
@@ -36,17 +31,29 @@ function proxyConfigured(): boolean {
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
 }
 
-/** A shared dispatcher, created on first use (undici is imported lazily: it is slow to load). */
+/**
+ * undici's Agent alone: undici's index also loads its fetch, WebSocket, cache and cookie code,
+ * which archcheck never uses (Node's global fetch sends the requests): about 40 ms of CPU and 5 MB
+ * of every registry command (bench/README.md). Proxies need the index: it gives dispatchers the
+ * `connect` that tunnels use.
+ */
+async function loadAgent(): Promise<typeof import('undici').Agent> {
+  return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
+}
+
+/** A shared dispatcher, created on first use. */
 function sharedDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
   let dispatcher = dispatchers.get(kind)
   if (!dispatcher) {
-    dispatcher = import('undici').then(({Agent, EnvHttpProxyAgent}) => {
+    dispatcher = (async () => {
       const tls = {rejectUnauthorized: kind === 'verified'}
       const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
       // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
       // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
-      return proxyConfigured() ? new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false}) : new Agent(options)
-    })
+      if (!proxyConfigured()) return new (await loadAgent())(options)
+      const {EnvHttpProxyAgent} = await import('undici')
+      return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
+    })()
     dispatchers.set(kind, dispatcher)
   }
   return dispatcher
@@ -161,10 +168,10 @@ export class HttpResponse {
     }
   }
 
-  /** Text of a small body (error documents), at most `maxBytes`; empty on any failure. */
-  async text(maxBytes = 64 * 1024): Promise<string> {
+  /** Text of an error document, at most MAX_ERROR_BODY_BYTES; empty when longer or unreadable. */
+  async text(): Promise<string> {
     try {
-      return new TextDecoder().decode(await this.readCapped(maxBytes, 'error body'))
+      return new TextDecoder().decode(await this.readCapped(MAX_ERROR_BODY_BYTES, 'error body'))
     } catch {
       return ''
     }
@@ -253,8 +260,8 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
     try {
       response = await sendFollowingRedirects(request, settings)
     } catch (error) {
-      const code = errorCode(error)
-      if (code && RETRY_ERROR_CODES.has(code) && attempt < settings.maxRetries) {
+      const code = retryableCode(error)
+      if (code && attempt < settings.maxRetries) {
         await retryPause(settings, attempt, `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`)
         continue
       }
@@ -292,12 +299,15 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
     const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
     const target = new URL(url)
+    // User info in a URL (a token realm, a redirect) is never sent, and fetch would quote it in its error.
+    target.username = ''
+    target.password = ''
     const dispatcher = await sharedDispatcher(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
     let raw: Response
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
       const init = {method, headers, body, redirect: 'manual', signal: deadline.signal, dispatcher}
-      raw = await fetch(url, init as unknown as RequestInit)
+      raw = await fetch(target, init as unknown as RequestInit)
     } catch (error) {
       deadline.clear()
       throw deadline.translate(error)
@@ -350,16 +360,6 @@ export async function retryPause(settings: TransportSettings, attempt: number, w
   await sleep(delay)
 }
 
-/** A body cut off by the connection (not by our timeout or size cap): worth another try. */
-export function interruptedBody(error: unknown): boolean {
-  return error instanceof RegistryError && error.kind === 'network' && RETRY_ERROR_CODES.has(errorCode(error.cause) ?? '')
-}
-
-function bodyError(error: unknown, url: string): RegistryError {
-  const code = errorCode(error)
-  return new RegistryError(`connection to ${new URL(url).host} broke while receiving the response (${code ?? innermostMessage(error)})`, 'network', {cause: error})
-}
-
 /** A URL for messages and debug lines: no user info, and query values other than safe ones hidden. */
 export function displayUrl(url: string): string {
   const parsed = new URL(url)
@@ -370,51 +370,3 @@ export function displayUrl(url: string): string {
   return shown.length > 0 ? `${parsed.href}?${shown.join('&')}` : parsed.href
 }
 
-/** The system error code behind a failed fetch (fetch wraps it in `cause`, sometimes an AggregateError). */
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    const candidate = current as {code?: unknown; cause?: unknown; errors?: unknown[]}
-    if (typeof candidate.code === 'string' && candidate.code !== 'UND_ERR') return candidate.code
-    current = candidate.cause ?? candidate.errors?.[0]
-  }
-  return undefined
-}
-
-function innermostMessage(error: unknown): string {
-  let current = error as {message?: string; cause?: unknown; errors?: unknown[]}
-  for (let depth = 0; depth < 5; depth++) {
-    const next = (current.cause ?? current.errors?.[0]) as typeof current | undefined
-    if (!next) break
-    current = next
-  }
-  return current.message ?? String(error)
-}
-
-/** Turns a failed fetch into a RegistryError that says what happened in the user's terms. */
-function networkError(error: unknown, url: string): unknown {
-  if (error instanceof RegistryError) return error
-  const host = new URL(url).host
-  const code = errorCode(error)
-  if (code && TLS_ERROR_CODES.has(code)) {
-    return new RegistryError(
-      `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
-      'tls', {cause: error},
-    )
-  }
-  if (code && TLS_HANDSHAKE_CODES.has(code)) {
-    return new RegistryError(
-      `TLS handshake with ${host} failed (${code}: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry ${host}`,
-      'tls', {cause: error},
-    )
-  }
-  switch (code) {
-    case 'ECONNREFUSED': return new RegistryError(`cannot connect to ${host}: connection refused`, 'network', {cause: error})
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN': return new RegistryError(`cannot resolve host ${new URL(url).hostname} (${code})`, 'network', {cause: error})
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT': return new RegistryError(`cannot connect to ${host}: connection timed out`, 'timeout', {cause: error})
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET': return new RegistryError(`connection to ${host} was reset`, 'network', {cause: error})
-    default: return new RegistryError(`request to ${host} failed: ${innermostMessage(error)}${code ? ` (${code})` : ''}`, 'network', {cause: error})
-  }
-}

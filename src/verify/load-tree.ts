@@ -1,29 +1,27 @@
 import {ArchcheckError, RegistryError} from '../errors.js'
 import {parseManifest} from '../image/manifest.js'
 import type {ImageSource} from '../image/source.js'
-import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION, fetchImageTree} from '../image/tree.js'
+import {fetchImageTree, placeImage} from '../image/tree.js'
 import type {Descriptor, ImageTree, TreeNode} from '../image/types.js'
 import {createLimiter} from '../util/limit.js'
 import type {VerifyDependencies} from './verify.js'
 
 export interface LoadedTree {
   tree: ImageTree
-  /** Index entries whose manifest exists but whose image could not be read (a config blob gone), by digest: why. */
+  /** Images whose manifest exists but that could not be read (a config blob gone), by digest: why. Index entries, or the tag's own image. */
   unreadable: Map<string, string>
 }
 
 /** A subtree fetched by digest, put back under the descriptor the index gives it (platform, annotations). */
 function underIndexDescriptor(node: TreeNode, descriptor: Descriptor): TreeNode {
-  if (node.kind !== 'image') return {...node, descriptor}
-  const placed = {...node, descriptor}
-  if (descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest') placed.attestationFor = descriptor.annotations[ATTESTATION_DIGEST_ANNOTATION] ?? ''
-  return placed
+  return node.kind === 'image' ? placeImage(node, descriptor) : {...node, descriptor}
 }
 
 /**
  * The tag's tree. A whole-tree fetch fails when any entry's manifest or config is gone; then
  * each entry is read on its own so that the missing ones become `other` nodes that the
  * dangling-manifest and missing-blob checks report, instead of failing the reference as unreadable.
+ * A tag that is one image whose config is gone becomes an `other` root, reported the same way.
  * Entries are read with fetchImageTree itself: an injected `fetchTree` is only asked for whole tags.
  */
 export async function loadTree(source: ImageSource, dependencies: VerifyDependencies, maxManifestBytes?: number): Promise<LoadedTree> {
@@ -36,8 +34,14 @@ export async function loadTree(source: ImageSource, dependencies: VerifyDependen
       throw error
     })
     const parsed = parseManifest(top.bytes, top.digest, top.mediaType)
-    if (parsed.kind !== 'index') throw error
+    const topDescriptor: Descriptor = {mediaType: parsed.mediaType, digest: top.digest, size: top.bytes.length}
     const unreadable = new Map<string, string>()
+    if (parsed.kind === 'image') {
+      // The manifest was read, so what is not found is its config blob.
+      unreadable.set(top.digest, error.message)
+      return {tree: {reference: source.displayName, root: {kind: 'other', descriptor: topDescriptor, note: error.message}}, unreadable}
+    }
+    if (parsed.kind !== 'index') throw error
     const limit = createLimiter(4)
     const children = await Promise.all(
       parsed.manifests.map((descriptor) =>
@@ -55,7 +59,7 @@ export async function loadTree(source: ImageSource, dependencies: VerifyDependen
     )
     const root: TreeNode = {
       kind: 'index',
-      descriptor: {mediaType: parsed.mediaType, digest: top.digest, size: top.bytes.length},
+      descriptor: topDescriptor,
       children,
       ...(parsed.annotations ? {annotations: parsed.annotations} : {}),
     }

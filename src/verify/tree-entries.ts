@@ -35,10 +35,7 @@ export function entryPlatform(node: TreeNode): Platform | undefined {
  * arm configs carry none), so only a real contradiction counts.
  */
 export function configDisagreement(node: ImageNode): {declared: Platform; config: Platform} | undefined {
-  if (!node.descriptor.platform || isAttestation(node)) return undefined
-  const declared = normalizePlatform(node.descriptor.platform)
-  const config = configPlatform(node, declared)
-  return formatPlatform(declared) === formatPlatform(config) ? undefined : {declared, config}
+  return isAttestation(node) ? undefined : node.platformMismatch
 }
 
 /** `os/arch[/variant]`, with the Windows os.version when there is one: the label of a platform in every output. */

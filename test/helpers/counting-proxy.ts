@@ -27,6 +27,9 @@ export interface ProxiedRequest {
   reference?: string
   /** Response status; undefined while in flight or when the upstream failed. */
   status?: number
+  /** performance.now() when the request reached the proxy, and when its response was finished. */
+  receivedAt?: number
+  finishedAt?: number
 }
 
 export interface RequestFilter {
@@ -107,10 +110,13 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
   }
 
   const server = createServer((incoming, outgoing) => {
-    const record = classifyRequest(incoming.method ?? 'GET', incoming.url ?? '/')
+    const record: ProxiedRequest = {...classifyRequest(incoming.method ?? 'GET', incoming.url ?? '/'), receivedAt: performance.now()}
     requests.push(record)
     maxInFlight = Math.max(maxInFlight, ++inFlight)
-    outgoing.once('close', () => inFlight--)
+    outgoing.once('close', () => {
+      inFlight--
+      record.finishedAt = performance.now()
+    })
     if (proxy.latencyMs > 0) {
       incoming.pause()
       setTimeout(() => forward(incoming, outgoing, record), proxy.latencyMs)
@@ -157,4 +163,24 @@ function splitHost(host: string): [string, number] {
   const index = host.lastIndexOf(':')
   if (index < 0) return [host, 80]
   return [host.slice(0, index).replace(/^\[|\]$/g, ''), Number(host.slice(index + 1))]
+}
+
+/**
+ * How many requests a client made one after the other: the longest chain of requests each of
+ * which reached the proxy after the previous one had been answered. Concurrent requests share a
+ * round; a client that waits for each answer has as many rounds as requests. With latency added
+ * (≥ 20 ms) the chain is what a slow link multiplies.
+ */
+export function sequentialRounds(requests: readonly ProxiedRequest[]): number {
+  const ordered = [...requests].filter((r) => r.receivedAt !== undefined).sort((a, b) => a.receivedAt! - b.receivedAt!)
+  const rounds: number[] = []
+  ordered.forEach((request, i) => {
+    let round = 1
+    for (let j = 0; j < i; j++) {
+      const earlier = ordered[j]!
+      if (earlier.finishedAt !== undefined && earlier.finishedAt <= request.receivedAt!) round = Math.max(round, rounds[j]! + 1)
+    }
+    rounds.push(round)
+  })
+  return Math.max(0, ...rounds)
 }

@@ -5,20 +5,21 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {openSource} from '../../src/image/open.js'
-import {fetchImageTree} from '../../src/image/tree.js'
 import type {ImageTree} from '../../src/image/types.js'
+import type {ClientName} from '../../src/platform/resolution.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
 import {RESOLVE_CASES, caseName, expectedImage} from '../helpers/resolve-cases.js'
 import {pushScenario} from '../helpers/scenarios.js'
+import {readTree} from '../helpers/tree.js'
 
-async function treeOf(reference: string): Promise<ImageTree> {
-  const source = await openSource(reference)
-  try {
-    return await fetchImageTree(source)
-  } finally {
-    await source.close()
-  }
+const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Each client's own refusal, as the real clients word it (exact texts are unit-tested). */
+const REFUSALS: Record<ClientName, (tree: ImageTree) => RegExp | string> = {
+  docker: () => /^no matching manifest for \S+ in the manifest list entries$/,
+  containerd: (tree) => `no match for platform in manifest ${tree.root.descriptor.digest}: not found`,
+  podman: () => /^no image found in (manifest list|image index) for architecture "\w+", variant "\w*", OS "\w+"$/,
+  exact: (tree) => new RegExp(`^no child with platform \\S+ in index ${literal(tree.reference)}$`),
 }
 
 for (const resolveCase of RESOLVE_CASES) {
@@ -26,7 +27,7 @@ for (const resolveCase of RESOLVE_CASES) {
     describe(`${resolveCase.name} (${format})`, async () => {
       const name = caseName(resolveCase, format)
       const scenario = await pushScenario(name, resolveCase.spec(format, name))
-      const tree = await treeOf(scenario.reference)
+      const tree = await readTree(scenario.reference)
 
       for (const expectation of resolveCase.expect) {
         const client = expectation.client ?? 'docker'
@@ -37,7 +38,9 @@ for (const resolveCase of RESOLVE_CASES) {
           expect(resolution.message).toMatch(/\.$/)
           if (expectation.chosen === undefined) {
             expect(resolution.chosen).toBeUndefined()
-            expect(resolution.clientMessage).toBeTruthy()
+            const refusal = REFUSALS[client](tree)
+            if (typeof refusal === 'string') expect(resolution.clientMessage).toBe(refusal)
+            else expect(resolution.clientMessage).toMatch(refusal)
           } else {
             const image = expectedImage(scenario, expectation.chosen)
             expect(resolution.chosen?.descriptor.digest).toBe(image.digest)

@@ -129,6 +129,13 @@ const BROKEN: BrokenCase[] = [
     fails: 'missing-blob linux/arm64',
     says: /cannot be read/,
   },
+  {
+    name: 'collected-config-single',
+    spec: {image: {platform: 'linux/amd64'}, remove: (s) => ({blobs: [s.images[0].config.digest]})},
+    args: ['--require', 'linux/amd64', '--allow-single-platform'],
+    fails: 'missing-blob -',
+    says: /the tag's image sha256:[0-9a-f]{12} cannot be read \(blob sha256:[0-9a-f]+ not found.*every pull fails with `blob unknown`/,
+  },
   {name: 'moved-tag', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}}, args: ['--expect-digest', `sha256:${'0'.repeat(64)}`], fails: 'digest-mismatch -', says: /not the expected sha256:000000000000/},
 ]
 
@@ -201,6 +208,19 @@ describe('warnings', () => {
     expect(result.stdout).toContain(`describes ${elsewhere.manifest.digest.slice(0, 19)}, which is not in the index`)
     expect(result.stdout).toMatch(/^::warning title=archcheck attestation-orphan::/m)
     expect((await runCli(['verify', scenario.reference, '--strict'])).code).toBe(1)
+  })
+})
+
+describe('flags that relax a check', () => {
+  it('--allow-fallback passes a platform served through a fallback, and --allow-single-platform a single image of the one platform required', async () => {
+    const armOnly = await uniqueScenario('relaxed-arm', {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}})
+    const fallback = await verifyJson([armOnly.reference, '--allow-fallback'])
+    expect(notPassing(fallback.json.references[0].checks)).toEqual([])
+    expect(fallback.json.references[0].checks.find((check) => check.id === 'platform-fallback' && check.platform === 'linux/arm64')!.message).toContain('allowed by --allow-fallback')
+    expect(fallback.code).toBe(0)
+    const single = await uniqueScenario('relaxed-single', {image: {platform: 'linux/arm64'}})
+    expect((await verifyJson([single.reference, '--require', 'linux/arm64', '--allow-single-platform'])).code).toBe(0)
+    expect((await verifyJson([single.reference, '--allow-single-platform'])).code).toBe(1)
   })
 })
 

@@ -19,8 +19,6 @@ import {createHash} from 'node:crypto'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {openSource} from '../../src/image/open.js'
-import {fetchImageTree} from '../../src/image/tree.js'
 import type {ImageTree} from '../../src/image/types.js'
 import {parsePlatform} from '../../src/platform/parse.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
@@ -28,6 +26,7 @@ import {resolveForHost} from '../../src/platform/resolve.js'
 import {testRegistryHost} from '../helpers/registry.js'
 import {RESOLVE_CASES, caseName, expectedImage, type Expectation, type OracleOutcome} from '../helpers/resolve-cases.js'
 import {pushScenario, type PushedScenario} from '../helpers/scenarios.js'
+import {readTree} from '../helpers/tree.js'
 import {startDockerEngine, type DockerEngine} from './docker-engine.js'
 
 let engine: DockerEngine
@@ -39,15 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.stop()
 })
-
-async function treeOf(reference: string): Promise<ImageTree> {
-  const source = await openSource(reference)
-  try {
-    return await fetchImageTree(source)
-  } finally {
-    await source.close()
-  }
-}
 
 const sha256 = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
 
@@ -78,7 +68,7 @@ for (const resolveCase of RESOLVE_CASES) {
     describe(`${resolveCase.name} (${format})`, async () => {
       const name = `oracle-${caseName(resolveCase, format)}`
       const scenario = await pushScenario(name, resolveCase.spec(format, name))
-      const tree = await treeOf(scenario.reference)
+      const tree = await readTree(scenario.reference)
       const linux = resolveCase.expect.filter((e) => e.host.startsWith('linux/'))
 
       for (const expectation of linux.filter((e) => (e.client ?? 'docker') === 'docker')) {

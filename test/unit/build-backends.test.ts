@@ -126,7 +126,9 @@ describe('preflight rules', () => {
   it('knows which buildx each flag needs', () => {
     expect(usedBuildxFlags({push: true})).toEqual(['--metadata-file'])
     expect(usedBuildxFlags({push: true, provenance: 'false', sbom: 'true'})).toEqual(['--metadata-file', '--provenance', '--sbom'])
-    expect(usedBuildxFlags({push: true, ociLayout: 'out'})).toEqual(['--metadata-file', '--push with --output'])
+    expect(usedBuildxFlags({push: true, ociLayout: 'out'})).toEqual(['--metadata-file', '--output type=oci,tar=false', '--push with --output'])
+    expect(usedBuildxFlags({push: false, ociLayout: 'out'})).toEqual(['--metadata-file', '--output type=oci,tar=false'])
+    expect(() => checkBuildxVersions({buildx: '0.9.1'}, usedBuildxFlags({push: false, ociLayout: 'out'}))).toThrow('(--output type=oci,tar=false needs 0.10.0)')
     expect(() => checkBuildxVersions({buildx: '0.12.1'}, ['--metadata-file', '--push with --output'])).toThrow('(--push with --output needs 0.13.0)')
     expect(() => checkBuildxVersions({docker: '27.3.1', buildx: '0.17.1'}, ['--metadata-file', '--provenance'])).not.toThrow()
     expect(() => checkBuildxVersions({buildx: '0.9.1'}, ['--metadata-file', '--provenance'])).toThrow('buildx 0.9.1 is too old for this build (--provenance needs 0.10.0)')

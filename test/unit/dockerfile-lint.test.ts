@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseDockerfile} from '../../src/build/dockerfile.js'
-import {lintDockerfile, type LintRule} from '../../src/build/dockerfile-lint.js'
+import {lintDockerfile} from '../../src/build/dockerfile-lint.js'
 
 const TWO = ['linux/amd64', 'linux/arm64']
 const lines = (...text: string[]): string => text.join('\n')
@@ -77,9 +77,41 @@ const cases: Case[] = [
   },
   {name: 'architecture detected with uname -m', dockerfile: lines('FROM alpine', 'RUN [ "$(uname -m)" = x86_64 ] && echo intel || echo other'), expected: []},
   {name: 'stage pinned to the build platform', dockerfile: lines('FROM --platform=$BUILDPLATFORM golang AS tools', 'ARG TARGETARCH', 'RUN wget https://e.com/protoc-linux-x86_64.zip', 'RUN GOARCH=$TARGETARCH go build -o /x', 'FROM alpine', 'COPY --from=tools /x /x'), expected: []},
-  {name: 'stage pinned to one platform', dockerfile: lines('FROM --platform=linux/amd64 debian', 'RUN dpkg --add-architecture arm64'), expected: []},
+  {name: 'stage pinned to one platform', dockerfile: lines('FROM --platform=linux/amd64 debian AS tools', 'RUN dpkg --add-architecture arm64', 'FROM alpine'), expected: []},
   {name: 'words that only contain an arch name', dockerfile: lines('FROM alpine', 'RUN echo xamd64y farm64'), expected: []},
   {name: 'comments are not instructions', dockerfile: lines('FROM alpine', '# download the amd64 build', 'RUN true'), expected: []},
+
+  {
+    name: 'architecture names in shell comments, also in a heredoc script',
+    dockerfile: lines('FROM alpine', 'RUN apk add curl # works on amd64 and arm64', 'RUN <<EOF', '# the x86_64 mirror is slow', 'echo hi', 'EOF'),
+    expected: [],
+  },
+  {name: 'a # inside quotes is not a comment', dockerfile: lines('FROM alpine', 'RUN echo "# build" && wget https://e.com/t-arm64'), expected: ['hardcoded-architecture@2']},
+  {name: 'a # inside a word is not a comment', dockerfile: lines('FROM alpine', 'RUN wget https://e.com/t.tgz#sha && wget https://e.com/t-arm64'), expected: ['hardcoded-architecture@2']},
+  {name: 'detection named in a comment does not excuse a hard-coded name', dockerfile: lines('FROM alpine', 'RUN wget https://e.com/t-amd64 # TODO: uname -m'), expected: ['hardcoded-architecture@2']},
+  {name: 'TARGETARCH in a comment needs no ARG', dockerfile: lines('FROM alpine', 'RUN true # set from $TARGETARCH later'), expected: []},
+
+  // fixed-final-platform
+  {name: 'final stage pinned to linux/amd64', dockerfile: lines('FROM --platform=linux/amd64 alpine', 'RUN true'), expected: ['fixed-final-platform@1']},
+  {
+    name: 'final stage based on a pinned stage',
+    dockerfile: lines('FROM --platform=linux/amd64 alpine AS base', 'RUN true', 'FROM base', 'RUN true'),
+    expected: ['fixed-final-platform@1'],
+  },
+  {name: 'pinned to the only platform built (an alias of it)', dockerfile: lines('FROM --platform=linux/x86_64 alpine'), platforms: ['linux/amd64'], expected: []},
+  {name: 'pinned to another platform than the only one built', dockerfile: lines('FROM --platform=linux/amd64 alpine'), platforms: ['linux/arm64'], expected: ['fixed-final-platform@1']},
+  {
+    name: 'final stage chosen per architecture from pinned stages',
+    dockerfile: lines('FROM --platform=linux/amd64 alpine AS build_amd64', 'FROM --platform=linux/arm64 alpine AS build_arm64', 'FROM build_${TARGETARCH}'),
+    expected: [],
+  },
+  {
+    name: '--target selects a pinned stage',
+    dockerfile: lines('FROM --platform=linux/amd64 debian AS tools', 'RUN true', 'FROM alpine'),
+    target: 'tools',
+    expected: ['fixed-final-platform@1'],
+  },
+  {name: 'final stage pinned to TARGETPLATFORM', dockerfile: lines('FROM --platform=$TARGETPLATFORM alpine', 'RUN true'), expected: []},
 
   // build-platform-output
   {
@@ -121,6 +153,22 @@ const cases: Case[] = [
     expected: [],
   },
   {
+    name: 'stage pinned to linux/amd64 copied into the final image without TARGET*',
+    dockerfile: lines('FROM --platform=linux/amd64 golang AS build', 'RUN go build -o /app .', 'FROM alpine', 'COPY --from=build /app /app'),
+    expected: ['build-platform-output@1'],
+  },
+  {
+    name: 'stage pinned to linux/amd64 that cross-compiles for TARGETARCH',
+    dockerfile: lines('FROM --platform=linux/amd64 golang AS build', 'ARG TARGETARCH', 'RUN GOARCH=$TARGETARCH go build -o /app .', 'FROM alpine', 'COPY --from=build /app /app'),
+    expected: [],
+  },
+  {
+    name: 'stage pinned to the only platform built',
+    dockerfile: lines('FROM --platform=linux/amd64 golang AS build', 'RUN go build -o /app .', 'FROM alpine', 'COPY --from=build /app /app'),
+    platforms: ['linux/amd64'],
+    expected: [],
+  },
+  {
     name: 'stage names compare case-insensitively',
     dockerfile: lines('FROM --platform=$BUILDPLATFORM golang AS Build', 'RUN go build -o /app .', 'FROM alpine', 'COPY --from=BUILD /app /app'),
     expected: ['build-platform-output@1'],
@@ -156,6 +204,11 @@ describe('lintDockerfile', () => {
     const [hardcoded] = lintDockerfile(lines('FROM alpine', 'ADD https://e.com/x-linux-amd64 /x'), {platforms: TWO})
     expect(hardcoded.stage).toBe('stage 0')
     expect(hardcoded.message).toContain('"amd64"')
+    const [fixed] = lintDockerfile(lines('FROM --platform=linux/amd64 alpine AS app'), {platforms: TWO})
+    const [pinned] = lintDockerfile(lines('FROM --platform=linux/amd64 golang AS build', 'FROM alpine', 'COPY --from=build /app /app'), {platforms: TWO})
+    expect(pinned.message).toContain('build runs on linux/amd64 (FROM --platform=linux/amd64) and its files reach the final image')
+    expect(pinned.message).toContain('every platform would get binaries for linux/amd64')
+    expect(fixed.message).toBe("the final image is built FROM --platform=linux/amd64 (app), so every platform's image gets linux/amd64 files and linux/arm64 hosts fail with `exec format error`; drop --platform from this FROM (or use $TARGETPLATFORM)")
   })
 
   it('treats a RUN line after a heredoc as a new instruction', () => {

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {writeFile} from 'node:fs/promises'
+import {stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -11,6 +11,7 @@ import {
   buildAttestation,
   buildImage,
   buildIndex,
+  buildManifest,
   contentObject,
   jsonObject,
 } from '../../scripts/fixtures/image-builder.js'
@@ -100,6 +101,23 @@ describe('fetchImageTree over an OCI layout', () => {
     const [wrong, alias] = ((await treeOf(await layoutWith(index))).root as IndexNode).children as ImageNode[]
     expect(wrong.platformMismatch).toEqual({declared: {os: 'linux', architecture: 'amd64'}, config: {os: 'linux', architecture: 'arm64'}})
     expect(alias.platformMismatch).toBeUndefined()
+  })
+
+  it('judges a config without a variant by the entry\'s variant, as the pull simulation does', async () => {
+    const noVariant = await buildImage({config: {architecture: 'arm'}, files: [{path: 'x', content: 'x'}]})
+    const v7 = await buildImage({config: {architecture: 'arm', variant: 'v7'}, files: [{path: 'y', content: 'y'}]})
+    const index = buildIndex({
+      entries: [
+        {target: noVariant, platform: {os: 'linux', architecture: 'arm', variant: 'v6'}},
+        {target: v7, platform: {os: 'linux', architecture: 'arm', variant: 'v6'}},
+      ],
+    })
+    const [silent, contradicting] = ((await treeOf(await layoutWith(index))).root as IndexNode).children as ImageNode[]
+    expect(silent.platformMismatch).toBeUndefined()
+    expect(contradicting.platformMismatch).toEqual({
+      declared: {os: 'linux', architecture: 'arm', variant: 'v6'},
+      config: {os: 'linux', architecture: 'arm', variant: 'v7'},
+    })
   })
 
   it('shows artifacts and unknown media types as other nodes instead of failing', async () => {
@@ -197,6 +215,16 @@ describe('verification and limits', () => {
     expect(error).toMatchObject({kind: 'digest-mismatch', message: expect.stringContaining(amd.config.digest)})
   })
 
+  it('refuses a manifest whose config descriptor gives the wrong size, as it does for index entries', async () => {
+    const amd = await elfImage('amd64')
+    const manifest = buildManifest({config: {...amd.config, size: amd.config.size + 1}, layers: amd.layers})
+    const dir = await layoutWith({top: manifest, manifests: [manifest], blobs: [amd.config, ...amd.layers]})
+    await expect(treeOf(dir)).rejects.toMatchObject({
+      kind: 'malformed',
+      message: `image config ${amd.config.digest} is ${amd.config.size} bytes but its manifest says ${amd.config.size + 1}`,
+    })
+  })
+
   it('fails a layer stream whose bytes do not match its digest', async () => {
     const amd = await elfImage('amd64')
     const dir = await layoutWith(amd)
@@ -210,9 +238,24 @@ describe('verification and limits', () => {
     }).rejects.toMatchObject({kind: 'digest-mismatch'})
   })
 
-  it('refuses a manifest over the size limit before reading it', async () => {
-    const index = buildIndex({entries: [{target: await elfImage('amd64')}]})
-    await expect(treeOf(await layoutWith(index), {maxManifestBytes: 100})).rejects.toMatchObject({kind: 'too-large'})
+  it('refuses a child manifest over the size limit by its descriptor, before reading it', async () => {
+    const amd = await elfImage('amd64')
+    const index = buildIndex({entries: [{target: amd}]})
+    const limit = index.index.size
+    expect(amd.manifest.size).toBeGreaterThan(limit)
+    await expect(treeOf(await layoutWith(index), {maxManifestBytes: limit})).rejects.toMatchObject({
+      kind: 'too-large',
+      message: `manifest ${amd.manifest.digest} is ${amd.manifest.size} bytes, more than the limit of ${limit} bytes (raise it with --max-manifest-size)`,
+    })
+  })
+
+  it('refuses an index.json over the size limit', async () => {
+    const dir = await layoutWith(buildIndex({entries: [{target: await elfImage('amd64')}]}))
+    const {size} = await stat(path.join(dir, 'index.json'))
+    await expect(OciLayoutSource.open(dir, {maxManifestBytes: size - 1})).rejects.toMatchObject({
+      kind: 'too-large',
+      message: `index.json of oci-layout:${dir} is ${size} bytes, more than the limit of ${size - 1} bytes (raise it with --max-manifest-size)`,
+    })
   })
 
   it('names the digest of malformed JSON and refuses schema 1', async () => {

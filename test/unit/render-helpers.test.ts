@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../src/errors.js'
 import type {ImageTree} from '../../src/image/types.js'
 import {formatBytes} from '../../src/render/format.js'
 import {renderInspect} from '../../src/render/inspect-table.js'

@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {MediaType} from '../../src/image/media-types.js'
 import type {ImageTree, IndexNode} from '../../src/image/types.js'
 import {podmanWantedPlatforms} from '../../src/platform/clients.js'
+import {ociArchitecture} from '../../src/platform/host.js'
 import {formatPlatform} from '../../src/platform/normalize.js'
 import {resolveForHost} from '../../src/platform/resolve.js'
 import {attestation, digest, image, platform, tree, windows} from './platform-trees.js'
@@ -43,6 +44,12 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     const r = resolveForHost(t, 'linux/amd64')
     expect(r.verdict).toBe('no-match')
     expect(r.candidates[0].reason).toMatch(/unknown\/unknown/)
+  })
+
+  it('never chooses an entry annotated as an attestation, even one naming no subject and declaring a real platform', () => {
+    const r = resolveForHost(tree([image('linux/amd64', 'linux/amd64', {attestationFor: ''})]), 'linux/amd64')
+    expect(r.verdict).toBe('no-match')
+    expect(r.candidates[0].reason).toBe('attestation manifest: never pulled as an image')
   })
 
   it('refuses a list without the host, with Docker’s own message', () => {
@@ -262,9 +269,8 @@ describe('resolveForHost: input', () => {
     expect(() => resolveForHost(t, 'linux//amd64')).toThrow(/invalid platform/)
   })
 
-  it('accepts native', () => {
-    expect(resolveForHost(tree([image('linux/amd64')]), 'native').host.architecture).toBe(
-      process.arch === 'x64' ? 'amd64' : expect.any(String),
-    )
+  it('accepts native: this machine’s OS and architecture', () => {
+    const {host} = resolveForHost(tree([image('linux/amd64')]), 'native')
+    expect([host.os, host.architecture]).toEqual([process.platform === 'win32' ? 'windows' : process.platform, ociArchitecture(process.arch)])
   })
 })

@@ -1,4 +1,4 @@
-import type {ImageNode} from '../../image/types.js'
+import type {ImageNode, TreeNode} from '../../image/types.js'
 import {isImageManifestType, isIndexType} from '../../image/media-types.js'
 import {createLimiter} from '../../util/limit.js'
 import {
@@ -58,15 +58,21 @@ export async function checkMissingBlobs(context: CheckContext): Promise<CheckRes
   return [...images.map((node) => blobResult(context, node, present)), ...unreadableResults(context)]
 }
 
-/** Entries whose image could not be read at all: reported whether or not --blobs asked for HEADs. */
+/** Images that could not be read at all (index entries, or the tag's own image): reported whether or not --blobs asked for HEADs. */
 function unreadableResults(context: CheckContext): CheckResult[] {
-  return indexEntries(context.tree.root)
+  const id = 'missing-blob'
+  const {root} = context.tree
+  const fix = 'usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.'
+  const why = (node: TreeNode): string => context.unreadable.get(node.descriptor.digest)!.replace(/\.$/, '')
+  if (context.unreadable.has(root.descriptor.digest)) {
+    return [checkResult(context, id, 'fail', `the tag's image ${shortDigest(root.descriptor.digest)} cannot be read (${why(root)}), so every pull fails with \`blob unknown\`; ${fix}`)]
+  }
+  return indexEntries(root)
     .filter((node) => context.unreadable.has(node.descriptor.digest))
     .map((node) => {
       const label = isAttestation(node) ? 'attestation' : platformLabel(entryPlatform(node))
-      const why = context.unreadable.get(node.descriptor.digest)!.replace(/\.$/, '')
-      const sentence = `the ${label} image ${shortDigest(node.descriptor.digest)} cannot be read (${why}), so pulls on ${label} hosts fail with \`blob unknown\`; usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.`
-      return checkResult(context, 'missing-blob', isAttestation(node) ? 'warn' : 'fail', sentence, label)
+      const sentence = `the ${label} image ${shortDigest(node.descriptor.digest)} cannot be read (${why(node)}), so pulls on ${label} hosts fail with \`blob unknown\`; ${fix}`
+      return checkResult(context, id, isAttestation(node) ? 'warn' : 'fail', sentence, label)
     })
 }
 

@@ -19,9 +19,15 @@ const BUILDX_FIX = (platform: string): string => `build it with \`docker buildx 
 
 const withoutStop = (sentence: string): string => sentence.replace(/\.$/, '')
 
-/** An index entry the tree could not follow (manifest or config gone) that would serve `host`. */
+/** The tag's own image when it could not be read (its config gone). */
+function unreadableRoot(context: CheckContext): TreeNode | undefined {
+  const {root} = context.tree
+  return context.unreadable.has(root.descriptor.digest) ? root : undefined
+}
+
+/** An image the tree could not follow (manifest or config gone) that would serve `host`: an index entry or the tag's own image. */
 function unreadableEntryFor(context: CheckContext, host: Platform): TreeNode | undefined {
-  return indexEntries(context.tree.root).find((node) => node.kind === 'other' && node.descriptor.platform && platformMatches(host, node.descriptor.platform))
+  return unreadableRoot(context) ?? indexEntries(context.tree.root).find((node) => node.kind === 'other' && node.descriptor.platform && platformMatches(host, node.descriptor.platform))
 }
 
 /**
@@ -35,7 +41,8 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
     const id = 'platform-missing'
     const unreadable = resolution.verdict === 'no-match' ? unreadableEntryFor(context, resolution.host) : undefined
     if (unreadable) {
-      return checkResult(context, id, 'skip', `the ${platformLabel(entryPlatform(unreadable))} entry cannot be read: see dangling-manifest and missing-blob.`, platform)
+      const what = unreadable === context.tree.root ? "the tag's image" : `the ${platformLabel(entryPlatform(unreadable))} entry`
+      return checkResult(context, id, 'skip', `${what} cannot be read: see dangling-manifest and missing-blob.`, platform)
     }
     if (resolution.verdict === 'no-match') {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
@@ -69,7 +76,7 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
   if (root.kind === 'image') {
     return [checkResult(context, id, 'pass', 'a single image: no index entry to disagree with its config.', platformLabel(configPlatform(root)))]
   }
-  return platformEntries(root).flatMap((node) => {
+  const results = platformEntries(root).flatMap((node) => {
     if (node.kind !== 'image') return []
     const declared = platformLabel(entryPlatform(node))
     const disagreement = configDisagreement(node)
@@ -85,12 +92,14 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
       ),
     ]
   })
+  return results.length > 0 ? results : [checkResult(context, id, 'skip', 'no image entry could be read to compare with its config.')]
 }
 
 /** single-platform: the tag is one image, not an index, so every host pulls the same architecture. */
 export function checkSinglePlatform(context: CheckContext): CheckResult[] {
   const id = 'single-platform'
   const {root} = context.tree
+  if (unreadableRoot(context)) return [checkResult(context, id, 'skip', "the tag's image cannot be read: see missing-blob.")]
   if (root.kind !== 'image') return [checkResult(context, id, 'pass', 'the tag is a multi-platform index.')]
   const own = platformLabel(configPlatform(root))
   const required = context.options.require.map((platform) => formatPlatform(platform))

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {describeBinary, elfRunsOn, type ElfInfo, identifyBinary} from '../../../src/layers/binary.js'
-import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf} from '../../../scripts/fixtures/elf.js'
+import {describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES} from '../../../src/layers/binary.js'
+import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 /** An ELF of `base` with e_machine rewritten (for machines the fixture generator has no program for). */
 function withMachine(base: Buffer, machine: number, littleEndian = true): Buffer {
@@ -49,6 +49,17 @@ describe('identifyBinary: ELF', () => {
     expect(info.interpreter).toBeUndefined()
   })
 
+  it('says how many bytes an ELF needs to show its program headers and loader, at most 64 KiB', () => {
+    const far = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', programHeaderOffset: 5000, interpreterOffset: 9000})
+    expect(headBytesNeeded(far.subarray(0, 4096))).toBe(5000 + 2 * 56)
+    expect(headBytesNeeded(far.subarray(0, 5112))).toBe(9000 + 28)
+    expect(headBytesNeeded(far)).toBe(far.length)
+    expect((identifyBinary(far) as ElfInfo).interpreter).toBe('/lib64/ld-linux-x86-64.so.2')
+    const tooFar = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 100_000})
+    expect(headBytesNeeded(tooFar.subarray(0, 4096))).toBe(MAX_HEAD_BYTES)
+    expect(headBytesNeeded(Buffer.from('#!/bin/sh\necho hi\n'))).toBe(18)
+  })
+
   it('knows which hosts run which ELF', () => {
     const amd64 = identifyBinary(makeElf('amd64')) as ElfInfo
     expect(elfRunsOn(amd64, 'amd64')).toBe('yes')
@@ -63,11 +74,7 @@ describe('identifyBinary: ELF', () => {
 
 describe('identifyBinary: other formats', () => {
   it('reads a PE/COFF machine', () => {
-    const pe = Buffer.alloc(0x100)
-    pe.write('MZ', 0)
-    pe.writeUInt32LE(0x80, 0x3c)
-    pe.write('PE\0\0', 0x80, 'latin1')
-    pe.writeUInt16LE(0xaa64, 0x84)
+    const pe = makePeHeader(0xaa64)
     expect(identifyBinary(pe)).toEqual({kind: 'pe', machine: 0xaa64, architecture: 'arm64'})
   })
 

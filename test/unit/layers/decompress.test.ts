@@ -7,7 +7,9 @@ import {RegistryError} from '../../../src/errors.js'
 import {decompressLayer, sniffCompression} from '../../../src/layers/decompress.js'
 import {DecompressionBudget, DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from '../../../src/layers/limits.js'
 import {readTarEntries} from '../../../src/layers/tar-entries.js'
+import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {makeTar} from '../../../scripts/fixtures/image-builder.js'
+import {identifyBinary} from '../../../src/layers/binary.js'
 
 const zstd = (bytes: Buffer, ...args: string[]): Buffer => execFileSync('zstd', ['-q', '-c', ...args], {input: bytes, maxBuffer: 1 << 30})
 
@@ -117,7 +119,93 @@ describe('readTarEntries', () => {
     expect(byPath.get('/bin/hard')).toMatchObject({type: 'hardlink', linkTarget: '/bin/app'})
   })
 
+  it('keeps more of an ELF whose loader path lies further, never over 64 KiB', async () => {
+    const far = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 9000})
+    const tooFar = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 200_000})
+    const tar = await makeTar([{path: 'far', content: far, mode: 0o755}, {path: 'toofar', content: tooFar, mode: 0o755}])
+    const [first, second] = await readTarEntries(chunked(tar, 1000), {label: 'l', headBytes: 4096})
+    expect(first.head!.length).toBe(9028)
+    expect(second.head!.length).toBe(64 * 1024)
+    expect(identifyBinary(second.head!)).toMatchObject({kind: 'elf', truncated: true})
+  })
+
+  it('keeps the .ARM.attributes of a 32-bit ARM binary, found near its end across chunks', async () => {
+    const arm = makeElf('arm', {armCpuArch: 10, bytesBeforeSectionHeaders: 10_000})
+    const tar = await makeTar([{path: 'arm', content: arm, mode: 0o755}, {path: 'arm64', content: makeElf('arm64'), mode: 0o755}])
+    const [armEntry, arm64Entry] = await readTarEntries(chunked(tar, 1000), {label: 'l', headBytes: 4096})
+    expect(armEntry.armAttributes!.length).toBe(33) // the section alone, not the window it was found in
+    expect(identifyBinary(armEntry.head!, armEntry.armAttributes)).toMatchObject({kind: 'elf', arm: {variant: 'v7'}})
+    expect(arm64Entry.armAttributes).toBeUndefined()
+  })
+
+  it('ignores whatever follows the end-of-archive marker, as Docker and containerd do, and still reads it', async () => {
+    const longPath = `opt/${'deep/'.repeat(25)}tool` // over 100 characters: a PAX header carries it
+    const tar = await makeTar([
+      // Zero blocks inside a file's data are not the end of the archive.
+      {path: 'bin/app', content: Buffer.concat([Buffer.alloc(2048), noise(100)]), mode: 0o755},
+      {path: longPath, content: 'x', mode: 0o755},
+      {path: 'zlast', content: 'after the long path'},
+    ])
+    let read = 0
+    const counting = async function* (): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunked(Buffer.concat([tar, Buffer.from('appended by some tool'), noise(700)]), 333)) {
+        read += chunk.length
+        yield chunk
+      }
+    }
+    const got = await readTarEntries(counting(), {label: 'l', headBytes: 16})
+    expect(got.map((entry) => entry.path)).toEqual(['/bin', '/bin/app', '/opt', ...Array.from({length: 25}, (_, i) => `/opt${'/deep'.repeat(i + 1)}`), `/${longPath}`, '/zlast'])
+    expect(read).toBe(tar.length + 21 + 700)
+  })
+
+  it('finds the next header where a PAX size record says, not where the header\'s own size field says', async () => {
+    const tar = await makeTar([{path: 'big', content: noise(1500)}, {path: 'next', content: 'n'}])
+    // Clear the ustar size of "big" and give its size in a PAX record instead, as writers do for files over 8 GiB.
+    const pax = paxHeader({size: '1500'})
+    const patched = Buffer.concat([pax, withSizeField(tar.subarray(0, 512), 0), tar.subarray(512), Buffer.from('trailing')])
+    const got = await readTarEntries(chunked(patched, 100), {label: 'l', headBytes: 0})
+    expect(got.map((entry) => `${entry.path} ${entry.size}`)).toEqual(['/big 1500', '/next 1'])
+  })
+
+  it('still reports a truncated archive as a bad layer', async () => {
+    const tar = await makeTar([{path: 'bin/app', content: noise(5000), mode: 0o755}])
+    await expect(readTarEntries(chunked(tar.subarray(0, 3000)), {label: 'layer sha256:abc', headBytes: 16})).rejects.toThrow(/layer sha256:abc: not a readable tar archive/)
+  })
+
   it('reports bytes that are not a tar archive as a bad layer', async () => {
     await expect(readTarEntries(chunked(noise(5000)), {label: 'layer sha256:abc', headBytes: 16})).rejects.toThrow(/layer sha256:abc: not a readable tar archive/)
   })
 })
+
+/** A ustar header block with its size field set to `size` and the checksum recomputed. */
+function withSizeField(header: Buffer, size: number): Buffer {
+  const block = Buffer.from(header)
+  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1')
+  block.fill(0x20, 148, 156)
+  const sum = block.reduce((total, byte) => total + byte, 0)
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1')
+  return block
+}
+
+/** A PAX extended header ("x") carrying `records`, padded to whole blocks. */
+function paxHeader(records: Record<string, string>): Buffer {
+  const body = Object.entries(records)
+    .map(([key, value]) => {
+      const rest = ` ${key}=${value}\n`
+      let length = rest.length + 1
+      while (`${length}${rest}`.length !== length) length++
+      return `${length}${rest}`
+    })
+    .join('')
+  const header = Buffer.alloc(512)
+  header.write('PaxHeaders/big', 0, 'latin1')
+  header.write('0000644\0', 100, 'latin1')
+  header.write('0000000\0', 108, 'latin1')
+  header.write('0000000\0', 116, 'latin1')
+  header.write('00000000000\0', 136, 'latin1')
+  header.write('x', 156, 'latin1')
+  header.write('ustar\0' + '00', 257, 'latin1')
+  const data = Buffer.alloc(Math.ceil(body.length / 512) * 512)
+  data.write(body, 'latin1')
+  return Buffer.concat([withSizeField(header, body.length), data])
+}

@@ -1,10 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {buildIndex} from '../../../scripts/fixtures/image-builder.js'
+import {makeElf} from '../../../scripts/fixtures/elf.js'
+import {buildImage, buildIndex} from '../../../scripts/fixtures/image-builder.js'
 import {OciLayoutSource} from '../../../src/image/oci-layout.js'
 import {fetchImageTree} from '../../../src/image/tree.js'
+import {deepChecks} from '../../../src/layers/deep-checks.js'
 import {diagnoseImage} from '../../../src/layers/diagnose.js'
 import {parseHosts} from '../../../src/platform/hosts.js'
+import {verifyImage} from '../../../src/verify/verify.js'
 import {elfImage, layoutWith} from '../layout-helpers.js'
 
 async function diagnoseLayout(bundle: Parameters<typeof layoutWith>[0], hosts: string[]) {
@@ -40,5 +43,32 @@ describe('diagnoseImage', () => {
     expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm64', 'warn'], ['linux/arm/v7', 'ok'], ['windows/amd64', 'fail']])
     expect(report.hosts[0].message).toContain('/app is 32-bit ARM: it runs on linux/arm64 only where the CPU has AArch32')
     expect(report.failed).toBe(true)
+  })
+
+  it('checks the loader of an ELF whose program headers and PT_INTERP lie past the first 4 KiB', async () => {
+    const elf = makeElf('arm64', {interpreter: '/lib/ld-musl-aarch64.so.1', programHeaderOffset: 6000, interpreterOffset: 20_000})
+    const image = await buildImage({config: {architecture: 'arm64', entrypoint: ['/app']}, files: [{path: 'app', content: elf}]})
+    const report = await diagnoseLayout(image, ['linux/arm64'])
+    expect(report.hosts[0].status).toBe('fail')
+    expect(report.hosts[0].message).toContain('/app needs the loader /lib/ld-musl-aarch64.so.1, which is not in the image')
+    expect(report.hosts[0].execution!.steps[0].binary).not.toHaveProperty('truncated')
+  })
+
+  it('fails an arm/v6 host given an ARMv7 binary: it starts and dies of SIGILL', async () => {
+    const elf = makeElf('arm', {armCpuArch: 10})
+    const image = await buildImage({config: {architecture: 'arm', variant: 'v6', entrypoint: ['/app']}, files: [{path: 'app', content: elf}]})
+    const report = await diagnoseLayout(image, ['linux/arm/v6', 'linux/arm/v7'])
+    // The v7 host runs it; it only warns that it gets an image declared for an older variant.
+    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm/v6', 'fail'], ['linux/arm/v7', 'warn']])
+    expect(report.hosts[1].execution!.failure).toBeUndefined()
+    expect(report.hosts[0].message).toContain('but /app is built for ARMv7, newer than a linux/arm/v6 CPU: it starts and is killed by SIGILL: `illegal instruction`')
+    expect(report.binaries![0].mismatched).toEqual([{architecture: 'arm/v7', machineName: 'ARM', count: 1, files: ['/app']}])
+    const source = await OciLayoutSource.open(`${await layoutWith(image)}:latest`)
+    try {
+      const verified = await verifyImage(source, {require: ['linux/arm/v6'], allowSinglePlatform: true, allowFallback: true, providers: [deepChecks()]})
+      expect(verified.checks.filter((check) => check.status === 'fail').map((check) => check.id)).toEqual(['entrypoint-arch'])
+    } finally {
+      await source.close()
+    }
   })
 })

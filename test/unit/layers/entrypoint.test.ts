@@ -4,7 +4,7 @@ import type {ImageConfig} from '../../../src/image/types.js'
 import {DOCKER_DEFAULT_PATH, executionPlan, traceExecution} from '../../../src/layers/entrypoint.js'
 import {ImageFilesystem} from '../../../src/layers/filesystem.js'
 import type {LayerEntry} from '../../../src/layers/tar-entries.js'
-import {ELF_MACHINES, makeElf} from '../../../scripts/fixtures/elf.js'
+import {ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 const exe = (path: string, head: Buffer, mode = 0o755): LayerEntry => ({path, type: 'file', mode, size: head.length, head})
 const symlink = (path: string, linkTarget: string): LayerEntry => ({path, type: 'symlink', mode: 0o777, size: 0, linkTarget})
@@ -106,11 +106,7 @@ describe('traceExecution', () => {
   })
 
   it('reports permission, directories, loops, empty commands and non-Linux binaries', () => {
-    const pe = Buffer.alloc(0x100)
-    pe.write('MZ', 0)
-    pe.writeUInt32LE(0x80, 0x3c)
-    pe.write('PE\0\0', 0x80, 'latin1')
-    pe.writeUInt16LE(0x8664, 0x84)
+    const pe = makePeHeader(0x8664)
     const fs = image([exe('/noexec', makeElf('amd64'), 0o644), exe('/app.exe', pe), symlink('/l1', '/l2'), symlink('/l2', '/l1'), exe('/data', Buffer.from('hello'))])
     const run = (entrypoint: string[]) => traceExecution(fs, config({entrypoint}), 'amd64').failure
     expect(run(['/noexec'])).toMatchObject({error: 'permission denied', reason: '/noexec has no exec permission (mode 0644)'})

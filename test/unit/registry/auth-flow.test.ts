@@ -1,4 +1,4 @@
-import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -24,6 +24,21 @@ function source(spec: string, options: RegistryOptions = {}): RegistrySource {
 
 async function writeConfig(config: unknown): Promise<void> {
   await writeFile(join(configDir, 'config.json'), JSON.stringify(config))
+}
+
+/** Runs `body` with a `docker-credential-NAME` shell script first on PATH. */
+async function withCredentialHelper(name: string, script: string, body: () => Promise<void>): Promise<void> {
+  const binDir = join(configDir, 'bin')
+  await mkdir(binDir, {recursive: true})
+  await writeFile(join(binDir, `docker-credential-${name}`), `#!/bin/sh\n${script}\n`)
+  await chmod(join(binDir, `docker-credential-${name}`), 0o755)
+  const path = process.env.PATH
+  process.env.PATH = `${binDir}:${path}`
+  try {
+    await body()
+  } finally {
+    process.env.PATH = path
+  }
 }
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -69,23 +84,45 @@ describe('registry authentication', () => {
     nock.cleanAll()
   })
 
-  it('fetches a new token once the cached one has expired (expires_in, default 60 s)', async () => {
+  it('fetches one new token once the cached one has expired (expires_in, default 60 s), also for concurrent requests', async () => {
     const bytes = indexBytes()
     nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'first'})
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'second'})
     nock(HUB, {reqheaders: {authorization: 'Bearer first'}}).get('/v2/library/alpine/manifests/latest').times(2).reply(200, bytes, {'content-type': OCI_INDEX})
-    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').times(3).reply(200, bytes, {'content-type': OCI_INDEX})
     const alpine = source('alpine')
     await alpine.fetchManifest()
     await alpine.fetchManifest()
     vi.useFakeTimers({toFake: ['Date']})
     try {
       vi.setSystemTime(Date.now() + 61_000)
-      await alpine.fetchManifest()
+      await Promise.all([alpine.fetchManifest(), alpine.fetchManifest(), alpine.fetchManifest()])
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('caches tokens per scope: another repository of the same registry gets its own token', async () => {
+    const bytes = indexBytes()
+    for (const repository of ['library/alpine', 'library/busybox']) {
+      const challenge = `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:${repository}:pull"`
+      nock(HUB).get(`/v2/${repository}/manifests/latest`).reply(401, '', {'www-authenticate': challenge})
+      nock(HUB_AUTH).get('/token').query({service: 'registry.docker.io', scope: `repository:${repository}:pull`}).reply(200, {token: `token-for-${repository}`})
+      nock(HUB, {reqheaders: {authorization: `Bearer token-for-${repository}`}})
+        .get(`/v2/${repository}/manifests/latest`).times(2).reply(200, bytes, {'content-type': OCI_INDEX})
+    }
+    // Each source meets its challenge once; its second request is sent with its own scope's cached token.
+    const [alpine, busybox] = [source('alpine'), source('busybox')]
+    for (const image of [alpine, busybox, alpine, busybox]) await image.fetchManifest()
+  })
+
+  it('refuses a token response larger than 1 MiB', async () => {
+    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH).get('/token').query(true).reply(200, JSON.stringify({token: 'x'.repeat(1024 * 1024)}))
+    const error = await rejection(source('alpine').fetchManifest())
+    expect(error.kind).toBe('too-large')
+    expect(error.message).toBe('token response from auth.docker.io larger than 1048576 bytes')
   })
 
   it('takes a GHCR-style anonymous token from access_token', async () => {
@@ -105,6 +142,22 @@ describe('registry authentication', () => {
     nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
       .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
     expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
+  })
+
+  it('reads config.json from $DOCKER_CONFIG when no folder is given', async () => {
+    await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
+    const bytes = indexBytes()
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
+    nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
+      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    const saved = process.env.DOCKER_CONFIG
+    process.env.DOCKER_CONFIG = configDir
+    try {
+      expect((await source('registry.example/team/app:1', {dockerConfigDir: undefined}).fetchManifest()).digest).toBe(sha256(bytes))
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG
+      else process.env.DOCKER_CONFIG = saved
+    }
   })
 
   it('says to log in when a Basic-auth registry gets no credentials', async () => {
@@ -155,26 +208,17 @@ describe('registry authentication', () => {
   })
 
   it('asks a credential helper on PATH for the Hub credentials (credHelpers)', async () => {
-    const binDir = join(configDir, 'bin')
-    const {mkdir} = await import('node:fs/promises')
-    await mkdir(binDir)
-    // The helper records the server it was asked about and answers with fixed credentials.
-    await writeFile(join(binDir, 'docker-credential-fake'), `#!/bin/sh\nread server\necho "$server" > "${configDir}/asked"\necho '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"${SECRET}"}'\n`)
-    await chmod(join(binDir, 'docker-credential-fake'), 0o755)
     await writeConfig({credHelpers: {'docker.io': 'fake'}})
-    const path = process.env.PATH
-    process.env.PATH = `${binDir}:${path}`
-    try {
+    // The helper records the server it was asked about and answers with fixed credentials.
+    const script = `read server\necho "$server" > "${configDir}/asked"\necho '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"${SECRET}"}'`
+    await withCredentialHelper('fake', script, async () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
       nock(HUB_AUTH, {reqheaders: {authorization: basic('helper-user', SECRET)}}).get('/token').query(true).reply(200, {token: 'helped'})
       nock(HUB, {reqheaders: {authorization: 'Bearer helped'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
       await source('alpine').fetchManifest()
-      const {readFile} = await import('node:fs/promises')
       expect((await readFile(join(configDir, 'asked'), 'utf8')).trim()).toBe('https://index.docker.io/v1/')
-    } finally {
-      process.env.PATH = path
-    }
+    })
   })
 
   it('refuses to send credentials to a token server on plain HTTP', async () => {
@@ -186,23 +230,31 @@ describe('registry authentication', () => {
   })
 
   it('goes on anonymously when the credential store has nothing for the registry', async () => {
-    const binDir = join(configDir, 'bin')
-    const {mkdir} = await import('node:fs/promises')
-    await mkdir(binDir)
-    await writeFile(join(binDir, 'docker-credential-empty'), '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n')
-    await chmod(join(binDir, 'docker-credential-empty'), 0o755)
     await writeConfig({credsStore: 'empty'})
-    const path = process.env.PATH
-    process.env.PATH = `${binDir}:${path}`
-    try {
+    await withCredentialHelper('empty', 'echo "credentials not found in native keychain"\nexit 1', async () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
       nock(HUB_AUTH, {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
       nock(HUB, {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
       expect((await source('alpine').fetchManifest()).digest).toBe(sha256(bytes))
-    } finally {
-      process.env.PATH = path
-    }
+    })
+  })
+
+  it('stops a credential helper that prints more than 64 KiB', async () => {
+    await writeConfig({credsStore: 'chatty'})
+    await withCredentialHelper('chatty', 'yes "{}"', async () => {
+      nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+      const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+      expect([error.kind, error.message]).toEqual(['credentials', 'credential helper docker-credential-chatty printed more than 65536 bytes; stopped it'])
+    })
+  })
+
+  it('refuses a config.json larger than 1 MiB before reading it', async () => {
+    await writeFile(join(configDir, 'config.json'), ' '.repeat(1024 * 1024 + 1))
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.kind).toBe('credentials')
+    expect(error.message).toMatch(/config\.json is 1048577 bytes, more than a Docker config can be \(limit 1048576\)$/)
   })
 
   it('names a credential helper that is not installed', async () => {
@@ -229,6 +281,16 @@ describe('registry authentication', () => {
     expect(error.kind).toBe('forbidden')
     expect(error.message).toMatch(/^access to tag 1 in registry\.example\/team\/app is forbidden \(with credentials from .*config\.json\): requested access/)
     expect(error.message).not.toContain(SECRET)
+  })
+
+  it('never sends or shows user info in a token realm URL', async () => {
+    const bytes = indexBytes()
+    nock('https://registry.example').get('/v2/team/app/manifests/1')
+      .reply(401, '', {'www-authenticate': `Bearer realm="https://robot:${SECRET}@tokens.example/token",service="registry.example"`})
+    nock('https://tokens.example', {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
+    nock('https://registry.example', {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
+    expect(debugLines.join('\n')).not.toContain(SECRET)
   })
 
   it('never sends Authorization to another host a blob redirect leads to', async () => {

@@ -95,11 +95,14 @@ describe('registry faults', () => {
     expect(error.message).toBe('manifest 1.2 of registry.example/my/app is not valid JSON (truncated or corrupt, 40 bytes)')
   })
 
-  it('explains that schema 1 is unsupported, by Content-Type or by schemaVersion', async () => {
+  it('explains that schema 1 is unsupported, by Content-Type or by schemaVersion, also when signed', async () => {
     const schema1 = Buffer.from(JSON.stringify({schemaVersion: 1, name: 'my/app', tag: '1.2', fsLayers: []}))
-    nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws'})
+    // A signed schema 1 manifest's Docker-Content-Digest is that of its payload without the signatures.
+    const payloadDigest = sha256(schema1.subarray(0, 20))
+    nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'docker-content-digest': payloadDigest})
+    nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/json', 'docker-content-digest': payloadDigest})
     nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/json'})
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       const error = await rejection(source().fetchManifest())
       expect(error.message).toBe('registry.example/my/app@1.2: schema 1 manifests are deprecated and unsupported; re-push the image with a current client')
     }

@@ -106,6 +106,22 @@ describe('RegistrySource, anonymous registry', () => {
     expect(error.kind).toBe('digest-mismatch')
   })
 
+  it('refuses a HEAD answer whose Docker-Content-Digest is not the digest asked for', async () => {
+    const digest = sha256('x')
+    nock(REGISTRY).head(`/v2/my/app/manifests/${digest}`).reply(200, undefined, {'docker-content-digest': sha256('y')})
+    const error = await rejection(source().manifestExists(digest))
+    expect(error.kind).toBe('digest-mismatch')
+    expect(error.message).toBe(`registry.example/my/app answered for ${digest} with Docker-Content-Digest ${sha256('y')}`)
+  })
+
+  it("reads the registry's message from a short error document only (at most 64 KiB)", async () => {
+    const denied = {errors: [{code: 'DENIED', message: 'requested access to the resource is denied'}]}
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(403, denied)
+    expect((await rejection(source().fetchManifest())).message).toBe('access to tag 1.2 in registry.example/my/app is forbidden (no credentials used): requested access to the resource is denied')
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(403, {...denied, padding: 'x'.repeat(64 * 1024)})
+    expect((await rejection(source().fetchManifest())).message).toBe('access to tag 1.2 in registry.example/my/app is forbidden (no credentials used)')
+  })
+
   it('refuses a malformed tag or digest before any request (usage error, exit 2)', async () => {
     await expect(source().fetchManifest('../../other/repo')).rejects.toMatchObject({exitCode: 2, message: expect.stringContaining('invalid tag "../../other/repo"')})
     await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({exitCode: 2})

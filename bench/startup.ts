@@ -1,0 +1,135 @@
+/**
+ * Start-up cost of the CLI: how long the commands that do little take, which modules they load,
+ * and what importing each command module costs in a fresh process.
+ *
+ *   npx tsx bench/startup.ts [--runs 15] [--baseline DIR]
+ *
+ * Runs `node -e 0` (the floor), `archcheck --help`, `--version`, `inspect --help` and `inspect
+ * oci-layout:fixtures/demo` (no network), interleaved so a change in the machine's load hits every
+ * case alike, and prints median wall time, CPU time (user + system: steadier than wall time on a
+ * shared machine) and peak RSS. --baseline DIR measures DIR/bin/run.js (an
+ * older build: bin, dist, package.json, oclif.manifest.json, and node_modules or a link to it) in
+ * the same rounds, for before/after figures. Build first (`npm run build`). Not part of the tests.
+ */
+import {execFile} from 'node:child_process'
+import {readdirSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {parseArgs, promisify} from 'node:util'
+
+import {PROJECT_ROOT} from '../test/helpers/cli.js'
+import {packageOf, traceModules} from '../test/helpers/module-trace.js'
+import {figure, machineLine, median, runMeasured, table} from './lib/measure.js'
+
+const CASES: Array<{label: string; args: string[] | null}> = [
+  {label: 'node -e 0', args: null},
+  {label: 'archcheck --help', args: ['--help']},
+  {label: 'archcheck --version', args: ['--version']},
+  {label: 'archcheck inspect --help', args: ['inspect', '--help']},
+  {label: 'archcheck inspect oci-layout:fixtures/demo', args: ['inspect', 'oci-layout:fixtures/demo']},
+]
+
+const execFileAsync = promisify(execFile)
+
+function argvFor(root: string, args: string[] | null): string[] {
+  return args === null ? ['-e', '0'] : [join(root, 'bin', 'run.js'), ...args]
+}
+
+/** Modules one run loads: how many, and how many per package (`archcheck` for its own). */
+async function modulesLoaded(root: string, args: string[]): Promise<{total: number; byPackage: Map<string, number>}> {
+  const {code, stderr, modules} = await traceModules(args, {cli: join(root, 'bin', 'run.js')})
+  if (code !== 0) throw new Error(`archcheck ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`)
+  const byPackage = new Map<string, number>()
+  for (const file of modules) {
+    const name = packageOf(file) ?? 'archcheck'
+    byPackage.set(name, (byPackage.get(name) ?? 0) + 1)
+  }
+  return {total: modules.length, byPackage}
+}
+
+/**
+ * Milliseconds to import each dist/commands module in a fresh process, all it loads included
+ * (median of `runs`, the roots interleaved), by root name and command.
+ */
+async function commandImportCosts(roots: Array<[string, string]>, runs: number): Promise<Map<string, Map<string, number>>> {
+  const script = `
+    const started = performance.now()
+    await import(process.argv[1])
+    process.stdout.write(String(performance.now() - started))`
+  const commandsOf = (root: string): string[] =>
+    readdirSync(join(root, 'dist', 'commands'), {recursive: true, encoding: 'utf8'}).filter((file) => file.endsWith('.js')).sort()
+  const samples = new Map<string, Map<string, number[]>>(roots.map(([name]) => [name, new Map()]))
+  for (let run = 0; run < runs; run++) {
+    for (const file of commandsOf(roots.at(-1)![1])) {
+      for (const [name, root] of roots) {
+        const url = pathToFileURL(join(root, 'dist', 'commands', file)).href
+        const {stdout} = await execFileAsync(process.execPath, ['--input-type=module', '-e', script, url], {cwd: root})
+        const command = file.replace(/\.js$/, '').replace(/\//g, ' ')
+        const times = samples.get(name)!.get(command) ?? []
+        times.push(Number(stdout))
+        samples.get(name)!.set(command, times)
+      }
+    }
+  }
+  return new Map([...samples].map(([name, byCommand]) => [name, new Map([...byCommand].map(([command, times]) => [command, median(times)]))]))
+}
+
+async function main(): Promise<void> {
+  const {values} = parseArgs({options: {runs: {type: 'string', default: '15'}, baseline: {type: 'string'}}})
+  const runs = Number(values.runs)
+  const roots: Array<[string, string]> = [['now', PROJECT_ROOT]]
+  if (values.baseline) roots.unshift(['baseline', resolve(values.baseline)])
+  const env = {...process.env, NO_COLOR: '1'}
+
+  console.log(`start-up: ${machineLine()}; ${runs} interleaved runs per case, medians`)
+  const samples = new Map<string, {ms: number[]; cpu: number[]; rss: number[]}>()
+  for (let run = 0; run < runs; run++) {
+    for (const {label, args} of CASES) {
+      for (const [name, root] of args === null ? roots.slice(0, 1) : roots) {
+        const result = await runMeasured(process.execPath, argvFor(root, args), {env, cwd: PROJECT_ROOT})
+        if (result.code !== 0) throw new Error(`${label} (${name}) failed (exit ${result.code}): ${result.stderr.trim()}`)
+        const key = `${label}\n${name}`
+        const entry = samples.get(key) ?? {ms: [], cpu: [], rss: []}
+        entry.ms.push(result.ms)
+        entry.cpu.push(result.cpuMs)
+        entry.rss.push(result.rssKb)
+        samples.set(key, entry)
+      }
+    }
+  }
+  const floor = median(samples.get(`${CASES[0]!.label}\n${roots[0]![0]}`)!.ms)
+  const rows: string[][] = []
+  for (const {label, args} of CASES) {
+    for (const [name] of args === null ? roots.slice(0, 1) : roots) {
+      const entry = samples.get(`${label}\n${name}`)!
+      const ms = median(entry.ms)
+      const baseline = values.baseline && args !== null && name === 'now' ? median(samples.get(`${label}\nbaseline`)!.ms) : undefined
+      rows.push([
+        args === null ? label : `${label}${roots.length > 1 ? ` [${name}]` : ''}`,
+        ms.toFixed(0),
+        (ms - floor).toFixed(0),
+        baseline === undefined ? '' : `${(ms / baseline).toFixed(2)}x`,
+        figure(median(entry.cpu)),
+        figure(median(entry.rss) / 1024),
+      ])
+    }
+  }
+  console.log(table(['case', 'median ms', 'over node', 'vs baseline', 'CPU ms', 'peak RSS MB'], rows))
+
+  console.log('\nmodules loaded (files; the largest packages)')
+  for (const {label, args} of CASES) {
+    if (args === null) continue
+    for (const [name, root] of roots) {
+      const {total, byPackage} = await modulesLoaded(root, args)
+      const top = [...byPackage].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([pkg, n]) => `${pkg} ${n}`).join(', ')
+      console.log(`  ${label}${roots.length > 1 ? ` [${name}]` : ''}: ${total}: ${top}`)
+    }
+  }
+
+  console.log('\nimport of each command module in a fresh process, all it loads included (ms, median)')
+  const costs = await commandImportCosts(roots, runs)
+  const commands = [...costs.get('now')!.keys()]
+  console.log(table(['command', ...roots.map(([name]) => `${name} ms`)], commands.map((command) => [command, ...roots.map(([name]) => costs.get(name)!.get(command)?.toFixed(1) ?? '-')])))
+}
+
+await main()
