@@ -88,6 +88,8 @@ export function parseReference(input: string): Reference {
       registry = first
       repository = remainder.slice(firstSlash + 1)
       if (!DOMAIN_RE.test(registry)) throw new UsageError(`invalid registry host "${registry}" in "${input}"`)
+      const port = /:(\d+)$/.exec(registry)?.[1]
+      if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw new UsageError(`invalid registry host "${registry}" in "${input}": the port must be 1 to 65535`)
     }
   }
   if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) registry = DOCKER_HUB

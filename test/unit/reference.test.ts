@@ -38,6 +38,8 @@ describe('parseReference', () => {
     ['r.io/a//b', /invalid repository name/],
     ['r.io/-a', /invalid repository name/],
     ['r_io:5000/a', /invalid registry host/],
+    ['localhost:99999/a', /invalid registry host "localhost:99999" in "localhost:99999\/a": the port must be 1 to 65535/],
+    ['r.io:0/a', /the port must be 1 to 65535/],
   ])('rejects %j', (input, message) => {
     expect(() => parseReference(input)).toThrow(UsageError)
     expect(() => parseReference(input)).toThrow(message)
