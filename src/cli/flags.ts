@@ -33,6 +33,14 @@ export const registryFlags = {
   }),
 }
 
+/** A value compared with a reference's host: `https://reg:5000` or `reg:5000/path` would silently never match. */
+function checkRegistryHost(value: string): string {
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(value)) {
+    throw new UsageError(`--insecure-registry ${JSON.stringify(value)}: expected HOST[:PORT] as in image references (registry.example:5000), without a scheme or path`)
+  }
+  return value
+}
+
 export interface RegistryFlagValues {
   'insecure-registry'?: string[]
   timeout: number
@@ -42,7 +50,7 @@ export interface RegistryFlagValues {
 /** RegistryOptions from the parsed registry flags; `debug` receives request lines for --debug. */
 export function registryOptionsFromFlags(flags: RegistryFlagValues, debug?: (line: string) => void): RegistryOptions {
   return {
-    insecureRegistries: flags['insecure-registry'] ?? [],
+    insecureRegistries: (flags['insecure-registry'] ?? []).map((host) => checkRegistryHost(host)),
     timeoutMs: flags.timeout * 1000,
     maxManifestBytes: flags['max-manifest-size'],
     ...(debug ? {debug} : {}),

@@ -74,6 +74,13 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['verify', DEMO, '--expect-digest', 'sha256:abc']), 2, /^archcheck: --expect-digest: invalid sha256 digest "sha256:abc"/m)
   })
 
+  it('refuses an --insecure-registry value that could never match a host (it used to be ignored)', async () => {
+    expectOneLineError(await runCli(['inspect', DEMO, '--insecure-registry', 'https://registry.test:5000']), 2, /^archcheck: --insecure-registry "https:\/\/registry\.test:5000": expected HOST\[:PORT\]/m)
+    expectOneLineError(await runCli(['resolve', DEMO, '--insecure-registry', '']), 2, /^archcheck: --insecure-registry "": expected HOST\[:PORT\]/m)
+    const ok = await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000', '--insecure-registry', '[::1]:5000'])
+    expect(ok.code).toBe(0)
+  })
+
   it('refuses an empty --expect-digest (it used to check nothing and pass)', async () => {
     expectOneLineError(await runCli(['verify', DEMO, '--expect-digest', '']), 2, /^archcheck: --expect-digest: invalid digest ""/m)
   })
