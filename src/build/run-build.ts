@@ -35,6 +35,8 @@ export interface BuildOptions extends BuildRequest {
   strict: boolean
   /** Where progress and warnings go (default stderr). */
   log?: (line: string) => void
+  /** --insecure-registry hosts: pushed to over plain HTTP like loopback ones (with $ARCHCHECK_INSECURE_REGISTRIES). */
+  insecureRegistries?: string[]
 }
 
 /** Where one destination's result can be read back from, and the digest the build reported for it. */
@@ -154,7 +156,7 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
     await runStep(tool, buildArgv, log)
     const pushed: PushedTarget[] = []
     const digestFile = join(work, 'digest')
-    const plainHttp = (tag: string): boolean => registryConnection(parseReference(tag).registry, insecureRegistriesFrom()) !== 'https'
+    const plainHttp = (tag: string): boolean => registryConnection(parseReference(tag).registry, insecureRegistriesFrom(options.insecureRegistries)) !== 'https'
     for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
       commands.push([tool, ...pushArgv])
       await rm(digestFile, {force: true})

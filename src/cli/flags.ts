@@ -33,10 +33,10 @@ export const registryFlags = {
   }),
 }
 
-/** A value compared with a reference's host: `https://reg:5000` or `reg:5000/path` would silently never match. */
+/** A value compared with a reference's host (a scheme is tolerated): `reg:5000/v2` or '' would silently never match. */
 function checkRegistryHost(value: string): string {
-  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(value)) {
-    throw new UsageError(`--insecure-registry ${JSON.stringify(value)}: expected HOST[:PORT] as in image references (registry.example:5000), without a scheme or path`)
+  if (!/^(?:https?:\/\/)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\/?$/.test(value)) {
+    throw new UsageError(`--insecure-registry ${JSON.stringify(value)}: expected HOST[:PORT] as in image references (registry.example:5000), without a path`)
   }
   return value
 }

@@ -69,6 +69,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     const platforms = parseFlag('platform', () => parsePlatformList(flags.platform))
     await checkContextDirectory(args.context)
 
+    const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
     const {runBuild} = await import('../build/run-build.js')
     const result = await runBuild({
       backend,
@@ -84,12 +85,12 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       provenance: flags.provenance,
       sbom: flags.sbom,
       strict: flags.strict,
+      insecureRegistries: registry.insecureRegistries,
     })
 
     let verifications
     if (flags.verify) {
       const {verifyBuild} = await import('../build/verify-build.js')
-      const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
       verifications = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {registry, strict: flags.strict})
     }
     const reports = verifications?.map((verification) => verification.report)

@@ -75,9 +75,9 @@ describe('usage errors are one line and exit 2', () => {
   })
 
   it('refuses an --insecure-registry value that could never match a host (it used to be ignored)', async () => {
-    expectOneLineError(await runCli(['inspect', DEMO, '--insecure-registry', 'https://registry.test:5000']), 2, /^archcheck: --insecure-registry "https:\/\/registry\.test:5000": expected HOST\[:PORT\]/m)
+    expectOneLineError(await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000/v2']), 2, /^archcheck: --insecure-registry "registry\.test:5000\/v2": expected HOST\[:PORT\]/m)
     expectOneLineError(await runCli(['resolve', DEMO, '--insecure-registry', '']), 2, /^archcheck: --insecure-registry "": expected HOST\[:PORT\]/m)
-    const ok = await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000', '--insecure-registry', '[::1]:5000'])
+    const ok = await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000', '--insecure-registry', '[::1]:5000', '--insecure-registry', 'http://other.test'])
     expect(ok.code).toBe(0)
   })
 
@@ -150,6 +150,18 @@ describe('report and input files', () => {
 
   it('build says in words why a Dockerfile cannot be read', async () => {
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}), 2, new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory$`, 'm'))
+  })
+
+  it('build --insecure-registry pushes to that registry over plain HTTP (it was used for verification only)', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'archcheck-fake-buildah-'))
+    const log = join(bin, 'calls.log')
+    // A buildah that builds nothing and fails every push, recording its arguments.
+    writeFileSync(join(bin, 'buildah'), `#!/bin/sh\necho "$@" >> "${log}"\ncase "$1 $2" in\n  --version*) echo "buildah version 1.28.2 (image-spec 1.0.2, runtime-spec 1.0.2-dev)" ;;\n  "manifest push") exit 1 ;;\nesac\nexit 0\n`, {mode: 0o755})
+    const context = mkdtempSync(join(tmpdir(), 'archcheck-ctx-'))
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n')
+    const result = await runCli(['build', context, '--backend', 'buildah', '--platform', 'linux/amd64', '--push', '-t', 'registry.test:5000/app:1', '--insecure-registry', 'registry.test:5000'], {env: {PATH: `${bin}:${process.env.PATH}`}})
+    expect(result.code, result.stderr).toBe(1)
+    expect(readFileSync(log, 'utf8')).toMatch(/^manifest push --all --tls-verify=false .* docker:\/\/registry\.test:5000\/app:1$/m)
   })
 
   it('build names a context that does not exist or is a file', async () => {
