@@ -3,8 +3,7 @@ import {Config} from '@oclif/core/config'
 import {ExitError} from '@oclif/core/errors'
 import {run} from '@oclif/core/run'
 
-import {debugRequested} from './debug.js'
-import {type ErrorContext, errorLine} from './error-line.js'
+import type {ErrorContext} from './error-line.js'
 import {exitQuietlyOnInterrupt} from './interrupt.js'
 import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
 
@@ -30,6 +29,8 @@ export async function main(typedArgv: string[], entry: string): Promise<void> {
       return
     }
     if (isBrokenPipe(error)) return
+    // Loaded on failure only: --help and --version load nothing of archcheck's but this entry.
+    const [{errorLine}, {debugRequested}] = await Promise.all([import('./error-line.js'), import('./debug.js')])
     const {message, exitCode} = errorLine(error, context)
     process.stderr.write(`archcheck: ${message}\n`)
     if (debugRequested(argv) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
