@@ -16,7 +16,7 @@ import {renderVerifyJson} from '../render/verify-json.js'
 import {renderVerifySummary, renderVerifyText} from '../render/verify-text.js'
 import {styleFor} from '../render/style.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
-import {exitCodeOf} from '../verify/report.js'
+import {errorLine, exitCodeOf} from '../verify/report.js'
 import {verifyTargets} from '../verify/targets.js'
 import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../verify/verify.js'
 
@@ -93,7 +93,7 @@ Details and the --json schema: docs/verify.md.`
     }
     const reports = await verifyTargetsWith(targets, options, (reference) => openSource(reference, registry))
 
-    for (const report of reports) if (report.verdict === 'error') process.stderr.write(`archcheck: ${report.reference}: ${report.error}\n`)
+    for (const report of reports) if (report.verdict === 'error') process.stderr.write(`archcheck: ${errorLine(report)}\n`)
     if (flags.json) {
       await writeStdout(renderVerifyJson(reports, {require, client, strict: Boolean(flags.strict)}))
     } else {

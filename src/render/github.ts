@@ -2,7 +2,7 @@ import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText} from '../cli/output-file.js'
 import {UsageError} from '../errors.js'
-import {isFailure} from '../verify/report.js'
+import {errorLine, isFailure} from '../verify/report.js'
 import type {CheckResult, VerifyReport} from '../verify/types.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
@@ -24,7 +24,7 @@ export function renderGithubAnnotations(reports: readonly VerifyReport[]): strin
   const lines: string[] = []
   for (const report of reports) {
     if (report.verdict === 'error') {
-      lines.push(annotation('error', `archcheck verify: ${report.reference}`, `${report.reference}: ${report.error ?? 'could not be read'}`))
+      lines.push(annotation('error', `archcheck verify: ${report.reference}`, errorLine(report)))
       continue
     }
     for (const check of report.checks) {

@@ -1,4 +1,4 @@
-import {isFailure} from '../verify/report.js'
+import {errorLine, isFailure} from '../verify/report.js'
 import type {CheckResult, CheckStatus, VerifyReport} from '../verify/types.js'
 import {styleFor, type Style} from './style.js'
 import {tableMaker} from './table.js'
@@ -55,7 +55,7 @@ function verdictLine(report: VerifyReport, style: Style): string {
 
 /** Human output for one reference: its table, one sentence per failure or warning, and the verdict. */
 export async function renderVerifyText(report: VerifyReport, style: Style = PLAIN): Promise<string> {
-  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${report.reference}: ${report.error ?? 'could not be read'}`)}\n`
+  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${errorLine(report)}`)}\n`
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
   const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(report, check, style))
   return [header, await checkTable(report, style), ...problems, verdictLine(report, style), ''].join('\n')

@@ -20,3 +20,9 @@ export function exitCodeOf(reports: readonly VerifyReport[]): ExitCodeValue {
   if (errored) return (errored.errorExitCode as ExitCodeValue | undefined) ?? ExitCode.registry
   return reports.some((report) => report.verdict === 'fail') ? ExitCode.checkFailed : ExitCode.ok
 }
+
+/** Why a reference could not be read, naming it once (registry errors often name it already). */
+export function errorLine(report: VerifyReport): string {
+  const error = report.error ?? 'could not be read'
+  return error.includes(report.reference) ? error : `${report.reference}: ${error}`
+}

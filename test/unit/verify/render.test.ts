@@ -89,7 +89,7 @@ describe('GitHub workflow commands', () => {
     expect(lines[0]).toMatch(/^::error title=archcheck platform-missing \(linux\/arm64\)::registry\.test\/app:1: a <b>/)
     expect(lines[0]).toContain('%0Anew line%0D%2541')
     expect(lines[1]).toBe('::warning title=archcheck mixed-media-types::registry.test/app:1: mixed')
-    expect(lines[2]).toBe('::error title=archcheck verify%3A registry.test/other%3A2::registry.test/other:2: manifest unknown: registry.test/other:2 not found')
+    expect(lines[2]).toBe('::error title=archcheck verify%3A registry.test/other%3A2::manifest unknown: registry.test/other:2 not found')
   })
 
   it('writes a Markdown table whose rows stay rows whatever the message', () => {

@@ -69,7 +69,7 @@ describe('verifyImage', () => {
     const report = await verifyImage(fakeSource(), {}, dependencies(new RegistryError('manifest unknown: registry.test/app:1', 'not-found', {status: 404})))
     expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorExitCode: 3, checks: []})
     expect(exitCodeOf([report])).toBe(3)
-    expect(await renderVerifyText(report)).toContain('ERROR registry.test/app:1: manifest unknown')
+    expect(await renderVerifyText(report)).toContain('ERROR manifest unknown: registry.test/app:1\n')
   })
 
   it('lets a bug propagate instead of reporting it as a registry problem', async () => {
