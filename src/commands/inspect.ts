@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
+import {ExitCode} from '../errors.js'
 import {openSource} from '../image/open.js'
 import {fetchImageTree} from '../image/tree.js'
 import {platformMatches, toHostPlatform} from '../platform/match.js'
@@ -55,6 +56,12 @@ Each row shows the platform the index declares and the platform the image's conf
       const tree = await showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: options.maxManifestBytes}))
       const view = inspectView(tree, filter)
       await writeStdout(flags.json ? `${JSON.stringify(view, null, 2)}\n` : await renderInspect(view, styleFor(process.stdout)))
+      if (view.missing.length > 0) {
+        // The readable part is shown, but the registry cannot serve the whole tag.
+        const list = view.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')
+        process.stderr.write(`archcheck: warning: ${view.missing.length} of the tag's images cannot be pulled, missing from the registry: ${list}\n`)
+        process.exitCode = ExitCode.registry
+      }
     } finally {
       await source.close()
     }

@@ -30,7 +30,9 @@ const MAX_INDEX_DEPTH = 8
 
 /**
  * Resolves a reference into its tree: the top manifest, each entry's manifest (concurrently),
- * then the configs (concurrently, each distinct blob once).
+ * then the configs (concurrently, each distinct blob once). A child manifest or a config the
+ * source does not have becomes an `other` node marked `missing`, so the rest stays readable; a
+ * missing top manifest (the tag) and any other error still throw.
  */
 export async function fetchImageTree(source: ImageSource, options: FetchTreeOptions = {}): Promise<ImageTree> {
   const maxBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
@@ -39,6 +41,8 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   /** Config descriptors by digest, gathered while reading manifests and fetched afterwards. */
   const wantedConfigs = new Map<string, Descriptor>()
   const configs = new Map<string, ImageConfig>()
+  /** Config blobs the source does not have, by digest: its message. */
+  const missingConfigs = new Map<string, string>()
 
   const fetchManifestOnce = (digest: string): Promise<FetchedManifest> => {
     let fetched = manifests.get(digest)
@@ -66,7 +70,11 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
     }
     checkSize(parsed.config.size, maxBytes, 'image config', parsed.config.digest)
     wantedConfigs.set(parsed.config.digest, parsed.config)
-    return () => imageNode(descriptor, parsed.layers, configs.get(parsed.config.digest)!)
+    return () => {
+      const missing = missingConfigs.get(parsed.config.digest)
+      if (missing !== undefined) return {kind: 'other', descriptor, note: missing, missing: 'config'}
+      return imageNode(descriptor, parsed.layers, configs.get(parsed.config.digest)!)
+    }
   }
 
   const childNode = async (descriptor: Descriptor, depth: number): Promise<Build> => {
@@ -75,7 +83,13 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
       return () => ({kind: 'other', descriptor, note: unreadableNote(descriptor)})
     }
     checkSize(descriptor.size, maxBytes, 'manifest', descriptor.digest)
-    const fetched = await fetchManifestOnce(descriptor.digest)
+    let fetched: FetchedManifest
+    try {
+      fetched = await fetchManifestOnce(descriptor.digest)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      return () => ({kind: 'other', descriptor, note: 'manifest not found in the registry', missing: 'manifest'})
+    }
     if (fetched.bytes.length !== descriptor.size) {
       throw new RegistryError(`manifest ${descriptor.digest} is ${fetched.bytes.length} bytes but the index says ${descriptor.size}`, 'malformed')
     }
@@ -91,7 +105,14 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   await Promise.all(
     [...wantedConfigs.values()].map((descriptor) =>
       limit(async () => {
-        const bytes = await source.fetchBlob(descriptor.digest, maxBytes)
+        let bytes: Uint8Array
+        try {
+          bytes = await source.fetchBlob(descriptor.digest, maxBytes)
+        } catch (error) {
+          if (!isNotFound(error)) throw error
+          missingConfigs.set(descriptor.digest, error.message)
+          return
+        }
         if (bytes.length !== descriptor.size) {
           throw new RegistryError(`image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`, 'malformed')
         }
@@ -102,12 +123,9 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   return {reference: source.displayName, root: buildRoot()}
 }
 
-/**
- * The same image placed under the descriptor an index gives it (platform, annotations): the
- * attestation link and mismatch flag are derived again from that descriptor.
- */
-export function placeImage(node: ImageNode, descriptor: Descriptor): ImageNode {
-  return imageNode(descriptor, node.layers, node.config)
+/** The source lacks it: a child the tree shows as missing rather than failing the whole reference. */
+function isNotFound(error: unknown): error is RegistryError {
+  return error instanceof RegistryError && error.kind === 'not-found'
 }
 
 /** An image node from its manifest's parts and config, attestation link and mismatch flag included. */

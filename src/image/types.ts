@@ -53,12 +53,20 @@ export interface IndexNode {
   annotations?: Record<string, string>
 }
 
-/** Anything else an index points at (an artifact, an unknown media type): shown, never crashed on. */
+/**
+ * Anything else an index points at (an artifact, an unknown media type), or an image the source
+ * cannot serve whole (`missing`): shown, never crashed on.
+ */
 export interface OtherNode {
   kind: 'other'
   descriptor: Descriptor
-  /** Why it was not followed, e.g. "unknown media type application/vnd.foo". */
+  /** Why it was not followed, e.g. "unknown media type application/vnd.foo" or "manifest not found in the registry". */
   note: string
+  /**
+   * Set when the source does not have what pulling this image needs: its manifest (a dangling
+   * index entry), or its config blob. Clients choose such an entry and then fail to pull it.
+   */
+  missing?: 'manifest' | 'config'
 }
 
 export type TreeNode = IndexNode | ImageNode | OtherNode

@@ -9,7 +9,7 @@ export type ClientName = 'docker' | 'containerd' | 'podman' | 'exact'
  * - ok: the chosen image's declared platform and its config both fit the host natively;
  * - fallback: it runs only through an older variant or 32-bit mode;
  * - wrong-arch: the chosen image is for another architecture (exec format error expected);
- * - no-match: the client refuses the tag;
+ * - no-match: the client refuses the tag, or the image it picks is missing from the registry (the pull fails);
  * - ambiguous: several entries tie for best.
  */
 export type Verdict = 'ok' | 'fallback' | 'wrong-arch' | 'no-match' | 'ambiguous'

@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import type {ImageNode, ImageTree, IndexNode, TreeNode} from '../image/types.js'
+import type {ImageNode, ImageTree, IndexNode, OtherNode, TreeNode} from '../image/types.js'
 import {CLIENT_MODELS, type ClientModel, type Entry} from './clients.js'
 import {matchRank, toHostPlatform} from './match.js'
 import {formatPlatform, normalizePlatform} from './normalize.js'
@@ -26,9 +26,19 @@ function cpuFit(host: Platform, platform: Platform): Fit {
 }
 
 /** `unknown/unknown`, the platform buildx gives attestations: never chosen, whatever the annotations say. */
-function declaresUnknownPlatform(node: ImageNode): boolean {
+function declaresUnknownPlatform(node: TreeNode): boolean {
   const p = node.descriptor.platform
   return p?.os === 'unknown' && p.architecture === 'unknown'
+}
+
+/** What a missing image lacks, in a user's words. */
+function missingWhat(node: OtherNode): string {
+  return node.missing === 'config' ? 'config blob' : 'manifest'
+}
+
+/** The registry's error code a client reports when it pulls a missing image. */
+function pullFailure(node: OtherNode): string {
+  return node.missing === 'config' ? 'blob unknown' : 'manifest unknown'
 }
 
 /** One index entry as listed (nested indexes flattened depth first where the client follows them). */
@@ -47,8 +57,11 @@ function listEntries(children: TreeNode[], host: Platform, model: ClientModel, l
   for (const node of children) {
     const declared = node.descriptor.platform
     const reject = (reason: string) => listed.push({node, rejected: {node, platform: declared, accepted: false, reason}})
-    if (node.kind === 'other') {
-      reject(`not an image manifest (${node.note})`)
+    if (node.kind === 'other' && node.missing && declared && !declaresUnknownPlatform(node)) {
+      // Clients choose by the index alone; that the image is missing shows only when they pull it.
+      listed.push({node, entry: {index: listed.length, digest: node.descriptor.digest, platform: declared, fromConfig: false}})
+    } else if (node.kind === 'other') {
+      reject(node.missing ? `missing from the registry (${node.note})` : `not an image manifest (${node.note})`)
     } else if (node.kind === 'index') {
       if (!model.followsNestedIndexes) {
         reject(`a nested index: ${model.describes} does not look inside`)
@@ -178,7 +191,8 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
     const position = order.indexOf(entry)
     if (position < 0) return {node, platform: entry.platform, accepted: false, reason: rejectedReason(host, model, entry)}
     const reason = entry === lastResort ? `no entry matches: ${model.describes} takes it as a last resort` : acceptedReason(host, model, entry)
-    return {node, platform: entry.platform, accepted: true, reason, rank: position + 1}
+    const gone = node.kind === 'other' ? `; but its ${missingWhat(node)} is missing from the registry` : ''
+    return {node, platform: entry.platform, accepted: true, reason: reason + gone, rank: position + 1}
   })
 
   if (!first) {
@@ -192,8 +206,20 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
       candidates,
     }
   }
+  const picked = listed[first.index].node
+  if (picked.kind === 'other') {
+    const how = lastResort ? ' as a last resort' : ''
+    return {
+      host,
+      client: model.name,
+      verdict: 'no-match',
+      message: `${model.describes} picks the ${formatPlatform(first.platform)} entry ${picked.descriptor.digest}${how} on ${formatPlatform(host)}, but the registry does not have its ${missingWhat(picked)}: the pull fails.`,
+      clientMessage: pullFailure(picked),
+      candidates,
+    }
+  }
   const ties = lastResort ? [] : sorted.slice(1).filter((e) => model.compare(host, first, e) === 0 && e.digest !== first.digest)
-  const node = listed[first.index].node as ImageNode
+  const node = picked as ImageNode
   return {
     host,
     client: model.name,
@@ -216,6 +242,16 @@ export function resolveForHost(tree: ImageTree, host: string | Platform, client:
   const root = tree.root
   if (root.kind === 'image') return resolveSingle(tree, root, hostPlatform, model)
   if (root.kind === 'index') return resolveIndex(tree, root, hostPlatform, model)
+  if (root.missing) {
+    return {
+      host: hostPlatform,
+      client,
+      verdict: 'no-match',
+      message: `${tree.reference} is one image ${root.descriptor.digest} whose ${missingWhat(root)} the registry does not have (${root.note}): every pull fails.`,
+      clientMessage: pullFailure(root),
+      candidates: [{node: root, accepted: false, reason: root.note}],
+    }
+  }
   return {
     host: hostPlatform,
     client,

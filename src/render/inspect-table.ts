@@ -75,6 +75,15 @@ export async function renderInspect(view: InspectView, style: Style): Promise<st
     lines.push(table.toString())
   }
 
+  if (view.missing.length > 0) {
+    lines.push('', style.red(style.bold('Missing')) + style.dim(' (listed, but the registry does not have them: pulls on these platforms fail)'))
+    const table = newTable(['PLATFORM', 'MANIFEST DIGEST', 'SIZE', 'MISSING'])
+    for (const m of view.missing) {
+      table.push([m.platform ?? style.dim('(none declared)'), m.digest, formatBytes(m.size), style.red(`missing: ${m.missing === 'config' ? `config ${m.message}` : m.message}`)])
+    }
+    lines.push(table.toString())
+  }
+
   if (view.others.length > 0) {
     lines.push('', style.bold('Other entries') + style.dim(' (not images; shown, not read)'))
     const table = newTable(['DIGEST', 'MEDIA TYPE', 'SIZE', 'PLATFORM', 'NOTE'])

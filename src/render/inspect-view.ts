@@ -76,6 +76,20 @@ export interface OtherView {
   index: string | null
 }
 
+/** An image the index lists (or the tag itself) that the source cannot serve: pulls of it fail. */
+export interface MissingView {
+  digest: string
+  mediaType: string
+  size: number
+  /** The platform the index declares for it; null when none (or the tag is one image). */
+  platform: string | null
+  /** What is gone: the entry's manifest (a dangling entry) or its image's config blob. */
+  missing: 'manifest' | 'config'
+  /** The source's words, e.g. "manifest not found in the registry". */
+  message: string
+  index: string | null
+}
+
 export interface InspectView {
   schemaVersion: 1
   /** The normalised reference or local source. */
@@ -93,6 +107,8 @@ export interface InspectView {
   attestations: AttestationView[]
   indexes: NestedIndexView[]
   others: OtherView[]
+  /** Images the source cannot serve (listed whatever --platform says): when not empty, `inspect` exits 3. */
+  missing: MissingView[]
 }
 
 export interface PlatformFilter {
@@ -122,6 +138,7 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
     attestations: [],
     indexes: [],
     others: [],
+    missing: [],
   }
   const images: Array<{node: ImageNode; index: string | null}> = []
   const attestations: Array<{node: ImageNode; index: string}> = []
@@ -131,6 +148,8 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
     if (node.kind === 'index') {
       if (index !== null) view.indexes.push({...identity(node), platform, index, entries: node.children.length})
       for (const child of node.children) visit(child, node.descriptor.digest)
+    } else if (node.kind === 'other' && node.missing) {
+      view.missing.push({...identity(node), platform, missing: node.missing, message: node.note, index})
     } else if (node.kind === 'other') {
       view.others.push({...identity(node), platform, artifactType: node.descriptor.artifactType ?? null, note: node.note, index})
     } else if (node.attestationFor !== undefined && index !== null) {

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {stat, writeFile} from 'node:fs/promises'
+import {rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -128,6 +128,20 @@ describe('fetchImageTree over an OCI layout', () => {
     const [, artifact, other] = ((await treeOf(await layoutWith(index))).root as IndexNode).children as OtherNode[]
     expect(artifact).toMatchObject({kind: 'other', note: 'artifact of type application/spdx+json, not an image'})
     expect(other).toMatchObject({kind: 'other', note: 'unknown media type application/vnd.example.thing.v1+json'})
+  })
+
+  it('marks an entry whose manifest or config the source lacks as missing, keeping the rest, and still fails a missing tag', async () => {
+    const [amd, arm, s390x] = await Promise.all((['amd64', 'arm64', 's390x'] as const).map((a) => elfImage(a)))
+    const dir = await layoutWith(buildIndex({entries: [{target: amd}, {target: arm}, {target: s390x}]}))
+    await rm(path.join(dir, blobPath(arm.manifest.digest)))
+    await rm(path.join(dir, blobPath(s390x.config.digest)))
+    const [image, dangling, configless] = ((await treeOf(dir)).root as IndexNode).children
+    expect(image).toMatchObject({kind: 'image', config: {architecture: 'amd64'}})
+    expect(dangling).toEqual({kind: 'other', descriptor: expect.objectContaining({digest: arm.manifest.digest}), note: 'manifest not found in the registry', missing: 'manifest'})
+    expect(configless).toMatchObject({kind: 'other', missing: 'config', note: expect.stringContaining(`blob ${s390x.config.digest} not found`)})
+    const source = await OciLayoutSource.open(dir)
+    await expect(fetchImageTree(source, {reference: arm.manifest.digest})).rejects.toMatchObject({kind: 'not-found'})
+    await source.close()
   })
 
   it('makes a single-platform tag an image root described by its own manifest', async () => {

@@ -15,16 +15,19 @@ import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
 
 /**
- * dangling-manifest: an index entry whose manifest the source does not have. The tree marks an
- * entry it could not follow as `other`; for those with a manifest media type, ask the source.
+ * dangling-manifest: an index entry whose manifest the source does not have. The tree marks the
+ * entries it found missing; any other `other` entry with a manifest media type (from a tree built
+ * elsewhere) is asked about, and one whose config is gone has its manifest.
  */
 export async function checkDanglingManifest(context: CheckContext): Promise<CheckResult[]> {
   const id = 'dangling-manifest'
   const unfollowed = indexEntries(context.tree.root).filter(
-    (node) => node.kind === 'other' && (isImageManifestType(node.descriptor.mediaType) || isIndexType(node.descriptor.mediaType)),
+    (node) => node.kind === 'other' && node.missing !== 'config' && (isImageManifestType(node.descriptor.mediaType) || isIndexType(node.descriptor.mediaType)),
   )
   const limit = createLimiter(4)
-  const exists = await Promise.all(unfollowed.map((node) => limit(() => context.source.manifestExists(node.descriptor.digest))))
+  const exists = await Promise.all(
+    unfollowed.map((node) => (node.kind === 'other' && node.missing === 'manifest' ? false : limit(() => context.source.manifestExists(node.descriptor.digest)))),
+  )
   const missing = unfollowed.filter((_, position) => !exists[position])
   if (missing.length === 0) return [checkResult(context, id, 'pass', 'every index entry\'s manifest exists.')]
   return missing.map((node) => {
