@@ -88,7 +88,7 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
       fetched = await fetchManifestOnce(descriptor.digest)
     } catch (error) {
       if (!isNotFound(error)) throw error
-      return () => ({kind: 'other', descriptor, note: 'manifest not found in the registry', missing: 'manifest'})
+      return () => ({kind: 'other', descriptor, note: 'manifest not found (dangling index entry)', missing: 'manifest'})
     }
     if (fetched.bytes.length !== descriptor.size) {
       throw new RegistryError(`manifest ${descriptor.digest} is ${fetched.bytes.length} bytes but the index says ${descriptor.size}`, 'malformed')

@@ -60,7 +60,7 @@ export interface IndexNode {
 export interface OtherNode {
   kind: 'other'
   descriptor: Descriptor
-  /** Why it was not followed, e.g. "unknown media type application/vnd.foo" or "manifest not found in the registry". */
+  /** Why it was not followed, e.g. "unknown media type application/vnd.foo" or "manifest not found (dangling index entry)". */
   note: string
   /**
    * Set when the source does not have what pulling this image needs: its manifest (a dangling

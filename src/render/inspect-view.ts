@@ -85,7 +85,7 @@ export interface MissingView {
   platform: string | null
   /** What is gone: the entry's manifest (a dangling entry) or its image's config blob. */
   missing: 'manifest' | 'config'
-  /** The source's words, e.g. "manifest not found in the registry". */
+  /** The source's words, e.g. "manifest not found (dangling index entry)". */
   message: string
   index: string | null
 }

@@ -31,7 +31,7 @@ describe('inspect of a tag with missing images', () => {
         size: s.image('linux/arm64').size,
         platform: 'linux/arm64',
         missing: 'manifest',
-        message: 'manifest not found in the registry',
+        message: 'manifest not found (dangling index entry)',
         index: s.root.digest,
       },
       expect.objectContaining({digest: s.image('linux/arm/v7').digest, platform: 'linux/arm/v7', missing: 'config', message: expect.stringContaining(`blob ${s.image('linux/arm/v7').config.digest} not found`)}),
@@ -47,7 +47,7 @@ describe('inspect of a tag with missing images', () => {
     expect(code).toBe(3)
     const row = (digest: string): string => stdout.split('\n').find((line) => line.includes(digest)) ?? ''
     expect(row(s.image('linux/amd64').digest)).toMatch(/linux\/amd64 .* linux\/amd64 /)
-    expect(row(s.image('linux/arm64').digest)).toMatch(/linux\/arm64 .* missing: manifest not found in the registry/)
+    expect(row(s.image('linux/arm64').digest)).toMatch(/linux\/arm64 .* missing: manifest not found \(dangling index entry\)/)
     expect(row(s.image('linux/arm/v7').digest)).toMatch(new RegExp(`linux/arm/v7 .* missing: config blob ${s.image('linux/arm/v7').config.digest} not found`))
   })
 })

@@ -137,7 +137,7 @@ describe('fetchImageTree over an OCI layout', () => {
     await rm(path.join(dir, blobPath(s390x.config.digest)))
     const [image, dangling, configless] = ((await treeOf(dir)).root as IndexNode).children
     expect(image).toMatchObject({kind: 'image', config: {architecture: 'amd64'}})
-    expect(dangling).toEqual({kind: 'other', descriptor: expect.objectContaining({digest: arm.manifest.digest}), note: 'manifest not found in the registry', missing: 'manifest'})
+    expect(dangling).toEqual({kind: 'other', descriptor: expect.objectContaining({digest: arm.manifest.digest}), note: 'manifest not found (dangling index entry)', missing: 'manifest'})
     expect(configless).toMatchObject({kind: 'other', missing: 'config', note: expect.stringContaining(`blob ${s390x.config.digest} not found`)})
     const source = await OciLayoutSource.open(dir)
     await expect(fetchImageTree(source, {reference: arm.manifest.digest})).rejects.toMatchObject({kind: 'not-found'})
