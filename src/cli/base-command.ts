@@ -1,7 +1,9 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
+import type {RegistryOptions} from '../registry/options.js'
 import {debugRequested} from './debug.js'
 import {errorLine} from './error-line.js'
+import {registryOptionsFromFlags, type RegistryFlagValues} from './flags.js'
 import {isBrokenPipe} from './output.js'
 
 /**
@@ -20,6 +22,11 @@ export abstract class BaseCommand extends Command {
   /** Debug line on stderr; never pass credentials here. */
   protected debugLog(message: string): void {
     if (this.debugEnabled) process.stderr.write(`debug: ${message}\n`)
+  }
+
+  /** Registry options from the registry flags, with request lines going to --debug. */
+  protected registryOptions(flags: RegistryFlagValues): RegistryOptions {
+    return registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
   }
 
   protected override async catch(error: Error): Promise<void> {

@@ -6,7 +6,7 @@ import {BACKENDS, type BackendName} from '../build/argv.js'
 import {parsePlatformList} from '../build/preflight.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
-import {checkBuilderName, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {checkBuilderName, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
 import {ExitCode, UsageError} from '../errors.js'
 import {parsePlatform} from '../platform/parse.js'
@@ -69,7 +69,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     const platforms = parseFlag('platform', () => parsePlatformList(flags.platform))
     await checkContextDirectory(args.context)
 
-    const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+    const registry = this.registryOptions(flags)
     const {runBuild} = await import('../build/run-build.js')
     const result = await runBuild({
       backend,

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
-import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {ExitCode} from '../errors.js'
 import type {ClientName} from '../platform/resolution.js'
@@ -35,21 +35,19 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Diagnose)
-    const [{openSource}, {fetchImageTree}, {parseHosts}, {diagnoseImage}, {LayerProgressLine, renderDiagnoseText}, {showProgress}, {styleFor}] = await Promise.all([
-      import('../image/open.js'),
-      import('../image/tree.js'),
+    const [{readTree, withSource}, {DEFAULT_HOSTS, parseHosts}, {diagnoseImage}, {LayerProgressLine, renderDiagnoseText}, {styleFor}] = await Promise.all([
+      import('../cli/source.js'),
       import('../platform/hosts.js'),
       import('../layers/diagnose.js'),
       import('../render/diagnose.js'),
-      import('../render/progress.js'),
       import('../render/style.js'),
     ])
-    const hosts = parseFlag('host', () => parseHosts(flags.host?.length ? flags.host : ['native', 'linux/amd64', 'linux/arm64']))
-    const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
-    const source = await openSource(args.ref, registry)
+    // This machine first, then the two hosts archcheck exists for (parseHosts drops a repeat).
+    const hosts = parseFlag('host', () => parseHosts(flags.host?.length ? flags.host : ['native', ...DEFAULT_HOSTS]))
+    const registry = this.registryOptions(flags)
     const progress = process.stderr.isTTY ? new LayerProgressLine() : undefined
-    try {
-      const tree = await showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: registry.maxManifestBytes}))
+    await withSource(args.ref, registry, async (source) => {
+      const tree = await readTree(source, registry)
       const report = await diagnoseImage(source, tree, {
         hosts,
         client: flags.client as ClientName,
@@ -65,9 +63,6 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
       progress?.clear()
       await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
       if (report.failed) process.exitCode = ExitCode.checkFailed
-    } finally {
-      progress?.clear()
-      await source.close()
-    }
+    }).finally(() => progress?.clear())
   }
 }

@@ -1,16 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {parseFlag, registryFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
+import {readTree, withSource} from '../cli/source.js'
 import {ExitCode} from '../errors.js'
-import {openSource} from '../image/open.js'
-import {fetchImageTree} from '../image/tree.js'
 import {platformMatches, toHostPlatform} from '../platform/match.js'
 import type {Platform} from '../platform/types.js'
 import {renderInspect} from '../render/inspect-table.js'
 import {inspectView} from '../render/inspect-view.js'
-import {showProgress} from '../render/progress.js'
 import {styleFor} from '../render/style.js'
 
 export default class Inspect extends BaseCommand {
@@ -44,16 +42,15 @@ Each row shows the platform the index declares and the platform the image's conf
     const {args, flags} = await this.parse(Inspect)
     const host = flags.platform === undefined ? undefined : parseFlag('platform', () => toHostPlatform(flags.platform!))
     const filter = host && {spec: flags.platform as string, matches: (platform?: Platform) => platform !== undefined && platformMatches(host, platform)}
-    const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
-    const source = await openSource(args.ref, options)
-    try {
+    const options = this.registryOptions(flags)
+    await withSource(args.ref, options, async (source) => {
       if (flags.raw) {
         const manifest = await source.fetchManifest()
         this.debugLog(`top manifest ${manifest.digest} (${manifest.mediaType}, ${manifest.bytes.length} bytes)`)
         await writeStdout(manifest.bytes)
         return
       }
-      const tree = await showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: options.maxManifestBytes}))
+      const tree = await readTree(source, options)
       const view = inspectView(tree, filter)
       await writeStdout(flags.json ? `${JSON.stringify(view, null, 2)}\n` : await renderInspect(view, styleFor(process.stdout)))
       if (view.missing.length > 0) {
@@ -62,8 +59,6 @@ Each row shows the platform the index declares and the platform the image's conf
         process.stderr.write(`archcheck: warning: ${view.missing.length} of the tag's images cannot be pulled, missing from the registry: ${list}\n`)
         process.exitCode = ExitCode.registry
       }
-    } finally {
-      await source.close()
-    }
+    })
   }
 }

@@ -1,16 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
+import {readTree, withSource} from '../cli/source.js'
 import {ExitCode} from '../errors.js'
-import {openSource} from '../image/open.js'
-import {fetchImageTree} from '../image/tree.js'
 import {CLIENT_NAMES} from '../platform/clients.js'
 import {parseHosts} from '../platform/hosts.js'
 import {resolveForHost} from '../platform/resolve.js'
 import type {ClientName} from '../platform/resolution.js'
-import {showProgress} from '../render/progress.js'
 import {renderResolveText, resolveJson, verdictPasses} from '../render/resolve.js'
 import {styleFor} from '../render/style.js'
 
@@ -44,10 +42,9 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     const {args, flags} = await this.parse(Resolve)
     const hosts = parseFlag('host', () => parseHosts(flags.host))
     const clients: ClientName[] = flags.client === 'all' ? CLIENT_NAMES : [flags.client as ClientName]
-    const options = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
-    const source = await openSource(args.ref, options)
-    try {
-      const tree = await showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: options.maxManifestBytes}))
+    const options = this.registryOptions(flags)
+    await withSource(args.ref, options, async (source) => {
+      const tree = await readTree(source, options)
       const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
       const allowFallback = flags['allow-fallback']
       const output = flags.json
@@ -55,8 +52,6 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
         : await renderResolveText(tree, resolutions, styleFor(process.stdout), {explain: flags.explain})
       await writeStdout(output)
       if (!resolutions.every((r) => verdictPasses(r.verdict, allowFallback))) process.exitCode = ExitCode.checkFailed
-    } finally {
-      await source.close()
-    }
+    })
   }
 }

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags, registryOptionsFromFlags} from '../cli/flags.js'
+import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {UsageError} from '../errors.js'
 import {openSource} from '../image/open.js'
@@ -78,7 +78,7 @@ Details and the --json schema: docs/verify.md.`
     // Checked here too: verifyTargets skips an empty value, which would silently check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
     const targets = verifyTargets(argv as string[], {expectDigest: flags['expect-digest'], metadata})
-    const registry = registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+    const registry = this.registryOptions(flags)
     const client = flags.client as ClientName
     const options = {
       require,
