@@ -333,6 +333,10 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
       method = 'GET'
       body = undefined
     }
+    // A body still travelling (307/308) may carry credentials (the identitytoken POST): never to another origin.
+    if (body !== undefined && next.origin !== origin) {
+      throw new RegistryError(`${displayUrl(url)} redirected a request carrying credentials to another origin (${next.origin}); not resending it`, 'protocol', {status: raw.status})
+    }
     url = next.href
   }
 }

@@ -207,6 +207,22 @@ describe('registry authentication', () => {
     expect(form?.get('scope')).toBe('repository:team/app:pull')
   })
 
+  it('does not resend the identitytoken when the token server redirects the POST to another origin', async () => {
+    await writeConfig({auths: {'registry.example': {identitytoken: 'refresh-me'}}})
+    nock('https://registry.example').get('/v2/team/app/manifests/1')
+      .reply(401, '', {'www-authenticate': 'Bearer realm="https://login.example/oauth2/token",service="registry.example"'})
+    nock('https://login.example').post('/oauth2/token').reply(307, '', {location: 'http://elsewhere.example/collect'})
+    let forwarded = false
+    nock('http://elsewhere.example').post('/collect', () => {
+      forwarded = true
+      return true
+    }).optionally().reply(200, {access_token: 'stolen'})
+    const error = await rejection(source('registry.example/team/app:1').fetchManifest())
+    expect(error.message).toContain('redirected a request carrying credentials to another origin (http://elsewhere.example)')
+    expect(error.message).not.toContain('refresh-me')
+    expect(forwarded).toBe(false)
+  })
+
   it('asks a credential helper on PATH for the Hub credentials (credHelpers)', async () => {
     await writeConfig({credHelpers: {'docker.io': 'fake'}})
     // The helper records the server it was asked about and answers with fixed credentials.
