@@ -1,5 +1,4 @@
 import type {ImageNode, TreeNode} from '../../image/types.js'
-import {isImageManifestType, isIndexType} from '../../image/media-types.js'
 import {createLimiter} from '../../util/limit.js'
 import {
   attestationSubject,
@@ -15,20 +14,12 @@ import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
 
 /**
- * dangling-manifest: an index entry whose manifest the source does not have. The tree marks the
- * entries it found missing; any other `other` entry with a manifest media type (from a tree built
- * elsewhere) is asked about, and one whose config is gone has its manifest.
+ * dangling-manifest: an index entry whose manifest the source does not have, as the tree marked it
+ * while reading (every other entry's manifest was just read, so nothing is asked again).
  */
-export async function checkDanglingManifest(context: CheckContext): Promise<CheckResult[]> {
+export function checkDanglingManifest(context: CheckContext): CheckResult[] {
   const id = 'dangling-manifest'
-  const unfollowed = indexEntries(context.tree.root).filter(
-    (node) => node.kind === 'other' && node.missing !== 'config' && (isImageManifestType(node.descriptor.mediaType) || isIndexType(node.descriptor.mediaType)),
-  )
-  const limit = createLimiter(4)
-  const exists = await Promise.all(
-    unfollowed.map((node) => (node.kind === 'other' && node.missing === 'manifest' ? false : limit(() => context.source.manifestExists(node.descriptor.digest)))),
-  )
-  const missing = unfollowed.filter((_, position) => !exists[position])
+  const missing = indexEntries(context.tree.root).filter((node) => node.kind === 'other' && node.missing === 'manifest')
   if (missing.length === 0) return [checkResult(context, id, 'pass', 'every index entry\'s manifest exists.')]
   return missing.map((node) => {
     const label = isAttestation(node) ? 'attestation' : platformLabel(entryPlatform(node))

@@ -1,12 +1,11 @@
 import type {TreeNode} from '../../image/types.js'
 import {formatPlatform} from '../../platform/normalize.js'
-import {platformMatches} from '../../platform/match.js'
 import {configPlatform} from '../../platform/resolve.js'
+import type {Resolution} from '../../platform/resolution.js'
 import type {Platform} from '../../platform/types.js'
 import {
   configDisagreement,
   entryPlatform,
-  indexEntries,
   platformEntries,
   platformKey,
   platformLabel,
@@ -25,9 +24,14 @@ function unreadableRoot(context: CheckContext): TreeNode | undefined {
   return context.unreadable.has(root.descriptor.digest) ? root : undefined
 }
 
-/** An image the tree could not follow (manifest or config gone) that would serve `host`: an index entry or the tag's own image. */
-function unreadableEntryFor(context: CheckContext, host: Platform): TreeNode | undefined {
-  return unreadableRoot(context) ?? indexEntries(context.tree.root).find((node) => node.kind === 'other' && node.descriptor.platform && platformMatches(host, node.descriptor.platform))
+/**
+ * The image a refused pull failed on because it is gone (manifest or config): the tag's own image,
+ * or the entry the client picked. Entries the client would not pick (artifacts, unknown types)
+ * are not it: a host they "serve" has no image.
+ */
+function missingPick(context: CheckContext, resolution: Resolution): TreeNode | undefined {
+  const picked = resolution.candidates.find((candidate) => candidate.rank === 1)?.node
+  return unreadableRoot(context) ?? (picked?.kind === 'other' && picked.missing ? picked : undefined)
 }
 
 /**
@@ -39,7 +43,7 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
   return context.resolutions.map((resolution) => {
     const platform = formatPlatform(resolution.host)
     const id = 'platform-missing'
-    const unreadable = resolution.verdict === 'no-match' ? unreadableEntryFor(context, resolution.host) : undefined
+    const unreadable = resolution.verdict === 'no-match' ? missingPick(context, resolution) : undefined
     if (unreadable) {
       const what = unreadable === context.tree.root ? "the tag's image" : `the ${platformLabel(entryPlatform(unreadable))} entry`
       return checkResult(context, id, 'skip', `${what} cannot be read: see dangling-manifest and missing-blob.`, platform)

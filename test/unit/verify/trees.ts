@@ -66,7 +66,7 @@ export function index(children: TreeNode[], mediaType: string = MediaType.ociInd
 }
 
 export function dangling(declared: string): OtherNode {
-  return {kind: 'other', descriptor: {mediaType: MediaType.ociManifest, digest: digestOf(`${declared}-gone`), size: 500, platform: platform(declared)}, note: 'manifest unknown'}
+  return {kind: 'other', descriptor: {mediaType: MediaType.ociManifest, digest: digestOf(`${declared}-gone`), size: 500, platform: platform(declared)}, note: 'manifest unknown', missing: 'manifest'}
 }
 
 export function resolution(host: string, verdict: Verdict, chosen?: ImageNode, extra: Partial<Resolution> = {}): Resolution {
@@ -74,18 +74,23 @@ export function resolution(host: string, verdict: Verdict, chosen?: ImageNode, e
 }
 
 /** A source that knows only the blobs and manifests named, and counts the questions asked. */
-export function fakeSource(present: {blobs?: string[]; manifests?: string[]} = {}): ImageSource & {blobHeads: string[]} {
+export function fakeSource(present: {blobs?: string[]; manifests?: string[]} = {}): ImageSource & {blobHeads: string[]; manifestHeads: string[]} {
   const blobs = new Set(present.blobs ?? [])
   const manifests = new Set(present.manifests ?? [])
   const blobHeads: string[] = []
+  const manifestHeads: string[] = []
   return {
     displayName: 'registry.test/app:1',
     defaultReference: '1',
     blobHeads,
+    manifestHeads,
     fetchManifest: async () => {
       throw new Error('not used')
     },
-    manifestExists: async (digest) => manifests.has(digest),
+    manifestExists: async (digest) => {
+      manifestHeads.push(digest)
+      return manifests.has(digest)
+    },
     fetchBlob: async () => {
       throw new Error('not used')
     },

@@ -34,6 +34,17 @@ describe('requirements are met through resolution', () => {
     expect(report.checks.find((check) => check.status === 'fail')?.message).toContain('no matching manifest for linux/arm64')
   })
 
+  it('fails platform-missing when the only arm64 entry is an artifact, not an image a client pulls', async () => {
+    const artifact: TreeNode = {
+      kind: 'other',
+      descriptor: {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 10, platform: platform('linux/arm64'), artifactType: 'application/vnd.example.sbom'},
+      note: 'artifact of type application/vnd.example.sbom',
+    }
+    const report = await verify(index([image({declared: 'linux/amd64'}), artifact]))
+    expect(failed(report.checks)).toEqual(['platform-missing linux/arm64'])
+    expect(report.verdict).toBe('fail')
+  })
+
   it('fails an arm64 entry whose config says amd64 as config-mismatch only', async () => {
     const report = await verify(index([image({declared: 'linux/amd64'}), image({declared: 'linux/arm64', config: 'linux/amd64'})]))
     expect(failed(report.checks)).toEqual(['config-mismatch linux/arm64'])
