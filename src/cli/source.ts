@@ -16,6 +16,6 @@ export async function withSource<T>(ref: string, options: RegistryOptions, use: 
 }
 
 /** The source's image tree, with a progress line while it is read (on a terminal only). */
-export function readTree(source: ImageSource, options: RegistryOptions): Promise<ImageTree> {
-  return showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source, {maxManifestBytes: options.maxManifestBytes}))
+export function readTree(source: ImageSource): Promise<ImageTree> {
+  return showProgress(`Reading ${source.displayName}`, () => fetchImageTree(source))
 }

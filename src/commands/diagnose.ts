@@ -47,7 +47,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
     const registry = this.registryOptions(flags)
     const progress = process.stderr.isTTY ? new LayerProgressLine() : undefined
     await withSource(args.ref, registry, async (source) => {
-      const tree = await readTree(source, registry)
+      const tree = await readTree(source)
       const report = await diagnoseImage(source, tree, {
         hosts,
         client: flags.client as ClientName,

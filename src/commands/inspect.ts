@@ -50,7 +50,7 @@ Each row shows the platform the index declares and the platform the image's conf
         await writeStdout(manifest.bytes)
         return
       }
-      const tree = await readTree(source, options)
+      const tree = await readTree(source)
       const view = inspectView(tree, filter)
       await writeStdout(flags.json ? `${JSON.stringify(view, null, 2)}\n` : await renderInspect(view, styleFor(process.stdout)))
       if (view.missing.length > 0) {

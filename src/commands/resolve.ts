@@ -44,7 +44,7 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     const clients: ClientName[] = flags.client === 'all' ? CLIENT_NAMES : [flags.client as ClientName]
     const options = this.registryOptions(flags)
     await withSource(args.ref, options, async (source) => {
-      const tree = await readTree(source, options)
+      const tree = await readTree(source)
       const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
       const allowFallback = flags['allow-fallback']
       const output = flags.json

@@ -88,7 +88,6 @@ Details and the --json schema: docs/verify.md.`
       forbidExtra: flags['forbid-extra'],
       blobs: flags.blobs,
       strict: flags.strict,
-      maxManifestBytes: registry.maxManifestBytes,
       providers: flags.deep ? [(await import('../layers/deep-checks.js')).deepChecks(layerReadOptionsFromFlags(flags))] : [],
     }
     const reports = await verifyTargetsWith(targets, options, (reference) => openSource(reference, registry))

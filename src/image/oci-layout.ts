@@ -93,7 +93,7 @@ export class OciLayoutSource implements ImageSource {
     readonly entries: Descriptor[],
     scheme: string,
     spec: LayoutSpec,
-    private readonly maxBytes: number,
+    readonly maxManifestBytes: number,
   ) {
     this.location = `${scheme}:${spec.path}`
     const chosen = spec.digest ? {digest: spec.digest, tag: undefined} : chooseEntry(entries, spec, this.location)
@@ -137,8 +137,8 @@ export class OciLayoutSource implements ImageSource {
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
     const entry = isDigest(reference) ? this.entries.find((e) => e.digest === reference) : this.entryForTag(reference)
     const digest = entry?.digest ?? reference
-    if (entry) checkSize(entry.size, this.maxBytes, 'manifest', digest)
-    const bytes = await this.readVerified(digest, this.maxBytes, 'manifest')
+    if (entry) checkSize(entry.size, this.maxManifestBytes, 'manifest', digest)
+    const bytes = await this.readVerified(digest, this.maxManifestBytes, 'manifest')
     if (entry && bytes.length !== entry.size) {
       throw new RegistryError(`manifest ${digest} is ${bytes.length} bytes but index.json of ${this.location} says ${entry.size}`, 'malformed')
     }
@@ -150,7 +150,7 @@ export class OciLayoutSource implements ImageSource {
     return this.blobExists(digest)
   }
 
-  async fetchBlob(digest: string, maxBytes = this.maxBytes): Promise<Uint8Array> {
+  async fetchBlob(digest: string, maxBytes = this.maxManifestBytes): Promise<Uint8Array> {
     return this.readVerified(digest, maxBytes, 'blob')
   }
 

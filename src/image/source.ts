@@ -18,6 +18,8 @@ export interface ImageSource {
   readonly displayName: string
   /** The tag or digest `fetchManifest()` resolves when called without an argument. */
   readonly defaultReference: string
+  /** Largest manifest or config this source reads, in bytes (--max-manifest-size); the tree obeys it too. */
+  readonly maxManifestBytes: number
   /** A manifest by tag or digest. Throws RegistryError (kind 'not-found', 'digest-mismatch', …). */
   fetchManifest(reference?: string): Promise<FetchedManifest>
   /** Whether a manifest exists, by digest (HEAD where the source has it). */

@@ -2,7 +2,7 @@ import {RegistryError} from '../errors.js'
 import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import {configPlatform} from '../platform/resolve.js'
 import {createLimiter} from '../util/limit.js'
-import {DEFAULT_MAX_MANIFEST_BYTES, checkSize} from './digest.js'
+import {checkSize} from './digest.js'
 import {type ParsedManifest, isImageConfigType, parseImageConfig, parseManifest} from './manifest.js'
 import {isImageManifestType, isIndexType, isSchema1Type} from './media-types.js'
 import type {FetchedManifest, ImageSource} from './source.js'
@@ -11,8 +11,6 @@ import type {Descriptor, ImageConfig, ImageNode, ImageTree, TreeNode} from './ty
 export interface FetchTreeOptions {
   /** Tag or digest to start from (default: the source's default reference). */
   reference?: string
-  /** Largest manifest or config accepted, in bytes (default 4 MiB). */
-  maxManifestBytes?: number
   /** How many child manifests or configs are fetched at once (default 8). */
   concurrency?: number
 }
@@ -35,7 +33,7 @@ const MAX_INDEX_DEPTH = 8
  * missing top manifest (the tag) and any other error still throw.
  */
 export async function fetchImageTree(source: ImageSource, options: FetchTreeOptions = {}): Promise<ImageTree> {
-  const maxBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
+  const maxBytes = source.maxManifestBytes
   const limit = createLimiter(options.concurrency ?? 8)
   const manifests = new Map<string, Promise<FetchedManifest>>()
   /** Config descriptors by digest, gathered while reading manifests and fetched afterwards. */
@@ -97,7 +95,6 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   }
 
   const top = await source.fetchManifest(options.reference ?? source.defaultReference)
-  checkSize(top.bytes.length, maxBytes, 'manifest', top.digest)
   manifests.set(top.digest, Promise.resolve(top))
   const parsedTop = parseManifest(top.bytes, top.digest, top.mediaType || undefined)
   const buildRoot = await nodeFor({mediaType: parsedTop.mediaType, digest: top.digest, size: top.bytes.length}, parsedTop, 0)

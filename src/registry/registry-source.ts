@@ -24,7 +24,7 @@ export class RegistrySource implements ImageSource {
   private readonly repositoryName: string
   private readonly connection: Connection
   private readonly settings: TransportSettings
-  private readonly maxManifestBytes: number
+  readonly maxManifestBytes: number
   /** The registry's last auth challenge; later requests authorise up front with it. */
   private challenge?: Challenge
   private credentials?: Promise<Credentials | undefined>

@@ -14,8 +14,8 @@ export interface LoadedTree {
  * marked `missing`, which the dangling-manifest and missing-blob checks report; the images whose
  * config is gone are collected here for missing-blob and the platform checks.
  */
-export async function loadTree(source: ImageSource, dependencies: VerifyDependencies, maxManifestBytes?: number): Promise<LoadedTree> {
-  const tree = await dependencies.fetchTree(source, {maxManifestBytes})
+export async function loadTree(source: ImageSource, dependencies: VerifyDependencies): Promise<LoadedTree> {
+  const tree = await dependencies.fetchTree(source)
   const unreadable = new Map<string, string>()
   for (const node of [tree.root, ...indexEntries(tree.root)]) {
     if (node.kind === 'other' && node.missing === 'config') unreadable.set(node.descriptor.digest, node.note)

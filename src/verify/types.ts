@@ -73,8 +73,6 @@ export interface VerifyOptions {
   expectDigest?: string
   /** Extra checks (e.g. the deep layer checks), run after the built-in ones. */
   providers?: CheckProvider[]
-  /** Largest manifest or config read, in bytes (default 4 MiB). */
-  maxManifestBytes?: number
   /** How many blob HEADs run at once per reference (default 8). */
   blobConcurrency?: number
 }

@@ -44,7 +44,7 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
   const strict = options.strict ?? false
   const reference = source.displayName
   try {
-    const {tree, unreadable} = await loadTree(source, dependencies, options.maxManifestBytes)
+    const {tree, unreadable} = await loadTree(source, dependencies)
     const require = (options.require ?? DEFAULT_REQUIRED_PLATFORMS).map((platform) => toHostPlatform(platform))
     const client = options.client ?? 'docker'
     const context: CheckContext = {

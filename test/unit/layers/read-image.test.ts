@@ -13,6 +13,7 @@ import {type LayerFile, makeTar, sha256} from '../../../scripts/fixtures/image-b
 class MemorySource implements ImageSource {
   readonly displayName = 'memory'
   readonly defaultReference = 'latest'
+  readonly maxManifestBytes = 4 * 1024 * 1024
   readonly opened = new Map<string, number>()
   open = 0
   maxOpen = 0

@@ -82,6 +82,7 @@ export function fakeSource(present: {blobs?: string[]; manifests?: string[]} = {
   return {
     displayName: 'registry.test/app:1',
     defaultReference: '1',
+    maxManifestBytes: 4 * 1024 * 1024,
     blobHeads,
     manifestHeads,
     fetchManifest: async () => {
