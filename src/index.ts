@@ -40,6 +40,8 @@ export {BUILTIN_CHECK_IDS, type CheckContext, type CheckProvider, type CheckResu
 export {parseBuildMetadata, readBuildMetadata, type BuildMetadata} from './verify/metadata-file.js'
 export {renderJunit} from './render/junit.js'
 export {renderGithubAnnotations, renderGithubSummary} from './render/github.js'
+export {renderVerifyJson} from './render/verify-json.js'
+export {renderVerifyText} from './render/verify-text.js'
 
 // Layers: what runs, and whether it can
 export {diagnoseImage, foreignBinaries, type DiagnoseOptions, type DiagnoseReport, type HostDiagnosis} from './layers/diagnose.js'
@@ -47,6 +49,7 @@ export {readImageFilesystems, type ReadLayersOptions} from './layers/read-image.
 export {ImageFilesystem, type FsNode} from './layers/filesystem.js'
 export {DOCKER_DEFAULT_PATH, executionPlan, traceExecution, type ExecTrace} from './layers/entrypoint.js'
 export {describeBinary, elfRunsOn, identifyBinary, type BinaryInfo, type ElfInfo} from './layers/binary.js'
+export {needsNewerArm} from './layers/arm-attributes.js'
 export {DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from './layers/limits.js'
 export {DEEP_CHECK_IDS, deepChecks} from './layers/deep-checks.js'
 
