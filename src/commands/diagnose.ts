@@ -61,7 +61,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
         },
       })
       progress?.clear()
-      await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
+      await writeStdout(flags.json ? `${JSON.stringify({schemaVersion: 1, ...report}, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
       if (report.failed) process.exitCode = ExitCode.checkFailed
     }).finally(() => progress?.clear())
   }

@@ -118,6 +118,8 @@ function nodeJson(node: ImageNode, platform: Platform | undefined) {
 export function resolveJson(tree: ImageTree, resolutions: Resolution[], options: {allowFallback?: boolean} = {}) {
   const allowFallback = options.allowFallback ?? false
   return {
+    // Bumped only when a field changes meaning or goes away; new fields are added without a bump.
+    schemaVersion: 1,
     reference: tree.reference,
     digest: tree.root.descriptor.digest,
     mediaType: tree.root.descriptor.mediaType,

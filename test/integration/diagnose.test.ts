@@ -107,7 +107,8 @@ describe('archcheck diagnose against the test registry', () => {
     expect(images[1].layers[1].mediaType).toBe(MediaTypes.ociLayerZstd)
     const {code, stdout} = await diagnose(scenario.reference, '--all-binaries', '--json')
     expect(code).toBe(0)
-    const report = JSON.parse(stdout) as DiagnoseReport
+    const report = JSON.parse(stdout) as DiagnoseReport & {schemaVersion: number}
+    expect(report.schemaVersion).toBe(1)
     expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/amd64', 'ok'], ['linux/arm64', 'ok']])
     const arm = report.binaries!.find((b) => b.platform === 'linux/arm64')!
     expect(arm).toEqual({digest: images[1].manifest.digest, platform: 'linux/arm64', elfCount: 4, mismatched: [{architecture: 'amd64', machineName: 'x86-64', count: 2, files: ['/usr/lib/helper', '/usr/lib/helper2']}]})

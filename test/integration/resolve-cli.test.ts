@@ -66,7 +66,7 @@ describe('archcheck resolve against the registry', () => {
     const run = await archcheck('resolve', scenario.reference, '--json', '--host', 'linux/arm64,linux/arm/v6', '--host', 'linux/amd64')
     expect(run.code).toBe(1)
     const json = JSON.parse(run.stdout) as ResolveJson
-    expect(json).toMatchObject({reference: scenario.reference, digest: scenario.root.digest, passed: false})
+    expect(json).toMatchObject({schemaVersion: 1, reference: scenario.reference, digest: scenario.root.digest, passed: false})
     expect(json.results.map((r) => [r.host, r.client, r.verdict, r.chosen?.digest])).toEqual([
       ['linux/arm64', 'docker', 'fallback', scenario.image('linux/arm/v7').digest],
       ['linux/arm/v6', 'docker', 'ok', scenario.image('linux/arm/v6').digest],
