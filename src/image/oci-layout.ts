@@ -7,7 +7,7 @@
 import {createReadStream} from 'node:fs'
 import {stat} from 'node:fs/promises'
 import path from 'node:path'
-import type {Readable} from 'node:stream'
+import {pipeline, type Readable} from 'node:stream'
 
 import {RegistryError, UsageError} from '../errors.js'
 import {validateDigest} from '../registry/reference.js'
@@ -156,10 +156,8 @@ export class OciLayoutSource implements ImageSource {
 
   async openBlob(digest: string): Promise<Readable> {
     await this.blobSize(digest, 'blob')
-    const stream = this.files.open(blobPath(digest))
-    const verifier = verifyingStream(digest, 'blob', this.location)
-    stream.on('error', (error) => verifier.destroy(error))
-    return stream.pipe(verifier)
+    // pipeline, not pipe: a reader that stops early (another layer failed) closes the file too.
+    return pipeline(this.files.open(blobPath(digest)), verifyingStream(digest, 'blob', this.location), () => {})
   }
 
   async blobExists(digest: string): Promise<boolean> {

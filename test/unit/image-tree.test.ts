@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {rm, stat, writeFile} from 'node:fs/promises'
+import {readdir, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -250,6 +250,19 @@ describe('verification and limits', () => {
     await expect(async () => {
       for await (const _ of stream) void _
     }).rejects.toMatchObject({kind: 'digest-mismatch'})
+  })
+
+  it('closes a layout blob\'s file when its reader stops early', async () => {
+    const amd = await elfImage('amd64')
+    const source = await OciLayoutSource.open(await layoutWith(buildIndex({entries: [{target: amd}]})))
+    const openFiles = async (): Promise<number> => (await readdir('/proc/self/fd')).length
+    const before = await openFiles()
+    const stream = await source.openBlob(amd.layers[0].digest)
+    await new Promise((resolve) => stream.once('readable', resolve))
+    stream.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await openFiles()).toBe(before)
+    await source.close()
   })
 
   it('refuses a child manifest over the size limit by its descriptor, before reading it', async () => {
