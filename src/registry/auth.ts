@@ -1,5 +1,5 @@
 import {RegistryError} from '../errors.js'
-import type {Credentials} from './credentials.js'
+import {clearCredentialsCache, type Credentials} from './credentials.js'
 import {plainHttpAllowed} from './scheme.js'
 import {send, type TransportSettings} from './transport.js'
 
@@ -61,8 +61,23 @@ const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 /** Renew a little early so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
 
+/**
+ * The last challenge per repository (`registry/repository`: its scope names the repository), so a
+ * second source for the same repository authorises up front instead of paying a 401 first.
+ */
+const challenges = new Map<string, Challenge>()
+
+export const lastChallenge = (repositoryName: string): Challenge | undefined => challenges.get(repositoryName)
+
+export function rememberChallenge(repositoryName: string, challenge: Challenge): void {
+  challenges.set(repositoryName, challenge)
+}
+
+/** Forgets tokens, challenges and looked-up credentials: what one run learnt about auth. */
 export function clearTokenCache(): void {
   tokenCache.clear()
+  challenges.clear()
+  clearCredentialsCache()
 }
 
 export interface TokenRequest {

@@ -62,8 +62,29 @@ function helperServer(registry: string): string {
  * `credHelpers` entry, else the `credsStore`, else an `auths` entry (`auth` or `identitytoken`).
  * Undefined when there are none (anonymous access).
  */
-export async function findCredentials(registry: string, configDirOption?: string): Promise<Credentials | undefined> {
+export function findCredentials(registry: string, configDirOption?: string): Promise<Credentials | undefined> {
   const configPath = join(dockerConfigDir(configDirOption), 'config.json')
+  const key = `${configPath}\n${registry}`
+  let found = lookups.get(key)
+  if (!found) {
+    found = lookUp(registry, configPath)
+    lookups.set(key, found)
+    found.catch(() => lookups.delete(key))
+  }
+  return found
+}
+
+/**
+ * Lookups for this run, per config file and registry: verifying several tags of one registry
+ * runs a credential helper (which may prompt) once, not once per tag.
+ */
+const lookups = new Map<string, Promise<Credentials | undefined>>()
+
+export function clearCredentialsCache(): void {
+  lookups.clear()
+}
+
+async function lookUp(registry: string, configPath: string): Promise<Credentials | undefined> {
   const shownPath = displayPath(configPath)
   let text: string
   try {

@@ -4,7 +4,7 @@ import {RegistryError} from '../errors.js'
 import {DEFAULT_MAX_MANIFEST_BYTES, verifyDigest, verifyingStream} from '../image/digest.js'
 import {MANIFEST_ACCEPT} from '../image/media-types.js'
 import type {FetchedManifest, ImageSource} from '../image/source.js'
-import {basicAuthorization, bearerToken, parseChallenges, type Challenge} from './auth.js'
+import {basicAuthorization, bearerToken, lastChallenge, parseChallenges, rememberChallenge, type Challenge} from './auth.js'
 import {findCredentials, type Credentials} from './credentials.js'
 import {checkManifest} from './manifest-check.js'
 import type {RegistryOptions} from './options.js'
@@ -25,9 +25,10 @@ export class RegistrySource implements ImageSource {
   private readonly connection: Connection
   private readonly settings: TransportSettings
   readonly maxManifestBytes: number
-  /** The registry's last auth challenge; later requests authorise up front with it. */
-  private challenge?: Challenge
-  private credentials?: Promise<Credentials | undefined>
+  /** The registry's last auth challenge for this repository; later requests authorise up front with it. */
+  private get challenge(): Challenge | undefined {
+    return lastChallenge(this.repositoryName)
+  }
 
   constructor(
     readonly ref: Reference,
@@ -170,7 +171,7 @@ export class RegistrySource implements ImageSource {
     const challenges = parseChallenges(response.headers.get('www-authenticate'))
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
     if (!challenge) return response
-    this.challenge = challenge
+    rememberChallenge(this.repositoryName, challenge)
     const renewed = await this.authorization()
     if (renewed === undefined || renewed === authorization) return response
     await response.discard()
@@ -193,10 +194,9 @@ export class RegistrySource implements ImageSource {
     return `Bearer ${token}`
   }
 
-  /** Docker's stored credentials for this registry, looked up once, only when the registry asks. */
+  /** Docker's stored credentials for this registry, looked up once per run, only when the registry asks. */
   private loadCredentials(): Promise<Credentials | undefined> {
-    this.credentials ??= findCredentials(this.ref.registry, this.options.dockerConfigDir)
-    return this.credentials
+    return findCredentials(this.ref.registry, this.options.dockerConfigDir)
   }
 }
 

@@ -207,6 +207,22 @@ describe('registry authentication', () => {
     expect(form?.get('scope')).toBe('repository:team/app:pull')
   })
 
+  it('a second source for the same repository sends its token at once, and the credential helper runs once', async () => {
+    await writeConfig({credHelpers: {'docker.io': 'counted'}})
+    const script = `read server\necho asked >> "${configDir}/calls"\necho '{"ServerURL":"'"$server"'","Username":"u","Secret":"${SECRET}"}'`
+    await withCredentialHelper('counted', script, async () => {
+      const bytes = indexBytes()
+      nock(HUB).get('/v2/library/alpine/manifests/1').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB_AUTH).get('/token').query(true).once().reply(200, {token: 'shared'})
+      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+      await source('alpine:1').fetchManifest()
+      // No 401 this time: the second source authorises up front with the remembered challenge.
+      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/2').reply(200, bytes, {'content-type': OCI_INDEX})
+      await source('alpine:2').fetchManifest()
+      expect((await readFile(join(configDir, 'calls'), 'utf8')).trim().split('\n')).toEqual(['asked'])
+    })
+  })
+
   it('does not resend the identitytoken when the token server redirects the POST to another origin', async () => {
     await writeConfig({auths: {'registry.example': {identitytoken: 'refresh-me'}}})
     nock('https://registry.example').get('/v2/team/app/manifests/1')
