@@ -1,7 +1,7 @@
-import type {ImageNode} from '../image/types.js'
 import {formatPlatform} from '../platform/normalize.js'
 import {checkResult} from '../verify/checks/result.js'
 import type {CheckContext, CheckProvider, CheckResult} from '../verify/types.js'
+import {chosenLinuxImages} from './diagnose.js'
 import {type ExecTrace, traceExecution} from './entrypoint.js'
 import {readImageFilesystems, type ReadLayersOptions} from './read-image.js'
 
@@ -21,11 +21,8 @@ export function deepChecks(read: ReadLayersOptions = {}): CheckProvider {
   return {
     ids: DEEP_CHECK_IDS,
     async run(context: CheckContext): Promise<CheckResult[]> {
-      const images = new Map<string, ImageNode>()
-      for (const resolution of context.resolutions) {
-        if (resolution.chosen?.config.os === 'linux' && resolution.host.os === 'linux') images.set(resolution.chosen.descriptor.digest, resolution.chosen)
-      }
-      const filesystems = images.size ? await readImageFilesystems(context.source, [...images.values()], read) : new Map()
+      const images = chosenLinuxImages(context.resolutions)
+      const filesystems = images.length ? await readImageFilesystems(context.source, images, read) : new Map()
       return context.resolutions.flatMap((resolution) => {
         const platform = formatPlatform(resolution.host)
         const fs = resolution.chosen && filesystems.get(resolution.chosen.descriptor.digest)

@@ -74,15 +74,25 @@ const MAX_LISTED_FILES = 20
 export async function diagnoseImage(source: ImageSource, tree: ImageTree, options: DiagnoseOptions): Promise<DiagnoseReport> {
   const client = options.client ?? 'docker'
   const resolutions = options.hosts.map((host) => resolveForHost(tree, host, client))
-  const images = new Map<string, ImageNode>()
-  for (const resolution of resolutions) {
-    if (resolution.chosen && resolution.chosen.config.os === 'linux') images.set(resolution.chosen.descriptor.digest, resolution.chosen)
-  }
-  const filesystems = images.size ? await readImageFilesystems(source, [...images.values()], options.read) : new Map<string, ImageFilesystem>()
+  // --all-binaries lists the ELFs of every Linux image pulled, whatever the host's OS.
+  const images = chosenLinuxImages(resolutions, {anyHost: options.allBinaries})
+  const filesystems = images.length ? await readImageFilesystems(source, images, options.read) : new Map<string, ImageFilesystem>()
   const hosts = resolutions.map((resolution) => diagnoseHost(resolution, filesystems))
   const report: DiagnoseReport = {reference: tree.reference, digest: tree.root.descriptor.digest, failed: hosts.some((h) => h.status === 'fail'), hosts}
-  if (options.allBinaries) report.binaries = [...images.values()].map((image) => foreignBinaries(image, filesystems.get(image.descriptor.digest)!))
+  if (options.allBinaries) report.binaries = images.map((image) => foreignBinaries(image, filesystems.get(image.descriptor.digest)!))
   return report
+}
+
+/**
+ * The Linux images the resolutions pull, each once: those on Linux hosts (whose entrypoints are
+ * followed), or on any host. Only their layers are worth reading.
+ */
+export function chosenLinuxImages(resolutions: readonly Resolution[], options: {anyHost?: boolean} = {}): ImageNode[] {
+  const images = new Map<string, ImageNode>()
+  for (const {chosen, host} of resolutions) {
+    if (chosen?.config.os === 'linux' && (options.anyHost || host.os === 'linux')) images.set(chosen.descriptor.digest, chosen)
+  }
+  return [...images.values()]
 }
 
 function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFilesystem>): HostDiagnosis {

@@ -31,6 +31,22 @@ describe('diagnoseImage', () => {
     expect(report.binaries!.map((b) => b.platform)).toEqual(['linux/amd64'])
   })
 
+  it('reads no layer for a host whose files it does not trace (not Linux), unless --all-binaries asks', async () => {
+    const source = await OciLayoutSource.open(`${await layoutWith(await elfImage('amd64'))}:latest`)
+    try {
+      const tree = await fetchImageTree(source)
+      const layersRead: string[] = []
+      const read = {onProgress: (event: {digest: string; done?: boolean}) => void (event.done && layersRead.push(event.digest))}
+      const report = await diagnoseImage(source, tree, {hosts: parseHosts(['darwin/arm64']), read})
+      expect(report.hosts[0].message).toContain('its files were not examined')
+      expect(layersRead).toEqual([])
+      await diagnoseImage(source, tree, {hosts: parseHosts(['darwin/arm64']), read, allBinaries: true})
+      expect(layersRead).toHaveLength(1)
+    } finally {
+      await source.close()
+    }
+  })
+
   it('follows the single image Docker pulls on any host, and fails it where it cannot run', async () => {
     const report = await diagnoseLayout(await elfImage('arm64'), ['linux/amd64', 'linux/arm64'])
     expect(report.hosts.map((h) => h.status)).toEqual(['fail', 'ok'])
