@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -216,6 +216,30 @@ describe('OCI archive', () => {
     const tree = await fetchImageTree(source)
     expect(((tree.root as IndexNode).children[0] as ImageNode).config.digest).toBe(amd.config.digest)
     await source.close()
+  })
+
+  // Names over 100 bytes: GNU tar writes them as 'L' records, pax as 'path' records.
+  it.each(['gnu', 'posix'])('reads an archive whose names need %s long-name records', async (format) => {
+    const amd = await elfImage('amd64')
+    const dir = await layoutWith(buildIndex({entries: [{target: amd}]}))
+    const file = path.join(path.dirname(dir), `long-${format}.tar`)
+    const detour = `${'d'.repeat(60)}/../`
+    await run('tar', ['-C', dir, `--format=${format}`, `--transform=s,^,${detour},`, '-cf', file, 'index.json', 'oci-layout', 'blobs'])
+    const {stdout} = await run('tar', ['-tf', file])
+    expect(Math.max(...stdout.split('\n').map((name) => name.length))).toBeGreaterThan(100)
+    const source = await openOciArchive(file)
+    const tree = await fetchImageTree(source)
+    expect(((tree.root as IndexNode).children[0] as ImageNode).config.digest).toBe(amd.config.digest)
+    await source.close()
+  })
+
+  it('refuses an archive cut off inside an entry, naming where', async () => {
+    const dir = await layoutWith(buildIndex({entries: [{target: await elfImage('amd64')}]}))
+    const file = path.join(path.dirname(dir), 'whole.tar')
+    await run('tar', ['-C', dir, '-cf', file, '.'])
+    const cut = path.join(path.dirname(dir), 'cut.tar')
+    await writeFile(cut, (await readFile(file)).subarray(0, 3000))
+    await expect(openOciArchive(cut)).rejects.toMatchObject({kind: 'malformed', message: `cannot read ${cut} as a tar archive: it ends inside an entry (at byte 3000)`})
   })
 })
 
