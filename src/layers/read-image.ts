@@ -1,5 +1,6 @@
 import type {Readable} from 'node:stream'
 
+import {shortDigest} from '../image/digest.js'
 import type {ImageSource} from '../image/source.js'
 import type {Descriptor, ImageNode} from '../image/types.js'
 import {DEFAULT_HEAD_BYTES} from './binary.js'
@@ -72,7 +73,7 @@ export async function readLayer(
   options: Pick<ReadLayersOptions, 'headBytes' | 'onProgress'>,
   cancelled: () => boolean = () => false,
 ): Promise<LayerEntry[]> {
-  const label = `layer ${layer.digest.slice(0, 19)}`
+  const label = `layer ${shortDigest(layer.digest)}`
   const blob = await source.openBlob(layer.digest)
   const counter = budget.forLayer(label)
   const progress = async function* (stream: Readable): AsyncGenerator<Uint8Array> {

@@ -1,3 +1,4 @@
+import {shortDigest} from '../image/digest.js'
 import type {ImageNode, ImageTree} from '../image/types.js'
 import {formatPlatform, formatPlatformSpec} from '../platform/normalize.js'
 import type {Candidate, Resolution, Verdict} from '../platform/resolution.js'
@@ -9,8 +10,6 @@ import {tableMaker} from './table.js'
 export function verdictPasses(verdict: Verdict, allowFallback: boolean): boolean {
   return verdict === 'ok' || (allowFallback && verdict === 'fallback')
 }
-
-const shortDigest = (digest: string): string => digest.slice(0, 19)
 
 function chosenCandidate(resolution: Resolution): Candidate | undefined {
   return resolution.candidates.find((candidate) => candidate.rank === 1)
