@@ -3,6 +3,7 @@ import type {ImageNode, ImageTree} from '../image/types.js'
 import {formatPlatform, formatPlatformSpec} from '../platform/normalize.js'
 import type {Candidate, Resolution, Verdict} from '../platform/resolution.js'
 import type {Platform} from '../platform/types.js'
+import {configPlatformOf} from './inspect-view.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
 
@@ -22,13 +23,8 @@ function chosenPlatform(resolution: Resolution): string {
 }
 
 /** The config's own os/arch/variant, as written (what `inspect` shows). */
-function configText(node: ImageNode): string {
-  const {os, architecture, variant} = node.config
-  return formatPlatform({os, architecture, ...(variant ? {variant} : {})})
-}
-
 function configOf(resolution: Resolution): string {
-  return resolution.chosen ? configText(resolution.chosen) : '-'
+  return resolution.chosen ? formatPlatform(configPlatformOf(resolution.chosen)) : '-'
 }
 
 function explanation(resolution: Resolution, withClient: boolean, style: Style): string {
@@ -109,7 +105,7 @@ function nodeJson(node: ImageNode, platform: Platform | undefined) {
     mediaType: node.descriptor.mediaType,
     platform: platform ? formatPlatformSpec(platform) : null,
     configDigest: node.config.digest,
-    configPlatform: configText(node),
+    configPlatform: formatPlatform(configPlatformOf(node)),
   }
 }
 
