@@ -66,7 +66,7 @@ export async function readImageFilesystems(source: ImageSource, images: ImageNod
 }
 
 /** One layer blob → its tar entries. Stops (by throwing) when `cancelled()` turns true: another layer failed. */
-export async function readLayer(
+async function readLayer(
   source: ImageSource,
   layer: Descriptor,
   budget: DecompressionBudget,
