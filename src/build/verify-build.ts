@@ -1,5 +1,5 @@
 /** Verification of what a build pushed, with verify's checks: the tag points to the built digest, and every built platform resolves. */
-import {openSource} from '../image/open.js'
+import {openSource, parseSourceSpec} from '../image/open.js'
 import {fetchImageTree} from '../image/tree.js'
 import type {ImageSource} from '../image/source.js'
 import type {ImageTree} from '../image/types.js'
@@ -24,7 +24,7 @@ export interface BuildVerification {
  */
 export async function verifyBuild(pushed: readonly PushedTarget[], platforms: readonly Platform[], options: {registry?: RegistryOptions; strict?: boolean} = {}): Promise<BuildVerification[]> {
   const targets = pushed.map((target) => ({
-    reference: target.reference.startsWith('oci-layout:') ? `${target.reference}@${target.digest}` : target.reference,
+    reference: parseSourceSpec(target.reference).kind === 'oci-layout' ? `${target.reference}@${target.digest}` : target.reference,
     expectDigest: target.digest,
   }))
   // Keep what verify computes so the tables need no second round of requests.

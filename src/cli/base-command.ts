@@ -2,7 +2,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 
 import type {RegistryOptions} from '../registry/options.js'
 import {debugRequested} from './debug.js'
-import {errorLine} from './error-line.js'
+import {reportError} from './error-line.js'
 import {registryOptionsFromFlags, type RegistryFlagValues} from './flags.js'
 import {isBrokenPipe} from './output.js'
 
@@ -36,9 +36,6 @@ export abstract class BaseCommand extends Command {
     this.parsed = true
     // The reader of stdout went away (`| head`): nothing more to say, and nobody to say it to.
     if (isBrokenPipe(error)) return
-    const {message, exitCode} = errorLine(error, {command: this.id?.replaceAll(':', ' '), flagNames: Object.keys(this.ctor.flags ?? {})})
-    process.stderr.write(`archcheck: ${message}\n`)
-    if (this.debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = exitCode
+    reportError(error, {command: this.id?.replaceAll(':', ' '), flagNames: Object.keys(this.ctor.flags ?? {})}, this.debugEnabled)
   }
 }

@@ -39,6 +39,14 @@ export function errorLine(error: unknown, context: ErrorContext = {}): ErrorLine
   return {message: `internal error: ${oneLine(failure.message)} (a bug in archcheck: please report it with the --debug output)`, exitCode: ExitCode.internal}
 }
 
+/** Reports an error as every command does: `archcheck: <line>` on stderr, the stack too under --debug, and its exit code. */
+export function reportError(error: unknown, context: ErrorContext, debug: boolean): void {
+  const {message, exitCode} = errorLine(error, context)
+  process.stderr.write(`archcheck: ${message}\n`)
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  process.exitCode = exitCode
+}
+
 function parseErrorLine(error: OclifError, context: ErrorContext, help: string): string | undefined {
   const message = stripAnsi(error.message).replace(/\s*See more help with --help\s*$/, '')
   switch (error.constructor.name) {

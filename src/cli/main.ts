@@ -30,11 +30,8 @@ export async function main(typedArgv: string[], entry: string): Promise<void> {
     }
     if (isBrokenPipe(error)) return
     // Loaded on failure only: --help and --version load nothing of archcheck's but this entry.
-    const [{errorLine}, {debugRequested}] = await Promise.all([import('./error-line.js'), import('./debug.js')])
-    const {message, exitCode} = errorLine(error, context)
-    process.stderr.write(`archcheck: ${message}\n`)
-    if (debugRequested(argv) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = exitCode
+    const [{reportError}, {debugRequested}] = await Promise.all([import('./error-line.js'), import('./debug.js')])
+    reportError(error, context, debugRequested(argv))
   }
 }
 

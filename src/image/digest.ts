@@ -17,6 +17,12 @@ export function isDigest(text: string): boolean {
   }
 }
 
+/** `sha256:0123456789ab`: enough to tell digests apart in a sentence or a table. */
+export function shortDigest(digest: string): string {
+  const colon = digest.indexOf(':')
+  return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13)
+}
+
 const algorithmOf = (digest: string): string => digest.slice(0, digest.indexOf(':'))
 
 /** A hash for the algorithm of `digest` (sha256 or sha512; a malformed digest is a UsageError). */

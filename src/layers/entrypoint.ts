@@ -150,9 +150,14 @@ class Tracer {
   }
 
   private missing(path: string, what: string, error: ExecError): never {
+    this.fail(error, path, `${what} ${path} is ${this.removal(path) ?? 'not in the image'}`)
+  }
+
+  /** "removed by a whiteout in layer N" when a layer deleted `path` (or a directory above it). */
+  private removal(path: string): string | undefined {
     const removed = this.fs.removedBy(path)
-    const why = removed ? `removed by a whiteout in layer ${removed.layer + 1}${removed.path === path ? '' : ` (of ${removed.path})`}` : 'not in the image'
-    this.fail(error, path, `${what} ${path} is ${why}`)
+    if (!removed) return undefined
+    return `removed by a whiteout in layer ${removed.layer + 1}${removed.path === path ? '' : ` (of ${removed.path})`}`
   }
 
   /** Finds `name` as runc (Go's exec.LookPath) and the kernel would: by path when it has a "/", else through PATH. */
@@ -175,9 +180,9 @@ class Tracer {
       }
       tried.push(candidate)
     }
-    const removed = tried.map((path) => ({path, by: this.fs.removedBy(path)})).find((t) => t.by)
+    const removed = tried.map((path) => ({path, removal: this.removal(path)})).find((t) => t.removal)
     const error: ExecError = role === 'entrypoint' ? 'executable file not found in $PATH' : role === 'shell-command' ? 'not found' : 'no such file or directory'
-    const why = removed ? `; ${removed.path} was removed by a whiteout in layer ${removed.by!.layer + 1}` : ''
+    const why = removed ? `; ${removed.path} was ${removed.removal}` : ''
     this.fail(error, name, `${what} "${name}" is not in any PATH directory (${this.plan.path})${why}`)
   }
 
@@ -206,7 +211,6 @@ class Tracer {
       case 'script':
         return this.followShebang(path, binary, depth)
       case 'pe':
-        return this.fail('exec format error', path, `${path} is a ${step.description}, which Linux cannot run`)
       case 'macho':
         return this.fail('exec format error', path, `${path} is a ${step.description}, which Linux cannot run`)
       case 'not-executable':
@@ -221,9 +225,7 @@ class Tracer {
     step.symlinks = found.symlinks
     if (!found.found || found.node.type !== 'file') {
       const at = found.symlinks.length ? ` (through ${found.symlinks.join(', ')})` : ''
-      const removed = this.fs.removedBy(found.path)
-      const why = removed ? `removed by a whiteout in layer ${removed.layer + 1}` : 'not in the image'
-      this.fail('no such file or directory', loader, `${binaryPath} needs the loader ${loader}${at}, which is ${why}`)
+      this.fail('no such file or directory', loader, `${binaryPath} needs the loader ${loader}${at}, which is ${this.removal(found.path) ?? 'not in the image'}`)
     }
     step.path = found.path
     step.layer = found.node.layer
@@ -256,9 +258,7 @@ class Tracer {
     const found = this.fs.lookup(script.interpreter, {cwd: this.plan.workingDir})
     step.symlinks = found.symlinks
     if (!found.found) {
-      const removed = this.fs.removedBy(found.path)
-      const why = removed ? `removed by a whiteout in layer ${removed.layer + 1}` : 'not in the image'
-      this.fail('no such file or directory', script.interpreter, `${path} starts with #!${script.interpreter}, which is ${why}`)
+      this.fail('no such file or directory', script.interpreter, `${path} starts with #!${script.interpreter}, which is ${this.removal(found.path) ?? 'not in the image'}`)
     }
     this.examine(found.path, found.node, step, depth + 1)
     // `#!/usr/bin/env python3`: env runs its first non-option argument through the container's PATH.

@@ -55,23 +55,11 @@ export class DecompressionBudget {
           throw new LayerLimitError(`${label}: expands more than ${this.limits.maxRatio}:1 (${Math.round(decompressed / MiB)} MiB from ${Math.max(1, Math.round(compressed / 1024))} KiB read; possible decompression bomb; raise --max-ratio if the image is genuine)`)
         }
       },
-      get decompressed() {
-        return decompressed
-      },
-      get compressed() {
-        return compressed
-      },
     }
-  }
-
-  get totalDecompressed(): number {
-    return this.total
   }
 }
 
 export interface LayerCounter {
   consumed(bytes: number): void
   produced(bytes: number): void
-  readonly decompressed: number
-  readonly compressed: number
 }

@@ -1,5 +1,6 @@
 import type {Readable} from 'node:stream'
 
+import {shortDigest} from '../image/digest.js'
 import type {ImageSource} from '../image/source.js'
 import type {Descriptor, ImageNode} from '../image/types.js'
 import {DEFAULT_HEAD_BYTES} from './binary.js'
@@ -65,14 +66,14 @@ export async function readImageFilesystems(source: ImageSource, images: ImageNod
 }
 
 /** One layer blob → its tar entries. Stops (by throwing) when `cancelled()` turns true: another layer failed. */
-export async function readLayer(
+async function readLayer(
   source: ImageSource,
   layer: Descriptor,
   budget: DecompressionBudget,
   options: Pick<ReadLayersOptions, 'headBytes' | 'onProgress'>,
   cancelled: () => boolean = () => false,
 ): Promise<LayerEntry[]> {
-  const label = `layer ${layer.digest.slice(0, 19)}`
+  const label = `layer ${shortDigest(layer.digest)}`
   const blob = await source.openBlob(layer.digest)
   const counter = budget.forLayer(label)
   const progress = async function* (stream: Readable): AsyncGenerator<Uint8Array> {

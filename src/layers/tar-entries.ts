@@ -67,7 +67,7 @@ const MAX_PAX_BYTES = 1 << 20
  * Only sizes are read here, to know where the next header starts: a PAX `size` record overrides
  * the next header's size, as for files over 8 GiB.
  */
-export async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const iterator = tar[Symbol.asyncIterator]()
   let header: Uint8Array = new Uint8Array(0)
   let dataLeft = 0

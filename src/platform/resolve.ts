@@ -1,12 +1,11 @@
 import {UsageError} from '../errors.js'
+import {shortDigest} from '../image/digest.js'
 import type {ImageNode, ImageTree, IndexNode, OtherNode, TreeNode} from '../image/types.js'
 import {CLIENT_MODELS, type ClientModel, type Entry} from './clients.js'
 import {matchRank, toHostPlatform} from './match.js'
 import {formatPlatform, normalizePlatform} from './normalize.js'
 import type {Candidate, ClientName, Resolution} from './resolution.js'
 import type {Platform} from './types.js'
-
-const short = (digest: string): string => digest.slice(0, 19)
 
 /** An image's platform as its config states it; a config without a variant borrows the entry's for the same architecture. */
 export function configPlatform(image: ImageNode, declared?: Platform): Platform {
@@ -72,7 +71,7 @@ function listEntries(children: TreeNode[], host: Platform, model: ClientModel, l
         listEntries(node.children, host, model, listed)
       }
     } else if (node.attestationFor !== undefined) {
-      reject(`attestation manifest${node.attestationFor ? ` for ${short(node.attestationFor)}` : ''}: never pulled as an image`)
+      reject(`attestation manifest${node.attestationFor ? ` for ${shortDigest(node.attestationFor)}` : ''}: never pulled as an image`)
     } else if (declaresUnknownPlatform(node)) {
       reject('platform unknown/unknown: never chosen')
     } else {
@@ -138,7 +137,7 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
       return {verdict: 'wrong-arch', message: `${reference} is a single ${c} image, not a list, and ${model.describes} pulls it anyway: ${emulationHint(host, config)}.`}
     }
     if (declaredFit !== 'none') {
-      return {verdict: 'wrong-arch', message: `The ${d} entry ${short(node.descriptor.digest)} holds an image whose config says ${c}: ${emulationHint(host, config)}.`}
+      return {verdict: 'wrong-arch', message: `The ${d} entry ${shortDigest(node.descriptor.digest)} holds an image whose config says ${c}: ${emulationHint(host, config)}.`}
     }
     const how = choice.lastResort ? ` as a last resort (no entry fits ${h})` : ''
     if (normalizePlatform(declared).architecture === host.architecture) {
@@ -147,11 +146,11 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
     return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}: ${emulationHint(host, config)}.`}
   }
   if (choice.ties.length > 0) {
-    const all = [node.descriptor.digest, ...choice.ties.map((t) => t.digest)].map(short).join(', ')
-    return {verdict: 'ambiguous', message: `${choice.ties.length + 1} entries tie for ${h} (${all}); ${model.describes} takes the first in index order, ${short(node.descriptor.digest)}.`}
+    const all = [node.descriptor.digest, ...choice.ties.map((t) => t.digest)].map((digest) => shortDigest(digest)).join(', ')
+    return {verdict: 'ambiguous', message: `${choice.ties.length + 1} entries tie for ${h} (${all}); ${model.describes} takes the first in index order, ${shortDigest(node.descriptor.digest)}.`}
   }
   if (declaredFit === 'native' && configFit === 'native') {
-    return {verdict: 'ok', message: `${h} gets ${d} (${short(node.descriptor.digest)}), which runs natively.`}
+    return {verdict: 'ok', message: `${h} gets ${d} (${shortDigest(node.descriptor.digest)}), which runs natively.`}
   }
   const worse = declaredFit === 'fallback' ? declared : config
   const mismatch = declaredFit === 'native' ? ` (the entry says ${d} but its config says ${c})` : ''

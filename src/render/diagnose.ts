@@ -1,3 +1,4 @@
+import {shortDigest} from '../image/digest.js'
 import type {DiagnoseReport, HostStatus} from '../layers/diagnose.js'
 import type {LayerProgress} from '../layers/read-image.js'
 import type {Style} from './style.js'
@@ -19,7 +20,7 @@ export function renderDiagnoseText(report: DiagnoseReport, style: Style): string
   }
   for (const image of report.binaries ?? []) {
     const summary = image.mismatched.length ? image.mismatched.map((m) => `${m.count} ${m.architecture}`).join(', ') : 'none'
-    lines.push(`binaries of ${image.digest.slice(0, 19)} (${image.platform}): ${image.elfCount} executable ELF file${image.elfCount === 1 ? '' : 's'}; other architectures: ${summary}`)
+    lines.push(`binaries of ${shortDigest(image.digest)} (${image.platform}): ${image.elfCount} executable ELF file${image.elfCount === 1 ? '' : 's'}; other architectures: ${summary}`)
     for (const group of image.mismatched) for (const file of group.files) lines.push(`     ${group.architecture} ${file}`)
   }
   return `${lines.join('\n')}\n`

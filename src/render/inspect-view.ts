@@ -118,7 +118,8 @@ export interface PlatformFilter {
 
 const IN_TOTO_PREDICATE_ANNOTATION = 'in-toto.io/predicate-type'
 
-const configPlatformOf = (node: ImageNode): Platform => {
+/** An image's platform as its config writes it: no variant borrowed from the index entry (unlike configPlatform). */
+export function configPlatformOf(node: ImageNode): Platform {
   const {os, architecture, variant} = node.config
   return {os, architecture, ...(variant ? {variant} : {})}
 }

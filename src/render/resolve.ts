@@ -1,7 +1,9 @@
+import {shortDigest} from '../image/digest.js'
 import type {ImageNode, ImageTree} from '../image/types.js'
 import {formatPlatform, formatPlatformSpec} from '../platform/normalize.js'
 import type {Candidate, Resolution, Verdict} from '../platform/resolution.js'
 import type {Platform} from '../platform/types.js'
+import {configPlatformOf} from './inspect-view.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
 
@@ -9,8 +11,6 @@ import {tableMaker} from './table.js'
 export function verdictPasses(verdict: Verdict, allowFallback: boolean): boolean {
   return verdict === 'ok' || (allowFallback && verdict === 'fallback')
 }
-
-const shortDigest = (digest: string): string => digest.slice(0, 19)
 
 function chosenCandidate(resolution: Resolution): Candidate | undefined {
   return resolution.candidates.find((candidate) => candidate.rank === 1)
@@ -23,13 +23,8 @@ function chosenPlatform(resolution: Resolution): string {
 }
 
 /** The config's own os/arch/variant, as written (what `inspect` shows). */
-function configText(node: ImageNode): string {
-  const {os, architecture, variant} = node.config
-  return formatPlatform({os, architecture, ...(variant ? {variant} : {})})
-}
-
 function configOf(resolution: Resolution): string {
-  return resolution.chosen ? configText(resolution.chosen) : '-'
+  return resolution.chosen ? formatPlatform(configPlatformOf(resolution.chosen)) : '-'
 }
 
 function explanation(resolution: Resolution, withClient: boolean, style: Style): string {
@@ -110,7 +105,7 @@ function nodeJson(node: ImageNode, platform: Platform | undefined) {
     mediaType: node.descriptor.mediaType,
     platform: platform ? formatPlatformSpec(platform) : null,
     configDigest: node.config.digest,
-    configPlatform: configText(node),
+    configPlatform: formatPlatform(configPlatformOf(node)),
   }
 }
 

@@ -3,7 +3,7 @@ import type {CheckResult, ReportVerdict, VerifyReport} from './types.js'
 
 /** fail when a check failed, or (with strict) warned. */
 export function verdictOf(checks: readonly CheckResult[], strict = false): ReportVerdict {
-  return checks.some((check) => check.status === 'fail' || (strict && check.status === 'warn')) ? 'fail' : 'pass'
+  return checks.some((check) => isFailure(check, strict)) ? 'fail' : 'pass'
 }
 
 /** Whether a result counts as a failure under the run's strictness (what renderers mark as failed). */

@@ -1,4 +1,5 @@
 import {UsageError} from '../errors.js'
+import {parseSourceSpec} from '../image/open.js'
 import {formatReference, parseReference, validateDigest} from '../registry/reference.js'
 import type {BuildMetadata} from './metadata-file.js'
 
@@ -8,16 +9,14 @@ export interface VerifyTarget {
   expectDigest?: string
 }
 
-const LOCAL_PREFIXES = ['oci-layout:', 'oci-archive:']
-
 /**
  * A source spec in the form reports show: registry references normalised (`alpine` →
  * `docker.io/library/alpine`, `docker://` dropped), local `oci-layout:`/`oci-archive:` specs as
  * given. Throws a UsageError for a bad reference before anything is read.
  */
 export function normaliseSpec(spec: string): string {
-  if (LOCAL_PREFIXES.some((prefix) => spec.startsWith(prefix))) return spec
-  return formatReference(parseReference(spec.startsWith('docker://') ? spec.slice('docker://'.length) : spec))
+  const parsed = parseSourceSpec(spec)
+  return parsed.kind === 'registry' ? formatReference(parseReference(parsed.reference)) : spec
 }
 
 /**

@@ -1,4 +1,4 @@
-import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION} from '../image/tree.js'
+import {attestationSubject} from '../image/tree.js'
 import type {Descriptor, ImageNode, TreeNode} from '../image/types.js'
 import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import {configPlatform} from '../platform/resolve.js'
@@ -12,14 +12,7 @@ export function indexEntries(root: TreeNode): TreeNode[] {
 
 /** buildx attestation manifests (SBOM, provenance): never pulled, not a platform. */
 export function isAttestation(node: TreeNode): boolean {
-  if (node.kind === 'image' && node.attestationFor) return true
-  return node.descriptor.annotations?.[ATTESTATION_TYPE_ANNOTATION] === 'attestation-manifest'
-}
-
-/** The digest of the image an attestation describes. */
-export function attestationSubject(node: TreeNode): string | undefined {
-  if (node.kind === 'image' && node.attestationFor) return node.attestationFor
-  return node.descriptor.annotations?.[ATTESTATION_DIGEST_ANNOTATION]
+  return attestationSubject(node.descriptor) !== undefined
 }
 
 /** The platform an entry declares, or for an entry without one (or the top image) its config's. */
@@ -27,15 +20,6 @@ export function entryPlatform(node: TreeNode): Platform | undefined {
   if (node.descriptor.platform) return normalizePlatform(node.descriptor.platform)
   if (node.kind === 'image') return configPlatform(node)
   return undefined
-}
-
-/**
- * The declared platform and the config's when they disagree in os, architecture or variant,
- * judged as the pull simulation judges them: a config without a variant takes the entry's (many
- * arm configs carry none), so only a real contradiction counts.
- */
-export function configDisagreement(node: ImageNode): {declared: Platform; config: Platform} | undefined {
-  return isAttestation(node) ? undefined : node.platformMismatch
 }
 
 /** `os/arch[/variant]`, with the Windows os.version when there is one: the label of a platform in every output. */
@@ -61,12 +45,6 @@ export function platformEntries(root: TreeNode): TreeNode[] {
     const platform = entryPlatform(node)
     return platform !== undefined && !(platform.os === 'unknown' && platform.architecture === 'unknown')
   })
-}
-
-/** `sha256:0123456789ab`: enough to tell digests apart in a sentence. */
-export function shortDigest(digest: string): string {
-  const colon = digest.indexOf(':')
-  return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13)
 }
 
 /** Every image node in the tree (top image, index entries, nested indexes), attestations included. */

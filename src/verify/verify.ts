@@ -3,6 +3,7 @@ import {openSource} from '../image/open.js'
 import type {ImageSource} from '../image/source.js'
 import {fetchImageTree, type FetchTreeOptions} from '../image/tree.js'
 import type {ImageTree} from '../image/types.js'
+import {parseHosts} from '../platform/hosts.js'
 import type {ClientName, Resolution} from '../platform/resolution.js'
 import {toHostPlatform} from '../platform/match.js'
 import {resolveForHost} from '../platform/resolve.js'
@@ -15,11 +16,8 @@ import {verdictOf} from './report.js'
 import {normaliseSpec, type VerifyTarget} from './targets.js'
 import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
 
-/** The platforms required when none are given: the two the project exists for. */
-export const DEFAULT_REQUIRED_PLATFORMS: readonly Platform[] = [
-  {os: 'linux', architecture: 'amd64'},
-  {os: 'linux', architecture: 'arm64'},
-]
+/** The platforms required when none are given: the hosts archcheck exists for (DEFAULT_HOSTS). */
+export const DEFAULT_REQUIRED_PLATFORMS: readonly Platform[] = parseHosts()
 
 /** How verify reads images and simulates pulls; replaceable in tests. */
 export interface VerifyDependencies {

@@ -1,14 +1,14 @@
+import {shortDigest} from '../../image/digest.js'
+import {attestationSubject} from '../../image/tree.js'
 import type {ImageNode, TreeNode} from '../../image/types.js'
 import {createLimiter} from '../../util/limit.js'
 import {
-  attestationSubject,
   entryPlatform,
   imageBlobs,
   imageNodes,
   indexEntries,
   isAttestation,
   platformLabel,
-  shortDigest,
 } from '../tree-entries.js'
 import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
@@ -75,7 +75,7 @@ function blobResult(context: CheckContext, node: ImageNode, present: Map<string,
   const blobs = imageBlobs(node)
   const missing = blobs.filter((blob) => !present.get(blob.descriptor.digest))
   const attestation = isAttestation(node)
-  const label = attestation ? `attestation of ${shortDigest(attestationSubject(node) ?? '?')}` : platformLabel(entryPlatform(node))
+  const label = attestation ? `attestation of ${shortDigest(attestationSubject(node.descriptor) || '?')}` : platformLabel(entryPlatform(node))
   if (missing.length === 0) return checkResult(context, id, 'pass', `all ${blobs.length} blobs of ${label} exist.`, attestation ? undefined : label)
   const list = missing.map((blob) => `${blob.kind} ${shortDigest(blob.descriptor.digest)}`).join(', ')
   if (attestation) {
@@ -135,10 +135,10 @@ export function checkAttestationOrphan(context: CheckContext): CheckResult[] {
   const id = 'attestation-orphan'
   const entries = indexEntries(context.tree.root)
   const digests = new Set(entries.map((node) => node.descriptor.digest))
-  const orphans = entries.filter((node) => isAttestation(node) && !digests.has(attestationSubject(node) ?? ''))
+  const orphans = entries.filter((node) => isAttestation(node) && !digests.has(attestationSubject(node.descriptor) ?? ''))
   if (orphans.length === 0) return [checkResult(context, id, 'pass', 'every attestation describes an image in the index.')]
   return orphans.map((node) => {
-    const subject = attestationSubject(node)
+    const subject = attestationSubject(node.descriptor)
     return checkResult(
       context,
       id,

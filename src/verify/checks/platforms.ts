@@ -1,15 +1,14 @@
+import {shortDigest} from '../../image/digest.js'
 import type {TreeNode} from '../../image/types.js'
 import {formatPlatform} from '../../platform/normalize.js'
 import {configPlatform} from '../../platform/resolve.js'
 import type {Resolution} from '../../platform/resolution.js'
 import type {Platform} from '../../platform/types.js'
 import {
-  configDisagreement,
   entryPlatform,
   platformEntries,
   platformKey,
   platformLabel,
-  shortDigest,
 } from '../tree-entries.js'
 import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
@@ -52,7 +51,7 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
       return checkResult(context, id, 'fail', `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`, platform)
     }
-    if (resolution.verdict === 'wrong-arch' && !(resolution.chosen && configDisagreement(resolution.chosen))) {
+    if (resolution.verdict === 'wrong-arch' && !resolution.chosen?.platformMismatch) {
       return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`, platform)
     }
     return checkResult(context, id, 'pass', resolution.message, platform)
@@ -83,7 +82,7 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
   const results = platformEntries(root).flatMap((node) => {
     if (node.kind !== 'image') return []
     const declared = platformLabel(entryPlatform(node))
-    const disagreement = configDisagreement(node)
+    const disagreement = node.platformMismatch
     if (!disagreement) return [checkResult(context, id, 'pass', `the ${declared} entry's config says ${declared}.`, declared)]
     const actual = platformLabel(disagreement.config)
     return [
