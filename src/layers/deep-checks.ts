@@ -1,3 +1,4 @@
+import {shortDigest} from '../image/digest.js'
 import {formatPlatform} from '../platform/normalize.js'
 import {checkResult} from '../verify/checks/result.js'
 import type {CheckContext, CheckProvider, CheckResult} from '../verify/types.js'
@@ -37,7 +38,7 @@ export function deepChecks(read: ReadLayersOptions = {}): CheckProvider {
 }
 
 function judge(context: CheckContext, platform: string, digest: string, trace: ExecTrace): CheckResult[] {
-  const image = `the ${platform} image (${digest.slice(0, 19)})`
+  const image = `the ${platform} image (${shortDigest(digest)})`
   const entry = trace.steps[0]
   const started = `${image} starts ${entry?.path ?? trace.plan.argv[0]}${entry?.description ? ` (${entry.description})` : ''}`
   const failure = trace.failure

@@ -1,3 +1,4 @@
+import {shortDigest} from '../image/digest.js'
 import type {ImageSource} from '../image/source.js'
 import type {ImageNode, ImageTree} from '../image/types.js'
 import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
@@ -64,7 +65,6 @@ export interface DiagnoseReport {
   binaries?: ImageBinaries[]
 }
 
-const short = (digest: string): string => digest.slice(0, 19)
 const MAX_LISTED_FILES = 20
 
 /**
@@ -109,7 +109,7 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
   }
   const declared = image.descriptor.platform ? formatPlatform(normalizePlatform(image.descriptor.platform)) : undefined
   const imageInfo = {digest: image.descriptor.digest, ...(declared ? {declared} : {}), config: formatPlatform(configPlatform(image, image.descriptor.platform))}
-  const pulls = `${host} hosts pull ${short(image.descriptor.digest)} (${declared ? `declared ${declared}` : `config ${imageInfo.config}`})`
+  const pulls = `${host} hosts pull ${shortDigest(image.descriptor.digest)} (${declared ? `declared ${declared}` : `config ${imageInfo.config}`})`
   const fs = filesystems.get(image.descriptor.digest)
   if (!fs || resolution.host.os !== 'linux') {
     const status: HostStatus = resolution.verdict === 'ok' ? 'ok' : 'warn'
