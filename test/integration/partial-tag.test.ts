@@ -63,10 +63,17 @@ describe('resolve and diagnose of a tag with missing images', () => {
     expect(armv7.message).toContain(`${s.image('linux/arm/v7').digest} on linux/arm/v7, but the registry does not have its config blob`)
   })
 
-  it('does not fall back to an older entry when the best one is missing, as the clients pick by the index alone', async () => {
-    const {stdout} = await runCli(['resolve', s.reference, '--host', 'linux/arm64', '--json', '--explain'])
+  it('does not fall back to an intact older entry when the best one is missing, as the clients pick by the index alone', async () => {
+    // arm64 hosts run linux/arm/v7 images: a resolver that skipped the dangling arm64 entry would pick it.
+    const fallback = await pushScenario('partial-tag-intact-fallback', {
+      index: {entries: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'].map((platform) => ({platform, config: {entrypoint: ['/usr/bin/hello']}}))},
+      remove: (pushed) => ({manifests: [pushed.image('linux/arm64').digest]}),
+    })
+    const {code, stdout} = await runCli(['resolve', fallback.reference, '--host', 'linux/arm64', '--json', '--explain'])
+    expect(code).toBe(1)
     const [arm64] = JSON.parse(stdout).results
-    expect(arm64.candidates.find((c: {rank: number | null}) => c.rank === 1)).toMatchObject({digest: s.image('linux/arm64').digest, accepted: true})
+    expect(arm64).toMatchObject({verdict: 'no-match', chosen: null, clientMessage: 'manifest unknown'})
+    expect(arm64.candidates.find((c: {rank: number | null}) => c.rank === 1)).toMatchObject({digest: fallback.image('linux/arm64').digest, accepted: true})
   })
 
   it('passes a host whose image is there, exit 0', async () => {

@@ -20,11 +20,31 @@ async function pushCase(name: string, format: 'oci' | 'docker' = 'oci'): Promise
 const archcheck = (...args: string[]): Promise<CliResult> => runCli(args, {env: {NODE_ENV: 'production'}})
 
 interface ResolveJson {
+  schemaVersion: number
   reference: string
   digest: string
+  mediaType: string
   passed: boolean
-  results: Array<{host: string; client: string; verdict: string; message: string; clientMessage: string | null; chosen: {digest: string; platform: string; configPlatform: string} | null; tiedWith: string[]; candidates: Array<{digest: string; accepted: boolean; rank: number | null; reason: string}>}>
+  results: Array<{
+    host: string
+    client: string
+    verdict: string
+    message: string
+    clientMessage: string | null
+    chosen: {digest: string; mediaType: string; platform: string | null; configDigest: string; configPlatform: string} | null
+    tiedWith: string[]
+    candidates: Array<{digest: string; platform: string | null; accepted: boolean; rank: number | null; reason: string}>
+  }>
 }
+
+/** The keys docs/resolve.md documents for each object of the `--json` document. */
+const DOCUMENTED_KEYS = {
+  top: ['digest', 'mediaType', 'passed', 'reference', 'results', 'schemaVersion'],
+  result: ['candidates', 'chosen', 'client', 'clientMessage', 'host', 'message', 'tiedWith', 'verdict'],
+  chosen: ['configDigest', 'configPlatform', 'digest', 'mediaType', 'platform'],
+  candidate: ['accepted', 'digest', 'platform', 'rank', 'reason'],
+}
+const keys = (object: object): string[] => Object.keys(object).sort()
 
 describe('archcheck resolve against the registry', () => {
   it('passes (exit 0) when both default hosts get their own image', async () => {
@@ -66,18 +86,33 @@ describe('archcheck resolve against the registry', () => {
     const run = await archcheck('resolve', scenario.reference, '--json', '--host', 'linux/arm64,linux/arm/v6', '--host', 'linux/amd64')
     expect(run.code).toBe(1)
     const json = JSON.parse(run.stdout) as ResolveJson
-    expect(json).toMatchObject({schemaVersion: 1, reference: scenario.reference, digest: scenario.root.digest, passed: false})
+    expect(keys(json)).toEqual(DOCUMENTED_KEYS.top)
+    expect(json).toMatchObject({schemaVersion: 1, reference: scenario.reference, digest: scenario.root.digest, mediaType: scenario.root.mediaType, passed: false})
     expect(json.results.map((r) => [r.host, r.client, r.verdict, r.chosen?.digest])).toEqual([
       ['linux/arm64', 'docker', 'fallback', scenario.image('linux/arm/v7').digest],
       ['linux/arm/v6', 'docker', 'ok', scenario.image('linux/arm/v6').digest],
       ['linux/amd64', 'docker', 'ok', scenario.image('linux/amd64').digest],
     ])
+    for (const [result, platform] of json.results.map((r, i) => [r, ['linux/arm/v7', 'linux/arm/v6', 'linux/amd64'][i]] as const)) {
+      expect(keys(result), result.host).toEqual(DOCUMENTED_KEYS.result)
+      expect(keys(result.chosen!), result.host).toEqual(DOCUMENTED_KEYS.chosen)
+      const image = scenario.image(platform)
+      expect(result.chosen, result.host).toEqual({digest: image.digest, mediaType: image.mediaType, platform, configDigest: image.config.digest, configPlatform: platform})
+      expect(result.clientMessage, result.host).toBeNull()
+      expect(result.tiedWith, result.host).toEqual([])
+      expect(result.message, result.host).toMatch(/\S/)
+      expect(result.candidates).toHaveLength(4)
+      for (const candidate of result.candidates) {
+        expect(keys(candidate), result.host).toEqual(DOCUMENTED_KEYS.candidate)
+        expect(candidate.reason, result.host).toEqual(expect.stringMatching(/\S/))
+      }
+    }
     const arm64 = json.results[0]
-    expect(arm64.candidates.map((c) => [c.digest, c.accepted, c.rank])).toEqual([
-      [scenario.image('linux/amd64').digest, false, null],
-      [scenario.image('linux/arm/v5').digest, true, 3],
-      [scenario.image('linux/arm/v6').digest, true, 2],
-      [scenario.image('linux/arm/v7').digest, true, 1],
+    expect(arm64.candidates.map((c) => [c.digest, c.platform, c.accepted, c.rank])).toEqual([
+      [scenario.image('linux/amd64').digest, 'linux/amd64', false, null],
+      [scenario.image('linux/arm/v5').digest, 'linux/arm/v5', true, 3],
+      [scenario.image('linux/arm/v6').digest, 'linux/arm/v6', true, 2],
+      [scenario.image('linux/arm/v7').digest, 'linux/arm/v7', true, 1],
     ])
   })
 
@@ -151,6 +186,7 @@ describe('archcheck resolve on local sources', () => {
   it('resolves the bundled demo for both default hosts', async () => {
     const run = await archcheck('resolve', 'oci-layout:fixtures/demo')
     expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/│ linux\/amd64 +│ linux\/amd64 +│ sha256:\w{12} │ linux\/amd64 +│ ok +│/)
     expect(run.stdout).toMatch(/│ linux\/arm64 +│ linux\/arm64 +│ sha256:\w{12} │ linux\/arm64 +│ ok +│/)
   })
 })

@@ -29,6 +29,7 @@ describe('requests made in turn, with 30 ms added to each', () => {
     expect(result.code, result.stderr).toBe(0)
     expect(proxy.count(), JSON.stringify(proxy.summary())).toBe(scenario.fetches.manifests + scenario.fetches.configs)
     expect(proxy.count({kind: 'ping'}) + proxy.count({kind: 'auth'})).toBe(0)
+    expect(proxy.repeats(), 'nothing requested twice').toEqual(new Map())
     expect(sequentialRounds(proxy.requests), JSON.stringify(proxy.requests.map((r) => [r.kind, Math.round(r.receivedAt!), Math.round(r.finishedAt!)]))).toBe(3)
   })
 })

@@ -7,6 +7,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {XMLParser} from 'fast-xml-parser'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli, type CliResult} from '../helpers/cli.js'
@@ -137,7 +138,13 @@ describe('report and input files', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'archcheck-junit-')), 'report.xml')
     const result = await runCli(['verify', DEMO, '--junit', file])
     expect(result.code).toBe(0)
-    expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml/)
+    const xml = readFileSync(file, 'utf8')
+    expect(xml).toMatch(/^<\?xml/)
+    const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase'})
+    const suites = parser.parse(xml).testsuites.testsuite as Array<{name: string; failures: string; testcase: Array<{name: string}>}>
+    expect(suites).toHaveLength(1)
+    expect(suites[0]).toMatchObject({name: `${DEMO}:latest`, failures: '0'})
+    expect(suites[0].testcase.map((testcase) => testcase.name)).toEqual(expect.arrayContaining(['platform-missing [linux/amd64]', 'platform-missing [linux/arm64]', 'dangling-manifest']))
   })
 
   it('build checks its tags and its --output directory before building', async () => {
@@ -218,15 +225,19 @@ describe('Ctrl-C mid-request', () => {
     await proxy.close()
   })
 
-  it('exits quietly with 130', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s exits quietly with %i', async (signalSent, exitCode) => {
+    proxy.reset()
     const scenario = await pushScenario('oci-index')
     const {child, exited} = startCli(['inspect', `${proxy.host}/${scenario.repository}:latest`])
     const deadline = Date.now() + 10_000
     while (proxy.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
     expect(proxy.requests.length).toBeGreaterThan(0)
-    child.kill('SIGINT')
+    child.kill(signalSent)
     const {code, signal, stderr} = await exited
-    expect({code, signal, stderr}).toEqual({code: 130, signal: null, stderr: ''})
+    expect({code, signal, stderr}).toEqual({code: exitCode, signal: null, stderr: ''})
   })
 })
 

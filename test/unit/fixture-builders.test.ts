@@ -15,17 +15,34 @@ const dirs: string[] = []
 afterAll(async () => Promise.all(dirs.map((dir) => rm(dir, {recursive: true, force: true}))))
 
 describe('makeElf', () => {
-  it.each(ELF_ARCHITECTURES)('%s has the identification, machine and flags of its architecture', (arch) => {
-    const m = ELF_MACHINES[arch]
-    const elf = makeElf(arch)
+  // From the ELF specification and each psABI, written out rather than read from ELF_MACHINES,
+  // so a wrong entry there cannot check itself: [EI_CLASS (1 = 32-bit, 2 = 64-bit), EI_DATA
+  // (1 = little-endian, 2 = big-endian), e_machine, e_flags].
+  const EXPECTED_HEADERS: Record<string, [number, number, number, number]> = {
+    amd64: [2, 1, 62, 0], // EM_X86_64
+    arm64: [2, 1, 183, 0], // EM_AARCH64
+    arm: [1, 1, 40, 0x05000400], // EM_ARM; EF_ARM_EABI_VER5 | EF_ARM_ABI_FLOAT_HARD (armhf)
+    '386': [1, 1, 3, 0], // EM_386
+    ppc64le: [2, 1, 21, 2], // EM_PPC64; ELFv2 ABI
+    s390x: [2, 2, 22, 0], // EM_S390
+    riscv64: [2, 1, 243, 0x5], // EM_RISCV; EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE (lp64d)
+  }
+
+  it('covers every architecture the generator knows', () => {
+    expect([...ELF_ARCHITECTURES].sort()).toEqual(Object.keys(EXPECTED_HEADERS).sort())
+  })
+
+  it.each(Object.entries(EXPECTED_HEADERS))('%s has the identification, machine and flags of its architecture', (arch, [elfClass, elfData, machine, flags]) => {
+    const elf = makeElf(arch as ElfArchitecture)
     expect([...elf.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46])
-    expect(elf[4]).toBe(m.bits === 64 ? 2 : 1)
-    expect(elf[5]).toBe(m.littleEndian ? 1 : 2)
-    const u16 = (o: number) => (m.littleEndian ? elf.readUInt16LE(o) : elf.readUInt16BE(o))
-    const u32 = (o: number) => (m.littleEndian ? elf.readUInt32LE(o) : elf.readUInt32BE(o))
-    expect(u16(16)).toBe(2)
-    expect(u16(18)).toBe(m.machine)
-    expect(u32(m.bits === 64 ? 48 : 36)).toBe(m.flags)
+    expect(elf[4]).toBe(elfClass)
+    expect(elf[5]).toBe(elfData)
+    const littleEndian = elfData === 1
+    const u16 = (o: number) => (littleEndian ? elf.readUInt16LE(o) : elf.readUInt16BE(o))
+    const u32 = (o: number) => (littleEndian ? elf.readUInt32LE(o) : elf.readUInt32BE(o))
+    expect(u16(16)).toBe(2) // ET_EXEC
+    expect(u16(18)).toBe(machine)
+    expect(u32(elfClass === 2 ? 48 : 36)).toBe(flags)
   })
 
   it('names the loader in PT_INTERP when asked', () => {

@@ -25,8 +25,11 @@ describe('registry faults', () => {
     nock(REGISTRY).get(manifestPath).reply(429, {errors: [{code: 'TOOMANYREQUESTS'}]}, {'retry-after': '1'})
     nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': OCI_INDEX})
     const started = Date.now()
-    await source().fetchManifest()
+    const fetched = await source().fetchManifest()
     expect(Date.now() - started).toBeGreaterThanOrEqual(950)
+    expect(fetched).toMatchObject({digest: sha256(bytes), mediaType: OCI_INDEX})
+    expect(Buffer.from(fetched.bytes).equals(bytes)).toBe(true)
+    expect(nock.pendingMocks()).toEqual([])
   })
 
   it('gives up after the retries with the rate limit and when to retry, from Hub-style headers', async () => {
@@ -50,8 +53,10 @@ describe('registry faults', () => {
     nock(REGISTRY).get(manifestPath).reply(502).get(manifestPath).reply(503).get(manifestPath).reply(504)
     nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': OCI_INDEX})
     const lines: string[] = []
-    await source({debug: (line) => lines.push(line)}).fetchManifest()
+    const fetched = await source({debug: (line) => lines.push(line)}).fetchManifest()
     expect(lines.filter((line) => /retry \d in/.test(line))).toHaveLength(3)
+    expect(fetched).toMatchObject({digest: sha256(bytes), mediaType: OCI_INDEX})
+    expect(nock.pendingMocks()).toEqual([])
   })
 
   it('reports a server error once retries are used up', async () => {

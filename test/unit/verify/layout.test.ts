@@ -9,7 +9,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {buildAttestation, buildImage, buildIndex, type BuiltImage} from '../../../scripts/fixtures/image-builder.js'
 import {blobPath, writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
 import type {CheckResult} from '../../../src/verify/types.js'
-import {verifyReferences} from '../../../src/verify/verify.js'
+import {openSource} from '../../../src/image/open.js'
+import {verifyReferences, verifyTargetsWith} from '../../../src/verify/verify.js'
 
 let dir: string
 let amd64: BuiltImage
@@ -27,6 +28,21 @@ async function layout(name: string, entries: Parameters<typeof buildIndex>[0]['e
 async function verify(spec: string, options = {}) {
   const [report] = await verifyReferences([spec], options)
   return report
+}
+
+/** Verifies through the real source, recording every blob existence question (a HEAD on a registry). */
+async function verifyRecordingBlobChecks(spec: string, options = {}) {
+  const asked: string[] = []
+  const [report] = await verifyTargetsWith([{reference: spec}], options, async (reference) => {
+    const source = await openSource(reference)
+    const blobExists = source.blobExists.bind(source)
+    source.blobExists = async (digest) => {
+      asked.push(digest)
+      return blobExists(digest)
+    }
+    return source
+  })
+  return {report, asked}
 }
 
 beforeAll(async () => {
@@ -62,12 +78,17 @@ describe('verify over OCI layouts', () => {
     expect(notPassed(report.checks)).toEqual(['missing-blob fail linux/arm64'])
   })
 
-  it('finds a missing layer only with --blobs, and a shared layer once', async () => {
+  it('finds a missing layer only with --blobs, asking for a shared layer once', async () => {
     const spec = await layout('no-layer', [{target: amd64}, {target: arm64}], [arm64.layers[0].digest])
     expect((await verify(spec)).verdict).toBe('pass')
-    const report = await verify(spec, {blobs: true})
+    const {report, asked} = await verifyRecordingBlobChecks(spec, {blobs: true})
     expect(notPassed(report.checks)).toEqual(['missing-blob fail linux/arm64'])
     expect(report.checks.find((check) => check.status === 'fail')?.message).toContain(`layer ${arm64.layers[0].digest.slice(0, 19)}`)
+    // The 'base' layer is the same blob in both images: asked for once; configs, read whole, never.
+    const shared = arm64.layers[1].digest
+    expect(amd64.layers[1].digest).toBe(shared)
+    expect(asked.filter((digest) => digest === shared)).toHaveLength(1)
+    expect([...asked].sort()).toEqual([amd64.layers[0].digest, arm64.layers[0].digest, shared].sort())
   })
 
   it('checks several layouts in one call, each against its expected digest', async () => {
