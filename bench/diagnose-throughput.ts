@@ -123,9 +123,9 @@ async function generate(dir: string, options: Options): Promise<string[]> {
 
 /** In a child process: read every layer as diagnose does, print elapsed ms and peak RSS. */
 async function child(layout: string, concurrency: number): Promise<void> {
-  const {OciLayoutSource} = await import('../src/image/oci-layout.js')
-  const {fetchImageTree} = await import('../src/image/tree.js')
-  const {readImageFilesystems} = await import('../src/layers/read-image.js')
+  const {OciLayoutSource} = await import('../src/source/oci-layout.js')
+  const {fetchImageTree} = await import('../src/engine/tree.js')
+  const {readImageFilesystems} = await import('../src/engine/layers/read-image.js')
   const source = await OciLayoutSource.open(`${layout}:bench`)
   const tree = await fetchImageTree(source)
   if (tree.root.kind !== 'image') throw new Error('expected a single image')

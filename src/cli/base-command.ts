@@ -1,6 +1,6 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
-import type {RegistryOptions} from '../registry/options.js'
+import type {RegistryOptions} from '../source/registry/options.js'
 import {debugRequested} from './debug.js'
 import {reportError} from './error-line.js'
 import {registryOptionsFromFlags, type RegistryFlagValues} from './flags.js'

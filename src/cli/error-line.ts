@@ -1,4 +1,4 @@
-import {ArchcheckError, ExitCode, type ExitCodeValue} from '../errors.js'
+import {ArchcheckError, ExitCode, type ExitCodeValue} from '../oci/errors.js'
 
 /** What the user sees for an error: one line (without the `archcheck: ` prefix) and the exit code. */
 export interface ErrorLine {

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {UsageError} from '../errors.js'
-import {DEFAULT_MAX_MANIFEST_BYTES} from '../image/digest.js'
-import {CLIENT_NAMES} from '../platform/clients.js'
-import type {RegistryOptions} from '../registry/options.js'
+import {UsageError} from '../oci/errors.js'
+import {DEFAULT_MAX_MANIFEST_BYTES} from '../oci/digest.js'
+import {CLIENT_NAMES} from '../engine/resolve/clients.js'
+import type {RegistryOptions} from '../source/registry/options.js'
 
 /** The registry flags every command that reads images takes. */
 export const registryFlags = {

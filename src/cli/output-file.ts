@@ -2,7 +2,7 @@ import {constants} from 'node:fs'
 import {access, stat, writeFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
-import {UsageError} from '../errors.js'
+import {UsageError} from '../oci/errors.js'
 
 /**
  * Files and directories the user names for archcheck to write.

@@ -1,8 +1,8 @@
-import {openSource} from '../image/open.js'
-import type {ImageSource} from '../image/source.js'
-import {fetchImageTree} from '../image/tree.js'
-import type {ImageTree} from '../image/types.js'
-import type {RegistryOptions} from '../registry/options.js'
+import {openSource} from '../source/open.js'
+import type {ImageSource} from '../source/source.js'
+import {fetchImageTree} from '../engine/tree.js'
+import type {ImageTree} from '../oci/types.js'
+import type {RegistryOptions} from '../source/registry/options.js'
 import {showProgress} from '../render/progress.js'
 
 /** Opens the image source REF names, hands it to `use`, and closes it whatever happens. */

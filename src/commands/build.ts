@@ -2,15 +2,15 @@ import {stat} from 'node:fs/promises'
 
 import {Args, Flags} from '@oclif/core'
 
-import {BACKENDS, type BackendName} from '../build/argv.js'
-import {parsePlatformList} from '../build/preflight.js'
+import {BACKENDS, type BackendName} from '../engine/build/argv.js'
+import {parsePlatformList} from '../engine/build/preflight.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
 import {checkBuilderName, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
-import {ExitCode, UsageError} from '../errors.js'
-import {parsePlatform} from '../platform/parse.js'
-import {parseReference} from '../registry/reference.js'
+import {ExitCode, UsageError} from '../oci/errors.js'
+import {parsePlatform} from '../oci/platform/parse.js'
+import {parseReference} from '../oci/reference.js'
 
 export default class Build extends BaseCommand {
   static override summary = 'Build a multi-platform image, push it, and verify that what landed in the registry is right.'
@@ -70,7 +70,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     await checkContextDirectory(args.context)
 
     const registry = this.registryOptions(flags)
-    const {runBuild} = await import('../build/run-build.js')
+    const {runBuild} = await import('../engine/build/run-build.js')
     const result = await runBuild({
       backend,
       context: args.context,
@@ -90,11 +90,11 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
 
     let verifications
     if (flags.verify) {
-      const {verifyBuild} = await import('../build/verify-build.js')
+      const {verifyBuild} = await import('../engine/build/verify-build.js')
       verifications = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {registry, strict: flags.strict})
     }
     const reports = verifications?.map((verification) => verification.report)
-    const {exitCodeOf} = await import('../verify/report.js')
+    const {exitCodeOf} = await import('../engine/verify/report.js')
     const exitCode = reports ? exitCodeOf(reports) : ExitCode.ok
 
     const {inspectView} = await import('../render/inspect-view.js')

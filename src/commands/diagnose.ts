@@ -4,8 +4,8 @@ import {BaseCommand} from '../cli/base-command.js'
 import {writeStdout} from '../cli/output.js'
 import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
-import {ExitCode} from '../errors.js'
-import type {ClientName} from '../platform/resolution.js'
+import {ExitCode} from '../oci/errors.js'
+import type {ClientName} from '../engine/resolve/resolution.js'
 
 export default class Diagnose extends BaseCommand {
   static override summary = 'Look inside the layers: find the file that will fail with "exec format error" on each host.'
@@ -37,8 +37,8 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
     const {args, flags} = await this.parse(Diagnose)
     const [{readTree, withSource}, {DEFAULT_HOSTS, parseHosts}, {diagnoseImage}, {LayerProgressLine, renderDiagnoseText}, {styleFor}] = await Promise.all([
       import('../cli/source.js'),
-      import('../platform/hosts.js'),
-      import('../layers/diagnose.js'),
+      import('../oci/platform/hosts.js'),
+      import('../engine/layers/diagnose.js'),
       import('../render/diagnose.js'),
       import('../render/style.js'),
     ])

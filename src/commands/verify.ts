@@ -5,20 +5,20 @@ import {writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
 import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
-import {UsageError} from '../errors.js'
-import {openSource} from '../image/open.js'
-import {validateDigest} from '../registry/reference.js'
-import {parseHosts} from '../platform/hosts.js'
-import type {ClientName} from '../platform/resolution.js'
+import {UsageError} from '../oci/errors.js'
+import {openSource} from '../source/open.js'
+import {validateDigest} from '../oci/reference.js'
+import {parseHosts} from '../oci/platform/hosts.js'
+import type {ClientName} from '../engine/resolve/resolution.js'
 import {reportToGithub} from '../render/github.js'
 import {renderJunit} from '../render/junit.js'
 import {renderVerifyJson} from '../render/verify-json.js'
 import {renderVerifySummary, renderVerifyText} from '../render/verify-text.js'
 import {styleFor} from '../render/style.js'
-import {readBuildMetadata} from '../verify/metadata-file.js'
-import {errorLine, exitCodeOf} from '../verify/report.js'
-import {verifyTargets} from '../verify/targets.js'
-import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../verify/verify.js'
+import {readBuildMetadata} from '../engine/verify/metadata-file.js'
+import {errorLine, exitCodeOf} from '../engine/verify/report.js'
+import {verifyTargets} from '../engine/verify/targets.js'
+import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../engine/verify/verify.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
@@ -88,7 +88,7 @@ Details and the --json schema: docs/verify.md.`
       forbidExtra: flags['forbid-extra'],
       blobs: flags.blobs,
       strict: flags.strict,
-      providers: flags.deep ? [(await import('../layers/deep-checks.js')).deepChecks(layerReadOptionsFromFlags(flags))] : [],
+      providers: flags.deep ? [(await import('../engine/layers/deep-checks.js')).deepChecks(layerReadOptionsFromFlags(flags))] : [],
     }
     const reports = await verifyTargetsWith(targets, options, (reference) => openSource(reference, registry))
 

@@ -1,6 +1,6 @@
-import {shortDigest} from '../image/digest.js'
-import type {DiagnoseReport, HostStatus} from '../layers/diagnose.js'
-import type {LayerProgress} from '../layers/read-image.js'
+import {shortDigest} from '../oci/digest.js'
+import type {DiagnoseReport, HostStatus} from '../engine/layers/diagnose.js'
+import type {LayerProgress} from '../engine/layers/read-image.js'
 import type {Style} from './style.js'
 
 /** The text report: one verdict line per host, the chain followed for hosts that are not ok, and --all-binaries. */

@@ -1,9 +1,9 @@
 import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText} from '../cli/output-file.js'
-import {UsageError} from '../errors.js'
-import {errorLine, isFailure} from '../verify/report.js'
-import type {CheckResult, VerifyReport} from '../verify/types.js'
+import {UsageError} from '../oci/errors.js'
+import {errorLine, isFailure} from '../engine/verify/report.js'
+import type {CheckResult, VerifyReport} from '../engine/verify/types.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
 export function escapeCommandData(text: string): string {

@@ -3,9 +3,9 @@
  * so both always say the same thing. The schema is documented in docs/inspect.md; change it only
  * by adding fields (or bump schemaVersion).
  */
-import {formatPlatform} from '../platform/normalize.js'
-import type {Platform} from '../platform/types.js'
-import type {ImageNode, ImageTree, TreeNode} from '../image/types.js'
+import {formatPlatform} from '../oci/platform/normalize.js'
+import type {Platform} from '../oci/platform/types.js'
+import type {ImageNode, ImageTree, TreeNode} from '../oci/types.js'
 
 export interface ConfigView {
   digest: string

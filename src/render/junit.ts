@@ -1,5 +1,5 @@
-import {isFailure} from '../verify/report.js'
-import type {CheckResult, VerifyReport} from '../verify/types.js'
+import {isFailure} from '../engine/verify/report.js'
+import type {CheckResult, VerifyReport} from '../engine/verify/types.js'
 import {xmlAttribute, xmlText} from './xml.js'
 
 /** `platform-missing [linux/arm64]`: one test case per check and platform. */

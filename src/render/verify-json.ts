@@ -1,8 +1,8 @@
-import {formatPlatform} from '../platform/normalize.js'
-import type {ClientName} from '../platform/resolution.js'
-import type {Platform} from '../platform/types.js'
-import {exitCodeOf} from '../verify/report.js'
-import type {VerifyReport} from '../verify/types.js'
+import {formatPlatform} from '../oci/platform/normalize.js'
+import type {ClientName} from '../engine/resolve/resolution.js'
+import type {Platform} from '../oci/platform/types.js'
+import {exitCodeOf} from '../engine/verify/report.js'
+import type {VerifyReport} from '../engine/verify/types.js'
 
 /** Bumped when a field changes meaning or disappears (adding fields does not bump it). */
 export const VERIFY_JSON_SCHEMA_VERSION = 1

@@ -1,5 +1,5 @@
-import {errorLine, isFailure} from '../verify/report.js'
-import type {CheckResult, CheckStatus, VerifyReport} from '../verify/types.js'
+import {errorLine, isFailure} from '../engine/verify/report.js'
+import type {CheckResult, CheckStatus, VerifyReport} from '../engine/verify/types.js'
 import {styleFor, type Style} from './style.js'
 import {tableMaker} from './table.js'
 

@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'run.js')
 
 export interface CliResult {

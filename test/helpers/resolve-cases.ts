@@ -8,7 +8,7 @@
  */
 import {ELF_MACHINES, makeElf, type ElfArchitecture} from '../../scripts/fixtures/elf.js'
 import type {ManifestFormat} from '../../scripts/fixtures/image-builder.js'
-import type {ClientName, Verdict} from '../../src/platform/resolution.js'
+import type {ClientName, Verdict} from '../../src/engine/resolve/resolution.js'
 
 import type {ExpectedImage, PushedScenario, ScenarioImage, ScenarioSpec} from './scenarios.js'
 

@@ -26,7 +26,7 @@ import {
   type LayerFile,
   type ManifestFormat,
 } from '../../scripts/fixtures/image-builder.js'
-import type {Platform} from '../../src/platform/types.js'
+import type {Platform} from '../../src/oci/platform/types.js'
 
 import {sha256Digest, TestRegistryClient, testRegistryHost} from './registry.js'
 

@@ -1,6 +1,6 @@
-import {openSource} from '../../src/image/open.js'
-import {fetchImageTree} from '../../src/image/tree.js'
-import type {ImageTree} from '../../src/image/types.js'
+import {openSource} from '../../src/source/open.js'
+import {fetchImageTree} from '../../src/engine/tree.js'
+import type {ImageTree} from '../../src/oci/types.js'
 
 /** The image tree of a reference (registry, oci-layout:, oci-archive:), read as the commands read it. */
 export async function readTree(reference: string): Promise<ImageTree> {

@@ -11,8 +11,8 @@ import {createGunzip} from 'node:zlib'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {parseReference} from '../../src/registry/reference.js'
-import {RegistrySource} from '../../src/registry/registry-source.js'
+import {parseReference} from '../../src/oci/reference.js'
+import {RegistrySource} from '../../src/source/registry/registry-source.js'
 import {buildahEnvironment, type BuildahStore, createStore, enableEmulation, pushBusyboxBase, removeStore} from '../helpers/buildah.js'
 import {PROJECT_ROOT, runCli} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {buildImage, buildIndex} from '../../scripts/fixtures/image-builder.js'
-import type {DiagnoseReport} from '../../src/layers/diagnose.js'
+import type {DiagnoseReport} from '../../src/engine/layers/diagnose.js'
 import {busyboxRootfs, pushBusyboxBase} from '../helpers/buildah.js'
 import {runCli} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'

@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {ELF_MACHINES, makeElf} from '../../scripts/fixtures/elf.js'
 import {buildImage, buildIndex, buildLayer, type ConfigSpec, type LayerFile, MediaTypes, makeTar, rawLayer, sha256} from '../../scripts/fixtures/image-builder.js'
-import type {DiagnoseReport} from '../../src/layers/diagnose.js'
+import type {DiagnoseReport} from '../../src/engine/layers/diagnose.js'
 import {runCli} from '../helpers/cli.js'
 import {pushScenario} from '../helpers/scenarios.js'
 

@@ -5,9 +5,9 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {parseReference} from '../../src/registry/reference.js'
-import {RegistrySource} from '../../src/registry/registry-source.js'
-import {closeTransport} from '../../src/registry/transport.js'
+import {parseReference} from '../../src/oci/reference.js'
+import {RegistrySource} from '../../src/source/registry/registry-source.js'
+import {closeTransport} from '../../src/source/registry/transport.js'
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
 import {pushScenario} from '../helpers/scenarios.js'

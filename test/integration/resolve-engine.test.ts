@@ -5,9 +5,9 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import type {ImageTree} from '../../src/image/types.js'
-import type {ClientName} from '../../src/platform/resolution.js'
-import {resolveForHost} from '../../src/platform/resolve.js'
+import type {ImageTree} from '../../src/oci/types.js'
+import type {ClientName} from '../../src/engine/resolve/resolution.js'
+import {resolveForHost} from '../../src/engine/resolve/resolve.js'
 import {RESOLVE_CASES, caseName, expectedImage} from '../helpers/resolve-cases.js'
 import {pushScenario} from '../helpers/scenarios.js'
 import {readTree} from '../helpers/tree.js'

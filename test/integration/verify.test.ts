@@ -8,7 +8,7 @@ import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex} from '../../scripts/fixtures/image-builder.js'
-import {verifyReferences} from '../../src/verify/verify.js'
+import {verifyReferences} from '../../src/engine/verify/verify.js'
 import {runCli} from '../helpers/cli.js'
 import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {TestRegistryClient} from '../helpers/registry.js'

@@ -4,8 +4,8 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {buildxBuildArgv, buildxCreateArgv, buildxInspectArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from '../../src/build/argv.js'
-import {parseBuilderInspect, parseBuildxVersion, parseDockerVersion} from '../../src/build/buildx-output.js'
+import {buildxBuildArgv, buildxCreateArgv, buildxInspectArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from '../../src/engine/build/argv.js'
+import {parseBuilderInspect, parseBuildxVersion, parseDockerVersion} from '../../src/engine/build/buildx-output.js'
 import {
   checkBuildxVersions,
   checkDestination,
@@ -13,8 +13,8 @@ import {
   parsePlatformList,
   platformsWithoutEmulation,
   usedBuildxFlags,
-} from '../../src/build/preflight.js'
-import {UsageError} from '../../src/errors.js'
+} from '../../src/engine/build/preflight.js'
+import {UsageError} from '../../src/oci/errors.js'
 
 const request: BuildRequest = {
   context: '.',

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {builderReport, renderBuilderReport} from '../../src/build/builder-report.js'
+import {builderReport, renderBuilderReport} from '../../src/engine/build/builder-report.js'
 
 const running = {name: 'multiarch', driver: 'docker-container', status: 'running', nodes: []}
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseDockerfile} from '../../src/build/dockerfile.js'
-import {lintDockerfile} from '../../src/build/dockerfile-lint.js'
+import {parseDockerfile} from '../../src/engine/build/dockerfile.js'
+import {lintDockerfile} from '../../src/engine/build/dockerfile-lint.js'
 
 const TWO = ['linux/amd64', 'linux/arm64']
 const lines = (...text: string[]): string => text.join('\n')

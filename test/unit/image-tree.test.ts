@@ -16,12 +16,12 @@ import {
   jsonObject,
 } from '../../scripts/fixtures/image-builder.js'
 import {blobPath} from '../../scripts/fixtures/oci-layout-writer.js'
-import {RegistryError, UsageError} from '../../src/errors.js'
-import {openOciArchive} from '../../src/image/oci-archive.js'
-import {OciLayoutSource} from '../../src/image/oci-layout.js'
-import type {ImageSource} from '../../src/image/source.js'
-import {fetchImageTree} from '../../src/image/tree.js'
-import type {ImageNode, IndexNode, OtherNode} from '../../src/image/types.js'
+import {RegistryError, UsageError} from '../../src/oci/errors.js'
+import {openOciArchive} from '../../src/source/oci-archive.js'
+import {OciLayoutSource} from '../../src/source/oci-layout.js'
+import type {ImageSource} from '../../src/source/source.js'
+import {fetchImageTree} from '../../src/engine/tree.js'
+import type {ImageNode, IndexNode, OtherNode} from '../../src/oci/types.js'
 import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
 
 const run = promisify(execFile)

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../src/errors.js'
-import {openSource} from '../../src/image/open.js'
+import {UsageError} from '../../src/oci/errors.js'
+import {openSource} from '../../src/source/open.js'
 import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
 
 describe('openSource', () => {

@@ -1,7 +1,7 @@
 /** Hand-built image trees (plain objects) for resolution and rendering tests. */
-import {MediaType} from '../../src/image/media-types.js'
-import type {ImageNode, ImageTree, IndexNode, TreeNode} from '../../src/image/types.js'
-import type {Platform} from '../../src/platform/types.js'
+import {MediaType} from '../../src/oci/media-types.js'
+import type {ImageNode, ImageTree, IndexNode, TreeNode} from '../../src/oci/types.js'
+import type {Platform} from '../../src/oci/platform/types.js'
 
 let counter = 0
 export const digest = () => `sha256:${(++counter).toString(16).padStart(64, '0')}`

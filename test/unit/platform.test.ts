@@ -1,11 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../src/errors.js'
-import {armVariantFromCpuinfo, nativePlatform, ociArchitecture} from '../../src/platform/host.js'
-import {comparePlatforms, compatiblePlatforms, platformMatches, windowsVersionCompatible} from '../../src/platform/match.js'
-import {formatPlatform, normalizePlatform} from '../../src/platform/normalize.js'
-import {parsePlatform} from '../../src/platform/parse.js'
-import type {Platform} from '../../src/platform/types.js'
+import {UsageError} from '../../src/oci/errors.js'
+import {armVariantFromCpuinfo, nativePlatform, ociArchitecture} from '../../src/oci/platform/host.js'
+import {comparePlatforms, compatiblePlatforms, platformMatches, windowsVersionCompatible} from '../../src/oci/platform/match.js'
+import {formatPlatform, normalizePlatform} from '../../src/oci/platform/normalize.js'
+import {parsePlatform} from '../../src/oci/platform/parse.js'
+import type {Platform} from '../../src/oci/platform/types.js'
 
 const p = (spec: string): Platform => {
   const [os, architecture, variant] = spec.split('/')

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../src/errors.js'
-import {formatReference, parseReference} from '../../src/registry/reference.js'
+import {UsageError} from '../../src/oci/errors.js'
+import {formatReference, parseReference} from '../../src/oci/reference.js'
 
 describe('parseReference', () => {
   it.each([

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {ImageTree} from '../../src/image/types.js'
+import type {ImageTree} from '../../src/oci/types.js'
 import {formatBytes} from '../../src/render/format.js'
 import {renderInspect} from '../../src/render/inspect-table.js'
 import {inspectView} from '../../src/render/inspect-view.js'

@@ -1,9 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../src/errors.js'
-import {parseHosts} from '../../src/platform/hosts.js'
-import {formatPlatformSpec} from '../../src/platform/normalize.js'
-import {resolveForHost} from '../../src/platform/resolve.js'
+import {UsageError} from '../../src/oci/errors.js'
+import {parseHosts} from '../../src/oci/platform/hosts.js'
+import {formatPlatformSpec} from '../../src/oci/platform/normalize.js'
+import {resolveForHost} from '../../src/engine/resolve/resolve.js'
 import {renderResolveText, resolveJson, verdictPasses} from '../../src/render/resolve.js'
 import {styleFor} from '../../src/render/style.js'
 import {attestation, image, tree} from './platform-trees.js'

@@ -1,11 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
-import {MediaType} from '../../src/image/media-types.js'
-import type {ImageTree, IndexNode} from '../../src/image/types.js'
-import {podmanWantedPlatforms} from '../../src/platform/clients.js'
-import {ociArchitecture} from '../../src/platform/host.js'
-import {formatPlatform} from '../../src/platform/normalize.js'
-import {resolveForHost} from '../../src/platform/resolve.js'
+import {MediaType} from '../../src/oci/media-types.js'
+import type {ImageTree, IndexNode} from '../../src/oci/types.js'
+import {podmanWantedPlatforms} from '../../src/engine/resolve/clients.js'
+import {ociArchitecture} from '../../src/oci/platform/host.js'
+import {formatPlatform} from '../../src/oci/platform/normalize.js'
+import {resolveForHost} from '../../src/engine/resolve/resolve.js'
 import {attestation, digest, image, platform, tree, windows} from './platform-trees.js'
 
 const chosenPlatform = (t: ImageTree, host: string, client: Parameters<typeof resolveForHost>[2] = 'docker') => {

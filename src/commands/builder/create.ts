@@ -3,9 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeStdout} from '../../cli/output.js'
 import {checkBuilderName, jsonFlag, parseFlag} from '../../cli/flags.js'
-import {builderReport, renderBuilderReport} from '../../build/builder-report.js'
-import {createBuilder, readBuildxVersions} from '../../build/buildx.js'
-import {parsePlatformList} from '../../build/preflight.js'
+import {builderReport, renderBuilderReport} from '../../engine/build/builder-report.js'
+import {createBuilder, readBuildxVersions} from '../../engine/build/buildx.js'
+import {parsePlatformList} from '../../engine/build/preflight.js'
 
 export default class BuilderCreate extends BaseCommand {
   static override summary = 'Create (or reuse) a buildx builder that can build several platforms, start it and show what it supports.'

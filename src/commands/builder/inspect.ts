@@ -3,9 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {writeStdout} from '../../cli/output.js'
 import {checkBuilderName, jsonFlag} from '../../cli/flags.js'
-import {builderReport, renderBuilderReport} from '../../build/builder-report.js'
-import {inspectBuilder, readBuildxVersions} from '../../build/buildx.js'
-import {UsageError} from '../../errors.js'
+import {builderReport, renderBuilderReport} from '../../engine/build/builder-report.js'
+import {inspectBuilder, readBuildxVersions} from '../../engine/build/buildx.js'
+import {UsageError} from '../../oci/errors.js'
 
 export default class BuilderInspect extends BaseCommand {
   static override summary = 'Show a buildx builder: driver, status, supported platforms, and how to add missing ones.'

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {closestFlag, errorLine} from '../../../src/cli/error-line.js'
-import {RegistryError, UsageError} from '../../../src/errors.js'
+import {RegistryError, UsageError} from '../../../src/oci/errors.js'
 
 describe('errorLine', () => {
   it('keeps an ArchcheckError and its exit code, on one line', () => {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {armAttributesSection, armTailRange, needsNewerArm} from '../../../src/layers/arm-attributes.js'
-import {describeBinary, type ElfInfo, identifyBinary} from '../../../src/layers/binary.js'
+import {armAttributesSection, armTailRange, needsNewerArm} from '../../../src/engine/layers/arm-attributes.js'
+import {describeBinary, type ElfInfo, identifyBinary} from '../../../src/engine/layers/binary.js'
 import {makeElf} from '../../../scripts/fixtures/elf.js'
 
 describe('the ARM version of a 32-bit binary', () => {

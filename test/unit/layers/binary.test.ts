@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES} from '../../../src/layers/binary.js'
+import {describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES} from '../../../src/engine/layers/binary.js'
 import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 /** An ELF of `base` with e_machine rewritten (for machines the fixture generator has no program for). */

@@ -3,13 +3,13 @@ import {gzipSync} from 'node:zlib'
 
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
-import {decompressLayer, sniffCompression} from '../../../src/layers/decompress.js'
-import {DecompressionBudget, DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from '../../../src/layers/limits.js'
-import {readTarEntries} from '../../../src/layers/tar-entries.js'
+import {RegistryError} from '../../../src/oci/errors.js'
+import {decompressLayer, sniffCompression} from '../../../src/engine/layers/decompress.js'
+import {DecompressionBudget, DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from '../../../src/engine/layers/limits.js'
+import {readTarEntries} from '../../../src/engine/layers/tar-entries.js'
 import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {makeTar} from '../../../scripts/fixtures/image-builder.js'
-import {identifyBinary} from '../../../src/layers/binary.js'
+import {identifyBinary} from '../../../src/engine/layers/binary.js'
 
 const zstd = (bytes: Buffer, ...args: string[]): Buffer => execFileSync('zstd', ['-q', '-c', ...args], {input: bytes, maxBuffer: 1 << 30})
 

@@ -2,12 +2,12 @@ import {describe, expect, it} from 'vitest'
 
 import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {buildImage, buildIndex} from '../../../scripts/fixtures/image-builder.js'
-import {OciLayoutSource} from '../../../src/image/oci-layout.js'
-import {fetchImageTree} from '../../../src/image/tree.js'
-import {deepChecks} from '../../../src/layers/deep-checks.js'
-import {diagnoseImage} from '../../../src/layers/diagnose.js'
-import {parseHosts} from '../../../src/platform/hosts.js'
-import {verifyImage} from '../../../src/verify/verify.js'
+import {OciLayoutSource} from '../../../src/source/oci-layout.js'
+import {fetchImageTree} from '../../../src/engine/tree.js'
+import {deepChecks} from '../../../src/engine/layers/deep-checks.js'
+import {diagnoseImage} from '../../../src/engine/layers/diagnose.js'
+import {parseHosts} from '../../../src/oci/platform/hosts.js'
+import {verifyImage} from '../../../src/engine/verify/verify.js'
 import {elfImage, layoutWith} from '../layout-helpers.js'
 
 async function diagnoseLayout(bundle: Parameters<typeof layoutWith>[0], hosts: string[]) {

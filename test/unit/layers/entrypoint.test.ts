@@ -1,9 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import type {ImageConfig} from '../../../src/image/types.js'
-import {DOCKER_DEFAULT_PATH, executionPlan, traceExecution} from '../../../src/layers/entrypoint.js'
-import {ImageFilesystem} from '../../../src/layers/filesystem.js'
-import type {LayerEntry} from '../../../src/layers/tar-entries.js'
+import type {ImageConfig} from '../../../src/oci/types.js'
+import {DOCKER_DEFAULT_PATH, executionPlan, traceExecution} from '../../../src/engine/layers/entrypoint.js'
+import {ImageFilesystem} from '../../../src/engine/layers/filesystem.js'
+import type {LayerEntry} from '../../../src/engine/layers/tar-entries.js'
 import {ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 const exe = (path: string, head: Buffer, mode = 0o755): LayerEntry => ({path, type: 'file', mode, size: head.length, head})

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {ImageFilesystem} from '../../../src/layers/filesystem.js'
-import type {LayerEntry} from '../../../src/layers/tar-entries.js'
+import {ImageFilesystem} from '../../../src/engine/layers/filesystem.js'
+import type {LayerEntry} from '../../../src/engine/layers/tar-entries.js'
 
 const file = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry => ({path, type: 'file', mode: 0o755, size: 10, ...extra})
 const dir = (path: string): LayerEntry => ({path, type: 'directory', mode: 0o755, size: 0})

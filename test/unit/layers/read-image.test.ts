@@ -3,9 +3,9 @@ import {gzipSync} from 'node:zlib'
 
 import {describe, expect, it} from 'vitest'
 
-import type {ImageSource} from '../../../src/image/source.js'
-import type {Descriptor, ImageNode} from '../../../src/image/types.js'
-import {type LayerProgress, readImageFilesystems} from '../../../src/layers/read-image.js'
+import type {ImageSource} from '../../../src/source/source.js'
+import type {Descriptor, ImageNode} from '../../../src/oci/types.js'
+import {type LayerProgress, readImageFilesystems} from '../../../src/engine/layers/read-image.js'
 import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {type LayerFile, makeTar, sha256} from '../../../scripts/fixtures/image-builder.js'
 

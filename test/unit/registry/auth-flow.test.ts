@@ -5,9 +5,9 @@ import {join} from 'node:path'
 import nock from 'nock'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 
-import type {RegistryOptions} from '../../../src/registry/options.js'
-import {parseReference} from '../../../src/registry/reference.js'
-import {RegistrySource} from '../../../src/registry/registry-source.js'
+import type {RegistryOptions} from '../../../src/source/registry/options.js'
+import {parseReference} from '../../../src/oci/reference.js'
+import {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const HUB = 'https://registry-1.docker.io'

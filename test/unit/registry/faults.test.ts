@@ -4,9 +4,9 @@ import type {AddressInfo} from 'node:net'
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import type {RegistryOptions} from '../../../src/registry/options.js'
-import {parseReference} from '../../../src/registry/reference.js'
-import {RegistrySource} from '../../../src/registry/registry-source.js'
+import type {RegistryOptions} from '../../../src/source/registry/options.js'
+import {parseReference} from '../../../src/oci/reference.js'
+import {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'

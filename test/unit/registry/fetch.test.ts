@@ -1,9 +1,9 @@
 import nock from 'nock'
 import {describe, expect, it} from 'vitest'
 
-import {MANIFEST_ACCEPT} from '../../../src/image/media-types.js'
-import {parseReference} from '../../../src/registry/reference.js'
-import {RegistrySource} from '../../../src/registry/registry-source.js'
+import {MANIFEST_ACCEPT} from '../../../src/oci/media-types.js'
+import {parseReference} from '../../../src/oci/reference.js'
+import {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'

@@ -3,9 +3,9 @@ import {createHash} from 'node:crypto'
 import nock from 'nock'
 import {afterEach, beforeEach, expect} from 'vitest'
 
-import {RegistryError} from '../../../src/errors.js'
-import {clearTokenCache} from '../../../src/registry/auth.js'
-import {closeTransport} from '../../../src/registry/transport.js'
+import {RegistryError} from '../../../src/oci/errors.js'
+import {clearTokenCache} from '../../../src/source/registry/auth.js'
+import {closeTransport} from '../../../src/source/registry/transport.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'

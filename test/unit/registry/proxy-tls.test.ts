@@ -9,9 +9,9 @@ import {promisify} from 'node:util'
 
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {parseReference} from '../../../src/registry/reference.js'
-import {RegistrySource} from '../../../src/registry/registry-source.js'
-import {closeTransport} from '../../../src/registry/transport.js'
+import {parseReference} from '../../../src/oci/reference.js'
+import {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import {closeTransport} from '../../../src/source/registry/transport.js'
 import {OCI_INDEX, indexBytes, rejection, sha256} from './helpers.js'
 
 const execFileAsync = promisify(execFile)
@@ -113,9 +113,9 @@ describe('proxies from the environment and TLS verification, over real sockets',
     }))
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     // NODE_EXTRA_CA_CERTS is read at start-up, so a child process fetches.
-    const script = `import {RegistrySource} from './src/registry/registry-source.ts'
-      import {parseReference} from './src/registry/reference.ts'
-      import {closeTransport} from './src/registry/transport.ts'
+    const script = `import {RegistrySource} from './src/source/registry/registry-source.ts'
+      import {parseReference} from './src/oci/reference.ts'
+      import {closeTransport} from './src/source/registry/transport.ts'
       const manifest = await new RegistrySource(parseReference('registry.example/my/app:1')).fetchManifest()
       console.log(manifest.digest)
       await closeTransport()`

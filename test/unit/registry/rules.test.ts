@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseChallenges} from '../../../src/registry/auth.js'
-import {insecureRegistriesFrom, namedInsecure, plainHttpAllowed, registryConnection} from '../../../src/registry/scheme.js'
-import {displayUrl, retryAfterMs} from '../../../src/registry/transport.js'
+import {parseChallenges} from '../../../src/source/registry/auth.js'
+import {insecureRegistriesFrom, namedInsecure, plainHttpAllowed, registryConnection} from '../../../src/source/registry/scheme.js'
+import {displayUrl, retryAfterMs} from '../../../src/source/registry/transport.js'
 
 describe('registryConnection', () => {
   it('uses plain HTTP for loopback registries, as Docker does', () => {

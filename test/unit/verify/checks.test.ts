@@ -1,14 +1,14 @@
 import {describe, expect, it} from 'vitest'
 
-import {MediaType} from '../../../src/image/media-types.js'
-import {builtinChecks} from '../../../src/verify/checks/index.js'
+import {MediaType} from '../../../src/oci/media-types.js'
+import {builtinChecks} from '../../../src/engine/verify/checks/index.js'
 import {
   checkAttestationOrphan,
   checkDanglingManifest,
   checkDigestMismatch,
   checkMissingBlobs,
   checkMixedMediaTypes,
-} from '../../../src/verify/checks/integrity.js'
+} from '../../../src/engine/verify/checks/integrity.js'
 import {
   checkConfigMismatch,
   checkDuplicatePlatform,
@@ -16,9 +16,9 @@ import {
   checkPlatformMissing,
   checkSinglePlatform,
   checkUnexpectedPlatform,
-} from '../../../src/verify/checks/platforms.js'
-import {verdictOf} from '../../../src/verify/report.js'
-import {BUILTIN_CHECK_IDS, type CheckResult} from '../../../src/verify/types.js'
+} from '../../../src/engine/verify/checks/platforms.js'
+import {verdictOf} from '../../../src/engine/verify/report.js'
+import {BUILTIN_CHECK_IDS, type CheckResult} from '../../../src/engine/verify/types.js'
 import {allBlobs, context, dangling, fakeSource, image, index, platform, resolution} from './trees.js'
 
 const amd64 = image({declared: 'linux/amd64'})

@@ -8,9 +8,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex, type BuiltImage} from '../../../scripts/fixtures/image-builder.js'
 import {blobPath, writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
-import type {CheckResult} from '../../../src/verify/types.js'
-import {openSource} from '../../../src/image/open.js'
-import {verifyReferences, verifyTargetsWith} from '../../../src/verify/verify.js'
+import type {CheckResult} from '../../../src/engine/verify/types.js'
+import {openSource} from '../../../src/source/open.js'
+import {verifyReferences, verifyTargetsWith} from '../../../src/engine/verify/verify.js'
 
 let dir: string
 let amd64: BuiltImage

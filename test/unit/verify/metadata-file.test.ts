@@ -4,9 +4,9 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../../src/errors.js'
-import {parseBuildMetadata, readBuildMetadata} from '../../../src/verify/metadata-file.js'
-import {normaliseSpec, verifyTargets} from '../../../src/verify/targets.js'
+import {UsageError} from '../../../src/oci/errors.js'
+import {parseBuildMetadata, readBuildMetadata} from '../../../src/engine/verify/metadata-file.js'
+import {normaliseSpec, verifyTargets} from '../../../src/engine/verify/targets.js'
 
 const DIGEST = 'sha256:' + 'a'.repeat(64)
 const OTHER = 'sha256:' + 'b'.repeat(64)

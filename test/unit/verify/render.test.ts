@@ -5,11 +5,11 @@ import {join} from 'node:path'
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../../src/errors.js'
+import {UsageError} from '../../../src/oci/errors.js'
 import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, renderGithubSummary, reportToGithub} from '../../../src/render/github.js'
 import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifySummary} from '../../../src/render/verify-text.js'
-import type {CheckResult, VerifyReport} from '../../../src/verify/types.js'
+import type {CheckResult, VerifyReport} from '../../../src/engine/verify/types.js'
 
 const NASTY = 'a <b> & "c" \'d\' ]]> \u0000\u0007\u001b[31m tab\there\nnew line\r%41 : , \uD800 \u{1F600} \uFFFF'
 

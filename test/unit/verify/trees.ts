@@ -1,12 +1,12 @@
 // Hand-built image trees and resolutions for the unit tests of the verify checks.
 import {createHash} from 'node:crypto'
 
-import type {ImageSource} from '../../../src/image/source.js'
-import type {Descriptor, ImageNode, ImageTree, IndexNode, OtherNode, TreeNode} from '../../../src/image/types.js'
-import {MediaType} from '../../../src/image/media-types.js'
-import type {Resolution, Verdict} from '../../../src/platform/resolution.js'
-import type {Platform} from '../../../src/platform/types.js'
-import type {CheckContext, VerifyOptions} from '../../../src/verify/types.js'
+import type {ImageSource} from '../../../src/source/source.js'
+import type {Descriptor, ImageNode, ImageTree, IndexNode, OtherNode, TreeNode} from '../../../src/oci/types.js'
+import {MediaType} from '../../../src/oci/media-types.js'
+import type {Resolution, Verdict} from '../../../src/engine/resolve/resolution.js'
+import type {Platform} from '../../../src/oci/platform/types.js'
+import type {CheckContext, VerifyOptions} from '../../../src/engine/verify/types.js'
 
 export const digestOf = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
 

@@ -1,13 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {RegistryError, UsageError} from '../../../src/errors.js'
-import type {ImageTree, TreeNode} from '../../../src/image/types.js'
-import {MediaType} from '../../../src/image/media-types.js'
+import {RegistryError, UsageError} from '../../../src/oci/errors.js'
+import type {ImageTree, TreeNode} from '../../../src/oci/types.js'
+import {MediaType} from '../../../src/oci/media-types.js'
 import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifyText} from '../../../src/render/verify-text.js'
-import {exitCodeOf} from '../../../src/verify/report.js'
-import type {CheckProvider} from '../../../src/verify/types.js'
-import {verifyImage, verifyTargetsWith, type VerifyDependencies} from '../../../src/verify/verify.js'
+import {exitCodeOf} from '../../../src/engine/verify/report.js'
+import type {CheckProvider} from '../../../src/engine/verify/types.js'
+import {verifyImage, verifyTargetsWith, type VerifyDependencies} from '../../../src/engine/verify/verify.js'
 import {fakeSource, image, index, resolution} from './trees.js'
 
 const amd64 = image({declared: 'linux/amd64'})

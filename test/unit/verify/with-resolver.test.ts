@@ -1,10 +1,10 @@
 // The checks over hand-built trees with the real pull simulation (resolveForHost).
 import {describe, expect, it} from 'vitest'
 
-import type {TreeNode} from '../../../src/image/types.js'
-import {resolveForHost} from '../../../src/platform/resolve.js'
-import type {CheckResult, VerifyOptions} from '../../../src/verify/types.js'
-import {verifyImage} from '../../../src/verify/verify.js'
+import type {TreeNode} from '../../../src/oci/types.js'
+import {resolveForHost} from '../../../src/engine/resolve/resolve.js'
+import type {CheckResult, VerifyOptions} from '../../../src/engine/verify/types.js'
+import {verifyImage} from '../../../src/engine/verify/verify.js'
 import {fakeSource, image, index, platform} from './trees.js'
 
 async function verify(root: TreeNode, options: VerifyOptions = {}) {

@@ -1,0 +1,186 @@
+/**
+ * `archcheck build`: preflight, the backend's build and push with its progress on stderr, the
+ * pushed digest, then verification of what landed.
+ */
+import {randomBytes} from 'node:crypto'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {onInterrupt} from '../../cli/interrupt.js'
+import {ArchcheckError, ExitCode, UsageError} from '../../oci/errors.js'
+import {isDigest} from '../../oci/digest.js'
+import {parseReference} from '../../oci/reference.js'
+import {insecureRegistriesFrom, registryConnection} from '../../source/registry/scheme.js'
+import {readBuildMetadata} from '../verify/metadata-file.js'
+import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
+import type {BuilderInfo} from './buildx-output.js'
+import {createBuilder, DOCKER, inspectBuilder, readBuildxVersions} from './buildx.js'
+import type {LintWarning} from './dockerfile-lint.js'
+import {captureCommand, formatCommand, NotInstalledError, streamCommand} from './exec.js'
+import {
+  checkBuildxVersions,
+  checkDestination,
+  emulationHint,
+  formatLintWarning,
+  lintBuildDockerfile,
+  missingPlatforms,
+  platformsWithoutEmulation,
+  usedBuildxFlags,
+} from './preflight.js'
+
+export interface BuildOptions extends BuildRequest {
+  backend: BackendName
+  /** Lint warnings fail the preflight. */
+  strict: boolean
+  /** Where progress and warnings go (default stderr). */
+  log?: (line: string) => void
+  /** --insecure-registry hosts: pushed to over plain HTTP like loopback ones (with $ARCHCHECK_INSECURE_REGISTRIES). */
+  insecureRegistries?: string[]
+}
+
+/** Where one destination's result can be read back from, and the digest the build reported for it. */
+export interface PushedTarget {
+  /** A registry reference, or `oci-layout:PATH` for --output oci:PATH. */
+  reference: string
+  digest: string
+}
+
+export interface BuildResult {
+  backend: BackendName
+  platforms: string[]
+  tags: string[]
+  /** The digest of the pushed index (the first destination's, when several). */
+  digest: string
+  pushed: PushedTarget[]
+  lint: {dockerfile: string; warnings: LintWarning[]}
+  /** The backend's tool versions and, for buildx, the builder used. */
+  tool: {name: string; version?: string; dockerVersion?: string; builder?: Pick<BuilderInfo, 'name' | 'driver' | 'status' | 'platforms'>}
+  /** Every backend command run, program first. */
+  commands: string[][]
+}
+
+const defaultLog = (line: string): void => {
+  process.stderr.write(`${line}\n`)
+}
+
+/** Preflight, build and push. Preflight failures throw UsageError (exit 2); a failing build exits 1. */
+export async function runBuild(options: BuildOptions): Promise<BuildResult> {
+  const log = options.log ?? defaultLog
+  checkDestination(options)
+  const lint = await lintBuildDockerfile(options)
+  for (const warning of lint.warnings) log(`${options.strict ? 'error' : 'warning'}: ${formatLintWarning(lint.path, warning)}`)
+  if (options.strict && lint.warnings.length > 0) {
+    throw new UsageError(`${lint.warnings.length} multi-arch problem${lint.warnings.length === 1 ? '' : 's'} in ${lint.path} (--strict); see above`)
+  }
+  const lintResult = {dockerfile: lint.path, warnings: lint.warnings}
+  return options.backend === 'buildx' ? buildWithBuildx(options, lintResult, log) : buildWithManifestTool(options.backend, options, lintResult, log)
+}
+
+async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'], log: (line: string) => void): Promise<BuildResult> {
+  const versions = await readBuildxVersions()
+  checkBuildxVersions(versions, usedBuildxFlags(options))
+  const builder = await builderFor(options, log)
+  if (builder.driver === 'docker' && options.platforms.length > 1) {
+    throw new UsageError(
+      `builder "${builder.name}" uses the docker driver, which cannot build several platforms into one image: create a docker-container builder with \`archcheck builder create --use\` or pass --builder NAME`,
+    )
+  }
+  const missing = missingPlatforms(options.platforms, builder.platforms)
+  if (missing.length > 0) {
+    throw new UsageError(`builder "${builder.name}" does not support ${missing.join(', ')} (it supports ${builder.platforms.join(', ') || 'no platform'}); ${emulationHint(missing)}, then run \`archcheck builder inspect ${builder.name}\``)
+  }
+
+  const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
+  const forgetWork = onInterrupt(() => rm(work, {recursive: true, force: true}))
+  try {
+    const metadataFile = join(work, 'metadata.json')
+    const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
+    await runStep(DOCKER, argv, log)
+    // The build ran: a metadata file without a digest means its result went nowhere readable (exit 1, not a usage error).
+    const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
+      throw new ArchcheckError(`docker buildx build finished but reported no image digest: ${error.message}`, ExitCode.checkFailed)
+    })
+    const pushed = [...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []), ...(options.ociLayout ? [{reference: `oci-layout:${options.ociLayout}`, digest: metadata.digest}] : [])]
+    return {
+      backend: 'buildx',
+      platforms: options.platforms,
+      tags: options.tags,
+      digest: metadata.digest,
+      pushed,
+      lint,
+      tool: {name: 'buildx', version: versions.buildx, dockerVersion: versions.docker, builder: {name: builder.name, driver: builder.driver, status: builder.status, platforms: builder.platforms}},
+      commands: [['docker', ...argv]],
+    }
+  } finally {
+    forgetWork()
+    await rm(work, {recursive: true, force: true})
+  }
+}
+
+/** The named builder (created when missing) or the current one, booted. */
+async function builderFor(options: BuildOptions, log: (line: string) => void): Promise<BuilderInfo> {
+  if (options.builder) {
+    const existing = await inspectBuilder(options.builder, true)
+    if (existing) return existing
+    log(`builder "${options.builder}" does not exist yet: creating it (docker-container driver)`)
+    return (await createBuilder(options.builder, {driver: 'docker-container'})).builder
+  }
+  const current = await inspectBuilder(undefined, true)
+  if (!current) throw new UsageError('buildx has no current builder: create one with `archcheck builder create --use`')
+  return current
+}
+
+async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildOptions, lint: BuildResult['lint'], log: (line: string) => void): Promise<BuildResult> {
+  let version: string | undefined
+  try {
+    const result = await captureCommand(tool, ['--version'], {timeoutMs: 15_000})
+    version = /version\s+(\S+)/.exec(result.stdout)?.[1]
+  } catch (error) {
+    if (error instanceof NotInstalledError) throw new UsageError(`${tool} is not installed (not found on PATH): install it (Debian/Ubuntu: apt-get install ${tool}) or choose another --backend`)
+    throw error
+  }
+  const unemulated = await platformsWithoutEmulation(options.platforms)
+  if (unemulated.length > 0) {
+    throw new UsageError(`this machine cannot run ${unemulated.join(', ')} binaries, which RUN steps of a ${tool} build need: ${emulationHint(unemulated)}`)
+  }
+
+  const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
+  const forgetWork = onInterrupt(() => rm(work, {recursive: true, force: true}))
+  // A fresh list name: `--manifest` adds to an existing list of that name.
+  const manifestName = `localhost/archcheck-build-${randomBytes(6).toString('hex')}`
+  const commands: string[][] = []
+  try {
+    const buildArgv = manifestBuildArgv(options, manifestName)
+    commands.push([tool, ...buildArgv])
+    await runStep(tool, buildArgv, log)
+    const pushed: PushedTarget[] = []
+    const digestFile = join(work, 'digest')
+    const plainHttp = (tag: string): boolean => registryConnection(parseReference(tag).registry, insecureRegistriesFrom(options.insecureRegistries)) !== 'https'
+    for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
+      commands.push([tool, ...pushArgv])
+      await rm(digestFile, {force: true})
+      await runStep(tool, pushArgv, log)
+      // buildah 1.28 can fail a push (e.g. TLS to a plain-HTTP registry) and still exit 0: only the digest file proves it landed.
+      const digest = (await readFile(digestFile, 'utf8').catch(() => '')).trim()
+      if (!isDigest(digest)) throw new ArchcheckError(`${tool} manifest push to ${pushArgv.at(-1)} wrote no digest: the push failed (see its output above)`, ExitCode.checkFailed)
+      const destination = pushArgv.at(-1)!
+      pushed.push({reference: destination.startsWith('oci:') ? `oci-layout:${destination.slice(4)}` : destination.replace(/^docker:\/\//, ''), digest})
+    }
+    return {backend: tool, platforms: options.platforms, tags: options.tags, digest: pushed[0].digest, pushed, lint, tool: {name: tool, version}, commands}
+  } finally {
+    forgetWork()
+    await captureCommand(tool, ['manifest', 'rm', manifestName]).catch(() => undefined)
+    await rm(work, {recursive: true, force: true})
+  }
+}
+
+/** Runs one backend command with its progress on stderr; a non-zero exit fails the build (exit 1). */
+async function runStep(program: string, argv: string[], log: (line: string) => void): Promise<void> {
+  log(`+ ${formatCommand(program, argv)}`)
+  const code = await streamCommand(program, argv)
+  if (code !== 0) {
+    const step = argv.slice(0, 2).filter((arg) => !arg.startsWith('-'))
+    throw new ArchcheckError(`${formatCommand(program, step)} failed with exit code ${code}; see its output above`, ExitCode.checkFailed)
+  }
+}

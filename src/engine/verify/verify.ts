@@ -1,0 +1,109 @@
+import {ArchcheckError, ExitCode} from '../../oci/errors.js'
+import {openSource} from '../../source/open.js'
+import type {ImageSource} from '../../source/source.js'
+import {fetchImageTree, type FetchTreeOptions} from '../tree.js'
+import type {ImageTree} from '../../oci/types.js'
+import {parseHosts} from '../../oci/platform/hosts.js'
+import type {ClientName, Resolution} from '../resolve/resolution.js'
+import {toHostPlatform} from '../../oci/platform/match.js'
+import {resolveForHost} from '../resolve/resolve.js'
+import type {Platform} from '../../oci/platform/types.js'
+import type {RegistryOptions} from '../../source/registry/options.js'
+import {createLimiter} from '../limit.js'
+import {builtinChecks} from './checks/index.js'
+import {loadTree} from './load-tree.js'
+import {verdictOf} from './report.js'
+import {normaliseSpec, type VerifyTarget} from './targets.js'
+import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
+
+/** The platforms required when none are given: the hosts archcheck exists for (DEFAULT_HOSTS). */
+export const DEFAULT_REQUIRED_PLATFORMS: readonly Platform[] = parseHosts()
+
+/** How verify reads images and simulates pulls; replaceable in tests. */
+export interface VerifyDependencies {
+  fetchTree(source: ImageSource, options?: FetchTreeOptions): Promise<ImageTree>
+  resolve(tree: ImageTree, host: Platform, client: ClientName): Resolution
+}
+
+const DEFAULT_DEPENDENCIES: VerifyDependencies = {fetchTree: fetchImageTree, resolve: resolveForHost}
+
+function errorReport(reference: string, error: unknown, startedAt: number, strict: boolean): VerifyReport {
+  if (!(error instanceof ArchcheckError)) throw error
+  return {reference, verdict: 'error', checks: [], error: error.message, errorExitCode: error.exitCode ?? ExitCode.registry, durationMs: Date.now() - startedAt, strict}
+}
+
+/**
+ * Verifies one image: reads its tree, simulates a pull on every required platform, runs the
+ * built-in checks and then each provider's. A source that cannot be read gives an `error` report
+ * (other exceptions are bugs and propagate).
+ */
+export async function verifyImage(source: ImageSource, options: VerifyOptions = {}, dependencies = DEFAULT_DEPENDENCIES): Promise<VerifyReport> {
+  const startedAt = Date.now()
+  const strict = options.strict ?? false
+  const reference = source.displayName
+  try {
+    const {tree, unreadable} = await loadTree(source, dependencies)
+    const require = (options.require ?? DEFAULT_REQUIRED_PLATFORMS).map((platform) => toHostPlatform(platform))
+    const client = options.client ?? 'docker'
+    const context: CheckContext = {
+      reference,
+      tree,
+      resolutions: require.map((host) => dependencies.resolve(tree, host, client)),
+      source,
+      unreadable,
+      options: {...options, require, client},
+    }
+    const checks = []
+    for (const provider of [builtinChecks, ...(options.providers ?? [])]) checks.push(...(await provider.run(context)))
+    return {reference, digest: tree.root.descriptor.digest, verdict: verdictOf(checks, strict), checks, durationMs: Date.now() - startedAt, strict}
+  } catch (error) {
+    return errorReport(reference, error, startedAt, strict)
+  }
+}
+
+/**
+ * Verifies several references concurrently (`concurrency` at a time, default 4), in the given
+ * order. `open` turns a reference into a source; each source is closed when its report is made.
+ */
+export async function verifyTargetsWith(
+  targets: readonly VerifyTarget[],
+  options: VerifyOptions & {concurrency?: number},
+  open: (reference: string) => Promise<ImageSource>,
+  dependencies = DEFAULT_DEPENDENCIES,
+): Promise<VerifyReport[]> {
+  const limit = createLimiter(options.concurrency ?? 4)
+  return Promise.all(targets.map((target) => limit(async () => {
+    const startedAt = Date.now()
+    let source: ImageSource
+    try {
+      source = await open(target.reference)
+    } catch (error) {
+      return errorReport(target.reference, error, startedAt, options.strict ?? false)
+    }
+    try {
+      return await verifyImage(source, target.expectDigest ? {...options, expectDigest: target.expectDigest} : options, dependencies)
+    } finally {
+      await source.close()
+    }
+  })))
+}
+
+/**
+ * The library entry: verifies references (registry references, `oci-layout:`/`oci-archive:`
+ * specs, or targets with their expected digest) and returns one report per reference, in order.
+ * Bad references and platforms throw a UsageError before anything is read; unreadable images give `error`
+ * reports. `exitCodeOf(reports)` gives the CLI's exit code.
+ */
+export async function verifyReferences(
+  references: ReadonlyArray<string | VerifyTarget>,
+  options: VerifyOptions & {registry?: RegistryOptions; concurrency?: number} = {},
+): Promise<VerifyReport[]> {
+  const targets = references.map((entry) => {
+    const target = typeof entry === 'string' ? {reference: entry} : entry
+    const expectDigest = target.expectDigest ?? options.expectDigest
+    return {reference: normaliseSpec(target.reference), ...(expectDigest ? {expectDigest} : {})}
+  })
+  // Bad platform specifiers fail here, once, rather than in every report.
+  const require = options.require?.map((platform) => toHostPlatform(platform))
+  return verifyTargetsWith(targets, require ? {...options, require} : options, (reference) => openSource(reference, options.registry))
+}

@@ -1,0 +1,131 @@
+import {UsageError} from './errors.js'
+
+/** A registry image reference after Docker's normalisation. */
+export interface Reference {
+  /** Registry host as users name it, with port: `docker.io`, `ghcr.io`, `localhost:5000`, `[::1]:5000`. */
+  registry: string
+  /** Repository path: `library/alpine`, `my/app`. */
+  repository: string
+  tag?: string
+  digest?: string
+}
+
+export const DOCKER_HUB = 'docker.io'
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
+const MAX_NAME_LENGTH = 255
+
+// The grammar of distribution/reference, written out piece by piece.
+const alnum = '[a-z0-9]+'
+const separator = '(?:[._]|__|[-]+)'
+const pathComponent = `${alnum}(?:${separator}${alnum})*`
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])'
+const ipv6 = '\\[[a-fA-F0-9:]+\\]'
+const host = `(?:${domainComponent}(?:\\.${domainComponent})*|${ipv6})`
+const PATH_RE = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`)
+const DOMAIN_RE = new RegExp(`^${host}(?::[0-9]+)?$`)
+const TAG_RE = /^[\w][\w.-]{0,127}$/
+const TAG_RULE = "a tag is up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+const DIGEST_RE = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/
+const HEX64_RE = /^[a-f0-9]{64}$/
+
+/** Digest algorithms a registry may use, with the length of their hex encoding. */
+const DIGEST_ALGORITHMS: Record<string, number> = {sha256: 64, sha512: 128}
+
+/** Throws a UsageError unless `digest` is a well-formed digest of a supported algorithm. */
+export function validateDigest(digest: string): void {
+  const match = DIGEST_RE.exec(digest)
+  if (!match) throw new UsageError(`invalid digest "${digest}": expected ALGORITHM:HEX, e.g. sha256:<64 hex digits>`)
+  const [, algorithm, encoded] = match
+  const length = DIGEST_ALGORITHMS[algorithm]
+  if (length === undefined) throw new UsageError(`unsupported digest algorithm "${algorithm}" in "${digest}" (supported: sha256, sha512)`)
+  if (encoded.length !== length || !/^[a-f0-9]+$/.test(encoded)) {
+    throw new UsageError(`invalid ${algorithm} digest "${digest}": expected ${length} lower-case hex digits`)
+  }
+}
+
+/** Throws a UsageError unless `tag` is a well-formed tag. */
+export function validateTag(tag: string): void {
+  if (!TAG_RE.test(tag)) throw new UsageError(`invalid tag "${tag}": ${TAG_RULE}`)
+}
+
+/**
+ * Parses an image reference the way Docker does: `alpine` is `docker.io/library/alpine`,
+ * `index.docker.io` is `docker.io`, a first component with a dot, a colon or named `localhost`
+ * is a registry host. No default tag is added. Throws a UsageError with the reason otherwise.
+ */
+export function parseReference(input: string): Reference {
+  const text = input.trim()
+  if (text === '') throw new UsageError('empty image reference')
+  if (/\s/.test(text)) throw new UsageError(`invalid image reference "${input}": it contains white space`)
+
+  let remainder = text
+  let digest: string | undefined
+  const at = remainder.indexOf('@')
+  if (at !== -1) {
+    digest = remainder.slice(at + 1)
+    remainder = remainder.slice(0, at)
+    validateDigest(digest)
+  }
+
+  let tag: string | undefined
+  const lastSlash = remainder.lastIndexOf('/')
+  const lastColon = remainder.lastIndexOf(':')
+  if (lastColon > lastSlash) {
+    tag = remainder.slice(lastColon + 1)
+    remainder = remainder.slice(0, lastColon)
+    if (!TAG_RE.test(tag)) {
+      throw new UsageError(`invalid tag "${tag}" in "${input}": ${TAG_RULE}`)
+    }
+  }
+  if (remainder === '') throw new UsageError(`invalid image reference "${input}": no repository name`)
+
+  let registry = DOCKER_HUB
+  let repository = remainder
+  const firstSlash = remainder.indexOf('/')
+  if (firstSlash !== -1) {
+    const first = remainder.slice(0, firstSlash)
+    if (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) {
+      registry = first
+      repository = remainder.slice(firstSlash + 1)
+      if (!DOMAIN_RE.test(registry)) throw new UsageError(`invalid registry host "${registry}" in "${input}"`)
+      const port = /:(\d+)$/.exec(registry)?.[1]
+      if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw new UsageError(`invalid registry host "${registry}" in "${input}": the port must be 1 to 65535`)
+    }
+  }
+  if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) registry = DOCKER_HUB
+  if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`
+
+  if (HEX64_RE.test(remainder)) {
+    throw new UsageError(`invalid repository name "${remainder}": a 64-character hex string is an image ID, not a name (did you mean @sha256:${remainder}?)`)
+  }
+  if (repository !== repository.toLowerCase()) {
+    throw new UsageError(`invalid repository name "${repository}" in "${input}": repository names must be lower-case`)
+  }
+  if (!PATH_RE.test(repository)) {
+    throw new UsageError(`invalid repository name "${repository}" in "${input}": use lower-case letters, digits and separators (. _ __ -) between '/'-separated parts`)
+  }
+  const fullName = `${registry}/${repository}`
+  if (fullName.length > MAX_NAME_LENGTH) {
+    throw new UsageError(`image name "${fullName}" is ${fullName.length} characters long; the limit is ${MAX_NAME_LENGTH}`)
+  }
+
+  const reference: Reference = {registry, repository}
+  if (tag !== undefined) reference.tag = tag
+  if (digest !== undefined) reference.digest = digest
+  return reference
+}
+
+/** `registry/repository[:tag][@digest]`, fully qualified. */
+export function formatReference(ref: Reference): string {
+  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`
+}
+
+/** The tag or digest to ask the registry for: the digest wins, then the tag, then `latest`. */
+export function manifestReference(ref: Reference): string {
+  return ref.digest ?? ref.tag ?? 'latest'
+}
+
+/** The host that serves the registry API: Docker Hub's name differs from its API host. */
+export function registryApiHost(registry: string): string {
+  return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry
+}

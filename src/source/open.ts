@@ -1,0 +1,38 @@
+import {parseReference} from '../oci/reference.js'
+import type {RegistryOptions} from './registry/options.js'
+import type {ImageSource} from './source.js'
+
+/** What a source spec names: a local layout or archive (the part after its prefix), or a registry reference (`docker://` dropped). */
+export type SourceSpec = {kind: 'oci-layout'; path: string} | {kind: 'oci-archive'; path: string} | {kind: 'registry'; reference: string}
+
+const LOCAL_KINDS = ['oci-layout', 'oci-archive'] as const
+
+/** Splits a spec by its prefix; the only place that knows the `oci-layout:`, `oci-archive:` and `docker://` prefixes. */
+export function parseSourceSpec(spec: string): SourceSpec {
+  for (const kind of LOCAL_KINDS) if (spec.startsWith(`${kind}:`)) return {kind, path: spec.slice(kind.length + 1)}
+  return {kind: 'registry', reference: spec.startsWith('docker://') ? spec.slice('docker://'.length) : spec}
+}
+
+/**
+ * Opens what a user named as an image source:
+ * - `oci-layout:PATH[:TAG|@DIGEST]`: an OCI image layout directory;
+ * - `oci-archive:FILE[:TAG|@DIGEST]`: an OCI layout in a tar file;
+ * - `[docker://]REFERENCE`: a registry repository (`alpine:3.20`, `ghcr.io/o/r@sha256:…`).
+ * Bad references and missing paths are UsageErrors (exit 2). Each source is loaded on demand so
+ * a local image never loads the HTTP stack.
+ */
+export async function openSource(spec: string, options: RegistryOptions = {}): Promise<ImageSource> {
+  const layoutOptions = {maxManifestBytes: options.maxManifestBytes}
+  const parsed = parseSourceSpec(spec)
+  if (parsed.kind === 'oci-layout') {
+    const {OciLayoutSource} = await import('./oci-layout.js')
+    return OciLayoutSource.open(parsed.path, layoutOptions)
+  }
+  if (parsed.kind === 'oci-archive') {
+    const {openOciArchive} = await import('./oci-archive.js')
+    return openOciArchive(parsed.path, layoutOptions)
+  }
+  const reference = parseReference(parsed.reference)
+  const {RegistrySource} = await import('./registry/registry-source.js')
+  return new RegistrySource(reference, options)
+}

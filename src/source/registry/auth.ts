@@ -1,0 +1,170 @@
+import {RegistryError} from '../../oci/errors.js'
+import {clearCredentialsCache, type Credentials} from './credentials.js'
+import {plainHttpAllowed} from './scheme.js'
+import {send, type TransportSettings} from './transport.js'
+
+/** One challenge from a WWW-Authenticate header: the scheme and its parameters (names lower-cased). */
+export interface Challenge {
+  scheme: string
+  params: Record<string, string>
+}
+
+/**
+ * Parses WWW-Authenticate (RFC 9110 §11.6.1): one or more challenges, each a scheme followed by
+ * comma-separated `name=value` or `name="quoted value"` parameters.
+ */
+export function parseChallenges(header: string | null): Challenge[] {
+  if (!header) return []
+  const challenges: Challenge[] = []
+  const token = /[!#$%&'*+.^_`|~\w-]+/y
+  const quoted = /"((?:[^"\\]|\\.)*)"/y
+  const bare = /[^,\s]*/y
+  let position = 0
+  const skip = (pattern: RegExp): void => {
+    while (position < header.length && pattern.test(header[position])) position++
+  }
+  const read = (pattern: RegExp): RegExpExecArray | null => {
+    pattern.lastIndex = position
+    const match = pattern.exec(header)
+    if (match) position = pattern.lastIndex
+    return match
+  }
+  while (position < header.length) {
+    skip(/[\s,]/)
+    const name = read(token)
+    if (!name) break
+    skip(/\s/)
+    if (header[position] !== '=') {
+      challenges.push({scheme: name[0].toLowerCase(), params: {}})
+      continue
+    }
+    position++
+    skip(/\s/)
+    const quotedValue = read(quoted)
+    const value = quotedValue ? quotedValue[1].replace(/\\(.)/g, '$1') : read(bare)![0]
+    const current = challenges.at(-1)
+    if (current) current.params[name[0].toLowerCase()] = value
+  }
+  return challenges
+}
+
+interface CachedToken {
+  token: string
+  expiresAt: number
+}
+
+/** Tokens for this run, per (realm, service, scope, identity); promises so concurrent requests share one fetch. */
+const tokenCache = new Map<string, Promise<CachedToken>>()
+const DEFAULT_TOKEN_LIFETIME_S = 60
+/** Token responses are a few KiB (a JWT); anything past this is not a token server. */
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
+/** Renew a little early so a token does not expire in flight. */
+const EXPIRY_MARGIN_MS = 5_000
+
+/**
+ * The last challenge per repository (`registry/repository`: its scope names the repository), so a
+ * second source for the same repository authorises up front instead of paying a 401 first.
+ */
+const challenges = new Map<string, Challenge>()
+
+export const lastChallenge = (repositoryName: string): Challenge | undefined => challenges.get(repositoryName)
+
+export function rememberChallenge(repositoryName: string, challenge: Challenge): void {
+  challenges.set(repositoryName, challenge)
+}
+
+/** Forgets tokens, challenges and looked-up credentials: what one run learnt about auth. */
+export function clearTokenCache(): void {
+  tokenCache.clear()
+  challenges.clear()
+  clearCredentialsCache()
+}
+
+export interface TokenRequest {
+  challenge: Challenge
+  /** Scope to ask for when the challenge names none, e.g. `repository:library/alpine:pull`. */
+  defaultScope: string
+  credentials?: Credentials
+  /** The registry as the user names it, for messages. */
+  registry: string
+}
+
+/** A bearer token for the challenge, from the cache or the token server named by its realm. */
+export async function bearerToken(request: TokenRequest, settings: TransportSettings): Promise<string> {
+  const {realm, service} = request.challenge.params
+  if (!realm) throw new RegistryError(`${request.registry} asked for a bearer token but named no token server (realm)`, 'unauthorized')
+  const scope = request.challenge.params.scope ?? request.defaultScope
+  const identity = request.credentials ? `user:${request.credentials.username ?? ''}` : 'anonymous'
+  const key = [realm, service ?? '', scope, identity].join('\n')
+  // Another request may renew an expired token while this one waits: look again until the cache is settled.
+  for (let cached = tokenCache.get(key); cached; cached = tokenCache.get(key)) {
+    const entry = await cached.catch(() => undefined)
+    if (entry && entry.expiresAt > Date.now()) return entry.token
+    if (tokenCache.get(key) === cached) tokenCache.delete(key)
+  }
+  const pending = fetchToken(realm, service, scope, request, settings)
+  tokenCache.set(key, pending)
+  pending.catch(() => tokenCache.delete(key))
+  return (await pending).token
+}
+
+async function fetchToken(realm: string, service: string | undefined, scope: string, request: TokenRequest, settings: TransportSettings): Promise<CachedToken> {
+  let realmUrl: URL
+  try {
+    realmUrl = new URL(realm)
+  } catch {
+    throw new RegistryError(`${request.registry} named an invalid token server URL`, 'unauthorized')
+  }
+  const credentials = request.credentials
+  if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, settings.insecureRegistries)) {
+    throw new RegistryError(`token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`, 'credentials')
+  }
+  const viaRefreshToken = credentials?.identityToken !== undefined
+  const response = viaRefreshToken
+    ? await send({
+      method: 'POST',
+      url: realmUrl.href,
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: credentials!.identityToken!, service: service ?? '', scope, client_id: 'archcheck'}).toString(),
+    }, settings)
+    : await send({
+      method: 'GET',
+      url: withQuery(realmUrl, service, scope),
+      authorization: credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
+    }, settings)
+
+  const tokenHost = realmUrl.host
+  if (response.status === 401 || response.status === 403) {
+    await response.discard()
+    if (credentials) {
+      throw new RegistryError(`${request.registry} rejected the credentials ${credentials.source} (token server ${tokenHost} answered ${response.status})`, 'unauthorized', {status: response.status})
+    }
+    throw new RegistryError(`token server ${tokenHost} refused an anonymous token for ${scope} (${response.status}); log in with docker login ${request.registry}`, 'unauthorized', {status: response.status})
+  }
+  if (response.status !== 200) {
+    await response.discard()
+    throw new RegistryError(`token server ${tokenHost} answered ${response.status} for ${scope}`, response.status >= 500 ? 'server-error' : 'unauthorized', {status: response.status})
+  }
+  const body = await response.readCapped(MAX_TOKEN_RESPONSE_BYTES, `token response from ${tokenHost}`)
+  let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body)) ?? {}
+  } catch {
+    throw new RegistryError(`token server ${tokenHost} sent a response that is not JSON`, 'malformed')
+  }
+  const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token
+  if (typeof token !== 'string' || token === '') throw new RegistryError(`token server ${tokenHost} sent no token`, 'malformed')
+  const lifetime = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S
+  return {token, expiresAt: Date.now() + Math.max(lifetime * 1000 - EXPIRY_MARGIN_MS, 1000)}
+}
+
+function withQuery(realm: URL, service: string | undefined, scope: string): string {
+  const url = new URL(realm.href)
+  if (service) url.searchParams.set('service', service)
+  url.searchParams.set('scope', scope)
+  return url.href
+}
+
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+}

@@ -1,0 +1,82 @@
+import {RegistryError} from '../../oci/errors.js'
+
+/**
+ * Failed requests in the user's terms: the system error code behind a failed fetch, and the
+ * RegistryError (tls, network, timeout) that says what happened.
+ */
+
+/** Connection failures worth another try. */
+const RETRY_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
+const TLS_ERROR_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
+])
+/** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
+const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
+
+/** The code of a connection failure worth another try (a reset, a closed socket); undefined for any other error. */
+export function retryableCode(error: unknown): string | undefined {
+  const code = errorCode(error)
+  return code && RETRY_ERROR_CODES.has(code) ? code : undefined
+}
+
+/** A body cut off by the connection (not by our timeout or size cap): worth another try. */
+export function interruptedBody(error: unknown): boolean {
+  return error instanceof RegistryError && error.kind === 'network' && retryableCode(error.cause) !== undefined
+}
+
+/** The error for a response body the connection broke off. */
+export function bodyError(error: unknown, url: string): RegistryError {
+  const code = errorCode(error)
+  return new RegistryError(`connection to ${new URL(url).host} broke while receiving the response (${code ?? innermostMessage(error)})`, 'network', {cause: error})
+}
+
+/** The system error code behind a failed fetch (fetch wraps it in `cause`, sometimes an AggregateError). */
+function errorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const candidate = current as {code?: unknown; cause?: unknown; errors?: unknown[]}
+    if (typeof candidate.code === 'string' && candidate.code !== 'UND_ERR') return candidate.code
+    current = candidate.cause ?? candidate.errors?.[0]
+  }
+  return undefined
+}
+
+function innermostMessage(error: unknown): string {
+  let current = error as {message?: string; cause?: unknown; errors?: unknown[]}
+  for (let depth = 0; depth < 5; depth++) {
+    const next = (current.cause ?? current.errors?.[0]) as typeof current | undefined
+    if (!next) break
+    current = next
+  }
+  return current.message ?? String(error)
+}
+
+/** Turns a failed fetch into a RegistryError that says what happened in the user's terms. */
+export function networkError(error: unknown, url: string): unknown {
+  if (error instanceof RegistryError) return error
+  const host = new URL(url).host
+  const code = errorCode(error)
+  if (code && TLS_ERROR_CODES.has(code)) {
+    return new RegistryError(
+      `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
+      'tls', {cause: error},
+    )
+  }
+  if (code && TLS_HANDSHAKE_CODES.has(code)) {
+    return new RegistryError(
+      `TLS handshake with ${host} failed (${code}: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry ${host}`,
+      'tls', {cause: error},
+    )
+  }
+  switch (code) {
+    case 'ECONNREFUSED': return new RegistryError(`cannot connect to ${host}: connection refused`, 'network', {cause: error})
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN': return new RegistryError(`cannot resolve host ${new URL(url).hostname} (${code})`, 'network', {cause: error})
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT': return new RegistryError(`cannot connect to ${host}: connection timed out`, 'timeout', {cause: error})
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET': return new RegistryError(`connection to ${host} was reset`, 'network', {cause: error})
+    default: return new RegistryError(`request to ${host} failed: ${innermostMessage(error)}${code ? ` (${code})` : ''}`, 'network', {cause: error})
+  }
+}

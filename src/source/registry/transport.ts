@@ -1,0 +1,376 @@
+import type {Dispatcher} from 'undici'
+
+import {RegistryError} from '../../oci/errors.js'
+import {bodyError, networkError, retryableCode} from './network-errors.js'
+import type {RegistryOptions} from './options.js'
+import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
+
+/**
+ * HTTP for the registry client: Node's global fetch over ONE shared undici dispatcher per process
+ * (keep-alive, bounded connections per host, proxies from the environment). Global fetch rather
+ * than undici.request so nock can stand in for registries in tests.
+ */
+
+const CONNECTIONS_PER_HOST = 8
+const MAX_REDIRECTS = 5
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_MAX_RETRIES = 3
+const DEFAULT_RETRY_BASE_MS = 500
+/** A Retry-After longer than this is not waited for: the error says when to try again. */
+const MAX_RETRY_AFTER_MS = 60_000
+/** Error documents are short JSON; a longer body is not read for a message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024
+const RETRY_STATUSES = new Set([429, 502, 503, 504])
+/** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
+const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
+
+/** The two process-wide pools: verified TLS, and unverified TLS for hosts the user named insecure. */
+const dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
+
+function proxyConfigured(): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
+}
+
+/**
+ * undici's Agent alone: undici's index also loads its fetch, WebSocket, cache and cookie code,
+ * which archcheck never uses (Node's global fetch sends the requests): about 40 ms of CPU and 5 MB
+ * of every registry command (bench/README.md). Proxies need the index: it gives dispatchers the
+ * `connect` that tunnels use.
+ */
+async function loadAgent(): Promise<typeof import('undici').Agent> {
+  return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
+}
+
+/** A shared dispatcher, created on first use. */
+function sharedDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
+  let dispatcher = dispatchers.get(kind)
+  if (!dispatcher) {
+    dispatcher = (async () => {
+      const tls = {rejectUnauthorized: kind === 'verified'}
+      const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
+      // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
+      // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
+      if (!proxyConfigured()) return new (await loadAgent())(options)
+      const {EnvHttpProxyAgent} = await import('undici')
+      return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
+    })()
+    dispatchers.set(kind, dispatcher)
+  }
+  return dispatcher
+}
+
+/** For registries named insecure: the scheme that answered, per host, until closeTransport. */
+const answeringSchemes = new Map<string, 'https' | 'http'>()
+
+export const schemeThatAnswered = (host: string): 'https' | 'http' | undefined => answeringSchemes.get(host)
+
+export function rememberScheme(host: string, scheme: 'https' | 'http'): void {
+  answeringSchemes.set(host, scheme)
+}
+
+/** Closes the shared connection pools and forgets what was learnt about hosts; the next request starts afresh. */
+export async function closeTransport(): Promise<void> {
+  const pending = [...dispatchers.values()]
+  dispatchers.clear()
+  answeringSchemes.clear()
+  await Promise.all(pending.map(async (dispatcher) => (await dispatcher).close()))
+}
+
+export interface TransportSettings {
+  /** Hosts whose TLS certificates are not verified (the user named them insecure). */
+  insecureRegistries: string[]
+  timeoutMs: number
+  maxRetries: number
+  retryBaseDelayMs: number
+  debug?: (line: string) => void
+}
+
+/** Settings from RegistryOptions; the retry base delay may also come from ARCHCHECK_RETRY_BASE_MS. */
+export function transportSettings(options: RegistryOptions): TransportSettings {
+  const fromEnv = process.env.ARCHCHECK_RETRY_BASE_MS
+  const envBase = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined
+  return {
+    insecureRegistries: insecureRegistriesFrom(options.insecureRegistries),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
+    debug: options.debug,
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST'
+  url: string
+  headers?: Record<string, string>
+  /** Sent only to the origin of `url`, never to another host a redirect leads to. */
+  authorization?: string
+  body?: string
+}
+
+/**
+ * A response whose body is still unread. The timeout keeps running until the body is read
+ * (`readCapped`), streamed (`stream`, where it becomes an idle timeout) or discarded.
+ */
+export class HttpResponse {
+  /** How many times the request was retried before this response. */
+  retries = 0
+
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    /** Where the response finally came from, after redirects. */
+    readonly url: string,
+    private readonly body: ReadableStream<Uint8Array> | null,
+    private readonly deadline: Deadline,
+  ) {}
+
+  /** Reads the whole body, aborting as soon as it exceeds `maxBytes` (never buffering past it). */
+  async readCapped(maxBytes: number, what: string): Promise<Uint8Array> {
+    const declared = Number(this.headers.get('content-length'))
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await this.discard()
+      throw new RegistryError(`${what} larger than ${maxBytes} bytes (the registry announced ${declared})`, 'too-large', {status: this.status})
+    }
+    const chunks: Uint8Array[] = []
+    let total = 0
+    try {
+      if (this.body) {
+        for await (const chunk of this.body) {
+          total += chunk.byteLength
+          if (total > maxBytes) {
+            this.deadline.abort(new RegistryError(`${what} larger than ${maxBytes} bytes`, 'too-large', {status: this.status}))
+            throw this.deadline.reason
+          }
+          chunks.push(chunk)
+        }
+      }
+    } catch (error) {
+      throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
+    } finally {
+      this.deadline.clear()
+    }
+    return concat(chunks, total)
+  }
+
+  /** The body as an async iterable; the timeout now applies to each wait for data. */
+  async *stream(): AsyncGenerator<Uint8Array> {
+    this.deadline.becomeIdleTimeout()
+    try {
+      if (!this.body) return
+      for await (const chunk of this.body) {
+        this.deadline.touch()
+        yield chunk
+      }
+    } catch (error) {
+      throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
+    } finally {
+      this.deadline.clear()
+    }
+  }
+
+  /** Text of an error document, at most MAX_ERROR_BODY_BYTES; empty when longer or unreadable. */
+  async text(): Promise<string> {
+    try {
+      return new TextDecoder().decode(await this.readCapped(MAX_ERROR_BODY_BYTES, 'error body'))
+    } catch {
+      return ''
+    }
+  }
+
+  async discard(): Promise<void> {
+    this.deadline.clear()
+    await this.body?.cancel().catch(() => {})
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** One request's timer and abort signal; turns the abort into a 'timeout' RegistryError. */
+class Deadline {
+  readonly controller = new AbortController()
+  private timer?: NodeJS.Timeout
+  private idle = false
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly description: string,
+  ) {
+    this.arm()
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  get reason(): unknown {
+    return this.controller.signal.reason
+  }
+
+  abort(reason: unknown): void {
+    this.clear()
+    this.controller.abort(reason)
+  }
+
+  becomeIdleTimeout(): void {
+    this.idle = true
+    this.arm()
+  }
+
+  touch(): void {
+    if (this.idle) this.arm()
+  }
+
+  clear(): void {
+    clearTimeout(this.timer)
+  }
+
+  /** The error to throw for `error`: our own abort reason when we aborted. */
+  translate(error: unknown): unknown {
+    return this.signal.aborted ? this.reason : error
+  }
+
+  private arm(): void {
+    this.clear()
+    const seconds = this.timeoutMs / 1000
+    const message = this.idle
+      ? `${this.description}: no data for ${seconds} s (timed out after ${seconds} s)`
+      : `${this.description} timed out after ${seconds} s`
+    this.timer = setTimeout(() => this.controller.abort(new RegistryError(message, 'timeout')), this.timeoutMs)
+  }
+}
+
+/**
+ * Sends a request with bounded retries (429/502/503/504 and connection resets, honouring
+ * Retry-After) and follows redirects itself so Authorization never reaches another origin.
+ * Returns the final response with its body unread; the caller reads or discards it.
+ */
+export async function send(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now()
+    let response: HttpResponse
+    try {
+      response = await sendFollowingRedirects(request, settings)
+    } catch (error) {
+      const code = retryableCode(error)
+      if (code && attempt < settings.maxRetries) {
+        await retryPause(settings, attempt, `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`)
+        continue
+      }
+      const failure = networkError(error, request.url)
+      settings.debug?.(`${request.method} ${displayUrl(request.url)} failed after ${Date.now() - started} ms${attempt > 0 ? ` (retry ${attempt})` : ''}: ${(failure as Error).message}`)
+      throw failure
+    }
+    const elapsed = Date.now() - started
+    const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''
+    if (RETRY_STATUSES.has(response.status) && attempt < settings.maxRetries) {
+      const retryAfter = retryAfterMs(response.headers.get('retry-after'))
+      if (retryAfter === undefined || retryAfter <= MAX_RETRY_AFTER_MS) {
+        const delay = retryAfter ?? backoff(attempt, settings.retryBaseDelayMs)
+        settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`)
+        await response.discard()
+        await sleep(delay)
+        continue
+      }
+    }
+    // Docker Hub counts pulls: show what is left on --debug.
+    const remaining = response.headers.get('ratelimit-remaining')
+    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}${remaining ? ` (ratelimit-remaining ${remaining})` : ''}`)
+    response.retries = attempt
+    return response
+  }
+}
+
+async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
+  const origin = new URL(request.url).origin
+  let url = request.url
+  let method = request.method
+  let body = request.body
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = {...request.headers}
+    if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
+    const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
+    const target = new URL(url)
+    // User info in a URL (a token realm, a redirect) is never sent, and fetch would quote it in its error.
+    target.username = ''
+    target.password = ''
+    const dispatcher = await sharedDispatcher(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
+    let raw: Response
+    try {
+      // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
+      const init = {method, headers, body, redirect: 'manual', signal: deadline.signal, dispatcher}
+      raw = await fetch(target, init as unknown as RequestInit)
+    } catch (error) {
+      deadline.clear()
+      throw deadline.translate(error)
+    }
+    const response = new HttpResponse(raw.status, raw.headers, url, raw.body, deadline)
+    const location = raw.headers.get('location')
+    if (raw.status < 300 || raw.status >= 400 || raw.status === 304 || !location) return response
+    await response.discard()
+    if (hop >= MAX_REDIRECTS) {
+      throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {status: raw.status})
+    }
+    let next: URL
+    try {
+      next = new URL(location, url)
+    } catch {
+      throw new RegistryError(`${displayUrl(url)} redirected to an invalid URL`, 'protocol', {status: raw.status})
+    }
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+      throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status: raw.status})
+    }
+    settings.debug?.(`${method} ${displayUrl(url)} ${raw.status} → ${displayUrl(next.href)}`)
+    if (raw.status === 303 || ((raw.status === 301 || raw.status === 302) && method === 'POST')) {
+      method = 'GET'
+      body = undefined
+    }
+    // A body still travelling (307/308) may carry credentials (the identitytoken POST): never to another origin.
+    if (body !== undefined && next.origin !== origin) {
+      throw new RegistryError(`${displayUrl(url)} redirected a request carrying credentials to another origin (${next.origin}); not resending it`, 'protocol', {status: raw.status})
+    }
+    url = next.href
+  }
+}
+
+/** Exponential backoff with full jitter: a random delay up to base·2^attempt. */
+function backoff(attempt: number, baseMs: number): number {
+  return Math.round(Math.random() * baseMs * 2 ** attempt)
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
+export function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits before retry `attempt + 1` of something that failed, saying so on --debug. */
+export async function retryPause(settings: TransportSettings, attempt: number, what: string): Promise<void> {
+  const delay = backoff(attempt, settings.retryBaseDelayMs)
+  settings.debug?.(`${what}; retry ${attempt + 1} in ${delay} ms`)
+  await sleep(delay)
+}
+
+/** A URL for messages and debug lines: no user info, and query values other than safe ones hidden. */
+export function displayUrl(url: string): string {
+  const parsed = new URL(url)
+  parsed.username = ''
+  parsed.password = ''
+  const shown = [...parsed.searchParams.entries()].map(([key, value]) => `${key}=${SAFE_QUERY_PARAMS.has(key) ? value : '…'}`)
+  parsed.search = ''
+  return shown.length > 0 ? `${parsed.href}?${shown.join('&')}` : parsed.href
+}
+
