@@ -8,7 +8,7 @@ export {ArchcheckError, ExitCode, RegistryError, UsageError, type ExitCodeValue}
 export {formatReference, manifestReference, parseReference, validateDigest, validateTag, type Reference} from './oci/reference.js'
 export type {RegistryOptions} from './source/registry/options.js'
 export {RegistrySource} from './source/registry/registry-source.js'
-export {closeTransport} from './source/registry/transport.js'
+export {createRegistryClient, RegistryClient} from './source/registry/client.js'
 
 // Image sources and the image tree
 export type {FetchedManifest, ImageSource} from './source/source.js'
@@ -48,8 +48,7 @@ export {diagnoseImage, foreignBinaries, type DiagnoseOptions, type DiagnoseRepor
 export {readImageFilesystems, type ReadLayersOptions} from './engine/layers/read-image.js'
 export {ImageFilesystem, type FsNode} from './engine/layers/filesystem.js'
 export {DOCKER_DEFAULT_PATH, executionPlan, traceExecution, type ExecTrace} from './engine/layers/entrypoint.js'
-export {describeBinary, elfRunsOn, identifyBinary, type BinaryInfo, type ElfInfo} from './engine/layers/binary.js'
-export {needsNewerArm} from './engine/layers/arm-attributes.js'
+export {describeBinary, elfRunsOn, identifyBinary, needsNewerArm, type BinaryInfo, type ElfInfo} from './engine/layers/binary.js'
 export {DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from './engine/layers/limits.js'
 export {DEEP_CHECK_IDS, deepChecks} from './engine/layers/deep-checks.js'
 

@@ -2,7 +2,7 @@ import {constants} from 'node:fs'
 import {access, stat, writeFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
-import {UsageError} from '../oci/errors.js'
+import {UsageError, fileErrorText} from '../oci/errors.js'
 
 /**
  * Files and directories the user names for archcheck to write.
@@ -41,21 +41,4 @@ export async function writeOutputFile(flag: string, file: string, content: strin
   } catch (error) {
     throw new UsageError(`--${flag} ${file}: cannot write it: ${fileErrorText(error)}`)
   }
-}
-
-const FILE_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-}
-
-/** A file system error in words (`no such file or directory`), not Node's `ENOENT: …, open '…'`. */
-export function fileErrorText(error: unknown): string {
-  const {code, message} = error as NodeJS.ErrnoException
-  return (code && FILE_ERRORS[code]) ?? message
 }

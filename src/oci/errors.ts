@@ -47,3 +47,20 @@ export class RegistryError extends ArchcheckError {
     this.status = options?.status
   }
 }
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+}
+
+/** A file system error in words (`no such file or directory`), not Node's `ENOENT: …, open '…'`. */
+export function fileErrorText(error: unknown): string {
+  const {code, message} = error as NodeJS.ErrnoException
+  return (code && FILE_ERRORS[code]) ?? message
+}

@@ -1,7 +1,6 @@
 import {appendFile} from 'node:fs/promises'
 
-import {fileErrorText} from '../cli/output-file.js'
-import {UsageError} from '../oci/errors.js'
+import {fileErrorText, UsageError} from '../oci/errors.js'
 import {errorLine, isFailure} from '../engine/verify/report.js'
 import type {CheckResult, VerifyReport} from '../engine/verify/types.js'
 

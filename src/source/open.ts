@@ -1,4 +1,5 @@
 import {parseReference} from '../oci/reference.js'
+import type {RegistryClient} from './registry/client.js'
 import type {RegistryOptions} from './registry/options.js'
 import type {ImageSource} from './source.js'
 
@@ -13,6 +14,15 @@ export function parseSourceSpec(spec: string): SourceSpec {
   return {kind: 'registry', reference: spec.startsWith('docker://') ? spec.slice('docker://'.length) : spec}
 }
 
+export interface SourceOptions extends RegistryOptions {
+  /**
+   * The client registry sources read through, shared with other sources (its pools, tokens and
+   * credentials); the caller closes it. Without one, a registry source has a client of its own,
+   * closed when the source is.
+   */
+  client?: RegistryClient
+}
+
 /**
  * Opens what a user named as an image source:
  * - `oci-layout:PATH[:TAG|@DIGEST]`: an OCI image layout directory;
@@ -21,7 +31,7 @@ export function parseSourceSpec(spec: string): SourceSpec {
  * Bad references and missing paths are UsageErrors (exit 2). Each source is loaded on demand so
  * a local image never loads the HTTP stack.
  */
-export async function openSource(spec: string, options: RegistryOptions = {}): Promise<ImageSource> {
+export async function openSource(spec: string, options: SourceOptions = {}): Promise<ImageSource> {
   const layoutOptions = {maxManifestBytes: options.maxManifestBytes}
   const parsed = parseSourceSpec(spec)
   if (parsed.kind === 'oci-layout') {
@@ -33,6 +43,7 @@ export async function openSource(spec: string, options: RegistryOptions = {}): P
     return openOciArchive(parsed.path, layoutOptions)
   }
   const reference = parseReference(parsed.reference)
-  const {RegistrySource} = await import('./registry/registry-source.js')
-  return new RegistrySource(reference, options)
+  if (options.client) return options.client.repository(reference)
+  const {createRegistryClient} = await import('./registry/client.js')
+  return createRegistryClient(options).repository(reference, {closesClient: true})
 }

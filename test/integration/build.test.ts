@@ -12,7 +12,7 @@ import {createGunzip} from 'node:zlib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseReference} from '../../src/oci/reference.js'
-import {RegistrySource} from '../../src/source/registry/registry-source.js'
+import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
 import {buildahEnvironment, type BuildahStore, createStore, enableEmulation, pushBusyboxBase, removeStore} from '../helpers/buildah.js'
 import {PROJECT_ROOT, runCli} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
@@ -53,7 +53,7 @@ type Json = Record<string, any>
 
 /** The content of `path` in the last layer of each platform's image of `digest`, read through RegistrySource. */
 async function fileFromEachPlatform(reference: string, digest: string, path: string): Promise<Record<string, string>> {
-  const source = new RegistrySource(parseReference(reference))
+  const source = registrySource(parseReference(reference))
   try {
     const index = JSON.parse(Buffer.from((await source.fetchManifest(digest)).bytes).toString('utf8')) as Json
     const found: Record<string, string> = {}
@@ -66,7 +66,7 @@ async function fileFromEachPlatform(reference: string, digest: string, path: str
     }
     return found
   } finally {
-    await source.close()
+    await closeRegistryClients()
   }
 }
 

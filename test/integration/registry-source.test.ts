@@ -6,19 +6,18 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseReference} from '../../src/oci/reference.js'
-import {RegistrySource} from '../../src/source/registry/registry-source.js'
-import {closeTransport} from '../../src/source/registry/transport.js'
+import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
 import {pushScenario} from '../helpers/scenarios.js'
 import {rejection} from '../unit/registry/helpers.js'
 
-afterAll(closeTransport)
+afterAll(closeRegistryClients)
 
 describe('RegistrySource against docker-registry (distribution 2.8)', () => {
   it.each(['oci-index', 'docker-list', 'single-platform-docker'] as const)('%s: the tag, every manifest, config and layer, verified against the pushed bytes', async (name) => {
     const scenario = await pushScenario(name)
-    const source = new RegistrySource(parseReference(scenario.reference))
+    const source = registrySource(parseReference(scenario.reference))
     const top = await source.fetchManifest()
     expect(Buffer.from(top.bytes).equals(scenario.topBytes)).toBe(true)
     expect(top.digest).toBe(scenario.root.digest)
@@ -40,7 +39,7 @@ describe('RegistrySource against docker-registry (distribution 2.8)', () => {
 
   it('names the unknown tag, manifest and repository with the full reference', async () => {
     const scenario = await pushScenario('oci-index')
-    const source = new RegistrySource(parseReference(`${scenario.host}/${scenario.repository}:no-such-tag`))
+    const source = registrySource(parseReference(`${scenario.host}/${scenario.repository}:no-such-tag`))
     const tag = await rejection(source.fetchManifest())
     expect([tag.kind, tag.message]).toEqual(['not-found', `tag not found: ${scenario.host}/${scenario.repository}:no-such-tag`])
     const missing = sha256Digest(Buffer.from('never pushed'))
@@ -48,7 +47,7 @@ describe('RegistrySource against docker-registry (distribution 2.8)', () => {
     expect(await source.manifestExists(missing)).toBe(false)
     expect(await source.blobExists(missing)).toBe(false)
     // distribution 2.8 answers MANIFEST_UNKNOWN (not NAME_UNKNOWN) for a repository it has never seen.
-    const repository = await rejection(new RegistrySource(parseReference(`${scenario.host}/nobody/here:1`)).fetchManifest())
+    const repository = await rejection(registrySource(parseReference(`${scenario.host}/nobody/here:1`)).fetchManifest())
     expect(repository.message).toBe(`tag not found: ${scenario.host}/nobody/here:1`)
   })
 })
@@ -102,13 +101,13 @@ describe('RegistrySource against docker-registry with htpasswd (Basic) auth', ()
   it('reads with the credentials from config.json auths', async () => {
     const dockerConfigDir = await configDir({auths: {[server.host]: {auth: Buffer.from(`${user}:${password}`).toString('base64')}}})
     const lines: string[] = []
-    const source = new RegistrySource(parseReference(reference), {dockerConfigDir, debug: (line) => lines.push(line)})
+    const source = registrySource(parseReference(reference), {dockerConfigDir, debug: (line) => lines.push(line)})
     expect((await source.fetchManifest()).digest).toBe(manifestDigest)
     expect(lines.join('\n')).not.toContain(password)
   })
 
   it('says to log in when there are no credentials', async () => {
-    const source = new RegistrySource(parseReference(reference), {dockerConfigDir: await configDir({})})
+    const source = registrySource(parseReference(reference), {dockerConfigDir: await configDir({})})
     const error = await rejection(source.fetchManifest())
     expect([error.kind, error.message]).toEqual(['unauthorized', `${server.host} requires credentials and none were found; run docker login ${server.host}`])
   })
@@ -116,7 +115,7 @@ describe('RegistrySource against docker-registry with htpasswd (Basic) auth', ()
   it('says the credentials were rejected, without showing them', async () => {
     const wrong = 'not-the-password'
     const dockerConfigDir = await configDir({auths: {[`http://${server.host}`]: {auth: Buffer.from(`${user}:${wrong}`).toString('base64')}}})
-    const error = await rejection(new RegistrySource(parseReference(reference), {dockerConfigDir}).fetchManifest())
+    const error = await rejection(registrySource(parseReference(reference), {dockerConfigDir}).fetchManifest())
     expect(error.kind).toBe('unauthorized')
     expect(error.message).toBe(`${server.host} rejected the credentials from ${join(dockerConfigDir, 'config.json')}`)
     expect(error.message).not.toContain(wrong)

@@ -9,8 +9,7 @@ import {join, resolve} from 'node:path'
 
 import semver from 'semver'
 
-import {fileErrorText} from '../../cli/output-file.js'
-import {UsageError} from '../../oci/errors.js'
+import {fileErrorText, UsageError} from '../../oci/errors.js'
 import {nativePlatform} from '../../oci/platform/host.js'
 import {formatPlatform} from '../../oci/platform/normalize.js'
 import {parsePlatform} from '../../oci/platform/parse.js'

@@ -7,7 +7,6 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {onInterrupt} from '../../cli/interrupt.js'
 import {ArchcheckError, ExitCode, UsageError} from '../../oci/errors.js'
 import {isDigest} from '../../oci/digest.js'
 import {parseReference} from '../../oci/reference.js'
@@ -29,6 +28,8 @@ import {
   usedBuildxFlags,
 } from './preflight.js'
 
+const ignoreInterrupts = (): (() => void) => () => {}
+
 export interface BuildOptions extends BuildRequest {
   backend: BackendName
   /** Lint warnings fail the preflight. */
@@ -37,6 +38,11 @@ export interface BuildOptions extends BuildRequest {
   log?: (line: string) => void
   /** --insecure-registry hosts: pushed to over plain HTTP like loopback ones (with $ARCHCHECK_INSECURE_REGISTRIES). */
   insecureRegistries?: string[]
+  /**
+   * Registers a clean-up to run if the user interrupts the build (the CLI's Ctrl-C handler);
+   * returns the function that unregisters it. Without it, nothing is registered.
+   */
+  onInterrupt?: (cleanup: () => unknown) => () => void
 }
 
 /** Where one destination's result can be read back from, and the digest the build reported for it. */
@@ -92,7 +98,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
   }
 
   const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
-  const forgetWork = onInterrupt(() => rm(work, {recursive: true, force: true}))
+  const forgetWork = (options.onInterrupt ?? ignoreInterrupts)(() => rm(work, {recursive: true, force: true}))
   try {
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
@@ -146,7 +152,7 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
   }
 
   const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
-  const forgetWork = onInterrupt(() => rm(work, {recursive: true, force: true}))
+  const forgetWork = (options.onInterrupt ?? ignoreInterrupts)(() => rm(work, {recursive: true, force: true}))
   // A fresh list name: `--manifest` adds to an existing list of that name.
   const manifestName = `localhost/archcheck-build-${randomBytes(6).toString('hex')}`
   const commands: string[][] = []

@@ -4,7 +4,6 @@
  * file, found through the section header table, so the layer reader looks at a window there
  * (armTailRange) as the file streams by and keeps only the section (armAttributesSection).
  */
-import type {ElfInfo} from './binary.js'
 
 /** The OCI variants of 32-bit ARM, oldest first: a CPU runs code of its own version and older. */
 export const ARM_VARIANTS = ['v5', 'v6', 'v7', 'v8'] as const
@@ -143,15 +142,4 @@ function uleb(bytes: Uint8Array, start: number): {value: number; next: number} {
 export function armVariantOf(section: Uint8Array, littleEndian: boolean): ArmVariant | undefined {
   const cpuArch = cpuArchAttribute(section, littleEndian)
   return cpuArch === undefined ? undefined : variantOfCpuArch(cpuArch)
-}
-
-/**
- * Whether a 32-bit ARM CPU of `hostVariant` lacks the architecture version this ELF's code needs
- * (from `.ARM.attributes`): the kernel starts it, and the first newer instruction kills it with
- * SIGILL ("Illegal instruction"), e.g. an ARMv7 binary on an arm/v6 Raspberry Pi Zero.
- */
-export function needsNewerArm(info: ElfInfo, hostVariant: string | undefined): boolean {
-  const needed = info.arm?.variant
-  const host = ARM_VARIANTS.indexOf(hostVariant as ArmVariant)
-  return needed !== undefined && host !== -1 && ARM_VARIANTS.indexOf(needed) > host
 }

@@ -1,4 +1,4 @@
-import {type ArmVariant, armVariantOf} from './arm-attributes.js'
+import {ARM_VARIANTS, type ArmVariant, armVariantOf} from './arm-attributes.js'
 
 /**
  * What the kernel would make of a file, judged from its first bytes only (pure, no I/O): an ELF
@@ -261,4 +261,15 @@ export function elfRunsOn(info: ElfInfo, hostArch: string): 'yes' | 'no' | 'mayb
   if (hostArch === 'amd64' && info.architecture === '386') return 'yes'
   if (hostArch === 'arm64' && info.architecture === 'arm') return 'maybe'
   return 'no'
+}
+
+/**
+ * Whether a 32-bit ARM CPU of `hostVariant` lacks the architecture version this ELF's code needs
+ * (from `.ARM.attributes`): the kernel starts it, and the first newer instruction kills it with
+ * SIGILL ("Illegal instruction"), e.g. an ARMv7 binary on an arm/v6 Raspberry Pi Zero.
+ */
+export function needsNewerArm(info: ElfInfo, hostVariant: string | undefined): boolean {
+  const needed = info.arm?.variant
+  const host = ARM_VARIANTS.indexOf(hostVariant as ArmVariant)
+  return needed !== undefined && host !== -1 && ARM_VARIANTS.indexOf(needed) > host
 }

@@ -1,6 +1,5 @@
 import type {ImageConfig} from '../../oci/types.js'
-import {needsNewerArm} from './arm-attributes.js'
-import {type BinaryInfo, describeBinary, type ElfInfo, elfRunsOn, identifyBinary} from './binary.js'
+import {type BinaryInfo, describeBinary, type ElfInfo, elfRunsOn, identifyBinary, needsNewerArm} from './binary.js'
 import type {FsNode, ImageFilesystem} from './filesystem.js'
 import {isExecutableMode} from './tar-entries.js'
 

@@ -1,7 +1,7 @@
 import {RegistryError} from '../../oci/errors.js'
-import {clearCredentialsCache, type Credentials} from './credentials.js'
+import type {Credentials} from './credentials.js'
 import {plainHttpAllowed} from './scheme.js'
-import {send, type TransportSettings} from './transport.js'
+import type {Transport} from './transport.js'
 
 /** One challenge from a WWW-Authenticate header: the scheme and its parameters (names lower-cased). */
 export interface Challenge {
@@ -53,32 +53,11 @@ interface CachedToken {
   expiresAt: number
 }
 
-/** Tokens for this run, per (realm, service, scope, identity); promises so concurrent requests share one fetch. */
-const tokenCache = new Map<string, Promise<CachedToken>>()
 const DEFAULT_TOKEN_LIFETIME_S = 60
 /** Token responses are a few KiB (a JWT); anything past this is not a token server. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 /** Renew a little early so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
-
-/**
- * The last challenge per repository (`registry/repository`: its scope names the repository), so a
- * second source for the same repository authorises up front instead of paying a 401 first.
- */
-const challenges = new Map<string, Challenge>()
-
-export const lastChallenge = (repositoryName: string): Challenge | undefined => challenges.get(repositoryName)
-
-export function rememberChallenge(repositoryName: string, challenge: Challenge): void {
-  challenges.set(repositoryName, challenge)
-}
-
-/** Forgets tokens, challenges and looked-up credentials: what one run learnt about auth. */
-export function clearTokenCache(): void {
-  tokenCache.clear()
-  challenges.clear()
-  clearCredentialsCache()
-}
 
 export interface TokenRequest {
   challenge: Challenge
@@ -89,26 +68,52 @@ export interface TokenRequest {
   registry: string
 }
 
-/** A bearer token for the challenge, from the cache or the token server named by its realm. */
-export async function bearerToken(request: TokenRequest, settings: TransportSettings): Promise<string> {
-  const {realm, service} = request.challenge.params
-  if (!realm) throw new RegistryError(`${request.registry} asked for a bearer token but named no token server (realm)`, 'unauthorized')
-  const scope = request.challenge.params.scope ?? request.defaultScope
-  const identity = request.credentials ? `user:${request.credentials.username ?? ''}` : 'anonymous'
-  const key = [realm, service ?? '', scope, identity].join('\n')
-  // Another request may renew an expired token while this one waits: look again until the cache is settled.
-  for (let cached = tokenCache.get(key); cached; cached = tokenCache.get(key)) {
-    const entry = await cached.catch(() => undefined)
-    if (entry && entry.expiresAt > Date.now()) return entry.token
-    if (tokenCache.get(key) === cached) tokenCache.delete(key)
+/**
+ * What one client learnt about auth: bearer tokens per (realm, service, scope, identity), as
+ * promises so concurrent requests share one fetch; and the last challenge per repository
+ * (`registry/repository`: its scope names the repository), so a second source for the same
+ * repository authorises up front instead of paying a 401 first.
+ */
+export class AuthCache {
+  private readonly tokens = new Map<string, Promise<CachedToken>>()
+  private readonly challenges = new Map<string, Challenge>()
+
+  constructor(private readonly transport: Transport) {}
+
+  lastChallenge(repositoryName: string): Challenge | undefined {
+    return this.challenges.get(repositoryName)
   }
-  const pending = fetchToken(realm, service, scope, request, settings)
-  tokenCache.set(key, pending)
-  pending.catch(() => tokenCache.delete(key))
-  return (await pending).token
+
+  rememberChallenge(repositoryName: string, challenge: Challenge): void {
+    this.challenges.set(repositoryName, challenge)
+  }
+
+  /** A bearer token for the challenge, from the cache or the token server named by its realm. */
+  async bearerToken(request: TokenRequest): Promise<string> {
+    const {realm, service} = request.challenge.params
+    if (!realm) throw new RegistryError(`${request.registry} asked for a bearer token but named no token server (realm)`, 'unauthorized')
+    const scope = request.challenge.params.scope ?? request.defaultScope
+    const identity = request.credentials ? `user:${request.credentials.username ?? ''}` : 'anonymous'
+    const key = [realm, service ?? '', scope, identity].join('\n')
+    // Another request may renew an expired token while this one waits: look again until the cache is settled.
+    for (let cached = this.tokens.get(key); cached; cached = this.tokens.get(key)) {
+      const entry = await cached.catch(() => undefined)
+      if (entry && entry.expiresAt > Date.now()) return entry.token
+      if (this.tokens.get(key) === cached) this.tokens.delete(key)
+    }
+    const pending = fetchToken(realm, service, scope, request, this.transport)
+    this.tokens.set(key, pending)
+    pending.catch(() => this.tokens.delete(key))
+    return (await pending).token
+  }
+
+  clear(): void {
+    this.tokens.clear()
+    this.challenges.clear()
+  }
 }
 
-async function fetchToken(realm: string, service: string | undefined, scope: string, request: TokenRequest, settings: TransportSettings): Promise<CachedToken> {
+async function fetchToken(realm: string, service: string | undefined, scope: string, request: TokenRequest, transport: Transport): Promise<CachedToken> {
   let realmUrl: URL
   try {
     realmUrl = new URL(realm)
@@ -116,22 +121,22 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
     throw new RegistryError(`${request.registry} named an invalid token server URL`, 'unauthorized')
   }
   const credentials = request.credentials
-  if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, settings.insecureRegistries)) {
+  if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, transport.settings.insecureRegistries)) {
     throw new RegistryError(`token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`, 'credentials')
   }
   const viaRefreshToken = credentials?.identityToken !== undefined
   const response = viaRefreshToken
-    ? await send({
+    ? await transport.send({
       method: 'POST',
       url: realmUrl.href,
       headers: {'content-type': 'application/x-www-form-urlencoded'},
       body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: credentials!.identityToken!, service: service ?? '', scope, client_id: 'archcheck'}).toString(),
-    }, settings)
-    : await send({
+    })
+    : await transport.send({
       method: 'GET',
       url: withQuery(realmUrl, service, scope),
       authorization: credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
-    }, settings)
+    })
 
   const tokenHost = realmUrl.host
   if (response.status === 401 || response.status === 403) {

@@ -58,30 +58,32 @@ function helperServer(registry: string): string {
 }
 
 /**
- * Credentials for `registry` from Docker's config.json, as Docker looks them up: a per-registry
- * `credHelpers` entry, else the `credsStore`, else an `auths` entry (`auth` or `identitytoken`).
- * Undefined when there are none (anonymous access).
+ * Credentials from Docker's config.json, as Docker looks them up: a per-registry `credHelpers`
+ * entry, else the `credsStore`, else an `auths` entry (`auth` or `identitytoken`). Each (config
+ * file, registry) is looked up once per store: verifying several tags of one registry runs a
+ * credential helper (which may prompt) once, not once per tag.
  */
-export function findCredentials(registry: string, configDirOption?: string): Promise<Credentials | undefined> {
-  const configPath = join(dockerConfigDir(configDirOption), 'config.json')
-  const key = `${configPath}\n${registry}`
-  let found = lookups.get(key)
-  if (!found) {
-    found = lookUp(registry, configPath)
-    lookups.set(key, found)
-    found.catch(() => lookups.delete(key))
+export class CredentialStore {
+  private readonly lookups = new Map<string, Promise<Credentials | undefined>>()
+
+  constructor(private readonly configDirOption?: string) {}
+
+  /** Credentials for `registry`; undefined when there are none (anonymous access). */
+  find(registry: string): Promise<Credentials | undefined> {
+    const configPath = join(dockerConfigDir(this.configDirOption), 'config.json')
+    const key = `${configPath}\n${registry}`
+    let found = this.lookups.get(key)
+    if (!found) {
+      found = lookUp(registry, configPath)
+      this.lookups.set(key, found)
+      found.catch(() => this.lookups.delete(key))
+    }
+    return found
   }
-  return found
-}
 
-/**
- * Lookups for this run, per config file and registry: verifying several tags of one registry
- * runs a credential helper (which may prompt) once, not once per tag.
- */
-const lookups = new Map<string, Promise<Credentials | undefined>>()
-
-export function clearCredentialsCache(): void {
-  lookups.clear()
+  clear(): void {
+    this.lookups.clear()
+  }
 }
 
 async function lookUp(registry: string, configPath: string): Promise<Credentials | undefined> {

@@ -1,18 +1,18 @@
 import {Readable, pipeline} from 'node:stream'
 
 import {RegistryError} from '../../oci/errors.js'
-import {DEFAULT_MAX_MANIFEST_BYTES, verifyDigest, verifyingStream} from '../../oci/digest.js'
+import {verifyDigest, verifyingStream} from '../../oci/digest.js'
 import {MANIFEST_ACCEPT} from '../../oci/media-types.js'
 import type {FetchedManifest, ImageSource} from '../source.js'
-import {basicAuthorization, bearerToken, lastChallenge, parseChallenges, rememberChallenge, type Challenge} from './auth.js'
-import {findCredentials, type Credentials} from './credentials.js'
+import {basicAuthorization, parseChallenges, type Challenge} from './auth.js'
+import type {RegistryClient} from './client.js'
+import type {Credentials} from './credentials.js'
 import {checkManifest} from '../../oci/manifest-check.js'
-import type {RegistryOptions} from './options.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, validateTag, type Reference} from '../../oci/reference.js'
 import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
 import {interruptedBody} from './network-errors.js'
-import {rememberScheme, retryPause, schemeThatAnswered, send, transportSettings, type HttpResponse, type TransportSettings} from './transport.js'
+import type {HttpResponse, Transport} from './transport.js'
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -23,23 +23,24 @@ export class RegistrySource implements ImageSource {
   readonly defaultReference: string
   private readonly repositoryName: string
   private readonly connection: Connection
-  private readonly settings: TransportSettings
+  private readonly transport: Transport
   readonly maxManifestBytes: number
   /** The registry's last auth challenge for this repository; later requests authorise up front with it. */
   private get challenge(): Challenge | undefined {
-    return lastChallenge(this.repositoryName)
+    return this.client.auth.lastChallenge(this.repositoryName)
   }
 
   constructor(
     readonly ref: Reference,
-    private readonly options: RegistryOptions = {},
+    private readonly client: RegistryClient,
+    private readonly closesClient = false,
   ) {
     this.defaultReference = manifestReference(ref)
     this.displayName = formatReference(ref.tag || ref.digest ? ref : {...ref, tag: this.defaultReference})
     this.repositoryName = `${ref.registry}/${ref.repository}`
-    this.settings = transportSettings(options)
-    this.connection = registryConnection(ref.registry, this.settings.insecureRegistries)
-    this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
+    this.transport = client.transport
+    this.connection = registryConnection(ref.registry, this.transport.settings.insecureRegistries)
+    this.maxManifestBytes = client.maxManifestBytes
   }
 
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
@@ -78,8 +79,10 @@ export class RegistrySource implements ImageSource {
     return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, () => {})
   }
 
-  /** Connections live in the process-wide pool (see closeTransport); nothing is held per source. */
-  async close(): Promise<void> {}
+  /** Closes the client when this source owns it; a shared client stays open for its other sources. */
+  async close(): Promise<void> {
+    if (this.closesClient) await this.client.close()
+  }
 
   /**
    * HEAD (which does not count against Docker Hub's pull limit): 200 true, 404 false. Registries
@@ -114,8 +117,8 @@ export class RegistrySource implements ImageSource {
       try {
         return {response, bytes: await response.readCapped(maxBytes, what)}
       } catch (error) {
-        if (attempt >= this.settings.maxRetries || !interruptedBody(error)) throw error
-        await retryPause(this.settings, attempt, `GET ${path}: ${(error as Error).message}`)
+        if (attempt >= this.transport.settings.maxRetries || !interruptedBody(error)) throw error
+        await this.transport.retryPause(attempt, `GET ${path}: ${(error as Error).message}`)
       }
     }
   }
@@ -145,17 +148,17 @@ export class RegistrySource implements ImageSource {
    */
   private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
     const host = registryApiHost(this.ref.registry)
-    const known = this.connection === 'insecure' ? schemeThatAnswered(host) : this.connection
+    const known = this.connection === 'insecure' ? this.transport.schemeThatAnswered(host) : this.connection
     if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers)
     try {
       const response = await this.requestAt(`https://${host}/v2/${this.ref.repository}/${path}`, method, headers)
-      rememberScheme(host, 'https')
+      this.transport.rememberScheme(host, 'https')
       return response
     } catch (error) {
       if (!(error instanceof RegistryError) || (error.kind !== 'tls' && error.kind !== 'network')) throw error
-      this.settings.debug?.(`${host} (insecure): HTTPS failed (${error.message}); trying plain HTTP`)
+      this.transport.settings.debug?.(`${host} (insecure): HTTPS failed (${error.message}); trying plain HTTP`)
       const response = await this.requestAt(`http://${host}/v2/${this.ref.repository}/${path}`, method, headers)
-      rememberScheme(host, 'http')
+      this.transport.rememberScheme(host, 'http')
       return response
     }
   }
@@ -166,16 +169,16 @@ export class RegistrySource implements ImageSource {
    */
   private async requestAt(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
     const authorization = await this.authorization()
-    const response = await send({method, url, headers, authorization}, this.settings)
+    const response = await this.transport.send({method, url, headers, authorization})
     if (response.status !== 401) return response
     const challenges = parseChallenges(response.headers.get('www-authenticate'))
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
     if (!challenge) return response
-    rememberChallenge(this.repositoryName, challenge)
+    this.client.auth.rememberChallenge(this.repositoryName, challenge)
     const renewed = await this.authorization()
     if (renewed === undefined || renewed === authorization) return response
     await response.discard()
-    return send({method, url, headers, authorization: renewed}, this.settings)
+    return this.transport.send({method, url, headers, authorization: renewed})
   }
 
   private async authorization(): Promise<string | undefined> {
@@ -185,18 +188,18 @@ export class RegistrySource implements ImageSource {
     if (challenge.scheme === 'basic') {
       return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
     }
-    const token = await bearerToken({
+    const token = await this.client.auth.bearerToken({
       challenge,
       defaultScope: `repository:${this.ref.repository}:pull`,
       credentials,
       registry: this.ref.registry,
-    }, this.settings)
+    })
     return `Bearer ${token}`
   }
 
   /** Docker's stored credentials for this registry, looked up once per run, only when the registry asks. */
   private loadCredentials(): Promise<Credentials | undefined> {
-    return findCredentials(this.ref.registry, this.options.dockerConfigDir)
+    return this.client.credentials.find(this.ref.registry)
   }
 }
 

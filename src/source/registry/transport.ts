@@ -6,7 +6,7 @@ import type {RegistryOptions} from './options.js'
 import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
 
 /**
- * HTTP for the registry client: Node's global fetch over ONE shared undici dispatcher per process
+ * HTTP for the registry client: Node's global fetch over undici dispatchers owned by one Transport
  * (keep-alive, bounded connections per host, proxies from the environment). Global fetch rather
  * than undici.request so nock can stand in for registries in tests.
  */
@@ -24,9 +24,6 @@ const RETRY_STATUSES = new Set([429, 502, 503, 504])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 
-/** The two process-wide pools: verified TLS, and unverified TLS for hosts the user named insecure. */
-const dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
-
 function proxyConfigured(): boolean {
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
 }
@@ -41,40 +38,65 @@ async function loadAgent(): Promise<typeof import('undici').Agent> {
   return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
 }
 
-/** A shared dispatcher, created on first use. */
-function sharedDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
-  let dispatcher = dispatchers.get(kind)
-  if (!dispatcher) {
-    dispatcher = (async () => {
-      const tls = {rejectUnauthorized: kind === 'verified'}
-      const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
-      // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
-      // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
-      if (!proxyConfigured()) return new (await loadAgent())(options)
-      const {EnvHttpProxyAgent} = await import('undici')
-      return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
-    })()
-    dispatchers.set(kind, dispatcher)
+async function createDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
+  const tls = {rejectUnauthorized: kind === 'verified'}
+  const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
+  // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
+  // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
+  if (!proxyConfigured()) return new (await loadAgent())(options)
+  const {EnvHttpProxyAgent} = await import('undici')
+  return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
+}
+
+/**
+ * One client's HTTP: its connection pools (verified TLS, and unverified TLS for hosts the user
+ * named insecure), created on first use, and the scheme each insecure host answered on. Nothing
+ * is shared between two Transports, so two clients in one process stay independent.
+ */
+export class Transport {
+  private readonly dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
+  private readonly answeringSchemes = new Map<string, 'https' | 'http'>()
+
+  constructor(readonly settings: TransportSettings) {}
+
+  /** For registries named insecure: the scheme that answered, per host. */
+  schemeThatAnswered(host: string): 'https' | 'http' | undefined {
+    return this.answeringSchemes.get(host)
   }
-  return dispatcher
+
+  rememberScheme(host: string, scheme: 'https' | 'http'): void {
+    this.answeringSchemes.set(host, scheme)
+  }
+
+  /** See `send`. */
+  send(request: HttpRequest): Promise<HttpResponse> {
+    return send(request, this.settings, (kind) => this.dispatcher(kind))
+  }
+
+  /** Waits before retry `attempt + 1`, saying so on --debug. */
+  retryPause(attempt: number, what: string): Promise<void> {
+    return retryPause(this.settings, attempt, what)
+  }
+
+  /** Closes the pools and forgets what was learnt about hosts; the next request starts afresh. */
+  async close(): Promise<void> {
+    const pending = [...this.dispatchers.values()]
+    this.dispatchers.clear()
+    this.answeringSchemes.clear()
+    await Promise.all(pending.map(async (dispatcher) => (await dispatcher).close()))
+  }
+
+  private dispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
+    let dispatcher = this.dispatchers.get(kind)
+    if (!dispatcher) {
+      dispatcher = createDispatcher(kind)
+      this.dispatchers.set(kind, dispatcher)
+    }
+    return dispatcher
+  }
 }
 
-/** For registries named insecure: the scheme that answered, per host, until closeTransport. */
-const answeringSchemes = new Map<string, 'https' | 'http'>()
-
-export const schemeThatAnswered = (host: string): 'https' | 'http' | undefined => answeringSchemes.get(host)
-
-export function rememberScheme(host: string, scheme: 'https' | 'http'): void {
-  answeringSchemes.set(host, scheme)
-}
-
-/** Closes the shared connection pools and forgets what was learnt about hosts; the next request starts afresh. */
-export async function closeTransport(): Promise<void> {
-  const pending = [...dispatchers.values()]
-  dispatchers.clear()
-  answeringSchemes.clear()
-  await Promise.all(pending.map(async (dispatcher) => (await dispatcher).close()))
-}
+type DispatcherFor = (kind: 'verified' | 'unverified') => Promise<Dispatcher>
 
 export interface TransportSettings {
   /** Hosts whose TLS certificates are not verified (the user named them insecure). */
@@ -253,12 +275,12 @@ class Deadline {
  * Retry-After) and follows redirects itself so Authorization never reaches another origin.
  * Returns the final response with its body unread; the caller reads or discards it.
  */
-export async function send(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
+async function send(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
     const started = Date.now()
     let response: HttpResponse
     try {
-      response = await sendFollowingRedirects(request, settings)
+      response = await sendFollowingRedirects(request, settings, dispatcherFor)
     } catch (error) {
       const code = retryableCode(error)
       if (code && attempt < settings.maxRetries) {
@@ -289,7 +311,7 @@ export async function send(request: HttpRequest, settings: TransportSettings): P
   }
 }
 
-async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings): Promise<HttpResponse> {
+async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
   let method = request.method
@@ -302,7 +324,7 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     // User info in a URL (a token realm, a redirect) is never sent, and fetch would quote it in its error.
     target.username = ''
     target.password = ''
-    const dispatcher = await sharedDispatcher(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
+    const dispatcher = await dispatcherFor(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
     let raw: Response
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
@@ -358,7 +380,7 @@ export function retryAfterMs(value: string | null): number | undefined {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Waits before retry `attempt + 1` of something that failed, saying so on --debug. */
-export async function retryPause(settings: TransportSettings, attempt: number, what: string): Promise<void> {
+async function retryPause(settings: TransportSettings, attempt: number, what: string): Promise<void> {
   const delay = backoff(attempt, settings.retryBaseDelayMs)
   settings.debug?.(`${what}; retry ${attempt + 1} in ${delay} ms`)
   await sleep(delay)

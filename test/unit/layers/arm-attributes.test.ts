@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {armAttributesSection, armTailRange, needsNewerArm} from '../../../src/engine/layers/arm-attributes.js'
+import {armAttributesSection, armTailRange} from '../../../src/engine/layers/arm-attributes.js'
+import {needsNewerArm} from '../../../src/engine/layers/binary.js'
 import {describeBinary, type ElfInfo, identifyBinary} from '../../../src/engine/layers/binary.js'
 import {makeElf} from '../../../scripts/fixtures/elf.js'
 

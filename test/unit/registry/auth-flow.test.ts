@@ -7,7 +7,9 @@ import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
-import {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import {createRegistryClient} from '../../../src/source/registry/client.js'
+import {registrySource} from '../../helpers/registry-client.js'
 import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const HUB = 'https://registry-1.docker.io'
@@ -18,8 +20,10 @@ const SECRET = 's3cr3t-passw0rd'
 let configDir: string
 let debugLines: string[]
 
+const clientOptions = (): RegistryOptions => ({retryBaseDelayMs: 1, dockerConfigDir: configDir, debug: (line) => debugLines.push(line)})
+
 function source(spec: string, options: RegistryOptions = {}): RegistrySource {
-  return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, dockerConfigDir: configDir, debug: (line) => debugLines.push(line), ...options})
+  return registrySource(parseReference(spec), {...clientOptions(), ...options})
 }
 
 async function writeConfig(config: unknown): Promise<void> {
@@ -215,11 +219,38 @@ describe('registry authentication', () => {
       nock(HUB).get('/v2/library/alpine/manifests/1').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
       nock(HUB_AUTH).get('/token').query(true).once().reply(200, {token: 'shared'})
       nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
-      await source('alpine:1').fetchManifest()
-      // No 401 this time: the second source authorises up front with the remembered challenge.
-      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/2').reply(200, bytes, {'content-type': OCI_INDEX})
-      await source('alpine:2').fetchManifest()
+      const client = createRegistryClient(clientOptions())
+      try {
+        await client.repository(parseReference('alpine:1')).fetchManifest()
+        // No 401 this time: the second source authorises up front with the remembered challenge.
+        nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/2').reply(200, bytes, {'content-type': OCI_INDEX})
+        await client.repository(parseReference('alpine:2')).fetchManifest()
+      } finally {
+        await client.close()
+      }
       expect((await readFile(join(configDir, 'calls'), 'utf8')).trim().split('\n')).toEqual(['asked'])
+    })
+  })
+
+  it('two clients in one process share no token, challenge or credential look-up', async () => {
+    await writeConfig({credHelpers: {'docker.io': 'counted'}})
+    const script = `read server\necho asked >> "${configDir}/calls"\necho '{"ServerURL":"'"$server"'","Username":"u","Secret":"${SECRET}"}'`
+    await withCredentialHelper('counted', script, async () => {
+      const bytes = indexBytes()
+      for (const token of ['first', 'second']) {
+        // Each client pays its own 401 and token: nothing learnt by the first reaches the second.
+        nock(HUB).get('/v2/library/alpine/manifests/1').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+        nock(HUB_AUTH).get('/token').query(true).once().reply(200, {token})
+        nock(HUB, {reqheaders: {authorization: `Bearer ${token}`}}).get('/v2/library/alpine/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+      }
+      const [first, second] = [createRegistryClient(clientOptions()), createRegistryClient(clientOptions())]
+      try {
+        await first.repository(parseReference('alpine:1')).fetchManifest()
+        await second.repository(parseReference('alpine:1')).fetchManifest()
+      } finally {
+        await Promise.all([first.close(), second.close()])
+      }
+      expect((await readFile(join(configDir, 'calls'), 'utf8')).trim().split('\n')).toEqual(['asked', 'asked'])
     })
   })
 

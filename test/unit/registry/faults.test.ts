@@ -6,13 +6,14 @@ import {describe, expect, it} from 'vitest'
 
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
-import {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import {registrySource} from '../../helpers/registry-client.js'
 import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(options: RegistryOptions = {}, spec = 'registry.example/my/app:1.2'): RegistrySource {
-  return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
+  return registrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
 }
 
 const manifestPath = '/v2/my/app/manifests/1.2'
@@ -158,7 +159,7 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     })
     const port = await listen(server)
     try {
-      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`))
+      const registry = registrySource(parseReference(`127.0.0.1:${port}/my/app:1`))
       for (let i = 0; i < 10; i++) expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
       // undici may open a second connection while the first is being released; never one per request.
       expect(sockets.size).toBeLessThanOrEqual(2)
@@ -185,7 +186,7 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     })
     const port = await listen(server)
     try {
-      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxManifestBytes: 256 * 1024})
+      const registry = registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxManifestBytes: 256 * 1024})
       const error = await rejection(registry.fetchManifest())
       expect(error.kind).toBe('too-large')
       expect(error.message).toBe(`manifest 1 of 127.0.0.1:${port}/my/app: larger than 262144 bytes`)
@@ -217,7 +218,7 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     const port = await listen(server)
     try {
       // 10 chunks 50 ms apart: 500 ms in all, longer than the timeout but never idle for it.
-      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {timeoutMs: 300})
+      const registry = registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {timeoutMs: 300})
       let received = 0
       for await (const chunk of await registry.openBlob(sha256(layer))) received += (chunk as Buffer).length
       expect(received).toBe(layer.length)
@@ -251,7 +252,7 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     })
     const port = await listen(server)
     try {
-      const stream = await new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('endless'))
+      const stream = await registrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('endless'))
       for await (const chunk of stream) {
         expect((chunk as Buffer).length).toBeGreaterThan(0)
         break
@@ -278,13 +279,13 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     })
     const port = await listen(server)
     try {
-      const registry = new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {retryBaseDelayMs: 1})
+      const registry = registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {retryBaseDelayMs: 1})
       expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
       expect(requests).toBe(2)
 
-      const error = await rejection(new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxRetries: 0}).fetchManifest())
+      const error = await rejection(registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxRetries: 0}).fetchManifest())
       expect([error.kind, error.message]).toEqual(['network', `connection to 127.0.0.1:${port} broke while receiving the response (UND_ERR_SOCKET)`])
-      const stream = await new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('cut short'))
+      const stream = await registrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('cut short'))
       const streamError = await rejection((async () => {
         for await (const chunk of stream) void chunk
       })())
@@ -299,7 +300,7 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     const server = createServer()
     const port = await listen(server)
     await new Promise((resolve) => server.close(resolve))
-    const error = await rejection(new RegistrySource(parseReference(`localhost:${port}/my/app`), {retryBaseDelayMs: 1}).fetchManifest())
+    const error = await rejection(registrySource(parseReference(`localhost:${port}/my/app`), {retryBaseDelayMs: 1}).fetchManifest())
     expect(error.kind).toBe('network')
     expect(error.message).toBe(`cannot connect to localhost:${port}: connection refused`)
   })
@@ -311,7 +312,7 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     })
     const port = await listen(server)
     try {
-      const error = await rejection(new RegistrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {timeoutMs: 300}).fetchManifest())
+      const error = await rejection(registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {timeoutMs: 300}).fetchManifest())
       expect(error.kind).toBe('timeout')
       expect(error.message).toContain('timed out after 0.3 s')
     } finally {

@@ -3,13 +3,14 @@ import {describe, expect, it} from 'vitest'
 
 import {MANIFEST_ACCEPT} from '../../../src/oci/media-types.js'
 import {parseReference} from '../../../src/oci/reference.js'
-import {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import {registrySource} from '../../helpers/registry-client.js'
 import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(spec = 'registry.example/my/app:1.2', options = {}): RegistrySource {
-  return new RegistrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
+  return registrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
 }
 
 describe('RegistrySource, anonymous registry', () => {

@@ -4,8 +4,7 @@ import nock from 'nock'
 import {afterEach, beforeEach, expect} from 'vitest'
 
 import {RegistryError} from '../../../src/oci/errors.js'
-import {clearTokenCache} from '../../../src/source/registry/auth.js'
-import {closeTransport} from '../../../src/source/registry/transport.js'
+import {closeRegistryClients} from '../../helpers/registry-client.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
@@ -25,17 +24,16 @@ export function indexBytes(extra: Record<string, unknown> = {}): Buffer {
   }, null, 2))
 }
 
-/** No real network in unit tests, fresh token cache and connection pool for each test. */
+/** No real network in unit tests; each source has a client of its own, closed after each test. */
 export function useNock(): void {
   beforeEach(() => {
     nock.disableNetConnect()
-    clearTokenCache()
   })
   afterEach(async () => {
     const pending = nock.pendingMocks()
     nock.cleanAll()
     nock.enableNetConnect()
-    await closeTransport()
+    await closeRegistryClients()
     if (pending.length > 0) throw new Error(`requests the test expected were not made: ${pending.join(', ')}`)
   })
 }

@@ -10,8 +10,7 @@ import {promisify} from 'node:util'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseReference} from '../../../src/oci/reference.js'
-import {RegistrySource} from '../../../src/source/registry/registry-source.js'
-import {closeTransport} from '../../../src/source/registry/transport.js'
+import {closeRegistryClients, registrySource} from '../../helpers/registry-client.js'
 import {OCI_INDEX, indexBytes, rejection, sha256} from './helpers.js'
 
 const execFileAsync = promisify(execFile)
@@ -44,7 +43,7 @@ function tunnellingProxy(port: number, tunnels: string[] = []): Server {
 
 /** The dispatcher reads the proxy variables when it is created: set them, then start a fresh pool. */
 async function useProxyEnvironment(values: Record<string, string>): Promise<void> {
-  await closeTransport()
+  await closeRegistryClients()
   for (const name of PROXY_VARIABLES) delete process.env[name]
   Object.assign(process.env, values)
 }
@@ -59,7 +58,7 @@ describe('proxies from the environment and TLS verification, over real sockets',
   })
 
   afterEach(async () => {
-    await closeTransport()
+    await closeRegistryClients()
     for (const name of PROXY_VARIABLES) {
       if (saved[name] === undefined) delete process.env[name]
       else process.env[name] = saved[name]
@@ -86,7 +85,7 @@ describe('proxies from the environment and TLS verification, over real sockets',
     })
     const proxyPort = await listen(proxy)
     await useProxyEnvironment({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`})
-    const registry = new RegistrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
+    const registry = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     // An insecure registry is tried over HTTPS first, then over plain HTTP, which is remembered.
@@ -100,7 +99,7 @@ describe('proxies from the environment and TLS verification, over real sockets',
     const tunnels: string[] = []
     const proxyPort = await listen(tunnellingProxy(tlsPort, tunnels))
     await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
-    const error = await rejection(new RegistrySource(parseReference('registry.example/my/app:1'), {maxRetries: 0}).fetchManifest())
+    const error = await rejection(registrySource(parseReference('registry.example/my/app:1'), {maxRetries: 0}).fetchManifest())
     expect(tunnels).toContain('registry.example:443')
     expect(error.kind).toBe('tls')
     expect(error.message).toMatch(/^TLS certificate of registry\.example could not be verified: .+; use --insecure-registry registry\.example only if you trust it$/)
@@ -113,12 +112,12 @@ describe('proxies from the environment and TLS verification, over real sockets',
     }))
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     // NODE_EXTRA_CA_CERTS is read at start-up, so a child process fetches.
-    const script = `import {RegistrySource} from './src/source/registry/registry-source.ts'
+    const script = `import {createRegistryClient} from './src/source/registry/client.ts'
       import {parseReference} from './src/oci/reference.ts'
-      import {closeTransport} from './src/source/registry/transport.ts'
-      const manifest = await new RegistrySource(parseReference('registry.example/my/app:1')).fetchManifest()
+      const client = createRegistryClient()
+      const manifest = await client.repository(parseReference('registry.example/my/app:1')).fetchManifest()
       console.log(manifest.digest)
-      await closeTransport()`
+      await client.close()`
     const {stdout} = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: {...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`},
     })
@@ -132,9 +131,9 @@ describe('proxies from the environment and TLS verification, over real sockets',
     }))
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
-    const insecure = new RegistrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
+    const insecure = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
     expect((await insecure.fetchManifest()).digest).toBe(sha256(bytes))
-    const other = await rejection(new RegistrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0}).fetchManifest())
+    const other = await rejection(registrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0}).fetchManifest())
     expect(other.kind).toBe('tls')
   })
 
@@ -150,7 +149,7 @@ describe('proxies from the environment and TLS verification, over real sockets',
     const tunnelPort = await listen(tunnellingProxy(plainPort, tunnels))
     await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${tunnelPort}`, HTTP_PROXY: `http://127.0.0.1:${plainPort}`})
     const lines: string[] = []
-    const registry = new RegistrySource(parseReference('registry.lan:5000/my/app:1'), {insecureRegistries: ['registry.lan:5000'], maxRetries: 0, debug: (line) => lines.push(line)})
+    const registry = registrySource(parseReference('registry.lan:5000/my/app:1'), {insecureRegistries: ['registry.lan:5000'], maxRetries: 0, debug: (line) => lines.push(line)})
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     expect(tunnels).toEqual(['registry.lan:5000'])
     expect(plainRequests).toEqual(['http://registry.lan:5000/v2/my/app/manifests/1'])
@@ -164,7 +163,7 @@ describe('proxies from the environment and TLS verification, over real sockets',
       response.writeHead(500).end()
     }))
     await useProxyEnvironment({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'registry.invalid'})
-    const error = await rejection(new RegistrySource(parseReference('registry.invalid/my/app:1'), {insecureRegistries: ['registry.invalid'], maxRetries: 0}).fetchManifest())
+    const error = await rejection(registrySource(parseReference('registry.invalid/my/app:1'), {insecureRegistries: ['registry.invalid'], maxRetries: 0}).fetchManifest())
     expect(seen).toEqual([])
     expect(error.message).toMatch(/^cannot resolve host registry\.invalid/)
   })

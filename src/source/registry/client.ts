@@ -1,0 +1,44 @@
+import {DEFAULT_MAX_MANIFEST_BYTES} from '../../oci/digest.js'
+import type {Reference} from '../../oci/reference.js'
+import {AuthCache} from './auth.js'
+import {CredentialStore} from './credentials.js'
+import type {RegistryOptions} from './options.js'
+import {RegistrySource} from './registry-source.js'
+import {Transport, transportSettings} from './transport.js'
+
+/**
+ * Everything one run learns while talking to registries, owned by one object: connection pools,
+ * the scheme insecure hosts answered on, auth challenges, bearer tokens and credential look-ups.
+ * Sources opened through one client share all of it (one 401 and one token per repository, one
+ * credential-helper run per registry); two clients in one process share nothing. `close()`
+ * releases the pools and forgets the rest.
+ */
+export class RegistryClient {
+  readonly transport: Transport
+  readonly auth: AuthCache
+  readonly credentials: CredentialStore
+  readonly maxManifestBytes: number
+
+  constructor(readonly options: RegistryOptions = {}) {
+    this.transport = new Transport(transportSettings(options))
+    this.auth = new AuthCache(this.transport)
+    this.credentials = new CredentialStore(options.dockerConfigDir)
+    this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
+  }
+
+  /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
+  repository(ref: Reference, options: {closesClient?: boolean} = {}): RegistrySource {
+    return new RegistrySource(ref, this, options.closesClient ?? false)
+  }
+
+  async close(): Promise<void> {
+    this.auth.clear()
+    this.credentials.clear()
+    await this.transport.close()
+  }
+}
+
+/** A registry client with its own pools, tokens and credential look-ups; close it when done. */
+export function createRegistryClient(options: RegistryOptions = {}): RegistryClient {
+  return new RegistryClient(options)
+}
