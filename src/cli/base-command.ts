@@ -1,10 +1,11 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
-import type {RegistryOptions} from '../source/registry/options.js'
+import type {ReadOptions, RegistryOptions} from '../api/sources.js'
 import {debugRequested} from './debug.js'
 import {reportError} from './error-line.js'
 import {registryOptionsFromFlags, type RegistryFlagValues} from './flags.js'
 import {isBrokenPipe} from './output.js'
+import {showProgress} from '../render/progress.js'
 
 /**
  * Shared behaviour of every archcheck command: the --debug flag, and turning any error into one
@@ -27,6 +28,11 @@ export abstract class BaseCommand extends Command {
   /** Registry options from the registry flags, with request lines going to --debug. */
   protected registryOptions(flags: RegistryFlagValues): RegistryOptions {
     return registryOptionsFromFlags(flags, this.debugEnabled ? (line) => this.debugLog(line) : undefined)
+  }
+
+  /** How the api reads images for this command: registry options from the flags, and a progress line on a terminal. */
+  protected readOptions(flags: RegistryFlagValues): ReadOptions {
+    return {registry: this.registryOptions(flags), progress: showProgress}
   }
 
   protected override async catch(error: Error): Promise<void> {

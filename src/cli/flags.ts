@@ -2,8 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {UsageError} from '../oci/errors.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../oci/digest.js'
-import {CLIENT_NAMES} from '../engine/resolve/clients.js'
-import type {RegistryOptions} from '../source/registry/options.js'
+import {CLIENT_NAMES} from '../api/resolve.js'
+import type {RegistryOptions} from '../api/sources.js'
 
 /** The registry flags every command that reads images takes. */
 export const registryFlags = {

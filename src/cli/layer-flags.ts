@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import type {ReadLayersOptions} from '../engine/layers/read-image.js'
+import type {ReadLayersOptions} from '../api/diagnose.js'
 
 /** The flags of every command that reads layers (diagnose, verify --deep). */
 export const layerFlags = {

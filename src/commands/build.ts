@@ -2,14 +2,13 @@ import {stat} from 'node:fs/promises'
 
 import {Args, Flags} from '@oclif/core'
 
-import {BACKENDS, type BackendName} from '../engine/build/argv.js'
-import {parsePlatformList} from '../engine/build/preflight.js'
+import {BACKENDS, parsePlatformList, type BackendName} from '../api/build.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {writeStdout} from '../cli/output.js'
+import {writeJson, writeStdout} from '../cli/output.js'
+import {renderBuildText} from '../render/build.js'
 import {checkBuilderName, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
-import {ExitCode, UsageError} from '../oci/errors.js'
-import {parsePlatform} from '../oci/platform/parse.js'
+import {UsageError} from '../oci/errors.js'
 import {parseReference} from '../oci/reference.js'
 
 export default class Build extends BaseCommand {
@@ -69,9 +68,10 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     const platforms = parseFlag('platform', () => parsePlatformList(flags.platform))
     await checkContextDirectory(args.context)
 
-    const registry = this.registryOptions(flags)
-    const {runBuild} = await import('../engine/build/run-build.js')
-    const result = await runBuild({
+    const options = this.readOptions(flags)
+    const [{build, buildExitCode}, {onInterrupt}] = await Promise.all([import('../api/build.js'), import('../cli/interrupt.js')])
+    const result = await build({
+      ...options,
       backend,
       context: args.context,
       file: flags.file,
@@ -85,45 +85,13 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       provenance: flags.provenance,
       sbom: flags.sbom,
       strict: flags.strict,
-      insecureRegistries: registry.insecureRegistries,
+      insecureRegistries: options.registry?.insecureRegistries,
+      onInterrupt,
+      verify: flags.verify,
     })
-
-    let verifications
-    if (flags.verify) {
-      const {verifyBuild} = await import('../engine/build/verify-build.js')
-      verifications = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {registry, strict: flags.strict})
-    }
-    const reports = verifications?.map((verification) => verification.report)
-    const {exitCodeOf} = await import('../engine/verify/report.js')
-    const exitCode = reports ? exitCodeOf(reports) : ExitCode.ok
-
-    const {inspectView} = await import('../render/inspect-view.js')
-    if (flags.json) {
-      const {resolveJson} = await import('../render/resolve.js')
-      const verification = verifications?.map(({report, tree, resolutions}) => ({...report, inspect: tree ? inspectView(tree) : null, resolve: tree ? resolveJson(tree, resolutions) : null}))
-      const verdict = reports ? (reports.some((report) => report.verdict === 'error') ? 'error' : reports.some((report) => report.verdict === 'fail') ? 'fail' : 'pass') : 'skipped'
-      await writeStdout(`${JSON.stringify({...result, verification: verification ?? null, verdict}, null, 2)}\n`)
-    } else {
-      const lines = [`built ${result.digest} for ${result.platforms.join(', ')} with ${result.backend}`]
-      for (const target of result.pushed) lines.push(`pushed ${target.reference} -> ${target.digest}`)
-      await writeStdout(`${lines.join('\n')}\n`)
-      if (verifications) {
-        const [{renderInspect}, {renderResolveText}, {renderVerifyText}, {styleFor}] = await Promise.all([
-          import('../render/inspect-table.js'),
-          import('../render/resolve.js'),
-          import('../render/verify-text.js'),
-          import('../render/style.js'),
-        ])
-        for (const {report, tree, resolutions} of verifications) {
-          // tag -> index -> per-platform table, the pull each host gets, then verify's checks and verdict.
-          if (tree) await writeStdout(`\n${await renderInspect(inspectView(tree), styleFor(process.stdout))}\n${await renderResolveText(tree, resolutions, styleFor(process.stdout))}`)
-          await writeStdout(`\n${await renderVerifyText(report, styleFor(process.stdout))}`)
-        }
-      } else {
-        await writeStdout('verification skipped (--no-verify)\n')
-      }
-    }
-    if (exitCode !== ExitCode.ok) process.exitCode = exitCode
+    if (flags.json) await writeJson(result)
+    else await writeStdout(await renderBuildText(result))
+    process.exitCode = buildExitCode(result)
   }
 }
 

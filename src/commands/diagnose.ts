@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {writeStdout} from '../cli/output.js'
+import {writeJson, writeStdout} from '../cli/output.js'
 import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
-import {ExitCode} from '../oci/errors.js'
-import type {ClientName} from '../engine/resolve/resolution.js'
+import type {ClientName} from '../api/resolve.js'
+import {parseHosts} from '../oci/platform/hosts.js'
 
 export default class Diagnose extends BaseCommand {
   static override summary = 'Look inside the layers: find the file that will fail with "exec format error" on each host.'
@@ -35,24 +35,20 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Diagnose)
-    const [{readTree, withSource}, {DEFAULT_HOSTS, parseHosts}, {diagnoseImage}, {LayerProgressLine, renderDiagnoseText}, {styleFor}] = await Promise.all([
-      import('../cli/source.js'),
-      import('../oci/platform/hosts.js'),
-      import('../engine/layers/diagnose.js'),
+    const [{diagnose, diagnoseExitCode}, {LayerProgressLine, renderDiagnoseText}, {styleFor}] = await Promise.all([
+      import('../api/diagnose.js'),
       import('../render/diagnose.js'),
       import('../render/style.js'),
     ])
-    // This machine first, then the two hosts archcheck exists for (parseHosts drops a repeat).
-    const hosts = parseFlag('host', () => parseHosts(flags.host?.length ? flags.host : ['native', ...DEFAULT_HOSTS]))
-    const registry = this.registryOptions(flags)
+    const hosts = flags.host?.length ? parseFlag('host', () => parseHosts(flags.host)) : undefined
     const progress = process.stderr.isTTY ? new LayerProgressLine() : undefined
-    await withSource(args.ref, registry, async (source) => {
-      const tree = await readTree(source)
-      const report = await diagnoseImage(source, tree, {
+    try {
+      const result = await diagnose(args.ref, {
+        ...this.readOptions(flags),
         hosts,
         client: flags.client as ClientName,
         allBinaries: flags['all-binaries'],
-        read: {
+        layers: {
           ...layerReadOptionsFromFlags(flags),
           onProgress: (event) => {
             progress?.update(event)
@@ -61,8 +57,11 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
         },
       })
       progress?.clear()
-      await writeStdout(flags.json ? `${JSON.stringify({schemaVersion: 1, ...report}, null, 2)}\n` : renderDiagnoseText(report, styleFor(process.stdout)))
-      if (report.failed) process.exitCode = ExitCode.checkFailed
-    }).finally(() => progress?.clear())
+      if (flags.json) await writeJson(result)
+      else await writeStdout(renderDiagnoseText(result, styleFor(process.stdout)))
+      process.exitCode = diagnoseExitCode(result)
+    } finally {
+      progress?.clear()
+    }
   }
 }

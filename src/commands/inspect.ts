@@ -2,14 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {parseFlag, registryFlags} from '../cli/flags.js'
-import {writeStdout} from '../cli/output.js'
-import {readTree, withSource} from '../cli/source.js'
-import {ExitCode} from '../oci/errors.js'
-import {platformMatches, toHostPlatform} from '../oci/platform/match.js'
-import type {Platform} from '../oci/platform/types.js'
-import {renderInspect} from '../render/inspect-table.js'
-import {inspectView} from '../render/inspect-view.js'
-import {styleFor} from '../render/style.js'
+import {writeJson, writeStdout} from '../cli/output.js'
 
 export default class Inspect extends BaseCommand {
   static override summary = 'Show what an image tag points to: its index, one row per platform, configs and attestations.'
@@ -40,25 +33,27 @@ Each row shows the platform the index declares and the platform the image's conf
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Inspect)
-    const host = flags.platform === undefined ? undefined : parseFlag('platform', () => toHostPlatform(flags.platform!))
-    const filter = host && {spec: flags.platform as string, matches: (platform?: Platform) => platform !== undefined && platformMatches(host, platform)}
-    const options = this.registryOptions(flags)
-    await withSource(args.ref, options, async (source) => {
-      if (flags.raw) {
-        const manifest = await source.fetchManifest()
-        this.debugLog(`top manifest ${manifest.digest} (${manifest.mediaType}, ${manifest.bytes.length} bytes)`)
-        await writeStdout(manifest.bytes)
-        return
-      }
-      const tree = await readTree(source)
-      const view = inspectView(tree, filter)
-      await writeStdout(flags.json ? `${JSON.stringify(view, null, 2)}\n` : await renderInspect(view, styleFor(process.stdout)))
-      if (view.missing.length > 0) {
-        // The readable part is shown, but the registry cannot serve the whole tag.
-        const list = view.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')
-        process.stderr.write(`archcheck: warning: ${view.missing.length} of the tag's images cannot be pulled, missing from the registry: ${list}\n`)
-        process.exitCode = ExitCode.registry
-      }
-    })
+    const [{inspect, inspectExitCode, inspectRaw, platformFilter}, {renderInspect}, {styleFor}] = await Promise.all([
+      import('../api/inspect.js'),
+      import('../render/inspect-table.js'),
+      import('../render/style.js'),
+    ])
+    if (flags.platform !== undefined) parseFlag('platform', () => platformFilter(flags.platform!))
+    const options = this.readOptions(flags)
+    if (flags.raw) {
+      const manifest = await inspectRaw(args.ref, options)
+      this.debugLog(`top manifest ${manifest.digest} (${manifest.mediaType}, ${manifest.bytes.length} bytes)`)
+      await writeStdout(manifest.bytes)
+      return
+    }
+    const result = await inspect(args.ref, {...options, platform: flags.platform})
+    if (flags.json) await writeJson(result)
+    else await writeStdout(await renderInspect(result, styleFor(process.stdout)))
+    if (result.missing.length > 0) {
+      // The readable part is shown, but the source cannot serve the whole tag.
+      const list = result.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')
+      process.stderr.write(`archcheck: warning: ${result.missing.length} of the tag's images cannot be pulled, missing from the registry: ${list}\n`)
+    }
+    process.exitCode = inspectExitCode(result)
   }
 }

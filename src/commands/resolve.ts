@@ -2,15 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
-import {writeStdout} from '../cli/output.js'
-import {readTree, withSource} from '../cli/source.js'
-import {ExitCode} from '../oci/errors.js'
-import {CLIENT_NAMES} from '../engine/resolve/clients.js'
+import {writeJson, writeStdout} from '../cli/output.js'
+import type {ClientName} from '../api/resolve.js'
 import {parseHosts} from '../oci/platform/hosts.js'
-import {resolveForHost} from '../engine/resolve/resolve.js'
-import type {ClientName} from '../engine/resolve/resolution.js'
-import {renderResolveText, resolveJson, verdictPasses} from '../render/resolve.js'
-import {styleFor} from '../render/style.js'
 
 export default class Resolve extends BaseCommand {
   static override summary = 'Simulate a pull: which image each host gets from a tag, and whether it will run there.'
@@ -41,17 +35,15 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Resolve)
     const hosts = parseFlag('host', () => parseHosts(flags.host))
-    const clients: ClientName[] = flags.client === 'all' ? CLIENT_NAMES : [flags.client as ClientName]
-    const options = this.registryOptions(flags)
-    await withSource(args.ref, options, async (source) => {
-      const tree = await readTree(source)
-      const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
-      const allowFallback = flags['allow-fallback']
-      const output = flags.json
-        ? `${JSON.stringify(resolveJson(tree, resolutions, {allowFallback}), null, 2)}\n`
-        : await renderResolveText(tree, resolutions, styleFor(process.stdout), {explain: flags.explain})
-      await writeStdout(output)
-      if (!resolutions.every((r) => verdictPasses(r.verdict, allowFallback))) process.exitCode = ExitCode.checkFailed
-    })
+    const [{resolve, resolveExitCode}, {renderResolveText}, {styleFor}] = await Promise.all([
+      import('../api/resolve.js'),
+      import('../render/resolve.js'),
+      import('../render/style.js'),
+    ])
+    const clients = flags.client === 'all' ? 'all' : [flags.client as ClientName]
+    const result = await resolve(args.ref, {...this.readOptions(flags), hosts, clients, allowFallback: flags['allow-fallback']})
+    if (flags.json) await writeJson(result)
+    else await writeStdout(await renderResolveText(result, styleFor(process.stdout), {explain: flags.explain}))
+    process.exitCode = resolveExitCode(result)
   }
 }

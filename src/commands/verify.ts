@@ -1,24 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {writeStdout} from '../cli/output.js'
+import {writeJson, writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
 import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
+import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
-import {openSource} from '../source/open.js'
+import {DEFAULT_HOSTS, parseHosts} from '../oci/platform/hosts.js'
 import {validateDigest} from '../oci/reference.js'
-import {parseHosts} from '../oci/platform/hosts.js'
-import type {ClientName} from '../engine/resolve/resolution.js'
-import {reportToGithub} from '../render/github.js'
-import {renderJunit} from '../render/junit.js'
-import {renderVerifyJson} from '../render/verify-json.js'
-import {renderVerifySummary, renderVerifyText} from '../render/verify-text.js'
-import {styleFor} from '../render/style.js'
-import {readBuildMetadata} from '../engine/verify/metadata-file.js'
-import {errorLine, exitCodeOf} from '../engine/verify/report.js'
-import {verifyTargets} from '../engine/verify/targets.js'
-import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../engine/verify/verify.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
@@ -50,7 +40,7 @@ Details and the --json schema: docs/verify.md.`
       // Non-greedy: `--require linux/arm64 REF` leaves REF to be an argument.
       multipleNonGreedy: true,
       helpValue: 'PLATFORM',
-      default: DEFAULT_REQUIRED_PLATFORMS.map((platform) => `${platform.os}/${platform.architecture}`),
+      default: [...DEFAULT_HOSTS],
     }),
     client: clientFlag(),
     'allow-fallback': allowFallbackFlag,
@@ -74,37 +64,42 @@ Details and the --json schema: docs/verify.md.`
     if (specs.length === 0) throw new UsageError('--require needs at least one platform')
     const require = parseFlag('require', () => parseHosts(specs))
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
-    const metadata = flags['metadata-file'] ? await readBuildMetadata(flags['metadata-file']) : undefined
-    // Checked here too: verifyTargets skips an empty value, which would silently check nothing.
+    // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
-    const targets = verifyTargets(argv as string[], {expectDigest: flags['expect-digest'], metadata})
-    const registry = this.registryOptions(flags)
-    const client = flags.client as ClientName
-    const options = {
+    const {readBuildMetadata, unreadableLine, verify, verifyExitCode} = await import('../api/verify.js')
+    const metadata = flags['metadata-file'] ? await readBuildMetadata(flags['metadata-file']) : undefined
+    const result = await verify(argv as string[], {
+      ...this.readOptions(flags),
       require,
-      client,
+      client: flags.client as ClientName,
       allowFallback: flags['allow-fallback'],
       allowSinglePlatform: flags['allow-single-platform'],
       forbidExtra: flags['forbid-extra'],
       blobs: flags.blobs,
       strict: flags.strict,
-      providers: flags.deep ? [(await import('../engine/layers/deep-checks.js')).deepChecks(layerReadOptionsFromFlags(flags))] : [],
-    }
-    const reports = await verifyTargetsWith(targets, options, (reference) => openSource(reference, registry))
+      expectDigest: flags['expect-digest'],
+      metadata,
+      deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+    })
 
-    for (const report of reports) if (report.verdict === 'error') process.stderr.write(`archcheck: ${errorLine(report)}\n`)
+    for (const report of result.references) if (report.verdict === 'error') process.stderr.write(`archcheck: ${unreadableLine(report)}\n`)
     if (flags.json) {
-      await writeStdout(renderVerifyJson(reports, {require, client, strict: Boolean(flags.strict)}))
+      await writeJson(result)
     } else {
+      const [{renderVerifySummary, renderVerifyText}, {styleFor}] = await Promise.all([import('../render/verify-text.js'), import('../render/style.js')])
       const style = styleFor(process.stdout)
-      for (const report of reports) await writeStdout(`${await renderVerifyText(report, style)}\n`)
-      if (reports.length > 1) await writeStdout(renderVerifySummary(reports, style))
+      for (const report of result.references) await writeStdout(`${await renderVerifyText(report, result.strict, style)}\n`)
+      if (result.references.length > 1) await writeStdout(renderVerifySummary(result, style))
     }
     if (process.env.GITHUB_ACTIONS === 'true') {
+      const {reportToGithub} = await import('../render/github.js')
       // Annotations go to stderr under --json so stdout stays one JSON document (the runner reads both).
-      await reportToGithub(reports, process.env, (text) => (flags.json ? process.stderr : process.stdout).write(text))
+      await reportToGithub(result, process.env, (text) => (flags.json ? process.stderr : process.stdout).write(text))
     }
-    if (flags.junit !== undefined) await writeOutputFile('junit', flags.junit, renderJunit(reports))
-    process.exitCode = exitCodeOf(reports)
+    if (flags.junit !== undefined) {
+      const {renderJunit} = await import('../render/junit.js')
+      await writeOutputFile('junit', flags.junit, renderJunit(result))
+    }
+    process.exitCode = verifyExitCode(result)
   }
 }

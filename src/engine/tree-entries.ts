@@ -1,8 +1,8 @@
 import {attestationSubject} from './tree.js'
 import type {Descriptor, ImageNode, TreeNode} from '../oci/types.js'
 import {formatPlatform, normalizePlatform} from '../oci/platform/normalize.js'
-import {configPlatform} from './resolve/resolve.js'
 import type {Platform} from '../oci/platform/types.js'
+import {matchingConfigPlatform} from './config-platform.js'
 
 
 /** The entries of the tag's index in index order; empty when the tag is a single image. */
@@ -18,7 +18,7 @@ export function isAttestation(node: TreeNode): boolean {
 /** The platform an entry declares, or for an entry without one (or the top image) its config's. */
 export function entryPlatform(node: TreeNode): Platform | undefined {
   if (node.descriptor.platform) return normalizePlatform(node.descriptor.platform)
-  if (node.kind === 'image') return configPlatform(node)
+  if (node.kind === 'image') return matchingConfigPlatform(node)
   return undefined
 }
 

@@ -1,12 +1,12 @@
 import {RegistryError} from '../oci/errors.js'
 import {formatPlatform, normalizePlatform} from '../oci/platform/normalize.js'
-import {configPlatform} from './resolve/resolve.js'
 import {createLimiter} from './limit.js'
 import {checkSize} from '../oci/digest.js'
 import {type ParsedManifest, isImageConfigType, parseImageConfig, parseManifest} from '../oci/manifest.js'
 import {isImageManifestType, isIndexType, isSchema1Type} from '../oci/media-types.js'
 import type {FetchedManifest, ImageSource} from '../source/source.js'
 import type {Descriptor, ImageConfig, ImageNode, ImageTree, TreeNode} from '../oci/types.js'
+import {matchingConfigPlatform} from './config-platform.js'
 
 export interface FetchTreeOptions {
   /** Tag or digest to start from (default: the source's default reference). */
@@ -144,7 +144,7 @@ function platformMismatch(node: ImageNode): ImageNode['platformMismatch'] {
   const declared = node.descriptor.platform
   if (!declared || node.attestationFor !== undefined) return undefined
   const normalized = normalizePlatform(declared)
-  const config = configPlatform(node, normalized)
+  const config = matchingConfigPlatform(node, normalized)
   if (formatPlatform(normalized) === formatPlatform(config)) return undefined
   return {declared: normalized, config}
 }

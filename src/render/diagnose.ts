@@ -1,10 +1,9 @@
 import {shortDigest} from '../oci/digest.js'
-import type {DiagnoseReport, HostStatus} from '../engine/layers/diagnose.js'
-import type {LayerProgress} from '../engine/layers/read-image.js'
+import type {DiagnoseResult, HostStatus, LayerProgress} from '../api/diagnose.js'
 import type {Style} from './style.js'
 
 /** The text report: one verdict line per host, the chain followed for hosts that are not ok, and --all-binaries. */
-export function renderDiagnoseText(report: DiagnoseReport, style: Style): string {
+export function renderDiagnoseText(report: DiagnoseResult, style: Style): string {
   const mark: Record<HostStatus, string> = {ok: style.green('ok  '), warn: style.yellow('warn'), fail: style.red('FAIL')}
   const lines = [style.bold(`${report.reference} (${report.digest})`)]
   for (const host of report.hosts) {

@@ -1,8 +1,7 @@
 import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText, UsageError} from '../oci/errors.js'
-import {errorLine, isFailure} from '../engine/verify/report.js'
-import type {CheckResult, VerifyReport} from '../engine/verify/types.js'
+import {isFailure, unreadableLine, type CheckOutcome, type VerifyResult} from '../api/verify.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
 export function escapeCommandData(text: string): string {
@@ -19,15 +18,15 @@ function annotation(level: 'error' | 'warning', title: string, message: string):
 }
 
 /** `::error` for every failure (and for warnings under --strict), `::warning` for other warnings, one per line. */
-export function renderGithubAnnotations(reports: readonly VerifyReport[]): string {
+export function renderGithubAnnotations(result: VerifyResult): string {
   const lines: string[] = []
-  for (const report of reports) {
+  for (const report of result.references) {
     if (report.verdict === 'error') {
-      lines.push(annotation('error', `archcheck verify: ${report.reference}`, errorLine(report)))
+      lines.push(annotation('error', `archcheck verify: ${report.reference}`, unreadableLine(report)))
       continue
     }
     for (const check of report.checks) {
-      const level = isFailure(check, report.strict) ? 'error' : check.status === 'warn' ? 'warning' : undefined
+      const level = isFailure(check, result.strict) ? 'error' : check.status === 'warn' ? 'warning' : undefined
       if (!level) continue
       const title = `archcheck ${check.id}${check.platform ? ` (${check.platform})` : ''}`
       lines.push(annotation(level, title, `${report.reference}: ${check.message}`))
@@ -48,14 +47,14 @@ function cell(text: string): string {
 
 const STATUS_MARK = {pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '➖ skip'} as const
 
-function statusCell(report: VerifyReport, check: CheckResult): string {
-  return isFailure(check, report.strict) && check.status === 'warn' ? '❌ warn (strict)' : STATUS_MARK[check.status]
+function statusCell(check: CheckOutcome, strict: boolean): string {
+  return isFailure(check, strict) && check.status === 'warn' ? '❌ warn (strict)' : STATUS_MARK[check.status]
 }
 
 /** The step summary: per reference a heading with its verdict and a table of the checks. */
-export function renderGithubSummary(reports: readonly VerifyReport[]): string {
+export function renderGithubSummary(result: VerifyResult): string {
   const parts = ['## archcheck verify', '']
-  for (const report of reports) {
+  for (const report of result.references) {
     const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'
     parts.push(`### \`${cell(report.reference)}\` ${verdict}`, '')
     if (report.digest) parts.push(`Digest: \`${report.digest}\``, '')
@@ -65,7 +64,7 @@ export function renderGithubSummary(reports: readonly VerifyReport[]): string {
     }
     parts.push('| Check | Platform | Status | Details |', '|---|---|---|---|')
     for (const check of report.checks) {
-      parts.push(`| \`${check.id}\` | ${cell(check.platform ?? '—')} | ${statusCell(report, check)} | ${cell(check.message)} |`)
+      parts.push(`| \`${check.id}\` | ${cell(check.platform ?? '—')} | ${statusCell(check, result.strict)} | ${cell(check.message)} |`)
     }
     parts.push('')
   }
@@ -73,12 +72,12 @@ export function renderGithubSummary(reports: readonly VerifyReport[]): string {
 }
 
 /** Writes the annotations to `out` and appends the summary to $GITHUB_STEP_SUMMARY when that is set. */
-export async function reportToGithub(reports: readonly VerifyReport[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
-  out(renderGithubAnnotations(reports))
+export async function reportToGithub(result: VerifyResult, env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
+  out(renderGithubAnnotations(result))
   const summaryFile = env.GITHUB_STEP_SUMMARY
   if (!summaryFile) return
   try {
-    await appendFile(summaryFile, renderGithubSummary(reports))
+    await appendFile(summaryFile, renderGithubSummary(result))
   } catch (error) {
     throw new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${summaryFile}: ${fileErrorText(error)}`)
   }

@@ -1,7 +1,7 @@
 /** The human output of `archcheck inspect`: a header, a table of platform entries, then attestations and the rest. */
 import {MediaType} from '../oci/media-types.js'
 import {formatBytes} from './format.js'
-import type {InspectView, PlatformView} from './inspect-view.js'
+import type {InspectView, PlatformView} from '../api/inspect.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
 

@@ -1,16 +1,15 @@
-import {isFailure} from '../engine/verify/report.js'
-import type {CheckResult, VerifyReport} from '../engine/verify/types.js'
+import {isFailure, type CheckOutcome, type ReferenceResult, type VerifyResult} from '../api/verify.js'
 import {xmlAttribute, xmlText} from './xml.js'
 
 /** `platform-missing [linux/arm64]`: one test case per check and platform. */
-function caseName(check: CheckResult): string {
+function caseName(check: CheckOutcome): string {
   return check.platform ? `${check.id} [${check.platform}]` : check.id
 }
 
-function testCase(report: VerifyReport, check: CheckResult, name: string): string {
+function testCase(report: ReferenceResult, strict: boolean, check: CheckOutcome, name: string): string {
   const open = `    <testcase classname="${xmlAttribute(report.reference)}" name="${xmlAttribute(name)}" time="0">`
   let body: string
-  if (isFailure(check, report.strict)) {
+  if (isFailure(check, strict)) {
     body = `<failure type="${xmlAttribute(check.id)}" message="${xmlAttribute(check.message)}">${xmlText(`${check.id}: ${check.message}`)}</failure>`
   } else if (check.status === 'skip') {
     body = `<skipped message="${xmlAttribute(check.message)}"/>`
@@ -23,7 +22,7 @@ function testCase(report: VerifyReport, check: CheckResult, name: string): strin
 }
 
 /** Case names, numbered from the second on when a check reports several results for one platform (CI systems merge equal names). */
-function caseNames(checks: readonly CheckResult[]): string[] {
+function caseNames(checks: readonly CheckOutcome[]): string[] {
   const seen = new Map<string, number>()
   return checks.map((check) => {
     const name = caseName(check)
@@ -33,10 +32,10 @@ function caseNames(checks: readonly CheckResult[]): string[] {
   })
 }
 
-function testSuite(report: VerifyReport): string {
+function testSuite(report: ReferenceResult, strict: boolean): string {
   const names = caseNames(report.checks)
-  const cases = report.checks.map((check, position) => testCase(report, check, names[position]))
-  const failures = report.checks.filter((check) => isFailure(check, report.strict)).length
+  const cases = report.checks.map((check, position) => testCase(report, strict, check, names[position]))
+  const failures = report.checks.filter((check) => isFailure(check, strict)).length
   const skipped = report.checks.filter((check) => check.status === 'skip').length
   let errors = 0
   if (report.verdict === 'error') {
@@ -57,13 +56,14 @@ function testSuite(report: VerifyReport): string {
 }
 
 /** JUnit XML for CI systems: one testsuite per reference, one testcase per check and platform. */
-export function renderJunit(reports: readonly VerifyReport[]): string {
-  const suites = reports.map((report) => testSuite(report))
-  const count = (predicate: (report: VerifyReport, check: CheckResult) => boolean): number =>
+export function renderJunit(result: VerifyResult): string {
+  const reports = result.references
+  const suites = reports.map((report) => testSuite(report, result.strict))
+  const count = (predicate: (report: ReferenceResult, check: CheckOutcome) => boolean): number =>
     reports.reduce((sum, report) => sum + report.checks.filter((check) => predicate(report, check)).length, 0)
   const errors = reports.filter((report) => report.verdict === 'error').length
   const tests = count(() => true) + errors
-  const failures = count((report, check) => isFailure(check, report.strict))
+  const failures = count((_report, check) => isFailure(check, result.strict))
   const time = reports.reduce((sum, report) => Math.max(sum, report.durationMs), 0) / 1000
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -1,36 +1,12 @@
+import type {HostResult, ResolveResult, Verdict} from '../api/resolve.js'
 import {shortDigest} from '../oci/digest.js'
-import type {ImageNode, ImageTree} from '../oci/types.js'
-import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
-import type {Candidate, Resolution, Verdict} from '../engine/resolve/resolution.js'
-import type {Platform} from '../oci/platform/types.js'
-import {configPlatformOf} from './inspect-view.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
 
-/** Whether a verdict passes `resolve`: only ok, and fallback with --allow-fallback. */
-export function verdictPasses(verdict: Verdict, allowFallback: boolean): boolean {
-  return verdict === 'ok' || (allowFallback && verdict === 'fallback')
-}
-
-function chosenCandidate(resolution: Resolution): Candidate | undefined {
-  return resolution.candidates.find((candidate) => candidate.rank === 1)
-}
-
-/** The chosen image's platform as the client judged it (the entry's, or its config's). */
-function chosenPlatform(resolution: Resolution): string {
-  const platform = chosenCandidate(resolution)?.platform
-  return platform ? formatPlatformSpec(platform) : '-'
-}
-
-/** The config's own os/arch/variant, as written (what `inspect` shows). */
-function configOf(resolution: Resolution): string {
-  return resolution.chosen ? formatPlatform(configPlatformOf(resolution.chosen)) : '-'
-}
-
-function explanation(resolution: Resolution, withClient: boolean, style: Style): string {
-  const who = withClient ? ` (${resolution.client})` : ''
-  const said = resolution.clientMessage ? `\n  ${style.dim(`${resolution.client} says: ${resolution.clientMessage}`)}` : ''
-  return `${style.bold(`${formatPlatformSpec(resolution.host)}${who}:`)} ${resolution.message}${said}`
+function explanation(result: HostResult, withClient: boolean, style: Style): string {
+  const who = withClient ? ` (${result.client})` : ''
+  const said = result.clientMessage ? `\n  ${style.dim(`${result.client} says: ${result.clientMessage}`)}` : ''
+  return `${style.bold(`${result.host}${who}:`)} ${result.message}${said}`
 }
 
 const VERDICT_COLOURS: Record<Verdict, keyof Omit<Style, 'enabled'>> = {
@@ -53,19 +29,20 @@ export interface ResolveTextOptions {
  * host × client matrix when several clients are modelled), one explanation per host that is not
  * ok, and with `explain` every candidate with its verdict, reason and rank.
  */
-export async function renderResolveText(tree: ImageTree, resolutions: Resolution[], style: Style, options: ResolveTextOptions = {}): Promise<string> {
+export async function renderResolveText(result: ResolveResult, style: Style, options: ResolveTextOptions = {}): Promise<string> {
+  const resolutions = result.results
   const newTable = await tableMaker(style)
   const clients = [...new Set(resolutions.map((r) => r.client))]
-  const hosts = [...new Set(resolutions.map((r) => formatPlatformSpec(r.host)))]
+  const hosts = [...new Set(resolutions.map((r) => r.host))]
   const matrix = clients.length > 1
-  const out: string[] = [`${style.bold('Reference:')} ${tree.reference}`, `${style.bold('Digest:')}    ${tree.root.descriptor.digest}`, '']
+  const out: string[] = [`${style.bold('Reference:')} ${result.reference}`, `${style.bold('Digest:')}    ${result.digest}`, '']
   if (matrix) {
     const table = newTable(['HOST', ...clients.map((c) => c.toUpperCase())])
     for (const host of hosts) {
       const cells = clients.map((client) => {
-        const r = resolutions.find((x) => x.client === client && formatPlatformSpec(x.host) === host)
+        const r = resolutions.find((x) => x.client === client && x.host === host)
         if (!r) return '-'
-        return r.chosen ? `${verdictText(r.verdict, style)} ${chosenPlatform(r)}` : verdictText(r.verdict, style)
+        return r.chosen ? `${verdictText(r.verdict, style)} ${r.chosen.platform ?? '-'}` : verdictText(r.verdict, style)
       })
       table.push([host, ...cells])
     }
@@ -73,7 +50,7 @@ export async function renderResolveText(tree: ImageTree, resolutions: Resolution
   } else {
     const table = newTable(['HOST', 'CHOSEN', 'MANIFEST', 'CONFIG', 'VERDICT'])
     for (const r of resolutions) {
-      table.push([formatPlatformSpec(r.host), chosenPlatform(r), r.chosen ? shortDigest(r.chosen.descriptor.digest) : '-', configOf(r), verdictText(r.verdict, style)])
+      table.push([r.host, r.chosen?.platform ?? '-', r.chosen ? shortDigest(r.chosen.digest) : '-', r.chosen?.configPlatform ?? '-', verdictText(r.verdict, style)])
     }
     out.push(table.toString())
   }
@@ -82,13 +59,13 @@ export async function renderResolveText(tree: ImageTree, resolutions: Resolution
   if (options.explain) {
     for (const r of resolutions) {
       const who = matrix ? ` (${r.client})` : ''
-      out.push('', style.bold(`${formatPlatformSpec(r.host)}${who}: every entry, in index order`))
+      out.push('', style.bold(`${r.host}${who}: every entry, in index order`))
       const table = newTable(['RANK', 'PLATFORM', 'MANIFEST', 'STATUS', 'REASON'])
       for (const c of r.candidates) {
         table.push([
-          c.rank === undefined ? '-' : `#${c.rank}`,
-          c.platform ? formatPlatformSpec(c.platform) : style.dim('(none)'),
-          shortDigest(c.node.descriptor.digest),
+          c.rank === null ? '-' : `#${c.rank}`,
+          c.platform ?? style.dim('(none)'),
+          shortDigest(c.digest),
           c.accepted ? 'accepted' : style.dim('rejected'),
           c.reason,
         ])
@@ -97,43 +74,4 @@ export async function renderResolveText(tree: ImageTree, resolutions: Resolution
     }
   }
   return `${out.join('\n')}\n`
-}
-
-function nodeJson(node: ImageNode, platform: Platform | undefined) {
-  return {
-    digest: node.descriptor.digest,
-    mediaType: node.descriptor.mediaType,
-    platform: platform ? formatPlatformSpec(platform) : null,
-    configDigest: node.config.digest,
-    configPlatform: formatPlatform(configPlatformOf(node)),
-  }
-}
-
-/** The `--json` document (schema in docs/resolve.md). */
-export function resolveJson(tree: ImageTree, resolutions: Resolution[], options: {allowFallback?: boolean} = {}) {
-  const allowFallback = options.allowFallback ?? false
-  return {
-    // Bumped only when a field changes meaning or goes away; new fields are added without a bump.
-    schemaVersion: 1,
-    reference: tree.reference,
-    digest: tree.root.descriptor.digest,
-    mediaType: tree.root.descriptor.mediaType,
-    passed: resolutions.every((r) => verdictPasses(r.verdict, allowFallback)),
-    results: resolutions.map((r) => ({
-      host: formatPlatformSpec(r.host),
-      client: r.client,
-      verdict: r.verdict,
-      message: r.message,
-      clientMessage: r.clientMessage ?? null,
-      chosen: r.chosen ? nodeJson(r.chosen, chosenCandidate(r)?.platform) : null,
-      tiedWith: r.tiedWith ?? [],
-      candidates: r.candidates.map((c) => ({
-        digest: c.node.descriptor.digest,
-        platform: c.platform ? formatPlatformSpec(c.platform) : null,
-        accepted: c.accepted,
-        rank: c.rank ?? null,
-        reason: c.reason,
-      })),
-    })),
-  }
 }

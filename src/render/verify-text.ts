@@ -1,5 +1,4 @@
-import {errorLine, isFailure} from '../engine/verify/report.js'
-import type {CheckResult, CheckStatus, VerifyReport} from '../engine/verify/types.js'
+import {unreadableLine, isFailure, type CheckOutcome, type CheckStatus, type ReferenceResult, type VerifyResult} from '../api/verify.js'
 import {styleFor, type Style} from './style.js'
 import {tableMaker} from './table.js'
 
@@ -22,31 +21,31 @@ function worst(statuses: CheckStatus[]): CheckStatus {
 }
 
 /** Rows: checks in report order; columns: platforms in order of appearance, then the tag. */
-async function checkTable(report: VerifyReport, style: Style): Promise<string> {
+async function checkTable(report: ReferenceResult, strict: boolean, style: Style): Promise<string> {
   const ids = [...new Set(report.checks.map((check) => check.id))]
-  const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== undefined))]
-  const columns = report.checks.some((check) => check.platform === undefined) ? [...platforms, TAG_COLUMN] : platforms
+  const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== null))]
+  const columns = report.checks.some((check) => check.platform === null) ? [...platforms, TAG_COLUMN] : platforms
   const table = (await tableMaker(style))(['check', ...columns])
   for (const id of ids) {
     const row = columns.map((column) => {
       const statuses = report.checks.filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column).map((check) => check.status)
       if (statuses.length === 0) return ''
       const status = worst(statuses)
-      return status === 'warn' && report.strict ? style.red('FAIL (warn)') : CELL[status](style)
+      return status === 'warn' && strict ? style.red('FAIL (warn)') : CELL[status](style)
     })
     table.push([id, ...row])
   }
   return table.toString()
 }
 
-function problemLine(report: VerifyReport, check: CheckResult, style: Style): string {
-  const mark = isFailure(check, report.strict) ? style.red('FAIL') : style.yellow('warn')
+function problemLine(check: CheckOutcome, strict: boolean, style: Style): string {
+  const mark = isFailure(check, strict) ? style.red('FAIL') : style.yellow('warn')
   return `  ${mark} ${check.id}${check.platform ? ` (${check.platform})` : ''}: ${check.message}`
 }
 
-function verdictLine(report: VerifyReport, style: Style): string {
-  const failed = report.checks.filter((check) => isFailure(check, report.strict))
-  const warned = report.checks.filter((check) => check.status === 'warn' && !isFailure(check, report.strict))
+function verdictLine(report: ReferenceResult, strict: boolean, style: Style): string {
+  const failed = report.checks.filter((check) => isFailure(check, strict))
+  const warned = report.checks.filter((check) => check.status === 'warn' && !isFailure(check, strict))
   const warnings = warned.length > 0 ? `, ${warned.length} warning${warned.length === 1 ? '' : 's'}` : ''
   if (report.verdict === 'pass') return style.bold(`${style.green('PASS')} ${report.reference}: every check passed${warnings}`)
   const ids = [...new Set(failed.map((check) => check.id))].join(', ')
@@ -54,16 +53,17 @@ function verdictLine(report: VerifyReport, style: Style): string {
 }
 
 /** Human output for one reference: its table, one sentence per failure or warning, and the verdict. */
-export async function renderVerifyText(report: VerifyReport, style: Style = PLAIN): Promise<string> {
-  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${errorLine(report)}`)}\n`
+export async function renderVerifyText(report: ReferenceResult, strict: boolean, style: Style = PLAIN): Promise<string> {
+  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
-  const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(report, check, style))
-  return [header, await checkTable(report, style), ...problems, verdictLine(report, style), ''].join('\n')
+  const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(check, strict, style))
+  return [header, await checkTable(report, strict, style), ...problems, verdictLine(report, strict, style), ''].join('\n')
 }
 
 /** The last line after several references: how many passed, failed and could not be read. */
-export function renderVerifySummary(reports: VerifyReport[], style: Style = PLAIN): string {
-  const count = (verdict: VerifyReport['verdict']): number => reports.filter((report) => report.verdict === verdict).length
+export function renderVerifySummary(result: VerifyResult, style: Style = PLAIN): string {
+  const reports = result.references
+  const count = (verdict: ReferenceResult['verdict']): number => reports.filter((report) => report.verdict === verdict).length
   const parts = [`${count('pass')} passed`, count('fail') > 0 ? `${count('fail')} failed` : '', count('error') > 0 ? `${count('error')} could not be read` : ''].filter(Boolean)
   const mark = count('error') > 0 ? style.red('ERROR') : count('fail') > 0 ? style.red('FAIL') : style.green('PASS')
   return `${style.bold(`${mark} ${reports.length} references: ${parts.join(', ')}`)}\n`

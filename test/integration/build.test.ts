@@ -225,7 +225,7 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
 describe('preflight failures exit 2 before any build starts', () => {
   const cases: {name: string; args: string[]; env?: Record<string, string>; message: RegExp}[] = [
     {name: 'buildah not installed', args: ['build', '--backend', 'buildah', '-t', 'x/y:z', '--push'], env: {PATH: '/nonexistent'}, message: /buildah is not installed/},
-    {name: 'podman not installed', args: ['build', '--backend', 'podman', '-t', 'x/y:z', '--push'], message: /podman is not installed/},
+    {name: 'podman not installed', args: ['build', '--backend', 'podman', '-t', 'x/y:z', '--push'], env: {PATH: '/nonexistent'}, message: /podman is not installed/},
     {name: 'docker without the buildx plugin (the real docker client here)', args: ['build', '-t', 'x/y:z', '--push'], env: {PATH: '/usr/local/bin:/usr/bin:/bin'}, message: /the docker buildx plugin is not installed/},
     {name: 'buildx too old for --provenance', args: ['build', '-t', 'x/y:z', '--push', '--provenance', 'mode=max'], env: {STUB_BUILDX_VERSION: 'v0.9.1'}, message: /buildx 0\.9\.1 is too old for this build \(--provenance needs 0\.10\.0\)/},
     {name: 'multi-platform build with nowhere to go', args: ['build', '-t', 'x/y:z'], message: /must be pushed \(--push\) or written to an OCI layout/},

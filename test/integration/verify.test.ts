@@ -8,7 +8,7 @@ import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex} from '../../scripts/fixtures/image-builder.js'
-import {verifyReferences} from '../../src/engine/verify/verify.js'
+import {verify} from '../../src/api/verify.js'
 import {runCli} from '../helpers/cli.js'
 import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {TestRegistryClient} from '../helpers/registry.js'
@@ -303,8 +303,9 @@ describe('several references at once', () => {
 
   it('returns one report per reference from the library, in order', async () => {
     const good = await pushScenario('oci-index')
-    const reports = await verifyReferences([good.reference, {reference: good.reference, expectDigest: `sha256:${'1'.repeat(64)}`}], {blobs: true})
-    expect(reports.map((report) => report.verdict)).toEqual(['pass', 'fail'])
+    const result = await verify([good.reference, {reference: good.reference, expectDigest: `sha256:${'1'.repeat(64)}`}], {blobs: true})
+    expect(result.references.map((report) => report.verdict)).toEqual(['pass', 'fail'])
+    expect(result).toMatchObject({schemaVersion: 1, verdict: 'fail', exitCode: 1})
   })
 })
 

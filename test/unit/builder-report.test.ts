@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {builderReport, renderBuilderReport} from '../../src/engine/build/builder-report.js'
+import {builderReport} from '../../src/engine/build/builder-report.js'
+import {renderBuilderReport} from '../../src/render/builder.js'
 
 const running = {name: 'multiarch', driver: 'docker-container', status: 'running', nodes: []}
 

@@ -10,7 +10,7 @@ import {describe, expect, it} from 'vitest'
 import {MediaTypes, buildAttestation, buildImage, buildIndex, jsonObject} from '../../scripts/fixtures/image-builder.js'
 import {blobPath} from '../../scripts/fixtures/oci-layout-writer.js'
 import {demoFixtureEntries} from '../../scripts/make-demo-fixture.js'
-import type {InspectView} from '../../src/render/inspect-view.js'
+import type {InspectView} from '../../src/engine/inspect-view.js'
 import {runCli} from '../helpers/cli.js'
 import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
 

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import type {ImageTree} from '../../src/oci/types.js'
 import {formatBytes} from '../../src/render/format.js'
 import {renderInspect} from '../../src/render/inspect-table.js'
-import {inspectView} from '../../src/render/inspect-view.js'
+import {inspectView} from '../../src/engine/inspect-view.js'
 import {styleFor} from '../../src/render/style.js'
 
 describe('styleFor', () => {

@@ -4,7 +4,8 @@ import {UsageError} from '../../src/oci/errors.js'
 import {parseHosts} from '../../src/oci/platform/hosts.js'
 import {formatPlatformSpec} from '../../src/oci/platform/normalize.js'
 import {resolveForHost} from '../../src/engine/resolve/resolve.js'
-import {renderResolveText, resolveJson, verdictPasses} from '../../src/render/resolve.js'
+import {resolutionResult, verdictPasses} from '../../src/api/resolve.js'
+import {renderResolveText} from '../../src/render/resolve.js'
 import {styleFor} from '../../src/render/style.js'
 import {attestation, image, tree} from './platform-trees.js'
 
@@ -34,7 +35,7 @@ describe('resolve output', () => {
   const rowsOf = (text: string) => text.split('\n').map((line) => line.replace(/[│┌┐└┘─┬┴├┤┼]/g, ' ').trim().replace(/\s+/g, ' '))
 
   it('tables each host with its choice and explains every host that is not ok', async () => {
-    const text = await renderResolveText(t, results, plain)
+    const text = await renderResolveText(resolutionResult(t, results), plain)
     const rows = rowsOf(text)
     expect(rows[0]).toBe(`Reference: ${t.reference}`)
     expect(rows).toContain('HOST CHOSEN MANIFEST CONFIG VERDICT')
@@ -45,7 +46,7 @@ describe('resolve output', () => {
   })
 
   it('lists every candidate with --explain', async () => {
-    const rows = rowsOf(await renderResolveText(t, results, plain, {explain: true}))
+    const rows = rowsOf(await renderResolveText(resolutionResult(t, results), plain, {explain: true}))
     const start = rows.indexOf('linux/arm64: every entry, in index order')
     expect(start).toBeGreaterThan(0)
     const explained = rows.slice(start)
@@ -58,7 +59,7 @@ describe('resolve output', () => {
     const all = (['docker', 'containerd', 'podman', 'exact'] as const).flatMap((client) =>
       parseHosts().map((host) => resolveForHost(t, host, client)),
     )
-    const text = await renderResolveText(t, all, plain)
+    const text = await renderResolveText(resolutionResult(t, all), plain)
     const rows = rowsOf(text)
     expect(rows).toContain('HOST DOCKER CONTAINERD PODMAN EXACT')
     expect(rows).toContain('linux/arm64 fallback linux/arm/v7 fallback linux/arm/v7 no-match no-match')
@@ -66,9 +67,10 @@ describe('resolve output', () => {
   })
 
   it('writes the documented JSON and passes only when every host passes', () => {
-    const json = resolveJson(t, results)
+    const json = resolutionResult(t, results)
     expect(json.passed).toBe(false)
-    expect(resolveJson(t, results, {allowFallback: true}).passed).toBe(true)
+    expect(resolutionResult(t, results, true).passed).toBe(true)
+    expect(json.schemaVersion).toBe(1)
     expect(json.results[1]).toMatchObject({
       host: 'linux/arm64',
       client: 'docker',

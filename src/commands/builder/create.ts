@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {writeStdout} from '../../cli/output.js'
+import {writeJson, writeStdout} from '../../cli/output.js'
 import {checkBuilderName, jsonFlag, parseFlag} from '../../cli/flags.js'
-import {builderReport, renderBuilderReport} from '../../engine/build/builder-report.js'
-import {createBuilder, readBuildxVersions} from '../../engine/build/buildx.js'
-import {parsePlatformList} from '../../engine/build/preflight.js'
+import {parsePlatformList} from '../../api/build.js'
+import {builderCreate} from '../../api/builder.js'
+import {renderBuilderReport} from '../../render/builder.js'
 
 export default class BuilderCreate extends BaseCommand {
   static override summary = 'Create (or reuse) a buildx builder that can build several platforms, start it and show what it supports.'
@@ -29,9 +29,7 @@ Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created
     const {args, flags} = await this.parse(BuilderCreate)
     checkBuilderName(args.name)
     const platforms = flags.platform ? parseFlag('platform', () => parsePlatformList(flags.platform!)) : undefined
-    await readBuildxVersions()
-    const {builder, created} = await createBuilder(args.name, {driver: flags.driver, platforms, use: flags.use})
-    const report = builderReport(builder, created)
-    await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderBuilderReport(report))
+    const result = await builderCreate(args.name, {driver: flags.driver, platforms, use: flags.use})
+    await (flags.json ? writeJson(result) : writeStdout(renderBuilderReport(result)))
   }
 }

@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {writeStdout} from '../../cli/output.js'
+import {writeJson, writeStdout} from '../../cli/output.js'
 import {checkBuilderName, jsonFlag} from '../../cli/flags.js'
-import {builderReport, renderBuilderReport} from '../../engine/build/builder-report.js'
-import {inspectBuilder, readBuildxVersions} from '../../engine/build/buildx.js'
-import {UsageError} from '../../oci/errors.js'
+import {builderInspect} from '../../api/builder.js'
+import {renderBuilderReport} from '../../render/builder.js'
 
 export default class BuilderInspect extends BaseCommand {
   static override summary = 'Show a buildx builder: driver, status, supported platforms, and how to add missing ones.'
@@ -26,10 +25,7 @@ Exit codes: 0 shown, 2 docker/buildx missing or no such builder.`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(BuilderInspect)
     if (args.name !== undefined) checkBuilderName(args.name)
-    await readBuildxVersions()
-    const builder = await inspectBuilder(args.name, flags.bootstrap)
-    if (!builder) throw new UsageError(`no builder "${args.name}": create it with \`archcheck builder create ${args.name}\``)
-    const report = builderReport(builder)
-    await writeStdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderBuilderReport(report))
+    const result = await builderInspect(args.name, {bootstrap: flags.bootstrap})
+    await (flags.json ? writeJson(result) : writeStdout(renderBuilderReport(result)))
   }
 }

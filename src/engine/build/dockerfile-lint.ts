@@ -154,12 +154,12 @@ function buildPlatformOutputs(stages: Stage[], options: LintOptions): LintWarnin
     const pinned = stage.from.flags.platform ?? ''
     const onBuildPlatform = /^\$\{?BUILDPLATFORM\}?$/.test(pinned)
     // A constant platform in the final stage's own chain is fixed-final-platform's.
-    const onOtherPlatform = pinned !== '' && !pinned.includes('$') && !finalChain.has(stage) && options.platforms.some((platform) => normalisedSpec(platform) !== normalisedSpec(pinned))
+    const onOtherPlatform = pinned !== '' && !pinned.includes('$') && !finalChain.has(stage) && options.platforms.some((platform) => normalizedSpec(platform) !== normalizedSpec(pinned))
     if (!onBuildPlatform && !onOtherPlatform) continue
     const usesTarget = baseChain(stages, stage).some((member) => member.instructions.some((instruction) => findLine(instruction, TARGET_USE_RE)))
     if (usesTarget) continue
     const where = onBuildPlatform ? 'the build platform (FROM --platform=$BUILDPLATFORM)' : `${pinned} (FROM --platform=${pinned})`
-    const whose = onBuildPlatform ? 'the build machine' : normalisedSpec(pinned)
+    const whose = onBuildPlatform ? 'the build machine' : normalizedSpec(pinned)
     warnings.push({
       rule: 'build-platform-output',
       line: stage.from.line,
@@ -181,8 +181,8 @@ function fixedFinalPlatform(stages: Stage[], options: LintOptions): LintWarning[
   const stage = baseChain(stages, finalStage(stages, options.target)).find((member) => member.from.flags.platform !== undefined)
   const pinned = stage?.from.flags.platform
   if (!stage || pinned === undefined || pinned.includes('$')) return []
-  const normalised = normalisedSpec(pinned)
-  const others = options.platforms.filter((platform) => normalisedSpec(platform) !== normalised)
+  const normalised = normalizedSpec(pinned)
+  const others = options.platforms.filter((platform) => normalizedSpec(platform) !== normalised)
   if (others.length === 0) return []
   return [
     {
@@ -195,7 +195,7 @@ function fixedFinalPlatform(stages: Stage[], options: LintOptions): LintWarning[
 }
 
 /** `os/arch[/variant]` normalised as the platform rules do (`linux/aarch64` → `linux/arm64`); a spec that does not parse stays as written. */
-function normalisedSpec(spec: string): string {
+function normalizedSpec(spec: string): string {
   try {
     return formatPlatform(parsePlatform(spec))
   } catch {

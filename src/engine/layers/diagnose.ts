@@ -3,13 +3,14 @@ import type {ImageSource} from '../../source/source.js'
 import type {ImageNode, ImageTree} from '../../oci/types.js'
 import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import type {ClientName, Resolution} from '../resolve/resolution.js'
-import {configPlatform, resolveForHost} from '../resolve/resolve.js'
+import {resolveForHost} from '../resolve/resolve.js'
 import type {Platform} from '../../oci/platform/types.js'
 import {entryPlatform} from '../tree-entries.js'
 import {type BinaryInfo, identifyBinary, needsNewerArm} from './binary.js'
 import {type ExecFailure, type ExecStep, type ExecutionPlan, traceExecution} from './entrypoint.js'
 import type {ImageFilesystem} from './filesystem.js'
 import {readImageFilesystems, type ReadLayersOptions} from './read-image.js'
+import {matchingConfigPlatform} from '../config-platform.js'
 
 export interface DiagnoseOptions {
   /** Hosts to judge (already parsed). */
@@ -107,7 +108,7 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
     return {...base, status: 'fail', message: `${host} hosts cannot pull it${said}. ${resolution.message}`}
   }
   const declared = image.descriptor.platform ? formatPlatform(normalizePlatform(image.descriptor.platform)) : undefined
-  const imageInfo = {digest: image.descriptor.digest, ...(declared ? {declared} : {}), config: formatPlatform(configPlatform(image, image.descriptor.platform))}
+  const imageInfo = {digest: image.descriptor.digest, ...(declared ? {declared} : {}), config: formatPlatform(matchingConfigPlatform(image, image.descriptor.platform))}
   const pulls = `${host} hosts pull ${shortDigest(image.descriptor.digest)} (${declared ? `declared ${declared}` : `config ${imageInfo.config}`})`
   const fs = filesystems.get(image.descriptor.digest)
   if (!fs || resolution.host.os !== 'linux') {

@@ -6,14 +6,7 @@ import {matchRank, toHostPlatform} from '../../oci/platform/match.js'
 import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import type {Candidate, ClientName, Resolution} from './resolution.js'
 import type {Platform} from '../../oci/platform/types.js'
-
-/** An image's platform as its config states it; a config without a variant borrows the entry's for the same architecture. */
-export function configPlatform(image: ImageNode, declared?: Platform): Platform {
-  const {os, architecture, variant, osVersion} = image.config
-  const sameArch = declared && normalizePlatform(declared).architecture === normalizePlatform({os, architecture}).architecture
-  const filled = variant ?? (sameArch ? declared.variant : undefined)
-  return normalizePlatform({os, architecture, ...(filled ? {variant: filled} : {}), ...(osVersion ? {osVersion} : {})})
-}
+import {matchingConfigPlatform} from '../config-platform.js'
 
 type Fit = 'native' | 'fallback' | 'none'
 
@@ -75,7 +68,7 @@ function listEntries(children: TreeNode[], host: Platform, model: ClientModel, l
     } else if (declaresUnknownPlatform(node)) {
       reject('platform unknown/unknown: never chosen')
     } else {
-      const entry = {index: listed.length, digest: node.descriptor.digest, platform: declared ?? configPlatform(node), fromConfig: !declared}
+      const entry = {index: listed.length, digest: node.descriptor.digest, platform: declared ?? matchingConfigPlatform(node), fromConfig: !declared}
       listed.push({node, entry})
     }
   }
@@ -126,7 +119,7 @@ interface Choice {
 /** ok / fallback / wrong-arch / ambiguous for the image a client took, with its one-sentence message. */
 function judge(host: Platform, model: ClientModel, reference: string, choice: Choice): Pick<Resolution, 'verdict' | 'message'> {
   const {node, declared} = choice
-  const config = configPlatform(node, declared)
+  const config = matchingConfigPlatform(node, declared)
   const declaredFit = cpuFit(host, declared)
   const configFit = cpuFit(host, config)
   const h = formatPlatform(host)
@@ -159,7 +152,7 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
 
 /** A tag holding one image: every modelled client pulls it whatever its platform (Docker and Podman warn). */
 function resolveSingle(tree: ImageTree, image: ImageNode, host: Platform, model: ClientModel): Resolution {
-  const platform = configPlatform(image)
+  const platform = matchingConfigPlatform(image)
   const fits = matchRank(host, platform) >= 0
   const reason = fits
     ? `the tag is a single ${formatPlatform(platform)} image`

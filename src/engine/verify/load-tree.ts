@@ -1,7 +1,7 @@
 import type {ImageSource} from '../../source/source.js'
 import type {ImageTree} from '../../oci/types.js'
 import {indexEntries} from '../tree-entries.js'
-import type {VerifyDependencies} from './verify.js'
+import type {VerifyDependencies} from './types.js'
 
 export interface LoadedTree {
   tree: ImageTree

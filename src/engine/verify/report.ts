@@ -7,7 +7,7 @@ export function verdictOf(checks: readonly CheckResult[], strict = false): Repor
 }
 
 /** Whether a result counts as a failure under the run's strictness (what renderers mark as failed). */
-export function isFailure(check: CheckResult, strict = false): boolean {
+export function isFailure(check: Pick<CheckResult, 'status'>, strict = false): boolean {
   return check.status === 'fail' || (strict && check.status === 'warn')
 }
 
@@ -22,7 +22,7 @@ export function exitCodeOf(reports: readonly VerifyReport[]): ExitCodeValue {
 }
 
 /** Why a reference could not be read, naming it once (registry errors often name it already). */
-export function errorLine(report: VerifyReport): string {
+export function unreadableLine(report: {reference: string; error?: string | null}): string {
   const error = report.error ?? 'could not be read'
   return error.includes(report.reference) ? error : `${report.reference}: ${error}`
 }

@@ -14,7 +14,7 @@ export interface VerifyTarget {
  * `docker.io/library/alpine`, `docker://` dropped), local `oci-layout:`/`oci-archive:` specs as
  * given. Throws a UsageError for a bad reference before anything is read.
  */
-export function normaliseSpec(spec: string): string {
+export function normalizeSpec(spec: string): string {
   const parsed = parseSourceSpec(spec)
   return parsed.kind === 'registry' ? formatReference(parseReference(parsed.reference)) : spec
 }
@@ -22,31 +22,35 @@ export function normaliseSpec(spec: string): string {
 /**
  * The references a run verifies: those given, then every name in the metadata file, each once.
  * A metadata name pushed without a tag (push-by-digest) is checked as `name@digest`. The expected
- * digest is --expect-digest, else the digest of the build that named the reference, else the only
- * build's digest.
+ * digest is the target's own, else --expect-digest, else the digest of the build that named the
+ * reference, else the only build's digest.
  */
-export function verifyTargets(references: readonly string[], options: {expectDigest?: string; metadata?: BuildMetadata[]}): VerifyTarget[] {
+export function listTargets(references: ReadonlyArray<string | VerifyTarget>, options: {expectDigest?: string; metadata?: BuildMetadata[]}): VerifyTarget[] {
   const {expectDigest, metadata = []} = options
   if (expectDigest) validateDigest(expectDigest)
   if (expectDigest && metadata.some((build) => build.digest !== expectDigest)) {
     throw new UsageError(`--expect-digest ${expectDigest} contradicts the metadata file's digest ${metadata.find((build) => build.digest !== expectDigest)!.digest}`)
   }
   const byName = new Map<string, string>()
-  const targets = new Map<string, VerifyTarget>()
   for (const build of metadata) {
     for (const name of build.names) {
       const parsed = parseReference(name)
       if (!parsed.tag && !parsed.digest) parsed.digest = build.digest
-      const normalised = formatReference(parsed)
-      byName.set(normalised, build.digest)
+      byName.set(formatReference(parsed), build.digest)
     }
   }
-  for (const reference of references) {
-    const normalised = normaliseSpec(reference)
-    const digest = expectDigest ?? byName.get(normalised) ?? (metadata.length === 1 ? metadata[0].digest : undefined)
-    targets.set(normalised, digest ? {reference: normalised, expectDigest: digest} : {reference: normalised})
+  const targets = new Map<string, VerifyTarget>()
+  const add = (reference: string, digest: string | undefined): void => {
+    targets.set(`${reference} ${digest ?? ''}`, digest ? {reference, expectDigest: digest} : {reference})
   }
-  for (const [name, digest] of byName) if (!targets.has(name)) targets.set(name, {reference: name, expectDigest: digest})
+  for (const entry of references) {
+    const {reference, expectDigest: own} = typeof entry === 'string' ? {reference: entry, expectDigest: undefined} : entry
+    if (own) validateDigest(own)
+    const normalized = normalizeSpec(reference)
+    add(normalized, own ?? expectDigest ?? byName.get(normalized) ?? (metadata.length === 1 ? metadata[0].digest : undefined))
+  }
+  const named = new Set([...targets.values()].map((target) => target.reference))
+  for (const [name, digest] of byName) if (!named.has(name)) add(name, digest)
   if (targets.size === 0) {
     throw new UsageError(metadata.length > 0 ? 'the metadata file names no image ("image.name" is empty): give the references to verify' : 'no image to verify: give one or more references')
   }

@@ -1,3 +1,4 @@
+import type {FetchTreeOptions} from '../tree.js'
 import type {ImageSource} from '../../source/source.js'
 import type {ImageTree} from '../../oci/types.js'
 import type {ClientName, Resolution} from '../resolve/resolution.js'
@@ -98,4 +99,10 @@ export interface CheckProvider {
   /** The ids this provider reports (listed in docs and in `--json`). */
   readonly ids: readonly string[]
   run(context: CheckContext): Promise<CheckResult[]> | CheckResult[]
+}
+
+/** How verify reads images and simulates pulls; replaceable in tests. */
+export interface VerifyDependencies {
+  fetchTree(source: ImageSource, options?: FetchTreeOptions): Promise<ImageTree>
+  resolve(tree: ImageTree, host: Platform, client: ClientName): Resolution
 }

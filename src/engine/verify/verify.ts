@@ -1,29 +1,19 @@
 import {ArchcheckError, ExitCode} from '../../oci/errors.js'
-import {openSource} from '../../source/open.js'
 import type {ImageSource} from '../../source/source.js'
-import {fetchImageTree, type FetchTreeOptions} from '../tree.js'
-import type {ImageTree} from '../../oci/types.js'
+import {fetchImageTree} from '../tree.js'
 import {parseHosts} from '../../oci/platform/hosts.js'
-import type {ClientName, Resolution} from '../resolve/resolution.js'
 import {toHostPlatform} from '../../oci/platform/match.js'
 import {resolveForHost} from '../resolve/resolve.js'
 import type {Platform} from '../../oci/platform/types.js'
-import type {RegistryOptions} from '../../source/registry/options.js'
 import {createLimiter} from '../limit.js'
 import {builtinChecks} from './checks/index.js'
 import {loadTree} from './load-tree.js'
 import {verdictOf} from './report.js'
-import {normaliseSpec, type VerifyTarget} from './targets.js'
-import type {CheckContext, VerifyOptions, VerifyReport} from './types.js'
+import type {VerifyTarget} from './targets.js'
+import type {CheckContext, VerifyDependencies, VerifyOptions, VerifyReport} from './types.js'
 
 /** The platforms required when none are given: the hosts archcheck exists for (DEFAULT_HOSTS). */
 export const DEFAULT_REQUIRED_PLATFORMS: readonly Platform[] = parseHosts()
-
-/** How verify reads images and simulates pulls; replaceable in tests. */
-export interface VerifyDependencies {
-  fetchTree(source: ImageSource, options?: FetchTreeOptions): Promise<ImageTree>
-  resolve(tree: ImageTree, host: Platform, client: ClientName): Resolution
-}
 
 const DEFAULT_DEPENDENCIES: VerifyDependencies = {fetchTree: fetchImageTree, resolve: resolveForHost}
 
@@ -86,24 +76,4 @@ export async function verifyTargetsWith(
       await source.close()
     }
   })))
-}
-
-/**
- * The library entry: verifies references (registry references, `oci-layout:`/`oci-archive:`
- * specs, or targets with their expected digest) and returns one report per reference, in order.
- * Bad references and platforms throw a UsageError before anything is read; unreadable images give `error`
- * reports. `exitCodeOf(reports)` gives the CLI's exit code.
- */
-export async function verifyReferences(
-  references: ReadonlyArray<string | VerifyTarget>,
-  options: VerifyOptions & {registry?: RegistryOptions; concurrency?: number} = {},
-): Promise<VerifyReport[]> {
-  const targets = references.map((entry) => {
-    const target = typeof entry === 'string' ? {reference: entry} : entry
-    const expectDigest = target.expectDigest ?? options.expectDigest
-    return {reference: normaliseSpec(target.reference), ...(expectDigest ? {expectDigest} : {})}
-  })
-  // Bad platform specifiers fail here, once, rather than in every report.
-  const require = options.require?.map((platform) => toHostPlatform(platform))
-  return verifyTargetsWith(targets, require ? {...options, require} : options, (reference) => openSource(reference, options.registry))
 }

@@ -70,20 +70,16 @@ function readCpuinfo(): string {
   }
 }
 
-let native: Platform | undefined
-
 /**
  * This machine's platform, normalised: process.platform/process.arch, the ARM variant from
- * /proc/cpuinfo, and on Windows the os.version (`10.0.BUILD`) that Windows image matching needs.
+ * /proc/cpuinfo (read on ARM only), and on Windows the os.version (`10.0.BUILD`) that Windows
+ * image matching needs.
  */
 export function nativePlatform(): Platform {
-  if (!native) {
-    const os = ociOs(process.platform)
-    const architecture = ociArchitecture(process.arch)
-    const variant = architecture === 'arm' || architecture === 'arm64' ? armVariantFromCpuinfo(readCpuinfo(), architecture) : undefined
-    const platform: Platform = {os, architecture, ...(variant ? {variant} : {})}
-    if (os === 'windows') platform.osVersion = release()
-    native = normalizePlatform(platform)
-  }
-  return {...native}
+  const os = ociOs(process.platform)
+  const architecture = ociArchitecture(process.arch)
+  const variant = architecture === 'arm' || architecture === 'arm64' ? armVariantFromCpuinfo(readCpuinfo(), architecture) : undefined
+  const platform: Platform = {os, architecture, ...(variant ? {variant} : {})}
+  if (os === 'windows') platform.osVersion = release()
+  return normalizePlatform(platform)
 }

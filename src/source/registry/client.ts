@@ -3,7 +3,7 @@ import type {Reference} from '../../oci/reference.js'
 import {AuthCache} from './auth.js'
 import {CredentialStore} from './credentials.js'
 import type {RegistryOptions} from './options.js'
-import {RegistrySource} from './registry-source.js'
+import {RegistrySource, type SourceClient} from './registry-source.js'
 import {Transport, transportSettings} from './transport.js'
 
 /**
@@ -13,7 +13,7 @@ import {Transport, transportSettings} from './transport.js'
  * credential-helper run per registry); two clients in one process share nothing. `close()`
  * releases the pools and forgets the rest.
  */
-export class RegistryClient {
+export class RegistryClient implements SourceClient {
   readonly transport: Transport
   readonly auth: AuthCache
   readonly credentials: CredentialStore

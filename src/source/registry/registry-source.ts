@@ -4,15 +4,23 @@ import {RegistryError} from '../../oci/errors.js'
 import {verifyDigest, verifyingStream} from '../../oci/digest.js'
 import {MANIFEST_ACCEPT} from '../../oci/media-types.js'
 import type {FetchedManifest, ImageSource} from '../source.js'
-import {basicAuthorization, parseChallenges, type Challenge} from './auth.js'
-import type {RegistryClient} from './client.js'
-import type {Credentials} from './credentials.js'
+import {basicAuthorization, parseChallenges, type AuthCache, type Challenge} from './auth.js'
+import type {CredentialStore, Credentials} from './credentials.js'
 import {checkManifest} from '../../oci/manifest-check.js'
 import {formatReference, manifestReference, registryApiHost, validateDigest, validateTag, type Reference} from '../../oci/reference.js'
 import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
 import {interruptedBody} from './network-errors.js'
 import type {HttpResponse, Transport} from './transport.js'
+
+/** What a source uses of the client it was opened through (a RegistryClient). */
+export interface SourceClient {
+  readonly transport: Transport
+  readonly auth: AuthCache
+  readonly credentials: CredentialStore
+  readonly maxManifestBytes: number
+  close(): Promise<void>
+}
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -32,7 +40,7 @@ export class RegistrySource implements ImageSource {
 
   constructor(
     readonly ref: Reference,
-    private readonly client: RegistryClient,
+    private readonly client: SourceClient,
     private readonly closesClient = false,
   ) {
     this.defaultReference = manifestReference(ref)

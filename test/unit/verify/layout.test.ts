@@ -8,15 +8,15 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex, type BuiltImage} from '../../../scripts/fixtures/image-builder.js'
 import {blobPath, writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
-import type {CheckResult} from '../../../src/engine/verify/types.js'
+import {verify as verifyAll, type CheckOutcome, type VerifyOptions} from '../../../src/api/verify.js'
 import {openSource} from '../../../src/source/open.js'
-import {verifyReferences, verifyTargetsWith} from '../../../src/engine/verify/verify.js'
+import {verifyTargetsWith} from '../../../src/engine/verify/verify.js'
 
 let dir: string
 let amd64: BuiltImage
 let arm64: BuiltImage
 
-const notPassed = (checks: CheckResult[]): string[] => checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
+const notPassed = (checks: ReadonlyArray<Pick<CheckOutcome, 'id' | 'status'> & {platform?: string | null}>): string[] => checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
 
 async function layout(name: string, entries: Parameters<typeof buildIndex>[0]['entries'], remove: string[] = []): Promise<string> {
   const path = join(dir, name)
@@ -25,8 +25,8 @@ async function layout(name: string, entries: Parameters<typeof buildIndex>[0]['e
   return `oci-layout:${path}`
 }
 
-async function verify(spec: string, options = {}) {
-  const [report] = await verifyReferences([spec], options)
+async function verify(spec: string, options: VerifyOptions = {}) {
+  const {references: [report]} = await verifyAll([spec], options)
   return report
 }
 
@@ -94,20 +94,20 @@ describe('verify over OCI layouts', () => {
   it('checks several layouts in one call, each against its expected digest', async () => {
     const good = `oci-layout:${join(dir, 'good')}`
     const index = buildIndex({entries: [{target: amd64}, {target: arm64}, {target: await buildAttestation(amd64.manifest)}]})
-    const reports = await verifyReferences([{reference: good, expectDigest: index.index.digest}, {reference: `${good}:latest`, expectDigest: 'sha256:' + '1'.repeat(64)}])
+    const {references: reports} = await verifyAll([{reference: good, expectDigest: index.index.digest}, {reference: `${good}:latest`, expectDigest: 'sha256:' + '1'.repeat(64)}])
     expect(reports.map((report) => `${report.verdict} ${report.checks.find((check) => check.id === 'digest-mismatch')?.status}`)).toEqual(['pass pass', 'fail fail'])
   })
 
   it('takes required platforms as specifiers and rejects a bad one before reading anything', async () => {
     const good = `oci-layout:${join(dir, 'good')}`
-    const [report] = await verifyReferences([good], {require: ['linux/arm64/v8', 'linux/amd64']})
+    const {references: [report]} = await verifyAll([good], {require: ['linux/arm64/v8', 'linux/amd64']})
     expect(report.checks.filter((check) => check.id === 'platform-missing').map((check) => check.platform)).toEqual(['linux/arm64', 'linux/amd64'])
-    await expect(verifyReferences([good], {require: ['linux/arm64/v8/x']})).rejects.toThrow(/invalid platform "linux\/arm64\/v8\/x"/)
+    await expect(verifyAll([good], {require: ['linux/arm64/v8/x']})).rejects.toThrow(/invalid platform "linux\/arm64\/v8\/x"/)
   })
 
   it('fails an unreadable reference with exit code 3 semantics', async () => {
-    const report = await verify(`oci-layout:${join(dir, 'good')}:nope`)
-    expect(report).toMatchObject({verdict: 'error', errorExitCode: 3})
-    expect(report.error).toContain('tag "nope" not found')
+    const result = await verifyAll([`oci-layout:${join(dir, 'good')}:nope`])
+    expect(result).toMatchObject({verdict: 'error', exitCode: 3})
+    expect(result.references[0].error).toContain('tag "nope" not found')
   })
 })

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/oci/errors.js'
 import {parseBuildMetadata, readBuildMetadata} from '../../../src/engine/verify/metadata-file.js'
-import {normaliseSpec, verifyTargets} from '../../../src/engine/verify/targets.js'
+import {normalizeSpec, listTargets} from '../../../src/engine/verify/targets.js'
 
 const DIGEST = 'sha256:' + 'a'.repeat(64)
 const OTHER = 'sha256:' + 'b'.repeat(64)
@@ -77,18 +77,18 @@ describe('readBuildMetadata', () => {
   })
 })
 
-describe('verifyTargets', () => {
+describe('listTargets', () => {
   const [build] = parseBuildMetadata('m.json', JSON.stringify(BUILDX))
 
   it('verifies every name of the metadata file against its digest', () => {
-    expect(verifyTargets([], {metadata: [build]})).toEqual([
+    expect(listTargets([], {metadata: [build]})).toEqual([
       {reference: 'localhost:5000/app:1.2', expectDigest: DIGEST},
       {reference: 'localhost:5000/app:latest', expectDigest: DIGEST},
     ])
   })
 
   it('adds references given on the command line once, with the build\'s digest', () => {
-    expect(verifyTargets(['localhost:5000/app:latest', 'localhost:5000/mirror:1'], {metadata: [build]})).toEqual([
+    expect(listTargets(['localhost:5000/app:latest', 'localhost:5000/mirror:1'], {metadata: [build]})).toEqual([
       {reference: 'localhost:5000/app:latest', expectDigest: DIGEST},
       {reference: 'localhost:5000/mirror:1', expectDigest: DIGEST},
       {reference: 'localhost:5000/app:1.2', expectDigest: DIGEST},
@@ -97,23 +97,23 @@ describe('verifyTargets', () => {
 
   it('checks a name pushed by digest as name@digest', () => {
     const [byDigest] = parseBuildMetadata('m.json', JSON.stringify({...BUILDX, 'image.name': 'localhost:5000/app'}))
-    expect(verifyTargets([], {metadata: [byDigest]})).toEqual([{reference: `localhost:5000/app@${DIGEST}`, expectDigest: DIGEST}])
+    expect(listTargets([], {metadata: [byDigest]})).toEqual([{reference: `localhost:5000/app@${DIGEST}`, expectDigest: DIGEST}])
   })
 
   it('uses --expect-digest, normalises references and needs at least one', () => {
-    expect(verifyTargets(['alpine:3'], {expectDigest: OTHER})).toEqual([{reference: 'docker.io/library/alpine:3', expectDigest: OTHER}])
-    expect(verifyTargets(['alpine:3'], {})).toEqual([{reference: 'docker.io/library/alpine:3'}])
-    expect(() => verifyTargets([], {})).toThrow(UsageError)
-    expect(() => verifyTargets(['a'], {expectDigest: OTHER, metadata: [build]})).toThrow(/contradicts/)
-    expect(() => verifyTargets(['a'], {expectDigest: 'sha256:xyz'})).toThrow(UsageError)
+    expect(listTargets(['alpine:3'], {expectDigest: OTHER})).toEqual([{reference: 'docker.io/library/alpine:3', expectDigest: OTHER}])
+    expect(listTargets(['alpine:3'], {})).toEqual([{reference: 'docker.io/library/alpine:3'}])
+    expect(() => listTargets([], {})).toThrow(UsageError)
+    expect(() => listTargets(['a'], {expectDigest: OTHER, metadata: [build]})).toThrow(/contradicts/)
+    expect(() => listTargets(['a'], {expectDigest: 'sha256:xyz'})).toThrow(UsageError)
   })
 })
 
-describe('normaliseSpec', () => {
+describe('normalizeSpec', () => {
   it('normalises registry references and keeps local sources as given', () => {
-    expect(normaliseSpec('docker://alpine:3.20')).toBe('docker.io/library/alpine:3.20')
-    expect(normaliseSpec('oci-layout:./dir:v1')).toBe('oci-layout:./dir:v1')
-    expect(normaliseSpec('oci-archive:/tmp/x.tar')).toBe('oci-archive:/tmp/x.tar')
-    expect(() => normaliseSpec('Bad/Ref')).toThrow(UsageError)
+    expect(normalizeSpec('docker://alpine:3.20')).toBe('docker.io/library/alpine:3.20')
+    expect(normalizeSpec('oci-layout:./dir:v1')).toBe('oci-layout:./dir:v1')
+    expect(normalizeSpec('oci-archive:/tmp/x.tar')).toBe('oci-archive:/tmp/x.tar')
+    expect(() => normalizeSpec('Bad/Ref')).toThrow(UsageError)
   })
 })

@@ -10,6 +10,7 @@ import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, rende
 import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifySummary} from '../../../src/render/verify-text.js'
 import type {CheckResult, VerifyReport} from '../../../src/engine/verify/types.js'
+import {asResult} from './trees.js'
 
 const NASTY = 'a <b> & "c" \'d\' ]]> \u0000\u0007\u001b[31m tab\there\nnew line\r%41 : , \uD800 \u{1F600} \uFFFF'
 
@@ -39,7 +40,7 @@ describe('renderJunit', () => {
   const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase', processEntities: true, htmlEntities: true, trimValues: false})
 
   it('is well-formed and parses back to one suite per reference and one case per check and platform', () => {
-    const xml = renderJunit(sample())
+    const xml = renderJunit(asResult(sample()))
     expect(XMLValidator.validate(xml)).toBe(true)
     const parsed = parser.parse(xml)
     const [suite, errored] = parsed.testsuites.testsuite
@@ -59,7 +60,7 @@ describe('renderJunit', () => {
   })
 
   it('carries a nasty message through: markup and line breaks kept, forbidden characters made visible', () => {
-    const parsed = parser.parse(renderJunit(sample()))
+    const parsed = parser.parse(renderJunit(asResult(sample())))
     const failure = parsed.testsuites.testsuite[0].testcase[1].failure
     const expected = 'a <b> & "c" \'d\' ]]> \\u0000\\u0007\\u001b[31m tab\there\nnew line\r%41 : , \\ud800 \u{1F600} \\uffff'
     expect(failure.message).toBe(expected)
@@ -67,12 +68,12 @@ describe('renderJunit', () => {
   })
 
   it('numbers repeated results of one check so CI systems keep them apart', () => {
-    const parsed = parser.parse(renderJunit([report([check('attestation-orphan', 'warn', 'a'), check('attestation-orphan', 'warn', 'b'), check('attestation-orphan', 'warn', 'c')])]))
+    const parsed = parser.parse(renderJunit(asResult([report([check('attestation-orphan', 'warn', 'a'), check('attestation-orphan', 'warn', 'b'), check('attestation-orphan', 'warn', 'c')])])))
     expect(parsed.testsuites.testsuite[0].testcase.map((testcase: {name: string}) => testcase.name)).toEqual(['attestation-orphan', 'attestation-orphan #2', 'attestation-orphan #3'])
   })
 
   it('marks warnings as failures under --strict', () => {
-    const parsed = parser.parse(renderJunit([report([check('attestation-orphan', 'warn', 'orphan')], {strict: true})]))
+    const parsed = parser.parse(renderJunit(asResult([report([check('attestation-orphan', 'warn', 'orphan')], {strict: true})])))
     expect(parsed.testsuites.testsuite[0].testcase[0].failure.message).toBe('orphan')
   })
 })
@@ -84,7 +85,7 @@ describe('GitHub workflow commands', () => {
   })
 
   it('prints one ::error per failure and per unreadable reference, ::warning for warnings, each on one line', () => {
-    const lines = renderGithubAnnotations(sample()).split('\n').filter(Boolean)
+    const lines = renderGithubAnnotations(asResult(sample())).split('\n').filter(Boolean)
     expect(lines).toHaveLength(3)
     expect(lines[0]).toMatch(/^::error title=archcheck platform-missing \(linux\/arm64\)::registry\.test\/app:1: a <b>/)
     expect(lines[0]).toContain('%0Anew line%0D%2541')
@@ -93,7 +94,7 @@ describe('GitHub workflow commands', () => {
   })
 
   it('writes a Markdown table whose rows stay rows whatever the message', () => {
-    const summary = renderGithubSummary(sample())
+    const summary = renderGithubSummary(asResult(sample()))
     const rows = summary.split('\n').filter((line) => line.startsWith('| `'))
     expect(rows).toHaveLength(4)
     for (const row of rows) expect(row.split(/(?<!\\)\|/).length).toBe(6)
@@ -115,7 +116,7 @@ describe('GitHub workflow commands', () => {
       const file = join(dir, 'summary.md')
       await writeFile(file, '# earlier step\n')
       let out = ''
-      await reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, (text) => {
+      await reportToGithub(asResult(sample()), {GITHUB_STEP_SUMMARY: file}, (text) => {
         out += text
       })
       expect(out).toContain('::error title=')
@@ -125,7 +126,7 @@ describe('GitHub workflow commands', () => {
 
     it('says in one line when the summary file cannot be written', async () => {
       const file = join(dir, 'missing-dir', 'summary.md')
-      await expect(reportToGithub(sample(), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: no such file or directory`))
+      await expect(reportToGithub(asResult(sample()), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: no such file or directory`))
     })
   })
 })
@@ -133,8 +134,8 @@ describe('GitHub workflow commands', () => {
 describe('renderVerifySummary', () => {
   it('ends several references with one line counting what passed, failed and could not be read', () => {
     const passed = report([check('platform-missing', 'pass', 'ok', 'linux/amd64')], {reference: 'registry.test/ok:1', verdict: 'pass'})
-    expect(renderVerifySummary([passed, ...sample()])).toBe('ERROR 3 references: 1 passed, 1 failed, 1 could not be read\n')
-    expect(renderVerifySummary([passed, passed])).toBe('PASS 2 references: 2 passed\n')
-    expect(renderVerifySummary([passed, sample()[0]])).toBe('FAIL 2 references: 1 passed, 1 failed\n')
+    expect(renderVerifySummary(asResult([passed, ...sample()]))).toBe('ERROR 3 references: 1 passed, 1 failed, 1 could not be read\n')
+    expect(renderVerifySummary(asResult([passed, passed]))).toBe('PASS 2 references: 2 passed\n')
+    expect(renderVerifySummary(asResult([passed, sample()[0]]))).toBe('FAIL 2 references: 1 passed, 1 failed\n')
   })
 })

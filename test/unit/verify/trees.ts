@@ -7,6 +7,8 @@ import {MediaType} from '../../../src/oci/media-types.js'
 import type {Resolution, Verdict} from '../../../src/engine/resolve/resolution.js'
 import type {Platform} from '../../../src/oci/platform/types.js'
 import type {CheckContext, VerifyOptions} from '../../../src/engine/verify/types.js'
+import {verifyResult, type ReferenceResult, type VerifyResult} from '../../../src/api/verify.js'
+import type {VerifyReport} from '../../../src/engine/verify/types.js'
 
 export const digestOf = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
 
@@ -127,4 +129,14 @@ export function allBlobs(root: TreeNode): string[] {
   if (root.kind === 'image') return [root.config.digest, ...root.layers.map((layer) => layer.digest)]
   if (root.kind === 'index') return root.children.flatMap((child) => allBlobs(child))
   return []
+}
+
+/** Engine reports as the api's result document, the input of every verify renderer; strict when any report was. */
+export function asResult(reports: VerifyReport[]): VerifyResult {
+  return verifyResult(reports, {require: [], client: 'docker', strict: reports.some((report) => report.strict)})
+}
+
+/** One engine report as the result entry renderVerifyText draws. */
+export function asReference(report: VerifyReport): ReferenceResult {
+  return asResult([report]).references[0]
 }

@@ -6,9 +6,9 @@ import {MediaType} from '../../../src/oci/media-types.js'
 import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifyText} from '../../../src/render/verify-text.js'
 import {exitCodeOf} from '../../../src/engine/verify/report.js'
-import type {CheckProvider} from '../../../src/engine/verify/types.js'
-import {verifyImage, verifyTargetsWith, type VerifyDependencies} from '../../../src/engine/verify/verify.js'
-import {fakeSource, image, index, resolution} from './trees.js'
+import type {CheckProvider, VerifyDependencies} from '../../../src/engine/verify/types.js'
+import {verifyImage, verifyTargetsWith} from '../../../src/engine/verify/verify.js'
+import {asReference, asResult, fakeSource, image, index, resolution} from './trees.js'
 
 const amd64 = image({declared: 'linux/amd64'})
 const arm64 = image({declared: 'linux/arm64'})
@@ -38,11 +38,11 @@ describe('verifyImage', () => {
     const report = await verifyImage(fakeSource(), {}, dependencies(index([amd64])))
     expect(report.verdict).toBe('fail')
     expect(exitCodeOf([report])).toBe(1)
-    const text = await renderVerifyText(report)
+    const text = await renderVerifyText(asReference(report), report.strict)
     expect(text).toMatch(/platform-missing\s+│ pass\s+│ FAIL/)
     expect(text).toContain('FAIL platform-missing (linux/arm64): docker refuses to pull the tag on linux/arm64 hosts: "no matching manifest"')
     expect(text).toContain('FAIL registry.test/app:1: 1 failed (platform-missing)')
-    expect(renderJunit([report])).toContain('name="platform-missing [linux/arm64]"')
+    expect(renderJunit(asResult([report]))).toContain('name="platform-missing [linux/arm64]"')
   })
 
   it('fails on warnings only with strict', async () => {
@@ -50,7 +50,7 @@ describe('verifyImage', () => {
     expect((await verifyImage(fakeSource(), {}, dependencies(mixed))).verdict).toBe('pass')
     const strict = await verifyImage(fakeSource(), {strict: true}, dependencies(mixed))
     expect(strict.verdict).toBe('fail')
-    expect(await renderVerifyText(strict)).toContain('FAIL mixed-media-types: the OCI index points at Docker manifests')
+    expect(await renderVerifyText(asReference(strict), strict.strict)).toContain('FAIL mixed-media-types: the OCI index points at Docker manifests')
   })
 
   it('runs a plugged-in provider after the built-in checks; renderers show its results unchanged', async () => {
@@ -61,15 +61,15 @@ describe('verifyImage', () => {
     const report = await verifyImage(fakeSource(), {providers: [deep]}, dependencies(index([amd64, arm64])))
     expect(report.checks.at(-1)).toMatchObject({id: 'entrypoint-arch', platform: 'linux/arm64'})
     expect(report.verdict).toBe('fail')
-    expect(await renderVerifyText(report)).toMatch(/entrypoint-arch\s+│ FAIL/)
-    expect(renderJunit([report])).toContain('<failure type="entrypoint-arch"')
+    expect(await renderVerifyText(asReference(report), report.strict)).toMatch(/entrypoint-arch\s+│ FAIL/)
+    expect(renderJunit(asResult([report]))).toContain('<failure type="entrypoint-arch"')
   })
 
   it('turns an unreadable image into an error report with exit code 3', async () => {
     const report = await verifyImage(fakeSource(), {}, dependencies(new RegistryError('manifest unknown: registry.test/app:1', 'not-found', {status: 404})))
     expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorExitCode: 3, checks: []})
     expect(exitCodeOf([report])).toBe(3)
-    expect(await renderVerifyText(report)).toContain('ERROR manifest unknown: registry.test/app:1\n')
+    expect(await renderVerifyText(asReference(report), report.strict)).toContain('ERROR manifest unknown: registry.test/app:1\n')
   })
 
   it('lets a bug propagate instead of reporting it as a registry problem', async () => {

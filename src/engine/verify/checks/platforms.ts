@@ -1,7 +1,6 @@
 import {shortDigest} from '../../../oci/digest.js'
 import type {TreeNode} from '../../../oci/types.js'
 import {formatPlatform} from '../../../oci/platform/normalize.js'
-import {configPlatform} from '../../resolve/resolve.js'
 import type {Resolution} from '../../resolve/resolution.js'
 import type {Platform} from '../../../oci/platform/types.js'
 import {
@@ -12,6 +11,7 @@ import {
 } from '../../tree-entries.js'
 import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
+import {matchingConfigPlatform} from '../../config-platform.js'
 
 const BUILDX_FIX = (platform: string): string => `build it with \`docker buildx build --platform ${platform},…\` (or add it to the index)`
 
@@ -77,7 +77,7 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
   const id = 'config-mismatch'
   const {root} = context.tree
   if (root.kind === 'image') {
-    return [checkResult(context, id, 'pass', 'a single image: no index entry to disagree with its config.', platformLabel(configPlatform(root)))]
+    return [checkResult(context, id, 'pass', 'a single image: no index entry to disagree with its config.', platformLabel(matchingConfigPlatform(root)))]
   }
   const results = platformEntries(root).flatMap((node) => {
     if (node.kind !== 'image') return []
@@ -104,7 +104,7 @@ export function checkSinglePlatform(context: CheckContext): CheckResult[] {
   const {root} = context.tree
   if (unreadableRoot(context)) return [checkResult(context, id, 'skip', "the tag's image cannot be read: see missing-blob.")]
   if (root.kind !== 'image') return [checkResult(context, id, 'pass', 'the tag is a multi-platform index.')]
-  const own = platformLabel(configPlatform(root))
+  const own = platformLabel(matchingConfigPlatform(root))
   const required = context.options.require.map((platform) => formatPlatform(platform))
   if (!context.options.allowSinglePlatform) {
     return [

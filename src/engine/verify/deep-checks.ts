@@ -1,10 +1,10 @@
 import {shortDigest} from '../../oci/digest.js'
 import {formatPlatform} from '../../oci/platform/normalize.js'
-import {checkResult} from '../verify/checks/result.js'
-import type {CheckContext, CheckProvider, CheckResult} from '../verify/types.js'
-import {chosenLinuxImages} from './diagnose.js'
-import {type ExecTrace, traceExecution} from './entrypoint.js'
-import {readImageFilesystems, type ReadLayersOptions} from './read-image.js'
+import {checkResult} from './checks/result.js'
+import type {CheckContext, CheckProvider, CheckResult} from './types.js'
+import {chosenLinuxImages} from '../layers/diagnose.js'
+import {type ExecTrace, traceExecution} from '../layers/entrypoint.js'
+import {readImageFilesystems, type ReadLayersOptions} from '../layers/read-image.js'
 
 export const DEEP_CHECK_IDS = ['entrypoint-arch', 'entrypoint-missing', 'loader-missing'] as const
 

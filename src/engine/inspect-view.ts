@@ -6,6 +6,7 @@
 import {formatPlatform} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'
 import type {ImageNode, ImageTree, TreeNode} from '../oci/types.js'
+import {writtenConfigPlatform} from './config-platform.js'
 
 export interface ConfigView {
   digest: string
@@ -91,7 +92,6 @@ export interface MissingView {
 }
 
 export interface InspectView {
-  schemaVersion: 1
   /** The normalised reference or local source. */
   reference: string
   /** Digest, media type and size of what the reference points to. */
@@ -118,16 +118,9 @@ export interface PlatformFilter {
 
 const IN_TOTO_PREDICATE_ANNOTATION = 'in-toto.io/predicate-type'
 
-/** An image's platform as its config writes it: no variant borrowed from the index entry (unlike configPlatform). */
-export function configPlatformOf(node: ImageNode): Platform {
-  const {os, architecture, variant} = node.config
-  return {os, architecture, ...(variant ? {variant} : {})}
-}
-
 export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectView {
   const {root} = tree
   const view: InspectView = {
-    schemaVersion: 1,
     reference: tree.reference,
     digest: root.descriptor.digest,
     mediaType: root.descriptor.mediaType,
@@ -161,7 +154,7 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
   }
   visit(root, null)
 
-  const kept = images.filter(({node}) => !filter || filter.matches(node.descriptor.platform ?? configPlatformOf(node)))
+  const kept = images.filter(({node}) => !filter || filter.matches(node.descriptor.platform ?? writtenConfigPlatform(node)))
   const platformOf = new Map(kept.map(({node}) => [node.descriptor.digest, node.descriptor.platform]))
   view.platforms = kept.map(({node, index}) => platformView(node, index, attestations))
   view.attestations = attestations
@@ -190,7 +183,7 @@ function platformView(node: ImageNode, index: string | null, attestations: Array
     platform: declared ? formatPlatform(declared) : null,
     declaredPlatform: declared ?? null,
     ...identity(node),
-    configPlatform: formatPlatform(configPlatformOf(node)),
+    configPlatform: formatPlatform(writtenConfigPlatform(node)),
     platformMismatch: node.platformMismatch !== undefined,
     config: {
       digest: config.digest,

@@ -1,0 +1,40 @@
+// Lint for archcheck: typescript-eslint's type-aware rules over the sources, tests, benches and
+// scripts. Formatting is prettier's job (`npm run format`), layering dependency-cruiser's
+// (`npm run lint:deps`, rules in .dependency-cruiser.cjs).
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  {ignores: ['dist/', 'node_modules/', 'coverage/', 'fixtures/', 'bin/', 'scripts/*.js', 'test/stubs/']},
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname},
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_'}],
+      // Promises that nobody awaits lose their errors: every one must be awaited, returned or voided.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      'no-restricted-syntax': [
+        'error',
+        {selector: 'Program > VariableDeclaration[kind="let"]', message: 'No mutable module-level state: put it in an object its owner creates (e.g. RegistryClient).'},
+        {selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet)$/][arguments.length=0]', message: 'No mutable module-level state: an empty collection at module level is a cache or registry shared by every caller; give it an owner object.'},
+      ],
+    },
+  },
+  {
+    files: ['test/**', 'bench/**', 'scripts/**', '*.config.ts'],
+    rules: {
+      'no-restricted-syntax': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+)

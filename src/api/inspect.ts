@@ -1,0 +1,43 @@
+import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {platformMatches, toHostPlatform} from '../oci/platform/match.js'
+import type {Platform} from '../oci/platform/types.js'
+import {inspectView, type InspectView, type PlatformFilter} from '../engine/inspect-view.js'
+import {fetchImageTree} from '../engine/tree.js'
+import type {FetchedManifest} from '../source/source.js'
+import {versioned, type Versioned} from './schema.js'
+import {progressOf, withSource, type ReadOptions} from './sources.js'
+
+export type {AttestationView, ConfigView, InspectView, MissingView, NestedIndexView, OtherView, PlatformView} from '../engine/inspect-view.js'
+
+export interface InspectOptions extends ReadOptions {
+  /** Only entries a host of this platform accepts (containerd's rules); `native` is this machine. */
+  platform?: string
+}
+
+/** `archcheck inspect --json`: the tag → index → per-platform table (docs/inspect.md). */
+export type InspectResult = Versioned<InspectView>
+
+/** A platform filter for `inspect --platform`; throws a UsageError for a bad specifier. */
+export function platformFilter(spec: string): PlatformFilter {
+  const host = toHostPlatform(spec)
+  return {spec, matches: (platform?: Platform) => platform !== undefined && platformMatches(host, platform)}
+}
+
+/** What a reference points to: its index, each platform's image and config, attestations, what is missing. */
+export async function inspect(reference: string, options: InspectOptions = {}): Promise<InspectResult> {
+  const filter = options.platform === undefined ? undefined : platformFilter(options.platform)
+  return withSource(reference, options, async (source) => {
+    const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
+    return versioned(inspectView(tree, filter))
+  })
+}
+
+/** The top manifest exactly as served (`inspect --raw`): its bytes hash to the tag's digest. */
+export function inspectRaw(reference: string, options: ReadOptions = {}): Promise<FetchedManifest> {
+  return withSource(reference, options, (source) => source.fetchManifest())
+}
+
+/** 3 when some image of the tag cannot be pulled (missing from the source), else 0. */
+export function inspectExitCode(result: InspectResult): ExitCodeValue {
+  return result.missing.length > 0 ? ExitCode.registry : ExitCode.ok
+}

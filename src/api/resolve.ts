@@ -1,0 +1,121 @@
+import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {parseHosts} from '../oci/platform/hosts.js'
+import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
+import type {Platform} from '../oci/platform/types.js'
+import type {ImageNode, ImageTree} from '../oci/types.js'
+import {writtenConfigPlatform} from '../engine/config-platform.js'
+import {CLIENT_NAMES} from '../engine/resolve/clients.js'
+import type {ClientName, Resolution, Verdict} from '../engine/resolve/resolution.js'
+import {resolveForHost} from '../engine/resolve/resolve.js'
+import {fetchImageTree} from '../engine/tree.js'
+import {versioned, type Versioned} from './schema.js'
+import {progressOf, withSource, type ReadOptions} from './sources.js'
+
+export type {ClientName, Verdict} from '../engine/resolve/resolution.js'
+export {CLIENT_NAMES} from '../engine/resolve/clients.js'
+
+export interface ResolveOptions extends ReadOptions {
+  /** Hosts to simulate: specifiers or platforms (default linux/amd64, linux/arm64). */
+  hosts?: ReadonlyArray<string | Platform>
+  /** Client models, or 'all' (default docker). */
+  clients?: readonly ClientName[] | 'all'
+  /** A fallback (arm64 host served arm/v7) passes. */
+  allowFallback?: boolean
+}
+
+/** The image a client pulls: manifest, the platform it was chosen for, and its config. */
+export interface ChosenImage {
+  digest: string
+  mediaType: string
+  /** The platform the client judged (the entry's, or its config's when the entry has none). */
+  platform: string | null
+  configDigest: string
+  /** The config's os/arch[/variant] as written. */
+  configPlatform: string
+}
+
+export interface CandidateResult {
+  digest: string
+  platform: string | null
+  accepted: boolean
+  rank: number | null
+  reason: string
+}
+
+export interface HostResult {
+  host: string
+  client: ClientName
+  verdict: Verdict
+  message: string
+  clientMessage: string | null
+  chosen: ChosenImage | null
+  tiedWith: string[]
+  candidates: CandidateResult[]
+}
+
+/** `archcheck resolve --json` (docs/resolve.md). */
+export type ResolveResult = Versioned<{
+  reference: string
+  digest: string
+  mediaType: string
+  /** Every host resolves ok (or fallback, when allowed). */
+  passed: boolean
+  results: HostResult[]
+}>
+
+/** Whether a verdict passes `resolve`: only ok, and fallback when allowed. */
+export function verdictPasses(verdict: Verdict, allowFallback: boolean): boolean {
+  return verdict === 'ok' || (allowFallback && verdict === 'fallback')
+}
+
+function chosenImage(node: ImageNode, platform: Platform | undefined): ChosenImage {
+  return {
+    digest: node.descriptor.digest,
+    mediaType: node.descriptor.mediaType,
+    platform: platform ? formatPlatformSpec(platform) : null,
+    configDigest: node.config.digest,
+    configPlatform: formatPlatform(writtenConfigPlatform(node)),
+  }
+}
+
+/** The result document for pull simulations already made on `tree` (resolve, build, audit). */
+export function resolutionResult(tree: ImageTree, resolutions: readonly Resolution[], allowFallback = false): ResolveResult {
+  return versioned({
+    reference: tree.reference,
+    digest: tree.root.descriptor.digest,
+    mediaType: tree.root.descriptor.mediaType,
+    passed: resolutions.every((r) => verdictPasses(r.verdict, allowFallback)),
+    results: resolutions.map((r) => ({
+      host: formatPlatformSpec(r.host),
+      client: r.client,
+      verdict: r.verdict,
+      message: r.message,
+      clientMessage: r.clientMessage ?? null,
+      chosen: r.chosen ? chosenImage(r.chosen, r.candidates.find((candidate) => candidate.rank === 1)?.platform) : null,
+      tiedWith: r.tiedWith ?? [],
+      candidates: r.candidates.map((c) => ({
+        digest: c.node.descriptor.digest,
+        platform: c.platform ? formatPlatformSpec(c.platform) : null,
+        accepted: c.accepted,
+        rank: c.rank ?? null,
+        reason: c.reason,
+      })),
+    })),
+  })
+}
+
+/** Which image each host gets from the reference, per client, and whether it will run there. */
+export async function resolve(reference: string, options: ResolveOptions = {}): Promise<ResolveResult> {
+  const hosts = parseHosts(options.hosts?.map((host) => (typeof host === 'string' ? host : formatPlatformSpec(host))))
+  const clients = options.clients === 'all' ? CLIENT_NAMES : (options.clients ?? ['docker'])
+  return withSource(reference, options, async (source) => {
+    const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
+    const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
+    return resolutionResult(tree, resolutions, options.allowFallback)
+  })
+}
+
+/** 0 when every host passes, else 1. */
+export function resolveExitCode(result: ResolveResult): ExitCodeValue {
+  return result.passed ? ExitCode.ok : ExitCode.checkFailed
+}

@@ -1,0 +1,72 @@
+import {parseSourceSpec, openSource} from '../source/open.js'
+import type {RegistryClient} from '../source/registry/client.js'
+export type {RegistryOptions} from '../source/registry/options.js'
+import type {RegistryOptions} from '../source/registry/options.js'
+import type {ImageSource} from '../source/source.js'
+
+/** How an api call reaches images. */
+export interface ReadOptions {
+  /** Settings for the call's own registry client (ignored when `registryClient` is given). */
+  registry?: RegistryOptions
+  /** A client shared with other calls (its pools, tokens, credentials): the caller closes it. */
+  registryClient?: RegistryClient
+  /** Wraps each read of an image tree, e.g. to show a progress line; `label` names the image. */
+  progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>
+}
+
+/**
+ * The sources one api call opens. Registry sources share one client: the caller's, or one made
+ * on the first registry reference (so a local image never loads the HTTP stack) and closed with
+ * the scope.
+ */
+export class SourceScope {
+  private own?: Promise<RegistryClient>
+
+  constructor(private readonly options: ReadOptions) {}
+
+  async open(spec: string): Promise<ImageSource> {
+    const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes
+    if (parseSourceSpec(spec).kind !== 'registry') return openSource(spec, {maxManifestBytes})
+    return openSource(spec, {client: await this.client()})
+  }
+
+  /** Closes the client this scope made, if any; a caller's client stays open. */
+  async close(): Promise<void> {
+    const own = this.own
+    this.own = undefined
+    if (own) await (await own).close()
+  }
+
+  private client(): Promise<RegistryClient> {
+    if (this.options.registryClient) return Promise.resolve(this.options.registryClient)
+    this.own ??= import('../source/registry/client.js').then(({createRegistryClient}) => createRegistryClient(this.options.registry))
+    return this.own
+  }
+}
+
+/** Runs `use` with a scope of sources, closing what it opened whatever happens. */
+export async function withSources<T>(options: ReadOptions, use: (scope: SourceScope) => Promise<T>): Promise<T> {
+  const scope = new SourceScope(options)
+  try {
+    return await use(scope)
+  } finally {
+    await scope.close()
+  }
+}
+
+/** Opens one source, hands it to `use`, and closes it (and its scope) whatever happens. */
+export function withSource<T>(spec: string, options: ReadOptions, use: (source: ImageSource) => Promise<T>): Promise<T> {
+  return withSources(options, async (scope) => {
+    const source = await scope.open(spec)
+    try {
+      return await use(source)
+    } finally {
+      await source.close()
+    }
+  })
+}
+
+/** The progress wrapper of `options`, or one that just runs the work. */
+export function progressOf(options: ReadOptions): NonNullable<ReadOptions['progress']> {
+  return options.progress ?? ((_label, work) => work())
+}

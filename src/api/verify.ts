@@ -1,0 +1,109 @@
+import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
+import {parseHosts} from '../oci/platform/hosts.js'
+import type {Platform} from '../oci/platform/types.js'
+import type {ReadLayersOptions} from '../engine/layers/read-image.js'
+import type {ClientName} from '../engine/resolve/resolution.js'
+import type {BuildMetadata} from '../engine/verify/metadata-file.js'
+import {exitCodeOf} from '../engine/verify/report.js'
+import {listTargets, type VerifyTarget} from '../engine/verify/targets.js'
+import type {CheckProvider, CheckStatus, ReportVerdict, VerifyOptions as CheckOptions, VerifyReport} from '../engine/verify/types.js'
+import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../engine/verify/verify.js'
+import {versioned, type Versioned} from './schema.js'
+import {withSources, type ReadOptions} from './sources.js'
+
+export {BUILTIN_CHECK_IDS, type CheckStatus, type ReportVerdict} from '../engine/verify/types.js'
+export {isFailure, unreadableLine} from '../engine/verify/report.js'
+export {DEEP_CHECK_IDS} from '../engine/verify/deep-checks.js'
+export {readBuildMetadata, parseBuildMetadata, type BuildMetadata} from '../engine/verify/metadata-file.js'
+export {DEFAULT_REQUIRED_PLATFORMS} from '../engine/verify/verify.js'
+export type {VerifyTarget} from '../engine/verify/targets.js'
+
+export interface VerifyOptions extends ReadOptions, Omit<CheckOptions, 'providers' | 'require'> {
+  /** Platforms every reference must serve natively (default linux/amd64, linux/arm64). */
+  require?: ReadonlyArray<string | Platform>
+  /** Also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing). */
+  deep?: boolean | ReadLayersOptions
+  /** `docker buildx build --metadata-file` contents: its names are verified against its digests. */
+  metadata?: BuildMetadata[]
+  /** References checked at once (default 4). */
+  concurrency?: number
+}
+
+/** One check's outcome; `platform` is null for checks of the whole tag. */
+export interface CheckOutcome {
+  id: string
+  status: CheckStatus
+  platform: string | null
+  message: string
+}
+
+/** One reference's checks and verdict; `error` says why it could not be read. */
+export interface ReferenceResult {
+  reference: string
+  digest: string | null
+  verdict: ReportVerdict
+  error: string | null
+  durationMs: number
+  checks: CheckOutcome[]
+}
+
+/** `archcheck verify --json` (docs/verify.md). */
+export type VerifyResult = Versioned<{
+  verdict: ReportVerdict
+  exitCode: ExitCodeValue
+  required: string[]
+  client: ClientName
+  strict: boolean
+  references: ReferenceResult[]
+}>
+
+/** The engine's reports as the result document: what --json prints and every renderer reads. */
+export function verifyResult(reports: readonly VerifyReport[], run: {require: readonly Platform[]; client: ClientName; strict: boolean}): VerifyResult {
+  const exitCode = exitCodeOf(reports)
+  return versioned({
+    verdict: exitCode === ExitCode.ok ? 'pass' : exitCode === ExitCode.checkFailed ? 'fail' : 'error',
+    exitCode,
+    required: run.require.map((platform) => formatPlatform(platform)),
+    client: run.client,
+    strict: run.strict,
+    references: reports.map((report) => ({
+      reference: report.reference,
+      digest: report.digest ?? null,
+      verdict: report.verdict,
+      error: report.error ?? null,
+      durationMs: report.durationMs,
+      checks: report.checks.map((check) => ({id: check.id, status: check.status, platform: check.platform ?? null, message: check.message})),
+    })),
+  })
+}
+
+/** The layer checks of `verify --deep`, loaded only when asked for. */
+async function deepProviders(deep: VerifyOptions['deep']): Promise<CheckProvider[]> {
+  if (!deep) return []
+  const {deepChecks} = await import('../engine/verify/deep-checks.js')
+  return [deepChecks(deep === true ? {} : deep)]
+}
+
+/**
+ * The release gate: each reference (registry references, `oci-layout:`/`oci-archive:` specs, and
+ * every name in `metadata`) is checked concurrently, one result per reference in order. Bad
+ * references and platforms throw a UsageError before anything is read; unreadable images are
+ * `error` entries.
+ */
+export async function verify(references: ReadonlyArray<string | VerifyTarget>, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const require = options.require ? parseHosts(options.require.map((p) => (typeof p === 'string' ? p : formatPlatformSpec(p)))) : [...DEFAULT_REQUIRED_PLATFORMS]
+  const client = options.client ?? 'docker'
+  const strict = options.strict ?? false
+  const targets = listTargets(references, {expectDigest: options.expectDigest, metadata: options.metadata})
+  const providers = await deepProviders(options.deep)
+  const reports = await withSources(options, (scope) =>
+    verifyTargetsWith(targets, {...options, require, client, strict, providers}, (reference) => scope.open(reference)),
+  )
+  return verifyResult(reports, {require, client, strict})
+}
+
+/** The exit code of a run: an unreadable reference's own code, else 1 when a check failed, else 0. */
+export function verifyExitCode(result: VerifyResult): ExitCodeValue {
+  return result.exitCode
+}
