@@ -257,7 +257,8 @@ const CONTAINER_LISTS = [
 function readKubernetesDocument(doc: Doc, ctx: Context): void {
   const root = doc.contents
   if (!isMap(root)) {
-    throw new UsageError(`${ctx.file}:${ctx.lineOf(root?.range[0])}: expected a Kubernetes object (a mapping with kind), found ${describeValue(root ?? undefined)}`)
+    const found = describeValue(root ?? undefined)
+    throw new UsageError(`${ctx.file}:${ctx.lineOf(root?.range[0])}: expected a Kubernetes object (a mapping with kind), found ${found}`)
   }
   readKubernetesObject(root, doc, ctx, 0)
 }
@@ -287,7 +288,9 @@ function readKubernetesObject(object: YAMLMap, doc: Doc, ctx: Context, depth: nu
   for (const [field, role] of CONTAINER_LISTS) {
     const list = deref(mapGet(podSpec, field, doc), doc)
     if (list === undefined || isEmpty(list)) continue
-    if (!isSeq(list)) throw new UsageError(`${ctx.file}:${ctx.lineOf(list.range?.[0])}: ${field} must be a list, found ${describeValue(list)}`)
+    if (!isSeq(list)) {
+      throw new UsageError(`${ctx.file}:${ctx.lineOf(list.range?.[0])}: ${field} must be a list, found ${describeValue(list)}`)
+    }
     for (const item of list.items) {
       const container = deref(item, doc)
       if (!isMap(container)) {
