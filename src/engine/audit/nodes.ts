@@ -117,7 +117,8 @@ function readNode(value: unknown, where: string, variantLabels: string[]): ReadN
   const os = (text(info.operatingSystem) ?? label(OS_LABELS))?.toLowerCase()
   const architecture = (text(info.architecture) ?? label(ARCH_LABELS))?.toLowerCase()
   if (!os || !architecture) {
-    throw new UsageError(`${where}: node ${name} reports no operating system or architecture (status.nodeInfo, kubernetes.io/os|arch labels)`)
+    const looked = 'status.nodeInfo, kubernetes.io/os|arch labels'
+    throw new UsageError(`${where}: node ${name} reports no operating system or architecture (${looked})`)
   }
   const variant = label(variantLabels)?.toLowerCase()
   const osVersion = os === 'windows' ? windowsBuild(info, labels) : undefined

@@ -87,7 +87,10 @@ describe('readNodeHosts', () => {
 
   it('falls back to the kubernetes.io labels and reads an ARM variant label when a cluster sets one', () => {
     const text = list(
-      {kind: 'Node', metadata: {name: 'pi', labels: {'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm', 'archcheck.io/arch-variant': 'v6'}}},
+      {
+        kind: 'Node',
+        metadata: {name: 'pi', labels: {'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm', 'archcheck.io/arch-variant': 'v6'}},
+      },
       {kind: 'Node', metadata: {name: 'pi2', labels: {'kubernetes.io/arch': 'arm'}}, status: {nodeInfo: {operatingSystem: 'linux'}}},
     )
     expect(readNodeHosts(text, 'n').map((h) => h.label)).toEqual(['linux/arm (1 node)', 'linux/arm/v6 (1 node)'])
