@@ -216,7 +216,9 @@ function imageValue(owner: YAMLMap, doc: Doc, ctx: Context, hint: string): {refe
 function isComposeRoot(doc: Doc): boolean {
   const root = doc.contents
   if (!isMap(root)) return false
-  return isMap(deref(mapGet(root, 'services', doc), doc)) && getString(root, 'kind', doc) === undefined
+  // `services:` with nothing under it yet is still a Compose file (with nothing to audit).
+  const services = mapGet(root, 'services', doc)
+  return services !== undefined && (isMap(deref(services, doc)) || isEmpty(services)) && getString(root, 'kind', doc) === undefined
 }
 
 function readCompose(doc: Doc, ctx: Context): void {
@@ -225,9 +227,9 @@ function readCompose(doc: Doc, ctx: Context): void {
   for (const pair of services.items) {
     const name = isScalar(pair.key) ? String(pair.key.value) : '?'
     const service = deref(pair.value, doc)
-    // A service with only `build:` has no image to audit; `x-` keys are extension fields, not services.
     if (!isMap(service)) continue
     const image = imageValue(service, doc, ctx, 'run `docker compose config` and audit its output')
+    // A service with only `build:` has no image to pull.
     if (!image) continue
     ctx.add(image.reference, {file: ctx.file, line: image.line, from: `service ${name}`, role: 'service', container: name})
   }

@@ -144,6 +144,10 @@ describe('readWorkloadImages: Compose', () => {
     })
   })
 
+  it('accepts a Compose file with no services yet', () => {
+    expect(readWorkloadImages('name: app\nservices:\n', 'c.yaml')).toEqual({kind: 'compose', images: []})
+  })
+
   it('refuses a Compose variable with the command that expands it', () => {
     const text = 'services:\n  web:\n    image: "registry/app:${TAG:-latest}"\n'
     expect(usageError(() => readWorkloadImages(text, 'c.yaml')).message).toMatch(/^c\.yaml:3: .*docker compose config/)
