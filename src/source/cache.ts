@@ -197,6 +197,10 @@ export class ContentCache {
       await rename(temp, path)
     } catch (error) {
       await unlink(temp).catch(() => {})
+      // Where rename cannot replace a file another process holds open (Windows), that process
+      // has just written the same bytes: the entry is there, and writing still works.
+      const now = await stat(path).catch(() => undefined)
+      if (now?.isFile() && now.size === bytes.length) return true
       this.disableWrites(error)
       return false
     }
