@@ -1,0 +1,189 @@
+import {execFile} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {mkdtemp, readdir, readFile, rm, stat, utimes, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {ContentCache, defaultCacheDir, openContentCache, resolveCacheDir} from '../../../src/source/cache.js'
+import {payload} from './cache-payloads.js'
+
+const run = promisify(execFile)
+/** `--import tsx` resolves from the working directory: the repository's own tsx. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+const digestOf = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+const entryPath = (dir: string, digest: string) => join(dir, 'sha256', digest.slice(7, 9), digest.slice(7))
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'archcheck-cache-'))
+})
+afterEach(async () => {
+  await rm(dir, {recursive: true, force: true})
+})
+
+describe('cache location', () => {
+  it('follows XDG_CACHE_HOME when absolute, else ~/.cache, and --cache-dir over both', () => {
+    expect(defaultCacheDir({XDG_CACHE_HOME: '/var/cache/me'}, '/home/u')).toBe('/var/cache/me/archcheck')
+    expect(defaultCacheDir({}, '/home/u')).toBe('/home/u/.cache/archcheck')
+    expect(defaultCacheDir({XDG_CACHE_HOME: ''}, '/home/u')).toBe('/home/u/.cache/archcheck')
+    expect(defaultCacheDir({XDG_CACHE_HOME: 'relative/cache'}, '/home/u')).toBe('/home/u/.cache/archcheck')
+    expect(resolveCacheDir({cacheDir: '/tmp/c', env: {XDG_CACHE_HOME: '/x'}, homedir: '/home/u'})).toBe('/tmp/c')
+    expect(openContentCache({noCache: true, env: {}, homedir: '/home/u'})).toBeUndefined()
+    expect(openContentCache({env: {XDG_CACHE_HOME: dir}, homedir: '/home/u'})?.dir).toBe(join(dir, 'archcheck'))
+  })
+})
+
+describe('ContentCache', () => {
+  it('returns what was stored, from a new process-like instance, and counts hits, misses and bytes', async () => {
+    const bytes = Buffer.from('{"schemaVersion":2}')
+    const digest = digestOf(bytes)
+    const first = new ContentCache({dir})
+    expect(await first.get(digest)).toEqual({hit: false})
+    expect(await first.put(digest, bytes)).toBe(true)
+    expect(await readFile(entryPath(dir, digest))).toEqual(bytes)
+
+    const second = new ContentCache({dir})
+    const found = await second.get(digest)
+    expect(found.hit && found.bytes.equals(bytes)).toBe(true)
+    expect(first.stats()).toMatchObject({hits: 0, misses: 1, corrupt: 0, bytesWritten: bytes.length, entriesWritten: 1})
+    expect(second.stats()).toMatchObject({hits: 1, misses: 0, bytesWritten: 0})
+  })
+
+  it('detects a corrupted entry, deletes it and reports it as a miss with a reason', async () => {
+    const bytes = Buffer.from('{"config":{}}')
+    const digest = digestOf(bytes)
+    const notes: string[] = []
+    const cache = new ContentCache({dir, debug: (m) => notes.push(m)})
+    await cache.put(digest, bytes)
+    await writeFile(entryPath(dir, digest), '{"config":{"evil":1}}')
+
+    const found = await cache.get(digest)
+    expect(found.hit).toBe(false)
+    expect(!found.hit && found.reason).toMatch(new RegExp(`cache entry ${digest} was corrupt .*deleted it`))
+    expect(existsSync(entryPath(dir, digest))).toBe(false)
+    expect(cache.stats()).toMatchObject({hits: 0, misses: 1, corrupt: 1})
+    expect(notes).toHaveLength(1)
+    // Refetched and stored again, it is served.
+    expect(await cache.put(digest, bytes)).toBe(true)
+    expect((await cache.get(digest)).hit).toBe(true)
+  })
+
+  it('refuses to store bytes under a digest they do not hash to', async () => {
+    const cache = new ContentCache({dir})
+    const digest = digestOf(Buffer.from('a'))
+    expect(await cache.put(digest, Buffer.from('b'))).toBe(false)
+    expect(existsSync(entryPath(dir, digest))).toBe(false)
+  })
+
+  it('takes only well-formed sha256 digests and never builds a path from anything else', async () => {
+    const cache = new ContentCache({dir})
+    const bytes = Buffer.from('x')
+    for (const digest of [
+      'sha512:' + 'a'.repeat(128),
+      'sha256:' + 'A'.repeat(64),
+      'sha256:../../../../etc/passwd',
+      'sha256:' + 'a'.repeat(63),
+      'sha256:' + 'a'.repeat(64) + '/..',
+      digestOf(bytes).slice(7),
+    ]) {
+      expect(await cache.put(digest, bytes)).toBe(false)
+      const found = await cache.get(digest)
+      expect(!found.hit && found.reason).toMatch(/only sha256 digests are cached/)
+    }
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('neither stores nor serves an entry over the per-entry limit', async () => {
+    const big = Buffer.alloc(2048, 1)
+    const cache = new ContentCache({dir, maxEntryBytes: 1024})
+    expect(await cache.put(digestOf(big), big)).toBe(false)
+    // Written by a run with a larger limit: not read into memory by this one.
+    await new ContentCache({dir}).put(digestOf(big), big)
+    expect(await cache.get(digestOf(big))).toMatchObject({hit: false, reason: expect.stringMatching(/over the 1024-byte entry limit/)})
+  })
+
+  it('evicts the least recently used entries when the size bound is passed, not the recently read ones', async () => {
+    const entries = ['a', 'b', 'c'].map((name) => Buffer.alloc(100, name))
+    const setup = new ContentCache({dir})
+    for (const bytes of entries) await setup.put(digestOf(bytes), bytes)
+    // Written three, two and one hours ago; then `a`, the oldest written, is read: it is the most recent use.
+    const hour = 3600
+    const now = Date.now() / 1000
+    for (const [i, bytes] of entries.entries()) await utimes(entryPath(dir, digestOf(bytes)), now - (3 - i) * hour, now - (3 - i) * hour)
+    const cache = new ContentCache({dir, maxBytes: 350})
+    expect((await cache.get(digestOf(entries[0]))).hit).toBe(true)
+
+    const d = Buffer.alloc(100, 'd')
+    expect(await cache.put(digestOf(d), d)).toBe(true)
+    const present = (bytes: Buffer) => existsSync(entryPath(dir, digestOf(bytes)))
+    expect([...entries, d].map(present)).toEqual([true, false, true, true])
+    expect(cache.stats().evicted).toBe(1)
+  })
+
+  it('removes temporary files left by a crashed writer, but not a running one', async () => {
+    const bytes = Buffer.from('y')
+    const cache = new ContentCache({dir})
+    await cache.put(digestOf(bytes), bytes)
+    const shard = join(dir, 'sha256', digestOf(bytes).slice(7, 9))
+    await writeFile(join(shard, '.tmp-1-dead'), 'half')
+    await writeFile(join(shard, '.tmp-2-live'), 'half')
+    const old = Date.now() / 1000 - 2 * 3600
+    await utimes(join(shard, '.tmp-1-dead'), old, old)
+    await cache.evict()
+    expect((await readdir(shard)).sort()).toEqual(['.tmp-2-live', digestOf(bytes).slice(7)])
+  })
+
+  it('keeps working without writing when the cache cannot be written, with one debug note', async () => {
+    // A regular file where the cache directory should be: fails for root too, unlike a chmod.
+    const blocked = join(dir, 'not-a-dir')
+    await writeFile(blocked, '')
+    const notes: string[] = []
+    const cache = new ContentCache({dir: blocked, debug: (m) => notes.push(m)})
+    const one = Buffer.from('1')
+    const two = Buffer.from('2')
+    expect(await cache.put(digestOf(one), one)).toBe(false)
+    expect(await cache.put(digestOf(two), two)).toBe(false)
+    expect(await cache.get(digestOf(one))).toMatchObject({hit: false})
+    expect(notes).toHaveLength(1)
+    expect(notes[0]).toMatch(/cannot write to .*not-a-dir .*continuing without caching/)
+    expect(cache.stats()).toMatchObject({writeDisabled: true, bytesWritten: 0})
+  })
+
+  it('files are private to the user: manifests of private images may be cached', async () => {
+    const bytes = Buffer.from('private')
+    await new ContentCache({dir}).put(digestOf(bytes), bytes)
+    expect((await stat(entryPath(dir, digestOf(bytes)))).mode & 0o777).toBe(0o600)
+    expect((await stat(join(dir, 'sha256'))).mode & 0o777).toBe(0o700)
+  })
+})
+
+describe('ContentCache shared by concurrent processes', () => {
+  it('two writers storing the same keys while a reader reads: the reader never sees a partial entry', async () => {
+    const worker = fileURLToPath(new URL('cache-worker.ts', import.meta.url))
+    const keys = 4
+    // Room for about two 1 MiB entries: writes keep evicting and rewriting the keys the reader reads.
+    const args = (role: string) => ['--import', 'tsx', worker, role, dir, String(keys), '1500', String(2.5 * 1024 * 1024)]
+    const results = await Promise.all(['writer', 'writer', 'reader'].map((role) => run(process.execPath, args(role), {cwd: ROOT})))
+    const [w1, w2, reader] = results.map((r) => JSON.parse(r.stdout))
+    // Both writers wrote (and evicted): the entries really were replaced under the reader.
+    expect(w1.entriesWritten).toBeGreaterThan(keys)
+    expect(w2.entriesWritten).toBeGreaterThan(keys)
+    expect(w1.evicted + w2.evicted).toBeGreaterThan(0)
+    // The reader got whole entries many times and never a half-written one.
+    expect(reader.checked).toBeGreaterThan(10)
+    expect(reader.wrong).toBe(0)
+    expect(reader.corrupt).toBe(0)
+    // Whatever is left is whole.
+    for (let i = 0; i < keys; i++) {
+      const {digest, bytes} = payload(i)
+      const path = entryPath(dir, digest)
+      if (existsSync(path)) expect((await readFile(path)).equals(bytes)).toBe(true)
+    }
+  }, 30_000)
+})
