@@ -48,6 +48,13 @@ export const isExecutableMode = (mode: number): boolean => (mode & 0o111) !== 0
 
 const BLOCK = 512
 
+/**
+ * Linux's PATH_MAX: no system call takes a longer path or writes a longer symlink target
+ * (ENAMETOOLONG), so no runtime can extract an entry past it. An entry's path (or link target)
+ * over this many bytes makes the layer unreadable; it also bounds the cost of every path walk.
+ */
+export const MAX_PATH_BYTES = 4096
+
 /** A header's size field: octal text, or GNU base-256 (high bit set) for sizes over 8 GiB. */
 function headerSize(header: Uint8Array): number {
   const field = header.subarray(124, 136)
@@ -143,6 +150,12 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
     for await (const entry of extract) {
       const {header} = entry
       const type = TYPES[header.type ?? 'file'] ?? 'other'
+      for (const [what, text] of [['an entry\'s path', header.name], ['a symlink target', header.linkname ?? '']] as const) {
+        const bytes = Buffer.byteLength(text)
+        if (bytes > MAX_PATH_BYTES) {
+          throw new RegistryError(`${options.label}: ${what} is ${bytes} bytes, longer than the ${MAX_PATH_BYTES} bytes Linux allows (PATH_MAX): no runtime can extract it`, 'bad-layer')
+        }
+      }
       const record: LayerEntry = {path: normalizePath(header.name), type, mode: header.mode ?? 0, size: header.size ?? 0}
       if (type === 'symlink') record.linkTarget = header.linkname ?? ''
       if (type === 'hardlink') record.linkTarget = normalizePath(header.linkname ?? '')
