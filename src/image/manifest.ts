@@ -45,11 +45,19 @@ export const isObject = (value: unknown): value is Json => typeof value === 'obj
 
 /** Parses JSON bytes into an object, or throws 'malformed' naming `digest`. */
 export function parseJsonObject(bytes: Uint8Array, what: string, digest: string): Json {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    throw malformed(what, digest, 'not valid UTF-8')
+  }
   let value: unknown
   try {
-    value = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(bytes))
-  } catch (error) {
-    throw malformed(what, digest, `not valid JSON (${(error as Error).message})`)
+    value = JSON.parse(text)
+  } catch {
+    // Never the parser's message: it quotes the text, which may be any file a symlink led to (a token).
+    const at = Buffer.byteLength(text.slice(0, jsonErrorOffset(text)))
+    throw malformed(what, digest, `not valid JSON (at byte ${at})`)
   }
   if (!isObject(value)) throw malformed(what, digest, 'not a JSON object')
   return value
@@ -160,4 +168,90 @@ export function parseImageConfig(bytes: Uint8Array, descriptor: Descriptor): Ima
   if (typeof run.WorkingDir === 'string' && run.WorkingDir !== '') config.workingDir = run.WorkingDir
   if (typeof run.User === 'string' && run.User !== '') config.user = run.User
   return config
+}
+
+/**
+ * Where JSON.parse gives up on `text` (an index into it), found by a plain scan of JSON's grammar:
+ * the parser's own message quotes the text instead of giving the position. Iterative, so deep
+ * nesting costs no stack.
+ */
+export function jsonErrorOffset(text: string): number {
+  const containers: string[] = []
+  const literal = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y
+  let i = 0
+  let want: 'value' | 'key' | 'after' = 'value'
+  const skipSpace = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++
+  }
+  /** Reads the string starting at `i` (a quote); false, with `i` at the fault, when it is not one. */
+  const string = (): boolean => {
+    if (text[i] !== '"') return false
+    for (i++; i < text.length; ) {
+      const code = text.charCodeAt(i)
+      if (code === 0x22) {
+        i++
+        return true
+      }
+      if (code < 0x20) return false
+      if (code !== 0x5c) {
+        i++
+        continue
+      }
+      const escape = text[i + 1] ?? ''
+      if (escape === 'u' ? !/^[\dA-Fa-f]{4}$/.test(text.slice(i + 2, i + 6)) : !'"\\/bfnrt'.includes(escape) || escape === '') {
+        i++
+        return false
+      }
+      i += escape === 'u' ? 6 : 2
+    }
+    return false
+  }
+  for (;;) {
+    skipSpace()
+    if (want === 'value') {
+      const char = text[i]
+      if (char === '{' || char === '[') {
+        i++
+        skipSpace()
+        if (text[i] === (char === '{' ? '}' : ']')) {
+          i++
+          want = 'after'
+        } else {
+          containers.push(char)
+          want = char === '{' ? 'key' : 'value'
+        }
+        continue
+      }
+      if (char === '"') {
+        if (!string()) return i
+        want = 'after'
+        continue
+      }
+      literal.lastIndex = i
+      const match = literal.exec(text)
+      if (!match) return i
+      i += match[0].length
+      want = 'after'
+      continue
+    }
+    if (want === 'key') {
+      if (!string()) return i
+      skipSpace()
+      if (text[i] !== ':') return i
+      i++
+      want = 'value'
+      continue
+    }
+    const open = containers.at(-1)
+    if (open === undefined) return i
+    if (text[i] === ',') {
+      i++
+      want = open === '{' ? 'key' : 'value'
+    } else if (text[i] === (open === '{' ? '}' : ']')) {
+      i++
+      containers.pop()
+    } else {
+      return i
+    }
+  }
 }
