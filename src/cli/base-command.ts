@@ -1,5 +1,6 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
+import {sanitizeText} from '../oci/sanitize.js'
 import type {RegistryOptions} from '../registry/options.js'
 import {debugRequested} from './debug.js'
 import {reportError} from './error-line.js'
@@ -21,7 +22,7 @@ export abstract class BaseCommand extends Command {
 
   /** Debug line on stderr; never pass credentials here. */
   protected debugLog(message: string): void {
-    if (this.debugEnabled) process.stderr.write(`debug: ${message}\n`)
+    if (this.debugEnabled) process.stderr.write(`debug: ${sanitizeText(message)}\n`)
   }
 
   /** Registry options from the registry flags, with request lines going to --debug. */

@@ -5,6 +5,7 @@ import {parseFlag, registryFlags} from '../cli/flags.js'
 import {writeStdout} from '../cli/output.js'
 import {readTree, withSource} from '../cli/source.js'
 import {ExitCode} from '../errors.js'
+import {sanitizeText} from '../oci/sanitize.js'
 import {platformMatches, toHostPlatform} from '../platform/match.js'
 import type {Platform} from '../platform/types.js'
 import {renderInspect} from '../render/inspect-table.js'
@@ -56,7 +57,7 @@ Each row shows the platform the index declares and the platform the image's conf
       if (view.missing.length > 0) {
         // The readable part is shown, but the registry cannot serve the whole tag.
         const list = view.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')
-        process.stderr.write(`archcheck: warning: ${view.missing.length} of the tag's images cannot be pulled, missing from the registry: ${list}\n`)
+        process.stderr.write(`archcheck: warning: ${view.missing.length} of the tag's images cannot be pulled, missing from the registry: ${sanitizeText(list)}\n`)
         process.exitCode = ExitCode.registry
       }
     })

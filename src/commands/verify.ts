@@ -7,6 +7,7 @@ import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags} from 
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {UsageError} from '../errors.js'
 import {openSource} from '../image/open.js'
+import {sanitizeText} from '../oci/sanitize.js'
 import {validateDigest} from '../registry/reference.js'
 import {parseHosts} from '../platform/hosts.js'
 import type {ClientName} from '../platform/resolution.js'
@@ -92,7 +93,7 @@ Details and the --json schema: docs/verify.md.`
     }
     const reports = await verifyTargetsWith(targets, options, (reference) => openSource(reference, registry))
 
-    for (const report of reports) if (report.verdict === 'error') process.stderr.write(`archcheck: ${errorLine(report)}\n`)
+    for (const report of reports) if (report.verdict === 'error') process.stderr.write(`archcheck: ${sanitizeText(errorLine(report))}\n`)
     if (flags.json) {
       await writeStdout(renderVerifyJson(reports, {require, client, strict: Boolean(flags.strict)}))
     } else {

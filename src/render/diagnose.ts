@@ -1,10 +1,13 @@
 import {shortDigest} from '../image/digest.js'
 import type {DiagnoseReport, HostStatus} from '../layers/diagnose.js'
 import type {LayerProgress} from '../layers/read-image.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 import type {Style} from './style.js'
 
 /** The text report: one verdict line per host, the chain followed for hosts that are not ok, and --all-binaries. */
-export function renderDiagnoseText(report: DiagnoseReport, style: Style): string {
+export function renderDiagnoseText(original: DiagnoseReport, style: Style): string {
+  // File names, argv and messages come from the image: shown, never obeyed by the terminal.
+  const report = sanitizeDeep(original)
   const mark: Record<HostStatus, string> = {ok: style.green('ok  '), warn: style.yellow('warn'), fail: style.red('FAIL')}
   const lines = [style.bold(`${report.reference} (${report.digest})`)]
   for (const host of report.hosts) {

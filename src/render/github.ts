@@ -2,6 +2,7 @@ import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText} from '../cli/output-file.js'
 import {UsageError} from '../errors.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 import {errorLine, isFailure} from '../verify/report.js'
 import type {CheckResult, VerifyReport} from '../verify/types.js'
 
@@ -20,7 +21,9 @@ function annotation(level: 'error' | 'warning', title: string, message: string):
 }
 
 /** `::error` for every failure (and for warnings under --strict), `::warning` for other warnings, one per line. */
-export function renderGithubAnnotations(reports: readonly VerifyReport[]): string {
+export function renderGithubAnnotations(original: readonly VerifyReport[]): string {
+  // Image and registry text is shown in the log and the annotations, never obeyed (CR and LF are %-escaped below).
+  const reports = sanitizeDeep(original, {lines: true})
   const lines: string[] = []
   for (const report of reports) {
     if (report.verdict === 'error') {
@@ -54,7 +57,8 @@ function statusCell(report: VerifyReport, check: CheckResult): string {
 }
 
 /** The step summary: per reference a heading with its verdict and a table of the checks. */
-export function renderGithubSummary(reports: readonly VerifyReport[]): string {
+export function renderGithubSummary(original: readonly VerifyReport[]): string {
+  const reports = sanitizeDeep(original, {lines: true})
   const parts = ['## archcheck verify', '']
   for (const report of reports) {
     const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'

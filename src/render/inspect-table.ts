@@ -1,5 +1,6 @@
 /** The human output of `archcheck inspect`: a header, a table of platform entries, then attestations and the rest. */
 import {MediaType} from '../image/media-types.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 import {formatBytes} from './format.js'
 import type {InspectView, PlatformView} from './inspect-view.js'
 import type {Style} from './style.js'
@@ -14,7 +15,9 @@ const MEDIA_TYPE_NAMES: Record<string, string> = {
 
 const MISMATCH_MARK = '✗ MISMATCH'
 
-export async function renderInspect(view: InspectView, style: Style): Promise<string> {
+export async function renderInspect(original: InspectView, style: Style): Promise<string> {
+  // Platforms, media types, config fields and notes come from the registry: shown, never obeyed by the terminal.
+  const view = sanitizeDeep(original)
   const newTable = await tableMaker(style)
   const lines: string[] = []
   const typeName = MEDIA_TYPE_NAMES[view.mediaType]

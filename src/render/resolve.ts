@@ -1,5 +1,6 @@
 import {shortDigest} from '../image/digest.js'
 import type {ImageNode, ImageTree} from '../image/types.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 import {formatPlatform, formatPlatformSpec} from '../platform/normalize.js'
 import type {Candidate, Resolution, Verdict} from '../platform/resolution.js'
 import type {Platform} from '../platform/types.js'
@@ -53,7 +54,9 @@ export interface ResolveTextOptions {
  * host × client matrix when several clients are modelled), one explanation per host that is not
  * ok, and with `explain` every candidate with its verdict, reason and rank.
  */
-export async function renderResolveText(tree: ImageTree, resolutions: Resolution[], style: Style, options: ResolveTextOptions = {}): Promise<string> {
+export async function renderResolveText(originalTree: ImageTree, originalResolutions: Resolution[], style: Style, options: ResolveTextOptions = {}): Promise<string> {
+  // Platforms and notes come from the registry: shown, never obeyed by the terminal. One copy keeps shared nodes shared.
+  const [tree, resolutions] = sanitizeDeep([originalTree, originalResolutions] as const)
   const newTable = await tableMaker(style)
   const clients = [...new Set(resolutions.map((r) => r.client))]
   const hosts = [...new Set(resolutions.map((r) => formatPlatformSpec(r.host)))]

@@ -1,3 +1,4 @@
+import {sanitizeDeep} from '../oci/sanitize.js'
 import {errorLine, isFailure} from '../verify/report.js'
 import type {CheckResult, CheckStatus, VerifyReport} from '../verify/types.js'
 import {styleFor, type Style} from './style.js'
@@ -54,7 +55,9 @@ function verdictLine(report: VerifyReport, style: Style): string {
 }
 
 /** Human output for one reference: its table, one sentence per failure or warning, and the verdict. */
-export async function renderVerifyText(report: VerifyReport, style: Style = PLAIN): Promise<string> {
+export async function renderVerifyText(original: VerifyReport, style: Style = PLAIN): Promise<string> {
+  // Check messages quote the image (annotations, platforms, file names): shown, never obeyed by the terminal.
+  const report = sanitizeDeep(original)
   if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${errorLine(report)}`)}\n`
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
   const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(report, check, style))
