@@ -138,7 +138,7 @@ function keepOverlap(tail: FileTail, bytes: Uint8Array, at: number): void {
  * `.ARM.attributes` section, looked for in a window at the end of the file. Bytes after the end-of-archive
  * marker are ignored, as Docker ignores them.
  */
-export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number}): Promise<LayerEntry[]> {
+export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number; onEntry?: () => void}): Promise<LayerEntry[]> {
   const tarStream = await import('tar-stream')
   const {pipeline} = await import('node:stream/promises')
   const extract = tarStream.extract()
@@ -149,6 +149,8 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
   try {
     for await (const entry of extract) {
       const {header} = entry
+      // Every entry is kept: their number is what bounds memory (LayerLimits.maxEntries).
+      options.onEntry?.()
       const type = TYPES[header.type ?? 'file'] ?? 'other'
       for (const [what, text] of [['an entry\'s path', header.name], ['a symlink target', header.linkname ?? '']] as const) {
         const bytes = Buffer.byteLength(text)
