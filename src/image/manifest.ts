@@ -177,7 +177,6 @@ export function parseImageConfig(bytes: Uint8Array, descriptor: Descriptor): Ima
  */
 export function jsonErrorOffset(text: string): number {
   const containers: string[] = []
-  const literal = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y
   let i = 0
   let want: 'value' | 'key' | 'after' = 'value'
   const skipSpace = (): void => {
@@ -198,13 +197,47 @@ export function jsonErrorOffset(text: string): number {
         continue
       }
       const escape = text[i + 1] ?? ''
-      if (escape === 'u' ? !/^[\dA-Fa-f]{4}$/.test(text.slice(i + 2, i + 6)) : !'"\\/bfnrt'.includes(escape) || escape === '') {
-        i++
-        return false
+      i++
+      if (escape === 'u') {
+        // At the first character that is not one of the four hex digits.
+        const first = i + 1
+        for (i = first; i < first + 4 && /[\dA-Fa-f]/.test(text[i] ?? ''); i++);
+        if (i < first + 4) return false
+        continue
       }
-      i += escape === 'u' ? 6 : 2
+      if (escape === '' || !'"\\/bfnrt'.includes(escape)) return false
+      i++
     }
     return false
+  }
+  const digits = (): boolean => {
+    const start = i
+    while (i < text.length && text[i] >= '0' && text[i] <= '9') i++
+    return i > start
+  }
+  /** Reads a number or true/false/null at `i`; false, with `i` at the first character that does not fit. */
+  const literal = (): boolean => {
+    for (const word of ['true', 'false', 'null']) {
+      if (text[i] !== word[0]) continue
+      for (const char of word) {
+        if (text[i] !== char) return false
+        i++
+      }
+      return true
+    }
+    if (text[i] === '-') i++
+    if (text[i] === '0') i++
+    else if (!digits()) return false
+    if (text[i] === '.') {
+      i++
+      if (!digits()) return false
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++
+      if (text[i] === '+' || text[i] === '-') i++
+      if (!digits()) return false
+    }
+    return true
   }
   for (;;) {
     skipSpace()
@@ -227,10 +260,7 @@ export function jsonErrorOffset(text: string): number {
         want = 'after'
         continue
       }
-      literal.lastIndex = i
-      const match = literal.exec(text)
-      if (!match) return i
-      i += match[0].length
+      if (!literal()) return i
       want = 'after'
       continue
     }
