@@ -145,7 +145,7 @@ function parseAnnotations(value: unknown, digest: string, where: string): Record
 }
 
 const stringList = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value) : undefined
 
 /** What archcheck keeps of an image config blob (bytes already verified against `descriptor`). */
 export function parseImageConfig(bytes: Uint8Array, descriptor: Descriptor): ImageConfig {
