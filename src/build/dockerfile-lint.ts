@@ -1,4 +1,4 @@
-import {formatPlatform} from '../platform/normalize.js'
+import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import {parsePlatform} from '../platform/parse.js'
 import {declaredArgs, findStage, type Instruction, parseDockerfile, type SourceLine, type Stage} from './dockerfile.js'
 
@@ -197,7 +197,7 @@ function fixedFinalPlatform(stages: Stage[], options: LintOptions): LintWarning[
 /** `os/arch[/variant]` normalised as the platform rules do (`linux/aarch64` → `linux/arm64`); a spec that does not parse stays as written. */
 function normalisedSpec(spec: string): string {
   try {
-    return formatPlatform(parsePlatform(spec))
+    return formatPlatform(normalizePlatform(parsePlatform(spec)))
   } catch {
     return spec
   }

@@ -12,7 +12,7 @@ import semver from 'semver'
 import {fileErrorText} from '../cli/output-file.js'
 import {UsageError} from '../errors.js'
 import {nativePlatform} from '../platform/host.js'
-import {formatPlatform} from '../platform/normalize.js'
+import {formatPlatform, normalizePlatform} from '../platform/normalize.js'
 import {parsePlatform} from '../platform/parse.js'
 import type {BuildRequest} from './argv.js'
 import {lintDockerfile, type LintWarning} from './dockerfile-lint.js'
@@ -69,7 +69,7 @@ export function checkBuildxVersions(versions: {docker?: string; buildx: string},
 export function parsePlatformList(values: readonly string[]): string[] {
   const platforms = values.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
   if (platforms.length === 0) throw new UsageError('--platform names no platform')
-  return [...new Set(platforms.map((spec) => formatPlatform(parsePlatform(spec))))]
+  return [...new Set(platforms.map((spec) => formatPlatform(normalizePlatform(parsePlatform(spec)))))]
 }
 
 /**
@@ -94,7 +94,7 @@ export function missingPlatforms(requested: readonly string[], supported: readon
   const available = new Set(
     supported.flatMap((spec) => {
       try {
-        return [formatPlatform(parsePlatform(spec))]
+        return [formatPlatform(normalizePlatform(parsePlatform(spec)))]
       } catch {
         return []
       }

@@ -9,6 +9,7 @@ import {writeStdout} from '../cli/output.js'
 import {checkBuilderName, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
 import {ExitCode, UsageError} from '../errors.js'
+import {normalizePlatform} from '../platform/normalize.js'
 import {parsePlatform} from '../platform/parse.js'
 import {parseReference} from '../registry/reference.js'
 
@@ -91,7 +92,8 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     let verifications
     if (flags.verify) {
       const {verifyBuild} = await import('../build/verify-build.js')
-      verifications = await verifyBuild(result.pushed, platforms.map((platform) => parsePlatform(platform)), {registry, strict: flags.strict})
+      const required = platforms.map((platform) => normalizePlatform(parsePlatform(platform)))
+      verifications = await verifyBuild(result.pushed, required, {registry, strict: flags.strict})
     }
     const reports = verifications?.map((verification) => verification.report)
     const {exitCodeOf} = await import('../verify/report.js')
