@@ -49,7 +49,7 @@ const containerdMatching: Pick<ClientModel, 'rank' | 'compare'> = {
 const withoutOsVersion = ({osVersion: _v, osFeatures: _f, ...rest}: Platform): Platform => rest
 
 /**
- * Docker (dockerd with its own image store, moby's distribution code): containerd's matcher
+ * Current Docker (moby 23 and later, either image store): containerd/platforms v1.0's matcher
  * (`platforms.Only`) sorted stably; when nothing matches an arm host, any arm entry of the same OS
  * whatever its variant (moby's backwards-compatibility rule); a single image is pulled whatever
  * its platform, with a warning.
