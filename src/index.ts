@@ -23,12 +23,12 @@ export {inspectView, type AttestationView, type InspectView, type PlatformView} 
 
 // Platforms and pull simulation
 export type {Platform} from './platform/types.js'
-export {formatPlatform, formatPlatformSpec, normalizePlatform} from './platform/normalize.js'
+export {formatAll, formatPlatform, formatPlatformSpec, normalizePlatform} from './platform/normalize.js'
 export {parsePlatform} from './platform/parse.js'
 export {comparePlatforms, compatiblePlatforms, platformMatches, toHostPlatform, windowsVersionCompatible, type MatchOptions} from './platform/match.js'
 export {nativePlatform} from './platform/host.js'
 export {DEFAULT_HOSTS, parseHosts} from './platform/hosts.js'
-export {CLIENT_NAMES} from './platform/clients.js'
+export {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from './platform/clients.js'
 export {configPlatform, resolveForHost} from './platform/resolve.js'
 export type {Candidate, ClientName, Resolution, Verdict} from './platform/resolution.js'
 

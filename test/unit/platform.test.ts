@@ -177,6 +177,10 @@ describe('formatPlatform and formatAll', () => {
 })
 
 describe('normalizePlatform', () => {
+  it('gives an empty OS the OS of the machine running the code, as Normalize does (runtime.GOOS)', () => {
+    expect(normalizePlatform({os: '', architecture: 'amd64'}).os).toBe(nativePlatform().os)
+  })
+
   it('keeps os.version and sorts os.features without repeats', () => {
     expect(normalizePlatform({os: 'Windows', architecture: 'AMD64', osVersion: '10.0.1', osFeatures: ['b', 'a', 'b']})).toEqual({
       os: 'windows',
