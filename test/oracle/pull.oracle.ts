@@ -13,7 +13,8 @@
  *   with `content digest <chosen manifest>: not found`: the digest it chose. A completed pull is
  *   identified by the chain ID of what it unpacked.
  * - podman 4.3 is compared with the podman model on every Linux host a case names, error text
- *   included; its choice is read from `podman image inspect` (the config digest).
+ *   included; its choice is read from `podman image inspect` (the config digest). Each host pulls
+ *   into a storage of its own, so the hosts of a case are pulled at once.
  * Windows hosts are not checked: a Linux dockerd refuses Windows images and ctr 1.6 cannot name
  * an os.version. Neither dockerd nor ctr parses arm64 minor variants (`linux/arm64/v8.2`).
  */
@@ -113,9 +114,10 @@ for (const resolveCase of RESOLVE_CASES) {
       const podmanHosts = new Map<string, Expectation>()
       for (const e of linux) if (!podmanHosts.has(e.host) || e.oracle?.podman43) podmanHosts.set(e.host, e)
       for (const [host, expectation] of podmanHosts) {
-        it(`podman 4.3 pulls what the podman model predicts for ${host}`, async () => {
+        // Concurrent: each host pulls into a storage of its own.
+        it.concurrent(`podman 4.3 pulls what the podman model predicts for ${host}`, async ({expect}) => {
           const expected = expectedOutcome(scenario, tree, host, 'podman', expectation.oracle?.podman43)
-          const pull = await podman.run(['pull', '--quiet', '--tls-verify=false', '--platform', host, scenario.reference])
+          const pull = await podman.run(host, ['pull', '--quiet', '--tls-verify=false', '--platform', host, scenario.reference])
           if (expected === 'bad-platform') {
             expect(pull.code).not.toBe(0)
             return
@@ -127,7 +129,7 @@ for (const resolveCase of RESOLVE_CASES) {
             return
           }
           expect(pull.code, pull.stderr).toBe(0)
-          const inspected = await podman.run(['image', 'inspect', '--format', '{{.Id}}', scenario.reference])
+          const inspected = await podman.run(host, ['image', 'inspect', '--format', '{{.Id}}', scenario.reference])
           const configDigest = `sha256:${inspected.stdout.trim()}`
           const took = runnable(scenario).find((image) => image.config.digest === configDigest)
           expect(took?.digest, `image ID ${configDigest}`).toBe(expected)
