@@ -40,10 +40,17 @@ function dockerPlatformText(platform: Platform): string {
   return formatPlatform({...shown, os})
 }
 
-/** containerd's `platforms.Only`, shared by Docker and containerd: rank by fallback step; order by it, then on Windows by the higher os.version. */
+/**
+ * containerd's choice, shared by Docker and containerd: rank by `platforms.Only`'s fallback step;
+ * order entries without a platform (judged by their config) after every entry with one, as
+ * containerd's index handlers sort them, the others by the host's comparer.
+ */
 const containerdMatching: Pick<ClientModel, 'rank' | 'compare'> = {
   rank: (host, entry) => matchRank(host, entry.platform),
-  compare: (host, a, b) => comparePlatforms(host, a.platform, b.platform),
+  compare: (host, a, b) => {
+    if (a.fromConfig !== b.fromConfig) return a.fromConfig ? 1 : -1
+    return a.fromConfig ? 0 : comparePlatforms(host, a.platform, b.platform)
+  },
 }
 
 const withoutOsVersion = ({osVersion: _v, osFeatures: _f, ...rest}: Platform): Platform => rest

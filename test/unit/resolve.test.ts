@@ -121,6 +121,19 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     expect(r.candidates[1].reason).toMatch(/judged by its config/)
   })
 
+  it('puts entries without a platform after every entry with one, as containerd’s index handlers sort them', () => {
+    const bare = image(undefined, 'linux/amd64')
+    const declared = image('linux/386')
+    for (const client of ['docker', 'containerd'] as const) {
+      const r = resolveForHost(tree([bare, declared]), 'linux/amd64', client)
+      expect(r.chosen, client).toBe(declared)
+      expect(r.verdict).toBe('fallback')
+    }
+    // Two of them keep index order, neither preferred by its config's platform.
+    const bare386 = image(undefined, 'linux/386')
+    expect(resolveForHost(tree([bare386, bare]), 'linux/amd64', 'containerd').chosen).toBe(bare386)
+  })
+
   it('pulls a single-platform image whatever its platform, with Docker’s warning', () => {
     const single: ImageTree = {reference: 'registry.test/app:amd64', root: image(undefined, 'linux/amd64')}
     const r = resolveForHost(single, 'linux/arm64')
