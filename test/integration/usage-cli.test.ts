@@ -54,7 +54,8 @@ describe('usage errors are one line and exit 2', () => {
 
   it('lists the choices of an option flag and explains a bad number', async () => {
     const clients = 'docker, docker@20.10, containerd, podman, exact, kubernetes, cri, nerdctl, cri-o, buildah, skopeo, all'
-    expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, new RegExp(`^archcheck: --client "moby": expected one of ${clients}$`, 'm'))
+    const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients}$`, 'm')
+    expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, badClient)
     expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '0']), 2, /^archcheck: --timeout: expected an integer greater than or equal to 1/m)
   })
 
