@@ -35,7 +35,7 @@ function proxyConfigured(): boolean {
  * `connect` that tunnels use.
  */
 async function loadAgent(): Promise<typeof import('undici').Agent> {
-  return ((await import('undici/lib/dispatcher/agent.js')) as {default: typeof import('undici').Agent}).default
+  return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
 }
 
 async function createDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
