@@ -3,8 +3,9 @@
  * skopeo and the docker CLI on the same images, behind a proxy that adds a delay to every request.
  *
  *   npx tsx bench/inspect-latency.ts [--runs 5] [--latency 0,20,50] [--only archcheck,skopeo-raw,skopeo,docker] [--baseline DIR]
+ *       [--images bench-four,bench-two-attested,bench-eight,bench-eight-attested]
  *
- * Starts its own docker-registry on 127.0.0.1, pushes three indexes (2 platforms + buildx
+ * Starts its own docker-registry on 127.0.0.1, pushes four indexes (4 platforms, 2 platforms + buildx
  * attestations, 8 platforms, 8 platforms + attestations) and puts the counting proxy in front of
  * it. For each latency and image, each tool runs --runs times in a fresh process (tools
  * interleaved, so changes in the machine's load hit all alike); the table shows median wall time,
@@ -18,7 +19,9 @@
  * - `docker manifest inspect --insecure` (docker 28 CLI, no daemon) prints the index as served but
  *   reads every child manifest and config first, one after the other.
  * --baseline DIR adds `archcheck-baseline`, DIR/bin/run.js (an older build, see bench/startup.ts),
- * for before/after figures. Build first (`npm run build`). Not part of the test suite.
+ * for before/after figures. `node -e 0` runs in the same rounds: node's start-up, the floor.
+ * After the 4-platform table, issue 11's targets are printed as met or missed (printTargets).
+ * Build first (`npm run build`). Not part of the test suite.
  */
 import {execFileSync} from 'node:child_process'
 import {join, resolve} from 'node:path'
@@ -33,6 +36,8 @@ import {emptyDockerConfig, figure, machineLine, median, runMeasured, table} from
 const EIGHT_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64']
 
 const IMAGES: Array<{name: string; label: string; spec: ScenarioSpec}> = [
+  // Issue 11's case: its targets are judged on this one.
+  {name: 'bench-four', label: '4 platforms', spec: {index: {entries: ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/s390x'].map((platform) => ({platform}))}}},
   {
     name: 'bench-two-attested',
     label: '2 platforms + 2 attestations',
@@ -63,6 +68,7 @@ const onPath = (binary: string) => (): boolean => {
 }
 
 const TOOLS: Tool[] = [
+  {name: 'node -e 0', what: "node's own start-up: the floor of any node CLI (no request)", command: () => [process.execPath, ['-e', '0']], available: () => true},
   {name: 'archcheck', what: 'inspect --json: every child manifest and config', command: (ref) => [process.execPath, [CLI_PATH, 'inspect', ref, '--json']], available: () => true},
   {name: 'skopeo-raw', what: 'skopeo inspect --raw: the top manifest only', command: (ref) => ['skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
   {name: 'skopeo', what: "skopeo inspect: this host's image, its config and the tag list", command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
@@ -111,6 +117,30 @@ async function measureTools(tools: Tool[], reference: string, proxy: CountingPro
   return new Map([...samples].map(([name, s]) => [name, {ms: median(s.times), rounds: median(s.rounds), cpuMs: median(s.cpu), rssKb: median(s.rss), requests: [...s.requests].join(' or '), total: median(s.totals)}]))
 }
 
+/**
+ * Issue 11's targets for `inspect --json` of the 4-platform index, from this run's medians: at 0 ms,
+ * within 120 ms of `node -e 0`; at 20 ms, at most 0.5x `docker manifest inspect` and 1.5x
+ * `skopeo inspect --raw`; at every latency, peak RSS at most 80 MB.
+ */
+function printTargets(latency: number, figures: Map<string, Figures>): void {
+  const archcheck = figures.get('archcheck')
+  if (!archcheck) return
+  const rows: string[][] = []
+  const check = (what: string, measured: string, target: string, met: boolean): void => {
+    rows.push([what, measured, target, met ? 'met' : 'MISSED'])
+  }
+  const floor = figures.get('node -e 0')
+  if (latency === 0 && floor) {
+    check('archcheck over node -e 0', `${(archcheck.ms - floor.ms).toFixed(0)} ms`, '<= 120 ms', archcheck.ms - floor.ms <= 120)
+  }
+  const docker = figures.get('docker')
+  const skopeo = figures.get('skopeo-raw')
+  if (latency === 20 && docker) check('archcheck / docker manifest inspect', `${(archcheck.ms / docker.ms).toFixed(2)}x`, '<= 0.5x', archcheck.ms / docker.ms <= 0.5)
+  if (latency === 20 && skopeo) check('archcheck / skopeo inspect --raw', `${(archcheck.ms / skopeo.ms).toFixed(2)}x`, '<= 1.5x', archcheck.ms / skopeo.ms <= 1.5)
+  if (Number.isFinite(archcheck.rssKb)) check('archcheck peak RSS', `${(archcheck.rssKb / 1024).toFixed(0)} MB`, '<= 80 MB', archcheck.rssKb / 1024 <= 80)
+  console.log(`targets (issue 11) at ${latency} ms:\n${table(['target', 'measured', 'limit', ''], rows)}`)
+}
+
 async function main(): Promise<void> {
   const {values} = parseArgs({
     options: {
@@ -118,8 +148,10 @@ async function main(): Promise<void> {
       latency: {type: 'string', default: '0,20,50'},
       only: {type: 'string'},
       baseline: {type: 'string'},
+      images: {type: 'string'},
     },
   })
+  const images = values.images ? IMAGES.filter((image) => values.images!.split(',').includes(image.name)) : IMAGES
   if (values.baseline) {
     const cli = join(resolve(values.baseline), 'bin', 'run.js')
     TOOLS.splice(1, 0, {name: 'archcheck-baseline', what: `the same, from ${cli}`, command: (ref) => [process.execPath, [cli, 'inspect', ref, '--json']], available: () => true})
@@ -127,7 +159,7 @@ async function main(): Promise<void> {
   const runs = Number(values.runs)
   const latencies = values.latency.split(',').map(Number)
   const only = values.only?.split(',')
-  const tools = TOOLS.filter((tool) => (!only || only.includes(tool.name) || tool.name === 'archcheck-baseline') && tool.available())
+  const tools = TOOLS.filter((tool) => (!only || only.includes(tool.name) || tool.name === 'archcheck-baseline' || tool.name === 'node -e 0') && tool.available())
   const missing = TOOLS.filter((tool) => (!only || only.includes(tool.name)) && !tool.available()).map((tool) => tool.name)
 
   // Peers get an empty Docker config too: nobody's credentials, no credential helper.
@@ -136,7 +168,7 @@ async function main(): Promise<void> {
   let proxy: CountingProxy | undefined
   try {
     const pushed = []
-    for (const image of IMAGES) pushed.push({...image, scenario: await pushScenario(image.name, image.spec, {host: server.host})})
+    for (const image of images) pushed.push({...image, scenario: await pushScenario(image.name, image.spec, {host: server.host})})
     proxy = await startCountingProxy(server.host)
     console.log(`inspect latency: ${machineLine()}; ${runs} runs per cell, medians; proxy latency is added to every request`)
     if (missing.length > 0) console.log(`not installed, skipped: ${missing.join(', ')}`)
@@ -157,6 +189,7 @@ async function main(): Promise<void> {
             }),
           ),
         )
+        if (image.name === 'bench-four') printTargets(latency, figures)
       }
     }
   } finally {

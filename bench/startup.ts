@@ -10,9 +10,11 @@
  * shared machine) and peak RSS. --baseline DIR measures DIR/bin/run.js (an
  * older build: bin, dist, package.json, oclif.manifest.json, and node_modules or a link to it) in
  * the same rounds, for before/after figures. Build first (`npm run build`). Not part of the tests.
+ * Ends with issue 11's targets (`--help` and `--version` within 40 ms of `node -e 0`), met or missed,
+ * from the medians of this one run.
  */
 import {execFile} from 'node:child_process'
-import {readdirSync} from 'node:fs'
+import {existsSync, readdirSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {parseArgs, promisify} from 'node:util'
@@ -30,21 +32,23 @@ const CASES: Array<{label: string; args: string[] | null}> = [
 ]
 
 const execFileAsync = promisify(execFile)
+/** `archcheck --help` and `--version`: at most this much over `node -e 0` (issue 11). */
+const START_UP_TARGET_MS = 40
 
 function argvFor(root: string, args: string[] | null): string[] {
   return args === null ? ['-e', '0'] : [join(root, 'bin', 'run.js'), ...args]
 }
 
 /** Modules one run loads: how many, and how many per package (`archcheck` for its own). */
-async function modulesLoaded(root: string, args: string[]): Promise<{total: number; byPackage: Map<string, number>}> {
-  const {code, stderr, modules} = await traceModules(args, {cli: join(root, 'bin', 'run.js')})
+async function modulesLoaded(root: string, args: string[]): Promise<{total: number; files: number; byPackage: Map<string, number>}> {
+  const {code, stderr, modules, files} = await traceModules(args, {cli: join(root, 'bin', 'run.js')})
   if (code !== 0) throw new Error(`archcheck ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`)
   const byPackage = new Map<string, number>()
   for (const file of modules) {
     const name = packageOf(file) ?? 'archcheck'
     byPackage.set(name, (byPackage.get(name) ?? 0) + 1)
   }
-  return {total: modules.length, byPackage}
+  return {total: modules.length, files: files.length, byPackage}
 }
 
 /**
@@ -56,13 +60,16 @@ async function commandImportCosts(roots: Array<[string, string]>, runs: number):
     const started = performance.now()
     await import(process.argv[1])
     process.stdout.write(String(performance.now() - started))`
+  // The bundle's command files (scripts/bundle.js) where there is a bundle, an older build's dist/commands otherwise.
+  const commandsDir = (root: string): string =>
+    existsSync(join(root, 'dist', 'bundle', 'commands')) ? join(root, 'dist', 'bundle', 'commands') : join(root, 'dist', 'commands')
   const commandsOf = (root: string): string[] =>
-    readdirSync(join(root, 'dist', 'commands'), {recursive: true, encoding: 'utf8'}).filter((file) => file.endsWith('.js')).sort()
+    readdirSync(commandsDir(root), {recursive: true, encoding: 'utf8'}).filter((file) => file.endsWith('.js')).sort()
   const samples = new Map<string, Map<string, number[]>>(roots.map(([name]) => [name, new Map()]))
   for (let run = 0; run < runs; run++) {
     for (const file of commandsOf(roots.at(-1)![1])) {
       for (const [name, root] of roots) {
-        const url = pathToFileURL(join(root, 'dist', 'commands', file)).href
+        const url = pathToFileURL(join(commandsDir(root), file)).href
         const {stdout} = await execFileAsync(process.execPath, ['--input-type=module', '-e', script, url], {cwd: root})
         const command = file.replace(/\.js$/, '').replace(/\//g, ' ')
         const times = samples.get(name)!.get(command) ?? []
@@ -116,13 +123,23 @@ async function main(): Promise<void> {
   }
   console.log(table(['case', 'median ms', 'over node', 'vs baseline', 'CPU ms', 'peak RSS MB'], rows))
 
-  console.log('\nmodules loaded (files; the largest packages)')
+  // Issue 11's start-up targets, from the medians of this run (the floor measured in the same rounds).
+  console.log(`\ntargets (issue 11), against node -e 0 = ${floor.toFixed(0)} ms in the same rounds`)
+  const targetRows: string[][] = []
+  for (const {label, args} of CASES) {
+    if (!args || !['--help', '--version'].includes(args[0]!) || args.length !== 1) continue
+    const over = median(samples.get(`${label}\n${roots.at(-1)![0]}`)!.ms) - floor
+    targetRows.push([label, `${over.toFixed(0)} ms over node`, '<= 40 ms over node', over <= START_UP_TARGET_MS ? 'met' : 'MISSED'])
+  }
+  console.log(table(['case', 'measured', 'target', ''], targetRows))
+
+  console.log('\nmodules loaded (files node read: the sources in them; the largest packages; a bundle file counts as the sources it holds)')
   for (const {label, args} of CASES) {
     if (args === null) continue
     for (const [name, root] of roots) {
-      const {total, byPackage} = await modulesLoaded(root, args)
+      const {total, files, byPackage} = await modulesLoaded(root, args)
       const top = [...byPackage].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([pkg, n]) => `${pkg} ${n}`).join(', ')
-      console.log(`  ${label}${roots.length > 1 ? ` [${name}]` : ''}: ${total}: ${top}`)
+      console.log(`  ${label}${roots.length > 1 ? ` [${name}]` : ''}: ${files} files: ${total}: ${top}`)
     }
   }
 

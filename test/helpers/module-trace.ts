@@ -1,12 +1,14 @@
 /**
  * Which modules a run of the CLI loads: every ES module (through a loader hook) and every
- * CommonJS module (require.cache at exit), as file paths. Start-up tests assert that a command
- * does not load what it does not use; bench/startup.ts counts them.
+ * CommonJS module (require.cache at exit), as file paths. The CLI runs a bundle (scripts/bundle.js):
+ * each file of dist/bundle/ is reported as the sources it holds (dist/bundle/meta.json), so a run
+ * still shows which of archcheck's sources and which packages' modules it loaded. Start-up tests
+ * assert that a command does not load what it does not use; bench/startup.ts counts them.
  */
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {CLI_PATH, cliEnv, PROJECT_ROOT} from './cli.js'
@@ -29,8 +31,13 @@ process.on('exit', () => appendFileSync(process.env.ARCHCHECK_MODULE_LOG, Object
 export interface TracedRun {
   code: number
   stderr: string
-  /** Absolute paths of the files loaded, each once. */
+  /**
+   * Absolute paths of the modules loaded, each once: files outside the bundle as they are, and for
+   * each bundle file the sources in it (`ROOT/src/cli/main.ts`, `ROOT/node_modules/undici/lib/…`).
+   */
   modules: string[]
+  /** Absolute paths of the files node actually read (bundle files as themselves). */
+  files: string[]
 }
 
 /**
@@ -52,7 +59,8 @@ export async function traceModules(args: string[], options: {cli?: string; env?:
       })
     })
     const urls = new Set(readFileSync(log, 'utf8').split('\n').filter((url) => url.startsWith('file:')))
-    return {code, stderr, modules: [...urls].map((url) => fileURLToPath(url))}
+    const files = [...urls].map((url) => fileURLToPath(url))
+    return {code, stderr, files, modules: expandBundle(files, join(dirname(options.cli ?? CLI_PATH), '..'))}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
@@ -64,4 +72,22 @@ export function packageOf(file: string): string | undefined {
   const at = parts.lastIndexOf('node_modules')
   if (at < 0 || at + 1 >= parts.length) return undefined
   return parts[at + 1].startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]
+}
+
+/** Each file of ROOT/dist/bundle/ replaced by the sources it holds, as absolute paths under ROOT. */
+function expandBundle(files: string[], root: string): string[] {
+  const metaPath = join(root, 'dist', 'bundle', 'meta.json')
+  if (!existsSync(metaPath)) return files
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, string[]>
+  const modules = new Set<string>()
+  for (const file of files) {
+    const inputs = meta[relative(root, file).split(sep).join('/')]
+    if (!inputs) {
+      modules.add(file)
+      continue
+    }
+    // Virtual entries (`archcheck:main`) are not files.
+    for (const input of inputs) if (!/^[\w-]+:/.test(input)) modules.add(join(root, input))
+  }
+  return [...modules]
 }

@@ -256,6 +256,17 @@ describe('requests made by inspect', () => {
     // 4 child manifests and 4 distinct configs: fetched one after the other they would never overlap.
     expect(proxy.maxInFlight).toBeGreaterThanOrEqual(4)
   })
+
+  it('goes through HTTP_PROXY when it is set (the proxy agent of the installed, bundled CLI)', async () => {
+    const scenario = await pushScenario('oci-index')
+    proxy.reset()
+    // The registry by its own address, the counting proxy as a forward proxy (absolute-form requests).
+    const result = await runCli(['inspect', scenario.reference, '--json'], {env: {HTTP_PROXY: `http://${proxy.host}`}})
+    expect(result.code, result.stderr).toBe(0)
+    expect((JSON.parse(result.stdout) as InspectJson).digest).toBe(scenario.root.digest)
+    // Absolute-form request lines do not classify by kind: count them all.
+    expect(proxy.count(), JSON.stringify(proxy.summary())).toBe(scenario.fetches.manifests + scenario.fetches.configs)
+  })
 })
 
 describe('inspect failures', () => {

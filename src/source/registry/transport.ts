@@ -1,3 +1,5 @@
+import v8 from 'node:v8'
+
 import type {Dispatcher} from 'undici'
 
 import {RegistryError} from '../../oci/errors.js'
@@ -38,7 +40,21 @@ async function loadAgent(): Promise<typeof import('undici').Agent> {
   return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
 }
 
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
+ * compiler, then recompiles the hot parser functions with TurboFan on a background thread once
+ * they have run for a while; that happens during a registry command's last requests, and node
+ * waits for the recompilation before it can exit: 110-200 ms of idle between the output and the
+ * exit (bench/README.md). A run of archcheck parses a few kilobytes of headers per request (bodies
+ * are skipped over, not parsed), so the baseline code is fast enough: a budget this large means the
+ * recompilation never starts. Set before undici compiles llhttp (on its first connection).
+ */
+function avoidWasmTierUp(): void {
+  v8.setFlagsFromString('--wasm-tiering-budget=1000000000')
+}
+
 async function createDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
+  avoidWasmTierUp()
   const tls = {rejectUnauthorized: kind === 'verified'}
   const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
   // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl

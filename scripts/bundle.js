@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Bundles what bin/run.js runs into dist/bundle/ (part of `npm run build`, after tsc).
+//
+// Why: the CLI loaded 107 files for `--help` and 226 for `inspect REF --json` (oclif, its
+// dependencies, undici, archcheck's own modules); resolving and compiling them one by one was the
+// largest part of start-up (bench/README.md). esbuild puts the entry and everything it imports
+// statically into one file, and each lazily imported part (undici's Agent, the table, layers,
+// build) into a chunk of its own, loaded only by the command that needs it, as before.
+//
+// Entries: main.js (bin/run.js's entry: main() and oclif's settings) and one file per command
+// under commands/, which oclif loads by the path oclif.manifest.json records for the command run
+// (package.json: oclif.commands). Their shared code (oclif, the base command) lands in shared
+// chunks, so all see one copy of oclif's classes. One file per command rather than oclif's explicit
+// discovery (one module exporting every command class): that module would load every command and
+// what each imports statically (verify's and build's code, semver) for any command run, about
+// 33 ms of CPU more for `inspect` on the machine of bench/README.md.
+//
+// dist/bundle/meta.json is esbuild's metafile: which sources each output file holds.
+// test/helpers/module-trace.ts reads it to report the sources a run loaded, so
+// test/integration/startup-modules.test.ts still asserts, source by source, what each command loads.
+import {readdirSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join, relative, sep} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {build} from 'esbuild'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const commandsDir = join(root, 'src', 'commands')
+const outdir = join(root, 'dist', 'bundle')
+
+const commandFiles = readdirSync(commandsDir, {recursive: true, encoding: 'utf8'})
+  .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+  .sort()
+
+// bin/run.js's entry: the CLI's main, and oclif's settings from the same (bundled) copy of oclif.
+const mainSource = "export {main} from './src/cli/main.js'\nexport {settings} from '@oclif/core/settings'\n"
+
+/**
+ * `await import('tar-stream')` of a CommonJS package gives, in node, a namespace with `default`
+ * (module.exports) and its named exports (`extract`); esbuild's chunk for it exports `default` only,
+ * so `tarStream.extract` or `const {EnvHttpProxyAgent} = await import('undici')` would be undefined.
+ * Each such import from src/ goes through a module that re-exports the package's keys by name, read
+ * here by requiring it. ES module packages (fzstd) are left to esbuild.
+ */
+const cjsNamedExports = {
+  name: 'cjs-named-exports',
+  setup(builder) {
+    const requireFromRoot = createRequire(join(root, 'package.json'))
+    builder.onResolve({filter: /^[^./]/}, async (args) => {
+      if (args.kind !== 'dynamic-import' || !args.importer.startsWith(join(root, 'src')) || args.path.startsWith('node:')) return undefined
+      const resolved = await builder.resolve(args.path, {kind: 'import-statement', resolveDir: args.resolveDir})
+      if (resolved.errors.length > 0 || /\.mjs$|[/\\]esm[/\\]/.test(resolved.path)) return undefined
+      return {path: args.path, namespace: 'cjs-named-exports', pluginData: {resolveDir: args.resolveDir}}
+    })
+    builder.onLoad({filter: /.*/, namespace: 'cjs-named-exports'}, (args) => {
+      const names = Object.keys(requireFromRoot(args.path)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default')
+      const contents = [
+        `import module from ${JSON.stringify(args.path)}`,
+        'export default module',
+        ...(names.length > 0 ? [`export const {${names.join(', ')}} = module`] : []),
+      ].join('\n')
+      return {contents, loader: 'js', resolveDir: args.pluginData.resolveDir}
+    })
+  },
+}
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: {
+    main: 'archcheck:main',
+    ...Object.fromEntries(commandFiles.map((file) => [`commands/${file.split(sep).join('/').replace(/\.ts$/, '')}`, join('src', 'commands', file)])),
+  },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
+  // oclif reads tsconfig.json with TypeScript only for development runs from src/ (bin/dev.js),
+  // which do not use this bundle; bundled, it would be 10 MB.
+  external: ['typescript', 'ts-node'],
+  logLevel: 'warning',
+  // Bundled CommonJS packages (oclif, undici) call require() for node's modules; ESM has none.
+  banner: {js: "import {createRequire as __archcheckRequire} from 'node:module';const require = __archcheckRequire(import.meta.url);"},
+  plugins: [
+    cjsNamedExports,
+    {
+      name: 'archcheck-main',
+      setup(builder) {
+        builder.onResolve({filter: /^archcheck:main$/}, () => ({path: 'main', namespace: 'archcheck'}))
+        builder.onLoad({filter: /.*/, namespace: 'archcheck'}, () => ({contents: mainSource, loader: 'ts', resolveDir: root}))
+      },
+    },
+  ],
+})
+
+// Paths relative to the project root, as esbuild gives the inputs.
+const meta = Object.fromEntries(
+  Object.entries(result.metafile.outputs)
+    .filter(([file]) => file.endsWith('.js'))
+    .map(([file, output]) => [relative(root, join(root, file)).split(sep).join('/'), Object.keys(output.inputs)]),
+)
+writeFileSync(join(outdir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`)
