@@ -9,7 +9,8 @@ import {parseReference} from '../../../src/oci/reference.js'
 import {nextLink, type RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {OciLayoutSource} from '../../../src/source/oci-layout.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {elfImage, layoutWith} from '../layout-helpers.js'
+import {writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
+import {elfImage} from '../layout-helpers.js'
 import {rejection, useNock} from './helpers.js'
 
 const REGISTRY = 'https://registry.example'
@@ -111,9 +112,14 @@ describe('tags of an OCI layout', () => {
   it('are its ref.name annotations, distinct, in index order', async () => {
     const amd64 = await elfImage('amd64')
     const arm64 = await elfImage('arm64')
-    const dir = await layoutWith([{bundle: amd64, tag: '1.2'}, {bundle: arm64, tag: 'latest'}, {bundle: arm64}, {bundle: amd64, tag: '1.2'}])
-    const layout = await OciLayoutSource.open(dir)
-    expect(await layout.listTags()).toEqual(['1.2', 'latest'])
-    await layout.close()
+    const dir = await mkdtemp(join(tmpdir(), 'archcheck-layout-tags-'))
+    try {
+      await writeOciLayout(dir, [{bundle: amd64, tag: '1.2'}, {bundle: arm64, tag: 'latest'}, {bundle: arm64}, {bundle: amd64, tag: '1.2'}])
+      const layout = await OciLayoutSource.open(dir)
+      expect(await layout.listTags()).toEqual(['1.2', 'latest'])
+      await layout.close()
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 })
