@@ -31,6 +31,8 @@ export type {ReadOptions, RegistryOptions} from './api/sources.js'
 
 // The registry client every call can share
 export {createRegistryClient, RegistryClient} from './source/registry/client.js'
+export type {ClientStats, RateLimit} from './source/registry/stats.js'
+export {openContentCache, type CacheStats, type ContentCache} from './source/cache.js'
 
 // Reports in CI formats
 export {renderJunit} from './render/junit.js'

@@ -40,11 +40,17 @@ export class RegistryError extends ArchcheckError {
   readonly status?: number
   /** A short machine-readable kind, e.g. 'not-found', 'unauthorized', 'rate-limited', 'digest-mismatch'. */
   readonly kind: string
+  /**
+   * For 'rate-limited': how long the registry asked to wait (its Retry-After), so a caller running
+   * many requests can stop starting new ones instead of hitting the limit again.
+   */
+  readonly retryAfterMs?: number
 
-  constructor(message: string, kind: string, options?: {cause?: unknown; status?: number}) {
+  constructor(message: string, kind: string, options?: {cause?: unknown; status?: number; retryAfterMs?: number}) {
     super(message, ExitCode.registry, options)
     this.kind = kind
     this.status = options?.status
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs
   }
 }
 

@@ -167,6 +167,12 @@ export class OciLayoutSource implements ImageSource {
     return {bytes, mediaType, digest}
   }
 
+  /** The layout's tags: each distinct `org.opencontainers.image.ref.name` of index.json, in index order. */
+  listTags(): Promise<string[]> {
+    const tags = this.entries.map((e) => e.annotations?.[REF_NAME_ANNOTATION]).filter((t): t is string => t !== undefined && t !== '')
+    return Promise.resolve([...new Set(tags)])
+  }
+
   async manifestExists(digest: string): Promise<boolean> {
     return this.blobExists(digest)
   }

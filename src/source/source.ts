@@ -30,6 +30,11 @@ export interface ImageSource {
   openBlob(digest: string): Promise<Readable>
   /** Whether a blob exists (HEAD where the source has it). */
   blobExists(digest: string): Promise<boolean>
+  /**
+   * The repository's tags (a registry's tag list; a layout's `org.opencontainers.image.ref.name`
+   * annotations), where the source can list them.
+   */
+  listTags?(): Promise<string[]>
   /** Releases connections and file handles. */
   close(): Promise<void>
 }

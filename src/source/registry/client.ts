@@ -1,9 +1,11 @@
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../../oci/digest.js'
 import type {Reference} from '../../oci/reference.js'
+import type {ContentCache} from '../cache.js'
 import {AuthCache} from './auth.js'
 import {CredentialStore} from './credentials.js'
 import type {RegistryOptions} from './options.js'
 import {RegistrySource, type SourceClient} from './registry-source.js'
+import type {ClientStats} from './stats.js'
 import {Transport, transportSettings} from './transport.js'
 
 /**
@@ -11,19 +13,27 @@ import {Transport, transportSettings} from './transport.js'
  * the scheme insecure hosts answered on, auth challenges, bearer tokens and credential look-ups.
  * Sources opened through one client share all of it (one 401 and one token per repository, one
  * credential-helper run per registry); two clients in one process share nothing. `close()`
- * releases the pools and forgets the rest.
+ * releases the pools and forgets the rest. The content cache (`options.cache`) belongs to the
+ * caller, who opened it: the client reads and fills it, and counts what it sent in `stats()`.
  */
 export class RegistryClient implements SourceClient {
   readonly transport: Transport
   readonly auth: AuthCache
   readonly credentials: CredentialStore
   readonly maxManifestBytes: number
+  readonly cache?: ContentCache
 
   constructor(readonly options: RegistryOptions = {}) {
     this.transport = new Transport(transportSettings(options))
     this.auth = new AuthCache(this.transport)
     this.credentials = new CredentialStore(options.dockerConfigDir)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
+    this.cache = options.cache
+  }
+
+  /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
+  stats(): ClientStats {
+    return this.transport.stats.snapshot(this.cache?.stats())
   }
 
   /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */

@@ -1,3 +1,5 @@
+import type {ContentCache} from '../cache.js'
+
 /** How to talk to registries; the CLI fills it from flags and environment. */
 export interface RegistryOptions {
   /**
@@ -14,6 +16,16 @@ export interface RegistryOptions {
   maxRetries?: number
   /** First retry waits up to this many milliseconds, doubling each time (default 500, or $ARCHCHECK_RETRY_BASE_MS). */
   retryBaseDelayMs?: number
+  /**
+   * A Retry-After (on 429, 502, 503, 504) longer than this many milliseconds is not waited for: the
+   * request fails at once, a 429 as kind 'rate-limited' with `retryAfterMs` (default 60 000).
+   */
+  maxRetryAfterMs?: number
+  /**
+   * Where manifests and configs are kept by digest between runs (openContentCache). With one, a
+   * manifest by tag costs a HEAD for its digest, and content already held is read from disk.
+   */
+  cache?: ContentCache
   /** Folder with Docker's config.json (default $DOCKER_CONFIG or ~/.docker). */
   dockerConfigDir?: string
   /** Receives one line per request and retry for --debug; never given credentials. */

@@ -1,8 +1,9 @@
 import {Readable, pipeline} from 'node:stream'
 
-import {RegistryError} from '../../oci/errors.js'
+import {RegistryError, UsageError} from '../../oci/errors.js'
 import {verifyDigest, verifyingStream} from '../../oci/digest.js'
 import {MANIFEST_ACCEPT} from '../../oci/media-types.js'
+import type {ContentCache} from '../cache.js'
 import type {FetchedManifest, ImageSource} from '../source.js'
 import {basicAuthorization, parseChallenges, type AuthCache, type Challenge} from './auth.js'
 import type {CredentialStore, Credentials} from './credentials.js'
@@ -11,7 +12,23 @@ import {formatReference, manifestReference, registryApiHost, validateDigest, val
 import {registryConnection, type Connection} from './scheme.js'
 import {statusError, type Target} from './status-errors.js'
 import {interruptedBody} from './network-errors.js'
-import type {HttpResponse, Transport} from './transport.js'
+import {displayUrl, type HttpResponse, type Transport} from './transport.js'
+
+/** Tags asked for per page of a tag list; registries that allow fewer send fewer, with a next link. */
+export const DEFAULT_TAG_PAGE_SIZE = 1000
+/** Pages of a tag list followed at most: a registry that keeps linking onwards is stopped here. */
+export const DEFAULT_MAX_TAG_PAGES = 100
+/** A page of 1000 tags of 128 characters is about 130 kB; anything near this bound is not a tag list. */
+const MAX_TAG_PAGE_BYTES = 4 * 1024 * 1024
+/** The only digests the content cache keeps; others are always fetched. */
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/
+
+export interface ListTagsOptions {
+  /** Tags asked for per page (`n`), default 1000. */
+  pageSize?: number
+  /** Pages followed at most (default 100); a tag list with more fails with kind 'too-large'. */
+  maxPages?: number
+}
 
 /** What a source uses of the client it was opened through (a RegistryClient). */
 export interface SourceClient {
@@ -19,6 +36,8 @@ export interface SourceClient {
   readonly auth: AuthCache
   readonly credentials: CredentialStore
   readonly maxManifestBytes: number
+  /** Manifests and configs by digest, kept between runs; absent when caching is off. */
+  readonly cache?: ContentCache
   close(): Promise<void>
 }
 
@@ -51,17 +70,65 @@ export class RegistrySource implements ImageSource {
     this.maxManifestBytes = client.maxManifestBytes
   }
 
+  /**
+   * A manifest by tag or digest. With a content cache, a tag costs a HEAD for its digest (a HEAD
+   * does not count against Docker Hub's pull limit) and the bytes come from the cache when it
+   * holds them; what is fetched is stored there.
+   */
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
-    const {response, bytes} = await this.readOk(`manifests/${reference}`, target, {accept: MANIFEST_ACCEPT}, this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
-    const {mediaType, digest} = checkManifest({
-      bytes,
-      contentType: response.headers.get('content-type'),
-      dockerContentDigest: response.headers.get('docker-content-digest'),
-      requested: reference,
-      where: this.repositoryName,
-    })
-    return {bytes, mediaType, digest}
+    const cache = this.client.cache
+    if (!cache) return this.getManifest(reference)
+    if (reference.includes(':')) return (await this.cachedManifest(cache, reference, null, reference)) ?? this.getManifest(reference)
+    const head = await this.headManifest(reference, target)
+    if (!head) return this.getManifest(reference)
+    // By digest, not by tag: the tag may move between the HEAD and the GET.
+    return (await this.cachedManifest(cache, head.digest, head.contentType, reference)) ?? this.getManifest(head.digest)
+  }
+
+  /**
+   * Every tag of the repository in the registry's order: `GET tags/list?n=…`, then each
+   * `Link: <…>; rel="next"` page (on the registry's own origin only), at most `maxPages` pages.
+   */
+  async listTags(options: ListTagsOptions = {}): Promise<string[]> {
+    const pageSize = options.pageSize ?? DEFAULT_TAG_PAGE_SIZE
+    const maxPages = options.maxPages ?? DEFAULT_MAX_TAG_PAGES
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new UsageError(`tag list page size must be a positive integer, not ${pageSize}`)
+    if (!Number.isSafeInteger(maxPages) || maxPages < 1) throw new UsageError(`tag list page bound must be a positive integer, not ${maxPages}`)
+    const headers = {accept: 'application/json'}
+    const target: Target = {type: 'tags'}
+    const tags: string[] = []
+    const first = `tags/list?n=${pageSize}`
+    /** The absolute URL of the page being read; the first one's scheme is known once it answered. */
+    let pageUrl: string | undefined
+    const seen = new Set<string>()
+    for (let page = 1; ; page++) {
+      const what = `tag list of ${this.repositoryName} (page ${page}):`
+      const url = pageUrl
+      const send = (): Promise<HttpResponse> => (url === undefined ? this.request('GET', first, headers) : this.requestAt(url, 'GET', headers))
+      const {response, bytes} = await this.readOk(send, target, MAX_TAG_PAGE_BYTES, what)
+      tags.push(...parseTagPage(bytes, what))
+      const link = nextLink(response.headers.get('link'))
+      if (link === undefined) return tags
+      // The first request settled the scheme; relative links resolve against the registry's origin.
+      const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`
+      let next: URL
+      try {
+        next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`)
+      } catch {
+        throw new RegistryError(`${what} the registry's next-page link is not a URL`, 'protocol')
+      }
+      // The registry's token goes with every page: never to another origin.
+      if (next.origin !== origin) {
+        throw new RegistryError(`${what} the registry's next-page link leads to another origin (${next.origin}); not following it`, 'protocol')
+      }
+      if (seen.has(next.href)) throw new RegistryError(`${what} the registry's next-page link repeats ${displayUrl(next.href)}`, 'protocol')
+      if (page >= maxPages) {
+        throw new RegistryError(`tag list of ${this.repositoryName} has more than ${maxPages} pages of up to ${pageSize} tags (the bound is ${maxPages} pages)`, 'too-large')
+      }
+      seen.add(next.href)
+      pageUrl = next.href
+    }
   }
 
   async manifestExists(digest: string): Promise<boolean> {
@@ -73,10 +140,19 @@ export class RegistrySource implements ImageSource {
     return this.exists(`blobs/${digest}`, {type: 'blob', digest}, {})
   }
 
+  /** A small blob (a config), from the content cache when it holds it (re-verified there), else fetched and stored. */
   async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes): Promise<Uint8Array> {
     validateDigest(digest)
-    const {bytes} = await this.readOk(`blobs/${digest}`, {type: 'blob', digest}, {}, maxBytes, `blob ${digest} of ${this.repositoryName}:`)
+    const cache = this.client.cache
+    if (cache && SHA256_DIGEST.test(digest)) {
+      const lookup = await cache.get(digest)
+      if (lookup.hit && lookup.bytes.length <= maxBytes) return lookup.bytes
+      if (!lookup.hit && lookup.reason) this.debug(`${this.repositoryName}: ${lookup.reason}; fetching it from the registry`)
+    }
+    const path = `blobs/${digest}`
+    const {bytes} = await this.readOk(() => this.request('GET', path, {}), {type: 'blob', digest}, maxBytes, `blob ${digest} of ${this.repositoryName}:`)
     verifyDigest(bytes, digest, 'blob', this.repositoryName)
+    if (cache) await cache.put(digest, bytes)
     return bytes
   }
 
@@ -90,6 +166,69 @@ export class RegistrySource implements ImageSource {
   /** Closes the client when this source owns it; a shared client stays open for its other sources. */
   async close(): Promise<void> {
     if (this.closesClient) await this.client.close()
+  }
+
+  /** GET of a manifest by tag or digest, verified; stored in the content cache when there is one. */
+  private async getManifest(reference: string): Promise<FetchedManifest> {
+    const path = `manifests/${reference}`
+    const send = (): Promise<HttpResponse> => this.request('GET', path, {accept: MANIFEST_ACCEPT})
+    const {response, bytes} = await this.readOk(send, manifestTarget(reference), this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
+    const {mediaType, digest} = checkManifest({
+      bytes,
+      contentType: response.headers.get('content-type'),
+      dockerContentDigest: response.headers.get('docker-content-digest'),
+      requested: reference,
+      where: this.repositoryName,
+    })
+    if (this.client.cache) await this.client.cache.put(digest, bytes)
+    return {bytes, mediaType, digest}
+  }
+
+  /**
+   * The digest a tag points at, from a HEAD. Undefined when a plain GET must do: the registry
+   * refuses HEAD (405), sends no sha256 Docker-Content-Digest, or answers with an error whose
+   * document (which a HEAD has no body for) names the problem better. A 429 or a server error
+   * fails here: a GET would only meet it again.
+   */
+  private async headManifest(tag: string, target: Target): Promise<{digest: string; contentType: string | null} | undefined> {
+    const response = await this.request('HEAD', `manifests/${tag}`, {accept: MANIFEST_ACCEPT})
+    await response.discard()
+    if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, 'HEAD', target)
+    if (response.status !== 200) return undefined
+    const digest = response.headers.get('docker-content-digest')?.trim()
+    if (!digest || !SHA256_DIGEST.test(digest)) return undefined
+    return {digest, contentType: response.headers.get('content-type')}
+  }
+
+  /**
+   * A manifest from the content cache (which re-hashes it), checked as a served one would be, or
+   * undefined to fetch it. A corrupt entry is named on --debug and fetched again.
+   */
+  private async cachedManifest(cache: ContentCache, digest: string, contentType: string | null, requested: string): Promise<FetchedManifest | undefined> {
+    if (!SHA256_DIGEST.test(digest)) return undefined
+    const lookup = await cache.get(digest)
+    if (!lookup.hit) {
+      if (lookup.reason) this.debug(`${this.repositoryName}: ${lookup.reason}; fetching it from the registry`)
+      return undefined
+    }
+    try {
+      const {mediaType} = checkManifest({bytes: lookup.bytes, contentType, dockerContentDigest: digest, requested, where: this.repositoryName})
+      return {bytes: lookup.bytes, mediaType, digest}
+    } catch (error) {
+      // A manifest without a mediaType needs the Content-Type only the registry's GET sends.
+      if (error instanceof RegistryError && error.kind === 'malformed') return undefined
+      throw error
+    }
+  }
+
+  private debug(line: string): void {
+    this.transport.settings.debug?.(line)
+  }
+
+  /** The scheme this registry is reached on; for a registry named insecure, the one that answered. */
+  private knownScheme(): 'https' | 'http' {
+    if (this.connection !== 'insecure') return this.connection
+    return this.transport.schemeThatAnswered(registryApiHost(this.ref.registry)) ?? 'https'
   }
 
   /**
@@ -111,7 +250,7 @@ export class RegistrySource implements ImageSource {
     if (response.status !== 200) throw await this.errorFor(response, method, target)
     await response.discard()
     const served = response.headers.get('docker-content-digest')?.trim()
-    const asked = target.type === 'blob' ? target.digest : target.reference
+    const asked = target.type === 'blob' ? target.digest : target.type === 'manifest' ? target.reference : ''
     if (served && served.startsWith(`${asked.slice(0, asked.indexOf(':'))}:`) && served !== asked) {
       throw new RegistryError(`${this.repositoryName} answered for ${asked} with Docker-Content-Digest ${served}`, 'digest-mismatch')
     }
@@ -119,14 +258,15 @@ export class RegistrySource implements ImageSource {
   }
 
   /** GET and read the whole body (at most `maxBytes`), again when the connection breaks mid-body. */
-  private async readOk(path: string, target: Target, headers: Record<string, string>, maxBytes: number, what: string): Promise<{response: HttpResponse; bytes: Uint8Array}> {
+  private async readOk(send: () => Promise<HttpResponse>, target: Target, maxBytes: number, what: string): Promise<{response: HttpResponse; bytes: Uint8Array}> {
     for (let attempt = 0; ; attempt++) {
-      const response = await this.expectOk('GET', path, target, headers)
+      const response = await send()
+      if (response.status !== 200) throw await this.errorFor(response, 'GET', target)
       try {
         return {response, bytes: await response.readCapped(maxBytes, what)}
       } catch (error) {
         if (attempt >= this.transport.settings.maxRetries || !interruptedBody(error)) throw error
-        await this.transport.retryPause(attempt, `GET ${path}: ${(error as Error).message}`)
+        await this.transport.retryPause(attempt, `GET ${displayUrl(response.url)}: ${(error as Error).message}`)
       }
     }
   }
@@ -177,7 +317,7 @@ export class RegistrySource implements ImageSource {
    */
   private async requestAt(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
     const authorization = await this.authorization()
-    const response = await this.transport.send({method, url, headers, authorization})
+    const response = this.observe(await this.transport.send({method, url, headers, authorization}))
     if (response.status !== 401) return response
     const challenges = parseChallenges(response.headers.get('www-authenticate'))
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
@@ -186,7 +326,13 @@ export class RegistrySource implements ImageSource {
     const renewed = await this.authorization()
     if (renewed === undefined || renewed === authorization) return response
     await response.discard()
-    return this.transport.send({method, url, headers, authorization: renewed})
+    return this.observe(await this.transport.send({method, url, headers, authorization: renewed}))
+  }
+
+  /** Keeps the registry's rate-limit headers for the client's stats. */
+  private observe(response: HttpResponse): HttpResponse {
+    this.transport.stats.noteRateLimit(this.ref.registry, response.headers)
+    return response
   }
 
   private async authorization(): Promise<string | undefined> {
@@ -209,6 +355,33 @@ export class RegistrySource implements ImageSource {
   private loadCredentials(): Promise<Credentials | undefined> {
     return this.client.credentials.find(this.ref.registry)
   }
+}
+
+/** The tags of one page of a tag list (`{"name": …, "tags": [...]}`; `tags` may be null when there are none). */
+function parseTagPage(bytes: Uint8Array, what: string): string[] {
+  let body: unknown
+  try {
+    body = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(bytes))
+  } catch {
+    throw new RegistryError(`${what} not valid JSON (${bytes.byteLength} bytes)`, 'malformed')
+  }
+  const tags = (body as {tags?: unknown} | null)?.tags
+  if (tags === null || tags === undefined) return []
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string')) throw new RegistryError(`${what} "tags" is not a list of strings`, 'malformed')
+  return tags
+}
+
+/** The target of a `Link: <URL>; rel="next"` header (RFC 8288), undefined without one. */
+export function nextLink(header: string | null): string | undefined {
+  if (!header) return undefined
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const match = /^\s*<([^>]*)>(.*)$/s.exec(part)
+    if (!match) continue
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(match[2])
+    const relations = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/)
+    if (relations.includes('next')) return match[1]
+  }
+  return undefined
 }
 
 /** A tag or digest as the request target; validated, since it becomes part of the URL path. */

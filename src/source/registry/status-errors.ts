@@ -1,10 +1,11 @@
 import {RegistryError} from '../../oci/errors.js'
-import type {HttpResponse} from './transport.js'
+import {retryAfterMs, type HttpResponse} from './transport.js'
 
 /** What a request was for, so errors can name it the way the user would. */
 export type Target =
   | {type: 'manifest'; reference: string}
   | {type: 'blob'; digest: string}
+  | {type: 'tags'}
 
 export interface ErrorContext {
   /** `docker.io/library/alpine` */
@@ -34,12 +35,14 @@ async function errorCodes(response: HttpResponse, method: string): Promise<{code
 
 function describeTarget(target: Target): string {
   if (target.type === 'blob') return `blob ${target.digest}`
+  if (target.type === 'tags') return 'the tag list'
   return target.reference.includes(':') ? `manifest ${target.reference}` : `tag ${target.reference}`
 }
 
 /** Names what is missing by its full normalised reference, as the user would type it. */
 function notFoundMessage(target: Target, name: string): string {
   if (target.type === 'blob') return `blob ${target.digest} not found in ${name}`
+  if (target.type === 'tags') return `repository ${name} not found`
   return target.reference.includes(':') ? `manifest ${name}@${target.reference} not found` : `tag not found: ${name}:${target.reference}`
 }
 
@@ -89,7 +92,11 @@ export async function statusError(response: HttpResponse, context: ErrorContext)
   }
   const retried = response.retries > 0 ? ` (after ${response.retries} ${response.retries === 1 ? 'retry' : 'retries'})` : ''
   if (status === 429) {
-    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`, 'rate-limited', {status})
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'))
+    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`, 'rate-limited', {
+      status,
+      ...(retryAfter === undefined ? {} : {retryAfterMs: retryAfter}),
+    })
   }
   if (status >= 500) {
     return new RegistryError(`${context.registry} failed to serve ${what} of ${name}: server error ${status}${serverSays}${retried}`, 'server-error', {status})

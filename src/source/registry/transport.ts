@@ -6,6 +6,7 @@ import {RegistryError} from '../../oci/errors.js'
 import {bodyError, networkError, retryableCode} from './network-errors.js'
 import type {RegistryOptions} from './options.js'
 import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
+import {RequestStats} from './stats.js'
 
 /**
  * HTTP for the registry client: Node's global fetch over undici dispatchers owned by one Transport
@@ -18,8 +19,8 @@ const MAX_REDIRECTS = 5
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_MAX_RETRIES = 3
 const DEFAULT_RETRY_BASE_MS = 500
-/** A Retry-After longer than this is not waited for: the error says when to try again. */
-const MAX_RETRY_AFTER_MS = 60_000
+/** A Retry-After longer than this is not waited for (unless configured): the error says when to try again. */
+const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 /** Error documents are short JSON; a longer body is not read for a message. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024
 const RETRY_STATUSES = new Set([429, 502, 503, 504])
@@ -73,7 +74,11 @@ export class Transport {
   private readonly dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
   private readonly answeringSchemes = new Map<string, 'https' | 'http'>()
 
-  constructor(readonly settings: TransportSettings) {}
+  constructor(
+    readonly settings: TransportSettings,
+    /** Counts every request sent, retries and redirect hops included. */
+    readonly stats: RequestStats = new RequestStats(),
+  ) {}
 
   /** For registries named insecure: the scheme that answered, per host. */
   schemeThatAnswered(host: string): 'https' | 'http' | undefined {
@@ -86,7 +91,7 @@ export class Transport {
 
   /** See `send`. */
   send(request: HttpRequest): Promise<HttpResponse> {
-    return send(request, this.settings, (kind) => this.dispatcher(kind))
+    return send(request, this.settings, {dispatcherFor: (kind) => this.dispatcher(kind), stats: this.stats})
   }
 
   /** Waits before retry `attempt + 1`, saying so on --debug. */
@@ -114,12 +119,20 @@ export class Transport {
 
 type DispatcherFor = (kind: 'verified' | 'unverified') => Promise<Dispatcher>
 
+/** What `send` needs of its Transport. */
+interface Sender {
+  dispatcherFor: DispatcherFor
+  stats: RequestStats
+}
+
 export interface TransportSettings {
   /** Hosts whose TLS certificates are not verified (the user named them insecure). */
   insecureRegistries: string[]
   timeoutMs: number
   maxRetries: number
   retryBaseDelayMs: number
+  /** A Retry-After longer than this is not waited for: the response goes back to the caller at once. */
+  maxRetryAfterMs: number
   debug?: (line: string) => void
 }
 
@@ -132,6 +145,7 @@ export function transportSettings(options: RegistryOptions): TransportSettings {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
     debug: options.debug,
   }
 }
@@ -291,12 +305,12 @@ class Deadline {
  * Retry-After) and follows redirects itself so Authorization never reaches another origin.
  * Returns the final response with its body unread; the caller reads or discards it.
  */
-async function send(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor): Promise<HttpResponse> {
+async function send(request: HttpRequest, settings: TransportSettings, sender: Sender): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
     const started = Date.now()
     let response: HttpResponse
     try {
-      response = await sendFollowingRedirects(request, settings, dispatcherFor)
+      response = await sendFollowingRedirects(request, settings, sender)
     } catch (error) {
       const code = retryableCode(error)
       if (code && attempt < settings.maxRetries) {
@@ -311,7 +325,7 @@ async function send(request: HttpRequest, settings: TransportSettings, dispatche
     const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''
     if (RETRY_STATUSES.has(response.status) && attempt < settings.maxRetries) {
       const retryAfter = retryAfterMs(response.headers.get('retry-after'))
-      if (retryAfter === undefined || retryAfter <= MAX_RETRY_AFTER_MS) {
+      if (retryAfter === undefined || retryAfter <= settings.maxRetryAfterMs) {
         const delay = retryAfter ?? backoff(attempt, settings.retryBaseDelayMs)
         settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`)
         await response.discard()
@@ -327,7 +341,7 @@ async function send(request: HttpRequest, settings: TransportSettings, dispatche
   }
 }
 
-async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor): Promise<HttpResponse> {
+async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, {dispatcherFor, stats}: Sender): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
   let method = request.method
@@ -342,6 +356,7 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     target.password = ''
     const dispatcher = await dispatcherFor(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
     let raw: Response
+    stats.countRequest(method)
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
       const init = {method, headers, body, redirect: 'manual', signal: deadline.signal, dispatcher}
