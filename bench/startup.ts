@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   console.log(`\ntargets (issue 11), against node -e 0 = ${floor.toFixed(0)} ms in the same rounds`)
   const targetRows: string[][] = []
   for (const {label, args} of CASES) {
-    if (!args || !['--help', '--version'].includes(args[0]!) || args.length !== 1) continue
+    if (!args || !['--help', '--version'].includes(args[0]) || args.length !== 1) continue
     const over = median(samples.get(`${label}\n${roots.at(-1)![0]}`)!.ms) - floor
     targetRows.push([label, `${over.toFixed(0)} ms over node`, '<= 40 ms over node', over <= START_UP_TARGET_MS ? 'met' : 'MISSED'])
   }

@@ -64,7 +64,7 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
       return `missing ${names.map((name) => name.toUpperCase()).join(', ') || 'argument'}${what} (${help})`
     }
     case 'UnexpectedArgsError': {
-      const extra = (error.args ?? []).map((arg) => `"${String(arg)}"`).join(', ')
+      const extra = (error.args ?? []).map((arg: unknown) => `"${typeof arg === 'string' ? arg : JSON.stringify(arg)}"`).join(', ')
       return `unexpected argument ${extra} (${help})`
     }
     case 'NonExistentFlagsError': {
@@ -116,7 +116,7 @@ function oneLine(message: string): string {
 }
 
 function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   return text.replace(/\u001B\[[0-9;]*m/g, '')
 }
 

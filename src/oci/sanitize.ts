@@ -11,9 +11,9 @@
  * control characters, and JSON keeps exact values).
  */
 
-// eslint-disable-next-line no-control-regex
+ 
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
-// eslint-disable-next-line no-control-regex
+ 
 const UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
 
 /** JavaScript's and JSON's spelling, which JUnit reports already use for what XML cannot carry. */
@@ -50,7 +50,7 @@ export function sanitizeDeep<T>(value: T, options: {lines?: boolean} = {}): T {
       for (const [key, element] of item) result.set(copy(key), copy(element))
       return result
     }
-    const prototype = Object.getPrototypeOf(item)
+    const prototype: unknown = Object.getPrototypeOf(item)
     if (prototype !== Object.prototype && prototype !== null) return item
     const result: Record<string, unknown> = {}
     copies.set(item, result)

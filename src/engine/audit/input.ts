@@ -60,7 +60,7 @@ function decode(bytes: Buffer): string {
 export interface ParsedYaml {
   docs: Document.Parsed[]
   /** 1-based line of a character offset in the text. */
-  lineOf(offset: number | undefined): number
+  lineOf: (offset: number | undefined) => number
 }
 
 /**

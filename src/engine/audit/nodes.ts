@@ -61,7 +61,7 @@ export function readNodeHosts(text: string, file: string, options: {variantLabel
     const root = doc.contents
     if (root === null || (isScalar(root) && root.value === null)) continue
     if (!isMap(root)) throw new UsageError(`${file}:${lineOf(root.range?.[0])}: expected kubectl get nodes -o json output`)
-    const kind: unknown = root.toJSON()?.kind
+    const kind = (root.toJSON() as {kind?: unknown} | null)?.kind
     const items = root.get('items', true) as Node | undefined
     if (kind === 'List' || kind === 'NodeList') {
       if (items === undefined || (isScalar(items) && items.value === null)) continue

@@ -43,18 +43,19 @@ export async function readImageFilesystems(source: ImageSource, images: ImageNod
 
   const entries = new Map<string, LayerEntry[]>()
   const queue = [...layers.values()]
-  let failure: unknown
+  // The first layer's error, boxed: whatever was thrown, even undefined, stops the other workers.
+  let failure: {error: unknown} | undefined
   const worker = async (): Promise<void> => {
     for (let layer = queue.shift(); layer && failure === undefined; layer = queue.shift()) {
       try {
         entries.set(layer.digest, await readLayer(source, layer, budget, options, () => failure !== undefined))
       } catch (error) {
-        failure ??= error
+        failure ??= {error}
       }
     }
   }
   await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency ?? 3, queue.length))}, worker))
-  if (failure !== undefined) throw failure
+  if (failure !== undefined) throw failure.error
 
   const result = new Map<string, ImageFilesystem>()
   for (const image of images) {

@@ -4,6 +4,7 @@ import {checkResult} from './checks/result.js'
 import type {CheckContext, CheckProvider, CheckResult} from './types.js'
 import {chosenLinuxImages} from '../layers/diagnose.js'
 import {type ExecTrace, traceExecution} from '../layers/entrypoint.js'
+import type {ImageFilesystem} from '../layers/filesystem.js'
 import {readImageFilesystems, type ReadLayersOptions} from '../layers/read-image.js'
 
 export const DEEP_CHECK_IDS = ['entrypoint-arch', 'entrypoint-missing', 'loader-missing'] as const
@@ -23,7 +24,7 @@ export function deepChecks(read: ReadLayersOptions = {}): CheckProvider {
     ids: DEEP_CHECK_IDS,
     async run(context: CheckContext): Promise<CheckResult[]> {
       const images = chosenLinuxImages(context.resolutions)
-      const filesystems = images.length ? await readImageFilesystems(context.source, images, read) : new Map()
+      const filesystems = images.length ? await readImageFilesystems(context.source, images, read) : new Map<string, ImageFilesystem>()
       return context.resolutions.flatMap((resolution) => {
         const platform = formatPlatform(resolution.host)
         const fs = resolution.chosen && filesystems.get(resolution.chosen.descriptor.digest)

@@ -153,7 +153,7 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
   const body = await response.readCapped(MAX_TOKEN_RESPONSE_BYTES, `token response from ${tokenHost}`)
   let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}
   try {
-    parsed = JSON.parse(new TextDecoder().decode(body)) ?? {}
+    parsed = (JSON.parse(new TextDecoder().decode(body)) as typeof parsed | null) ?? {}
   } catch {
     throw new RegistryError(`token server ${tokenHost} sent a response that is not JSON`, 'malformed')
   }

@@ -151,7 +151,7 @@ async function runCredentialHelper(name: string, server: string, setting: string
   }
   let answer: {Username?: unknown; Secret?: unknown}
   try {
-    answer = JSON.parse(stdout)
+    answer = JSON.parse(stdout) as typeof answer
   } catch {
     throw new RegistryError(`credential helper ${program} printed something that is not JSON`, 'credentials')
   }

@@ -27,7 +27,7 @@ async function errorCodes(response: HttpResponse, method: string): Promise<{code
   try {
     const errors = (JSON.parse(text) as {errors?: Array<{code?: unknown; message?: unknown}>}).errors ?? []
     const message = errors.map((error) => error.message).find((m): m is string => typeof m === 'string' && m !== '')
-    return {codes: errors.map((error) => String(error.code ?? '')), message}
+    return {codes: errors.map((error) => (typeof error.code === 'string' ? error.code : '')), message}
   } catch {
     return {codes: []}
   }

@@ -38,7 +38,9 @@ function proxyConfigured(): boolean {
  * `connect` that tunnels use.
  */
 async function loadAgent(): Promise<typeof import('undici').Agent> {
-  return ((await import('undici/lib/dispatcher/agent.js' as string)) as {default: typeof import('undici').Agent}).default
+  // A path undici exports but does not type: imported through a plain string.
+  const agentModule: string = 'undici/lib/dispatcher/agent.js'
+  return ((await import(agentModule)) as {default: typeof import('undici').Agent}).default
 }
 
 /**
@@ -264,7 +266,7 @@ class Deadline {
   }
 
   get reason(): unknown {
-    return this.controller.signal.reason
+    return this.controller.signal.reason as unknown
   }
 
   abort(reason: unknown): void {

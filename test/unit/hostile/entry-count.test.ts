@@ -23,7 +23,7 @@ function sourceOf(blobs: Map<string, Buffer>): ImageSource {
     openBlob: async (digest: string) => Readable.from([blobs.get(digest)!]),
     fetchManifest: () => { throw new Error('unused') }, manifestExists: () => { throw new Error('unused') },
     fetchBlob: () => { throw new Error('unused') }, blobExists: () => { throw new Error('unused') }, close: async () => {},
-  } as unknown as ImageSource
+  }
 }
 
 async function imageOf(blobs: Map<string, Buffer>, layers: Buffer[]): Promise<ImageNode> {

@@ -19,7 +19,7 @@ import {asReference, asResult} from '../verify/trees.js'
 
 /** Sets the window title, erases the line and prints a fake verdict; then a C1 CSI, DEL and an RTL override. */
 const ATTACK = '\u001b]0;pwned\u0007\r\u001b[2K\u001b[32mok everything passed\u001b[0m \u009b2J \u007f \u202egnp.exe'
-// eslint-disable-next-line no-control-regex
+ 
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 const PLAIN = styleFor({isTTY: false})
 

@@ -30,7 +30,7 @@ const BUILTIN_CHECKS: Record<(typeof BUILTIN_CHECK_IDS)[number], Check> = {
 export const builtinChecks: CheckProvider = {
   ids: BUILTIN_CHECK_IDS,
   async run(context) {
-    const results = await Promise.all(BUILTIN_CHECK_IDS.map((id) => BUILTIN_CHECKS[id](context)))
+    const results = await Promise.all(BUILTIN_CHECK_IDS.map(async (id) => BUILTIN_CHECKS[id](context)))
     return results.flat()
   },
 }
