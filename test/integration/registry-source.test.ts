@@ -10,7 +10,7 @@ import {closeRegistryClients, registrySource} from '../helpers/registry-client.j
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
 import {pushScenario} from '../helpers/scenarios.js'
-import {rejection} from '../unit/registry/helpers.js'
+import {rejection} from '../helpers/registry-mocks.js'
 
 afterAll(closeRegistryClients)
 

@@ -10,7 +10,7 @@ import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
+import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 
 const HUB = 'https://registry-1.docker.io'
 const HUB_AUTH = 'https://auth.docker.io'

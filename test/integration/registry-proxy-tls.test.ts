@@ -9,9 +9,9 @@ import {promisify} from 'node:util'
 
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {parseReference} from '../../../src/oci/reference.js'
-import {closeRegistryClients, registrySource} from '../../helpers/registry-client.js'
-import {OCI_INDEX, indexBytes, rejection, sha256} from './helpers.js'
+import {parseReference} from '../../src/oci/reference.js'
+import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
+import {OCI_INDEX, indexBytes, rejection, sha256} from '../helpers/registry-mocks.js'
 
 const execFileAsync = promisify(execFile)
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']
