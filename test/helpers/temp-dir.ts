@@ -2,7 +2,7 @@
  * The one way tests make temp dirs: `tempDir('layout')` makes `$TMPDIR/archcheck-layout-XXXXXX`
  * and removes it after the test file that made it (an afterAll of the file's root suite), so a run
  * leaves the temp dir as it found it. Works at module level, in hooks and inside tests; the
- * `archcheck-` prefix is what CI's leak check looks for.
+ * `archcheck-` prefix is what CI's leak check (.ci/run) looks for.
  */
 import {mkdtempSync, rmSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
@@ -14,12 +14,17 @@ import {afterAll} from 'vitest'
 const made: string[] = []
 
 // Modules are evaluated once per test file (vitest isolates files), so this hook belongs to the
-// root suite of whichever file imported this helper first.
-afterAll(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, {recursive: true, force: true, maxRetries: 3})))
-})
+// root suite of whichever file imported this helper first. Outside a test file (a bench script
+// importing test/helpers/cli.ts, a global setup) there is no suite: the exit hook below cleans up.
+try {
+  afterAll(async () => {
+    await Promise.all(made.splice(0).map((dir) => rm(dir, {recursive: true, force: true, maxRetries: 3})))
+  })
+} catch {
+  // Not in a test file.
+}
 
-// A worker killed between the last test and afterAll still cleans up on exit.
+// A worker ending between the last test and afterAll, or a script, still cleans up on exit.
 process.once('exit', () => {
   for (const dir of made) rmSync(dir, {recursive: true, force: true})
 })
