@@ -40,8 +40,8 @@ async function writeLayer(path: string, bytes: number, seed: number, compression
   const pack = tar.pack()
   const diffHash = createHash('sha256')
   const compressor = compression === 'gzip' ? createGzip({level: 1}) : spawn('zstd', ['-q', '-1', '-c'], {stdio: ['pipe', 'pipe', 'inherit']})
-  const compressorIn = 'stdin' in compressor ? compressor.stdin! : compressor
-  const compressorOut = 'stdout' in compressor ? compressor.stdout! : compressor
+  const compressorIn = 'stdin' in compressor ? compressor.stdin : compressor
+  const compressorOut = 'stdout' in compressor ? compressor.stdout : compressor
   const blobHash = createHash('sha256')
   const writing = pipeline(
     compressorOut,

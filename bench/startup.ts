@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const floor = median(samples.get(`${CASES[0]!.label}\n${roots[0]![0]}`)!.ms)
+  const floor = median(samples.get(`${CASES[0].label}\n${roots[0][0]}`)!.ms)
   const rows: string[][] = []
   for (const {label, args} of CASES) {
     for (const [name] of args === null ? roots.slice(0, 1) : roots) {

@@ -7,7 +7,7 @@
 
 // Commands
 export {inspect, inspectExitCode, inspectRaw, type InspectOptions, type InspectResult, type PlatformView, type AttestationView} from './api/inspect.js'
-export {CLIENT_NAMES, resolve, resolveExitCode, verdictPasses, type ClientName, type HostResult, type ResolveOptions, type ResolveResult, type Verdict} from './api/resolve.js'
+export {CLIENT_ALIASES, CLIENT_NAMES, clientModelName, resolve, resolveExitCode, verdictPasses, type ClientName, type HostResult, type ResolveOptions, type ResolveResult, type Verdict} from './api/resolve.js'
 export {
   BUILTIN_CHECK_IDS,
   DEEP_CHECK_IDS,
@@ -40,7 +40,7 @@ export {renderGithubAnnotations, renderGithubSummary} from './render/github.js'
 export {ArchcheckError, ExitCode, RegistryError, UsageError, type ExitCodeValue} from './oci/errors.js'
 export {formatReference, parseReference, validateDigest, validateTag, type Reference} from './oci/reference.js'
 export type {Platform} from './oci/platform/types.js'
-export {formatPlatform, formatPlatformSpec, normalizePlatform} from './oci/platform/normalize.js'
+export {formatAll, formatPlatform, formatPlatformSpec, normalizePlatform} from './oci/platform/normalize.js'
 export {parsePlatform} from './oci/platform/parse.js'
 export {comparePlatforms, platformMatches} from './oci/platform/match.js'
 export {nativePlatform} from './oci/platform/host.js'

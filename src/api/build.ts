@@ -1,4 +1,5 @@
 import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {normalizePlatform} from '../oci/platform/normalize.js'
 import {parsePlatform} from '../oci/platform/parse.js'
 import type {Platform} from '../oci/platform/types.js'
 import type {ImageTree} from '../oci/types.js'
@@ -47,7 +48,7 @@ export interface BuildRunOptions extends BuildOptions, ReadOptions {
  * verify reads are kept for the inspect and resolve documents: no second round of requests.
  */
 async function verifyDestinations(build: BuildResult, strict: boolean, options: ReadOptions): Promise<{entries: BuildVerification[]; exitCode: ExitCodeValue}> {
-  const require: Platform[] = build.platforms.map((platform) => parsePlatform(platform))
+  const require: Platform[] = build.platforms.map((platform) => normalizePlatform(parsePlatform(platform)))
   const targets = build.pushed.map((target) => ({
     reference: parseSourceSpec(target.reference).kind === 'oci-layout' ? `${target.reference}@${target.digest}` : target.reference,
     expectDigest: target.digest,

@@ -12,7 +12,7 @@ import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 
 export type {ClientName, Verdict} from '../engine/resolve/resolution.js'
-export {CLIENT_NAMES} from '../engine/resolve/clients.js'
+export {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../engine/resolve/clients.js'
 
 export interface ResolveOptions extends ReadOptions {
   /** Hosts to simulate: specifiers or platforms (default linux/amd64, linux/arm64). */

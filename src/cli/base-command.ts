@@ -6,6 +6,7 @@ import {reportError} from './error-line.js'
 import {registryOptionsFromFlags, type RegistryFlagValues} from './flags.js'
 import {isBrokenPipe} from './output.js'
 import {showProgress} from '../render/progress.js'
+import {sanitizeText} from '../oci/sanitize.js'
 
 /**
  * Shared behaviour of every archcheck command: the --debug flag, and turning any error into one
@@ -22,7 +23,7 @@ export abstract class BaseCommand extends Command {
 
   /** Debug line on stderr; never pass credentials here. */
   protected debugLog(message: string): void {
-    if (this.debugEnabled) process.stderr.write(`debug: ${message}\n`)
+    if (this.debugEnabled) process.stderr.write(`debug: ${sanitizeText(message)}\n`)
   }
 
   /** Registry options from the registry flags, with request lines going to --debug. */

@@ -1,4 +1,5 @@
 import {ArchcheckError, ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {sanitizeText} from '../oci/sanitize.js'
 
 /** What the user sees for an error: one line (without the `archcheck: ` prefix) and the exit code. */
 export interface ErrorLine {
@@ -31,6 +32,12 @@ type OclifError = Error & {
  * notes), anything else an internal error (exit 4).
  */
 export function errorLine(error: unknown, context: ErrorContext = {}): ErrorLine {
+  const line = rawErrorLine(error, context)
+  // Messages carry registry and image text (a registry's errors[].message, file names): shown, never obeyed by the terminal.
+  return {...line, message: sanitizeText(line.message)}
+}
+
+function rawErrorLine(error: unknown, context: ErrorContext): ErrorLine {
   if (error instanceof ArchcheckError) return {message: oneLine(stripFlagParsePrefix(error.message)), exitCode: error.exitCode}
   const failure = (error instanceof Error ? error : new Error(String(error))) as OclifError
   const help = `see ${['archcheck', context.command, '--help'].filter(Boolean).join(' ')}`

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {UsageError} from '../oci/errors.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../oci/digest.js'
-import {CLIENT_NAMES} from '../api/resolve.js'
+import {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../api/resolve.js'
 import type {RegistryOptions} from '../api/sources.js'
 
 /** The registry flags every command that reads images takes. */
@@ -76,8 +76,12 @@ export function hostsFlag(options: {purpose: string; defaultText: string}) {
 export function clientFlag(options: {all?: boolean} = {}) {
   const all = options.all ? ', or all (every client, a host × client matrix)' : ''
   return Flags.string({
-    description: `Pull client to model: docker (moby), containerd (nerdctl, Kubernetes), podman (containers/image) or exact (crane, oras)${all}.`,
-    options: options.all ? [...CLIENT_NAMES, 'all'] : [...CLIENT_NAMES],
+    description:
+      'Pull client to model: docker (current Docker Engine), docker@20.10 (dockerd 20.10 and older: exact matching), containerd ' +
+      `(aliases kubernetes, cri, nerdctl), podman (containers/image; aliases cri-o, buildah, skopeo) or exact (crane, oras)${all}.`,
+    options: [...CLIENT_NAMES, ...Object.keys(CLIENT_ALIASES), ...(options.all ? ['all'] : [])],
+    // An alias is reported as the model it stands for.
+    parse: async (input: string) => clientModelName(input) ?? input,
     default: 'docker',
   })
 }

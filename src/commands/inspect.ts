@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {parseFlag, registryFlags} from '../cli/flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
+import {sanitizeText} from '../oci/sanitize.js'
 
 export default class Inspect extends BaseCommand {
   static override summary = 'Show what an image tag points to: its index, one row per platform, configs and attestations.'
@@ -52,7 +53,7 @@ Each row shows the platform the index declares and the platform the image's conf
     if (result.missing.length > 0) {
       // The readable part is shown, but the source cannot serve the whole tag.
       const list = result.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')
-      process.stderr.write(`archcheck: warning: ${result.missing.length} of the tag's images cannot be pulled, missing from the registry: ${list}\n`)
+      process.stderr.write(`archcheck: warning: ${result.missing.length} of the tag's images cannot be pulled, missing from the registry: ${sanitizeText(list)}\n`)
     }
     process.exitCode = inspectExitCode(result)
   }

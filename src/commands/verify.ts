@@ -9,6 +9,7 @@ import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
 import {DEFAULT_HOSTS, parseHosts} from '../oci/platform/hosts.js'
 import {validateDigest} from '../oci/reference.js'
+import {sanitizeText} from '../oci/sanitize.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
@@ -82,7 +83,7 @@ Details and the --json schema: docs/verify.md.`
       deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
     })
 
-    for (const report of result.references) if (report.verdict === 'error') process.stderr.write(`archcheck: ${unreadableLine(report)}\n`)
+    for (const report of result.references) if (report.verdict === 'error') process.stderr.write(`archcheck: ${sanitizeText(unreadableLine(report))}\n`)
     if (flags.json) {
       await writeJson(result)
     } else {

@@ -1,8 +1,11 @@
 import {attestationSubject} from './tree.js'
 import type {Descriptor, ImageNode, TreeNode} from '../oci/types.js'
+import {CLIENT_MODELS} from './resolve/clients.js'
+import {matchRank} from '../oci/platform/match.js'
 import {formatPlatform, normalizePlatform} from '../oci/platform/normalize.js'
-import type {Platform} from '../oci/platform/types.js'
+import type {ClientName} from './resolve/resolution.js'
 import {matchingConfigPlatform} from './config-platform.js'
+import type {Platform} from '../oci/platform/types.js'
 
 
 /** The entries of the tag's index in index order; empty when the tag is a single image. */
@@ -35,16 +38,39 @@ export function platformKey(platform: Platform): string {
   return [formatPlatform(p), p.osVersion ?? '', [...(p.osFeatures ?? [])].sort().join(',')].join('|')
 }
 
+/** `unknown/unknown` (buildx's attestations): never pulled as an image. */
+const isUnknownPlatform = (platform: Platform): boolean => platform.os === 'unknown' && platform.architecture === 'unknown'
+
+/** Whether one host can accept both platforms: one of them, as a host, accepts the other (containerd's fallback lists). */
+function sameHostCanTake(a: Platform, b: Platform): boolean {
+  const na = normalizePlatform(a)
+  const nb = normalizePlatform(b)
+  return matchRank(na, nb) >= 0 || matchRank(nb, na) >= 0
+}
+
 /**
- * The entries that stand for a platform: attestations and `unknown/unknown` entries (never
- * pulled) left out, and so are entries with no platform at all (artifacts).
+ * The entries that stand for a platform, as `client` reaches them: attestations and
+ * `unknown/unknown` entries (never pulled) left out, and so are entries with no platform at all
+ * (artifacts). A nested index is never a platform of its own: a client that walks nested indexes
+ * (containerd) reaches the entries inside it that a host of the nested index's declared platform,
+ * if any, can also take; the other clients never look inside, so none of it is theirs.
  */
-export function platformEntries(root: TreeNode): TreeNode[] {
-  return indexEntries(root).filter((node) => {
-    if (isAttestation(node)) return false
-    const platform = entryPlatform(node)
-    return platform !== undefined && !(platform.os === 'unknown' && platform.architecture === 'unknown')
-  })
+export function platformEntries(root: TreeNode, client: ClientName = 'docker'): TreeNode[] {
+  const follows = CLIENT_MODELS[client]?.followsNestedIndexes ?? false
+  const walk = (children: TreeNode[], within: Platform[]): TreeNode[] =>
+    children.flatMap((node) => {
+      if (isAttestation(node)) return []
+      if (node.kind === 'index') {
+        if (!follows) return []
+        const declared = node.descriptor.platform
+        if (declared && isUnknownPlatform(declared)) return []
+        return walk(node.children, declared ? [...within, declared] : within)
+      }
+      const platform = entryPlatform(node)
+      if (platform === undefined || isUnknownPlatform(platform)) return []
+      return within.every((outer) => sameHostCanTake(outer, platform)) ? [node] : []
+    })
+  return walk(indexEntries(root), [])
 }
 
 /** Every image node in the tree (top image, index entries, nested indexes), attestations included. */

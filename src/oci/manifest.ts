@@ -45,11 +45,19 @@ export const isObject = (value: unknown): value is Json => typeof value === 'obj
 
 /** Parses JSON bytes into an object, or throws 'malformed' naming `digest`. */
 export function parseJsonObject(bytes: Uint8Array, what: string, digest: string): Json {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    throw malformed(what, digest, 'not valid UTF-8')
+  }
   let value: unknown
   try {
-    value = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(bytes))
-  } catch (error) {
-    throw malformed(what, digest, `not valid JSON (${(error as Error).message})`)
+    value = JSON.parse(text)
+  } catch {
+    // Never the parser's message: it quotes the text, which may be any file a symlink led to (a token).
+    const at = Buffer.byteLength(text.slice(0, jsonErrorOffset(text)))
+    throw malformed(what, digest, `not valid JSON (at byte ${at})`)
   }
   if (!isObject(value)) throw malformed(what, digest, 'not a JSON object')
   return value
@@ -137,7 +145,7 @@ function parseAnnotations(value: unknown, digest: string, where: string): Record
 }
 
 const stringList = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value) : undefined
 
 /** What archcheck keeps of an image config blob (bytes already verified against `descriptor`). */
 export function parseImageConfig(bytes: Uint8Array, descriptor: Descriptor): ImageConfig {
@@ -160,4 +168,120 @@ export function parseImageConfig(bytes: Uint8Array, descriptor: Descriptor): Ima
   if (typeof run.WorkingDir === 'string' && run.WorkingDir !== '') config.workingDir = run.WorkingDir
   if (typeof run.User === 'string' && run.User !== '') config.user = run.User
   return config
+}
+
+/**
+ * Where JSON.parse gives up on `text` (an index into it), found by a plain scan of JSON's grammar:
+ * the parser's own message quotes the text instead of giving the position. Iterative, so deep
+ * nesting costs no stack.
+ */
+export function jsonErrorOffset(text: string): number {
+  const containers: string[] = []
+  let i = 0
+  let want: 'value' | 'key' | 'after' = 'value'
+  const skipSpace = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++
+  }
+  /** Reads the string starting at `i` (a quote); false, with `i` at the fault, when it is not one. */
+  const string = (): boolean => {
+    if (text[i] !== '"') return false
+    for (i++; i < text.length; ) {
+      const code = text.charCodeAt(i)
+      if (code === 0x22) {
+        i++
+        return true
+      }
+      if (code < 0x20) return false
+      if (code !== 0x5c) {
+        i++
+        continue
+      }
+      const escape = text[i + 1] ?? ''
+      i++
+      if (escape === 'u') {
+        // At the first character that is not one of the four hex digits.
+        const first = i + 1
+        for (i = first; i < first + 4 && /[\dA-Fa-f]/.test(text[i] ?? ''); i++);
+        if (i < first + 4) return false
+        continue
+      }
+      if (escape === '' || !'"\\/bfnrt'.includes(escape)) return false
+      i++
+    }
+    return false
+  }
+  const digits = (): boolean => {
+    const start = i
+    while (i < text.length && text[i] >= '0' && text[i] <= '9') i++
+    return i > start
+  }
+  /** Reads a number or true/false/null at `i`; false, with `i` at the first character that does not fit. */
+  const literal = (): boolean => {
+    for (const word of ['true', 'false', 'null']) {
+      if (text[i] !== word[0]) continue
+      for (const char of word) {
+        if (text[i] !== char) return false
+        i++
+      }
+      return true
+    }
+    if (text[i] === '-') i++
+    if (text[i] === '0') i++
+    else if (!digits()) return false
+    if (text[i] === '.') {
+      i++
+      if (!digits()) return false
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++
+      if (text[i] === '+' || text[i] === '-') i++
+      if (!digits()) return false
+    }
+    return true
+  }
+  for (;;) {
+    skipSpace()
+    if (want === 'value') {
+      const char = text[i]
+      if (char === '{' || char === '[') {
+        i++
+        skipSpace()
+        if (text[i] === (char === '{' ? '}' : ']')) {
+          i++
+          want = 'after'
+        } else {
+          containers.push(char)
+          want = char === '{' ? 'key' : 'value'
+        }
+        continue
+      }
+      if (char === '"') {
+        if (!string()) return i
+        want = 'after'
+        continue
+      }
+      if (!literal()) return i
+      want = 'after'
+      continue
+    }
+    if (want === 'key') {
+      if (!string()) return i
+      skipSpace()
+      if (text[i] !== ':') return i
+      i++
+      want = 'value'
+      continue
+    }
+    const open = containers.at(-1)
+    if (open === undefined) return i
+    if (text[i] === ',') {
+      i++
+      want = open === '{' ? 'key' : 'value'
+    } else if (text[i] === (open === '{' ? '}' : ']')) {
+      i++
+      containers.pop()
+    } else {
+      return i
+    }
+  }
 }

@@ -11,8 +11,10 @@ export interface Reference {
 }
 
 export const DOCKER_HUB = 'docker.io'
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
-const MAX_NAME_LENGTH = 255
+/** The one other name distribution/reference reads as Docker Hub, exactly as written (registry-1.docker.io is a registry of its own). */
+const LEGACY_DOCKER_HUB = 'index.docker.io'
+/** The longest repository path, counted without the registry host (distribution/reference v0.6). */
+const MAX_PATH_LENGTH = 255
 
 // The grammar of distribution/reference, written out piece by piece.
 const alnum = '[a-z0-9]+'
@@ -49,14 +51,21 @@ export function validateTag(tag: string): void {
 }
 
 /**
- * Parses an image reference the way Docker does: `alpine` is `docker.io/library/alpine`,
- * `index.docker.io` is `docker.io`, a first component with a dot, a colon or named `localhost`
- * is a registry host. No default tag is added. Throws a UsageError with the reason otherwise.
+ * Parses an image reference the way Docker does (distribution/reference v0.6
+ * `ParseNormalizedNamed`): `alpine` is `docker.io/library/alpine`, `index.docker.io` is
+ * `docker.io`, a first component with a dot, a colon, an upper-case letter or named `localhost`
+ * is a registry host. The repository path, `library/` included and the host not, may be 255
+ * characters long. No default tag is added. Throws a UsageError with the reason otherwise.
  */
 export function parseReference(input: string): Reference {
   const text = input.trim()
   if (text === '') throw new UsageError('empty image reference')
   if (/\s/.test(text)) throw new UsageError(`invalid image reference "${input}": it contains white space`)
+  // Only the whole text: `<64 hex>:tag` or `docker.io/<64 hex>` are names.
+  if (HEX64_RE.test(text)) {
+    const hint = `did you mean @sha256:${text}?`
+    throw new UsageError(`invalid repository name "${text}": a 64-character hex string is an image ID, not a name (${hint})`)
+  }
 
   let remainder = text
   let digest: string | undefined
@@ -92,21 +101,20 @@ export function parseReference(input: string): Reference {
       if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw new UsageError(`invalid registry host "${registry}" in "${input}": the port must be 1 to 65535`)
     }
   }
-  if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) registry = DOCKER_HUB
+  if (registry === LEGACY_DOCKER_HUB) registry = DOCKER_HUB
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`
 
-  if (HEX64_RE.test(remainder)) {
-    throw new UsageError(`invalid repository name "${remainder}": a 64-character hex string is an image ID, not a name (did you mean @sha256:${remainder}?)`)
-  }
   if (repository !== repository.toLowerCase()) {
     throw new UsageError(`invalid repository name "${repository}" in "${input}": repository names must be lower-case`)
   }
   if (!PATH_RE.test(repository)) {
     throw new UsageError(`invalid repository name "${repository}" in "${input}": use lower-case letters, digits and separators (. _ __ -) between '/'-separated parts`)
   }
-  const fullName = `${registry}/${repository}`
-  if (fullName.length > MAX_NAME_LENGTH) {
-    throw new UsageError(`image name "${fullName}" is ${fullName.length} characters long; the limit is ${MAX_NAME_LENGTH}`)
+  if (repository.length > MAX_PATH_LENGTH) {
+    throw new UsageError(
+      `repository name "${repository}" is ${repository.length} characters long; ` +
+        `the limit is ${MAX_PATH_LENGTH} (the registry host is not counted)`,
+    )
   }
 
   const reference: Reference = {registry, repository}

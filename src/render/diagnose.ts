@@ -1,9 +1,12 @@
 import {shortDigest} from '../oci/digest.js'
 import type {DiagnoseResult, HostStatus, LayerProgress} from '../api/diagnose.js'
 import type {Style} from './style.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 
 /** The text report: one verdict line per host, the chain followed for hosts that are not ok, and --all-binaries. */
-export function renderDiagnoseText(report: DiagnoseResult, style: Style): string {
+export function renderDiagnoseText(original: DiagnoseResult, style: Style): string {
+  // File names, argv and messages come from the image: shown, never obeyed by the terminal.
+  const report = sanitizeDeep(original)
   const mark: Record<HostStatus, string> = {ok: style.green('ok  '), warn: style.yellow('warn'), fail: style.red('FAIL')}
   const lines = [style.bold(`${report.reference} (${report.digest})`)]
   for (const host of report.hosts) {

@@ -2,6 +2,7 @@ import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText, UsageError} from '../oci/errors.js'
 import {isFailure, unreadableLine, type CheckOutcome, type VerifyResult} from '../api/verify.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
 export function escapeCommandData(text: string): string {
@@ -18,7 +19,9 @@ function annotation(level: 'error' | 'warning', title: string, message: string):
 }
 
 /** `::error` for every failure (and for warnings under --strict), `::warning` for other warnings, one per line. */
-export function renderGithubAnnotations(result: VerifyResult): string {
+export function renderGithubAnnotations(original: VerifyResult): string {
+  // Image and registry text is shown in the log and the annotations, never obeyed (CR and LF are %-escaped below).
+  const result = sanitizeDeep(original, {lines: true})
   const lines: string[] = []
   for (const report of result.references) {
     if (report.verdict === 'error') {
@@ -52,7 +55,8 @@ function statusCell(check: CheckOutcome, strict: boolean): string {
 }
 
 /** The step summary: per reference a heading with its verdict and a table of the checks. */
-export function renderGithubSummary(result: VerifyResult): string {
+export function renderGithubSummary(original: VerifyResult): string {
+  const result = sanitizeDeep(original, {lines: true})
   const parts = ['## archcheck verify', '']
   for (const report of result.references) {
     const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'

@@ -4,6 +4,7 @@ import {formatBytes} from './format.js'
 import type {InspectView, PlatformView} from '../api/inspect.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 
 const MEDIA_TYPE_NAMES: Record<string, string> = {
   [MediaType.ociIndex]: 'OCI image index',
@@ -14,7 +15,9 @@ const MEDIA_TYPE_NAMES: Record<string, string> = {
 
 const MISMATCH_MARK = '✗ MISMATCH'
 
-export async function renderInspect(view: InspectView, style: Style): Promise<string> {
+export async function renderInspect(original: InspectView, style: Style): Promise<string> {
+  // Platforms, media types, config fields and notes come from the registry: shown, never obeyed by the terminal.
+  const view = sanitizeDeep(original)
   const newTable = await tableMaker(style)
   const lines: string[] = []
   const typeName = MEDIA_TYPE_NAMES[view.mediaType]

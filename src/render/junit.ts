@@ -1,5 +1,6 @@
 import {isFailure, type CheckOutcome, type ReferenceResult, type VerifyResult} from '../api/verify.js'
 import {xmlAttribute, xmlText} from './xml.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 
 /** `platform-missing [linux/arm64]`: one test case per check and platform. */
 function caseName(check: CheckOutcome): string {
@@ -56,7 +57,9 @@ function testSuite(report: ReferenceResult, strict: boolean): string {
 }
 
 /** JUnit XML for CI systems: one testsuite per reference, one testcase per check and platform. */
-export function renderJunit(result: VerifyResult): string {
+export function renderJunit(original: VerifyResult): string {
+  // CI pages render these in terminals and browsers: image and registry text shown, never obeyed.
+  const result = sanitizeDeep(original, {lines: true})
   const reports = result.references
   const suites = reports.map((report) => testSuite(report, result.strict))
   const count = (predicate: (report: ReferenceResult, check: CheckOutcome) => boolean): number =>

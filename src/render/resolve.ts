@@ -2,6 +2,7 @@ import type {HostResult, ResolveResult, Verdict} from '../api/resolve.js'
 import {shortDigest} from '../oci/digest.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 
 function explanation(result: HostResult, withClient: boolean, style: Style): string {
   const who = withClient ? ` (${result.client})` : ''
@@ -29,7 +30,9 @@ export interface ResolveTextOptions {
  * host × client matrix when several clients are modelled), one explanation per host that is not
  * ok, and with `explain` every candidate with its verdict, reason and rank.
  */
-export async function renderResolveText(result: ResolveResult, style: Style, options: ResolveTextOptions = {}): Promise<string> {
+export async function renderResolveText(original: ResolveResult, style: Style, options: ResolveTextOptions = {}): Promise<string> {
+  // Platforms and messages come from the registry: shown, never obeyed by the terminal.
+  const result = sanitizeDeep(original)
   const resolutions = result.results
   const newTable = await tableMaker(style)
   const clients = [...new Set(resolutions.map((r) => r.client))]

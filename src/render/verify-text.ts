@@ -1,6 +1,7 @@
 import {unreadableLine, isFailure, type CheckOutcome, type CheckStatus, type ReferenceResult, type VerifyResult} from '../api/verify.js'
 import {styleFor, type Style} from './style.js'
 import {tableMaker} from './table.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
 
 /** Column of the results about the whole tag rather than one platform. */
 const TAG_COLUMN = 'tag'
@@ -53,7 +54,9 @@ function verdictLine(report: ReferenceResult, strict: boolean, style: Style): st
 }
 
 /** Human output for one reference: its table, one sentence per failure or warning, and the verdict. */
-export async function renderVerifyText(report: ReferenceResult, strict: boolean, style: Style = PLAIN): Promise<string> {
+export async function renderVerifyText(original: ReferenceResult, strict: boolean, style: Style = PLAIN): Promise<string> {
+  // Check messages quote the image (annotations, platforms, file names): shown, never obeyed by the terminal.
+  const report = sanitizeDeep(original)
   if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
   const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(check, strict, style))

@@ -51,19 +51,22 @@ class ArchiveFiles implements LayoutFiles {
         // pax (x, g) and GNU long-name/link (L, K) records describe the entry after them.
         const extended = 'xgLK'.includes(type)
         const size = (extended ? undefined : next.size) ?? headerNumber(header.subarray(124, 136))
+        // Every size must be a whole number of bytes inside the file: a negative or NaN one would
+        // send the walk backwards (forever) or nowhere.
+        if (!Number.isSafeInteger(size) || size < 0) fail(`invalid size field in the header at byte ${position}`)
         const start = position + TAR_BLOCK
+        if (start + size > fileSize) fail(`it ends inside ${extended ? 'an extended header' : JSON.stringify(headerName(header))} (at byte ${position})`)
         position = start + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK
         if (extended) {
           if (type === 'x' || type === 'L') {
             if (size > MAX_EXTENDED_HEADER) fail(`an extended header of ${size} bytes`)
             const data = await read(start, size)
-            next = type === 'L' ? {...next, path: cString(data)} : {...next, ...paxRecords(data)}
+            next = type === 'L' ? {...next, path: cString(data)} : {...next, ...paxRecords(data, start - TAR_BLOCK, fail)}
           }
           continue
         }
         if (type === '0' || type === '7') {
           ranges.set(normalizeName(next.path ?? headerName(header)), {start, size})
-          if (start + size > fileSize) fail(`it ends inside ${headerName(header)}`)
         }
         next = {}
       }
@@ -94,10 +97,17 @@ function headerName(header: Buffer): string {
   return prefix ? `${prefix}/${name}` : name
 }
 
-/** A numeric field: octal text, or base-256 when the top bit is set (sizes of 8 GiB and more). */
+/**
+ * A numeric field: octal text, or base-256 when the top bit is set (sizes of 8 GiB and more; a
+ * set sign bit, 0x40, is a negative number). NaN when it is neither, for the caller to refuse.
+ */
 function headerNumber(field: Buffer): number {
-  if (field[0] & 0x80) return field.subarray(1).reduce((value, byte) => value * 256 + byte, field[0] & 0x7f)
+  if (field[0] & 0x80) {
+    if (field[0] & 0x40) return Number.NaN
+    return field.subarray(1).reduce((value, byte) => value * 256 + byte, field[0] & 0x3f)
+  }
   const text = cString(field).trim()
+  if (!/^[0-7]*$/.test(text)) return Number.NaN
   return text ? Number.parseInt(text, 8) : 0
 }
 
@@ -108,8 +118,11 @@ function checksumMatches(header: Buffer): boolean {
   return headerNumber(header.subarray(148, 156)) === sum
 }
 
-/** The `path` and `size` of pax records (`LENGTH key=value\n`), which override the next header's. */
-function paxRecords(data: Buffer): {path?: string; size?: number} {
+/**
+ * The `path` and `size` of pax records (`LENGTH key=value\n`), which override the next header's.
+ * A size that is not a plain decimal count of bytes is refused (`fail`), naming the header's offset.
+ */
+function paxRecords(data: Buffer, at: number, fail: (why: string) => never): {path?: string; size?: number} {
   const result: {path?: string; size?: number} = {}
   for (let offset = 0; offset < data.length; ) {
     const space = data.indexOf(0x20, offset)
@@ -119,7 +132,10 @@ function paxRecords(data: Buffer): {path?: string; size?: number} {
     const equals = record.indexOf('=')
     const [key, value] = [record.slice(0, equals), record.slice(equals + 1)]
     if (key === 'path') result.path = value
-    if (key === 'size') result.size = Number(value)
+    if (key === 'size') {
+      result.size = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN
+      if (!Number.isSafeInteger(result.size)) fail(`invalid size ${JSON.stringify(value.slice(0, 40))} in a pax header at byte ${at}`)
+    }
     offset += length
   }
   return result

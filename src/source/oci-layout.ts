@@ -5,7 +5,7 @@
  * against its digest, and manifests and configs are bounded in size.
  */
 import {createReadStream} from 'node:fs'
-import {stat} from 'node:fs/promises'
+import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {pipeline, type Readable} from 'node:stream'
 
@@ -29,20 +29,41 @@ export interface LayoutFiles {
 
 /** Files of a layout directory on disk. */
 class DirectoryFiles implements LayoutFiles {
+  /** Where size() found each file after symlinks, inside the layout: what open() reads. */
+  private readonly resolved = new Map<string, string>()
+  private realRoot?: Promise<string>
+
   constructor(readonly root: string) {}
 
+  /**
+   * A file's size, or undefined when absent. A symlink (index.json, a blob) may lead elsewhere in
+   * the layout, never out of it: a layout from someone else must not make archcheck read, and
+   * quote, a file of the user's such as a token.
+   */
   async size(relativePath: string): Promise<number | undefined> {
+    const file = path.join(this.root, relativePath)
+    let info
+    let real
     try {
-      const info = await stat(path.join(this.root, relativePath))
-      return info.isFile() ? info.size : undefined
+      info = await stat(file)
+      if (!info.isFile()) return undefined
+      real = await realpath(file)
+      this.realRoot ??= realpath(this.root)
+      const root = await this.realRoot
+      if (real !== root && !real.startsWith(root.endsWith(path.sep) ? root : `${root}${path.sep}`)) real = undefined
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new RegistryError(`cannot read ${path.join(this.root, relativePath)}: ${(error as Error).message}`, 'io', {cause: error})
+      throw new RegistryError(`cannot read ${file}: ${(error as Error).message}`, 'io', {cause: error})
     }
+    if (real === undefined) {
+      throw new RegistryError(`oci-layout:${this.root}: ${relativePath} is a symlink that leads outside the layout directory; it is not followed`, 'malformed')
+    }
+    this.resolved.set(relativePath, real)
+    return info.size
   }
 
   open(relativePath: string): Readable {
-    return createReadStream(path.join(this.root, relativePath))
+    return createReadStream(this.resolved.get(relativePath) ?? path.join(this.root, relativePath))
   }
 
   async close(): Promise<void> {}

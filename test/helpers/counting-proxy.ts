@@ -177,8 +177,8 @@ export function sequentialRounds(requests: readonly ProxiedRequest[]): number {
   ordered.forEach((request, i) => {
     let round = 1
     for (let j = 0; j < i; j++) {
-      const earlier = ordered[j]!
-      if (earlier.finishedAt !== undefined && earlier.finishedAt <= request.receivedAt!) round = Math.max(round, rounds[j]! + 1)
+      const earlier = ordered[j]
+      if (earlier.finishedAt !== undefined && earlier.finishedAt <= request.receivedAt!) round = Math.max(round, rounds[j] + 1)
     }
     rounds.push(round)
   })

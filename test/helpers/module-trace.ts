@@ -63,5 +63,5 @@ export function packageOf(file: string): string | undefined {
   const parts = file.split(/[/\\]/)
   const at = parts.lastIndexOf('node_modules')
   if (at < 0 || at + 1 >= parts.length) return undefined
-  return parts[at + 1]!.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]
+  return parts[at + 1].startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]
 }

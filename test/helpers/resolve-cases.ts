@@ -26,11 +26,12 @@ export interface Expectation {
   /** The image chosen: its declared platform, or its position among the scenario's images. */
   chosen?: string | number
   /**
-   * Where the oracles differ from the model. Docker expectations are checked against dockerd 20.10
-   * (exact matching, then the arm last resort), docker and containerd ones on Linux hosts against
-   * containerd 1.6 (ctr) with the containerd model's prediction; unlisted means "as modelled".
+   * Where the oracles differ from the model. docker and docker@20.10 expectations on Linux hosts
+   * are checked against dockerd 20.10 with the docker@20.10 model's prediction, docker and
+   * containerd ones against containerd 1.6 (ctr) with the containerd model's, and every Linux host
+   * of a case against podman 4.3 with the podman model's; unlisted means "as modelled".
    */
-  oracle?: {docker2010?: OracleOutcome; containerd16?: OracleOutcome}
+  oracle?: {docker2010?: OracleOutcome; containerd16?: OracleOutcome; podman43?: OracleOutcome}
 }
 
 export interface ResolveCase {
@@ -64,11 +65,16 @@ export const RESOLVE_CASES: ResolveCase[] = [
       {host: 'linux/arm/v7', verdict: 'ok', chosen: 'linux/arm/v7'},
       {host: 'linux/arm/v6', verdict: 'ok', chosen: 'linux/arm/v6'},
       {host: 'linux/arm/v5', verdict: 'ok', chosen: 'linux/arm/v5'},
-      {host: 'linux/arm/v8', verdict: 'fallback', chosen: 'linux/arm/v7', oracle: {docker2010: {chosen: 'linux/arm/v5'}}},
-      {host: 'linux/arm64', verdict: 'fallback', chosen: 'linux/arm/v7', oracle: {docker2010: 'no-match'}},
+      {host: 'linux/arm/v8', verdict: 'fallback', chosen: 'linux/arm/v7'},
+      // dockerd 20.10: no exact entry, so moby's arm last resort takes the first arm entry.
+      {host: 'linux/arm/v8', client: 'docker@20.10', verdict: 'fallback', chosen: 'linux/arm/v5'},
+      {host: 'linux/arm64', verdict: 'fallback', chosen: 'linux/arm/v7'},
+      {host: 'linux/arm64', client: 'docker@20.10', verdict: 'no-match'},
+      {host: 'linux/arm/v7', client: 'docker@20.10', verdict: 'ok', chosen: 'linux/arm/v7'},
       {host: 'linux/arm64', client: 'containerd', verdict: 'fallback', chosen: 'linux/arm/v7'},
       {host: 'linux/arm64', client: 'podman', verdict: 'no-match'},
       {host: 'linux/arm/v7', client: 'podman', verdict: 'ok', chosen: 'linux/arm/v7'},
+      {host: 'linux/arm/v8', client: 'podman', verdict: 'fallback', chosen: 'linux/arm/v7'},
       {host: 'linux/arm64', client: 'exact', verdict: 'no-match'},
     ],
   },
@@ -80,9 +86,12 @@ export const RESOLVE_CASES: ResolveCase[] = [
     expect: [
       {host: 'linux/arm/v6', verdict: 'wrong-arch', chosen: 'linux/arm/v7'},
       {host: 'linux/arm/v6', client: 'containerd', verdict: 'no-match'},
-      {host: 'linux/amd64', verdict: 'fallback', chosen: 'linux/386', oracle: {docker2010: 'no-match'}},
+      {host: 'linux/arm/v6', client: 'docker@20.10', verdict: 'wrong-arch', chosen: 'linux/arm/v7'},
+      {host: 'linux/amd64', verdict: 'fallback', chosen: 'linux/386'},
+      {host: 'linux/amd64', client: 'docker@20.10', verdict: 'no-match'},
       {host: 'linux/amd64', client: 'containerd', verdict: 'fallback', chosen: 'linux/386'},
-      {host: 'linux/arm64', verdict: 'fallback', chosen: 'linux/arm/v7', oracle: {docker2010: 'no-match'}},
+      {host: 'linux/arm64', verdict: 'fallback', chosen: 'linux/arm/v7'},
+      {host: 'linux/arm64', client: 'docker@20.10', verdict: 'no-match'},
     ],
   },
   {
@@ -103,7 +112,18 @@ export const RESOLVE_CASES: ResolveCase[] = [
       {host: 'linux/arm64', verdict: 'ok', chosen: 'linux/arm64/v8'},
       {host: 'linux/arm64', client: 'podman', verdict: 'ok', chosen: 'linux/arm64/v8'},
       {host: 'linux/arm64', client: 'exact', verdict: 'ok', chosen: 'linux/arm64/v8'},
-      {host: 'linux/arm64/v8.2', verdict: 'fallback', chosen: 'linux/arm64/v8', oracle: {docker2010: 'bad-platform', containerd16: 'bad-platform'}},
+      {
+        host: 'linux/arm64/v8.2',
+        verdict: 'fallback',
+        chosen: 'linux/arm64/v8',
+        oracle: {
+          docker2010: 'bad-platform',
+          containerd16: 'bad-platform',
+          // podman 4.3 cannot split it either and looks for architecture "arm64/v8.2": no match, in other words.
+          podman43: 'no-match',
+        },
+      },
+      {host: 'linux/arm64', client: 'docker@20.10', verdict: 'ok', chosen: 'linux/arm64/v8'},
     ],
   },
   {
@@ -112,6 +132,7 @@ export const RESOLVE_CASES: ResolveCase[] = [
     spec: index('linux/arm64/v8', 'linux/arm64', 'linux/amd64'),
     expect: [
       {host: 'linux/arm64', verdict: 'ambiguous', chosen: 'linux/arm64/v8'},
+      {host: 'linux/arm64', client: 'docker@20.10', verdict: 'ambiguous', chosen: 'linux/arm64/v8'},
       {host: 'linux/arm64', client: 'containerd', verdict: 'ambiguous', chosen: 'linux/arm64/v8'},
       {host: 'linux/arm64', client: 'podman', verdict: 'ok', chosen: 'linux/arm64'},
     ],
@@ -123,8 +144,11 @@ export const RESOLVE_CASES: ResolveCase[] = [
     expect: [
       {host: 'linux/amd64/v3', verdict: 'ok', chosen: 'linux/amd64/v3'},
       {host: 'linux/amd64/v2', verdict: 'ok', chosen: 'linux/amd64/v2'},
-      {host: 'linux/amd64/v4', verdict: 'fallback', chosen: 'linux/amd64/v3', oracle: {docker2010: 'no-match'}},
-      {host: 'linux/amd64', verdict: 'fallback', chosen: 'linux/386', oracle: {docker2010: 'no-match'}},
+      {host: 'linux/amd64/v4', verdict: 'fallback', chosen: 'linux/amd64/v3'},
+      {host: 'linux/amd64/v4', client: 'docker@20.10', verdict: 'no-match'},
+      {host: 'linux/amd64', verdict: 'fallback', chosen: 'linux/386'},
+      {host: 'linux/amd64', client: 'docker@20.10', verdict: 'no-match'},
+      {host: 'linux/amd64/v3', client: 'docker@20.10', verdict: 'ok', chosen: 'linux/amd64/v3'},
       {host: 'linux/amd64', client: 'podman', verdict: 'no-match'},
       // crane takes the first amd64 entry whatever its level: a v1 CPU cannot run v2 code.
       {host: 'linux/amd64', client: 'exact', verdict: 'wrong-arch', chosen: 'linux/amd64/v2'},

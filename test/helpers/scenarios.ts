@@ -175,7 +175,7 @@ export async function pushScenario(name: string, spec?: ScenarioSpec, options: {
   if (!(name in SCENARIOS)) throw new Error(`no standard scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}`)
   const host = testRegistryHost()
   const key = `${host} ${name}`
-  if (!standardScenarios.has(key)) standardScenarios.set(key, push(name, SCENARIOS[name as ScenarioName] as ScenarioSpec, host, {unlessTagged: true}))
+  if (!standardScenarios.has(key)) standardScenarios.set(key, push(name, SCENARIOS[name as ScenarioName], host, {unlessTagged: true}))
   return standardScenarios.get(key)!
 }
 
@@ -214,7 +214,7 @@ async function push(name: string, spec: ScenarioSpec, host: string, options: {un
     image: (platform) => {
       const found = images.filter((image) => image.platform && platformString(image.platform) === platform)
       if (found.length !== 1) throw new Error(`scenario "${name}": ${found.length} images declared ${platform}`)
-      return found[0]!
+      return found[0]
     },
     fetches: countFetches(root),
     removed: {manifests: [], blobs: []},

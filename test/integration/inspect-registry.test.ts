@@ -145,7 +145,7 @@ describe('inspect --json against a real registry', () => {
   it('nested index: the inner index is listed and its images are rows', async () => {
     const scenario = await pushScenario('nested')
     const view = await inspectJson(scenario.reference)
-    const inner = scenario.root.kind === 'index' ? scenario.root.children[1]! : undefined
+    const inner = scenario.root.kind === 'index' ? scenario.root.children[1] : undefined
     expect(view.indexes.map(({digest, size, mediaType}) => ({digest, size, mediaType}))).toEqual([
       {digest: inner!.digest, size: inner!.size, mediaType: inner!.mediaType},
     ])
@@ -268,7 +268,7 @@ describe('inspect failures', () => {
     const lines = result.stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
     // The full normalised reference, as the user would type it.
-    const named = lines[0]!.includes(missing)
+    const named = lines[0].includes(missing)
     expect(named, lines[0]).toBe(true)
     expect(lines[0]).toMatch(/not found/i)
   })

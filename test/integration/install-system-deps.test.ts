@@ -47,7 +47,7 @@ describe('scripts/install-system-deps.sh', () => {
   const all = declared ? declared[1].trim().split(/\s+/) : []
 
   it('declares the packages the test bed needs', () => {
-    expect(all).toEqual(expect.arrayContaining(['docker-registry', 'skopeo', 'buildah', 'qemu-user-static']))
+    expect(all).toEqual(expect.arrayContaining(['docker-registry', 'skopeo', 'buildah', 'qemu-user-static', 'docker.io', 'podman']))
   })
 
   it('does nothing when every package is installed', async () => {

@@ -17,8 +17,9 @@ const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\
 /** Each client's own refusal, as the real clients word it (exact texts are unit-tested). */
 const REFUSALS: Record<ClientName, (tree: ImageTree) => RegExp | string> = {
   docker: () => /^no matching manifest for \S+ in the manifest list entries$/,
+  'docker@20.10': () => /^no matching manifest for \S+ in the manifest list entries$/,
   containerd: (tree) => `no match for platform in manifest ${tree.root.descriptor.digest}: not found`,
-  podman: () => /^no image found in (manifest list|image index) for architecture "\w+", variant "\w*", OS "\w+"$/,
+  podman: () => /^no image found in (manifest list|image index) for architecture \w+, variant "\w*", OS \w+$/,
   exact: (tree) => new RegExp(`^no child with platform \\S+ in index ${literal(tree.reference)}$`),
 }
 

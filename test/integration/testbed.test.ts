@@ -258,7 +258,7 @@ describe('registry server lifecycle', () => {
       holder.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))
       holder.once('exit', (code) => reject(new Error(`holder exited early (${code})`)))
     })
-    const [pid, dir] = [Number(line.split(' ')[0]), line.trim().split(' ')[1]!]
+    const [pid, dir] = [Number(line.split(' ')[0]), line.trim().split(' ')[1]]
     expect(alive(pid)).toBe(true)
     holder.kill(signal)
     expect(await waitUntilGone(pid)).toBe(true)

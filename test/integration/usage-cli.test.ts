@@ -54,7 +54,9 @@ describe('usage errors are one line and exit 2', () => {
   })
 
   it('lists the choices of an option flag and explains a bad number', async () => {
-    expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, /^archcheck: --client "moby": expected one of docker, containerd, podman, exact, all$/m)
+    const clients = 'docker, docker@20.10, containerd, podman, exact, kubernetes, cri, nerdctl, cri-o, buildah, skopeo, all'
+    const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients}$`, 'm')
+    expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, badClient)
     expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '0']), 2, /^archcheck: --timeout: expected an integer greater than or equal to 1/m)
   })
 

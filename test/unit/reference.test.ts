@@ -45,6 +45,73 @@ describe('parseReference', () => {
     expect(() => parseReference(input)).toThrow(message)
   })
 
+  // distribution/reference v0.6: the 255-character limit is on the repository path, without the host.
+  it('counts the repository path, not the registry host, against the 255-character limit (TestReferenceParse)', () => {
+    // TestReferenceParse: 127 components make a 255-character path under host "a" (here docker.io).
+    const path = `${'a/'.repeat(127)}a`
+    const tag = 'tag-puts-this-over-max'
+    expect(parseReference(`${path}:${tag}`)).toEqual({registry: 'docker.io', repository: path, tag})
+    const host = 'registry.example.com:5000'
+    const long = 'b'.repeat(255)
+    expect(parseReference(`${host}/${long}`)).toEqual({registry: host, repository: long})
+    // TestReferenceParse: "domain/" + 256 × "a" is too long.
+    const tooLong = /is 263 characters long; the limit is 255 \(the registry host is not counted\)/
+    expect(() => parseReference(`domain/${'a'.repeat(256)}:tag`)).toThrow(tooLong)
+    expect(() => parseReference(`r.io/${'a'.repeat(256)}`)).toThrow(/is 256 characters long/)
+    // The library/ prefix Docker Hub adds is part of the path.
+    expect(() => parseReference('a'.repeat(250))).toThrow(/"library\/a+" is 258 characters long/)
+  })
+
+  it('reads only index.docker.io, exactly so, as Docker Hub (splitDockerDomain, TestParseRepositoryInfo)', () => {
+    expect(parseReference('index.docker.io/fooo/bar')).toEqual({registry: 'docker.io', repository: 'fooo/bar'})
+    expect(parseReference('index.docker.io/debian')).toEqual({registry: 'docker.io', repository: 'library/debian'})
+    expect(parseReference('docker.io/foo')).toEqual({registry: 'docker.io', repository: 'library/foo'})
+    const hubApiHost = parseReference('registry-1.docker.io/library/alpine')
+    expect(hubApiHost).toEqual({registry: 'registry-1.docker.io', repository: 'library/alpine'})
+    expect(parseReference('registry-1.docker.io/alpine')).toEqual({registry: 'registry-1.docker.io', repository: 'alpine'})
+    expect(parseReference('Index.Docker.IO/x')).toEqual({registry: 'Index.Docker.IO', repository: 'x'})
+  })
+
+  it('treats only a whole 64-hex text as an image ID (TestValidateReferenceName, TestParseAnyReference)', () => {
+    const hex = '1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a'
+    expect(() => parseReference(hex)).toThrow(/image ID/)
+    expect(parseReference(`docker.io/${hex}`)).toEqual({registry: 'docker.io', repository: `library/${hex}`})
+    expect(parseReference(`${hex}:tag`)).toEqual({registry: 'docker.io', repository: `library/${hex}`, tag: 'tag'})
+    expect(parseReference(hex.slice(0, 63))).toEqual({registry: 'docker.io', repository: `library/${hex.slice(0, 63)}`})
+  })
+
+  // TestValidateReferenceName and TestNormalizedSplitHostname
+  it.each([
+    ['[fc00::1]:5000/docker', {registry: '[fc00::1]:5000', repository: 'docker'}],
+    ['[fc00:1:2:3:4:5:6:7]:5000/library/debian', {registry: '[fc00:1:2:3:4:5:6:7]:5000', repository: 'library/debian'}],
+    ['Docker/docker', {registry: 'Docker', repository: 'docker'}],
+    ['192.168.0.1:8/debian', {registry: '192.168.0.1:8', repository: 'debian'}],
+    ['192.168.0.1:80', {registry: 'docker.io', repository: 'library/192.168.0.1', tag: '80'}],
+    ['test_com/foo', {registry: 'docker.io', repository: 'test_com/foo'}],
+    ['test-com:8080/foo', {registry: 'test-com:8080', repository: 'foo'}],
+    ['xn--n3h.com:18080/foo', {registry: 'xn--n3h.com:18080', repository: 'foo'}],
+    ['foo_bar.com:8080', {registry: 'docker.io', repository: 'library/foo_bar.com', tag: '8080'}],
+  ])('accepts %s as distribution/reference does', (input, expected) => {
+    expect(parseReference(input)).toEqual(expected)
+  })
+
+  it.each([
+    'https://github.com/docker/docker',
+    'docker/Docker',
+    '-docker',
+    '-docker/docker',
+    '-docker.io/docker/docker',
+    'docker///docker',
+    'docker.io/docker/Docker',
+    '[fc00::1]',
+    '[fc00::1]:5000',
+    'fc00::1:5000/debian',
+    '[fe80::1%eth0]:5000/debian',
+    '[2001:db8:3:4::192.0.2.33]:5000/debian',
+  ])('rejects %j as distribution/reference does (TestValidateReferenceName)', (input) => {
+    expect(() => parseReference(input)).toThrow(UsageError)
+  })
+
   it('formats a reference back in full', () => {
     expect(formatReference(parseReference('alpine:3'))).toBe('docker.io/library/alpine:3')
   })

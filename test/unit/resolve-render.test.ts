@@ -63,7 +63,7 @@ describe('resolve output', () => {
     const rows = rowsOf(text)
     expect(rows).toContain('HOST DOCKER CONTAINERD PODMAN EXACT')
     expect(rows).toContain('linux/arm64 fallback linux/arm/v7 fallback linux/arm/v7 no-match no-match')
-    expect(text).toMatch(/linux\/arm64 \(podman\): .*\n  podman says: no image found in image index for architecture "arm64"/)
+    expect(text).toMatch(/linux\/arm64 \(podman\): .*\n  podman says: no image found in image index for architecture arm64, variant ""/)
   })
 
   it('writes the documented JSON and passes only when every host passes', () => {

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../src/oci/media-types.js'
 import type {ImageTree, IndexNode} from '../../src/oci/types.js'
-import {podmanWantedPlatforms} from '../../src/engine/resolve/clients.js'
+import {clientModelName, podmanWantedPlatforms} from '../../src/engine/resolve/clients.js'
 import {ociArchitecture} from '../../src/oci/platform/host.js'
 import {formatPlatform} from '../../src/oci/platform/normalize.js'
 import {resolveForHost} from '../../src/engine/resolve/resolve.js'
@@ -121,6 +121,19 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     expect(r.candidates[1].reason).toMatch(/judged by its config/)
   })
 
+  it('puts entries without a platform after every entry with one, as containerd’s index handlers sort them', () => {
+    const bare = image(undefined, 'linux/amd64')
+    const declared = image('linux/386')
+    for (const client of ['docker', 'containerd'] as const) {
+      const r = resolveForHost(tree([bare, declared]), 'linux/amd64', client)
+      expect(r.chosen, client).toBe(declared)
+      expect(r.verdict).toBe('fallback')
+    }
+    // Two of them keep index order, neither preferred by its config's platform.
+    const bare386 = image(undefined, 'linux/386')
+    expect(resolveForHost(tree([bare386, bare]), 'linux/amd64', 'containerd').chosen).toBe(bare386)
+  })
+
   it('pulls a single-platform image whatever its platform, with Docker’s warning', () => {
     const single: ImageTree = {reference: 'registry.test/app:amd64', root: image(undefined, 'linux/amd64')}
     const r = resolveForHost(single, 'linux/arm64')
@@ -155,6 +168,105 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     expect(resolveForHost(t, 'windows(10.0.19041)/amd64').clientMessage).toBe(
       'no matching manifest for windows(10.0.19041)/amd64 in the manifest list entries',
     )
+  })
+})
+
+describe('resolveForHost: Windows builds', () => {
+  it('judges a single Windows image of a build the host cannot run as wrong-arch, not ok', () => {
+    const single: ImageTree = {reference: 'registry.test/win:1', root: windows('10.0.17763.5458')}
+    const r = resolveForHost(single, 'windows(10.0.20348)/amd64')
+    expect(r.chosen).toBe(single.root)
+    expect(r.verdict).toBe('wrong-arch')
+    expect(r.message).toMatch(/single Windows 10\.0\.17763\.5458 image.*Windows 10\.0\.20348 host cannot run that build.*Hyper-V/)
+    expect(r.clientMessage).toMatch(/does not match the detected host platform/)
+    // A build the host runs, or a host of unknown build, stays ok.
+    expect(resolveForHost({reference: 'r/w:1', root: windows('10.0.20348.1')}, 'windows(10.0.26100)/amd64').verdict).toBe('ok')
+    expect(resolveForHost(single, 'windows/amd64').verdict).toBe('ok')
+  })
+
+  it('judges an entry whose config names a build the host cannot run as wrong-arch', () => {
+    const entry = windows('10.0.20348.2113')
+    entry.config.osVersion = '10.0.17763.1'
+    const r = resolveForHost(tree([entry]), 'windows(10.0.20348)/amd64')
+    expect(r.verdict).toBe('wrong-arch')
+    expect(r.message).toMatch(/config says Windows 10\.0\.17763\.1/)
+  })
+
+  it('orders Windows entries by os.version as a string, as containerd does', () => {
+    const t = tree([windows('10.0.20348.2113'), windows('10.0.20348.999')])
+    expect(resolveForHost(t, 'windows(10.0.20348)/amd64').chosen?.descriptor.platform?.osVersion).toBe('10.0.20348.999')
+    expect(resolveForHost(t, 'windows(10.0.20348)/amd64', 'containerd').chosen?.descriptor.platform?.osVersion).toBe('10.0.20348.999')
+  })
+
+  it('never takes a windows/386 entry on a windows/amd64 host', () => {
+    const t = tree([image('windows/386', 'windows/386')])
+    expect(resolveForHost(t, 'windows/amd64').verdict).toBe('no-match')
+  })
+})
+
+describe('resolveForHost: os.features', () => {
+  it('takes an entry with features only on a host that has them, and prefers it there', () => {
+    const plain = image('linux/amd64')
+    const gpu = image('linux/amd64')
+    gpu.descriptor.platform = {os: 'linux', architecture: 'amd64', osFeatures: ['gpu']}
+    const t = tree([plain, gpu])
+    expect(resolveForHost(t, 'linux/amd64', 'containerd').chosen).toBe(plain)
+    const r = resolveForHost(t, 'linux(+gpu)/amd64', 'containerd')
+    expect(r.chosen).toBe(gpu)
+    expect(r.verdict).toBe('ok')
+    expect(resolveForHost(tree([gpu]), 'linux/amd64', 'containerd').verdict).toBe('no-match')
+  })
+})
+
+describe('resolveForHost: docker@20.10', () => {
+  it('matches exactly: no arm64→arm, amd64→386 or arm/v7→v6 fallback, and says so in its own words', () => {
+    const t = tree([image('linux/arm/v6'), image('linux/386')])
+    for (const host of ['linux/arm64', 'linux/amd64', 'linux/arm/v7']) {
+      const r = resolveForHost(t, host, 'docker@20.10')
+      // On arm/v7 only moby's last resort (any arm entry) gets it the v6 image.
+      expect(r.verdict, host).toBe(host === 'linux/arm/v7' ? 'fallback' : 'no-match')
+    }
+    expect(resolveForHost(t, 'linux/arm/v7', 'docker@20.10').candidates[0].reason).toMatch(/last resort/)
+    const refusal = resolveForHost(t, 'linux/arm64', 'docker@20.10').clientMessage
+    expect(refusal).toBe('no matching manifest for linux/arm64 in the manifest list entries')
+    expect(resolveForHost(t, 'linux/arm64', 'docker').verdict).toBe('fallback')
+  })
+
+  it('takes the first exact entry in index order, and the first arm entry as a last resort', () => {
+    const v8 = image('linux/arm64/v8')
+    const plain = image('linux/arm64')
+    const r = resolveForHost(tree([v8, plain]), 'linux/arm64', 'docker@20.10')
+    expect(r.chosen).toBe(v8)
+    expect(r.verdict).toBe('ambiguous')
+    const v5 = image('linux/arm/v5')
+    const v7 = image('linux/arm/v7')
+    const arm = resolveForHost(tree([v5, v7]), 'linux/arm/v8', 'docker@20.10')
+    expect(arm.chosen).toBe(v5)
+    expect(resolveForHost(tree([v5, v7]), 'linux/arm/v8', 'docker').chosen).toBe(v7)
+  })
+
+  it('ignores entries without a platform', () => {
+    expect(resolveForHost(tree([image(undefined, 'linux/amd64')]), 'linux/amd64', 'docker@20.10').verdict).toBe('no-match')
+  })
+})
+
+describe('client aliases', () => {
+  it.each([
+    ['kubernetes', 'containerd'],
+    ['cri', 'containerd'],
+    ['nerdctl', 'containerd'],
+    ['cri-o', 'podman'],
+    ['buildah', 'podman'],
+    ['skopeo', 'podman'],
+    ['docker@20.10', 'docker@20.10'],
+    ['docker', 'docker'],
+  ])('%s is the %s model', (alias, model) => {
+    expect(clientModelName(alias)).toBe(model)
+  })
+
+  it('knows no other names', () => {
+    expect(clientModelName('rkt')).toBeUndefined()
+    expect(clientModelName('toString')).toBeUndefined()
   })
 })
 
@@ -219,7 +331,7 @@ describe('resolveForHost: podman (containers/image)', () => {
     const t = tree([image('linux/386'), image('linux/arm/v7')], MediaType.dockerList)
     const arm = resolveForHost(t, 'linux/arm64', 'podman')
     expect(arm.verdict).toBe('no-match')
-    expect(arm.clientMessage).toBe('no image found in manifest list for architecture "arm64", variant "", OS "linux"')
+    expect(arm.clientMessage).toBe('no image found in manifest list for architecture arm64, variant "", OS linux')
     expect(arm.candidates[1].reason).toMatch(/does not fall back/)
     expect(resolveForHost(t, 'linux/amd64', 'podman').verdict).toBe('no-match')
   })

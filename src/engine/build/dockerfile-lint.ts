@@ -1,4 +1,4 @@
-import {formatPlatform} from '../../oci/platform/normalize.js'
+import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import {parsePlatform} from '../../oci/platform/parse.js'
 import {declaredArgs, findStage, type Instruction, parseDockerfile, type SourceLine, type Stage} from './dockerfile.js'
 
@@ -197,7 +197,7 @@ function fixedFinalPlatform(stages: Stage[], options: LintOptions): LintWarning[
 /** `os/arch[/variant]` normalised as the platform rules do (`linux/aarch64` → `linux/arm64`); a spec that does not parse stays as written. */
 function normalizedSpec(spec: string): string {
   try {
-    return formatPlatform(parsePlatform(spec))
+    return formatPlatform(normalizePlatform(parsePlatform(spec)))
   } catch {
     return spec
   }

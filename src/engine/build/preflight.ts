@@ -11,7 +11,7 @@ import semver from 'semver'
 
 import {fileErrorText, UsageError} from '../../oci/errors.js'
 import {nativePlatform} from '../../oci/platform/host.js'
-import {formatPlatform} from '../../oci/platform/normalize.js'
+import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import {parsePlatform} from '../../oci/platform/parse.js'
 import type {BuildRequest} from './argv.js'
 import {lintDockerfile, type LintWarning} from './dockerfile-lint.js'
@@ -68,7 +68,7 @@ export function checkBuildxVersions(versions: {docker?: string; buildx: string},
 export function parsePlatformList(values: readonly string[]): string[] {
   const platforms = values.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
   if (platforms.length === 0) throw new UsageError('--platform names no platform')
-  return [...new Set(platforms.map((spec) => formatPlatform(parsePlatform(spec))))]
+  return [...new Set(platforms.map((spec) => formatPlatform(normalizePlatform(parsePlatform(spec)))))]
 }
 
 /**
@@ -93,7 +93,7 @@ export function missingPlatforms(requested: readonly string[], supported: readon
   const available = new Set(
     supported.flatMap((spec) => {
       try {
-        return [formatPlatform(parsePlatform(spec))]
+        return [formatPlatform(normalizePlatform(parsePlatform(spec)))]
       } catch {
         return []
       }

@@ -93,6 +93,8 @@ function cpuArchAttribute(section: Uint8Array, le: boolean): number | undefined 
       let at = nul + 1
       while (at + 5 <= end) {
         const tag = uleb(section, at)
+        // A long ULEB128 tag can run past the subsection: then there is no size to read.
+        if (tag.next + 4 > end) return undefined
         const size = dv.getUint32(tag.next, le)
         const stop = at + size
         if (size < 5 || stop > end) return undefined

@@ -129,6 +129,20 @@ const isElf = (head: Uint8Array): boolean => head[0] === 0x7f && head[1] === 0x4
  * than `head` when the program headers or the PT_INTERP string lie past it).
  */
 function readElf(head: Uint8Array): {info: ElfInfo | NotExecutableInfo; needed: number} {
+  try {
+    return readElfFields(head)
+  } catch (error) {
+    if (error instanceof MalformedElf) return {info: malformedElf(error.message), needed: head.length}
+    throw error
+  }
+}
+
+/** A field of an ELF that cannot be where its headers say. */
+class MalformedElf extends Error {}
+
+const malformedElf = (why: string): NotExecutableInfo => ({kind: 'not-executable', reason: `malformed ELF: ${why}`})
+
+function readElfFields(head: Uint8Array): {info: ElfInfo | NotExecutableInfo; needed: number} {
   const headerSize = head[4] === 2 ? 64 : 52
   if (head.length < 0x34) return {info: {kind: 'not-executable', reason: 'truncated ELF header'}, needed: headerSize}
   const bits = head[4] === 2 ? 64 : head[4] === 1 ? 32 : undefined
@@ -136,9 +150,15 @@ function readElf(head: Uint8Array): {info: ElfInfo | NotExecutableInfo; needed: 
   if (!bits || !endian) return {info: {kind: 'not-executable', reason: 'ELF header with an invalid class or byte order'}, needed: head.length}
   const le = endian === 'little'
   const dv = view(head)
-  const u16 = (offset: number): number => dv.getUint16(offset, le)
-  const u32 = (offset: number): number => dv.getUint32(offset, le)
-  const addr = (offset: number): number => (bits === 64 ? Number(dv.getBigUint64(offset, le)) : u32(offset))
+  // Every read is bounds-checked: an offset from the file that runs past the bytes kept makes the
+  // ELF malformed (a finding about the image), never a RangeError.
+  const inside = (offset: number, width: number): number => {
+    if (!(offset >= 0 && offset + width <= head.length)) throw new MalformedElf(`a field at byte ${offset} lies past the bytes read`)
+    return offset
+  }
+  const u16 = (offset: number): number => dv.getUint16(inside(offset, 2), le)
+  const u32 = (offset: number): number => dv.getUint32(inside(offset, 4), le)
+  const addr = (offset: number): number => (bits === 64 ? Number(dv.getBigUint64(inside(offset, 8), le)) : u32(offset))
   const eType = u16(16)
   const machine = u16(18)
   const known = ELF_MACHINES[machine]
@@ -164,6 +184,12 @@ function readElf(head: Uint8Array): {info: ElfInfo | NotExecutableInfo; needed: 
   const phoff = addr(bits === 64 ? 32 : 28)
   const phentsize = u16(bits === 64 ? 54 : 42)
   const phnum = u16(bits === 64 ? 56 : 44)
+  // The kernel refuses an e_phentsize other than its Elf_Phdr's size (ENOEXEC); a smaller one would
+  // have the fields of a program header read past its entry.
+  const phdrSize = bits === 64 ? 56 : 32
+  if (phnum > 0 && phentsize < phdrSize) {
+    return {info: malformedElf(`e_phentsize is ${phentsize}, smaller than a program header (${phdrSize} bytes)`), needed: head.length}
+  }
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize
     if (ph + phentsize > head.length) return {info: {...info, truncated: true}, needed: phoff + phnum * phentsize}

@@ -95,12 +95,12 @@ export class ImageFilesystem {
   /** The directory at `path`, created (implicitly, as tar extraction does) where missing, through symlinks in lower layers. */
   private directoryForWrite(path: string, layer: number): FsNode {
     let dir = this.root
-    let current = '/'
-    for (const part of path.split('/').filter(Boolean)) {
-      current = joinPath(current, part)
+    const parts = path.split('/').filter(Boolean)
+    for (const [index, part] of parts.entries()) {
       let child = dir.children!.get(part)
       if (child?.type === 'symlink') {
-        const resolved = this.lookup(current)
+        // The path so far, built only here: joining it at every step would cost the square of the depth.
+        const resolved = this.lookup(`/${parts.slice(0, index + 1).join('/')}`)
         child = resolved.found && resolved.node.type === 'directory' ? resolved.node : undefined
       }
       if (!child || child.type !== 'directory') {
@@ -121,12 +121,15 @@ export class ImageFilesystem {
     const symlinks: string[] = []
     // Not normalised lexically: "a/../b" means the parent of wherever symlink "a" leads.
     const absolute = path.startsWith('/') ? path : `${options.cwd ?? '/'}/${path}`
-    let pending = absolute.split('/').filter((part) => part && part !== '.')
+    // Components still to walk, the next one last: taking it is O(1), where shift() would make a
+    // deep path cost the square of its depth.
+    const pending = absolute.split('/').filter((part) => part && part !== '.').reverse()
+    const rest = (): string[] => [...pending].reverse()
     const stack: FsNode[] = [this.root]
     const names: string[] = []
     const here = (): string => `/${names.join('/')}`
     while (pending.length) {
-      const part = pending.shift()!
+      const part = pending.pop()!
       if (part === '..') {
         if (stack.length > 1) {
           stack.pop()
@@ -137,7 +140,7 @@ export class ImageFilesystem {
       const dir = stack.at(-1)!
       if (dir.type !== 'directory') return {found: false, error: 'not-a-directory', path: here(), symlinks}
       const child = dir.children!.get(part)
-      if (!child) return {found: false, error: 'not-found', path: joinPath(here(), part, ...pending), symlinks}
+      if (!child) return {found: false, error: 'not-found', path: joinPath(here(), part, ...rest()), symlinks}
       if (child.type === 'symlink' && (pending.length > 0 || followLast)) {
         symlinks.push(`${joinPath(here(), part)} -> ${child.linkTarget}`)
         if (symlinks.length > MAX_SYMLINKS) return {found: false, error: 'loop', path: joinPath(here(), part), symlinks}
@@ -146,7 +149,7 @@ export class ImageFilesystem {
           stack.length = 1
           names.length = 0
         }
-        pending = [...target, ...pending]
+        for (let i = target.length - 1; i >= 0; i--) pending.push(target[i])
         continue
       }
       stack.push(child)
@@ -160,6 +163,7 @@ export class ImageFilesystem {
    * "not found" that the image's history would not.
    */
   removedBy(path: string): {path: string; layer: number} | undefined {
+    if (this.whiteouts.size === 0) return undefined
     for (let current = normalizePath(path); ; current = current.slice(0, current.lastIndexOf('/')) || '/') {
       const layer = this.whiteouts.get(current)
       if (layer !== undefined) return {path: current, layer}
@@ -171,7 +175,8 @@ export class ImageFilesystem {
   *files(): Generator<{path: string; node: FsNode}> {
     const walk = function* (dir: FsNode, prefix: string): Generator<{path: string; node: FsNode}> {
       for (const [name, node] of dir.children!) {
-        const path = joinPath(prefix, name)
+        // Names are single components: appending is enough (normalising would cost the square of the depth).
+        const path = prefix === '/' ? `/${name}` : `${prefix}/${name}`
         if (node.type === 'directory') yield* walk(node, path)
         else if (node.type === 'file') yield {path, node}
       }
@@ -188,7 +193,7 @@ function joinPath(...parts: string[]): string {
 function pruneLowerLayers(dir: FsNode, path: string, layer: number): string[] {
   const removed: string[] = []
   for (const [name, child] of dir.children!) {
-    const childPath = joinPath(path, name)
+    const childPath = path === '/' ? `/${name}` : `${path}/${name}`
     if (child.type === 'directory') {
       const below = pruneLowerLayers(child, childPath, layer)
       if (child.layer < layer && child.children!.size === 0) {

@@ -10,6 +10,12 @@ export interface LayerLimits {
   ratioGraceBytes: number
   /** Largest zstd window accepted (default 32 MiB): the decoder allocates it up front, and fzstd's back-references reach 32 MiB at most. */
   maxZstdWindowBytes: number
+  /**
+   * Tar entries allowed across every layer read in one run (default 2,000,000): each is kept in
+   * memory (a few hundred bytes with its node in the merged filesystem), so millions of empty
+   * files in a small layer would otherwise cost gigabytes.
+   */
+  maxEntries: number
 }
 
 export const DEFAULT_LAYER_LIMITS: LayerLimits = {
@@ -17,6 +23,7 @@ export const DEFAULT_LAYER_LIMITS: LayerLimits = {
   maxRatio: 200,
   ratioGraceBytes: 64 * 1024 ** 2,
   maxZstdWindowBytes: 32 * 1024 ** 2,
+  maxEntries: 2_000_000,
 }
 
 /** A layer that would cost more than the limits allow. Exit 3, like any image that cannot be read. */
@@ -34,6 +41,7 @@ const MiB = 1024 ** 2
  */
 export class DecompressionBudget {
   private total = 0
+  private entries = 0
 
   constructor(readonly limits: LayerLimits = DEFAULT_LAYER_LIMITS) {}
 
@@ -42,6 +50,11 @@ export class DecompressionBudget {
     let compressed = 0
     let decompressed = 0
     return {
+      entry: () => {
+        if (++this.entries > this.limits.maxEntries) {
+          throw new LayerLimitError(`${label}: the layers hold more than ${this.limits.maxEntries} tar entries in total (raise --max-entries if the image is genuine)`)
+        }
+      },
       consumed: (bytes: number) => {
         compressed += bytes
       },
@@ -60,6 +73,8 @@ export class DecompressionBudget {
 }
 
 export interface LayerCounter {
+  /** One more tar entry kept (counted across the run, against maxEntries); absent where only bytes are counted. */
+  entry?(): void
   consumed(bytes: number): void
   produced(bytes: number): void
 }

@@ -87,5 +87,5 @@ async function readLayer(
     options.onProgress?.({digest: layer.digest, bytesRead, size: layer.size, done: true})
   }
   const tar = decompressLayer(progress(blob), counter, {label, maxZstdWindowBytes: budget.limits.maxZstdWindowBytes})
-  return readTarEntries(tar, {label, headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES})
+  return readTarEntries(tar, {label, headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, onEntry: () => counter.entry?.()})
 }

@@ -48,12 +48,47 @@ export const isExecutableMode = (mode: number): boolean => (mode & 0o111) !== 0
 
 const BLOCK = 512
 
-/** A header's size field: octal text, or GNU base-256 (high bit set) for sizes over 8 GiB. */
+/**
+ * Linux's PATH_MAX: no system call takes a longer path or writes a longer symlink target
+ * (ENAMETOOLONG), so no runtime can extract an entry past it. An entry's path (or link target)
+ * over this many bytes makes the layer unreadable; it also bounds the cost of every path walk.
+ */
+export const MAX_PATH_BYTES = 4096
+
+/**
+ * A header's size field: octal text (after leading spaces or NULs, ended by a space or NUL), or
+ * GNU base-256 (first byte 0x80) for sizes over 8 GiB. NaN for anything else (a negative base-256
+ * number, other text): tar-stream would read such a field differently, or as null and then wait
+ * forever for the entry's end, so the layer is refused instead.
+ */
 function headerSize(header: Uint8Array): number {
   const field = header.subarray(124, 136)
-  if (field[0] & 0x80) return field.subarray(1).reduce((size, byte) => size * 256 + byte, field[0] & 0x7f)
-  const text = Buffer.from(field).toString('latin1').replace(/[\0 ].*$/s, '').trim()
-  return text ? Number.parseInt(text, 8) : 0
+  if (field[0] === 0x80) return field.subarray(1).reduce((size, byte) => size * 256 + byte, 0)
+  if (field[0] & 0x80) return Number.NaN
+  const text = Buffer.from(field).toString('latin1').replace(/^[ \0]+/, '')
+  const match = /^([0-7]*)[ \0]*$/.exec(text)
+  if (!match) return Number.NaN
+  return match[1] ? Number.parseInt(match[1], 8) : 0
+}
+
+/**
+ * The value of a pax header's `size` record, read exactly as tar-stream reads records (by their
+ * length prefix, the last one winning; an empty value counts as none), so that this scan and
+ * tar-stream agree on where every entry ends.
+ */
+function paxSizeRecord(data: Buffer): string | undefined {
+  let size: string | undefined
+  for (let rest = data; rest.length > 0; ) {
+    const space = rest.indexOf(0x20)
+    const length = Number.parseInt(rest.subarray(0, space === -1 ? rest.length : space).toString(), 10)
+    if (!length) break
+    const record = rest.subarray((space === -1 ? rest.length : space) + 1, length - 1).toString()
+    const equals = record.indexOf('=')
+    if (equals === -1) break
+    if (record.slice(0, equals) === 'size') size = record.slice(equals + 1)
+    rest = rest.subarray(length)
+  }
+  return size || undefined
 }
 
 /** PAX records are small ("size=…", paths, times); one larger than this is skipped unread. */
@@ -67,13 +102,16 @@ const MAX_PAX_BYTES = 1 << 20
  * Only sizes are read here, to know where the next header starts: a PAX `size` record overrides
  * the next header's size, as for files over 8 GiB.
  */
-async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Uint8Array> {
   const iterator = tar[Symbol.asyncIterator]()
+  /** Bytes of the stream before the current chunk, to name where a bad header is. */
+  let before = 0
   let header: Uint8Array = new Uint8Array(0)
   let dataLeft = 0
   let zeroBlocks = 0
   let pax: Uint8Array[] | undefined
   let paxSize: number | undefined
+  let paxGlobal = false
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
     const chunk = next.value
     let offset = 0
@@ -85,8 +123,11 @@ async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGenerator
         dataLeft -= part.length
         offset += part.length
         if (dataLeft === 0 && pax) {
-          const size = /(?:^|\n)\d+ size=(\d+)\n/.exec(Buffer.concat(pax).toString('latin1'))
-          if (size) paxSize = Number(size[1])
+          const size = paxSizeRecord(Buffer.concat(pax))
+          if (size && paxGlobal) throw new RegistryError(`${label}: not a readable tar archive (a global pax header sets a size)`, 'bad-layer')
+          // As tar-stream does, the last pax header before an entry is the one that counts; only a
+          // plain decimal count is a size (tar-stream would read "1.5" as 1, "-1" as an error).
+          if (!paxGlobal) paxSize = size ? (/^\d{1,16}$/.test(size) ? Number(size) : Number.NaN) : undefined
           pax = undefined
         }
         continue
@@ -102,12 +143,22 @@ async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>): AsyncGenerator
         continue
       }
       zeroBlocks = 0
-      const size = paxSize ?? headerSize(block)
-      paxSize = undefined
       const type = String.fromCharCode(block[156])
-      pax = type === 'x' && size <= MAX_PAX_BYTES ? [] : undefined
-      dataLeft = Math.ceil(size / BLOCK) * BLOCK
+      // pax (x, g) and GNU long-name (L, K) records have sizes of their own and describe the
+      // entry after them: a pax size waits for that entry.
+      const extended = 'xgLK'.includes(type)
+      const size = (extended ? undefined : paxSize) ?? headerSize(block)
+      if (!Number.isSafeInteger(size) || size < 0) {
+        throw new RegistryError(`${label}: not a readable tar archive (invalid size in the header at byte ${before + offset - BLOCK})`, 'bad-layer')
+      }
+      if (!extended) paxSize = undefined
+      pax = (type === 'x' || type === 'g') && size <= MAX_PAX_BYTES ? [] : undefined
+      paxGlobal = type === 'g'
+      // A directory has no contents whatever its size says: Go's archive/tar (Docker, containerd)
+      // and tar-stream both read the next header right after it.
+      dataLeft = type === '5' ? 0 : Math.ceil(size / BLOCK) * BLOCK
     }
+    before += chunk.length
     yield ended ? chunk.subarray(0, offset) : chunk
     if (ended) {
       // Drain the rest unseen.
@@ -131,18 +182,29 @@ function keepOverlap(tail: FileTail, bytes: Uint8Array, at: number): void {
  * `.ARM.attributes` section, looked for in a window at the end of the file. Bytes after the end-of-archive
  * marker are ignored, as Docker ignores them.
  */
-export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number}): Promise<LayerEntry[]> {
+export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number; onEntry?: () => void}): Promise<LayerEntry[]> {
   const tarStream = await import('tar-stream')
   const {pipeline} = await import('node:stream/promises')
   const extract = tarStream.extract()
-  const feeding = pipeline(Readable.from(upToEndOfArchive(tar)), extract)
-  // Its error also ends the loop below; this only keeps it from being reported as unhandled.
-  feeding.catch(() => {})
+  const feeding = pipeline(Readable.from(upToEndOfArchive(tar, options.label)), extract)
+  // Its error also ends the loop below, and the stream of the entry being read: tar-stream may
+  // otherwise leave that stream open forever (a size it misread), and the read with it.
+  let current: {destroy(error?: Error): void} | undefined
+  feeding.catch((error: Error) => current?.destroy(error))
   const entries: LayerEntry[] = []
   try {
     for await (const entry of extract) {
+      current = entry
       const {header} = entry
+      // Every entry is kept: their number is what bounds memory (LayerLimits.maxEntries).
+      options.onEntry?.()
       const type = TYPES[header.type ?? 'file'] ?? 'other'
+      for (const [what, text] of [['an entry\'s path', header.name], ['a symlink target', header.linkname ?? '']] as const) {
+        const bytes = Buffer.byteLength(text)
+        if (bytes > MAX_PATH_BYTES) {
+          throw new RegistryError(`${options.label}: ${what} is ${bytes} bytes, longer than the ${MAX_PATH_BYTES} bytes Linux allows (PATH_MAX): no runtime can extract it`, 'bad-layer')
+        }
+      }
       const record: LayerEntry = {path: normalizePath(header.name), type, mode: header.mode ?? 0, size: header.size ?? 0}
       if (type === 'symlink') record.linkTarget = header.linkname ?? ''
       if (type === 'hardlink') record.linkTarget = normalizePath(header.linkname ?? '')
@@ -152,7 +214,9 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
       let tail: FileTail | undefined
       let tailLooked = false
       let position = 0
-      for await (const chunk of entry as AsyncIterable<Uint8Array>) {
+      // tar-stream never ends the stream of a directory whose size is not 0, and it has no bytes anyway.
+      const contents = type === 'directory' ? [] : (entry as AsyncIterable<Uint8Array>)
+      for await (const chunk of contents) {
         let offset = 0
         while (wantHead && head.length < want && offset < chunk.length) {
           // Copy: the chunk may be a view into a large shared buffer.

@@ -40,16 +40,23 @@ function dockerPlatformText(platform: Platform): string {
   return formatPlatform({...shown, os})
 }
 
-/** containerd's `platforms.Only`, shared by Docker and containerd: rank by fallback step; order by it, then on Windows by the higher os.version. */
+/**
+ * containerd's choice, shared by Docker and containerd: rank by `platforms.Only`'s fallback step;
+ * order entries without a platform (judged by their config) after every entry with one, as
+ * containerd's index handlers sort them, the others by the host's comparer.
+ */
 const containerdMatching: Pick<ClientModel, 'rank' | 'compare'> = {
   rank: (host, entry) => matchRank(host, entry.platform),
-  compare: (host, a, b) => comparePlatforms(host, a.platform, b.platform),
+  compare: (host, a, b) => {
+    if (a.fromConfig !== b.fromConfig) return a.fromConfig ? 1 : -1
+    return a.fromConfig ? 0 : comparePlatforms(host, a.platform, b.platform)
+  },
 }
 
 const withoutOsVersion = ({osVersion: _v, osFeatures: _f, ...rest}: Platform): Platform => rest
 
 /**
- * Docker (dockerd with its own image store, moby's distribution code): containerd's matcher
+ * Current Docker (moby 23 and later, either image store): containerd/platforms v1.0's matcher
  * (`platforms.Only`) sorted stably; when nothing matches an arm host, any arm entry of the same OS
  * whatever its variant (moby's backwards-compatibility rule); a single image is pulled whatever
  * its platform, with a warning.
@@ -72,6 +79,32 @@ const docker: ClientModel = {
 }
 
 /**
+ * dockerd 20.10 (Debian 12's docker.io, and every engine before moby 23): the first entry in index
+ * order whose os/architecture/variant equal the host's after normalisation — no fallback at all
+ * (no arm64→arm, amd64→386, arm/v7→v6), os.version and os.features not looked at; when nothing
+ * matches an arm host, the first entry whose os and architecture as written are the host's. A
+ * single image is pulled whatever its platform, with the same warning as current Docker. Its
+ * refusal names the host as `--platform` names it (checked with dockerd 20.10.24).
+ */
+const docker2010: ClientModel = {
+  name: 'docker@20.10',
+  describes: 'Docker 20.10',
+  rank(host, entry) {
+    if (entry.fromConfig) return -1
+    const p = normalizePlatform(entry.platform)
+    return p.os === host.os && p.architecture === host.architecture && (p.variant ?? '') === (host.variant ?? '') ? 0 : -1
+  },
+  compare: () => 0,
+  followsNestedIndexes: false,
+  lastResort(host, entries) {
+    if (host.architecture !== 'arm') return undefined
+    return entries.find((entry) => !entry.fromConfig && entry.platform.os === host.os && entry.platform.architecture === 'arm')
+  },
+  singlePlatformWarning: (host, image) => docker.singlePlatformWarning(host, image),
+  noMatchMessage: (host) => `no matching manifest for ${formatPlatform(host)} in the manifest list entries`,
+}
+
+/**
  * containerd (ctr, nerdctl, Kubernetes on containerd): `platforms.Only` sorted stably, no last
  * resort; nested indexes are walked. Like Docker it takes a tag holding a single image whatever that image's platform (only
  * index entries are filtered; checked with ctr 1.6), but without a warning.
@@ -86,8 +119,11 @@ const containerd: ClientModel = {
   noMatchMessage: (_host, {digest}) => `no match for platform in manifest ${digest}: not found`,
 }
 
-/** containers/image's variant lists: most capable first; arm64 without a variant also takes v8. */
-const PODMAN_VARIANTS: Record<string, string[]> = {arm: ['v7', 'v6', 'v5'], arm64: ['v8']}
+/**
+ * containers/image's variant lists: most capable first; arm64 without a variant also takes v8.
+ * arm starts at v8 (an arm/v8 host takes v7 … v5): podman 4.3 does so in the oracle suite.
+ */
+const PODMAN_VARIANTS: Record<string, string[]> = {arm: ['v8', 'v7', 'v6', 'v5'], arm64: ['v8']}
 
 /** The platforms containers/image wants, in order: the variant and older ones, then "no variant". */
 export function podmanWantedPlatforms(host: Platform): Platform[] {
@@ -130,7 +166,8 @@ const podman: ClientModel = {
   noMatchMessage(host, {indexMediaType}) {
     const want = podmanWantedPlatforms(host)[0]
     const kind = indexMediaType.includes('docker') ? 'manifest list' : 'image index'
-    return `no image found in ${kind} for architecture "${want.architecture}", variant "${want.variant ?? ''}", OS "${want.os}"`
+    // Only the variant is quoted (%q in containers/image), as podman 4.3 prints it.
+    return `no image found in ${kind} for architecture ${want.architecture}, variant "${want.variant ?? ''}", OS ${want.os}`
   },
 }
 
@@ -156,5 +193,21 @@ const exact: ClientModel = {
   noMatchMessage: (host, {reference}) => `no child with platform ${formatPlatform(withoutOsVersion(host))} in index ${reference}`,
 }
 
-export const CLIENT_MODELS: Record<ClientName, ClientModel> = {docker, containerd, podman, exact}
+export const CLIENT_MODELS: Record<ClientName, ClientModel> = {docker, 'docker@20.10': docker2010, containerd, podman, exact}
 export const CLIENT_NAMES = Object.keys(CLIENT_MODELS) as ClientName[]
+
+/** Names users type for a client that behaves like one of the models. */
+export const CLIENT_ALIASES: Record<string, ClientName> = {
+  kubernetes: 'containerd',
+  cri: 'containerd',
+  nerdctl: 'containerd',
+  'cri-o': 'podman',
+  buildah: 'podman',
+  skopeo: 'podman',
+}
+
+/** The model a client name or alias stands for; undefined for a name archcheck does not know. */
+export function clientModelName(name: string): ClientName | undefined {
+  if (Object.hasOwn(CLIENT_MODELS, name)) return name as ClientName
+  return Object.hasOwn(CLIENT_ALIASES, name) ? CLIENT_ALIASES[name] : undefined
+}

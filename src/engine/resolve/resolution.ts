@@ -2,7 +2,7 @@ import type {ImageNode, TreeNode} from '../../oci/types.js'
 import type {Platform} from '../../oci/platform/types.js'
 
 /** The pull clients whose platform choice archcheck models. */
-export type ClientName = 'docker' | 'containerd' | 'podman' | 'exact'
+export type ClientName = 'docker' | 'docker@20.10' | 'containerd' | 'podman' | 'exact'
 
 /**
  * What a host gets from a tag:

@@ -2,7 +2,7 @@ import {UsageError} from '../../oci/errors.js'
 import {shortDigest} from '../../oci/digest.js'
 import type {ImageNode, ImageTree, IndexNode, OtherNode, TreeNode} from '../../oci/types.js'
 import {CLIENT_MODELS, type ClientModel, type Entry} from './clients.js'
-import {matchRank, toHostPlatform} from '../../oci/platform/match.js'
+import {matchRank, toHostPlatform, windowsVersionCompatible} from '../../oci/platform/match.js'
 import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import type {Candidate, ClientName, Resolution} from './resolution.js'
 import type {Platform} from '../../oci/platform/types.js'
@@ -15,6 +15,11 @@ function cpuFit(host: Platform, platform: Platform): Fit {
   const strip = ({os, architecture, variant}: Platform): Platform => ({os, architecture, ...(variant ? {variant} : {})})
   const rank = matchRank(strip(host), strip(platform))
   return rank < 0 ? 'none' : rank === 0 ? 'native' : 'fallback'
+}
+
+/** A Windows image whose os.version a Windows host of known os.version does not run (containerd's version rule). */
+function windowsBuildClash(host: Platform, image: Platform): boolean {
+  return host.os === 'windows' && image.os === 'windows' && !windowsVersionCompatible(host.osVersion, image.osVersion)
 }
 
 /** `unknown/unknown`, the platform buildx gives attestations: never chosen, whatever the annotations say. */
@@ -137,6 +142,14 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
       return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}, a newer variant than ${h} supports: expect "illegal instruction" or "exec format error".`}
     }
     return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}: ${emulationHint(host, config)}.`}
+  }
+  if (windowsBuildClash(host, config)) {
+    const what = choice.single
+      ? `${reference} is a single Windows ${config.osVersion} image, and ${model.describes} pulls it anyway`
+      : `${model.describes} takes ${d} (${shortDigest(node.descriptor.digest)}), whose config says Windows ${config.osVersion}`
+    const why = `a Windows ${host.osVersion} host cannot run that build with process isolation`
+    const error = '"The container operating system does not match the host operating system"'
+    return {verdict: 'wrong-arch', message: `${what}: ${why} (expect ${error}); only Hyper-V isolation runs it.`}
   }
   if (choice.ties.length > 0) {
     const all = [node.descriptor.digest, ...choice.ties.map((t) => t.digest)].map((digest) => shortDigest(digest)).join(', ')

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {endianness, release} from 'node:os'
 
 import {normalizePlatform} from './normalize.js'
+import {ociOs} from './os.js'
 import type {Platform} from './types.js'
 
 /** Node's process.arch → the OCI (GOARCH) name. */
@@ -19,8 +20,6 @@ const NODE_ARCH: Record<string, string> = {
   mipsel: 'mipsle',
 }
 
-/** Node's process.platform → the OCI (GOOS) name. */
-const NODE_OS: Record<string, string> = {win32: 'windows', sunos: 'solaris'}
 
 /** The OCI architecture of a Node process.arch value. */
 export function ociArchitecture(nodeArch: string): string {
@@ -28,10 +27,6 @@ export function ociArchitecture(nodeArch: string): string {
   return NODE_ARCH[nodeArch] ?? nodeArch
 }
 
-/** The OCI os of a Node process.platform value. */
-function ociOs(nodePlatform: string): string {
-  return NODE_OS[nodePlatform] ?? nodePlatform
-}
 
 function cpuinfoField(cpuinfo: string, field: string): string | undefined {
   for (const line of cpuinfo.split('\n')) {

@@ -8,150 +8,208 @@ export interface MatchOptions {
   strict?: boolean
 }
 
-/** A host given as a specifier, `native` (this machine) or a Platform; returned normalised. */
+/** A host given as a specifier, `native` (this machine) or a Platform; returned normalised (containerd's `Normalize(Parse(…))`). */
 export function toHostPlatform(host: string | Platform): Platform {
   if (typeof host !== 'string') return normalizePlatform(host)
-  return host === 'native' ? nativePlatform() : parsePlatform(host)
+  return host === 'native' ? nativePlatform() : normalizePlatform(parsePlatform(host))
 }
 
-function numericVariant(variant: string | undefined): number | undefined {
-  const match = /^v(\d+)$/.exec(variant ?? '')
-  return match ? Number(match[1]) : undefined
+/** Go's `strconv.Atoi(strings.TrimPrefix(variant, "v"))`: undefined where Atoi fails. */
+function variantNumber(variant: string | undefined): number | undefined {
+  const text = (variant ?? '').replace(/^v/, '')
+  return /^[+-]?\d+$/.test(text) ? Number(text) : undefined
 }
 
-/** arm64 `vM.m` (default v8.0) as numbers; undefined when the variant is not of that form. */
-function arm64Version(variant: string | undefined): {major: number; minor: number} | undefined {
-  const match = /^v(\d+)(?:\.(\d+))?$/.exec(variant || 'v8')
-  return match ? {major: Number(match[1]), minor: Number(match[2] ?? 0)} : undefined
-}
-
-function arm64Variant(major: number, minor: number): string {
-  return minor === 0 ? `v${major}` : `v${major}.${minor}`
+/** arm64 variants containerd knows, with the v8 line each includes: ARMv9.x includes ARMv8.(x+5), capped at v8.9. */
+function arm64Lines(variant: string): Array<{major: number; minor: number}> | undefined {
+  const match = /^v(8|9)(?:\.(\d))?$/.exec(variant)
+  if (!match) return undefined
+  const major = Number(match[1])
+  const minor = Number(match[2] ?? 0)
+  if (major === 8) return [{major: 8, minor}]
+  // containerd's table stops at v9.7.
+  if (minor > 7) return undefined
+  return [{major: 9, minor}, {major: 8, minor: Math.min(minor + 5, 9)}]
 }
 
 /**
- * What a host accepts, most preferred first (containerd's `Only`): the host itself, then
+ * What a host accepts, most preferred first (containerd's `Only`, its `platformVector`): the host,
+ * then
  * - amd64/vN: vN-1 … v1 (= plain amd64), then 386; plain amd64: 386;
  * - arm/vN (N > 5): vN-1 … v5;
  * - arm64/v8.x: v8.x-1 … v8.0, then arm v8, v7, v6, v5 (32-bit mode);
- * - arm64/v9.x: v9.x-1 … v9.0, then v8.(x+5, at most 9) … v8.0, then arm v8 … v5.
- * The host must be normalised; os.version and os.features are carried to every entry.
+ * - arm64/v9.x (x ≤ 7): v9.x-1 … v9.0, then v8.(x+5, at most 9) … v8.0, then arm v8 … v5;
+ * - arm64 with a variant containerd does not know (v10, v8.10, v9.8): nothing at all, not even itself.
+ * os.version and os.features are carried to every entry. Entries are returned normalised.
  */
 export function compatiblePlatforms(host: Platform): Platform[] {
-  const like = (architecture: string, variant?: string): Platform =>
-    normalizePlatform({...host, architecture, ...(variant ? {variant} : {variant: undefined})})
-  const result = [host]
-  switch (host.architecture) {
+  const base = normalizePlatform(host)
+  const like = (architecture: string, variant?: string): Platform => {
+    const {variant: _v, ...rest} = base
+    return normalizePlatform({...rest, architecture, ...(variant ? {variant} : {})})
+  }
+  const result: Platform[] = []
+  switch (base.architecture) {
     case 'amd64': {
-      for (let level = (numericVariant(host.variant) ?? 1) - 1; level >= 1; level--) result.push(like('amd64', `v${level}`))
+      result.push(base)
+      const level = variantNumber(base.variant)
+      if (level !== undefined && level > 1) for (let v = level - 1; v >= 1; v--) result.push(like('amd64', `v${v}`))
       result.push(like('386'))
       break
     }
     case 'arm': {
-      const version = numericVariant(host.variant)
-      if (version !== undefined) for (let v = version - 1; v >= 5; v--) result.push(like('arm', `v${v}`))
+      result.push(base)
+      const version = variantNumber(base.variant)
+      if (version !== undefined && version > 5) for (let v = version - 1; v >= 5; v--) result.push(like('arm', `v${v}`))
       break
     }
     case 'arm64': {
-      const version = arm64Version(host.variant)
-      if (version && version.major >= 8) {
-        let v8Minor = version.minor
-        if (version.major === 9) {
-          for (let minor = version.minor - 1; minor >= 0; minor--) result.push(like('arm64', arm64Variant(9, minor)))
-          // ARMv9.x includes ARMv8.(x+5); the v8 line ends at v8.9.
-          v8Minor = Math.min(version.minor + 5, 9)
-          result.push(like('arm64', arm64Variant(8, v8Minor)))
-        }
-        for (let minor = v8Minor - 1; minor >= 0; minor--) result.push(like('arm64', arm64Variant(8, minor)))
+      const lines = arm64Lines(base.variant || 'v8')
+      if (!lines) break
+      for (const {major, minor} of lines) {
+        for (let m = minor; m >= 0; m--) result.push(like('arm64', m === 0 ? `v${major}` : `v${major}.${m}`))
       }
-      // 32-bit mode: arm/v8 and below (an arm64 host with an unusual variant keeps it).
-      const armVariant = version && version.major >= 8 ? 'v8' : host.variant
-      result.push(...compatiblePlatforms(like('arm', armVariant)))
+      result.push(...compatiblePlatforms(like('arm', 'v8')))
       break
     }
+    default:
+      result.push(base)
   }
   return result
 }
 
-/** A Windows os.version `major.minor.build[.revision]`; undefined when it has fewer than three numbers. */
-function windowsVersion(version: string): number[] | undefined {
+/** A Windows os.version as containerd reads it: major (uint8), minor (uint8), build (uint16); all 0 when unreadable. */
+function windowsVersion(version: string): {major: number; minor: number; build: number} {
+  const zero = {major: 0, minor: 0, build: 0}
   const parts = version.split('.')
-  if (parts.length < 3) return undefined
-  const numbers = parts.slice(0, 3).map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN))
-  return numbers.some(Number.isNaN) ? undefined : numbers
+  if (parts.length < 3) return zero
+  const number = (text: string, max: number) => (/^\d+$/.test(text) && Number(text) <= max ? Number(text) : undefined)
+  const major = number(parts[0], 255)
+  const minor = number(parts[1], 255)
+  const build = number(parts[2], 65_535)
+  if (major === undefined || minor === undefined || build === undefined) return zero
+  return {major, minor, build}
 }
 
-/** The first Windows Server LTSC build with a stable container ABI (Windows Server 2022). */
-const WINDOWS_STABLE_ABI_BUILD = 20348
-/** LTSC builds with a stable ABI, ascending: a newer host runs images from the latest one at or below its build. */
-const WINDOWS_LTSC_BUILDS = [WINDOWS_STABLE_ABI_BUILD]
+/** Windows Server 2022 (LTSC, build 20348): the first build with a stable container ABI. */
+const LTSC_2022 = 20_348
+/** Stable-ABI LTSC builds, ascending (Windows Server 2022, 2025). */
+const WINDOWS_LTSC_BUILDS = [LTSC_2022, 26_100]
 
 /**
- * Whether a Windows host of os.version `hostVersion` runs an image of os.version `imageVersion`:
- * either missing → yes; otherwise major.minor equal, and a host below build 20348 needs the very
- * same build, a newer host takes builds from the previous LTSC build up to its own.
+ * Whether a Windows host of os.version `hostVersion` runs an image of os.version `imageVersion`
+ * (containerd's Windows version matcher): a host without a readable version, or an image without
+ * a version, matches; otherwise major.minor must be equal; a host below build 20348 needs the very
+ * same build; a newer host runs builds from the latest LTSC build *below* its own up to its own
+ * (a 2025 host, 26100, runs 20348…26100; a 26200 host runs 26100…26200).
  */
 export function windowsVersionCompatible(hostVersion: string | undefined, imageVersion: string | undefined): boolean {
-  if (!hostVersion || !imageVersion) return true
-  const host = windowsVersion(hostVersion)
-  if (!host) return true
-  const image = windowsVersion(imageVersion) ?? [0, 0, 0]
-  if (host[0] !== image[0] || host[1] !== image[1]) return false
-  if (host[2] < WINDOWS_STABLE_ABI_BUILD) return host[2] === image[2]
-  const lowest = WINDOWS_LTSC_BUILDS.filter((build) => build <= host[2]).at(-1) ?? 0
-  return image[2] >= lowest && image[2] <= host[2]
+  const host = windowsVersion(hostVersion ?? '')
+  if ((host.major === 0 && host.minor === 0 && host.build === 0) || !imageVersion) return true
+  const image = windowsVersion(imageVersion)
+  if (host.major !== image.major || host.minor !== image.minor) return false
+  if (host.build < LTSC_2022) return host.build === image.build
+  const lowest = [...WINDOWS_LTSC_BUILDS].reverse().find((build) => host.build > build) ?? LTSC_2022
+  return lowest <= image.build && image.build <= host.build
 }
 
-/** Exact match after normalisation (containerd's `NewMatcher`): os/arch/variant, Windows os.version, os.features ⊆ host's. */
-function matchesExactly(want: Platform, candidate: Platform): boolean {
-  const c = normalizePlatform(candidate)
-  if (c.os !== want.os || c.architecture !== want.architecture || (c.variant ?? '') !== (want.variant ?? '')) return false
-  if (want.os === 'windows' && !windowsVersionCompatible(want.osVersion, candidate.osVersion)) return false
-  const hostFeatures = new Set(want.osFeatures ?? [])
-  return (c.osFeatures ?? []).every((feature) => hostFeatures.has(feature))
+/** Go's sort order of strings: by UTF-8 bytes. */
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+/**
+ * containerd's `NewMatcher(want)`: after normalisation os, architecture and variant equal; on a
+ * Windows `want`, os.version compatible and the image's `win32k` feature ignored (one occurrence);
+ * the image's os.features a subset of want's. os.version is ignored for other OSes.
+ */
+function matcher(want: Platform): (candidate: Platform) => boolean {
+  const w = normalizePlatform(want)
+  const wantFeatures = [...new Set(w.osFeatures ?? [])].sort(byteOrder)
+  const windows = want.os === 'windows'
+  return (candidate) => {
+    let features = candidate.osFeatures ?? []
+    if (windows && features.includes('win32k')) {
+      features = [...features]
+      features.splice(features.indexOf('win32k'), 1)
+    }
+    const c = normalizePlatform({...candidate, osFeatures: features})
+    if (c.os !== w.os || c.architecture !== w.architecture || (c.variant ?? '') !== (w.variant ?? '')) return false
+    if (windows && !windowsVersionCompatible(w.osVersion, candidate.osVersion)) return false
+    return (c.osFeatures ?? []).every((feature) => wantFeatures.includes(feature))
+  }
+}
+
+/**
+ * The platforms a host tries, best first: the host alone when strict (`OnlyStrict`) or on a
+ * Windows host (containerd's default matcher on Windows matches the host platform only, no 386 or
+ * arm fallback), else containerd's `Only` list (compatiblePlatforms).
+ */
+function preferenceList(host: Platform, options: MatchOptions): Platform[] {
+  const h = normalizePlatform(host)
+  return options.strict || h.os === 'windows' ? [h] : compatiblePlatforms(h)
 }
 
 /**
  * How much a host likes an image built for `candidate`: 0 for a native match, 1, 2… for each
- * step down its fallback list (see compatiblePlatforms), -1 when the host does not run it.
- * `host` must be normalised.
+ * step down its preference list (see compatiblePlatforms), -1 when the host does not take it.
  */
 export function matchRank(host: Platform, candidate: Platform, options: MatchOptions = {}): number {
-  const accepted = options.strict ? [host] : compatiblePlatforms(host)
-  return accepted.findIndex((want) => matchesExactly(want, candidate))
+  return preferenceList(host, options).findIndex((want) => matcher(want)(candidate))
 }
 
 /**
  * Whether a client on `host` accepts an image built for `candidate`: with fallbacks to older
  * variants and 32-bit mode (containerd's `Only`), or only the host itself when `strict`
- * (`OnlyStrict`). Windows os.version compatibility is included.
+ * (`OnlyStrict`) and on Windows hosts. Windows os.version and os.features are included.
  */
 export function platformMatches(host: string | Platform, candidate: Platform, options: MatchOptions = {}): boolean {
   return matchRank(toHostPlatform(host), candidate, options) >= 0
 }
 
-function compareWindowsVersions(a: string | undefined, b: string | undefined): number {
-  const va = a ? (windowsVersion(a) ?? []) : []
-  const vb = b ? (windowsVersion(b) ?? []) : []
-  const revision = (v: string | undefined) => Number(v?.split('.')[3] ?? 0) || 0
-  for (let i = 0; i < 3; i++) if ((va[i] ?? -1) !== (vb[i] ?? -1)) return (va[i] ?? -1) - (vb[i] ?? -1)
-  return revision(a) - revision(b)
+const featureCount = (platform: Platform): number => platform.osFeatures?.length ?? 0
+
+/**
+ * containerd's `Ordered(list…).Less`: at the first step either platform matches, the one that
+ * matches wins; when both do, the one with more os.features; when neither matches any step but
+ * one has os.features, compare again without them.
+ */
+function orderedLess(list: Platform[], a: Platform, b: Platform): boolean {
+  for (const want of list) {
+    const match = matcher(want)
+    const am = match(a)
+    const bm = match(b)
+    if (am && !bm) return true
+    if (am || bm) return am && bm && featureCount(a) !== featureCount(b) ? featureCount(a) > featureCount(b) : false
+  }
+  if (featureCount(a) > 0 || featureCount(b) > 0) {
+    return orderedLess(list, {...a, osFeatures: undefined}, {...b, osFeatures: undefined})
+  }
+  return false
+}
+
+/**
+ * containerd's Windows comparer (its default on Windows): of two matching platforms the one with
+ * the greater os.version *as a string* wins (so 10.0.20348.999 beats 10.0.20348.2113), a matching
+ * one beats one that does not; nothing else is ordered.
+ */
+function windowsLess(host: Platform, a: Platform, b: Platform): boolean {
+  const match = matcher(host)
+  const am = match(a)
+  const bm = match(b)
+  if (am && bm) return byteOrder(a.osVersion ?? '', b.osVersion ?? '') > 0
+  return am && !bm
 }
 
 /**
  * Negative when the host prefers `a`, positive when it prefers `b`, 0 when neither is preferred
- * (containerd's `Only(host).Less`): an accepted platform beats a rejected one, an earlier step of
- * the fallback list beats a later one, and on a Windows host the higher os.version wins a tie.
+ * (containerd's `Less` of the host's matcher): on a Windows host its Windows comparer, elsewhere
+ * `Only(host)` (or `OnlyStrict`): an earlier step of the preference list wins, then more os.features.
  */
-export function comparePlatforms(host: string | Platform, a: Platform, b: Platform): number {
+export function comparePlatforms(host: string | Platform, a: Platform, b: Platform, options: MatchOptions = {}): number {
   const want = toHostPlatform(host)
-  const rank = (p: Platform) => {
-    const r = matchRank(want, p)
-    return r < 0 ? Number.POSITIVE_INFINITY : r
-  }
-  const ra = rank(a)
-  const rb = rank(b)
-  if (ra !== rb) return ra < rb ? -1 : 1
-  if (ra === Number.POSITIVE_INFINITY || want.os !== 'windows') return 0
-  return Math.sign(compareWindowsVersions(b.osVersion, a.osVersion))
+  const less =
+    want.os === 'windows' && !options.strict
+      ? (x: Platform, y: Platform) => windowsLess(want, x, y)
+      : (x: Platform, y: Platform) => orderedLess(preferenceList(want, options), x, y)
+  if (less(a, b)) return -1
+  return less(b, a) ? 1 : 0
 }

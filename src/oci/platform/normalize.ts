@@ -1,7 +1,9 @@
+import {ociOs} from './os.js'
 import type {Platform} from './types.js'
 
-/** containerd's normalisation of an OS name. */
+/** containerd's normalisation of an OS name; an empty one is the OS of the machine running the code (Go's runtime.GOOS). */
 export function normalizeOs(os: string): string {
+  if (os === '') return ociOs()
   const lower = os.toLowerCase()
   return lower === 'macos' ? 'darwin' : lower
 }
@@ -48,14 +50,31 @@ export function normalizePlatform(platform: Platform): Platform {
   return result
 }
 
-/** `os/arch[/variant]`. */
+/** containerd's `Format`: `os/arch[/variant]`, `unknown` when there is no OS. */
 export function formatPlatform(platform: Platform): string {
+  if (!platform.os) return 'unknown'
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')
 }
 
-/** `os[(os.version[+feature…])]/arch[/variant]`: the specifier form that parsePlatform reads back. */
+/** containerd's escaping of characters in an os.version or os.feature that the specifier syntax uses ('%' first). */
+function encodeOsOption(value: string): string {
+  return value.replace(/[%+()/]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+}
+
+/**
+ * containerd's `FormatAll`: `os[(os.version[+feature…])]/arch[/variant]`, the specifier form that
+ * parsePlatform reads back. Features are printed sorted, without repeats or empty ones, and
+ * characters of the syntax are %-escaped.
+ */
+export function formatAll(platform: Platform): string {
+  if (!platform.os) return 'unknown'
+  const features = [...new Set(platform.osFeatures ?? [])].filter(Boolean).sort().map(encodeOsOption).join('+')
+  const version = encodeOsOption(platform.osVersion ?? '')
+  const options = version || features ? `(${version}${features ? `+${features}` : ''})` : ''
+  return formatPlatform({...platform, os: `${platform.os}${options}`})
+}
+
+/** The specifier form of a platform (containerd's `FormatAll`). */
 export function formatPlatformSpec(platform: Platform): string {
-  const options = [platform.osVersion ?? '', ...(platform.osFeatures ?? []).map((feature) => `+${feature}`)].join('')
-  const os = options ? `${platform.os}(${options})` : platform.os
-  return formatPlatform({...platform, os})
+  return formatAll(platform)
 }

@@ -1,6 +1,6 @@
 import {UsageError} from '../errors.js'
 import {nativePlatform} from './host.js'
-import {normalizeArch, normalizeOs, normalizePlatform} from './normalize.js'
+import {normalizeArch, normalizeOs} from './normalize.js'
 import type {Platform} from './types.js'
 
 /** Operating systems Go knows (containerd's list): a lone word naming one is an OS. */
@@ -26,7 +26,10 @@ function invalid(spec: string, why: string): UsageError {
   return new UsageError(`invalid platform "${spec}": ${why} (${SYNTAX})`)
 }
 
+/** An os.version or os.feature as written: %-escapes decoded (containerd uses Go's url.PathUnescape). */
 function decodeOsOption(spec: string, value: string): string {
+  if (!value.includes('%')) return value
+  if (/%(?![0-9A-Fa-f]{2})/.test(value)) throw invalid(spec, `bad %-escape in "${value}"`)
   try {
     return decodeURIComponent(value)
   } catch {
@@ -34,39 +37,72 @@ function decodeOsOption(spec: string, value: string): string {
   }
 }
 
+/** `+a+b` without its first '+': features in the order written, empty ones refused. */
+function parseOsFeatures(spec: string, text: string): string[] | undefined {
+  if (text === '') return undefined
+  const features: string[] = []
+  for (const raw of text.split('+')) {
+    const trimmed = raw.trim()
+    if (trimmed === '') throw invalid(spec, 'empty os feature')
+    const feature = decodeOsOption(spec, trimmed)
+    if (feature !== '') features.push(feature)
+  }
+  return features
+}
+
+/** The ARM variant a lone OS takes: this machine's, except v7 which containerd leaves implied. */
+function defaultArmVariant(architecture: string): string | undefined {
+  const variant = nativePlatform().variant
+  return architecture === 'arm' && variant !== 'v7' ? variant : undefined
+}
+
 /**
- * Parses a platform specifier as containerd does and returns it normalised: `os`, `arch`,
- * `os/arch`, `os/arch/variant`, with an optional Windows version and features on the OS
- * (`windows(10.0.20348)/amd64`). A lone OS takes this machine's architecture (and ARM variant),
- * a lone architecture this machine's OS. Throws a UsageError (an Error, exit 2 in the CLI) for
- * empty parts, a fourth part, spaces, wildcards and unknown lone words.
+ * containerd's `Parse`: a *selector*, not a normalised platform. `os`, `arch`, `os/arch`,
+ * `os/arch/variant`, the OS optionally with a version and features: `windows(10.0.17763+win32k)`
+ * (features kept in the order written, %-escapes decoded). Names are lower-cased and aliases
+ * resolved, but `linux/arm` and `linux/armhf` keep no variant (v7 is implied), `linux/arm64/v8`
+ * keeps `v8`, a lone OS takes this machine's architecture, a lone architecture its OS. Pass the
+ * result through normalizePlatform for containerd's canonical form. Throws a UsageError (exit 2
+ * in the CLI) where `Parse` fails: wildcards, a fourth part, an empty part, characters outside
+ * `[A-Za-z0-9_.-]`, an unknown lone word.
  */
 export function parsePlatform(spec: string): Platform {
   if (spec.includes('*')) throw invalid(spec, 'wildcards are not supported')
   if (/\s/.test(spec)) throw invalid(spec, 'spaces are not allowed')
+  // Go's SplitN(spec, "/", 4): a fourth part is an error, whatever it holds.
   const parts = spec.split('/')
   if (parts.length > 3) throw invalid(spec, 'too many parts')
-  if (parts.some((part) => part === '')) throw invalid(spec, 'empty part')
 
   const osMatch = OS_COMPONENT.exec(parts[0])
-  if (!osMatch) throw invalid(spec, `"${parts[0]}" is not an OS name`)
+  if (!osMatch) throw invalid(spec, parts[0] === '' ? 'empty part' : `"${parts[0]}" is not an OS name`)
   for (const part of parts.slice(1)) {
+    if (part === '') throw invalid(spec, 'empty part')
     if (!COMPONENT.test(part)) throw invalid(spec, `"${part}" has characters other than letters, digits, _ . -`)
   }
   const os = normalizeOs(osMatch[1])
-  const osVersion = osMatch[2] ? decodeOsOption(spec, osMatch[2]) : undefined
-  const osFeatures = osMatch[3] ? osMatch[3].slice(1).split('+').map((f) => decodeOsOption(spec, f)) : undefined
+  const osVersion = decodeOsOption(spec, osMatch[2] ?? '')
+  const osFeatures = parseOsFeatures(spec, (osMatch[3] ?? '').slice(1))
   const osOptions = {...(osVersion ? {osVersion} : {}), ...(osFeatures ? {osFeatures} : {})}
+  const withVariant = (architecture: string, variant: string | undefined): Platform => ({
+    os,
+    architecture,
+    ...(variant ? {variant} : {}),
+    ...osOptions,
+  })
 
   if (parts.length === 1) {
     if (KNOWN_OS.has(os)) {
-      const host = nativePlatform()
-      return normalizePlatform({os, architecture: host.architecture, variant: host.variant, ...osOptions})
+      const {architecture} = nativePlatform()
+      return withVariant(architecture, defaultArmVariant(architecture))
     }
-    if (osVersion !== undefined || osFeatures) throw invalid(spec, `"${osMatch[1]}" is not a known OS`)
     const {architecture, variant} = normalizeArch(parts[0])
     if (!KNOWN_ARCH.has(architecture)) throw invalid(spec, `"${parts[0]}" is neither a known OS nor a known architecture`)
-    return normalizePlatform({os: nativePlatform().os, architecture, variant})
+    return {...withVariant(architecture, architecture === 'arm' && variant === 'v7' ? '' : variant), os: nativePlatform().os}
   }
-  return normalizePlatform({os, architecture: parts[1], variant: parts[2], ...osOptions})
+  if (parts.length === 2) {
+    const {architecture, variant} = normalizeArch(parts[1])
+    return withVariant(architecture, architecture === 'arm' && variant === 'v7' ? '' : variant)
+  }
+  const {architecture, variant} = normalizeArch(parts[1], parts[2])
+  return withVariant(architecture, architecture === 'arm64' && variant === '' ? 'v8' : variant)
 }

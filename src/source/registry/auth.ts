@@ -130,7 +130,7 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
       method: 'POST',
       url: realmUrl.href,
       headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: credentials!.identityToken!, service: service ?? '', scope, client_id: 'archcheck'}).toString(),
+      body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: credentials.identityToken!, service: service ?? '', scope, client_id: 'archcheck'}).toString(),
     })
     : await transport.send({
       method: 'GET',

@@ -360,7 +360,7 @@ describe('registry authentication', () => {
     nock('https://ghcr.io').get('/token').query(true).reply(200, {token: 'blob-token'})
     let registryAuthorization: string | undefined
     nock('https://ghcr.io').get(`/v2/owner/tool/blobs/${digest}`).reply(function () {
-      registryAuthorization = this.req.headers.authorization as string | undefined
+      registryAuthorization = this.req.headers.authorization
       return [307, '', {location: 'https://objects.example/blob?X-Amz-Signature=very-secret-signature'}]
     })
     let storageHeaders: Record<string, unknown> = {}

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {MediaType} from '../../../src/oci/media-types.js'
+import type {IndexNode, TreeNode} from '../../../src/oci/types.js'
 import {builtinChecks} from '../../../src/engine/verify/checks/index.js'
 import {
   checkAttestationOrphan,
@@ -264,5 +265,48 @@ describe('digest-mismatch', () => {
     const results = checkDigestMismatch(context(good, [], {expectDigest: 'sha256:' + '0'.repeat(64)}))
     expect(statuses(results)).toEqual(['- fail'])
     expect(results[0].message).toContain('not the expected sha256:000000000000')
+  })
+})
+
+describe('nested indexes', () => {
+  /** An index entry that is itself an index, declaring `declared` (or no platform). */
+  const nested = (children: TreeNode[], declared?: string): IndexNode => {
+    const node = index(children)
+    if (declared) node.descriptor.platform = platform(declared)
+    return node
+  }
+  const containerd = {client: 'containerd' as const}
+
+  it('judges the images inside for containerd, which walks them, and nothing of them for docker', () => {
+    const liar = image({declared: 'linux/arm64', config: 'linux/amd64', name: 'nested-liar'})
+    const root = index([amd64, nested([liar], 'linux/arm64')])
+    expect(statuses(checkConfigMismatch(context(root, goodResolutions, containerd)))).toEqual(['linux/amd64 pass', 'linux/arm64 fail'])
+    expect(statuses(checkConfigMismatch(context(root, goodResolutions)))).toEqual(['linux/amd64 pass'])
+  })
+
+  it('finds a platform listed both beside and inside a nested index (containerd)', () => {
+    const inner = image({declared: 'linux/amd64', name: 'nested-amd64'})
+    const root = index([amd64, nested([inner])])
+    const withContainerd = checkDuplicatePlatform(context(root, goodResolutions, containerd))
+    expect(statuses(withContainerd)).toEqual(['linux/amd64 fail'])
+    expect(statuses(checkDuplicatePlatform(context(root, goodResolutions)))).toEqual(['- pass'])
+  })
+
+  it('leaves out what no host reaches: an image the nested index’s own platform rules out', () => {
+    // An arm64 host follows the arm64 index and takes arm/v7 (32-bit mode); no host follows it to s390x.
+    const v7 = image({declared: 'linux/arm/v7', name: 'nested-v7'})
+    const s390x = image({declared: 'linux/s390x', name: 'nested-s390x'})
+    const root = index([amd64, nested([arm64, v7, s390x], 'linux/arm64')])
+    const results = checkUnexpectedPlatform(context(root, goodResolutions, {...containerd, forbidExtra: true}))
+    expect(statuses(results)).toEqual(['linux/arm/v7 fail'])
+    // An amd64 host does not follow an arm64 index, so its amd64 image is no duplicate of the top one.
+    const hidden = image({declared: 'linux/amd64', name: 'hidden-amd64'})
+    const duplicates = checkDuplicatePlatform(context(index([amd64, nested([hidden], 'linux/arm64')]), goodResolutions, containerd))
+    expect(statuses(duplicates)).toEqual(['- pass'])
+  })
+
+  it('never counts a nested index as a platform of its own for a client that does not look inside', () => {
+    const root = index([amd64, arm64, nested([image({declared: 'linux/s390x', name: 'x'})], 'linux/s390x')])
+    expect(statuses(checkUnexpectedPlatform(context(root, goodResolutions, {forbidExtra: true})))).toEqual(['- pass'])
   })
 })

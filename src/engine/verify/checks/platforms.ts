@@ -79,7 +79,7 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
   if (root.kind === 'image') {
     return [checkResult(context, id, 'pass', 'a single image: no index entry to disagree with its config.', platformLabel(matchingConfigPlatform(root)))]
   }
-  const results = platformEntries(root).flatMap((node) => {
+  const results = platformEntries(root, context.options.client).flatMap((node) => {
     if (node.kind !== 'image') return []
     const declared = platformLabel(entryPlatform(node))
     const disagreement = node.platformMismatch
@@ -128,7 +128,7 @@ export function checkSinglePlatform(context: CheckContext): CheckResult[] {
 export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
   const id = 'duplicate-platform'
   const groups = new Map<string, {platform: Platform; digests: string[]}>()
-  for (const node of platformEntries(context.tree.root)) {
+  for (const node of platformEntries(context.tree.root, context.options.client)) {
     const platform = entryPlatform(node)!
     const key = platformKey(platform)
     const group = groups.get(key) ?? {platform, digests: []}
@@ -164,7 +164,7 @@ export function checkUnexpectedPlatform(context: CheckContext): CheckResult[] {
   const id = 'unexpected-platform'
   if (!context.options.forbidExtra) return [checkResult(context, id, 'skip', 'not requested (--forbid-extra).')]
   const allowed = new Set(context.options.require.map((platform) => formatPlatform(platform)))
-  const extra = platformEntries(context.tree.root)
+  const extra = platformEntries(context.tree.root, context.options.client)
     .map((node) => ({node, platform: entryPlatform(node)}))
     .filter(({platform}) => !allowed.has(formatPlatform(platform!)))
   if (extra.length === 0) return [checkResult(context, id, 'pass', `the index holds only the required platforms (${[...allowed].join(', ')}).`)]
