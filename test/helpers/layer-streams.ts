@@ -10,7 +10,11 @@ export async function* chunked(bytes: Buffer, chunkSize = 65536): AsyncGenerator
 export async function decompress(bytes: Buffer, limits: Partial<LayerLimits> = {}, chunkSize?: number): Promise<Buffer> {
   const budget = new DecompressionBudget({...DEFAULT_LAYER_LIMITS, ...limits})
   const out: Uint8Array[] = []
-  for await (const chunk of decompressLayer(chunked(bytes, chunkSize), budget.forLayer('layer sha256:test'), {label: 'layer sha256:test', maxZstdWindowBytes: budget.limits.maxZstdWindowBytes})) out.push(chunk)
+  for await (const chunk of decompressLayer(chunked(bytes, chunkSize), budget.forLayer('layer sha256:test'), {
+    label: 'layer sha256:test',
+    maxZstdWindowBytes: budget.limits.maxZstdWindowBytes,
+  }))
+    out.push(chunk)
   return Buffer.concat(out)
 }
 

@@ -38,11 +38,15 @@ describe('zstd layers', () => {
   })
 
   it('refuses by default the 128 MiB window of zstd --long, which the decoder cannot follow', async () => {
-    await expect(decompress(zstd(noise(100_000), '--long=27'))).rejects.toThrow(/zstd window of 128 MiB is larger than the 32 MiB archcheck decodes \(compressed with zstd --long or --ultra\?\)/)
+    await expect(decompress(zstd(noise(100_000), '--long=27'))).rejects.toThrow(
+      /zstd window of 128 MiB is larger than the 32 MiB archcheck decodes \(compressed with zstd --long or --ultra\?\)/,
+    )
   })
 
   it('refuses a zstd window larger than allowed before allocating it', async () => {
-    await expect(decompress(zstd(noise(4 * 1024 * 1024), '--no-content-size'), {maxZstdWindowBytes: 1024 * 1024})).rejects.toThrow(/zstd window of \d+ MiB is larger than the 1 MiB archcheck decodes/)
+    await expect(decompress(zstd(noise(4 * 1024 * 1024), '--no-content-size'), {maxZstdWindowBytes: 1024 * 1024})).rejects.toThrow(
+      /zstd window of \d+ MiB is larger than the 1 MiB archcheck decodes/,
+    )
   })
 
   it('report corrupt data as a bad layer', async () => {

@@ -45,7 +45,11 @@ describe('the library, imported by its package name', () => {
   })
 
   it('exports every name the README lists', async () => {
-    const exported = new Set(JSON.parse(await runModule(`import * as archcheck from 'archcheck'\nconsole.log(JSON.stringify(Object.keys(archcheck)))`)) as string[])
+    const exported = new Set(
+      JSON.parse(
+        await runModule(`import * as archcheck from 'archcheck'\nconsole.log(JSON.stringify(Object.keys(archcheck)))`),
+      ) as string[],
+    )
     const list = librarySection().split('What [src/index.ts]')[1]
     // Backticked identifiers, less the option and property names the list mentions.
     const properties = new Set(['registryClient', 'close', 'kind', 'exitCode'])

@@ -47,6 +47,9 @@ describe('OCI archive written by GNU tar', () => {
     await run('tar', ['-C', dir, '-cf', file, '.'])
     const cut = path.join(path.dirname(dir), 'cut.tar')
     await writeFile(cut, (await readFile(file)).subarray(0, 3000))
-    await expect(openOciArchive(cut)).rejects.toMatchObject({kind: 'malformed', message: `cannot read ${cut} as a tar archive: it ends inside an entry (at byte 3000)`})
+    await expect(openOciArchive(cut)).rejects.toMatchObject({
+      kind: 'malformed',
+      message: `cannot read ${cut} as a tar archive: it ends inside an entry (at byte 3000)`,
+    })
   })
 })

@@ -1,4 +1,4 @@
-import {writeFile} from 'node:fs/promises'
+import {rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import fc from 'fast-check'
