@@ -5,10 +5,11 @@
  * credentials never leak into a test. Override any variable through `env` (undefined removes it).
  */
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readdirSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {tempDirSync} from './temp-dir.js'
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'run.js')
@@ -39,7 +40,7 @@ let distChecked = false
 
 /** The environment a CLI run gets: the caller's, minus colours, proxies and Docker credentials. */
 export function cliEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  emptyDockerConfig ??= mkdtempSync(join(tmpdir(), 'archcheck-docker-config-'))
+  emptyDockerConfig ??= tempDirSync('docker-config')
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', DOCKER_CONFIG: emptyDockerConfig}
   delete env.FORCE_COLOR
   for (const name of PROXY_VARIABLES) delete env[name]

@@ -4,8 +4,7 @@
  * test reads each platform's layer back through archcheck's registry client. The buildx path runs
  * through the stand-in docker (test/stubs/docker), which builds with buildah too.
  */
-import {readFile, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, mkdir, mkdtemp, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {createGunzip} from 'node:zlib'
 
@@ -16,6 +15,7 @@ import {closeRegistryClients, registrySource} from '../helpers/registry-client.j
 import {buildahEnvironment, type BuildahStore, createStore, enableEmulation, pushBusyboxBase, removeStore} from '../helpers/buildah.js'
 import {PROJECT_ROOT, runCli} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
+import {tempDir} from '../helpers/temp-dir.js'
 
 const STUBS = join(PROJECT_ROOT, 'test', 'stubs')
 const PLATFORMS = ['linux/amd64', 'linux/arm64']
@@ -29,7 +29,7 @@ let context: string
 beforeAll(async () => {
   host = testRegistryHost()
   await enableEmulation()
-  work = await mkdtemp(join(tmpdir(), 'archcheck-build-test-'))
+  work = await tempDir('build-test')
   store = await createStore()
   buildahEnv = await buildahEnvironment(store, [host])
   const base = await pushBusyboxBase({reference: `${host}/build-test/busybox:base`})
@@ -44,7 +44,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (store) await removeStore(store)
-  if (work) await rm(work, {recursive: true, force: true})
 })
 
 // Manifests as parsed JSON; the test reads a few known fields.

@@ -1,6 +1,5 @@
 import {createHash} from 'node:crypto'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -10,7 +9,8 @@ import {closeRegistryClients, registrySource} from '../helpers/registry-client.j
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
 import {pushScenario} from '../helpers/scenarios.js'
-import {rejection} from '../unit/registry/helpers.js'
+import {rejection} from '../helpers/registry-mocks.js'
+import {tempDir} from '../helpers/temp-dir.js'
 
 afterAll(closeRegistryClients)
 
@@ -63,7 +63,7 @@ describe('RegistrySource against docker-registry with htpasswd (Basic) auth', ()
   let manifestDigest: string
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'archcheck-htpasswd-'))
+    dir = await tempDir('htpasswd')
     await writeFile(join(dir, 'htpasswd'), `${htpasswdLine}\n`)
     server = await startRegistryServer({extraConfig: `auth:\n  htpasswd:\n    realm: archcheck-test\n    path: ${join(dir, 'htpasswd')}\n`})
     const client = new TestRegistryClient(server.host)

@@ -5,7 +5,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {buildIndex} from '../../scripts/fixtures/image-builder.js'
-import {archiveWith, elfImage, layoutWith} from '../unit/layout-helpers.js'
+import {archiveWith, elfImage, layoutWith} from '../helpers/layouts.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
 import {RESOLVE_CASES, caseName, expectedImage} from '../helpers/resolve-cases.js'
 import {pushScenario, type PushedScenario} from '../helpers/scenarios.js'

@@ -3,7 +3,7 @@
  * built CLI): one line `archcheck: …` on stderr, the documented exit code, never a stack.
  */
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -13,6 +13,7 @@ import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli, type CliResult} from '../helpers/cli.js'
 import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
 import {pushScenario} from '../helpers/scenarios.js'
+import {tempDirSync} from '../helpers/temp-dir.js'
 
 const DEMO = 'oci-layout:fixtures/demo'
 
@@ -137,7 +138,7 @@ describe('report and input files', () => {
   })
 
   it('verify --junit writes the report when the path is good', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'archcheck-junit-')), 'report.xml')
+    const file = join(tempDirSync('junit'), 'report.xml')
     const result = await runCli(['verify', DEMO, '--junit', file])
     expect(result.code).toBe(0)
     const xml = readFileSync(file, 'utf8')
@@ -162,11 +163,11 @@ describe('report and input files', () => {
   })
 
   it('build --insecure-registry pushes to that registry over plain HTTP (it was used for verification only)', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'archcheck-fake-buildah-'))
+    const bin = tempDirSync('fake-buildah')
     const log = join(bin, 'calls.log')
     // A buildah that builds nothing and fails every push, recording its arguments.
     writeFileSync(join(bin, 'buildah'), `#!/bin/sh\necho "$@" >> "${log}"\ncase "$1 $2" in\n  --version*) echo "buildah version 1.28.2 (image-spec 1.0.2, runtime-spec 1.0.2-dev)" ;;\n  "manifest push") exit 1 ;;\nesac\nexit 0\n`, {mode: 0o755})
-    const context = mkdtempSync(join(tmpdir(), 'archcheck-ctx-'))
+    const context = tempDirSync('ctx')
     writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n')
     const result = await runCli(['build', context, '--backend', 'buildah', '--platform', 'linux/amd64', '--push', '-t', 'registry.test:5000/app:1', '--insecure-registry', 'registry.test:5000'], {env: {PATH: `${bin}:${process.env.PATH}`}})
     expect(result.code, result.stderr).toBe(1)
@@ -175,7 +176,7 @@ describe('report and input files', () => {
 
   it('build names a context that does not exist or is a file', async () => {
     expectOneLineError(await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']), 2, /^archcheck: build context "\/nonexistent-context" does not exist$/m)
-    const file = join(mkdtempSync(join(tmpdir(), 'archcheck-ctx-')), 'Dockerfile')
+    const file = join(tempDirSync('ctx'), 'Dockerfile')
     writeFileSync(file, 'FROM scratch\n')
     expectOneLineError(await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']), 2, /is not a directory$/m)
   })

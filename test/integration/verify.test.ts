@@ -1,11 +1,10 @@
 // archcheck verify against real images in the test registry: each check passing and failing, in
 // every output format, with the exit codes of issue 4.
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex} from '../../scripts/fixtures/image-builder.js'
 import {verify} from '../../src/api/verify.js'
@@ -13,15 +12,13 @@ import {runCli} from '../helpers/cli.js'
 import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {TestRegistryClient} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario, type ScenarioSpec} from '../helpers/scenarios.js'
+import {tempDir} from '../helpers/temp-dir.js'
 
 let dir: string
 const junitParser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => name === 'testsuite' || name === 'testcase'})
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'archcheck-verify-it-'))
-})
-afterAll(async () => {
-  await rm(dir, {recursive: true, force: true})
+  dir = await tempDir('verify-it')
 })
 
 interface JsonCheck {

@@ -1,5 +1,4 @@
-import {mkdir, mkdtemp, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -15,6 +14,7 @@ import {
   usedBuildxFlags,
 } from '../../src/engine/build/preflight.js'
 import {UsageError} from '../../src/oci/errors.js'
+import {tempDir} from '../helpers/temp-dir.js'
 
 const request: BuildRequest = {
   context: '.',
@@ -161,7 +161,7 @@ describe('preflight rules', () => {
   })
 
   it('finds platforms without a QEMU handler in binfmt_misc', async () => {
-    const binfmt = await mkdtemp(join(tmpdir(), 'archcheck-binfmt-'))
+    const binfmt = await tempDir('binfmt')
     await mkdir(binfmt, {recursive: true})
     await writeFile(join(binfmt, 'qemu-aarch64'), 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n')
     await writeFile(join(binfmt, 'qemu-riscv64'), 'disabled\n')

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {writeDemoFixture} from '../../scripts/make-demo-fixture.js'
-import {tempDir} from './layout-helpers.js'
+import {tempDir} from '../helpers/temp-dir.js'
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, {recursive: true, withFileTypes: true})

@@ -1,7 +1,5 @@
-import {execFile} from 'node:child_process'
-import {readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {readdir, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {promisify} from 'node:util'
 
 import {describe, expect, it} from 'vitest'
 
@@ -22,9 +20,7 @@ import {OciLayoutSource} from '../../src/source/oci-layout.js'
 import type {ImageSource} from '../../src/source/source.js'
 import {fetchImageTree} from '../../src/engine/tree.js'
 import type {ImageNode, IndexNode, OtherNode} from '../../src/oci/types.js'
-import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
-
-const run = promisify(execFile)
+import {archiveWith, elfImage, layoutWith} from '../helpers/layouts.js'
 
 const treeOf = async (dir: string, options: {maxManifestBytes?: number} = {}) => {
   const source = await OciLayoutSource.open(dir, options)
@@ -205,41 +201,6 @@ describe('OCI archive', () => {
     for await (const chunk of await source.openBlob(layer.digest)) chunks.push(chunk as Buffer)
     expect(Buffer.concat(chunks).equals(layer.bytes)).toBe(true)
     await source.close()
-  })
-
-  it('reads an archive GNU tar wrote with pax headers and ./ names', async () => {
-    const amd = await elfImage('amd64')
-    const dir = await layoutWith(buildIndex({entries: [{target: amd}]}))
-    const file = path.join(path.dirname(dir), 'pax.tar')
-    await run('tar', ['-C', dir, '--format=posix', '-cf', file, '.'])
-    const source = await openOciArchive(file)
-    const tree = await fetchImageTree(source)
-    expect(((tree.root as IndexNode).children[0] as ImageNode).config.digest).toBe(amd.config.digest)
-    await source.close()
-  })
-
-  // Names over 100 bytes: GNU tar writes them as 'L' records, pax as 'path' records.
-  it.each(['gnu', 'posix'])('reads an archive whose names need %s long-name records', async (format) => {
-    const amd = await elfImage('amd64')
-    const dir = await layoutWith(buildIndex({entries: [{target: amd}]}))
-    const file = path.join(path.dirname(dir), `long-${format}.tar`)
-    const detour = `${'d'.repeat(60)}/../`
-    await run('tar', ['-C', dir, `--format=${format}`, `--transform=s,^,${detour},`, '-cf', file, 'index.json', 'oci-layout', 'blobs'])
-    const {stdout} = await run('tar', ['-tf', file])
-    expect(Math.max(...stdout.split('\n').map((name) => name.length))).toBeGreaterThan(100)
-    const source = await openOciArchive(file)
-    const tree = await fetchImageTree(source)
-    expect(((tree.root as IndexNode).children[0] as ImageNode).config.digest).toBe(amd.config.digest)
-    await source.close()
-  })
-
-  it('refuses an archive cut off inside an entry, naming where', async () => {
-    const dir = await layoutWith(buildIndex({entries: [{target: await elfImage('amd64')}]}))
-    const file = path.join(path.dirname(dir), 'whole.tar')
-    await run('tar', ['-C', dir, '-cf', file, '.'])
-    const cut = path.join(path.dirname(dir), 'cut.tar')
-    await writeFile(cut, (await readFile(file)).subarray(0, 3000))
-    await expect(openOciArchive(cut)).rejects.toMatchObject({kind: 'malformed', message: `cannot read ${cut} as a tar archive: it ends inside an entry (at byte 3000)`})
   })
 })
 

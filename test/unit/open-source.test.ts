@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/oci/errors.js'
 import {openSource} from '../../src/source/open.js'
-import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
+import {archiveWith, elfImage, layoutWith} from '../helpers/layouts.js'
 
 describe('openSource', () => {
   it('opens local layouts and archives by prefix', async () => {

@@ -1,16 +1,16 @@
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {mkdtemp, readdir, readFile, rm, stat, utimes, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readdir, readFile, stat, utimes, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {beforeEach, describe, expect, it} from 'vitest'
 
 import {ContentCache, defaultCacheDir, openContentCache, resolveCacheDir} from '../../../src/source/cache.js'
 import {payload} from './cache-payloads.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 const run = promisify(execFile)
 /** `--import tsx` resolves from the working directory: the repository's own tsx. */
@@ -21,10 +21,7 @@ const entryPath = (dir: string, digest: string) => join(dir, 'sha256', digest.sl
 
 let dir: string
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'archcheck-cache-'))
-})
-afterEach(async () => {
-  await rm(dir, {recursive: true, force: true})
+  dir = await tempDir('cache')
 })
 
 describe('cache location', () => {

@@ -1,16 +1,16 @@
 import {readFileSync} from 'node:fs'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/oci/errors.js'
 import {readInput, STDIN_NAME} from '../../../src/engine/audit/input.js'
 import {mergeWorkloadImages, readWorkloadImages} from '../../../src/engine/audit/workloads.js'
 import type {WorkloadImage} from '../../../src/engine/audit/workloads.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/audit/', import.meta.url))
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8')
@@ -202,11 +202,7 @@ describe('mergeWorkloadImages', () => {
 })
 
 describe('readInput', () => {
-  let dir: string | undefined
-  afterEach(async () => {
-    if (dir) await rm(dir, {recursive: true, force: true})
-    dir = undefined
-  })
+  let dir: string
 
   it('reads stdin for - under a name that is not a path', async () => {
     const stdin = Readable.from([Buffer.from('\uFEFFnginx\n'), Buffer.from('redis\n')])
@@ -216,7 +212,7 @@ describe('readInput', () => {
   })
 
   it('reads a file under its path, and a missing file is a UsageError naming it', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'archcheck-input-'))
+    dir = await tempDir('input')
     const path = join(dir, 'list.txt')
     await writeFile(path, 'nginx\n')
     expect(await readInput(path)).toEqual({name: path, text: 'nginx\n'})

@@ -1,21 +1,18 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import fc from 'fast-check'
-import {afterAll, beforeAll, describe, it} from 'vitest'
+import {beforeAll, describe, it} from 'vitest'
 
 import {openSource} from '../../../src/source/open.js'
 import {readTarEntries} from '../../../src/engine/layers/tar-entries.js'
 import {BLOCK, END, paxRecord, tarData, tarHeader} from './tar-bytes.js'
 import {fuzz, fuzzTimeout, withinDeadlineAsync} from './settings.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 let dir: string
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'archcheck-fuzz-tar-'))
-})
-afterAll(async () => {
-  await rm(dir, {recursive: true, force: true})
+  dir = await tempDir('fuzz-tar')
 })
 
 /** A size field as a hostile writer might fill it: right, wrong, negative, not a number, base-256. */

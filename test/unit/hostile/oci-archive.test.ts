@@ -1,19 +1,16 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import {RegistryError} from '../../../src/oci/errors.js'
 import {openSource} from '../../../src/source/open.js'
 import {END, paxRecord, tarData, tarHeader} from '../fuzz/tar-bytes.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 let dir: string
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'archcheck-hostile-archive-'))
-})
-afterAll(async () => {
-  await rm(dir, {recursive: true, force: true})
+  dir = await tempDir('hostile-archive')
 })
 
 /** An archive whose first entry is a pax header with `size=VALUE`, then an `oci-layout` file. */

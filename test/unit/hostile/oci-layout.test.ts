@@ -6,7 +6,8 @@ import {describe, expect, it} from 'vitest'
 
 import {RegistryError} from '../../../src/oci/errors.js'
 import {openSource} from '../../../src/source/open.js'
-import {elfImage, layoutWith, tempDir} from '../layout-helpers.js'
+import {elfImage, layoutWith} from '../../helpers/layouts.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 const SECRET = 'ghp_SECRETSECRETSECRET'
 

@@ -8,7 +8,7 @@ import {deepChecks} from '../../../src/engine/verify/deep-checks.js'
 import {diagnoseImage} from '../../../src/engine/layers/diagnose.js'
 import {parseHosts} from '../../../src/oci/platform/hosts.js'
 import {verifyImage} from '../../../src/engine/verify/verify.js'
-import {elfImage, layoutWith} from '../layout-helpers.js'
+import {elfImage, layoutWith} from '../../helpers/layouts.js'
 
 async function diagnoseLayout(bundle: Parameters<typeof layoutWith>[0], hosts: string[]) {
   const source = await OciLayoutSource.open(`${await layoutWith(bundle)}:latest`)

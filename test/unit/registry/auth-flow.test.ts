@@ -1,16 +1,16 @@
-import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {chmod, mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import nock from 'nock'
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import {beforeEach, describe, expect, it, vi} from 'vitest'
 
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
+import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 const HUB = 'https://registry-1.docker.io'
 const HUB_AUTH = 'https://auth.docker.io'
@@ -50,11 +50,8 @@ const basic = (user: string, password: string): string => `Basic ${Buffer.from(`
 describe('registry authentication', () => {
   useNock()
   beforeEach(async () => {
-    configDir = await mkdtemp(join(tmpdir(), 'archcheck-docker-config-'))
+    configDir = await tempDir('docker-config')
     debugLines = []
-  })
-  afterEach(async () => {
-    await rm(configDir, {recursive: true, force: true})
   })
 
   it("follows Docker Hub's anonymous token flow and reuses the token for the next request", async () => {
@@ -305,7 +302,7 @@ describe('registry authentication', () => {
 
   it('stops a credential helper that prints more than 64 KiB', async () => {
     await writeConfig({credsStore: 'chatty'})
-    await withCredentialHelper('chatty', 'yes "{}"', async () => {
+    await withCredentialHelper('chatty', 'while :; do echo "{}"; done', async () => {
       nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
       const error = await rejection(source('registry.example/team/app:1').fetchManifest())
       expect([error.kind, error.message]).toEqual(['credentials', 'credential helper docker-credential-chatty printed more than 65536 bytes; stopped it'])

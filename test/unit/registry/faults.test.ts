@@ -8,7 +8,7 @@ import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 

@@ -5,7 +5,7 @@ import {MANIFEST_ACCEPT} from '../../../src/oci/media-types.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
+import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 

@@ -1,16 +1,16 @@
 // verify on real image bytes in OCI layouts (no registry): the tree fetcher, the pull simulation
 // and the checks together, including entries and blobs that have gone missing.
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import {buildAttestation, buildImage, buildIndex, type BuiltImage} from '../../../scripts/fixtures/image-builder.js'
 import {blobPath, writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
 import {verify as verifyAll, type CheckOutcome, type VerifyOptions} from '../../../src/api/verify.js'
 import {openSource} from '../../../src/source/open.js'
 import {verifyTargetsWith} from '../../../src/engine/verify/verify.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 let dir: string
 let amd64: BuiltImage
@@ -46,14 +46,11 @@ async function verifyRecordingBlobChecks(spec: string, options = {}) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'archcheck-verify-layout-'))
+  dir = await tempDir('verify-layout')
   amd64 = await buildImage({config: {architecture: 'amd64'}, files: [{path: 'app', content: 'amd64'}], layers: [[{path: 'base', content: 'shared'}]]})
   arm64 = await buildImage({config: {architecture: 'arm64', variant: 'v8'}, files: [{path: 'app', content: 'arm64'}], layers: [[{path: 'base', content: 'shared'}]]})
 })
 
-afterAll(async () => {
-  await rm(dir, {recursive: true, force: true})
-})
 
 describe('verify over OCI layouts', () => {
   it('passes a correct index with attestations, blobs included', async () => {

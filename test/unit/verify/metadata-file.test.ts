@@ -1,12 +1,12 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/oci/errors.js'
 import {parseBuildMetadata, readBuildMetadata} from '../../../src/engine/verify/metadata-file.js'
 import {normalizeSpec, listTargets} from '../../../src/engine/verify/targets.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 const DIGEST = 'sha256:' + 'a'.repeat(64)
 const OTHER = 'sha256:' + 'b'.repeat(64)
@@ -56,10 +56,7 @@ describe('parseBuildMetadata', () => {
 describe('readBuildMetadata', () => {
   let dir: string
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'archcheck-meta-'))
-  })
-  afterAll(async () => {
-    await rm(dir, {recursive: true, force: true})
+    dir = await tempDir('meta')
   })
 
   it('reads a file', async () => {

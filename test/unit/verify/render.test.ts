@@ -1,9 +1,8 @@
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {beforeEach, describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/oci/errors.js'
 import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, renderGithubSummary, reportToGithub} from '../../../src/render/github.js'
@@ -11,6 +10,7 @@ import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifySummary} from '../../../src/render/verify-text.js'
 import type {CheckResult, VerifyReport} from '../../../src/engine/verify/types.js'
 import {asResult} from './trees.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 const NASTY = 'a <b> & "c" \'d\' ]]> \u0000\u0007\u001b[31m tab\there\nnew line\r%41 : , \uD800 \u{1F600} \uFFFF'
 
@@ -107,10 +107,7 @@ describe('GitHub workflow commands', () => {
   describe('reportToGithub', () => {
     let dir: string
     beforeEach(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'archcheck-gh-'))
-    })
-    afterEach(async () => {
-      await rm(dir, {recursive: true, force: true})
+      dir = await tempDir('gh')
     })
 
     it('appends the summary to $GITHUB_STEP_SUMMARY, keeping what earlier steps wrote', async () => {

@@ -3,8 +3,8 @@ import {createHash} from 'node:crypto'
 import nock from 'nock'
 import {afterEach, beforeEach, expect} from 'vitest'
 
-import {RegistryError} from '../../../src/oci/errors.js'
-import {closeRegistryClients} from '../../helpers/registry-client.js'
+import {RegistryError} from '../../src/oci/errors.js'
+import {closeRegistryClients} from './registry-client.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'

@@ -1,14 +1,14 @@
 import {execFile} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
+
+import {tempDirSync} from '../helpers/temp-dir.js'
 
 const run = promisify(execFile)
-const shims = mkdtempSync(join(tmpdir(), 'archcheck-deps-shims-'))
-afterAll(() => rmSync(shims, {recursive: true, force: true}))
+const shims = tempDirSync('deps-shims')
 
 interface ScriptRun {
   code: number

@@ -1,17 +1,17 @@
 import {execFile, execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {createServer as createTlsServer} from 'node:https'
 import {connect, type AddressInfo} from 'node:net'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {parseReference} from '../../../src/oci/reference.js'
-import {closeRegistryClients, registrySource} from '../../helpers/registry-client.js'
-import {OCI_INDEX, indexBytes, rejection, sha256} from './helpers.js'
+import {parseReference} from '../../src/oci/reference.js'
+import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
+import {OCI_INDEX, indexBytes, rejection, sha256} from '../helpers/registry-mocks.js'
+import {tempDirSync} from '../helpers/temp-dir.js'
 
 const execFileAsync = promisify(execFile)
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']
@@ -52,7 +52,7 @@ describe('proxies from the environment and TLS verification, over real sockets',
   const saved = Object.fromEntries(PROXY_VARIABLES.map((name) => [name, process.env[name]]))
 
   beforeAll(() => {
-    certDir = mkdtempSync(join(tmpdir(), 'archcheck-tls-'))
+    certDir = tempDirSync('tls')
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=registry.example', '-addext', 'subjectAltName=DNS:registry.example',
       '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1'], {stdio: 'ignore'})
   })
@@ -69,7 +69,6 @@ describe('proxies from the environment and TLS verification, over real sockets',
     }
   })
 
-  afterAll(() => rmSync(certDir, {recursive: true, force: true}))
 
   it('sends plain-HTTP registry requests through HTTP_PROXY', async () => {
     const bytes = indexBytes()

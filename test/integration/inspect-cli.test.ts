@@ -12,7 +12,7 @@ import {blobPath} from '../../scripts/fixtures/oci-layout-writer.js'
 import {demoFixtureEntries} from '../../scripts/make-demo-fixture.js'
 import type {InspectView} from '../../src/engine/inspect-view.js'
 import {runCli} from '../helpers/cli.js'
-import {archiveWith, elfImage, layoutWith} from './layout-helpers.js'
+import {archiveWith, elfImage, layoutWith} from '../helpers/layouts.js'
 
 const archcheck = (...args: string[]) => runCli(args)
 
