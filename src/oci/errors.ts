@@ -40,11 +40,14 @@ export class RegistryError extends ArchcheckError {
   readonly status?: number
   /** A short machine-readable kind, e.g. 'not-found', 'unauthorized', 'rate-limited', 'digest-mismatch'. */
   readonly kind: string
+  /** For 'rate-limited': how long the registry asked to wait (Retry-After), when it said. */
+  readonly retryAfterMs?: number
 
-  constructor(message: string, kind: string, options?: {cause?: unknown; status?: number}) {
+  constructor(message: string, kind: string, options?: {cause?: unknown; status?: number; retryAfterMs?: number}) {
     super(message, ExitCode.registry, options)
     this.kind = kind
     this.status = options?.status
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs
   }
 }
 

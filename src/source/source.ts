@@ -30,6 +30,8 @@ export interface ImageSource {
   openBlob(digest: string): Promise<Readable>
   /** Whether a blob exists (HEAD where the source has it). */
   blobExists(digest: string): Promise<boolean>
+  /** Every tag of the repository (registry) or the layout's ref names, where the source can list them. */
+  listTags?(): Promise<string[]>
   /** Releases connections and file handles. */
   close(): Promise<void>
 }

@@ -1,3 +1,5 @@
+import type {ContentCache} from '../cache.js'
+
 /** How to talk to registries; the CLI fills it from flags and environment. */
 export interface RegistryOptions {
   /**
@@ -16,6 +18,10 @@ export interface RegistryOptions {
   retryBaseDelayMs?: number
   /** Folder with Docker's config.json (default $DOCKER_CONFIG or ~/.docker). */
   dockerConfigDir?: string
+  /** Manifests and configs by digest on disk; with one, a manifest by tag is asked for with HEAD first. */
+  cache?: ContentCache
+  /** A 429 asking to wait longer than this is not waited for but thrown as 'rate-limited' (default 60 000). */
+  maxRetryAfterMs?: number
   /** Receives one line per request and retry for --debug; never given credentials. */
   debug?: (line: string) => void
 }

@@ -3,6 +3,7 @@ import {Readable, pipeline} from 'node:stream'
 import {RegistryError} from '../../oci/errors.js'
 import {verifyDigest, verifyingStream} from '../../oci/digest.js'
 import {MANIFEST_ACCEPT} from '../../oci/media-types.js'
+import type {ContentCache} from '../cache.js'
 import type {FetchedManifest, ImageSource} from '../source.js'
 import {basicAuthorization, parseChallenges, type AuthCache, type Challenge} from './auth.js'
 import type {CredentialStore, Credentials} from './credentials.js'
@@ -19,8 +20,15 @@ export interface SourceClient {
   readonly auth: AuthCache
   readonly credentials: CredentialStore
   readonly maxManifestBytes: number
+  readonly cache?: ContentCache
   close(): Promise<void>
 }
+
+/** Tag list pages followed at most (each up to `pageSize` tags). */
+const DEFAULT_TAG_PAGES = 100
+const DEFAULT_TAG_PAGE_SIZE = 1000
+/** A tag list page is JSON of at most pageSize short names; anything much larger is not one. */
+const MAX_TAG_PAGE_BYTES = 8 * 1024 * 1024
 
 /**
  * An image repository in a registry, read through the distribution API: manifests and blobs,
@@ -52,6 +60,66 @@ export class RegistrySource implements ImageSource {
   }
 
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
+    const cache = this.client.cache
+    if (cache) {
+      // A tag costs a HEAD (free of Docker Hub's pull count); its content then comes by digest.
+      const digest = reference.includes(':') ? reference : await this.headDigest(reference)
+      if (digest) {
+        const cached = await cache.get(digest)
+        if (cached.hit) {
+          const {mediaType} = checkManifest({bytes: cached.bytes, contentType: null, dockerContentDigest: digest, requested: digest, where: this.repositoryName})
+          return {bytes: cached.bytes, mediaType, digest}
+        }
+        const fetched = await this.getManifest(digest)
+        await cache.put(fetched.digest, fetched.bytes)
+        return fetched
+      }
+    }
+    return this.getManifest(reference)
+  }
+
+  /** Every tag, following `Link: <…>; rel="next"` (same origin only) for at most `maxPages` pages. */
+  async listTags(options: {pageSize?: number; maxPages?: number} = {}): Promise<string[]> {
+    const pageSize = options.pageSize ?? DEFAULT_TAG_PAGE_SIZE
+    const maxPages = options.maxPages ?? DEFAULT_TAG_PAGES
+    const tags: string[] = []
+    let path = `tags/list?n=${pageSize}`
+    for (let page = 0; ; page++) {
+      if (page >= maxPages) throw new RegistryError(`${this.repositoryName} has more than ${maxPages} pages of tags`, 'too-large')
+      const {response, bytes} = await this.readOk(path, {type: 'manifest', reference: 'tags/list'}, {}, MAX_TAG_PAGE_BYTES, `tag list of ${this.repositoryName}:`)
+      let body: {tags?: unknown}
+      try {
+        body = JSON.parse(new TextDecoder().decode(bytes)) as {tags?: unknown}
+      } catch {
+        throw new RegistryError(`the tag list of ${this.repositoryName} is not JSON`, 'protocol')
+      }
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((tag): tag is string => typeof tag === 'string'))
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1]
+      if (!next) return tags
+      const url = new URL(next, response.url)
+      const here = new URL(response.url)
+      if (url.origin !== here.origin) throw new RegistryError(`${this.repositoryName}: tag list page link leads to another origin (${url.origin})`, 'protocol')
+      const prefix = `/v2/${this.ref.repository}/`
+      if (!url.pathname.startsWith(prefix)) throw new RegistryError(`${this.repositoryName}: tag list page link ${url.pathname} is outside the repository`, 'protocol')
+      path = url.pathname.slice(prefix.length) + url.search
+    }
+  }
+
+  /** The digest a tag points to, from a HEAD; undefined when the registry does not say (then GET). */
+  private async headDigest(tag: string): Promise<string | undefined> {
+    const target = manifestTarget(tag)
+    const response = await this.request('HEAD', `manifests/${tag}`, {accept: MANIFEST_ACCEPT})
+    if (response.status === 405) {
+      await response.discard()
+      return undefined
+    }
+    if (response.status !== 200) throw await this.errorFor(response, 'HEAD', target)
+    await response.discard()
+    const digest = response.headers.get('docker-content-digest')?.trim()
+    return digest && /^sha256:[a-f0-9]{64}$/.test(digest) ? digest : undefined
+  }
+
+  private async getManifest(reference: string): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
     const {response, bytes} = await this.readOk(`manifests/${reference}`, target, {accept: MANIFEST_ACCEPT}, this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
     const {mediaType, digest} = checkManifest({
@@ -75,8 +143,14 @@ export class RegistrySource implements ImageSource {
 
   async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes): Promise<Uint8Array> {
     validateDigest(digest)
+    const cache = this.client.cache
+    if (cache) {
+      const cached = await cache.get(digest)
+      if (cached.hit && cached.bytes.length <= maxBytes) return cached.bytes
+    }
     const {bytes} = await this.readOk(`blobs/${digest}`, {type: 'blob', digest}, {}, maxBytes, `blob ${digest} of ${this.repositoryName}:`)
     verifyDigest(bytes, digest, 'blob', this.repositoryName)
+    await cache?.put(digest, bytes)
     return bytes
   }
 

@@ -1,5 +1,5 @@
 import {RegistryError} from '../../oci/errors.js'
-import type {HttpResponse} from './transport.js'
+import {retryAfterMs, type HttpResponse} from './transport.js'
 
 /** What a request was for, so errors can name it the way the user would. */
 export type Target =
@@ -89,7 +89,7 @@ export async function statusError(response: HttpResponse, context: ErrorContext)
   }
   const retried = response.retries > 0 ? ` (after ${response.retries} ${response.retries === 1 ? 'retry' : 'retries'})` : ''
   if (status === 429) {
-    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`, 'rate-limited', {status})
+    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`, 'rate-limited', {status, retryAfterMs: retryAfterMs(response.headers.get('retry-after'))})
   }
   if (status >= 500) {
     return new RegistryError(`${context.registry} failed to serve ${what} of ${name}: server error ${status}${serverSays}${retried}`, 'server-error', {status})

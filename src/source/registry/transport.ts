@@ -68,9 +68,25 @@ export class Transport {
     this.answeringSchemes.set(host, scheme)
   }
 
+  /** Requests sent (retries included) by method, and the last rate-limit headers per host. */
+  readonly counts = {requests: 0, byMethod: {} as Record<string, number>, rateLimit: {} as Record<string, RateLimitState>}
+
   /** See `send`. */
-  send(request: HttpRequest): Promise<HttpResponse> {
-    return send(request, this.settings, (kind) => this.dispatcher(kind))
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const response = await send(request, this.settings, (kind) => this.dispatcher(kind), () => {
+      this.counts.requests++
+      this.counts.byMethod[request.method] = (this.counts.byMethod[request.method] ?? 0) + 1
+    })
+    const limit = parseRateLimit(response.headers.get('ratelimit-limit'))
+    const remaining = parseRateLimit(response.headers.get('ratelimit-remaining'))
+    if (limit || remaining) {
+      this.counts.rateLimit[new URL(request.url).host] = {
+        ...(limit ? {limit: limit.count} : {}),
+        ...(remaining ? {remaining: remaining.count} : {}),
+        ...((limit ?? remaining)?.window === undefined ? {} : {windowSeconds: (limit ?? remaining)!.window}),
+      }
+    }
+    return response
   }
 
   /** Waits before retry `attempt + 1`, saying so on --debug. */
@@ -96,6 +112,18 @@ export class Transport {
   }
 }
 
+export interface RateLimitState {
+  limit?: number
+  remaining?: number
+  windowSeconds?: number
+}
+
+/** `100;w=21600` → {count: 100, window: 21600}. */
+function parseRateLimit(value: string | null): {count: number; window?: number} | undefined {
+  const match = value ? /^\s*(\d+)(?:\s*;\s*w=(\d+))?/.exec(value) : null
+  return match ? {count: Number(match[1]), ...(match[2] ? {window: Number(match[2])} : {})} : undefined
+}
+
 type DispatcherFor = (kind: 'verified' | 'unverified') => Promise<Dispatcher>
 
 export interface TransportSettings {
@@ -104,6 +132,7 @@ export interface TransportSettings {
   timeoutMs: number
   maxRetries: number
   retryBaseDelayMs: number
+  maxRetryAfterMs: number
   debug?: (line: string) => void
 }
 
@@ -116,6 +145,7 @@ export function transportSettings(options: RegistryOptions): TransportSettings {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS,
     debug: options.debug,
   }
 }
@@ -275,9 +305,10 @@ class Deadline {
  * Retry-After) and follows redirects itself so Authorization never reaches another origin.
  * Returns the final response with its body unread; the caller reads or discards it.
  */
-async function send(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor): Promise<HttpResponse> {
+async function send(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor, counted: () => void = () => {}): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
     const started = Date.now()
+    counted()
     let response: HttpResponse
     try {
       response = await sendFollowingRedirects(request, settings, dispatcherFor)
@@ -295,7 +326,7 @@ async function send(request: HttpRequest, settings: TransportSettings, dispatche
     const retrySuffix = attempt > 0 ? ` (retry ${attempt})` : ''
     if (RETRY_STATUSES.has(response.status) && attempt < settings.maxRetries) {
       const retryAfter = retryAfterMs(response.headers.get('retry-after'))
-      if (retryAfter === undefined || retryAfter <= MAX_RETRY_AFTER_MS) {
+      if (retryAfter === undefined || retryAfter <= settings.maxRetryAfterMs) {
         const delay = retryAfter ?? backoff(attempt, settings.retryBaseDelayMs)
         settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`)
         await response.discard()
