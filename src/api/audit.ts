@@ -94,6 +94,8 @@ export type AuditResult = Versioned<{
   /** References not audited because a registry's rate limit stopped the run. */
   notAudited: string[]
   rateLimited: RateLimitStop[]
+  /** Repositories named without a tag of which no tag was selected (with how many tags they have). */
+  unmatched: Array<{repository: string; tags: number}>
   summary: AuditSummary
 }>
 
@@ -211,6 +213,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       unreadable: unreadable.map((row) => ({reference: row.reference, error: row.error ?? ''})),
       notAudited: notAudited.map((row) => row.reference),
       rateLimited: run.rateLimited,
+      unmatched: run.unmatched,
       summary: {
         images: rows.length,
         hosts: hosts.length,

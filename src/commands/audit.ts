@@ -32,7 +32,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
   static override strict = false
 
   static override args = {
-    image: Args.string({description: 'Images or repositories to audit (several allowed; optional with --from).'}),
+    // ignoreStdin: oclif would otherwise take piped stdin as the first IMAGE, and `--from -` would find it empty.
+    image: Args.string({description: 'Images or repositories to audit (several allowed; optional with --from).', ignoreStdin: true}),
   }
 
   static override flags = {
@@ -119,6 +120,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       progress.finish()
     }
 
+    // Not an error (the selection may rightly be empty), but an empty report needs a reason.
+    for (const entry of result.unmatched) process.stderr.write(`archcheck: ${entry.repository}: none of its ${entry.tags} tags is selected (--tags, --tag-pattern, --include-prerelease)\n`)
     for (const entry of result.unreadable) process.stderr.write(`archcheck: ${entry.reference}: ${entry.error}\n`)
     if (result.notAudited.length > 0) {
       process.stderr.write(`archcheck: rate limited: ${result.notAudited.length} image${result.notAudited.length === 1 ? '' : 's'} not audited (listed in the report)\n`)

@@ -3,6 +3,7 @@
  * (test/helpers/audit-repos.ts), a proxy that paginates tag lists, sends rate-limit headers and
  * answers 429 on demand (test/helpers/audit-proxy.ts), workload and node fixtures.
  */
+import {execFile} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -12,7 +13,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import type {AuditResult} from '../../src/api/audit.js'
 import {ALPINE_TAGS, AMD64_ONLY_TAGS, DANGLING_TAG, MULTI_TAGS, PRERELEASE_TAGS, RELEASE_TAGS, pushAuditRepo, type AuditRepo} from '../helpers/audit-repos.js'
 import {startAuditProxy, type AuditProxy} from '../helpers/audit-proxy.js'
-import {PROJECT_ROOT, runCli} from '../helpers/cli.js'
+import {CLI_PATH, cliEnv, PROJECT_ROOT, runCli} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
 
 let histA: AuditRepo
@@ -137,6 +138,14 @@ describe('archcheck audit: a repository without a tag', () => {
     expect(latest.json.rows.some((row) => row.tag === 'edge')).toBe(false)
   })
 
+  it('says so when a repository has no tag the selection keeps', async () => {
+    const {code, json, stderr} = await auditJson([clean.name, '--tags', '>=99', '--no-cache'])
+    expect(code).toBe(0)
+    expect(json.rows).toEqual([])
+    expect(json.unmatched).toEqual([{repository: clean.name, tags: 34}])
+    expect(stderr).toContain(`archcheck: ${clean.name}: none of its 34 tags is selected`)
+  })
+
   it('follows Link pages of the tag list to the end', async () => {
     const paging = await proxy({tagPageSize: 5})
     const {json, code} = await auditJson([`${paging.host}/audit/clean`, '--tag-pattern', '^', '--include-prerelease', '--no-cache'])
@@ -197,6 +206,20 @@ describe('archcheck audit: mixed sources, clients and verify checks', () => {
 })
 
 describe('archcheck audit: workloads and cluster nodes', () => {
+  it('reads a list from stdin with --from -', async () => {
+    const {stdout, code} = await new Promise<{stdout: string; code: number}>((resolve, reject) => {
+      const child = execFile(process.execPath, [CLI_PATH, 'audit', '--from', '-', '--json', '--no-cache'], {cwd: PROJECT_ROOT, env: cliEnv(), timeout: 60_000}, (error, out) => {
+        if (error && typeof error.code !== 'number') return reject(new Error(error.message))
+        resolve({stdout: out, code: typeof error?.code === 'number' ? error.code : 0})
+      })
+      child.stdin!.end(`# release train\n${clean.name}:2.0.0\n${clean.name}:2.1.0  # next\n`)
+    })
+    expect(code).toBe(0)
+    const json = JSON.parse(stdout) as AuditResult
+    expect(json.rows.map((row) => row.tag)).toEqual(['2.1.0', '2.0.0'])
+    expect(json.rows[0].origins).toEqual([{file: '<stdin>', line: 3, from: 'line 3'}])
+  })
+
   it('audits the images of Kubernetes YAML and a Compose file on the platforms of kubectl nodes', async () => {
     const dir = tempDir()
     const fill = (name: string) => {

@@ -112,6 +112,8 @@ export interface AuditRun {
   history: AuditHistory[]
   /** Registries whose rate limit stopped the run there (their unstarted images are `not-audited`). */
   rateLimited: RateLimitStop[]
+  /** Repositories whose tag list had no tag the selection kept: nothing of them was audited. */
+  unmatched: Array<{repository: string; tags: number}>
 }
 
 export interface AuditRunOptions {
@@ -262,7 +264,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
           source = await options.open(input.spec)
           if (!source.listTags) throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
           const tags = await source.listTags()
-          return {input, selected: selector.select(tags)}
+          return {input, selected: selector.select(tags), listed: tags.length}
         } catch (error) {
           stopFor(place.registry, error)
           const {message, kind} = errorText(error)
@@ -273,9 +275,11 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       })
     }),
   )
+  const unmatched: AuditRun['unmatched'] = []
   for (const listing of listings) {
     const {input} = listing
     if ('selected' in listing && listing.selected) {
+      if (listing.selected.length === 0) unmatched.push({repository: placeOf(input.spec).repository, tags: listing.listed})
       const base = canonicalSpec(input.spec).replace(/:latest$/, '')
       for (const version of listing.selected) plan(`${base}:${version.tag}`, [], version)
     } else if ('failed' in listing && listing.failed) {
@@ -305,7 +309,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   )
   rows.push(...audited)
   const sorted = sortRows(rows)
-  return {rows: sorted, history: historyOf(sorted, options), rateLimited: [...stopped.values()]}
+  return {rows: sorted, history: historyOf(sorted, options), rateLimited: [...stopped.values()], unmatched}
 }
 
 async function auditOne(item: Planned, options: AuditRunOptions, onError: (error: unknown) => void): Promise<AuditRow> {

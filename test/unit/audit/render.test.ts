@@ -48,6 +48,7 @@ function result(rows: AuditRow[]): AuditResult {
     unreadable: [],
     notAudited: [],
     rateLimited: [],
+    unmatched: [],
     summary: {
       images: rows.length,
       hosts: 2,
