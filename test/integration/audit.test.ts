@@ -300,6 +300,20 @@ describe('archcheck audit: cache and request counts', () => {
   }, 120_000)
 })
 
+describe('archcheck audit: reads shared between tags', () => {
+  it('reads each child manifest and config once per run, however many tags lead to them', async () => {
+    const counting = await proxy()
+    const {code, json} = await auditJson([`${counting.host}/audit/clean`, '--tags', '^1', '--no-cache'])
+    expect(code).toBe(0)
+    // 16 tags, one index of two images: each tag once, then two manifests and two configs in all.
+    expect(json.rows).toHaveLength(16)
+    const gets = counting.requests.filter((r) => r.method === 'GET' && (r.kind === 'manifest' || r.kind === 'blob'))
+    expect(gets.filter((r) => r.kind === 'manifest' && !r.reference!.startsWith('sha256:'))).toHaveLength(16)
+    expect(gets.filter((r) => r.kind === 'manifest' && r.reference!.startsWith('sha256:'))).toHaveLength(2)
+    expect(gets.filter((r) => r.kind === 'blob')).toHaveLength(2)
+  })
+})
+
 describe('archcheck audit: rate limits', () => {
   it('stops at a 429 with a long Retry-After: partial report, the unaudited listed, exit 3', async () => {
     const limited = await proxy({rateLimitAfter: 7, retryAfterSeconds: 3600})

@@ -12,6 +12,7 @@ import {fetchImageTree} from '../tree.js'
 import type {CheckProvider, CheckResult, VerifyOptions} from '../verify/types.js'
 import {verifyImage} from '../verify/verify.js'
 import {compareTagVersions, compileTagSelection, parseTagVersion, type TagSelectionOptions, type TagVersion} from './tags.js'
+import {SharedReads} from './shared-reads.js'
 import type {ImageOrigin} from './workloads.js'
 
 /**
@@ -292,6 +293,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   }
 
   const items = [...planned.values()]
+  const shared = new SharedReads()
+  const openShared = async (item: Planned) => shared.wrap(await options.open(item.spec), item.repository)
   let done = 0
   options.onProgress?.(0, items.length)
   const audited = await Promise.all(
@@ -300,7 +303,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         try {
           const stop = stopped.get(item.registry)
           if (stop) return emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited')
-          return await auditOne(item, options, (error) => stopFor(item.registry, error))
+          return await auditOne(item, {...options, open: () => openShared(item)}, (error) => stopFor(item.registry, error))
         } finally {
           options.onProgress?.(++done, items.length)
         }
