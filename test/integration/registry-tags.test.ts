@@ -8,7 +8,7 @@ import {closeRegistryClients, registrySource} from '../helpers/registry-client.j
 import {startPaginatingProxy, type PaginatingProxy} from '../helpers/paginating-proxy.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {pushScenario} from '../helpers/scenarios.js'
-import {rejection} from '../unit/registry/helpers.js'
+import {rejection} from '../helpers/registry-mocks.js'
 
 const REPOSITORY = 'audit-source/paged'
 const TAGS = ['1.0.0', '1.1.0', '1.2.0', '1.2.1', '2.0.0', '2.0.0-alpine', '2.1.0-rc.1', '2.1.0', '3.0.0', 'edge', 'latest', 'v3.1.0']

@@ -9,7 +9,7 @@ import {parseReference} from '../../../src/oci/reference.js'
 import {ContentCache} from '../../../src/source/cache.js'
 import {createRegistryClient, type RegistryClient} from '../../../src/source/registry/client.js'
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
-import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from './helpers.js'
+import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 
 const HUB = 'https://registry-1.docker.io'
 const REGISTRY = 'https://registry.example'

@@ -10,8 +10,8 @@ import {nextLink, type RegistrySource} from '../../../src/source/registry/regist
 import {OciLayoutSource} from '../../../src/source/oci-layout.js'
 import {registrySource} from '../../helpers/registry-client.js'
 import {writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
-import {elfImage} from '../layout-helpers.js'
-import {rejection, useNock} from './helpers.js'
+import {elfImage} from '../../helpers/layouts.js'
+import {rejection, useNock} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 const CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull"'

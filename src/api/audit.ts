@@ -1,0 +1,245 @@
+import {homedir} from 'node:os'
+
+import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
+import {parseHosts} from '../oci/platform/hosts.js'
+import {toHostPlatform} from '../oci/platform/match.js'
+import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
+import {formatReference, parseReference} from '../oci/reference.js'
+import {readInput} from '../engine/audit/input.js'
+import {readNodeHosts} from '../engine/audit/nodes.js'
+import {runAudit, type AuditHistory, type AuditHost, type AuditInput, type AuditRow, type RateLimitStop} from '../engine/audit/run.js'
+import {mergeWorkloadImages, readWorkloadImages, type ImageOrigin, type WorkloadImage} from '../engine/audit/workloads.js'
+import type {ReadLayersOptions} from '../engine/layers/read-image.js'
+import {CLIENT_NAMES} from '../engine/resolve/clients.js'
+import type {ClientName} from '../engine/resolve/resolution.js'
+import {openContentCache} from '../source/cache.js'
+import {parseSourceSpec} from '../source/open.js'
+import type {RegistryClient} from '../source/registry/client.js'
+import {versioned, type Versioned} from './schema.js'
+import {withSources, type ReadOptions} from './sources.js'
+
+export type {AuditCell, AuditHistory, AuditRow, AuditVerdict, HistoryRun, RateLimitStop, RowStatus} from '../engine/audit/run.js'
+export type {ImageOrigin} from '../engine/audit/workloads.js'
+export {DEFAULT_AUDIT_CONCURRENCY} from '../engine/audit/run.js'
+
+/** Default bound on a 429's Retry-After: longer, and the audit stops rather than waits. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
+
+export interface AuditOptions extends ReadOptions {
+  /** `--from`: files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
+  from?: string[]
+  /** `--hosts-from`: `kubectl get nodes -o json`; its distinct node platforms become hosts. */
+  hostsFrom?: string
+  /** `--host`: more hosts (default linux/amd64, linux/arm64 when no host is named at all). */
+  hosts?: string[]
+  clients?: readonly ClientName[] | 'all'
+  allowFallback?: boolean
+  /** Tag selection for repositories named without a tag. */
+  tags?: string
+  tagPattern?: string
+  latest?: number
+  includePrerelease?: boolean
+  /** Images read at once per registry (default 8). */
+  concurrency?: number
+  /** `--require`: run verify's checks with these required platforms. */
+  require?: string[]
+  /** `--deep`: also read layers (verify's deep checks; needs `require`). */
+  deep?: boolean | ReadLayersOptions
+  /** Cache of manifests and configs (default `$XDG_CACHE_HOME/archcheck`). */
+  cacheDir?: string
+  noCache?: boolean
+  /** A 429 asking to wait longer than this stops the audit of that registry (default 60 s). */
+  maxRetryAfterMs?: number
+  onProgress?(done: number, total: number): void
+  /** For `--from -`. */
+  stdin?: NodeJS.ReadableStream
+  env?: Record<string, string | undefined>
+}
+
+export interface AuditHostResult {
+  host: string
+  label: string
+  /** Nodes with this platform (from --hosts-from), else null. */
+  nodes: string[] | null
+}
+
+export interface AuditSummary {
+  images: number
+  hosts: number
+  /** Rows audited with at least one failing cell or check. */
+  failures: number
+  unreadable: number
+  notAudited: number
+  requests: number
+  byMethod: Record<string, number>
+  durationMs: number
+  cache: {dir: string; hits: number; misses: number; corrupt: number; written: number} | null
+  /** Per registry host, the last `ratelimit-*` headers seen. */
+  rateLimit: Record<string, {limit?: number; remaining?: number; windowSeconds?: number}>
+}
+
+/** `archcheck audit --json` (docs/audit.md). */
+export type AuditResult = Versioned<{
+  passed: boolean
+  exitCode: ExitCodeValue
+  hosts: AuditHostResult[]
+  clients: ClientName[]
+  allowFallback: boolean
+  /** Platforms verify's checks required (--require), else null. */
+  required: string[] | null
+  rows: AuditRow[]
+  history: AuditHistory[]
+  /** References of rows that could not be read, with why. */
+  unreadable: Array<{reference: string; error: string}>
+  /** References not audited because a registry's rate limit stopped the run. */
+  notAudited: string[]
+  rateLimited: RateLimitStop[]
+  /** Repositories named without a tag of which no tag was selected (with how many tags they have). */
+  unmatched: Array<{repository: string; tags: number}>
+  summary: AuditSummary
+}>
+
+/** A reference's identity for merging workload files: `nginx` and `docker.io/library/nginx:latest` are one image. */
+function keyOf(reference: string): string {
+  const parsed = parseSourceSpec(reference)
+  if (parsed.kind !== 'registry') return reference
+  const ref = parseReference(parsed.reference)
+  return formatReference(ref.tag || ref.digest ? ref : {...ref, tag: 'latest'})
+}
+
+/** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
+async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableStream): Promise<WorkloadImage[]> {
+  if (files.filter((file) => file === '-').length > 1) throw new UsageError('--from -: stdin can be read only once')
+  const lists: WorkloadImage[][] = []
+  for (const file of files) {
+    const input = await readInput(file, {stdin})
+    const {images} = readWorkloadImages(input.text, input.name)
+    for (const image of images) {
+      try {
+        keyOf(image.reference)
+      } catch (error) {
+        const origin = image.origins[0]
+        throw new UsageError(`${origin.file}:${origin.line}: ${(error as Error).message}`, {cause: error})
+      }
+    }
+    lists.push(images)
+  }
+  return mergeWorkloadImages(lists, keyOf)
+}
+
+async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
+  const hosts: AuditHost[] = []
+  if (options.hostsFrom !== undefined) {
+    const input = await readInput(options.hostsFrom, {stdin: options.stdin})
+    for (const node of readNodeHosts(input.text, input.name)) {
+      const platform = toHostPlatform(node.spec)
+      hosts.push({platform, spec: formatPlatformSpec(platform), label: node.label, nodes: node.nodes})
+    }
+  }
+  const named = options.hosts?.length ? parseHosts(options.hosts) : hosts.length > 0 ? [] : parseHosts()
+  for (const platform of named) {
+    const spec = formatPlatformSpec(platform)
+    if (!hosts.some((host) => host.spec === spec)) hosts.push({platform, spec, label: spec})
+  }
+  return hosts
+}
+
+/**
+ * Audits many images on many hosts in one run with one registry client (and one on-disk cache):
+ * every image × host × client cell, per-repository history, and what could not be read. Bad
+ * input (references, flags, files) throws a UsageError before any request.
+ */
+export async function audit(images: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
+  const started = Date.now()
+  const clients: ClientName[] = options.clients === 'all' ? [...CLIENT_NAMES] : [...(options.clients ?? ['docker'])]
+  for (const image of images) keyOf(image)
+  const workloads = await readWorkloads(options.from ?? [], options.stdin)
+  const inputs: AuditInput[] = [...images.map((spec) => ({spec})), ...workloads.map((image) => ({spec: image.reference, origins: image.origins}))]
+  if (inputs.length === 0) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
+  const hosts = await readHosts(options)
+  const require = options.require ? parseHosts(options.require) : undefined
+  if (options.deep && !require) throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+    throw new UsageError(`invalid concurrency ${options.concurrency}: expected a whole number of at least 1`)
+  }
+  const providers = options.deep ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)] : undefined
+
+  const env = options.env ?? process.env
+  const cache = openContentCache({noCache: options.noCache, cacheDir: options.cacheDir, env, homedir: homedir(), debug: options.registry?.debug})
+  let client: RegistryClient | undefined = options.registryClient
+  const ownClient = client === undefined
+  const getClient = async (): Promise<RegistryClient> => {
+    if (!client) {
+      const {createRegistryClient} = await import('../source/registry/client.js')
+      client = createRegistryClient({...options.registry, cache, maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS})
+    }
+    return client
+  }
+  try {
+    const run = await withSources({...options, registryClient: undefined}, async (scope) => {
+      // Registry sources share the run's client; local ones need none.
+      const open = async (spec: string) => {
+        const parsed = parseSourceSpec(spec)
+        return parsed.kind === 'registry' ? (await getClient()).repository(parseReference(parsed.reference)) : scope.open(spec)
+      }
+      return runAudit(inputs, {
+        hosts,
+        clients,
+        allowFallback: options.allowFallback,
+        selection: {range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease},
+        concurrency: options.concurrency,
+        verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
+        providers,
+        open,
+        onProgress: options.onProgress === undefined ? undefined : (done, total) => options.onProgress?.(done, total),
+      })
+    })
+    const stats = client?.stats()
+    const rows = run.rows
+    const unreadable = rows.filter((row) => row.status === 'unreadable')
+    const notAudited = rows.filter((row) => row.status === 'not-audited')
+    const failures = rows.filter((row) => row.status === 'audited' && !row.passed).length
+    const exitCode = unreadable.length + notAudited.length > 0 ? ExitCode.registry : failures > 0 ? ExitCode.checkFailed : ExitCode.ok
+    const cacheStats = stats?.cache ?? cache?.stats()
+    return versioned({
+      passed: exitCode === ExitCode.ok,
+      exitCode,
+      hosts: hosts.map((host) => ({host: host.spec, label: host.label, nodes: host.nodes ?? null})),
+      clients,
+      allowFallback: options.allowFallback ?? false,
+      required: require ? require.map((platform) => formatPlatform(platform)) : null,
+      rows,
+      history: run.history,
+      unreadable: unreadable.map((row) => ({reference: row.reference, error: row.error ?? ''})),
+      notAudited: notAudited.map((row) => row.reference),
+      rateLimited: run.rateLimited,
+      unmatched: run.unmatched,
+      summary: {
+        images: rows.length,
+        hosts: hosts.length,
+        failures,
+        unreadable: unreadable.length,
+        notAudited: notAudited.length,
+        requests: stats?.requests ?? 0,
+        byMethod: stats?.byMethod ?? {},
+        durationMs: Date.now() - started,
+        cache: cache && cacheStats
+          ? {dir: cache.dir, hits: cacheStats.hits, misses: cacheStats.misses, corrupt: cacheStats.corrupt, written: cacheStats.entriesWritten}
+          : null,
+        rateLimit: stats?.rateLimit ?? {},
+      },
+    })
+  } finally {
+    if (ownClient) await client?.close()
+  }
+}
+
+/** 0 every cell passes, 1 some cell or check fails, 3 some image could not be read or was not audited. */
+export function auditExitCode(result: AuditResult): ExitCodeValue {
+  return result.exitCode
+}
+
+/** Where an image came from, for messages: `deploy.yaml:12 (Deployment/web container app)`. */
+export function originText(origin: ImageOrigin): string {
+  return `${origin.file}:${origin.line} (${origin.from})`
+}

@@ -1,0 +1,136 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
+import {writeJson, writeStdout} from '../cli/output.js'
+import type {ClientName} from '../api/resolve.js'
+import {UsageError} from '../oci/errors.js'
+import {parseHosts} from '../oci/platform/hosts.js'
+
+/** Splits repeatable, comma-separated values (`--require a,b --require c`). */
+function listOf(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean)
+}
+
+export default class Audit extends BaseCommand {
+  static override summary = 'Audit many images at once: every tag × host × client pull, per-repository history, one summary.'
+  static override description = `IMAGE is a registry reference (REPO:TAG, REPO@DIGEST), oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG], or a registry repository without a tag: its tags are listed and those selected by --tags, --tag-pattern, --latest and --include-prerelease are audited (tags that are not versions, such as latest, only when named).
+--from FILE adds the images of a list (one reference per line), Kubernetes YAML (helm template, kubectl get -o yaml) or a Compose file; --hosts-from FILE takes the hosts from kubectl get nodes -o json.
+Each cell is the verdict of a simulated pull: ok, fallback, wrong-arch, no-match, ambiguous, missing (the image picked is gone from the registry) or error (the image could not be read).
+Manifests and configs are cached by digest under $XDG_CACHE_HOME/archcheck (--cache-dir, --no-cache): a re-audit of unchanged tags costs one HEAD per tag.
+Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 some image could not be read or was not audited (a rate limit stopped the run); the report is printed in every case. Details and the --json schema: docs/audit.md.`
+
+  static override examples = [
+    "<%= config.bin %> audit ghcr.io/owner/app --tags '>=1.4 <3' --host linux/amd64,linux/arm64",
+    '<%= config.bin %> audit --from deploy.yaml --hosts-from nodes.json',
+    "helm template ./chart | <%= config.bin %> audit --from - --format markdown",
+    '<%= config.bin %> audit nginx --tag-pattern -alpine$ --latest 10 --client all --json',
+    '<%= config.bin %> audit app:1.4.0 app:latest --require linux/amd64,linux/arm64 --deep',
+  ]
+
+  static override strict = false
+
+  static override args = {
+    // ignoreStdin: oclif would otherwise take piped stdin as the first IMAGE, and `--from -` would find it empty.
+    image: Args.string({description: 'Images or repositories to audit (several allowed; optional with --from).', ignoreStdin: true}),
+  }
+
+  static override flags = {
+    from: Flags.string({
+      description: 'A file naming images: one reference per line, Kubernetes YAML or a Compose file; - for stdin; repeatable.',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'FILE',
+    }),
+    'hosts-from': Flags.string({description: 'kubectl get nodes -o json output: its distinct node platforms are the hosts (- for stdin).', helpValue: 'FILE'}),
+    host: hostsFlag({purpose: 'Host platform to audit', defaultText: 'linux/amd64,linux/arm64, unless --hosts-from gives hosts'}),
+    client: clientFlag({all: true}),
+    'allow-fallback': allowFallbackFlag,
+    tags: Flags.string({description: "For a repository without a tag: a semver range of tags ('>=1.4 <3', '^2'); v1.2 and 1.2 are read as 1.2.0.", helpValue: 'RANGE', helpGroup: 'TAGS'}),
+    'tag-pattern': Flags.string({description: 'For a repository without a tag: only tags matching this regular expression (-alpine$); variant tags need it.', helpValue: 'REGEX', helpGroup: 'TAGS'}),
+    latest: Flags.integer({description: 'For a repository without a tag: only the newest N selected versions.', helpValue: 'N', min: 1, helpGroup: 'TAGS'}),
+    'include-prerelease': Flags.boolean({description: 'Select pre-release tags (1.2.3-rc.1) too.', helpGroup: 'TAGS'}),
+    require: Flags.string({
+      description: "Also run verify's checks with these platforms required (os/arch[/variant]; repeatable or comma-separated).",
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'PLATFORM',
+    }),
+    deep: Flags.boolean({description: "With --require: also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing)."}),
+    concurrency: Flags.integer({description: 'Images read at once per registry.', helpValue: 'N', default: 8, min: 1, max: 64}),
+    'cache-dir': Flags.string({description: 'Where manifests and configs are cached by digest (default $XDG_CACHE_HOME/archcheck, else ~/.cache/archcheck).', helpValue: 'DIR', exclusive: ['no-cache']}),
+    'no-cache': Flags.boolean({description: 'Neither read nor write the cache.'}),
+    'max-retry-after': Flags.integer({
+      description: 'Longest Retry-After of a rate-limited registry (429) to wait for; longer, and the audit stops starting work there, reports what it has and exits 3.',
+      helpValue: 'SECONDS',
+      default: 60,
+      min: 0,
+      max: 86_400,
+      helpGroup: 'REGISTRY',
+    }),
+    format: Flags.string({description: 'Report format on stdout.', options: ['text', 'markdown', 'csv'], default: 'text', exclusive: ['json']}),
+    json: jsonFlag('the result', 'docs/audit.md'),
+    ...layerFlags,
+    ...registryFlags,
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Audit)
+    const hosts = listOf(flags.host)
+    parseFlag('host', () => parseHosts(hosts))
+    const require = flags.require === undefined ? undefined : listOf(flags.require)
+    if (require !== undefined) {
+      if (require.length === 0) throw new UsageError('--require needs at least one platform')
+      parseFlag('require', () => parseHosts(require))
+    }
+    if (flags.deep && require === undefined) throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
+    if ((argv as string[]).length === 0 && !flags.from?.length) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
+
+    const [{audit, auditExitCode}, {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary}, {styleFor}] = await Promise.all([
+      import('../api/audit.js'),
+      import('../render/audit.js'),
+      import('../render/style.js'),
+    ])
+    // oclif has checked it against CLIENT_NAMES and 'all'.
+    const client = flags.client as ClientName | 'all'
+    const progress = auditProgress(process.stderr)
+    let result
+    try {
+      result = await audit(argv as string[], {
+        registry: this.registryOptions(flags),
+        from: flags.from,
+        hostsFrom: flags['hosts-from'],
+        hosts,
+        clients: client === 'all' ? 'all' : [client],
+        allowFallback: flags['allow-fallback'],
+        tags: flags.tags,
+        tagPattern: flags['tag-pattern'],
+        latest: flags.latest,
+        includePrerelease: flags['include-prerelease'],
+        concurrency: flags.concurrency,
+        require,
+        deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+        cacheDir: flags['cache-dir'],
+        noCache: flags['no-cache'],
+        maxRetryAfterMs: flags['max-retry-after'] * 1000,
+        onProgress: (done, total) => progress.update(done, total),
+      })
+    } finally {
+      progress.finish()
+    }
+
+    // Not an error (the selection may rightly be empty), but an empty report needs a reason.
+    for (const entry of result.unmatched) process.stderr.write(`archcheck: ${entry.repository}: none of its ${entry.tags} tags is selected (--tags, --tag-pattern, --include-prerelease)\n`)
+    for (const entry of result.unreadable) process.stderr.write(`archcheck: ${entry.reference}: ${entry.error}\n`)
+    if (result.notAudited.length > 0) {
+      process.stderr.write(`archcheck: rate limited: ${result.notAudited.length} image${result.notAudited.length === 1 ? '' : 's'} not audited (listed in the report)\n`)
+    }
+    if (flags.json) await writeJson(result)
+    else if (flags.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
+    else if (flags.format === 'csv') await writeStdout(renderAuditCsv(result))
+    else await writeStdout(await renderAuditText(result, styleFor(process.stdout)))
+    if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
+    process.exitCode = auditExitCode(result)
+  }
+}

@@ -1,0 +1,453 @@
+import {ArchcheckError, RegistryError} from '../../oci/errors.js'
+import {formatPlatformSpec} from '../../oci/platform/normalize.js'
+import type {Platform} from '../../oci/platform/types.js'
+import {formatReference, parseReference} from '../../oci/reference.js'
+import type {ImageTree} from '../../oci/types.js'
+import {parseSourceSpec} from '../../source/open.js'
+import type {ImageSource} from '../../source/source.js'
+import {createLimiter} from '../limit.js'
+import type {ClientName, Resolution, Verdict} from '../resolve/resolution.js'
+import {resolveForHost} from '../resolve/resolve.js'
+import {fetchImageTree} from '../tree.js'
+import type {CheckProvider, CheckResult, VerifyOptions} from '../verify/types.js'
+import {verifyImage} from '../verify/verify.js'
+import {compareTagVersions, compileTagSelection, parseTagVersion, type TagSelectionOptions, type TagVersion} from './tags.js'
+import {SharedReads} from './shared-reads.js'
+import type {ImageOrigin} from './workloads.js'
+
+/**
+ * A cell of the audit matrix: the resolver's verdict, plus `missing` (the client picks an image the
+ * registry no longer has: the pull fails) and `error` (the image could not be read at all).
+ */
+export type AuditVerdict = Verdict | 'missing' | 'error'
+
+/** A column of the matrix. */
+export interface AuditHost {
+  platform: Platform
+  /** As the platform parser reads it back: `linux/arm64`, `windows(10.0.20348)/amd64`. */
+  spec: string
+  /** For headings: the spec, with the node count when the host came from `--hosts-from`. */
+  label: string
+  /** Node names with this platform (from `--hosts-from`). */
+  nodes?: string[]
+}
+
+/** One thing the user asked to audit. */
+export interface AuditInput {
+  /** A reference, `oci-layout:`/`oci-archive:` spec, or a registry repository without tag (expanded through its tag list). */
+  spec: string
+  /** Where a workload file named it; such references are never expanded (`nginx` in a Pod means `nginx:latest`). */
+  origins?: ImageOrigin[]
+}
+
+export interface AuditCell {
+  host: string
+  client: ClientName
+  verdict: AuditVerdict
+  /** The manifest the client pulls; null when it pulls none. */
+  chosen: string | null
+  /** The platform the chosen entry was picked as. */
+  platform: string | null
+  message: string
+}
+
+export type RowStatus = 'audited' | 'unreadable' | 'not-audited'
+
+export interface AuditRow {
+  /** The repository the row is grouped under: `registry/repository`, or the local spec without its tag. */
+  repository: string
+  /** Full reference as opened: `127.0.0.1:5000/app:1.4.0`, `oci-layout:dir:tag`. */
+  reference: string
+  tag: string | null
+  /** The version the tag names (semver), null for `latest`, digests and local images. */
+  version: string | null
+  /** Pre-release versions (`2.1.0-rc.1`). */
+  prerelease: boolean
+  /** Image variant the tag's suffix names (`alpine`). */
+  variant: string | null
+  digest: string | null
+  status: RowStatus
+  /** Every cell passes and no check fails; false for rows that are unreadable or not audited. */
+  passed: boolean
+  /** Why the image could not be read, or why it was not audited. */
+  error: string | null
+  /** The RegistryError kind of `error` (`not-found`, `rate-limited`, …). */
+  errorKind: string | null
+  cells: AuditCell[]
+  /** verify's checks with `--require`, else null. */
+  checks: Array<{id: string; status: CheckResult['status']; platform: string | null; message: string}> | null
+  origins: ImageOrigin[]
+  durationMs: number
+}
+
+/** One stretch of versions with the same verdict, oldest first. */
+export interface HistoryRun {
+  verdict: AuditVerdict
+  from: string
+  to: string
+  count: number
+}
+
+/** Per repository (and variant), per host × client: how the verdict changed across versions. */
+export interface AuditHistory {
+  repository: string
+  variant: string | null
+  host: string
+  client: ClientName
+  /** Over releases, oldest first. */
+  runs: HistoryRun[]
+  /** Pre-releases whose verdict differs from the releases around them. */
+  exceptions: Array<{version: string; verdict: AuditVerdict}>
+  /** "ok from 1.4.0 on; no-match in 2.1.0-rc.1". */
+  text: string
+}
+
+export interface RateLimitStop {
+  registry: string
+  message: string
+  retryAfterMs: number | null
+}
+
+export interface AuditRun {
+  rows: AuditRow[]
+  history: AuditHistory[]
+  /** Registries whose rate limit stopped the run there (their unstarted images are `not-audited`). */
+  rateLimited: RateLimitStop[]
+  /** Repositories whose tag list had no tag the selection kept: nothing of them was audited. */
+  unmatched: Array<{repository: string; tags: number}>
+}
+
+export interface AuditRunOptions {
+  hosts: AuditHost[]
+  clients: readonly ClientName[]
+  /** fallback cells pass. */
+  allowFallback?: boolean
+  /** How tags of a repository without tag are chosen. */
+  selection?: TagSelectionOptions
+  /** Images read at once per registry (default 8). */
+  concurrency?: number
+  /** verify's options with `--require`: the checks run on each image's tree, no second read. */
+  verify?: Omit<VerifyOptions, 'providers'> & {require: Platform[]}
+  providers?: CheckProvider[]
+  /** Opens a spec; the caller owns the registry client behind it. */
+  open(spec: string): Promise<ImageSource>
+  /** Called after each image (and once at the start) with how many are done of how many. */
+  onProgress?(done: number, total: number): void
+}
+
+export const DEFAULT_AUDIT_CONCURRENCY = 8
+
+interface Planned {
+  spec: string
+  repository: string
+  registry: string
+  tag: string | null
+  version: TagVersion | null
+  origins: ImageOrigin[]
+}
+
+/** A registry reference with neither tag nor digest, named on the command line: a repository to expand. */
+function isBareRepository(input: AuditInput): boolean {
+  if (input.origins?.length) return false
+  const parsed = parseSourceSpec(input.spec)
+  if (parsed.kind !== 'registry') return false
+  const reference = parseReference(parsed.reference)
+  return reference.tag === undefined && reference.digest === undefined
+}
+
+/** Where a spec's images come from, for grouping rows and for per-registry concurrency. */
+function placeOf(spec: string): {repository: string; registry: string; tag: string | null} {
+  const parsed = parseSourceSpec(spec)
+  if (parsed.kind === 'registry') {
+    const reference = parseReference(parsed.reference)
+    return {
+      repository: `${reference.registry}/${reference.repository}`,
+      registry: reference.registry,
+      tag: reference.digest ? null : (reference.tag ?? 'latest'),
+    }
+  }
+  // oci-layout:PATH[:TAG|@DIGEST]: the path is the repository.
+  const match = /^(.*?)(?:@([a-z0-9]+:[a-f0-9]+)|:([\w][\w.-]{0,127}))?$/.exec(parsed.path)
+  return {repository: `${parsed.kind}:${match?.[1] ?? parsed.path}`, registry: parsed.kind, tag: match?.[3] ?? null}
+}
+
+/** The reference as shown and opened: registry ones fully qualified (a tag filled in), local ones as typed. */
+function canonicalSpec(spec: string): string {
+  const parsed = parseSourceSpec(spec)
+  if (parsed.kind !== 'registry') return spec
+  const reference = parseReference(parsed.reference)
+  return formatReference(reference.tag || reference.digest ? reference : {...reference, tag: 'latest'})
+}
+
+function errorText(error: unknown): {message: string; kind: string | null} {
+  if (error instanceof RegistryError) return {message: error.message, kind: error.kind}
+  if (error instanceof ArchcheckError) return {message: error.message, kind: 'usage'}
+  throw error
+}
+
+function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: string | null, durationMs = 0): AuditRow {
+  return {
+    repository: item.repository,
+    reference: item.spec,
+    tag: item.tag,
+    version: item.version ? item.version.version.version : null,
+    prerelease: item.version?.prerelease ?? false,
+    variant: item.version?.variant ?? null,
+    digest: null,
+    status,
+    passed: false,
+    error,
+    errorKind: kind,
+    cells: [],
+    checks: null,
+    origins: item.origins,
+    durationMs,
+  }
+}
+
+/** The verdict of a cell: a no-match because the chosen image is gone is `missing`. */
+function cellVerdict(resolution: Resolution, tree: ImageTree): AuditVerdict {
+  if (resolution.verdict !== 'no-match') return resolution.verdict
+  const first = resolution.candidates.find((candidate) => candidate.rank === 1)?.node ?? (tree.root.kind === 'other' ? tree.root : undefined)
+  return first?.kind === 'other' && first.missing ? 'missing' : 'no-match'
+}
+
+export function cellPasses(verdict: AuditVerdict, allowFallback: boolean): boolean {
+  return verdict === 'ok' || (allowFallback && verdict === 'fallback')
+}
+
+/**
+ * Audits many images: expands repositories through their tag lists, reads each image's tree
+ * (at most `concurrency` at once per registry), simulates every host × client pull and, with
+ * `verify`, runs verify's checks on the same tree. An image that cannot be read is a row marked
+ * `unreadable`; a registry that answers "rate limited" past the bound stops new work there, lets
+ * what is in flight finish, and leaves the rest `not-audited`. Nothing finished is lost.
+ */
+export async function runAudit(inputs: readonly AuditInput[], options: AuditRunOptions): Promise<AuditRun> {
+  const selector = compileTagSelection(options.selection ?? {})
+  const variantPattern = options.selection?.pattern ? new RegExp(options.selection.pattern) : undefined
+  const concurrency = options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY
+  const limiters = new Map<string, ReturnType<typeof createLimiter>>()
+  const limiterOf = (registry: string) => {
+    let limiter = limiters.get(registry)
+    if (!limiter) limiters.set(registry, (limiter = createLimiter(concurrency)))
+    return limiter
+  }
+  const stopped = new Map<string, RateLimitStop>()
+  const stopFor = (registry: string, error: unknown): void => {
+    if (!(error instanceof RegistryError) || error.kind !== 'rate-limited' || stopped.has(registry)) return
+    stopped.set(registry, {registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null})
+  }
+
+  // Plan: explicit references as given, repositories through their tag lists (concurrently).
+  const rows: AuditRow[] = []
+  const planned = new Map<string, Planned>()
+  const plan = (spec: string, origins: ImageOrigin[], version: TagVersion | null) => {
+    const canonical = canonicalSpec(spec)
+    const seen = planned.get(canonical)
+    if (seen) {
+      seen.origins.push(...origins)
+      return
+    }
+    const place = placeOf(canonical)
+    const parsedVersion = version ?? (place.tag ? (parseTagVersion(place.tag, variantPattern) ?? null) : null)
+    planned.set(canonical, {spec: canonical, ...place, version: parsedVersion, origins: [...origins]})
+  }
+  const listings = await Promise.all(
+    inputs.map(async (input) => {
+      if (!isBareRepository(input)) return {input}
+      const place = placeOf(input.spec)
+      return limiterOf(place.registry)(async () => {
+        const stop = stopped.get(place.registry)
+        if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited'}}
+        let source: ImageSource | undefined
+        try {
+          source = await options.open(input.spec)
+          if (!source.listTags) throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
+          const tags = await source.listTags()
+          return {input, selected: selector.select(tags), listed: tags.length}
+        } catch (error) {
+          stopFor(place.registry, error)
+          const {message, kind} = errorText(error)
+          return {input, failed: {message: `cannot list the tags: ${message}`, kind}}
+        } finally {
+          await source?.close()
+        }
+      })
+    }),
+  )
+  const unmatched: AuditRun['unmatched'] = []
+  for (const listing of listings) {
+    const {input} = listing
+    if ('selected' in listing && listing.selected) {
+      if (listing.selected.length === 0) unmatched.push({repository: placeOf(input.spec).repository, tags: listing.listed})
+      const base = canonicalSpec(input.spec).replace(/:latest$/, '')
+      for (const version of listing.selected) plan(`${base}:${version.tag}`, [], version)
+    } else if ('failed' in listing && listing.failed) {
+      const place = placeOf(input.spec)
+      const status: RowStatus = listing.failed.kind === 'not-audited' ? 'not-audited' : 'unreadable'
+      rows.push(emptyRow({spec: input.spec, ...place, tag: null, version: null, origins: []}, status, listing.failed.message, listing.failed.kind))
+    } else {
+      plan(input.spec, input.origins ?? [], null)
+    }
+  }
+
+  const items = [...planned.values()]
+  const shared = new SharedReads()
+  const openShared = async (item: Planned) => shared.wrap(await options.open(item.spec), item.repository)
+  let done = 0
+  options.onProgress?.(0, items.length)
+  const audited = await Promise.all(
+    items.map((item) =>
+      limiterOf(item.registry)(async () => {
+        try {
+          const stop = stopped.get(item.registry)
+          if (stop) return emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited')
+          return await auditOne(item, {...options, open: () => openShared(item)}, (error) => stopFor(item.registry, error))
+        } finally {
+          options.onProgress?.(++done, items.length)
+        }
+      }),
+    ),
+  )
+  rows.push(...audited)
+  const sorted = sortRows(rows)
+  return {rows: sorted, history: historyOf(sorted, options), rateLimited: [...stopped.values()], unmatched}
+}
+
+async function auditOne(item: Planned, options: AuditRunOptions, onError: (error: unknown) => void): Promise<AuditRow> {
+  const started = Date.now()
+  let source: ImageSource | undefined
+  try {
+    source = await options.open(item.spec)
+    const tree = await fetchImageTree(source)
+    const resolutions = options.clients.flatMap((client) => options.hosts.map((host) => resolveForHost(tree, host.platform, client)))
+    const cells: AuditCell[] = resolutions.map((resolution, i) => {
+      const verdict = cellVerdict(resolution, tree)
+      const chosenPlatform = resolution.candidates.find((candidate) => candidate.rank === 1)?.platform
+      return {
+        host: options.hosts[i % options.hosts.length].spec,
+        client: resolution.client,
+        verdict,
+        chosen: resolution.chosen?.descriptor.digest ?? null,
+        platform: resolution.chosen && chosenPlatform ? formatPlatformSpec(chosenPlatform) : null,
+        message: resolution.message,
+      }
+    })
+    let checks: AuditRow['checks'] = null
+    let checksPass = true
+    if (options.verify) {
+      const treeOnce = {fetchTree: () => Promise.resolve(tree), resolve: resolveForHost}
+      const report = await verifyImage(source, {...options.verify, providers: options.providers}, treeOnce)
+      checks = report.checks.map((check) => ({id: check.id, status: check.status, platform: check.platform ?? null, message: check.message}))
+      if (report.verdict === 'error') throw new RegistryError(report.error ?? 'verify could not read the image', 'unreadable')
+      checksPass = report.verdict === 'pass'
+    }
+    return {
+      ...emptyRow(item, 'audited', null, null, Date.now() - started),
+      digest: tree.root.descriptor.digest,
+      passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
+      cells,
+      checks,
+    }
+  } catch (error) {
+    onError(error)
+    const {message, kind} = errorText(error)
+    return emptyRow(item, 'unreadable', message, kind, Date.now() - started)
+  } finally {
+    await source?.close()
+  }
+}
+
+/**
+ * Rows grouped by repository (in the order repositories were first named), newest first within:
+ * tags that are not versions (`latest`) at the top, then versions newest first, then digests.
+ */
+function sortRows(rows: AuditRow[]): AuditRow[] {
+  const order = new Map<string, number>()
+  for (const row of rows) if (!order.has(row.repository)) order.set(row.repository, order.size)
+  const rank = (row: AuditRow) => (row.version ? 1 : row.tag ? 0 : 2)
+  const versionOf = (row: AuditRow) => parseTagVersion(row.tag ?? '') ?? undefined
+  return [...rows].sort((a, b) => {
+    const byRepository = order.get(a.repository)! - order.get(b.repository)!
+    if (byRepository !== 0) return byRepository
+    if (rank(a) !== rank(b)) return rank(a) - rank(b)
+    const va = versionOf(a)
+    const vb = versionOf(b)
+    if (va && vb) return compareTagVersions(va, vb)
+    return a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0
+  })
+}
+
+/** The history of one repository's versions on one host × client, from its audited rows. */
+function historyOf(rows: AuditRow[], options: AuditRunOptions): AuditHistory[] {
+  const groups = new Map<string, AuditRow[]>()
+  for (const row of rows) {
+    if (row.status !== 'audited' || !row.version) continue
+    const key = `${row.repository}\u0000${row.variant ?? ''}`
+    groups.set(key, [...(groups.get(key) ?? []), row])
+  }
+  const out: AuditHistory[] = []
+  for (const group of groups.values()) {
+    // Oldest first; one row per version (the most precise tag comes first in newest-first order).
+    const byVersion = new Map<string, AuditRow>()
+    for (const row of group) if (!byVersion.has(row.version!)) byVersion.set(row.version!, row)
+    const ordered = [...byVersion.values()].reverse()
+    if (ordered.length < 2) continue
+    for (const client of options.clients) {
+      for (const host of options.hosts) {
+        const verdictOf = (row: AuditRow) => row.cells.find((cell) => cell.host === host.spec && cell.client === client)?.verdict ?? 'error'
+        const releases = ordered.filter((row) => !row.prerelease)
+        const runs: HistoryRun[] = []
+        for (const row of releases) {
+          const verdict = verdictOf(row)
+          const last = runs.at(-1)
+          if (last && last.verdict === verdict) {
+            last.to = row.version!
+            last.count++
+          } else {
+            runs.push({verdict, from: row.version!, to: row.version!, count: 1})
+          }
+        }
+        const exceptions: AuditHistory['exceptions'] = []
+        for (const row of ordered.filter((r) => r.prerelease)) {
+          const verdict = verdictOf(row)
+          // The releases around it: the last release not newer than it, else the first release.
+          const around = [...releases].reverse().find((release) => compareVersions(release.version!, row.version!) <= 0) ?? releases[0]
+          if (!around || verdictOf(around) !== verdict) exceptions.push({version: row.version!, verdict})
+        }
+        out.push({
+          repository: group[0].repository,
+          variant: group[0].variant,
+          host: host.spec,
+          client,
+          runs,
+          exceptions,
+          text: historyText(runs, exceptions, releases.length),
+        })
+      }
+    }
+  }
+  return out
+}
+
+function compareVersions(a: string, b: string): number {
+  const va = parseTagVersion(a)
+  const vb = parseTagVersion(b)
+  return va && vb ? -compareTagVersions(va, vb) : 0
+}
+
+/**
+ * "no-match from 1.0.0 to 1.3.1; ok from 1.4.0 on; no-match in 2.1.0-rc.1". The first run names
+ * its first version: the audit saw only the versions selected, and says nothing of older ones.
+ */
+export function historyText(runs: HistoryRun[], exceptions: AuditHistory['exceptions'], releases: number): string {
+  const parts = runs.map((run, i) => {
+    if (runs.length === 1) return `${run.verdict} in all ${releases} release${releases === 1 ? '' : 's'}`
+    if (run.count === 1) return `${run.verdict} in ${run.from}`
+    if (i === runs.length - 1) return `${run.verdict} from ${run.from} on`
+    return `${run.verdict} from ${run.from} to ${run.to}`
+  })
+  for (const exception of exceptions) parts.push(`${exception.verdict} in ${exception.version}`)
+  return parts.join('; ')
+}
