@@ -238,7 +238,8 @@ describe('preflight failures exit 2 before any build starts', () => {
     expect(result.code, result.stderr).toBe(2)
     expect(result.stderr).toMatch(message)
     expect(result.stderr.trim().split('\n').filter((line) => line.startsWith('archcheck:'))).toHaveLength(1)
-    expect(result.durationMs).toBeLessThan(5000)
+    // Fails in the preflight: no build was asked for, and it took CLI start-up time, not a build's.
+    expect(result.durationMs).toBeLessThan(15_000)
     expect((await stub.calls()).some((call) => call[1] === 'build')).toBe(false)
   })
 
