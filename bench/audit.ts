@@ -29,7 +29,16 @@ import {startRegistryServer} from '../test/helpers/registry-server.js'
 import {pushScenario} from '../test/helpers/scenarios.js'
 import {emptyDockerConfig, figure, machineLine, median, runMeasured, table} from './lib/measure.js'
 
-const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/ppc64le', 'linux/s390x', 'linux/386', 'linux/riscv64', 'linux/arm/v6']
+const PLATFORMS = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/arm/v7',
+  'linux/ppc64le',
+  'linux/s390x',
+  'linux/386',
+  'linux/riscv64',
+  'linux/arm/v6',
+]
 
 interface Contender {
   name: string
@@ -81,11 +90,15 @@ async function main(): Promise<void> {
     const client = new TestRegistryClient(server.host)
     const tops = []
     for (let i = 0; i < imageCount; i++) {
-      const pushed = await pushScenario(`bench-audit-${i}`, {
-        repository,
-        tag: `build-${i}`,
-        index: {entries: platforms.map((platform) => ({platform, config: {env: [`BUILD=${i}`]}}))},
-      }, {host: server.host})
+      const pushed = await pushScenario(
+        `bench-audit-${i}`,
+        {
+          repository,
+          tag: `build-${i}`,
+          index: {entries: platforms.map((platform) => ({platform, config: {env: [`BUILD=${i}`]}}))},
+        },
+        {host: server.host},
+      )
       tops.push(pushed.bundle.top)
     }
     const tags = Array.from({length: tagCount}, (_, i) => `${1 + Math.floor(i / 100)}.${Math.floor(i / 10) % 10}.${i % 10}`)
@@ -114,29 +127,43 @@ async function main(): Promise<void> {
       {
         name: 'skopeo-loop',
         what: 'for each tag: skopeo inspect --raw (the index only)',
-        command: (list) => ['sh', ['-c', `for t in ${list.join(' ')}; do skopeo inspect --raw --tls-verify=false docker://${repo}:$t >/dev/null || exit 1; done`]],
+        command: (list) => [
+          'sh',
+          ['-c', `for t in ${list.join(' ')}; do skopeo inspect --raw --tls-verify=false docker://${repo}:$t >/dev/null || exit 1; done`],
+        ],
         available: () => onPath('skopeo'),
       },
       {
         name: 'inspect-loop',
         what: 'for each tag: archcheck inspect --json',
-        command: (list) => ['sh', ['-c', `for t in ${list.join(' ')}; do ${shellQuote(process.execPath)} ${shellQuote(CLI_PATH)} inspect ${repo}:$t --json >/dev/null || exit 1; done`]],
+        command: (list) => [
+          'sh',
+          [
+            '-c',
+            `for t in ${list.join(' ')}; do ${shellQuote(process.execPath)} ${shellQuote(CLI_PATH)} inspect ${repo}:$t --json >/dev/null || exit 1; done`,
+          ],
+        ],
         available: () => true,
       },
     ]
     const contenders = all.filter((c) => (!only || only.includes(c.name)) && c.available())
 
     console.log(`audit bench: ${machineLine()}`)
-    console.log(`${tagCount} tags × ${platforms.length} platforms (${imageCount} distinct indexes), ${values.latency} ms added per request, ${runs} run(s), medians`)
+    console.log(
+      `${tagCount} tags × ${platforms.length} platforms (${imageCount} distinct indexes), ${values.latency} ms added per request, ${runs} run(s), medians`,
+    )
     for (const c of contenders) console.log(`  ${c.name.padEnd(13)} ${c.what}`)
-    const samples = new Map(contenders.map((c) => [c.name, {ms: [] as number[], cpu: [] as number[], rss: [] as number[], requests: [] as number[], byKind: ''}]))
+    const samples = new Map(
+      contenders.map((c) => [c.name, {ms: [] as number[], cpu: [] as number[], rss: [] as number[], requests: [] as number[], byKind: ''}]),
+    )
     for (let run = 0; run < runs; run++) {
       for (const contender of contenders) {
         contender.prepare?.()
         const [command, args] = contender.command(tags)
         proxy.reset()
         const result = await runMeasured(command, args, {env, cwd: PROJECT_ROOT})
-        if (result.code !== 0) throw new Error(`${contender.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+        if (result.code !== 0)
+          throw new Error(`${contender.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
         const sample = samples.get(contender.name)!
         sample.ms.push(result.ms)
         sample.cpu.push(result.cpuMs)
@@ -153,7 +180,15 @@ async function main(): Promise<void> {
         contenders.map((c) => {
           const s = samples.get(c.name)!
           const ms = median(s.ms)
-          return [c.name, ms.toFixed(0), base ? `${(ms / base).toFixed(3)}x` : '-', figure(median(s.cpu)), figure(median(s.rss) / 1024), String(median(s.requests)), s.byKind]
+          return [
+            c.name,
+            ms.toFixed(0),
+            base ? `${(ms / base).toFixed(3)}x` : '-',
+            figure(median(s.cpu)),
+            figure(median(s.rss) / 1024),
+            String(median(s.requests)),
+            s.byKind,
+          ]
         }),
       ),
     )

@@ -33,15 +33,35 @@ import {startRegistryServer} from '../test/helpers/registry-server.js'
 import {pushScenario, type ScenarioSpec} from '../test/helpers/scenarios.js'
 import {emptyDockerConfig, figure, machineLine, median, runMeasured, table} from './lib/measure.js'
 
-const EIGHT_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64']
+const EIGHT_PLATFORMS = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/arm/v7',
+  'linux/arm/v6',
+  'linux/386',
+  'linux/ppc64le',
+  'linux/s390x',
+  'linux/riscv64',
+]
 
 const IMAGES: Array<{name: string; label: string; spec: ScenarioSpec}> = [
   // Issue 11's case: its targets are judged on this one.
-  {name: 'bench-four', label: '4 platforms', spec: {index: {entries: ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/s390x'].map((platform) => ({platform}))}}},
+  {
+    name: 'bench-four',
+    label: '4 platforms',
+    spec: {index: {entries: ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/s390x'].map((platform) => ({platform}))}},
+  },
   {
     name: 'bench-two-attested',
     label: '2 platforms + 2 attestations',
-    spec: {index: {entries: [{platform: 'linux/amd64', attestation: true}, {platform: 'linux/arm64', attestation: true}]}},
+    spec: {
+      index: {
+        entries: [
+          {platform: 'linux/amd64', attestation: true},
+          {platform: 'linux/arm64', attestation: true},
+        ],
+      },
+    },
   },
   {name: 'bench-eight', label: '8 platforms', spec: {index: {entries: EIGHT_PLATFORMS.map((platform) => ({platform}))}}},
   {
@@ -68,11 +88,36 @@ const onPath = (binary: string) => (): boolean => {
 }
 
 const TOOLS: Tool[] = [
-  {name: 'node -e 0', what: "node's own start-up: the floor of any node CLI (no request)", command: () => [process.execPath, ['-e', '0']], available: () => true},
-  {name: 'archcheck', what: 'inspect --json: every child manifest and config', command: (ref) => [process.execPath, [CLI_PATH, 'inspect', ref, '--json']], available: () => true},
-  {name: 'skopeo-raw', what: 'skopeo inspect --raw: the top manifest only', command: (ref) => ['skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
-  {name: 'skopeo', what: "skopeo inspect: this host's image, its config and the tag list", command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
-  {name: 'docker', what: 'docker manifest inspect --insecure: the index as served (reads every child and config, in turn)', command: (ref) => ['docker', ['manifest', 'inspect', '--insecure', ref]], available: onPath('docker')},
+  {
+    name: 'node -e 0',
+    what: "node's own start-up: the floor of any node CLI (no request)",
+    command: () => [process.execPath, ['-e', '0']],
+    available: () => true,
+  },
+  {
+    name: 'archcheck',
+    what: 'inspect --json: every child manifest and config',
+    command: (ref) => [process.execPath, [CLI_PATH, 'inspect', ref, '--json']],
+    available: () => true,
+  },
+  {
+    name: 'skopeo-raw',
+    what: 'skopeo inspect --raw: the top manifest only',
+    command: (ref) => ['skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]],
+    available: onPath('skopeo'),
+  },
+  {
+    name: 'skopeo',
+    what: "skopeo inspect: this host's image, its config and the tag list",
+    command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]],
+    available: onPath('skopeo'),
+  },
+  {
+    name: 'docker',
+    what: 'docker manifest inspect --insecure: the index as served (reads every child and config, in turn)',
+    command: (ref) => ['docker', ['manifest', 'inspect', '--insecure', ref]],
+    available: onPath('docker'),
+  },
 ]
 
 interface Figures {
@@ -97,15 +142,34 @@ function describeRequests(requests: readonly ProxiedRequest[]): string {
 }
 
 /** Runs every tool `runs` times, interleaved (tool after tool, run after run) so load changes hit all alike. */
-async function measureTools(tools: Tool[], reference: string, proxy: CountingProxy, runs: number, env: NodeJS.ProcessEnv): Promise<Map<string, Figures>> {
-  const samples = new Map(tools.map((tool) => [tool.name, {times: [] as number[], rounds: [] as number[], cpu: [] as number[], rss: [] as number[], requests: new Set<string>(), totals: [] as number[]}]))
+async function measureTools(
+  tools: Tool[],
+  reference: string,
+  proxy: CountingProxy,
+  runs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, Figures>> {
+  const samples = new Map(
+    tools.map((tool) => [
+      tool.name,
+      {
+        times: [] as number[],
+        rounds: [] as number[],
+        cpu: [] as number[],
+        rss: [] as number[],
+        requests: new Set<string>(),
+        totals: [] as number[],
+      },
+    ]),
+  )
   for (let run = 0; run < runs; run++) {
     for (const tool of tools) {
       const [command, args] = tool.command(reference)
       const sample = samples.get(tool.name)!
       proxy.reset()
       const result = await runMeasured(command, args, {env, cwd: PROJECT_ROOT})
-      if (result.code !== 0) throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+      if (result.code !== 0)
+        throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
       sample.times.push(result.ms)
       sample.cpu.push(result.cpuMs)
       sample.rounds.push(sequentialRounds(proxy.requests))
@@ -114,7 +178,19 @@ async function measureTools(tools: Tool[], reference: string, proxy: CountingPro
       sample.totals.push(proxy.requests.length)
     }
   }
-  return new Map([...samples].map(([name, s]) => [name, {ms: median(s.times), rounds: median(s.rounds), cpuMs: median(s.cpu), rssKb: median(s.rss), requests: [...s.requests].join(' or '), total: median(s.totals)}]))
+  return new Map(
+    [...samples].map(([name, s]) => [
+      name,
+      {
+        ms: median(s.times),
+        rounds: median(s.rounds),
+        cpuMs: median(s.cpu),
+        rssKb: median(s.rss),
+        requests: [...s.requests].join(' or '),
+        total: median(s.totals),
+      },
+    ]),
+  )
 }
 
 /**
@@ -135,9 +211,12 @@ function printTargets(latency: number, figures: Map<string, Figures>): void {
   }
   const docker = figures.get('docker')
   const skopeo = figures.get('skopeo-raw')
-  if (latency === 20 && docker) check('archcheck / docker manifest inspect', `${(archcheck.ms / docker.ms).toFixed(2)}x`, '<= 0.5x', archcheck.ms / docker.ms <= 0.5)
-  if (latency === 20 && skopeo) check('archcheck / skopeo inspect --raw', `${(archcheck.ms / skopeo.ms).toFixed(2)}x`, '<= 1.5x', archcheck.ms / skopeo.ms <= 1.5)
-  if (Number.isFinite(archcheck.rssKb)) check('archcheck peak RSS', `${(archcheck.rssKb / 1024).toFixed(0)} MB`, '<= 80 MB', archcheck.rssKb / 1024 <= 80)
+  if (latency === 20 && docker)
+    check('archcheck / docker manifest inspect', `${(archcheck.ms / docker.ms).toFixed(2)}x`, '<= 0.5x', archcheck.ms / docker.ms <= 0.5)
+  if (latency === 20 && skopeo)
+    check('archcheck / skopeo inspect --raw', `${(archcheck.ms / skopeo.ms).toFixed(2)}x`, '<= 1.5x', archcheck.ms / skopeo.ms <= 1.5)
+  if (Number.isFinite(archcheck.rssKb))
+    check('archcheck peak RSS', `${(archcheck.rssKb / 1024).toFixed(0)} MB`, '<= 80 MB', archcheck.rssKb / 1024 <= 80)
   console.log(`targets (issue 11) at ${latency} ms:\n${table(['target', 'measured', 'limit', ''], rows)}`)
 }
 
@@ -154,12 +233,19 @@ async function main(): Promise<void> {
   const images = values.images ? IMAGES.filter((image) => values.images!.split(',').includes(image.name)) : IMAGES
   if (values.baseline) {
     const cli = join(resolve(values.baseline), 'bin', 'run.js')
-    TOOLS.splice(1, 0, {name: 'archcheck-baseline', what: `the same, from ${cli}`, command: (ref) => [process.execPath, [cli, 'inspect', ref, '--json']], available: () => true})
+    TOOLS.splice(1, 0, {
+      name: 'archcheck-baseline',
+      what: `the same, from ${cli}`,
+      command: (ref) => [process.execPath, [cli, 'inspect', ref, '--json']],
+      available: () => true,
+    })
   }
   const runs = Number(values.runs)
   const latencies = values.latency.split(',').map(Number)
   const only = values.only?.split(',')
-  const tools = TOOLS.filter((tool) => (!only || only.includes(tool.name) || tool.name === 'archcheck-baseline' || tool.name === 'node -e 0') && tool.available())
+  const tools = TOOLS.filter(
+    (tool) => (!only || only.includes(tool.name) || tool.name === 'archcheck-baseline' || tool.name === 'node -e 0') && tool.available(),
+  )
   const missing = TOOLS.filter((tool) => (!only || only.includes(tool.name)) && !tool.available()).map((tool) => tool.name)
 
   // Peers get an empty Docker config too: nobody's credentials, no credential helper.
@@ -179,13 +265,24 @@ async function main(): Promise<void> {
         const reference = `${proxy.host}/${image.scenario.repository}:${image.scenario.tag}`
         const figures = await measureTools(tools, reference, proxy, runs, env)
         const base = figures.get('archcheck')
-        console.log(`\n${latency} ms per request, ${image.label} (${image.scenario.fetches.manifests} manifests, ${image.scenario.fetches.configs} configs)`)
+        console.log(
+          `\n${latency} ms per request, ${image.label} (${image.scenario.fetches.manifests} manifests, ${image.scenario.fetches.configs} configs)`,
+        )
         console.log(
           table(
             ['tool', 'median ms', 'vs archcheck', 'CPU ms', 'peak RSS MB', 'requests', 'in turn', 'by kind'],
             tools.map((tool) => {
               const f = figures.get(tool.name)!
-              return [tool.name, f.ms.toFixed(0), base ? `${(f.ms / base.ms).toFixed(2)}x` : '-', figure(f.cpuMs), figure(f.rssKb / 1024), String(f.total), String(f.rounds), f.requests]
+              return [
+                tool.name,
+                f.ms.toFixed(0),
+                base ? `${(f.ms / base.ms).toFixed(2)}x` : '-',
+                figure(f.cpuMs),
+                figure(f.rssKb / 1024),
+                String(f.total),
+                String(f.rounds),
+                f.requests,
+              ]
             }),
           ),
         )

@@ -69,7 +69,9 @@ const result = await build({
   absWorkingDir: root,
   entryPoints: {
     main: 'archcheck:main',
-    ...Object.fromEntries(commandFiles.map((file) => [`commands/${file.split(sep).join('/').replace(/\.ts$/, '')}`, join('src', 'commands', file)])),
+    ...Object.fromEntries(
+      commandFiles.map((file) => [`commands/${file.split(sep).join('/').replace(/\.ts$/, '')}`, join('src', 'commands', file)]),
+    ),
   },
   bundle: true,
   splitting: true,

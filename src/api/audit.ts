@@ -154,7 +154,10 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   const clients: ClientName[] = options.clients === 'all' ? [...CLIENT_NAMES] : [...(options.clients ?? ['docker'])]
   for (const image of images) keyOf(image)
   const workloads = await readWorkloads(options.from ?? [], options.stdin)
-  const inputs: AuditInput[] = [...images.map((spec) => ({spec})), ...workloads.map((image) => ({spec: image.reference, origins: image.origins}))]
+  const inputs: AuditInput[] = [
+    ...images.map((spec) => ({spec})),
+    ...workloads.map((image) => ({spec: image.reference, origins: image.origins})),
+  ]
   if (inputs.length === 0) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
   const hosts = await readHosts(options)
   const require = options.require ? parseHosts(options.require) : undefined
@@ -162,10 +165,18 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new UsageError(`invalid concurrency ${options.concurrency}: expected a whole number of at least 1`)
   }
-  const providers = options.deep ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)] : undefined
+  const providers = options.deep
+    ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)]
+    : undefined
 
   const env = options.env ?? process.env
-  const cache = openContentCache({noCache: options.noCache, cacheDir: options.cacheDir, env, homedir: homedir(), debug: options.registry?.debug})
+  const cache = openContentCache({
+    noCache: options.noCache,
+    cacheDir: options.cacheDir,
+    env,
+    homedir: homedir(),
+    debug: options.registry?.debug,
+  })
   let client: RegistryClient | undefined = options.registryClient
   const ownClient = client === undefined
   const getClient = async (): Promise<RegistryClient> => {
@@ -223,9 +234,16 @@ export async function audit(images: readonly string[], options: AuditOptions = {
         requests: stats?.requests ?? 0,
         byMethod: stats?.byMethod ?? {},
         durationMs: Date.now() - started,
-        cache: cache && cacheStats
-          ? {dir: cache.dir, hits: cacheStats.hits, misses: cacheStats.misses, corrupt: cacheStats.corrupt, written: cacheStats.entriesWritten}
-          : null,
+        cache:
+          cache && cacheStats
+            ? {
+                dir: cache.dir,
+                hits: cacheStats.hits,
+                misses: cacheStats.misses,
+                corrupt: cacheStats.corrupt,
+                written: cacheStats.entriesWritten,
+              }
+            : null,
         rateLimit: stats?.rateLimit ?? {},
       },
     })

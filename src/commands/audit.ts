@@ -10,7 +10,10 @@ import {parseHosts} from '../oci/platform/hosts.js'
 
 /** Splits repeatable, comma-separated values (`--require a,b --require c`). */
 function listOf(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean)
+  return (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter(Boolean)
 }
 
 export default class Audit extends BaseCommand {
@@ -24,7 +27,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
   static override examples = [
     "<%= config.bin %> audit ghcr.io/owner/app --tags '>=1.4 <3' --host linux/amd64,linux/arm64",
     '<%= config.bin %> audit --from deploy.yaml --hosts-from nodes.json',
-    "helm template ./chart | <%= config.bin %> audit --from - --format markdown",
+    'helm template ./chart | <%= config.bin %> audit --from - --format markdown',
     '<%= config.bin %> audit nginx --tag-pattern -alpine$ --latest 10 --client all --json',
     '<%= config.bin %> audit app:1.4.0 app:latest --require linux/amd64,linux/arm64 --deep',
   ]
@@ -43,13 +46,29 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       multipleNonGreedy: true,
       helpValue: 'FILE',
     }),
-    'hosts-from': Flags.string({description: 'kubectl get nodes -o json output: its distinct node platforms are the hosts (- for stdin).', helpValue: 'FILE'}),
+    'hosts-from': Flags.string({
+      description: 'kubectl get nodes -o json output: its distinct node platforms are the hosts (- for stdin).',
+      helpValue: 'FILE',
+    }),
     host: hostsFlag({purpose: 'Host platform to audit', defaultText: 'linux/amd64,linux/arm64, unless --hosts-from gives hosts'}),
     client: clientFlag({all: true}),
     'allow-fallback': allowFallbackFlag,
-    tags: Flags.string({description: "For a repository without a tag: a semver range of tags ('>=1.4 <3', '^2'); v1.2 and 1.2 are read as 1.2.0.", helpValue: 'RANGE', helpGroup: 'TAGS'}),
-    'tag-pattern': Flags.string({description: 'For a repository without a tag: only tags matching this regular expression (-alpine$); variant tags need it.', helpValue: 'REGEX', helpGroup: 'TAGS'}),
-    latest: Flags.integer({description: 'For a repository without a tag: only the newest N selected versions.', helpValue: 'N', min: 1, helpGroup: 'TAGS'}),
+    tags: Flags.string({
+      description: "For a repository without a tag: a semver range of tags ('>=1.4 <3', '^2'); v1.2 and 1.2 are read as 1.2.0.",
+      helpValue: 'RANGE',
+      helpGroup: 'TAGS',
+    }),
+    'tag-pattern': Flags.string({
+      description: 'For a repository without a tag: only tags matching this regular expression (-alpine$); variant tags need it.',
+      helpValue: 'REGEX',
+      helpGroup: 'TAGS',
+    }),
+    latest: Flags.integer({
+      description: 'For a repository without a tag: only the newest N selected versions.',
+      helpValue: 'N',
+      min: 1,
+      helpGroup: 'TAGS',
+    }),
     'include-prerelease': Flags.boolean({description: 'Select pre-release tags (1.2.3-rc.1) too.', helpGroup: 'TAGS'}),
     require: Flags.string({
       description: "Also run verify's checks with these platforms required (os/arch[/variant]; repeatable or comma-separated).",
@@ -57,19 +76,32 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       multipleNonGreedy: true,
       helpValue: 'PLATFORM',
     }),
-    deep: Flags.boolean({description: "With --require: also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing)."}),
+    deep: Flags.boolean({
+      description:
+        "With --require: also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing).",
+    }),
     concurrency: Flags.integer({description: 'Images read at once per registry.', helpValue: 'N', default: 8, min: 1, max: 64}),
-    'cache-dir': Flags.string({description: 'Where manifests and configs are cached by digest (default $XDG_CACHE_HOME/archcheck, else ~/.cache/archcheck).', helpValue: 'DIR', exclusive: ['no-cache']}),
+    'cache-dir': Flags.string({
+      description: 'Where manifests and configs are cached by digest (default $XDG_CACHE_HOME/archcheck, else ~/.cache/archcheck).',
+      helpValue: 'DIR',
+      exclusive: ['no-cache'],
+    }),
     'no-cache': Flags.boolean({description: 'Neither read nor write the cache.'}),
     'max-retry-after': Flags.integer({
-      description: 'Longest Retry-After of a rate-limited registry (429) to wait for; longer, and the audit stops starting work there, reports what it has and exits 3.',
+      description:
+        'Longest Retry-After of a rate-limited registry (429) to wait for; longer, and the audit stops starting work there, reports what it has and exits 3.',
       helpValue: 'SECONDS',
       default: 60,
       min: 0,
       max: 86_400,
       helpGroup: 'REGISTRY',
     }),
-    format: Flags.string({description: 'Report format on stdout.', options: ['text', 'markdown', 'csv'], default: 'text', exclusive: ['json']}),
+    format: Flags.string({
+      description: 'Report format on stdout.',
+      options: ['text', 'markdown', 'csv'],
+      default: 'text',
+      exclusive: ['json'],
+    }),
     json: jsonFlag('the result', 'docs/audit.md'),
     ...layerFlags,
     ...registryFlags,
@@ -84,14 +116,15 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       if (require.length === 0) throw new UsageError('--require needs at least one platform')
       parseFlag('require', () => parseHosts(require))
     }
-    if (flags.deep && require === undefined) throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
+    if (flags.deep && require === undefined)
+      throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
     if ((argv as string[]).length === 0 && !flags.from?.length) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
 
-    const [{audit, auditExitCode}, {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary}, {styleFor}] = await Promise.all([
-      import('../api/audit.js'),
-      import('../render/audit.js'),
-      import('../render/style.js'),
-    ])
+    const [
+      {audit, auditExitCode},
+      {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary},
+      {styleFor},
+    ] = await Promise.all([import('../api/audit.js'), import('../render/audit.js'), import('../render/style.js')])
     // oclif has checked it against CLIENT_NAMES and 'all'.
     const client = flags.client as ClientName | 'all'
     const progress = auditProgress(process.stderr)
@@ -121,10 +154,15 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
     }
 
     // Not an error (the selection may rightly be empty), but an empty report needs a reason.
-    for (const entry of result.unmatched) process.stderr.write(`archcheck: ${entry.repository}: none of its ${entry.tags} tags is selected (--tags, --tag-pattern, --include-prerelease)\n`)
+    for (const entry of result.unmatched)
+      process.stderr.write(
+        `archcheck: ${entry.repository}: none of its ${entry.tags} tags is selected (--tags, --tag-pattern, --include-prerelease)\n`,
+      )
     for (const entry of result.unreadable) process.stderr.write(`archcheck: ${entry.reference}: ${entry.error}\n`)
     if (result.notAudited.length > 0) {
-      process.stderr.write(`archcheck: rate limited: ${result.notAudited.length} image${result.notAudited.length === 1 ? '' : 's'} not audited (listed in the report)\n`)
+      process.stderr.write(
+        `archcheck: rate limited: ${result.notAudited.length} image${result.notAudited.length === 1 ? '' : 's'} not audited (listed in the report)\n`,
+      )
     }
     if (flags.json) await writeJson(result)
     else if (flags.format === 'markdown') await writeStdout(renderAuditMarkdown(result))

@@ -11,9 +11,8 @@
  * control characters, and JSON keeps exact values).
  */
 
- 
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
- 
+
 const UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
 
 /** JavaScript's and JSON's spelling, which JUnit reports already use for what XML cannot carry. */

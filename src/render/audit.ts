@@ -39,7 +39,10 @@ function columnsOf(result: AuditResult): Column[] {
       columns.push({host: host.host, client, title: several ? `${host.label} ${client}` : host.label, failures})
     }
   }
-  return columns.map((column, i) => ({column, i})).sort((a, b) => b.column.failures - a.column.failures || a.i - b.i).map(({column}) => column)
+  return columns
+    .map((column, i) => ({column, i}))
+    .sort((a, b) => b.column.failures - a.column.failures || a.i - b.i)
+    .map(({column}) => column)
 }
 
 function cellOf(row: AuditRow, host: string, client: AuditCell['client']): AuditCell | undefined {
@@ -97,7 +100,8 @@ export function renderAuditSummary(result: AuditResult): string {
   parts.push(`${plural(s.requests, 'request')} in ${seconds(s.durationMs)}`)
   parts.push(s.cache ? `cache ${s.cache.hits} hit${s.cache.hits === 1 ? '' : 's'}` : 'no cache')
   for (const [host, limit] of Object.entries(s.rateLimit)) {
-    if (limit.remaining !== undefined) parts.push(`rate limit ${limit.remaining}${limit.limit !== undefined ? `/${limit.limit}` : ''} left at ${host}`)
+    if (limit.remaining !== undefined)
+      parts.push(`rate limit ${limit.remaining}${limit.limit !== undefined ? `/${limit.limit}` : ''} left at ${host}`)
   }
   return parts.join(', ')
 }
@@ -154,7 +158,12 @@ export async function renderAuditText(result: AuditResult, style: Style): Promis
 
 /** A Markdown table cell: no line breaks, no pipes, no HTML. */
 function mdCell(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ')
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
 }
 
 function mdVerdict(result: AuditResult, verdict: AuditVerdict): string {
@@ -169,7 +178,10 @@ export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audi
   const out = [`## ${title}`, '', renderAuditSummary(result), '']
   for (const group of groups(result)) {
     out.push(`### \`${mdCell(group.repository)}\``, '')
-    out.push(`| Image | Digest | ${columns.map((column) => mdCell(column.title)).join(' | ')} |`, `|---|---|${columns.map(() => '---|').join('')}`)
+    out.push(
+      `| Image | Digest | ${columns.map((column) => mdCell(column.title)).join(' | ')} |`,
+      `|---|---|${columns.map(() => '---|').join('')}`,
+    )
     for (const row of group.rows) {
       const cells = columns.map((column) => {
         if (row.status === 'unreadable') return '❌ error'
@@ -183,12 +195,31 @@ export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audi
     const history = historyLines(result, group.repository)
     if (history.length > 0) out.push(...history.map((line) => `- ${mdCell(line)}`), '')
   }
-  if (result.unreadable.length > 0) out.push('**Could not be read:**', '', ...result.unreadable.map((entry) => `- \`${mdCell(entry.reference)}\`: ${mdCell(entry.error)}`), '')
-  if (result.notAudited.length > 0) out.push('**Not audited (rate limited):**', '', ...result.notAudited.map((reference) => `- \`${mdCell(reference)}\``), '')
+  if (result.unreadable.length > 0)
+    out.push(
+      '**Could not be read:**',
+      '',
+      ...result.unreadable.map((entry) => `- \`${mdCell(entry.reference)}\`: ${mdCell(entry.error)}`),
+      '',
+    )
+  if (result.notAudited.length > 0)
+    out.push('**Not audited (rate limited):**', '', ...result.notAudited.map((reference) => `- \`${mdCell(reference)}\``), '')
   return `${out.join('\n')}\n`
 }
 
-export const CSV_COLUMNS = ['repository', 'reference', 'tag', 'version', 'digest', 'status', 'host', 'client', 'verdict', 'chosen', 'message'] as const
+export const CSV_COLUMNS = [
+  'repository',
+  'reference',
+  'tag',
+  'version',
+  'digest',
+  'status',
+  'host',
+  'client',
+  'verdict',
+  'chosen',
+  'message',
+] as const
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value

@@ -44,11 +44,14 @@ export async function startAuditProxy(target: string, options: AuditProxyOptions
   }
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, record: ProxiedRequest): void => {
-    const upstream = httpRequest({host: targetHost, port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers, agent}, (response) => {
-      record.status = response.statusCode
-      outgoing.writeHead(response.statusCode ?? 502, {...response.headers, ...limitHeaders()})
-      response.pipe(outgoing)
-    })
+    const upstream = httpRequest(
+      {host: targetHost, port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers, agent},
+      (response) => {
+        record.status = response.statusCode
+        outgoing.writeHead(response.statusCode ?? 502, {...response.headers, ...limitHeaders()})
+        response.pipe(outgoing)
+      },
+    )
     upstream.on('error', (error) => {
       if (!outgoing.headersSent) outgoing.writeHead(502)
       outgoing.end(`audit proxy: ${error.message}`)
@@ -81,8 +84,14 @@ export async function startAuditProxy(target: string, options: AuditProxyOptions
       if (after !== undefined && manifestRequests > after) {
         record.status = 429
         incoming.resume()
-        outgoing.writeHead(429, {'retry-after': String(proxy.options.retryAfterSeconds ?? 3600), 'content-type': 'application/json', ...limitHeaders()})
-        outgoing.end(incoming.method === 'HEAD' ? undefined : JSON.stringify({errors: [{code: 'TOOMANYREQUESTS', message: 'pull rate limit'}]}))
+        outgoing.writeHead(429, {
+          'retry-after': String(proxy.options.retryAfterSeconds ?? 3600),
+          'content-type': 'application/json',
+          ...limitHeaders(),
+        })
+        outgoing.end(
+          incoming.method === 'HEAD' ? undefined : JSON.stringify({errors: [{code: 'TOOMANYREQUESTS', message: 'pull rate limit'}]}),
+        )
         return
       }
       if (incoming.method === 'GET') pulls++
@@ -106,7 +115,8 @@ export async function startAuditProxy(target: string, options: AuditProxyOptions
     host: `127.0.0.1:${port}`,
     requests,
     options: {...options},
-    count: (filter) => requests.filter((r) => (Object.keys(filter) as Array<keyof typeof filter>).every((key) => r[key] === filter[key])).length,
+    count: (filter) =>
+      requests.filter((r) => (Object.keys(filter) as Array<keyof typeof filter>).every((key) => r[key] === filter[key])).length,
     reset: () => {
       requests.length = 0
       manifestRequests = 0

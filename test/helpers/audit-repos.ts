@@ -18,7 +18,21 @@ import {pushScenario} from './scenarios.js'
 import {TestRegistryClient} from './registry.js'
 
 export const AMD64_ONLY_TAGS = ['1.0.0', '1.0.1', '1.1.0', '1.1.1', '1.2.0', '1.2.1', '1.3.0', '1.3.1']
-export const MULTI_TAGS = ['1.4.0', '1.4.1', '1.5.0', '1.5.1', '1.6.0', '1.7.0', '1.8.0', '1.9.0', '2.0.0', '2.0.1', '2.1.0', '2.1.1', '2.2.0']
+export const MULTI_TAGS = [
+  '1.4.0',
+  '1.4.1',
+  '1.5.0',
+  '1.5.1',
+  '1.6.0',
+  '1.7.0',
+  '1.8.0',
+  '1.9.0',
+  '2.0.0',
+  '2.0.1',
+  '2.1.0',
+  '2.1.1',
+  '2.2.0',
+]
 export const DANGLING_TAG = '2.3.0'
 export const PRERELEASE_TAGS = {amd64Only: '2.1.0-rc.1', multi: '2.1.0-rc.2'}
 export const ALPINE_TAGS = ['1.4.0', '1.5.0', '1.6.0', '1.8.0', '2.0.0', '2.1.0', '2.2.0', '2.3.0'].map((v) => `${v}-alpine`)
@@ -37,28 +51,49 @@ export interface AuditRepo {
 /** Pushes one repository; `clean` makes every tag amd64 + arm64. */
 export async function pushAuditRepo(host: string, repository: string, options: {clean?: boolean} = {}): Promise<AuditRepo> {
   const client = new TestRegistryClient(host)
-  const multi = await pushScenario(`${repository.replace(/\//g, '-')}-multi`, {
-    repository,
-    tag: 'latest',
-    index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
-  }, {host})
+  const multi = await pushScenario(
+    `${repository.replace(/\//g, '-')}-multi`,
+    {
+      repository,
+      tag: 'latest',
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+    },
+    {host},
+  )
   const amd64Only = options.clean
     ? multi
-    : await pushScenario(`${repository.replace(/\//g, '-')}-amd64`, {repository, tag: 'edge', index: {entries: [{platform: 'linux/amd64'}]}}, {host})
+    : await pushScenario(
+        `${repository.replace(/\//g, '-')}-amd64`,
+        {repository, tag: 'edge', index: {entries: [{platform: 'linux/amd64'}]}},
+        {host},
+      )
   // Its own arm64 image (a different env), deleted after the push: the index still names it.
   const dangling = options.clean
     ? multi
-    : await pushScenario(`${repository.replace(/\//g, '-')}-dangling`, {
+    : await pushScenario(
+        `${repository.replace(/\//g, '-')}-dangling`,
+        {
+          repository,
+          tag: DANGLING_TAG,
+          index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', config: {env: ['DANGLING=1']}}]},
+          remove: (s) => ({manifests: [s.image('linux/arm64').digest]}),
+        },
+        {host},
+      )
+  const alpine = await pushScenario(
+    `${repository.replace(/\//g, '-')}-alpine`,
+    {
       repository,
-      tag: DANGLING_TAG,
-      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', config: {env: ['DANGLING=1']}}]},
-      remove: (s) => ({manifests: [s.image('linux/arm64').digest]}),
-    }, {host})
-  const alpine = await pushScenario(`${repository.replace(/\//g, '-')}-alpine`, {
-    repository,
-    tag: ALPINE_TAGS[0],
-    index: {entries: [{platform: 'linux/amd64', config: {env: ['VARIANT=alpine']}}, {platform: 'linux/arm64', config: {env: ['VARIANT=alpine']}}]},
-  }, {host})
+      tag: ALPINE_TAGS[0],
+      index: {
+        entries: [
+          {platform: 'linux/amd64', config: {env: ['VARIANT=alpine']}},
+          {platform: 'linux/arm64', config: {env: ['VARIANT=alpine']}},
+        ],
+      },
+    },
+    {host},
+  )
   const put = async (tags: string[], bundle: typeof multi.bundle) => {
     for (const tag of tags) await client.pushManifest(repository, tag, bundle.top)
   }

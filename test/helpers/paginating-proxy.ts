@@ -29,7 +29,11 @@ export async function startPaginatingProxy(target: string): Promise<PaginatingPr
   const tagRequests: string[] = []
   const tagAuthorizations: Array<string | undefined> = []
 
-  const upstream = (method: string, path: string, headers: IncomingHttpHeaders): Promise<{status: number; headers: IncomingHttpHeaders; body: Buffer}> =>
+  const upstream = (
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+  ): Promise<{status: number; headers: IncomingHttpHeaders; body: Buffer}> =>
     new Promise((resolve, reject) => {
       const request = httpRequest({host: targetHost, port: targetPort, method, path, headers, agent}, (response) => {
         const chunks: Buffer[] = []
@@ -45,10 +49,13 @@ export async function startPaginatingProxy(target: string): Promise<PaginatingPr
     const url = new URL(incoming.url ?? '/', 'http://proxy')
     const tags = incoming.method === 'GET' ? TAGS_PATH.exec(url.pathname) : null
     if (!tags) {
-      const forward = httpRequest({host: targetHost, port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers, agent}, (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers)
-        response.pipe(outgoing)
-      })
+      const forward = httpRequest(
+        {host: targetHost, port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers, agent},
+        (response) => {
+          outgoing.writeHead(response.statusCode ?? 502, response.headers)
+          response.pipe(outgoing)
+        },
+      )
       forward.on('error', (error) => outgoing.writeHead(502).end(error.message))
       incoming.pipe(forward)
       return

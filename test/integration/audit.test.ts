@@ -11,7 +11,16 @@ import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AuditResult} from '../../src/api/audit.js'
-import {ALPINE_TAGS, AMD64_ONLY_TAGS, DANGLING_TAG, MULTI_TAGS, PRERELEASE_TAGS, RELEASE_TAGS, pushAuditRepo, type AuditRepo} from '../helpers/audit-repos.js'
+import {
+  ALPINE_TAGS,
+  AMD64_ONLY_TAGS,
+  DANGLING_TAG,
+  MULTI_TAGS,
+  PRERELEASE_TAGS,
+  RELEASE_TAGS,
+  pushAuditRepo,
+  type AuditRepo,
+} from '../helpers/audit-repos.js'
 import {startAuditProxy, type AuditProxy} from '../helpers/audit-proxy.js'
 import {CLI_PATH, cliEnv, PROJECT_ROOT, runCli} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
@@ -101,7 +110,30 @@ describe('archcheck audit: a repository without a tag', () => {
     expect(stderr).toBe('')
     expect(code).toBe(1)
     expect(json.schemaVersion).toBe(1)
-    expect(json.rows.map((row) => row.tag)).toEqual(['2.3.0', '2.2.0', '2.1.1', '2.1.0', '2.0.1', '2.0.0', '1.9.0', '1.8.0', '1.7.0', '1.6.0', '1.5.1', '1.5.0', '1.4.1', '1.4.0', '1.3.1', '1.3.0', '1.2.1', '1.2.0', '1.1.1', '1.1.0', '1.0.1', '1.0.0'])
+    expect(json.rows.map((row) => row.tag)).toEqual([
+      '2.3.0',
+      '2.2.0',
+      '2.1.1',
+      '2.1.0',
+      '2.0.1',
+      '2.0.0',
+      '1.9.0',
+      '1.8.0',
+      '1.7.0',
+      '1.6.0',
+      '1.5.1',
+      '1.5.0',
+      '1.4.1',
+      '1.4.0',
+      '1.3.1',
+      '1.3.0',
+      '1.2.1',
+      '1.2.0',
+      '1.1.1',
+      '1.1.0',
+      '1.0.1',
+      '1.0.0',
+    ])
     expect(json.rows).toHaveLength(RELEASE_TAGS.length)
     for (const tag of AMD64_ONLY_TAGS) expect(cellOf(json, tag, 'linux/arm64')).toBe('no-match')
     for (const tag of MULTI_TAGS) expect(cellOf(json, tag, 'linux/arm64')).toBe('ok')
@@ -121,7 +153,16 @@ describe('archcheck audit: a repository without a tag', () => {
 
   it('names a regressed pre-release in the history with --include-prerelease', async () => {
     const {json} = await auditJson([histA.name, '--tags', '>=2', '--include-prerelease', '--no-cache'])
-    expect(json.rows.map((row) => row.tag)).toEqual(['2.3.0', '2.2.0', '2.1.1', '2.1.0', PRERELEASE_TAGS.multi, PRERELEASE_TAGS.amd64Only, '2.0.1', '2.0.0'])
+    expect(json.rows.map((row) => row.tag)).toEqual([
+      '2.3.0',
+      '2.2.0',
+      '2.1.1',
+      '2.1.0',
+      PRERELEASE_TAGS.multi,
+      PRERELEASE_TAGS.amd64Only,
+      '2.0.1',
+      '2.0.0',
+    ])
     const arm64 = json.history.find((h) => h.host === 'linux/arm64')!
     expect(arm64.text).toBe('ok from 2.0.0 to 2.2.0; missing in 2.3.0; no-match in 2.1.0-rc.1')
     expect(arm64.exceptions).toEqual([{version: '2.1.0-rc.1', verdict: 'no-match'}])
@@ -191,11 +232,24 @@ describe('archcheck audit: exit codes and unreadable images', () => {
 
 describe('archcheck audit: mixed sources, clients and verify checks', () => {
   it('audits an OCI layout next to registry tags, every client, with verify checks from --require', async () => {
-    const {code, json} = await auditJson(['oci-layout:fixtures/demo', `${histA.name}:1.0.0`, `${histA.name}@${histA.digests.multi}`, '--client', 'all', '--require', 'linux/amd64,linux/arm64', '--no-cache'])
+    const {code, json} = await auditJson([
+      'oci-layout:fixtures/demo',
+      `${histA.name}:1.0.0`,
+      `${histA.name}@${histA.digests.multi}`,
+      '--client',
+      'all',
+      '--require',
+      'linux/amd64,linux/arm64',
+      '--no-cache',
+    ])
     expect(code).toBe(1)
     expect(json.clients).toEqual(['docker', 'docker@20.10', 'containerd', 'podman', 'exact'])
     expect(json.required).toEqual(['linux/amd64', 'linux/arm64'])
-    expect(json.rows.map((row) => row.reference)).toEqual(['oci-layout:fixtures/demo', `${histA.name}:1.0.0`, `${histA.name}@${histA.digests.multi}`])
+    expect(json.rows.map((row) => row.reference)).toEqual([
+      'oci-layout:fixtures/demo',
+      `${histA.name}:1.0.0`,
+      `${histA.name}@${histA.digests.multi}`,
+    ])
     for (const row of json.rows) expect(row.cells).toHaveLength(2 * 5)
     const old = json.rows[1]
     expect(old.passed).toBe(false)
@@ -208,10 +262,15 @@ describe('archcheck audit: mixed sources, clients and verify checks', () => {
 describe('archcheck audit: workloads and cluster nodes', () => {
   it('reads a list from stdin with --from -', async () => {
     const {stdout, code} = await new Promise<{stdout: string; code: number}>((resolve, reject) => {
-      const child = execFile(process.execPath, [CLI_PATH, 'audit', '--from', '-', '--json', '--no-cache'], {cwd: PROJECT_ROOT, env: cliEnv(), timeout: 60_000}, (error, out) => {
-        if (error && typeof error.code !== 'number') return reject(new Error(error.message))
-        resolve({stdout: out, code: typeof error?.code === 'number' ? error.code : 0})
-      })
+      const child = execFile(
+        process.execPath,
+        [CLI_PATH, 'audit', '--from', '-', '--json', '--no-cache'],
+        {cwd: PROJECT_ROOT, env: cliEnv(), timeout: 60_000},
+        (error, out) => {
+          if (error && typeof error.code !== 'number') return reject(new Error(error.message))
+          resolve({stdout: out, code: typeof error?.code === 'number' ? error.code : 0})
+        },
+      )
       child.stdin!.end(`# release train\n${clean.name}:2.0.0\n${clean.name}:2.1.0  # next\n`)
     })
     expect(code).toBe(0)
@@ -228,7 +287,15 @@ describe('archcheck audit: workloads and cluster nodes', () => {
       writeFileSync(file, text.replaceAll('REGISTRY', testRegistryHost()).replaceAll('DIGEST', histB.digests.multi))
       return file
     }
-    const {code, json} = await auditJson(['--from', fill('registry-workloads.yaml'), '--from', fill('registry-compose.yaml'), '--hosts-from', 'test/fixtures/audit/nodes.json', '--no-cache'])
+    const {code, json} = await auditJson([
+      '--from',
+      fill('registry-workloads.yaml'),
+      '--from',
+      fill('registry-compose.yaml'),
+      '--hosts-from',
+      'test/fixtures/audit/nodes.json',
+      '--no-cache',
+    ])
     expect(code).toBe(1)
     const labels = json.hosts.map((host) => host.label)
     expect(labels).toContain('linux/amd64 (1 node)')
@@ -249,10 +316,15 @@ describe('archcheck audit: workloads and cluster nodes', () => {
     expect(shared.origins.map((origin) => origin.from)).toEqual(['Deployment/web container app', 'Pod/debug container shell'])
     expect(json.rows.find((row) => row.tag === '1.2.0')!.origins[0]).toMatchObject({role: 'initContainer', namespace: 'shop'})
     expect(json.rows.find((row) => row.reference.includes('@'))!.origins[0]).toMatchObject({kind: 'CronJob'})
-    expect(json.rows.find((row) => row.reference.endsWith('hist-a:1.2.0'))!.cells.find((cell) => cell.host === 'linux/arm64')!.verdict).toBe('no-match')
-    expect(json.rows.find((row) => row.reference.endsWith('hist-b:2.3.0'))!.cells.find((cell) => cell.host === 'linux/arm64')!.verdict).toBe('missing')
+    expect(
+      json.rows.find((row) => row.reference.endsWith('hist-a:1.2.0'))!.cells.find((cell) => cell.host === 'linux/arm64')!.verdict,
+    ).toBe('no-match')
+    expect(
+      json.rows.find((row) => row.reference.endsWith('hist-b:2.3.0'))!.cells.find((cell) => cell.host === 'linux/arm64')!.verdict,
+    ).toBe('missing')
     // Linux images on Windows nodes: no entry fits.
-    for (const row of json.rows) for (const cell of row.cells.filter((c) => c.host.startsWith('windows'))) expect(cell.verdict).toBe('no-match')
+    for (const row of json.rows)
+      for (const cell of row.cells.filter((c) => c.host.startsWith('windows'))) expect(cell.verdict).toBe('no-match')
   })
 })
 
@@ -284,7 +356,9 @@ describe('archcheck audit: cache and request counts', () => {
     const repaired = await runCli(['audit', ...args, '--concurrency', '1', '--json', '--debug'])
     expect(repaired.code).toBe(0)
     expect(repaired.stderr).toContain('was corrupt')
-    expect(counting.requests.filter((r) => r.method === 'GET' && r.kind === 'manifest').map((r) => r.reference)).toEqual([histB.digests.multi])
+    expect(counting.requests.filter((r) => r.method === 'GET' && r.kind === 'manifest').map((r) => r.reference)).toEqual([
+      histB.digests.multi,
+    ])
 
     // Two runs at once on an empty cache, then a warm run: every entry they wrote is whole.
     const shared = tempDir()
@@ -345,7 +419,19 @@ describe('archcheck audit: report formats', () => {
     const result = await runCli(['audit', clean.name, '--tags', '^2', '--format', 'csv', '--no-cache'])
     expect(result.code).toBe(0)
     const [header, ...rows] = parseCsv(result.stdout)
-    expect(header).toEqual(['repository', 'reference', 'tag', 'version', 'digest', 'status', 'host', 'client', 'verdict', 'chosen', 'message'])
+    expect(header).toEqual([
+      'repository',
+      'reference',
+      'tag',
+      'version',
+      'digest',
+      'status',
+      'host',
+      'client',
+      'verdict',
+      'chosen',
+      'message',
+    ])
     expect(rows).toHaveLength(6 * 2)
     for (const row of rows) {
       expect(row).toHaveLength(header.length)

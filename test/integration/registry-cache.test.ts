@@ -32,7 +32,8 @@ const clients: RegistryClient[] = []
 
 beforeAll(async () => {
   scenarios = []
-  for (const [tag, spec] of TAGGED) scenarios.push(await pushScenario(`audit-source-cached-${tag.replace('.', '-')}`, {...spec, repository: REPOSITORY, tag}))
+  for (const [tag, spec] of TAGGED)
+    scenarios.push(await pushScenario(`audit-source-cached-${tag.replace('.', '-')}`, {...spec, repository: REPOSITORY, tag}))
   manifests = new Set(scenarios.flatMap((s) => [s.root.digest, ...s.images.map((image) => image.digest)]))
   configs = new Set(scenarios.flatMap((s) => s.images.map((image) => image.config.digest)))
   lookups = scenarios.reduce((sum, s) => sum + 1 + (s.root.kind === 'index' ? s.images.length : 0) + s.images.length, 0)
@@ -91,16 +92,33 @@ describe('RegistryClient with a content cache, counted at a proxy in front of do
   it('a cold walk HEADs each tag and GETs each manifest and config once; a warm walk makes one HEAD per tag and no GET', async () => {
     const cold = cachedClient()
     await walk(cold)
-    expect(proxy.summary({method: 'HEAD'})).toEqual(Object.fromEntries(TAGGED.map(([tag]) => [`HEAD /v2/${REPOSITORY}/manifests/${tag}`, 1])))
+    expect(proxy.summary({method: 'HEAD'})).toEqual(
+      Object.fromEntries(TAGGED.map(([tag]) => [`HEAD /v2/${REPOSITORY}/manifests/${tag}`, 1])),
+    )
     // Every manifest GET is by digest (the tag only ever sees a HEAD).
-    expect(proxy.requests.filter((r) => r.method === 'GET' && r.kind === 'manifest').map((r) => r.reference).sort()).toEqual([...manifests].sort())
-    expect(proxy.requests.filter((r) => r.method === 'GET' && r.kind === 'blob').map((r) => r.reference).sort()).toEqual([...configs].sort())
+    expect(
+      proxy.requests
+        .filter((r) => r.method === 'GET' && r.kind === 'manifest')
+        .map((r) => r.reference)
+        .sort(),
+    ).toEqual([...manifests].sort())
+    expect(
+      proxy.requests
+        .filter((r) => r.method === 'GET' && r.kind === 'blob')
+        .map((r) => r.reference)
+        .sort(),
+    ).toEqual([...configs].sort())
     expect(proxy.count()).toBe(TAGGED.length + manifests.size + configs.size)
     expect(cold.stats()).toMatchObject({
       requests: proxy.count(),
       byMethod: {HEAD: TAGGED.length, GET: manifests.size + configs.size},
       // The only hits of a cold walk are configs an earlier tag already brought.
-      cache: {hits: lookups - manifests.size - configs.size, misses: manifests.size + configs.size, entriesWritten: manifests.size + configs.size, corrupt: 0},
+      cache: {
+        hits: lookups - manifests.size - configs.size,
+        misses: manifests.size + configs.size,
+        entriesWritten: manifests.size + configs.size,
+        corrupt: 0,
+      },
     })
 
     proxy.reset()

@@ -19,7 +19,8 @@ let proxy: PaginatingProxy
 beforeAll(async () => {
   const scenario = await pushScenario('audit-source-paged', {image: {platform: 'linux/amd64'}, repository: REPOSITORY, tag: TAGS[0]})
   const registry = new TestRegistryClient()
-  for (const tag of TAGS.slice(1)) await registry.pushManifest(REPOSITORY, tag, {bytes: scenario.topBytes, mediaType: scenario.root.mediaType})
+  for (const tag of TAGS.slice(1))
+    await registry.pushManifest(REPOSITORY, tag, {bytes: scenario.topBytes, mediaType: scenario.root.mediaType})
   proxy = await startPaginatingProxy(testRegistryHost())
 })
 
@@ -76,7 +77,10 @@ describe('RegistrySource.listTags against docker-registry', () => {
     expect(await source.listTags({pageSize: 5, maxPages: 3})).toEqual(SORTED)
     proxy.tagRequests.length = 0
     const error = await rejection(source.listTags({pageSize: 5, maxPages: 2}))
-    expect([error.kind, error.message]).toEqual(['too-large', `tag list of ${proxy.host}/${REPOSITORY} has more than 2 pages of up to 5 tags (the bound is 2 pages)`])
+    expect([error.kind, error.message]).toEqual([
+      'too-large',
+      `tag list of ${proxy.host}/${REPOSITORY} has more than 2 pages of up to 5 tags (the bound is 2 pages)`,
+    ])
     expect(proxy.tagRequests).toHaveLength(2)
   })
 

@@ -12,7 +12,8 @@ import {pushScenario} from '../helpers/scenarios.js'
 const ownModules = (modules: string[]): string[] =>
   modules.filter((file) => packageOf(file) === undefined && file.includes('/src/')).map((file) => file.slice(file.indexOf('/src/') + 1))
 /** Files node read from archcheck's own tree other than bin/run.js: all of them from the bundle. */
-const unbundled = (files: string[]): string[] => files.filter((file) => packageOf(file) === undefined && !file.includes('/dist/bundle/') && !file.endsWith('/bin/run.js'))
+const unbundled = (files: string[]): string[] =>
+  files.filter((file) => packageOf(file) === undefined && !file.includes('/dist/bundle/') && !file.endsWith('/bin/run.js'))
 const packages = (modules: string[]): Set<string> => new Set(modules.map(packageOf).filter((name) => name !== undefined))
 
 describe('modules loaded by each command', () => {
@@ -23,7 +24,7 @@ describe('modules loaded by each command', () => {
   })
 
   it.each(['--help', 'inspect --help', 'verify --help'])(
-    '`archcheck %s` loads no archcheck command or engine (only the entry), nor oclif\'s index (which loads semver for an engine check)',
+    "`archcheck %s` loads no archcheck command or engine (only the entry), nor oclif's index (which loads semver for an engine check)",
     async (command) => {
       const run = await traceModules(command.split(' '))
       expect(run.code, run.stderr).toBe(0)
@@ -35,7 +36,7 @@ describe('modules loaded by each command', () => {
     },
   )
 
-  it('`inspect REGISTRY-REF --json` loads undici\'s Agent but not undici\'s index (its own fetch, WebSocket, caches), and no table, layer or build code', async () => {
+  it("`inspect REGISTRY-REF --json` loads undici's Agent but not undici's index (its own fetch, WebSocket, caches), and no table, layer or build code", async () => {
     const scenario = await pushScenario('oci-index')
     const run = await traceModules(['inspect', scenario.reference, '--json'])
     expect(run.code, run.stderr).toBe(0)
@@ -44,8 +45,11 @@ describe('modules loaded by each command', () => {
     // Of undici's web code, only what its HTTP/1.1 and HTTP/2 clients require lazily for a FormData
     // request body (lib/web/fetch/body.js and what that imports) is in the Agent's bundle file,
     // compiled lazily and never run by archcheck; fetch itself, WebSocket, caches, cookies are not.
-    const lazyBodyHelpers = /\/undici\/lib\/web\/(fetch\/(body|constants|data-url|formdata|formdata-parser|global|util)|infra\/index|webidl\/index)\.js$/
-    expect(undici.filter((file) => file.endsWith('/undici/index.js') || (file.includes('/undici/lib/web/') && !lazyBodyHelpers.test(file)))).toEqual([])
+    const lazyBodyHelpers =
+      /\/undici\/lib\/web\/(fetch\/(body|constants|data-url|formdata|formdata-parser|global|util)|infra\/index|webidl\/index)\.js$/
+    expect(
+      undici.filter((file) => file.endsWith('/undici/index.js') || (file.includes('/undici/lib/web/') && !lazyBodyHelpers.test(file))),
+    ).toEqual([])
     for (const heavy of ['cli-table3', 'tar-stream', 'fzstd']) expect(packages(run.modules)).not.toContain(heavy)
     expect(ownModules(run.modules).filter((file) => /^src\/(layers|build|verify)\//.test(file))).toEqual([])
     expect(unbundled(run.files)).toEqual([])
@@ -55,6 +59,8 @@ describe('modules loaded by each command', () => {
     const run = await traceModules(['inspect', 'oci-layout:fixtures/demo', '--json'])
     expect(run.code, run.stderr).toBe(0)
     expect(packages(run.modules)).not.toContain('undici')
-    expect(ownModules(run.modules).filter((file) => /^src\/registry\/(transport|registry-source|auth|credentials)\.ts$/.test(file))).toEqual([])
+    expect(
+      ownModules(run.modules).filter((file) => /^src\/registry\/(transport|registry-source|auth|credentials)\.ts$/.test(file)),
+    ).toEqual([])
   })
 })

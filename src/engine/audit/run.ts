@@ -208,7 +208,8 @@ function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: 
 /** The verdict of a cell: a no-match because the chosen image is gone is `missing`. */
 function cellVerdict(resolution: Resolution, tree: ImageTree): AuditVerdict {
   if (resolution.verdict !== 'no-match') return resolution.verdict
-  const first = resolution.candidates.find((candidate) => candidate.rank === 1)?.node ?? (tree.root.kind === 'other' ? tree.root : undefined)
+  const first =
+    resolution.candidates.find((candidate) => candidate.rank === 1)?.node ?? (tree.root.kind === 'other' ? tree.root : undefined)
   return first?.kind === 'other' && first.missing ? 'missing' : 'no-match'
 }
 
@@ -263,7 +264,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         let source: ImageSource | undefined
         try {
           source = await options.open(input.spec)
-          if (!source.listTags) throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
+          if (!source.listTags)
+            throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
           const tags = await source.listTags()
           return {input, selected: selector.select(tags), listed: tags.length}
         } catch (error) {
@@ -286,7 +288,9 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     } else if ('failed' in listing && listing.failed) {
       const place = placeOf(input.spec)
       const status: RowStatus = listing.failed.kind === 'not-audited' ? 'not-audited' : 'unreadable'
-      rows.push(emptyRow({spec: input.spec, ...place, tag: null, version: null, origins: []}, status, listing.failed.message, listing.failed.kind))
+      rows.push(
+        emptyRow({spec: input.spec, ...place, tag: null, version: null, origins: []}, status, listing.failed.message, listing.failed.kind),
+      )
     } else {
       plan(input.spec, input.origins ?? [], null)
     }
@@ -339,7 +343,12 @@ async function auditOne(item: Planned, options: AuditRunOptions, onError: (error
     if (options.verify) {
       const treeOnce = {fetchTree: () => Promise.resolve(tree), resolve: resolveForHost}
       const report = await verifyImage(source, {...options.verify, providers: options.providers}, treeOnce)
-      checks = report.checks.map((check) => ({id: check.id, status: check.status, platform: check.platform ?? null, message: check.message}))
+      checks = report.checks.map((check) => ({
+        id: check.id,
+        status: check.status,
+        platform: check.platform ?? null,
+        message: check.message,
+      }))
       if (report.verdict === 'error') throw new RegistryError(report.error ?? 'verify could not read the image', 'unreadable')
       checksPass = report.verdict === 'pass'
     }

@@ -93,8 +93,10 @@ export class RegistrySource implements ImageSource {
   async listTags(options: ListTagsOptions = {}): Promise<string[]> {
     const pageSize = options.pageSize ?? DEFAULT_TAG_PAGE_SIZE
     const maxPages = options.maxPages ?? DEFAULT_MAX_TAG_PAGES
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new UsageError(`tag list page size must be a positive integer, not ${pageSize}`)
-    if (!Number.isSafeInteger(maxPages) || maxPages < 1) throw new UsageError(`tag list page bound must be a positive integer, not ${maxPages}`)
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+      throw new UsageError(`tag list page size must be a positive integer, not ${pageSize}`)
+    if (!Number.isSafeInteger(maxPages) || maxPages < 1)
+      throw new UsageError(`tag list page bound must be a positive integer, not ${maxPages}`)
     const headers = {accept: 'application/json'}
     const target: Target = {type: 'tags'}
     const tags: string[] = []
@@ -105,7 +107,8 @@ export class RegistrySource implements ImageSource {
     for (let page = 1; ; page++) {
       const what = `tag list of ${this.repositoryName} (page ${page}):`
       const url = pageUrl
-      const send = (): Promise<HttpResponse> => (url === undefined ? this.request('GET', first, headers) : this.requestAt(url, 'GET', headers))
+      const send = (): Promise<HttpResponse> =>
+        url === undefined ? this.request('GET', first, headers) : this.requestAt(url, 'GET', headers)
       const {response, bytes} = await this.readOk(send, target, MAX_TAG_PAGE_BYTES, what)
       tags.push(...parseTagPage(bytes, what))
       const link = nextLink(response.headers.get('link'))
@@ -120,11 +123,17 @@ export class RegistrySource implements ImageSource {
       }
       // The registry's token goes with every page: never to another origin.
       if (next.origin !== origin) {
-        throw new RegistryError(`${what} the registry's next-page link leads to another origin (${next.origin}); not following it`, 'protocol')
+        throw new RegistryError(
+          `${what} the registry's next-page link leads to another origin (${next.origin}); not following it`,
+          'protocol',
+        )
       }
       if (seen.has(next.href)) throw new RegistryError(`${what} the registry's next-page link repeats ${displayUrl(next.href)}`, 'protocol')
       if (page >= maxPages) {
-        throw new RegistryError(`tag list of ${this.repositoryName} has more than ${maxPages} pages of up to ${pageSize} tags (the bound is ${maxPages} pages)`, 'too-large')
+        throw new RegistryError(
+          `tag list of ${this.repositoryName} has more than ${maxPages} pages of up to ${pageSize} tags (the bound is ${maxPages} pages)`,
+          'too-large',
+        )
       }
       seen.add(next.href)
       pageUrl = next.href
@@ -150,7 +159,12 @@ export class RegistrySource implements ImageSource {
       if (!lookup.hit && lookup.reason) this.debug(`${this.repositoryName}: ${lookup.reason}; fetching it from the registry`)
     }
     const path = `blobs/${digest}`
-    const {bytes} = await this.readOk(() => this.request('GET', path, {}), {type: 'blob', digest}, maxBytes, `blob ${digest} of ${this.repositoryName}:`)
+    const {bytes} = await this.readOk(
+      () => this.request('GET', path, {}),
+      {type: 'blob', digest},
+      maxBytes,
+      `blob ${digest} of ${this.repositoryName}:`,
+    )
     verifyDigest(bytes, digest, 'blob', this.repositoryName)
     if (cache) await cache.put(digest, bytes)
     return bytes
@@ -172,7 +186,12 @@ export class RegistrySource implements ImageSource {
   private async getManifest(reference: string): Promise<FetchedManifest> {
     const path = `manifests/${reference}`
     const send = (): Promise<HttpResponse> => this.request('GET', path, {accept: MANIFEST_ACCEPT})
-    const {response, bytes} = await this.readOk(send, manifestTarget(reference), this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
+    const {response, bytes} = await this.readOk(
+      send,
+      manifestTarget(reference),
+      this.maxManifestBytes,
+      `manifest ${reference} of ${this.repositoryName}:`,
+    )
     const {mediaType, digest} = checkManifest({
       bytes,
       contentType: response.headers.get('content-type'),
@@ -204,7 +223,12 @@ export class RegistrySource implements ImageSource {
    * A manifest from the content cache (which re-hashes it), checked as a served one would be, or
    * undefined to fetch it. A corrupt entry is named on --debug and fetched again.
    */
-  private async cachedManifest(cache: ContentCache, digest: string, contentType: string | null, requested: string): Promise<FetchedManifest | undefined> {
+  private async cachedManifest(
+    cache: ContentCache,
+    digest: string,
+    contentType: string | null,
+    requested: string,
+  ): Promise<FetchedManifest | undefined> {
     if (!SHA256_DIGEST.test(digest)) return undefined
     const lookup = await cache.get(digest)
     if (!lookup.hit) {
@@ -212,7 +236,13 @@ export class RegistrySource implements ImageSource {
       return undefined
     }
     try {
-      const {mediaType} = checkManifest({bytes: lookup.bytes, contentType, dockerContentDigest: digest, requested, where: this.repositoryName})
+      const {mediaType} = checkManifest({
+        bytes: lookup.bytes,
+        contentType,
+        dockerContentDigest: digest,
+        requested,
+        where: this.repositoryName,
+      })
       return {bytes: lookup.bytes, mediaType, digest}
     } catch (error) {
       // A manifest without a mediaType needs the Content-Type only the registry's GET sends.
@@ -258,7 +288,12 @@ export class RegistrySource implements ImageSource {
   }
 
   /** GET and read the whole body (at most `maxBytes`), again when the connection breaks mid-body. */
-  private async readOk(send: () => Promise<HttpResponse>, target: Target, maxBytes: number, what: string): Promise<{response: HttpResponse; bytes: Uint8Array}> {
+  private async readOk(
+    send: () => Promise<HttpResponse>,
+    target: Target,
+    maxBytes: number,
+    what: string,
+  ): Promise<{response: HttpResponse; bytes: Uint8Array}> {
     for (let attempt = 0; ; attempt++) {
       const response = await send()
       if (response.status !== 200) throw await this.errorFor(response, 'GET', target)
@@ -367,7 +402,8 @@ function parseTagPage(bytes: Uint8Array, what: string): string[] {
   }
   const tags = (body as {tags?: unknown} | null)?.tags
   if (tags === null || tags === undefined) return []
-  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string')) throw new RegistryError(`${what} "tags" is not a list of strings`, 'malformed')
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string'))
+    throw new RegistryError(`${what} "tags" is not a list of strings`, 'malformed')
   return tags
 }
 

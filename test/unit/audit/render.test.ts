@@ -70,9 +70,13 @@ describe('historyText', () => {
       {verdict: 'no-match' as const, from: '1.0.0', to: '1.3.1', count: 8},
       {verdict: 'ok' as const, from: '1.4.0', to: '2.2.0', count: 13},
     ]
-    expect(historyText(runs, [{version: '2.1.0-rc.1', verdict: 'no-match'}], 21)).toBe('no-match from 1.0.0 to 1.3.1; ok from 1.4.0 on; no-match in 2.1.0-rc.1')
+    expect(historyText(runs, [{version: '2.1.0-rc.1', verdict: 'no-match'}], 21)).toBe(
+      'no-match from 1.0.0 to 1.3.1; ok from 1.4.0 on; no-match in 2.1.0-rc.1',
+    )
     expect(historyText([{verdict: 'ok', from: '1.0.0', to: '2.0.0', count: 5}], [], 5)).toBe('ok in all 5 releases')
-    expect(historyText([...runs, {verdict: 'missing', from: '2.3.0', to: '2.3.0', count: 1}], [], 22)).toBe('no-match from 1.0.0 to 1.3.1; ok from 1.4.0 to 2.2.0; missing in 2.3.0')
+    expect(historyText([...runs, {verdict: 'missing', from: '2.3.0', to: '2.3.0', count: 1}], [], 22)).toBe(
+      'no-match from 1.0.0 to 1.3.1; ok from 1.4.0 to 2.2.0; missing in 2.3.0',
+    )
   })
 })
 
@@ -95,13 +99,17 @@ describe('audit renderers', () => {
   })
 
   it('summarises images, hosts, failures, requests, time, cache hits and the rate-limit budget', () => {
-    expect(renderAuditSummary(result(rows))).toBe('2 images × 2 hosts, 1 failing, 0 unreadable, 12 requests in 1.5 s, cache 3 hits, rate limit 76/100 left at r.example')
+    expect(renderAuditSummary(result(rows))).toBe(
+      '2 images × 2 hosts, 1 failing, 0 unreadable, 12 requests in 1.5 s, cache 3 hits, rate limit 76/100 left at r.example',
+    )
   })
 
   it('quotes CSV fields holding commas and quotes', () => {
     const lines = renderAuditCsv(result(rows)).split('\r\n')
     expect(lines).toHaveLength(1 + 2 * 2 + 1)
-    expect(lines.at(-2)).toBe(`r.example/app,r.example/app:1.0.0,1.0.0,1.0.0,${DIGEST},audited,linux/arm64,docker,no-match,,"docker refuses it, ""no match"" | here"`)
+    expect(lines.at(-2)).toBe(
+      `r.example/app,r.example/app:1.0.0,1.0.0,1.0.0,${DIGEST},audited,linux/arm64,docker,no-match,,"docker refuses it, ""no match"" | here"`,
+    )
   })
 
   it('escapes pipes in Markdown cells and keeps one table row per image', () => {

@@ -38,7 +38,14 @@ describe('rate limits', () => {
 
   it('fails at once on a 429 whose Retry-After is past the bound: rate-limited, retryAfterMs set, not retried', async () => {
     // .once(): a retry would find no interceptor and fail as a network error instead.
-    nock(HUB).get('/v2/library/alpine/manifests/3').once().reply(429, {errors: [{code: 'TOOMANYREQUESTS'}]}, {'retry-after': '3600', 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600'})
+    nock(HUB)
+      .get('/v2/library/alpine/manifests/3')
+      .once()
+      .reply(
+        429,
+        {errors: [{code: 'TOOMANYREQUESTS'}]},
+        {'retry-after': '3600', 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600'},
+      )
     const started = Date.now()
     const error = await rejection(client().repository(parseReference('alpine:3')).fetchManifest())
     expect(Date.now() - started).toBeLessThan(1000)
@@ -67,8 +74,12 @@ describe('rate limits', () => {
   it("keeps Docker Hub's ratelimit headers per registry in stats(), the last response winning", async () => {
     const bytes = indexBytes()
     const config = Buffer.from('{"architecture":"amd64","os":"linux"}')
-    nock(HUB).get('/v2/library/alpine/manifests/3').reply(200, bytes, {'content-type': OCI_INDEX, ...HUB_LIMITS})
-    nock(HUB).get(`/v2/library/alpine/blobs/${sha256(config)}`).reply(200, config, {'ratelimit-remaining': '75;w=21600'})
+    nock(HUB)
+      .get('/v2/library/alpine/manifests/3')
+      .reply(200, bytes, {'content-type': OCI_INDEX, ...HUB_LIMITS})
+    nock(HUB)
+      .get(`/v2/library/alpine/blobs/${sha256(config)}`)
+      .reply(200, config, {'ratelimit-remaining': '75;w=21600'})
     nock(REGISTRY).get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
     const shared = client()
     const hub = shared.repository(parseReference('alpine:3'))
@@ -100,7 +111,10 @@ describe('reading manifests with a content cache', () => {
     const bytes = indexBytes()
     const digest = sha256(bytes)
     nock(REGISTRY).head('/v2/team/app/manifests/1').twice().reply(200, '', {'docker-content-digest': digest, 'content-type': OCI_INDEX})
-    nock(REGISTRY).get(`/v2/team/app/manifests/${digest}`).once().reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': digest})
+    nock(REGISTRY)
+      .get(`/v2/team/app/manifests/${digest}`)
+      .once()
+      .reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': digest})
     const cached = client({cache: new ContentCache({dir: join(dir, 'cache')})})
     const source = cached.repository(parseReference('registry.example/team/app:1'))
     for (let run = 0; run < 2; run++) {
@@ -129,7 +143,10 @@ describe('reading manifests with a content cache', () => {
 
   it("a HEAD that fails with a 404 leaves the message to the GET's error document", async () => {
     nock(REGISTRY).head('/v2/team/app/manifests/1').once().reply(404)
-    nock(REGISTRY).get('/v2/team/app/manifests/1').once().reply(404, {errors: [{code: 'NAME_UNKNOWN'}]})
+    nock(REGISTRY)
+      .get('/v2/team/app/manifests/1')
+      .once()
+      .reply(404, {errors: [{code: 'NAME_UNKNOWN'}]})
     const source = client({cache: new ContentCache({dir: join(dir, 'cache')})}).repository(parseReference('registry.example/team/app:1'))
     const error = await rejection(source.fetchManifest())
     expect([error.kind, error.message]).toEqual(['not-found', 'repository registry.example/team/app not found'])

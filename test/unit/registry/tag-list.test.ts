@@ -33,13 +33,24 @@ describe('tag lists', () => {
 
   it('authenticates like any request and sends the token with every page, absolute and relative links alike', async () => {
     nock(REGISTRY).get('/v2/team/app/tags/list').query({n: '2'}).reply(401, '', {'www-authenticate': CHALLENGE})
-    nock('https://auth.example').get('/token').query({service: 'registry.example', scope: 'repository:team/app:pull'}).once().reply(200, {token: 'tok'})
+    nock('https://auth.example')
+      .get('/token')
+      .query({service: 'registry.example', scope: 'repository:team/app:pull'})
+      .once()
+      .reply(200, {token: 'tok'})
     const authorised = nock(REGISTRY, {reqheaders: {authorization: 'Bearer tok'}})
-    authorised.get('/v2/team/app/tags/list').query({n: '2'})
+    authorised
+      .get('/v2/team/app/tags/list')
+      .query({n: '2'})
       .reply(200, {name: 'team/app', tags: ['b', 'a']}, {link: '<https://registry.example/v2/team/app/tags/list?n=2&last=a>; rel="next"'})
-    authorised.get('/v2/team/app/tags/list').query({n: '2', last: 'a'})
+    authorised
+      .get('/v2/team/app/tags/list')
+      .query({n: '2', last: 'a'})
       .reply(200, {name: 'team/app', tags: ['c', 'd']}, {link: '</v2/team/app/tags/list?n=2&last=d>; rel="next"'})
-    authorised.get('/v2/team/app/tags/list').query({n: '2', last: 'd'}).reply(200, {name: 'team/app', tags: ['e']})
+    authorised
+      .get('/v2/team/app/tags/list')
+      .query({n: '2', last: 'd'})
+      .reply(200, {name: 'team/app', tags: ['e']})
     // Server order is kept: the caller sorts by version, not archcheck by string.
     expect(await source().listTags({pageSize: 2})).toEqual(['b', 'a', 'c', 'd', 'e'])
   })
@@ -50,7 +61,9 @@ describe('tag lists', () => {
   })
 
   it('refuses a next link to another origin without sending anything there', async () => {
-    nock(REGISTRY).get('/v2/team/app/tags/list').query({n: '2'})
+    nock(REGISTRY)
+      .get('/v2/team/app/tags/list')
+      .query({n: '2'})
       .reply(200, {tags: ['a', 'b']}, {link: '<https://elsewhere.example/v2/team/app/tags/list?n=2&last=b>; rel="next"'})
     // disableNetConnect: a request to elsewhere.example would fail as a network error, not as this.
     const error = await rejection(source().listTags({pageSize: 2}))
@@ -63,34 +76,54 @@ describe('tag lists', () => {
   it('stops at the page bound with kind too-large, naming the bound', async () => {
     for (let page = 0; page < 3; page++) {
       const query = page === 0 ? {n: '1'} : {n: '1', last: `t${page - 1}`}
-      nock(REGISTRY).get('/v2/team/app/tags/list').query(query)
+      nock(REGISTRY)
+        .get('/v2/team/app/tags/list')
+        .query(query)
         .reply(200, {tags: [`t${page}`]}, {link: `</v2/team/app/tags/list?n=1&last=t${page}>; rel="next"`})
     }
     const error = await rejection(source().listTags({pageSize: 1, maxPages: 3}))
-    expect([error.kind, error.message]).toEqual(['too-large', 'tag list of registry.example/team/app has more than 3 pages of up to 1 tags (the bound is 3 pages)'])
+    expect([error.kind, error.message]).toEqual([
+      'too-large',
+      'tag list of registry.example/team/app has more than 3 pages of up to 1 tags (the bound is 3 pages)',
+    ])
   })
 
   it('refuses a link that leads back to a page already read', async () => {
-    nock(REGISTRY).get('/v2/team/app/tags/list').query({n: '1'}).reply(200, {tags: ['a']}, {link: '</v2/team/app/tags/list?n=1&last=a>; rel="next"'})
-    nock(REGISTRY).get('/v2/team/app/tags/list').query({n: '1', last: 'a'}).reply(200, {tags: ['b']}, {link: '</v2/team/app/tags/list?n=1&last=a>; rel="next"'})
+    nock(REGISTRY)
+      .get('/v2/team/app/tags/list')
+      .query({n: '1'})
+      .reply(200, {tags: ['a']}, {link: '</v2/team/app/tags/list?n=1&last=a>; rel="next"'})
+    nock(REGISTRY)
+      .get('/v2/team/app/tags/list')
+      .query({n: '1', last: 'a'})
+      .reply(200, {tags: ['b']}, {link: '</v2/team/app/tags/list?n=1&last=a>; rel="next"'})
     expect((await rejection(source().listTags({pageSize: 1}))).kind).toBe('protocol')
   })
 
   it('bounds the bytes of a page', async () => {
     // No Content-Length: the read itself must stop at the bound.
-    nock(REGISTRY).get('/v2/team/app/tags/list').query(true).reply(200, JSON.stringify({tags: ['x'.repeat(4 * 1024 * 1024)]}))
+    nock(REGISTRY)
+      .get('/v2/team/app/tags/list')
+      .query(true)
+      .reply(200, JSON.stringify({tags: ['x'.repeat(4 * 1024 * 1024)]}))
     const error = await rejection(source().listTags())
     expect([error.kind, error.message]).toEqual(['too-large', 'tag list of registry.example/team/app (page 1): larger than 4194304 bytes'])
   })
 
   it('names a repository the registry does not know', async () => {
-    nock(REGISTRY).get('/v2/team/app/tags/list').query(true).reply(404, {errors: [{code: 'NAME_UNKNOWN', message: 'repository name not known to registry'}]})
+    nock(REGISTRY)
+      .get('/v2/team/app/tags/list')
+      .query(true)
+      .reply(404, {errors: [{code: 'NAME_UNKNOWN', message: 'repository name not known to registry'}]})
     const error = await rejection(source().listTags())
     expect([error.kind, error.message]).toEqual(['not-found', 'repository registry.example/team/app not found'])
   })
 
   it('refuses a page whose tags are not strings', async () => {
-    nock(REGISTRY).get('/v2/team/app/tags/list').query(true).reply(200, {tags: [1, 2]})
+    nock(REGISTRY)
+      .get('/v2/team/app/tags/list')
+      .query(true)
+      .reply(200, {tags: [1, 2]})
     expect((await rejection(source().listTags())).kind).toBe('malformed')
   })
 })
