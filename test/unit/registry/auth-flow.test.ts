@@ -395,13 +395,10 @@ describe('registry authentication', () => {
   })
 
   it('says "not found or not authorised" when the token is granted but the repository still answers 401', async () => {
-    nock('https://registry-1.docker.io')
-      .get('/v2/nobody/private/manifests/latest')
-      .times(2)
-      .reply(401, '', {
-        'www-authenticate':
-          'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:nobody/private:pull",error="insufficient_scope"',
-      })
+    nock('https://registry-1.docker.io').get('/v2/nobody/private/manifests/latest').times(2).reply(401, '', {
+      'www-authenticate':
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:nobody/private:pull",error="insufficient_scope"',
+    })
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'empty-access'})
     const error = await rejection(source('nobody/private').fetchManifest())
     expect(error.kind).toBe('not-found')

@@ -113,12 +113,10 @@ describe('registry faults', () => {
     const schema1 = Buffer.from(JSON.stringify({schemaVersion: 1, name: 'my/app', tag: '1.2', fsLayers: []}))
     // A signed schema 1 manifest's Docker-Content-Digest is that of its payload without the signatures.
     const payloadDigest = sha256(schema1.subarray(0, 20))
-    nock(REGISTRY)
-      .get(manifestPath)
-      .reply(200, schema1, {
-        'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws',
-        'docker-content-digest': payloadDigest,
-      })
+    nock(REGISTRY).get(manifestPath).reply(200, schema1, {
+      'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+      'docker-content-digest': payloadDigest,
+    })
     nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/json', 'docker-content-digest': payloadDigest})
     nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/json'})
     for (let i = 0; i < 3; i++) {
@@ -139,12 +137,10 @@ describe('registry faults', () => {
   })
 
   it('suggests --insecure-registry when the server does not speak TLS', async () => {
-    nock(REGISTRY)
-      .get(manifestPath)
-      .replyWithError({
-        code: 'ERR_SSL_WRONG_VERSION_NUMBER',
-        message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
-      })
+    nock(REGISTRY).get(manifestPath).replyWithError({
+      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+      message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
+    })
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
     expect(error.message).toBe(
