@@ -1,8 +1,7 @@
-import {appendFile} from 'node:fs/promises'
-
 import type {AuditCell, AuditResult, AuditRow, AuditVerdict} from '../api/audit.js'
 import {shortDigest} from '../oci/digest.js'
-import {fileErrorText, UsageError} from '../oci/errors.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
+import {appendStepSummary, markdownCell} from './markdown.js'
 import type {Style} from './style.js'
 import {tableMaker} from './table.js'
 
@@ -121,7 +120,9 @@ function historyLines(result: AuditResult, repository: string): string[] {
  * first, then the host columns with the most failures first), the history of its versions, then
  * what could not be read or was not audited, and the summary line.
  */
-export async function renderAuditText(result: AuditResult, style: Style): Promise<string> {
+export async function renderAuditText(original: AuditResult, style: Style): Promise<string> {
+  // References, messages and errors come from registries and files: shown, never obeyed by the terminal.
+  const result = sanitizeDeep(original)
   const newTable = await tableMaker(style)
   const columns = columnsOf(result)
   const out: string[] = []
@@ -156,16 +157,6 @@ export async function renderAuditText(result: AuditResult, style: Style): Promis
   return `${out.join('\n')}\n`
 }
 
-/** A Markdown table cell: no line breaks, no pipes, no HTML. */
-function mdCell(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ')
-}
-
 function mdVerdict(result: AuditResult, verdict: AuditVerdict): string {
   if (cellPasses(result, verdict)) return `✅ ${verdict}`
   if (verdict === 'fallback' || verdict === 'ambiguous') return `⚠️ ${verdict}`
@@ -173,13 +164,14 @@ function mdVerdict(result: AuditResult, verdict: AuditVerdict): string {
 }
 
 /** For an issue, a PR comment or the GitHub step summary. */
-export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audit'): string {
+export function renderAuditMarkdown(original: AuditResult, title = 'archcheck audit'): string {
+  const result = sanitizeDeep(original)
   const columns = columnsOf(result)
   const out = [`## ${title}`, '', renderAuditSummary(result), '']
   for (const group of groups(result)) {
-    out.push(`### \`${mdCell(group.repository)}\``, '')
+    out.push(`### \`${markdownCell(group.repository)}\``, '')
     out.push(
-      `| Image | Digest | ${columns.map((column) => mdCell(column.title)).join(' | ')} |`,
+      `| Image | Digest | ${columns.map((column) => markdownCell(column.title)).join(' | ')} |`,
       `|---|---|${columns.map(() => '---|').join('')}`,
     )
     for (const row of group.rows) {
@@ -189,21 +181,21 @@ export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audi
         const cell = cellOf(row, column.host, column.client)
         return cell ? mdVerdict(result, cell.verdict) : '—'
       })
-      out.push(`| \`${mdCell(rowName(row))}\` | ${row.digest ? `\`${shortDigest(row.digest)}\`` : '—'} | ${cells.join(' | ')} |`)
+      out.push(`| \`${markdownCell(rowName(row))}\` | ${row.digest ? `\`${shortDigest(row.digest)}\`` : '—'} | ${cells.join(' | ')} |`)
     }
     out.push('')
     const history = historyLines(result, group.repository)
-    if (history.length > 0) out.push(...history.map((line) => `- ${mdCell(line)}`), '')
+    if (history.length > 0) out.push(...history.map((line) => `- ${markdownCell(line)}`), '')
   }
   if (result.unreadable.length > 0)
     out.push(
       '**Could not be read:**',
       '',
-      ...result.unreadable.map((entry) => `- \`${mdCell(entry.reference)}\`: ${mdCell(entry.error)}`),
+      ...result.unreadable.map((entry) => `- \`${markdownCell(entry.reference)}\`: ${markdownCell(entry.error)}`),
       '',
     )
   if (result.notAudited.length > 0)
-    out.push('**Not audited (rate limited):**', '', ...result.notAudited.map((reference) => `- \`${mdCell(reference)}\``), '')
+    out.push('**Not audited (rate limited):**', '', ...result.notAudited.map((reference) => `- \`${markdownCell(reference)}\``), '')
   return `${out.join('\n')}\n`
 }
 
@@ -229,7 +221,9 @@ function csvField(value: string): string {
  * One line per image × host × client (RFC 4180), a header first; an image that was not read has
  * one line per column with verdict `error` (or `not-audited`) and the reason as message.
  */
-export function renderAuditCsv(result: AuditResult): string {
+export function renderAuditCsv(original: AuditResult): string {
+  // Spreadsheets and terminals show these fields: control characters made visible, line breaks kept (quoted).
+  const result = sanitizeDeep(original, {lines: true})
   const lines = [CSV_COLUMNS.join(',')]
   for (const row of result.rows) {
     const base = [row.repository, row.reference, row.tag ?? '', row.version ?? '', row.digest ?? '', row.status]
@@ -246,13 +240,7 @@ export function renderAuditCsv(result: AuditResult): string {
 
 /** Appends the Markdown report to $GITHUB_STEP_SUMMARY when that is set. */
 export async function writeAuditStepSummary(result: AuditResult, env: NodeJS.ProcessEnv): Promise<void> {
-  const file = env.GITHUB_STEP_SUMMARY
-  if (!file) return
-  try {
-    await appendFile(file, renderAuditMarkdown(result))
-  } catch (error) {
-    throw new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: ${fileErrorText(error)}`)
-  }
+  await appendStepSummary(env, () => renderAuditMarkdown(result))
 }
 
 /**

@@ -1,8 +1,6 @@
-import {appendFile} from 'node:fs/promises'
-
-import {fileErrorText, UsageError} from '../oci/errors.js'
 import {isFailure, unreadableLine, type CheckOutcome, type VerifyResult} from '../api/verify.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
+import {appendStepSummary, markdownCell as cell} from './markdown.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
 export function escapeCommandData(text: string): string {
@@ -38,16 +36,6 @@ export function renderGithubAnnotations(original: VerifyResult): string {
   return lines.map((line) => `${line}\n`).join('')
 }
 
-/** A Markdown table cell: no line breaks, no pipes, no HTML. */
-function cell(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ')
-}
-
 const STATUS_MARK = {pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '➖ skip'} as const
 
 function statusCell(check: CheckOutcome, strict: boolean): string {
@@ -78,11 +66,5 @@ export function renderGithubSummary(original: VerifyResult): string {
 /** Writes the annotations to `out` and appends the summary to $GITHUB_STEP_SUMMARY when that is set. */
 export async function reportToGithub(result: VerifyResult, env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   out(renderGithubAnnotations(result))
-  const summaryFile = env.GITHUB_STEP_SUMMARY
-  if (!summaryFile) return
-  try {
-    await appendFile(summaryFile, renderGithubSummary(result))
-  } catch (error) {
-    throw new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${summaryFile}: ${fileErrorText(error)}`)
-  }
+  await appendStepSummary(env, () => renderGithubSummary(result))
 }

@@ -118,3 +118,26 @@ describe('audit renderers', () => {
     expect(markdown.split('\n').filter((line) => line.startsWith('| `'))).toHaveLength(1)
   })
 })
+
+describe('audit output with hostile registry text', () => {
+  // An erase-line, a title-setting OSC and a bidi override, as a registry's error message could carry them.
+  const ATTACK = '\u001b[2K\r\u001b]0;pwned\u0007ok everything passed\u202e'
+  const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+  const hostile = (): AuditResult => {
+    const broken = {
+      ...row('2.0.0', 'no-match', `registry says ${ATTACK}`),
+      status: 'unreadable' as const,
+      error: `manifest unknown ${ATTACK}`,
+    }
+    return {...result([broken]), unreadable: [{reference: broken.reference, error: `manifest unknown ${ATTACK}`}]}
+  }
+
+  it('shows control characters in the text, Markdown and CSV reports instead of sending them', async () => {
+    const text = await renderAuditText(hostile(), styleFor({isTTY: false}))
+    expect(text).not.toMatch(RAW_CONTROL)
+    expect(text).toContain('\\u001b[2K')
+    expect(renderAuditMarkdown(hostile())).not.toMatch(RAW_CONTROL)
+    // CSV keeps quoted line breaks (RFC 4180) but no other control character.
+    expect(renderAuditCsv(hostile())).not.toMatch(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e]/)
+  })
+})
