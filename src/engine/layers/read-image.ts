@@ -87,5 +87,12 @@ async function readLayer(
     options.onProgress?.({digest: layer.digest, bytesRead, size: layer.size, done: true})
   }
   const tar = decompressLayer(progress(blob), counter, {label, maxZstdWindowBytes: budget.limits.maxZstdWindowBytes})
-  return readTarEntries(tar, {label, headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, onEntry: () => counter.entry?.()})
+  try {
+    return await readTarEntries(tar, {label, headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, onEntry: () => counter.entry?.()})
+  } finally {
+    // Stopped early (a limit, a bad entry, another layer failed), the generators above wait on a
+    // read of the blob that may never come (a stalled server): destroying the blob ends that wait
+    // and releases its connection or file.
+    blob.destroy()
+  }
 }

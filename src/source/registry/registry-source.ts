@@ -83,8 +83,12 @@ export class RegistrySource implements ImageSource {
   async openBlob(digest: string): Promise<Readable> {
     const verifier = verifyingStream(digest, 'blob', this.repositoryName)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline destroys with them.
-    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, () => {})
+    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline
+    // destroys with them. A reader that stops early destroys the verifier: the body, its socket
+    // and its idle timer are released then, not when the timer fires.
+    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, (error) => {
+      if (error) void response.discard()
+    })
   }
 
   /** Closes the client when this source owns it; a shared client stays open for its other sources. */
@@ -183,7 +187,14 @@ export class RegistrySource implements ImageSource {
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
     if (!challenge) return response
     this.client.auth.rememberChallenge(this.repositoryName, challenge)
-    const renewed = await this.authorization()
+    let renewed: string | undefined
+    try {
+      renewed = await this.authorization()
+    } catch (error) {
+      // No token, no credentials: the unread 401 would hold its socket and timer past the error.
+      await response.discard()
+      throw error
+    }
     if (renewed === undefined || renewed === authorization) return response
     await response.discard()
     return this.transport.send({method, url, headers, authorization: renewed})

@@ -199,8 +199,16 @@ export class HttpResponse {
     }
   }
 
+  /**
+   * Releases the body unread: its timer, and its connection. A body being streamed (locked to
+   * its reader) cannot be cancelled; aborting the request ends the reader's pending read instead.
+   */
   async discard(): Promise<void> {
     this.deadline.clear()
+    if (this.body?.locked) {
+      this.deadline.abort(new RegistryError(`${displayUrl(this.url)}: response no longer read`, 'aborted'))
+      return
+    }
     await this.body?.cancel().catch(() => {})
   }
 }
