@@ -56,6 +56,8 @@ interface CachedToken {
 const DEFAULT_TOKEN_LIFETIME_S = 60
 /** Token responses are a few KiB (a JWT); anything past this is not a token server. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
+/** RFC 6750's b64token: what `Authorization: Bearer` may carry. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 /** Renew a little early so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
 
@@ -165,6 +167,9 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
   }
   const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token
   if (typeof token !== 'string' || token === '') throw new RegistryError(`token server ${tokenHost} sent no token`, 'malformed')
+  // Checked before it goes into a header: a CR or LF there makes the HTTP client throw an error
+  // that quotes the header, token included. The token itself is never shown.
+  if (!B64TOKEN.test(token)) throw new RegistryError(`token server ${tokenHost} sent a token with characters a bearer token cannot have (RFC 6750); not using it`, 'malformed')
   const lifetime = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S
   return {token, expiresAt: Date.now() + Math.max(lifetime * 1000 - EXPIRY_MARGIN_MS, 1000)}
 }
