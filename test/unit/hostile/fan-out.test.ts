@@ -19,6 +19,7 @@ import {RegistryError} from '../../../src/oci/errors.js'
 import type {TreeNode} from '../../../src/oci/types.js'
 import {OciLayoutSource} from '../../../src/source/oci-layout.js'
 import {CLI_PATH, cliEnv} from '../../helpers/cli.js'
+import {imageRoutes, runCliTimed, startHostileRegistry} from '../../helpers/hostile-registry.js'
 import {elfImage, layoutWith} from '../layout-helpers.js'
 
 const run = promisify(execFile)
@@ -103,6 +104,25 @@ describe('a fan-out of nested indexes (8 levels × 8 entries)', () => {
     expect(view.platforms).toHaveLength(8)
     expect(stdout.length).toBeLessThan(200_000)
     expect(elapsed).toBeLessThan(5000)
+  })
+})
+
+describe('the same fan-out in a registry', () => {
+  it('archcheck inspect --json asks for each manifest once and exits 0 within seconds', async () => {
+    const serve = imageRoutes(await fanOut(8, 8))
+    const registry = await startHostileRegistry((request, response) => {
+      if (!serve(request, response)) response.writeHead(404).end()
+    })
+    try {
+      const result = await runCliTimed(['inspect', '--json', `${registry.host}/repo:latest`])
+      expect(result.code, result.stderr).toBe(0)
+      expect((JSON.parse(result.stdout) as {platforms: unknown[]}).platforms).toHaveLength(8)
+      // The tag, then the 8 distinct indexes and the image by digest.
+      expect(registry.requests.filter((r) => r.line.startsWith('GET /v2/repo/manifests/'))).toHaveLength(9)
+      expect(result.exitMs).toBeLessThan(5000)
+    } finally {
+      await registry.close()
+    }
   })
 })
 
