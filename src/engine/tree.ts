@@ -66,7 +66,10 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   const count = (nodes: number): void => {
     nodeCount += nodes
     if (nodeCount > MAX_TREE_NODES) {
-      throw new RegistryError(`${source.displayName} lists more than ${MAX_TREE_NODES} manifests and index entries; not reading further`, 'too-large')
+      throw new RegistryError(
+        `${source.displayName} lists more than ${MAX_TREE_NODES} manifests and index entries; not reading further`,
+        'too-large',
+      )
     }
   }
 
@@ -101,7 +104,10 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
       return {kind: 'missing'}
     }
     if (fetched.bytes.length !== descriptor.size) {
-      throw new RegistryError(`manifest ${descriptor.digest} is ${fetched.bytes.length} bytes but the index says ${descriptor.size}`, 'malformed')
+      throw new RegistryError(
+        `manifest ${descriptor.digest} is ${fetched.bytes.length} bytes but the index says ${descriptor.size}`,
+        'malformed',
+      )
     }
     return parsedRead(parseManifest(fetched.bytes, descriptor.digest, descriptor.mediaType))
   }
@@ -128,7 +134,8 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
     deepest.set(key, depth)
     const read = await readOnce(descriptor)
     if (read.kind !== 'parsed' || read.parsed.kind !== 'index') return
-    if (depth >= MAX_INDEX_DEPTH) throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
+    if (depth >= MAX_INDEX_DEPTH)
+      throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
     await Promise.all(read.parsed.manifests.map((child) => walk(child, depth + 1)))
   }
 
@@ -153,7 +160,10 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
           return
         }
         if (bytes.length !== descriptor.size) {
-          throw new RegistryError(`image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`, 'malformed')
+          throw new RegistryError(
+            `image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`,
+            'malformed',
+          )
         }
         configs.set(descriptor.digest, parseImageConfig(bytes, descriptor))
       }),

@@ -14,7 +14,8 @@ export async function renderBuildText(result: BuildRunResult, style = styleFor(p
   const parts = [`${lines.join('\n')}\n`]
   if (!result.verification) return `${parts[0]}verification skipped (--no-verify)\n`
   for (const entry of result.verification) {
-    if (entry.inspect && entry.resolve) parts.push(`\n${await renderInspect(entry.inspect, style)}\n${await renderResolveText(entry.resolve, style)}`)
+    if (entry.inspect && entry.resolve)
+      parts.push(`\n${await renderInspect(entry.inspect, style)}\n${await renderResolveText(entry.resolve, style)}`)
     parts.push(`\n${await renderVerifyText(entry, result.strict, style)}`)
   }
   return parts.join('')

@@ -39,7 +39,15 @@ export async function renderInspect(original: InspectView, style: Style): Promis
         // A row of its own, not a cell spanning the table: cli-table3 draws a broken rule around spans.
         if (nested) {
           const entries = `${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`
-          table.push([style.cyan(`nested index${nested.platform ? ` (${nested.platform})` : ''}`), style.cyan(nested.digest), formatBytes(nested.size), style.cyan(entries), '', '', ''])
+          table.push([
+            style.cyan(`nested index${nested.platform ? ` (${nested.platform})` : ''}`),
+            style.cyan(nested.digest),
+            formatBytes(nested.size),
+            style.cyan(entries),
+            '',
+            '',
+            '',
+          ])
         }
       }
       const nestedRow = row.index !== null && row.index !== view.digest
@@ -70,19 +78,36 @@ export async function renderInspect(original: InspectView, style: Style): Promis
   }
 
   if (view.attestations.length > 0) {
-    lines.push('', style.bold('Attestations') + style.dim(' (build provenance/SBOM manifests, platform unknown/unknown; not runnable, never pulled to run)'))
+    lines.push(
+      '',
+      style.bold('Attestations') +
+        style.dim(' (build provenance/SBOM manifests, platform unknown/unknown; not runnable, never pulled to run)'),
+    )
     const table = newTable(['ATTESTATION DIGEST', 'ATTESTS', 'OF PLATFORM', 'PREDICATE'])
     for (const a of view.attestations) {
-      table.push([a.digest, a.attests ?? style.dim('(not named)'), a.attestsPlatform ?? style.dim('(not in this index)'), a.predicateTypes.join('\n') || style.dim('—')])
+      table.push([
+        a.digest,
+        a.attests ?? style.dim('(not named)'),
+        a.attestsPlatform ?? style.dim('(not in this index)'),
+        a.predicateTypes.join('\n') || style.dim('—'),
+      ])
     }
     lines.push(table.toString())
   }
 
   if (view.missing.length > 0) {
-    lines.push('', style.red(style.bold('Missing')) + style.dim(' (listed, but the registry does not have them: pulls on these platforms fail)'))
+    lines.push(
+      '',
+      style.red(style.bold('Missing')) + style.dim(' (listed, but the registry does not have them: pulls on these platforms fail)'),
+    )
     const table = newTable(['PLATFORM', 'MANIFEST DIGEST', 'SIZE', 'MISSING'])
     for (const m of view.missing) {
-      table.push([m.platform ?? style.dim('(none declared)'), m.digest, formatBytes(m.size), style.red(`missing: ${m.missing === 'config' ? `config ${m.message}` : m.message}`)])
+      table.push([
+        m.platform ?? style.dim('(none declared)'),
+        m.digest,
+        formatBytes(m.size),
+        style.red(`missing: ${m.missing === 'config' ? `config ${m.message}` : m.message}`),
+      ])
     }
     lines.push(table.toString())
   }

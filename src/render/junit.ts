@@ -42,7 +42,9 @@ function testSuite(report: ReferenceResult, strict: boolean): string {
   if (report.verdict === 'error') {
     errors = 1
     const message = report.error ?? 'the image could not be read'
-    cases.push(`    <testcase classname="${xmlAttribute(report.reference)}" name="read" time="0"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`)
+    cases.push(
+      `    <testcase classname="${xmlAttribute(report.reference)}" name="read" time="0"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`,
+    )
   }
   const properties = report.digest ? `\n    <properties><property name="digest" value="${xmlAttribute(report.digest)}"/></properties>` : ''
   const attributes = [

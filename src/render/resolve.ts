@@ -53,7 +53,13 @@ export async function renderResolveText(original: ResolveResult, style: Style, o
   } else {
     const table = newTable(['HOST', 'CHOSEN', 'MANIFEST', 'CONFIG', 'VERDICT'])
     for (const r of resolutions) {
-      table.push([r.host, r.chosen?.platform ?? '-', r.chosen ? shortDigest(r.chosen.digest) : '-', r.chosen?.configPlatform ?? '-', verdictText(r.verdict, style)])
+      table.push([
+        r.host,
+        r.chosen?.platform ?? '-',
+        r.chosen ? shortDigest(r.chosen.digest) : '-',
+        r.chosen?.configPlatform ?? '-',
+        verdictText(r.verdict, style),
+      ])
     }
     out.push(table.toString())
   }

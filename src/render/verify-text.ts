@@ -29,7 +29,9 @@ async function checkTable(report: ReferenceResult, strict: boolean, style: Style
   const table = (await tableMaker(style))(['check', ...columns])
   for (const id of ids) {
     const row = columns.map((column) => {
-      const statuses = report.checks.filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column).map((check) => check.status)
+      const statuses = report.checks
+        .filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column)
+        .map((check) => check.status)
       if (statuses.length === 0) return ''
       const status = worst(statuses)
       return status === 'warn' && strict ? style.red('FAIL (warn)') : CELL[status](style)
@@ -57,9 +59,12 @@ function verdictLine(report: ReferenceResult, strict: boolean, style: Style): st
 export async function renderVerifyText(original: ReferenceResult, strict: boolean, style: Style = PLAIN): Promise<string> {
   // Check messages quote the image (annotations, platforms, file names): shown, never obeyed by the terminal.
   const report = sanitizeDeep(original)
-  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
+  if (report.verdict === 'error')
+    return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
-  const problems = report.checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => problemLine(check, strict, style))
+  const problems = report.checks
+    .filter((check) => check.status === 'fail' || check.status === 'warn')
+    .map((check) => problemLine(check, strict, style))
   return [header, await checkTable(report, strict, style), ...problems, verdictLine(report, strict, style), ''].join('\n')
 }
 
@@ -67,7 +72,11 @@ export async function renderVerifyText(original: ReferenceResult, strict: boolea
 export function renderVerifySummary(result: VerifyResult, style: Style = PLAIN): string {
   const reports = result.references
   const count = (verdict: ReferenceResult['verdict']): number => reports.filter((report) => report.verdict === verdict).length
-  const parts = [`${count('pass')} passed`, count('fail') > 0 ? `${count('fail')} failed` : '', count('error') > 0 ? `${count('error')} could not be read` : ''].filter(Boolean)
+  const parts = [
+    `${count('pass')} passed`,
+    count('fail') > 0 ? `${count('fail')} failed` : '',
+    count('error') > 0 ? `${count('error')} could not be read` : '',
+  ].filter(Boolean)
   const mark = count('error') > 0 ? style.red('ERROR') : count('fail') > 0 ? style.red('FAIL') : style.green('PASS')
   return `${style.bold(`${mark} ${reports.length} references: ${parts.join(', ')}`)}\n`
 }

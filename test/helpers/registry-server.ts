@@ -125,7 +125,9 @@ async function waitForPing(origin: string, child: ChildProcess, logPath: string,
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await dispatcher?.close()
-      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ')}`)
+      throw new Error(
+        `docker-registry exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ')}`,
+      )
     }
     try {
       const response = await fetch(`${origin}/v2/`, {signal: AbortSignal.timeout(1000), ...(dispatcher ? {dispatcher} : {})} as RequestInit)

@@ -15,7 +15,12 @@ import {TestRegistryClient} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario, type ScenarioSpec} from '../helpers/scenarios.js'
 
 let dir: string
-const junitParser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => name === 'testsuite' || name === 'testcase'})
+const junitParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  htmlEntities: true,
+  isArray: (name) => name === 'testsuite' || name === 'testcase',
+})
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'archcheck-verify-it-'))
@@ -38,7 +43,9 @@ interface JsonReport {
 }
 
 const notPassing = (checks: JsonCheck[]): string[] =>
-  checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
+  checks
+    .filter((check) => check.status === 'fail' || check.status === 'warn')
+    .map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
 
 async function verifyJson(args: string[]): Promise<{code: number; json: JsonReport; stderr: string}> {
   const result = await runCli(['verify', ...args, '--json'])
@@ -61,7 +68,14 @@ describe('a correct multi-platform release', () => {
   let good: PushedScenario
 
   beforeAll(async () => {
-    good = await uniqueScenario('good', {index: {entries: [{platform: 'linux/amd64', attestation: true}, {platform: 'linux/arm64/v8', attestation: true}]}})
+    good = await uniqueScenario('good', {
+      index: {
+        entries: [
+          {platform: 'linux/amd64', attestation: true},
+          {platform: 'linux/arm64/v8', attestation: true},
+        ],
+      },
+    })
   })
 
   it('passes every check, optional ones included, with exit 0', async () => {
@@ -99,33 +113,79 @@ interface BrokenCase {
 }
 
 const BROKEN: BrokenCase[] = [
-  {name: 'no-arm64', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/s390x'}]}}, fails: 'platform-missing linux/arm64', says: /no matching manifest for linux\/arm64/},
-  {name: 'arm-only', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}}, fails: 'platform-fallback linux/arm64', says: /32-bit/},
-  {name: 'config-lies', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', configPlatform: 'linux/amd64', config: {entrypoint: ['/x']}}]}}, fails: 'config-mismatch linux/arm64', says: /holds a linux\/amd64 image, so linux\/arm64 hosts pull it and get `exec format error`/},
-  {name: 'one-image', spec: {image: {platform: 'linux/amd64'}}, args: ['--require', 'linux/amd64'], fails: 'single-platform linux/amd64', says: /single linux\/amd64 image, not an index/},
+  {
+    name: 'no-arm64',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/s390x'}]}},
+    fails: 'platform-missing linux/arm64',
+    says: /no matching manifest for linux\/arm64/,
+  },
+  {
+    name: 'arm-only',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}},
+    fails: 'platform-fallback linux/arm64',
+    says: /32-bit/,
+  },
+  {
+    name: 'config-lies',
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', configPlatform: 'linux/amd64', config: {entrypoint: ['/x']}}]},
+    },
+    fails: 'config-mismatch linux/arm64',
+    says: /holds a linux\/amd64 image, so linux\/arm64 hosts pull it and get `exec format error`/,
+  },
+  {
+    name: 'one-image',
+    spec: {image: {platform: 'linux/amd64'}},
+    args: ['--require', 'linux/amd64'],
+    fails: 'single-platform linux/amd64',
+    says: /single linux\/amd64 image, not an index/,
+  },
   {
     name: 'twice-arm64',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}, {platform: 'linux/arm64', files: [{path: 'other', content: 'second build'}]}]}},
+    spec: {
+      index: {
+        entries: [
+          {platform: 'linux/amd64'},
+          {platform: 'linux/arm64'},
+          {platform: 'linux/arm64', files: [{path: 'other', content: 'second build'}]},
+        ],
+      },
+    },
     fails: 'duplicate-platform linux/arm64',
     says: /2 different images/,
   },
-  {name: 'extra-s390x', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}, {platform: 'linux/s390x'}]}}, args: ['--forbid-extra'], fails: 'unexpected-platform linux/s390x', says: /not required/},
+  {
+    name: 'extra-s390x',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}, {platform: 'linux/s390x'}]}},
+    args: ['--forbid-extra'],
+    fails: 'unexpected-platform linux/s390x',
+    says: /not required/,
+  },
   {
     name: 'dangling',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, remove: (s) => ({manifests: [s.image('linux/arm64').digest]})},
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      remove: (s) => ({manifests: [s.image('linux/arm64').digest]}),
+    },
     fails: 'dangling-manifest linux/arm64',
     says: /manifest unknown/,
   },
   {
     name: 'collected-layer',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, remove: (s) => ({blobs: [s.image('linux/arm64').layers.digests[0]]})},
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      remove: (s) => ({blobs: [s.image('linux/arm64').layers.digests[0]]}),
+    },
     args: ['--blobs'],
     fails: 'missing-blob linux/arm64',
     says: /misses layer sha256:[0-9a-f]{12}, so pulls on linux\/arm64 hosts fail with `blob unknown`/,
   },
   {
     name: 'collected-config',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, remove: (s) => ({blobs: [s.image('linux/arm64').config.digest]})},
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      remove: (s) => ({blobs: [s.image('linux/arm64').config.digest]}),
+    },
     fails: 'missing-blob linux/arm64',
     says: /cannot be read/,
   },
@@ -136,7 +196,13 @@ const BROKEN: BrokenCase[] = [
     fails: 'missing-blob -',
     says: /the tag's image sha256:[0-9a-f]{12} cannot be read \(blob sha256:[0-9a-f]+ not found.*every pull fails with `blob unknown`/,
   },
-  {name: 'moved-tag', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}}, args: ['--expect-digest', `sha256:${'0'.repeat(64)}`], fails: 'digest-mismatch -', says: /not the expected sha256:000000000000/},
+  {
+    name: 'moved-tag',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}},
+    args: ['--expect-digest', `sha256:${'0'.repeat(64)}`],
+    fails: 'digest-mismatch -',
+    says: /not the expected sha256:000000000000/,
+  },
 ]
 
 describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, says}) => {
@@ -163,8 +229,12 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
     expect(result.stdout).toContain(`FAIL ${id}${where}: `)
     expect(result.stdout).toContain(`FAIL ${scenario.reference}: 1 failed (${id})`)
     const annotation = result.stdout.split('\n').find((line) => line.startsWith('::error '))
-    expect(annotation).toBe(`::error title=archcheck ${id}${where.replace(':', '%3A')}::${scenario.reference}: ${result.stdout.split(`FAIL ${id}${where}: `)[1].split('\n')[0]}`)
-    expect(result.summary).toMatch(new RegExp(`\\| \`${id}\` \\| ${platform === '-' ? '—' : platform.replace(/\//g, '\\/')} \\| ❌ fail \\|`))
+    expect(annotation).toBe(
+      `::error title=archcheck ${id}${where.replace(':', '%3A')}::${scenario.reference}: ${result.stdout.split(`FAIL ${id}${where}: `)[1].split('\n')[0]}`,
+    )
+    expect(result.summary).toMatch(
+      new RegExp(`\\| \`${id}\` \\| ${platform === '-' ? '—' : platform.replace(/\//g, '\\/')} \\| ❌ fail \\|`),
+    )
     const cases = result.junit.testsuites.testsuite[0].testcase as Array<{name: string; failure?: {type: string; message: string}}>
     const failed = cases.filter((testcase) => testcase.failure)
     expect(failed.map((testcase) => testcase.name)).toEqual([platform === '-' ? id : `${id} [${platform}]`])
@@ -175,7 +245,9 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
 describe('GitHub Actions with --json', () => {
   it('keeps stdout one JSON document and prints the annotations on stderr', async () => {
     const scenario = await pushScenario('single-platform')
-    const result = await runCli(['verify', scenario.reference, '--json'], {env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'json.md')}})
+    const result = await runCli(['verify', scenario.reference, '--json'], {
+      env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'json.md')},
+    })
     expect(result.code).toBe(1)
     expect((JSON.parse(result.stdout) as JsonReport).verdict).toBe('fail')
     expect(result.stderr.split('\n').filter((line) => line.startsWith('::error title=archcheck '))).toHaveLength(2)
@@ -202,7 +274,9 @@ describe('warnings', () => {
     const elsewhere = await buildImage({config: {architecture: 'arm64'}, files: [{path: 'a', content: 'an older arm64 build'}]})
     const bundle = buildIndex({entries: [{target: amd64}, {target: arm64}, {target: await buildAttestation(elsewhere.manifest)}]})
     const scenario = await uniqueScenario('orphan', {bundle})
-    const result = await runCli(['verify', scenario.reference], {env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'orphan.md')}})
+    const result = await runCli(['verify', scenario.reference], {
+      env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'orphan.md')},
+    })
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`warn attestation-orphan: the attestation`)
     expect(result.stdout).toContain(`describes ${elsewhere.manifest.digest.slice(0, 19)}, which is not in the index`)
@@ -216,7 +290,9 @@ describe('flags that relax a check', () => {
     const armOnly = await uniqueScenario('relaxed-arm', {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}})
     const fallback = await verifyJson([armOnly.reference, '--allow-fallback'])
     expect(notPassing(fallback.json.references[0].checks)).toEqual([])
-    expect(fallback.json.references[0].checks.find((check) => check.id === 'platform-fallback' && check.platform === 'linux/arm64')!.message).toContain('allowed by --allow-fallback')
+    expect(
+      fallback.json.references[0].checks.find((check) => check.id === 'platform-fallback' && check.platform === 'linux/arm64')!.message,
+    ).toContain('allowed by --allow-fallback')
     expect(fallback.code).toBe(0)
     const single = await uniqueScenario('relaxed-single', {image: {platform: 'linux/arm64'}})
     expect((await verifyJson([single.reference, '--require', 'linux/arm64', '--allow-single-platform'])).code).toBe(0)
@@ -230,7 +306,10 @@ describe('--metadata-file (buildx format)', () => {
   beforeAll(async () => {
     scenario = await uniqueScenario('metadata', {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, tag: 'v1'})
     // A second tag of the same build, as `-t app:v1 -t app:latest` pushes.
-    await new TestRegistryClient().pushManifest(scenario.repository, 'latest', {bytes: scenario.topBytes, mediaType: scenario.root.mediaType})
+    await new TestRegistryClient().pushManifest(scenario.repository, 'latest', {
+      bytes: scenario.topBytes,
+      mediaType: scenario.root.mediaType,
+    })
   })
 
   const metadataFor = async (name: string, digest: string): Promise<string> => {
@@ -251,7 +330,10 @@ describe('--metadata-file (buildx format)', () => {
 
   it('verifies every name against the pushed digest', async () => {
     const {code, json} = await verifyJson(['--metadata-file', await metadataFor('right', scenario.root.digest)])
-    expect(json.references.map((report) => `${report.reference} ${report.verdict}`)).toEqual([`${scenario.reference} pass`, `${scenario.reference.replace(/:v1$/, ':latest')} pass`])
+    expect(json.references.map((report) => `${report.reference} ${report.verdict}`)).toEqual([
+      `${scenario.reference} pass`,
+      `${scenario.reference.replace(/:v1$/, ':latest')} pass`,
+    ])
     expect(code).toBe(0)
   })
 
@@ -259,14 +341,19 @@ describe('--metadata-file (buildx format)', () => {
     const stale = `sha256:${'5'.repeat(64)}`
     const {code, json} = await verifyJson(['--metadata-file', await metadataFor('stale', stale)])
     expect(json.references.map((report) => notPassing(report.checks))).toEqual([['digest-mismatch fail -'], ['digest-mismatch fail -']])
-    expect(json.references[0].checks.find((check) => check.id === 'digest-mismatch')!.message).toContain(`points to ${scenario.root.digest.slice(0, 19)}, not the expected sha256:555555555555`)
+    expect(json.references[0].checks.find((check) => check.id === 'digest-mismatch')!.message).toContain(
+      `points to ${scenario.root.digest.slice(0, 19)}, not the expected sha256:555555555555`,
+    )
     expect(code).toBe(1)
   })
 
   it('rejects a missing or malformed file with exit 2 and one line', async () => {
     for (const [file, message] of [
       [join(dir, 'absent.json'), /^archcheck: cannot read metadata file .*absent\.json: no such file\n$/],
-      [await metadataFor('not-json', '').then(async (path) => (await writeFile(path, '{"containerimage.digest": '), path)), /^archcheck: metadata file .* is not valid JSON: .*\n$/],
+      [
+        await metadataFor('not-json', '').then(async (path) => (await writeFile(path, '{"containerimage.digest": '), path)),
+        /^archcheck: metadata file .* is not valid JSON: .*\n$/,
+      ],
     ] as const) {
       const result = await runCli(['verify', '--metadata-file', file])
       expect(result.code).toBe(2)
@@ -325,7 +412,13 @@ describe('exit codes for what cannot be checked', () => {
   })
 
   it('is 2 for bad input, before anything is read', async () => {
-    for (const args of [['Bad/Ref'], ['x', '--require', 'linux/*'], ['x', '--expect-digest', 'sha256:nothex'], ['x', '--client', 'crane'], []]) {
+    for (const args of [
+      ['Bad/Ref'],
+      ['x', '--require', 'linux/*'],
+      ['x', '--expect-digest', 'sha256:nothex'],
+      ['x', '--client', 'crane'],
+      [],
+    ]) {
       // Without NODE_ENV=test (which vitest sets) as in a user's CI: under it oclif adds a
       // development warning after a flag that fails to parse.
       const result = await runCli(['verify', ...args], {env: {NODE_ENV: undefined}})

@@ -115,7 +115,13 @@ export class AuthCache {
   }
 }
 
-async function fetchToken(realm: string, service: string | undefined, scope: string, request: TokenRequest, transport: Transport): Promise<CachedToken> {
+async function fetchToken(
+  realm: string,
+  service: string | undefined,
+  scope: string,
+  request: TokenRequest,
+  transport: Transport,
+): Promise<CachedToken> {
   let realmUrl: URL
   try {
     realmUrl = new URL(realm)
@@ -123,40 +129,68 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
     throw new RegistryError(`${request.registry} named an invalid token server URL`, 'unauthorized')
   }
   if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') {
-    throw new RegistryError(`${request.registry} named a token server with an unsupported URL scheme (${realmUrl.protocol}); only https: and http: realms are followed`, 'unauthorized')
+    throw new RegistryError(
+      `${request.registry} named a token server with an unsupported URL scheme (${realmUrl.protocol}); only https: and http: realms are followed`,
+      'unauthorized',
+    )
   }
   if (metadataAddress(realmUrl.hostname) && !metadataAddress(registryHostname(request.registry))) {
-    throw new RegistryError(`${request.registry} named a token server at ${realmUrl.hostname}, a link-local or cloud metadata address; not following it`, 'unauthorized')
+    throw new RegistryError(
+      `${request.registry} named a token server at ${realmUrl.hostname}, a link-local or cloud metadata address; not following it`,
+      'unauthorized',
+    )
   }
   const credentials = request.credentials
   if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, transport.settings.insecureRegistries)) {
-    throw new RegistryError(`token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`, 'credentials')
+    throw new RegistryError(
+      `token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`,
+      'credentials',
+    )
   }
   const viaRefreshToken = credentials?.identityToken !== undefined
   const response = viaRefreshToken
     ? await transport.send({
-      method: 'POST',
-      url: realmUrl.href,
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: credentials.identityToken!, service: service ?? '', scope, client_id: 'archcheck'}).toString(),
-    })
+        method: 'POST',
+        url: realmUrl.href,
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: credentials.identityToken!,
+          service: service ?? '',
+          scope,
+          client_id: 'archcheck',
+        }).toString(),
+      })
     : await transport.send({
-      method: 'GET',
-      url: withQuery(realmUrl, service, scope),
-      authorization: credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
-    })
+        method: 'GET',
+        url: withQuery(realmUrl, service, scope),
+        authorization:
+          credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
+      })
 
   const tokenHost = realmUrl.host
   if (response.status === 401 || response.status === 403) {
     await response.discard()
     if (credentials) {
-      throw new RegistryError(`${request.registry} rejected the credentials ${credentials.source} (token server ${tokenHost} answered ${response.status})`, 'unauthorized', {status: response.status})
+      throw new RegistryError(
+        `${request.registry} rejected the credentials ${credentials.source} (token server ${tokenHost} answered ${response.status})`,
+        'unauthorized',
+        {status: response.status},
+      )
     }
-    throw new RegistryError(`token server ${tokenHost} refused an anonymous token for ${scope} (${response.status}); log in with docker login ${request.registry}`, 'unauthorized', {status: response.status})
+    throw new RegistryError(
+      `token server ${tokenHost} refused an anonymous token for ${scope} (${response.status}); log in with docker login ${request.registry}`,
+      'unauthorized',
+      {status: response.status},
+    )
   }
   if (response.status !== 200) {
     await response.discard()
-    throw new RegistryError(`token server ${tokenHost} answered ${response.status} for ${scope}`, response.status >= 500 ? 'server-error' : 'unauthorized', {status: response.status})
+    throw new RegistryError(
+      `token server ${tokenHost} answered ${response.status} for ${scope}`,
+      response.status >= 500 ? 'server-error' : 'unauthorized',
+      {status: response.status},
+    )
   }
   const body = await response.readCapped(MAX_TOKEN_RESPONSE_BYTES, `token response from ${tokenHost}`)
   let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}
@@ -169,7 +203,11 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
   if (typeof token !== 'string' || token === '') throw new RegistryError(`token server ${tokenHost} sent no token`, 'malformed')
   // Checked before it goes into a header: a CR or LF there makes the HTTP client throw an error
   // that quotes the header, token included. The token itself is never shown.
-  if (!B64TOKEN.test(token)) throw new RegistryError(`token server ${tokenHost} sent a token with characters a bearer token cannot have (RFC 6750); not using it`, 'malformed')
+  if (!B64TOKEN.test(token))
+    throw new RegistryError(
+      `token server ${tokenHost} sent a token with characters a bearer token cannot have (RFC 6750); not using it`,
+      'malformed',
+    )
   const lifetime = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S
   return {token, expiresAt: Date.now() + Math.max(lifetime * 1000 - EXPIRY_MARGIN_MS, 1000)}
 }
@@ -181,7 +219,10 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
  * itself is at such an address.
  */
 export function metadataAddress(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
   if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true
   if (/^fe[89ab][0-9a-f]:/.test(host) || host === 'fd00:ec2::254') return true
   return host === 'metadata.google.internal' || host === 'metadata' || host === '100.100.100.200'

@@ -11,7 +11,8 @@ describe('errorLine', () => {
 
   it('calls anything else a bug, exit 4, and says how to report it', () => {
     expect(errorLine(new TypeError("Cannot read properties of undefined (reading 'digest')"))).toEqual({
-      message: "internal error: Cannot read properties of undefined (reading 'digest') (a bug in archcheck: please report it with the --debug output)",
+      message:
+        "internal error: Cannot read properties of undefined (reading 'digest') (a bug in archcheck: please report it with the --debug output)",
       exitCode: 4,
     })
     expect(errorLine('thrown string').exitCode).toBe(4)
