@@ -26,6 +26,21 @@ export const layerFlags = {
     max: 32,
     helpGroup: 'LAYERS',
   }),
+  'min-rate': Flags.integer({
+    description: 'Slowest average rate a layer may arrive at, in KiB/s over each --min-rate-window; slower fails (0: no minimum).',
+    helpValue: 'KIB',
+    default: 1,
+    min: 0,
+    helpGroup: 'LAYERS',
+  }),
+  'min-rate-window': Flags.integer({
+    description: 'Seconds over which --min-rate is judged.',
+    helpValue: 'SECONDS',
+    default: 30,
+    min: 1,
+    max: 86_400,
+    helpGroup: 'LAYERS',
+  }),
   'max-entries': Flags.integer({
     description: 'Most tar entries (files, directories, links) over all layers read; each is kept in memory.',
     helpValue: 'N',
@@ -40,11 +55,19 @@ export interface LayerFlagValues {
   'max-ratio': number
   'layer-concurrency': number
   'max-entries': number
+  'min-rate': number
+  'min-rate-window': number
 }
 
 export function layerReadOptionsFromFlags(flags: LayerFlagValues): ReadLayersOptions {
   return {
     concurrency: flags['layer-concurrency'],
-    limits: {maxTotalBytes: flags['max-decompressed'] * 1024 ** 2, maxRatio: flags['max-ratio'], maxEntries: flags['max-entries']},
+    limits: {
+      maxTotalBytes: flags['max-decompressed'] * 1024 ** 2,
+      maxRatio: flags['max-ratio'],
+      maxEntries: flags['max-entries'],
+      minBytesPerSecond: flags['min-rate'] * 1024,
+      rateWindowMs: flags['min-rate-window'] * 1000,
+    },
   }
 }

@@ -137,10 +137,15 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
   const images: Array<{node: ImageNode; index: string | null}> = []
   const attestations: Array<{node: ImageNode; index: string}> = []
 
+  // The tree shares a nested index that appears more than once: its entries are shown under
+  // the first place it appears, and each further appearance is one row of `indexes`.
+  const shown = new Set<string>()
   const visit = (node: TreeNode, index: string | null): void => {
     const platform = node.descriptor.platform ? formatPlatform(node.descriptor.platform) : null
     if (node.kind === 'index') {
       if (index !== null) view.indexes.push({...identity(node), platform, index, entries: node.children.length})
+      if (shown.has(node.descriptor.digest)) return
+      shown.add(node.descriptor.digest)
       for (const child of node.children) visit(child, node.descriptor.digest)
     } else if (node.kind === 'other' && node.missing) {
       view.missing.push({...identity(node), platform, missing: node.missing, message: node.note, index})

@@ -56,11 +56,15 @@ function sameHostCanTake(a: Platform, b: Platform): boolean {
  */
 export function platformEntries(root: TreeNode, client: ClientName = 'docker'): TreeNode[] {
   const follows = CLIENT_MODELS[client]?.followsNestedIndexes ?? false
+  // A nested index reached again (the tree shares it) adds nothing new: walked once, so that a
+  // fan-out of indexes costs its size, not its number of paths.
+  const walked = new Set<TreeNode[]>()
   const walk = (children: TreeNode[], within: Platform[]): TreeNode[] =>
     children.flatMap((node) => {
       if (isAttestation(node)) return []
       if (node.kind === 'index') {
-        if (!follows) return []
+        if (!follows || walked.has(node.children)) return []
+        walked.add(node.children)
         const declared = node.descriptor.platform
         if (declared && isUnknownPlatform(declared)) return []
         return walk(node.children, declared ? [...within, declared] : within)
@@ -74,9 +78,17 @@ export function platformEntries(root: TreeNode, client: ClientName = 'docker'): 
 
 /** Every image node in the tree (top image, index entries, nested indexes), attestations included. */
 export function imageNodes(root: TreeNode): ImageNode[] {
-  if (root.kind === 'image') return [root]
-  if (root.kind === 'index') return root.children.flatMap((child) => imageNodes(child))
-  return []
+  const found = new Set<ImageNode>()
+  // Shared nested indexes (the tree is a graph of distinct manifests) are walked once.
+  const walked = new Set<TreeNode[]>()
+  const walk = (node: TreeNode): void => {
+    if (node.kind === 'image') found.add(node)
+    if (node.kind !== 'index' || walked.has(node.children)) return
+    walked.add(node.children)
+    for (const child of node.children) walk(child)
+  }
+  walk(root)
+  return [...found]
 }
 
 /** The blobs an image needs: its config, then its layers. */

@@ -27,20 +27,51 @@ export function attestationSubject(descriptor: Descriptor): string | undefined {
 const MAX_INDEX_DEPTH = 8
 
 /**
+ * Most manifests plus index entries one tree may hold. Real indexes list tens of entries; a
+ * source that names more (thousands of distinct children, or a fan-out of indexes whose entries
+ * each point at the next) is broken or hostile, and every consumer's work grows with it.
+ */
+export const MAX_TREE_NODES = 10_000
+
+/** What reading one entry's manifest gave. */
+type Read = {kind: 'unreadable'} | {kind: 'missing'} | {kind: 'parsed'; parsed: ParsedManifest}
+
+/**
  * Resolves a reference into its tree: the top manifest, each entry's manifest (concurrently),
  * then the configs (concurrently, each distinct blob once). A child manifest or a config the
  * source does not have becomes an `other` node marked `missing`, so the rest stays readable; a
  * missing top manifest (the tag) and any other error still throw.
+ *
+ * The tree is a graph of distinct manifests: each is fetched and parsed once, and an entry that
+ * appears again (the same descriptor under another parent, or twice in one index) is the same
+ * node object, its children the same array. Walk it with a visited set: a fan-out of nested
+ * indexes whose entries point at the next level has few nodes but exponentially many paths.
  */
 export async function fetchImageTree(source: ImageSource, options: FetchTreeOptions = {}): Promise<ImageTree> {
   const maxBytes = source.maxManifestBytes
   const limit = createLimiter(options.concurrency ?? 8)
   const manifests = new Map<string, Promise<FetchedManifest>>()
+  /** Each entry's manifest read, by readKey; settled ones also in `settled` for the build phase. */
+  const reads = new Map<string, Promise<Read>>()
+  const settled = new Map<string, Read>()
+  /** The deepest level each manifest was walked at: a deeper path walks it again, to hold the depth limit. */
+  const deepest = new Map<string, number>()
   /** Config descriptors by digest, gathered while reading manifests and fetched afterwards. */
   const wantedConfigs = new Map<string, Descriptor>()
   const configs = new Map<string, ImageConfig>()
   /** Config blobs the source does not have, by digest: its message. */
   const missingConfigs = new Map<string, string>()
+  let nodeCount = 0
+
+  const count = (nodes: number): void => {
+    nodeCount += nodes
+    if (nodeCount > MAX_TREE_NODES) {
+      throw new RegistryError(
+        `${source.displayName} lists more than ${MAX_TREE_NODES} manifests and index entries; not reading further`,
+        'too-large',
+      )
+    }
+  }
 
   const fetchManifestOnce = (digest: string): Promise<FetchedManifest> => {
     let fetched = manifests.get(digest)
@@ -51,48 +82,26 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
     return fetched
   }
 
-  // Phase one reads manifests and returns, for each node, a function that builds it once the
-  // configs of phase two are known.
-  type Build = () => TreeNode
-
-  const nodeFor = async (descriptor: Descriptor, parsed: ParsedManifest, depth: number): Promise<Build> => {
-    if (parsed.kind === 'other') return () => ({kind: 'other', descriptor, note: unreadableNote(descriptor)})
-    if (parsed.kind === 'index') {
-      if (depth >= MAX_INDEX_DEPTH)
-        throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
-      const children = await Promise.all(parsed.manifests.map((child) => childNode(child, depth + 1)))
-      return () => ({
-        kind: 'index',
-        descriptor,
-        children: children.map((build) => build()),
-        ...(parsed.annotations ? {annotations: parsed.annotations} : {}),
-      })
+  /** Parses a manifest once and notes the config an image needs. */
+  const parsedRead = (parsed: ParsedManifest): Read => {
+    count(1 + (parsed.kind === 'index' ? parsed.manifests.length : 0))
+    if (parsed.kind === 'image' && isImageConfigType(parsed.config.mediaType)) {
+      checkSize(parsed.config.size, maxBytes, 'image config', parsed.config.digest)
+      wantedConfigs.set(parsed.config.digest, parsed.config)
     }
-    if (!isImageConfigType(parsed.config.mediaType)) {
-      const type = parsed.artifactType ?? descriptor.artifactType ?? parsed.config.mediaType
-      return () => ({kind: 'other', descriptor, note: `artifact of type ${type}, not an image`})
-    }
-    checkSize(parsed.config.size, maxBytes, 'image config', parsed.config.digest)
-    wantedConfigs.set(parsed.config.digest, parsed.config)
-    return () => {
-      const missing = missingConfigs.get(parsed.config.digest)
-      if (missing !== undefined) return {kind: 'other', descriptor, note: missing, missing: 'config'}
-      return imageNode(descriptor, parsed.layers, configs.get(parsed.config.digest)!)
-    }
+    return {kind: 'parsed', parsed}
   }
 
-  const childNode = async (descriptor: Descriptor, depth: number): Promise<Build> => {
+  const readEntry = async (descriptor: Descriptor): Promise<Read> => {
     const {mediaType} = descriptor
-    if (isSchema1Type(mediaType) || (!isIndexType(mediaType) && !isImageManifestType(mediaType))) {
-      return () => ({kind: 'other', descriptor, note: unreadableNote(descriptor)})
-    }
+    if (isSchema1Type(mediaType) || (!isIndexType(mediaType) && !isImageManifestType(mediaType))) return {kind: 'unreadable'}
     checkSize(descriptor.size, maxBytes, 'manifest', descriptor.digest)
     let fetched: FetchedManifest
     try {
       fetched = await fetchManifestOnce(descriptor.digest)
     } catch (error) {
       if (!isNotFound(error)) throw error
-      return () => ({kind: 'other', descriptor, note: 'manifest not found (dangling index entry)', missing: 'manifest'})
+      return {kind: 'missing'}
     }
     if (fetched.bytes.length !== descriptor.size) {
       throw new RegistryError(
@@ -100,13 +109,44 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
         'malformed',
       )
     }
-    return nodeFor(descriptor, parseManifest(fetched.bytes, descriptor.digest, descriptor.mediaType), depth)
+    return parsedRead(parseManifest(fetched.bytes, descriptor.digest, descriptor.mediaType))
+  }
+
+  const readOnce = (descriptor: Descriptor): Promise<Read> => {
+    const key = readKey(descriptor)
+    let read = reads.get(key)
+    if (!read) {
+      read = readEntry(descriptor).then((result) => {
+        settled.set(key, result)
+        return result
+      })
+      reads.set(key, read)
+    }
+    return read
+  }
+
+  // Phase one reads every distinct manifest once. A manifest reached again at a deeper level is
+  // walked again (at most MAX_INDEX_DEPTH times) so that the longest path, not the first one,
+  // meets the depth limit; a cycle, which only a lying source can make, meets it too.
+  const walk = async (descriptor: Descriptor, depth: number): Promise<void> => {
+    const key = readKey(descriptor)
+    if ((deepest.get(key) ?? -1) >= depth) return
+    deepest.set(key, depth)
+    const read = await readOnce(descriptor)
+    if (read.kind !== 'parsed' || read.parsed.kind !== 'index') return
+    if (depth >= MAX_INDEX_DEPTH)
+      throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
+    await Promise.all(read.parsed.manifests.map((child) => walk(child, depth + 1)))
   }
 
   const top = await source.fetchManifest(options.reference ?? source.defaultReference)
   manifests.set(top.digest, Promise.resolve(top))
   const parsedTop = parseManifest(top.bytes, top.digest, top.mediaType || undefined)
-  const buildRoot = await nodeFor({mediaType: parsedTop.mediaType, digest: top.digest, size: top.bytes.length}, parsedTop, 0)
+  const rootDescriptor: Descriptor = {mediaType: parsedTop.mediaType, digest: top.digest, size: top.bytes.length}
+  const rootRead = parsedRead(parsedTop)
+  reads.set(readKey(rootDescriptor), Promise.resolve(rootRead))
+  settled.set(readKey(rootDescriptor), rootRead)
+  await walk(rootDescriptor, 0)
 
   await Promise.all(
     [...wantedConfigs.values()].map((descriptor) =>
@@ -129,7 +169,48 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
       }),
     ),
   )
-  return {reference: source.displayName, root: buildRoot()}
+
+  // Phase two builds the nodes: one per distinct entry (an entry's descriptor carries its own
+  // platform and annotations), one children array per distinct index.
+  const nodes = new Map<string, TreeNode>()
+  const childLists = new Map<string, TreeNode[]>()
+  const build = (descriptor: Descriptor): TreeNode => {
+    const key = JSON.stringify(descriptor)
+    let node = nodes.get(key)
+    if (!node) {
+      node = buildNode(descriptor)
+      nodes.set(key, node)
+    }
+    return node
+  }
+  const buildNode = (descriptor: Descriptor): TreeNode => {
+    const read = settled.get(readKey(descriptor))!
+    if (read.kind === 'missing') return {kind: 'other', descriptor, note: 'manifest not found (dangling index entry)', missing: 'manifest'}
+    if (read.kind === 'unreadable' || read.parsed.kind === 'other') return {kind: 'other', descriptor, note: unreadableNote(descriptor)}
+    const {parsed} = read
+    if (parsed.kind === 'index') {
+      const listKey = readKey(descriptor)
+      let children = childLists.get(listKey)
+      if (!children) {
+        children = parsed.manifests.map(build)
+        childLists.set(listKey, children)
+      }
+      return {kind: 'index', descriptor, children, ...(parsed.annotations ? {annotations: parsed.annotations} : {})}
+    }
+    if (!isImageConfigType(parsed.config.mediaType)) {
+      const type = parsed.artifactType ?? descriptor.artifactType ?? parsed.config.mediaType
+      return {kind: 'other', descriptor, note: `artifact of type ${type}, not an image`}
+    }
+    const missing = missingConfigs.get(parsed.config.digest)
+    if (missing !== undefined) return {kind: 'other', descriptor, note: missing, missing: 'config'}
+    return imageNode(descriptor, parsed.layers, configs.get(parsed.config.digest)!)
+  }
+  return {reference: source.displayName, root: build(rootDescriptor)}
+}
+
+/** A manifest as an entry reads it: under another media type it parses differently, under another size it fails. */
+function readKey(descriptor: Descriptor): string {
+  return `${descriptor.digest} ${descriptor.mediaType} ${descriptor.size}`
 }
 
 /** The source lacks it: a child the tree shows as missing rather than failing the whole reference. */

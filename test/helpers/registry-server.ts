@@ -11,14 +11,18 @@ import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {Agent} from 'undici'
+
 export const REGISTRY_BINARY = '/usr/bin/docker-registry'
 const DIR_PREFIX = 'archcheck-registry-'
 /** In each registry's temp dir: the pid of the test process that owns it. */
 const OWNER_FILE = 'owner.pid'
 
 export interface RegistryServer {
-  /** `127.0.0.1:PORT`, as it appears in references. */
+  /** `127.0.0.1:PORT` (or the address asked for), as it appears in references. */
   host: string
+  /** `http://HOST`, or `https://HOST` when served over TLS. */
+  origin: string
   /** The config file (for `docker-registry garbage-collect CONFIG`). */
   configPath: string
   /** The registry's HTTP access log (combined log format, one line per request). */
@@ -36,6 +40,10 @@ export interface RegistryServerOptions {
   extraConfig?: string
   /** How long to wait for `/v2/` to answer (default 10 s). */
   readyTimeoutMs?: number
+  /** The IP address to listen on (default 127.0.0.1, which archcheck reaches over plain HTTP). */
+  address?: string
+  /** Serve HTTPS with this certificate and key (PEM files), as distribution's `http.tls`. */
+  tls?: {certificate: string; key: string}
 }
 
 /** A free TCP port on 127.0.0.1 (the registry binds it right after; a clash is retried). */
@@ -50,7 +58,8 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function registryConfig(storageDir: string, port: number, extraConfig = ''): string {
+function registryConfig(storageDir: string, addr: string, extraConfig = '', tls?: RegistryServerOptions['tls']): string {
+  const tlsConfig = tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}\n` : ''
   // No blob descriptor cache: deletes must show at once for garbage-collection tests.
   return `version: 0.1
 log:
@@ -67,9 +76,9 @@ storage:
     uploadpurging:
       enabled: false
 http:
-  addr: 127.0.0.1:${port}
+  addr: ${addr}
   secret: archcheck-test-bed
-${extraConfig}`
+${tlsConfig}${extraConfig}`
 }
 
 /** Registries still running, with their temp dirs. */
@@ -108,22 +117,32 @@ function installExitHooks(): void {
   }
 }
 
-async function waitForPing(host: string, child: ChildProcess, logPath: string, timeoutMs: number): Promise<void> {
+async function waitForPing(origin: string, child: ChildProcess, logPath: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
+  // Only whether it answers matters here, not whose certificate it shows.
+  const dispatcher = origin.startsWith('https:') ? new Agent({connect: {rejectUnauthorized: false}}) : undefined
+  const host = new URL(origin).host
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      await dispatcher?.close()
       throw new Error(
         `docker-registry exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ')}`,
       )
     }
     try {
-      const response = await fetch(`http://${host}/v2/`, {signal: AbortSignal.timeout(1000)})
+      const response = await fetch(`${origin}/v2/`, {signal: AbortSignal.timeout(1000), ...(dispatcher ? {dispatcher} : {})} as RequestInit)
       await response.arrayBuffer()
-      if (response.status === 200 || response.status === 401) return
+      if (response.status === 200 || response.status === 401) {
+        await dispatcher?.close()
+        return
+      }
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error(`docker-registry on ${host} did not answer /v2/ within ${timeoutMs} ms`)
+    if (Date.now() > deadline) {
+      await dispatcher?.close()
+      throw new Error(`docker-registry on ${host} did not answer /v2/ within ${timeoutMs} ms`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
@@ -132,11 +151,12 @@ async function startOnce(options: RegistryServerOptions): Promise<RegistryServer
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX))
   writeFileSync(join(dir, OWNER_FILE), String(process.pid))
   const port = await freePort()
-  const host = `127.0.0.1:${port}`
+  const host = `${options.address ?? '127.0.0.1'}:${port}`
+  const origin = `${options.tls ? 'https' : 'http'}://${host}`
   const configPath = join(dir, 'config.yml')
   const accessLogPath = join(dir, 'access.log')
   const logPath = join(dir, 'registry.log')
-  writeFileSync(configPath, registryConfig(join(dir, 'storage'), port, options.extraConfig))
+  writeFileSync(configPath, registryConfig(join(dir, 'storage'), host, options.extraConfig, options.tls))
   const out = openSync(accessLogPath, 'a')
   const err = openSync(logPath, 'a')
   // setpriv --pdeathsig: the kernel kills the registry when its parent dies, even by SIGKILL.
@@ -157,12 +177,12 @@ async function startOnce(options: RegistryServerOptions): Promise<RegistryServer
     rmSync(dir, {recursive: true, force: true})
   }
   try {
-    await waitForPing(host, child, logPath, options.readyTimeoutMs ?? 10_000)
+    await waitForPing(origin, child, logPath, options.readyTimeoutMs ?? 10_000)
   } catch (error) {
     await stop()
     throw error
   }
-  return {host, configPath, accessLogPath, logPath, dir, pid: child.pid!, stop}
+  return {host, origin, configPath, accessLogPath, logPath, dir, pid: child.pid!, stop}
 }
 
 /**

@@ -53,10 +53,14 @@ export function testRegistryHost(): string {
 
 /** `/v2/<repository>/manifests/<reference>` and friends, as plain HTTP calls to `host`. */
 export class TestRegistryClient {
-  constructor(readonly host: string = testRegistryHost()) {}
+  constructor(
+    readonly host: string = testRegistryHost(),
+    /** For registries with auth or TLS: the scheme, an Authorization header, and a dispatcher that trusts its CA. */
+    private readonly options: {scheme?: 'http' | 'https'; authorization?: string; dispatcher?: unknown} = {},
+  ) {}
 
   url(path: string): string {
-    return `http://${this.host}${path}`
+    return `${this.options.scheme ?? 'http'}://${this.host}${path}`
   }
 
   /** Uploads a blob (POST an upload session, then one PUT with ?digest=). */
@@ -127,7 +131,9 @@ export class TestRegistryClient {
 
   /** Any request, whatever the status: bytes, headers and the bytes' digest. */
   async raw(method: string, path: string, init: {body?: Uint8Array; headers?: Record<string, string>} = {}): Promise<RawResponse> {
-    const response = await fetch(this.url(path), {method, body: init.body, headers: init.headers, redirect: 'manual'})
+    const headers = {...(this.options.authorization ? {authorization: this.options.authorization} : {}), ...init.headers}
+    const dispatcher = this.options.dispatcher ? {dispatcher: this.options.dispatcher} : {}
+    const response = await fetch(this.url(path), {method, body: init.body, headers, redirect: 'manual', ...dispatcher} as RequestInit)
     const bytes = Buffer.from(await response.arrayBuffer())
     return {status: response.status, headers: response.headers, bytes, digest: sha256Digest(bytes)}
   }
@@ -140,9 +146,7 @@ export class TestRegistryClient {
   ): Promise<RawResponse> {
     const response = await this.raw(method, path, init)
     if (!statuses.includes(response.status)) {
-      throw new Error(
-        `${method} http://${this.host}${path}: HTTP ${response.status} ${response.bytes.toString('utf8').slice(0, 300).trim()}`,
-      )
+      throw new Error(`${method} ${this.url(path)}: HTTP ${response.status} ${response.bytes.toString('utf8').slice(0, 300).trim()}`)
     }
     return response
   }

@@ -16,6 +16,14 @@ export interface LayerLimits {
    * files in a small layer would otherwise cost gigabytes.
    */
   maxEntries: number
+  /**
+   * The stall rule: a layer whose compressed bytes arrive slower than this on average over a
+   * window of `rateWindowMs` fails (default 1 KiB/s; 0: no rule). Each read's own timeout does
+   * not catch a server that sends one byte a second, forever.
+   */
+  minBytesPerSecond: number
+  /** The window of the stall rule (default 30 s); a layer read whole within it is never judged. */
+  rateWindowMs: number
 }
 
 export const DEFAULT_LAYER_LIMITS: LayerLimits = {
@@ -24,6 +32,8 @@ export const DEFAULT_LAYER_LIMITS: LayerLimits = {
   ratioGraceBytes: 64 * 1024 ** 2,
   maxZstdWindowBytes: 32 * 1024 ** 2,
   maxEntries: 2_000_000,
+  minBytesPerSecond: 1024,
+  rateWindowMs: 30_000,
 }
 
 /** A layer that would cost more than the limits allow. Exit 3, like any image that cannot be read. */

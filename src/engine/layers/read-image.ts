@@ -6,7 +6,7 @@ import type {Descriptor, ImageNode} from '../../oci/types.js'
 import {DEFAULT_HEAD_BYTES} from './binary.js'
 import {decompressLayer} from './decompress.js'
 import {ImageFilesystem} from './filesystem.js'
-import {DecompressionBudget, DEFAULT_LAYER_LIMITS, type LayerLimits} from './limits.js'
+import {DecompressionBudget, DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from './limits.js'
 import {type LayerEntry, readTarEntries} from './tar-entries.js'
 
 export interface LayerProgress {
@@ -81,16 +81,43 @@ async function readLayer(
   const label = `layer ${shortDigest(layer.digest)}`
   const blob = await source.openBlob(layer.digest)
   const counter = budget.forLayer(label)
+  const {minBytesPerSecond, rateWindowMs} = budget.limits
   const progress = async function* (stream: Readable): AsyncGenerator<Uint8Array> {
     let bytesRead = 0
+    // The stall rule, over consecutive windows: judged when a chunk arrives after a window has
+    // passed (a source that sends nothing at all meets its own idle timeout instead).
+    let windowStart = Date.now()
+    let windowBytes = 0
     for await (const chunk of stream as AsyncIterable<Uint8Array>) {
       if (cancelled()) throw new Error('cancelled')
       bytesRead += chunk.length
+      windowBytes += chunk.length
+      const elapsed = Date.now() - windowStart
+      if (minBytesPerSecond > 0 && elapsed >= rateWindowMs) {
+        if ((windowBytes * 1000) / elapsed < minBytesPerSecond) {
+          throw new LayerLimitError(
+            `${label}: ${windowBytes} bytes in ${(elapsed / 1000).toFixed(1)} s, slower than the minimum of ${formatRate(minBytesPerSecond)} (--min-rate); the source is stalling`,
+          )
+        }
+        windowStart = Date.now()
+        windowBytes = 0
+      }
       options.onProgress?.({digest: layer.digest, bytesRead, size: layer.size, done: false})
       yield chunk
     }
     options.onProgress?.({digest: layer.digest, bytesRead, size: layer.size, done: true})
   }
   const tar = decompressLayer(progress(blob), counter, {label, maxZstdWindowBytes: budget.limits.maxZstdWindowBytes})
-  return readTarEntries(tar, {label, headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, onEntry: () => counter.entry?.()})
+  try {
+    return await readTarEntries(tar, {label, headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, onEntry: () => counter.entry?.()})
+  } finally {
+    // Stopped early (a limit, a bad entry, another layer failed), the generators above wait on a
+    // read of the blob that may never come (a stalled server): destroying the blob ends that wait
+    // and releases its connection or file.
+    blob.destroy()
+  }
+}
+
+function formatRate(bytesPerSecond: number): string {
+  return bytesPerSecond % 1024 === 0 ? `${bytesPerSecond / 1024} KiB/s` : `${bytesPerSecond} B/s`
 }

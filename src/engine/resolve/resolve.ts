@@ -50,7 +50,13 @@ interface Listed {
  * index is followed only by clients that do (containerd), and only when its declared platform,
  * if any, matches the host.
  */
-function listEntries(children: TreeNode[], host: Platform, model: ClientModel, listed: Listed[] = []): Listed[] {
+function listEntries(
+  children: TreeNode[],
+  host: Platform,
+  model: ClientModel,
+  listed: Listed[] = [],
+  followed = new Set<string>(),
+): Listed[] {
   for (const node of children) {
     const declared = node.descriptor.platform
     const reject = (reason: string) => listed.push({node, rejected: {node, platform: declared, accepted: false, reason}})
@@ -64,9 +70,14 @@ function listEntries(children: TreeNode[], host: Platform, model: ClientModel, l
         reject(`a nested index: ${model.describes} does not look inside`)
       } else if (declared && matchRank(host, declared) < 0) {
         reject(`a nested index for ${formatPlatform(declared)}: not followed on ${formatPlatform(host)}`)
+      } else if (followed.has(node.descriptor.digest)) {
+        // Its entries are already listed: listing them again adds no choice, and a fan-out of
+        // indexes pointing at the next level would list exponentially many.
+        reject(`a nested index listed again: its entries are above`)
       } else {
+        followed.add(node.descriptor.digest)
         reject(`a nested index: its entries follow`)
-        listEntries(node.children, host, model, listed)
+        listEntries(node.children, host, model, listed, followed)
       }
     } else if (node.attestationFor !== undefined) {
       reject(`attestation manifest${node.attestationFor ? ` for ${shortDigest(node.attestationFor)}` : ''}: never pulled as an image`)

@@ -56,6 +56,8 @@ interface CachedToken {
 const DEFAULT_TOKEN_LIFETIME_S = 60
 /** Token responses are a few KiB (a JWT); anything past this is not a token server. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
+/** RFC 6750's b64token: what `Authorization: Bearer` may carry. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 /** Renew a little early so a token does not expire in flight. */
 const EXPIRY_MARGIN_MS = 5_000
 
@@ -126,6 +128,18 @@ async function fetchToken(
   } catch {
     throw new RegistryError(`${request.registry} named an invalid token server URL`, 'unauthorized')
   }
+  if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') {
+    throw new RegistryError(
+      `${request.registry} named a token server with an unsupported URL scheme (${realmUrl.protocol}); only https: and http: realms are followed`,
+      'unauthorized',
+    )
+  }
+  if (metadataAddress(realmUrl.hostname) && !metadataAddress(registryHostname(request.registry))) {
+    throw new RegistryError(
+      `${request.registry} named a token server at ${realmUrl.hostname}, a link-local or cloud metadata address; not following it`,
+      'unauthorized',
+    )
+  }
   const credentials = request.credentials
   if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, transport.settings.insecureRegistries)) {
     throw new RegistryError(
@@ -187,8 +201,36 @@ async function fetchToken(
   }
   const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token
   if (typeof token !== 'string' || token === '') throw new RegistryError(`token server ${tokenHost} sent no token`, 'malformed')
+  // Checked before it goes into a header: a CR or LF there makes the HTTP client throw an error
+  // that quotes the header, token included. The token itself is never shown.
+  if (!B64TOKEN.test(token))
+    throw new RegistryError(
+      `token server ${tokenHost} sent a token with characters a bearer token cannot have (RFC 6750); not using it`,
+      'malformed',
+    )
   const lifetime = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S
   return {token, expiresAt: Date.now() + Math.max(lifetime * 1000 - EXPIRY_MARGIN_MS, 1000)}
+}
+
+/**
+ * Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, AWS's fd00:ec2::254, GCP's
+ * and Alibaba's names and address): a token request there from a machine in the cloud reads or
+ * probes its instance metadata, so a realm pointing there is followed only when the registry
+ * itself is at such an address.
+ */
+export function metadataAddress(hostname: string): boolean {
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+  if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true
+  if (/^fe[89ab][0-9a-f]:/.test(host) || host === 'fd00:ec2::254') return true
+  return host === 'metadata.google.internal' || host === 'metadata' || host === '100.100.100.200'
+}
+
+/** The host name of `registry` (`host[:port]`, `[v6]:port`). */
+function registryHostname(registry: string): string {
+  return /^(\[[^\]]+\]|[^:]+)/.exec(registry)?.[1] ?? registry
 }
 
 function withQuery(realm: URL, service: string | undefined, scope: string): string {

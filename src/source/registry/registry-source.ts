@@ -173,8 +173,12 @@ export class RegistrySource implements ImageSource {
   async openBlob(digest: string): Promise<Readable> {
     const verifier = verifyingStream(digest, 'blob', this.repositoryName)
     const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
-    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline destroys with them.
-    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, () => {})
+    // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline
+    // destroys with them. A reader that stops early destroys the verifier: the body, its socket
+    // and its idle timer are released then, not when the timer fires.
+    return pipeline(Readable.from(response.stream(), {objectMode: false}), verifier, (error) => {
+      if (error) void response.discard()
+    })
   }
 
   /** Closes the client when this source owns it; a shared client stays open for its other sources. */
@@ -329,7 +333,9 @@ export class RegistrySource implements ImageSource {
    * not verified) first and, when that cannot connect, over plain HTTP, as Docker does; the
    * scheme that worked is remembered for the run.
    */
-  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+  private async request(method: 'GET' | 'HEAD', path: string, requested: Record<string, string>): Promise<HttpResponse> {
+    // Manifests and blobs are counted and verified as sent: no content coding (the transport refuses one).
+    const headers = {...requested, 'accept-encoding': 'identity'}
     const host = registryApiHost(this.ref.registry)
     const known = this.connection === 'insecure' ? this.transport.schemeThatAnswered(host) : this.connection
     if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers)
@@ -358,7 +364,14 @@ export class RegistrySource implements ImageSource {
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
     if (!challenge) return response
     this.client.auth.rememberChallenge(this.repositoryName, challenge)
-    const renewed = await this.authorization()
+    let renewed: string | undefined
+    try {
+      renewed = await this.authorization()
+    } catch (error) {
+      // No token, no credentials: the unread 401 would hold its socket and timer past the error.
+      await response.discard()
+      throw error
+    }
     if (renewed === undefined || renewed === authorization) return response
     await response.discard()
     return this.observe(await this.transport.send({method, url, headers, authorization: renewed}))

@@ -233,8 +233,16 @@ export class HttpResponse {
     }
   }
 
+  /**
+   * Releases the body unread: its timer, and its connection. A body being streamed (locked to
+   * its reader) cannot be cancelled; aborting the request ends the reader's pending read instead.
+   */
   async discard(): Promise<void> {
     this.deadline.clear()
+    if (this.body?.locked) {
+      this.deadline.abort(new RegistryError(`${displayUrl(this.url)}: response no longer read`, 'aborted'))
+      return
+    }
     await this.body?.cancel().catch(() => {})
   }
 }
@@ -345,6 +353,7 @@ async function send(request: HttpRequest, settings: TransportSettings, sender: S
         continue
       }
     }
+    if (identityOnly(request) && response.status >= 200 && response.status < 300) await refuseContentCoding(request, response)
     // Docker Hub counts pulls: show what is left on --debug.
     const remaining = response.headers.get('ratelimit-remaining')
     settings.debug?.(
@@ -353,6 +362,27 @@ async function send(request: HttpRequest, settings: TransportSettings, sender: S
     response.retries = attempt
     return response
   }
+}
+
+/** A request that asked for no content coding (`Accept-Encoding: identity`: every manifest and blob). */
+function identityOnly(request: HttpRequest): boolean {
+  return Object.entries(request.headers ?? {}).some(([name, value]) => name.toLowerCase() === 'accept-encoding' && value === 'identity')
+}
+
+/**
+ * Refuses a body sent with a content coding it was asked not to use. fetch would decode it on the
+ * way in, so a layer's size, ratio and decompression limits would count the decoded bytes, never
+ * the wire's: a small gzip stream could grow past every limit unseen.
+ */
+async function refuseContentCoding(request: HttpRequest, response: HttpResponse): Promise<void> {
+  const coding = response.headers.get('content-encoding')?.trim().toLowerCase()
+  if (!coding || coding === 'identity') return
+  await response.discard()
+  throw new RegistryError(
+    `${request.method} ${displayUrl(response.url)} answered with Content-Encoding: ${coding.slice(0, 40)} though asked for none (Accept-Encoding: identity); refusing it, since decoding it would slip past the size and ratio limits`,
+    'protocol',
+    {status: response.status},
+  )
 }
 
 async function sendFollowingRedirects(

@@ -58,7 +58,14 @@ describe('the number of tar entries is bounded', () => {
   it('has a documented default', () => {
     expect(DEFAULT_LAYER_LIMITS.maxEntries).toBe(2_000_000)
     expect(
-      layerReadOptionsFromFlags({'max-decompressed': 1, 'max-ratio': 1, 'layer-concurrency': 1, 'max-entries': 7}).limits?.maxEntries,
+      layerReadOptionsFromFlags({
+        'max-decompressed': 1,
+        'max-ratio': 1,
+        'layer-concurrency': 1,
+        'max-entries': 7,
+        'min-rate': 1,
+        'min-rate-window': 30,
+      }).limits?.maxEntries,
     ).toBe(7)
   })
 
