@@ -120,14 +120,15 @@ function parseDescriptor(value: unknown, digest: string, where: string): Descrip
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
     throw malformed('manifest', digest, `${where} has an invalid size ${JSON.stringify(size)}`)
   const descriptor: Descriptor = {mediaType, digest: target, size}
-  if (value.platform !== undefined) descriptor.platform = parsePlatform(value.platform, digest, `${where}.platform`)
+  if (value.platform !== undefined) descriptor.platform = descriptorPlatform(value.platform, digest, `${where}.platform`)
   const annotations = parseAnnotations(value.annotations, digest, `${where}.annotations`)
   if (annotations) descriptor.annotations = annotations
   if (typeof value.artifactType === 'string') descriptor.artifactType = value.artifactType
   return descriptor
 }
 
-function parsePlatform(value: unknown, digest: string, where: string): Platform {
+/** The `platform` object of an index entry, checked field by field (not a specifier: see oci/platform/parse.ts). */
+function descriptorPlatform(value: unknown, digest: string, where: string): Platform {
   if (!isObject(value)) throw malformed('manifest', digest, `${where} is not an object`)
   const {os, architecture, variant} = value
   if (typeof os !== 'string' || typeof architecture !== 'string')

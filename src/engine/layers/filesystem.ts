@@ -1,9 +1,7 @@
 import {type EntryType, type LayerEntry, normalizePath} from './tar-entries.js'
 
-/** A file in the merged filesystem: its header, the layer that last wrote it and, for candidates, its first bytes. */
-export interface FsNode {
+interface FsNodeFields {
   name: string
-  type: EntryType
   mode: number
   size: number
   /** Index (0-based, in manifest order) of the layer this node comes from. */
@@ -15,9 +13,21 @@ export interface FsNode {
   head?: Uint8Array
   /** Of a 32-bit ARM ELF: its `.ARM.attributes` section (LayerEntry.armAttributes). */
   armAttributes?: Uint8Array
-  /** Directories only. */
-  children?: Map<string, FsNode>
 }
+
+/** A directory of the merged filesystem, with what it holds by name. */
+export interface FsDirectory extends FsNodeFields {
+  type: 'directory'
+  children: Map<string, FsNode>
+}
+
+/** Anything else in it (file, symlink, device…): no children. */
+export interface FsLeaf extends FsNodeFields {
+  type: Exclude<EntryType, 'directory'>
+}
+
+/** A file in the merged filesystem: its header, the layer that last wrote it and, for candidates, its first bytes. */
+export type FsNode = FsDirectory | FsLeaf
 
 const WHITEOUT = '.wh.'
 const OPAQUE = '.wh..wh..opq'
@@ -33,7 +43,7 @@ export type LookupResult =
  * container: whiteouts and opaque directories hide lower layers, later entries replace earlier ones.
  */
 export class ImageFilesystem {
-  readonly root: FsNode = {name: '', type: 'directory', mode: 0o755, size: 0, layer: -1, children: new Map()}
+  readonly root: FsDirectory = {name: '', type: 'directory', mode: 0o755, size: 0, layer: -1, children: new Map()}
   /** Paths hidden by a whiteout, with the index of the layer that hid them (for "why is it missing"). */
   private readonly whiteouts = new Map<string, number>()
   layerCount = 0
@@ -50,7 +60,7 @@ export class ImageFilesystem {
     const parentPath = entry.path.slice(0, slash) || '/'
     const name = entry.path.slice(slash + 1)
     const parent = this.directoryForWrite(parentPath, layer)
-    const children = parent.children!
+    const children = parent.children
     if (name === OPAQUE) {
       for (const removed of pruneLowerLayers(parent, parentPath, layer)) this.whiteouts.set(removed, layer)
       return
@@ -74,7 +84,7 @@ export class ImageFilesystem {
       children.set(name, {name, type: 'directory', mode: entry.mode, size: 0, layer, children: new Map()})
       return
     }
-    const node: FsNode = {name, type: entry.type, mode: entry.mode, size: entry.size, layer}
+    const node: FsLeaf = {name, type: entry.type, mode: entry.mode, size: entry.size, layer}
     if (entry.type === 'symlink') node.linkTarget = entry.linkTarget
     if (entry.type === 'hardlink') {
       // A hard link shares the target's contents (and mode): copy what is known of it.
@@ -100,19 +110,20 @@ export class ImageFilesystem {
   }
 
   /** The directory at `path`, created (implicitly, as tar extraction does) where missing, through symlinks in lower layers. */
-  private directoryForWrite(path: string, layer: number): FsNode {
+  private directoryForWrite(path: string, layer: number): FsDirectory {
     let dir = this.root
     const parts = path.split('/').filter(Boolean)
     for (const [index, part] of parts.entries()) {
-      let child = dir.children!.get(part)
+      let child = dir.children.get(part)
       if (child?.type === 'symlink') {
         // The path so far, built only here: joining it at every step would cost the square of the depth.
         const resolved = this.lookup(`/${parts.slice(0, index + 1).join('/')}`)
         child = resolved.found && resolved.node.type === 'directory' ? resolved.node : undefined
       }
-      if (!child || child.type !== 'directory') {
-        child = {name: part, type: 'directory', mode: 0o755, size: 0, layer, children: new Map()}
-        dir.children!.set(part, child)
+      if (child?.type !== 'directory') {
+        const created: FsDirectory = {name: part, type: 'directory', mode: 0o755, size: 0, layer, children: new Map()}
+        dir.children.set(part, created)
+        child = created
       }
       dir = child
     }
@@ -149,7 +160,7 @@ export class ImageFilesystem {
       }
       const dir = stack.at(-1)!
       if (dir.type !== 'directory') return {found: false, error: 'not-a-directory', path: here(), symlinks}
-      const child = dir.children!.get(part)
+      const child = dir.children.get(part)
       if (!child) return {found: false, error: 'not-found', path: joinPath(here(), part, ...rest()), symlinks}
       if (child.type === 'symlink' && (pending.length > 0 || followLast)) {
         symlinks.push(`${joinPath(here(), part)} -> ${child.linkTarget}`)
@@ -183,8 +194,8 @@ export class ImageFilesystem {
 
   /** Every regular file, depth first, with its absolute path. */
   *files(): Generator<{path: string; node: FsNode}> {
-    const walk = function* (dir: FsNode, prefix: string): Generator<{path: string; node: FsNode}> {
-      for (const [name, node] of dir.children!) {
+    const walk = function* (dir: FsDirectory, prefix: string): Generator<{path: string; node: FsNode}> {
+      for (const [name, node] of dir.children) {
         // Names are single components: appending is enough (normalising would cost the square of the depth).
         const path = prefix === '/' ? `/${name}` : `${prefix}/${name}`
         if (node.type === 'directory') yield* walk(node, path)
@@ -200,20 +211,20 @@ function joinPath(...parts: string[]): string {
 }
 
 /** An opaque directory keeps only what its own layer wrote into it (including deeper down); returns the paths removed. */
-function pruneLowerLayers(dir: FsNode, path: string, layer: number): string[] {
+function pruneLowerLayers(dir: FsDirectory, path: string, layer: number): string[] {
   const removed: string[] = []
-  for (const [name, child] of dir.children!) {
+  for (const [name, child] of dir.children) {
     const childPath = path === '/' ? `/${name}` : `${path}/${name}`
     if (child.type === 'directory') {
       const below = pruneLowerLayers(child, childPath, layer)
-      if (child.layer < layer && child.children!.size === 0) {
-        dir.children!.delete(name)
+      if (child.layer < layer && child.children.size === 0) {
+        dir.children.delete(name)
         removed.push(childPath)
       } else {
         removed.push(...below)
       }
     } else if (child.layer < layer) {
-      dir.children!.delete(name)
+      dir.children.delete(name)
       removed.push(childPath)
     }
   }
