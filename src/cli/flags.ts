@@ -96,6 +96,11 @@ export function jsonFlag(what: string, doc?: string) {
   return Flags.boolean({description: `Print ${what} as JSON on stdout${doc ? ` (schema: ${doc})` : ''}.`})
 }
 
+/** docker's --no-trunc: full digests and every column, even when the terminal is narrower. */
+export const noTruncFlag = Flags.boolean({
+  description: 'Do not shorten digests or drop columns to fit the terminal (full digests are always shown when stdout is not a terminal and COLUMNS is unset).',
+})
+
 /** buildx's own rule for builder names; checked here so that '' or 'my builder' fail before docker runs. */
 export function checkBuilderName(name: string): string {
   if (!/^[a-zA-Z][a-zA-Z0-9._-]*$/.test(name)) {

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowFallbackFlag, clientFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
@@ -53,6 +53,8 @@ Details and the --json schema: docs/verify.md.`
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.', helpValue: 'FILE'}),
     json: jsonFlag('the result', 'docs/verify.md'),
+    quiet: Flags.boolean({char: 'q', description: 'Print only failures (and references that could not be read); nothing when every check passed.', exclusive: ['json']}),
+    'no-trunc': noTruncFlag,
     deep: Flags.boolean({description: 'Also read the layers of each required platform\'s image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).'}),
     ...layerFlags,
     ...registryFlags,
@@ -87,10 +89,21 @@ Details and the --json schema: docs/verify.md.`
     if (flags.json) {
       await writeJson(result)
     } else {
-      const [{renderVerifySummary, renderVerifyText}, {styleFor}] = await Promise.all([import('../render/verify-text.js'), import('../render/style.js')])
+      const [{renderVerifySummary, renderVerifyText}, {styleFor}, {outputWidth}] = await Promise.all([
+        import('../render/verify-text.js'),
+        import('../render/style.js'),
+        import('../render/fit.js'),
+      ])
       const style = styleFor(process.stdout)
-      for (const report of result.references) await writeStdout(`${await renderVerifyText(report, result.strict, style)}\n`)
-      if (result.references.length > 1) await writeStdout(renderVerifySummary(result, style))
+      const options = {width: outputWidth(), noTrunc: flags['no-trunc'], quiet: flags.quiet}
+      // Failures first: the references that failed or could not be read, then those that passed.
+      const order = {error: 0, fail: 1, pass: 2} as const
+      const reports = [...result.references].sort((a, b) => order[a.verdict] - order[b.verdict])
+      for (const report of reports) {
+        const text = await renderVerifyText(report, result.strict, style, options)
+        if (text) await writeStdout(flags.quiet ? text : `${text}\n`)
+      }
+      if (result.references.length > 1 && !flags.quiet) await writeStdout(renderVerifySummary(result, style))
     }
     if (process.env.GITHUB_ACTIONS === 'true') {
       const {reportToGithub} = await import('../render/github.js')
