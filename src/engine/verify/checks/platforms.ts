@@ -54,6 +54,11 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
     if (resolution.verdict === 'wrong-arch' && !resolution.chosen?.platformMismatch) {
       return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`, platform)
     }
+    if (resolution.verdict === 'wrong-arch' && resolution.chosen) {
+      // The entry is there; that it holds another platform's image is config-mismatch's failure, and a
+      // pass must not repeat its prediction of `exec format error`.
+      return checkResult(context, id, 'pass', `the index has a ${platform} entry (${shortDigest(resolution.chosen.descriptor.digest)}); what it holds is judged by config-mismatch.`, platform)
+    }
     return checkResult(context, id, 'pass', resolution.message, platform)
   })
 }
