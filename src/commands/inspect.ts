@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowUnknownPlatformFlag, checkPlatformFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {sanitizeText} from '../oci/sanitize.js'
 
@@ -30,6 +30,7 @@ Each row shows the platform the index declares and the platform the image's conf
         "Only show entries a host of this platform accepts, by containerd's rules: its own platform, then older variants and 32-bit mode (linux/arm64 also shows linux/arm/v7). os/arch[/variant], windows(10.0.20348)/amd64, or native.",
     }),
     'no-trunc': noTruncFlag,
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     ...registryFlags,
   }
 
@@ -41,7 +42,10 @@ Each row shows the platform the index declares and the platform the image's conf
       import('../render/style.js'),
       import('../render/fit.js'),
     ])
-    if (flags.platform !== undefined) parseFlag('platform', () => platformFilter(flags.platform!))
+    if (flags.platform !== undefined) {
+      parseFlag('platform', () => platformFilter(flags.platform!))
+      checkPlatformFlag('platform', [flags.platform], flags['allow-unknown-platform'])
+    }
     const options = this.readOptions(flags)
     if (flags.raw) {
       const manifest = await inspectRaw(args.ref, options)

@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowFallbackFlag, allowUnknownPlatformFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import type {ClientName} from '../api/resolve.js'
-import {parseHosts} from '../oci/platform/hosts.js'
 
 export default class Resolve extends BaseCommand {
   static override summary = 'Simulate a pull: which image each host gets from a tag, and whether it will run there.'
@@ -33,13 +32,14 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     'allow-fallback': allowFallbackFlag,
     deep: Flags.boolean({description: "Also read the layers of each chosen image and run verify --deep's checks: entrypoint-arch, entrypoint-missing, loader-missing."}),
     'no-trunc': noTruncFlag,
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     ...layerFlags,
     ...registryFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Resolve)
-    const hosts = parseFlag('host', () => parseHosts(flags.host))
+    const hosts = parsePlatformFlag('host', flags.host, flags['allow-unknown-platform'])
     const [{resolve, resolveExitCode}, {renderResolveText}, {styleFor}, {outputWidth}] = await Promise.all([
       import('../api/resolve.js'),
       import('../render/resolve.js'),

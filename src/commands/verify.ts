@@ -3,11 +3,11 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {allowFallbackFlag, clientFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowFallbackFlag, allowUnknownPlatformFlag, clientFlag, jsonFlag, noTruncFlag, parseFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
-import {DEFAULT_HOSTS, parseHosts} from '../oci/platform/hosts.js'
+import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {validateDigest} from '../oci/reference.js'
 import {sanitizeText} from '../oci/sanitize.js'
 
@@ -55,6 +55,7 @@ Details and the --json schema: docs/verify.md.`
     json: jsonFlag('the result', 'docs/verify.md'),
     quiet: Flags.boolean({char: 'q', description: 'Print only failures (and references that could not be read); nothing when every check passed.', exclusive: ['json']}),
     'no-trunc': noTruncFlag,
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     deep: Flags.boolean({description: 'Also read the layers of each required platform\'s image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).'}),
     ...layerFlags,
     ...registryFlags,
@@ -65,7 +66,7 @@ Details and the --json schema: docs/verify.md.`
     // Written once each, however often they are named (`--require linux/arm64 --require linux/amd64,linux/arm64`).
     const specs = flags.require.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
     if (specs.length === 0) throw new UsageError('--require needs at least one platform')
-    const require = parseFlag('require', () => parseHosts(specs))
+    const require = parsePlatformFlag('require', specs, flags['allow-unknown-platform'])
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
     // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))

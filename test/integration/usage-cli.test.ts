@@ -39,6 +39,26 @@ describe('usage errors are one line and exit 2', () => {
     expect(result.stderr).not.toMatch(/Note:|allow multiple values/)
   })
 
+  it('ends every usage error with the help pointer, oclif\'s own wordings included', async () => {
+    expectOneLineError(await runCli(['verify', '--require']), 2, /^archcheck: --require needs a value \(see archcheck verify --help\)$/m)
+    expectOneLineError(await runCli(['verify']), 2, /^archcheck: no image to verify: .* \(see archcheck verify --help\)$/m)
+  })
+
+  it('refuses a platform Go does not know, with a did-you-mean, unless --allow-unknown-platform', async () => {
+    expectOneLineError(
+      await runCli(['verify', DEMO, '--require', 'linux/amd64,linux/arm46']),
+      2,
+      /^archcheck: --require: platform "linux\/arm46": unknown architecture "arm46" \(did you mean arm64\?\); --allow-unknown-platform accepts it as written \(see archcheck verify --help\)$/m,
+    )
+    expectOneLineError(await runCli(['resolve', DEMO, '--host', 'linux/arm65']), 2, /--host: platform "linux\/arm65": unknown architecture "arm65" \(did you mean arm64\?\)/)
+    expectOneLineError(await runCli(['diagnose', DEMO, '--host', 'linxu/amd64']), 2, /unknown OS "linxu" \(did you mean linux\?\)/)
+    expectOneLineError(await runCli(['inspect', DEMO, '--platform', 'linux/amd46']), 2, /--platform: platform "linux\/amd46": unknown architecture/)
+    const allowed = await runCli(['resolve', DEMO, '--host', 'linux/arm65', '--allow-unknown-platform'])
+    expect(allowed.code).toBe(1)
+    expect(allowed.stdout).toMatch(/linux\/arm65 +│ +- +│/)
+    expect((await runCli(['resolve', DEMO, '--host', 'linux/riscv64,linux/loong64,linux/mips64le,windows/amd64,freebsd/amd64'])).code).toBe(1)
+  })
+
   it('names an unexpected argument', async () => {
     expectOneLineError(await runCli(['inspect', DEMO, 'extra']), 2, /^archcheck: unexpected argument "extra" \(see archcheck inspect --help\)$/m)
   })
@@ -54,7 +74,7 @@ describe('usage errors are one line and exit 2', () => {
 
   it('lists the choices of an option flag and explains a bad number', async () => {
     const clients = 'docker, docker@20.10, containerd, podman, exact, kubernetes, cri, nerdctl, cri-o, buildah, skopeo, all'
-    const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients}$`, 'm')
+    const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients} \\(see archcheck resolve --help\\)$`, 'm')
     expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, badClient)
     expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '0']), 2, /^archcheck: --timeout: expected an integer greater than or equal to 1/m)
   })
@@ -92,7 +112,7 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['--json', 'inspect', DEMO]), 2, /^archcheck: --json before a command: write archcheck COMMAND \[FLAGS\] \(see archcheck --help\)$/m)
     const debug = await runCli(['--debug', 'inspect', 'oci-layout:/nonexistent-layout'])
     expect(debug.code).toBe(2)
-    expect(debug.stderr).toMatch(/^archcheck: OCI layout directory "\/nonexistent-layout" does not exist\nUsageError: .*\n {4}at /)
+    expect(debug.stderr).toMatch(/^archcheck: OCI layout directory "\/nonexistent-layout" does not exist \(see archcheck inspect --help\)\nUsageError: .*\n {4}at /)
   })
 
   it('takes -h as --help', async () => {
@@ -129,11 +149,11 @@ describe('flags given before the reference', () => {
 describe('report and input files', () => {
   it('verify --junit to a directory that does not exist fails at once, before reading the image', async () => {
     const result = await runCli(['verify', '127.0.0.1:9/never/read:1', '--junit', '/nonexistent-dir/report.xml'])
-    expectOneLineError(result, 2, /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist$/m)
+    expectOneLineError(result, 2, /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist \(see archcheck verify --help\)$/m)
   })
 
   it('verify --junit to a directory says so', async () => {
-    expectOneLineError(await runCli(['verify', DEMO, '--junit', tmpdir()]), 2, /: is a directory, expected a file$/m)
+    expectOneLineError(await runCli(['verify', DEMO, '--junit', tmpdir()]), 2, /: is a directory, expected a file \(see archcheck verify --help\)$/m)
   })
 
   it('verify --junit writes the report when the path is good', async () => {
@@ -151,14 +171,14 @@ describe('report and input files', () => {
 
   it('build checks its tags and its --output directory before building', async () => {
     const noDocker = {PATH: '/nonexistent'}
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag: empty image reference$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}), 2, /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space \(see archcheck build --help\)$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag: empty image reference \(see archcheck build --help\)$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}), 2, /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist \(see archcheck build --help\)$/m)
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory$/m)
   })
 
   it('build says in words why a Dockerfile cannot be read', async () => {
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}), 2, new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory$`, 'm'))
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}), 2, new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory \\(see archcheck build --help\\)$`, 'm'))
   })
 
   it('build --insecure-registry pushes to that registry over plain HTTP (it was used for verification only)', async () => {
@@ -174,10 +194,10 @@ describe('report and input files', () => {
   })
 
   it('build names a context that does not exist or is a file', async () => {
-    expectOneLineError(await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']), 2, /^archcheck: build context "\/nonexistent-context" does not exist$/m)
+    expectOneLineError(await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']), 2, /^archcheck: build context "\/nonexistent-context" does not exist \(see archcheck build --help\)$/m)
     const file = join(mkdtempSync(join(tmpdir(), 'archcheck-ctx-')), 'Dockerfile')
     writeFileSync(file, 'FROM scratch\n')
-    expectOneLineError(await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']), 2, /is not a directory$/m)
+    expectOneLineError(await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']), 2, /is not a directory \(see archcheck build --help\)$/m)
   })
 })
 

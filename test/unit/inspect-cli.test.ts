@@ -134,8 +134,8 @@ describe('archcheck inspect on trees with problems', () => {
 
 describe('archcheck inspect errors: one line, documented exit code', () => {
   it.each([
-    [['inspect', 'Not A/Ref'], 2, /^archcheck: invalid image reference "Not A\/Ref": it contains white space\n$/],
-    [['inspect', 'oci-layout:/no/such/layout'], 2, /^archcheck: OCI layout directory "\/no\/such\/layout" does not exist\n$/],
+    [['inspect', 'Not A/Ref'], 2, /^archcheck: invalid image reference "Not A\/Ref": it contains white space \(see archcheck inspect --help\)\n$/],
+    [['inspect', 'oci-layout:/no/such/layout'], 2, /^archcheck: OCI layout directory "\/no\/such\/layout" does not exist \(see archcheck inspect --help\)\n$/],
     [['inspect', 'oci-layout:fixtures/demo', '--platform', 'linux/*'], 2, /^archcheck: --platform: invalid platform "linux\/\*": wildcards are not supported/],
     [['inspect', 'oci-layout:fixtures/demo:v9'], 3, /^archcheck: tag "v9" not found in oci-layout:fixtures\/demo \(available tags: latest\)\n$/],
     [['inspect', 'oci-layout:fixtures/demo', '--max-manifest-size', '1024'], 3, /^archcheck: manifest sha256:[0-9a-f]{64} is \d+ bytes, more than the limit of 1024 bytes/],
