@@ -174,7 +174,7 @@ describe('report and input files', () => {
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space \(see archcheck build --help\)$/m)
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag: empty image reference \(see archcheck build --help\)$/m)
     expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}), 2, /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist \(see archcheck build --help\)$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory$/m)
+    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory \(see archcheck build --help\)$/m)
   })
 
   it('build says in words why a Dockerfile cannot be read', async () => {
