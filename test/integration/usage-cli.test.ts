@@ -59,6 +59,20 @@ describe('usage errors are one line and exit 2', () => {
     expect((await runCli(['resolve', DEMO, '--host', 'linux/riscv64,linux/loong64,linux/mips64le,windows/amd64,freebsd/amd64'])).code).toBe(1)
   })
 
+  it('points a local directory or file to oci-layout: or oci-archive: instead of asking Docker Hub', async () => {
+    expectOneLineError(await runCli(['inspect', 'fixtures/demo']), 2, /^archcheck: "fixtures\/demo" is a local directory: did you mean oci-layout:fixtures\/demo\? \(docker:\/\/fixtures\/demo asks the registry\) \(see archcheck inspect --help\)$/m)
+    expectOneLineError(await runCli(['verify', 'fixtures/demo']), 2, /did you mean oci-layout:fixtures\/demo\?/)
+    expectOneLineError(await runCli(['resolve', 'package.json']), 2, /"package\.json" is a local file: did you mean oci-archive:package\.json\?/)
+  })
+
+  it("understands skopeo's oci:PATH as an OCI layout", async () => {
+    const run = await runCli(['resolve', 'oci:fixtures/demo'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^Reference: oci-layout:fixtures\/demo:latest$/m)
+    const verified = await runCli(['verify', 'oci:fixtures/demo', '--json'])
+    expect(JSON.parse(verified.stdout).references[0].reference).toBe('oci-layout:fixtures/demo:latest')
+  })
+
   it('names an unexpected argument', async () => {
     expectOneLineError(await runCli(['inspect', DEMO, 'extra']), 2, /^archcheck: unexpected argument "extra" \(see archcheck inspect --help\)$/m)
   })
