@@ -95,7 +95,12 @@ function chosenImage(node: ImageNode, platform: Platform | undefined): ChosenIma
 }
 
 /** The result document for pull simulations already made on `tree` (resolve, build, audit). */
-export function resolutionResult(tree: ImageTree, resolutions: readonly Resolution[], allowFallback = false, layers: LayerCheck[] | null = null): ResolveResult {
+export function resolutionResult(
+  tree: ImageTree,
+  resolutions: readonly Resolution[],
+  allowFallback = false,
+  layers: LayerCheck[] | null = null,
+): ResolveResult {
   return versioned({
     reference: tree.reference,
     digest: tree.root.descriptor.digest,
@@ -122,12 +127,24 @@ export function resolutionResult(tree: ImageTree, resolutions: readonly Resoluti
 }
 
 /** verify --deep's layer checks for the images each client pulls: the same provider, so the same verdicts and words. */
-async function layerChecks(tree: ImageTree, source: ImageSource, resolutions: readonly Resolution[], read: ReadLayersOptions): Promise<LayerCheck[]> {
+async function layerChecks(
+  tree: ImageTree,
+  source: ImageSource,
+  resolutions: readonly Resolution[],
+  read: ReadLayersOptions,
+): Promise<LayerCheck[]> {
   const {deepChecks} = await import('../engine/verify/deep-checks.js')
   const checks: LayerCheck[] = []
   for (const client of new Set(resolutions.map((r) => r.client))) {
     const mine = resolutions.filter((r) => r.client === client)
-    const context = {reference: tree.reference, tree, resolutions: mine, source, unreadable: new Map<string, string>(), options: {require: mine.map((r) => r.host), client}}
+    const context = {
+      reference: tree.reference,
+      tree,
+      resolutions: mine,
+      source,
+      unreadable: new Map<string, string>(),
+      options: {require: mine.map((r) => r.host), client},
+    }
     for (const result of await deepChecks(read).run(context)) {
       checks.push({id: result.id, status: result.status, host: result.platform ?? '', client, message: result.message})
     }

@@ -1,7 +1,16 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, allowUnknownPlatformFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
+import {
+  allowFallbackFlag,
+  allowUnknownPlatformFlag,
+  clientFlag,
+  hostsFlag,
+  jsonFlag,
+  noTruncFlag,
+  parsePlatformFlag,
+  registryFlags,
+} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import type {ClientName} from '../api/resolve.js'
@@ -30,7 +39,10 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     explain: Flags.boolean({description: 'List every index entry per host: accepted or rejected, why, and its rank.'}),
     json: jsonFlag('the result', 'docs/resolve.md'),
     'allow-fallback': allowFallbackFlag,
-    deep: Flags.boolean({description: "Also read the layers of each chosen image and run verify --deep's checks: entrypoint-arch, entrypoint-missing, loader-missing."}),
+    deep: Flags.boolean({
+      description:
+        "Also read the layers of each chosen image and run verify --deep's checks: entrypoint-arch, entrypoint-missing, loader-missing.",
+    }),
     'no-trunc': noTruncFlag,
     'allow-unknown-platform': allowUnknownPlatformFlag,
     ...layerFlags,
@@ -47,9 +59,22 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
       import('../render/fit.js'),
     ])
     const clients = flags.client === 'all' ? 'all' : [flags.client as ClientName]
-    const result = await resolve(args.ref, {...this.readOptions(flags), hosts, clients, allowFallback: flags['allow-fallback'], deep: flags.deep ? layerReadOptionsFromFlags(flags) : false})
+    const result = await resolve(args.ref, {
+      ...this.readOptions(flags),
+      hosts,
+      clients,
+      allowFallback: flags['allow-fallback'],
+      deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+    })
     if (flags.json) await writeJson(result)
-    else await writeStdout(await renderResolveText(result, styleFor(process.stdout), {explain: flags.explain, width: outputWidth(), noTrunc: flags['no-trunc']}))
+    else
+      await writeStdout(
+        await renderResolveText(result, styleFor(process.stdout), {
+          explain: flags.explain,
+          width: outputWidth(),
+          noTrunc: flags['no-trunc'],
+        }),
+      )
     process.exitCode = resolveExitCode(result)
   }
 }

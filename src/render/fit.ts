@@ -17,7 +17,7 @@ export interface FitOptions {
 
 export interface Column {
   header: string
-  /** Holds digests (or `-`): shortened as a whole, never wrapped. */
+  /** Holds digests (or `-`): documents the column; digests anywhere are shortened as a whole, never broken. */
   digest?: boolean
   /** May be wrapped at spaces and after `/` (its header too). */
   wrap?: boolean
@@ -26,7 +26,10 @@ export interface Column {
 }
 
 /** The width to draw for: COLUMNS when set to a positive number, else the terminal's, else unknown. */
-export function outputWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function outputWidth(
+  stream: {isTTY?: boolean; columns?: number} = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
   const columns = Number.parseInt(env.COLUMNS ?? '', 10)
   if (Number.isInteger(columns) && columns > 0) return columns
   return stream.isTTY && stream.columns && stream.columns > 0 ? stream.columns : undefined
@@ -61,28 +64,39 @@ function cellWidth(text: string): number {
   return Math.max(0, ...text.split('\n').map(visibleWidth))
 }
 
-/** Words longer than this may also break after a `/` (URLs, media types); shorter ones (linux/arm64) stay whole. */
+/** Words longer than this may break after a `/` in the first pass (URLs, media types); shorter ones (linux/arm64) stay whole. */
 const LONG_WORD = 20
 
-/** Pieces a cell may break between: words, and long words after each `/`. Colour codes stay with their text. */
-function pieces(text: string): string[] {
-  return text.split(/(?<= )/).flatMap((word) => (visibleWidth(word.trimEnd()) > LONG_WORD ? word.split(/(?<=\/)(?=[^/\s])/) : [word]))
+/** A digest, whole or short: never broken. */
+const DIGEST_WORD = /^[a-z0-9]+:[0-9a-f]{12,}\W?$/
+
+/**
+ * Pieces a cell may break between. Softly: words, and long words after each `/`. Hard (when
+ * nothing else fits): also after `/ . + - @ _` inside any word but a digest. Colour codes stay
+ * with their text.
+ */
+function pieces(text: string, hard: boolean): string[] {
+  return text.split(/(?<= )/).flatMap((word) => {
+    const bare = word.trimEnd().replace(SGR, '')
+    if (hard && !DIGEST_WORD.test(bare)) return word.split(/(?<=[/.+@_-])(?=[^\s/.+@_-])/)
+    return visibleWidth(bare) > LONG_WORD && !DIGEST_WORD.test(bare) ? word.split(/(?<=\/)(?=[^/\s])/) : [word]
+  })
 }
 
 /** The widest piece: a wrapped column is never narrower. */
-function minimumWidth(text: string): number {
-  return Math.max(0, ...text.split('\n').flatMap((line) => pieces(line).map((piece) => visibleWidth(piece.trimEnd()))))
+function minimumWidth(text: string, hard: boolean): number {
+  return Math.max(0, ...text.split('\n').flatMap((line) => pieces(line, hard).map((piece) => visibleWidth(piece.trimEnd()))))
 }
 
 /** Greedy word wrap to `width`; a piece longer than the width stays whole (the column is at least that wide). */
-export function wrapText(text: string, width: number): string {
+export function wrapText(text: string, width: number, hard = false): string {
   return text
     .split('\n')
     .map((line) => {
       if (visibleWidth(line) <= width) return line
       const out: string[] = []
       let current = ''
-      for (const piece of pieces(line)) {
+      for (const piece of pieces(line, hard)) {
         if (current !== '' && visibleWidth((current + piece).trimEnd()) > width) {
           out.push(current.trimEnd())
           current = piece
@@ -105,19 +119,21 @@ interface Layout {
   short: boolean
   keep: number[]
   widths: number[]
-  wrapped: boolean
+  /** Cells wrapped: softly (at words), or hard (inside words too). */
+  wrapped: false | 'soft' | 'hard'
   fits: boolean
 }
 
 /**
  * Chooses the layout, the first that fits of: everything at full width; digests shortened; then
  * the droppable columns left out one by one (highest `drop` first); then the same with the
- * wrapping columns narrowed (rightmost first, never below their widest word). Dropping a column
- * of detail reads better than breaking every platform name over two lines.
+ * wrapping columns narrowed (rightmost first) to their widest word, and at last to their widest
+ * piece of a word. Dropping a column of detail reads better than breaking every platform name.
  */
 function layout(columns: readonly Column[], rows: readonly string[][], options: FitOptions): Layout {
+  const shown = (text: string, short: boolean): string => (short ? shortDigests(text) : text)
   const natural = (short: boolean, keep: number[]): number[] =>
-    keep.map((c) => Math.max(cellWidth(columns[c].header), ...rows.map((row) => cellWidth(short && columns[c].digest ? shortDigests(row[c]) : row[c]))))
+    keep.map((c) => Math.max(cellWidth(columns[c].header), ...rows.map((row) => cellWidth(shown(row[c], short)))))
   const all = columns.map((_column, index) => index)
   const full = natural(false, all)
   if (options.width === undefined || options.noTrunc || tableWidth(full) <= options.width) {
@@ -132,16 +148,27 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
     if (tableWidth(widths) <= width) return {short: true, keep, widths, wrapped: false, fits: true}
   }
   let last: Layout | undefined
-  for (const keep of levels) {
-    const widths = natural(true, keep)
-    for (let k = keep.length - 1; k >= 0 && tableWidth(widths) > width; k--) {
-      const column = columns[keep[k]]
-      if (!column.wrap) continue
-      const floor = Math.max(minimumWidth(column.header), ...rows.map((row) => minimumWidth(column.digest ? shortDigests(row[keep[k]]) : row[keep[k]])))
-      widths[k] = Math.max(floor, widths[k] - (tableWidth(widths) - width))
+  for (const mode of ['soft', 'hard'] as const) {
+    for (const keep of levels) {
+      const widths = natural(true, keep)
+      const floors = keep.map((c, k) =>
+        columns[c].wrap
+          ? Math.max(
+              minimumWidth(columns[c].header, mode === 'hard'),
+              ...rows.map((row) => minimumWidth(shown(row[c], true), mode === 'hard')),
+            )
+          : widths[k],
+      )
+      // One column at a time, always the widest that can still narrow: the wrapping is shared out.
+      while (tableWidth(widths) > width) {
+        let widest = -1
+        for (let k = 0; k < keep.length; k++) if (widths[k] > floors[k] && (widest === -1 || widths[k] > widths[widest])) widest = k
+        if (widest === -1) break
+        widths[widest]--
+      }
+      last = {short: true, keep, widths, wrapped: mode, fits: tableWidth(widths) <= width}
+      if (last.fits) return last
     }
-    last = {short: true, keep, widths, wrapped: true, fits: tableWidth(widths) <= width}
-    if (last.fits) return last
   }
   return last!
 }
@@ -159,12 +186,18 @@ export interface FittedTable {
 }
 
 /** Draws `rows` under `columns` as wide as `options` allow (see the module comment). */
-export async function fitTable(columns: readonly Column[], rows: readonly string[][], style: Style, options: FitOptions = {}): Promise<FittedTable> {
+export async function fitTable(
+  columns: readonly Column[],
+  rows: readonly string[][],
+  style: Style,
+  options: FitOptions = {},
+): Promise<FittedTable> {
   const chosen = layout(columns, rows, options)
   const newTable = await tableMaker(style)
   const cell = (text: string, c: number, k: number): string => {
-    const shown = chosen.short && columns[c].digest ? shortDigests(text) : text
-    return columns[c].wrap ? wrapText(shown, chosen.widths[k]) : shown
+    // Short digests everywhere in the table once shortened: a long one in a message would not fit either.
+    const shown = chosen.short ? shortDigests(text) : text
+    return columns[c].wrap && chosen.wrapped ? wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard') : shown
   }
   const table = newTable(chosen.keep.map((c, k) => cell(columns[c].header, c, k)))
   for (const row of rows) table.push(chosen.keep.map((c, k) => cell(row[c], c, k)))
@@ -172,7 +205,7 @@ export async function fitTable(columns: readonly Column[], rows: readonly string
     text: table.toString(),
     fits: chosen.fits,
     short: chosen.short,
-    wrapped: chosen.wrapped,
+    wrapped: chosen.wrapped !== false,
     dropped: columns.filter((_column, index) => !chosen.keep.includes(index)).map((column) => column.header),
   }
 }

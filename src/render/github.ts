@@ -84,8 +84,13 @@ export function renderGithubSummary(original: VerifyResult): string {
     const passed = [...new Set(report.checks.filter((check) => check.status === 'pass').map((check) => check.id))].filter(
       (id) => !report.checks.some((check) => check.id === id && check.status !== 'pass' && check.status !== 'skip'),
     )
-    const skipped = [...new Set(report.checks.filter((check) => check.status === 'skip').map((check) => check.id))].filter((id) => !report.checks.some((check) => check.id === id && check.status !== 'skip'))
-    const folded = [passed.length ? `✅ ${passed.length} passed: ${passed.map((id) => `\`${id}\``).join(', ')}` : '', skipped.length ? `➖ not run: ${skipped.map((id) => `\`${id}\``).join(', ')}` : '']
+    const skipped = [...new Set(report.checks.filter((check) => check.status === 'skip').map((check) => check.id))].filter(
+      (id) => !report.checks.some((check) => check.id === id && check.status !== 'skip'),
+    )
+    const folded = [
+      passed.length ? `✅ ${passed.length} passed: ${passed.map((id) => `\`${id}\``).join(', ')}` : '',
+      skipped.length ? `➖ not run: ${skipped.map((id) => `\`${id}\``).join(', ')}` : '',
+    ]
     if (folded.some(Boolean)) parts.push(folded.filter(Boolean).join(' · '), '')
   }
   return `${parts.join('\n')}\n`

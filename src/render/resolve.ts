@@ -41,7 +41,7 @@ async function matrixTable(resolutions: readonly HostResult[], style: Style, fit
     return r ? matrixCell(r, style) : ''
   }
   const byHost = await fitTable(
-    [{header: 'HOST'}, ...clients.map((c) => ({header: c.toUpperCase(), wrap: true}))],
+    [{header: 'HOST', wrap: true}, ...clients.map((c) => ({header: c.toUpperCase(), wrap: true}))],
     hosts.map((host) => [host, ...clients.map((client) => cell(host, client))]),
     style,
     fit,
@@ -103,7 +103,7 @@ export async function renderResolveText(original: ResolveResult, style: Style, o
     out.push(await matrixTable(resolutions, style, fit))
   } else {
     const rows = resolutions.map((r) => [r.host, r.chosen?.platform ?? '-', r.chosen ? r.chosen.digest : '-', r.chosen?.configPlatform ?? '-', verdictText(r.verdict, style)])
-    const columns: Column[] = [{header: 'HOST'}, {header: 'CHOSEN', wrap: true}, {header: 'MANIFEST', digest: true}, {header: 'CONFIG', wrap: true}, {header: 'VERDICT'}]
+    const columns: Column[] = [{header: 'HOST', wrap: true}, {header: 'CHOSEN', wrap: true}, {header: 'MANIFEST', digest: true}, {header: 'CONFIG', wrap: true}, {header: 'VERDICT'}]
     out.push((await fitTable(columns, rows, style, fit)).text)
   }
   const notRead = notReadLine(result, style)

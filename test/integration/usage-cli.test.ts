@@ -180,7 +180,7 @@ describe('report and input files', () => {
     const suites = parser.parse(xml).testsuites.testsuite as Array<{name: string; failures: string; testcase: Array<{name: string}>}>
     expect(suites).toHaveLength(1)
     expect(suites[0]).toMatchObject({name: `${DEMO}:latest`, failures: '0'})
-    expect(suites[0].testcase.map((testcase) => testcase.name)).toEqual(expect.arrayContaining(['platform-missing [linux/amd64]', 'platform-missing [linux/arm64]', 'dangling-manifest']))
+    expect(suites[0].testcase.map((testcase) => testcase.name)).toEqual(expect.arrayContaining(['latest: platform-missing [linux/amd64]', 'latest: platform-missing [linux/arm64]', 'latest: dangling-manifest']))
   })
 
   it('build checks its tags and its --output directory before building', async () => {
