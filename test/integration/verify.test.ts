@@ -316,7 +316,7 @@ describe('exit codes for what cannot be checked', () => {
     const result = await verifyAllFormats([missing], 'absent')
     expect(result.code).toBe(3)
     // The reference named once: the registry's message already carries it in full.
-    expect(result.stderr).toBe(`archcheck: tag not found: ${missing}\n`)
+    expect(result.stderr).toBe(`archcheck: tag not found: ${missing} (or no repository ${host}/verify/absent: the registry answers both alike)\n`)
     expect(result.stdout).toMatch(/^::error title=archcheck verify%3A /m)
     expect(result.junit.testsuites.testsuite[0].testcase[0].error.message).toMatch(/not found/)
     const {json} = await verifyJson([missing])

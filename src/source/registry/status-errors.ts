@@ -40,7 +40,10 @@ function describeTarget(target: Target): string {
 /** Names what is missing by its full normalised reference, as the user would type it. */
 function notFoundMessage(target: Target, name: string): string {
   if (target.type === 'blob') return `blob ${target.digest} not found in ${name}`
-  return target.reference.includes(':') ? `manifest ${name}@${target.reference} not found` : `tag not found: ${name}:${target.reference}`
+  if (target.reference.includes(':')) return `manifest ${name}@${target.reference} not found`
+  // Registries such as distribution answer MANIFEST_UNKNOWN for a repository they have never seen
+  // too; only NAME_UNKNOWN says the repository is the problem, so a misspelt name is not ruled out.
+  return `tag not found: ${name}:${target.reference} (or no repository ${name}: the registry answers both alike)`
 }
 
 function credentialsNote(context: ErrorContext): string {
