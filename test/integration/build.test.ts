@@ -4,9 +4,11 @@
  * test reads each platform's layer back through archcheck's registry client. The buildx path runs
  * through the stand-in docker (test/stubs/docker), which builds with buildah too.
  */
+import {execFile} from 'node:child_process'
 import {readFile, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {promisify} from 'node:util'
 import {createGunzip} from 'node:zlib'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -123,6 +125,14 @@ describe('archcheck build --backend buildah', () => {
     expect(result.stderr).toMatch(/\[linux\/arm64\] STEP 3\/3: RUN/)
 
     expect(await fileFromEachPlatform(reference, report.digest, 'platform.txt')).toEqual({'linux/amd64': 'linux/amd64\n', 'linux/arm64': 'linux/arm64\n'})
+
+    // Neither the manifest list nor the per-platform images it held stay in buildah's storage.
+    const built = new Set((report.verification[0].inspect.platforms as Json[]).map((row) => row.digest as string))
+    expect(built.size).toBe(2)
+    const {stdout} = await promisify(execFile)('buildah', ['images', '--json'], {env: buildahEnv})
+    const stored = JSON.parse(stdout || '[]') as Array<{digest: string; names: string[] | null}>
+    expect(stored.filter((image) => built.has(image.digest))).toEqual([])
+    expect(stored.flatMap((image) => image.names ?? []).filter((name) => name.includes('archcheck-build-'))).toEqual([])
   }, 60_000)
 
   it('fails with exit 1 when the Dockerfile does not build', async () => {
