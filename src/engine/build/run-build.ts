@@ -191,7 +191,7 @@ interface StoredImage {
 /** The images in local storage (buildah `images --json`, podman `images --format json`); empty when they cannot be listed. */
 async function storedImages(tool: 'buildah' | 'podman'): Promise<StoredImage[]> {
   try {
-    const {stdout} = await captureCommand(tool, tool === 'buildah' ? ['images', '--json'] : ['images', '--format', 'json'], {timeoutMs: 30_000})
+    const {stdout} = await captureCommand(tool, tool === 'buildah' ? ['images', '--all', '--json'] : ['images', '--all', '--format', 'json'], {timeoutMs: 30_000})
     const listed = JSON.parse(stdout || '[]') as Array<Record<string, unknown>>
     return listed.flatMap((image) => {
       const id = image.id ?? image.Id ?? image.ID
