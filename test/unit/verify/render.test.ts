@@ -154,7 +154,7 @@ describe('renderVerifySummary', () => {
     const [failed] = asResult(sample()).references
     const text = await renderVerifyText(failed, false)
     const lines = text.split('\n')
-    expect(lines[1]).toMatch(/^  FAIL platform-missing \(linux\/arm64\): a <b>/)
+    expect(lines[1]).toMatch(/^ {2}FAIL platform-missing \(linux\/arm64\): a <b>/)
     expect(text.indexOf('FAIL platform-missing')).toBeLessThan(text.indexOf('warn mixed-media-types'))
     expect(text).not.toMatch(/│ missing-blob/)
     expect(text).toContain('  not run: missing-blob')
