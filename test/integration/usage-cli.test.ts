@@ -65,6 +65,14 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['resolve', 'package.json']), 2, /"package\.json" is a local file: did you mean oci-archive:package\.json\?/)
   })
 
+  it('verify --quiet prints only failures, nothing when everything passed', async () => {
+    const passed = await runCli(['verify', DEMO, '--quiet'])
+    expect([passed.code, passed.stdout]).toEqual([0, ''])
+    const failed = await runCli(['verify', DEMO, '--quiet', '--require', 'linux/amd64,linux/s390x'])
+    expect(failed.code).toBe(1)
+    expect(failed.stdout).toMatch(/^FAIL oci-layout:fixtures\/demo:latest: platform-missing \(linux\/s390x\): docker refuses to pull the tag on linux\/s390x hosts[^\n]*\n$/)
+  })
+
   it("understands skopeo's oci:PATH as an OCI layout", async () => {
     const run = await runCli(['resolve', 'oci:fixtures/demo'])
     expect(run.code).toBe(0)
