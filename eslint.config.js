@@ -13,14 +13,25 @@ export default tseslint.config(
       parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname},
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_'}],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_'},
+      ],
       // Promises that nobody awaits lose their errors: every one must be awaited, returned or voided.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       'no-restricted-syntax': [
         'error',
-        {selector: 'Program > VariableDeclaration[kind="let"]', message: 'No mutable module-level state: put it in an object its owner creates (e.g. RegistryClient).'},
-        {selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet)$/][arguments.length=0]', message: 'No mutable module-level state: an empty collection at module level is a cache or registry shared by every caller; give it an owner object.'},
+        {
+          selector: 'Program > VariableDeclaration[kind="let"]',
+          message: 'No mutable module-level state: put it in an object its owner creates (e.g. RegistryClient).',
+        },
+        {
+          selector:
+            ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet)$/][arguments.length=0]',
+          message:
+            'No mutable module-level state: an empty collection at module level is a cache or registry shared by every caller; give it an owner object.',
+        },
       ],
     },
   },

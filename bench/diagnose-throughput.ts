@@ -36,10 +36,16 @@ interface Options {
 }
 
 /** One tar layer of about `bytes` of file data, compressed to `path`; returns digest and sizes. */
-async function writeLayer(path: string, bytes: number, seed: number, compression: 'gzip' | 'zstd'): Promise<{digest: string; size: number; diffId: string}> {
+async function writeLayer(
+  path: string,
+  bytes: number,
+  seed: number,
+  compression: 'gzip' | 'zstd',
+): Promise<{digest: string; size: number; diffId: string}> {
   const pack = tar.pack()
   const diffHash = createHash('sha256')
-  const compressor = compression === 'gzip' ? createGzip({level: 1}) : spawn('zstd', ['-q', '-1', '-c'], {stdio: ['pipe', 'pipe', 'inherit']})
+  const compressor =
+    compression === 'gzip' ? createGzip({level: 1}) : spawn('zstd', ['-q', '-1', '-c'], {stdio: ['pipe', 'pipe', 'inherit']})
   const compressorIn = 'stdin' in compressor ? compressor.stdin : compressor
   const compressorOut = 'stdout' in compressor ? compressor.stdout : compressor
   const blobHash = createHash('sha256')
@@ -77,7 +83,9 @@ async function writeLayer(path: string, bytes: number, seed: number, compression
     } else {
       content = randomBytes(20_000 + ((i * 7919) % 1_500_000))
     }
-    await new Promise<void>((resolve, reject) => pack.entry({name, mode, size: content.length, mtime: new Date(0)}, content, (error) => (error ? reject(error) : resolve())))
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({name, mode, size: content.length, mtime: new Date(0)}, content, (error) => (error ? reject(error) : resolve())),
+    )
     written += content.length
   }
   pack.finalize()
@@ -108,7 +116,12 @@ async function generate(dir: string, options: Options): Promise<string[]> {
     await writeFile(join(blobs, digest.slice(7)), bytes)
     return {digest, size: bytes.length}
   }
-  const config = await writeBlob({architecture: 'amd64', os: 'linux', config: {Entrypoint: ['/usr/share/bench-0/dir0/file0']}, rootfs: {type: 'layers', diff_ids: layers.map((l) => l.diffId)}})
+  const config = await writeBlob({
+    architecture: 'amd64',
+    os: 'linux',
+    config: {Entrypoint: ['/usr/share/bench-0/dir0/file0']},
+    rootfs: {type: 'layers', diff_ids: layers.map((l) => l.diffId)},
+  })
   const layerType = `application/vnd.oci.image.layer.v1.tar+${options.compression}`
   const manifest = await writeBlob({
     schemaVersion: 2,
@@ -117,7 +130,16 @@ async function generate(dir: string, options: Options): Promise<string[]> {
     layers: layers.map((l) => ({mediaType: layerType, digest: l.digest, size: l.size})),
   })
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({imageLayoutVersion: '1.0.0'}))
-  await writeFile(join(dir, 'index.json'), JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: {'org.opencontainers.image.ref.name': 'bench'}}]}))
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: {'org.opencontainers.image.ref.name': 'bench'}},
+      ],
+    }),
+  )
   return layers.map((l) => join(blobs, l.digest.slice(7)))
 }
 
@@ -163,7 +185,13 @@ async function main(): Promise<void> {
     },
   })
   if (values.child) return child(values.child, Number(values.concurrency))
-  const options: Options = {sizeMb: Number(values['size-mb']), runs: Number(values.runs), compression: values.compression === 'zstd' ? 'zstd' : 'gzip', dir: values.dir, keep: values.keep}
+  const options: Options = {
+    sizeMb: Number(values['size-mb']),
+    runs: Number(values.runs),
+    compression: values.compression === 'zstd' ? 'zstd' : 'gzip',
+    dir: values.dir,
+    keep: values.keep,
+  }
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'archcheck-bench-')))
   try {
     const layers = await generate(dir, options)
@@ -190,10 +218,14 @@ async function main(): Promise<void> {
       }
       results.push({name, mbps: compressed / MB / (median(times) / 1000), rssMb: median(rss) / 1024})
     }
-    process.stdout.write(`${options.compression} layers: ${layers.length}, ${(compressed / MB).toFixed(0)} MB compressed; medians of ${options.runs} runs\n`)
+    process.stdout.write(
+      `${options.compression} layers: ${layers.length}, ${(compressed / MB).toFixed(0)} MB compressed; medians of ${options.runs} runs\n`,
+    )
     const floor = results[0]
     for (const r of results) {
-      process.stdout.write(`${r.name.padEnd(48)} ${r.mbps.toFixed(1).padStart(7)} MB/s  peak RSS ${r.rssMb.toFixed(0).padStart(5)} MB  ${(r.mbps / floor.mbps).toFixed(2)}x floor\n`)
+      process.stdout.write(
+        `${r.name.padEnd(48)} ${r.mbps.toFixed(1).padStart(7)} MB/s  peak RSS ${r.rssMb.toFixed(0).padStart(5)} MB  ${(r.mbps / floor.mbps).toFixed(2)}x floor\n`,
+      )
     }
   } finally {
     if (!options.keep && !options.dir) await rm(dir, {recursive: true, force: true})

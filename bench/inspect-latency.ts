@@ -30,13 +30,29 @@ import {startRegistryServer} from '../test/helpers/registry-server.js'
 import {pushScenario, type ScenarioSpec} from '../test/helpers/scenarios.js'
 import {emptyDockerConfig, figure, machineLine, median, runMeasured, table} from './lib/measure.js'
 
-const EIGHT_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64']
+const EIGHT_PLATFORMS = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/arm/v7',
+  'linux/arm/v6',
+  'linux/386',
+  'linux/ppc64le',
+  'linux/s390x',
+  'linux/riscv64',
+]
 
 const IMAGES: Array<{name: string; label: string; spec: ScenarioSpec}> = [
   {
     name: 'bench-two-attested',
     label: '2 platforms + 2 attestations',
-    spec: {index: {entries: [{platform: 'linux/amd64', attestation: true}, {platform: 'linux/arm64', attestation: true}]}},
+    spec: {
+      index: {
+        entries: [
+          {platform: 'linux/amd64', attestation: true},
+          {platform: 'linux/arm64', attestation: true},
+        ],
+      },
+    },
   },
   {name: 'bench-eight', label: '8 platforms', spec: {index: {entries: EIGHT_PLATFORMS.map((platform) => ({platform}))}}},
   {
@@ -63,10 +79,30 @@ const onPath = (binary: string) => (): boolean => {
 }
 
 const TOOLS: Tool[] = [
-  {name: 'archcheck', what: 'inspect --json: every child manifest and config', command: (ref) => [process.execPath, [CLI_PATH, 'inspect', ref, '--json']], available: () => true},
-  {name: 'skopeo-raw', what: 'skopeo inspect --raw: the top manifest only', command: (ref) => ['skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
-  {name: 'skopeo', what: "skopeo inspect: this host's image, its config and the tag list", command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]], available: onPath('skopeo')},
-  {name: 'docker', what: 'docker manifest inspect --insecure: the index as served (reads every child and config, in turn)', command: (ref) => ['docker', ['manifest', 'inspect', '--insecure', ref]], available: onPath('docker')},
+  {
+    name: 'archcheck',
+    what: 'inspect --json: every child manifest and config',
+    command: (ref) => [process.execPath, [CLI_PATH, 'inspect', ref, '--json']],
+    available: () => true,
+  },
+  {
+    name: 'skopeo-raw',
+    what: 'skopeo inspect --raw: the top manifest only',
+    command: (ref) => ['skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]],
+    available: onPath('skopeo'),
+  },
+  {
+    name: 'skopeo',
+    what: "skopeo inspect: this host's image, its config and the tag list",
+    command: (ref) => ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]],
+    available: onPath('skopeo'),
+  },
+  {
+    name: 'docker',
+    what: 'docker manifest inspect --insecure: the index as served (reads every child and config, in turn)',
+    command: (ref) => ['docker', ['manifest', 'inspect', '--insecure', ref]],
+    available: onPath('docker'),
+  },
 ]
 
 interface Figures {
@@ -91,15 +127,34 @@ function describeRequests(requests: readonly ProxiedRequest[]): string {
 }
 
 /** Runs every tool `runs` times, interleaved (tool after tool, run after run) so load changes hit all alike. */
-async function measureTools(tools: Tool[], reference: string, proxy: CountingProxy, runs: number, env: NodeJS.ProcessEnv): Promise<Map<string, Figures>> {
-  const samples = new Map(tools.map((tool) => [tool.name, {times: [] as number[], rounds: [] as number[], cpu: [] as number[], rss: [] as number[], requests: new Set<string>(), totals: [] as number[]}]))
+async function measureTools(
+  tools: Tool[],
+  reference: string,
+  proxy: CountingProxy,
+  runs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, Figures>> {
+  const samples = new Map(
+    tools.map((tool) => [
+      tool.name,
+      {
+        times: [] as number[],
+        rounds: [] as number[],
+        cpu: [] as number[],
+        rss: [] as number[],
+        requests: new Set<string>(),
+        totals: [] as number[],
+      },
+    ]),
+  )
   for (let run = 0; run < runs; run++) {
     for (const tool of tools) {
       const [command, args] = tool.command(reference)
       const sample = samples.get(tool.name)!
       proxy.reset()
       const result = await runMeasured(command, args, {env, cwd: PROJECT_ROOT})
-      if (result.code !== 0) throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+      if (result.code !== 0)
+        throw new Error(`${tool.name} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
       sample.times.push(result.ms)
       sample.cpu.push(result.cpuMs)
       sample.rounds.push(sequentialRounds(proxy.requests))
@@ -108,7 +163,19 @@ async function measureTools(tools: Tool[], reference: string, proxy: CountingPro
       sample.totals.push(proxy.requests.length)
     }
   }
-  return new Map([...samples].map(([name, s]) => [name, {ms: median(s.times), rounds: median(s.rounds), cpuMs: median(s.cpu), rssKb: median(s.rss), requests: [...s.requests].join(' or '), total: median(s.totals)}]))
+  return new Map(
+    [...samples].map(([name, s]) => [
+      name,
+      {
+        ms: median(s.times),
+        rounds: median(s.rounds),
+        cpuMs: median(s.cpu),
+        rssKb: median(s.rss),
+        requests: [...s.requests].join(' or '),
+        total: median(s.totals),
+      },
+    ]),
+  )
 }
 
 async function main(): Promise<void> {
@@ -122,7 +189,12 @@ async function main(): Promise<void> {
   })
   if (values.baseline) {
     const cli = join(resolve(values.baseline), 'bin', 'run.js')
-    TOOLS.splice(1, 0, {name: 'archcheck-baseline', what: `the same, from ${cli}`, command: (ref) => [process.execPath, [cli, 'inspect', ref, '--json']], available: () => true})
+    TOOLS.splice(1, 0, {
+      name: 'archcheck-baseline',
+      what: `the same, from ${cli}`,
+      command: (ref) => [process.execPath, [cli, 'inspect', ref, '--json']],
+      available: () => true,
+    })
   }
   const runs = Number(values.runs)
   const latencies = values.latency.split(',').map(Number)
@@ -147,13 +219,24 @@ async function main(): Promise<void> {
         const reference = `${proxy.host}/${image.scenario.repository}:${image.scenario.tag}`
         const figures = await measureTools(tools, reference, proxy, runs, env)
         const base = figures.get('archcheck')
-        console.log(`\n${latency} ms per request, ${image.label} (${image.scenario.fetches.manifests} manifests, ${image.scenario.fetches.configs} configs)`)
+        console.log(
+          `\n${latency} ms per request, ${image.label} (${image.scenario.fetches.manifests} manifests, ${image.scenario.fetches.configs} configs)`,
+        )
         console.log(
           table(
             ['tool', 'median ms', 'vs archcheck', 'CPU ms', 'peak RSS MB', 'requests', 'in turn', 'by kind'],
             tools.map((tool) => {
               const f = figures.get(tool.name)!
-              return [tool.name, f.ms.toFixed(0), base ? `${(f.ms / base.ms).toFixed(2)}x` : '-', figure(f.cpuMs), figure(f.rssKb / 1024), String(f.total), String(f.rounds), f.requests]
+              return [
+                tool.name,
+                f.ms.toFixed(0),
+                base ? `${(f.ms / base.ms).toFixed(2)}x` : '-',
+                figure(f.cpuMs),
+                figure(f.rssKb / 1024),
+                String(f.total),
+                String(f.rounds),
+                f.requests,
+              ]
             }),
           ),
         )

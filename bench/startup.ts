@@ -57,7 +57,9 @@ async function commandImportCosts(roots: Array<[string, string]>, runs: number):
     await import(process.argv[1])
     process.stdout.write(String(performance.now() - started))`
   const commandsOf = (root: string): string[] =>
-    readdirSync(join(root, 'dist', 'commands'), {recursive: true, encoding: 'utf8'}).filter((file) => file.endsWith('.js')).sort()
+    readdirSync(join(root, 'dist', 'commands'), {recursive: true, encoding: 'utf8'})
+      .filter((file) => file.endsWith('.js'))
+      .sort()
   const samples = new Map<string, Map<string, number[]>>(roots.map(([name]) => [name, new Map()]))
   for (let run = 0; run < runs; run++) {
     for (const file of commandsOf(roots.at(-1)![1])) {
@@ -71,7 +73,9 @@ async function commandImportCosts(roots: Array<[string, string]>, runs: number):
       }
     }
   }
-  return new Map([...samples].map(([name, byCommand]) => [name, new Map([...byCommand].map(([command, times]) => [command, median(times)]))]))
+  return new Map(
+    [...samples].map(([name, byCommand]) => [name, new Map([...byCommand].map(([command, times]) => [command, median(times)]))]),
+  )
 }
 
 async function main(): Promise<void> {
@@ -121,7 +125,11 @@ async function main(): Promise<void> {
     if (args === null) continue
     for (const [name, root] of roots) {
       const {total, byPackage} = await modulesLoaded(root, args)
-      const top = [...byPackage].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([pkg, n]) => `${pkg} ${n}`).join(', ')
+      const top = [...byPackage]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 8)
+        .map(([pkg, n]) => `${pkg} ${n}`)
+        .join(', ')
       console.log(`  ${label}${roots.length > 1 ? ` [${name}]` : ''}: ${total}: ${top}`)
     }
   }
@@ -129,7 +137,12 @@ async function main(): Promise<void> {
   console.log('\nimport of each command module in a fresh process, all it loads included (ms, median)')
   const costs = await commandImportCosts(roots, runs)
   const commands = [...costs.get('now')!.keys()]
-  console.log(table(['command', ...roots.map(([name]) => `${name} ms`)], commands.map((command) => [command, ...roots.map(([name]) => costs.get(name)!.get(command)?.toFixed(1) ?? '-')])))
+  console.log(
+    table(
+      ['command', ...roots.map(([name]) => `${name} ms`)],
+      commands.map((command) => [command, ...roots.map(([name]) => costs.get(name)!.get(command)?.toFixed(1) ?? '-')]),
+    ),
+  )
 }
 
 await main()

@@ -27,7 +27,9 @@ async function demoImage(architecture: ElfArchitecture): Promise<BuiltImage> {
 /** The demo layout's single entry: an index over both images and their attestations. */
 export async function demoFixtureEntries(): Promise<LayoutEntry[]> {
   const images = await Promise.all(DEMO_ARCHITECTURES.map(demoImage))
-  const attestations = await Promise.all(images.map((image) => buildAttestation(image.manifest, {name: 'pkg:docker/archcheck/demo@latest'})))
+  const attestations = await Promise.all(
+    images.map((image) => buildAttestation(image.manifest, {name: 'pkg:docker/archcheck/demo@latest'})),
+  )
   const index = buildIndex({
     entries: [...images, ...attestations].map((target) => ({target})),
     annotations: {'org.opencontainers.image.source': 'archcheck scripts/make-demo-fixture.ts'},

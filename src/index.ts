@@ -6,8 +6,28 @@
  */
 
 // Commands
-export {inspect, inspectExitCode, inspectRaw, type InspectOptions, type InspectResult, type PlatformView, type AttestationView} from './api/inspect.js'
-export {CLIENT_ALIASES, CLIENT_NAMES, clientModelName, resolve, resolveExitCode, verdictPasses, type ClientName, type HostResult, type ResolveOptions, type ResolveResult, type Verdict} from './api/resolve.js'
+export {
+  inspect,
+  inspectExitCode,
+  inspectRaw,
+  type InspectOptions,
+  type InspectResult,
+  type PlatformView,
+  type AttestationView,
+} from './api/inspect.js'
+export {
+  CLIENT_ALIASES,
+  CLIENT_NAMES,
+  clientModelName,
+  resolve,
+  resolveExitCode,
+  verdictPasses,
+  type ClientName,
+  type HostResult,
+  type ResolveOptions,
+  type ResolveResult,
+  type Verdict,
+} from './api/resolve.js'
 export {
   BUILTIN_CHECK_IDS,
   DEEP_CHECK_IDS,

@@ -42,7 +42,14 @@ export function runMeasured(command: string, args: string[], options: {env?: Nod
       const ms = performance.now() - started
       const stderrAll = Buffer.concat(err).toString('utf8')
       const mark = stderrAll.lastIndexOf(RSS_MARK)
-      const [rssKb, user, system] = mark >= 0 ? stderrAll.slice(mark + RSS_MARK.length).trim().split(/\s+/).map(Number) : []
+      const [rssKb, user, system] =
+        mark >= 0
+          ? stderrAll
+              .slice(mark + RSS_MARK.length)
+              .trim()
+              .split(/\s+/)
+              .map(Number)
+          : []
       resolve({
         ms,
         rssKb: rssKb ?? Number.NaN,
@@ -61,11 +68,14 @@ let reporterPath: string | undefined
 function rusageReporter(): string {
   if (!reporterPath) {
     reporterPath = join(mkdtempSync(join(tmpdir(), 'archcheck-bench-rusage-')), 'rusage.cjs')
-    writeFileSync(reporterPath, `process.on('exit', () => {
+    writeFileSync(
+      reporterPath,
+      `process.on('exit', () => {
   const usage = process.resourceUsage()
   process.stderr.write('${RSS_MARK}' + usage.maxRSS + ' ' + usage.userCPUTime / 1e6 + ' ' + usage.systemCPUTime / 1e6 + '\\n')
 })
-`)
+`,
+    )
   }
   return reporterPath
 }
@@ -83,7 +93,10 @@ export function median(values: number[]): number {
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)))
   const line = (cells: string[]): string =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd()
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd()
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 
@@ -94,5 +107,8 @@ export function emptyDockerConfig(): string {
 
 /** One line about where the figures came from: they mean little without it. */
 export function machineLine(): string {
-  return `${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`
+  return `${new Date().toISOString().slice(0, 16)}Z, node ${process.version}, ${os.cpus().length} cores, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`
 }

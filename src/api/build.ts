@@ -47,7 +47,11 @@ export interface BuildRunOptions extends BuildOptions, ReadOptions {
  * platforms built. An OCI layout is read by digest (its index.json may hold no tag). The trees
  * verify reads are kept for the inspect and resolve documents: no second round of requests.
  */
-async function verifyDestinations(build: BuildResult, strict: boolean, options: ReadOptions): Promise<{entries: BuildVerification[]; exitCode: ExitCodeValue}> {
+async function verifyDestinations(
+  build: BuildResult,
+  strict: boolean,
+  options: ReadOptions,
+): Promise<{entries: BuildVerification[]; exitCode: ExitCodeValue}> {
   const require: Platform[] = build.platforms.map((platform) => normalizePlatform(parsePlatform(platform)))
   const targets = build.pushed.map((target) => ({
     reference: parseSourceSpec(target.reference).kind === 'oci-layout' ? `${target.reference}@${target.digest}` : target.reference,
@@ -67,7 +71,9 @@ async function verifyDestinations(build: BuildResult, strict: boolean, options: 
       return resolution
     },
   }
-  const reports = await withSources(options, (scope) => verifyTargetsWith(targets, {require, strict}, (reference) => scope.open(reference), dependencies))
+  const reports = await withSources(options, (scope) =>
+    verifyTargetsWith(targets, {require, strict}, (reference) => scope.open(reference), dependencies),
+  )
   const result = verifyResult(reports, {require, client: 'docker', strict})
   const entries = result.references.map((reference) => {
     const tree = trees.get(reference.reference)
@@ -85,7 +91,8 @@ const VERDICTS: Partial<Record<ExitCodeValue, BuildRunResult['verdict']>> = {[Ex
 /** Builds (preflight, backend, push), then verifies what landed at each destination. */
 export async function build(options: BuildRunOptions): Promise<BuildRunResult> {
   const built = await runBuild(options)
-  if (options.verify === false) return versioned({...built, verification: null, verdict: 'skipped', strict: options.strict, exitCode: ExitCode.ok})
+  if (options.verify === false)
+    return versioned({...built, verification: null, verdict: 'skipped', strict: options.strict, exitCode: ExitCode.ok})
   const {entries, exitCode} = await verifyDestinations(built, options.strict, options)
   return versioned({...built, verification: entries, verdict: VERDICTS[exitCode] ?? 'error', strict: options.strict, exitCode})
 }

@@ -19,7 +19,11 @@ export interface BuilderCreateOptions {
 /** Creates a buildx builder (or reuses one of that name), starts it and reports what it supports. */
 export async function builderCreate(name: string, options: BuilderCreateOptions = {}): Promise<BuilderResult> {
   await readBuildxVersions()
-  const {builder, created} = await createBuilder(name, {driver: options.driver ?? 'docker-container', platforms: options.platforms, use: options.use ?? false})
+  const {builder, created} = await createBuilder(name, {
+    driver: options.driver ?? 'docker-container',
+    platforms: options.platforms,
+    use: options.use ?? false,
+  })
   return versioned(builderReport(builder, created))
 }
 

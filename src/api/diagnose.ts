@@ -29,11 +29,15 @@ export type DiagnoseResult = Versioned<DiagnoseReport>
 /** Per host: the image pulled, what `docker run` executes in it, and whether it starts there. */
 export async function diagnose(reference: string, options: DiagnoseOptions = {}): Promise<DiagnoseResult> {
   // This machine first, then the two hosts archcheck exists for (parseHosts drops a repeat).
-  const specs = options.hosts?.length ? options.hosts.map((host) => (typeof host === 'string' ? host : formatPlatformSpec(host))) : ['native', ...DEFAULT_HOSTS]
+  const specs = options.hosts?.length
+    ? options.hosts.map((host) => (typeof host === 'string' ? host : formatPlatformSpec(host)))
+    : ['native', ...DEFAULT_HOSTS]
   const hosts = parseHosts(specs)
   return withSource(reference, options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
-    return versioned(await diagnoseImage(source, tree, {hosts, client: options.client, allBinaries: options.allBinaries, read: options.layers}))
+    return versioned(
+      await diagnoseImage(source, tree, {hosts, client: options.client, allBinaries: options.allBinaries, read: options.layers}),
+    )
   })
 }
 

@@ -7,7 +7,15 @@ import type {FetchedManifest} from '../source/source.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 
-export type {AttestationView, ConfigView, InspectView, MissingView, NestedIndexView, OtherView, PlatformView} from '../engine/inspect-view.js'
+export type {
+  AttestationView,
+  ConfigView,
+  InspectView,
+  MissingView,
+  NestedIndexView,
+  OtherView,
+  PlatformView,
+} from '../engine/inspect-view.js'
 
 export interface InspectOptions extends ReadOptions {
   /** Only entries a host of this platform accepts (containerd's rules); `native` is this machine. */

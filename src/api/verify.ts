@@ -59,7 +59,10 @@ export type VerifyResult = Versioned<{
 }>
 
 /** The engine's reports as the result document: what --json prints and every renderer reads. */
-export function verifyResult(reports: readonly VerifyReport[], run: {require: readonly Platform[]; client: ClientName; strict: boolean}): VerifyResult {
+export function verifyResult(
+  reports: readonly VerifyReport[],
+  run: {require: readonly Platform[]; client: ClientName; strict: boolean},
+): VerifyResult {
   const exitCode = exitCodeOf(reports)
   return versioned({
     verdict: exitCode === ExitCode.ok ? 'pass' : exitCode === ExitCode.checkFailed ? 'fail' : 'error',
@@ -73,7 +76,12 @@ export function verifyResult(reports: readonly VerifyReport[], run: {require: re
       verdict: report.verdict,
       error: report.error ?? null,
       durationMs: report.durationMs,
-      checks: report.checks.map((check) => ({id: check.id, status: check.status, platform: check.platform ?? null, message: check.message})),
+      checks: report.checks.map((check) => ({
+        id: check.id,
+        status: check.status,
+        platform: check.platform ?? null,
+        message: check.message,
+      })),
     })),
   })
 }
@@ -92,7 +100,9 @@ async function deepProviders(deep: VerifyOptions['deep']): Promise<CheckProvider
  * `error` entries.
  */
 export async function verify(references: ReadonlyArray<string | VerifyTarget>, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const require = options.require ? parseHosts(options.require.map((p) => (typeof p === 'string' ? p : formatPlatformSpec(p)))) : [...DEFAULT_REQUIRED_PLATFORMS]
+  const require = options.require
+    ? parseHosts(options.require.map((p) => (typeof p === 'string' ? p : formatPlatformSpec(p))))
+    : [...DEFAULT_REQUIRED_PLATFORMS]
   const client = options.client ?? 'docker'
   const strict = options.strict ?? false
   const targets = listTargets(references, {expectDigest: options.expectDigest, metadata: options.metadata})

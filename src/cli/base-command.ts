@@ -14,7 +14,10 @@ import {sanitizeText} from '../oci/sanitize.js'
  */
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
-    debug: Flags.boolean({description: 'Show requests, timings and stack traces on stderr (credentials are never shown).', helpGroup: 'GLOBAL'}),
+    debug: Flags.boolean({
+      description: 'Show requests, timings and stack traces on stderr (credentials are never shown).',
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   protected get debugEnabled(): boolean {

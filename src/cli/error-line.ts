@@ -53,7 +53,10 @@ function rawErrorLine(error: unknown, context: ErrorContext): ErrorLine {
   const help = helpPointer(context)
   const parse = parseErrorLine(failure, context, help)
   if (parse) return {message: parse, exitCode: ExitCode.usage}
-  return {message: `internal error: ${oneLine(failure.message)} (a bug in archcheck: please report it with the --debug output)`, exitCode: ExitCode.internal}
+  return {
+    message: `internal error: ${oneLine(failure.message)} (a bug in archcheck: please report it with the --debug output)`,
+    exitCode: ExitCode.internal,
+  }
 }
 
 /** Reports an error as every command does: `archcheck: <line>` on stderr, the stack too under --debug, and its exit code. */
@@ -68,7 +71,7 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
   const message = stripAnsi(error.message).replace(/\s*See more help with --help\s*$/, '')
   switch (error.constructor.name) {
     case 'RequiredArgsError': {
-      const names = (error.args ?? []).map((arg) => (typeof arg === 'string' ? arg : arg.name ?? '')).filter(Boolean)
+      const names = (error.args ?? []).map((arg) => (typeof arg === 'string' ? arg : (arg.name ?? ''))).filter(Boolean)
       const first = error.args?.[0]
       const what = typeof first === 'object' && first.description ? `: ${lowerFirst(first.description.replace(/\.$/, ''))}` : ''
       return `missing ${names.map((name) => name.toUpperCase()).join(', ') || 'argument'}${what} (${help})`
@@ -86,7 +89,12 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
       // "--json=true cannot also be provided when using --raw", once from each side of the pair.
       const pairs = new Set<string>()
       for (const match of message.matchAll(/--([\w-]+)=\S* cannot also be provided when using --([\w-]+)/g)) {
-        pairs.add([match[1], match[2]].sort().map((name) => `--${name}`).join(' and '))
+        pairs.add(
+          [match[1], match[2]]
+            .sort()
+            .map((name) => `--${name}`)
+            .join(' and '),
+        )
       }
       if (pairs.size > 0) return `${[...pairs].join('; ')} cannot be used together (${help})`
       return `${oneLine(message.replace(/^The following errors? occurred:/, ''))} (${help})`
@@ -125,7 +133,11 @@ function lowerFirst(text: string): string {
 }
 
 function oneLine(message: string): string {
-  return message.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ')
 }
 
 function stripAnsi(text: string): string {

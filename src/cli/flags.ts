@@ -12,7 +12,8 @@ import type {RegistryOptions} from '../api/sources.js'
 /** The registry flags every command that reads images takes. */
 export const registryFlags = {
   'insecure-registry': Flags.string({
-    description: 'Reach this registry host[:port] without verifying its TLS certificate, or over plain HTTP when it has no TLS (repeatable; also $ARCHCHECK_INSECURE_REGISTRIES, comma-separated). localhost and 127.0.0.0/8 always use plain HTTP.',
+    description:
+      'Reach this registry host[:port] without verifying its TLS certificate, or over plain HTTP when it has no TLS (repeatable; also $ARCHCHECK_INSECURE_REGISTRIES, comma-separated). localhost and 127.0.0.0/8 always use plain HTTP.',
     helpValue: 'HOST[:PORT]',
     multiple: true,
     // Non-greedy: `--insecure-registry HOST REF` must leave REF to be the argument.
@@ -40,7 +41,9 @@ export const registryFlags = {
 /** A value compared with a reference's host (a scheme is tolerated): `reg:5000/v2` or '' would silently never match. */
 function checkRegistryHost(value: string): string {
   if (!/^(?:https?:\/\/)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\/?$/.test(value)) {
-    throw new UsageError(`--insecure-registry ${JSON.stringify(value)}: expected HOST[:PORT] as in image references (registry.example:5000), without a path`)
+    throw new UsageError(
+      `--insecure-registry ${JSON.stringify(value)}: expected HOST[:PORT] as in image references (registry.example:5000), without a path`,
+    )
   }
   return value
 }
@@ -92,7 +95,8 @@ export function clientFlag(options: {all?: boolean} = {}) {
 
 /** resolve's and verify's --allow-fallback: the same rule, the same words. */
 export const allowFallbackFlag = Flags.boolean({
-  description: 'Accept (exit 0) a host that gets its image only through a fallback: an older variant or 32-bit mode (arm64 hosts running arm/v7).',
+  description:
+    'Accept (exit 0) a host that gets its image only through a fallback: an older variant or 32-bit mode (arm64 hosts running arm/v7).',
 })
 
 /** --json: one document on stdout (its schema in docs/TOPIC.md); errors still go to stderr. */
@@ -102,13 +106,16 @@ export function jsonFlag(what: string, doc?: string) {
 
 /** docker's --no-trunc: full digests and every column, even when the terminal is narrower. */
 export const noTruncFlag = Flags.boolean({
-  description: 'Do not shorten digests or drop columns to fit the terminal (full digests are always shown when stdout is not a terminal and COLUMNS is unset).',
+  description:
+    'Do not shorten digests or drop columns to fit the terminal (full digests are always shown when stdout is not a terminal and COLUMNS is unset).',
 })
 
 /** buildx's own rule for builder names; checked here so that '' or 'my builder' fail before docker runs. */
 export function checkBuilderName(name: string): string {
   if (!/^[a-zA-Z][a-zA-Z0-9._-]*$/.test(name)) {
-    throw new UsageError(`invalid builder name ${JSON.stringify(name)}: it starts with a letter and has only letters, digits, '.', '-' and '_'`)
+    throw new UsageError(
+      `invalid builder name ${JSON.stringify(name)}: it starts with a letter and has only letters, digits, '.', '-' and '_'`,
+    )
   }
   return name
 }
@@ -131,7 +138,10 @@ export const allowUnknownPlatformFlag = Flags.boolean({
 /** Each specifier of a platform flag, refused when its OS or architecture is unknown (see checkKnownPlatform). */
 function checkSpecs(values: readonly string[], allowUnknown: boolean): void {
   if (allowUnknown) return
-  for (const spec of values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean)) {
+  for (const spec of values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter(Boolean)) {
     if (spec !== 'native') checkKnownPlatform(spec, toHostPlatform(spec))
   }
 }

@@ -28,11 +28,28 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
   }
 
   static override flags = {
-    tag: Flags.string({char: 't', description: 'Image reference to tag and push (repeatable).', helpValue: 'REF', multiple: true, multipleNonGreedy: true}),
-    platform: Flags.string({description: 'Platforms to build, comma-separated (repeatable).', helpValue: 'PLATFORMS', multiple: true, multipleNonGreedy: true, default: ['linux/amd64,linux/arm64']}),
+    tag: Flags.string({
+      char: 't',
+      description: 'Image reference to tag and push (repeatable).',
+      helpValue: 'REF',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    platform: Flags.string({
+      description: 'Platforms to build, comma-separated (repeatable).',
+      helpValue: 'PLATFORMS',
+      multiple: true,
+      multipleNonGreedy: true,
+      default: ['linux/amd64,linux/arm64'],
+    }),
     'allow-unknown-platform': allowUnknownPlatformFlag,
     file: Flags.string({char: 'f', description: 'Dockerfile (default CONTEXT/Dockerfile).', helpValue: 'FILE'}),
-    'build-arg': Flags.string({description: 'Build argument NAME=VALUE (repeatable).', helpValue: 'NAME=VALUE', multiple: true, multipleNonGreedy: true}),
+    'build-arg': Flags.string({
+      description: 'Build argument NAME=VALUE (repeatable).',
+      helpValue: 'NAME=VALUE',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     target: Flags.string({description: 'Stage to build.', helpValue: 'STAGE'}),
     builder: Flags.string({description: 'buildx builder (default: the current one; created when missing).', helpValue: 'NAME'}),
     push: Flags.boolean({description: 'Push every tag to its registry.'}),
@@ -57,7 +74,8 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
     if (flags.builder !== undefined) checkBuilderName(flags.builder)
     let ociLayout: string | undefined
     if (flags.output !== undefined) {
-      if (!flags.output.startsWith('oci:') || flags.output.length === 4) throw new UsageError(`--output ${flags.output}: expected oci:PATH (an OCI layout directory)`)
+      if (!flags.output.startsWith('oci:') || flags.output.length === 4)
+        throw new UsageError(`--output ${flags.output}: expected oci:PATH (an OCI layout directory)`)
       ociLayout = flags.output.slice(4)
       await checkOutputDirectory('output', flags.output, ociLayout)
     }

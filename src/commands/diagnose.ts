@@ -26,7 +26,9 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
   static override flags = {
     host: hostsFlag({purpose: 'Host platform to diagnose', defaultText: 'native,linux/amd64,linux/arm64'}),
     client: clientFlag(),
-    'all-binaries': Flags.boolean({description: 'Also list every executable ELF whose architecture differs from its image\'s platform, counted per machine.'}),
+    'all-binaries': Flags.boolean({
+      description: "Also list every executable ELF whose architecture differs from its image's platform, counted per machine.",
+    }),
     json: jsonFlag('the report', 'docs/diagnose.md'),
     'allow-unknown-platform': allowUnknownPlatformFlag,
     ...layerFlags,

@@ -23,7 +23,10 @@ Each row shows the platform the index declares and the platform the image's conf
 
   static override flags = {
     json: Flags.boolean({description: 'Print the result as JSON on stdout (schema: docs/inspect.md).', exclusive: ['raw']}),
-    raw: Flags.boolean({description: 'Print the exact bytes of the top manifest as served (their sha256 is the tag digest).', exclusive: ['json', 'platform']}),
+    raw: Flags.boolean({
+      description: 'Print the exact bytes of the top manifest as served (their sha256 is the tag digest).',
+      exclusive: ['json', 'platform'],
+    }),
     platform: Flags.string({
       helpValue: 'PLATFORM',
       description:
@@ -59,7 +62,9 @@ Each row shows the platform the index declares and the platform the image's conf
     if (result.missing.length > 0) {
       // The readable part is shown, but the source cannot serve the whole tag.
       const list = result.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')
-      process.stderr.write(`archcheck: warning: ${result.missing.length} of the tag's images cannot be pulled, missing from the registry: ${sanitizeText(list)}\n`)
+      process.stderr.write(
+        `archcheck: warning: ${result.missing.length} of the tag's images cannot be pulled, missing from the registry: ${sanitizeText(list)}\n`,
+      )
     }
     process.exitCode = inspectExitCode(result)
   }

@@ -3,7 +3,16 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {allowFallbackFlag, allowUnknownPlatformFlag, clientFlag, jsonFlag, noTruncFlag, parseFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
+import {
+  allowFallbackFlag,
+  allowUnknownPlatformFlag,
+  clientFlag,
+  jsonFlag,
+  noTruncFlag,
+  parseFlag,
+  parsePlatformFlag,
+  registryFlags,
+} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
@@ -36,7 +45,8 @@ Details and the --json schema: docs/verify.md.`
 
   static override flags = {
     require: Flags.string({
-      description: 'Platform every reference must serve natively: os/arch[/variant], windows(10.0.20348)/amd64, or native (this machine); repeatable or comma-separated.',
+      description:
+        'Platform every reference must serve natively: os/arch[/variant], windows(10.0.20348)/amd64, or native (this machine); repeatable or comma-separated.',
       multiple: true,
       // Non-greedy: `--require linux/arm64 REF` leaves REF to be an argument.
       multipleNonGreedy: true,
@@ -45,18 +55,30 @@ Details and the --json schema: docs/verify.md.`
     }),
     client: clientFlag(),
     'allow-fallback': allowFallbackFlag,
-    'allow-single-platform': Flags.boolean({description: 'Accept a tag that is a single image when its platform is the only one required.'}),
+    'allow-single-platform': Flags.boolean({
+      description: 'Accept a tag that is a single image when its platform is the only one required.',
+    }),
     'forbid-extra': Flags.boolean({description: 'Fail index entries for platforms not in --require (attestations excluded).'}),
     blobs: Flags.boolean({description: 'HEAD every layer blob (each once) to catch garbage-collected or half-pushed images.'}),
     'expect-digest': Flags.string({description: 'The digest every reference must point to (sha256:…).', helpValue: 'DIGEST'}),
-    'metadata-file': Flags.string({description: 'JSON written by `docker buildx build --metadata-file`: its names are verified against its digest.', helpValue: 'FILE'}),
+    'metadata-file': Flags.string({
+      description: 'JSON written by `docker buildx build --metadata-file`: its names are verified against its digest.',
+      helpValue: 'FILE',
+    }),
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.', helpValue: 'FILE'}),
     json: jsonFlag('the result', 'docs/verify.md'),
-    quiet: Flags.boolean({char: 'q', description: 'Print only failures (and references that could not be read); nothing when every check passed.', exclusive: ['json']}),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print only failures (and references that could not be read); nothing when every check passed.',
+      exclusive: ['json'],
+    }),
     'no-trunc': noTruncFlag,
     'allow-unknown-platform': allowUnknownPlatformFlag,
-    deep: Flags.boolean({description: 'Also read the layers of each required platform\'s image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).'}),
+    deep: Flags.boolean({
+      description:
+        "Also read the layers of each required platform's image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).",
+    }),
     ...layerFlags,
     ...registryFlags,
   }
@@ -64,7 +86,10 @@ Details and the --json schema: docs/verify.md.`
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Verify)
     // Written once each, however often they are named (`--require linux/arm64 --require linux/amd64,linux/arm64`).
-    const specs = flags.require.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
+    const specs = flags.require
+      .flatMap((value) => value.split(','))
+      .map((spec) => spec.trim())
+      .filter(Boolean)
     if (specs.length === 0) throw new UsageError('--require needs at least one platform')
     const require = parsePlatformFlag('require', specs, flags['allow-unknown-platform'])
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
@@ -86,7 +111,8 @@ Details and the --json schema: docs/verify.md.`
       deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
     })
 
-    for (const report of result.references) if (report.verdict === 'error') process.stderr.write(`archcheck: ${sanitizeText(unreadableLine(report))}\n`)
+    for (const report of result.references)
+      if (report.verdict === 'error') process.stderr.write(`archcheck: ${sanitizeText(unreadableLine(report))}\n`)
     if (flags.json) {
       await writeJson(result)
     } else {

@@ -126,7 +126,11 @@ const IN_TOTO_LAYER = 'application/vnd.in-toto+json'
  */
 function isBareAttestation(node: ImageNode): boolean {
   const unknownPlatform = node.config.os === 'unknown' && node.config.architecture === 'unknown'
-  return node.layers.length > 0 && node.layers.every((layer) => layer.mediaType === IN_TOTO_LAYER) && (unknownPlatform || node.layers.some((l) => l.annotations?.[IN_TOTO_PREDICATE_ANNOTATION]))
+  return (
+    node.layers.length > 0 &&
+    node.layers.every((layer) => layer.mediaType === IN_TOTO_LAYER) &&
+    (unknownPlatform || node.layers.some((l) => l.annotations?.[IN_TOTO_PREDICATE_ANNOTATION]))
+  )
 }
 
 export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectView {

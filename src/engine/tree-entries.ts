@@ -7,7 +7,6 @@ import type {ClientName} from './resolve/resolution.js'
 import {matchingConfigPlatform} from './config-platform.js'
 import type {Platform} from '../oci/platform/types.js'
 
-
 /** The entries of the tag's index in index order; empty when the tag is a single image. */
 export function indexEntries(root: TreeNode): TreeNode[] {
   return root.kind === 'index' ? root.children : []
@@ -81,7 +80,9 @@ export function imageNodes(root: TreeNode): ImageNode[] {
 }
 
 /** The blobs an image needs: its config, then its layers. */
-export function imageBlobs(node: ImageNode): Array<{kind: 'config' | 'layer'; descriptor: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>}> {
+export function imageBlobs(
+  node: ImageNode,
+): Array<{kind: 'config' | 'layer'; descriptor: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>}> {
   return [
     {kind: 'config', descriptor: {digest: node.config.digest, size: node.config.size, mediaType: node.config.mediaType}},
     ...node.layers.map((layer) => ({kind: 'layer' as const, descriptor: layer})),

@@ -58,9 +58,15 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
   const nodeFor = async (descriptor: Descriptor, parsed: ParsedManifest, depth: number): Promise<Build> => {
     if (parsed.kind === 'other') return () => ({kind: 'other', descriptor, note: unreadableNote(descriptor)})
     if (parsed.kind === 'index') {
-      if (depth >= MAX_INDEX_DEPTH) throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
+      if (depth >= MAX_INDEX_DEPTH)
+        throw new RegistryError(`index ${descriptor.digest} is nested more than ${MAX_INDEX_DEPTH} levels deep`, 'malformed')
       const children = await Promise.all(parsed.manifests.map((child) => childNode(child, depth + 1)))
-      return () => ({kind: 'index', descriptor, children: children.map((build) => build()), ...(parsed.annotations ? {annotations: parsed.annotations} : {})})
+      return () => ({
+        kind: 'index',
+        descriptor,
+        children: children.map((build) => build()),
+        ...(parsed.annotations ? {annotations: parsed.annotations} : {}),
+      })
     }
     if (!isImageConfigType(parsed.config.mediaType)) {
       const type = parsed.artifactType ?? descriptor.artifactType ?? parsed.config.mediaType
@@ -89,7 +95,10 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
       return () => ({kind: 'other', descriptor, note: 'manifest not found (dangling index entry)', missing: 'manifest'})
     }
     if (fetched.bytes.length !== descriptor.size) {
-      throw new RegistryError(`manifest ${descriptor.digest} is ${fetched.bytes.length} bytes but the index says ${descriptor.size}`, 'malformed')
+      throw new RegistryError(
+        `manifest ${descriptor.digest} is ${fetched.bytes.length} bytes but the index says ${descriptor.size}`,
+        'malformed',
+      )
     }
     return nodeFor(descriptor, parseManifest(fetched.bytes, descriptor.digest, descriptor.mediaType), depth)
   }
@@ -111,7 +120,10 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
           return
         }
         if (bytes.length !== descriptor.size) {
-          throw new RegistryError(`image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`, 'malformed')
+          throw new RegistryError(
+            `image config ${descriptor.digest} is ${bytes.length} bytes but its manifest says ${descriptor.size}`,
+            'malformed',
+          )
         }
         configs.set(descriptor.digest, parseImageConfig(bytes, descriptor))
       }),

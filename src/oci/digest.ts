@@ -49,7 +49,8 @@ const mismatch = (what: string, digest: string, where: string | undefined, probl
  * object ("blob", "manifest"), `where` the source it came from.
  */
 export function verifyDigest(bytes: Uint8Array, digest: string, what: string, where?: string): void {
-  if (!matchesDigest(bytes, digest)) throw mismatch(what, digest, where, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`)
+  if (!matchesDigest(bytes, digest))
+    throw mismatch(what, digest, where, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`)
 }
 
 /** A pass-through that hashes what flows through it and fails the stream at the end when the bytes do not hash to `digest`. */
@@ -70,6 +71,9 @@ export function verifyingStream(digest: string, what: string, where?: string): T
 /** Refuses an object larger than `maxBytes` before reading it. */
 export function checkSize(size: number, maxBytes: number, what: string, digest: string): void {
   if (size > maxBytes) {
-    throw new RegistryError(`${what} ${digest} is ${size} bytes, more than the limit of ${maxBytes} bytes (raise it with --max-manifest-size)`, 'too-large')
+    throw new RegistryError(
+      `${what} ${digest} is ${size} bytes, more than the limit of ${maxBytes} bytes (raise it with --max-manifest-size)`,
+      'too-large',
+    )
   }
 }

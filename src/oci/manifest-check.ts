@@ -37,10 +37,16 @@ export function checkManifest(served: ServedManifest): {mediaType: string; diges
   const expected = byDigest ? requested : served.dockerContentDigest?.trim() || undefined
   if (expected && !matchesDigestSafely(bytes, expected)) {
     const source = byDigest ? 'the requested digest' : `the registry's Docker-Content-Digest ${expected}`
-    throw new RegistryError(`manifest ${requested} of ${where} does not match ${source}: its bytes hash to ${digestOf(bytes)}`, 'digest-mismatch')
+    throw new RegistryError(
+      `manifest ${requested} of ${where} does not match ${source}: its bytes hash to ${digestOf(bytes)}`,
+      'digest-mismatch',
+    )
   }
   if (body === undefined) {
-    throw new RegistryError(`manifest ${requested} of ${where} is not valid JSON (truncated or corrupt, ${bytes.byteLength} bytes)`, 'malformed')
+    throw new RegistryError(
+      `manifest ${requested} of ${where} is not valid JSON (truncated or corrupt, ${bytes.byteLength} bytes)`,
+      'malformed',
+    )
   }
   if (!isObject(body)) throw new RegistryError(`manifest ${requested} of ${where} is not a JSON object`, 'malformed')
   if (declared !== undefined && typeof declared !== 'string') {
@@ -48,11 +54,17 @@ export function checkManifest(served: ServedManifest): {mediaType: string; diges
   }
   const headerType = GENERIC_CONTENT_TYPES.has(contentType) ? undefined : contentType
   if (declared && headerType && declared !== headerType) {
-    throw new RegistryError(`manifest ${requested} of ${where} was served as ${headerType} but declares mediaType ${declared}`, 'media-type-mismatch')
+    throw new RegistryError(
+      `manifest ${requested} of ${where} was served as ${headerType} but declares mediaType ${declared}`,
+      'media-type-mismatch',
+    )
   }
   const mediaType = declared || headerType
   if (!mediaType) {
-    throw new RegistryError(`manifest ${requested} of ${where} has no mediaType and the registry sent no specific Content-Type`, 'malformed')
+    throw new RegistryError(
+      `manifest ${requested} of ${where} has no mediaType and the registry sent no specific Content-Type`,
+      'malformed',
+    )
   }
   return {mediaType, digest: digestOf(bytes)}
 }

@@ -71,7 +71,8 @@ export function parseJsonObject(bytes: Uint8Array, what: string, digest: string)
 export function manifestMediaType(json: Json, digest: string, declared?: string): string {
   const own = json.mediaType
   if (own !== undefined && typeof own !== 'string') throw malformed('manifest', digest, '"mediaType" is not a string')
-  if (own && declared && own !== declared) throw malformed('manifest', digest, `its mediaType is ${own} but the descriptor pointing to it says ${declared}`)
+  if (own && declared && own !== declared)
+    throw malformed('manifest', digest, `its mediaType is ${own} but the descriptor pointing to it says ${declared}`)
   if (own) return own
   if (declared) return declared
   if (Array.isArray(json.manifests)) return MediaType.ociIndex
@@ -114,8 +115,10 @@ function parseDescriptor(value: unknown, digest: string, where: string): Descrip
   if (!isObject(value)) throw malformed('manifest', digest, `${where} is not a descriptor object`)
   const {mediaType, digest: target, size} = value
   if (typeof mediaType !== 'string' || mediaType === '') throw malformed('manifest', digest, `${where} has no mediaType`)
-  if (typeof target !== 'string' || !isDigest(target)) throw malformed('manifest', digest, `${where} has an invalid digest ${JSON.stringify(target)}`)
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed('manifest', digest, `${where} has an invalid size ${JSON.stringify(size)}`)
+  if (typeof target !== 'string' || !isDigest(target))
+    throw malformed('manifest', digest, `${where} has an invalid digest ${JSON.stringify(target)}`)
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw malformed('manifest', digest, `${where} has an invalid size ${JSON.stringify(size)}`)
   const descriptor: Descriptor = {mediaType, digest: target, size}
   if (value.platform !== undefined) descriptor.platform = parsePlatform(value.platform, digest, `${where}.platform`)
   const annotations = parseAnnotations(value.annotations, digest, `${where}.annotations`)
@@ -127,7 +130,8 @@ function parseDescriptor(value: unknown, digest: string, where: string): Descrip
 function parsePlatform(value: unknown, digest: string, where: string): Platform {
   if (!isObject(value)) throw malformed('manifest', digest, `${where} is not an object`)
   const {os, architecture, variant} = value
-  if (typeof os !== 'string' || typeof architecture !== 'string') throw malformed('manifest', digest, `${where} needs "os" and "architecture" strings`)
+  if (typeof os !== 'string' || typeof architecture !== 'string')
+    throw malformed('manifest', digest, `${where} needs "os" and "architecture" strings`)
   const platform: Platform = {os, architecture}
   if (typeof variant === 'string' && variant !== '') platform.variant = variant
   if (typeof value['os.version'] === 'string' && value['os.version'] !== '') platform.osVersion = value['os.version']
@@ -145,7 +149,7 @@ function parseAnnotations(value: unknown, digest: string, where: string): Record
 }
 
 const stringList = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value) : undefined
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined
 
 /** What archcheck keeps of an image config blob (bytes already verified against `descriptor`). */
 export function parseImageConfig(bytes: Uint8Array, descriptor: Descriptor): ImageConfig {
@@ -185,7 +189,7 @@ export function jsonErrorOffset(text: string): number {
   /** Reads the string starting at `i` (a quote); false, with `i` at the fault, when it is not one. */
   const string = (): boolean => {
     if (text[i] !== '"') return false
-    for (i++; i < text.length; ) {
+    for (i++; i < text.length;) {
       const code = text.charCodeAt(i)
       if (code === 0x22) {
         i++

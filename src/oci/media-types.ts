@@ -13,8 +13,10 @@ export const MediaType = {
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerList, MediaType.dockerManifest].join(', ')
 
 export const isIndexType = (mediaType: string): boolean => mediaType === MediaType.ociIndex || mediaType === MediaType.dockerList
-export const isImageManifestType = (mediaType: string): boolean => mediaType === MediaType.ociManifest || mediaType === MediaType.dockerManifest
-export const isSchema1Type = (mediaType: string): boolean => mediaType === MediaType.dockerSchema1 || mediaType === MediaType.dockerSchema1Signed
+export const isImageManifestType = (mediaType: string): boolean =>
+  mediaType === MediaType.ociManifest || mediaType === MediaType.dockerManifest
+export const isSchema1Type = (mediaType: string): boolean =>
+  mediaType === MediaType.dockerSchema1 || mediaType === MediaType.dockerSchema1Signed
 
 /** What archcheck says about a schema 1 manifest, wherever it meets one. */
 export const SCHEMA1_MESSAGE = 'schema 1 manifests are deprecated and unsupported; re-push the image with a current client'

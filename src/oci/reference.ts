@@ -98,7 +98,8 @@ export function parseReference(input: string): Reference {
       repository = remainder.slice(firstSlash + 1)
       if (!DOMAIN_RE.test(registry)) throw new UsageError(`invalid registry host "${registry}" in "${input}"`)
       const port = /:(\d+)$/.exec(registry)?.[1]
-      if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw new UsageError(`invalid registry host "${registry}" in "${input}": the port must be 1 to 65535`)
+      if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535))
+        throw new UsageError(`invalid registry host "${registry}" in "${input}": the port must be 1 to 65535`)
     }
   }
   if (registry === LEGACY_DOCKER_HUB) registry = DOCKER_HUB
@@ -108,7 +109,9 @@ export function parseReference(input: string): Reference {
     throw new UsageError(`invalid repository name "${repository}" in "${input}": repository names must be lower-case`)
   }
   if (!PATH_RE.test(repository)) {
-    throw new UsageError(`invalid repository name "${repository}" in "${input}": use lower-case letters, digits and separators (. _ __ -) between '/'-separated parts`)
+    throw new UsageError(
+      `invalid repository name "${repository}" in "${input}": use lower-case letters, digits and separators (. _ __ -) between '/'-separated parts`,
+    )
   }
   if (repository.length > MAX_PATH_LENGTH) {
     throw new UsageError(

@@ -22,7 +22,9 @@ export function renderDiagnoseText(original: DiagnoseResult, style: Style): stri
   }
   for (const image of report.binaries ?? []) {
     const summary = image.mismatched.length ? image.mismatched.map((m) => `${m.count} ${m.architecture}`).join(', ') : 'none'
-    lines.push(`binaries of ${shortDigest(image.digest)} (${image.platform}): ${image.elfCount} executable ELF file${image.elfCount === 1 ? '' : 's'}; other architectures: ${summary}`)
+    lines.push(
+      `binaries of ${shortDigest(image.digest)} (${image.platform}): ${image.elfCount} executable ELF file${image.elfCount === 1 ? '' : 's'}; other architectures: ${summary}`,
+    )
     for (const group of image.mismatched) for (const file of group.files) lines.push(`     ${group.architecture} ${file}`)
   }
   return `${lines.join('\n')}\n`

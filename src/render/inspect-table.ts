@@ -57,7 +57,15 @@ export async function renderInspect(original: InspectView, style: Style, fit: Fi
         // A row of its own, not a cell spanning the table: cli-table3 draws a broken rule around spans.
         if (nested) {
           const entries = `${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`
-          rows.push([style.cyan(`nested index${nested.platform ? ` (${nested.platform})` : ''}`), style.cyan(nested.digest), formatBytes(nested.size), style.cyan(entries), '', '', ''])
+          rows.push([
+            style.cyan(`nested index${nested.platform ? ` (${nested.platform})` : ''}`),
+            style.cyan(nested.digest),
+            formatBytes(nested.size),
+            style.cyan(entries),
+            '',
+            '',
+            '',
+          ])
         }
       }
       const nestedRow = row.index !== null && row.index !== view.digest
@@ -88,8 +96,17 @@ export async function renderInspect(original: InspectView, style: Style, fit: Fi
   }
 
   if (view.attestations.length > 0) {
-    lines.push('', style.bold('Attestations') + style.dim(' (build provenance/SBOM manifests, platform unknown/unknown; not runnable, never pulled to run)'))
-    const columns: Column[] = [{header: 'ATTESTATION DIGEST', digest: true}, {header: 'ATTESTS', digest: true, wrap: true}, {header: 'OF PLATFORM', wrap: true}, {header: 'PREDICATE', wrap: true}]
+    lines.push(
+      '',
+      style.bold('Attestations') +
+        style.dim(' (build provenance/SBOM manifests, platform unknown/unknown; not runnable, never pulled to run)'),
+    )
+    const columns: Column[] = [
+      {header: 'ATTESTATION DIGEST', digest: true},
+      {header: 'ATTESTS', digest: true, wrap: true},
+      {header: 'OF PLATFORM', wrap: true},
+      {header: 'PREDICATE', wrap: true},
+    ]
     const rows = view.attestations.map((a) => [
       a.digest,
       a.attests ?? style.dim('(not named)'),
@@ -100,8 +117,16 @@ export async function renderInspect(original: InspectView, style: Style, fit: Fi
   }
 
   if (view.missing.length > 0) {
-    lines.push('', style.red(style.bold('Missing')) + style.dim(' (listed, but the registry does not have them: pulls on these platforms fail)'))
-    const columns: Column[] = [{header: 'PLATFORM', wrap: true}, {header: 'MANIFEST DIGEST', digest: true}, {header: 'SIZE', drop: 1}, {header: 'MISSING', digest: true, wrap: true}]
+    lines.push(
+      '',
+      style.red(style.bold('Missing')) + style.dim(' (listed, but the registry does not have them: pulls on these platforms fail)'),
+    )
+    const columns: Column[] = [
+      {header: 'PLATFORM', wrap: true},
+      {header: 'MANIFEST DIGEST', digest: true},
+      {header: 'SIZE', drop: 1},
+      {header: 'MISSING', digest: true, wrap: true},
+    ]
     const rows = view.missing.map((m) => [
       m.platform ?? style.dim('(none declared)'),
       m.digest,
@@ -113,11 +138,18 @@ export async function renderInspect(original: InspectView, style: Style, fit: Fi
 
   if (view.others.length > 0) {
     lines.push('', style.bold('Other entries') + style.dim(' (not images; shown, not read)'))
-    const columns: Column[] = [{header: 'DIGEST', digest: true}, {header: 'MEDIA TYPE', wrap: true}, {header: 'SIZE', drop: 1}, {header: 'PLATFORM', wrap: true}, {header: 'NOTE', wrap: true}]
+    const columns: Column[] = [
+      {header: 'DIGEST', digest: true},
+      {header: 'MEDIA TYPE', wrap: true},
+      {header: 'SIZE', drop: 1},
+      {header: 'PLATFORM', wrap: true},
+      {header: 'NOTE', wrap: true},
+    ]
     const rows = view.others.map((o) => [o.digest, o.mediaType, formatBytes(o.size), o.platform ?? style.dim('—'), o.note])
     lines.push(await draw(columns, rows))
   }
-  if (dropped.size > 0) lines.push('', style.dim(`Not shown to fit ${fit.width} columns: ${[...dropped].join(', ')} (--no-trunc or --json shows everything).`))
+  if (dropped.size > 0)
+    lines.push('', style.dim(`Not shown to fit ${fit.width} columns: ${[...dropped].join(', ')} (--no-trunc or --json shows everything).`))
   return `${lines.join('\n')}\n`
 }
 

@@ -13,7 +13,8 @@ function caseName(check: CheckOutcome): string {
  */
 export function splitReference(reference: string): {repository: string; version: string | undefined} {
   const at = reference.lastIndexOf('@')
-  if (at > 0) return {repository: reference.slice(0, at), version: reference.slice(at + 1).replace(/^([a-z0-9]+:[0-9a-f]{12})[0-9a-f]*$/, '$1')}
+  if (at > 0)
+    return {repository: reference.slice(0, at), version: reference.slice(at + 1).replace(/^([a-z0-9]+:[0-9a-f]{12})[0-9a-f]*$/, '$1')}
   const tag = /^(.*[^/:]):([\w][\w.-]{0,127})$/.exec(reference)
   // A colon before the last `/` is a port (localhost:5000/app), not a tag.
   if (tag && !tag[2].includes('/')) return {repository: tag[1], version: tag[2]}
@@ -63,7 +64,9 @@ function testSuite(report: ReferenceResult, strict: boolean): string {
     errors = 1
     const message = report.error ?? 'the image could not be read'
     const {repository, version} = splitReference(report.reference)
-    cases.push(`    <testcase classname="${xmlAttribute(repository)}" name="${xmlAttribute(version ? `${version}: read` : 'read')}" time="${seconds(report.durationMs)}"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`)
+    cases.push(
+      `    <testcase classname="${xmlAttribute(repository)}" name="${xmlAttribute(version ? `${version}: read` : 'read')}" time="${seconds(report.durationMs)}"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`,
+    )
   }
   const properties = report.digest ? `\n    <properties><property name="digest" value="${xmlAttribute(report.digest)}"/></properties>` : ''
   const attributes = [

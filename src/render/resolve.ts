@@ -28,7 +28,8 @@ export interface ResolveTextOptions extends FitOptions {
 /** What a matrix cell says: the verdict and the platform of the image actually pulled (its config's, when that differs). */
 function matrixCell(r: HostResult, style: Style): string {
   if (!r.chosen) return verdictText(r.verdict, style)
-  const pulled = r.chosen.configPlatform && r.chosen.configPlatform !== r.chosen.platform ? r.chosen.configPlatform : (r.chosen.platform ?? '-')
+  const pulled =
+    r.chosen.configPlatform && r.chosen.configPlatform !== r.chosen.platform ? r.chosen.configPlatform : (r.chosen.platform ?? '-')
   return `${verdictText(r.verdict, style)} ${pulled}`
 }
 
@@ -62,7 +63,9 @@ function notReadLine(result: ResolveResult, style: Style): string | undefined {
   if (result.layers !== null) return undefined
   const hosts = [...new Set(result.results.filter((r) => r.chosen).map((r) => r.host))]
   if (hosts.length === 0) return undefined
-  return style.dim(`layers not read: \`archcheck diagnose ${result.reference} --host ${hosts.join(',')}\` checks the binaries (or resolve --deep)`)
+  return style.dim(
+    `layers not read: \`archcheck diagnose ${result.reference} --host ${hosts.join(',')}\` checks the binaries (or resolve --deep)`,
+  )
 }
 
 const LAYER_MARK: Record<LayerCheck['status'], (style: Style) => string> = {
@@ -102,8 +105,20 @@ export async function renderResolveText(original: ResolveResult, style: Style, o
   if (matrix) {
     out.push(await matrixTable(resolutions, style, fit))
   } else {
-    const rows = resolutions.map((r) => [r.host, r.chosen?.platform ?? '-', r.chosen ? r.chosen.digest : '-', r.chosen?.configPlatform ?? '-', verdictText(r.verdict, style)])
-    const columns: Column[] = [{header: 'HOST', wrap: true}, {header: 'CHOSEN', wrap: true}, {header: 'MANIFEST', digest: true}, {header: 'CONFIG', wrap: true}, {header: 'VERDICT'}]
+    const rows = resolutions.map((r) => [
+      r.host,
+      r.chosen?.platform ?? '-',
+      r.chosen ? r.chosen.digest : '-',
+      r.chosen?.configPlatform ?? '-',
+      verdictText(r.verdict, style),
+    ])
+    const columns: Column[] = [
+      {header: 'HOST', wrap: true},
+      {header: 'CHOSEN', wrap: true},
+      {header: 'MANIFEST', digest: true},
+      {header: 'CONFIG', wrap: true},
+      {header: 'VERDICT'},
+    ]
     out.push((await fitTable(columns, rows, style, fit)).text)
   }
   const notRead = notReadLine(result, style)
@@ -115,7 +130,13 @@ export async function renderResolveText(original: ResolveResult, style: Style, o
     for (const r of resolutions) {
       const who = matrix ? ` (${r.client})` : ''
       out.push('', style.bold(`${r.host}${who}: every entry, in index order`))
-      const columns: Column[] = [{header: 'RANK'}, {header: 'PLATFORM', wrap: true}, {header: 'MANIFEST', digest: true}, {header: 'STATUS'}, {header: 'REASON', wrap: true}]
+      const columns: Column[] = [
+        {header: 'RANK'},
+        {header: 'PLATFORM', wrap: true},
+        {header: 'MANIFEST', digest: true},
+        {header: 'STATUS'},
+        {header: 'REASON', wrap: true},
+      ]
       const rows = r.candidates.map((c) => [
         c.rank === null ? '-' : `#${c.rank}`,
         c.platform ?? style.dim('(none)'),
@@ -128,4 +149,3 @@ export async function renderResolveText(original: ResolveResult, style: Style, o
   }
   return `${out.join('\n')}\n`
 }
-

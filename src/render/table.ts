@@ -10,5 +10,9 @@ type Table = InstanceType<typeof import('cli-table3')>
 export async function tableMaker(style: Style): Promise<(head: string[]) => Table> {
   const {default: CliTable} = await import('cli-table3')
   return (head) =>
-    new CliTable({head: head.map((h) => style.bold(h)), style: {head: [], border: []}, chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}})
+    new CliTable({
+      head: head.map((h) => style.bold(h)),
+      style: {head: [], border: []},
+      chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+    })
 }

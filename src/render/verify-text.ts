@@ -33,14 +33,18 @@ function passedIds(report: ReferenceResult): {passed: string[]; skipped: string[
 async function checkTable(report: ReferenceResult, strict: boolean, style: Style, fit: FitOptions): Promise<string | undefined> {
   const folded = passedIds(report)
   const rank = (id: string): number => (report.checks.some((check) => check.id === id && isFailure(check, strict)) ? 0 : 1)
-  const ids = [...new Set(report.checks.map((check) => check.id))].filter((id) => !folded.passed.includes(id) && !folded.skipped.includes(id)).sort((a, b) => rank(a) - rank(b))
+  const ids = [...new Set(report.checks.map((check) => check.id))]
+    .filter((id) => !folded.passed.includes(id) && !folded.skipped.includes(id))
+    .sort((a, b) => rank(a) - rank(b))
   if (ids.length === 0) return undefined
   const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== null))]
   const columns = report.checks.some((check) => check.platform === null) ? [...platforms, TAG_COLUMN] : platforms
   const rows = ids.map((id) => [
     id,
     ...columns.map((column) => {
-      const statuses = report.checks.filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column).map((check) => check.status)
+      const statuses = report.checks
+        .filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column)
+        .map((check) => check.status)
       if (statuses.length === 0) return ''
       const status = worst(statuses)
       return status === 'warn' && strict ? style.red('FAIL (warn)') : CELL[status](style)
@@ -57,7 +61,10 @@ function problemLine(check: CheckOutcome, strict: boolean, style: Style): string
 /** One line for every check that only passed (or was not run), however many platforms. */
 function passLine(report: ReferenceResult, style: Style): string | undefined {
   const {passed, skipped} = passedIds(report)
-  const parts = [passed.length ? `${passed.length} passed (${passed.join(', ')})` : '', skipped.length ? `not run: ${skipped.join(', ')}` : ''].filter(Boolean)
+  const parts = [
+    passed.length ? `${passed.length} passed (${passed.join(', ')})` : '',
+    skipped.length ? `not run: ${skipped.join(', ')}` : '',
+  ].filter(Boolean)
   return parts.length ? style.dim(`  ${parts.join('; ')}`) : undefined
 }
 
@@ -79,14 +86,25 @@ export interface VerifyTextOptions extends FitOptions {
  * Human output for one reference: failures first (then warnings), a table of the checks that did
  * not simply pass, one line folding the passes, and the verdict.
  */
-export async function renderVerifyText(original: ReferenceResult, strict: boolean, style: Style = PLAIN, options: VerifyTextOptions = {}): Promise<string> {
+export async function renderVerifyText(
+  original: ReferenceResult,
+  strict: boolean,
+  style: Style = PLAIN,
+  options: VerifyTextOptions = {},
+): Promise<string> {
   // Check messages quote the image (annotations, platforms, file names): shown, never obeyed by the terminal.
   const report = sanitizeDeep(original)
-  if (report.verdict === 'error') return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
+  if (report.verdict === 'error')
+    return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
   const failures = report.checks.filter((check) => isFailure(check, strict))
   if (options.quiet) {
     if (failures.length === 0) return ''
-    return [...failures.map((check) => `${style.red('FAIL')} ${report.reference}: ${check.id}${check.platform ? ` (${check.platform})` : ''}: ${check.message}`), ''].join('\n')
+    return [
+      ...failures.map(
+        (check) => `${style.red('FAIL')} ${report.reference}: ${check.id}${check.platform ? ` (${check.platform})` : ''}: ${check.message}`,
+      ),
+      '',
+    ].join('\n')
   }
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
   const warnings = report.checks.filter((check) => check.status === 'warn' && !isFailure(check, strict))
@@ -100,7 +118,11 @@ export async function renderVerifyText(original: ReferenceResult, strict: boolea
 export function renderVerifySummary(result: VerifyResult, style: Style = PLAIN): string {
   const reports = result.references
   const count = (verdict: ReferenceResult['verdict']): number => reports.filter((report) => report.verdict === verdict).length
-  const parts = [`${count('pass')} passed`, count('fail') > 0 ? `${count('fail')} failed` : '', count('error') > 0 ? `${count('error')} could not be read` : ''].filter(Boolean)
+  const parts = [
+    `${count('pass')} passed`,
+    count('fail') > 0 ? `${count('fail')} failed` : '',
+    count('error') > 0 ? `${count('error')} could not be read` : '',
+  ].filter(Boolean)
   const mark = count('error') > 0 ? style.red('ERROR') : count('fail') > 0 ? style.red('FAIL') : style.green('PASS')
   return `${style.bold(`${mark} ${reports.length} references: ${parts.join(', ')}`)}\n`
 }

@@ -43,7 +43,7 @@ class ArchiveFiles implements LayoutFiles {
       const {size: fileSize} = await handle.stat()
       let next: {path?: string; size?: number} = {}
       // Until the end-of-archive block, or the end of the file right after an entry.
-      for (let position = 0; position < fileSize; ) {
+      for (let position = 0; position < fileSize;) {
         const header = await read(position, TAR_BLOCK)
         if (header.every((byte) => byte === 0)) break
         if (!checksumMatches(header)) fail(`bad header checksum at byte ${position}`)
@@ -55,7 +55,8 @@ class ArchiveFiles implements LayoutFiles {
         // send the walk backwards (forever) or nowhere.
         if (!Number.isSafeInteger(size) || size < 0) fail(`invalid size field in the header at byte ${position}`)
         const start = position + TAR_BLOCK
-        if (start + size > fileSize) fail(`it ends inside ${extended ? 'an extended header' : JSON.stringify(headerName(header))} (at byte ${position})`)
+        if (start + size > fileSize)
+          fail(`it ends inside ${extended ? 'an extended header' : JSON.stringify(headerName(header))} (at byte ${position})`)
         position = start + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK
         if (extended) {
           if (type === 'x' || type === 'L') {
@@ -124,7 +125,7 @@ function checksumMatches(header: Buffer): boolean {
  */
 function paxRecords(data: Buffer, at: number, fail: (why: string) => never): {path?: string; size?: number} {
   const result: {path?: string; size?: number} = {}
-  for (let offset = 0; offset < data.length; ) {
+  for (let offset = 0; offset < data.length;) {
     const space = data.indexOf(0x20, offset)
     const length = Number.parseInt(data.subarray(offset, space).toString('latin1'), 10)
     if (space < 0 || !(length > 0)) break

@@ -56,7 +56,10 @@ class DirectoryFiles implements LayoutFiles {
       throw new RegistryError(`cannot read ${file}: ${(error as Error).message}`, 'io', {cause: error})
     }
     if (real === undefined) {
-      throw new RegistryError(`oci-layout:${this.root}: ${relativePath} is a symlink that leads outside the layout directory; it is not followed`, 'malformed')
+      throw new RegistryError(
+        `oci-layout:${this.root}: ${relativePath} is a symlink that leads outside the layout directory; it is not followed`,
+        'malformed',
+      )
     }
     this.resolved.set(relativePath, real)
     return info.size
@@ -161,7 +164,10 @@ export class OciLayoutSource implements ImageSource {
     if (entry) checkSize(entry.size, this.maxManifestBytes, 'manifest', digest)
     const bytes = await this.readVerified(digest, this.maxManifestBytes, 'manifest')
     if (entry && bytes.length !== entry.size) {
-      throw new RegistryError(`manifest ${digest} is ${bytes.length} bytes but index.json of ${this.location} says ${entry.size}`, 'malformed')
+      throw new RegistryError(
+        `manifest ${digest} is ${bytes.length} bytes but index.json of ${this.location} says ${entry.size}`,
+        'malformed',
+      )
     }
     const mediaType = manifestMediaType(parseJsonObject(bytes, 'manifest', digest), digest, entry?.mediaType)
     return {bytes, mediaType, digest}
@@ -238,7 +244,13 @@ function describeTags(entries: Descriptor[]): string {
   const tags = entries.map((e) => e.annotations?.[REF_NAME_ANNOTATION]).filter((t): t is string => t !== undefined)
   const untagged = entries.length - tags.length
   const parts = [tags.length > 0 ? `available tags: ${tags.join(', ')}` : 'no tags']
-  if (untagged > 0) parts.push(`${untagged} untagged: ${entries.filter((e) => !e.annotations?.[REF_NAME_ANNOTATION]).map((e) => e.digest).join(', ')}`)
+  if (untagged > 0)
+    parts.push(
+      `${untagged} untagged: ${entries
+        .filter((e) => !e.annotations?.[REF_NAME_ANNOTATION])
+        .map((e) => e.digest)
+        .join(', ')}`,
+    )
   return parts.join('; ')
 }
 

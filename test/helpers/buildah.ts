@@ -52,7 +52,8 @@ export async function enableEmulation(): Promise<void> {
   const binfmt = '/proc/sys/fs/binfmt_misc'
   if (!existsSync(join(binfmt, 'register'))) await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', binfmt])
   if (!(await handlerEnabled('qemu-aarch64'))) await run('update-binfmts', ['--enable'])
-  if (!(await handlerEnabled('qemu-aarch64'))) throw new Error('the QEMU arm64 handler is not enabled in binfmt_misc (install qemu-user-static binfmt-support)')
+  if (!(await handlerEnabled('qemu-aarch64')))
+    throw new Error('the QEMU arm64 handler is not enabled in binfmt_misc (install qemu-user-static binfmt-support)')
 }
 
 async function handlerEnabled(name: string): Promise<boolean> {
@@ -87,7 +88,8 @@ export async function busyboxRootfs(platform: string): Promise<string> {
     else await cp(await downloadBusybox(arch, work), binary)
     // The amd64 binary lists the applets; the set is the same for every architecture of one version.
     const {stdout: applets} = await run('/bin/busybox', ['--list'])
-    for (const applet of applets.split('\n').filter((name) => name && name !== 'busybox')) await symlink('busybox', join(staging, 'bin', applet))
+    for (const applet of applets.split('\n').filter((name) => name && name !== 'busybox'))
+      await symlink('busybox', join(staging, 'bin', applet))
     await mkdir(join(CACHE_DIR, arch), {recursive: true})
     await rename(staging, rootfs).catch(async (error: NodeJS.ErrnoException) => {
       // Another test process finished first: its copy is as good as ours.
@@ -107,11 +109,16 @@ async function downloadBusybox(arch: string, work: string): Promise<string> {
   await mkdir(join(cache, 'archives', 'partial'), {recursive: true})
   const aptOptions = [
     '-qq',
-    '-o', `Dir::State::Lists=${lists}`,
-    '-o', `Dir::Cache=${cache}`,
-    '-o', `APT::Architecture=${arch}`,
-    '-o', `APT::Architectures::=${arch}`,
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    `Dir::State::Lists=${lists}`,
+    '-o',
+    `Dir::Cache=${cache}`,
+    '-o',
+    `APT::Architecture=${arch}`,
+    '-o',
+    `APT::Architectures::=${arch}`,
+    '-o',
+    'APT::Sandbox::User=root',
   ]
   await run('apt-get', [...aptOptions, 'update'])
   await run('apt-get', [...aptOptions, 'download', `busybox-static:${arch}`], {cwd: work})
@@ -160,12 +167,26 @@ export async function pushBusyboxBase(options: BusyboxBaseOptions): Promise<Push
       await buildah(store, 'manifest', 'add', listName, image)
     }
     const digestFile = join(store.root, '..', 'list.digest')
-    await buildah(store, 'manifest', 'push', '--all', '--tls-verify=false', '--format', options.format ?? 'oci', '--digestfile', digestFile, listName, `docker://${options.reference}`)
+    await buildah(
+      store,
+      'manifest',
+      'push',
+      '--all',
+      '--tls-verify=false',
+      '--format',
+      options.format ?? 'oci',
+      '--digestfile',
+      digestFile,
+      listName,
+      `docker://${options.reference}`,
+    )
     const digest = (await readFile(digestFile, 'utf8')).trim()
     // The children are re-encoded on push: ask the registry what landed.
     const slash = options.reference.indexOf('/')
     const repository = options.reference.slice(slash + 1).replace(/[:@].*$/, '')
-    const response = await fetch(`http://${options.reference.slice(0, slash)}/v2/${repository}/manifests/${digest}`, {headers: {accept: INDEX_TYPES}})
+    const response = await fetch(`http://${options.reference.slice(0, slash)}/v2/${repository}/manifests/${digest}`, {
+      headers: {accept: INDEX_TYPES},
+    })
     if (!response.ok) throw new Error(`pushed list ${digest} is not in the registry: HTTP ${response.status}`)
     const list = (await response.json()) as {manifests: {digest: string; platform: {os: string; architecture: string}}[]}
     for (const entry of list.manifests) images[`${entry.platform.os}/${entry.platform.architecture}`] = entry.digest
@@ -192,5 +213,10 @@ export async function buildahEnvironment(store: BuildahStore, insecureHosts: str
   const dockerConfig = join(directory, 'docker-config')
   await mkdir(dockerConfig, {recursive: true})
   await writeFile(join(dockerConfig, 'config.json'), '{"auths": {}}\n')
-  return {CONTAINERS_STORAGE_CONF: storageConf, CONTAINERS_REGISTRIES_CONF: registriesConf, BUILDAH_ISOLATION: 'chroot', DOCKER_CONFIG: dockerConfig}
+  return {
+    CONTAINERS_STORAGE_CONF: storageConf,
+    CONTAINERS_REGISTRIES_CONF: registriesConf,
+    BUILDAH_ISOLATION: 'chroot',
+    DOCKER_CONFIG: dockerConfig,
+  }
 }

@@ -60,7 +60,13 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     execFile(
       process.execPath,
       [CLI_PATH, ...args],
-      {cwd: options.cwd ?? PROJECT_ROOT, env: cliEnv(options.env), timeout: options.timeoutMs ?? 30_000, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024},
+      {
+        cwd: options.cwd ?? PROJECT_ROOT,
+        env: cliEnv(options.env),
+        timeout: options.timeoutMs ?? 30_000,
+        encoding: 'buffer',
+        maxBuffer: 256 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const failure = error as (NodeJS.ErrnoException & {code?: number | string; signal?: NodeJS.Signals}) | null
         if (failure && typeof failure.code === 'string') return reject(failure)

@@ -133,7 +133,8 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
   const select = (filter: RequestFilter = {}): ProxiedRequest[] => requests.filter((request) => matches(request, filter))
   const summary = (filter?: RequestFilter): Record<string, number> => {
     const counts: Record<string, number> = {}
-    for (const request of select(filter)) counts[`${request.method} ${request.path}`] = (counts[`${request.method} ${request.path}`] ?? 0) + 1
+    for (const request of select(filter))
+      counts[`${request.method} ${request.path}`] = (counts[`${request.method} ${request.path}`] ?? 0) + 1
     return counts
   }
   const proxy: CountingProxy = {

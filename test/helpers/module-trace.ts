@@ -37,7 +37,10 @@ export interface TracedRun {
  * Runs `node CLI args…` (default: the built archcheck, hermetic environment as runCli gives it)
  * and returns the modules it loaded.
  */
-export async function traceModules(args: string[], options: {cli?: string; env?: Record<string, string | undefined>} = {}): Promise<TracedRun> {
+export async function traceModules(
+  args: string[],
+  options: {cli?: string; env?: Record<string, string | undefined>} = {},
+): Promise<TracedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'archcheck-module-trace-'))
   try {
     const log = join(dir, 'modules.log')
@@ -51,7 +54,11 @@ export async function traceModules(args: string[], options: {cli?: string; env?:
         resolve({code: error ? Number((error as {code?: unknown}).code ?? 1) : 0, stderr: String(stderrText)})
       })
     })
-    const urls = new Set(readFileSync(log, 'utf8').split('\n').filter((url) => url.startsWith('file:')))
+    const urls = new Set(
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((url) => url.startsWith('file:')),
+    )
     return {code, stderr, modules: [...urls].map((url) => fileURLToPath(url))}
   } finally {
     rmSync(dir, {recursive: true, force: true})

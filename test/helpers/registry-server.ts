@@ -112,7 +112,9 @@ async function waitForPing(host: string, child: ChildProcess, logPath: string, t
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ')}`)
+      throw new Error(
+        `docker-registry exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ')}`,
+      )
     }
     try {
       const response = await fetch(`http://${host}/v2/`, {signal: AbortSignal.timeout(1000)})

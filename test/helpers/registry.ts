@@ -140,7 +140,9 @@ export class TestRegistryClient {
   ): Promise<RawResponse> {
     const response = await this.raw(method, path, init)
     if (!statuses.includes(response.status)) {
-      throw new Error(`${method} http://${this.host}${path}: HTTP ${response.status} ${response.bytes.toString('utf8').slice(0, 300).trim()}`)
+      throw new Error(
+        `${method} http://${this.host}${path}: HTTP ${response.status} ${response.bytes.toString('utf8').slice(0, 300).trim()}`,
+      )
     }
     return response
   }

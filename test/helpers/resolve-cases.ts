@@ -49,9 +49,11 @@ export function entry(platform: string, id: string, extra: Partial<ScenarioImage
   return {platform, files: [...elf, {path: 'etc/archcheck-entry', content: `${id} ${platform}\n`, mode: 0o644}], ...extra}
 }
 
-const index = (...platforms: string[]) => (format: ManifestFormat, name: string): ScenarioSpec => ({
-  index: {format, entries: platforms.map((platform, i) => entry(platform, `${name}#${i}`))},
-})
+const index =
+  (...platforms: string[]) =>
+  (format: ManifestFormat, name: string): ScenarioSpec => ({
+    index: {format, entries: platforms.map((platform, i) => entry(platform, `${name}#${i}`))},
+  })
 
 const BOTH: ManifestFormat[] = ['oci', 'docker']
 

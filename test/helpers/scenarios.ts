@@ -146,7 +146,14 @@ export const SCENARIOS = {
   'mixed-media-types': {index: {format: 'oci', entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', format: 'docker'}]}},
   'single-platform': {image: {platform: 'linux/amd64', config: {entrypoint: ['/usr/bin/hello']}}},
   'single-platform-docker': {image: {platform: 'linux/arm64', format: 'docker'}},
-  attestations: {index: {entries: [{platform: 'linux/amd64', attestation: true}, {platform: 'linux/arm64', attestation: true}]}},
+  attestations: {
+    index: {
+      entries: [
+        {platform: 'linux/amd64', attestation: true},
+        {platform: 'linux/arm64', attestation: true},
+      ],
+    },
+  },
   nested: {
     index: {
       entries: [{platform: 'linux/amd64'}, {index: {entries: [{platform: 'linux/arm64'}, {platform: 'linux/arm/v7'}]}}],
@@ -154,7 +161,12 @@ export const SCENARIOS = {
   },
   // The arm64 entry is an amd64 build (its own config and digest): "exec format error" on arm64 hosts.
   'config-mismatch': {
-    index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', configPlatform: 'linux/amd64', config: {entrypoint: ['/usr/bin/hello']}}]},
+    index: {
+      entries: [
+        {platform: 'linux/amd64'},
+        {platform: 'linux/arm64', configPlatform: 'linux/amd64', config: {entrypoint: ['/usr/bin/hello']}},
+      ],
+    },
   },
 } satisfies Record<string, ScenarioSpec>
 
@@ -190,12 +202,16 @@ async function push(name: string, spec: ScenarioSpec, host: string, options: {un
   if (given !== 1) throw new Error(`scenario "${name}": give exactly one of image, index, bundle`)
   /** Per index entry (see entryKey): whether a correct tool flags its config's platform. */
   const mismatches = new Map<string, boolean>()
-  const bundle = spec.bundle ?? (spec.image ? await buildScenarioImage(spec.image, 'oci', mismatches) : await buildScenarioIndex(spec.index!, mismatches))
+  const bundle =
+    spec.bundle ??
+    (spec.image ? await buildScenarioImage(spec.image, 'oci', mismatches) : await buildScenarioIndex(spec.index!, mismatches))
   const repository = spec.repository ?? `scenarios/${name}`
   const tag = spec.tag ?? 'latest'
   const client = new TestRegistryClient(host)
   // Already there (pushed by the global setup): pushing again would race with readers.
-  const tagged = options.unlessTagged && (await client.getManifest(repository, tag, 'HEAD')).headers.get('docker-content-digest') === sha256Digest(bundle.top.bytes)
+  const tagged =
+    options.unlessTagged &&
+    (await client.getManifest(repository, tag, 'HEAD')).headers.get('docker-content-digest') === sha256Digest(bundle.top.bytes)
   if (!tagged) await client.pushBundle(repository, bundle, tag)
 
   const objects = new Map<string, ContentObject>()
@@ -237,7 +253,11 @@ export function parsePlatformString(platform: string, osVersion?: string): Platf
 export const platformString = (platform: Platform): string =>
   [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')
 
-async function buildScenarioImage(image: ScenarioImage, defaultFormat: ManifestFormat, mismatches: Map<string, boolean>): Promise<BuiltImage> {
+async function buildScenarioImage(
+  image: ScenarioImage,
+  defaultFormat: ManifestFormat,
+  mismatches: Map<string, boolean>,
+): Promise<BuiltImage> {
   const declared = parsePlatformString(image.platform, image.osVersion)
   const own = image.configPlatform ? parsePlatformString(image.configPlatform, image.osVersion) : declared
   const built = await buildImage({
@@ -247,7 +267,10 @@ async function buildScenarioImage(image: ScenarioImage, defaultFormat: ManifestF
     indexPlatform: declared,
     indexAnnotations: image.annotations,
   })
-  mismatches.set(entryKey(built.manifest.digest, declared), image.mismatch ?? (image.configPlatform !== undefined && image.configPlatform !== image.platform))
+  mismatches.set(
+    entryKey(built.manifest.digest, declared),
+    image.mismatch ?? (image.configPlatform !== undefined && image.configPlatform !== image.platform),
+  )
   return built
 }
 
@@ -295,7 +318,11 @@ function expectNode(
 ): ExpectedNode {
   const digest = sha256Digest(object.bytes)
   const base = {digest, size: object.bytes.length, mediaType: object.mediaType, ...entry}
-  const json = JSON.parse(Buffer.from(object.bytes).toString('utf8')) as {manifests?: DescriptorJson[]; config?: DescriptorJson; layers?: DescriptorJson[]}
+  const json = JSON.parse(Buffer.from(object.bytes).toString('utf8')) as {
+    manifests?: DescriptorJson[]
+    config?: DescriptorJson
+    layers?: DescriptorJson[]
+  }
   if (json.manifests) {
     const children = json.manifests.map((child) => {
       const target = objects.get(child.digest)
@@ -313,7 +340,10 @@ function expectNode(
     const configObject = objects.get(json.config.digest)
     const config = configObject ? (JSON.parse(configObject.bytes.toString('utf8')) as Record<string, unknown>) : {}
     const layerSizes = json.layers.map((layer) => objects.get(layer.digest)?.bytes.length ?? layer.size)
-    const attested = entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ? entry.annotations['vnd.docker.reference.digest'] : undefined
+    const attested =
+      entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
+        ? entry.annotations['vnd.docker.reference.digest']
+        : undefined
     return {
       kind: 'image',
       ...base,
@@ -327,9 +357,15 @@ function expectNode(
         ...(config['os.version'] ? {osVersion: String(config['os.version'])} : {}),
         ...(config.created ? {created: String(config.created)} : {}),
       },
-      layers: {count: json.layers.length, compressedSize: layerSizes.reduce((a, b) => a + b, 0), digests: json.layers.map((layer) => layer.digest)},
+      layers: {
+        count: json.layers.length,
+        compressedSize: layerSizes.reduce((a, b) => a + b, 0),
+        digests: json.layers.map((layer) => layer.digest),
+      },
       ...(attested ? {attestationFor: attested} : {}),
-      ...(entry.platform && mismatches.has(entryKey(digest, entry.platform)) ? {platformMismatch: mismatches.get(entryKey(digest, entry.platform))} : {}),
+      ...(entry.platform && mismatches.has(entryKey(digest, entry.platform))
+        ? {platformMismatch: mismatches.get(entryKey(digest, entry.platform))}
+        : {}),
     }
   }
   return {kind: 'other', ...base}

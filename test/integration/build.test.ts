@@ -108,14 +108,35 @@ describe('archcheck build --backend buildah', () => {
     const reference = `${host}/build-test/app:buildah`
     const layout = join(work, 'layout')
     const before = await storedImages()
-    const result = await runCli(['build', '--backend', 'buildah', '-t', reference, '--push', '--output', `oci:${layout}`, '--json', context], {env: buildahEnv, timeoutMs: 60_000})
+    const result = await runCli(
+      ['build', '--backend', 'buildah', '-t', reference, '--push', '--output', `oci:${layout}`, '--json', context],
+      {env: buildahEnv, timeoutMs: 60_000},
+    )
     expect(result.code, result.stderr).toBe(0)
     const report = JSON.parse(result.stdout) as Json
     expect(report.verdict).toBe('pass')
     expect(report.platforms).toEqual(PLATFORMS)
     expect(report.digest).toMatch(/^sha256:[a-f0-9]{64}$/)
-    expect(report.commands[0]).toEqual(['buildah', 'build', '--platform', 'linux/amd64,linux/arm64', '--manifest', expect.stringMatching(/^localhost\/archcheck-build-/), context])
-    expect(report.commands[1]).toEqual(['buildah', 'manifest', 'push', '--all', '--tls-verify=false', '--digestfile', expect.any(String), report.commands[0][5], `docker://${reference}`])
+    expect(report.commands[0]).toEqual([
+      'buildah',
+      'build',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--manifest',
+      expect.stringMatching(/^localhost\/archcheck-build-/),
+      context,
+    ])
+    expect(report.commands[1]).toEqual([
+      'buildah',
+      'manifest',
+      'push',
+      '--all',
+      '--tls-verify=false',
+      '--digestfile',
+      expect.any(String),
+      report.commands[0][5],
+      `docker://${reference}`,
+    ])
     // The registry tag and the OCI layout were both verified against the digests buildah reported.
     expect(report.verification.map((each: Json) => [each.reference, each.verdict])).toEqual([
       [reference, 'pass'],
@@ -131,11 +152,16 @@ describe('archcheck build --backend buildah', () => {
     expect(result.stderr).toContain('+ buildah build --platform linux/amd64,linux/arm64')
     expect(result.stderr).toMatch(/\[linux\/arm64\] STEP 3\/3: RUN/)
 
-    expect(await fileFromEachPlatform(reference, report.digest, 'platform.txt')).toEqual({'linux/amd64': 'linux/amd64\n', 'linux/arm64': 'linux/arm64\n'})
+    expect(await fileFromEachPlatform(reference, report.digest, 'platform.txt')).toEqual({
+      'linux/amd64': 'linux/amd64\n',
+      'linux/arm64': 'linux/arm64\n',
+    })
 
     // Neither the manifest list nor the per-platform images it held stay in buildah's storage. The
     // base images the FROM line pulled may, as with docker: they carry the fixture's 1970 timestamp.
-    const made = (await storedImages()).filter((image) => !before.some((old) => old.id === image.id) && image.createdatraw !== '1970-01-01T00:00:00Z')
+    const made = (await storedImages()).filter(
+      (image) => !before.some((old) => old.id === image.id) && image.createdatraw !== '1970-01-01T00:00:00Z',
+    )
     expect(made).toEqual([])
   }, 60_000)
 
@@ -143,7 +169,10 @@ describe('archcheck build --backend buildah', () => {
     const broken = join(work, 'broken')
     await mkdir(broken)
     await writeFile(join(broken, 'Dockerfile'), `FROM ${host}/build-test/busybox:base\nRUN exit 3\n`)
-    const result = await runCli(['build', '--backend', 'buildah', '--platform', 'linux/amd64', '-t', `${host}/build-test/app:broken`, '--push', broken], {env: buildahEnv, timeoutMs: 60_000})
+    const result = await runCli(
+      ['build', '--backend', 'buildah', '--platform', 'linux/amd64', '-t', `${host}/build-test/app:broken`, '--push', broken],
+      {env: buildahEnv, timeoutMs: 60_000},
+    )
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('archcheck: buildah build failed with exit code')
   }, 60_000)
@@ -152,9 +181,18 @@ describe('archcheck build --backend buildah', () => {
 /** A fresh stand-in docker state (builders, recorded calls); the stand-in is first on PATH. Its buildah storage is shared to reuse the pulled base. */
 async function stubEnv(extra: Record<string, string> = {}): Promise<{env: Record<string, string>; calls: () => Promise<string[][]>}> {
   const state = await mkdtemp(join(work, 'stub-'))
-  const env = {PATH: `${STUBS}:${process.env.PATH}`, STUB_DOCKER_STATE: state, STUB_BUILDAH_STORAGE: join(work, 'stub-buildah'), DOCKER_CONFIG: buildahEnv.DOCKER_CONFIG, ...extra}
+  const env = {
+    PATH: `${STUBS}:${process.env.PATH}`,
+    STUB_DOCKER_STATE: state,
+    STUB_BUILDAH_STORAGE: join(work, 'stub-buildah'),
+    DOCKER_CONFIG: buildahEnv.DOCKER_CONFIG,
+    ...extra,
+  }
   const calls = async (): Promise<string[][]> =>
-    (await readFile(join(state, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[])
+    (await readFile(join(state, 'calls.jsonl'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string[])
   return {env, calls}
 }
 
@@ -175,7 +213,10 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
     expect(JSON.parse(inspected.stdout)).toMatchObject({name: 'multiarch', driver: 'docker-container', status: 'running', missing: []})
 
     const reference = `${host}/build-test/app:buildx`
-    const built = await runCli(['build', '-t', reference, '--push', '--builder', 'multiarch', '--provenance', 'false', context], {env, timeoutMs: 60_000})
+    const built = await runCli(['build', '-t', reference, '--push', '--builder', 'multiarch', '--provenance', 'false', context], {
+      env,
+      timeoutMs: 60_000,
+    })
     expect(built.code, built.stderr).toBe(0)
     expect(built.stdout).toMatch(new RegExp(`pushed ${reference} -> sha256:[a-f0-9]{64}`))
     expect(built.stdout).toContain(`PASS ${reference}: every check passed`)
@@ -196,7 +237,21 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
       ['--version'],
       ['buildx', 'version'],
       ['buildx', 'inspect', 'multiarch', '--bootstrap'],
-      ['buildx', 'build', '--builder', 'multiarch', '--platform', 'linux/amd64,linux/arm64', '-t', reference, '--provenance=false', '--metadata-file', expect.stringMatching(/metadata\.json$/), '--push', context],
+      [
+        'buildx',
+        'build',
+        '--builder',
+        'multiarch',
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '-t',
+        reference,
+        '--provenance=false',
+        '--metadata-file',
+        expect.stringMatching(/metadata\.json$/),
+        '--push',
+        context,
+      ],
     ])
   }, 60_000)
 
@@ -208,15 +263,32 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
     expect(result.code, result.stderr).toBe(0)
     const report = JSON.parse(result.stdout) as Json
     expect(report.pushed).toEqual([{reference: `oci-layout:${layout}`, digest: report.digest}])
-    expect(report.verification.map((each: Json) => [each.reference, each.verdict])).toEqual([[`oci-layout:${layout}@${report.digest}`, 'pass']])
-    expect((await calls()).at(-1)).toEqual(['buildx', 'build', '--builder', 'archcheck', '--platform', 'linux/amd64,linux/arm64', '--metadata-file', expect.any(String), '--output', `type=oci,dest=${layout},tar=false`, context])
+    expect(report.verification.map((each: Json) => [each.reference, each.verdict])).toEqual([
+      [`oci-layout:${layout}@${report.digest}`, 'pass'],
+    ])
+    expect((await calls()).at(-1)).toEqual([
+      'buildx',
+      'build',
+      '--builder',
+      'archcheck',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--metadata-file',
+      expect.any(String),
+      '--output',
+      `type=oci,dest=${layout},tar=false`,
+      context,
+    ])
   }, 60_000)
 
   it('exits 1 when the tag does not point to the digest the build reported', async () => {
     const {env} = await stubEnv({STUB_BUILDX_METADATA_DIGEST: `sha256:${'0'.repeat(64)}`})
     await runCli(['builder', 'create', '--use'], {env})
     const reference = `${host}/build-test/app:moved`
-    const result = await runCli(['build', '-t', reference, '--push', '--platform', 'linux/arm64', '--json', context], {env, timeoutMs: 60_000})
+    const result = await runCli(['build', '-t', reference, '--push', '--platform', 'linux/arm64', '--json', context], {
+      env,
+      timeoutMs: 60_000,
+    })
     expect(result.code, result.stderr).toBe(1)
     const report = JSON.parse(result.stdout) as Json
     expect(report.verdict).toBe('fail')
@@ -238,13 +310,46 @@ describe('archcheck builder and build --backend buildx (stand-in docker)', () =>
 
 describe('preflight failures exit 2 before any build starts', () => {
   const cases: {name: string; args: string[]; env?: Record<string, string>; message: RegExp}[] = [
-    {name: 'buildah not installed', args: ['build', '--backend', 'buildah', '-t', 'x/y:z', '--push'], env: {PATH: '/nonexistent'}, message: /buildah is not installed/},
-    {name: 'podman not installed', args: ['build', '--backend', 'podman', '-t', 'x/y:z', '--push'], env: {PATH: '/nonexistent'}, message: /podman is not installed/},
-    {name: 'docker without the buildx plugin (the real docker client here)', args: ['build', '-t', 'x/y:z', '--push'], env: {PATH: '/usr/local/bin:/usr/bin:/bin'}, message: /the docker buildx plugin is not installed/},
-    {name: 'buildx too old for --provenance', args: ['build', '-t', 'x/y:z', '--push', '--provenance', 'mode=max'], env: {STUB_BUILDX_VERSION: 'v0.9.1'}, message: /buildx 0\.9\.1 is too old for this build \(--provenance needs 0\.10\.0\)/},
-    {name: 'multi-platform build with nowhere to go', args: ['build', '-t', 'x/y:z'], message: /must be pushed \(--push\) or written to an OCI layout/},
-    {name: 'the default docker-driver builder cannot build two platforms', args: ['build', '-t', 'x/y:z', '--push'], message: /uses the docker driver/},
-    {name: 'builder without arm64', args: ['build', '-t', 'x/y:z', '--push', '--builder', 'x86only'], env: {STUB_BUILDX_PLATFORMS: 'linux/amd64, linux/386'}, message: /builder "x86only" does not support linux\/arm64 .*tonistiigi\/binfmt --install arm64/},
+    {
+      name: 'buildah not installed',
+      args: ['build', '--backend', 'buildah', '-t', 'x/y:z', '--push'],
+      env: {PATH: '/nonexistent'},
+      message: /buildah is not installed/,
+    },
+    {
+      name: 'podman not installed',
+      args: ['build', '--backend', 'podman', '-t', 'x/y:z', '--push'],
+      env: {PATH: '/nonexistent'},
+      message: /podman is not installed/,
+    },
+    {
+      name: 'docker without the buildx plugin (the real docker client here)',
+      args: ['build', '-t', 'x/y:z', '--push'],
+      env: {PATH: '/usr/local/bin:/usr/bin:/bin'},
+      message: /the docker buildx plugin is not installed/,
+    },
+    {
+      name: 'buildx too old for --provenance',
+      args: ['build', '-t', 'x/y:z', '--push', '--provenance', 'mode=max'],
+      env: {STUB_BUILDX_VERSION: 'v0.9.1'},
+      message: /buildx 0\.9\.1 is too old for this build \(--provenance needs 0\.10\.0\)/,
+    },
+    {
+      name: 'multi-platform build with nowhere to go',
+      args: ['build', '-t', 'x/y:z'],
+      message: /must be pushed \(--push\) or written to an OCI layout/,
+    },
+    {
+      name: 'the default docker-driver builder cannot build two platforms',
+      args: ['build', '-t', 'x/y:z', '--push'],
+      message: /uses the docker driver/,
+    },
+    {
+      name: 'builder without arm64',
+      args: ['build', '-t', 'x/y:z', '--push', '--builder', 'x86only'],
+      env: {STUB_BUILDX_PLATFORMS: 'linux/amd64, linux/386'},
+      message: /builder "x86only" does not support linux\/arm64 .*tonistiigi\/binfmt --install arm64/,
+    },
   ]
 
   it.each(cases)('$name', async ({args, env, message}) => {
@@ -252,7 +357,12 @@ describe('preflight failures exit 2 before any build starts', () => {
     const result = await runCli([...args, context], {env: {...stub.env, ...env}})
     expect(result.code, result.stderr).toBe(2)
     expect(result.stderr).toMatch(message)
-    expect(result.stderr.trim().split('\n').filter((line) => line.startsWith('archcheck:'))).toHaveLength(1)
+    expect(
+      result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('archcheck:')),
+    ).toHaveLength(1)
     expect(result.durationMs).toBeLessThan(5000)
     expect((await stub.calls()).some((call) => call[1] === 'build')).toBe(false)
   })

@@ -110,7 +110,13 @@ describe('inspect --json against a real registry', () => {
     for (const name of ['single-platform', 'single-platform-docker'] as const) {
       const scenario = await pushScenario(name)
       const view = await inspectJson(scenario.reference)
-      expect({digest: view.digest, mediaType: view.mediaType, size: view.size, kind: view.kind, singlePlatform: view.singlePlatform}).toEqual({
+      expect({
+        digest: view.digest,
+        mediaType: view.mediaType,
+        size: view.size,
+        kind: view.kind,
+        singlePlatform: view.singlePlatform,
+      }).toEqual({
         digest: scenario.root.digest,
         mediaType: scenario.root.mediaType,
         size: scenario.root.size,
@@ -139,7 +145,9 @@ describe('inspect --json against a real registry', () => {
     const scenario = await pushScenario('config-mismatch')
     const view = await inspectJson(scenario.reference)
     const flagged = view.platforms.filter((row) => row.platformMismatch)
-    expect(flagged.map((row) => [row.platform, row.configPlatform, row.digest])).toEqual([['linux/arm64', 'linux/amd64', scenario.image('linux/arm64').digest]])
+    expect(flagged.map((row) => [row.platform, row.configPlatform, row.digest])).toEqual([
+      ['linux/arm64', 'linux/amd64', scenario.image('linux/arm64').digest],
+    ])
   })
 
   it('nested index: the inner index is listed and its images are rows', async () => {
@@ -171,19 +179,24 @@ describe('inspect --json against a real registry', () => {
 })
 
 describe('inspect --raw', () => {
-  it.concurrent.for<ScenarioName>(['oci-index', 'docker-list', 'single-platform'])('%s: prints the exact bytes served, which hash to the tag digest', async (name, {expect}) => {
-    const scenario = await pushScenario(name)
-    const result = await runCli(['inspect', scenario.reference, '--raw'])
-    expect(result.code).toBe(0)
-    expect(result.stdoutBytes.equals(scenario.topBytes)).toBe(true)
-    expect(sha256Digest(result.stdoutBytes)).toBe(scenario.root.digest)
-  })
+  it.concurrent.for<ScenarioName>(['oci-index', 'docker-list', 'single-platform'])(
+    '%s: prints the exact bytes served, which hash to the tag digest',
+    async (name, {expect}) => {
+      const scenario = await pushScenario(name)
+      const result = await runCli(['inspect', scenario.reference, '--raw'])
+      expect(result.code).toBe(0)
+      expect(result.stdoutBytes.equals(scenario.topBytes)).toBe(true)
+      expect(sha256Digest(result.stdoutBytes)).toBe(scenario.root.digest)
+    },
+  )
 
   it('agrees with skopeo: skopeo inspect --raw bytes hash to the digest archcheck reports', async () => {
     for (const name of ['attestations', 'docker-list'] as const) {
       const scenario = await pushScenario(name)
       const view = await inspectJson(scenario.reference)
-      const {stdout} = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${scenario.reference}`], {encoding: 'buffer'})
+      const {stdout} = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${scenario.reference}`], {
+        encoding: 'buffer',
+      })
       expect(sha256Digest(stdout)).toBe(view.digest)
     }
   })

@@ -15,40 +15,50 @@ import {rejection} from '../unit/registry/helpers.js'
 afterAll(closeRegistryClients)
 
 describe('RegistrySource against docker-registry (distribution 2.8)', () => {
-  it.each(['oci-index', 'docker-list', 'single-platform-docker'] as const)('%s: the tag, every manifest, config and layer, verified against the pushed bytes', async (name) => {
-    const scenario = await pushScenario(name)
-    const source = registrySource(parseReference(scenario.reference))
-    const top = await source.fetchManifest()
-    expect(Buffer.from(top.bytes).equals(scenario.topBytes)).toBe(true)
-    expect(top.digest).toBe(scenario.root.digest)
-    expect(top.mediaType).toBe(scenario.root.mediaType)
-    for (const image of scenario.images) {
-      const manifest = await source.fetchManifest(image.digest)
-      expect([manifest.digest, manifest.mediaType, manifest.bytes.byteLength]).toEqual([image.digest, image.mediaType, image.size])
-      expect(await source.manifestExists(image.digest)).toBe(true)
-      const config = await source.fetchBlob(image.config.digest)
-      expect([sha256Digest(config), config.byteLength]).toEqual([image.config.digest, image.config.size])
-      for (const layer of image.layers.digests) {
-        expect(await source.blobExists(layer)).toBe(true)
-        const hash = createHash('sha256')
-        for await (const chunk of await source.openBlob(layer)) hash.update(chunk as Buffer)
-        expect(`sha256:${hash.digest('hex')}`).toBe(layer)
+  it.each(['oci-index', 'docker-list', 'single-platform-docker'] as const)(
+    '%s: the tag, every manifest, config and layer, verified against the pushed bytes',
+    async (name) => {
+      const scenario = await pushScenario(name)
+      const source = registrySource(parseReference(scenario.reference))
+      const top = await source.fetchManifest()
+      expect(Buffer.from(top.bytes).equals(scenario.topBytes)).toBe(true)
+      expect(top.digest).toBe(scenario.root.digest)
+      expect(top.mediaType).toBe(scenario.root.mediaType)
+      for (const image of scenario.images) {
+        const manifest = await source.fetchManifest(image.digest)
+        expect([manifest.digest, manifest.mediaType, manifest.bytes.byteLength]).toEqual([image.digest, image.mediaType, image.size])
+        expect(await source.manifestExists(image.digest)).toBe(true)
+        const config = await source.fetchBlob(image.config.digest)
+        expect([sha256Digest(config), config.byteLength]).toEqual([image.config.digest, image.config.size])
+        for (const layer of image.layers.digests) {
+          expect(await source.blobExists(layer)).toBe(true)
+          const hash = createHash('sha256')
+          for await (const chunk of await source.openBlob(layer)) hash.update(chunk as Buffer)
+          expect(`sha256:${hash.digest('hex')}`).toBe(layer)
+        }
       }
-    }
-  })
+    },
+  )
 
   it('names the unknown tag, manifest and repository with the full reference', async () => {
     const scenario = await pushScenario('oci-index')
     const source = registrySource(parseReference(`${scenario.host}/${scenario.repository}:no-such-tag`))
     const tag = await rejection(source.fetchManifest())
-    expect([tag.kind, tag.message]).toEqual(['not-found', `tag not found: ${scenario.host}/${scenario.repository}:no-such-tag (or no repository ${scenario.host}/${scenario.repository}: the registry answers both alike)`])
+    expect([tag.kind, tag.message]).toEqual([
+      'not-found',
+      `tag not found: ${scenario.host}/${scenario.repository}:no-such-tag (or no repository ${scenario.host}/${scenario.repository}: the registry answers both alike)`,
+    ])
     const missing = sha256Digest(Buffer.from('never pushed'))
-    expect((await rejection(source.fetchManifest(missing))).message).toBe(`manifest ${scenario.host}/${scenario.repository}@${missing} not found`)
+    expect((await rejection(source.fetchManifest(missing))).message).toBe(
+      `manifest ${scenario.host}/${scenario.repository}@${missing} not found`,
+    )
     expect(await source.manifestExists(missing)).toBe(false)
     expect(await source.blobExists(missing)).toBe(false)
     // distribution 2.8 answers MANIFEST_UNKNOWN (not NAME_UNKNOWN) for a repository it has never seen.
     const repository = await rejection(registrySource(parseReference(`${scenario.host}/nobody/here:1`)).fetchManifest())
-    expect(repository.message).toBe(`tag not found: ${scenario.host}/nobody/here:1 (or no repository ${scenario.host}/nobody/here: the registry answers both alike)`)
+    expect(repository.message).toBe(
+      `tag not found: ${scenario.host}/nobody/here:1 (or no repository ${scenario.host}/nobody/here: the registry answers both alike)`,
+    )
   })
 })
 
@@ -74,14 +84,26 @@ describe('RegistrySource against docker-registry with htpasswd (Basic) auth', ()
     expect(start.status).toBe(202)
     const upload = new URL(start.headers.get('location')!, `http://${server.host}`)
     upload.searchParams.set('digest', sha256Digest(config))
-    expect((await client.raw('PUT', upload.pathname + upload.search, {body: config, headers: {authorization, 'content-type': 'application/octet-stream'}})).status).toBe(201)
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length},
-      layers: [],
-    }))
-    const put = await client.raw('PUT', '/v2/private/app/manifests/v1', {body: manifest, headers: {authorization, 'content-type': 'application/vnd.oci.image.manifest.v1+json'}})
+    expect(
+      (
+        await client.raw('PUT', upload.pathname + upload.search, {
+          body: config,
+          headers: {authorization, 'content-type': 'application/octet-stream'},
+        })
+      ).status,
+    ).toBe(201)
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length},
+        layers: [],
+      }),
+    )
+    const put = await client.raw('PUT', '/v2/private/app/manifests/v1', {
+      body: manifest,
+      headers: {authorization, 'content-type': 'application/vnd.oci.image.manifest.v1+json'},
+    })
     expect(put.status).toBe(201)
     manifestDigest = sha256Digest(manifest)
     reference = `${server.host}/private/app:v1`
@@ -109,12 +131,17 @@ describe('RegistrySource against docker-registry with htpasswd (Basic) auth', ()
   it('says to log in when there are no credentials', async () => {
     const source = registrySource(parseReference(reference), {dockerConfigDir: await configDir({})})
     const error = await rejection(source.fetchManifest())
-    expect([error.kind, error.message]).toEqual(['unauthorized', `${server.host} requires credentials and none were found; run docker login ${server.host}`])
+    expect([error.kind, error.message]).toEqual([
+      'unauthorized',
+      `${server.host} requires credentials and none were found; run docker login ${server.host}`,
+    ])
   })
 
   it('says the credentials were rejected, without showing them', async () => {
     const wrong = 'not-the-password'
-    const dockerConfigDir = await configDir({auths: {[`http://${server.host}`]: {auth: Buffer.from(`${user}:${wrong}`).toString('base64')}}})
+    const dockerConfigDir = await configDir({
+      auths: {[`http://${server.host}`]: {auth: Buffer.from(`${user}:${wrong}`).toString('base64')}},
+    })
     const error = await rejection(registrySource(parseReference(reference), {dockerConfigDir}).fetchManifest())
     expect(error.kind).toBe('unauthorized')
     expect(error.message).toBe(`${server.host} rejected the credentials from ${join(dockerConfigDir, 'config.json')}`)

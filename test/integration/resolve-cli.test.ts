@@ -56,8 +56,12 @@ describe('archcheck resolve against the registry', () => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toContain(`Digest:    ${scenario.root.digest}`)
-    expect(run.stdout).toMatch(new RegExp(`│ linux/amd64 +│ linux/amd64 +│ ${scenario.image('linux/amd64').digest.slice(0, 19)} +│ linux/amd64 +│ ok +│`))
-    expect(run.stdout).toMatch(new RegExp(`│ linux/arm64 +│ linux/arm64/v8 +│ ${scenario.image('linux/arm64/v8').digest.slice(0, 19)} +│ linux/arm64/v8 +│ ok +│`))
+    expect(run.stdout).toMatch(
+      new RegExp(`│ linux/amd64 +│ linux/amd64 +│ ${scenario.image('linux/amd64').digest.slice(0, 19)} +│ linux/amd64 +│ ok +│`),
+    )
+    expect(run.stdout).toMatch(
+      new RegExp(`│ linux/arm64 +│ linux/arm64/v8 +│ ${scenario.image('linux/arm64/v8').digest.slice(0, 19)} +│ linux/arm64/v8 +│ ok +│`),
+    )
   })
 
   it('fails (exit 1) and explains a host that gets an amd64 build in its arm64 entry', async () => {
@@ -65,14 +69,18 @@ describe('archcheck resolve against the registry', () => {
     const run = await archcheck('resolve', scenario.reference)
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/│ linux\/arm64 +│ linux\/arm64 +│ sha256:\w{12} +│ linux\/amd64 +│ wrong-arch +│/)
-    expect(run.stdout).toMatch(/\nlinux\/arm64: The linux\/arm64 entry sha256:\w{12} holds an image whose config says linux\/amd64: expect "exec format error" on linux\/arm64/)
+    expect(run.stdout).toMatch(
+      /\nlinux\/arm64: The linux\/arm64 entry sha256:\w{12} holds an image whose config says linux\/amd64: expect "exec format error" on linux\/arm64/,
+    )
   })
 
   it('exits 1 on a fallback unless --allow-fallback, and names the 32-bit risk', async () => {
     const scenario = await pushCase('arm-newer-only')
     const strict = await archcheck('resolve', scenario.reference, '--host', 'linux/arm64')
     expect(strict.code).toBe(1)
-    expect(strict.stdout).toMatch(/linux\/arm64: linux\/arm64 gets linux\/arm\/v7, which runs only in 32-bit mode: some CPUs lack 32-bit support/)
+    expect(strict.stdout).toMatch(
+      /linux\/arm64: linux\/arm64 gets linux\/arm\/v7, which runs only in 32-bit mode: some CPUs lack 32-bit support/,
+    )
     const allowed = await archcheck('resolve', scenario.reference, '--host', 'linux/arm64', '--allow-fallback')
     expect(allowed.code).toBe(0)
   })
@@ -90,7 +98,13 @@ describe('archcheck resolve against the registry', () => {
     expect(run.code).toBe(1)
     const json = JSON.parse(run.stdout) as ResolveJson
     expect(keys(json)).toEqual(DOCUMENTED_KEYS.top)
-    expect(json).toMatchObject({schemaVersion: 1, reference: scenario.reference, digest: scenario.root.digest, mediaType: scenario.root.mediaType, passed: false})
+    expect(json).toMatchObject({
+      schemaVersion: 1,
+      reference: scenario.reference,
+      digest: scenario.root.digest,
+      mediaType: scenario.root.mediaType,
+      passed: false,
+    })
     expect(json.results.map((r) => [r.host, r.client, r.verdict, r.chosen?.digest])).toEqual([
       ['linux/arm64', 'docker', 'fallback', scenario.image('linux/arm/v7').digest],
       ['linux/arm/v6', 'docker', 'ok', scenario.image('linux/arm/v6').digest],
@@ -100,7 +114,13 @@ describe('archcheck resolve against the registry', () => {
       expect(keys(result), result.host).toEqual(DOCUMENTED_KEYS.result)
       expect(keys(result.chosen!), result.host).toEqual(DOCUMENTED_KEYS.chosen)
       const image = scenario.image(platform)
-      expect(result.chosen, result.host).toEqual({digest: image.digest, mediaType: image.mediaType, platform, configDigest: image.config.digest, configPlatform: platform})
+      expect(result.chosen, result.host).toEqual({
+        digest: image.digest,
+        mediaType: image.mediaType,
+        platform,
+        configDigest: image.config.digest,
+        configPlatform: platform,
+      })
       expect(result.clientMessage, result.host).toBeNull()
       expect(result.tiedWith, result.host).toEqual([])
       expect(result.message, result.host).toMatch(/\S/)
@@ -127,16 +147,22 @@ describe('archcheck resolve against the registry', () => {
     const ambiguous = 'ambiguous linux\\/arm64\\/v8'
     const row = `${ambiguous} │ ${ambiguous} │ ${ambiguous} │ ok linux\\/arm64 +│ ${ambiguous}`
     expect(run.stdout).toMatch(new RegExp(`│ linux\\/arm64 │ ${row} │`))
-    expect(run.stdout).toMatch(/linux\/arm64 \(docker\): 2 entries tie for linux\/arm64 \(sha256:\w{12}, sha256:\w{12}\); Docker takes the first in index order/)
+    expect(run.stdout).toMatch(
+      /linux\/arm64 \(docker\): 2 entries tie for linux\/arm64 \(sha256:\w{12}, sha256:\w{12}\); Docker takes the first in index order/,
+    )
   })
 
   it('--explain lists every entry with its reason and rank', async () => {
     const scenario = await pushCase('attestations')
-    const run = await runCli(['resolve', scenario.reference, '--explain', '--host', 'linux/arm64'], {env: {NODE_ENV: 'production', COLUMNS: '140'}})
+    const run = await runCli(['resolve', scenario.reference, '--explain', '--host', 'linux/arm64'], {
+      env: {NODE_ENV: 'production', COLUMNS: '140'},
+    })
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('linux/arm64: every entry, in index order')
     expect(run.stdout).toMatch(/│ #1 +│ linux\/arm64 +│ sha256:\w{12} │ accepted │ matches linux\/arm64 +│/)
-    expect(run.stdout).toMatch(/│ - +│ unknown\/unknown │ sha256:\w{12} │ rejected │ attestation manifest for sha256:\w{12}: never pulled as an image │/)
+    expect(run.stdout).toMatch(
+      /│ - +│ unknown\/unknown │ sha256:\w{12} │ rejected │ attestation manifest for sha256:\w{12}: never pulled as an image │/,
+    )
   })
 
   it('warns like Docker for a single-platform amd64 tag on an arm64 host', async () => {
@@ -203,6 +229,8 @@ describe('chosen digests agree with the scenario', () => {
     const docker = resolveCase.expect.filter((e) => (e.client ?? 'docker') === 'docker')
     const run = await archcheck('resolve', scenario.reference, '--json', ...docker.flatMap((e) => ['--host', e.host]))
     const json = JSON.parse(run.stdout) as ResolveJson
-    expect(json.results.map((r) => r.chosen?.digest)).toEqual(docker.map((e) => (e.chosen === undefined ? undefined : expectedImage(scenario, e.chosen).digest)))
+    expect(json.results.map((r) => r.chosen?.digest)).toEqual(
+      docker.map((e) => (e.chosen === undefined ? undefined : expectedImage(scenario, e.chosen).digest)),
+    )
   })
 })

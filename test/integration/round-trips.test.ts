@@ -9,7 +9,16 @@ import {runCli} from '../helpers/cli.js'
 import {sequentialRounds, startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
 import {pushScenario, type PushedScenario} from '../helpers/scenarios.js'
 
-const EIGHT_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64']
+const EIGHT_PLATFORMS = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/arm/v7',
+  'linux/arm/v6',
+  'linux/386',
+  'linux/ppc64le',
+  'linux/s390x',
+  'linux/riscv64',
+]
 
 describe('requests made in turn, with 30 ms added to each', () => {
   let proxy: CountingProxy
@@ -30,6 +39,9 @@ describe('requests made in turn, with 30 ms added to each', () => {
     expect(proxy.count(), JSON.stringify(proxy.summary())).toBe(scenario.fetches.manifests + scenario.fetches.configs)
     expect(proxy.count({kind: 'ping'}) + proxy.count({kind: 'auth'})).toBe(0)
     expect(proxy.repeats(), 'nothing requested twice').toEqual(new Map())
-    expect(sequentialRounds(proxy.requests), JSON.stringify(proxy.requests.map((r) => [r.kind, Math.round(r.receivedAt!), Math.round(r.finishedAt!)]))).toBe(3)
+    expect(
+      sequentialRounds(proxy.requests),
+      JSON.stringify(proxy.requests.map((r) => [r.kind, Math.round(r.receivedAt!), Math.round(r.finishedAt!)])),
+    ).toBe(3)
   })
 })

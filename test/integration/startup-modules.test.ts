@@ -13,7 +13,7 @@ const packages = (modules: string[]): Set<string> => new Set(modules.map(package
 
 describe('modules loaded by each command', () => {
   it.each(['--version', '--help', 'inspect --help', 'verify --help'])(
-    '`archcheck %s` loads no archcheck command or engine (only the entry), nor oclif\'s index (which loads semver for an engine check)',
+    "`archcheck %s` loads no archcheck command or engine (only the entry), nor oclif's index (which loads semver for an engine check)",
     async (command) => {
       const run = await traceModules(command.split(' '))
       expect(run.code, run.stderr).toBe(0)
@@ -24,7 +24,7 @@ describe('modules loaded by each command', () => {
     },
   )
 
-  it('`inspect REGISTRY-REF --json` loads undici\'s Agent but not undici\'s index (its own fetch, WebSocket, caches), and no table, layer or build code', async () => {
+  it("`inspect REGISTRY-REF --json` loads undici's Agent but not undici's index (its own fetch, WebSocket, caches), and no table, layer or build code", async () => {
     const scenario = await pushScenario('oci-index')
     const run = await traceModules(['inspect', scenario.reference, '--json'])
     expect(run.code, run.stderr).toBe(0)
@@ -39,6 +39,8 @@ describe('modules loaded by each command', () => {
     const run = await traceModules(['inspect', 'oci-layout:fixtures/demo', '--json'])
     expect(run.code, run.stderr).toBe(0)
     expect(packages(run.modules)).not.toContain('undici')
-    expect(ownModules(run.modules).filter((file) => /^dist\/registry\/(transport|registry-source|auth|credentials)\.js$/.test(file))).toEqual([])
+    expect(
+      ownModules(run.modules).filter((file) => /^dist\/registry\/(transport|registry-source|auth|credentials)\.js$/.test(file)),
+    ).toEqual([])
   })
 })

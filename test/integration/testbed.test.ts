@@ -59,7 +59,10 @@ describe('TestRegistryClient', () => {
         layers: [],
       }),
     )
-    const pushed = await client.pushManifest('testbed/raw', 'v1', {bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json'})
+    const pushed = await client.pushManifest('testbed/raw', 'v1', {
+      bytes: manifest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    })
     expect(pushed.digest).toBe(sha256Digest(manifest))
 
     const byTag = await client.getManifest('testbed/raw', 'v1')
@@ -70,7 +73,14 @@ describe('TestRegistryClient', () => {
   })
 
   it('reports the registry refusing a push, with status and message', async () => {
-    const bogus = {bytes: Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:' + 'a'.repeat(64) + '","size":1}]}'), mediaType: 'application/vnd.oci.image.index.v1+json'}
+    const bogus = {
+      bytes: Buffer.from(
+        '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:' +
+          'a'.repeat(64) +
+          '","size":1}]}',
+      ),
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+    }
     await expect(client.pushManifest('testbed/raw', 'dangling', bogus)).rejects.toThrow(/HTTP 400 .*MANIFEST_BLOB_UNKNOWN/)
   })
 })
@@ -92,11 +102,16 @@ describe('scenarios', () => {
     }
   })
 
-  it.each(Object.keys(SCENARIOS) as ScenarioName[])('%s: skopeo inspect --raw returns bytes that hash to the expected digest', async (name) => {
-    const scenario = await pushScenario(name)
-    const {stdout} = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${scenario.reference}`], {encoding: 'buffer'})
-    expect(sha256Digest(stdout)).toBe(scenario.root.digest)
-  })
+  it.each(Object.keys(SCENARIOS) as ScenarioName[])(
+    '%s: skopeo inspect --raw returns bytes that hash to the expected digest',
+    async (name) => {
+      const scenario = await pushScenario(name)
+      const {stdout} = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${scenario.reference}`], {
+        encoding: 'buffer',
+      })
+      expect(sha256Digest(stdout)).toBe(scenario.root.digest)
+    },
+  )
 
   it('describe what each scenario is meant to show', async () => {
     const docker = await pushScenario('docker-list')
@@ -147,7 +162,11 @@ describe('scenarios', () => {
     expect(scenario.reference).toBe(`${scenario.host}/scenarios/testbed-custom:v1`)
     expect(scenario.root.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
     const windows = scenario.image('windows/amd64')
-    expect([windows.platform?.osVersion, windows.config.os, windows.config.osVersion]).toEqual(['10.0.20348.2113', 'windows', '10.0.20348.2113'])
+    expect([windows.platform?.osVersion, windows.config.os, windows.config.osVersion]).toEqual([
+      '10.0.20348.2113',
+      'windows',
+      '10.0.20348.2113',
+    ])
     const arm64 = scenario.image('linux/arm64/v8')
     expect([arm64.config.architecture, arm64.config.variant, arm64.platformMismatch]).toEqual(['arm64', undefined, false])
     expect(scenario.image('linux/amd64').mediaType).toBe('application/vnd.oci.image.manifest.v1+json')
@@ -253,7 +272,9 @@ describe('registry server lifecycle', () => {
   })
 
   it.concurrent.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)('the registry dies with its parent on %s', async (signal) => {
-    const holder = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/hold-registry.ts'], {stdio: ['ignore', 'pipe', 'inherit']})
+    const holder = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/hold-registry.ts'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     const line = await new Promise<string>((resolve, reject) => {
       holder.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))
       holder.once('exit', (code) => reject(new Error(`holder exited early (${code})`)))

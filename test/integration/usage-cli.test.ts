@@ -29,7 +29,11 @@ describe('usage errors are one line and exit 2', () => {
     expectOneLineError(await runCli(['nosuch']), 2, /^archcheck: unknown command "nosuch" \(see archcheck --help\)$/m)
     expectOneLineError(await runCli(['builder', 'nosuch']), 2, /unknown command "builder nosuch"/)
     expectOneLineError(await runCli(['help', 'nosuch']), 2, /unknown command "nosuch"/)
-    expectOneLineError(await runCli(['inpsect', DEMO]), 2, /^archcheck: unknown command "inpsect"; did you mean inspect\? \(see archcheck --help\)$/m)
+    expectOneLineError(
+      await runCli(['inpsect', DEMO]),
+      2,
+      /^archcheck: unknown command "inpsect"; did you mean inspect\? \(see archcheck --help\)$/m,
+    )
     expectOneLineError(await runCli(['builder', 'creat']), 2, /unknown command "builder creat"; did you mean builder create\?/)
   })
 
@@ -39,7 +43,7 @@ describe('usage errors are one line and exit 2', () => {
     expect(result.stderr).not.toMatch(/Note:|allow multiple values/)
   })
 
-  it('ends every usage error with the help pointer, oclif\'s own wordings included', async () => {
+  it("ends every usage error with the help pointer, oclif's own wordings included", async () => {
     expectOneLineError(await runCli(['verify', '--require']), 2, /^archcheck: --require needs a value \(see archcheck verify --help\)$/m)
     expectOneLineError(await runCli(['verify']), 2, /^archcheck: no image to verify: .* \(see archcheck verify --help\)$/m)
   })
@@ -50,19 +54,37 @@ describe('usage errors are one line and exit 2', () => {
       2,
       /^archcheck: --require: platform "linux\/arm46": unknown architecture "arm46" \(did you mean arm64\?\); --allow-unknown-platform accepts it as written \(see archcheck verify --help\)$/m,
     )
-    expectOneLineError(await runCli(['resolve', DEMO, '--host', 'linux/arm65']), 2, /--host: platform "linux\/arm65": unknown architecture "arm65" \(did you mean arm64\?\)/)
+    expectOneLineError(
+      await runCli(['resolve', DEMO, '--host', 'linux/arm65']),
+      2,
+      /--host: platform "linux\/arm65": unknown architecture "arm65" \(did you mean arm64\?\)/,
+    )
     expectOneLineError(await runCli(['diagnose', DEMO, '--host', 'linxu/amd64']), 2, /unknown OS "linxu" \(did you mean linux\?\)/)
-    expectOneLineError(await runCli(['inspect', DEMO, '--platform', 'linux/amd46']), 2, /--platform: platform "linux\/amd46": unknown architecture/)
+    expectOneLineError(
+      await runCli(['inspect', DEMO, '--platform', 'linux/amd46']),
+      2,
+      /--platform: platform "linux\/amd46": unknown architecture/,
+    )
     const allowed = await runCli(['resolve', DEMO, '--host', 'linux/arm65', '--allow-unknown-platform'])
     expect(allowed.code).toBe(1)
     expect(allowed.stdout).toMatch(/linux\/arm65 +│ +- +│/)
-    expect((await runCli(['resolve', DEMO, '--host', 'linux/riscv64,linux/loong64,linux/mips64le,windows/amd64,freebsd/amd64'])).code).toBe(1)
+    expect((await runCli(['resolve', DEMO, '--host', 'linux/riscv64,linux/loong64,linux/mips64le,windows/amd64,freebsd/amd64'])).code).toBe(
+      1,
+    )
   })
 
   it('points a local directory or file to oci-layout: or oci-archive: instead of asking Docker Hub', async () => {
-    expectOneLineError(await runCli(['inspect', 'fixtures/demo']), 2, /^archcheck: "fixtures\/demo" is a local directory: did you mean oci-layout:fixtures\/demo\? \(docker:\/\/fixtures\/demo asks the registry\) \(see archcheck inspect --help\)$/m)
+    expectOneLineError(
+      await runCli(['inspect', 'fixtures/demo']),
+      2,
+      /^archcheck: "fixtures\/demo" is a local directory: did you mean oci-layout:fixtures\/demo\? \(docker:\/\/fixtures\/demo asks the registry\) \(see archcheck inspect --help\)$/m,
+    )
     expectOneLineError(await runCli(['verify', 'fixtures/demo']), 2, /did you mean oci-layout:fixtures\/demo\?/)
-    expectOneLineError(await runCli(['resolve', 'package.json']), 2, /"package\.json" is a local file: did you mean oci-archive:package\.json\?/)
+    expectOneLineError(
+      await runCli(['resolve', 'package.json']),
+      2,
+      /"package\.json" is a local file: did you mean oci-archive:package\.json\?/,
+    )
   })
 
   it('verify --quiet prints only failures, nothing when everything passed', async () => {
@@ -70,7 +92,9 @@ describe('usage errors are one line and exit 2', () => {
     expect([passed.code, passed.stdout]).toEqual([0, ''])
     const failed = await runCli(['verify', DEMO, '--quiet', '--require', 'linux/amd64,linux/s390x'])
     expect(failed.code).toBe(1)
-    expect(failed.stdout).toMatch(/^FAIL oci-layout:fixtures\/demo:latest: platform-missing \(linux\/s390x\): docker refuses to pull the tag on linux\/s390x hosts[^\n]*\n$/)
+    expect(failed.stdout).toMatch(
+      /^FAIL oci-layout:fixtures\/demo:latest: platform-missing \(linux\/s390x\): docker refuses to pull the tag on linux\/s390x hosts[^\n]*\n$/,
+    )
   })
 
   it("understands skopeo's oci:PATH as an OCI layout", async () => {
@@ -82,12 +106,24 @@ describe('usage errors are one line and exit 2', () => {
   })
 
   it('names an unexpected argument', async () => {
-    expectOneLineError(await runCli(['inspect', DEMO, 'extra']), 2, /^archcheck: unexpected argument "extra" \(see archcheck inspect --help\)$/m)
+    expectOneLineError(
+      await runCli(['inspect', DEMO, 'extra']),
+      2,
+      /^archcheck: unexpected argument "extra" \(see archcheck inspect --help\)$/m,
+    )
   })
 
   it('suggests the closest flag for a mistyped one', async () => {
-    expectOneLineError(await runCli(['inspect', DEMO, '--jsno']), 2, /^archcheck: unknown flag --jsno; did you mean --json\? \(see archcheck inspect --help\)$/m)
-    expectOneLineError(await runCli(['builder', 'inspect', '--nonsense']), 2, /^archcheck: unknown flag --nonsense \(see archcheck builder inspect --help\)$/m)
+    expectOneLineError(
+      await runCli(['inspect', DEMO, '--jsno']),
+      2,
+      /^archcheck: unknown flag --jsno; did you mean --json\? \(see archcheck inspect --help\)$/m,
+    )
+    expectOneLineError(
+      await runCli(['builder', 'inspect', '--nonsense']),
+      2,
+      /^archcheck: unknown flag --nonsense \(see archcheck builder inspect --help\)$/m,
+    )
   })
 
   it('says which flags conflict in one sentence', async () => {
@@ -98,31 +134,72 @@ describe('usage errors are one line and exit 2', () => {
     const clients = 'docker, docker@20.10, containerd, podman, exact, kubernetes, cri, nerdctl, cri-o, buildah, skopeo, all'
     const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients} \\(see archcheck resolve --help\\)$`, 'm')
     expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, badClient)
-    expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '0']), 2, /^archcheck: --timeout: expected an integer greater than or equal to 1/m)
+    expectOneLineError(
+      await runCli(['inspect', DEMO, '--timeout', '0']),
+      2,
+      /^archcheck: --timeout: expected an integer greater than or equal to 1/m,
+    )
   })
 
   it("refuses a --timeout that Node's timers cannot hold (it used to time out at once)", async () => {
-    expectOneLineError(await runCli(['inspect', DEMO, '--timeout', '3000000']), 2, /^archcheck: --timeout: expected an integer less than or equal to 86400/m)
+    expectOneLineError(
+      await runCli(['inspect', DEMO, '--timeout', '3000000']),
+      2,
+      /^archcheck: --timeout: expected an integer less than or equal to 86400/m,
+    )
   })
 
   it('refuses a builder name buildx would refuse, before running docker (an empty one used to pick the default builder)', async () => {
     const noDocker = {PATH: '/nonexistent'}
-    expectOneLineError(await runCli(['builder', 'create', ''], {env: noDocker}), 2, /^archcheck: invalid builder name "": it starts with a letter/m)
-    expectOneLineError(await runCli(['builder', 'inspect', 'my builder'], {env: noDocker}), 2, /^archcheck: invalid builder name "my builder"/m)
-    expectOneLineError(await runCli(['build', '--builder', '', '--push', '-t', 'localhost:5000/app:1', PROJECT_ROOT], {env: noDocker}), 2, /^archcheck: invalid builder name ""/m)
+    expectOneLineError(
+      await runCli(['builder', 'create', ''], {env: noDocker}),
+      2,
+      /^archcheck: invalid builder name "": it starts with a letter/m,
+    )
+    expectOneLineError(
+      await runCli(['builder', 'inspect', 'my builder'], {env: noDocker}),
+      2,
+      /^archcheck: invalid builder name "my builder"/m,
+    )
+    expectOneLineError(
+      await runCli(['build', '--builder', '', '--push', '-t', 'localhost:5000/app:1', PROJECT_ROOT], {env: noDocker}),
+      2,
+      /^archcheck: invalid builder name ""/m,
+    )
   })
 
   it('names the flag whose value is wrong', async () => {
     expectOneLineError(await runCli(['resolve', DEMO, '--host', 'linux/arm64,']), 2, /^archcheck: --host: invalid platform "": empty part/m)
     expectOneLineError(await runCli(['verify', DEMO, '--require', 'linux/arm64,foo']), 2, /^archcheck: --require: invalid platform "foo"/m)
     expectOneLineError(await runCli(['diagnose', DEMO, '--host', 'linux/*']), 2, /^archcheck: --host: invalid platform "linux\/\*"/m)
-    expectOneLineError(await runCli(['verify', DEMO, '--expect-digest', 'sha256:abc']), 2, /^archcheck: --expect-digest: invalid sha256 digest "sha256:abc"/m)
+    expectOneLineError(
+      await runCli(['verify', DEMO, '--expect-digest', 'sha256:abc']),
+      2,
+      /^archcheck: --expect-digest: invalid sha256 digest "sha256:abc"/m,
+    )
   })
 
   it('refuses an --insecure-registry value that could never match a host (it used to be ignored)', async () => {
-    expectOneLineError(await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000/v2']), 2, /^archcheck: --insecure-registry "registry\.test:5000\/v2": expected HOST\[:PORT\]/m)
-    expectOneLineError(await runCli(['resolve', DEMO, '--insecure-registry', '']), 2, /^archcheck: --insecure-registry "": expected HOST\[:PORT\]/m)
-    const ok = await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000', '--insecure-registry', '[::1]:5000', '--insecure-registry', 'http://other.test'])
+    expectOneLineError(
+      await runCli(['inspect', DEMO, '--insecure-registry', 'registry.test:5000/v2']),
+      2,
+      /^archcheck: --insecure-registry "registry\.test:5000\/v2": expected HOST\[:PORT\]/m,
+    )
+    expectOneLineError(
+      await runCli(['resolve', DEMO, '--insecure-registry', '']),
+      2,
+      /^archcheck: --insecure-registry "": expected HOST\[:PORT\]/m,
+    )
+    const ok = await runCli([
+      'inspect',
+      DEMO,
+      '--insecure-registry',
+      'registry.test:5000',
+      '--insecure-registry',
+      '[::1]:5000',
+      '--insecure-registry',
+      'http://other.test',
+    ])
     expect(ok.code).toBe(0)
   })
 
@@ -131,10 +208,16 @@ describe('usage errors are one line and exit 2', () => {
   })
 
   it('says a flag given before the command belongs after it; --debug may come first', async () => {
-    expectOneLineError(await runCli(['--json', 'inspect', DEMO]), 2, /^archcheck: --json before a command: write archcheck COMMAND \[FLAGS\] \(see archcheck --help\)$/m)
+    expectOneLineError(
+      await runCli(['--json', 'inspect', DEMO]),
+      2,
+      /^archcheck: --json before a command: write archcheck COMMAND \[FLAGS\] \(see archcheck --help\)$/m,
+    )
     const debug = await runCli(['--debug', 'inspect', 'oci-layout:/nonexistent-layout'])
     expect(debug.code).toBe(2)
-    expect(debug.stderr).toMatch(/^archcheck: OCI layout directory "\/nonexistent-layout" does not exist \(see archcheck inspect --help\)\nUsageError: .*\n {4}at /)
+    expect(debug.stderr).toMatch(
+      /^archcheck: OCI layout directory "\/nonexistent-layout" does not exist \(see archcheck inspect --help\)\nUsageError: .*\n {4}at /,
+    )
   })
 
   it('takes -h as --help', async () => {
@@ -160,7 +243,16 @@ describe('flags given before the reference', () => {
   })
 
   it('verify still reads repeated and comma-separated --require values and several references', async () => {
-    const result = await runCli(['verify', '--require', 'linux/arm64', '--require', 'linux/amd64,linux/arm64', DEMO, `${DEMO}:latest`, '--json'])
+    const result = await runCli([
+      'verify',
+      '--require',
+      'linux/arm64',
+      '--require',
+      'linux/amd64,linux/arm64',
+      DEMO,
+      `${DEMO}:latest`,
+      '--json',
+    ])
     expect(result.code).toBe(0)
     const json = JSON.parse(result.stdout) as {required: string[]; references: unknown[]}
     expect(json.required).toEqual(['linux/arm64', 'linux/amd64'])
@@ -171,11 +263,19 @@ describe('flags given before the reference', () => {
 describe('report and input files', () => {
   it('verify --junit to a directory that does not exist fails at once, before reading the image', async () => {
     const result = await runCli(['verify', '127.0.0.1:9/never/read:1', '--junit', '/nonexistent-dir/report.xml'])
-    expectOneLineError(result, 2, /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist \(see archcheck verify --help\)$/m)
+    expectOneLineError(
+      result,
+      2,
+      /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist \(see archcheck verify --help\)$/m,
+    )
   })
 
   it('verify --junit to a directory says so', async () => {
-    expectOneLineError(await runCli(['verify', DEMO, '--junit', tmpdir()]), 2, /: is a directory, expected a file \(see archcheck verify --help\)$/m)
+    expectOneLineError(
+      await runCli(['verify', DEMO, '--junit', tmpdir()]),
+      2,
+      /: is a directory, expected a file \(see archcheck verify --help\)$/m,
+    )
   })
 
   it('verify --junit writes the report when the path is good', async () => {
@@ -184,42 +284,99 @@ describe('report and input files', () => {
     expect(result.code).toBe(0)
     const xml = readFileSync(file, 'utf8')
     expect(xml).toMatch(/^<\?xml/)
-    const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase'})
+    const parser = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (name) => name === 'testsuite' || name === 'testcase',
+    })
     const suites = parser.parse(xml).testsuites.testsuite as Array<{name: string; failures: string; testcase: Array<{name: string}>}>
     expect(suites).toHaveLength(1)
     expect(suites[0]).toMatchObject({name: `${DEMO}:latest`, failures: '0'})
-    expect(suites[0].testcase.map((testcase) => testcase.name)).toEqual(expect.arrayContaining(['latest: platform-missing [linux/amd64]', 'latest: platform-missing [linux/arm64]', 'latest: dangling-manifest']))
+    expect(suites[0].testcase.map((testcase) => testcase.name)).toEqual(
+      expect.arrayContaining([
+        'latest: platform-missing [linux/amd64]',
+        'latest: platform-missing [linux/arm64]',
+        'latest: dangling-manifest',
+      ]),
+    )
   })
 
   it('build checks its tags and its --output directory before building', async () => {
     const noDocker = {PATH: '/nonexistent'}
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}), 2, /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space \(see archcheck build --help\)$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}), 2, /^archcheck: --tag: empty image reference \(see archcheck build --help\)$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}), 2, /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist \(see archcheck build --help\)$/m)
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}), 2, /is a file, expected a directory \(see archcheck build --help\)$/m)
+    expectOneLineError(
+      await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}),
+      2,
+      /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space \(see archcheck build --help\)$/m,
+    )
+    expectOneLineError(
+      await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}),
+      2,
+      /^archcheck: --tag: empty image reference \(see archcheck build --help\)$/m,
+    )
+    expectOneLineError(
+      await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}),
+      2,
+      /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist \(see archcheck build --help\)$/m,
+    )
+    expectOneLineError(
+      await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}),
+      2,
+      /is a file, expected a directory \(see archcheck build --help\)$/m,
+    )
   })
 
   it('build says in words why a Dockerfile cannot be read', async () => {
-    expectOneLineError(await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}), 2, new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory \\(see archcheck build --help\\)$`, 'm'))
+    expectOneLineError(
+      await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}),
+      2,
+      new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory \\(see archcheck build --help\\)$`, 'm'),
+    )
   })
 
   it('build --insecure-registry pushes to that registry over plain HTTP (it was used for verification only)', async () => {
     const bin = mkdtempSync(join(tmpdir(), 'archcheck-fake-buildah-'))
     const log = join(bin, 'calls.log')
     // A buildah that builds nothing and fails every push, recording its arguments.
-    writeFileSync(join(bin, 'buildah'), `#!/bin/sh\necho "$@" >> "${log}"\ncase "$1 $2" in\n  --version*) echo "buildah version 1.28.2 (image-spec 1.0.2, runtime-spec 1.0.2-dev)" ;;\n  "manifest push") exit 1 ;;\nesac\nexit 0\n`, {mode: 0o755})
+    writeFileSync(
+      join(bin, 'buildah'),
+      `#!/bin/sh\necho "$@" >> "${log}"\ncase "$1 $2" in\n  --version*) echo "buildah version 1.28.2 (image-spec 1.0.2, runtime-spec 1.0.2-dev)" ;;\n  "manifest push") exit 1 ;;\nesac\nexit 0\n`,
+      {mode: 0o755},
+    )
     const context = mkdtempSync(join(tmpdir(), 'archcheck-ctx-'))
     writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n')
-    const result = await runCli(['build', context, '--backend', 'buildah', '--platform', 'linux/amd64', '--push', '-t', 'registry.test:5000/app:1', '--insecure-registry', 'registry.test:5000'], {env: {PATH: `${bin}:${process.env.PATH}`}})
+    const result = await runCli(
+      [
+        'build',
+        context,
+        '--backend',
+        'buildah',
+        '--platform',
+        'linux/amd64',
+        '--push',
+        '-t',
+        'registry.test:5000/app:1',
+        '--insecure-registry',
+        'registry.test:5000',
+      ],
+      {env: {PATH: `${bin}:${process.env.PATH}`}},
+    )
     expect(result.code, result.stderr).toBe(1)
     expect(readFileSync(log, 'utf8')).toMatch(/^manifest push --all --tls-verify=false .* docker:\/\/registry\.test:5000\/app:1$/m)
   })
 
   it('build names a context that does not exist or is a file', async () => {
-    expectOneLineError(await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']), 2, /^archcheck: build context "\/nonexistent-context" does not exist \(see archcheck build --help\)$/m)
+    expectOneLineError(
+      await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']),
+      2,
+      /^archcheck: build context "\/nonexistent-context" does not exist \(see archcheck build --help\)$/m,
+    )
     const file = join(mkdtempSync(join(tmpdir(), 'archcheck-ctx-')), 'Dockerfile')
     writeFileSync(file, 'FROM scratch\n')
-    expectOneLineError(await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']), 2, /is not a directory \(see archcheck build --help\)$/m)
+    expectOneLineError(
+      await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']),
+      2,
+      /is not a directory \(see archcheck build --help\)$/m,
+    )
   })
 })
 

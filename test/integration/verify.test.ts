@@ -15,7 +15,12 @@ import {TestRegistryClient} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario, type ScenarioSpec} from '../helpers/scenarios.js'
 
 let dir: string
-const junitParser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => name === 'testsuite' || name === 'testcase'})
+const junitParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  htmlEntities: true,
+  isArray: (name) => name === 'testsuite' || name === 'testcase',
+})
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'archcheck-verify-it-'))
@@ -38,7 +43,9 @@ interface JsonReport {
 }
 
 const notPassing = (checks: JsonCheck[]): string[] =>
-  checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
+  checks
+    .filter((check) => check.status === 'fail' || check.status === 'warn')
+    .map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
 
 async function verifyJson(args: string[]): Promise<{code: number; json: JsonReport; stderr: string}> {
   const result = await runCli(['verify', ...args, '--json'])
@@ -61,7 +68,14 @@ describe('a correct multi-platform release', () => {
   let good: PushedScenario
 
   beforeAll(async () => {
-    good = await uniqueScenario('good', {index: {entries: [{platform: 'linux/amd64', attestation: true}, {platform: 'linux/arm64/v8', attestation: true}]}})
+    good = await uniqueScenario('good', {
+      index: {
+        entries: [
+          {platform: 'linux/amd64', attestation: true},
+          {platform: 'linux/arm64/v8', attestation: true},
+        ],
+      },
+    })
   })
 
   it('passes every check, optional ones included, with exit 0', async () => {
@@ -85,7 +99,9 @@ describe('a correct multi-platform release', () => {
     expect(result.stdout).not.toContain('::error')
     const suite = result.junit.testsuites.testsuite[0]
     expect(suite).toMatchObject({name: good.reference, failures: '0', errors: '0'})
-    expect(suite.testcase.map((testcase: {name: string}) => testcase.name)).toContain(`${good.reference.split(':').at(-1)}: platform-missing [linux/arm64]`)
+    expect(suite.testcase.map((testcase: {name: string}) => testcase.name)).toContain(
+      `${good.reference.split(':').at(-1)}: platform-missing [linux/arm64]`,
+    )
     expect(result.summary).toContain(`### \`${good.reference}\` ✅ passed`)
   })
 })
@@ -101,33 +117,79 @@ interface BrokenCase {
 }
 
 const BROKEN: BrokenCase[] = [
-  {name: 'no-arm64', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/s390x'}]}}, fails: 'platform-missing linux/arm64', says: /no matching manifest for linux\/arm64/},
-  {name: 'arm-only', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}}, fails: 'platform-fallback linux/arm64', says: /32-bit/},
-  {name: 'config-lies', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', configPlatform: 'linux/amd64', config: {entrypoint: ['/x']}}]}}, fails: 'config-mismatch linux/arm64', says: /holds a linux\/amd64 image, so linux\/arm64 hosts pull it and get `exec format error`/},
-  {name: 'one-image', spec: {image: {platform: 'linux/amd64'}}, args: ['--require', 'linux/amd64'], fails: 'single-platform linux/amd64', says: /single linux\/amd64 image, not an index/},
+  {
+    name: 'no-arm64',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/s390x'}]}},
+    fails: 'platform-missing linux/arm64',
+    says: /no matching manifest for linux\/arm64/,
+  },
+  {
+    name: 'arm-only',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}},
+    fails: 'platform-fallback linux/arm64',
+    says: /32-bit/,
+  },
+  {
+    name: 'config-lies',
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64', configPlatform: 'linux/amd64', config: {entrypoint: ['/x']}}]},
+    },
+    fails: 'config-mismatch linux/arm64',
+    says: /holds a linux\/amd64 image, so linux\/arm64 hosts pull it and get `exec format error`/,
+  },
+  {
+    name: 'one-image',
+    spec: {image: {platform: 'linux/amd64'}},
+    args: ['--require', 'linux/amd64'],
+    fails: 'single-platform linux/amd64',
+    says: /single linux\/amd64 image, not an index/,
+  },
   {
     name: 'twice-arm64',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}, {platform: 'linux/arm64', files: [{path: 'other', content: 'second build'}]}]}},
+    spec: {
+      index: {
+        entries: [
+          {platform: 'linux/amd64'},
+          {platform: 'linux/arm64'},
+          {platform: 'linux/arm64', files: [{path: 'other', content: 'second build'}]},
+        ],
+      },
+    },
     fails: 'duplicate-platform linux/arm64',
     says: /2 different images/,
   },
-  {name: 'extra-s390x', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}, {platform: 'linux/s390x'}]}}, args: ['--forbid-extra'], fails: 'unexpected-platform linux/s390x', says: /not required/},
+  {
+    name: 'extra-s390x',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}, {platform: 'linux/s390x'}]}},
+    args: ['--forbid-extra'],
+    fails: 'unexpected-platform linux/s390x',
+    says: /not required/,
+  },
   {
     name: 'dangling',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, remove: (s) => ({manifests: [s.image('linux/arm64').digest]})},
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      remove: (s) => ({manifests: [s.image('linux/arm64').digest]}),
+    },
     fails: 'dangling-manifest linux/arm64',
     says: /manifest unknown/,
   },
   {
     name: 'collected-layer',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, remove: (s) => ({blobs: [s.image('linux/arm64').layers.digests[0]]})},
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      remove: (s) => ({blobs: [s.image('linux/arm64').layers.digests[0]]}),
+    },
     args: ['--blobs'],
     fails: 'missing-blob linux/arm64',
     says: /misses layer sha256:[0-9a-f]{12}, so pulls on linux\/arm64 hosts fail with `blob unknown`/,
   },
   {
     name: 'collected-config',
-    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, remove: (s) => ({blobs: [s.image('linux/arm64').config.digest]})},
+    spec: {
+      index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      remove: (s) => ({blobs: [s.image('linux/arm64').config.digest]}),
+    },
     fails: 'missing-blob linux/arm64',
     says: /cannot be read/,
   },
@@ -138,7 +200,13 @@ const BROKEN: BrokenCase[] = [
     fails: 'missing-blob -',
     says: /the tag's image sha256:[0-9a-f]{12} cannot be read \(blob sha256:[0-9a-f]+ not found.*every pull fails with `blob unknown`/,
   },
-  {name: 'moved-tag', spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}}, args: ['--expect-digest', `sha256:${'0'.repeat(64)}`], fails: 'digest-mismatch -', says: /not the expected sha256:000000000000/},
+  {
+    name: 'moved-tag',
+    spec: {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}},
+    args: ['--expect-digest', `sha256:${'0'.repeat(64)}`],
+    fails: 'digest-mismatch -',
+    says: /not the expected sha256:000000000000/,
+  },
 ]
 
 describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, says}) => {
@@ -165,8 +233,12 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
     expect(result.stdout).toContain(`FAIL ${id}${where}: `)
     expect(result.stdout).toContain(`FAIL ${scenario.reference}: 1 failed (${id})`)
     const annotation = result.stdout.split('\n').find((line) => line.startsWith('::error '))
-    expect(annotation).toBe(`::error title=archcheck ${id}${where.replace(':', '%3A')}::${scenario.reference}: ${result.stdout.split(`FAIL ${id}${where}: `)[1].split('\n')[0]}`)
-    expect(result.summary).toMatch(new RegExp(`\\| \`${id}\` \\| ${platform === '-' ? '—' : platform.replace(/\//g, '\\/')} \\| ❌ fail \\|`))
+    expect(annotation).toBe(
+      `::error title=archcheck ${id}${where.replace(':', '%3A')}::${scenario.reference}: ${result.stdout.split(`FAIL ${id}${where}: `)[1].split('\n')[0]}`,
+    )
+    expect(result.summary).toMatch(
+      new RegExp(`\\| \`${id}\` \\| ${platform === '-' ? '—' : platform.replace(/\//g, '\\/')} \\| ❌ fail \\|`),
+    )
     const cases = result.junit.testsuites.testsuite[0].testcase as Array<{name: string; failure?: {type: string; message: string}}>
     const failed = cases.filter((testcase) => testcase.failure)
     const tag = scenario.reference.split(':').at(-1)
@@ -178,7 +250,9 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
 describe('GitHub Actions with --json', () => {
   it('keeps stdout one JSON document and prints the annotations on stderr', async () => {
     const scenario = await pushScenario('single-platform')
-    const result = await runCli(['verify', scenario.reference, '--json'], {env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'json.md')}})
+    const result = await runCli(['verify', scenario.reference, '--json'], {
+      env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'json.md')},
+    })
     expect(result.code).toBe(1)
     expect((JSON.parse(result.stdout) as JsonReport).verdict).toBe('fail')
     expect(result.stderr.split('\n').filter((line) => line.startsWith('::error title=archcheck '))).toHaveLength(2)
@@ -205,7 +279,9 @@ describe('warnings', () => {
     const elsewhere = await buildImage({config: {architecture: 'arm64'}, files: [{path: 'a', content: 'an older arm64 build'}]})
     const bundle = buildIndex({entries: [{target: amd64}, {target: arm64}, {target: await buildAttestation(elsewhere.manifest)}]})
     const scenario = await uniqueScenario('orphan', {bundle})
-    const result = await runCli(['verify', scenario.reference], {env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'orphan.md')}})
+    const result = await runCli(['verify', scenario.reference], {
+      env: {GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'orphan.md')},
+    })
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`warn attestation-orphan: the attestation`)
     expect(result.stdout).toContain(`describes ${elsewhere.manifest.digest.slice(0, 19)}, which is not in the index`)
@@ -219,7 +295,9 @@ describe('flags that relax a check', () => {
     const armOnly = await uniqueScenario('relaxed-arm', {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm/v7'}]}})
     const fallback = await verifyJson([armOnly.reference, '--allow-fallback'])
     expect(notPassing(fallback.json.references[0].checks)).toEqual([])
-    expect(fallback.json.references[0].checks.find((check) => check.id === 'platform-fallback' && check.platform === 'linux/arm64')!.message).toContain('allowed by --allow-fallback')
+    expect(
+      fallback.json.references[0].checks.find((check) => check.id === 'platform-fallback' && check.platform === 'linux/arm64')!.message,
+    ).toContain('allowed by --allow-fallback')
     expect(fallback.code).toBe(0)
     const single = await uniqueScenario('relaxed-single', {image: {platform: 'linux/arm64'}})
     expect((await verifyJson([single.reference, '--require', 'linux/arm64', '--allow-single-platform'])).code).toBe(0)
@@ -233,7 +311,10 @@ describe('--metadata-file (buildx format)', () => {
   beforeAll(async () => {
     scenario = await uniqueScenario('metadata', {index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}, tag: 'v1'})
     // A second tag of the same build, as `-t app:v1 -t app:latest` pushes.
-    await new TestRegistryClient().pushManifest(scenario.repository, 'latest', {bytes: scenario.topBytes, mediaType: scenario.root.mediaType})
+    await new TestRegistryClient().pushManifest(scenario.repository, 'latest', {
+      bytes: scenario.topBytes,
+      mediaType: scenario.root.mediaType,
+    })
   })
 
   const metadataFor = async (name: string, digest: string): Promise<string> => {
@@ -254,7 +335,10 @@ describe('--metadata-file (buildx format)', () => {
 
   it('verifies every name against the pushed digest', async () => {
     const {code, json} = await verifyJson(['--metadata-file', await metadataFor('right', scenario.root.digest)])
-    expect(json.references.map((report) => `${report.reference} ${report.verdict}`)).toEqual([`${scenario.reference} pass`, `${scenario.reference.replace(/:v1$/, ':latest')} pass`])
+    expect(json.references.map((report) => `${report.reference} ${report.verdict}`)).toEqual([
+      `${scenario.reference} pass`,
+      `${scenario.reference.replace(/:v1$/, ':latest')} pass`,
+    ])
     expect(code).toBe(0)
   })
 
@@ -262,14 +346,19 @@ describe('--metadata-file (buildx format)', () => {
     const stale = `sha256:${'5'.repeat(64)}`
     const {code, json} = await verifyJson(['--metadata-file', await metadataFor('stale', stale)])
     expect(json.references.map((report) => notPassing(report.checks))).toEqual([['digest-mismatch fail -'], ['digest-mismatch fail -']])
-    expect(json.references[0].checks.find((check) => check.id === 'digest-mismatch')!.message).toContain(`points to ${scenario.root.digest.slice(0, 19)}, not the expected sha256:555555555555`)
+    expect(json.references[0].checks.find((check) => check.id === 'digest-mismatch')!.message).toContain(
+      `points to ${scenario.root.digest.slice(0, 19)}, not the expected sha256:555555555555`,
+    )
     expect(code).toBe(1)
   })
 
   it('rejects a missing or malformed file with exit 2 and one line', async () => {
     for (const [file, message] of [
       [join(dir, 'absent.json'), /^archcheck: cannot read metadata file .*absent\.json: no such file \(see archcheck verify --help\)\n$/],
-      [await metadataFor('not-json', '').then(async (path) => (await writeFile(path, '{"containerimage.digest": '), path)), /^archcheck: metadata file .* is not valid JSON: .* \(see archcheck verify --help\)\n$/],
+      [
+        await metadataFor('not-json', '').then(async (path) => (await writeFile(path, '{"containerimage.digest": '), path)),
+        /^archcheck: metadata file .* is not valid JSON: .* \(see archcheck verify --help\)\n$/,
+      ],
     ] as const) {
       const result = await runCli(['verify', '--metadata-file', file])
       expect(result.code).toBe(2)
@@ -319,7 +408,9 @@ describe('exit codes for what cannot be checked', () => {
     const result = await verifyAllFormats([missing], 'absent')
     expect(result.code).toBe(3)
     // The reference named once: the registry's message already carries it in full.
-    expect(result.stderr).toBe(`archcheck: tag not found: ${missing} (or no repository ${host}/verify/absent: the registry answers both alike)\n`)
+    expect(result.stderr).toBe(
+      `archcheck: tag not found: ${missing} (or no repository ${host}/verify/absent: the registry answers both alike)\n`,
+    )
     expect(result.stdout).toMatch(/^::error title=archcheck verify%3A /m)
     expect(result.junit.testsuites.testsuite[0].testcase[0].error.message).toMatch(/not found/)
     const {json} = await verifyJson([missing])
@@ -328,7 +419,13 @@ describe('exit codes for what cannot be checked', () => {
   })
 
   it('is 2 for bad input, before anything is read', async () => {
-    for (const args of [['Bad/Ref'], ['x', '--require', 'linux/*'], ['x', '--expect-digest', 'sha256:nothex'], ['x', '--client', 'crane'], []]) {
+    for (const args of [
+      ['Bad/Ref'],
+      ['x', '--require', 'linux/*'],
+      ['x', '--expect-digest', 'sha256:nothex'],
+      ['x', '--client', 'crane'],
+      [],
+    ]) {
       // Without NODE_ENV=test (which vitest sets) as in a user's CI: under it oclif adds a
       // development warning after a flag that fails to parse.
       const result = await runCli(['verify', ...args], {env: {NODE_ENV: undefined}})

@@ -144,7 +144,15 @@ for (const resolveCase of RESOLVE_CASES) {
         it(`containerd 1.6 pulls what resolve predicts for ${host}`, async () => {
           const expected = expectedOutcome(scenario, tree, host, 'containerd', expectation.oracle?.containerd16)
           // A fresh namespace: content fetched by an earlier pull must not complete this one.
-          const pull = await engine.ctr(`oracle${++namespaces}`, ['images', 'pull', '--plain-http', '--print-chainid', '--platform', host, scenario.reference])
+          const pull = await engine.ctr(`oracle${++namespaces}`, [
+            'images',
+            'pull',
+            '--plain-http',
+            '--print-chainid',
+            '--platform',
+            host,
+            scenario.reference,
+          ])
           const output = `${pull.stdout}\n${pull.stderr}`
           if (expected === 'bad-platform') {
             expect(pull.code).not.toBe(0)
@@ -154,7 +162,10 @@ for (const resolveCase of RESOLVE_CASES) {
           if (expected === 'no-match') {
             expect(pull.code, output).not.toBe(0)
             expect(pull.stderr).toContain(`ctr: no match for platform in manifest ${scenario.root.digest}: not found`)
-            if (!expectation.oracle?.containerd16) expect(resolveForHost(tree, host, 'containerd').clientMessage).toBe(`no match for platform in manifest ${scenario.root.digest}: not found`)
+            if (!expectation.oracle?.containerd16)
+              expect(resolveForHost(tree, host, 'containerd').clientMessage).toBe(
+                `no match for platform in manifest ${scenario.root.digest}: not found`,
+              )
             return
           }
           const missing = /content digest (sha256:[0-9a-f]{64}): not found/.exec(pull.stderr)
@@ -165,7 +176,10 @@ for (const resolveCase of RESOLVE_CASES) {
           expect(pull.code, output).toBe(0)
           const chainId = /image chain ID: (sha256:[0-9a-f]{64})/.exec(pull.stdout)?.[1]
           const took = runnable(scenario).filter((image) => chainIdOf(scenario, image.config.digest) === chainId)
-          expect(took.map((image) => image.digest), `chain ID ${chainId}`).toEqual([expected])
+          expect(
+            took.map((image) => image.digest),
+            `chain ID ${chainId}`,
+          ).toEqual([expected])
         })
       }
     })

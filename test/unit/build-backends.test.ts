@@ -4,7 +4,14 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {buildxBuildArgv, buildxCreateArgv, buildxInspectArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from '../../src/engine/build/argv.js'
+import {
+  buildxBuildArgv,
+  buildxCreateArgv,
+  buildxInspectArgv,
+  type BuildRequest,
+  manifestBuildArgv,
+  manifestPushArgvs,
+} from '../../src/engine/build/argv.js'
 import {parseBuilderInspect, parseBuildxVersion, parseDockerVersion} from '../../src/engine/build/buildx-output.js'
 import {
   checkBuildxVersions,
@@ -27,29 +34,83 @@ const request: BuildRequest = {
 describe('backend command lines', () => {
   it('buildx build: the seed workflow plus the metadata file', () => {
     expect(buildxBuildArgv({...request, builder: 'multiarch', file: 'docker/Dockerfile', provenance: 'false'}, '/tmp/m.json')).toEqual([
-      'buildx', 'build', '--builder', 'multiarch', '--platform', 'linux/amd64,linux/arm64',
-      '-t', 'ghcr.io/acme/app:1.2', '-t', 'ghcr.io/acme/app:latest', '-f', 'docker/Dockerfile',
-      '--build-arg', 'VERSION=1.2', '--provenance=false', '--metadata-file', '/tmp/m.json', '--push', '.',
+      'buildx',
+      'build',
+      '--builder',
+      'multiarch',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '-t',
+      'ghcr.io/acme/app:1.2',
+      '-t',
+      'ghcr.io/acme/app:latest',
+      '-f',
+      'docker/Dockerfile',
+      '--build-arg',
+      'VERSION=1.2',
+      '--provenance=false',
+      '--metadata-file',
+      '/tmp/m.json',
+      '--push',
+      '.',
     ])
   })
 
   it('buildx build to an OCI layout directory', () => {
     expect(buildxBuildArgv({...request, tags: [], push: false, ociLayout: 'out/layout', sbom: 'true'}, 'm.json')).toEqual([
-      'buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--build-arg', 'VERSION=1.2', '--sbom=true', '--metadata-file', 'm.json',
-      '--output', 'type=oci,dest=out/layout,tar=false', '.',
+      'buildx',
+      'build',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--build-arg',
+      'VERSION=1.2',
+      '--sbom=true',
+      '--metadata-file',
+      'm.json',
+      '--output',
+      'type=oci,dest=out/layout,tar=false',
+      '.',
     ])
   })
 
   it('buildx create and inspect', () => {
-    expect(buildxCreateArgv('multiarch', {driver: 'docker-container', use: true})).toEqual(['buildx', 'create', '--name', 'multiarch', '--driver', 'docker-container', '--use'])
-    expect(buildxCreateArgv('b', {driver: 'docker-container', platforms: ['linux/arm64', 'linux/amd64']})).toEqual(['buildx', 'create', '--name', 'b', '--driver', 'docker-container', '--platform', 'linux/arm64,linux/amd64'])
+    expect(buildxCreateArgv('multiarch', {driver: 'docker-container', use: true})).toEqual([
+      'buildx',
+      'create',
+      '--name',
+      'multiarch',
+      '--driver',
+      'docker-container',
+      '--use',
+    ])
+    expect(buildxCreateArgv('b', {driver: 'docker-container', platforms: ['linux/arm64', 'linux/amd64']})).toEqual([
+      'buildx',
+      'create',
+      '--name',
+      'b',
+      '--driver',
+      'docker-container',
+      '--platform',
+      'linux/arm64,linux/amd64',
+    ])
     expect(buildxInspectArgv('b', true)).toEqual(['buildx', 'inspect', 'b', '--bootstrap'])
     expect(buildxInspectArgv(undefined, false)).toEqual(['buildx', 'inspect'])
   })
 
   it('buildah/podman: build into a manifest list, then push it with every image to each tag', () => {
     expect(manifestBuildArgv({...request, file: 'Dockerfile.multi', target: 'final'}, 'localhost/list')).toEqual([
-      'build', '--platform', 'linux/amd64,linux/arm64', '--manifest', 'localhost/list', '-f', 'Dockerfile.multi', '--target', 'final', '--build-arg', 'VERSION=1.2', '.',
+      'build',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--manifest',
+      'localhost/list',
+      '-f',
+      'Dockerfile.multi',
+      '--target',
+      'final',
+      '--build-arg',
+      'VERSION=1.2',
+      '.',
     ])
     expect(manifestPushArgvs({...request, ociLayout: 'out'}, 'localhost/list', '/tmp/d')).toEqual([
       ['manifest', 'push', '--all', '--digestfile', '/tmp/d', 'localhost/list', 'docker://ghcr.io/acme/app:1.2'],
@@ -103,7 +164,15 @@ describe('buildx output', () => {
       driver: 'docker-container',
       status: 'running',
       platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'],
-      nodes: [{name: 'multiarch0', endpoint: 'unix:///var/run/docker.sock', status: 'running', buildkitVersion: 'v0.16.0', platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7']}],
+      nodes: [
+        {
+          name: 'multiarch0',
+          endpoint: 'unix:///var/run/docker.sock',
+          status: 'running',
+          buildkitVersion: 'v0.16.0',
+          platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'],
+        },
+      ],
     })
   })
 
@@ -116,7 +185,9 @@ describe('buildx output', () => {
   })
 
   it('an inactive builder has no platforms yet', () => {
-    const info = parseBuilderInspect('Name: b\nDriver: docker-container\n\nNodes:\nName: b0\nEndpoint: unix:///var/run/docker.sock\nStatus: inactive\nPlatforms:\n')
+    const info = parseBuilderInspect(
+      'Name: b\nDriver: docker-container\n\nNodes:\nName: b0\nEndpoint: unix:///var/run/docker.sock\nStatus: inactive\nPlatforms:\n',
+    )
     expect(info.status).toBe('inactive')
     expect(info.platforms).toEqual([])
   })
@@ -126,12 +197,22 @@ describe('preflight rules', () => {
   it('knows which buildx each flag needs', () => {
     expect(usedBuildxFlags({push: true})).toEqual(['--metadata-file'])
     expect(usedBuildxFlags({push: true, provenance: 'false', sbom: 'true'})).toEqual(['--metadata-file', '--provenance', '--sbom'])
-    expect(usedBuildxFlags({push: true, ociLayout: 'out'})).toEqual(['--metadata-file', '--output type=oci,tar=false', '--push with --output'])
+    expect(usedBuildxFlags({push: true, ociLayout: 'out'})).toEqual([
+      '--metadata-file',
+      '--output type=oci,tar=false',
+      '--push with --output',
+    ])
     expect(usedBuildxFlags({push: false, ociLayout: 'out'})).toEqual(['--metadata-file', '--output type=oci,tar=false'])
-    expect(() => checkBuildxVersions({buildx: '0.9.1'}, usedBuildxFlags({push: false, ociLayout: 'out'}))).toThrow('(--output type=oci,tar=false needs 0.10.0)')
-    expect(() => checkBuildxVersions({buildx: '0.12.1'}, ['--metadata-file', '--push with --output'])).toThrow('(--push with --output needs 0.13.0)')
+    expect(() => checkBuildxVersions({buildx: '0.9.1'}, usedBuildxFlags({push: false, ociLayout: 'out'}))).toThrow(
+      '(--output type=oci,tar=false needs 0.10.0)',
+    )
+    expect(() => checkBuildxVersions({buildx: '0.12.1'}, ['--metadata-file', '--push with --output'])).toThrow(
+      '(--push with --output needs 0.13.0)',
+    )
     expect(() => checkBuildxVersions({docker: '27.3.1', buildx: '0.17.1'}, ['--metadata-file', '--provenance'])).not.toThrow()
-    expect(() => checkBuildxVersions({buildx: '0.9.1'}, ['--metadata-file', '--provenance'])).toThrow('buildx 0.9.1 is too old for this build (--provenance needs 0.10.0)')
+    expect(() => checkBuildxVersions({buildx: '0.9.1'}, ['--metadata-file', '--provenance'])).toThrow(
+      'buildx 0.9.1 is too old for this build (--provenance needs 0.10.0)',
+    )
     expect(() => checkBuildxVersions({buildx: '0.5.1'}, ['--metadata-file'])).toThrow('--metadata-file needs 0.6.0')
     expect(() => checkBuildxVersions({docker: '18.9.0', buildx: '0.17.0'}, [])).toThrow('docker 18.9.0 is too old')
   })
@@ -147,17 +228,25 @@ describe('preflight rules', () => {
     expect(error).toBeInstanceOf(UsageError)
     expect(error?.exitCode).toBe(2)
     expect(error?.message).toContain('the local image store cannot hold a manifest list')
-    expect(() => checkDestination({platforms: ['linux/amd64'], push: false, tags: []})).toThrow('archcheck build verifies what it pushes: pass --push or --output oci:PATH')
+    expect(() => checkDestination({platforms: ['linux/amd64'], push: false, tags: []})).toThrow(
+      'archcheck build verifies what it pushes: pass --push or --output oci:PATH',
+    )
     expect(() => checkDestination({platforms: ['linux/amd64'], push: true, tags: ['x/y:1']})).not.toThrow()
     expect(() => checkDestination({platforms: ['linux/amd64', 'linux/arm64'], push: false, ociLayout: 'out', tags: []})).not.toThrow()
     expect(() => checkDestination({platforms: ['linux/amd64'], push: true, tags: []})).toThrow('--push needs at least one -t')
   })
 
   it('normalises platform lists and compares them with what a builder lists', () => {
-    expect(parsePlatformList(['linux/amd64,linux/aarch64', 'linux/arm64/v8', 'linux/arm'])).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+    expect(parsePlatformList(['linux/amd64,linux/aarch64', 'linux/arm64/v8', 'linux/arm'])).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+      'linux/arm/v7',
+    ])
     expect(() => parsePlatformList([' , '])).toThrow('names no platform')
     expect(() => parsePlatformList(['linux/amd64/v2/x'])).toThrow(UsageError)
-    expect(missingPlatforms(['linux/amd64', 'linux/arm64', 'linux/arm/v7'], ['linux/amd64', 'linux/amd64/v2', 'linux/arm64/v8', 'linux/386'])).toEqual(['linux/arm/v7'])
+    expect(
+      missingPlatforms(['linux/amd64', 'linux/arm64', 'linux/arm/v7'], ['linux/amd64', 'linux/amd64/v2', 'linux/arm64/v8', 'linux/386']),
+    ).toEqual(['linux/arm/v7'])
   })
 
   it('finds platforms without a QEMU handler in binfmt_misc', async () => {
@@ -166,6 +255,9 @@ describe('preflight rules', () => {
     await writeFile(join(binfmt, 'qemu-aarch64'), 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n')
     await writeFile(join(binfmt, 'qemu-riscv64'), 'disabled\n')
     // The test machine is x86-64 (amd64 and 386 run natively).
-    expect(await platformsWithoutEmulation(['linux/amd64', 'linux/386', 'linux/arm64', 'linux/riscv64', 'linux/s390x'], binfmt)).toEqual(['linux/riscv64', 'linux/s390x'])
+    expect(await platformsWithoutEmulation(['linux/amd64', 'linux/386', 'linux/arm64', 'linux/riscv64', 'linux/s390x'], binfmt)).toEqual([
+      'linux/riscv64',
+      'linux/s390x',
+    ])
   })
 })

@@ -19,18 +19,30 @@ describe('builder report', () => {
     const report = builderReport({...running, platforms: all}, false)
     expect(report.missing).toEqual([])
     expect(renderBuilderReport(report)).toBe(
-      ['reusing the existing builder multiarch', 'builder:   multiarch', 'driver:    docker-container', 'status:    running', `platforms: ${all.join(', ')}`, 'every common platform is supported', ''].join('\n'),
+      [
+        'reusing the existing builder multiarch',
+        'builder:   multiarch',
+        'driver:    docker-container',
+        'status:    running',
+        `platforms: ${all.join(', ')}`,
+        'every common platform is supported',
+        '',
+      ].join('\n'),
     )
   })
 
   it('does not guess the platforms of a builder that is not running', () => {
     const report = builderReport({...running, status: 'inactive', platforms: []})
     expect(report.missing).toEqual([])
-    expect(renderBuilderReport(report)).toContain('platforms: unknown until the builder runs (archcheck builder inspect multiarch --bootstrap)')
+    expect(renderBuilderReport(report)).toContain(
+      'platforms: unknown until the builder runs (archcheck builder inspect multiarch --bootstrap)',
+    )
   })
 
   it('warns that the docker driver builds one platform at a time', () => {
-    const text = renderBuilderReport(builderReport({...running, name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/386']}))
+    const text = renderBuilderReport(
+      builderReport({...running, name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/386']}),
+    )
     expect(text).toContain('the docker driver builds one platform at a time')
   })
 })

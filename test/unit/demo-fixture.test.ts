@@ -8,7 +8,10 @@ import {tempDir} from './layout-helpers.js'
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, {recursive: true, withFileTypes: true})
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort()
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort()
 }
 
 describe('fixtures/demo', () => {
@@ -19,7 +22,10 @@ describe('fixtures/demo', () => {
     const names = await filesUnder(fresh)
     expect(await filesUnder(committed)).toEqual(names)
     for (const name of names) {
-      expect((await readFile(path.join(committed, name))).equals(await readFile(path.join(fresh, name))), `${name} differs: rerun npx tsx scripts/make-demo-fixture.ts`).toBe(true)
+      expect(
+        (await readFile(path.join(committed, name))).equals(await readFile(path.join(fresh, name))),
+        `${name} differs: rerun npx tsx scripts/make-demo-fixture.ts`,
+      ).toBe(true)
     }
   })
 })

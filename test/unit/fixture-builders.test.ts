@@ -32,18 +32,21 @@ describe('makeElf', () => {
     expect([...ELF_ARCHITECTURES].sort()).toEqual(Object.keys(EXPECTED_HEADERS).sort())
   })
 
-  it.each(Object.entries(EXPECTED_HEADERS))('%s has the identification, machine and flags of its architecture', (arch, [elfClass, elfData, machine, flags]) => {
-    const elf = makeElf(arch as ElfArchitecture)
-    expect([...elf.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46])
-    expect(elf[4]).toBe(elfClass)
-    expect(elf[5]).toBe(elfData)
-    const littleEndian = elfData === 1
-    const u16 = (o: number) => (littleEndian ? elf.readUInt16LE(o) : elf.readUInt16BE(o))
-    const u32 = (o: number) => (littleEndian ? elf.readUInt32LE(o) : elf.readUInt32BE(o))
-    expect(u16(16)).toBe(2) // ET_EXEC
-    expect(u16(18)).toBe(machine)
-    expect(u32(elfClass === 2 ? 48 : 36)).toBe(flags)
-  })
+  it.each(Object.entries(EXPECTED_HEADERS))(
+    '%s has the identification, machine and flags of its architecture',
+    (arch, [elfClass, elfData, machine, flags]) => {
+      const elf = makeElf(arch as ElfArchitecture)
+      expect([...elf.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46])
+      expect(elf[4]).toBe(elfClass)
+      expect(elf[5]).toBe(elfData)
+      const littleEndian = elfData === 1
+      const u16 = (o: number) => (littleEndian ? elf.readUInt16LE(o) : elf.readUInt16BE(o))
+      const u32 = (o: number) => (littleEndian ? elf.readUInt32LE(o) : elf.readUInt32BE(o))
+      expect(u16(16)).toBe(2) // ET_EXEC
+      expect(u16(18)).toBe(machine)
+      expect(u32(elfClass === 2 ? 48 : 36)).toBe(flags)
+    },
+  )
 
   it('names the loader in PT_INTERP when asked', () => {
     const elf = makeElf('arm64', {interpreter: ELF_MACHINES.arm64.glibcLoader})
@@ -89,10 +92,17 @@ describe('image builder', () => {
   it('builds a Docker list with attestations and a declared platform that may differ from the config', async () => {
     const arm = await buildImage({...spec(), format: 'docker'})
     const attestation = await buildAttestation(arm.manifest)
-    const list = buildIndex({format: 'docker', entries: [{target: arm, platform: {os: 'linux', architecture: 'amd64'}}, {target: attestation}]})
+    const list = buildIndex({
+      format: 'docker',
+      entries: [{target: arm, platform: {os: 'linux', architecture: 'amd64'}}, {target: attestation}],
+    })
     const json = JSON.parse(list.index.bytes.toString())
     expect(json.mediaType).toBe(MediaTypes.dockerList)
-    expect(json.manifests[0]).toMatchObject({mediaType: MediaTypes.dockerManifest, digest: arm.manifest.digest, platform: {os: 'linux', architecture: 'amd64'}})
+    expect(json.manifests[0]).toMatchObject({
+      mediaType: MediaTypes.dockerManifest,
+      digest: arm.manifest.digest,
+      platform: {os: 'linux', architecture: 'amd64'},
+    })
     expect(json.manifests[1]).toMatchObject({
       platform: {os: 'unknown', architecture: 'unknown'},
       annotations: {'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': arm.manifest.digest},

@@ -48,8 +48,19 @@ describe('fetchImageTree over an OCI layout', () => {
     expect(root.kind).toBe('index')
     expect(root.descriptor).toEqual({mediaType: MediaTypes.ociIndex, digest: index.index.digest, size: index.index.size})
     const [amdNode, armNode, attNode] = root.children as ImageNode[]
-    expect(amdNode.descriptor).toMatchObject({digest: amd.manifest.digest, size: amd.manifest.size, platform: {os: 'linux', architecture: 'amd64'}})
-    expect(amdNode.config).toMatchObject({digest: amd.config.digest, os: 'linux', architecture: 'amd64', entrypoint: ['/app'], cmd: ['--help'], created: '2024-01-01T00:00:00Z'})
+    expect(amdNode.descriptor).toMatchObject({
+      digest: amd.manifest.digest,
+      size: amd.manifest.size,
+      platform: {os: 'linux', architecture: 'amd64'},
+    })
+    expect(amdNode.config).toMatchObject({
+      digest: amd.config.digest,
+      os: 'linux',
+      architecture: 'amd64',
+      entrypoint: ['/app'],
+      cmd: ['--help'],
+      created: '2024-01-01T00:00:00Z',
+    })
     expect(amdNode.layers.map((l) => l.digest)).toEqual([amd.layers[0].digest])
     expect(amdNode.compressedSize).toBe(amd.layers[0].size)
     expect(armNode.config.architecture).toBe('arm64')
@@ -103,7 +114,7 @@ describe('fetchImageTree over an OCI layout', () => {
     expect(alias.platformMismatch).toBeUndefined()
   })
 
-  it('judges a config without a variant by the entry\'s variant, as the pull simulation does', async () => {
+  it("judges a config without a variant by the entry's variant, as the pull simulation does", async () => {
     const noVariant = await buildImage({config: {architecture: 'arm'}, files: [{path: 'x', content: 'x'}]})
     const v7 = await buildImage({config: {architecture: 'arm', variant: 'v7'}, files: [{path: 'y', content: 'y'}]})
     const index = buildIndex({
@@ -122,7 +133,11 @@ describe('fetchImageTree over an OCI layout', () => {
 
   it('shows artifacts and unknown media types as other nodes instead of failing', async () => {
     const amd = await elfImage('amd64')
-    const sbom = buildArtifact({artifactType: 'application/spdx+json', layers: [contentObject('{}', 'application/spdx+json')], subject: amd.manifest})
+    const sbom = buildArtifact({
+      artifactType: 'application/spdx+json',
+      layers: [contentObject('{}', 'application/spdx+json')],
+      subject: amd.manifest,
+    })
     const unknown = jsonObject({hello: 'world'}, 'application/vnd.example.thing.v1+json')
     const index = buildIndex({entries: [{target: amd}, {target: sbom, platform: null}, {target: unknown}]})
     const [, artifact, other] = ((await treeOf(await layoutWith(index))).root as IndexNode).children as OtherNode[]
@@ -137,8 +152,17 @@ describe('fetchImageTree over an OCI layout', () => {
     await rm(path.join(dir, blobPath(s390x.config.digest)))
     const [image, dangling, configless] = ((await treeOf(dir)).root as IndexNode).children
     expect(image).toMatchObject({kind: 'image', config: {architecture: 'amd64'}})
-    expect(dangling).toEqual({kind: 'other', descriptor: expect.objectContaining({digest: arm.manifest.digest}), note: 'manifest not found (dangling index entry)', missing: 'manifest'})
-    expect(configless).toMatchObject({kind: 'other', missing: 'config', note: expect.stringContaining(`blob ${s390x.config.digest} not found`)})
+    expect(dangling).toEqual({
+      kind: 'other',
+      descriptor: expect.objectContaining({digest: arm.manifest.digest}),
+      note: 'manifest not found (dangling index entry)',
+      missing: 'manifest',
+    })
+    expect(configless).toMatchObject({
+      kind: 'other',
+      missing: 'config',
+      note: expect.stringContaining(`blob ${s390x.config.digest} not found`),
+    })
     const source = await OciLayoutSource.open(dir)
     await expect(fetchImageTree(source, {reference: arm.manifest.digest})).rejects.toMatchObject({kind: 'not-found'})
     await source.close()
@@ -159,8 +183,14 @@ describe('fetchImageTree over an OCI layout', () => {
     const images = await Promise.all(['amd64', 'arm64', 'arm', 's390x'].map((a) => elfImage(a as 'amd64')))
     // The same manifest listed twice, and two manifests sharing one config.
     const sharedConfig = await buildImage({config: {architecture: 'amd64'}, files: [{path: 'x', content: 'x'}], annotations: {copy: '2'}})
-    const sharedConfigToo = await buildImage({config: {architecture: 'amd64'}, files: [{path: 'x', content: 'x'}], annotations: {copy: '3'}})
-    const index = buildIndex({entries: [...images.map((target) => ({target})), {target: images[0]}, {target: sharedConfig}, {target: sharedConfigToo}]})
+    const sharedConfigToo = await buildImage({
+      config: {architecture: 'amd64'},
+      files: [{path: 'x', content: 'x'}],
+      annotations: {copy: '3'},
+    })
+    const index = buildIndex({
+      entries: [...images.map((target) => ({target})), {target: images[0]}, {target: sharedConfig}, {target: sharedConfigToo}],
+    })
     const source = await OciLayoutSource.open(await layoutWith(index))
     const calls: string[] = []
     let inFlight = 0
@@ -239,7 +269,10 @@ describe('OCI archive', () => {
     await run('tar', ['-C', dir, '-cf', file, '.'])
     const cut = path.join(path.dirname(dir), 'cut.tar')
     await writeFile(cut, (await readFile(file)).subarray(0, 3000))
-    await expect(openOciArchive(cut)).rejects.toMatchObject({kind: 'malformed', message: `cannot read ${cut} as a tar archive: it ends inside an entry (at byte 3000)`})
+    await expect(openOciArchive(cut)).rejects.toMatchObject({
+      kind: 'malformed',
+      message: `cannot read ${cut} as a tar archive: it ends inside an entry (at byte 3000)`,
+    })
   })
 })
 
@@ -276,7 +309,7 @@ describe('verification and limits', () => {
     }).rejects.toMatchObject({kind: 'digest-mismatch'})
   })
 
-  it('closes a layout blob\'s file when its reader stops early', async () => {
+  it("closes a layout blob's file when its reader stops early", async () => {
     const amd = await elfImage('amd64')
     const source = await OciLayoutSource.open(await layoutWith(buildIndex({entries: [{target: amd}]})))
     const openFiles = async (): Promise<number> => (await readdir('/proc/self/fd')).length
@@ -312,12 +345,24 @@ describe('verification and limits', () => {
   })
 
   it('names the digest of malformed JSON and refuses schema 1', async () => {
-    const broken = contentObject('{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{"digest": 5}]}', MediaTypes.ociIndex)
-    const schema1 = contentObject('{"schemaVersion": 1, "name": "x", "fsLayers": []}', 'application/vnd.docker.distribution.manifest.v1+prettyjws')
+    const broken = contentObject(
+      '{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{"digest": 5}]}',
+      MediaTypes.ociIndex,
+    )
+    const schema1 = contentObject(
+      '{"schemaVersion": 1, "name": "x", "fsLayers": []}',
+      'application/vnd.docker.distribution.manifest.v1+prettyjws',
+    )
     const bundle = (object: typeof broken) => ({top: object, manifests: [object], blobs: []})
-    const dir = await layoutWith([{bundle: bundle(broken), tag: 'broken'}, {bundle: bundle(schema1), tag: 'old'}])
+    const dir = await layoutWith([
+      {bundle: bundle(broken), tag: 'broken'},
+      {bundle: bundle(schema1), tag: 'old'},
+    ])
     const open = (tag: string) => OciLayoutSource.open({path: dir, tag}).then((s) => fetchImageTree(s))
-    await expect(open('broken')).rejects.toMatchObject({kind: 'malformed', message: `malformed manifest ${broken.digest}: manifests[0] has no mediaType`})
+    await expect(open('broken')).rejects.toMatchObject({
+      kind: 'malformed',
+      message: `malformed manifest ${broken.digest}: manifests[0] has no mediaType`,
+    })
     await expect(open('old')).rejects.toMatchObject({kind: 'unsupported', message: expect.stringContaining('schema 1')})
   })
 })
@@ -325,20 +370,30 @@ describe('verification and limits', () => {
 describe('OciLayoutSource references', () => {
   it('picks the latest tag by default, a named tag, or a digest, and lists tags when it cannot choose', async () => {
     const [amd, arm] = [await elfImage('amd64'), await elfImage('arm64')]
-    const dir = await layoutWith([{bundle: amd, tag: 'v1'}, {bundle: arm, tag: 'v2'}])
-    await expect(OciLayoutSource.open(dir)).rejects.toThrow(new UsageError(`oci-layout:${dir} holds 2 images; name one as oci-layout:${dir}:TAG or @DIGEST (available tags: v1, v2)`))
+    const dir = await layoutWith([
+      {bundle: amd, tag: 'v1'},
+      {bundle: arm, tag: 'v2'},
+    ])
+    await expect(OciLayoutSource.open(dir)).rejects.toThrow(
+      new UsageError(`oci-layout:${dir} holds 2 images; name one as oci-layout:${dir}:TAG or @DIGEST (available tags: v1, v2)`),
+    )
     await expect(OciLayoutSource.open(`${dir}:v3`)).rejects.toThrow(`tag "v3" not found in oci-layout:${dir} (available tags: v1, v2)`)
     expect((await OciLayoutSource.open(`${dir}:v2`)).defaultReference).toBe('v2')
     const byDigest = await OciLayoutSource.open(`${dir}@${amd.manifest.digest}`)
     expect(byDigest.displayName).toBe(`oci-layout:${dir}@${amd.manifest.digest}`)
     expect((await fetchImageTree(byDigest)).root.descriptor.digest).toBe(amd.manifest.digest)
 
-    const withLatest = await layoutWith([{bundle: amd, tag: 'v1'}, {bundle: arm, tag: 'latest'}])
+    const withLatest = await layoutWith([
+      {bundle: amd, tag: 'v1'},
+      {bundle: arm, tag: 'latest'},
+    ])
     expect((await OciLayoutSource.open(withLatest)).displayName).toBe(`oci-layout:${withLatest}:latest`)
   })
 
   it('says plainly when the path is missing or not a layout', async () => {
-    await expect(OciLayoutSource.open('/nonexistent/layout')).rejects.toThrow(new UsageError('OCI layout directory "/nonexistent/layout" does not exist'))
+    await expect(OciLayoutSource.open('/nonexistent/layout')).rejects.toThrow(
+      new UsageError('OCI layout directory "/nonexistent/layout" does not exist'),
+    )
     const dir = path.dirname(await layoutWith(await elfImage('amd64')))
     await expect(OciLayoutSource.open(dir)).rejects.toThrow(`oci-layout:${dir} is not an OCI image layout: it has no "oci-layout" file`)
   })

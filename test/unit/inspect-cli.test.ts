@@ -37,7 +37,9 @@ describe('archcheck inspect on the bundled demo image', () => {
     expect(out).toContain(`Media type: ${MediaTypes.ociIndex}`)
     const [amd, arm, amdAttestation, armAttestation] = index.manifests
     const rowOf = (digest: string) => out.split('\n').find((line) => line.includes(`│ ${digest} │`) && !line.includes('provenance'))
-    expect(rowOf(amd.digest)).toMatch(new RegExp(`│ linux/amd64 +│ ${amd.digest} │ ${amd.size} B +│ linux/amd64 +│ 1 +│ \\d+ B +│ 2024-01-01T00:00:00Z │`))
+    expect(rowOf(amd.digest)).toMatch(
+      new RegExp(`│ linux/amd64 +│ ${amd.digest} │ ${amd.size} B +│ linux/amd64 +│ 1 +│ \\d+ B +│ 2024-01-01T00:00:00Z │`),
+    )
     expect(rowOf(arm.digest)).toMatch(/│ linux\/arm64 +│ sha256:[0-9a-f]{64} │ \d+ B +│ linux\/arm64 +│ 1 /)
     const attestations = out.slice(out.indexOf('Attestations'))
     expect(attestations).toContain(`│ ${amdAttestation.digest} │ ${amd.digest} │ linux/amd64 │ https://slsa.dev/provenance/v0.2 │`)
@@ -49,7 +51,14 @@ describe('archcheck inspect on the bundled demo image', () => {
     const [{bundle}] = await demoFixtureEntries()
     const index = JSON.parse(bundle.top.bytes.toString())
     const view = await json('oci-layout:fixtures/demo')
-    expect(view).toMatchObject({schemaVersion: 1, reference: 'oci-layout:fixtures/demo:latest', digest: bundle.top.digest, size: bundle.top.size, kind: 'index', singlePlatform: false})
+    expect(view).toMatchObject({
+      schemaVersion: 1,
+      reference: 'oci-layout:fixtures/demo:latest',
+      digest: bundle.top.digest,
+      size: bundle.top.size,
+      kind: 'index',
+      singlePlatform: false,
+    })
     expect(view.platforms.map((p) => [p.platform, p.digest, p.size, p.configPlatform, p.platformMismatch])).toEqual([
       ['linux/amd64', index.manifests[0].digest, index.manifests[0].size, 'linux/amd64', false],
       ['linux/arm64', index.manifests[1].digest, index.manifests[1].size, 'linux/arm64', false],
@@ -79,7 +88,9 @@ describe('archcheck inspect on the bundled demo image', () => {
   })
 
   it('--platform keeps what the host accepts through fallbacks: arm64 also runs arm/v7', async () => {
-    const index = buildIndex({entries: [{target: await elfImage('amd64')}, {target: await elfImage('arm')}, {target: await elfImage('s390x')}]})
+    const index = buildIndex({
+      entries: [{target: await elfImage('amd64')}, {target: await elfImage('arm')}, {target: await elfImage('s390x')}],
+    })
     const layout = `oci-layout:${await layoutWith(index)}`
     expect((await json(layout, '--platform', 'linux/arm64')).platforms.map((p) => p.platform)).toEqual(['linux/arm/v7'])
     expect((await json(layout, '--platform', 'linux/amd64')).platforms.map((p) => p.platform)).toEqual(['linux/amd64'])
@@ -89,7 +100,9 @@ describe('archcheck inspect on the bundled demo image', () => {
 
 describe('archcheck inspect on trees with problems', () => {
   it('marks an entry whose config disagrees with the declared platform', async () => {
-    const index = buildIndex({entries: [{target: await elfImage('amd64')}, {target: await elfImage('arm64'), platform: {os: 'linux', architecture: 'amd64'}}]})
+    const index = buildIndex({
+      entries: [{target: await elfImage('amd64')}, {target: await elfImage('arm64'), platform: {os: 'linux', architecture: 'amd64'}}],
+    })
     const dir = await layoutWith(index)
     const run = await archcheck('inspect', `oci-layout:${dir}`)
     const out = run.stdout
@@ -104,7 +117,9 @@ describe('archcheck inspect on trees with problems', () => {
     const dir = await layoutWith(image)
     const out = (await archcheck('inspect', `oci-layout:${dir}`)).stdout
     expect(out).toMatch(/│ \(none declared\) +│ sha256:[0-9a-f]{64} │ .*│ linux\/arm64 /)
-    expect(out).toContain('Single-platform image (no index): every host pulls this linux/arm64 image, so hosts of other architectures will get this image anyway')
+    expect(out).toContain(
+      'Single-platform image (no index): every host pulls this linux/arm64 image, so hosts of other architectures will get this image anyway',
+    )
     const view = await json(`oci-layout:${dir}`)
     expect(view).toMatchObject({kind: 'image', singlePlatform: true, digest: image.manifest.digest, mediaType: MediaTypes.dockerManifest})
     expect(view.platforms).toHaveLength(1)
@@ -147,11 +162,31 @@ describe('archcheck inspect on trees with problems', () => {
 
 describe('archcheck inspect errors: one line, documented exit code', () => {
   it.each([
-    [['inspect', 'Not A/Ref'], 2, /^archcheck: invalid image reference "Not A\/Ref": it contains white space \(see archcheck inspect --help\)\n$/],
-    [['inspect', 'oci-layout:/no/such/layout'], 2, /^archcheck: OCI layout directory "\/no\/such\/layout" does not exist \(see archcheck inspect --help\)\n$/],
-    [['inspect', 'oci-layout:fixtures/demo', '--platform', 'linux/*'], 2, /^archcheck: --platform: invalid platform "linux\/\*": wildcards are not supported/],
-    [['inspect', 'oci-layout:fixtures/demo:v9'], 3, /^archcheck: tag "v9" not found in oci-layout:fixtures\/demo \(available tags: latest\)\n$/],
-    [['inspect', 'oci-layout:fixtures/demo', '--max-manifest-size', '1024'], 3, /^archcheck: manifest sha256:[0-9a-f]{64} is \d+ bytes, more than the limit of 1024 bytes/],
+    [
+      ['inspect', 'Not A/Ref'],
+      2,
+      /^archcheck: invalid image reference "Not A\/Ref": it contains white space \(see archcheck inspect --help\)\n$/,
+    ],
+    [
+      ['inspect', 'oci-layout:/no/such/layout'],
+      2,
+      /^archcheck: OCI layout directory "\/no\/such\/layout" does not exist \(see archcheck inspect --help\)\n$/,
+    ],
+    [
+      ['inspect', 'oci-layout:fixtures/demo', '--platform', 'linux/*'],
+      2,
+      /^archcheck: --platform: invalid platform "linux\/\*": wildcards are not supported/,
+    ],
+    [
+      ['inspect', 'oci-layout:fixtures/demo:v9'],
+      3,
+      /^archcheck: tag "v9" not found in oci-layout:fixtures\/demo \(available tags: latest\)\n$/,
+    ],
+    [
+      ['inspect', 'oci-layout:fixtures/demo', '--max-manifest-size', '1024'],
+      3,
+      /^archcheck: manifest sha256:[0-9a-f]{64} is \d+ bytes, more than the limit of 1024 bytes/,
+    ],
   ])('%j exits %i', async (args, code, message) => {
     const run = await archcheck(...args)
     expect(run.code).toBe(code)
@@ -166,6 +201,8 @@ describe('archcheck inspect errors: one line, documented exit code', () => {
     await writeFile(path.join(dir, blobPath(image.config.digest)), '{"os":"linux","architecture":"arm64"}')
     const run = await archcheck('inspect', `oci-layout:${dir}`)
     expect(run.code).toBe(3)
-    expect(run.stderr).toBe(`archcheck: blob ${image.config.digest} in oci-layout:${dir} does not match its content (the bytes hash to sha256:${createHash('sha256').update('{"os":"linux","architecture":"arm64"}').digest('hex')})\n`)
+    expect(run.stderr).toBe(
+      `archcheck: blob ${image.config.digest} in oci-layout:${dir} does not match its content (the bytes hash to sha256:${createHash('sha256').update('{"os":"linux","architecture":"arm64"}').digest('hex')})\n`,
+    )
   })
 })

@@ -27,13 +27,22 @@ async function runScript(installed: string[], uid: number): Promise<ScriptRun> {
   const aptLog = join(dir, 'apt-get.log')
   writeFileSync(aptLog, '')
   const installedList = installed.join(' ')
-  writeFileSync(join(dir, 'dpkg-query'), `#!/bin/sh\nfor a in "$@"; do for p in ${installedList}; do [ "$p" = "$a" ] && { printf 'install ok installed'; exit 0; }; done; done\nexit 1\n`)
+  writeFileSync(
+    join(dir, 'dpkg-query'),
+    `#!/bin/sh\nfor a in "$@"; do for p in ${installedList}; do [ "$p" = "$a" ] && { printf 'install ok installed'; exit 0; }; done; done\nexit 1\n`,
+  )
   writeFileSync(join(dir, 'id'), `#!/bin/sh\necho ${uid}\n`)
   writeFileSync(join(dir, 'apt-get'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${aptLog}'\necho >> '${aptLog}'\n`)
   for (const name of ['dpkg-query', 'id', 'apt-get']) chmodSync(join(dir, name), 0o755)
-  const aptGetCalls = (): string[][] => readFileSync(aptLog, 'utf8').split('\n\n').filter(Boolean).map((call) => call.split('\n'))
+  const aptGetCalls = (): string[][] =>
+    readFileSync(aptLog, 'utf8')
+      .split('\n\n')
+      .filter(Boolean)
+      .map((call) => call.split('\n'))
   try {
-    const {stdout, stderr} = await run('bash', ['scripts/install-system-deps.sh'], {env: {...process.env, PATH: `${dir}:${process.env.PATH}`}})
+    const {stdout, stderr} = await run('bash', ['scripts/install-system-deps.sh'], {
+      env: {...process.env, PATH: `${dir}:${process.env.PATH}`},
+    })
     return {code: 0, stdout, stderr, aptGetCalls: aptGetCalls()}
   } catch (error) {
     const failure = error as {code: number; stdout: string; stderr: string}
@@ -56,14 +65,20 @@ describe('scripts/install-system-deps.sh', () => {
   })
 
   it('without root, fails naming the missing packages and the command to run', async () => {
-    const result = await runScript(all.filter((p) => p !== 'docker-registry' && p !== 'skopeo'), 1000)
+    const result = await runScript(
+      all.filter((p) => p !== 'docker-registry' && p !== 'skopeo'),
+      1000,
+    )
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('sudo apt-get install -y docker-registry skopeo')
     expect(result.aptGetCalls).toEqual([])
   })
 
   it('as root, updates the package lists and installs only the missing packages, quietly', async () => {
-    const result = await runScript(all.filter((p) => p !== 'docker-registry' && p !== 'skopeo'), 0)
+    const result = await runScript(
+      all.filter((p) => p !== 'docker-registry' && p !== 'skopeo'),
+      0,
+    )
     expect(result).toMatchObject({code: 0, stdout: '', stderr: ''})
     expect(result.aptGetCalls).toEqual([
       ['update', '-qq'],

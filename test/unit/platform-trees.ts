@@ -16,7 +16,12 @@ export function image(declared: string | undefined, config = declared ?? 'linux/
   const c = platform(config)
   return {
     kind: 'image',
-    descriptor: {mediaType: MediaType.ociManifest, digest: extra.descriptor?.digest ?? digest(), size: 500, ...(declared ? {platform: platform(declared)} : {})},
+    descriptor: {
+      mediaType: MediaType.ociManifest,
+      digest: extra.descriptor?.digest ?? digest(),
+      size: 500,
+      ...(declared ? {platform: platform(declared)} : {}),
+    },
     config: {digest: digest(), size: 100, mediaType: MediaType.ociConfig, ...c},
     layers: [],
     compressedSize: 0,
@@ -39,4 +44,3 @@ export function tree(children: TreeNode[], mediaType: string = MediaType.ociInde
   const root: IndexNode = {kind: 'index', descriptor: {mediaType, digest: digest(), size: 1000}, children}
   return {reference: 'registry.test/app:1', root}
 }
-

@@ -269,7 +269,14 @@ describe('fallback chains', () => {
 
   it('caps the v8 line of arm64/v9.x at v8.9', () => {
     const list = chain('linux/arm64/v9.5')
-    expect(list.slice(0, 6)).toEqual(['linux/arm64/v9.5', 'linux/arm64/v9.4', 'linux/arm64/v9.3', 'linux/arm64/v9.2', 'linux/arm64/v9.1', 'linux/arm64/v9'])
+    expect(list.slice(0, 6)).toEqual([
+      'linux/arm64/v9.5',
+      'linux/arm64/v9.4',
+      'linux/arm64/v9.3',
+      'linux/arm64/v9.2',
+      'linux/arm64/v9.1',
+      'linux/arm64/v9',
+    ])
     expect(list[6]).toBe('linux/arm64/v8.9')
     expect(list).toContain('linux/arm64')
     expect(list.at(-1)).toBe('linux/arm/v5')

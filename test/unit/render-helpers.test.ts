@@ -32,7 +32,13 @@ describe('renderInspect', () => {
       root: {
         kind: 'index',
         descriptor: {mediaType: 'application/vnd.oci.image.index.v1+json', digest, size: 300},
-        children: [{kind: 'other', descriptor: {mediaType: 'application/vnd.example+json', digest: `sha256:${'b'.repeat(64)}`, size: 10}, note: 'unknown media type application/vnd.example+json'}],
+        children: [
+          {
+            kind: 'other',
+            descriptor: {mediaType: 'application/vnd.example+json', digest: `sha256:${'b'.repeat(64)}`, size: 10},
+            note: 'unknown media type application/vnd.example+json',
+          },
+        ],
       },
     }
     const text = await renderInspect(inspectView(tree), styleFor({isTTY: false}))

@@ -32,7 +32,13 @@ describe('resolve output', () => {
   const results = parseHosts().map((host) => resolveForHost(t, host, 'docker'))
   const plain = styleFor({isTTY: false})
   /** Table rows without the borders: cells separated by single spaces. */
-  const rowsOf = (text: string) => text.split('\n').map((line) => line.replace(/[│┌┐└┘─┬┴├┤┼]/g, ' ').trim().replace(/\s+/g, ' '))
+  const rowsOf = (text: string) =>
+    text.split('\n').map((line) =>
+      line
+        .replace(/[│┌┐└┘─┬┴├┤┼]/g, ' ')
+        .trim()
+        .replace(/\s+/g, ' '),
+    )
 
   it('tables each host with its choice and explains every host that is not ok', async () => {
     const text = await renderResolveText(resolutionResult(t, results), plain)
@@ -76,7 +82,12 @@ describe('resolve output', () => {
       client: 'docker',
       verdict: 'fallback',
       clientMessage: null,
-      chosen: {digest: armv7.descriptor.digest, platform: 'linux/arm/v7', configPlatform: 'linux/arm/v7', configDigest: armv7.config.digest},
+      chosen: {
+        digest: armv7.descriptor.digest,
+        platform: 'linux/arm/v7',
+        configPlatform: 'linux/arm/v7',
+        configDigest: armv7.config.digest,
+      },
       tiedWith: [],
     })
     expect(json.results[1].candidates.map((c) => [c.accepted, c.rank])).toEqual([

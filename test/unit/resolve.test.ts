@@ -152,7 +152,9 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
     const r = resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6')
     expect(r.chosen).toBe(v7)
     expect(r.verdict).toBe('wrong-arch')
-    expect(r.message).toMatch(/takes linux\/arm\/v7 as a last resort \(no entry fits linux\/arm\/v6\), a newer variant.*illegal instruction/)
+    expect(r.message).toMatch(
+      /takes linux\/arm\/v7 as a last resort \(no entry fits linux\/arm\/v6\), a newer variant.*illegal instruction/,
+    )
     expect(r.candidates[1].reason).toMatch(/last resort/)
     expect(resolveForHost(tree([image('linux/amd64'), v7]), 'linux/arm/v6', 'containerd').verdict).toBe('no-match')
   })
@@ -290,7 +292,11 @@ describe('resolveForHost: containerd', () => {
 
 describe('resolveForHost: nested indexes', () => {
   const arm64 = image('linux/arm64')
-  const nested: IndexNode = {kind: 'index', descriptor: {mediaType: MediaType.ociIndex, digest: digest(), size: 300}, children: [image('linux/arm/v7'), arm64]}
+  const nested: IndexNode = {
+    kind: 'index',
+    descriptor: {mediaType: MediaType.ociIndex, digest: digest(), size: 300},
+    children: [image('linux/arm/v7'), arm64],
+  }
   const t = tree([image('linux/amd64'), nested])
 
   it('containerd walks a nested index and lists its entries', () => {
@@ -383,6 +389,9 @@ describe('resolveForHost: input', () => {
 
   it('accepts native: this machine’s OS and architecture', () => {
     const {host} = resolveForHost(tree([image('linux/amd64')]), 'native')
-    expect([host.os, host.architecture]).toEqual([process.platform === 'win32' ? 'windows' : process.platform, ociArchitecture(process.arch)])
+    expect([host.os, host.architecture]).toEqual([
+      process.platform === 'win32' ? 'windows' : process.platform,
+      ociArchitecture(process.arch),
+    ])
   })
 })

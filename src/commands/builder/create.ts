@@ -12,7 +12,10 @@ export default class BuilderCreate extends BaseCommand {
   static override description = `Runs \`docker buildx create --name NAME --driver docker-container [--platform …] [--use]\` unless a builder of that name exists (then it is reused), then \`docker buildx inspect NAME --bootstrap\`.
 Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created.`
 
-  static override examples = ['<%= config.bin %> builder create --use', '<%= config.bin %> builder create multiarch --platform linux/amd64,linux/arm64']
+  static override examples = [
+    '<%= config.bin %> builder create --use',
+    '<%= config.bin %> builder create multiarch --platform linux/amd64,linux/arm64',
+  ]
 
   static override args = {
     name: Args.string({description: 'Builder name.', default: 'archcheck'}),
@@ -20,7 +23,12 @@ Exit codes: 0 ready, 2 docker/buildx missing or the builder could not be created
 
   static override flags = {
     driver: Flags.string({description: 'buildx driver.', helpValue: 'DRIVER', default: 'docker-container'}),
-    platform: Flags.string({description: 'Pin the platforms the builder announces (comma-separated, repeatable).', helpValue: 'PLATFORMS', multiple: true, multipleNonGreedy: true}),
+    platform: Flags.string({
+      description: 'Pin the platforms the builder announces (comma-separated, repeatable).',
+      helpValue: 'PLATFORMS',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     use: Flags.boolean({description: 'Make it the current builder.'}),
     json: jsonFlag('the builder', 'docs/build.md'),
   }

@@ -21,10 +21,7 @@ export interface InputText {
  * Reads a `--from`/`--hosts-from` argument: a path, or `-` for stdin. The text comes back with its
  * display name so parse errors can say `FILE:LINE`. An unreadable file is a UsageError (exit 2).
  */
-export async function readInput(
-  path: string,
-  options: {stdin?: NodeJS.ReadableStream; maxBytes?: number} = {},
-): Promise<InputText> {
+export async function readInput(path: string, options: {stdin?: NodeJS.ReadableStream; maxBytes?: number} = {}): Promise<InputText> {
   const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES
   if (path === '-') {
     const stdin = options.stdin ?? process.stdin

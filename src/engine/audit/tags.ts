@@ -98,7 +98,7 @@ export function parseTagVersion(tag: string, variantPattern?: RegExp): TagVersio
   const match = VERSION_TAG.exec(tag)
   if (!match) return undefined
   const [, major, minor, patch, suffix] = match
-  const precision = (patch !== undefined ? 3 : minor !== undefined ? 2 : 1)
+  const precision = patch !== undefined ? 3 : minor !== undefined ? 2 : 1
   const {prerelease, variant} = suffix ? splitSuffix(suffix, variantPattern) : {}
   const core = [major, minor ?? '0', patch ?? '0'].map((n) => String(Number(n))).join('.')
   const version = semver.parse(prerelease ? `${core}-${normalisePrerelease(prerelease)}` : core)

@@ -77,10 +77,24 @@ export function manifestBuildArgv(request: BuildRequest, manifestName: string): 
  * HTTP (`plainHttp`, e.g. loopback ones, as Docker treats them) get `--tls-verify=false`: buildah's
  * manifest push does not take that from registries.conf.
  */
-export function manifestPushArgvs(request: BuildRequest, manifestName: string, digestFile: string, plainHttp: (tag: string) => boolean = () => false): string[][] {
+export function manifestPushArgvs(
+  request: BuildRequest,
+  manifestName: string,
+  digestFile: string,
+  plainHttp: (tag: string) => boolean = () => false,
+): string[][] {
   const pushes = [
     ...(request.push ? request.tags.map((tag) => ({destination: `docker://${tag}`, insecure: plainHttp(tag)})) : []),
     ...(request.ociLayout ? [{destination: `oci:${request.ociLayout}`, insecure: false}] : []),
   ]
-  return pushes.map(({destination, insecure}) => ['manifest', 'push', '--all', ...(insecure ? ['--tls-verify=false'] : []), '--digestfile', digestFile, manifestName, destination])
+  return pushes.map(({destination, insecure}) => [
+    'manifest',
+    'push',
+    '--all',
+    ...(insecure ? ['--tls-verify=false'] : []),
+    '--digestfile',
+    digestFile,
+    manifestName,
+    destination,
+  ])
 }

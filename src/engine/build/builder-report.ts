@@ -3,7 +3,16 @@ import type {BuilderInfo} from './buildx-output.js'
 import {emulationHint, missingPlatforms} from './preflight.js'
 
 /** Platforms multi-arch images commonly ship; a builder missing one of them is worth a hint. */
-export const COMMON_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64']
+export const COMMON_PLATFORMS = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/arm/v7',
+  'linux/arm/v6',
+  'linux/386',
+  'linux/ppc64le',
+  'linux/s390x',
+  'linux/riscv64',
+]
 
 export interface BuilderReport {
   name: string

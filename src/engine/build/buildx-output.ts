@@ -60,7 +60,11 @@ export function parseBuilderInspect(output: string): BuilderInfo {
     if (key === 'Endpoint') node.endpoint = value.trim()
     else if (key === 'Status') node.status = value.trim()
     else if (key === 'Buildkit' || key === 'BuildKit version') node.buildkitVersion = value.trim()
-    else if (key === 'Platforms') node.platforms = value.split(',').map((platform) => platform.trim().replace(/\*$/, '')).filter(Boolean)
+    else if (key === 'Platforms')
+      node.platforms = value
+        .split(',')
+        .map((platform) => platform.trim().replace(/\*$/, ''))
+        .filter(Boolean)
   }
   info.platforms = [...new Set(info.nodes.flatMap((each) => each.platforms))]
   info.status = info.nodes.some((each) => each.status === 'running') ? 'running' : (info.nodes[0]?.status ?? 'unknown')

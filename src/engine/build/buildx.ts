@@ -7,7 +7,11 @@ import {captureCommand, formatCommand, NotInstalledError} from './exec.js'
 /** The docker CLI, found on PATH (tests put a stand-in first). */
 export const DOCKER = 'docker'
 
-const firstLine = (text: string): string => text.split('\n').map((line) => line.trim()).find(Boolean) ?? ''
+const firstLine = (text: string): string =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .find(Boolean) ?? ''
 
 export interface BuildxVersions {
   docker?: string
@@ -21,12 +25,17 @@ export async function readBuildxVersions(): Promise<BuildxVersions> {
   try {
     dockerOutput = await captureCommand(docker, ['--version'], {timeoutMs: 15_000})
   } catch (error) {
-    if (error instanceof NotInstalledError) throw new UsageError(`docker is not installed (not found on PATH): --backend buildx needs the docker CLI with the buildx plugin; or use --backend buildah`)
+    if (error instanceof NotInstalledError)
+      throw new UsageError(
+        `docker is not installed (not found on PATH): --backend buildx needs the docker CLI with the buildx plugin; or use --backend buildah`,
+      )
     throw error
   }
   const buildx = await captureCommand(docker, ['buildx', 'version'], {timeoutMs: 15_000})
   if (buildx.code !== 0) {
-    throw new UsageError(`the docker buildx plugin is not installed (${formatCommand(docker, ['buildx', 'version'])}: ${firstLine(buildx.stderr || buildx.stdout)}); install docker-buildx or use --backend buildah`)
+    throw new UsageError(
+      `the docker buildx plugin is not installed (${formatCommand(docker, ['buildx', 'version'])}: ${firstLine(buildx.stderr || buildx.stdout)}); install docker-buildx or use --backend buildah`,
+    )
   }
   const buildxVersion = parseBuildxVersion(buildx.stdout)
   if (!buildxVersion) throw new UsageError(`cannot read the buildx version from "${firstLine(buildx.stdout)}"`)

@@ -35,9 +35,11 @@ export interface LintOptions {
 
 const PLATFORM_ARGS = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']
 const TARGET_USE_RE = /\$\{?TARGET(PLATFORM|OS|ARCH|VARIANT)\b/
-const ARCH_NAME_RE = /(?<![A-Za-z0-9])(amd64|x86_64|x86-64|aarch64|arm64|armv[5-8]l?|armhf|armel|i386|i686|ppc64le|s390x|riscv64)(?![A-Za-z0-9])/i
+const ARCH_NAME_RE =
+  /(?<![A-Za-z0-9])(amd64|x86_64|x86-64|aarch64|arm64|armv[5-8]l?|armhf|armel|i386|i686|ppc64le|s390x|riscv64)(?![A-Za-z0-9])/i
 /** An instruction that works the architecture out itself is choosing, not hard-coding. */
-const ARCH_DETECTION_RE = /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b|uname\s+-[a-z]*m|dpkg\s+--print-architecture|apk\s+--print-arch|\$\(arch\)|`arch`/
+const ARCH_DETECTION_RE =
+  /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b|uname\s+-[a-z]*m|dpkg\s+--print-architecture|apk\s+--print-arch|\$\(arch\)|`arch`/
 const ARCH_CHECKED_INSTRUCTIONS = new Set(['RUN', 'ADD', 'COPY', 'ENV'])
 
 export function lintDockerfile(text: string, options: LintOptions): LintWarning[] {
@@ -62,7 +64,8 @@ function inheritedArgs(stage: Stage, stages: Stage[]): Set<string> {
   const parent = findStage(stages, stage.base, stage.index)
   if (!parent) return new Set()
   const names = inheritedArgs(parent, stages)
-  for (const instruction of parent.instructions) if (instruction.keyword === 'ARG') for (const name of declaredArgs(instruction)) names.add(name)
+  for (const instruction of parent.instructions)
+    if (instruction.keyword === 'ARG') for (const name of declaredArgs(instruction)) names.add(name)
   return names
 }
 
@@ -154,9 +157,15 @@ function buildPlatformOutputs(stages: Stage[], options: LintOptions): LintWarnin
     const pinned = stage.from.flags.platform ?? ''
     const onBuildPlatform = /^\$\{?BUILDPLATFORM\}?$/.test(pinned)
     // A constant platform in the final stage's own chain is fixed-final-platform's.
-    const onOtherPlatform = pinned !== '' && !pinned.includes('$') && !finalChain.has(stage) && options.platforms.some((platform) => normalizedSpec(platform) !== normalizedSpec(pinned))
+    const onOtherPlatform =
+      pinned !== '' &&
+      !pinned.includes('$') &&
+      !finalChain.has(stage) &&
+      options.platforms.some((platform) => normalizedSpec(platform) !== normalizedSpec(pinned))
     if (!onBuildPlatform && !onOtherPlatform) continue
-    const usesTarget = baseChain(stages, stage).some((member) => member.instructions.some((instruction) => findLine(instruction, TARGET_USE_RE)))
+    const usesTarget = baseChain(stages, stage).some((member) =>
+      member.instructions.some((instruction) => findLine(instruction, TARGET_USE_RE)),
+    )
     if (usesTarget) continue
     const where = onBuildPlatform ? 'the build platform (FROM --platform=$BUILDPLATFORM)' : `${pinned} (FROM --platform=${pinned})`
     const whose = onBuildPlatform ? 'the build machine' : normalizedSpec(pinned)

@@ -85,7 +85,10 @@ export function parseDockerfile(text: string): Dockerfile {
       while (index < physical.length && /^\s*(#.*)?$/.test(physical[index])) index++
       if (index >= physical.length) break
     }
-    const logical = parts.map((part) => part.trim()).join(' ').trim()
+    const logical = parts
+      .map((part) => part.trim())
+      .join(' ')
+      .trim()
     const keywordMatch = /^(\S+)\s*([\s\S]*)$/.exec(logical)
     if (!keywordMatch) continue
     const keyword = keywordMatch[1].toUpperCase()

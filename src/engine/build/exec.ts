@@ -21,7 +21,11 @@ const MAX_CAPTURE = 4 * 1024 * 1024
  * Runs a short command (a version or inspect query) and captures its output. A non-zero exit is
  * returned, not thrown; a missing program throws NotInstalledError.
  */
-export function captureCommand(program: string, args: readonly string[], options: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {}): Promise<CommandResult> {
+export function captureCommand(
+  program: string,
+  args: readonly string[],
+  options: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env})
     // Not spawn's own `timeout`: its timer outlives a program that failed to start and holds the process open.

@@ -66,7 +66,10 @@ export function checkBuildxVersions(versions: {docker?: string; buildx: string},
 
 /** Normalises `--platform` values (comma-separated, repeatable) into `os/arch[/variant]`, each once. */
 export function parsePlatformList(values: readonly string[]): string[] {
-  const platforms = values.flatMap((value) => value.split(',')).map((spec) => spec.trim()).filter(Boolean)
+  const platforms = values
+    .flatMap((value) => value.split(','))
+    .map((spec) => spec.trim())
+    .filter(Boolean)
   if (platforms.length === 0) throw new UsageError('--platform names no platform')
   return [...new Set(platforms.map((spec) => formatPlatform(normalizePlatform(parsePlatform(spec)))))]
 }
@@ -149,7 +152,9 @@ export async function platformsWithoutEmulation(platforms: readonly string[], bi
 }
 
 /** Reads the Dockerfile (CONTEXT/Dockerfile by default) and lints it; a missing file fails with exit 2. */
-export async function lintBuildDockerfile(request: Pick<BuildRequest, 'context' | 'file' | 'platforms' | 'target'>): Promise<{path: string; warnings: LintWarning[]}> {
+export async function lintBuildDockerfile(
+  request: Pick<BuildRequest, 'context' | 'file' | 'platforms' | 'target'>,
+): Promise<{path: string; warnings: LintWarning[]}> {
   const path = request.file ? resolve(request.file) : join(resolve(request.context), 'Dockerfile')
   let text: string
   try {

@@ -77,10 +77,14 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const lint = await lintBuildDockerfile(options)
   for (const warning of lint.warnings) log(`${options.strict ? 'error' : 'warning'}: ${formatLintWarning(lint.path, warning)}`)
   if (options.strict && lint.warnings.length > 0) {
-    throw new UsageError(`${lint.warnings.length} multi-arch problem${lint.warnings.length === 1 ? '' : 's'} in ${lint.path} (--strict); see above`)
+    throw new UsageError(
+      `${lint.warnings.length} multi-arch problem${lint.warnings.length === 1 ? '' : 's'} in ${lint.path} (--strict); see above`,
+    )
   }
   const lintResult = {dockerfile: lint.path, warnings: lint.warnings}
-  return options.backend === 'buildx' ? buildWithBuildx(options, lintResult, log) : buildWithManifestTool(options.backend, options, lintResult, log)
+  return options.backend === 'buildx'
+    ? buildWithBuildx(options, lintResult, log)
+    : buildWithManifestTool(options.backend, options, lintResult, log)
 }
 
 async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'], log: (line: string) => void): Promise<BuildResult> {
@@ -94,7 +98,9 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
   }
   const missing = missingPlatforms(options.platforms, builder.platforms)
   if (missing.length > 0) {
-    throw new UsageError(`builder "${builder.name}" does not support ${missing.join(', ')} (it supports ${builder.platforms.join(', ') || 'no platform'}); ${emulationHint(missing)}, then run \`archcheck builder inspect ${builder.name}\``)
+    throw new UsageError(
+      `builder "${builder.name}" does not support ${missing.join(', ')} (it supports ${builder.platforms.join(', ') || 'no platform'}); ${emulationHint(missing)}, then run \`archcheck builder inspect ${builder.name}\``,
+    )
   }
 
   const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
@@ -107,7 +113,10 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
     const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
       throw new ArchcheckError(`docker buildx build finished but reported no image digest: ${error.message}`, ExitCode.checkFailed)
     })
-    const pushed = [...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []), ...(options.ociLayout ? [{reference: `oci-layout:${options.ociLayout}`, digest: metadata.digest}] : [])]
+    const pushed = [
+      ...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []),
+      ...(options.ociLayout ? [{reference: `oci-layout:${options.ociLayout}`, digest: metadata.digest}] : []),
+    ]
     return {
       backend: 'buildx',
       platforms: options.platforms,
@@ -115,7 +124,12 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
       digest: metadata.digest,
       pushed,
       lint,
-      tool: {name: 'buildx', version: versions.buildx, dockerVersion: versions.docker, builder: {name: builder.name, driver: builder.driver, status: builder.status, platforms: builder.platforms}},
+      tool: {
+        name: 'buildx',
+        version: versions.buildx,
+        dockerVersion: versions.docker,
+        builder: {name: builder.name, driver: builder.driver, status: builder.status, platforms: builder.platforms},
+      },
       commands: [['docker', ...argv]],
     }
   } finally {
@@ -137,18 +151,28 @@ async function builderFor(options: BuildOptions, log: (line: string) => void): P
   return current
 }
 
-async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildOptions, lint: BuildResult['lint'], log: (line: string) => void): Promise<BuildResult> {
+async function buildWithManifestTool(
+  tool: 'buildah' | 'podman',
+  options: BuildOptions,
+  lint: BuildResult['lint'],
+  log: (line: string) => void,
+): Promise<BuildResult> {
   let version: string | undefined
   try {
     const result = await captureCommand(tool, ['--version'], {timeoutMs: 15_000})
     version = /version\s+(\S+)/.exec(result.stdout)?.[1]
   } catch (error) {
-    if (error instanceof NotInstalledError) throw new UsageError(`${tool} is not installed (not found on PATH): install it (Debian/Ubuntu: apt-get install ${tool}) or choose another --backend`)
+    if (error instanceof NotInstalledError)
+      throw new UsageError(
+        `${tool} is not installed (not found on PATH): install it (Debian/Ubuntu: apt-get install ${tool}) or choose another --backend`,
+      )
     throw error
   }
   const unemulated = await platformsWithoutEmulation(options.platforms)
   if (unemulated.length > 0) {
-    throw new UsageError(`this machine cannot run ${unemulated.join(', ')} binaries, which RUN steps of a ${tool} build need: ${emulationHint(unemulated)}`)
+    throw new UsageError(
+      `this machine cannot run ${unemulated.join(', ')} binaries, which RUN steps of a ${tool} build need: ${emulationHint(unemulated)}`,
+    )
   }
 
   const work = await mkdtemp(join(tmpdir(), 'archcheck-build-'))
@@ -163,18 +187,35 @@ async function buildWithManifestTool(tool: 'buildah' | 'podman', options: BuildO
     await runStep(tool, buildArgv, log)
     const pushed: PushedTarget[] = []
     const digestFile = join(work, 'digest')
-    const plainHttp = (tag: string): boolean => registryConnection(parseReference(tag).registry, insecureRegistriesFrom(options.insecureRegistries)) !== 'https'
+    const plainHttp = (tag: string): boolean =>
+      registryConnection(parseReference(tag).registry, insecureRegistriesFrom(options.insecureRegistries)) !== 'https'
     for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
       commands.push([tool, ...pushArgv])
       await rm(digestFile, {force: true})
       await runStep(tool, pushArgv, log)
       // buildah 1.28 can fail a push (e.g. TLS to a plain-HTTP registry) and still exit 0: only the digest file proves it landed.
       const digest = (await readFile(digestFile, 'utf8').catch(() => '')).trim()
-      if (!isDigest(digest)) throw new ArchcheckError(`${tool} manifest push to ${pushArgv.at(-1)} wrote no digest: the push failed (see its output above)`, ExitCode.checkFailed)
+      if (!isDigest(digest))
+        throw new ArchcheckError(
+          `${tool} manifest push to ${pushArgv.at(-1)} wrote no digest: the push failed (see its output above)`,
+          ExitCode.checkFailed,
+        )
       const destination = pushArgv.at(-1)!
-      pushed.push({reference: destination.startsWith('oci:') ? `oci-layout:${destination.slice(4)}` : destination.replace(/^docker:\/\//, ''), digest})
+      pushed.push({
+        reference: destination.startsWith('oci:') ? `oci-layout:${destination.slice(4)}` : destination.replace(/^docker:\/\//, ''),
+        digest,
+      })
     }
-    return {backend: tool, platforms: options.platforms, tags: options.tags, digest: pushed[0].digest, pushed, lint, tool: {name: tool, version}, commands}
+    return {
+      backend: tool,
+      platforms: options.platforms,
+      tags: options.tags,
+      digest: pushed[0].digest,
+      pushed,
+      lint,
+      tool: {name: tool, version},
+      commands,
+    }
   } finally {
     forgetWork()
     await removeManifestList(tool, manifestName, before)
@@ -191,7 +232,11 @@ interface StoredImage {
 /** The images in local storage (buildah `images --json`, podman `images --format json`); empty when they cannot be listed. */
 async function storedImages(tool: 'buildah' | 'podman'): Promise<StoredImage[]> {
   try {
-    const {stdout} = await captureCommand(tool, tool === 'buildah' ? ['images', '--all', '--json'] : ['images', '--all', '--format', 'json'], {timeoutMs: 30_000})
+    const {stdout} = await captureCommand(
+      tool,
+      tool === 'buildah' ? ['images', '--all', '--json'] : ['images', '--all', '--format', 'json'],
+      {timeoutMs: 30_000},
+    )
     const listed = JSON.parse(stdout || '[]') as Array<Record<string, unknown>>
     return listed.flatMap((image) => {
       const id = image.id ?? image.Id ?? image.ID
@@ -210,7 +255,9 @@ async function storedImages(tool: 'buildah' | 'podman'): Promise<StoredImage[]> 
  */
 async function removeManifestList(tool: 'buildah' | 'podman', manifestName: string, before: readonly StoredImage[]): Promise<void> {
   const instances = await captureCommand(tool, ['manifest', 'inspect', manifestName], {timeoutMs: 30_000})
-    .then(({stdout}) => ((JSON.parse(stdout) as {manifests?: Array<{digest?: unknown}>}).manifests ?? []).map((entry) => String(entry.digest)))
+    .then(({stdout}) =>
+      ((JSON.parse(stdout) as {manifests?: Array<{digest?: unknown}>}).manifests ?? []).map((entry) => String(entry.digest)),
+    )
     .catch(() => [] as string[])
   await captureCommand(tool, ['manifest', 'rm', manifestName]).catch(() => undefined)
   const existed = new Set(before.map((image) => image.id))

@@ -83,7 +83,10 @@ export function headBytesNeeded(head: Uint8Array): number {
 
 const ELF_MACHINES: Record<number, {name: string; arch: (bits: 32 | 64, endian: 'little' | 'big') => string | undefined}> = {
   3: {name: 'Intel 80386', arch: () => '386'},
-  8: {name: 'MIPS', arch: (bits, endian) => (bits === 64 ? (endian === 'little' ? 'mips64le' : 'mips64') : endian === 'little' ? 'mipsle' : 'mips')},
+  8: {
+    name: 'MIPS',
+    arch: (bits, endian) => (bits === 64 ? (endian === 'little' ? 'mips64le' : 'mips64') : endian === 'little' ? 'mipsle' : 'mips'),
+  },
   20: {name: 'PowerPC', arch: () => 'ppc'},
   21: {name: 'PowerPC64', arch: (_bits, endian) => (endian === 'little' ? 'ppc64le' : 'ppc64')},
   22: {name: 'IBM S/390', arch: (bits) => (bits === 64 ? 's390x' : 's390')},
@@ -147,7 +150,8 @@ function readElfFields(head: Uint8Array): {info: ElfInfo | NotExecutableInfo; ne
   if (head.length < 0x34) return {info: {kind: 'not-executable', reason: 'truncated ELF header'}, needed: headerSize}
   const bits = head[4] === 2 ? 64 : head[4] === 1 ? 32 : undefined
   const endian = head[5] === 1 ? 'little' : head[5] === 2 ? 'big' : undefined
-  if (!bits || !endian) return {info: {kind: 'not-executable', reason: 'ELF header with an invalid class or byte order'}, needed: head.length}
+  if (!bits || !endian)
+    return {info: {kind: 'not-executable', reason: 'ELF header with an invalid class or byte order'}, needed: head.length}
   const le = endian === 'little'
   const dv = view(head)
   // Every read is bounds-checked: an offset from the file that runs past the bytes kept makes the
@@ -261,9 +265,18 @@ export function describeBinary(info: BinaryInfo): string {
   switch (info.kind) {
     case 'elf': {
       const parts = [`ELF ${info.bits}-bit ${info.endian === 'little' ? 'LSB' : 'MSB'} ${info.machineName} ${info.type}`]
-      if (info.arm) parts.push(`EABI${info.arm.eabiVersion}${info.arm.float === 'unspecified' ? '' : ` ${info.arm.float}-float`}${info.arm.variant ? `, ARM${info.arm.variant}` : ''}`)
+      if (info.arm)
+        parts.push(
+          `EABI${info.arm.eabiVersion}${info.arm.float === 'unspecified' ? '' : ` ${info.arm.float}-float`}${info.arm.variant ? `, ARM${info.arm.variant}` : ''}`,
+        )
       if (info.riscv) parts.push(`${info.riscv.floatAbi}-float ABI${info.riscv.rve ? ', RVE' : ''}`)
-      parts.push(info.interpreter ? `dynamically linked (${info.interpreter})` : info.truncated ? 'program headers not in the bytes read' : 'statically linked')
+      parts.push(
+        info.interpreter
+          ? `dynamically linked (${info.interpreter})`
+          : info.truncated
+            ? 'program headers not in the bytes read'
+            : 'statically linked',
+      )
       return parts.join(', ')
     }
     case 'pe':

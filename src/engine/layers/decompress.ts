@@ -88,7 +88,8 @@ async function* gunzip(input: AsyncIterable<Uint8Array>, label: string): AsyncGe
   } catch (error) {
     if (error instanceof RegistryError) throw error
     const code = (error as NodeJS.ErrnoException).code
-    if (code?.startsWith('Z_')) throw new RegistryError(`${label}: corrupt gzip data (${(error as Error).message})`, 'bad-layer', {cause: error})
+    if (code?.startsWith('Z_'))
+      throw new RegistryError(`${label}: corrupt gzip data (${(error as Error).message})`, 'bad-layer', {cause: error})
     throw error
   }
 }
@@ -114,7 +115,7 @@ async function* zstdDecode(reader: ByteReader, options: {label: string; maxZstdW
     if (!(await reader.fill(n))) throw corrupt('truncated')
   }
   const passThrough = async (length: number): Promise<void> => {
-    for (let remaining = length; remaining > 0; ) {
+    for (let remaining = length; remaining > 0;) {
       const piece = await reader.takeSome(remaining)
       if (!piece) throw corrupt('truncated')
       push(piece)
@@ -146,18 +147,27 @@ async function* zstdDecode(reader: ByteReader, options: {label: string; maxZstdW
     let window: number
     if (singleSegment) {
       const at = headerLength - contentSizeBytes
-      window = contentSizeBytes === 8 ? Number(header.readBigUInt64LE(at)) : contentSizeBytes === 4 ? header.readUInt32LE(at) : contentSizeBytes === 2 ? header.readUInt16LE(at) + 256 : header[at]
+      window =
+        contentSizeBytes === 8
+          ? Number(header.readBigUInt64LE(at))
+          : contentSizeBytes === 4
+            ? header.readUInt32LE(at)
+            : contentSizeBytes === 2
+              ? header.readUInt16LE(at) + 256
+              : header[at]
     } else {
       const exponent = header[5] >> 3
       const base = 2 ** (10 + exponent)
       window = base + (base / 8) * (header[5] & 7)
     }
     if (window > options.maxZstdWindowBytes) {
-      throw new LayerLimitError(`${label}: zstd window of ${Math.round(window / 1024 ** 2)} MiB is larger than the ${Math.round(options.maxZstdWindowBytes / 1024 ** 2)} MiB archcheck decodes (compressed with zstd --long or --ultra?)`)
+      throw new LayerLimitError(
+        `${label}: zstd window of ${Math.round(window / 1024 ** 2)} MiB is larger than the ${Math.round(options.maxZstdWindowBytes / 1024 ** 2)} MiB archcheck decodes (compressed with zstd --long or --ultra?)`,
+      )
     }
     const hasChecksum = (descriptor >> 2) & 1
     push(reader.take(headerLength))
-    for (let last = false; !last; ) {
+    for (let last = false; !last;) {
       await need(3)
       const blockHeader = Buffer.from(reader.peek(3))
       const value = blockHeader[0] | (blockHeader[1] << 8) | (blockHeader[2] << 16)

@@ -78,7 +78,12 @@ export async function diagnoseImage(source: ImageSource, tree: ImageTree, option
   const images = chosenLinuxImages(resolutions, {anyHost: options.allBinaries})
   const filesystems = images.length ? await readImageFilesystems(source, images, options.read) : new Map<string, ImageFilesystem>()
   const hosts = resolutions.map((resolution) => diagnoseHost(resolution, filesystems))
-  const report: DiagnoseReport = {reference: tree.reference, digest: tree.root.descriptor.digest, failed: hosts.some((h) => h.status === 'fail'), hosts}
+  const report: DiagnoseReport = {
+    reference: tree.reference,
+    digest: tree.root.descriptor.digest,
+    failed: hosts.some((h) => h.status === 'fail'),
+    hosts,
+  }
   if (options.allBinaries) report.binaries = images.map((image) => foreignBinaries(image, filesystems.get(image.descriptor.digest)!))
   return report
 }
@@ -100,7 +105,11 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
   const base = {
     host,
     client: resolution.client,
-    resolution: {verdict: resolution.verdict, message: resolution.message, ...(resolution.clientMessage ? {clientMessage: resolution.clientMessage} : {})},
+    resolution: {
+      verdict: resolution.verdict,
+      message: resolution.message,
+      ...(resolution.clientMessage ? {clientMessage: resolution.clientMessage} : {}),
+    },
   }
   const image = resolution.chosen
   if (!image) {
@@ -108,12 +117,21 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
     return {...base, status: 'fail', message: `${host} hosts cannot pull it${said}. ${resolution.message}`}
   }
   const declared = image.descriptor.platform ? formatPlatform(normalizePlatform(image.descriptor.platform)) : undefined
-  const imageInfo = {digest: image.descriptor.digest, ...(declared ? {declared} : {}), config: formatPlatform(matchingConfigPlatform(image, image.descriptor.platform))}
+  const imageInfo = {
+    digest: image.descriptor.digest,
+    ...(declared ? {declared} : {}),
+    config: formatPlatform(matchingConfigPlatform(image, image.descriptor.platform)),
+  }
   const pulls = `${host} hosts pull ${shortDigest(image.descriptor.digest)} (${declared ? `declared ${declared}` : `config ${imageInfo.config}`})`
   const fs = filesystems.get(image.descriptor.digest)
   if (!fs || resolution.host.os !== 'linux') {
     const status: HostStatus = resolution.verdict === 'ok' ? 'ok' : 'warn'
-    return {...base, image: imageInfo, status, message: `${pulls}; its files were not examined: archcheck follows entrypoints of Linux images on Linux hosts only. ${resolution.message}`}
+    return {
+      ...base,
+      image: imageInfo,
+      status,
+      message: `${pulls}; its files were not examined: archcheck follows entrypoints of Linux images on Linux hosts only. ${resolution.message}`,
+    }
   }
   const trace = traceExecution(fs, image.config, resolution.host.architecture, resolution.host.variant)
   const execution = {plan: trace.plan, steps: trace.steps, warnings: trace.warnings, ...(trace.failure ? {failure: trace.failure} : {})}
@@ -125,11 +143,18 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
   }
   // The files were followed and start on this host: a prediction of `exec format error` from the
   // config alone would contradict that, so say what is wrong instead (the config, not the binaries).
-  const mislabelled = resolution.verdict === 'wrong-arch'
-    ? `its config says ${imageInfo.config}, yet the files it runs are built for ${host}: the config is mislabelled, and ${imageInfo.config} hosts pulling it fail`
-    : undefined
+  const mislabelled =
+    resolution.verdict === 'wrong-arch'
+      ? `its config says ${imageInfo.config}, yet the files it runs are built for ${host}: the config is mislabelled, and ${imageInfo.config} hosts pulling it fail`
+      : undefined
   const caveats = [...trace.warnings, ...(resolution.verdict === 'ok' ? [] : [mislabelled ?? resolution.message])]
-  return {...base, image: imageInfo, execution, status: caveats.length ? 'warn' : 'ok', message: `${pulls}; its entrypoint ${what} starts${caveats.length ? `, but ${caveats.join('; ')}` : ''}`}
+  return {
+    ...base,
+    image: imageInfo,
+    execution,
+    status: caveats.length ? 'warn' : 'ok',
+    message: `${pulls}; its entrypoint ${what} starts${caveats.length ? `, but ${caveats.join('; ')}` : ''}`,
+  }
 }
 
 /** Executable ELFs of another architecture than the image's (or of a newer 32-bit ARM), grouped by machine (multi-stage leftovers). */
@@ -151,5 +176,10 @@ export function foreignBinaries(image: ImageNode, fs: ImageFilesystem): ImageBin
     if (group.files.length < MAX_LISTED_FILES) group.files.push(path)
     groups.set(architecture, group)
   }
-  return {digest: image.descriptor.digest, platform: formatPlatform(platform), elfCount, mismatched: [...groups.values()].sort((a, b) => b.count - a.count)}
+  return {
+    digest: image.descriptor.digest,
+    platform: formatPlatform(platform),
+    elfCount,
+    mismatched: [...groups.values()].sort((a, b) => b.count - a.count),
+  }
 }

@@ -84,7 +84,31 @@ export interface ExecTrace {
 /** Linux follows at most this many nested interpreters (BINPRM_MAX_RECURSION + 1). */
 const MAX_INTERPRETER_DEPTH = 5
 
-const SHELL_WORDS = new Set(['exec', 'set', 'cd', 'echo', 'export', 'if', 'for', 'while', 'case', 'test', '[', 'true', 'false', 'eval', 'trap', 'ulimit', 'umask', 'read', ':', '.', 'source', '{', '('])
+const SHELL_WORDS = new Set([
+  'exec',
+  'set',
+  'cd',
+  'echo',
+  'export',
+  'if',
+  'for',
+  'while',
+  'case',
+  'test',
+  '[',
+  'true',
+  'false',
+  'eval',
+  'trap',
+  'ulimit',
+  'umask',
+  'read',
+  ':',
+  '.',
+  'source',
+  '{',
+  '(',
+])
 
 class Failed extends Error {
   constructor(readonly failure: ExecFailure) {
@@ -166,7 +190,12 @@ class Tracer {
       const found = this.fs.lookup(name, {cwd: this.plan.workingDir})
       step.symlinks = found.symlinks
       if (found.found) return {path: found.path, node: found.node}
-      if (found.error === 'loop') this.fail('too many levels of symbolic links', name, `${what} ${name} is a symlink loop (${found.symlinks.slice(0, 3).join(', ')}, …)`)
+      if (found.error === 'loop')
+        this.fail(
+          'too many levels of symbolic links',
+          name,
+          `${what} ${name} is a symlink loop (${found.symlinks.slice(0, 3).join(', ')}, …)`,
+        )
       this.missing(found.symlinks.length ? found.path : name, what, role === 'shell-command' ? 'not found' : 'no such file or directory')
     }
     const tried: string[] = []
@@ -180,7 +209,8 @@ class Tracer {
       tried.push(candidate)
     }
     const removed = tried.map((path) => ({path, removal: this.removal(path)})).find((t) => t.removal)
-    const error: ExecError = role === 'entrypoint' ? 'executable file not found in $PATH' : role === 'shell-command' ? 'not found' : 'no such file or directory'
+    const error: ExecError =
+      role === 'entrypoint' ? 'executable file not found in $PATH' : role === 'shell-command' ? 'not found' : 'no such file or directory'
     const why = removed ? `; ${removed.path} was ${removed.removal}` : ''
     this.fail(error, name, `${what} "${name}" is not in any PATH directory (${this.plan.path})${why}`)
   }
@@ -190,7 +220,8 @@ class Tracer {
     step.layer = node.layer
     if (node.type === 'directory') this.fail('permission denied', path, `${path} is a directory`)
     if (node.type !== 'file') this.fail('permission denied', path, `${path} is not a regular file`)
-    if (!isExecutableMode(node.mode)) this.fail('permission denied', path, `${path} has no exec permission (mode ${(node.mode & 0o7777).toString(8).padStart(4, '0')})`)
+    if (!isExecutableMode(node.mode))
+      this.fail('permission denied', path, `${path} has no exec permission (mode ${(node.mode & 0o7777).toString(8).padStart(4, '0')})`)
     const binary = identifyBinary(node.head ?? new Uint8Array(0), node.armAttributes)
     step.binary = binary
     step.description = describeBinary(binary)
@@ -198,10 +229,16 @@ class Tracer {
       case 'elf': {
         const runs = elfRunsOn(binary, this.hostArch)
         if (runs === 'no') {
-          const what = binary.type === 'executable' || binary.type === 'shared-object' ? `an ${step.description}` : `not a program (${step.description})`
+          const what =
+            binary.type === 'executable' || binary.type === 'shared-object'
+              ? `an ${step.description}`
+              : `not a program (${step.description})`
           this.fail('exec format error', path, `${path} is ${what}, which a linux/${this.hostArch} host cannot run`)
         }
-        if (runs === 'maybe') this.trace.warnings.push(`${path} is 32-bit ARM: it runs on linux/${this.hostArch} only where the CPU has AArch32 (many arm64 servers do not)`)
+        if (runs === 'maybe')
+          this.trace.warnings.push(
+            `${path} is 32-bit ARM: it runs on linux/${this.hostArch} only where the CPU has AArch32 (many arm64 servers do not)`,
+          )
         this.checkArmVersion(path, binary)
         if (binary.interpreter) this.checkLoader(path, binary.interpreter)
         else if (binary.truncated) this.trace.warnings.push(`${path}: its loader could not be read from the first bytes kept`)
@@ -224,7 +261,11 @@ class Tracer {
     step.symlinks = found.symlinks
     if (!found.found || found.node.type !== 'file') {
       const at = found.symlinks.length ? ` (through ${found.symlinks.join(', ')})` : ''
-      this.fail('no such file or directory', loader, `${binaryPath} needs the loader ${loader}${at}, which is ${this.removal(found.path) ?? 'not in the image'}`)
+      this.fail(
+        'no such file or directory',
+        loader,
+        `${binaryPath} needs the loader ${loader}${at}, which is ${this.removal(found.path) ?? 'not in the image'}`,
+      )
     }
     step.path = found.path
     step.layer = found.node.layer
@@ -234,7 +275,11 @@ class Tracer {
     step.description = describeBinary(binary)
     if (binary.kind !== 'elf') return
     if (elfRunsOn(binary, this.hostArch) === 'no') {
-      this.fail('accessing a corrupted shared library', found.path, `the loader ${found.path} is an ${step.description}, which a linux/${this.hostArch} host cannot load`)
+      this.fail(
+        'accessing a corrupted shared library',
+        found.path,
+        `the loader ${found.path} is an ${step.description}, which a linux/${this.hostArch} host cannot load`,
+      )
     }
     this.checkArmVersion(found.path, binary)
   }
@@ -242,22 +287,35 @@ class Tracer {
   /** A 32-bit ARM binary built for a newer ARM than the host's variant: `exec` works, its first newer instruction does not. */
   private checkArmVersion(path: string, binary: ElfInfo): void {
     if (this.hostArch !== 'arm' || !needsNewerArm(binary, this.hostVariant)) return
-    this.fail('illegal instruction', path, `${path} is built for ARM${binary.arm!.variant}, newer than a linux/arm/${this.hostVariant} CPU: it starts and is killed by SIGILL`)
+    this.fail(
+      'illegal instruction',
+      path,
+      `${path} is built for ARM${binary.arm!.variant}, newer than a linux/arm/${this.hostVariant} CPU: it starts and is killed by SIGILL`,
+    )
   }
 
   private followShebang(path: string, script: Extract<BinaryInfo, {kind: 'script'}>, depth: number): void {
     if (script.crlf) {
       const seen = script.argument ? `"${script.argument}\\r"` : `"${script.interpreter}\\r"`
-      this.fail('no such file or directory', path, `${path} has Windows line endings: its #! line ends in CR, so ${seen} is looked for and not found`)
+      this.fail(
+        'no such file or directory',
+        path,
+        `${path} has Windows line endings: its #! line ends in CR, so ${seen} is looked for and not found`,
+      )
     }
-    if (depth + 1 >= MAX_INTERPRETER_DEPTH) this.fail('too many levels of symbolic links', path, `${path}: more than ${MAX_INTERPRETER_DEPTH - 1} nested #! interpreters`)
+    if (depth + 1 >= MAX_INTERPRETER_DEPTH)
+      this.fail('too many levels of symbolic links', path, `${path}: more than ${MAX_INTERPRETER_DEPTH - 1} nested #! interpreters`)
     // The kernel opens the interpreter by path, without PATH.
     const step: ExecStep = {role: 'interpreter', requested: script.interpreter, symlinks: []}
     this.trace.steps.push(step)
     const found = this.fs.lookup(script.interpreter, {cwd: this.plan.workingDir})
     step.symlinks = found.symlinks
     if (!found.found) {
-      this.fail('no such file or directory', script.interpreter, `${path} starts with #!${script.interpreter}, which is ${this.removal(found.path) ?? 'not in the image'}`)
+      this.fail(
+        'no such file or directory',
+        script.interpreter,
+        `${path} starts with #!${script.interpreter}, which is ${this.removal(found.path) ?? 'not in the image'}`,
+      )
     }
     this.examine(found.path, found.node, step, depth + 1)
     // `#!/usr/bin/env python3`: env runs its first non-option argument through the container's PATH.

@@ -81,7 +81,14 @@ export class ImageFilesystem {
       const target = this.lookup(entry.linkTarget ?? '', {followLast: false})
       node.hardLinkOf = entry.linkTarget
       if (target.found && target.node.type !== 'directory') {
-        Object.assign(node, {type: target.node.type, mode: target.node.mode, size: target.node.size, linkTarget: target.node.linkTarget, head: target.node.head, armAttributes: target.node.armAttributes})
+        Object.assign(node, {
+          type: target.node.type,
+          mode: target.node.mode,
+          size: target.node.size,
+          linkTarget: target.node.linkTarget,
+          head: target.node.head,
+          armAttributes: target.node.armAttributes,
+        })
       } else {
         node.type = 'file'
       }
@@ -123,7 +130,10 @@ export class ImageFilesystem {
     const absolute = path.startsWith('/') ? path : `${options.cwd ?? '/'}/${path}`
     // Components still to walk, the next one last: taking it is O(1), where shift() would make a
     // deep path cost the square of its depth.
-    const pending = absolute.split('/').filter((part) => part && part !== '.').reverse()
+    const pending = absolute
+      .split('/')
+      .filter((part) => part && part !== '.')
+      .reverse()
     const rest = (): string[] => [...pending].reverse()
     const stack: FsNode[] = [this.root]
     const names: string[] = []

@@ -52,7 +52,9 @@ export class DecompressionBudget {
     return {
       entry: () => {
         if (++this.entries > this.limits.maxEntries) {
-          throw new LayerLimitError(`${label}: the layers hold more than ${this.limits.maxEntries} tar entries in total (raise --max-entries if the image is genuine)`)
+          throw new LayerLimitError(
+            `${label}: the layers hold more than ${this.limits.maxEntries} tar entries in total (raise --max-entries if the image is genuine)`,
+          )
         }
       },
       consumed: (bytes: number) => {
@@ -62,10 +64,14 @@ export class DecompressionBudget {
         decompressed += bytes
         this.total += bytes
         if (this.total > this.limits.maxTotalBytes) {
-          throw new LayerLimitError(`${label}: decompressed layers exceed the limit of ${Math.round(this.limits.maxTotalBytes / MiB)} MiB in total (possible decompression bomb; raise --max-decompressed if the image is genuine)`)
+          throw new LayerLimitError(
+            `${label}: decompressed layers exceed the limit of ${Math.round(this.limits.maxTotalBytes / MiB)} MiB in total (possible decompression bomb; raise --max-decompressed if the image is genuine)`,
+          )
         }
         if (decompressed > this.limits.ratioGraceBytes && decompressed > this.limits.maxRatio * Math.max(compressed, 1)) {
-          throw new LayerLimitError(`${label}: expands more than ${this.limits.maxRatio}:1 (${Math.round(decompressed / MiB)} MiB from ${Math.max(1, Math.round(compressed / 1024))} KiB read; possible decompression bomb; raise --max-ratio if the image is genuine)`)
+          throw new LayerLimitError(
+            `${label}: expands more than ${this.limits.maxRatio}:1 (${Math.round(decompressed / MiB)} MiB from ${Math.max(1, Math.round(compressed / 1024))} KiB read; possible decompression bomb; raise --max-ratio if the image is genuine)`,
+          )
         }
       },
     }

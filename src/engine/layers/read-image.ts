@@ -35,7 +35,11 @@ export interface ReadLayersOptions {
  * All of every layer is read: no answer is final before the last layer's last entry, since any
  * later entry can whiteout, replace or re-link the file in question.
  */
-export async function readImageFilesystems(source: ImageSource, images: ImageNode[], options: ReadLayersOptions = {}): Promise<Map<string, ImageFilesystem>> {
+export async function readImageFilesystems(
+  source: ImageSource,
+  images: ImageNode[],
+  options: ReadLayersOptions = {},
+): Promise<Map<string, ImageFilesystem>> {
   const limits = {...DEFAULT_LAYER_LIMITS, ...options.limits}
   const budget = new DecompressionBudget(limits)
   const layers = new Map<string, Descriptor>()

@@ -65,7 +65,9 @@ function headerSize(header: Uint8Array): number {
   const field = header.subarray(124, 136)
   if (field[0] === 0x80) return field.subarray(1).reduce((size, byte) => size * 256 + byte, 0)
   if (field[0] & 0x80) return Number.NaN
-  const text = Buffer.from(field).toString('latin1').replace(/^[ \0]+/, '')
+  const text = Buffer.from(field)
+    .toString('latin1')
+    .replace(/^[ \0]+/, '')
   const match = /^([0-7]*)[ \0]*$/.exec(text)
   if (!match) return Number.NaN
   return match[1] ? Number.parseInt(match[1], 8) : 0
@@ -78,7 +80,7 @@ function headerSize(header: Uint8Array): number {
  */
 function paxSizeRecord(data: Buffer): string | undefined {
   let size: string | undefined
-  for (let rest = data; rest.length > 0; ) {
+  for (let rest = data; rest.length > 0;) {
     const space = rest.indexOf(0x20)
     const length = Number.parseInt(rest.subarray(0, space === -1 ? rest.length : space).toString(), 10)
     if (!length) break
@@ -124,7 +126,8 @@ async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>, label: string):
         offset += part.length
         if (dataLeft === 0 && pax) {
           const size = paxSizeRecord(Buffer.concat(pax))
-          if (size && paxGlobal) throw new RegistryError(`${label}: not a readable tar archive (a global pax header sets a size)`, 'bad-layer')
+          if (size && paxGlobal)
+            throw new RegistryError(`${label}: not a readable tar archive (a global pax header sets a size)`, 'bad-layer')
           // As tar-stream does, the last pax header before an entry is the one that counts; only a
           // plain decimal count is a size (tar-stream would read "1.5" as 1, "-1" as an error).
           if (!paxGlobal) paxSize = size ? (/^\d{1,16}$/.test(size) ? Number(size) : Number.NaN) : undefined
@@ -149,7 +152,10 @@ async function* upToEndOfArchive(tar: AsyncIterable<Uint8Array>, label: string):
       const extended = 'xgLK'.includes(type)
       const size = (extended ? undefined : paxSize) ?? headerSize(block)
       if (!Number.isSafeInteger(size) || size < 0) {
-        throw new RegistryError(`${label}: not a readable tar archive (invalid size in the header at byte ${before + offset - BLOCK})`, 'bad-layer')
+        throw new RegistryError(
+          `${label}: not a readable tar archive (invalid size in the header at byte ${before + offset - BLOCK})`,
+          'bad-layer',
+        )
       }
       if (!extended) paxSize = undefined
       pax = (type === 'x' || type === 'g') && size <= MAX_PAX_BYTES ? [] : undefined
@@ -182,7 +188,10 @@ function keepOverlap(tail: FileTail, bytes: Uint8Array, at: number): void {
  * `.ARM.attributes` section, looked for in a window at the end of the file. Bytes after the end-of-archive
  * marker are ignored, as Docker ignores them.
  */
-export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {label: string; headBytes: number; onEntry?: () => void}): Promise<LayerEntry[]> {
+export async function readTarEntries(
+  tar: AsyncIterable<Uint8Array>,
+  options: {label: string; headBytes: number; onEntry?: () => void},
+): Promise<LayerEntry[]> {
   const tarStream = await import('tar-stream')
   const {pipeline} = await import('node:stream/promises')
   const extract = tarStream.extract()
@@ -199,10 +208,16 @@ export async function readTarEntries(tar: AsyncIterable<Uint8Array>, options: {l
       // Every entry is kept: their number is what bounds memory (LayerLimits.maxEntries).
       options.onEntry?.()
       const type = TYPES[header.type ?? 'file'] ?? 'other'
-      for (const [what, text] of [['an entry\'s path', header.name], ['a symlink target', header.linkname ?? '']] as const) {
+      for (const [what, text] of [
+        ["an entry's path", header.name],
+        ['a symlink target', header.linkname ?? ''],
+      ] as const) {
         const bytes = Buffer.byteLength(text)
         if (bytes > MAX_PATH_BYTES) {
-          throw new RegistryError(`${options.label}: ${what} is ${bytes} bytes, longer than the ${MAX_PATH_BYTES} bytes Linux allows (PATH_MAX): no runtime can extract it`, 'bad-layer')
+          throw new RegistryError(
+            `${options.label}: ${what} is ${bytes} bytes, longer than the ${MAX_PATH_BYTES} bytes Linux allows (PATH_MAX): no runtime can extract it`,
+            'bad-layer',
+          )
         }
       }
       const record: LayerEntry = {path: normalizePath(header.name), type, mode: header.mode ?? 0, size: header.size ?? 0}

@@ -73,7 +73,12 @@ function listEntries(children: TreeNode[], host: Platform, model: ClientModel, l
     } else if (declaresUnknownPlatform(node)) {
       reject('platform unknown/unknown: never chosen')
     } else {
-      const entry = {index: listed.length, digest: node.descriptor.digest, platform: declared ?? matchingConfigPlatform(node), fromConfig: !declared}
+      const entry = {
+        index: listed.length,
+        digest: node.descriptor.digest,
+        platform: declared ?? matchingConfigPlatform(node),
+        fromConfig: !declared,
+      }
       listed.push({node, entry})
     }
   }
@@ -132,14 +137,23 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
   const d = formatPlatform(normalizePlatform(declared))
   if (declaredFit === 'none' || configFit === 'none') {
     if (choice.single) {
-      return {verdict: 'wrong-arch', message: `${reference} is a single ${c} image, not a list, and ${model.describes} pulls it anyway: ${emulationHint(host, config)}.`}
+      return {
+        verdict: 'wrong-arch',
+        message: `${reference} is a single ${c} image, not a list, and ${model.describes} pulls it anyway: ${emulationHint(host, config)}.`,
+      }
     }
     if (declaredFit !== 'none') {
-      return {verdict: 'wrong-arch', message: `The ${d} entry ${shortDigest(node.descriptor.digest)} holds an image whose config says ${c}: ${emulationHint(host, config)}.`}
+      return {
+        verdict: 'wrong-arch',
+        message: `The ${d} entry ${shortDigest(node.descriptor.digest)} holds an image whose config says ${c}: ${emulationHint(host, config)}.`,
+      }
     }
     const how = choice.lastResort ? ` as a last resort (no entry fits ${h})` : ''
     if (normalizePlatform(declared).architecture === host.architecture) {
-      return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}, a newer variant than ${h} supports: expect "illegal instruction" or "exec format error".`}
+      return {
+        verdict: 'wrong-arch',
+        message: `${model.describes} takes ${d}${how}, a newer variant than ${h} supports: expect "illegal instruction" or "exec format error".`,
+      }
     }
     return {verdict: 'wrong-arch', message: `${model.describes} takes ${d}${how}: ${emulationHint(host, config)}.`}
   }
@@ -153,7 +167,10 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
   }
   if (choice.ties.length > 0) {
     const all = [node.descriptor.digest, ...choice.ties.map((t) => t.digest)].map((digest) => shortDigest(digest)).join(', ')
-    return {verdict: 'ambiguous', message: `${choice.ties.length + 1} entries tie for ${h} (${all}); ${model.describes} takes the first in index order, ${shortDigest(node.descriptor.digest)}.`}
+    return {
+      verdict: 'ambiguous',
+      message: `${choice.ties.length + 1} entries tie for ${h} (${all}); ${model.describes} takes the first in index order, ${shortDigest(node.descriptor.digest)}.`,
+    }
   }
   if (declaredFit === 'native' && configFit === 'native') {
     return {verdict: 'ok', message: `${h} gets ${d} (${shortDigest(node.descriptor.digest)}), which runs natively.`}
@@ -195,7 +212,8 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
     if (!entry) return rejected as Candidate
     const position = order.indexOf(entry)
     if (position < 0) return {node, platform: entry.platform, accepted: false, reason: rejectedReason(host, model, entry)}
-    const reason = entry === lastResort ? `no entry matches: ${model.describes} takes it as a last resort` : acceptedReason(host, model, entry)
+    const reason =
+      entry === lastResort ? `no entry matches: ${model.describes} takes it as a last resort` : acceptedReason(host, model, entry)
     const gone = node.kind === 'other' ? `; but its ${missingWhat(node)} is missing from the registry` : ''
     return {node, platform: entry.platform, accepted: true, reason: reason + gone, rank: position + 1}
   })
@@ -207,7 +225,11 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
       client: model.name,
       verdict: 'no-match',
       message: `${model.describes} refuses ${tree.reference} on ${formatPlatform(host)}: no entry fits (the list has ${offered}).`,
-      clientMessage: model.noMatchMessage(host, {reference: tree.reference, indexMediaType: index.descriptor.mediaType, digest: index.descriptor.digest}),
+      clientMessage: model.noMatchMessage(host, {
+        reference: tree.reference,
+        indexMediaType: index.descriptor.mediaType,
+        digest: index.descriptor.digest,
+      }),
       candidates,
     }
   }

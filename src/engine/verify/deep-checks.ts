@@ -31,7 +31,12 @@ export function deepChecks(read: ReadLayersOptions = {}): CheckProvider {
           const why = resolution.chosen ? 'not a Linux image on a Linux host' : 'no image is pulled on this platform'
           return DEEP_CHECK_IDS.map((id) => checkResult(context, id, 'skip', `not examined: ${why}.`, platform))
         }
-        return judge(context, platform, resolution.chosen.descriptor.digest, traceExecution(fs, resolution.chosen.config, resolution.host.architecture, resolution.host.variant))
+        return judge(
+          context,
+          platform,
+          resolution.chosen.descriptor.digest,
+          traceExecution(fs, resolution.chosen.config, resolution.host.architecture, resolution.host.variant),
+        )
       })
     },
   }
@@ -49,7 +54,13 @@ function judge(context: CheckContext, platform: string, digest: string, trace: E
   return [
     archFailure
       ? checkResult(context, 'entrypoint-arch', 'fail', failed, platform)
-      : checkResult(context, 'entrypoint-arch', trace.warnings.length ? 'warn' : 'pass', trace.warnings.length ? `${image}: ${trace.warnings.join('; ')}.` : `${started}.`, platform),
+      : checkResult(
+          context,
+          'entrypoint-arch',
+          trace.warnings.length ? 'warn' : 'pass',
+          trace.warnings.length ? `${image}: ${trace.warnings.join('; ')}.` : `${started}.`,
+          platform,
+        ),
     failure && !archFailure && !loaderMissing
       ? checkResult(context, 'entrypoint-missing', 'fail', failed, platform)
       : checkResult(context, 'entrypoint-missing', 'pass', `${image}: ${trace.plan.argv[0] ?? 'the entrypoint'} is there.`, platform),

@@ -33,11 +33,16 @@ function oneBuild(file: string, entry: Json, target?: string): BuildMetadata {
     throw new UsageError(`metadata file ${where}: ${(error as Error).message}`)
   }
   if (descriptorDigest !== undefined && descriptorDigest !== rawDigest) {
-    throw new UsageError(`metadata file ${where} is inconsistent: "containerimage.digest" ${rawDigest} differs from "containerimage.descriptor" digest ${descriptorDigest}`)
+    throw new UsageError(
+      `metadata file ${where} is inconsistent: "containerimage.digest" ${rawDigest} differs from "containerimage.descriptor" digest ${descriptorDigest}`,
+    )
   }
   const rawNames = entry['image.name']
   if (rawNames !== undefined && typeof rawNames !== 'string') throw new UsageError(`metadata file ${where}: "image.name" is not a string`)
-  const names = (rawNames ?? '').split(',').map((name) => name.trim()).filter(Boolean)
+  const names = (rawNames ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
   const build: BuildMetadata = {digest: rawDigest, names}
   if (target) build.target = target
   return build
@@ -57,7 +62,9 @@ export function parseBuildMetadata(file: string, text: string): BuildMetadata[] 
   }
   if (!isObject(data)) throw new UsageError(`metadata file ${file} is not a JSON object as buildx writes it`)
   if ('containerimage.digest' in data || 'containerimage.descriptor' in data) return [oneBuild(file, data)]
-  const targets = Object.entries(data).filter(([, value]) => isObject(value) && ('containerimage.digest' in value || 'containerimage.descriptor' in value))
+  const targets = Object.entries(data).filter(
+    ([, value]) => isObject(value) && ('containerimage.digest' in value || 'containerimage.descriptor' in value),
+  )
   if (targets.length === 0) {
     throw new UsageError(`metadata file ${file} has no "containerimage.digest": was the image pushed (buildx writes it with --push)?`)
   }
@@ -69,7 +76,8 @@ export async function readBuildMetadata(file: string): Promise<BuildMetadata[]> 
   try {
     const info = await stat(file)
     if (!info.isFile()) throw new UsageError(`metadata file ${file} is not a file`)
-    if (info.size > MAX_METADATA_BYTES) throw new UsageError(`metadata file ${file} is ${info.size} bytes; buildx metadata is far smaller (limit ${MAX_METADATA_BYTES})`)
+    if (info.size > MAX_METADATA_BYTES)
+      throw new UsageError(`metadata file ${file} is ${info.size} bytes; buildx metadata is far smaller (limit ${MAX_METADATA_BYTES})`)
     text = await readFile(file, 'utf8')
   } catch (error) {
     if (error instanceof UsageError) throw error

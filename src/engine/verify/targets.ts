@@ -27,11 +27,16 @@ export function normalizeSpec(spec: string): string {
  * digest is the target's own, else --expect-digest, else the digest of the build that named the
  * reference, else the only build's digest.
  */
-export function listTargets(references: ReadonlyArray<string | VerifyTarget>, options: {expectDigest?: string; metadata?: BuildMetadata[]}): VerifyTarget[] {
+export function listTargets(
+  references: ReadonlyArray<string | VerifyTarget>,
+  options: {expectDigest?: string; metadata?: BuildMetadata[]},
+): VerifyTarget[] {
   const {expectDigest, metadata = []} = options
   if (expectDigest) validateDigest(expectDigest)
   if (expectDigest && metadata.some((build) => build.digest !== expectDigest)) {
-    throw new UsageError(`--expect-digest ${expectDigest} contradicts the metadata file's digest ${metadata.find((build) => build.digest !== expectDigest)!.digest}`)
+    throw new UsageError(
+      `--expect-digest ${expectDigest} contradicts the metadata file's digest ${metadata.find((build) => build.digest !== expectDigest)!.digest}`,
+    )
   }
   const byName = new Map<string, string>()
   for (const build of metadata) {
@@ -54,7 +59,11 @@ export function listTargets(references: ReadonlyArray<string | VerifyTarget>, op
   const named = new Set([...targets.values()].map((target) => target.reference))
   for (const [name, digest] of byName) if (!named.has(name)) add(name, digest)
   if (targets.size === 0) {
-    throw new UsageError(metadata.length > 0 ? 'the metadata file names no image ("image.name" is empty): give the references to verify' : 'no image to verify: give one or more references')
+    throw new UsageError(
+      metadata.length > 0
+        ? 'the metadata file names no image ("image.name" is empty): give the references to verify'
+        : 'no image to verify: give one or more references',
+    )
   }
   return [...targets.values()]
 }

@@ -19,7 +19,15 @@ const DEFAULT_DEPENDENCIES: VerifyDependencies = {fetchTree: fetchImageTree, res
 
 function errorReport(reference: string, error: unknown, startedAt: number, strict: boolean): VerifyReport {
   if (!(error instanceof ArchcheckError)) throw error
-  return {reference, verdict: 'error', checks: [], error: error.message, errorExitCode: error.exitCode ?? ExitCode.registry, durationMs: Date.now() - startedAt, strict}
+  return {
+    reference,
+    verdict: 'error',
+    checks: [],
+    error: error.message,
+    errorExitCode: error.exitCode ?? ExitCode.registry,
+    durationMs: Date.now() - startedAt,
+    strict,
+  }
 }
 
 /**
@@ -27,7 +35,11 @@ function errorReport(reference: string, error: unknown, startedAt: number, stric
  * built-in checks and then each provider's. A source that cannot be read gives an `error` report
  * (other exceptions are bugs and propagate).
  */
-export async function verifyImage(source: ImageSource, options: VerifyOptions = {}, dependencies = DEFAULT_DEPENDENCIES): Promise<VerifyReport> {
+export async function verifyImage(
+  source: ImageSource,
+  options: VerifyOptions = {},
+  dependencies = DEFAULT_DEPENDENCIES,
+): Promise<VerifyReport> {
   const startedAt = Date.now()
   const strict = options.strict ?? false
   const reference = source.displayName
@@ -45,7 +57,14 @@ export async function verifyImage(source: ImageSource, options: VerifyOptions = 
     }
     const checks = []
     for (const provider of [builtinChecks, ...(options.providers ?? [])]) checks.push(...(await provider.run(context)))
-    return {reference, digest: tree.root.descriptor.digest, verdict: verdictOf(checks, strict), checks, durationMs: Date.now() - startedAt, strict}
+    return {
+      reference,
+      digest: tree.root.descriptor.digest,
+      verdict: verdictOf(checks, strict),
+      checks,
+      durationMs: Date.now() - startedAt,
+      strict,
+    }
   } catch (error) {
     return errorReport(reference, error, startedAt, strict)
   }
@@ -62,18 +81,22 @@ export async function verifyTargetsWith(
   dependencies = DEFAULT_DEPENDENCIES,
 ): Promise<VerifyReport[]> {
   const limit = createLimiter(options.concurrency ?? 4)
-  return Promise.all(targets.map((target) => limit(async () => {
-    const startedAt = Date.now()
-    let source: ImageSource
-    try {
-      source = await open(target.reference)
-    } catch (error) {
-      return errorReport(target.reference, error, startedAt, options.strict ?? false)
-    }
-    try {
-      return await verifyImage(source, target.expectDigest ? {...options, expectDigest: target.expectDigest} : options, dependencies)
-    } finally {
-      await source.close()
-    }
-  })))
+  return Promise.all(
+    targets.map((target) =>
+      limit(async () => {
+        const startedAt = Date.now()
+        let source: ImageSource
+        try {
+          source = await open(target.reference)
+        } catch (error) {
+          return errorReport(target.reference, error, startedAt, options.strict ?? false)
+        }
+        try {
+          return await verifyImage(source, target.expectDigest ? {...options, expectDigest: target.expectDigest} : options, dependencies)
+        } finally {
+          await source.close()
+        }
+      }),
+    ),
+  )
 }

@@ -20,13 +20,11 @@ const NODE_ARCH: Record<string, string> = {
   mipsel: 'mipsle',
 }
 
-
 /** The OCI architecture of a Node process.arch value. */
 export function ociArchitecture(nodeArch: string): string {
   if (nodeArch === 'ppc64') return endianness() === 'LE' ? 'ppc64le' : 'ppc64'
   return NODE_ARCH[nodeArch] ?? nodeArch
 }
-
 
 function cpuinfoField(cpuinfo: string, field: string): string | undefined {
   for (const line of cpuinfo.split('\n')) {

@@ -29,7 +29,10 @@ function arm64Lines(variant: string): Array<{major: number; minor: number}> | un
   if (major === 8) return [{major: 8, minor}]
   // containerd's table stops at v9.7.
   if (minor > 7) return undefined
-  return [{major: 9, minor}, {major: 8, minor: Math.min(minor + 5, 9)}]
+  return [
+    {major: 9, minor},
+    {major: 8, minor: Math.min(minor + 5, 9)},
+  ]
 }
 
 /**

@@ -113,7 +113,13 @@ export class AuthCache {
   }
 }
 
-async function fetchToken(realm: string, service: string | undefined, scope: string, request: TokenRequest, transport: Transport): Promise<CachedToken> {
+async function fetchToken(
+  realm: string,
+  service: string | undefined,
+  scope: string,
+  request: TokenRequest,
+  transport: Transport,
+): Promise<CachedToken> {
   let realmUrl: URL
   try {
     realmUrl = new URL(realm)
@@ -122,33 +128,55 @@ async function fetchToken(realm: string, service: string | undefined, scope: str
   }
   const credentials = request.credentials
   if (credentials && realmUrl.protocol === 'http:' && !plainHttpAllowed(realmUrl, transport.settings.insecureRegistries)) {
-    throw new RegistryError(`token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`, 'credentials')
+    throw new RegistryError(
+      `token server ${realmUrl.host} of ${request.registry} uses plain HTTP; refusing to send credentials ${credentials.source} unencrypted (use --insecure-registry ${realmUrl.host} only if you trust the network)`,
+      'credentials',
+    )
   }
   const viaRefreshToken = credentials?.identityToken !== undefined
   const response = viaRefreshToken
     ? await transport.send({
-      method: 'POST',
-      url: realmUrl.href,
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: credentials.identityToken!, service: service ?? '', scope, client_id: 'archcheck'}).toString(),
-    })
+        method: 'POST',
+        url: realmUrl.href,
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: credentials.identityToken!,
+          service: service ?? '',
+          scope,
+          client_id: 'archcheck',
+        }).toString(),
+      })
     : await transport.send({
-      method: 'GET',
-      url: withQuery(realmUrl, service, scope),
-      authorization: credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
-    })
+        method: 'GET',
+        url: withQuery(realmUrl, service, scope),
+        authorization:
+          credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
+      })
 
   const tokenHost = realmUrl.host
   if (response.status === 401 || response.status === 403) {
     await response.discard()
     if (credentials) {
-      throw new RegistryError(`${request.registry} rejected the credentials ${credentials.source} (token server ${tokenHost} answered ${response.status})`, 'unauthorized', {status: response.status})
+      throw new RegistryError(
+        `${request.registry} rejected the credentials ${credentials.source} (token server ${tokenHost} answered ${response.status})`,
+        'unauthorized',
+        {status: response.status},
+      )
     }
-    throw new RegistryError(`token server ${tokenHost} refused an anonymous token for ${scope} (${response.status}); log in with docker login ${request.registry}`, 'unauthorized', {status: response.status})
+    throw new RegistryError(
+      `token server ${tokenHost} refused an anonymous token for ${scope} (${response.status}); log in with docker login ${request.registry}`,
+      'unauthorized',
+      {status: response.status},
+    )
   }
   if (response.status !== 200) {
     await response.discard()
-    throw new RegistryError(`token server ${tokenHost} answered ${response.status} for ${scope}`, response.status >= 500 ? 'server-error' : 'unauthorized', {status: response.status})
+    throw new RegistryError(
+      `token server ${tokenHost} answered ${response.status} for ${scope}`,
+      response.status >= 500 ? 'server-error' : 'unauthorized',
+      {status: response.status},
+    )
   }
   const body = await response.readCapped(MAX_TOKEN_RESPONSE_BYTES, `token response from ${tokenHost}`)
   let parsed: {token?: unknown; access_token?: unknown; expires_in?: unknown}

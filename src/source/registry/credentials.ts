@@ -43,7 +43,10 @@ function displayPath(path: string): string {
 
 /** How Docker normalises `auths` keys: scheme and path dropped (`https://index.docker.io/v1/` → `index.docker.io`). */
 function keyHost(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase()
+  return key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase()
 }
 
 function matchesRegistry(key: string, registry: string): boolean {
@@ -91,7 +94,8 @@ async function lookUp(registry: string, configPath: string): Promise<Credentials
   let text: string
   try {
     const {size} = await stat(configPath)
-    if (size > MAX_CONFIG_BYTES) throw new RegistryError(`${shownPath} is ${size} bytes, more than a Docker config can be (limit ${MAX_CONFIG_BYTES})`, 'credentials')
+    if (size > MAX_CONFIG_BYTES)
+      throw new RegistryError(`${shownPath} is ${size} bytes, more than a Docker config can be (limit ${MAX_CONFIG_BYTES})`, 'credentials')
     text = await readFile(configPath, 'utf8')
   } catch (error) {
     if (error instanceof RegistryError) throw error
@@ -123,7 +127,8 @@ async function lookUp(registry: string, configPath: string): Promise<Credentials
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    if (colon === -1) throw new RegistryError(`the "auth" entry for ${registry} in ${shownPath} is not base64 of user:password`, 'credentials')
+    if (colon === -1)
+      throw new RegistryError(`the "auth" entry for ${registry} in ${shownPath} is not base64 of user:password`, 'credentials')
     return {username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source}
   }
   if (entry.username && entry.password) return {username: entry.username, password: entry.password, source}
@@ -142,7 +147,8 @@ async function runCredentialHelper(name: string, server: string, setting: string
   }
   if (spawnError) throw new RegistryError(`cannot run credential helper ${program}: ${spawnError.message}`, 'credentials')
   if (timedOut) throw new RegistryError(`credential helper ${program} did not answer within ${HELPER_TIMEOUT_MS / 1000} s`, 'credentials')
-  if (overflowed) throw new RegistryError(`credential helper ${program} printed more than ${HELPER_OUTPUT_LIMIT} bytes; stopped it`, 'credentials')
+  if (overflowed)
+    throw new RegistryError(`credential helper ${program} printed more than ${HELPER_OUTPUT_LIMIT} bytes; stopped it`, 'credentials')
   if (code !== 0) {
     if (/credentials not found/i.test(stdout + stderr)) return undefined
     // Only the helper's stderr is shown: its stdout could hold a secret.

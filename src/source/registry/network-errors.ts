@@ -8,9 +8,17 @@ import {RegistryError} from '../../oci/errors.js'
 /** Connection failures worth another try. */
 const RETRY_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
 const TLS_ERROR_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
 ])
 /** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
 const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
@@ -29,7 +37,11 @@ export function interruptedBody(error: unknown): boolean {
 /** The error for a response body the connection broke off. */
 export function bodyError(error: unknown, url: string): RegistryError {
   const code = errorCode(error)
-  return new RegistryError(`connection to ${new URL(url).host} broke while receiving the response (${code ?? innermostMessage(error)})`, 'network', {cause: error})
+  return new RegistryError(
+    `connection to ${new URL(url).host} broke while receiving the response (${code ?? innermostMessage(error)})`,
+    'network',
+    {cause: error},
+  )
 }
 
 /** The system error code behind a failed fetch (fetch wraps it in `cause`, sometimes an AggregateError). */
@@ -60,23 +72,32 @@ export function networkError(error: unknown, url: string): unknown {
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryError(
       `TLS certificate of ${host} could not be verified: ${innermostMessage(error)} (${code}); use --insecure-registry ${host} only if you trust it`,
-      'tls', {cause: error},
+      'tls',
+      {cause: error},
     )
   }
   if (code && TLS_HANDSHAKE_CODES.has(code)) {
     return new RegistryError(
       `TLS handshake with ${host} failed (${code}: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry ${host}`,
-      'tls', {cause: error},
+      'tls',
+      {cause: error},
     )
   }
   switch (code) {
-    case 'ECONNREFUSED': return new RegistryError(`cannot connect to ${host}: connection refused`, 'network', {cause: error})
+    case 'ECONNREFUSED':
+      return new RegistryError(`cannot connect to ${host}: connection refused`, 'network', {cause: error})
     case 'ENOTFOUND':
-    case 'EAI_AGAIN': return new RegistryError(`cannot resolve host ${new URL(url).hostname} (${code})`, 'network', {cause: error})
+    case 'EAI_AGAIN':
+      return new RegistryError(`cannot resolve host ${new URL(url).hostname} (${code})`, 'network', {cause: error})
     case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT': return new RegistryError(`cannot connect to ${host}: connection timed out`, 'timeout', {cause: error})
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new RegistryError(`cannot connect to ${host}: connection timed out`, 'timeout', {cause: error})
     case 'ECONNRESET':
-    case 'UND_ERR_SOCKET': return new RegistryError(`connection to ${host} was reset`, 'network', {cause: error})
-    default: return new RegistryError(`request to ${host} failed: ${innermostMessage(error)}${code ? ` (${code})` : ''}`, 'network', {cause: error})
+    case 'UND_ERR_SOCKET':
+      return new RegistryError(`connection to ${host} was reset`, 'network', {cause: error})
+    default:
+      return new RegistryError(`request to ${host} failed: ${innermostMessage(error)}${code ? ` (${code})` : ''}`, 'network', {
+        cause: error,
+      })
   }
 }

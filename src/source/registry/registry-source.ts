@@ -53,7 +53,13 @@ export class RegistrySource implements ImageSource {
 
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
-    const {response, bytes} = await this.readOk(`manifests/${reference}`, target, {accept: MANIFEST_ACCEPT}, this.maxManifestBytes, `manifest ${reference} of ${this.repositoryName}:`)
+    const {response, bytes} = await this.readOk(
+      `manifests/${reference}`,
+      target,
+      {accept: MANIFEST_ACCEPT},
+      this.maxManifestBytes,
+      `manifest ${reference} of ${this.repositoryName}:`,
+    )
     const {mediaType, digest} = checkManifest({
       bytes,
       contentType: response.headers.get('content-type'),
@@ -119,7 +125,13 @@ export class RegistrySource implements ImageSource {
   }
 
   /** GET and read the whole body (at most `maxBytes`), again when the connection breaks mid-body. */
-  private async readOk(path: string, target: Target, headers: Record<string, string>, maxBytes: number, what: string): Promise<{response: HttpResponse; bytes: Uint8Array}> {
+  private async readOk(
+    path: string,
+    target: Target,
+    headers: Record<string, string>,
+    maxBytes: number,
+    what: string,
+  ): Promise<{response: HttpResponse; bytes: Uint8Array}> {
     for (let attempt = 0; ; attempt++) {
       const response = await this.expectOk('GET', path, target, headers)
       try {

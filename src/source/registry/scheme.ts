@@ -21,7 +21,10 @@ function isLoopback(hostname: string): boolean {
 
 /** Insecure hosts from the options plus $ARCHCHECK_INSECURE_REGISTRIES (comma-separated). */
 export function insecureRegistriesFrom(optionHosts: string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
-  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? '').split(',').map((host) => host.trim()).filter(Boolean)
+  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? '')
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean)
   return [...optionHosts, ...fromEnv]
 }
 

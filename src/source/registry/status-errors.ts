@@ -2,9 +2,7 @@ import {RegistryError} from '../../oci/errors.js'
 import type {HttpResponse} from './transport.js'
 
 /** What a request was for, so errors can name it the way the user would. */
-export type Target =
-  | {type: 'manifest'; reference: string}
-  | {type: 'blob'; digest: string}
+export type Target = {type: 'manifest'; reference: string} | {type: 'blob'; digest: string}
 
 export interface ErrorContext {
   /** `docker.io/library/alpine` */
@@ -80,7 +78,11 @@ export async function statusError(response: HttpResponse, context: ErrorContext)
   }
   if (status === 401) {
     if (context.basicAuth && !context.credentialsSource) {
-      return new RegistryError(`${context.registry} requires credentials and none were found; run docker login ${context.registry}`, 'unauthorized', {status})
+      return new RegistryError(
+        `${context.registry} requires credentials and none were found; run docker login ${context.registry}`,
+        'unauthorized',
+        {status},
+      )
     }
     if (context.basicAuth) {
       return new RegistryError(`${context.registry} rejected the credentials ${context.credentialsSource}`, 'unauthorized', {status})
@@ -92,10 +94,20 @@ export async function statusError(response: HttpResponse, context: ErrorContext)
   }
   const retried = response.retries > 0 ? ` (after ${response.retries} ${response.retries === 1 ? 'retry' : 'retries'})` : ''
   if (status === 429) {
-    return new RegistryError(`${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`, 'rate-limited', {status})
+    return new RegistryError(
+      `${context.registry} rate limit reached${rateLimitNote(response.headers)}${retried}${retryAfterNote(response.headers)}`,
+      'rate-limited',
+      {status},
+    )
   }
   if (status >= 500) {
-    return new RegistryError(`${context.registry} failed to serve ${what} of ${name}: server error ${status}${serverSays}${retried}`, 'server-error', {status})
+    return new RegistryError(
+      `${context.registry} failed to serve ${what} of ${name}: server error ${status}${serverSays}${retried}`,
+      'server-error',
+      {status},
+    )
   }
-  return new RegistryError(`${context.registry} answered ${status} to ${context.method} ${what} of ${name}${serverSays}`, 'protocol', {status})
+  return new RegistryError(`${context.registry} answered ${status} to ${context.method} ${what} of ${name}${serverSays}`, 'protocol', {
+    status,
+  })
 }

@@ -151,7 +151,9 @@ export class HttpResponse {
     const declared = Number(this.headers.get('content-length'))
     if (Number.isFinite(declared) && declared > maxBytes) {
       await this.discard()
-      throw new RegistryError(`${what} larger than ${maxBytes} bytes (the registry announced ${declared})`, 'too-large', {status: this.status})
+      throw new RegistryError(`${what} larger than ${maxBytes} bytes (the registry announced ${declared})`, 'too-large', {
+        status: this.status,
+      })
     }
     const chunks: Uint8Array[] = []
     let total = 0
@@ -284,11 +286,17 @@ async function send(request: HttpRequest, settings: TransportSettings, dispatche
     } catch (error) {
       const code = retryableCode(error)
       if (code && attempt < settings.maxRetries) {
-        await retryPause(settings, attempt, `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`)
+        await retryPause(
+          settings,
+          attempt,
+          `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`,
+        )
         continue
       }
       const failure = networkError(error, request.url)
-      settings.debug?.(`${request.method} ${displayUrl(request.url)} failed after ${Date.now() - started} ms${attempt > 0 ? ` (retry ${attempt})` : ''}: ${(failure as Error).message}`)
+      settings.debug?.(
+        `${request.method} ${displayUrl(request.url)} failed after ${Date.now() - started} ms${attempt > 0 ? ` (retry ${attempt})` : ''}: ${(failure as Error).message}`,
+      )
       throw failure
     }
     const elapsed = Date.now() - started
@@ -297,7 +305,9 @@ async function send(request: HttpRequest, settings: TransportSettings, dispatche
       const retryAfter = retryAfterMs(response.headers.get('retry-after'))
       if (retryAfter === undefined || retryAfter <= MAX_RETRY_AFTER_MS) {
         const delay = retryAfter ?? backoff(attempt, settings.retryBaseDelayMs)
-        settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`)
+        settings.debug?.(
+          `${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`,
+        )
         await response.discard()
         await sleep(delay)
         continue
@@ -305,13 +315,19 @@ async function send(request: HttpRequest, settings: TransportSettings, dispatche
     }
     // Docker Hub counts pulls: show what is left on --debug.
     const remaining = response.headers.get('ratelimit-remaining')
-    settings.debug?.(`${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}${remaining ? ` (ratelimit-remaining ${remaining})` : ''}`)
+    settings.debug?.(
+      `${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}${remaining ? ` (ratelimit-remaining ${remaining})` : ''}`,
+    )
     response.retries = attempt
     return response
   }
 }
 
-async function sendFollowingRedirects(request: HttpRequest, settings: TransportSettings, dispatcherFor: DispatcherFor): Promise<HttpResponse> {
+async function sendFollowingRedirects(
+  request: HttpRequest,
+  settings: TransportSettings,
+  dispatcherFor: DispatcherFor,
+): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
   let method = request.method
@@ -324,7 +340,9 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     // User info in a URL (a token realm, a redirect) is never sent, and fetch would quote it in its error.
     target.username = ''
     target.password = ''
-    const dispatcher = await dispatcherFor(target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified')
+    const dispatcher = await dispatcherFor(
+      target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified',
+    )
     let raw: Response
     try {
       // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
@@ -339,7 +357,9 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     if (raw.status < 300 || raw.status >= 400 || raw.status === 304 || !location) return response
     await response.discard()
     if (hop >= MAX_REDIRECTS) {
-      throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {status: raw.status})
+      throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {
+        status: raw.status,
+      })
     }
     let next: URL
     try {
@@ -348,7 +368,9 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
       throw new RegistryError(`${displayUrl(url)} redirected to an invalid URL`, 'protocol', {status: raw.status})
     }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-      throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status: raw.status})
+      throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {
+        status: raw.status,
+      })
     }
     settings.debug?.(`${method} ${displayUrl(url)} ${raw.status} → ${displayUrl(next.href)}`)
     if (raw.status === 303 || ((raw.status === 301 || raw.status === 302) && method === 'POST')) {
@@ -357,7 +379,11 @@ async function sendFollowingRedirects(request: HttpRequest, settings: TransportS
     }
     // A body still travelling (307/308) may carry credentials (the identitytoken POST): never to another origin.
     if (body !== undefined && next.origin !== origin) {
-      throw new RegistryError(`${displayUrl(url)} redirected a request carrying credentials to another origin (${next.origin}); not resending it`, 'protocol', {status: raw.status})
+      throw new RegistryError(
+        `${displayUrl(url)} redirected a request carrying credentials to another origin (${next.origin}); not resending it`,
+        'protocol',
+        {status: raw.status},
+      )
     }
     url = next.href
   }
@@ -395,4 +421,3 @@ export function displayUrl(url: string): string {
   parsed.search = ''
   return shown.length > 0 ? `${parsed.href}?${shown.join('&')}` : parsed.href
 }
-

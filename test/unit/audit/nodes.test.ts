@@ -69,9 +69,13 @@ describe('readNodeHosts', () => {
 
   it('finds a Windows build in the label, then in osImage, when kernelVersion does not give one', () => {
     const text = list(
-      windowsNode('by-label', {operatingSystem: 'windows', architecture: 'amd64', kernelVersion: ''}, {
-        'node.kubernetes.io/windows-build': '10.0.17763',
-      }),
+      windowsNode(
+        'by-label',
+        {operatingSystem: 'windows', architecture: 'amd64', kernelVersion: ''},
+        {
+          'node.kubernetes.io/windows-build': '10.0.17763',
+        },
+      ),
       windowsNode('old-kubelet', {operatingSystem: 'windows', architecture: 'amd64', osImage: 'Microsoft Windows [Version 10.0.14393]'}),
       windowsNode('by-name', {operatingSystem: 'windows', architecture: 'amd64', osImage: 'Windows Server 2025 Datacenter'}),
       windowsNode('unknown', {operatingSystem: 'windows', architecture: 'amd64'}),

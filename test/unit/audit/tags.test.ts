@@ -6,9 +6,35 @@ import type {TagSelectionOptions} from '../../../src/engine/audit/tags.js'
 
 /** A repository's tags as a registry returns them: unsorted, with aliases, variants and non-versions. */
 const TAGS = [
-  'latest', 'edge', 'stable', '1', '1.3', '1.3.9', '1.4.0', '1.4.1', 'v1.4.2', '1.4', '1.10.0', '1.9.0',
-  '2', '2.0.0-rc.1', '2.0.0-rc.2', '2.0.0-rc10', '2.0.0', '2.1.0-beta2', '2.1.0', '2.1.0-alpine', '2.1-alpine',
-  '2.1.0-alpine3.19', '2.1.0-slim-bookworm', '2.1.0-rc.1-alpine', '3.0.0', '3.0.0-dev', '2.1.0-1', 'alpine-3.19', '1.2.3.4',
+  'latest',
+  'edge',
+  'stable',
+  '1',
+  '1.3',
+  '1.3.9',
+  '1.4.0',
+  '1.4.1',
+  'v1.4.2',
+  '1.4',
+  '1.10.0',
+  '1.9.0',
+  '2',
+  '2.0.0-rc.1',
+  '2.0.0-rc.2',
+  '2.0.0-rc10',
+  '2.0.0',
+  '2.1.0-beta2',
+  '2.1.0',
+  '2.1.0-alpine',
+  '2.1-alpine',
+  '2.1.0-alpine3.19',
+  '2.1.0-slim-bookworm',
+  '2.1.0-rc.1-alpine',
+  '3.0.0',
+  '3.0.0-dev',
+  '2.1.0-1',
+  'alpine-3.19',
+  '1.2.3.4',
 ]
 
 const pick = (options: TagSelectionOptions, tags: string[] = TAGS) => selectTags(tags, options).map((t) => t.tag)
@@ -71,10 +97,21 @@ describe('selectTags', () => {
     expect(pick({range: '>=2.0.0-0 <2.1.0'})).toEqual(['2.0.0', '2'])
     // As in npm: with pre-releases on, `<2.1.0` takes 2.1.0's betas (they come before 2.1.0).
     expect(pick({range: '>=2.0.0-0 <2.1.0', includePrerelease: true})).toEqual([
-      '2.1.0-beta2', '2.0.0', '2', '2.0.0-rc10', '2.0.0-rc.2', '2.0.0-rc.1',
+      '2.1.0-beta2',
+      '2.0.0',
+      '2',
+      '2.0.0-rc10',
+      '2.0.0-rc.2',
+      '2.0.0-rc.1',
     ])
     expect(pick({range: '^2', includePrerelease: true})).toEqual([
-      '2.1.0', '2.1.0-beta2', '2.0.0', '2', '2.0.0-rc10', '2.0.0-rc.2', '2.0.0-rc.1',
+      '2.1.0',
+      '2.1.0-beta2',
+      '2.0.0',
+      '2',
+      '2.0.0-rc10',
+      '2.0.0-rc.2',
+      '2.0.0-rc.1',
     ])
   })
 

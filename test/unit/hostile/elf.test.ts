@@ -26,7 +26,10 @@ describe('malformed ELF headers are findings, not crashes', () => {
     const head = shortPhentsize(phentsize)
     expect(() => headBytesNeeded(head)).not.toThrow()
     const info = identifyBinary(head)
-    expect(info).toEqual({kind: 'not-executable', reason: `malformed ELF: e_phentsize is ${phentsize}, smaller than a program header (56 bytes)`})
+    expect(info).toEqual({
+      kind: 'not-executable',
+      reason: `malformed ELF: e_phentsize is ${phentsize}, smaller than a program header (56 bytes)`,
+    })
   })
 
   it('a 32-bit ELF with e_phentsize 4 too', () => {
@@ -42,13 +45,26 @@ describe('malformed ELF headers are findings, not crashes', () => {
     const fs = new ImageFilesystem()
     const head = shortPhentsize(4)
     fs.applyLayer([{path: '/app', type: 'file', mode: 0o755, size: head.length, head}])
-    const trace = traceExecution(fs, {digest: 'sha256:c', size: 1, mediaType: 'x', os: 'linux', architecture: 'amd64', entrypoint: ['/app']}, 'amd64')
-    expect(trace.failure).toMatchObject({error: 'exec format error', file: '/app', reason: expect.stringContaining('malformed ELF: e_phentsize is 4')})
+    const trace = traceExecution(
+      fs,
+      {digest: 'sha256:c', size: 1, mediaType: 'x', os: 'linux', architecture: 'amd64', entrypoint: ['/app']},
+      'amd64',
+    )
+    expect(trace.failure).toMatchObject({
+      error: 'exec format error',
+      file: '/app',
+      reason: expect.stringContaining('malformed ELF: e_phentsize is 4'),
+    })
   })
 
   it('an .ARM.attributes subsection whose tag runs to the end is ignored, not read past', () => {
     // 'A', subsection length 16, "aeabi\0", then a tag of 5 continuation bytes with no size after it.
-    const section = Buffer.concat([Buffer.from('A'), Buffer.from([16, 0, 0, 0]), Buffer.from('aeabi\0'), Buffer.from([0x81, 0x81, 0x81, 0x81, 0x01, 0])])
+    const section = Buffer.concat([
+      Buffer.from('A'),
+      Buffer.from([16, 0, 0, 0]),
+      Buffer.from('aeabi\0'),
+      Buffer.from([0x81, 0x81, 0x81, 0x81, 0x01, 0]),
+    ])
     expect(() => armVariantOf(section, true)).not.toThrow()
     expect(armVariantOf(section, true)).toBeUndefined()
   })

@@ -19,10 +19,23 @@ async function emptyFiles(count: number, prefix: string): Promise<Buffer> {
 
 function sourceOf(blobs: Map<string, Buffer>): ImageSource {
   return {
-    displayName: 'memory', defaultReference: 'latest', maxManifestBytes: 1 << 22,
+    displayName: 'memory',
+    defaultReference: 'latest',
+    maxManifestBytes: 1 << 22,
     openBlob: async (digest: string) => Readable.from([blobs.get(digest)!]),
-    fetchManifest: () => { throw new Error('unused') }, manifestExists: () => { throw new Error('unused') },
-    fetchBlob: () => { throw new Error('unused') }, blobExists: () => { throw new Error('unused') }, close: async () => {},
+    fetchManifest: () => {
+      throw new Error('unused')
+    },
+    manifestExists: () => {
+      throw new Error('unused')
+    },
+    fetchBlob: () => {
+      throw new Error('unused')
+    },
+    blobExists: () => {
+      throw new Error('unused')
+    },
+    close: async () => {},
   } as unknown as ImageSource
 }
 
@@ -32,13 +45,21 @@ async function imageOf(blobs: Map<string, Buffer>, layers: Buffer[]): Promise<Im
     blobs.set(digest, bytes)
     return {mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: bytes.length}
   })
-  return {kind: 'image', descriptor: {mediaType: 'x', digest: 'sha256:i', size: 1}, config: {digest: 'sha256:c', size: 1, mediaType: 'x', os: 'linux', architecture: 'amd64'}, layers: descriptors, compressedSize: 0}
+  return {
+    kind: 'image',
+    descriptor: {mediaType: 'x', digest: 'sha256:i', size: 1},
+    config: {digest: 'sha256:c', size: 1, mediaType: 'x', os: 'linux', architecture: 'amd64'},
+    layers: descriptors,
+    compressedSize: 0,
+  }
 }
 
 describe('the number of tar entries is bounded', () => {
   it('has a documented default', () => {
     expect(DEFAULT_LAYER_LIMITS.maxEntries).toBe(2_000_000)
-    expect(layerReadOptionsFromFlags({'max-decompressed': 1, 'max-ratio': 1, 'layer-concurrency': 1, 'max-entries': 7}).limits?.maxEntries).toBe(7)
+    expect(
+      layerReadOptionsFromFlags({'max-decompressed': 1, 'max-ratio': 1, 'layer-concurrency': 1, 'max-entries': 7}).limits?.maxEntries,
+    ).toBe(7)
   })
 
   it('counts entries over all layers of the run and stops with the flag to raise', async () => {

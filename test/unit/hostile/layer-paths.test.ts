@@ -9,10 +9,13 @@ import {makeElf} from '../../../scripts/fixtures/elf.js'
 import {collectPack} from '../../../scripts/fixtures/image-builder.js'
 
 /** A tar of the given entries (names as given: tar-stream writes long ones as pax records). */
-async function tarOf(entries: Array<{name: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string; content?: Buffer}>): Promise<Buffer> {
+async function tarOf(
+  entries: Array<{name: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string; content?: Buffer}>,
+): Promise<Buffer> {
   const pack = tar.pack()
   const done = collectPack(pack)
-  for (const entry of entries) pack.entry({name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname, mode: 0o755}, entry.content ?? Buffer.alloc(0))
+  for (const entry of entries)
+    pack.entry({name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname, mode: 0o755}, entry.content ?? Buffer.alloc(0))
   pack.finalize()
   return done
 }
@@ -31,7 +34,9 @@ describe('long and deep paths in layers', () => {
     expect(performance.now() - started).toBeLessThan(2000)
     expect(error).toBeInstanceOf(RegistryError)
     expect((error as RegistryError).kind).toBe('bad-layer')
-    expect((error as Error).message).toBe(`layer sha256:test: an entry's path is 80003 bytes, longer than the ${MAX_PATH_BYTES} bytes Linux allows (PATH_MAX): no runtime can extract it`)
+    expect((error as Error).message).toBe(
+      `layer sha256:test: an entry's path is 80003 bytes, longer than the ${MAX_PATH_BYTES} bytes Linux allows (PATH_MAX): no runtime can extract it`,
+    )
   })
 
   it('a symlink target longer than PATH_MAX is refused too', async () => {
@@ -41,7 +46,10 @@ describe('long and deep paths in layers', () => {
 
   it('a path of 2,000 components (just under the limit) is read, merged and traced in linear time', async () => {
     const deep = `${'d/'.repeat(2000)}app`
-    const layer = await tarOf([{name: deep, content: makeElf('amd64')}, {name: 'start', type: 'symlink', linkname: deep}])
+    const layer = await tarOf([
+      {name: deep, content: makeElf('amd64')},
+      {name: 'start', type: 'symlink', linkname: deep},
+    ])
     const started = performance.now()
     const fs = new ImageFilesystem()
     for (let i = 0; i < 5; i++) fs.applyLayer(await read(layer))

@@ -10,7 +10,10 @@ async function* chunks(bytes: Uint8Array, size = 512): AsyncGenerator<Uint8Array
 
 /** Reads the layer, failing the test (not hanging it) when no answer comes within a second. */
 async function readError(bytes: Buffer): Promise<unknown> {
-  const reading = readTarEntries(chunks(bytes), {label: 'layer sha256:test', headBytes: 4096}).then(() => undefined, (error: unknown) => error)
+  const reading = readTarEntries(chunks(bytes), {label: 'layer sha256:test', headBytes: 4096}).then(
+    () => undefined,
+    (error: unknown) => error,
+  )
   const timeout = new Promise((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1000).unref())
   return Promise.race([reading, timeout])
 }
@@ -28,7 +31,13 @@ describe('layer tar headers with hostile sizes', () => {
 
   it.each(['-1536', 'abc', '1.5'])('a pax size=%s is refused', async (value) => {
     const pax = paxRecord('size', value)
-    const bytes = Buffer.concat([tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}), tarData(pax), tarHeader({name: 'f', size: 2}), tarData('ok'), END])
+    const bytes = Buffer.concat([
+      tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}),
+      tarData(pax),
+      tarHeader({name: 'f', size: 2}),
+      tarData('ok'),
+      END,
+    ])
     const error = await readError(bytes)
     expect(error).toBeInstanceOf(RegistryError)
     expect((error as RegistryError).kind).toBe('bad-layer')
@@ -40,8 +49,14 @@ describe('layer tar headers with hostile sizes', () => {
   })
 
   it('ordinary sizes still read', async () => {
-    const entries = await readTarEntries(chunks(Buffer.concat([tarHeader({name: 'f', size: 2}), tarData('ok'), tarHeader({name: 'g', size: ' 2 \0'}), tarData('ok'), END])), {label: 'l', headBytes: 0})
-    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([['/f', 2], ['/g', 2]])
+    const entries = await readTarEntries(
+      chunks(Buffer.concat([tarHeader({name: 'f', size: 2}), tarData('ok'), tarHeader({name: 'g', size: ' 2 \0'}), tarData('ok'), END])),
+      {label: 'l', headBytes: 0},
+    )
+    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([
+      ['/f', 2],
+      ['/g', 2],
+    ])
   })
 })
 
@@ -49,9 +64,22 @@ describe('directories with a size', () => {
   it('a directory whose pax size is not 0 has no contents: the next header follows at once', async () => {
     // Seen from a fuzzer: tar-stream never ended such a directory's stream, and the read waited forever.
     const pax = paxRecord('size', '89')
-    const bytes = Buffer.concat([tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}), tarData(pax), tarHeader({name: 'dir/', type: '5'}), tarHeader({name: 'dir/f', size: 2}), tarData('ok'), END])
-    const entries = await Promise.race([readTarEntries(chunks(bytes), {label: 'l', headBytes: 0}), new Promise((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1000).unref())])
-    expect(entries).toMatchObject([{path: '/dir', type: 'directory'}, {path: '/dir/f', type: 'file', size: 2}])
+    const bytes = Buffer.concat([
+      tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}),
+      tarData(pax),
+      tarHeader({name: 'dir/', type: '5'}),
+      tarHeader({name: 'dir/f', size: 2}),
+      tarData('ok'),
+      END,
+    ])
+    const entries = await Promise.race([
+      readTarEntries(chunks(bytes), {label: 'l', headBytes: 0}),
+      new Promise((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1000).unref()),
+    ])
+    expect(entries).toMatchObject([
+      {path: '/dir', type: 'directory'},
+      {path: '/dir/f', type: 'file', size: 2},
+    ])
   })
 })
 
@@ -61,13 +89,21 @@ describe('pax sizes and GNU long names', () => {
     // hid the rest of the layer from the end-of-archive scan while tar-stream read on.
     const pax = paxRecord('size', '2')
     const bytes = Buffer.concat([
-      tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}), tarData(pax),
-      tarHeader({name: '././@LongLink', type: 'L', size: 9}), tarData('long/name\0'),
-      tarHeader({name: 'short', size: '77777777777\0'}), tarData('ok'),
-      tarHeader({name: 'next', size: 1}), tarData('x'), END,
+      tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}),
+      tarData(pax),
+      tarHeader({name: '././@LongLink', type: 'L', size: 9}),
+      tarData('long/name\0'),
+      tarHeader({name: 'short', size: '77777777777\0'}),
+      tarData('ok'),
+      tarHeader({name: 'next', size: 1}),
+      tarData('x'),
+      END,
     ])
     const entries = await readTarEntries(chunks(bytes), {label: 'l', headBytes: 0})
-    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([['/long/name', 2], ['/next', 1]])
+    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([
+      ['/long/name', 2],
+      ['/next', 1],
+    ])
     // So a bad header after it is seen (and refused) rather than hidden from the scan and waited on.
     const bad = tarHeader({name: 'bad', type: 'V'})
     bad.set([0x8d, 0xcc, 0x97, 0x19, 0x94, 0x52, 0x91, 0xdb, 0xe5, 0x78, 0xfe, 0xad], 124)
@@ -78,21 +114,34 @@ describe('pax sizes and GNU long names', () => {
 })
 
 describe('pax records read as tar-stream reads them', () => {
-  it('the last size record wins, and an empty one means the header\'s own size', async () => {
+  it("the last size record wins, and an empty one means the header's own size", async () => {
     // Seen from a fuzzer: "size=3869" then "size=": tar-stream used the header's (unreadable)
     // size while the scan used 3869 and hid the header from the size check.
     const pax = paxRecord('size', '3869') + paxRecord('size', '')
     const bad = tarHeader({name: 'link', type: '1'})
     bad.set([0xd5, 0xe3, 0, 0x8e, 0x8e, 0x17, 0x98, 0x39, 0xac, 0xea, 0xcf, 0xa7], 124)
     setChecksum(bad)
-    const error = await readError(Buffer.concat([tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}), tarData(pax), bad, tarData('x'), END]))
+    const error = await readError(
+      Buffer.concat([tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}), tarData(pax), bad, tarData('x'), END]),
+    )
     expect((error as Error).message).toBe('layer sha256:test: not a readable tar archive (invalid size in the header at byte 1024)')
   })
 
-  it('a size inside another record\'s value is not a size record', async () => {
+  it("a size inside another record's value is not a size record", async () => {
     const pax = paxRecord('path', 'a\n12 size=5\n') + paxRecord('mtime', '1')
-    const bytes = Buffer.concat([tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}), tarData(pax), tarHeader({name: 'f', size: 2}), tarData('ok'), tarHeader({name: 'g', size: 1}), tarData('x'), END])
+    const bytes = Buffer.concat([
+      tarHeader({name: 'PaxHeader', type: 'x', size: pax.length}),
+      tarData(pax),
+      tarHeader({name: 'f', size: 2}),
+      tarData('ok'),
+      tarHeader({name: 'g', size: 1}),
+      tarData('x'),
+      END,
+    ])
     const entries = await readTarEntries(chunks(bytes), {label: 'l', headBytes: 0})
-    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([['/a\n12 size=5\n', 2], ['/g', 1]])
+    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([
+      ['/a\n12 size=5\n', 2],
+      ['/g', 1],
+    ])
   })
 })

@@ -33,7 +33,10 @@ async function archiveWithPaxSize(name: string, value: string): Promise<string> 
 
 async function openError(file: string): Promise<unknown> {
   const started = Date.now()
-  const error = await openSource(`oci-archive:${file}`).then(() => undefined, (e: unknown) => e)
+  const error = await openSource(`oci-archive:${file}`).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(Date.now() - started).toBeLessThan(2000)
   return error
 }
@@ -54,7 +57,11 @@ describe('oci-archive scanner against hostile sizes', () => {
   })
 
   it('fractional, huge and past-the-end sizes are refused', async () => {
-    for (const [name, value] of [['frac.tar', '1.5'], ['huge.tar', '1e400'], ['far.tar', '999999999']] as const) {
+    for (const [name, value] of [
+      ['frac.tar', '1.5'],
+      ['huge.tar', '1e400'],
+      ['far.tar', '999999999'],
+    ] as const) {
       const error = await openError(await archiveWithPaxSize(name, value))
       expect(error, value).toBeInstanceOf(RegistryError)
     }

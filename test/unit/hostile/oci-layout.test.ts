@@ -19,7 +19,9 @@ describe('OCI layouts that point outside themselves or hold garbage', () => {
     await symlink(outside, path.join(dir, 'index.json'))
     const error = await openSource(`oci-layout:${dir}`).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RegistryError)
-    expect((error as Error).message).toBe(`oci-layout:${dir}: index.json is a symlink that leads outside the layout directory; it is not followed`)
+    expect((error as Error).message).toBe(
+      `oci-layout:${dir}: index.json is a symlink that leads outside the layout directory; it is not followed`,
+    )
     expect((error as Error).message).not.toContain('ghp_')
   })
 
@@ -51,7 +53,7 @@ describe('OCI layouts that point outside themselves or hold garbage', () => {
     await source.close()
   })
 
-  it('a manifest that is not JSON is named by its digest and the parser\'s position, not quoted', async () => {
+  it("a manifest that is not JSON is named by its digest and the parser's position, not quoted", async () => {
     const dir = await layoutWith(await elfImage('amd64'))
     const bytes = Buffer.from(`${SECRET}\n`)
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`

@@ -26,7 +26,9 @@ const PLAIN = styleFor({isTTY: false})
 describe('sanitizeText', () => {
   it('shows control characters as visible \\u escapes and leaves other text alone', () => {
     expect(sanitizeText('a\u001b[2Kb')).toBe('a\\u001b[2Kb')
-    expect(sanitizeText('\u0000\u0007\u007f\u0080\u009f\u202a\u202e\u2066\u2069')).toBe('\\u0000\\u0007\\u007f\\u0080\\u009f\\u202a\\u202e\\u2066\\u2069')
+    expect(sanitizeText('\u0000\u0007\u007f\u0080\u009f\u202a\u202e\u2066\u2069')).toBe(
+      '\\u0000\\u0007\\u007f\\u0080\\u009f\\u202a\\u202e\\u2066\\u2069',
+    )
     expect(sanitizeText('tab\tkept, line\nescaped\r')).toBe('tab\tkept, line\\u000aescaped\\u000d')
     expect(sanitizeText('line\nkept\r\n', {lines: true})).toBe('line\nkept\\u000d\n')
     expect(sanitizeText('ü ✓ 日本 \u{1F600} \u200d a\\x')).toBe('ü ✓ 日本 \u{1F600} \u200d a\\x')
@@ -52,10 +54,16 @@ describe('remote text reaches no output raw', () => {
     expect(message).toContain('\\u001b]0;pwned\\u0007')
   })
 
-  it('a registry error document\'s message, through the error line', async () => {
+  it("a registry error document's message, through the error line", async () => {
     const body = JSON.stringify({errors: [{code: 'UNKNOWN', message: ATTACK}]})
     const response = {status: 500, headers: new Headers(), retries: 0, text: async () => body} as unknown as HttpResponse
-    const error = await statusError(response, {repositoryName: 'r.example/app', registry: 'r.example', target: {type: 'manifest', reference: '1'}, basicAuth: false, method: 'GET'})
+    const error = await statusError(response, {
+      repositoryName: 'r.example/app',
+      registry: 'r.example',
+      target: {type: 'manifest', reference: '1'},
+      basicAuth: false,
+      method: 'GET',
+    })
     expect(errorLine(error).message).not.toMatch(RAW_CONTROL)
   })
 
@@ -64,16 +72,30 @@ describe('remote text reaches no output raw', () => {
       reference: 'r.example/app:1',
       digest: 'sha256:d',
       failed: true,
-      hosts: [{
-        host: 'linux/arm64', client: 'docker', status: 'fail', message: `x is /app${ATTACK}`,
-        resolution: {verdict: 'ok', message: 'ok'},
-        execution: {
-          plan: {argv: [`/app${ATTACK}`], workingDir: '/', path: '/bin', pathFromImage: true, user: 'root'},
-          steps: [{role: 'entrypoint', requested: `/app${ATTACK}`, path: `/app\n${ATTACK}`, symlinks: [`/l -> ${ATTACK}`], description: ATTACK}],
-          warnings: [],
+      hosts: [
+        {
+          host: 'linux/arm64',
+          client: 'docker',
+          status: 'fail',
+          message: `x is /app${ATTACK}`,
+          resolution: {verdict: 'ok', message: 'ok'},
+          execution: {
+            plan: {argv: [`/app${ATTACK}`], workingDir: '/', path: '/bin', pathFromImage: true, user: 'root'},
+            steps: [
+              {role: 'entrypoint', requested: `/app${ATTACK}`, path: `/app\n${ATTACK}`, symlinks: [`/l -> ${ATTACK}`], description: ATTACK},
+            ],
+            warnings: [],
+          },
         },
-      }],
-      binaries: [{digest: 'sha256:d', platform: 'linux/arm64', elfCount: 1, mismatched: [{architecture: 'amd64', machineName: 'x86-64', count: 1, files: [`/bin/${ATTACK}`]}]}],
+      ],
+      binaries: [
+        {
+          digest: 'sha256:d',
+          platform: 'linux/arm64',
+          elfCount: 1,
+          mismatched: [{architecture: 'amd64', machineName: 'x86-64', count: 1, files: [`/bin/${ATTACK}`]}],
+        },
+      ],
     }
     const text = renderDiagnoseText({schemaVersion: 1, ...report}, PLAIN)
     expect(text).not.toMatch(RAW_CONTROL)
@@ -82,8 +104,20 @@ describe('remote text reaches no output raw', () => {
   })
 
   const verifyReport = (): VerifyReport => ({
-    reference: 'r.example/app:1', digest: 'sha256:d', verdict: 'fail', durationMs: 1, strict: false,
-    checks: [{id: 'platform-missing', status: 'fail', message: `annotation says ${ATTACK}`, reference: 'r.example/app:1', platform: `linux/${ATTACK}`}],
+    reference: 'r.example/app:1',
+    digest: 'sha256:d',
+    verdict: 'fail',
+    durationMs: 1,
+    strict: false,
+    checks: [
+      {
+        id: 'platform-missing',
+        status: 'fail',
+        message: `annotation says ${ATTACK}`,
+        reference: 'r.example/app:1',
+        platform: `linux/${ATTACK}`,
+      },
+    ],
   })
 
   it('verify text, JUnit and the GitHub annotations and step summary', async () => {
@@ -103,7 +137,13 @@ describe('remote text reaches no output raw', () => {
       root: {
         kind: 'index',
         descriptor: {mediaType: 'application/vnd.oci.image.index.v1+json', digest, size: 300},
-        children: [{kind: 'other', descriptor: {mediaType: `application/x${ATTACK}`, digest: `sha256:${'b'.repeat(64)}`, size: 10}, note: `unknown media type application/x${ATTACK}`}],
+        children: [
+          {
+            kind: 'other',
+            descriptor: {mediaType: `application/x${ATTACK}`, digest: `sha256:${'b'.repeat(64)}`, size: 10},
+            note: `unknown media type application/x${ATTACK}`,
+          },
+        ],
       },
     }
     expect(await renderInspect(inspectView(tree), PLAIN)).not.toMatch(RAW_CONTROL)

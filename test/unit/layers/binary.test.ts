@@ -1,6 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {describeBinary, elfRunsOn, type ElfInfo, headBytesNeeded, identifyBinary, MAX_HEAD_BYTES} from '../../../src/engine/layers/binary.js'
+import {
+  describeBinary,
+  elfRunsOn,
+  type ElfInfo,
+  headBytesNeeded,
+  identifyBinary,
+  MAX_HEAD_BYTES,
+} from '../../../src/engine/layers/binary.js'
 import {ELF_ARCHITECTURES, ELF_MACHINES, makeElf, makePeHeader} from '../../../scripts/fixtures/elf.js'
 
 /** An ELF of `base` with e_machine rewritten (for machines the fixture generator has no program for). */
@@ -95,7 +102,12 @@ describe('identifyBinary: other formats', () => {
 
   it('parses #! lines: interpreter, one argument, CRLF', () => {
     expect(identifyBinary(Buffer.from('#!/bin/sh\necho hi\n'))).toEqual({kind: 'script', interpreter: '/bin/sh', crlf: false})
-    expect(identifyBinary(Buffer.from('#! /usr/bin/env  python3 -u \nprint()\n'))).toEqual({kind: 'script', interpreter: '/usr/bin/env', argument: 'python3 -u', crlf: false})
+    expect(identifyBinary(Buffer.from('#! /usr/bin/env  python3 -u \nprint()\n'))).toEqual({
+      kind: 'script',
+      interpreter: '/usr/bin/env',
+      argument: 'python3 -u',
+      crlf: false,
+    })
     expect(identifyBinary(Buffer.from('#!/bin/sh\r\necho hi\r\n'))).toEqual({kind: 'script', interpreter: '/bin/sh', crlf: true})
     expect(identifyBinary(Buffer.from('#!\n')).kind).toBe('not-executable')
   })

@@ -21,7 +21,11 @@ async function* chunked(bytes: Buffer, chunkSize = 65536): AsyncGenerator<Uint8A
 async function decompress(bytes: Buffer, limits: Partial<LayerLimits> = {}, chunkSize?: number): Promise<Buffer> {
   const budget = new DecompressionBudget({...DEFAULT_LAYER_LIMITS, ...limits})
   const out: Uint8Array[] = []
-  for await (const chunk of decompressLayer(chunked(bytes, chunkSize), budget.forLayer('layer sha256:test'), {label: 'layer sha256:test', maxZstdWindowBytes: budget.limits.maxZstdWindowBytes})) out.push(chunk)
+  for await (const chunk of decompressLayer(chunked(bytes, chunkSize), budget.forLayer('layer sha256:test'), {
+    label: 'layer sha256:test',
+    maxZstdWindowBytes: budget.limits.maxZstdWindowBytes,
+  }))
+    out.push(chunk)
   return Buffer.concat(out)
 }
 
@@ -64,7 +68,9 @@ describe('decompressLayer', () => {
 
   it('refuses a gzip bomb by ratio, naming the layer and the flag', async () => {
     const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024))
-    await expect(decompress(bomb, {maxRatio: 50, ratioGraceBytes: 1024 * 1024})).rejects.toThrow(/layer sha256:test: expands more than 50:1 .*--max-ratio/)
+    await expect(decompress(bomb, {maxRatio: 50, ratioGraceBytes: 1024 * 1024})).rejects.toThrow(
+      /layer sha256:test: expands more than 50:1 .*--max-ratio/,
+    )
   })
 
   it('refuses a zstd bomb by ratio while still decoding block by block', async () => {
@@ -76,15 +82,21 @@ describe('decompressLayer', () => {
   })
 
   it('refuses past the total decompressed bytes', async () => {
-    await expect(decompress(gzipSync(noise(3 * 1024 * 1024)), {maxTotalBytes: 2 * 1024 * 1024})).rejects.toThrow(/exceed the limit of 2 MiB in total/)
+    await expect(decompress(gzipSync(noise(3 * 1024 * 1024)), {maxTotalBytes: 2 * 1024 * 1024})).rejects.toThrow(
+      /exceed the limit of 2 MiB in total/,
+    )
   })
 
   it('refuses by default the 128 MiB window of zstd --long, which the decoder cannot follow', async () => {
-    await expect(decompress(zstd(noise(100_000), '--long=27'))).rejects.toThrow(/zstd window of 128 MiB is larger than the 32 MiB archcheck decodes \(compressed with zstd --long or --ultra\?\)/)
+    await expect(decompress(zstd(noise(100_000), '--long=27'))).rejects.toThrow(
+      /zstd window of 128 MiB is larger than the 32 MiB archcheck decodes \(compressed with zstd --long or --ultra\?\)/,
+    )
   })
 
   it('refuses a zstd window larger than allowed before allocating it', async () => {
-    await expect(decompress(zstd(noise(4 * 1024 * 1024), '--no-content-size'), {maxZstdWindowBytes: 1024 * 1024})).rejects.toThrow(/zstd window of \d+ MiB is larger than the 1 MiB archcheck decodes/)
+    await expect(decompress(zstd(noise(4 * 1024 * 1024), '--no-content-size'), {maxZstdWindowBytes: 1024 * 1024})).rejects.toThrow(
+      /zstd window of \d+ MiB is larger than the 1 MiB archcheck decodes/,
+    )
   })
 
   it('reports corrupt and truncated data as a bad layer', async () => {
@@ -122,7 +134,10 @@ describe('readTarEntries', () => {
   it('keeps more of an ELF whose loader path lies further, never over 64 KiB', async () => {
     const far = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 9000})
     const tooFar = makeElf('amd64', {interpreter: '/lib64/ld-linux-x86-64.so.2', interpreterOffset: 200_000})
-    const tar = await makeTar([{path: 'far', content: far, mode: 0o755}, {path: 'toofar', content: tooFar, mode: 0o755}])
+    const tar = await makeTar([
+      {path: 'far', content: far, mode: 0o755},
+      {path: 'toofar', content: tooFar, mode: 0o755},
+    ])
     const [first, second] = await readTarEntries(chunked(tar, 1000), {label: 'l', headBytes: 4096})
     expect(first.head!.length).toBe(9028)
     expect(second.head!.length).toBe(64 * 1024)
@@ -131,7 +146,10 @@ describe('readTarEntries', () => {
 
   it('keeps the .ARM.attributes of a 32-bit ARM binary, found near its end across chunks', async () => {
     const arm = makeElf('arm', {armCpuArch: 10, bytesBeforeSectionHeaders: 10_000})
-    const tar = await makeTar([{path: 'arm', content: arm, mode: 0o755}, {path: 'arm64', content: makeElf('arm64'), mode: 0o755}])
+    const tar = await makeTar([
+      {path: 'arm', content: arm, mode: 0o755},
+      {path: 'arm64', content: makeElf('arm64'), mode: 0o755},
+    ])
     const [armEntry, arm64Entry] = await readTarEntries(chunked(tar, 1000), {label: 'l', headBytes: 4096})
     expect(armEntry.armAttributes!.length).toBe(33) // the section alone, not the window it was found in
     expect(identifyBinary(armEntry.head!, armEntry.armAttributes)).toMatchObject({kind: 'elf', arm: {variant: 'v7'}})
@@ -154,12 +172,22 @@ describe('readTarEntries', () => {
       }
     }
     const got = await readTarEntries(counting(), {label: 'l', headBytes: 16})
-    expect(got.map((entry) => entry.path)).toEqual(['/bin', '/bin/app', '/opt', ...Array.from({length: 25}, (_, i) => `/opt${'/deep'.repeat(i + 1)}`), `/${longPath}`, '/zlast'])
+    expect(got.map((entry) => entry.path)).toEqual([
+      '/bin',
+      '/bin/app',
+      '/opt',
+      ...Array.from({length: 25}, (_, i) => `/opt${'/deep'.repeat(i + 1)}`),
+      `/${longPath}`,
+      '/zlast',
+    ])
     expect(read).toBe(tar.length + 21 + 700)
   })
 
-  it('finds the next header where a PAX size record says, not where the header\'s own size field says', async () => {
-    const tar = await makeTar([{path: 'big', content: noise(1500)}, {path: 'next', content: 'n'}])
+  it("finds the next header where a PAX size record says, not where the header's own size field says", async () => {
+    const tar = await makeTar([
+      {path: 'big', content: noise(1500)},
+      {path: 'next', content: 'n'},
+    ])
     // Clear the ustar size of "big" and give its size in a PAX record instead, as writers do for files over 8 GiB.
     const pax = paxHeader({size: '1500'})
     const patched = Buffer.concat([pax, withSizeField(tar.subarray(0, 512), 0), tar.subarray(512), Buffer.from('trailing')])
@@ -169,11 +197,15 @@ describe('readTarEntries', () => {
 
   it('still reports a truncated archive as a bad layer', async () => {
     const tar = await makeTar([{path: 'bin/app', content: noise(5000), mode: 0o755}])
-    await expect(readTarEntries(chunked(tar.subarray(0, 3000)), {label: 'layer sha256:abc', headBytes: 16})).rejects.toThrow(/layer sha256:abc: not a readable tar archive/)
+    await expect(readTarEntries(chunked(tar.subarray(0, 3000)), {label: 'layer sha256:abc', headBytes: 16})).rejects.toThrow(
+      /layer sha256:abc: not a readable tar archive/,
+    )
   })
 
   it('reports bytes that are not a tar archive as a bad layer', async () => {
-    await expect(readTarEntries(chunked(noise(5000)), {label: 'layer sha256:abc', headBytes: 16})).rejects.toThrow(/layer sha256:abc: not a readable tar archive/)
+    await expect(readTarEntries(chunked(noise(5000)), {label: 'layer sha256:abc', headBytes: 16})).rejects.toThrow(
+      /layer sha256:abc: not a readable tar archive/,
+    )
   })
 })
 

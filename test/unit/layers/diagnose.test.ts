@@ -25,7 +25,9 @@ describe('diagnoseImage', () => {
     const report = await diagnoseLayout(index, ['linux/s390x', 'linux/amd64'])
     expect(report.failed).toBe(true)
     expect(report.hosts[0]).toMatchObject({host: 'linux/s390x', status: 'fail'})
-    expect(report.hosts[0].message).toMatch(/^linux\/s390x hosts cannot pull it: `no matching manifest for linux\/s390x in the manifest list entries`/)
+    expect(report.hosts[0].message).toMatch(
+      /^linux\/s390x hosts cannot pull it: `no matching manifest for linux\/s390x in the manifest list entries`/,
+    )
     expect(report.hosts[0].execution).toBeUndefined()
     expect(report.hosts[1]).toMatchObject({host: 'linux/amd64', status: 'ok'})
     expect(report.binaries!.map((b) => b.platform)).toEqual(['linux/amd64'])
@@ -50,11 +52,16 @@ describe('diagnoseImage', () => {
   it('follows the single image Docker pulls on any host, and fails it where it cannot run', async () => {
     const report = await diagnoseLayout(await elfImage('arm64'), ['linux/amd64', 'linux/arm64'])
     expect(report.hosts.map((h) => h.status)).toEqual(['fail', 'ok'])
-    expect(report.hosts[0].message).toMatch(/^linux\/amd64 hosts pull sha256:\w{12} \(config linux\/arm64\), but \/app is an ELF 64-bit LSB AArch64 executable, statically linked, which a linux\/amd64 host cannot run: `exec format error`$/)
+    expect(report.hosts[0].message).toMatch(
+      /^linux\/amd64 hosts pull sha256:\w{12} \(config linux\/arm64\), but \/app is an ELF 64-bit LSB AArch64 executable, statically linked, which a linux\/amd64 host cannot run: `exec format error`$/,
+    )
   })
 
   it('names the config as the liar when an arm64-labelled image holds binaries that start on amd64', async () => {
-    const image = await buildImage({config: {architecture: 'arm64', entrypoint: ['/app']}, files: [{path: 'app', content: makeElf('amd64')}]})
+    const image = await buildImage({
+      config: {architecture: 'arm64', entrypoint: ['/app']},
+      files: [{path: 'app', content: makeElf('amd64')}],
+    })
     const report = await diagnoseLayout(image, ['linux/amd64', 'linux/arm64'])
     expect(report.hosts.map((h) => h.status)).toEqual(['warn', 'fail'])
     expect(report.hosts[0].message).toContain('starts, but its config says linux/arm64, yet the files it runs are built for linux/amd64')
@@ -64,7 +71,11 @@ describe('diagnoseImage', () => {
   it('warns for 32-bit ARM served to arm64 and for hosts it does not trace', async () => {
     const index = buildIndex({entries: [{target: await elfImage('arm')}]})
     const report = await diagnoseLayout(index, ['linux/arm64', 'linux/arm/v7', 'windows/amd64'])
-    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm64', 'warn'], ['linux/arm/v7', 'ok'], ['windows/amd64', 'fail']])
+    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['linux/arm64', 'warn'],
+      ['linux/arm/v7', 'ok'],
+      ['windows/amd64', 'fail'],
+    ])
     expect(report.hosts[0].message).toContain('/app is 32-bit ARM: it runs on linux/arm64 only where the CPU has AArch32')
     expect(report.failed).toBe(true)
   })
@@ -80,16 +91,29 @@ describe('diagnoseImage', () => {
 
   it('fails an arm/v6 host given an ARMv7 binary: it starts and dies of SIGILL', async () => {
     const elf = makeElf('arm', {armCpuArch: 10})
-    const image = await buildImage({config: {architecture: 'arm', variant: 'v6', entrypoint: ['/app']}, files: [{path: 'app', content: elf}]})
+    const image = await buildImage({
+      config: {architecture: 'arm', variant: 'v6', entrypoint: ['/app']},
+      files: [{path: 'app', content: elf}],
+    })
     const report = await diagnoseLayout(image, ['linux/arm/v6', 'linux/arm/v7'])
     // The v7 host runs it; it only warns that it gets an image declared for an older variant.
-    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['linux/arm/v6', 'fail'], ['linux/arm/v7', 'warn']])
+    expect(report.hosts.map((h) => [h.host, h.status])).toEqual([
+      ['linux/arm/v6', 'fail'],
+      ['linux/arm/v7', 'warn'],
+    ])
     expect(report.hosts[1].execution!.failure).toBeUndefined()
-    expect(report.hosts[0].message).toContain('but /app is built for ARMv7, newer than a linux/arm/v6 CPU: it starts and is killed by SIGILL: `illegal instruction`')
+    expect(report.hosts[0].message).toContain(
+      'but /app is built for ARMv7, newer than a linux/arm/v6 CPU: it starts and is killed by SIGILL: `illegal instruction`',
+    )
     expect(report.binaries![0].mismatched).toEqual([{architecture: 'arm/v7', machineName: 'ARM', count: 1, files: ['/app']}])
     const source = await OciLayoutSource.open(`${await layoutWith(image)}:latest`)
     try {
-      const verified = await verifyImage(source, {require: ['linux/arm/v6'], allowSinglePlatform: true, allowFallback: true, providers: [deepChecks()]})
+      const verified = await verifyImage(source, {
+        require: ['linux/arm/v6'],
+        allowSinglePlatform: true,
+        allowFallback: true,
+        providers: [deepChecks()],
+      })
       expect(verified.checks.filter((check) => check.status === 'fail').map((check) => check.id)).toEqual(['entrypoint-arch'])
     } finally {
       await source.close()

@@ -57,7 +57,10 @@ describe('ImageFilesystem', () => {
 
   it('gives a hard link the contents of its target, also from a lower layer', () => {
     const head = Buffer.from('#!/bin/sh\n')
-    const fs = build([file('/bin/busybox', {head, size: 900})], [{path: '/bin/sh', type: 'hardlink', mode: 0o755, size: 0, linkTarget: '/bin/busybox'}])
+    const fs = build(
+      [file('/bin/busybox', {head, size: 900})],
+      [{path: '/bin/sh', type: 'hardlink', mode: 0o755, size: 0, linkTarget: '/bin/busybox'}],
+    )
     const found = fs.lookup('/bin/sh')
     expect(found.found && found.node).toMatchObject({type: 'file', size: 900, head, hardLinkOf: '/bin/busybox', layer: 1})
   })
@@ -75,7 +78,7 @@ describe('ImageFilesystem', () => {
     expect(fs.lookup('bin/real', {cwd: '/usr'})).toMatchObject({found: true, path: '/usr/bin/real'})
   })
 
-  it('writes through a lower layer\'s directory symlink, as tar extraction onto the snapshot does', () => {
+  it("writes through a lower layer's directory symlink, as tar extraction onto the snapshot does", () => {
     const fs = build([dir('/usr/lib'), symlink('/lib', 'usr/lib')], [file('/lib/ld-linux.so')])
     expect(paths(fs)).toEqual(['/usr/lib/ld-linux.so'])
     expect(fs.lookup('/lib/ld-linux.so')).toMatchObject({found: true, path: '/usr/lib/ld-linux.so'})

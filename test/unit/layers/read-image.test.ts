@@ -24,21 +24,31 @@ class MemorySource implements ImageSource {
     this.maxOpen = Math.max(this.maxOpen, this.open)
     const bytes = this.blobs.get(digest)!
     const source = this
-    return Readable.from((async function* () {
-      try {
-        for (let i = 0; i < bytes.length; i += 1000) {
-          await new Promise((resolve) => setTimeout(resolve, 1))
-          yield bytes.subarray(i, i + 1000)
+    return Readable.from(
+      (async function* () {
+        try {
+          for (let i = 0; i < bytes.length; i += 1000) {
+            await new Promise((resolve) => setTimeout(resolve, 1))
+            yield bytes.subarray(i, i + 1000)
+          }
+        } finally {
+          source.open--
         }
-      } finally {
-        source.open--
-      }
-    })())
+      })(),
+    )
   }
-  fetchManifest(): never { throw new Error('unused') }
-  manifestExists(): never { throw new Error('unused') }
-  fetchBlob(): never { throw new Error('unused') }
-  blobExists(): never { throw new Error('unused') }
+  fetchManifest(): never {
+    throw new Error('unused')
+  }
+  manifestExists(): never {
+    throw new Error('unused')
+  }
+  fetchBlob(): never {
+    throw new Error('unused')
+  }
+  blobExists(): never {
+    throw new Error('unused')
+  }
   async close(): Promise<void> {}
 }
 
@@ -58,14 +68,22 @@ const image = (digest: string, layers: Descriptor[]): ImageNode => ({
 })
 
 describe('readImageFilesystems', () => {
-  it('reads a layer shared by several images once, and applies each image\'s layers in order', async () => {
+  it("reads a layer shared by several images once, and applies each image's layers in order", async () => {
     const blobs = new Map<string, Buffer>()
-    const base = await layer(blobs, [{path: 'bin/sh', content: makeElf('amd64')}, {path: 'etc/os', content: 'x', mode: 0o644}])
+    const base = await layer(blobs, [
+      {path: 'bin/sh', content: makeElf('amd64')},
+      {path: 'etc/os', content: 'x', mode: 0o644},
+    ])
     const amd = await layer(blobs, [{path: 'app', content: makeElf('amd64')}])
-    const arm = await layer(blobs, [{path: 'app', content: makeElf('arm64')}, {path: 'etc/.wh.os', content: ''}])
+    const arm = await layer(blobs, [
+      {path: 'app', content: makeElf('arm64')},
+      {path: 'etc/.wh.os', content: ''},
+    ])
     const source = new MemorySource(blobs)
     const progress: LayerProgress[] = []
-    const result = await readImageFilesystems(source, [image('sha256:amd', [base, amd]), image('sha256:arm', [base, arm])], {onProgress: (p) => progress.push(p)})
+    const result = await readImageFilesystems(source, [image('sha256:amd', [base, amd]), image('sha256:arm', [base, arm])], {
+      onProgress: (p) => progress.push(p),
+    })
     expect([...source.opened.values()]).toEqual([1, 1, 1])
     expect([...result.get('sha256:amd')!.files()].map((f) => f.path).sort()).toEqual(['/app', '/bin/sh', '/etc/os'])
     expect([...result.get('sha256:arm')!.files()].map((f) => f.path).sort()).toEqual(['/app', '/bin/sh'])
@@ -91,7 +109,11 @@ describe('readImageFilesystems', () => {
     corrupt.fill(0xee, 10, 30)
     blobs.set('sha256:bad', corrupt)
     const source = new MemorySource(blobs)
-    const reading = readImageFilesystems(source, [image('sha256:i', [{mediaType: 'x', digest: 'sha256:bad', size: corrupt.length}, ...good])], {concurrency: 2})
+    const reading = readImageFilesystems(
+      source,
+      [image('sha256:i', [{mediaType: 'x', digest: 'sha256:bad', size: corrupt.length}, ...good])],
+      {concurrency: 2},
+    )
     await expect(reading).rejects.toThrow(/^layer sha256:bad: corrupt gzip data/)
     expect(source.opened.size).toBeLessThan(5)
   })

@@ -59,12 +59,18 @@ describe('registry authentication', () => {
 
   it("follows Docker Hub's anonymous token flow and reuses the token for the next request", async () => {
     const bytes = indexBytes()
-    nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, {errors: [{code: 'UNAUTHORIZED'}]}, {'www-authenticate': HUB_CHALLENGE})
-    nock(HUB_AUTH).get('/token').query({service: 'registry.docker.io', scope: 'repository:library/alpine:pull'})
+    nock(HUB)
+      .get('/v2/library/alpine/manifests/latest')
+      .reply(401, {errors: [{code: 'UNAUTHORIZED'}]}, {'www-authenticate': HUB_CHALLENGE})
+    nock(HUB_AUTH)
+      .get('/token')
+      .query({service: 'registry.docker.io', scope: 'repository:library/alpine:pull'})
       .reply(200, {token: 'hub-token', expires_in: 300})
     nock(HUB, {reqheaders: {authorization: 'Bearer hub-token'}})
-      .get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)})
-      .get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+      .get('/v2/library/alpine/manifests/latest')
+      .reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)})
+      .get(`/v2/library/alpine/manifests/${sha256(bytes)}`)
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     const alpine = source('alpine')
     expect((await alpine.fetchManifest()).digest).toBe(sha256(bytes))
     expect((await alpine.fetchManifest(sha256(bytes))).digest).toBe(sha256(bytes))
@@ -73,14 +79,22 @@ describe('registry authentication', () => {
   it('fetches one token for concurrent requests that meet the same challenge', async () => {
     const children = [1, 2, 3, 4, 5].map((n) => indexBytes({annotations: {n: String(n)}}))
     for (const bytes of children) {
-      nock(HUB).get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(401, '', {'www-authenticate': HUB_CHALLENGE})
-      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get(`/v2/library/alpine/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+      nock(HUB)
+        .get(`/v2/library/alpine/manifests/${sha256(bytes)}`)
+        .reply(401, '', {'www-authenticate': HUB_CHALLENGE})
+      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}})
+        .get(`/v2/library/alpine/manifests/${sha256(bytes)}`)
+        .reply(200, bytes, {'content-type': OCI_INDEX})
     }
     let tokenRequests = 0
-    nock(HUB_AUTH).get('/token').query(true).times(5).reply(() => {
-      tokenRequests++
-      return [200, {token: 'shared'}]
-    })
+    nock(HUB_AUTH)
+      .get('/token')
+      .query(true)
+      .times(5)
+      .reply(() => {
+        tokenRequests++
+        return [200, {token: 'shared'}]
+      })
     const alpine = source('alpine')
     const fetched = await Promise.all(children.map((bytes) => alpine.fetchManifest(sha256(bytes))))
     expect(fetched.map((m) => m.digest)).toEqual(children.map((bytes) => sha256(bytes)))
@@ -93,8 +107,14 @@ describe('registry authentication', () => {
     nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'first'})
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'second'})
-    nock(HUB, {reqheaders: {authorization: 'Bearer first'}}).get('/v2/library/alpine/manifests/latest').times(2).reply(200, bytes, {'content-type': OCI_INDEX})
-    nock(HUB, {reqheaders: {authorization: 'Bearer second'}}).get('/v2/library/alpine/manifests/latest').times(3).reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(HUB, {reqheaders: {authorization: 'Bearer first'}})
+      .get('/v2/library/alpine/manifests/latest')
+      .times(2)
+      .reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(HUB, {reqheaders: {authorization: 'Bearer second'}})
+      .get('/v2/library/alpine/manifests/latest')
+      .times(3)
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     const alpine = source('alpine')
     await alpine.fetchManifest()
     await alpine.fetchManifest()
@@ -112,9 +132,14 @@ describe('registry authentication', () => {
     for (const repository of ['library/alpine', 'library/busybox']) {
       const challenge = `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:${repository}:pull"`
       nock(HUB).get(`/v2/${repository}/manifests/latest`).reply(401, '', {'www-authenticate': challenge})
-      nock(HUB_AUTH).get('/token').query({service: 'registry.docker.io', scope: `repository:${repository}:pull`}).reply(200, {token: `token-for-${repository}`})
+      nock(HUB_AUTH)
+        .get('/token')
+        .query({service: 'registry.docker.io', scope: `repository:${repository}:pull`})
+        .reply(200, {token: `token-for-${repository}`})
       nock(HUB, {reqheaders: {authorization: `Bearer token-for-${repository}`}})
-        .get(`/v2/${repository}/manifests/latest`).times(2).reply(200, bytes, {'content-type': OCI_INDEX})
+        .get(`/v2/${repository}/manifests/latest`)
+        .times(2)
+        .reply(200, bytes, {'content-type': OCI_INDEX})
     }
     // Each source meets its challenge once; its second request is sent with its own scope's cached token.
     const [alpine, busybox] = [source('alpine'), source('busybox')]
@@ -123,7 +148,10 @@ describe('registry authentication', () => {
 
   it('refuses a token response larger than 1 MiB', async () => {
     nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
-    nock(HUB_AUTH).get('/token').query(true).reply(200, JSON.stringify({token: 'x'.repeat(1024 * 1024)}))
+    nock(HUB_AUTH)
+      .get('/token')
+      .query(true)
+      .reply(200, JSON.stringify({token: 'x'.repeat(1024 * 1024)}))
     const error = await rejection(source('alpine').fetchManifest())
     expect(error.kind).toBe('too-large')
     expect(error.message).toBe('token response from auth.docker.io larger than 1048576 bytes')
@@ -132,10 +160,15 @@ describe('registry authentication', () => {
   it('takes a GHCR-style anonymous token from access_token', async () => {
     const bytes = indexBytes()
     nock('https://ghcr.io')
-      .get('/v2/owner/tool/manifests/v1').reply(401, '', {'www-authenticate': 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:owner/tool:pull"'})
-    nock('https://ghcr.io').get('/token').query({service: 'ghcr.io', scope: 'repository:owner/tool:pull'}).reply(200, {access_token: 'ghcr-token'})
+      .get('/v2/owner/tool/manifests/v1')
+      .reply(401, '', {'www-authenticate': 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:owner/tool:pull"'})
+    nock('https://ghcr.io')
+      .get('/token')
+      .query({service: 'ghcr.io', scope: 'repository:owner/tool:pull'})
+      .reply(200, {access_token: 'ghcr-token'})
     nock('https://ghcr.io', {reqheaders: {authorization: 'Bearer ghcr-token'}})
-      .get('/v2/owner/tool/manifests/v1').reply(200, bytes, {'content-type': OCI_INDEX})
+      .get('/v2/owner/tool/manifests/v1')
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     expect((await source('ghcr.io/owner/tool:v1').fetchManifest()).mediaType).toBe(OCI_INDEX)
   })
 
@@ -144,7 +177,8 @@ describe('registry authentication', () => {
     const bytes = indexBytes()
     nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
     nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
-      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+      .get('/v2/team/app/manifests/1')
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
   })
 
@@ -153,7 +187,8 @@ describe('registry authentication', () => {
     const bytes = indexBytes()
     nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
     nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
-      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+      .get('/v2/team/app/manifests/1')
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     const saved = process.env.DOCKER_CONFIG
     process.env.DOCKER_CONFIG = configDir
     try {
@@ -183,7 +218,10 @@ describe('registry authentication', () => {
   it('reports rejected Hub credentials (401 from the token server) without showing them, in errors or debug lines', async () => {
     await writeConfig({auths: {'https://index.docker.io/v1/': {auth: Buffer.from(`me:${SECRET}`).toString('base64')}}})
     nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
-    nock(HUB_AUTH, {reqheaders: {authorization: basic('me', SECRET)}}).get('/token').query(true).reply(401, {details: 'incorrect username or password'})
+    nock(HUB_AUTH, {reqheaders: {authorization: basic('me', SECRET)}})
+      .get('/token')
+      .query(true)
+      .reply(401, {details: 'incorrect username or password'})
     const error = await rejection(source('alpine').fetchManifest())
     expect(error.kind).toBe('unauthorized')
     expect(error.message).toMatch(/docker\.io rejected the credentials from .*config\.json/)
@@ -196,15 +234,19 @@ describe('registry authentication', () => {
   it('exchanges an identitytoken at the token server (OAuth2 refresh_token grant)', async () => {
     await writeConfig({auths: {'registry.example': {identitytoken: 'refresh-me'}}})
     const bytes = indexBytes()
-    nock('https://registry.example').get('/v2/team/app/manifests/1')
+    nock('https://registry.example')
+      .get('/v2/team/app/manifests/1')
       .reply(401, '', {'www-authenticate': 'Bearer realm="https://login.example/oauth2/token",service="registry.example"'})
     let form: URLSearchParams | undefined
-    nock('https://login.example').post('/oauth2/token', (body) => {
-      form = new URLSearchParams(body as string)
-      return true
-    }).reply(200, {access_token: 'from-refresh'})
+    nock('https://login.example')
+      .post('/oauth2/token', (body) => {
+        form = new URLSearchParams(body as string)
+        return true
+      })
+      .reply(200, {access_token: 'from-refresh'})
     nock('https://registry.example', {reqheaders: {authorization: 'Bearer from-refresh'}})
-      .get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+      .get('/v2/team/app/manifests/1')
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     await source('registry.example/team/app:1').fetchManifest()
     expect(form?.get('grant_type')).toBe('refresh_token')
     expect(form?.get('refresh_token')).toBe('refresh-me')
@@ -218,12 +260,16 @@ describe('registry authentication', () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/1').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
       nock(HUB_AUTH).get('/token').query(true).once().reply(200, {token: 'shared'})
-      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+      nock(HUB, {reqheaders: {authorization: 'Bearer shared'}})
+        .get('/v2/library/alpine/manifests/1')
+        .reply(200, bytes, {'content-type': OCI_INDEX})
       const client = createRegistryClient(clientOptions())
       try {
         await client.repository(parseReference('alpine:1')).fetchManifest()
         // No 401 this time: the second source authorises up front with the remembered challenge.
-        nock(HUB, {reqheaders: {authorization: 'Bearer shared'}}).get('/v2/library/alpine/manifests/2').reply(200, bytes, {'content-type': OCI_INDEX})
+        nock(HUB, {reqheaders: {authorization: 'Bearer shared'}})
+          .get('/v2/library/alpine/manifests/2')
+          .reply(200, bytes, {'content-type': OCI_INDEX})
         await client.repository(parseReference('alpine:2')).fetchManifest()
       } finally {
         await client.close()
@@ -241,7 +287,9 @@ describe('registry authentication', () => {
         // Each client pays its own 401 and token: nothing learnt by the first reaches the second.
         nock(HUB).get('/v2/library/alpine/manifests/1').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
         nock(HUB_AUTH).get('/token').query(true).once().reply(200, {token})
-        nock(HUB, {reqheaders: {authorization: `Bearer ${token}`}}).get('/v2/library/alpine/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+        nock(HUB, {reqheaders: {authorization: `Bearer ${token}`}})
+          .get('/v2/library/alpine/manifests/1')
+          .reply(200, bytes, {'content-type': OCI_INDEX})
       }
       const [first, second] = [createRegistryClient(clientOptions()), createRegistryClient(clientOptions())]
       try {
@@ -256,14 +304,18 @@ describe('registry authentication', () => {
 
   it('does not resend the identitytoken when the token server redirects the POST to another origin', async () => {
     await writeConfig({auths: {'registry.example': {identitytoken: 'refresh-me'}}})
-    nock('https://registry.example').get('/v2/team/app/manifests/1')
+    nock('https://registry.example')
+      .get('/v2/team/app/manifests/1')
       .reply(401, '', {'www-authenticate': 'Bearer realm="https://login.example/oauth2/token",service="registry.example"'})
     nock('https://login.example').post('/oauth2/token').reply(307, '', {location: 'http://elsewhere.example/collect'})
     let forwarded = false
-    nock('http://elsewhere.example').post('/collect', () => {
-      forwarded = true
-      return true
-    }).optionally().reply(200, {access_token: 'stolen'})
+    nock('http://elsewhere.example')
+      .post('/collect', () => {
+        forwarded = true
+        return true
+      })
+      .optionally()
+      .reply(200, {access_token: 'stolen'})
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
     expect(error.message).toContain('redirected a request carrying credentials to another origin (http://elsewhere.example)')
     expect(error.message).not.toContain('refresh-me')
@@ -277,8 +329,13 @@ describe('registry authentication', () => {
     await withCredentialHelper('fake', script, async () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
-      nock(HUB_AUTH, {reqheaders: {authorization: basic('helper-user', SECRET)}}).get('/token').query(true).reply(200, {token: 'helped'})
-      nock(HUB, {reqheaders: {authorization: 'Bearer helped'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+      nock(HUB_AUTH, {reqheaders: {authorization: basic('helper-user', SECRET)}})
+        .get('/token')
+        .query(true)
+        .reply(200, {token: 'helped'})
+      nock(HUB, {reqheaders: {authorization: 'Bearer helped'}})
+        .get('/v2/library/alpine/manifests/latest')
+        .reply(200, bytes, {'content-type': OCI_INDEX})
       await source('alpine').fetchManifest()
       expect((await readFile(join(configDir, 'asked'), 'utf8')).trim()).toBe('https://index.docker.io/v1/')
     })
@@ -286,10 +343,13 @@ describe('registry authentication', () => {
 
   it('refuses to send credentials to a token server on plain HTTP', async () => {
     await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
-    nock('https://registry.example').get('/v2/team/app/manifests/1')
+    nock('https://registry.example')
+      .get('/v2/team/app/manifests/1')
       .reply(401, '', {'www-authenticate': 'Bearer realm="http://tokens.example/token",service="registry.example"'})
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
-    expect(error.message).toMatch(/^token server tokens\.example of registry\.example uses plain HTTP; refusing to send credentials from .*config\.json unencrypted/)
+    expect(error.message).toMatch(
+      /^token server tokens\.example of registry\.example uses plain HTTP; refusing to send credentials from .*config\.json unencrypted/,
+    )
   })
 
   it('goes on anonymously when the credential store has nothing for the registry', async () => {
@@ -297,8 +357,13 @@ describe('registry authentication', () => {
     await withCredentialHelper('empty', 'echo "credentials not found in native keychain"\nexit 1', async () => {
       const bytes = indexBytes()
       nock(HUB).get('/v2/library/alpine/manifests/latest').reply(401, '', {'www-authenticate': HUB_CHALLENGE})
-      nock(HUB_AUTH, {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
-      nock(HUB, {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/library/alpine/manifests/latest').reply(200, bytes, {'content-type': OCI_INDEX})
+      nock(HUB_AUTH, {badheaders: ['authorization']})
+        .get('/token')
+        .query(true)
+        .reply(200, {token: 'anonymous'})
+      nock(HUB, {reqheaders: {authorization: 'Bearer anonymous'}})
+        .get('/v2/library/alpine/manifests/latest')
+        .reply(200, bytes, {'content-type': OCI_INDEX})
       expect((await source('alpine').fetchManifest()).digest).toBe(sha256(bytes))
     })
   })
@@ -308,7 +373,10 @@ describe('registry authentication', () => {
     await withCredentialHelper('chatty', 'yes "{}"', async () => {
       nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
       const error = await rejection(source('registry.example/team/app:1').fetchManifest())
-      expect([error.kind, error.message]).toEqual(['credentials', 'credential helper docker-credential-chatty printed more than 65536 bytes; stopped it'])
+      expect([error.kind, error.message]).toEqual([
+        'credentials',
+        'credential helper docker-credential-chatty printed more than 65536 bytes; stopped it',
+      ])
     })
   })
 
@@ -324,12 +392,16 @@ describe('registry authentication', () => {
     await writeConfig({credsStore: 'nonexistent-archcheck-test'})
     nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
-    expect(error.message).toMatch(/credential helper docker-credential-nonexistent-archcheck-test \(credsStore in .*config\.json\) is not installed or not on PATH/)
+    expect(error.message).toMatch(
+      /credential helper docker-credential-nonexistent-archcheck-test \(credsStore in .*config\.json\) is not installed or not on PATH/,
+    )
   })
 
   it('says "not found or not authorised" when the token is granted but the repository still answers 401', async () => {
-    nock('https://registry-1.docker.io').get('/v2/nobody/private/manifests/latest')
-      .times(2).reply(401, '', {'www-authenticate': 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:nobody/private:pull",error="insufficient_scope"'})
+    nock('https://registry-1.docker.io').get('/v2/nobody/private/manifests/latest').times(2).reply(401, '', {
+      'www-authenticate':
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:nobody/private:pull",error="insufficient_scope"',
+    })
     nock(HUB_AUTH).get('/token').query(true).reply(200, {token: 'empty-access'})
     const error = await rejection(source('nobody/private').fetchManifest())
     expect(error.kind).toBe('not-found')
@@ -339,19 +411,29 @@ describe('registry authentication', () => {
   it('says 403 is forbidden and whether credentials were used', async () => {
     await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
     nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="r"'})
-    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(403, {errors: [{code: 'DENIED', message: 'requested access to the resource is denied'}]})
+    nock('https://registry.example')
+      .get('/v2/team/app/manifests/1')
+      .reply(403, {errors: [{code: 'DENIED', message: 'requested access to the resource is denied'}]})
     const error = await rejection(source('registry.example/team/app:1').fetchManifest())
     expect(error.kind).toBe('forbidden')
-    expect(error.message).toMatch(/^access to tag 1 in registry\.example\/team\/app is forbidden \(with credentials from .*config\.json\): requested access/)
+    expect(error.message).toMatch(
+      /^access to tag 1 in registry\.example\/team\/app is forbidden \(with credentials from .*config\.json\): requested access/,
+    )
     expect(error.message).not.toContain(SECRET)
   })
 
   it('never sends or shows user info in a token realm URL', async () => {
     const bytes = indexBytes()
-    nock('https://registry.example').get('/v2/team/app/manifests/1')
+    nock('https://registry.example')
+      .get('/v2/team/app/manifests/1')
       .reply(401, '', {'www-authenticate': `Bearer realm="https://robot:${SECRET}@tokens.example/token",service="registry.example"`})
-    nock('https://tokens.example', {badheaders: ['authorization']}).get('/token').query(true).reply(200, {token: 'anonymous'})
-    nock('https://registry.example', {reqheaders: {authorization: 'Bearer anonymous'}}).get('/v2/team/app/manifests/1').reply(200, bytes, {'content-type': OCI_INDEX})
+    nock('https://tokens.example', {badheaders: ['authorization']})
+      .get('/token')
+      .query(true)
+      .reply(200, {token: 'anonymous'})
+    nock('https://registry.example', {reqheaders: {authorization: 'Bearer anonymous'}})
+      .get('/v2/team/app/manifests/1')
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
     expect(debugLines.join('\n')).not.toContain(SECRET)
   })
@@ -359,18 +441,25 @@ describe('registry authentication', () => {
   it('never sends Authorization to another host a blob redirect leads to', async () => {
     const layer = Buffer.from('layer bytes')
     const digest = sha256(layer)
-    nock('https://ghcr.io').get(`/v2/owner/tool/blobs/${digest}`).reply(401, '', {'www-authenticate': 'Bearer realm="https://ghcr.io/token",service="ghcr.io"'})
+    nock('https://ghcr.io')
+      .get(`/v2/owner/tool/blobs/${digest}`)
+      .reply(401, '', {'www-authenticate': 'Bearer realm="https://ghcr.io/token",service="ghcr.io"'})
     nock('https://ghcr.io').get('/token').query(true).reply(200, {token: 'blob-token'})
     let registryAuthorization: string | undefined
-    nock('https://ghcr.io').get(`/v2/owner/tool/blobs/${digest}`).reply(function () {
-      registryAuthorization = this.req.headers.authorization
-      return [307, '', {location: 'https://objects.example/blob?X-Amz-Signature=very-secret-signature'}]
-    })
+    nock('https://ghcr.io')
+      .get(`/v2/owner/tool/blobs/${digest}`)
+      .reply(function () {
+        registryAuthorization = this.req.headers.authorization
+        return [307, '', {location: 'https://objects.example/blob?X-Amz-Signature=very-secret-signature'}]
+      })
     let storageHeaders: Record<string, unknown> = {}
-    nock('https://objects.example').get('/blob').query(true).reply(function () {
-      storageHeaders = this.req.headers
-      return [200, layer]
-    })
+    nock('https://objects.example')
+      .get('/blob')
+      .query(true)
+      .reply(function () {
+        storageHeaders = this.req.headers
+        return [200, layer]
+      })
     const bytes = await source('ghcr.io/owner/tool:v1').fetchBlob(digest)
     expect(Buffer.from(bytes).equals(layer)).toBe(true)
     expect(registryAuthorization).toBe('Bearer blob-token')

@@ -23,7 +23,9 @@ describe('registry faults', () => {
 
   it('waits as long as Retry-After says on 429, then succeeds', async () => {
     const bytes = indexBytes()
-    nock(REGISTRY).get(manifestPath).reply(429, {errors: [{code: 'TOOMANYREQUESTS'}]}, {'retry-after': '1'})
+    nock(REGISTRY)
+      .get(manifestPath)
+      .reply(429, {errors: [{code: 'TOOMANYREQUESTS'}]}, {'retry-after': '1'})
     nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': OCI_INDEX})
     const started = Date.now()
     const fetched = await source().fetchManifest()
@@ -84,18 +86,24 @@ describe('registry faults', () => {
     nock(REGISTRY).get(manifestPath).reply(200, indexBytes(), {'content-type': DOCKER_MANIFEST})
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('media-type-mismatch')
-    expect(error.message).toBe(`manifest 1.2 of registry.example/my/app was served as ${DOCKER_MANIFEST} but declares mediaType ${OCI_INDEX}`)
+    expect(error.message).toBe(
+      `manifest 1.2 of registry.example/my/app was served as ${DOCKER_MANIFEST} but declares mediaType ${OCI_INDEX}`,
+    )
   })
 
   it('takes the media type from Content-Type for an OCI manifest without mediaType', async () => {
     const bytes = Buffer.from(JSON.stringify({schemaVersion: 2, config: {}, layers: []}))
-    nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': `${OCI_MANIFEST}; charset=utf-8`})
+    nock(REGISTRY)
+      .get(manifestPath)
+      .reply(200, bytes, {'content-type': `${OCI_MANIFEST}; charset=utf-8`})
     expect((await source().fetchManifest()).mediaType).toBe(OCI_MANIFEST)
   })
 
   it('calls truncated JSON malformed', async () => {
     const bytes = indexBytes().subarray(0, 40)
-    nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)})
+    nock(REGISTRY)
+      .get(manifestPath)
+      .reply(200, bytes, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)})
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('malformed')
     expect(error.message).toBe('manifest 1.2 of registry.example/my/app is not valid JSON (truncated or corrupt, 40 bytes)')
@@ -105,12 +113,17 @@ describe('registry faults', () => {
     const schema1 = Buffer.from(JSON.stringify({schemaVersion: 1, name: 'my/app', tag: '1.2', fsLayers: []}))
     // A signed schema 1 manifest's Docker-Content-Digest is that of its payload without the signatures.
     const payloadDigest = sha256(schema1.subarray(0, 20))
-    nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'docker-content-digest': payloadDigest})
+    nock(REGISTRY).get(manifestPath).reply(200, schema1, {
+      'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+      'docker-content-digest': payloadDigest,
+    })
     nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/json', 'docker-content-digest': payloadDigest})
     nock(REGISTRY).get(manifestPath).reply(200, schema1, {'content-type': 'application/json'})
     for (let i = 0; i < 3; i++) {
       const error = await rejection(source().fetchManifest())
-      expect(error.message).toBe('registry.example/my/app@1.2: schema 1 manifests are deprecated and unsupported; re-push the image with a current client')
+      expect(error.message).toBe(
+        'registry.example/my/app@1.2: schema 1 manifests are deprecated and unsupported; re-push the image with a current client',
+      )
     }
   })
 
@@ -118,14 +131,21 @@ describe('registry faults', () => {
     nock(REGISTRY).get(manifestPath).replyWithError({code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate'})
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
-    expect(error.message).toBe('TLS certificate of registry.example could not be verified: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); use --insecure-registry registry.example only if you trust it')
+    expect(error.message).toBe(
+      'TLS certificate of registry.example could not be verified: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); use --insecure-registry registry.example only if you trust it',
+    )
   })
 
   it('suggests --insecure-registry when the server does not speak TLS', async () => {
-    nock(REGISTRY).get(manifestPath).replyWithError({code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'})
+    nock(REGISTRY).get(manifestPath).replyWithError({
+      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+      message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
+    })
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
-    expect(error.message).toBe('TLS handshake with registry.example failed (ERR_SSL_WRONG_VERSION_NUMBER: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry registry.example')
+    expect(error.message).toBe(
+      'TLS handshake with registry.example failed (ERR_SSL_WRONG_VERSION_NUMBER: the server does not seem to speak TLS); if it is a plain-HTTP registry, use --insecure-registry registry.example',
+    )
   })
 
   it('falls back to GET when a registry refuses HEAD (405)', async () => {
@@ -224,9 +244,11 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
       expect(received).toBe(layer.length)
 
       const stalled = await registry.openBlob(sha256('stalls'))
-      const error = await rejection((async () => {
-        for await (const chunk of stalled) void chunk
-      })())
+      const error = await rejection(
+        (async () => {
+          for await (const chunk of stalled) void chunk
+        })(),
+      )
       expect(error.kind).toBe('timeout')
       expect(error.message).toContain('no data for 0.3 s')
     } finally {
@@ -284,11 +306,16 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
       expect(requests).toBe(2)
 
       const error = await rejection(registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {maxRetries: 0}).fetchManifest())
-      expect([error.kind, error.message]).toEqual(['network', `connection to 127.0.0.1:${port} broke while receiving the response (UND_ERR_SOCKET)`])
+      expect([error.kind, error.message]).toEqual([
+        'network',
+        `connection to 127.0.0.1:${port} broke while receiving the response (UND_ERR_SOCKET)`,
+      ])
       const stream = await registrySource(parseReference(`127.0.0.1:${port}/my/app:1`)).openBlob(sha256('cut short'))
-      const streamError = await rejection((async () => {
-        for await (const chunk of stream) void chunk
-      })())
+      const streamError = await rejection(
+        (async () => {
+          for await (const chunk of stream) void chunk
+        })(),
+      )
       expect(streamError.kind).toBe('network')
     } finally {
       server.closeAllConnections()

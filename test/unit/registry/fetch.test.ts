@@ -38,7 +38,9 @@ describe('RegistrySource, anonymous registry', () => {
 
   it("adds Docker Hub's remaining pull count to the debug line", async () => {
     const bytes = indexBytes()
-    nock('https://registry-1.docker.io').get('/v2/library/alpine/manifests/3').reply(200, bytes, {'content-type': OCI_INDEX, 'ratelimit-remaining': '76;w=21600'})
+    nock('https://registry-1.docker.io')
+      .get('/v2/library/alpine/manifests/3')
+      .reply(200, bytes, {'content-type': OCI_INDEX, 'ratelimit-remaining': '76;w=21600'})
     const lines: string[] = []
     await source('alpine:3', {debug: (line: string) => lines.push(line)}).fetchManifest()
     expect(lines[0]).toMatch(/ 200 \d+ ms \(ratelimit-remaining 76;w=21600\)$/)
@@ -46,7 +48,9 @@ describe('RegistrySource, anonymous registry', () => {
 
   it('fetches a manifest by digest and accepts a registry that sends no Docker-Content-Digest', async () => {
     const bytes = indexBytes()
-    nock(REGISTRY).get(`/v2/my/app/manifests/${sha256(bytes)}`).reply(200, bytes, {'content-type': OCI_INDEX})
+    nock(REGISTRY)
+      .get(`/v2/my/app/manifests/${sha256(bytes)}`)
+      .reply(200, bytes, {'content-type': OCI_INDEX})
     const manifest = await source().fetchManifest(sha256(bytes))
     expect(manifest.digest).toBe(sha256(bytes))
   })
@@ -60,14 +64,17 @@ describe('RegistrySource, anonymous registry', () => {
   })
 
   it('rejects a tag whose bytes do not hash to Docker-Content-Digest', async () => {
-    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, indexBytes(), {'content-type': OCI_INDEX, 'docker-content-digest': sha256('other')})
+    nock(REGISTRY)
+      .get('/v2/my/app/manifests/1.2')
+      .reply(200, indexBytes(), {'content-type': OCI_INDEX, 'docker-content-digest': sha256('other')})
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('digest-mismatch')
     expect(error.message).toMatch(/Docker-Content-Digest/)
   })
 
   it('names the tag and the full normalised repository when the tag is unknown (404 MANIFEST_UNKNOWN)', async () => {
-    nock('https://registry-1.docker.io').get('/v2/my/app/manifests/1.2')
+    nock('https://registry-1.docker.io')
+      .get('/v2/my/app/manifests/1.2')
       .reply(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: 'manifest unknown'}]})
     const error = await rejection(source('my/app:1.2').fetchManifest())
     expect(error.kind).toBe('not-found')
@@ -76,13 +83,17 @@ describe('RegistrySource, anonymous registry', () => {
   })
 
   it('says the repository is unknown on 404 NAME_UNKNOWN', async () => {
-    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(404, {errors: [{code: 'NAME_UNKNOWN', message: 'repository name not known to registry'}]})
+    nock(REGISTRY)
+      .get('/v2/my/app/manifests/1.2')
+      .reply(404, {errors: [{code: 'NAME_UNKNOWN', message: 'repository name not known to registry'}]})
     expect((await rejection(source().fetchManifest())).message).toBe('repository registry.example/my/app not found')
   })
 
   it('fetches a small blob verified against its digest, and rejects one that does not match', async () => {
     const config = Buffer.from('{"architecture":"arm64","os":"linux"}')
-    nock(REGISTRY).get(`/v2/my/app/blobs/${sha256(config)}`).reply(200, config)
+    nock(REGISTRY)
+      .get(`/v2/my/app/blobs/${sha256(config)}`)
+      .reply(200, config)
     expect(Buffer.from(await source().fetchBlob(sha256(config))).equals(config)).toBe(true)
 
     const claimed = sha256('not this')
@@ -93,7 +104,9 @@ describe('RegistrySource, anonymous registry', () => {
 
   it('streams a blob and errors at the end when the bytes do not hash to the digest', async () => {
     const layer = Buffer.alloc(300_000, 7)
-    nock(REGISTRY).get(`/v2/my/app/blobs/${sha256(layer)}`).reply(200, layer)
+    nock(REGISTRY)
+      .get(`/v2/my/app/blobs/${sha256(layer)}`)
+      .reply(200, layer)
     const chunks: Buffer[] = []
     for await (const chunk of await source().openBlob(sha256(layer))) chunks.push(chunk as Buffer)
     expect(Buffer.concat(chunks).equals(layer)).toBe(true)
@@ -101,15 +114,19 @@ describe('RegistrySource, anonymous registry', () => {
     const claimed = sha256('a different layer')
     nock(REGISTRY).get(`/v2/my/app/blobs/${claimed}`).reply(200, layer)
     const stream = await source().openBlob(claimed)
-    const error = await rejection((async () => {
-      for await (const chunk of stream) void chunk
-    })())
+    const error = await rejection(
+      (async () => {
+        for await (const chunk of stream) void chunk
+      })(),
+    )
     expect(error.kind).toBe('digest-mismatch')
   })
 
   it('refuses a HEAD answer whose Docker-Content-Digest is not the digest asked for', async () => {
     const digest = sha256('x')
-    nock(REGISTRY).head(`/v2/my/app/manifests/${digest}`).reply(200, undefined, {'docker-content-digest': sha256('y')})
+    nock(REGISTRY)
+      .head(`/v2/my/app/manifests/${digest}`)
+      .reply(200, undefined, {'docker-content-digest': sha256('y')})
     const error = await rejection(source().manifestExists(digest))
     expect(error.kind).toBe('digest-mismatch')
     expect(error.message).toBe(`registry.example/my/app answered for ${digest} with Docker-Content-Digest ${sha256('y')}`)
@@ -118,13 +135,22 @@ describe('RegistrySource, anonymous registry', () => {
   it("reads the registry's message from a short error document only (at most 64 KiB)", async () => {
     const denied = {errors: [{code: 'DENIED', message: 'requested access to the resource is denied'}]}
     nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(403, denied)
-    expect((await rejection(source().fetchManifest())).message).toBe('access to tag 1.2 in registry.example/my/app is forbidden (no credentials used): requested access to the resource is denied')
-    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(403, {...denied, padding: 'x'.repeat(64 * 1024)})
-    expect((await rejection(source().fetchManifest())).message).toBe('access to tag 1.2 in registry.example/my/app is forbidden (no credentials used)')
+    expect((await rejection(source().fetchManifest())).message).toBe(
+      'access to tag 1.2 in registry.example/my/app is forbidden (no credentials used): requested access to the resource is denied',
+    )
+    nock(REGISTRY)
+      .get('/v2/my/app/manifests/1.2')
+      .reply(403, {...denied, padding: 'x'.repeat(64 * 1024)})
+    expect((await rejection(source().fetchManifest())).message).toBe(
+      'access to tag 1.2 in registry.example/my/app is forbidden (no credentials used)',
+    )
   })
 
   it('refuses a malformed tag or digest before any request (usage error, exit 2)', async () => {
-    await expect(source().fetchManifest('../../other/repo')).rejects.toMatchObject({exitCode: 2, message: expect.stringContaining('invalid tag "../../other/repo"')})
+    await expect(source().fetchManifest('../../other/repo')).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('invalid tag "../../other/repo"'),
+    })
     await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({exitCode: 2})
   })
 
@@ -139,9 +165,12 @@ describe('RegistrySource, anonymous registry', () => {
   it('answers existence questions with HEAD: 200 true, 404 false, other statuses throw', async () => {
     const digest = sha256('x')
     nock(REGISTRY)
-      .head(`/v2/my/app/manifests/${digest}`).reply(200, undefined, {'content-type': DOCKER_MANIFEST})
-      .head(`/v2/my/app/blobs/${digest}`).reply(404)
-      .head(`/v2/my/app/blobs/${sha256('y')}`).reply(403)
+      .head(`/v2/my/app/manifests/${digest}`)
+      .reply(200, undefined, {'content-type': DOCKER_MANIFEST})
+      .head(`/v2/my/app/blobs/${digest}`)
+      .reply(404)
+      .head(`/v2/my/app/blobs/${sha256('y')}`)
+      .reply(403)
     const registry = source()
     expect(await registry.manifestExists(digest)).toBe(true)
     expect(await registry.blobExists(digest)).toBe(false)

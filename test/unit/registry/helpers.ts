@@ -16,12 +16,18 @@ export function sha256(bytes: Uint8Array | string): string {
 
 /** A small, valid OCI index as the exact bytes a registry would serve. */
 export function indexBytes(extra: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: [{mediaType: OCI_MANIFEST, digest: sha256('child'), size: 5, platform: {os: 'linux', architecture: 'amd64'}}],
-    ...extra,
-  }, null, 2))
+  return Buffer.from(
+    JSON.stringify(
+      {
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [{mediaType: OCI_MANIFEST, digest: sha256('child'), size: 5, platform: {os: 'linux', architecture: 'amd64'}}],
+        ...extra,
+      },
+      null,
+      2,
+    ),
+  )
 }
 
 /** No real network in unit tests; each source has a client of its own, closed after each test. */
@@ -40,7 +46,10 @@ export function useNock(): void {
 
 /** The RegistryError a promise rejects with (the test fails if it resolves or rejects otherwise). */
 export async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(RegistryError)
   return error as RegistryError
 }

@@ -53,8 +53,27 @@ describe('proxies from the environment and TLS verification, over real sockets',
 
   beforeAll(() => {
     certDir = mkdtempSync(join(tmpdir(), 'archcheck-tls-'))
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=registry.example', '-addext', 'subjectAltName=DNS:registry.example',
-      '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1'], {stdio: 'ignore'})
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=registry.example',
+        '-addext',
+        'subjectAltName=DNS:registry.example',
+        '-keyout',
+        join(certDir, 'key.pem'),
+        '-out',
+        join(certDir, 'cert.pem'),
+        '-days',
+        '1',
+      ],
+      {stdio: 'ignore'},
+    )
   })
 
   afterEach(async () => {
@@ -89,27 +108,43 @@ describe('proxies from the environment and TLS verification, over real sockets',
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     // An insecure registry is tried over HTTPS first, then over plain HTTP, which is remembered.
-    expect(seen).toEqual(['CONNECT registry.example:443', 'http://registry.example/v2/my/app/manifests/1', 'http://registry.example/v2/my/app/manifests/1'])
+    expect(seen).toEqual([
+      'CONNECT registry.example:443',
+      'http://registry.example/v2/my/app/manifests/1',
+      'http://registry.example/v2/my/app/manifests/1',
+    ])
   })
 
   it('tunnels HTTPS through HTTPS_PROXY and refuses a certificate it cannot verify, with a clear message', async () => {
-    const tlsPort = await listen(createTlsServer({key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))}, (_request, response) => {
-      response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
-    }))
+    const tlsPort = await listen(
+      createTlsServer(
+        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
+        (_request, response) => {
+          response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
+        },
+      ),
+    )
     const tunnels: string[] = []
     const proxyPort = await listen(tunnellingProxy(tlsPort, tunnels))
     await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
     const error = await rejection(registrySource(parseReference('registry.example/my/app:1'), {maxRetries: 0}).fetchManifest())
     expect(tunnels).toContain('registry.example:443')
     expect(error.kind).toBe('tls')
-    expect(error.message).toMatch(/^TLS certificate of registry\.example could not be verified: .+; use --insecure-registry registry\.example only if you trust it$/)
+    expect(error.message).toMatch(
+      /^TLS certificate of registry\.example could not be verified: .+; use --insecure-registry registry\.example only if you trust it$/,
+    )
   })
 
   it('trusts a certificate authority from NODE_EXTRA_CA_CERTS', async () => {
     const bytes = indexBytes()
-    const tlsPort = await listen(createTlsServer({key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))}, (_request, response) => {
-      response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-    }))
+    const tlsPort = await listen(
+      createTlsServer(
+        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
+        (_request, response) => {
+          response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+        },
+      ),
+    )
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     // NODE_EXTRA_CA_CERTS is read at start-up, so a child process fetches.
     const script = `import {createRegistryClient} from './src/source/registry/client.ts'
@@ -126,14 +161,21 @@ describe('proxies from the environment and TLS verification, over real sockets',
 
   it('accepts the unverifiable certificate of a registry named insecure, and only of that one', async () => {
     const bytes = indexBytes()
-    const tlsPort = await listen(createTlsServer({key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))}, (_request, response) => {
-      response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-    }))
+    const tlsPort = await listen(
+      createTlsServer(
+        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
+        (_request, response) => {
+          response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+        },
+      ),
+    )
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
     const insecure = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
     expect((await insecure.fetchManifest()).digest).toBe(sha256(bytes))
-    const other = await rejection(registrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0}).fetchManifest())
+    const other = await rejection(
+      registrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0}).fetchManifest(),
+    )
     expect(other.kind).toBe('tls')
   })
 
@@ -141,15 +183,21 @@ describe('proxies from the environment and TLS verification, over real sockets',
     const bytes = indexBytes()
     const plainRequests: string[] = []
     // One plain-HTTP server: reached through the tunnel for HTTPS (where it cannot handshake), and as HTTP_PROXY.
-    const plainPort = await listen(createServer((request, response) => {
-      plainRequests.push(request.url ?? '')
-      response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-    }))
+    const plainPort = await listen(
+      createServer((request, response) => {
+        plainRequests.push(request.url ?? '')
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+      }),
+    )
     const tunnels: string[] = []
     const tunnelPort = await listen(tunnellingProxy(plainPort, tunnels))
     await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${tunnelPort}`, HTTP_PROXY: `http://127.0.0.1:${plainPort}`})
     const lines: string[] = []
-    const registry = registrySource(parseReference('registry.lan:5000/my/app:1'), {insecureRegistries: ['registry.lan:5000'], maxRetries: 0, debug: (line) => lines.push(line)})
+    const registry = registrySource(parseReference('registry.lan:5000/my/app:1'), {
+      insecureRegistries: ['registry.lan:5000'],
+      maxRetries: 0,
+      debug: (line) => lines.push(line),
+    })
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     expect(tunnels).toEqual(['registry.lan:5000'])
     expect(plainRequests).toEqual(['http://registry.lan:5000/v2/my/app/manifests/1'])
@@ -158,12 +206,19 @@ describe('proxies from the environment and TLS verification, over real sockets',
 
   it('goes direct for hosts in NO_PROXY', async () => {
     const seen: string[] = []
-    const proxyPort = await listen(createServer((request, response) => {
-      seen.push(request.url ?? '')
-      response.writeHead(500).end()
-    }))
+    const proxyPort = await listen(
+      createServer((request, response) => {
+        seen.push(request.url ?? '')
+        response.writeHead(500).end()
+      }),
+    )
     await useProxyEnvironment({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'registry.invalid'})
-    const error = await rejection(registrySource(parseReference('registry.invalid/my/app:1'), {insecureRegistries: ['registry.invalid'], maxRetries: 0}).fetchManifest())
+    const error = await rejection(
+      registrySource(parseReference('registry.invalid/my/app:1'), {
+        insecureRegistries: ['registry.invalid'],
+        maxRetries: 0,
+      }).fetchManifest(),
+    )
     expect(seen).toEqual([])
     expect(error.message).toMatch(/^cannot resolve host registry\.invalid/)
   })

@@ -26,7 +26,11 @@ describe('registryConnection', () => {
   })
 
   it('adds hosts from ARCHCHECK_INSECURE_REGISTRIES (comma-separated) to the option', () => {
-    expect(insecureRegistriesFrom(['a.lan'], {ARCHCHECK_INSECURE_REGISTRIES: ' b.lan:5000, ,c.lan'})).toEqual(['a.lan', 'b.lan:5000', 'c.lan'])
+    expect(insecureRegistriesFrom(['a.lan'], {ARCHCHECK_INSECURE_REGISTRIES: ' b.lan:5000, ,c.lan'})).toEqual([
+      'a.lan',
+      'b.lan:5000',
+      'c.lan',
+    ])
     expect(insecureRegistriesFrom(undefined, {})).toEqual([])
   })
 
@@ -47,14 +51,21 @@ describe('registryConnection', () => {
 
 describe('parseChallenges', () => {
   it("reads Docker Hub's bearer challenge", () => {
-    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"')).toEqual([
-      {scheme: 'bearer', params: {realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull'}},
+    expect(
+      parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'),
+    ).toEqual([
+      {
+        scheme: 'bearer',
+        params: {realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull'},
+      },
     ])
   })
 
   it('reads Basic, unquoted values, spaces, escapes and several challenges in one header', () => {
     expect(parseChallenges('Basic realm="Registry Realm"')).toEqual([{scheme: 'basic', params: {realm: 'Registry Realm'}}])
-    expect(parseChallenges('Basic realm="a \\"b\\"", Bearer realm=https://t.example/token , service = reg, error="insufficient_scope"')).toEqual([
+    expect(
+      parseChallenges('Basic realm="a \\"b\\"", Bearer realm=https://t.example/token , service = reg, error="insufficient_scope"'),
+    ).toEqual([
       {scheme: 'basic', params: {realm: 'a "b"'}},
       {scheme: 'bearer', params: {realm: 'https://t.example/token', service: 'reg', error: 'insufficient_scope'}},
     ])
@@ -84,8 +95,11 @@ describe('retryAfterMs', () => {
 
 describe('displayUrl', () => {
   it('hides user info and query values other than service, scope, n and last', () => {
-    expect(displayUrl('https://u:p@auth.example/token?service=reg&scope=repository:a:pull&account=bob'))
-      .toBe('https://auth.example/token?service=reg&scope=repository:a:pull&account=…')
-    expect(displayUrl('https://s3.example/blob?X-Amz-Signature=abc&X-Amz-Credential=def')).toBe('https://s3.example/blob?X-Amz-Signature=…&X-Amz-Credential=…')
+    expect(displayUrl('https://u:p@auth.example/token?service=reg&scope=repository:a:pull&account=bob')).toBe(
+      'https://auth.example/token?service=reg&scope=repository:a:pull&account=…',
+    )
+    expect(displayUrl('https://s3.example/blob?X-Amz-Signature=abc&X-Amz-Credential=def')).toBe(
+      'https://s3.example/blob?X-Amz-Signature=…&X-Amz-Credential=…',
+    )
   })
 })

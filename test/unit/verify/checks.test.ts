@@ -44,11 +44,13 @@ describe('a correct two-platform index', () => {
 })
 
 describe('platform-missing', () => {
-  it('fails with the client\'s own message when a required platform resolves to nothing', () => {
+  it("fails with the client's own message when a required platform resolves to nothing", () => {
     const results = checkPlatformMissing(
       context(index([amd64]), [
         resolution('linux/amd64', 'ok', amd64),
-        resolution('linux/arm64', 'no-match', undefined, {clientMessage: 'no matching manifest for linux/arm64/v8 in the manifest list entries'}),
+        resolution('linux/arm64', 'no-match', undefined, {
+          clientMessage: 'no matching manifest for linux/arm64/v8 in the manifest list entries',
+        }),
       ]),
     )
     expect(statuses(results)).toEqual(['linux/amd64 pass', 'linux/arm64 fail'])
@@ -58,23 +60,34 @@ describe('platform-missing', () => {
 
   it('fails when a single image of another architecture is all a host gets', () => {
     const single = image({config: 'linux/amd64'})
-    const results = checkPlatformMissing(context(single, [resolution('linux/amd64', 'ok', single), resolution('linux/arm64', 'wrong-arch', single)]))
+    const results = checkPlatformMissing(
+      context(single, [resolution('linux/amd64', 'ok', single), resolution('linux/arm64', 'wrong-arch', single)]),
+    )
     expect(statuses(results)).toEqual(['linux/amd64 pass', 'linux/arm64 fail'])
-    expect(results[1].message).toMatch(/^linux\/arm64: wrong-arch; the tag has no linux\/arm64 image: build it with `docker buildx build --platform linux\/arm64,…`/)
+    expect(results[1].message).toMatch(
+      /^linux\/arm64: wrong-arch; the tag has no linux\/arm64 image: build it with `docker buildx build --platform linux\/arm64,…`/,
+    )
   })
 
   it('leaves an entry whose config lies to config-mismatch', () => {
     const liar = image({declared: 'linux/arm64', config: 'linux/amd64'})
-    const results = checkPlatformMissing(context(index([amd64, liar]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'wrong-arch', liar)]))
+    const results = checkPlatformMissing(
+      context(index([amd64, liar]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'wrong-arch', liar)]),
+    )
     expect(statuses(results)).toEqual(['linux/amd64 pass', 'linux/arm64 pass'])
     // A pass that agrees with itself: the entry is there, and no failure is predicted.
-    expect(results[1].message).toMatch(/^the index has a linux\/arm64 entry \(sha256:\w{12}\); what it holds is judged by config-mismatch\.$/)
+    expect(results[1].message).toMatch(
+      /^the index has a linux\/arm64 entry \(sha256:\w{12}\); what it holds is judged by config-mismatch\.$/,
+    )
   })
 })
 
 describe('platform-fallback', () => {
   const armv7 = image({declared: 'linux/arm/v7'})
-  const resolutions = [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'fallback', armv7, {message: 'runs the arm/v7 image in 32-bit mode.'})]
+  const resolutions = [
+    resolution('linux/amd64', 'ok', amd64),
+    resolution('linux/arm64', 'fallback', armv7, {message: 'runs the arm/v7 image in 32-bit mode.'}),
+  ]
 
   it('fails when arm64 hosts only get arm/v7', () => {
     const results = checkPlatformFallback(context(index([amd64, armv7]), resolutions))
@@ -89,7 +102,9 @@ describe('platform-fallback', () => {
   })
 
   it('skips a platform that resolves to nothing', () => {
-    const results = checkPlatformFallback(context(index([amd64]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'no-match')]))
+    const results = checkPlatformFallback(
+      context(index([amd64]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'no-match')]),
+    )
     expect(statuses(results)).toEqual(['linux/amd64 pass', 'linux/arm64 skip'])
   })
 })
@@ -117,18 +132,26 @@ describe('single-platform', () => {
   const single = image({config: 'linux/amd64'})
 
   it('fails a tag that is one image', () => {
-    const results = checkSinglePlatform(context(single, [resolution('linux/amd64', 'ok', single), resolution('linux/arm64', 'wrong-arch', single)]))
+    const results = checkSinglePlatform(
+      context(single, [resolution('linux/amd64', 'ok', single), resolution('linux/arm64', 'wrong-arch', single)]),
+    )
     expect(statuses(results)).toEqual(['linux/amd64 fail'])
     expect(results[0].message).toContain('--platform linux/amd64,linux/arm64')
   })
 
   it('passes with --allow-single-platform when that platform is the one required', () => {
-    const results = checkSinglePlatform(context(single, [resolution('linux/amd64', 'ok', single)], {allowSinglePlatform: true, require: [platform('linux/amd64')]}))
+    const results = checkSinglePlatform(
+      context(single, [resolution('linux/amd64', 'ok', single)], {allowSinglePlatform: true, require: [platform('linux/amd64')]}),
+    )
     expect(statuses(results)).toEqual(['linux/amd64 pass'])
   })
 
   it('still fails with --allow-single-platform when another platform is required', () => {
-    const results = checkSinglePlatform(context(single, [resolution('linux/amd64', 'ok', single), resolution('linux/arm64', 'wrong-arch', single)], {allowSinglePlatform: true}))
+    const results = checkSinglePlatform(
+      context(single, [resolution('linux/amd64', 'ok', single), resolution('linux/arm64', 'wrong-arch', single)], {
+        allowSinglePlatform: true,
+      }),
+    )
     expect(statuses(results)).toEqual(['linux/amd64 fail'])
     expect(results[0].message).toContain('linux/arm64 is required')
   })
@@ -150,7 +173,12 @@ describe('duplicate-platform', () => {
     const plain = image({declared: 'linux/arm64'})
     const featured = image({declared: 'linux/arm64', name: 'featured'})
     featured.descriptor.platform!.osFeatures = ['sve']
-    const results = checkDuplicatePlatform(context(index([amd64, plain, featured]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'ambiguous', plain, {message: '2 entries tie for linux/arm64.'})]))
+    const results = checkDuplicatePlatform(
+      context(index([amd64, plain, featured]), [
+        resolution('linux/amd64', 'ok', amd64),
+        resolution('linux/arm64', 'ambiguous', plain, {message: '2 entries tie for linux/arm64.'}),
+      ]),
+    )
     expect(statuses(results)).toEqual(['linux/arm64 fail'])
     expect(results[0].message).toMatch(/^2 entries tie for linux\/arm64; which one a host gets depends on the client/)
   })
@@ -161,15 +189,29 @@ describe('duplicate-platform', () => {
       node.descriptor.platform!.osVersion = version
       return node
     }
-    const attestations = [image({attestationFor: amd64.descriptor.digest, name: 'att1'}), image({attestationFor: arm64.descriptor.digest, name: 'att2'})]
-    const results = checkDuplicatePlatform(context(index([amd64, arm64, ...attestations, windows('10.0.17763.1'), windows('10.0.20348.1')]), goodResolutions))
+    const attestations = [
+      image({attestationFor: amd64.descriptor.digest, name: 'att1'}),
+      image({attestationFor: arm64.descriptor.digest, name: 'att2'}),
+    ]
+    const results = checkDuplicatePlatform(
+      context(index([amd64, arm64, ...attestations, windows('10.0.17763.1'), windows('10.0.20348.1')]), goodResolutions),
+    )
     expect(statuses(results)).toEqual(['- pass'])
   })
 })
 
 describe('unexpected-platform', () => {
   const s390x = image({declared: 'linux/s390x'})
-  const artifact = {kind: 'other' as const, descriptor: {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:' + 'f'.repeat(64), size: 10, artifactType: 'application/vnd.dev.sigstore.bundle+json'}, note: 'artifact'}
+  const artifact = {
+    kind: 'other' as const,
+    descriptor: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: 'sha256:' + 'f'.repeat(64),
+      size: 10,
+      artifactType: 'application/vnd.dev.sigstore.bundle+json',
+    },
+    note: 'artifact',
+  }
   const tree = index([amd64, arm64, s390x, image({attestationFor: amd64.descriptor.digest, name: 'att'}), artifact])
 
   it('is skipped without --forbid-extra', () => {
@@ -242,7 +284,13 @@ describe('mixed-media-types', () => {
   })
 
   it('passes a Docker list of Docker manifests', () => {
-    const tree = index([image({declared: 'linux/amd64', mediaType: MediaType.dockerManifest}), image({declared: 'linux/arm64', mediaType: MediaType.dockerManifest})], MediaType.dockerList)
+    const tree = index(
+      [
+        image({declared: 'linux/amd64', mediaType: MediaType.dockerManifest}),
+        image({declared: 'linux/arm64', mediaType: MediaType.dockerManifest}),
+      ],
+      MediaType.dockerList,
+    )
     expect(statuses(checkMixedMediaTypes(context(tree, [])))).toEqual(['- pass'])
   })
 })

@@ -16,7 +16,10 @@ let dir: string
 let amd64: BuiltImage
 let arm64: BuiltImage
 
-const notPassed = (checks: ReadonlyArray<Pick<CheckOutcome, 'id' | 'status'> & {platform?: string | null}>): string[] => checks.filter((check) => check.status === 'fail' || check.status === 'warn').map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
+const notPassed = (checks: ReadonlyArray<Pick<CheckOutcome, 'id' | 'status'> & {platform?: string | null}>): string[] =>
+  checks
+    .filter((check) => check.status === 'fail' || check.status === 'warn')
+    .map((check) => `${check.id} ${check.status} ${check.platform ?? '-'}`)
 
 async function layout(name: string, entries: Parameters<typeof buildIndex>[0]['entries'], remove: string[] = []): Promise<string> {
   const path = join(dir, name)
@@ -26,7 +29,9 @@ async function layout(name: string, entries: Parameters<typeof buildIndex>[0]['e
 }
 
 async function verify(spec: string, options: VerifyOptions = {}) {
-  const {references: [report]} = await verifyAll([spec], options)
+  const {
+    references: [report],
+  } = await verifyAll([spec], options)
   return report
 }
 
@@ -47,8 +52,16 @@ async function verifyRecordingBlobChecks(spec: string, options = {}) {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'archcheck-verify-layout-'))
-  amd64 = await buildImage({config: {architecture: 'amd64'}, files: [{path: 'app', content: 'amd64'}], layers: [[{path: 'base', content: 'shared'}]]})
-  arm64 = await buildImage({config: {architecture: 'arm64', variant: 'v8'}, files: [{path: 'app', content: 'arm64'}], layers: [[{path: 'base', content: 'shared'}]]})
+  amd64 = await buildImage({
+    config: {architecture: 'amd64'},
+    files: [{path: 'app', content: 'amd64'}],
+    layers: [[{path: 'base', content: 'shared'}]],
+  })
+  arm64 = await buildImage({
+    config: {architecture: 'arm64', variant: 'v8'},
+    files: [{path: 'app', content: 'arm64'}],
+    layers: [[{path: 'base', content: 'shared'}]],
+  })
 })
 
 afterAll(async () => {
@@ -94,14 +107,25 @@ describe('verify over OCI layouts', () => {
   it('checks several layouts in one call, each against its expected digest', async () => {
     const good = `oci-layout:${join(dir, 'good')}`
     const index = buildIndex({entries: [{target: amd64}, {target: arm64}, {target: await buildAttestation(amd64.manifest)}]})
-    const {references: reports} = await verifyAll([{reference: good, expectDigest: index.index.digest}, {reference: `${good}:latest`, expectDigest: 'sha256:' + '1'.repeat(64)}])
-    expect(reports.map((report) => `${report.verdict} ${report.checks.find((check) => check.id === 'digest-mismatch')?.status}`)).toEqual(['pass pass', 'fail fail'])
+    const {references: reports} = await verifyAll([
+      {reference: good, expectDigest: index.index.digest},
+      {reference: `${good}:latest`, expectDigest: 'sha256:' + '1'.repeat(64)},
+    ])
+    expect(reports.map((report) => `${report.verdict} ${report.checks.find((check) => check.id === 'digest-mismatch')?.status}`)).toEqual([
+      'pass pass',
+      'fail fail',
+    ])
   })
 
   it('takes required platforms as specifiers and rejects a bad one before reading anything', async () => {
     const good = `oci-layout:${join(dir, 'good')}`
-    const {references: [report]} = await verifyAll([good], {require: ['linux/arm64/v8', 'linux/amd64']})
-    expect(report.checks.filter((check) => check.id === 'platform-missing').map((check) => check.platform)).toEqual(['linux/arm64', 'linux/amd64'])
+    const {
+      references: [report],
+    } = await verifyAll([good], {require: ['linux/arm64/v8', 'linux/amd64']})
+    expect(report.checks.filter((check) => check.id === 'platform-missing').map((check) => check.platform)).toEqual([
+      'linux/arm64',
+      'linux/amd64',
+    ])
     await expect(verifyAll([good], {require: ['linux/arm64/v8/x']})).rejects.toThrow(/invalid platform "linux\/arm64\/v8\/x"/)
   })
 

@@ -22,7 +22,9 @@ const BUILDX = {
 
 describe('parseBuildMetadata', () => {
   it('reads the digest and every name of a buildx build', () => {
-    expect(parseBuildMetadata('m.json', JSON.stringify(BUILDX))).toEqual([{digest: DIGEST, names: ['localhost:5000/app:1.2', 'localhost:5000/app:latest']}])
+    expect(parseBuildMetadata('m.json', JSON.stringify(BUILDX))).toEqual([
+      {digest: DIGEST, names: ['localhost:5000/app:1.2', 'localhost:5000/app:latest']},
+    ])
   })
 
   it('reads each target of a bake file', () => {
@@ -69,7 +71,9 @@ describe('readBuildMetadata', () => {
   })
 
   it('says a missing file is missing', async () => {
-    await expect(readBuildMetadata(join(dir, 'nope.json'))).rejects.toThrow(new UsageError(`cannot read metadata file ${join(dir, 'nope.json')}: no such file`))
+    await expect(readBuildMetadata(join(dir, 'nope.json'))).rejects.toThrow(
+      new UsageError(`cannot read metadata file ${join(dir, 'nope.json')}: no such file`),
+    )
   })
 
   it('refuses a directory', async () => {
@@ -87,7 +91,7 @@ describe('listTargets', () => {
     ])
   })
 
-  it('adds references given on the command line once, with the build\'s digest', () => {
+  it("adds references given on the command line once, with the build's digest", () => {
     expect(listTargets(['localhost:5000/app:latest', 'localhost:5000/mirror:1'], {metadata: [build]})).toEqual([
       {reference: 'localhost:5000/app:latest', expectDigest: DIGEST},
       {reference: 'localhost:5000/mirror:1', expectDigest: DIGEST},

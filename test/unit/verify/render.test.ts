@@ -6,7 +6,13 @@ import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/oci/errors.js'
-import {escapeCommandData, escapeCommandProperty, renderGithubAnnotations, renderGithubSummary, reportToGithub} from '../../../src/render/github.js'
+import {
+  escapeCommandData,
+  escapeCommandProperty,
+  renderGithubAnnotations,
+  renderGithubSummary,
+  reportToGithub,
+} from '../../../src/render/github.js'
 import {renderJunit, splitReference} from '../../../src/render/junit.js'
 import {renderVerifySummary, renderVerifyText} from '../../../src/render/verify-text.js'
 import type {CheckResult, VerifyReport} from '../../../src/engine/verify/types.js'
@@ -23,7 +29,15 @@ const check = (id: string, status: CheckResult['status'], message: string, platf
 })
 
 function report(checks: CheckResult[], extra: Partial<VerifyReport> = {}): VerifyReport {
-  return {reference: 'registry.test/app:1', digest: 'sha256:' + 'a'.repeat(64), verdict: 'fail', checks, durationMs: 1234, strict: false, ...extra}
+  return {
+    reference: 'registry.test/app:1',
+    digest: 'sha256:' + 'a'.repeat(64),
+    verdict: 'fail',
+    checks,
+    durationMs: 1234,
+    strict: false,
+    ...extra,
+  }
 }
 
 const sample = (): VerifyReport[] => [
@@ -33,11 +47,26 @@ const sample = (): VerifyReport[] => [
     check('mixed-media-types', 'warn', 'mixed'),
     check('missing-blob', 'skip', 'not requested (--blobs).'),
   ]),
-  {reference: 'registry.test/other:2', verdict: 'error', checks: [], error: 'manifest unknown: registry.test/other:2 not found', errorExitCode: 3, durationMs: 5, strict: false},
+  {
+    reference: 'registry.test/other:2',
+    verdict: 'error',
+    checks: [],
+    error: 'manifest unknown: registry.test/other:2 not found',
+    errorExitCode: 3,
+    durationMs: 5,
+    strict: false,
+  },
 ]
 
 describe('renderJunit', () => {
-  const parser = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase', processEntities: true, htmlEntities: true, trimValues: false})
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: (name) => name === 'testsuite' || name === 'testcase',
+    processEntities: true,
+    htmlEntities: true,
+    trimValues: false,
+  })
 
   it('is well-formed and parses back to one suite per reference and one case per check and platform', () => {
     const xml = renderJunit(asResult(sample()))
@@ -73,8 +102,22 @@ describe('renderJunit', () => {
   })
 
   it('numbers repeated results of one check so CI systems keep them apart', () => {
-    const parsed = parser.parse(renderJunit(asResult([report([check('attestation-orphan', 'warn', 'a'), check('attestation-orphan', 'warn', 'b'), check('attestation-orphan', 'warn', 'c')])])))
-    expect(parsed.testsuites.testsuite[0].testcase.map((testcase: {name: string}) => testcase.name)).toEqual(['1: attestation-orphan', '1: attestation-orphan #2', '1: attestation-orphan #3'])
+    const parsed = parser.parse(
+      renderJunit(
+        asResult([
+          report([
+            check('attestation-orphan', 'warn', 'a'),
+            check('attestation-orphan', 'warn', 'b'),
+            check('attestation-orphan', 'warn', 'c'),
+          ]),
+        ]),
+      ),
+    )
+    expect(parsed.testsuites.testsuite[0].testcase.map((testcase: {name: string}) => testcase.name)).toEqual([
+      '1: attestation-orphan',
+      '1: attestation-orphan #2',
+      '1: attestation-orphan #3',
+    ])
   })
 
   it('marks warnings as failures under --strict', () => {
@@ -137,7 +180,9 @@ describe('GitHub workflow commands', () => {
 
     it('says in one line when the summary file cannot be written', async () => {
       const file = join(dir, 'missing-dir', 'summary.md')
-      await expect(reportToGithub(asResult(sample()), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: no such file or directory`))
+      await expect(reportToGithub(asResult(sample()), {GITHUB_STEP_SUMMARY: file}, () => {})).rejects.toThrow(
+        new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: no such file or directory`),
+      )
     })
   })
 })

@@ -64,11 +64,20 @@ export function image(spec: ImageSpec): ImageNode {
 }
 
 export function index(children: TreeNode[], mediaType: string = MediaType.ociIndex): IndexNode {
-  return {kind: 'index', descriptor: {mediaType, digest: digestOf(children.map((child) => child.descriptor.digest).join()), size: 900}, children}
+  return {
+    kind: 'index',
+    descriptor: {mediaType, digest: digestOf(children.map((child) => child.descriptor.digest).join()), size: 900},
+    children,
+  }
 }
 
 export function dangling(declared: string): OtherNode {
-  return {kind: 'other', descriptor: {mediaType: MediaType.ociManifest, digest: digestOf(`${declared}-gone`), size: 500, platform: platform(declared)}, note: 'manifest unknown', missing: 'manifest'}
+  return {
+    kind: 'other',
+    descriptor: {mediaType: MediaType.ociManifest, digest: digestOf(`${declared}-gone`), size: 500, platform: platform(declared)},
+    note: 'manifest unknown',
+    missing: 'manifest',
+  }
 }
 
 export function resolution(host: string, verdict: Verdict, chosen?: ImageNode, extra: Partial<Resolution> = {}): Resolution {
@@ -76,7 +85,9 @@ export function resolution(host: string, verdict: Verdict, chosen?: ImageNode, e
 }
 
 /** A source that knows only the blobs and manifests named, and counts the questions asked. */
-export function fakeSource(present: {blobs?: string[]; manifests?: string[]} = {}): ImageSource & {blobHeads: string[]; manifestHeads: string[]} {
+export function fakeSource(
+  present: {blobs?: string[]; manifests?: string[]} = {},
+): ImageSource & {blobHeads: string[]; manifestHeads: string[]} {
   const blobs = new Set(present.blobs ?? [])
   const manifests = new Set(present.manifests ?? [])
   const blobHeads: string[] = []

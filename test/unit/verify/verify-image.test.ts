@@ -20,8 +20,13 @@ function dependencies(root: TreeNode | Error): VerifyDependencies {
       return {reference: source.displayName, root}
     },
     resolve: (tree, host) => {
-      const chosen = tree.root.kind === 'index' ? tree.root.children.find((child) => child.descriptor.platform?.architecture === host.architecture) : undefined
-      return chosen?.kind === 'image' ? resolution(`${host.os}/${host.architecture}`, 'ok', chosen) : resolution(`${host.os}/${host.architecture}`, 'no-match', undefined, {clientMessage: 'no matching manifest'})
+      const chosen =
+        tree.root.kind === 'index'
+          ? tree.root.children.find((child) => child.descriptor.platform?.architecture === host.architecture)
+          : undefined
+      return chosen?.kind === 'image'
+        ? resolution(`${host.os}/${host.architecture}`, 'ok', chosen)
+        : resolution(`${host.os}/${host.architecture}`, 'no-match', undefined, {clientMessage: 'no matching manifest'})
     },
   }
 }
@@ -40,7 +45,9 @@ describe('verifyImage', () => {
     expect(exitCodeOf([report])).toBe(1)
     const text = await renderVerifyText(asReference(report), report.strict)
     expect(text).toMatch(/platform-missing\s+│ pass\s+│ FAIL/)
-    expect(text).toContain('FAIL platform-missing (linux/arm64): docker refuses to pull the tag on linux/arm64 hosts: "no matching manifest"')
+    expect(text).toContain(
+      'FAIL platform-missing (linux/arm64): docker refuses to pull the tag on linux/arm64 hosts: "no matching manifest"',
+    )
     expect(text).toContain('FAIL registry.test/app:1: 1 failed (platform-missing)')
     expect(renderJunit(asResult([report]))).toContain('classname="registry.test/app" name="1: platform-missing [linux/arm64]"')
   })
@@ -50,13 +57,22 @@ describe('verifyImage', () => {
     expect((await verifyImage(fakeSource(), {}, dependencies(mixed))).verdict).toBe('pass')
     const strict = await verifyImage(fakeSource(), {strict: true}, dependencies(mixed))
     expect(strict.verdict).toBe('fail')
-    expect(await renderVerifyText(asReference(strict), strict.strict)).toContain('FAIL mixed-media-types: the OCI index points at Docker manifests')
+    expect(await renderVerifyText(asReference(strict), strict.strict)).toContain(
+      'FAIL mixed-media-types: the OCI index points at Docker manifests',
+    )
   })
 
   it('runs a plugged-in provider after the built-in checks; renderers show its results unchanged', async () => {
     const deep: CheckProvider = {
       ids: ['entrypoint-arch'],
-      run: (context) => context.resolutions.map((r) => ({id: 'entrypoint-arch', status: 'fail' as const, platform: `${r.host.os}/${r.host.architecture}`, message: '/app is an x86-64 ELF executable.', reference: context.reference})),
+      run: (context) =>
+        context.resolutions.map((r) => ({
+          id: 'entrypoint-arch',
+          status: 'fail' as const,
+          platform: `${r.host.os}/${r.host.architecture}`,
+          message: '/app is an x86-64 ELF executable.',
+          reference: context.reference,
+        })),
     }
     const report = await verifyImage(fakeSource(), {providers: [deep]}, dependencies(index([amd64, arm64])))
     expect(report.checks.at(-1)).toMatchObject({id: 'entrypoint-arch', platform: 'linux/arm64'})
@@ -66,7 +82,11 @@ describe('verifyImage', () => {
   })
 
   it('turns an unreadable image into an error report with exit code 3', async () => {
-    const report = await verifyImage(fakeSource(), {}, dependencies(new RegistryError('manifest unknown: registry.test/app:1', 'not-found', {status: 404})))
+    const report = await verifyImage(
+      fakeSource(),
+      {},
+      dependencies(new RegistryError('manifest unknown: registry.test/app:1', 'not-found', {status: 404})),
+    )
     expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorExitCode: 3, checks: []})
     expect(exitCodeOf([report])).toBe(3)
     expect(await renderVerifyText(asReference(report), report.strict)).toContain('ERROR manifest unknown: registry.test/app:1\n')
@@ -92,12 +112,22 @@ describe('verifyTargetsWith', () => {
       return {...fakeSource(), displayName: reference, close: async () => void closed.push(reference)}
     }
     const reports = await verifyTargetsWith(
-      [{reference: 'r/a:1', expectDigest: root.descriptor.digest}, {reference: 'r/b:1', expectDigest: 'sha256:' + '0'.repeat(64)}, {reference: 'r/c:1'}, {reference: 'r/bad'}],
+      [
+        {reference: 'r/a:1', expectDigest: root.descriptor.digest},
+        {reference: 'r/b:1', expectDigest: 'sha256:' + '0'.repeat(64)},
+        {reference: 'r/c:1'},
+        {reference: 'r/bad'},
+      ],
       {},
       open,
       dependencies(root),
     )
-    expect(reports.map((report) => `${report.reference} ${report.verdict}`)).toEqual(['r/a:1 pass', 'r/b:1 fail', 'r/c:1 pass', 'r/bad error'])
+    expect(reports.map((report) => `${report.reference} ${report.verdict}`)).toEqual([
+      'r/a:1 pass',
+      'r/b:1 fail',
+      'r/c:1 pass',
+      'r/bad error',
+    ])
     expect(reports[1].checks.find((check) => check.id === 'digest-mismatch')?.status).toBe('fail')
     expect(most).toBeGreaterThan(1)
     expect(closed.sort()).toEqual(['r/a:1', 'r/b:1', 'r/c:1'])

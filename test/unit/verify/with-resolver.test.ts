@@ -11,7 +11,8 @@ async function verify(root: TreeNode, options: VerifyOptions = {}) {
   return verifyImage(fakeSource(), options, {fetchTree: async (source) => ({reference: source.displayName, root}), resolve: resolveForHost})
 }
 
-const failed = (checks: CheckResult[]): string[] => checks.filter((check) => check.status === 'fail').map((check) => `${check.id} ${check.platform ?? '-'}`)
+const failed = (checks: CheckResult[]): string[] =>
+  checks.filter((check) => check.status === 'fail').map((check) => `${check.id} ${check.platform ?? '-'}`)
 
 describe('requirements are met through resolution', () => {
   it('accepts an arm64/v8 entry for linux/arm64 and an amd64 entry for linux/amd64', async () => {
@@ -28,7 +29,7 @@ describe('requirements are met through resolution', () => {
     expect((await verify(root, {allowFallback: true})).verdict).toBe('pass')
   })
 
-  it('fails a list without arm64 with Docker\'s own message', async () => {
+  it("fails a list without arm64 with Docker's own message", async () => {
     const report = await verify(index([image({declared: 'linux/amd64'}), image({declared: 'linux/s390x'})]))
     expect(failed(report.checks)).toEqual(['platform-missing linux/arm64'])
     expect(report.checks.find((check) => check.status === 'fail')?.message).toContain('no matching manifest for linux/arm64')
@@ -37,7 +38,13 @@ describe('requirements are met through resolution', () => {
   it('fails platform-missing when the only arm64 entry is an artifact, not an image a client pulls', async () => {
     const artifact: TreeNode = {
       kind: 'other',
-      descriptor: {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 10, platform: platform('linux/arm64'), artifactType: 'application/vnd.example.sbom'},
+      descriptor: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${'e'.repeat(64)}`,
+        size: 10,
+        platform: platform('linux/arm64'),
+        artifactType: 'application/vnd.example.sbom',
+      },
       note: 'artifact of type application/vnd.example.sbom',
     }
     const report = await verify(index([image({declared: 'linux/amd64'}), artifact]))
@@ -53,13 +60,18 @@ describe('requirements are met through resolution', () => {
   it('fails a single amd64 image for arm64 hosts, and passes it when only amd64 is required and allowed', async () => {
     const single = image({config: 'linux/amd64'})
     expect(failed((await verify(single)).checks)).toEqual(['platform-missing linux/arm64', 'single-platform linux/amd64'])
-    expect(failed((await verify(single, {client: 'containerd'})).checks)).toEqual(['platform-missing linux/arm64', 'single-platform linux/amd64'])
+    expect(failed((await verify(single, {client: 'containerd'})).checks)).toEqual([
+      'platform-missing linux/arm64',
+      'single-platform linux/amd64',
+    ])
     expect((await verify(single, {require: ['linux/amd64'], allowSinglePlatform: true})).verdict).toBe('pass')
     expect(failed((await verify(single, {require: [platform('linux/amd64')]})).checks)).toEqual(['single-platform linux/amd64'])
   })
 
   it('fails two arm64 entries as duplicate-platform', async () => {
-    const report = await verify(index([image({declared: 'linux/amd64'}), image({declared: 'linux/arm64'}), image({declared: 'linux/arm64/v8', name: 'again'})]))
+    const report = await verify(
+      index([image({declared: 'linux/amd64'}), image({declared: 'linux/arm64'}), image({declared: 'linux/arm64/v8', name: 'again'})]),
+    )
     expect(failed(report.checks)).toEqual(['duplicate-platform linux/arm64'])
   })
 })

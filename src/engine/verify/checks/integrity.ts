@@ -2,14 +2,7 @@ import {shortDigest} from '../../../oci/digest.js'
 import {attestationSubject} from '../../tree.js'
 import type {ImageNode, TreeNode} from '../../../oci/types.js'
 import {createLimiter} from '../../limit.js'
-import {
-  entryPlatform,
-  imageBlobs,
-  imageNodes,
-  indexEntries,
-  isAttestation,
-  platformLabel,
-} from '../../tree-entries.js'
+import {entryPlatform, imageBlobs, imageNodes, indexEntries, isAttestation, platformLabel} from '../../tree-entries.js'
 import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
 
@@ -20,7 +13,7 @@ import {checkResult} from './result.js'
 export function checkDanglingManifest(context: CheckContext): CheckResult[] {
   const id = 'dangling-manifest'
   const missing = indexEntries(context.tree.root).filter((node) => node.kind === 'other' && node.missing === 'manifest')
-  if (missing.length === 0) return [checkResult(context, id, 'pass', 'every index entry\'s manifest exists.')]
+  if (missing.length === 0) return [checkResult(context, id, 'pass', "every index entry's manifest exists.")]
   return missing.map((node) => {
     const label = isAttestation(node) ? 'attestation' : platformLabel(entryPlatform(node))
     return checkResult(
@@ -59,7 +52,14 @@ function unreadableResults(context: CheckContext): CheckResult[] {
   const fix = 'usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.'
   const why = (node: TreeNode): string => context.unreadable.get(node.descriptor.digest)!.replace(/\.$/, '')
   if (context.unreadable.has(root.descriptor.digest)) {
-    return [checkResult(context, id, 'fail', `the tag's image ${shortDigest(root.descriptor.digest)} cannot be read (${why(root)}), so every pull fails with \`blob unknown\`; ${fix}`)]
+    return [
+      checkResult(
+        context,
+        id,
+        'fail',
+        `the tag's image ${shortDigest(root.descriptor.digest)} cannot be read (${why(root)}), so every pull fails with \`blob unknown\`; ${fix}`,
+      ),
+    ]
   }
   return indexEntries(root)
     .filter((node) => context.unreadable.has(node.descriptor.digest))
@@ -75,11 +75,19 @@ function blobResult(context: CheckContext, node: ImageNode, present: Map<string,
   const blobs = imageBlobs(node)
   const missing = blobs.filter((blob) => !present.get(blob.descriptor.digest))
   const attestation = isAttestation(node)
-  const label = attestation ? `attestation of ${shortDigest(attestationSubject(node.descriptor) || '?')}` : platformLabel(entryPlatform(node))
-  if (missing.length === 0) return checkResult(context, id, 'pass', `all ${blobs.length} blobs of ${label} exist.`, attestation ? undefined : label)
+  const label = attestation
+    ? `attestation of ${shortDigest(attestationSubject(node.descriptor) || '?')}`
+    : platformLabel(entryPlatform(node))
+  if (missing.length === 0)
+    return checkResult(context, id, 'pass', `all ${blobs.length} blobs of ${label} exist.`, attestation ? undefined : label)
   const list = missing.map((blob) => `${blob.kind} ${shortDigest(blob.descriptor.digest)}`).join(', ')
   if (attestation) {
-    return checkResult(context, id, 'warn', `the ${label} misses ${list}: pulls still work, but SBOM and provenance cannot be read; push the image again.`)
+    return checkResult(
+      context,
+      id,
+      'warn',
+      `the ${label} misses ${list}: pulls still work, but SBOM and provenance cannot be read; push the image again.`,
+    )
   }
   return checkResult(
     context,
@@ -107,17 +115,24 @@ export function checkMixedMediaTypes(context: CheckContext): CheckResult[] {
   const findings: string[] = []
   const rootFamily = family(root.descriptor.mediaType)
   if (root.kind === 'index' && rootFamily) {
-    const others = indexEntries(root).filter((node) => !isAttestation(node) && family(node.descriptor.mediaType) && family(node.descriptor.mediaType) !== rootFamily)
+    const others = indexEntries(root).filter(
+      (node) => !isAttestation(node) && family(node.descriptor.mediaType) && family(node.descriptor.mediaType) !== rootFamily,
+    )
     if (others.length > 0) {
       const kind = FAMILY_NAME[family(others[0].descriptor.mediaType)!]
-      findings.push(`the ${FAMILY_NAME[rootFamily]} index points at ${kind} manifests (${others.map((node) => platformLabel(entryPlatform(node))).join(', ')})`)
+      findings.push(
+        `the ${FAMILY_NAME[rootFamily]} index points at ${kind} manifests (${others.map((node) => platformLabel(entryPlatform(node))).join(', ')})`,
+      )
     }
   }
   for (const node of imageNodes(root)) {
     if (isAttestation(node)) continue
     const own = family(node.descriptor.mediaType)
     const mixed = imageBlobs(node).filter((blob) => family(blob.descriptor.mediaType) && own && family(blob.descriptor.mediaType) !== own)
-    if (own && mixed.length > 0) findings.push(`the ${platformLabel(entryPlatform(node))} ${FAMILY_NAME[own]} manifest has ${FAMILY_NAME[family(mixed[0].descriptor.mediaType)!]} ${mixed[0].kind} media types`)
+    if (own && mixed.length > 0)
+      findings.push(
+        `the ${platformLabel(entryPlatform(node))} ${FAMILY_NAME[own]} manifest has ${FAMILY_NAME[family(mixed[0].descriptor.mediaType)!]} ${mixed[0].kind} media types`,
+      )
   }
   if (findings.length === 0) return [checkResult(context, id, 'pass', 'the media types are of one format.')]
   return [

@@ -3,12 +3,7 @@ import type {TreeNode} from '../../../oci/types.js'
 import {formatPlatform} from '../../../oci/platform/normalize.js'
 import type {Resolution} from '../../resolve/resolution.js'
 import type {Platform} from '../../../oci/platform/types.js'
-import {
-  entryPlatform,
-  platformEntries,
-  platformKey,
-  platformLabel,
-} from '../../tree-entries.js'
+import {entryPlatform, platformEntries, platformKey, platformLabel} from '../../tree-entries.js'
 import type {CheckContext, CheckResult} from '../types.js'
 import {checkResult} from './result.js'
 import {matchingConfigPlatform} from '../../config-platform.js'
@@ -49,15 +44,33 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
     }
     if (resolution.verdict === 'no-match') {
       const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : ''
-      return checkResult(context, id, 'fail', `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`, platform)
+      return checkResult(
+        context,
+        id,
+        'fail',
+        `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`,
+        platform,
+      )
     }
     if (resolution.verdict === 'wrong-arch' && !resolution.chosen?.platformMismatch) {
-      return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`, platform)
+      return checkResult(
+        context,
+        id,
+        'fail',
+        `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`,
+        platform,
+      )
     }
     if (resolution.verdict === 'wrong-arch' && resolution.chosen) {
       // The entry is there; that it holds another platform's image is config-mismatch's failure, and a
       // pass must not repeat its prediction of `exec format error`.
-      return checkResult(context, id, 'pass', `the index has a ${platform} entry (${shortDigest(resolution.chosen.descriptor.digest)}); what it holds is judged by config-mismatch.`, platform)
+      return checkResult(
+        context,
+        id,
+        'pass',
+        `the index has a ${platform} entry (${shortDigest(resolution.chosen.descriptor.digest)}); what it holds is judged by config-mismatch.`,
+        platform,
+      )
     }
     return checkResult(context, id, 'pass', resolution.message, platform)
   })
@@ -73,7 +86,13 @@ export function checkPlatformFallback(context: CheckContext): CheckResult[] {
     if (context.options.allowFallback) {
       return checkResult(context, id, 'pass', `${withoutStop(resolution.message)}; allowed by --allow-fallback.`, platform)
     }
-    return checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; ${BUILDX_FIX(platform)}, or pass --allow-fallback.`, platform)
+    return checkResult(
+      context,
+      id,
+      'fail',
+      `${withoutStop(resolution.message)}; ${BUILDX_FIX(platform)}, or pass --allow-fallback.`,
+      platform,
+    )
   })
 }
 
@@ -82,7 +101,15 @@ export function checkConfigMismatch(context: CheckContext): CheckResult[] {
   const id = 'config-mismatch'
   const {root} = context.tree
   if (root.kind === 'image') {
-    return [checkResult(context, id, 'pass', 'a single image: no index entry to disagree with its config.', platformLabel(matchingConfigPlatform(root)))]
+    return [
+      checkResult(
+        context,
+        id,
+        'pass',
+        'a single image: no index entry to disagree with its config.',
+        platformLabel(matchingConfigPlatform(root)),
+      ),
+    ]
   }
   const results = platformEntries(root, context.options.client).flatMap((node) => {
     if (node.kind !== 'image') return []
@@ -122,9 +149,19 @@ export function checkSinglePlatform(context: CheckContext): CheckResult[] {
       ),
     ]
   }
-  const unserved = context.resolutions.filter((resolution) => resolution.verdict !== 'ok').map((resolution) => formatPlatform(resolution.host))
+  const unserved = context.resolutions
+    .filter((resolution) => resolution.verdict !== 'ok')
+    .map((resolution) => formatPlatform(resolution.host))
   if (unserved.length > 0) {
-    return [checkResult(context, id, 'fail', `the tag is a single ${own} image, but ${unserved.join(', ')} is required too; build those platforms or require only ${own}.`, own)]
+    return [
+      checkResult(
+        context,
+        id,
+        'fail',
+        `the tag is a single ${own} image, but ${unserved.join(', ')} is required too; build those platforms or require only ${own}.`,
+        own,
+      ),
+    ]
   }
   return [checkResult(context, id, 'pass', `the tag is a single ${own} image, allowed by --allow-single-platform.`, own)]
 }
@@ -144,7 +181,9 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
   const results = duplicates.map(({platform, digests}) => {
     const label = platformLabel(platform)
     const same = new Set(digests).size === 1
-    const what = same ? `the same manifest ${digests.length} times` : `${digests.length} different images (${digests.map((digest) => shortDigest(digest)).join(', ')})`
+    const what = same
+      ? `the same manifest ${digests.length} times`
+      : `${digests.length} different images (${digests.map((digest) => shortDigest(digest)).join(', ')})`
     return checkResult(
       context,
       id,
@@ -159,7 +198,15 @@ export function checkDuplicatePlatform(context: CheckContext): CheckResult[] {
     const chosen = resolution.chosen ? platformLabel(entryPlatform(resolution.chosen)) : undefined
     if (resolution.verdict !== 'ambiguous' || !chosen || reported.has(chosen)) continue
     reported.add(chosen)
-    results.push(checkResult(context, id, 'fail', `${withoutStop(resolution.message)}; which one a host gets depends on the client: keep one entry per platform.`, chosen))
+    results.push(
+      checkResult(
+        context,
+        id,
+        'fail',
+        `${withoutStop(resolution.message)}; which one a host gets depends on the client: keep one entry per platform.`,
+        chosen,
+      ),
+    )
   }
   return results.length > 0 ? results : [checkResult(context, id, 'pass', 'each platform has one entry.')]
 }
@@ -172,7 +219,8 @@ export function checkUnexpectedPlatform(context: CheckContext): CheckResult[] {
   const extra = platformEntries(context.tree.root, context.options.client)
     .map((node) => ({node, platform: entryPlatform(node)}))
     .filter(({platform}) => !allowed.has(formatPlatform(platform!)))
-  if (extra.length === 0) return [checkResult(context, id, 'pass', `the index holds only the required platforms (${[...allowed].join(', ')}).`)]
+  if (extra.length === 0)
+    return [checkResult(context, id, 'pass', `the index holds only the required platforms (${[...allowed].join(', ')}).`)]
   return extra.map(({node, platform}) => {
     const label = platformLabel(platform)
     return checkResult(
