@@ -8,8 +8,11 @@ import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName, Resolution, Verdict} from '../engine/resolve/resolution.js'
 import {resolveForHost} from '../engine/resolve/resolve.js'
 import {fetchImageTree} from '../engine/tree.js'
+import type {ReadLayersOptions} from '../engine/layers/read-image.js'
+import type {CheckStatus} from '../engine/verify/types.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
+import type {ImageSource} from '../source/source.js'
 
 export type {ClientName, Verdict} from '../engine/resolve/resolution.js'
 export {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../engine/resolve/clients.js'
@@ -21,6 +24,17 @@ export interface ResolveOptions extends ReadOptions {
   clients?: readonly ClientName[] | 'all'
   /** A fallback (arm64 host served arm/v7) passes. */
   allowFallback?: boolean
+  /** Also read the layers of each chosen image: verify --deep's entrypoint-arch, entrypoint-missing, loader-missing. */
+  deep?: boolean | ReadLayersOptions
+}
+
+/** One layer check of `resolve --deep` (as in verify --deep) for one host and client. */
+export interface LayerCheck {
+  id: string
+  status: CheckStatus
+  host: string
+  client: ClientName
+  message: string
 }
 
 /** The image a client pulls: manifest, the platform it was chosen for, and its config. */
@@ -58,9 +72,11 @@ export type ResolveResult = Versioned<{
   reference: string
   digest: string
   mediaType: string
-  /** Every host resolves ok (or fallback, when allowed). */
+  /** Every host resolves ok (or fallback, when allowed), and with --deep no layer check failed. */
   passed: boolean
   results: HostResult[]
+  /** The layer checks of --deep; null when the layers were not read (the binaries were not looked at). */
+  layers: LayerCheck[] | null
 }>
 
 /** Whether a verdict passes `resolve`: only ok, and fallback when allowed. */
@@ -79,12 +95,17 @@ function chosenImage(node: ImageNode, platform: Platform | undefined): ChosenIma
 }
 
 /** The result document for pull simulations already made on `tree` (resolve, build, audit). */
-export function resolutionResult(tree: ImageTree, resolutions: readonly Resolution[], allowFallback = false): ResolveResult {
+export function resolutionResult(
+  tree: ImageTree,
+  resolutions: readonly Resolution[],
+  allowFallback = false,
+  layers: LayerCheck[] | null = null,
+): ResolveResult {
   return versioned({
     reference: tree.reference,
     digest: tree.root.descriptor.digest,
     mediaType: tree.root.descriptor.mediaType,
-    passed: resolutions.every((r) => verdictPasses(r.verdict, allowFallback)),
+    passed: resolutions.every((r) => verdictPasses(r.verdict, allowFallback)) && !(layers ?? []).some((check) => check.status === 'fail'),
     results: resolutions.map((r) => ({
       host: formatPlatformSpec(r.host),
       client: r.client,
@@ -101,7 +122,34 @@ export function resolutionResult(tree: ImageTree, resolutions: readonly Resoluti
         reason: c.reason,
       })),
     })),
+    layers,
   })
+}
+
+/** verify --deep's layer checks for the images each client pulls: the same provider, so the same verdicts and words. */
+async function layerChecks(
+  tree: ImageTree,
+  source: ImageSource,
+  resolutions: readonly Resolution[],
+  read: ReadLayersOptions,
+): Promise<LayerCheck[]> {
+  const {deepChecks} = await import('../engine/verify/deep-checks.js')
+  const checks: LayerCheck[] = []
+  for (const client of new Set(resolutions.map((r) => r.client))) {
+    const mine = resolutions.filter((r) => r.client === client)
+    const context = {
+      reference: tree.reference,
+      tree,
+      resolutions: mine,
+      source,
+      unreadable: new Map<string, string>(),
+      options: {require: mine.map((r) => r.host), client},
+    }
+    for (const result of await deepChecks(read).run(context)) {
+      checks.push({id: result.id, status: result.status, host: result.platform ?? '', client, message: result.message})
+    }
+  }
+  return checks
 }
 
 /** Which image each host gets from the reference, per client, and whether it will run there. */
@@ -111,7 +159,8 @@ export async function resolve(reference: string, options: ResolveOptions = {}): 
   return withSource(reference, options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
     const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
-    return resolutionResult(tree, resolutions, options.allowFallback)
+    const layers = options.deep ? await layerChecks(tree, source, resolutions, options.deep === true ? {} : options.deep) : null
+    return resolutionResult(tree, resolutions, options.allowFallback, layers)
   })
 }
 

@@ -32,15 +32,25 @@ type OclifError = Error & {
  * notes), anything else an internal error (exit 4).
  */
 export function errorLine(error: unknown, context: ErrorContext = {}): ErrorLine {
-  const line = rawErrorLine(error, context)
+  const line = withHelpPointer(rawErrorLine(error, context), context)
   // Messages carry registry and image text (a registry's errors[].message, file names): shown, never obeyed by the terminal.
   return {...line, message: sanitizeText(line.message)}
+}
+
+/** Every usage error (exit 2) ends with where to read the right usage, whatever raised it. */
+function withHelpPointer(line: ErrorLine, context: ErrorContext): ErrorLine {
+  if (line.exitCode !== ExitCode.usage || /--help\)$/.test(line.message)) return line
+  return {...line, message: `${line.message} (${helpPointer(context)})`}
+}
+
+function helpPointer(context: ErrorContext): string {
+  return `see ${['archcheck', context.command, '--help'].filter(Boolean).join(' ')}`
 }
 
 function rawErrorLine(error: unknown, context: ErrorContext): ErrorLine {
   if (error instanceof ArchcheckError) return {message: oneLine(stripFlagParsePrefix(error.message)), exitCode: error.exitCode}
   const failure = (error instanceof Error ? error : new Error(String(error))) as OclifError
-  const help = `see ${['archcheck', context.command, '--help'].filter(Boolean).join(' ')}`
+  const help = helpPointer(context)
   const parse = parseErrorLine(failure, context, help)
   if (parse) return {message: parse, exitCode: ExitCode.usage}
   return {
@@ -103,6 +113,9 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
       const suggestion = closest(typed, context.commands ?? [])
       return `unknown command "${typed}"${suggestion ? `; did you mean ${suggestion}?` : ''} (see archcheck --help)`
     }
+    // oclif's own wording for a flag given without its value.
+    const noValue = /^Flag (--[\w-]+) expects a value$/.exec(message.trim())
+    if (noValue) return `${noValue[1]} needs a value`
     return oneLine(stripFlagParsePrefix(message))
   }
   return undefined

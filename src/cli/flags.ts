@@ -1,6 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {UsageError} from '../oci/errors.js'
+import {parseHosts} from '../oci/platform/hosts.js'
+import {toHostPlatform} from '../oci/platform/match.js'
+import {checkKnownPlatform} from '../oci/platform/parse.js'
+import type {Platform} from '../oci/platform/types.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../oci/digest.js'
 import {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../api/resolve.js'
 import type {RegistryOptions} from '../api/sources.js'
@@ -100,6 +104,12 @@ export function jsonFlag(what: string, doc?: string) {
   return Flags.boolean({description: `Print ${what} as JSON on stdout${doc ? ` (schema: ${doc})` : ''}.`})
 }
 
+/** docker's --no-trunc: full digests and every column, even when the terminal is narrower. */
+export const noTruncFlag = Flags.boolean({
+  description:
+    'Do not shorten digests or drop columns to fit the terminal (full digests are always shown when stdout is not a terminal and COLUMNS is unset).',
+})
+
 /** buildx's own rule for builder names; checked here so that '' or 'my builder' fail before docker runs. */
 export function checkBuilderName(name: string): string {
   if (!/^[a-zA-Z][a-zA-Z0-9._-]*$/.test(name)) {
@@ -118,4 +128,34 @@ export function parseFlag<T>(flag: string, parse: () => T): T {
     if (error instanceof UsageError) throw new UsageError(`--${flag}: ${error.message}`, {cause: error})
     throw error
   }
+}
+
+/** For the exotic: platforms Go does not know are refused unless this is given (a typo is likelier). */
+export const allowUnknownPlatformFlag = Flags.boolean({
+  description: 'Accept an OS or architecture that Go and containerd do not know (otherwise refused as a likely typo).',
+})
+
+/** Each specifier of a platform flag, refused when its OS or architecture is unknown (see checkKnownPlatform). */
+function checkSpecs(values: readonly string[], allowUnknown: boolean): void {
+  if (allowUnknown) return
+  for (const spec of values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter(Boolean)) {
+    if (spec !== 'native') checkKnownPlatform(spec, toHostPlatform(spec))
+  }
+}
+
+/** `--host`/`--require` values as hosts: parsed, then checked against the known platforms; errors name the flag. */
+export function parsePlatformFlag(flag: string, values: readonly string[] | undefined, allowUnknown = false): Platform[] {
+  return parseFlag(flag, () => {
+    const hosts = parseHosts(values)
+    checkSpecs(values ?? [], allowUnknown)
+    return hosts
+  })
+}
+
+/** One platform value (inspect --platform, a build's --platform list), checked the same way. */
+export function checkPlatformFlag(flag: string, values: readonly string[], allowUnknown = false): void {
+  parseFlag(flag, () => checkSpecs(values, allowUnknown))
 }

@@ -6,7 +6,7 @@ import {BACKENDS, parsePlatformList, type BackendName} from '../api/build.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {renderBuildText} from '../render/build.js'
-import {checkBuilderName, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowUnknownPlatformFlag, checkBuilderName, checkPlatformFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
 import {UsageError} from '../oci/errors.js'
 import {parseReference} from '../oci/reference.js'
@@ -42,6 +42,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       multipleNonGreedy: true,
       default: ['linux/amd64,linux/arm64'],
     }),
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     file: Flags.string({char: 'f', description: 'Dockerfile (default CONTEXT/Dockerfile).', helpValue: 'FILE'}),
     'build-arg': Flags.string({
       description: 'Build argument NAME=VALUE (repeatable).',
@@ -84,6 +85,7 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       if (!/^[A-Za-z_][A-Za-z0-9_]*(=|$)/.test(buildArg)) throw new UsageError(`--build-arg ${buildArg}: expected NAME=VALUE`)
     }
     const platforms = parseFlag('platform', () => parsePlatformList(flags.platform))
+    checkPlatformFlag('platform', platforms, flags['allow-unknown-platform'])
     await checkContextDirectory(args.context)
 
     const options = this.readOptions(flags)

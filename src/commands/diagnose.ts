@@ -2,10 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
-import {clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowUnknownPlatformFlag, clientFlag, hostsFlag, jsonFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import type {ClientName} from '../api/resolve.js'
-import {parseHosts} from '../oci/platform/hosts.js'
 
 export default class Diagnose extends BaseCommand {
   static override summary = 'Look inside the layers: find the file that will fail with "exec format error" on each host.'
@@ -31,6 +30,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
       description: "Also list every executable ELF whose architecture differs from its image's platform, counted per machine.",
     }),
     json: jsonFlag('the report', 'docs/diagnose.md'),
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     ...layerFlags,
     ...registryFlags,
   }
@@ -42,7 +42,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
       import('../render/diagnose.js'),
       import('../render/style.js'),
     ])
-    const hosts = flags.host?.length ? parseFlag('host', () => parseHosts(flags.host)) : undefined
+    const hosts = flags.host?.length ? parsePlatformFlag('host', flags.host, flags['allow-unknown-platform']) : undefined
     const progress = process.stderr.isTTY ? new LayerProgressLine() : undefined
     try {
       const result = await diagnose(args.ref, {

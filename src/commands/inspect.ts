@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {parseFlag, registryFlags} from '../cli/flags.js'
+import {allowUnknownPlatformFlag, checkPlatformFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {sanitizeText} from '../oci/sanitize.js'
 
@@ -32,17 +32,23 @@ Each row shows the platform the index declares and the platform the image's conf
       description:
         "Only show entries a host of this platform accepts, by containerd's rules: its own platform, then older variants and 32-bit mode (linux/arm64 also shows linux/arm/v7). os/arch[/variant], windows(10.0.20348)/amd64, or native.",
     }),
+    'no-trunc': noTruncFlag,
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     ...registryFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Inspect)
-    const [{inspect, inspectExitCode, inspectRaw, platformFilter}, {renderInspect}, {styleFor}] = await Promise.all([
+    const [{inspect, inspectExitCode, inspectRaw, platformFilter}, {renderInspect}, {styleFor}, {outputWidth}] = await Promise.all([
       import('../api/inspect.js'),
       import('../render/inspect-table.js'),
       import('../render/style.js'),
+      import('../render/fit.js'),
     ])
-    if (flags.platform !== undefined) parseFlag('platform', () => platformFilter(flags.platform!))
+    if (flags.platform !== undefined) {
+      parseFlag('platform', () => platformFilter(flags.platform!))
+      checkPlatformFlag('platform', [flags.platform], flags['allow-unknown-platform'])
+    }
     const options = this.readOptions(flags)
     if (flags.raw) {
       const manifest = await inspectRaw(args.ref, options)
@@ -52,7 +58,7 @@ Each row shows the platform the index declares and the platform the image's conf
     }
     const result = await inspect(args.ref, {...options, platform: flags.platform})
     if (flags.json) await writeJson(result)
-    else await writeStdout(await renderInspect(result, styleFor(process.stdout)))
+    else await writeStdout(await renderInspect(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
     if (result.missing.length > 0) {
       // The readable part is shown, but the source cannot serve the whole tag.
       const list = result.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')

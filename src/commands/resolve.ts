@@ -1,15 +1,25 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {
+  allowFallbackFlag,
+  allowUnknownPlatformFlag,
+  clientFlag,
+  hostsFlag,
+  jsonFlag,
+  noTruncFlag,
+  parsePlatformFlag,
+  registryFlags,
+} from '../cli/flags.js'
+import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import type {ClientName} from '../api/resolve.js'
-import {parseHosts} from '../oci/platform/hosts.js'
 
 export default class Resolve extends BaseCommand {
   static override summary = 'Simulate a pull: which image each host gets from a tag, and whether it will run there.'
   static override description = `REF is a registry reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST].
 For each host, archcheck picks the image the client would pick (matching entries only, never attestations, sorted by the client's preference) and checks the chosen image's declared platform and config against the host. Verdicts: ok, fallback (older variant or 32-bit mode), wrong-arch (exec format error ahead), no-match (the client refuses), ambiguous (several entries tie).
+Only manifests and configs are read: a binary built for another architecture than its config says is found by --deep (or archcheck diagnose).
 Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 otherwise, 2 for bad input, 3 when the image cannot be read. Details: docs/resolve.md.`
 
   static override examples = [
@@ -29,21 +39,42 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     explain: Flags.boolean({description: 'List every index entry per host: accepted or rejected, why, and its rank.'}),
     json: jsonFlag('the result', 'docs/resolve.md'),
     'allow-fallback': allowFallbackFlag,
+    deep: Flags.boolean({
+      description:
+        "Also read the layers of each chosen image and run verify --deep's checks: entrypoint-arch, entrypoint-missing, loader-missing.",
+    }),
+    'no-trunc': noTruncFlag,
+    'allow-unknown-platform': allowUnknownPlatformFlag,
+    ...layerFlags,
     ...registryFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Resolve)
-    const hosts = parseFlag('host', () => parseHosts(flags.host))
-    const [{resolve, resolveExitCode}, {renderResolveText}, {styleFor}] = await Promise.all([
+    const hosts = parsePlatformFlag('host', flags.host, flags['allow-unknown-platform'])
+    const [{resolve, resolveExitCode}, {renderResolveText}, {styleFor}, {outputWidth}] = await Promise.all([
       import('../api/resolve.js'),
       import('../render/resolve.js'),
       import('../render/style.js'),
+      import('../render/fit.js'),
     ])
     const clients = flags.client === 'all' ? 'all' : [flags.client as ClientName]
-    const result = await resolve(args.ref, {...this.readOptions(flags), hosts, clients, allowFallback: flags['allow-fallback']})
+    const result = await resolve(args.ref, {
+      ...this.readOptions(flags),
+      hosts,
+      clients,
+      allowFallback: flags['allow-fallback'],
+      deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+    })
     if (flags.json) await writeJson(result)
-    else await writeStdout(await renderResolveText(result, styleFor(process.stdout), {explain: flags.explain}))
+    else
+      await writeStdout(
+        await renderResolveText(result, styleFor(process.stdout), {
+          explain: flags.explain,
+          width: outputWidth(),
+          noTrunc: flags['no-trunc'],
+        }),
+      )
     process.exitCode = resolveExitCode(result)
   }
 }

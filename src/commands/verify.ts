@@ -3,11 +3,20 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
-import {allowFallbackFlag, clientFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {
+  allowFallbackFlag,
+  allowUnknownPlatformFlag,
+  clientFlag,
+  jsonFlag,
+  noTruncFlag,
+  parseFlag,
+  parsePlatformFlag,
+  registryFlags,
+} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
-import {DEFAULT_HOSTS, parseHosts} from '../oci/platform/hosts.js'
+import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {validateDigest} from '../oci/reference.js'
 import {sanitizeText} from '../oci/sanitize.js'
 
@@ -59,6 +68,13 @@ Details and the --json schema: docs/verify.md.`
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.', helpValue: 'FILE'}),
     json: jsonFlag('the result', 'docs/verify.md'),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Print only failures (and references that could not be read); nothing when every check passed.',
+      exclusive: ['json'],
+    }),
+    'no-trunc': noTruncFlag,
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     deep: Flags.boolean({
       description:
         "Also read the layers of each required platform's image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).",
@@ -75,7 +91,7 @@ Details and the --json schema: docs/verify.md.`
       .map((spec) => spec.trim())
       .filter(Boolean)
     if (specs.length === 0) throw new UsageError('--require needs at least one platform')
-    const require = parseFlag('require', () => parseHosts(specs))
+    const require = parsePlatformFlag('require', specs, flags['allow-unknown-platform'])
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
     // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
@@ -100,13 +116,21 @@ Details and the --json schema: docs/verify.md.`
     if (flags.json) {
       await writeJson(result)
     } else {
-      const [{renderVerifySummary, renderVerifyText}, {styleFor}] = await Promise.all([
+      const [{renderVerifySummary, renderVerifyText}, {styleFor}, {outputWidth}] = await Promise.all([
         import('../render/verify-text.js'),
         import('../render/style.js'),
+        import('../render/fit.js'),
       ])
       const style = styleFor(process.stdout)
-      for (const report of result.references) await writeStdout(`${await renderVerifyText(report, result.strict, style)}\n`)
-      if (result.references.length > 1) await writeStdout(renderVerifySummary(result, style))
+      const options = {width: outputWidth(), noTrunc: flags['no-trunc'], quiet: flags.quiet}
+      // Failures first: the references that failed or could not be read, then those that passed.
+      const order = {error: 0, fail: 1, pass: 2} as const
+      const reports = [...result.references].sort((a, b) => order[a.verdict] - order[b.verdict])
+      for (const report of reports) {
+        const text = await renderVerifyText(report, result.strict, style, options)
+        if (text) await writeStdout(flags.quiet ? text : `${text}\n`)
+      }
+      if (result.references.length > 1 && !flags.quiet) await writeStdout(renderVerifySummary(result, style))
     }
     if (process.env.GITHUB_ACTIONS === 'true') {
       const {reportToGithub} = await import('../render/github.js')

@@ -53,7 +53,8 @@ export interface AttestationView {
   attestsPlatform: string | null
   /** in-toto predicate types of its layers (SLSA provenance, SPDX SBOM, …). */
   predicateTypes: string[]
-  index: string
+  /** The index listing it; null when the reference names the attestation itself (by digest). */
+  index: string | null
 }
 
 /** An index listed inside another index. */
@@ -117,6 +118,20 @@ export interface PlatformFilter {
 }
 
 const IN_TOTO_PREDICATE_ANNOTATION = 'in-toto.io/predicate-type'
+const IN_TOTO_LAYER = 'application/vnd.in-toto+json'
+
+/**
+ * An attestation manifest named on its own (REPO@DIGEST): no index annotation says what it is, but
+ * buildx writes its config as unknown/unknown and its layers as in-toto statements.
+ */
+function isBareAttestation(node: ImageNode): boolean {
+  const unknownPlatform = node.config.os === 'unknown' && node.config.architecture === 'unknown'
+  return (
+    node.layers.length > 0 &&
+    node.layers.every((layer) => layer.mediaType === IN_TOTO_LAYER) &&
+    (unknownPlatform || node.layers.some((l) => l.annotations?.[IN_TOTO_PREDICATE_ANNOTATION]))
+  )
+}
 
 export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectView {
   const {root} = tree
@@ -126,7 +141,7 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
     mediaType: root.descriptor.mediaType,
     size: root.descriptor.size,
     kind: root.kind,
-    singlePlatform: root.kind === 'image',
+    singlePlatform: root.kind === 'image' && !isBareAttestation(root),
     platformFilter: filter?.spec ?? null,
     platforms: [],
     attestations: [],
@@ -135,7 +150,7 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
     missing: [],
   }
   const images: Array<{node: ImageNode; index: string | null}> = []
-  const attestations: Array<{node: ImageNode; index: string}> = []
+  const attestations: Array<{node: ImageNode; index: string | null}> = []
 
   // The tree shares a nested index that appears more than once: its entries are shown under
   // the first place it appears, and each further appearance is one row of `indexes`.
@@ -151,7 +166,7 @@ export function inspectView(tree: ImageTree, filter?: PlatformFilter): InspectVi
       view.missing.push({...identity(node), platform, missing: node.missing, message: node.note, index})
     } else if (node.kind === 'other') {
       view.others.push({...identity(node), platform, artifactType: node.descriptor.artifactType ?? null, note: node.note, index})
-    } else if (node.attestationFor !== undefined && index !== null) {
+    } else if ((node.attestationFor !== undefined && index !== null) || (index === null && isBareAttestation(node))) {
       attestations.push({node, index})
     } else {
       images.push({node, index})

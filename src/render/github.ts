@@ -42,11 +42,17 @@ function statusCell(check: CheckOutcome, strict: boolean): string {
   return isFailure(check, strict) && check.status === 'warn' ? '❌ warn (strict)' : STATUS_MARK[check.status]
 }
 
-/** The step summary: per reference a heading with its verdict and a table of the checks. */
+const VERDICT_ORDER = {error: 0, fail: 1, pass: 2} as const
+
+/**
+ * The step summary: references that failed first; per reference a heading with its verdict, a
+ * table of the checks that failed or warned (failures first), and the passes folded into one line.
+ */
 export function renderGithubSummary(original: VerifyResult): string {
   const result = sanitizeDeep(original, {lines: true})
   const parts = ['## archcheck verify', '']
-  for (const report of result.references) {
+  const reports = [...result.references].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])
+  for (const report of reports) {
     const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'
     parts.push(`### \`${cell(report.reference)}\` ${verdict}`, '')
     if (report.digest) parts.push(`Digest: \`${report.digest}\``, '')
@@ -54,11 +60,26 @@ export function renderGithubSummary(original: VerifyResult): string {
       parts.push(cell(report.error ?? ''), '')
       continue
     }
-    parts.push('| Check | Platform | Status | Details |', '|---|---|---|---|')
-    for (const check of report.checks) {
-      parts.push(`| \`${check.id}\` | ${cell(check.platform ?? '—')} | ${statusCell(check, result.strict)} | ${cell(check.message)} |`)
+    const failing = report.checks.filter((check) => isFailure(check, result.strict))
+    const warned = report.checks.filter((check) => check.status === 'warn' && !isFailure(check, result.strict))
+    if (failing.length + warned.length > 0) {
+      parts.push('| Check | Platform | Status | Details |', '|---|---|---|---|')
+      for (const check of [...failing, ...warned]) {
+        parts.push(`| \`${check.id}\` | ${cell(check.platform ?? '—')} | ${statusCell(check, result.strict)} | ${cell(check.message)} |`)
+      }
+      parts.push('')
     }
-    parts.push('')
+    const passed = [...new Set(report.checks.filter((check) => check.status === 'pass').map((check) => check.id))].filter(
+      (id) => !report.checks.some((check) => check.id === id && check.status !== 'pass' && check.status !== 'skip'),
+    )
+    const skipped = [...new Set(report.checks.filter((check) => check.status === 'skip').map((check) => check.id))].filter(
+      (id) => !report.checks.some((check) => check.id === id && check.status !== 'skip'),
+    )
+    const folded = [
+      passed.length ? `✅ ${passed.length} passed: ${passed.map((id) => `\`${id}\``).join(', ')}` : '',
+      skipped.length ? `➖ not run: ${skipped.map((id) => `\`${id}\``).join(', ')}` : '',
+    ]
+    if (folded.some(Boolean)) parts.push(folded.filter(Boolean).join(' · '), '')
   }
   return `${parts.join('\n')}\n`
 }

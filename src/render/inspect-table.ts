@@ -3,7 +3,7 @@ import {MediaType} from '../oci/media-types.js'
 import {formatBytes} from './format.js'
 import type {InspectView, PlatformView} from '../api/inspect.js'
 import type {Style} from './style.js'
-import {tableMaker} from './table.js'
+import {digestCell, fitTable, secondsOnly, type Column, type FitOptions} from './fit.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
 
 const MEDIA_TYPE_NAMES: Record<string, string> = {
@@ -15,11 +15,29 @@ const MEDIA_TYPE_NAMES: Record<string, string> = {
 
 const MISMATCH_MARK = '✗ MISMATCH'
 
-export async function renderInspect(original: InspectView, style: Style): Promise<string> {
+const PLATFORM_COLUMNS: Column[] = [
+  {header: 'PLATFORM', wrap: true},
+  {header: 'MANIFEST DIGEST', digest: true},
+  {header: 'SIZE', drop: 2},
+  {header: 'CONFIG PLATFORM', wrap: true},
+  {header: 'LAYERS', drop: 4},
+  {header: 'COMPRESSED', drop: 3},
+  {header: 'CREATED', drop: 1},
+]
+
+/** The text of `archcheck inspect`; `fit` gives the width the tables must fit (see fit.ts). */
+export async function renderInspect(original: InspectView, style: Style, fit: FitOptions = {}): Promise<string> {
   // Platforms, media types, config fields and notes come from the registry: shown, never obeyed by the terminal.
   const view = sanitizeDeep(original)
-  const newTable = await tableMaker(style)
   const lines: string[] = []
+  const dropped = new Set<string>()
+  let short = false
+  const draw = async (columns: Column[], rows: string[][]): Promise<string> => {
+    const table = await fitTable(columns, rows, style, fit)
+    for (const header of table.dropped) dropped.add(header)
+    short ||= table.short
+    return table.text
+  }
   const typeName = MEDIA_TYPE_NAMES[view.mediaType]
   lines.push(
     `${style.bold('Reference:')}  ${view.reference}`,
@@ -30,7 +48,7 @@ export async function renderInspect(original: InspectView, style: Style): Promis
   lines.push('')
 
   if (view.platforms.length > 0) {
-    const table = newTable(['PLATFORM', 'MANIFEST DIGEST', 'SIZE', 'CONFIG PLATFORM', 'LAYERS', 'COMPRESSED', 'CREATED'])
+    const rows: string[][] = []
     let group: string | null = view.kind === 'index' ? view.digest : null
     for (const row of view.platforms) {
       if (row.index !== group) {
@@ -39,7 +57,7 @@ export async function renderInspect(original: InspectView, style: Style): Promis
         // A row of its own, not a cell spanning the table: cli-table3 draws a broken rule around spans.
         if (nested) {
           const entries = `${nested.entries} ${nested.entries === 1 ? 'entry' : 'entries'}:`
-          table.push([
+          rows.push([
             style.cyan(`nested index${nested.platform ? ` (${nested.platform})` : ''}`),
             style.cyan(nested.digest),
             formatBytes(nested.size),
@@ -51,24 +69,24 @@ export async function renderInspect(original: InspectView, style: Style): Promis
         }
       }
       const nestedRow = row.index !== null && row.index !== view.digest
-      table.push([
+      rows.push([
         `${nestedRow ? '↳ ' : ''}${row.platform ?? style.dim('(none declared)')}`,
         row.digest,
         formatBytes(row.size),
         row.platformMismatch ? style.red(`${row.configPlatform} ${MISMATCH_MARK}`) : row.configPlatform,
         String(row.layers),
         formatBytes(row.compressedSize),
-        row.created ?? style.dim('—'),
+        row.created ? secondsOnly(row.created) : style.dim('—'),
       ])
     }
-    lines.push(table.toString())
+    lines.push(await draw(PLATFORM_COLUMNS, rows))
   } else if (view.platformFilter) {
     lines.push(`No platform entry matches --platform ${view.platformFilter}.`)
   } else {
     lines.push('No runnable image here: no host can pull this reference to run it.')
   }
 
-  for (const row of view.platforms.filter((p) => p.platformMismatch)) lines.push(mismatchNote(row, style))
+  for (const row of view.platforms.filter((p) => p.platformMismatch)) lines.push(mismatchNote(row, style, short))
   if (view.singlePlatform) {
     const row = view.platforms[0]
     lines.push(
@@ -83,16 +101,19 @@ export async function renderInspect(original: InspectView, style: Style): Promis
       style.bold('Attestations') +
         style.dim(' (build provenance/SBOM manifests, platform unknown/unknown; not runnable, never pulled to run)'),
     )
-    const table = newTable(['ATTESTATION DIGEST', 'ATTESTS', 'OF PLATFORM', 'PREDICATE'])
-    for (const a of view.attestations) {
-      table.push([
-        a.digest,
-        a.attests ?? style.dim('(not named)'),
-        a.attestsPlatform ?? style.dim('(not in this index)'),
-        a.predicateTypes.join('\n') || style.dim('—'),
-      ])
-    }
-    lines.push(table.toString())
+    const columns: Column[] = [
+      {header: 'ATTESTATION DIGEST', digest: true},
+      {header: 'ATTESTS', digest: true, wrap: true},
+      {header: 'OF PLATFORM', wrap: true},
+      {header: 'PREDICATE', wrap: true},
+    ]
+    const rows = view.attestations.map((a) => [
+      a.digest,
+      a.attests ?? style.dim('(not named)'),
+      a.attestsPlatform ?? style.dim('(not in this index)'),
+      a.predicateTypes.join('\n') || style.dim('—'),
+    ])
+    lines.push(await draw(columns, rows))
   }
 
   if (view.missing.length > 0) {
@@ -100,30 +121,41 @@ export async function renderInspect(original: InspectView, style: Style): Promis
       '',
       style.red(style.bold('Missing')) + style.dim(' (listed, but the registry does not have them: pulls on these platforms fail)'),
     )
-    const table = newTable(['PLATFORM', 'MANIFEST DIGEST', 'SIZE', 'MISSING'])
-    for (const m of view.missing) {
-      table.push([
-        m.platform ?? style.dim('(none declared)'),
-        m.digest,
-        formatBytes(m.size),
-        style.red(`missing: ${m.missing === 'config' ? `config ${m.message}` : m.message}`),
-      ])
-    }
-    lines.push(table.toString())
+    const columns: Column[] = [
+      {header: 'PLATFORM', wrap: true},
+      {header: 'MANIFEST DIGEST', digest: true},
+      {header: 'SIZE', drop: 1},
+      {header: 'MISSING', digest: true, wrap: true},
+    ]
+    const rows = view.missing.map((m) => [
+      m.platform ?? style.dim('(none declared)'),
+      m.digest,
+      formatBytes(m.size),
+      style.red(`missing: ${m.missing === 'config' ? `config ${m.message}` : m.message}`),
+    ])
+    lines.push(await draw(columns, rows))
   }
 
   if (view.others.length > 0) {
     lines.push('', style.bold('Other entries') + style.dim(' (not images; shown, not read)'))
-    const table = newTable(['DIGEST', 'MEDIA TYPE', 'SIZE', 'PLATFORM', 'NOTE'])
-    for (const o of view.others) table.push([o.digest, o.mediaType, formatBytes(o.size), o.platform ?? style.dim('—'), o.note])
-    lines.push(table.toString())
+    const columns: Column[] = [
+      {header: 'DIGEST', digest: true},
+      {header: 'MEDIA TYPE', wrap: true},
+      {header: 'SIZE', drop: 1},
+      {header: 'PLATFORM', wrap: true},
+      {header: 'NOTE', wrap: true},
+    ]
+    const rows = view.others.map((o) => [o.digest, o.mediaType, formatBytes(o.size), o.platform ?? style.dim('—'), o.note])
+    lines.push(await draw(columns, rows))
   }
+  if (dropped.size > 0)
+    lines.push('', style.dim(`Not shown to fit ${fit.width} columns: ${[...dropped].join(', ')} (--no-trunc or --json shows everything).`))
   return `${lines.join('\n')}\n`
 }
 
-function mismatchNote(row: PlatformView, style: Style): string {
+function mismatchNote(row: PlatformView, style: Style, short: boolean): string {
   return style.red(
-    `${MISMATCH_MARK}: entry ${row.digest} is declared ${row.platform} but its config says ${row.configPlatform}; ` +
+    `${MISMATCH_MARK}: entry ${digestCell(row.digest, short)} is declared ${row.platform} but its config says ${row.configPlatform}; ` +
       `hosts pulling ${row.platform} get ${row.config.architecture} binaries and may fail with "exec format error".`,
   )
 }

@@ -7,8 +7,28 @@ function caseName(check: CheckOutcome): string {
   return check.platform ? `${check.id} [${check.platform}]` : check.id
 }
 
-function testCase(report: ReferenceResult, strict: boolean, check: CheckOutcome, name: string): string {
-  const open = `    <testcase classname="${xmlAttribute(report.reference)}" name="${xmlAttribute(name)}" time="0">`
+/**
+ * A reference as CI systems group it: the repository as the class name (short, shared by its tags),
+ * the tag or digest for the test names (`1.4.0: platform-missing [linux/arm64]`).
+ */
+export function splitReference(reference: string): {repository: string; version: string | undefined} {
+  const at = reference.lastIndexOf('@')
+  if (at > 0)
+    return {repository: reference.slice(0, at), version: reference.slice(at + 1).replace(/^([a-z0-9]+:[0-9a-f]{12})[0-9a-f]*$/, '$1')}
+  const tag = /^(.*[^/:]):([\w][\w.-]{0,127})$/.exec(reference)
+  // A colon before the last `/` is a port (localhost:5000/app), not a tag.
+  if (tag && !tag[2].includes('/')) return {repository: tag[1], version: tag[2]}
+  return {repository: reference, version: undefined}
+}
+
+/** Seconds for a JUnit `time`: each check's share of its reference's wall time (checks run together, not timed apart). */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3)
+}
+
+function testCase(report: ReferenceResult, strict: boolean, check: CheckOutcome, name: string, share: number): string {
+  const {repository, version} = splitReference(report.reference)
+  const open = `    <testcase classname="${xmlAttribute(repository)}" name="${xmlAttribute(version ? `${version}: ${name}` : name)}" time="${seconds(share)}">`
   let body: string
   if (isFailure(check, strict)) {
     body = `<failure type="${xmlAttribute(check.id)}" message="${xmlAttribute(check.message)}">${xmlText(`${check.id}: ${check.message}`)}</failure>`
@@ -35,15 +55,17 @@ function caseNames(checks: readonly CheckOutcome[]): string[] {
 
 function testSuite(report: ReferenceResult, strict: boolean): string {
   const names = caseNames(report.checks)
-  const cases = report.checks.map((check, position) => testCase(report, strict, check, names[position]))
+  const share = report.durationMs / Math.max(1, report.checks.length)
+  const cases = report.checks.map((check, position) => testCase(report, strict, check, names[position], share))
   const failures = report.checks.filter((check) => isFailure(check, strict)).length
   const skipped = report.checks.filter((check) => check.status === 'skip').length
   let errors = 0
   if (report.verdict === 'error') {
     errors = 1
     const message = report.error ?? 'the image could not be read'
+    const {repository, version} = splitReference(report.reference)
     cases.push(
-      `    <testcase classname="${xmlAttribute(report.reference)}" name="read" time="0"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`,
+      `    <testcase classname="${xmlAttribute(repository)}" name="${xmlAttribute(version ? `${version}: read` : 'read')}" time="${seconds(report.durationMs)}"><error type="read" message="${xmlAttribute(message)}">${xmlText(message)}</error></testcase>`,
     )
   }
   const properties = report.digest ? `\n    <properties><property name="digest" value="${xmlAttribute(report.digest)}"/></properties>` : ''

@@ -1,6 +1,6 @@
 import {unreadableLine, isFailure, type CheckOutcome, type CheckStatus, type ReferenceResult, type VerifyResult} from '../api/verify.js'
 import {styleFor, type Style} from './style.js'
-import {tableMaker} from './table.js'
+import {fitTable, type FitOptions} from './fit.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
 
 /** Column of the results about the whole tag rather than one platform. */
@@ -21,29 +21,51 @@ function worst(statuses: CheckStatus[]): CheckStatus {
   return WORST.find((status) => statuses.includes(status)) ?? 'skip'
 }
 
-/** Rows: checks in report order; columns: platforms in order of appearance, then the tag. */
-async function checkTable(report: ReferenceResult, strict: boolean, style: Style): Promise<string> {
+/** The ids whose every result passed or was skipped: folded into one line rather than a row each. */
+function passedIds(report: ReferenceResult): {passed: string[]; skipped: string[]} {
   const ids = [...new Set(report.checks.map((check) => check.id))]
+  const statuses = (id: string): CheckStatus[] => report.checks.filter((check) => check.id === id).map((check) => check.status)
+  const quiet = ids.filter((id) => statuses(id).every((status) => status === 'pass' || status === 'skip'))
+  return {passed: quiet.filter((id) => statuses(id).includes('pass')), skipped: quiet.filter((id) => !statuses(id).includes('pass'))}
+}
+
+/** Rows: the checks that failed or warned, failures first; columns: platforms in order of appearance, then the tag. */
+async function checkTable(report: ReferenceResult, strict: boolean, style: Style, fit: FitOptions): Promise<string | undefined> {
+  const folded = passedIds(report)
+  const rank = (id: string): number => (report.checks.some((check) => check.id === id && isFailure(check, strict)) ? 0 : 1)
+  const ids = [...new Set(report.checks.map((check) => check.id))]
+    .filter((id) => !folded.passed.includes(id) && !folded.skipped.includes(id))
+    .sort((a, b) => rank(a) - rank(b))
+  if (ids.length === 0) return undefined
   const platforms = [...new Set(report.checks.map((check) => check.platform).filter((platform) => platform !== null))]
   const columns = report.checks.some((check) => check.platform === null) ? [...platforms, TAG_COLUMN] : platforms
-  const table = (await tableMaker(style))(['check', ...columns])
-  for (const id of ids) {
-    const row = columns.map((column) => {
+  const rows = ids.map((id) => [
+    id,
+    ...columns.map((column) => {
       const statuses = report.checks
         .filter((check) => check.id === id && (check.platform ?? TAG_COLUMN) === column)
         .map((check) => check.status)
       if (statuses.length === 0) return ''
       const status = worst(statuses)
       return status === 'warn' && strict ? style.red('FAIL (warn)') : CELL[status](style)
-    })
-    table.push([id, ...row])
-  }
-  return table.toString()
+    }),
+  ])
+  return (await fitTable([{header: 'check'}, ...columns.map((column) => ({header: column, wrap: true}))], rows, style, fit)).text
 }
 
 function problemLine(check: CheckOutcome, strict: boolean, style: Style): string {
   const mark = isFailure(check, strict) ? style.red('FAIL') : style.yellow('warn')
   return `  ${mark} ${check.id}${check.platform ? ` (${check.platform})` : ''}: ${check.message}`
+}
+
+/** One line for every check that only passed (or was not run), however many platforms. */
+function passLine(report: ReferenceResult, style: Style): string | undefined {
+  const {passed, skipped} = passedIds(report)
+  const parts = [
+    passed.length ? `${passed.length} passed (${passed.join(', ')})` : '',
+    skipped.length ? `not run: ${skipped.join(', ')}` : '',
+  ].filter(Boolean)
+  return parts.length ? style.dim(`  ${parts.join('; ')}`) : undefined
 }
 
 function verdictLine(report: ReferenceResult, strict: boolean, style: Style): string {
@@ -55,17 +77,41 @@ function verdictLine(report: ReferenceResult, strict: boolean, style: Style): st
   return style.bold(`${style.red('FAIL')} ${report.reference}: ${failed.length} failed (${ids})${warnings}`)
 }
 
-/** Human output for one reference: its table, one sentence per failure or warning, and the verdict. */
-export async function renderVerifyText(original: ReferenceResult, strict: boolean, style: Style = PLAIN): Promise<string> {
+export interface VerifyTextOptions extends FitOptions {
+  /** --quiet: only what failed (and unreadable references); nothing for a reference that passed. */
+  quiet?: boolean
+}
+
+/**
+ * Human output for one reference: failures first (then warnings), a table of the checks that did
+ * not simply pass, one line folding the passes, and the verdict.
+ */
+export async function renderVerifyText(
+  original: ReferenceResult,
+  strict: boolean,
+  style: Style = PLAIN,
+  options: VerifyTextOptions = {},
+): Promise<string> {
   // Check messages quote the image (annotations, platforms, file names): shown, never obeyed by the terminal.
   const report = sanitizeDeep(original)
   if (report.verdict === 'error')
     return `${style.bold(report.reference)}\n${style.bold(`${style.red('ERROR')} ${unreadableLine(report)}`)}\n`
+  const failures = report.checks.filter((check) => isFailure(check, strict))
+  if (options.quiet) {
+    if (failures.length === 0) return ''
+    return [
+      ...failures.map(
+        (check) => `${style.red('FAIL')} ${report.reference}: ${check.id}${check.platform ? ` (${check.platform})` : ''}: ${check.message}`,
+      ),
+      '',
+    ].join('\n')
+  }
   const header = report.digest ? `${style.bold(report.reference)}  ${style.dim(report.digest)}` : style.bold(report.reference)
-  const problems = report.checks
-    .filter((check) => check.status === 'fail' || check.status === 'warn')
-    .map((check) => problemLine(check, strict, style))
-  return [header, await checkTable(report, strict, style), ...problems, verdictLine(report, strict, style), ''].join('\n')
+  const warnings = report.checks.filter((check) => check.status === 'warn' && !isFailure(check, strict))
+  const problems = [...failures, ...warnings].map((check) => problemLine(check, strict, style))
+  const table = await checkTable(report, strict, style, options)
+  const lines = [header, ...problems, ...(table ? [table] : []), passLine(report, style), verdictLine(report, strict, style), '']
+  return lines.filter((line) => line !== undefined).join('\n')
 }
 
 /** The last line after several references: how many passed, failed and could not be read. */

@@ -44,6 +44,8 @@ export function cliEnv(overrides: Record<string, string | undefined> = {}): Node
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', DOCKER_CONFIG: emptyDockerConfig}
   delete env.FORCE_COLOR
   for (const name of PROXY_VARIABLES) delete env[name]
+  // A width from the caller's shell would shorten digests in output the tests compare whole.
+  delete env.COLUMNS
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[name]
     else env[name] = value

@@ -4,8 +4,10 @@
  * test reads each platform's layer back through archcheck's registry client. The buildx path runs
  * through the stand-in docker (test/stubs/docker), which builds with buildah too.
  */
+import {execFile} from 'node:child_process'
 import {readFile, mkdir, mkdtemp, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {promisify} from 'node:util'
 import {createGunzip} from 'node:zlib'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -94,10 +96,17 @@ async function readTarEntry(stream: NodeJS.ReadableStream, path: string): Promis
   return content
 }
 
+/** Every image in the test's buildah storage, intermediate ones included. */
+async function storedImages(): Promise<Array<{id: string; names: string[] | null; createdatraw: string}>> {
+  const {stdout} = await promisify(execFile)('buildah', ['images', '--all', '--json'], {env: buildahEnv})
+  return JSON.parse(stdout || '[]') as Array<{id: string; names: string[] | null; createdatraw: string}>
+}
+
 describe('archcheck build --backend buildah', () => {
   it('builds both platforms, pushes, verifies, and each platform says which it is', async () => {
     const reference = `${host}/build-test/app:buildah`
     const layout = join(work, 'layout')
+    const before = await storedImages()
     const result = await runCli(
       ['build', '--backend', 'buildah', '-t', reference, '--push', '--output', `oci:${layout}`, '--json', context],
       {env: buildahEnv, timeoutMs: 60_000},
@@ -146,6 +155,13 @@ describe('archcheck build --backend buildah', () => {
       'linux/amd64': 'linux/amd64\n',
       'linux/arm64': 'linux/arm64\n',
     })
+
+    // Neither the manifest list nor the per-platform images it held stay in buildah's storage. The
+    // base images the FROM line pulled may, as with docker: they carry the fixture's 1970 timestamp.
+    const made = (await storedImages()).filter(
+      (image) => !before.some((old) => old.id === image.id) && image.createdatraw !== '1970-01-01T00:00:00Z',
+    )
+    expect(made).toEqual([])
   }, 60_000)
 
   it('fails with exit 1 when the Dockerfile does not build', async () => {

@@ -125,6 +125,19 @@ describe('archcheck inspect on trees with problems', () => {
     expect(view.platforms).toHaveLength(1)
   })
 
+  it('shows an attestation named on its own as an attestation, not as a runnable image', async () => {
+    const image = await elfImage('amd64')
+    const dir = await layoutWith(await buildAttestation(image.manifest, {predicateType: 'https://spdx.dev/Document'}))
+    const out = (await archcheck('inspect', `oci-layout:${dir}`)).stdout
+    expect(out).toContain('No runnable image here')
+    expect(out).toMatch(/│ sha256:[0-9a-f]{64} │ \(not named\) +│ .* │ https:\/\/spdx\.dev\/Document │/)
+    expect(out).not.toContain('unknown/unknown image')
+    expect(out).not.toContain('exec format error')
+    const view = await json(`oci-layout:${dir}`)
+    expect(view).toMatchObject({kind: 'image', singlePlatform: false, platforms: []})
+    expect(view.attestations).toMatchObject([{index: null, predicateTypes: ['https://spdx.dev/Document']}])
+  })
+
   it('shows nested indexes and entries it does not read', async () => {
     const inner = buildIndex({format: 'docker', entries: [{target: await elfImage('s390x', 'docker')}]})
     const unknown = jsonObject({x: 1}, 'application/vnd.example.thing.v1+json')
@@ -149,8 +162,16 @@ describe('archcheck inspect on trees with problems', () => {
 
 describe('archcheck inspect errors: one line, documented exit code', () => {
   it.each([
-    [['inspect', 'Not A/Ref'], 2, /^archcheck: invalid image reference "Not A\/Ref": it contains white space\n$/],
-    [['inspect', 'oci-layout:/no/such/layout'], 2, /^archcheck: OCI layout directory "\/no\/such\/layout" does not exist\n$/],
+    [
+      ['inspect', 'Not A/Ref'],
+      2,
+      /^archcheck: invalid image reference "Not A\/Ref": it contains white space \(see archcheck inspect --help\)\n$/,
+    ],
+    [
+      ['inspect', 'oci-layout:/no/such/layout'],
+      2,
+      /^archcheck: OCI layout directory "\/no\/such\/layout" does not exist \(see archcheck inspect --help\)\n$/,
+    ],
     [
       ['inspect', 'oci-layout:fixtures/demo', '--platform', 'linux/*'],
       2,

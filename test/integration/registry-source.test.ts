@@ -44,7 +44,10 @@ describe('RegistrySource against docker-registry (distribution 2.8)', () => {
     const scenario = await pushScenario('oci-index')
     const source = registrySource(parseReference(`${scenario.host}/${scenario.repository}:no-such-tag`))
     const tag = await rejection(source.fetchManifest())
-    expect([tag.kind, tag.message]).toEqual(['not-found', `tag not found: ${scenario.host}/${scenario.repository}:no-such-tag`])
+    expect([tag.kind, tag.message]).toEqual([
+      'not-found',
+      `tag not found: ${scenario.host}/${scenario.repository}:no-such-tag (or no repository ${scenario.host}/${scenario.repository}: the registry answers both alike)`,
+    ])
     const missing = sha256Digest(Buffer.from('never pushed'))
     expect((await rejection(source.fetchManifest(missing))).message).toBe(
       `manifest ${scenario.host}/${scenario.repository}@${missing} not found`,
@@ -53,7 +56,9 @@ describe('RegistrySource against docker-registry (distribution 2.8)', () => {
     expect(await source.blobExists(missing)).toBe(false)
     // distribution 2.8 answers MANIFEST_UNKNOWN (not NAME_UNKNOWN) for a repository it has never seen.
     const repository = await rejection(registrySource(parseReference(`${scenario.host}/nobody/here:1`)).fetchManifest())
-    expect(repository.message).toBe(`tag not found: ${scenario.host}/nobody/here:1`)
+    expect(repository.message).toBe(
+      `tag not found: ${scenario.host}/nobody/here:1 (or no repository ${scenario.host}/nobody/here: the registry answers both alike)`,
+    )
   })
 })
 

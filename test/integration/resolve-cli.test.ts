@@ -17,7 +17,10 @@ async function pushCase(name: string, format: 'oci' | 'docker' = 'oci'): Promise
 }
 
 /** NODE_ENV=production: under vitest's NODE_ENV=test oclif looks for TypeScript sources and warns. */
-const archcheck = (...args: string[]): Promise<CliResult> => runCli(args, {env: {NODE_ENV: 'production'}})
+// A terminal's width (COLUMNS): the tables show short digests, as on a terminal too narrow for full ones.
+const archcheck = (...args: string[]): Promise<CliResult> => runCli(args, {env: {NODE_ENV: 'production', COLUMNS: '100'}})
+/** Piped with COLUMNS unset: nothing shortened or wrapped, whatever the width. */
+const archcheckPiped = (...args: string[]): Promise<CliResult> => runCli(args, {env: {NODE_ENV: 'production'}})
 
 interface ResolveJson {
   schemaVersion: number
@@ -39,7 +42,7 @@ interface ResolveJson {
 
 /** The keys docs/resolve.md documents for each object of the `--json` document. */
 const DOCUMENTED_KEYS = {
-  top: ['digest', 'mediaType', 'passed', 'reference', 'results', 'schemaVersion'],
+  top: ['digest', 'layers', 'mediaType', 'passed', 'reference', 'results', 'schemaVersion'],
   result: ['candidates', 'chosen', 'client', 'clientMessage', 'host', 'message', 'tiedWith', 'verdict'],
   chosen: ['configDigest', 'configPlatform', 'digest', 'mediaType', 'platform'],
   candidate: ['accepted', 'digest', 'platform', 'rank', 'reason'],
@@ -138,7 +141,7 @@ describe('archcheck resolve against the registry', () => {
 
   it('--client all gives a host × client matrix', async () => {
     const scenario = await pushCase('arm64-both')
-    const run = await archcheck('resolve', scenario.reference, '--client', 'all', '--host', 'linux/arm64')
+    const run = await archcheckPiped('resolve', scenario.reference, '--client', 'all', '--host', 'linux/arm64')
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/│ HOST +│ DOCKER +│ DOCKER@20\.10 +│ CONTAINERD +│ PODMAN +│ EXACT +│/)
     const ambiguous = 'ambiguous linux\\/arm64\\/v8'
@@ -151,7 +154,9 @@ describe('archcheck resolve against the registry', () => {
 
   it('--explain lists every entry with its reason and rank', async () => {
     const scenario = await pushCase('attestations')
-    const run = await archcheck('resolve', scenario.reference, '--explain', '--host', 'linux/arm64')
+    const run = await runCli(['resolve', scenario.reference, '--explain', '--host', 'linux/arm64'], {
+      env: {NODE_ENV: 'production', COLUMNS: '140'},
+    })
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('linux/arm64: every entry, in index order')
     expect(run.stdout).toMatch(/│ #1 +│ linux\/arm64 +│ sha256:\w{12} │ accepted │ matches linux\/arm64 +│/)

@@ -44,6 +44,68 @@ describe('usage errors are one line and exit 2', () => {
     expect(result.stderr).not.toMatch(/Note:|allow multiple values/)
   })
 
+  it("ends every usage error with the help pointer, oclif's own wordings included", async () => {
+    expectOneLineError(await runCli(['verify', '--require']), 2, /^archcheck: --require needs a value \(see archcheck verify --help\)$/m)
+    expectOneLineError(await runCli(['verify']), 2, /^archcheck: no image to verify: .* \(see archcheck verify --help\)$/m)
+  })
+
+  it('refuses a platform Go does not know, with a did-you-mean, unless --allow-unknown-platform', async () => {
+    expectOneLineError(
+      await runCli(['verify', DEMO, '--require', 'linux/amd64,linux/arm46']),
+      2,
+      /^archcheck: --require: platform "linux\/arm46": unknown architecture "arm46" \(did you mean arm64\?\); --allow-unknown-platform accepts it as written \(see archcheck verify --help\)$/m,
+    )
+    expectOneLineError(
+      await runCli(['resolve', DEMO, '--host', 'linux/arm65']),
+      2,
+      /--host: platform "linux\/arm65": unknown architecture "arm65" \(did you mean arm64\?\)/,
+    )
+    expectOneLineError(await runCli(['diagnose', DEMO, '--host', 'linxu/amd64']), 2, /unknown OS "linxu" \(did you mean linux\?\)/)
+    expectOneLineError(
+      await runCli(['inspect', DEMO, '--platform', 'linux/amd46']),
+      2,
+      /--platform: platform "linux\/amd46": unknown architecture/,
+    )
+    const allowed = await runCli(['resolve', DEMO, '--host', 'linux/arm65', '--allow-unknown-platform'])
+    expect(allowed.code).toBe(1)
+    expect(allowed.stdout).toMatch(/linux\/arm65 +│ +- +│/)
+    expect((await runCli(['resolve', DEMO, '--host', 'linux/riscv64,linux/loong64,linux/mips64le,windows/amd64,freebsd/amd64'])).code).toBe(
+      1,
+    )
+  })
+
+  it('points a local directory or file to oci-layout: or oci-archive: instead of asking Docker Hub', async () => {
+    expectOneLineError(
+      await runCli(['inspect', 'fixtures/demo']),
+      2,
+      /^archcheck: "fixtures\/demo" is a local directory: did you mean oci-layout:fixtures\/demo\? \(docker:\/\/fixtures\/demo asks the registry\) \(see archcheck inspect --help\)$/m,
+    )
+    expectOneLineError(await runCli(['verify', 'fixtures/demo']), 2, /did you mean oci-layout:fixtures\/demo\?/)
+    expectOneLineError(
+      await runCli(['resolve', 'package.json']),
+      2,
+      /"package\.json" is a local file: did you mean oci-archive:package\.json\?/,
+    )
+  })
+
+  it('verify --quiet prints only failures, nothing when everything passed', async () => {
+    const passed = await runCli(['verify', DEMO, '--quiet'])
+    expect([passed.code, passed.stdout]).toEqual([0, ''])
+    const failed = await runCli(['verify', DEMO, '--quiet', '--require', 'linux/amd64,linux/s390x'])
+    expect(failed.code).toBe(1)
+    expect(failed.stdout).toMatch(
+      /^FAIL oci-layout:fixtures\/demo:latest: platform-missing \(linux\/s390x\): docker refuses to pull the tag on linux\/s390x hosts[^\n]*\n$/,
+    )
+  })
+
+  it("understands skopeo's oci:PATH as an OCI layout", async () => {
+    const run = await runCli(['resolve', 'oci:fixtures/demo'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^Reference: oci-layout:fixtures\/demo:latest$/m)
+    const verified = await runCli(['verify', 'oci:fixtures/demo', '--json'])
+    expect(JSON.parse(verified.stdout).references[0].reference).toBe('oci-layout:fixtures/demo:latest')
+  })
+
   it('names an unexpected argument', async () => {
     expectOneLineError(
       await runCli(['inspect', DEMO, 'extra']),
@@ -71,7 +133,7 @@ describe('usage errors are one line and exit 2', () => {
 
   it('lists the choices of an option flag and explains a bad number', async () => {
     const clients = 'docker, docker@20.10, containerd, podman, exact, kubernetes, cri, nerdctl, cri-o, buildah, skopeo, all'
-    const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients}$`, 'm')
+    const badClient = new RegExp(`^archcheck: --client "moby": expected one of ${clients} \\(see archcheck resolve --help\\)$`, 'm')
     expectOneLineError(await runCli(['resolve', DEMO, '--client', 'moby']), 2, badClient)
     expectOneLineError(
       await runCli(['inspect', DEMO, '--timeout', '0']),
@@ -154,7 +216,9 @@ describe('usage errors are one line and exit 2', () => {
     )
     const debug = await runCli(['--debug', 'inspect', 'oci-layout:/nonexistent-layout'])
     expect(debug.code).toBe(2)
-    expect(debug.stderr).toMatch(/^archcheck: OCI layout directory "\/nonexistent-layout" does not exist\nUsageError: .*\n {4}at /)
+    expect(debug.stderr).toMatch(
+      /^archcheck: OCI layout directory "\/nonexistent-layout" does not exist \(see archcheck inspect --help\)\nUsageError: .*\n {4}at /,
+    )
   })
 
   it('takes -h as --help', async () => {
@@ -200,11 +264,19 @@ describe('flags given before the reference', () => {
 describe('report and input files', () => {
   it('verify --junit to a directory that does not exist fails at once, before reading the image', async () => {
     const result = await runCli(['verify', '127.0.0.1:9/never/read:1', '--junit', '/nonexistent-dir/report.xml'])
-    expectOneLineError(result, 2, /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist$/m)
+    expectOneLineError(
+      result,
+      2,
+      /^archcheck: --junit \/nonexistent-dir\/report\.xml: directory \/nonexistent-dir does not exist \(see archcheck verify --help\)$/m,
+    )
   })
 
   it('verify --junit to a directory says so', async () => {
-    expectOneLineError(await runCli(['verify', DEMO, '--junit', tmpdir()]), 2, /: is a directory, expected a file$/m)
+    expectOneLineError(
+      await runCli(['verify', DEMO, '--junit', tmpdir()]),
+      2,
+      /: is a directory, expected a file \(see archcheck verify --help\)$/m,
+    )
   })
 
   it('verify --junit writes the report when the path is good', async () => {
@@ -222,7 +294,11 @@ describe('report and input files', () => {
     expect(suites).toHaveLength(1)
     expect(suites[0]).toMatchObject({name: `${DEMO}:latest`, failures: '0'})
     expect(suites[0].testcase.map((testcase) => testcase.name)).toEqual(
-      expect.arrayContaining(['platform-missing [linux/amd64]', 'platform-missing [linux/arm64]', 'dangling-manifest']),
+      expect.arrayContaining([
+        'latest: platform-missing [linux/amd64]',
+        'latest: platform-missing [linux/arm64]',
+        'latest: dangling-manifest',
+      ]),
     )
   })
 
@@ -231,22 +307,22 @@ describe('report and input files', () => {
     expectOneLineError(
       await runCli(['build', PROJECT_ROOT, '--push', '-t', 'Bad Ref'], {env: noDocker}),
       2,
-      /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space$/m,
+      /^archcheck: --tag: invalid image reference "Bad Ref": it contains white space \(see archcheck build --help\)$/m,
     )
     expectOneLineError(
       await runCli(['build', PROJECT_ROOT, '--push', '-t', ''], {env: noDocker}),
       2,
-      /^archcheck: --tag: empty image reference$/m,
+      /^archcheck: --tag: empty image reference \(see archcheck build --help\)$/m,
     )
     expectOneLineError(
       await runCli(['build', PROJECT_ROOT, '--output', 'oci:/nonexistent-dir/out'], {env: noDocker}),
       2,
-      /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist$/m,
+      /^archcheck: --output oci:\/nonexistent-dir\/out: directory \/nonexistent-dir does not exist \(see archcheck build --help\)$/m,
     )
     expectOneLineError(
       await runCli(['build', PROJECT_ROOT, '--output', 'oci:package.json'], {env: noDocker}),
       2,
-      /is a file, expected a directory$/m,
+      /is a file, expected a directory \(see archcheck build --help\)$/m,
     )
   })
 
@@ -254,7 +330,7 @@ describe('report and input files', () => {
     expectOneLineError(
       await runCli(['build', PROJECT_ROOT, '--push', '-t', 'localhost:5000/app:1', '-f', tmpdir()], {env: {PATH: '/nonexistent'}}),
       2,
-      new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory$`, 'm'),
+      new RegExp(`^archcheck: cannot read Dockerfile ${tmpdir()}: is a directory \\(see archcheck build --help\\)$`, 'm'),
     )
   })
 
@@ -293,11 +369,15 @@ describe('report and input files', () => {
     expectOneLineError(
       await runCli(['build', '/nonexistent-context', '--push', '-t', 'localhost:5000/app:1']),
       2,
-      /^archcheck: build context "\/nonexistent-context" does not exist$/m,
+      /^archcheck: build context "\/nonexistent-context" does not exist \(see archcheck build --help\)$/m,
     )
     const file = join(tempDirSync('ctx'), 'Dockerfile')
     writeFileSync(file, 'FROM scratch\n')
-    expectOneLineError(await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']), 2, /is not a directory$/m)
+    expectOneLineError(
+      await runCli(['build', file, '--push', '-t', 'localhost:5000/app:1']),
+      2,
+      /is not a directory \(see archcheck build --help\)$/m,
+    )
   })
 })
 

@@ -90,11 +90,15 @@ describe('a correct multi-platform release', () => {
     const result = await verifyAllFormats([good.reference], 'good')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`PASS ${good.reference}: every check passed`)
-    expect(result.stdout).toMatch(/platform-missing\s+│ pass\s+│ pass/)
+    // Every check passed: no table, the passes folded into one line.
+    expect(result.stdout).toMatch(/^ {2}\d+ passed \(platform-missing, platform-fallback, config-mismatch, /m)
+    expect(result.stdout).not.toContain('│')
     expect(result.stdout).not.toContain('::error')
     const suite = result.junit.testsuites.testsuite[0]
     expect(suite).toMatchObject({name: good.reference, failures: '0', errors: '0'})
-    expect(suite.testcase.map((testcase: {name: string}) => testcase.name)).toContain('platform-missing [linux/arm64]')
+    expect(suite.testcase.map((testcase: {name: string}) => testcase.name)).toContain(
+      `${good.reference.split(':').at(-1)}: platform-missing [linux/arm64]`,
+    )
     expect(result.summary).toContain(`### \`${good.reference}\` ✅ passed`)
   })
 })
@@ -234,7 +238,8 @@ describe.each(BROKEN)('a broken image: $name', ({name, spec, args = [], fails, s
     )
     const cases = result.junit.testsuites.testsuite[0].testcase as Array<{name: string; failure?: {type: string; message: string}}>
     const failed = cases.filter((testcase) => testcase.failure)
-    expect(failed.map((testcase) => testcase.name)).toEqual([platform === '-' ? id : `${id} [${platform}]`])
+    const tag = scenario.reference.split(':').at(-1)
+    expect(failed.map((testcase) => testcase.name)).toEqual([platform === '-' ? `${tag}: ${id}` : `${tag}: ${id} [${platform}]`])
     expect(failed[0].failure!.message).toMatch(says)
   })
 })
@@ -346,10 +351,10 @@ describe('--metadata-file (buildx format)', () => {
 
   it('rejects a missing or malformed file with exit 2 and one line', async () => {
     for (const [file, message] of [
-      [join(dir, 'absent.json'), /^archcheck: cannot read metadata file .*absent\.json: no such file\n$/],
+      [join(dir, 'absent.json'), /^archcheck: cannot read metadata file .*absent\.json: no such file \(see archcheck verify --help\)\n$/],
       [
         await metadataFor('not-json', '').then(async (path) => (await writeFile(path, '{"containerimage.digest": '), path)),
-        /^archcheck: metadata file .* is not valid JSON: .*\n$/,
+        /^archcheck: metadata file .* is not valid JSON: .* \(see archcheck verify --help\)\n$/,
       ],
     ] as const) {
       const result = await runCli(['verify', '--metadata-file', file])
@@ -400,7 +405,9 @@ describe('exit codes for what cannot be checked', () => {
     const result = await verifyAllFormats([missing], 'absent')
     expect(result.code).toBe(3)
     // The reference named once: the registry's message already carries it in full.
-    expect(result.stderr).toBe(`archcheck: tag not found: ${missing}\n`)
+    expect(result.stderr).toBe(
+      `archcheck: tag not found: ${missing} (or no repository ${host}/verify/absent: the registry answers both alike)\n`,
+    )
     expect(result.stdout).toMatch(/^::error title=archcheck verify%3A /m)
     expect(result.junit.testsuites.testsuite[0].testcase[0].error.message).toMatch(/not found/)
     const {json} = await verifyJson([missing])

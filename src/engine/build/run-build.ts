@@ -180,6 +180,7 @@ async function buildWithManifestTool(
   // A fresh list name: `--manifest` adds to an existing list of that name.
   const manifestName = `localhost/archcheck-build-${randomBytes(6).toString('hex')}`
   const commands: string[][] = []
+  const before = await storedImages(tool)
   try {
     const buildArgv = manifestBuildArgv(options, manifestName)
     commands.push([tool, ...buildArgv])
@@ -217,9 +218,51 @@ async function buildWithManifestTool(
     }
   } finally {
     forgetWork()
-    await captureCommand(tool, ['manifest', 'rm', manifestName]).catch(() => undefined)
+    await removeManifestList(tool, manifestName, before)
     await rm(work, {recursive: true, force: true})
   }
+}
+
+/** An image in buildah's or podman's storage: its id and the digest of its manifest. */
+interface StoredImage {
+  id: string
+  digest: string
+}
+
+/** The images in local storage (buildah `images --json`, podman `images --format json`); empty when they cannot be listed. */
+async function storedImages(tool: 'buildah' | 'podman'): Promise<StoredImage[]> {
+  try {
+    const {stdout} = await captureCommand(
+      tool,
+      tool === 'buildah' ? ['images', '--all', '--json'] : ['images', '--all', '--format', 'json'],
+      {timeoutMs: 30_000},
+    )
+    const listed = JSON.parse(stdout || '[]') as Array<Record<string, unknown>>
+    return listed.flatMap((image) => {
+      const id = image.id ?? image.Id ?? image.ID
+      const digest = image.digest ?? image.Digest
+      return typeof id === 'string' && typeof digest === 'string' ? [{id, digest}] : []
+    })
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Removes the manifest list the build made and the per-platform images it holds, which `manifest
+ * rm` leaves behind in storage. Only images that were not there before the build go: a cached
+ * build may reuse an image the user already had.
+ */
+async function removeManifestList(tool: 'buildah' | 'podman', manifestName: string, before: readonly StoredImage[]): Promise<void> {
+  const instances = await captureCommand(tool, ['manifest', 'inspect', manifestName], {timeoutMs: 30_000})
+    .then(({stdout}) =>
+      ((JSON.parse(stdout) as {manifests?: Array<{digest?: unknown}>}).manifests ?? []).map((entry) => String(entry.digest)),
+    )
+    .catch(() => [] as string[])
+  await captureCommand(tool, ['manifest', 'rm', manifestName]).catch(() => undefined)
+  const existed = new Set(before.map((image) => image.id))
+  const made = (await storedImages(tool)).filter((image) => instances.includes(image.digest) && !existed.has(image.id))
+  if (made.length > 0) await captureCommand(tool, ['rmi', ...made.map((image) => image.id)]).catch(() => undefined)
 }
 
 /** Runs one backend command with its progress on stderr; a non-zero exit fails the build (exit 1). */

@@ -141,7 +141,13 @@ function diagnoseHost(resolution: Resolution, filesystems: Map<string, ImageFile
     const {error, reason} = trace.failure
     return {...base, image: imageInfo, execution, status: 'fail', message: `${pulls}, but ${reason}: \`${error}\``}
   }
-  const caveats = [...trace.warnings, ...(resolution.verdict === 'ok' ? [] : [resolution.message])]
+  // The files were followed and start on this host: a prediction of `exec format error` from the
+  // config alone would contradict that, so say what is wrong instead (the config, not the binaries).
+  const mislabelled =
+    resolution.verdict === 'wrong-arch'
+      ? `its config says ${imageInfo.config}, yet the files it runs are built for ${host}: the config is mislabelled, and ${imageInfo.config} hosts pulling it fail`
+      : undefined
+  const caveats = [...trace.warnings, ...(resolution.verdict === 'ok' ? [] : [mislabelled ?? resolution.message])]
   return {
     ...base,
     image: imageInfo,

@@ -1,5 +1,5 @@
 import {UsageError} from '../../oci/errors.js'
-import {parseSourceSpec} from '../../source/open.js'
+import {checkNotLocalPath, parseSourceSpec} from '../../source/open.js'
 import {formatReference, parseReference, validateDigest} from '../../oci/reference.js'
 import type {BuildMetadata} from './metadata-file.js'
 
@@ -12,11 +12,13 @@ export interface VerifyTarget {
 /**
  * A source spec in the form reports show: registry references normalised (`alpine` →
  * `docker.io/library/alpine`, `docker://` dropped), local `oci-layout:`/`oci-archive:` specs as
- * given. Throws a UsageError for a bad reference before anything is read.
+ * given (skopeo's `oci:` as `oci-layout:`). A name that is a local path is refused with the prefix it needs. Throws a UsageError for a bad reference before anything is read.
  */
 export function normalizeSpec(spec: string): string {
   const parsed = parseSourceSpec(spec)
-  return parsed.kind === 'registry' ? formatReference(parseReference(parsed.reference)) : spec
+  if (parsed.kind !== 'registry') return `${parsed.kind}:${parsed.path}`
+  checkNotLocalPath(spec)
+  return formatReference(parseReference(parsed.reference))
 }
 
 /**

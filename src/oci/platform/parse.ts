@@ -142,3 +142,46 @@ export function parsePlatform(spec: string): Platform {
   const {architecture, variant} = normalizeArch(parts[1], parts[2])
   return withVariant(architecture, architecture === 'arm64' && variant === '' ? 'v8' : variant)
 }
+
+/** Levenshtein distance, for "did you mean" among the known names. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    previous = current
+  }
+  return previous[b.length]
+}
+
+/** The known name closest to a typo (two edits at most, or a transposition such as arm46 for arm64). */
+function closestKnown(typed: string, known: ReadonlySet<string>): string | undefined {
+  let best: {name: string; distance: number} | undefined
+  for (const name of known) {
+    const sorted = (text: string): string => [...text].sort().join('')
+    const distance = sorted(name) === sorted(typed) ? 1 : editDistance(typed, name)
+    if (distance <= 2 && distance < (best?.distance ?? Infinity)) best = {name, distance}
+  }
+  return best?.name
+}
+
+/**
+ * Whether a parsed specifier names an OS and an architecture that Go (and so containerd, Docker and
+ * every registry) knows. containerd itself accepts any word, so a typo (`linux/arm46`) would
+ * otherwise become a platform no image has: a UsageError with a did-you-mean instead.
+ * `allowUnknown` is for the truly exotic.
+ */
+export function checkKnownPlatform(spec: string, platform: Platform): void {
+  const problems: string[] = []
+  if (!KNOWN_OS.has(platform.os)) {
+    const guess = closestKnown(platform.os, KNOWN_OS)
+    problems.push(`unknown OS "${platform.os}"${guess ? ` (did you mean ${guess}?)` : ''}`)
+  }
+  if (!KNOWN_ARCH.has(platform.architecture)) {
+    const guess = closestKnown(platform.architecture, KNOWN_ARCH)
+    problems.push(`unknown architecture "${platform.architecture}"${guess ? ` (did you mean ${guess}?)` : ''}`)
+  }
+  if (problems.length === 0) return
+  throw new UsageError(`platform "${spec}": ${problems.join(', ')}; --allow-unknown-platform accepts it as written`)
+}

@@ -40,7 +40,10 @@ function describeTarget(target: Target): string {
 function notFoundMessage(target: Target, name: string): string {
   if (target.type === 'blob') return `blob ${target.digest} not found in ${name}`
   if (target.type === 'tags') return `repository ${name} not found`
-  return target.reference.includes(':') ? `manifest ${name}@${target.reference} not found` : `tag not found: ${name}:${target.reference}`
+  if (target.reference.includes(':')) return `manifest ${name}@${target.reference} not found`
+  // Registries such as distribution answer MANIFEST_UNKNOWN for a repository they have never seen
+  // too; only NAME_UNKNOWN says the repository is the problem, so a misspelt name is not ruled out.
+  return `tag not found: ${name}:${target.reference} (or no repository ${name}: the registry answers both alike)`
 }
 
 function credentialsNote(context: ErrorContext): string {

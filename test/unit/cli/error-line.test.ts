@@ -5,7 +5,11 @@ import {RegistryError, UsageError} from '../../../src/oci/errors.js'
 
 describe('errorLine', () => {
   it('keeps an ArchcheckError and its exit code, on one line', () => {
-    expect(errorLine(new UsageError('bad\n  input'))).toEqual({message: 'bad input', exitCode: 2})
+    expect(errorLine(new UsageError('bad\n  input'))).toEqual({message: 'bad input (see archcheck --help)', exitCode: 2})
+    expect(errorLine(new UsageError('bad input'), {command: 'verify'})).toEqual({
+      message: 'bad input (see archcheck verify --help)',
+      exitCode: 2,
+    })
     expect(errorLine(new RegistryError('tag not found: r/a:1', 'not-found'))).toEqual({message: 'tag not found: r/a:1', exitCode: 3})
   })
 

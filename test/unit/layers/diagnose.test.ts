@@ -57,6 +57,17 @@ describe('diagnoseImage', () => {
     )
   })
 
+  it('names the config as the liar when an arm64-labelled image holds binaries that start on amd64', async () => {
+    const image = await buildImage({
+      config: {architecture: 'arm64', entrypoint: ['/app']},
+      files: [{path: 'app', content: makeElf('amd64')}],
+    })
+    const report = await diagnoseLayout(image, ['linux/amd64', 'linux/arm64'])
+    expect(report.hosts.map((h) => h.status)).toEqual(['warn', 'fail'])
+    expect(report.hosts[0].message).toContain('starts, but its config says linux/arm64, yet the files it runs are built for linux/amd64')
+    expect(report.hosts[0].message).not.toContain('exec format error')
+  })
+
   it('warns for 32-bit ARM served to arm64 and for hosts it does not trace', async () => {
     const index = buildIndex({entries: [{target: await elfImage('arm')}]})
     const report = await diagnoseLayout(index, ['linux/arm64', 'linux/arm/v7', 'windows/amd64'])

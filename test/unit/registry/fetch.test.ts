@@ -78,7 +78,7 @@ describe('RegistrySource, anonymous registry', () => {
       .reply(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: 'manifest unknown'}]})
     const error = await rejection(source('my/app:1.2').fetchManifest())
     expect(error.kind).toBe('not-found')
-    expect(error.message).toBe('tag not found: docker.io/my/app:1.2')
+    expect(error.message).toBe('tag not found: docker.io/my/app:1.2 (or no repository docker.io/my/app: the registry answers both alike)')
     expect(error.exitCode).toBe(3)
   })
 

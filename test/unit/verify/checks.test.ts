@@ -75,6 +75,10 @@ describe('platform-missing', () => {
       context(index([amd64, liar]), [resolution('linux/amd64', 'ok', amd64), resolution('linux/arm64', 'wrong-arch', liar)]),
     )
     expect(statuses(results)).toEqual(['linux/amd64 pass', 'linux/arm64 pass'])
+    // A pass that agrees with itself: the entry is there, and no failure is predicted.
+    expect(results[1].message).toMatch(
+      /^the index has a linux\/arm64 entry \(sha256:\w{12}\); what it holds is judged by config-mismatch\.$/,
+    )
   })
 })
 

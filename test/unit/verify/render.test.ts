@@ -12,8 +12,8 @@ import {
   renderGithubSummary,
   reportToGithub,
 } from '../../../src/render/github.js'
-import {renderJunit} from '../../../src/render/junit.js'
-import {renderVerifySummary} from '../../../src/render/verify-text.js'
+import {renderJunit, splitReference} from '../../../src/render/junit.js'
+import {renderVerifySummary, renderVerifyText} from '../../../src/render/verify-text.js'
 import type {CheckResult, VerifyReport} from '../../../src/engine/verify/types.js'
 import {asResult} from './trees.js'
 import {tempDir} from '../../helpers/temp-dir.js'
@@ -76,11 +76,15 @@ describe('renderJunit', () => {
     expect(parsed.testsuites).toMatchObject({tests: '5', failures: '1', errors: '1'})
     expect(suite).toMatchObject({name: 'registry.test/app:1', tests: '4', failures: '1', skipped: '1', errors: '0', time: '1.234'})
     expect(suite.testcase.map((testcase: {name: string}) => testcase.name)).toEqual([
-      'platform-missing [linux/amd64]',
-      'platform-missing [linux/arm64]',
-      'mixed-media-types',
-      'missing-blob',
+      '1: platform-missing [linux/amd64]',
+      '1: platform-missing [linux/arm64]',
+      '1: mixed-media-types',
+      '1: missing-blob',
     ])
+    // The repository groups a reference's cases; each carries its share of the reference's time.
+    expect(suite.testcase.map((testcase: {classname: string}) => testcase.classname)).toEqual(Array(4).fill('registry.test/app'))
+    expect(suite.testcase.map((testcase: {time: string}) => testcase.time)).toEqual(Array(4).fill('0.308'))
+    expect(errored.testcase[0]).toMatchObject({classname: 'registry.test/other', name: '2: read', time: '0.005'})
     expect(suite.testcase[0].failure).toBeUndefined()
     expect(suite.testcase[1].failure.type).toBe('platform-missing')
     expect(suite.testcase[2]['system-out']).toBe('warning: mixed-media-types: mixed')
@@ -110,9 +114,9 @@ describe('renderJunit', () => {
       ),
     )
     expect(parsed.testsuites.testsuite[0].testcase.map((testcase: {name: string}) => testcase.name)).toEqual([
-      'attestation-orphan',
-      'attestation-orphan #2',
-      'attestation-orphan #3',
+      '1: attestation-orphan',
+      '1: attestation-orphan #2',
+      '1: attestation-orphan #3',
     ])
   })
 
@@ -140,7 +144,13 @@ describe('GitHub workflow commands', () => {
   it('writes a Markdown table whose rows stay rows whatever the message', () => {
     const summary = renderGithubSummary(asResult(sample()))
     const rows = summary.split('\n').filter((line) => line.startsWith('| `'))
-    expect(rows).toHaveLength(4)
+    // Failures and warnings only, failures first; the pass and the skip folded into one line.
+    expect(rows).toHaveLength(2)
+    expect(rows[0]).toMatch(/^\| `platform-missing` \| linux\/arm64 \| ❌ fail/)
+    expect(rows[1]).toMatch(/^\| `mixed-media-types` \| — \| ⚠️ warn/)
+    expect(summary).toContain('➖ not run: `missing-blob`')
+    // The unreadable reference comes before the failed one.
+    expect(summary.indexOf('registry.test/other:2')).toBeLessThan(summary.indexOf('### `registry.test/app:1`'))
     for (const row of rows) expect(row.split(/(?<!\\)\|/).length).toBe(6)
     expect(summary).toContain('### `registry.test/app:1` ❌ failed')
     expect(summary).toContain('a &lt;b&gt; &amp;')
@@ -175,6 +185,34 @@ describe('GitHub workflow commands', () => {
 })
 
 describe('renderVerifySummary', () => {
+  it('splits references into repository and tag or digest for JUnit', () => {
+    expect(splitReference('registry.test/app:1')).toEqual({repository: 'registry.test/app', version: '1'})
+    expect(splitReference('localhost:5000/app')).toEqual({repository: 'localhost:5000/app', version: undefined})
+    expect(splitReference(`ghcr.io/o/r@sha256:${'b'.repeat(64)}`)).toEqual({repository: 'ghcr.io/o/r', version: 'sha256:bbbbbbbbbbbb'})
+    expect(splitReference('oci-layout:fixtures/demo:latest')).toEqual({repository: 'oci-layout:fixtures/demo', version: 'latest'})
+  })
+
+  it('prints failures first, a table of what did not pass, and one line for the passes', async () => {
+    const [failed] = asResult(sample()).references
+    const text = await renderVerifyText(failed, false)
+    const lines = text.split('\n')
+    expect(lines[1]).toMatch(/^ {2}FAIL platform-missing \(linux\/arm64\): a <b>/)
+    expect(text.indexOf('FAIL platform-missing')).toBeLessThan(text.indexOf('warn mixed-media-types'))
+    expect(text).not.toMatch(/│ missing-blob/)
+    expect(text).toContain('  not run: missing-blob')
+    const passed = (await renderVerifyText({...failed, verdict: 'pass', checks: [failed.checks[0], failed.checks[3]]}, false)).split('\n')
+    expect(passed.some((line) => line.startsWith('┌'))).toBe(false)
+    expect(passed).toContain('  1 passed (platform-missing); not run: missing-blob')
+  })
+
+  it('prints only failures with --quiet, nothing for a reference that passed', async () => {
+    const [failed] = asResult(sample()).references
+    const quiet = await renderVerifyText(failed, false, undefined, {quiet: true})
+    expect(quiet.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(quiet).toMatch(/^FAIL registry\.test\/app:1: platform-missing \(linux\/arm64\): a <b>/)
+    expect(await renderVerifyText({...failed, verdict: 'pass', checks: [failed.checks[0]]}, false, undefined, {quiet: true})).toBe('')
+  })
+
   it('ends several references with one line counting what passed, failed and could not be read', () => {
     const passed = report([check('platform-missing', 'pass', 'ok', 'linux/amd64')], {reference: 'registry.test/ok:1', verdict: 'pass'})
     expect(renderVerifySummary(asResult([passed, ...sample()]))).toBe('ERROR 3 references: 1 passed, 1 failed, 1 could not be read\n')

@@ -49,7 +49,7 @@ describe('verifyImage', () => {
       'FAIL platform-missing (linux/arm64): docker refuses to pull the tag on linux/arm64 hosts: "no matching manifest"',
     )
     expect(text).toContain('FAIL registry.test/app:1: 1 failed (platform-missing)')
-    expect(renderJunit(asResult([report]))).toContain('name="platform-missing [linux/arm64]"')
+    expect(renderJunit(asResult([report]))).toContain('classname="registry.test/app" name="1: platform-missing [linux/arm64]"')
   })
 
   it('fails on warnings only with strict', async () => {

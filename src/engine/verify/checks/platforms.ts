@@ -61,6 +61,17 @@ export function checkPlatformMissing(context: CheckContext): CheckResult[] {
         platform,
       )
     }
+    if (resolution.verdict === 'wrong-arch' && resolution.chosen) {
+      // The entry is there; that it holds another platform's image is config-mismatch's failure, and a
+      // pass must not repeat its prediction of `exec format error`.
+      return checkResult(
+        context,
+        id,
+        'pass',
+        `the index has a ${platform} entry (${shortDigest(resolution.chosen.descriptor.digest)}); what it holds is judged by config-mismatch.`,
+        platform,
+      )
+    }
     return checkResult(context, id, 'pass', resolution.message, platform)
   })
 }
