@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import type {ClientName} from '../api/resolve.js'
@@ -40,6 +40,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
   }
 
   static override flags = {
+    'no-trunc': noTruncFlag,
     from: Flags.string({
       description: 'A file naming images: one reference per line, Kubernetes YAML or a Compose file; - for stdin; repeatable.',
       multiple: true,
@@ -124,7 +125,13 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       {audit, auditExitCode},
       {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary},
       {styleFor},
-    ] = await Promise.all([import('../api/audit.js'), import('../render/audit.js'), import('../render/style.js')])
+      {outputWidth},
+    ] = await Promise.all([
+      import('../api/audit.js'),
+      import('../render/audit.js'),
+      import('../render/style.js'),
+      import('../render/fit.js'),
+    ])
     // oclif has checked it against CLIENT_NAMES and 'all'.
     const client = flags.client as ClientName | 'all'
     const progress = auditProgress(process.stderr)
@@ -167,7 +174,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
     if (flags.json) await writeJson(result)
     else if (flags.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
     else if (flags.format === 'csv') await writeStdout(renderAuditCsv(result))
-    else await writeStdout(await renderAuditText(result, styleFor(process.stdout)))
+    else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
     if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
     process.exitCode = auditExitCode(result)
   }

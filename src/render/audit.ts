@@ -3,7 +3,7 @@ import {shortDigest} from '../oci/digest.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
 import {appendStepSummary, markdownCell} from './markdown.js'
 import type {Style} from './style.js'
-import {tableMaker} from './table.js'
+import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
 
 export const AUDIT_FORMATS = ['text', 'markdown', 'csv'] as const
 export type AuditFormat = (typeof AUDIT_FORMATS)[number]
@@ -120,15 +120,21 @@ function historyLines(result: AuditResult, repository: string): string[] {
  * first, then the host columns with the most failures first), the history of its versions, then
  * what could not be read or was not audited, and the summary line.
  */
-export async function renderAuditText(original: AuditResult, style: Style): Promise<string> {
+export async function renderAuditText(original: AuditResult, style: Style, fit: FitOptions = {}): Promise<string> {
   // References, messages and errors come from registries and files: shown, never obeyed by the terminal.
   const result = sanitizeDeep(original)
-  const newTable = await tableMaker(style)
   const columns = columnsOf(result)
+  // The verdict columns stay; the digest goes first, then the image name wraps, when a terminal is narrow.
+  const tableColumns: TableColumn[] = [
+    {header: ''},
+    {header: 'IMAGE', wrap: true},
+    {header: 'DIGEST', digest: true, drop: 1},
+    ...columns.map((column) => ({header: column.title, wrap: true})),
+  ]
   const out: string[] = []
   for (const group of groups(result)) {
     out.push(style.bold(group.repository))
-    const table = newTable(['', 'IMAGE', 'DIGEST', ...columns.map((column) => column.title)])
+    const rows: string[][] = []
     for (const row of group.rows) {
       const state = rowState(row)
       const cells = columns.map((column) => {
@@ -139,9 +145,12 @@ export async function renderAuditText(original: AuditResult, style: Style): Prom
       })
       const failedChecks = (row.checks ?? []).filter((check) => check.status === 'fail').map((check) => check.id)
       const name = failedChecks.length > 0 ? `${rowName(row)} (${failedChecks.join(', ')})` : rowName(row)
-      table.push([stateText(state, style), name, row.digest ? shortDigest(row.digest) : '-', ...cells])
+      rows.push([stateText(state, style), name, row.digest ? shortDigest(row.digest) : '-', ...cells])
     }
-    out.push(table.toString())
+    const table = await fitTable(tableColumns, rows, style, fit)
+    out.push(table.text)
+    if (table.dropped.length > 0)
+      out.push(style.dim(`Not shown to fit ${fit.width} columns: ${table.dropped.join(', ')} (--no-trunc or --json shows everything).`))
     const history = historyLines(result, group.repository)
     if (history.length > 0) out.push(...history.map((line) => `  ${line}`))
     out.push('')

@@ -141,3 +141,23 @@ describe('audit output with hostile registry text', () => {
     expect(renderAuditCsv(hostile())).not.toMatch(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e]/)
   })
 })
+
+describe('audit matrix on a narrow terminal', () => {
+  it('fits 80 columns with every client of a host, wrapping host labels and never cutting a digest', async () => {
+    const clients = ['docker', 'containerd', 'podman'] as const
+    const base = result([row('1.0.0', 'ok'), row('2.0.0-alpine', 'no-match')])
+    const wide: AuditResult = {
+      ...base,
+      clients: [...clients],
+      rows: base.rows.map((r) => ({...r, cells: clients.flatMap((client) => r.cells.map((cell) => ({...cell, client})))})),
+    }
+    const plain = styleFor({isTTY: false})
+    const unfitted = await renderAuditText(wide, plain)
+    expect(Math.max(...unfitted.split('\n').map((line) => line.length))).toBeGreaterThan(80)
+    const text = await renderAuditText(wide, plain, {width: 80})
+    for (const line of text.split('\n').filter((l) => /[│┌└├]/.test(l))) expect(line.length, line).toBeLessThanOrEqual(80)
+    // Digests are shown as sha256: and 12 hex digits at least, or left out whole.
+    for (const digest of text.match(/sha256:[0-9a-f]*/g) ?? []) expect(digest.length).toBeGreaterThanOrEqual(19)
+    expect(text).toContain('no-match')
+  })
+})
