@@ -52,7 +52,6 @@ export function secondsOnly(timestamp: string): string {
   return timestamp.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+/, '$1')
 }
 
- 
 const SGR = /\u001B\[[0-9;]*m/g
 
 /** Columns a string takes on a terminal (colour codes take none). */

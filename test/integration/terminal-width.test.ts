@@ -14,7 +14,7 @@ import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli} from '../helpers/cli.js'
 import {layoutWith} from '../helpers/layouts.js'
 
 const SCRIPT = '/usr/bin/script'
- 
+
 const ANSI = /\u001B\[[0-9;?]*[A-Za-z]/g
 const TABLE_LINE = /^[┌│├└]/
 
