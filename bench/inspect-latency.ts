@@ -20,7 +20,7 @@
  *   reads every child manifest and config first, one after the other.
  * --baseline DIR adds `archcheck-baseline`, DIR/bin/run.js (an older build, see bench/startup.ts),
  * for before/after figures. `node -e 0` runs in the same rounds: node's start-up, the floor.
- * After the 4-platform table, issue 11's targets are printed as met or missed (printTargets).
+ * After the 4-platform table, the speed targets are printed as met or missed (printTargets).
  * Build first (`npm run build`). Not part of the test suite.
  */
 import {execFileSync} from 'node:child_process'
@@ -45,7 +45,7 @@ const EIGHT_PLATFORMS = [
 ]
 
 const IMAGES: Array<{name: string; label: string; spec: ScenarioSpec}> = [
-  // Issue 11's case: its targets are judged on this one.
+  // The targets are judged on this case.
   {
     name: 'bench-four',
     label: '4 platforms',
@@ -194,7 +194,7 @@ async function measureTools(
 }
 
 /**
- * Issue 11's targets for `inspect --json` of the 4-platform index, from this run's medians: at 0 ms,
+ * The targets for `inspect --json` of the 4-platform index, from this run's medians: at 0 ms,
  * within 120 ms of `node -e 0`; at 20 ms, at most 0.5x `docker manifest inspect` and 1.5x
  * `skopeo inspect --raw`; at every latency, peak RSS at most 80 MB.
  */
@@ -217,7 +217,7 @@ function printTargets(latency: number, figures: Map<string, Figures>): void {
     check('archcheck / skopeo inspect --raw', `${(archcheck.ms / skopeo.ms).toFixed(2)}x`, '<= 1.5x', archcheck.ms / skopeo.ms <= 1.5)
   if (Number.isFinite(archcheck.rssKb))
     check('archcheck peak RSS', `${(archcheck.rssKb / 1024).toFixed(0)} MB`, '<= 80 MB', archcheck.rssKb / 1024 <= 80)
-  console.log(`targets (issue 11) at ${latency} ms:\n${table(['target', 'measured', 'limit', ''], rows)}`)
+  console.log(`targets at ${latency} ms:\n${table(['target', 'measured', 'limit', ''], rows)}`)
 }
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@
  * shared machine) and peak RSS. --baseline DIR measures DIR/bin/run.js (an
  * older build: bin, dist, package.json, oclif.manifest.json, and node_modules or a link to it) in
  * the same rounds, for before/after figures. Build first (`npm run build`). Not part of the tests.
- * Ends with issue 11's targets (`--help` and `--version` within 40 ms of `node -e 0`), met or missed,
+ * Ends with the start-up targets (`--help` and `--version` within 40 ms of `node -e 0`), met or missed,
  * from the medians of this one run.
  */
 import {execFile} from 'node:child_process'
@@ -32,7 +32,7 @@ const CASES: Array<{label: string; args: string[] | null}> = [
 ]
 
 const execFileAsync = promisify(execFile)
-/** `archcheck --help` and `--version`: at most this much over `node -e 0` (issue 11). */
+/** `archcheck --help` and `--version`: at most this much over `node -e 0`. */
 const START_UP_TARGET_MS = 40
 
 function argvFor(root: string, args: string[] | null): string[] {
@@ -127,8 +127,8 @@ async function main(): Promise<void> {
   }
   console.log(table(['case', 'median ms', 'over node', 'vs baseline', 'CPU ms', 'peak RSS MB'], rows))
 
-  // Issue 11's start-up targets, from the medians of this run (the floor measured in the same rounds).
-  console.log(`\ntargets (issue 11), against node -e 0 = ${floor.toFixed(0)} ms in the same rounds`)
+  // The start-up targets, from the medians of this run (the floor measured in the same rounds).
+  console.log(`\ntargets, against node -e 0 = ${floor.toFixed(0)} ms in the same rounds`)
   const targetRows: string[][] = []
   for (const {label, args} of CASES) {
     if (!args || !['--help', '--version'].includes(args[0]) || args.length !== 1) continue
