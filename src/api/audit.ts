@@ -14,16 +14,12 @@ import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import {openContentCache} from '../source/cache.js'
 import {parseSourceSpec} from '../source/open.js'
-import type {RegistryClient} from '../source/registry/client.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
 export type {AuditCell, AuditHistory, AuditRow, AuditVerdict, HistoryRun, RateLimitStop, RowStatus} from '../engine/audit/run.js'
 export type {ImageOrigin} from '../engine/audit/workloads.js'
 export {DEFAULT_AUDIT_CONCURRENCY} from '../engine/audit/run.js'
-
-/** Default bound on a 429's Retry-After: longer, and the audit stops rather than waits. */
-export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 
 export interface AuditOptions extends ReadOptions {
   /** `--from`: files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
@@ -177,35 +173,21 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     homedir: homedir(),
     debug: options.registry?.debug,
   })
-  let client: RegistryClient | undefined = options.registryClient
-  const ownClient = client === undefined
-  const getClient = async (): Promise<RegistryClient> => {
-    if (!client) {
-      const {createRegistryClient} = await import('../source/registry/client.js')
-      client = createRegistryClient({...options.registry, cache, maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS})
-    }
-    return client
-  }
-  try {
-    const run = await withSources({...options, registryClient: undefined}, async (scope) => {
-      // Registry sources share the run's client; local ones need none.
-      const open = async (spec: string) => {
-        const parsed = parseSourceSpec(spec)
-        return parsed.kind === 'registry' ? (await getClient()).repository(parseReference(parsed.reference)) : scope.open(spec)
-      }
-      return runAudit(inputs, {
-        hosts,
-        clients,
-        allowFallback: options.allowFallback,
-        selection: {range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease},
-        concurrency: options.concurrency,
-        verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
-        providers,
-        open,
-        onProgress: options.onProgress === undefined ? undefined : (done, total) => options.onProgress?.(done, total),
-      })
+  // Every registry source of the run shares one client, with the cache and the Retry-After bound.
+  const registry = {...options.registry, cache, maxRetryAfterMs: options.maxRetryAfterMs}
+  return withSources({...options, registry}, async (scope) => {
+    const run = await runAudit(inputs, {
+      hosts,
+      clients,
+      allowFallback: options.allowFallback,
+      selection: {range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease},
+      concurrency: options.concurrency,
+      verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
+      providers,
+      open: (spec) => scope.open(spec),
+      onProgress: options.onProgress === undefined ? undefined : (done, total) => options.onProgress?.(done, total),
     })
-    const stats = client?.stats()
+    const stats = await scope.stats()
     const rows = run.rows
     const unreadable = rows.filter((row) => row.status === 'unreadable')
     const notAudited = rows.filter((row) => row.status === 'not-audited')
@@ -247,9 +229,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
         rateLimit: stats?.rateLimit ?? {},
       },
     })
-  } finally {
-    if (ownClient) await client?.close()
-  }
+  })
 }
 
 /** 0 every cell passes, 1 some cell or check fails, 3 some image could not be read or was not audited. */

@@ -1,5 +1,6 @@
 import {parseSourceSpec, openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
+import type {ClientStats} from '../source/registry/stats.js'
 export type {RegistryOptions} from '../source/registry/options.js'
 import type {RegistryOptions} from '../source/registry/options.js'
 import type {ImageSource} from '../source/source.js'
@@ -28,6 +29,12 @@ export class SourceScope {
     const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes
     if (parseSourceSpec(spec).kind !== 'registry') return openSource(spec, {maxManifestBytes})
     return openSource(spec, {client: await this.client()})
+  }
+
+  /** Requests, cache use and rate limits of the registry client this scope read through; undefined when it read none. */
+  async stats(): Promise<ClientStats | undefined> {
+    const client = this.options.registryClient ?? (await this.own)
+    return client?.stats()
   }
 
   /** Closes the client this scope made, if any; a caller's client stays open. */
