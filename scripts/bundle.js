@@ -67,7 +67,7 @@ const cjsNamedExports = {
 
 /**
  * oclif requires these at the top of its modules, but a run with oclif.manifest.json present
- * never uses them (command discovery globs, plugin filters, help templates, spinners, reading
+ * uses them only now and then (command discovery globs, help's templates, spinners, reading
  * flags from stdin, `which`): each becomes a stand-in that requires the real module, unbundled,
  * on first use. Evaluating them eagerly cost about 10 ms of CPU in every run (bench/README.md);
  * the shared chunk holding oclif shrinks from 540 to 377 kB.
@@ -86,10 +86,7 @@ const lazyOclifModules = {
       const esModule = Boolean(requireFromRoot(args.path).__esModule)
       const spec = JSON.stringify(args.path)
       const contents = `let real
-const load = () => {
-  if (process.env.ARCHCHECK_LAZY_TRACE) process.stderr.write('lazy load ' + ${spec} + '\\n')
-  return (real ??= require(${spec}))
-}
+const load = () => (real ??= require(${spec}))
 module.exports = new Proxy({}, {
   get: (_, key) => (key === '__esModule' ? ${esModule} : load()[key]),
   has: (_, key) => key in load(),
