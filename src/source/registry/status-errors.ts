@@ -1,4 +1,5 @@
 import {RegistryError} from '../../oci/errors.js'
+import type {ResponseHeaders} from './headers.js'
 import {retryAfterMs, type HttpResponse} from './transport.js'
 
 /** What a request was for, so errors can name it the way the user would. */
@@ -51,7 +52,7 @@ function credentialsNote(context: ErrorContext): string {
 }
 
 /** Hub's rate-limit headers: `ratelimit-limit: 100;w=21600`, `ratelimit-remaining: 0;w=21600`. */
-function rateLimitNote(headers: Headers): string {
+function rateLimitNote(headers: ResponseHeaders): string {
   const limit = /^(\d+)(?:;w=(\d+))?/.exec(headers.get('ratelimit-limit') ?? '')
   const remaining = /^(\d+)/.exec(headers.get('ratelimit-remaining') ?? '')
   if (!limit && !remaining) return ''
@@ -60,7 +61,7 @@ function rateLimitNote(headers: Headers): string {
   return remaining ? ` (${remaining[1]} pulls left)` : ` (limit ${limit![1]} pulls${window})`
 }
 
-function retryAfterNote(headers: Headers): string {
+function retryAfterNote(headers: ResponseHeaders): string {
   const value = headers.get('retry-after')?.trim()
   if (!value) return ''
   return /^\d+$/.test(value) ? `; retry after ${value} s` : `; retry after ${value}`

@@ -8,15 +8,27 @@ import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
+import {
+  DOCKER_MANIFEST,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  THROUGH_NOCK,
+  indexBytes,
+  rejection,
+  sha256,
+  useNock,
+} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(options: RegistryOptions = {}, spec = 'registry.example/my/app:1.2'): RegistrySource {
-  return registrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
+  return registrySource(parseReference(spec), {...THROUGH_NOCK, retryBaseDelayMs: 1, ...options})
 }
 
 const manifestPath = '/v2/my/app/manifests/1.2'
+
+/** An error as node's sockets raise it; nock 14 emits a plain object on node:http requests not at all. */
+const systemError = (message: string, code: string): Error => Object.assign(new Error(message), {code})
 
 describe('registry faults', () => {
   useNock()
@@ -71,7 +83,7 @@ describe('registry faults', () => {
 
   it('retries a connection reset', async () => {
     const bytes = indexBytes()
-    nock(REGISTRY).get(manifestPath).replyWithError({code: 'ECONNRESET', message: 'socket hang up'})
+    nock(REGISTRY).get(manifestPath).replyWithError(systemError('socket hang up', 'ECONNRESET'))
     nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': OCI_INDEX})
     expect((await source().fetchManifest()).digest).toBe(sha256(bytes))
   })
@@ -128,7 +140,7 @@ describe('registry faults', () => {
   })
 
   it('explains an unverifiable TLS certificate and how to opt out', async () => {
-    nock(REGISTRY).get(manifestPath).replyWithError({code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate'})
+    nock(REGISTRY).get(manifestPath).replyWithError(systemError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'))
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
     expect(error.message).toBe(
@@ -137,10 +149,9 @@ describe('registry faults', () => {
   })
 
   it('suggests --insecure-registry when the server does not speak TLS', async () => {
-    nock(REGISTRY).get(manifestPath).replyWithError({
-      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
-      message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
-    })
+    nock(REGISTRY)
+      .get(manifestPath)
+      .replyWithError(systemError('80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER'))
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
     expect(error.message).toBe(
