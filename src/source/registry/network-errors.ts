@@ -23,10 +23,16 @@ const TLS_ERROR_CODES = new Set([
 /** What Node reports when the server does not speak TLS at all (a plain-HTTP registry on an HTTPS URL). */
 const TLS_HANDSHAKE_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO'])
 
-/** The code of a connection failure worth another try (a reset, a closed socket); undefined for any other error. */
+/**
+ * The code of a connection failure worth another try (a reset, a closed socket, a response undici
+ * could not parse); undefined for any other error. A parse error is what a kept connection gives
+ * after a server sent a body after a HEAD (transport.ts); the retry takes another connection.
+ */
 export function retryableCode(error: unknown): string | undefined {
   const code = errorCode(error)
-  return code && RETRY_ERROR_CODES.has(code) ? code : undefined
+  if (code && RETRY_ERROR_CODES.has(code)) return code
+  // undici's HTTPParserError has no code (undici 7 looks llhttp's error name up by number wrongly).
+  return (error as {name?: unknown} | undefined)?.name === 'HTTPParserError' ? 'HTTPParserError' : undefined
 }
 
 /** A body cut off by the connection (not by our timeout or size cap): worth another try. */

@@ -13,7 +13,8 @@ import {RequestStats} from './stats.js'
  * HTTP for the registry client: undici's request API over undici dispatchers owned by one
  * Transport (keep-alive, bounded connections per host, proxies from the environment), or over the
  * one the caller gave (`RegistryOptions.dispatcher`). Not Node's global fetch: that loads Node's
- * internal copy of undici and the WHATWG streams on the first request (about twice its CPU).
+ * internal copy of undici and the WHATWG streams on the first request (about twice its CPU), and
+ * cannot keep a connection open after a HEAD.
  */
 
 const CONNECTIONS_PER_HOST = 8
@@ -466,6 +467,11 @@ async function sendFollowingRedirects(
         // The Deadline times every request; undici's own 300 s timers would cut a longer timeout short.
         headersTimeout: 0,
         bodyTimeout: 0,
+        // undici closes the connection after every HEAD, in case the server sends a body after it
+        // anyway; an audit sends a HEAD per tag, each then paying a new TCP and TLS handshake.
+        // Registries send none. One that does breaks that connection: the next request on it fails
+        // as a network error and is retried.
+        ...(method === 'HEAD' ? {reset: false} : {}),
       })
     } catch (error) {
       deadline.clear()
