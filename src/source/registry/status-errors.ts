@@ -20,7 +20,11 @@ export interface ErrorContext {
 
 /** Error codes from the distribution spec's error body, e.g. MANIFEST_UNKNOWN, NAME_UNKNOWN. */
 async function errorCodes(response: HttpResponse, method: string): Promise<{codes: string[]; message?: string}> {
-  if (method === 'HEAD') return {codes: []}
+  if (method === 'HEAD') {
+    // No body to read, but its timeout runs until released: it would hold the process open.
+    await response.discard()
+    return {codes: []}
+  }
   const text = await response.text()
   try {
     const errors = (JSON.parse(text) as {errors?: Array<{code?: unknown; message?: unknown}>}).errors ?? []
