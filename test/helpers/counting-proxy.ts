@@ -53,7 +53,9 @@ export interface CountingProxy {
   summary(filter?: RequestFilter): Record<string, number>
   /** The most requests that were in flight at once since the last reset (concurrency shows here). */
   readonly maxInFlight: number
-  /** Forgets recorded requests and maxInFlight (e.g. after pushing through the proxy). */
+  /** TCP connections clients opened to the proxy since the last reset (keep-alive shows here). */
+  readonly connections: number
+  /** Forgets recorded requests, maxInFlight and connections (e.g. after pushing through the proxy). */
   reset(): void
   /** Milliseconds added before each request is forwarded (0 = none). */
   latencyMs: number
@@ -92,6 +94,7 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
   const requests: ProxiedRequest[] = []
   let inFlight = 0
   let maxInFlight = 0
+  let connections = 0
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, record: ProxiedRequest): void => {
     const upstream = httpRequest(
@@ -124,6 +127,7 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
       forward(incoming, outgoing, record)
     }
   })
+  server.on('connection', () => connections++)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', resolve)
@@ -147,9 +151,13 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
     get maxInFlight() {
       return maxInFlight
     },
+    get connections() {
+      return connections
+    },
     reset: () => {
       requests.length = 0
       maxInFlight = inFlight
+      connections = 0
     },
     close: async () => {
       server.closeAllConnections()

@@ -1,6 +1,7 @@
 /**
  * Which modules a run of the CLI loads: every ES module (through a loader hook) and every
- * CommonJS module (require.cache at exit), as file paths. The CLI runs a bundle (scripts/bundle.js):
+ * CommonJS module (require.cache at exit), as file paths, and node's own internal modules
+ * (process.moduleLoadList at exit). The CLI runs a bundle (scripts/bundle.js):
  * each file of dist/bundle/ is reported as the sources it holds (dist/bundle/meta.json), so a run
  * still shows which of archcheck's sources and which packages' modules it loaded. Start-up tests
  * assert that a command does not load what it does not use; bench/startup.ts counts them.
@@ -26,7 +27,8 @@ import {createRequire, register} from 'node:module'
 import {pathToFileURL} from 'node:url'
 register(${JSON.stringify(hooksUrl)})
 const require = createRequire(import.meta.url)
-process.on('exit', () => appendFileSync(process.env.ARCHCHECK_MODULE_LOG, Object.keys(require.cache).map((file) => pathToFileURL(file).href + '\\n').join('')))`
+const builtins = () => process.moduleLoadList.filter((entry) => entry.startsWith('NativeModule ')).map((entry) => 'builtin:' + entry.slice(13))
+process.on('exit', () => appendFileSync(process.env.ARCHCHECK_MODULE_LOG, [...Object.keys(require.cache).map((file) => pathToFileURL(file).href), ...builtins()].map((line) => line + '\\n').join('')))`
 
 export interface TracedRun {
   code: number
@@ -38,6 +40,11 @@ export interface TracedRun {
   modules: string[]
   /** Absolute paths of the files node actually read (bundle files as themselves). */
   files: string[]
+  /**
+   * node's own modules the run loaded (`internal/deps/undici/undici` is the undici behind node's
+   * global fetch and `Headers`; `fs`, `http`).
+   */
+  builtins: string[]
 }
 
 /**
@@ -61,13 +68,10 @@ export async function traceModules(
         resolve({code: error ? Number((error as {code?: unknown}).code ?? 1) : 0, stderr: String(stderrText)})
       })
     })
-    const urls = new Set(
-      readFileSync(log, 'utf8')
-        .split('\n')
-        .filter((url) => url.startsWith('file:')),
-    )
-    const files = [...urls].map((url) => fileURLToPath(url))
-    return {code, stderr, files, modules: expandBundle(files, join(dirname(options.cli ?? CLI_PATH), '..'))}
+    const lines = readFileSync(log, 'utf8').split('\n')
+    const files = [...new Set(lines.filter((line) => line.startsWith('file:')))].map((url) => fileURLToPath(url))
+    const builtins = [...new Set(lines.filter((line) => line.startsWith('builtin:')).map((line) => line.slice('builtin:'.length)))]
+    return {code, stderr, files, builtins, modules: expandBundle(files, join(dirname(options.cli ?? CLI_PATH), '..'))}
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

@@ -4,6 +4,8 @@ import nock from 'nock'
 import {afterEach, beforeEach, expect} from 'vitest'
 
 import {RegistryError} from '../../src/oci/errors.js'
+import type {RegistryOptions} from '../../src/source/registry/options.js'
+import {NodeHttpDispatcher} from './node-http-dispatcher.js'
 import {closeRegistryClients} from './registry-client.js'
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
@@ -29,6 +31,13 @@ export function indexBytes(extra: Record<string, unknown> = {}): Buffer {
     ),
   )
 }
+
+/**
+ * Client options whose requests nock answers: they go through node:http (NodeHttpDispatcher), not
+ * the client's own undici pools, which nock does not see. Everything above the dispatcher is the
+ * real transport.
+ */
+export const THROUGH_NOCK: RegistryOptions = {dispatcher: new NodeHttpDispatcher()}
 
 /** No real network in unit tests; each source has a client of its own, closed after each test. */
 export function useNock(): void {

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseReference} from '../../src/oci/reference.js'
+import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
@@ -39,6 +40,23 @@ describe('RegistrySource against docker-registry (distribution 2.8)', () => {
       }
     },
   )
+
+  it('keeps its connections across HEADs (an audit sends one per tag): at most its pool of 8, not one per HEAD', async () => {
+    const scenario = await pushScenario('oci-index')
+    const proxy = await startCountingProxy(scenario.host)
+    try {
+      const source = registrySource(parseReference(`${proxy.host}/${scenario.repository}:latest`))
+      const digests = scenario.images.map((image) => image.digest)
+      for (let round = 0; round < 10; round++) {
+        expect(await Promise.all(digests.map((digest) => source.manifestExists(digest)))).toEqual(digests.map(() => true))
+      }
+      for (let i = 0; i < 10; i++) expect(await source.manifestExists(digests[0])).toBe(true)
+      expect(proxy.count({method: 'HEAD'})).toBe(10 * digests.length + 10)
+      expect(proxy.connections).toBeLessThanOrEqual(8)
+    } finally {
+      await proxy.close()
+    }
+  })
 
   it('names the unknown tag, manifest and repository with the full reference', async () => {
     const scenario = await pushScenario('oci-index')

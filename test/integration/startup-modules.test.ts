@@ -36,12 +36,19 @@ describe('modules loaded by each command', () => {
     },
   )
 
-  it("`inspect REGISTRY-REF --json` loads undici's Agent but not undici's index (its own fetch, WebSocket, caches), and no table, layer or build code", async () => {
+  it("`inspect REGISTRY-REF --json` loads undici's Agent and request API but not undici's index (its own fetch, WebSocket, caches), nor node's fetch, and no table, layer or build code", async () => {
     const scenario = await pushScenario('oci-index')
     const run = await traceModules(['inspect', scenario.reference, '--json'])
     expect(run.code, run.stderr).toBe(0)
     const undici = run.modules.filter((file) => packageOf(file) === 'undici')
     expect(undici.some((file) => file.endsWith('/undici/lib/dispatcher/agent.js'))).toBe(true)
+    expect(undici.some((file) => file.endsWith('/undici/lib/api/api-request.js'))).toBe(true)
+    // node's global fetch and Headers run on a copy of undici inside node, loaded on first use,
+    // and with it the WHATWG streams: one HTTP stack is enough.
+    expect(run.builtins).toContain('http')
+    expect(run.builtins.filter((name) => name === 'internal/deps/undici/undici' || name === 'internal/webstreams/readablestream')).toEqual(
+      [],
+    )
     // Of undici's web code, only what its HTTP/1.1 and HTTP/2 clients require lazily for a FormData
     // request body (lib/web/fetch/body.js and what that imports) is in the Agent's bundle file,
     // compiled lazily and never run by archcheck; fetch itself, WebSocket, caches, cookies are not.

@@ -1,3 +1,5 @@
+import type {Dispatcher} from 'undici'
+
 import type {ContentCache} from '../cache.js'
 
 /** How to talk to registries; the CLI fills it from flags and environment. */
@@ -26,6 +28,13 @@ export interface RegistryOptions {
    * manifest by tag costs a HEAD for its digest, and content already held is read from disk.
    */
   cache?: ContentCache
+  /**
+   * An undici Dispatcher every request is sent through instead of the client's own connection
+   * pools: instrumentation, a MockAgent, a proxy of your own. Its connections, TLS verification and
+   * proxying are its own (hosts named insecure still fall back to plain HTTP when HTTPS fails).
+   * The caller closes it; `RegistryClient.close()` does not.
+   */
+  dispatcher?: Dispatcher
   /** Folder with Docker's config.json (default $DOCKER_CONFIG or ~/.docker). */
   dockerConfigDir?: string
   /** Receives one line per request and retry for --debug; never given credentials. */

@@ -333,9 +333,7 @@ export class RegistrySource implements ImageSource {
    * not verified) first and, when that cannot connect, over plain HTTP, as Docker does; the
    * scheme that worked is remembered for the run.
    */
-  private async request(method: 'GET' | 'HEAD', path: string, requested: Record<string, string>): Promise<HttpResponse> {
-    // Manifests and blobs are counted and verified as sent: no content coding (the transport refuses one).
-    const headers = {...requested, 'accept-encoding': 'identity'}
+  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
     const host = registryApiHost(this.ref.registry)
     const known = this.connection === 'insecure' ? this.transport.schemeThatAnswered(host) : this.connection
     if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers)

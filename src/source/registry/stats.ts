@@ -1,4 +1,5 @@
 import type {CacheStats} from '../cache.js'
+import type {ResponseHeaders} from './headers.js'
 
 /** What a registry says of its pull limit (Docker Hub: `ratelimit-limit: 100;w=21600`, `ratelimit-remaining: 76;w=21600`). */
 export interface RateLimit {
@@ -38,7 +39,7 @@ export class RequestStats {
   }
 
   /** Keeps the registry's latest rate-limit headers; a response without them changes nothing. */
-  noteRateLimit(registry: string, headers: Headers): void {
+  noteRateLimit(registry: string, headers: ResponseHeaders): void {
     const limit = parseLimitHeader(headers.get('ratelimit-limit'))
     const remaining = parseLimitHeader(headers.get('ratelimit-remaining'))
     if (!limit && !remaining) return

@@ -1,4 +1,5 @@
 import {RegistryError} from '../../oci/errors.js'
+import type {ResponseHeaders} from './headers.js'
 import {retryAfterMs, type HttpResponse} from './transport.js'
 
 /** What a request was for, so errors can name it the way the user would. */
@@ -19,7 +20,11 @@ export interface ErrorContext {
 
 /** Error codes from the distribution spec's error body, e.g. MANIFEST_UNKNOWN, NAME_UNKNOWN. */
 async function errorCodes(response: HttpResponse, method: string): Promise<{codes: string[]; message?: string}> {
-  if (method === 'HEAD') return {codes: []}
+  if (method === 'HEAD') {
+    // No body to read, but its timeout runs until released: it would hold the process open.
+    await response.discard()
+    return {codes: []}
+  }
   const text = await response.text()
   try {
     const errors = (JSON.parse(text) as {errors?: Array<{code?: unknown; message?: unknown}>}).errors ?? []
@@ -51,7 +56,7 @@ function credentialsNote(context: ErrorContext): string {
 }
 
 /** Hub's rate-limit headers: `ratelimit-limit: 100;w=21600`, `ratelimit-remaining: 0;w=21600`. */
-function rateLimitNote(headers: Headers): string {
+function rateLimitNote(headers: ResponseHeaders): string {
   const limit = /^(\d+)(?:;w=(\d+))?/.exec(headers.get('ratelimit-limit') ?? '')
   const remaining = /^(\d+)/.exec(headers.get('ratelimit-remaining') ?? '')
   if (!limit && !remaining) return ''
@@ -60,7 +65,7 @@ function rateLimitNote(headers: Headers): string {
   return remaining ? ` (${remaining[1]} pulls left)` : ` (limit ${limit![1]} pulls${window})`
 }
 
-function retryAfterNote(headers: Headers): string {
+function retryAfterNote(headers: ResponseHeaders): string {
   const value = headers.get('retry-after')?.trim()
   if (!value) return ''
   return /^\d+$/.test(value) ? `; retry after ${value} s` : `; retry after ${value}`

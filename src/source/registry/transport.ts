@@ -3,15 +3,18 @@ import v8 from 'node:v8'
 import type {Dispatcher} from 'undici'
 
 import {RegistryError} from '../../oci/errors.js'
+import {ResponseHeaders} from './headers.js'
 import {bodyError, networkError, retryableCode} from './network-errors.js'
 import type {RegistryOptions} from './options.js'
 import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
 import {RequestStats} from './stats.js'
 
 /**
- * HTTP for the registry client: Node's global fetch over undici dispatchers owned by one Transport
- * (keep-alive, bounded connections per host, proxies from the environment). Global fetch rather
- * than undici.request so nock can stand in for registries in tests.
+ * HTTP for the registry client: undici's request API over undici dispatchers owned by one
+ * Transport (keep-alive, bounded connections per host, proxies from the environment), or over the
+ * one the caller gave (`RegistryOptions.dispatcher`). Not Node's global fetch: that loads Node's
+ * internal copy of undici and the WHATWG streams on the first request (about twice its CPU), and
+ * cannot keep a connection open after a HEAD.
  */
 
 const CONNECTIONS_PER_HOST = 8
@@ -23,24 +26,39 @@ const DEFAULT_RETRY_BASE_MS = 500
 const DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 /** Error documents are short JSON; a longer body is not read for a message. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024
+/**
+ * A discarded body up to this size is read to its end so its connection can serve the next
+ * request (redirects, 404s and error documents are small); a larger one closes its connection.
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024
 const RETRY_STATUSES = new Set([429, 502, 503, 504])
 /** Query parameters that are safe to show in --debug lines; any other value (signatures) is hidden. */
 const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
+
+/** undici's request API, called with the dispatcher to send through as `this`. */
+type RequestApi = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
+type ResponseBody = Dispatcher.ResponseData['body']
 
 function proxyConfigured(): boolean {
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
 }
 
 /**
- * undici's Agent alone: undici's index also loads its fetch, WebSocket, cache and cookie code,
- * which archcheck never uses (Node's global fetch sends the requests): about 40 ms of CPU and 5 MB
- * of every registry command (bench/README.md). Proxies need the index: it gives dispatchers the
+ * undici's Agent and request API alone: undici's index also loads its fetch, WebSocket, cache and
+ * cookie code, which archcheck never uses: about 40 ms of CPU and 5 MB of every registry command
+ * (bench/README.md). The Agent class has no `request` method without the index, so the request
+ * API is called with the dispatcher as `this`. Proxies need the index: it gives dispatchers the
  * `connect` that tunnels use.
  */
 async function loadAgent(): Promise<typeof import('undici').Agent> {
-  // A path undici exports but does not type: imported through a plain string.
+  // Paths undici exports but does not type: imported through plain strings.
   const agentModule: string = 'undici/lib/dispatcher/agent.js'
   return ((await import(agentModule)) as {default: typeof import('undici').Agent}).default
+}
+
+async function loadRequestApi(): Promise<RequestApi> {
+  const requestModule: string = 'undici/lib/api/api-request.js'
+  return ((await import(requestModule)) as {default: RequestApi}).default
 }
 
 /**
@@ -67,13 +85,24 @@ async function createDispatcher(kind: 'verified' | 'unverified'): Promise<Dispat
   return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
 }
 
+/** Sends one request through one dispatcher. */
+type Send = (options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
+
+/** A dispatcher in use, and whether the Transport made it (and so closes it). */
+interface Channel {
+  send: Send
+  dispatcher: Dispatcher
+  owned: boolean
+}
+
 /**
  * One client's HTTP: its connection pools (verified TLS, and unverified TLS for hosts the user
  * named insecure), created on first use, and the scheme each insecure host answered on. Nothing
- * is shared between two Transports, so two clients in one process stay independent.
+ * is shared between two Transports, so two clients in one process stay independent. A dispatcher
+ * given in the settings carries every request instead; it belongs to the caller, who closes it.
  */
 export class Transport {
-  private readonly dispatchers = new Map<'verified' | 'unverified', Promise<Dispatcher>>()
+  private readonly channels = new Map<'verified' | 'unverified', Promise<Channel>>()
   private readonly answeringSchemes = new Map<string, 'https' | 'http'>()
 
   constructor(
@@ -93,7 +122,7 @@ export class Transport {
 
   /** See `send`. */
   send(request: HttpRequest): Promise<HttpResponse> {
-    return send(request, this.settings, {dispatcherFor: (kind) => this.dispatcher(kind), stats: this.stats})
+    return send(request, this.settings, {senderFor: async (kind) => (await this.channel(kind)).send, stats: this.stats})
   }
 
   /** Waits before retry `attempt + 1`, saying so on --debug. */
@@ -101,29 +130,39 @@ export class Transport {
     return retryPause(this.settings, attempt, what)
   }
 
-  /** Closes the pools and forgets what was learnt about hosts; the next request starts afresh. */
+  /** Closes the pools it made and forgets what was learnt about hosts; the next request starts afresh. */
   async close(): Promise<void> {
-    const pending = [...this.dispatchers.values()]
-    this.dispatchers.clear()
+    const pending = [...this.channels.values()]
+    this.channels.clear()
     this.answeringSchemes.clear()
-    await Promise.all(pending.map(async (dispatcher) => (await dispatcher).close()))
+    await Promise.all(
+      pending.map(async (opening) => {
+        const channel = await opening
+        if (channel.owned) await channel.dispatcher.close()
+      }),
+    )
   }
 
-  private dispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
-    let dispatcher = this.dispatchers.get(kind)
-    if (!dispatcher) {
-      dispatcher = createDispatcher(kind)
-      this.dispatchers.set(kind, dispatcher)
+  private channel(kind: 'verified' | 'unverified'): Promise<Channel> {
+    let channel = this.channels.get(kind)
+    if (!channel) {
+      channel = openChannel(kind, this.settings.dispatcher)
+      this.channels.set(kind, channel)
     }
-    return dispatcher
+    return channel
   }
 }
 
-type DispatcherFor = (kind: 'verified' | 'unverified') => Promise<Dispatcher>
+async function openChannel(kind: 'verified' | 'unverified', given: Dispatcher | undefined): Promise<Channel> {
+  const [request, dispatcher] = await Promise.all([loadRequestApi(), given ?? createDispatcher(kind)])
+  return {send: (options) => request.call(dispatcher, options), dispatcher, owned: given === undefined}
+}
+
+type SenderFor = (kind: 'verified' | 'unverified') => Promise<Send>
 
 /** What `send` needs of its Transport. */
 interface Sender {
-  dispatcherFor: DispatcherFor
+  senderFor: SenderFor
   stats: RequestStats
 }
 
@@ -135,6 +174,8 @@ export interface TransportSettings {
   retryBaseDelayMs: number
   /** A Retry-After longer than this is not waited for: the response goes back to the caller at once. */
   maxRetryAfterMs: number
+  /** Carries every request instead of the Transport's own pools (RegistryOptions.dispatcher). */
+  dispatcher?: Dispatcher
   debug?: (line: string) => void
 }
 
@@ -148,6 +189,7 @@ export function transportSettings(options: RegistryOptions): TransportSettings {
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+    dispatcher: options.dispatcher,
     debug: options.debug,
   }
 }
@@ -155,6 +197,7 @@ export function transportSettings(options: RegistryOptions): TransportSettings {
 export interface HttpRequest {
   method: 'GET' | 'HEAD' | 'POST'
   url: string
+  /** Accept-Encoding is always `identity`: a response with a content coding is refused. */
   headers?: Record<string, string>
   /** Sent only to the origin of `url`, never to another host a redirect leads to. */
   authorization?: string
@@ -168,13 +211,15 @@ export interface HttpRequest {
 export class HttpResponse {
   /** How many times the request was retried before this response. */
   retries = 0
+  /** Whether `readCapped` or `stream` is reading the body. */
+  private reading = false
 
   constructor(
     readonly status: number,
-    readonly headers: Headers,
+    readonly headers: ResponseHeaders,
     /** Where the response finally came from, after redirects. */
     readonly url: string,
-    private readonly body: ReadableStream<Uint8Array> | null,
+    private readonly body: ResponseBody,
     private readonly deadline: Deadline,
   ) {}
 
@@ -189,16 +234,15 @@ export class HttpResponse {
     }
     const chunks: Uint8Array[] = []
     let total = 0
+    this.reading = true
     try {
-      if (this.body) {
-        for await (const chunk of this.body) {
-          total += chunk.byteLength
-          if (total > maxBytes) {
-            this.deadline.abort(new RegistryError(`${what} larger than ${maxBytes} bytes`, 'too-large', {status: this.status}))
-            throw this.deadline.reason
-          }
-          chunks.push(chunk)
+      for await (const chunk of this.body as AsyncIterable<Uint8Array>) {
+        total += chunk.byteLength
+        if (total > maxBytes) {
+          this.deadline.abort(new RegistryError(`${what} larger than ${maxBytes} bytes`, 'too-large', {status: this.status}))
+          throw this.deadline.reason
         }
+        chunks.push(chunk)
       }
     } catch (error) {
       throw this.deadline.signal.aborted ? this.deadline.reason : bodyError(error, this.url)
@@ -211,9 +255,9 @@ export class HttpResponse {
   /** The body as an async iterable; the timeout now applies to each wait for data. */
   async *stream(): AsyncGenerator<Uint8Array> {
     this.deadline.becomeIdleTimeout()
+    this.reading = true
     try {
-      if (!this.body) return
-      for await (const chunk of this.body) {
+      for await (const chunk of this.body as AsyncIterable<Uint8Array>) {
         this.deadline.touch()
         yield chunk
       }
@@ -234,16 +278,23 @@ export class HttpResponse {
   }
 
   /**
-   * Releases the body unread: its timer, and its connection. A body being streamed (locked to
-   * its reader) cannot be cancelled; aborting the request ends the reader's pending read instead.
+   * Releases the body unread: its timer, and its connection. A short body is read to its end (at
+   * most MAX_DISCARDED_BYTES, within the request's timeout) so the connection serves the next
+   * request; a longer one closes it. A body being read is aborted: the reader's pending read ends.
    */
   async discard(): Promise<void> {
-    this.deadline.clear()
-    if (this.body?.locked) {
+    if (this.reading) {
       this.deadline.abort(new RegistryError(`${displayUrl(this.url)}: response no longer read`, 'aborted'))
       return
     }
-    await this.body?.cancel().catch(() => {})
+    this.reading = true
+    try {
+      await this.body.dump({limit: MAX_DISCARDED_BYTES, signal: this.deadline.signal})
+    } catch {
+      // Cut off, timed out or already failed: the body is destroyed either way.
+    } finally {
+      this.deadline.clear()
+    }
   }
 }
 
@@ -353,7 +404,7 @@ async function send(request: HttpRequest, settings: TransportSettings, sender: S
         continue
       }
     }
-    if (identityOnly(request) && response.status >= 200 && response.status < 300) await refuseContentCoding(request, response)
+    if (response.status >= 200 && response.status < 300) await refuseContentCoding(request, response)
     // Docker Hub counts pulls: show what is left on --debug.
     const remaining = response.headers.get('ratelimit-remaining')
     settings.debug?.(
@@ -364,22 +415,17 @@ async function send(request: HttpRequest, settings: TransportSettings, sender: S
   }
 }
 
-/** A request that asked for no content coding (`Accept-Encoding: identity`: every manifest and blob). */
-function identityOnly(request: HttpRequest): boolean {
-  return Object.entries(request.headers ?? {}).some(([name, value]) => name.toLowerCase() === 'accept-encoding' && value === 'identity')
-}
-
 /**
- * Refuses a body sent with a content coding it was asked not to use. fetch would decode it on the
- * way in, so a layer's size, ratio and decompression limits would count the decoded bytes, never
- * the wire's: a small gzip stream could grow past every limit unseen.
+ * Refuses a body sent with a content coding though none was asked for. Its bytes are not the
+ * content (a manifest would fail its digest as if corrupt), and decoding them would let the layer
+ * limits count decoded bytes, never the wire's: a small gzip stream could grow past every limit.
  */
 async function refuseContentCoding(request: HttpRequest, response: HttpResponse): Promise<void> {
   const coding = response.headers.get('content-encoding')?.trim().toLowerCase()
   if (!coding || coding === 'identity') return
   await response.discard()
   throw new RegistryError(
-    `${request.method} ${displayUrl(response.url)} answered with Content-Encoding: ${coding.slice(0, 40)} though asked for none (Accept-Encoding: identity); refusing it, since decoding it would slip past the size and ratio limits`,
+    `${request.method} ${displayUrl(response.url)} answered with Content-Encoding: ${coding.slice(0, 40)} though asked for none (Accept-Encoding: identity); refusing it: the coded bytes are not the content asked for`,
     'protocol',
     {status: response.status},
   )
@@ -388,55 +434,70 @@ async function refuseContentCoding(request: HttpRequest, response: HttpResponse)
 async function sendFollowingRedirects(
   request: HttpRequest,
   settings: TransportSettings,
-  {dispatcherFor, stats}: Sender,
+  {senderFor, stats}: Sender,
 ): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
   let method = request.method
   let body = request.body
   for (let hop = 0; ; hop++) {
-    const headers: Record<string, string> = {...request.headers}
+    // undici's request API sends no User-Agent of its own, and decodes no content coding: none is
+    // asked for, whatever the caller's headers say (every manifest and blob is counted and
+    // verified as sent).
+    const headers: Record<string, string> = {'user-agent': 'archcheck'}
+    for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value
+    headers['accept-encoding'] = 'identity'
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
     const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
     const target = new URL(url)
-    // User info in a URL (a token realm, a redirect) is never sent, and fetch would quote it in its error.
-    target.username = ''
-    target.password = ''
-    const dispatcher = await dispatcherFor(
+    const sendRequest = await senderFor(
       target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified',
     )
-    let raw: Response
+    let raw: Dispatcher.ResponseData
     stats.countRequest(method)
     try {
-      // Node's fetch types name undici-types' Dispatcher, the same class as the npm package's.
-      const init = {method, headers, body, redirect: 'manual', signal: deadline.signal, dispatcher}
-      raw = await fetch(target, init as unknown as RequestInit)
+      raw = await sendRequest({
+        // Only origin and path: user info in a URL (a token realm, a redirect) is never sent.
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method,
+        headers,
+        body,
+        signal: deadline.signal,
+        // The Deadline times every request; undici's own 300 s timers would cut a longer timeout short.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        // undici closes the connection after every HEAD, in case the server sends a body after it
+        // anyway; an audit sends a HEAD per tag, each then paying a new TCP and TLS handshake.
+        // Registries send none. One that does breaks that connection: the next request on it fails
+        // as a network error and is retried.
+        ...(method === 'HEAD' ? {reset: false} : {}),
+      })
     } catch (error) {
       deadline.clear()
       throw deadline.translate(error)
     }
-    const response = new HttpResponse(raw.status, raw.headers, url, raw.body, deadline)
-    const location = raw.headers.get('location')
-    if (raw.status < 300 || raw.status >= 400 || raw.status === 304 || !location) return response
+    const status = raw.statusCode
+    const response = new HttpResponse(status, new ResponseHeaders(raw.headers), url, raw.body, deadline)
+    const location = response.headers.get('location')
+    if (status < 300 || status >= 400 || status === 304 || !location) return response
     await response.discard()
     if (hop >= MAX_REDIRECTS) {
       throw new RegistryError(`too many redirects (more than ${MAX_REDIRECTS}) starting from ${displayUrl(request.url)}`, 'network', {
-        status: raw.status,
+        status,
       })
     }
     let next: URL
     try {
       next = new URL(location, url)
     } catch {
-      throw new RegistryError(`${displayUrl(url)} redirected to an invalid URL`, 'protocol', {status: raw.status})
+      throw new RegistryError(`${displayUrl(url)} redirected to an invalid URL`, 'protocol', {status})
     }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-      throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {
-        status: raw.status,
-      })
+      throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status})
     }
-    settings.debug?.(`${method} ${displayUrl(url)} ${raw.status} → ${displayUrl(next.href)}`)
-    if (raw.status === 303 || ((raw.status === 301 || raw.status === 302) && method === 'POST')) {
+    settings.debug?.(`${method} ${displayUrl(url)} ${status} → ${displayUrl(next.href)}`)
+    if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
       method = 'GET'
       body = undefined
     }
@@ -445,7 +506,7 @@ async function sendFollowingRedirects(
       throw new RegistryError(
         `${displayUrl(url)} redirected a request carrying credentials to another origin (${next.origin}); not resending it`,
         'protocol',
-        {status: raw.status},
+        {status},
       )
     }
     url = next.href

@@ -9,7 +9,7 @@ import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
+import {OCI_INDEX, THROUGH_NOCK, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 import {tempDir} from '../../helpers/temp-dir.js'
 
 const HUB = 'https://registry-1.docker.io'
@@ -20,7 +20,12 @@ const SECRET = 's3cr3t-passw0rd'
 let configDir: string
 let debugLines: string[]
 
-const clientOptions = (): RegistryOptions => ({retryBaseDelayMs: 1, dockerConfigDir: configDir, debug: (line) => debugLines.push(line)})
+const clientOptions = (): RegistryOptions => ({
+  ...THROUGH_NOCK,
+  retryBaseDelayMs: 1,
+  dockerConfigDir: configDir,
+  debug: (line) => debugLines.push(line),
+})
 
 function source(spec: string, options: RegistryOptions = {}): RegistrySource {
   return registrySource(parseReference(spec), {...clientOptions(), ...options})

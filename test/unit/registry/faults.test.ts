@@ -1,22 +1,35 @@
 import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {createServer as createTcpServer, type AddressInfo} from 'node:net'
 
 import nock from 'nock'
+import {Agent} from 'undici'
 import {describe, expect, it} from 'vitest'
 
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
+import {
+  DOCKER_MANIFEST,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  THROUGH_NOCK,
+  indexBytes,
+  rejection,
+  sha256,
+  useNock,
+} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(options: RegistryOptions = {}, spec = 'registry.example/my/app:1.2'): RegistrySource {
-  return registrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
+  return registrySource(parseReference(spec), {...THROUGH_NOCK, retryBaseDelayMs: 1, ...options})
 }
 
 const manifestPath = '/v2/my/app/manifests/1.2'
+
+/** An error as node's sockets raise it; nock 14 emits a plain object on node:http requests not at all. */
+const systemError = (message: string, code: string): Error => Object.assign(new Error(message), {code})
 
 describe('registry faults', () => {
   useNock()
@@ -71,7 +84,7 @@ describe('registry faults', () => {
 
   it('retries a connection reset', async () => {
     const bytes = indexBytes()
-    nock(REGISTRY).get(manifestPath).replyWithError({code: 'ECONNRESET', message: 'socket hang up'})
+    nock(REGISTRY).get(manifestPath).replyWithError(systemError('socket hang up', 'ECONNRESET'))
     nock(REGISTRY).get(manifestPath).reply(200, bytes, {'content-type': OCI_INDEX})
     expect((await source().fetchManifest()).digest).toBe(sha256(bytes))
   })
@@ -128,7 +141,7 @@ describe('registry faults', () => {
   })
 
   it('explains an unverifiable TLS certificate and how to opt out', async () => {
-    nock(REGISTRY).get(manifestPath).replyWithError({code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate'})
+    nock(REGISTRY).get(manifestPath).replyWithError(systemError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'))
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
     expect(error.message).toBe(
@@ -137,10 +150,9 @@ describe('registry faults', () => {
   })
 
   it('suggests --insecure-registry when the server does not speak TLS', async () => {
-    nock(REGISTRY).get(manifestPath).replyWithError({
-      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
-      message: '80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
-    })
+    nock(REGISTRY)
+      .get(manifestPath)
+      .replyWithError(systemError('80CC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER'))
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('tls')
     expect(error.message).toBe(
@@ -185,6 +197,77 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
       expect(sockets.size).toBeLessThanOrEqual(2)
     } finally {
       server.closeAllConnections()
+      server.close()
+    }
+  })
+
+  it('keeps the connection after a HEAD: an audit sends one per tag', async () => {
+    const bytes = indexBytes()
+    const sockets = new Set<unknown>()
+    const server = createServer((request, response) => {
+      sockets.add(request.socket)
+      response.writeHead(200, {'content-type': OCI_INDEX, 'content-length': bytes.length, 'docker-content-digest': sha256(bytes)})
+      response.end(request.method === 'HEAD' ? undefined : bytes)
+    })
+    const port = await listen(server)
+    try {
+      const registry = registrySource(parseReference(`127.0.0.1:${port}/my/app:1`))
+      for (let i = 0; i < 20; i++) expect(await registry.manifestExists(sha256(bytes))).toBe(true)
+      // undici alone closes the connection after each HEAD: 20 connections.
+      expect(sockets.size).toBeLessThanOrEqual(2)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
+  it('retries the request that a body sent after a HEAD breaks, on another connection', async () => {
+    const bytes = indexBytes()
+    const head = `HTTP/1.1 200 OK\r\ncontent-type: ${OCI_INDEX}\r\ncontent-length: ${bytes.length}\r\ndocker-content-digest: ${sha256(bytes)}\r\n\r\n`
+    const seen: string[] = []
+    let connections = 0
+    // A misbehaving server: a HEAD's body comes 30 ms after its headers, when the next request is
+    // already waiting on the kept connection; a GET is answered after 60 ms.
+    const server = createTcpServer((socket) => {
+      const connection = ++connections
+      let received = ''
+      socket.on('data', (data) => {
+        received += data.toString('latin1')
+        for (let end = received.indexOf('\r\n\r\n'); end >= 0; end = received.indexOf('\r\n\r\n')) {
+          const method = received.slice(0, received.indexOf(' '))
+          received = received.slice(end + 4)
+          seen.push(`${connection} ${method}`)
+          if (method === 'HEAD') {
+            socket.write(head)
+            setTimeout(() => socket.write(bytes), 30)
+          } else {
+            setTimeout(() => socket.destroyed || socket.write(Buffer.concat([Buffer.from(head), bytes])), 60)
+          }
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    // One connection, so the GET takes the one the HEAD left open.
+    const dispatcher = new Agent({connections: 1})
+    const lines: string[] = []
+    try {
+      const registry = registrySource(parseReference(`127.0.0.1:${port}/my/app:1`), {
+        dispatcher,
+        retryBaseDelayMs: 1,
+        debug: (line) => lines.push(line),
+      })
+      expect(await registry.manifestExists(sha256(bytes))).toBe(true)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect((await registry.fetchManifest(sha256(bytes))).digest).toBe(sha256(bytes))
+      expect(seen).toEqual(['1 HEAD', '1 GET', '2 GET'])
+      expect(lines.filter((line) => line.includes('retry 1 in'))).toEqual([
+        expect.stringMatching(
+          /^GET http:\/\/127\.0\.0\.1:\d+\/v2\/my\/app\/manifests\/sha256:\w+ failed \(HTTPParserError\) after \d+ ms; retry 1 in \d+ ms$/,
+        ),
+      ])
+    } finally {
+      await dispatcher.close()
       server.close()
     }
   })

@@ -1,16 +1,20 @@
+import {gzipSync} from 'node:zlib'
+
 import nock from 'nock'
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, vi} from 'vitest'
 
 import {MANIFEST_ACCEPT} from '../../../src/oci/media-types.js'
 import {parseReference} from '../../../src/oci/reference.js'
+import {createRegistryClient} from '../../../src/source/registry/client.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
+import {NodeHttpDispatcher} from '../../helpers/node-http-dispatcher.js'
 import {registrySource} from '../../helpers/registry-client.js'
-import {DOCKER_MANIFEST, OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
+import {DOCKER_MANIFEST, OCI_INDEX, THROUGH_NOCK, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 
 function source(spec = 'registry.example/my/app:1.2', options = {}): RegistrySource {
-  return registrySource(parseReference(spec), {retryBaseDelayMs: 1, ...options})
+  return registrySource(parseReference(spec), {...THROUGH_NOCK, retryBaseDelayMs: 1, ...options})
 }
 
 describe('RegistrySource, anonymous registry', () => {
@@ -154,6 +158,32 @@ describe('RegistrySource, anonymous registry', () => {
     await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({exitCode: 2})
   })
 
+  it('asks for no content coding and refuses a body coded anyway (it would not be the bytes asked for)', async () => {
+    nock(REGISTRY, {reqheaders: {'accept-encoding': 'identity'}})
+      .get('/v2/my/app/manifests/1.2')
+      .reply(200, gzipSync(indexBytes()), {'content-type': OCI_INDEX, 'content-encoding': 'gzip'})
+    const error = await rejection(source().fetchManifest())
+    expect([error.kind, error.message]).toEqual([
+      'protocol',
+      `GET ${REGISTRY}/v2/my/app/manifests/1.2 answered with Content-Encoding: gzip though asked for none (Accept-Encoding: identity); refusing it: the coded bytes are not the content asked for`,
+    ])
+  })
+
+  it('sends every request through the dispatcher it was given, and leaves that open when the client closes', async () => {
+    const bytes = indexBytes()
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, bytes, {'content-type': OCI_INDEX})
+    const dispatcher = new NodeHttpDispatcher()
+    const dispatch = vi.spyOn(dispatcher, 'dispatch')
+    const close = vi.spyOn(dispatcher, 'close')
+    const client = createRegistryClient({dispatcher})
+    expect((await client.repository(parseReference('registry.example/my/app:1.2')).fetchManifest()).digest).toBe(sha256(bytes))
+    await client.close()
+    expect(dispatch.mock.calls.map(([options]) => [options.method, options.origin, options.path])).toEqual([
+      ['GET', REGISTRY, '/v2/my/app/manifests/1.2'],
+    ])
+    expect(close).not.toHaveBeenCalled()
+  })
+
   it('stops following redirects after a few hops', async () => {
     const digest = sha256('loop')
     nock(REGISTRY).get(`/v2/my/app/blobs/${digest}`).reply(302, '', {location: '/hop'})
@@ -174,6 +204,14 @@ describe('RegistrySource, anonymous registry', () => {
     const registry = source()
     expect(await registry.manifestExists(digest)).toBe(true)
     expect(await registry.blobExists(digest)).toBe(false)
-    expect((await rejection(registry.blobExists(sha256('y')))).kind).toBe('forbidden')
+    // The request's timeout is the only timer made after this: it must not outlive the answer,
+    // since it would hold the process open until it fired.
+    vi.useFakeTimers({toFake: ['setTimeout', 'clearTimeout']})
+    try {
+      expect((await rejection(registry.blobExists(sha256('y')))).kind).toBe('forbidden')
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -9,7 +9,7 @@ import {parseReference} from '../../../src/oci/reference.js'
 import {ContentCache} from '../../../src/source/cache.js'
 import {createRegistryClient, type RegistryClient} from '../../../src/source/registry/client.js'
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
-import {OCI_INDEX, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
+import {OCI_INDEX, THROUGH_NOCK, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 
 const HUB = 'https://registry-1.docker.io'
 const REGISTRY = 'https://registry.example'
@@ -20,7 +20,13 @@ let debugLines: string[]
 const clients: RegistryClient[] = []
 
 function client(options: RegistryOptions = {}): RegistryClient {
-  const made = createRegistryClient({retryBaseDelayMs: 1, dockerConfigDir: dir, debug: (line) => debugLines.push(line), ...options})
+  const made = createRegistryClient({
+    ...THROUGH_NOCK,
+    retryBaseDelayMs: 1,
+    dockerConfigDir: dir,
+    debug: (line) => debugLines.push(line),
+    ...options,
+  })
   clients.push(made)
   return made
 }

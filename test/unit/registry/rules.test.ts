@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseChallenges} from '../../../src/source/registry/auth.js'
+import {bodyError, networkError, retryableCode} from '../../../src/source/registry/network-errors.js'
 import {insecureRegistriesFrom, namedInsecure, plainHttpAllowed, registryConnection} from '../../../src/source/registry/scheme.js'
 import {displayUrl, retryAfterMs} from '../../../src/source/registry/transport.js'
 
@@ -101,5 +102,36 @@ describe('displayUrl', () => {
     expect(displayUrl('https://s3.example/blob?X-Amz-Signature=abc&X-Amz-Credential=def')).toBe(
       'https://s3.example/blob?X-Amz-Signature=…&X-Amz-Credential=…',
     )
+  })
+})
+
+describe('networkError and retryableCode, on the errors undici gives', () => {
+  const url = 'https://registry.example/v2/my/app/manifests/1'
+  const undiciError = (name: string, message: string, code?: string): Error => Object.assign(new Error(message), {name, code})
+
+  it('says what happened for connection failures, also inside an AggregateError (several addresses tried)', () => {
+    const refused = new AggregateError([undiciError('Error', 'connect ECONNREFUSED ::1:443', 'ECONNREFUSED')], 'connect failed')
+    expect(networkError(refused, url)).toMatchObject({kind: 'network', message: 'cannot connect to registry.example: connection refused'})
+    expect(networkError(undiciError('SocketError', 'other side closed', 'UND_ERR_SOCKET'), url)).toMatchObject({
+      kind: 'network',
+      message: 'connection to registry.example was reset',
+    })
+  })
+
+  it("names a dispatcher's own timeouts as timeouts", () => {
+    expect(networkError(undiciError('HeadersTimeoutError', 'Headers Timeout Error', 'UND_ERR_HEADERS_TIMEOUT'), url)).toMatchObject({
+      kind: 'timeout',
+      message: 'registry.example sent no response in time (UND_ERR_HEADERS_TIMEOUT)',
+    })
+    expect(bodyError(undiciError('BodyTimeoutError', 'Body Timeout Error', 'UND_ERR_BODY_TIMEOUT'), url)).toMatchObject({
+      kind: 'timeout',
+      message: 'registry.example stopped sending the response (UND_ERR_BODY_TIMEOUT)',
+    })
+  })
+
+  it('retries resets, closed sockets and responses undici could not parse (which carry no code), nothing else', () => {
+    expect(retryableCode(undiciError('SocketError', 'other side closed', 'UND_ERR_SOCKET'))).toBe('UND_ERR_SOCKET')
+    expect(retryableCode(undiciError('HTTPParserError', 'Response does not match the HTTP/1.1 protocol'))).toBe('HTTPParserError')
+    expect(retryableCode(undiciError('Error', 'connect ECONNREFUSED', 'ECONNREFUSED'))).toBeUndefined()
   })
 })

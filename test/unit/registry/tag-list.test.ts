@@ -11,7 +11,7 @@ import {OciLayoutSource} from '../../../src/source/oci-layout.js'
 import {registrySource} from '../../helpers/registry-client.js'
 import {writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
 import {elfImage} from '../../helpers/layouts.js'
-import {rejection, useNock} from '../../helpers/registry-mocks.js'
+import {THROUGH_NOCK, rejection, useNock} from '../../helpers/registry-mocks.js'
 
 const REGISTRY = 'https://registry.example'
 const CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull"'
@@ -19,7 +19,7 @@ const CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry.e
 let configDir: string
 
 function source(): RegistrySource {
-  return registrySource(parseReference('registry.example/team/app'), {retryBaseDelayMs: 1, dockerConfigDir: configDir})
+  return registrySource(parseReference('registry.example/team/app'), {...THROUGH_NOCK, retryBaseDelayMs: 1, dockerConfigDir: configDir})
 }
 
 describe('tag lists', () => {
