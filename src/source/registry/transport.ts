@@ -51,14 +51,11 @@ function proxyConfigured(): boolean {
  * `connect` that tunnels use.
  */
 async function loadAgent(): Promise<typeof import('undici').Agent> {
-  // Paths undici exports but does not type: imported through plain strings.
-  const agentModule: string = 'undici/lib/dispatcher/agent.js'
-  return ((await import(agentModule)) as {default: typeof import('undici').Agent}).default
+  return (await import('undici/lib/dispatcher/agent.js')).default
 }
 
 async function loadRequestApi(): Promise<RequestApi> {
-  const requestModule: string = 'undici/lib/api/api-request.js'
-  return ((await import(requestModule)) as {default: RequestApi}).default
+  return (await import('undici/lib/api/api-request.js')).default
 }
 
 /**
