@@ -95,6 +95,12 @@ export type AuditResult = Versioned<{
   summary: AuditSummary
 }>
 
+/**
+ * The cache's entries kept in memory during an audit: every tag costs a look-up of its index, and
+ * tags name the same few indexes again and again. Manifests are a few KB: this holds thousands.
+ */
+const AUDIT_CACHE_MEMORY_BYTES = 8 * 1024 * 1024
+
 /** A reference's identity for merging workload files: `nginx` and `docker.io/library/nginx:latest` are one image. */
 function keyOf(reference: string): string {
   const parsed = parseSourceSpec(reference)
@@ -171,6 +177,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     cacheDir: options.cacheDir,
     env,
     homedir: homedir(),
+    memoryBytes: AUDIT_CACHE_MEMORY_BYTES,
     debug: options.registry?.debug,
   })
   // Every registry source of the run shares one client, with the cache and the Retry-After bound.
