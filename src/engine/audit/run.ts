@@ -1,4 +1,5 @@
 import {ArchcheckError, RegistryError} from '../../oci/errors.js'
+import {PlatformMatching} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
 import type {Platform} from '../../oci/platform/types.js'
 import {formatReference, parseReference} from '../../oci/reference.js'
@@ -299,6 +300,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   const items = [...planned.values()]
   const shared = new SharedReads()
   const images = new OnceMemo<Simulated>(MAX_SIMULATED_IMAGES)
+  // Every image is judged on the same hosts: each platform question is answered once per run.
+  const matching = new PlatformMatching()
   const openShared = async (item: Planned) => shared.wrap(await options.open(item.spec), item.repository)
   let done = 0
   options.onProgress?.(0, items.length)
@@ -308,7 +311,9 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         try {
           const stop = stopped.get(item.registry)
           if (stop) return emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited')
-          return await auditOne(item, {...options, open: () => openShared(item)}, images, (error) => stopFor(item.registry, error))
+          return await auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) =>
+            stopFor(item.registry, error),
+          )
         } finally {
           options.onProgress?.(++done, items.length)
         }
@@ -335,13 +340,15 @@ interface Simulated {
   anyReference: boolean
 }
 
-function simulate(tree: ImageTree, options: AuditRunOptions): Simulated {
-  const cells = cellsOf(tree, options)
+function simulate(tree: ImageTree, options: AuditRunOptions, matching: PlatformMatching): Simulated {
+  const cells = cellsOf(tree, options, matching)
   return {tree, cells, anyReference: cells.every((cell) => !cell.message.includes(tree.reference))}
 }
 
-function cellsOf(tree: ImageTree, options: AuditRunOptions): AuditCell[] {
-  const resolutions = options.clients.flatMap((client) => options.hosts.map((host) => resolveForHost(tree, host.platform, client)))
+function cellsOf(tree: ImageTree, options: AuditRunOptions, matching: PlatformMatching): AuditCell[] {
+  const resolutions = options.clients.flatMap((client) =>
+    options.hosts.map((host) => resolveForHost(tree, host.platform, client, matching)),
+  )
   return resolutions.map((resolution, i) => {
     const verdict = cellVerdict(resolution, tree)
     const chosenPlatform = resolution.candidates.find((candidate) => candidate.rank === 1)?.platform
@@ -359,7 +366,7 @@ function cellsOf(tree: ImageTree, options: AuditRunOptions): AuditCell[] {
 async function auditOne(
   item: Planned,
   options: AuditRunOptions,
-  images: OnceMemo<Simulated>,
+  {images, matching}: {images: OnceMemo<Simulated>; matching: PlatformMatching},
   onError: (error: unknown) => void,
 ): Promise<AuditRow> {
   const started = Date.now()
@@ -369,14 +376,14 @@ async function auditOne(
     const opened = source
     const top = await opened.fetchManifest(opened.defaultReference)
     const key = `${item.repository} ${top.digest}`
-    const readAlone = async () => simulate(await fetchImageTree(opened, {top}), options)
+    const readAlone = async () => simulate(await fetchImageTree(opened, {top}), options, matching)
     const known = images.get(key)
     // When another tag's read of this image failed, this tag reads for itself: its error then names its own reference.
     const image = known ? await known.catch(readAlone) : await images.once(key, readAlone)
     const tree: ImageTree =
       image.tree.reference === opened.displayName ? image.tree : {reference: opened.displayName, root: image.tree.root}
     // Copies: rows are handed to callers, and one row's cells must not change with another's.
-    const cells = image.anyReference || tree === image.tree ? image.cells.map((cell) => ({...cell})) : cellsOf(tree, options)
+    const cells = image.anyReference || tree === image.tree ? image.cells.map((cell) => ({...cell})) : cellsOf(tree, options, matching)
     let checks: AuditRow['checks'] = null
     let checksPass = true
     if (options.verify) {
