@@ -35,7 +35,7 @@ export interface AuditOptions extends ReadOptions {
   tagPattern?: string
   latest?: number
   includePrerelease?: boolean
-  /** Images read at once per registry (default 8). */
+  /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 16). */
   concurrency?: number
   /** `--require`: run verify's checks with these required platforms. */
   require?: string[]
