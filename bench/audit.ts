@@ -3,7 +3,7 @@
  * loop of `skopeo inspect --raw` per tag (which reads only the index) and a loop of `archcheck
  * inspect --json` per tag.
  *
- *   npx tsx bench/audit.ts [--tags 200] [--platforms 4] [--images 20] [--latency 20] [--runs 3] [--only audit-cold,audit-warm,skopeo-loop,inspect-loop]
+ *   npx tsx bench/audit.ts [--tags 200] [--platforms 4] [--images 20] [--latency 20] [--runs 3] [--only audit-cold,audit-warm,skopeo-loop,inspect-loop] [--baseline DIR]
  *
  * Starts its own docker-registry on 127.0.0.1, pushes `--images` distinct indexes of `--platforms`
  * platforms each and puts their top manifests under `--tags` version tags (round robin), behind the
@@ -12,6 +12,8 @@
  * - audit-warm: the same with the cache the cold run of that round left (one HEAD per tag);
  * - skopeo-loop: `sh -c 'for t in …; do skopeo inspect --raw docker://REPO:$t; done'`;
  * - inspect-loop: `sh -c 'for t in …; do node bin/run.js inspect REPO:$t --json; done'`.
+ * --baseline DIR adds audit-cold-baseline and audit-warm-baseline, the same from DIR/bin/run.js (an
+ * older build, see bench/README.md), with a cache of their own, run next to the others.
  * Prints median wall time, ratio to the skopeo loop, CPU time, peak RSS (GNU time: the largest
  * process of a loop) and the requests each sent. Build first (`npm run build`). Not part of the
  * test suite; on a shared 2-core machine use a reduced run (`--tags 40 --runs 1`).
@@ -19,7 +21,7 @@
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import {startCountingProxy, type CountingProxy} from '../test/helpers/counting-proxy.js'
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
       latency: {type: 'string', default: '20'},
       runs: {type: 'string', default: '3'},
       only: {type: 'string'},
+      baseline: {type: 'string'},
     },
   })
   const tagCount = Number(values.tags)
@@ -106,24 +109,31 @@ async function main(): Promise<void> {
     proxy = await startCountingProxy(server.host, {latencyMs: Number(values.latency)})
     const repo = `${proxy.host}/${repository}`
     const hosts = platforms.join(',')
-    let warmCache = newDir()
+    /** A cold run (fresh cache) and a warm run (the cache that cold run left) of the CLI at `cli`. */
+    const auditPair = (cli: string, suffix: string, from: string): Contender[] => {
+      let warmCache = newDir()
+      const command = (): [string, string[]] => [
+        process.execPath,
+        [cli, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json'],
+      ]
+      return [
+        {
+          name: `audit-cold${suffix}`,
+          what: `archcheck audit REPO --host ${hosts}, empty cache${from}`,
+          prepare: () => {
+            warmCache = newDir()
+          },
+          command,
+          available: () => true,
+        },
+        {name: `audit-warm${suffix}`, what: `the same again, cache filled by the cold run${from}`, command, available: () => true},
+      ]
+    }
+    const baselineCli = values.baseline ? join(resolve(values.baseline), 'bin', 'run.js') : undefined
 
     const all: Contender[] = [
-      {
-        name: 'audit-cold',
-        what: `archcheck audit REPO --host ${hosts}, empty cache`,
-        prepare: () => {
-          warmCache = newDir()
-        },
-        command: () => [process.execPath, [CLI_PATH, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json']],
-        available: () => true,
-      },
-      {
-        name: 'audit-warm',
-        what: 'the same again, cache filled by the cold run',
-        command: () => [process.execPath, [CLI_PATH, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json']],
-        available: () => true,
-      },
+      ...(baselineCli ? auditPair(baselineCli, '-baseline', `, from ${baselineCli}`) : []),
+      ...auditPair(CLI_PATH, '', ''),
       {
         name: 'skopeo-loop',
         what: 'for each tag: skopeo inspect --raw (the index only)',
@@ -146,13 +156,13 @@ async function main(): Promise<void> {
         available: () => true,
       },
     ]
-    const contenders = all.filter((c) => (!only || only.includes(c.name)) && c.available())
+    const contenders = all.filter((c) => (!only || only.includes(c.name.replace(/-baseline$/, ''))) && c.available())
 
     console.log(`audit bench: ${machineLine()}`)
     console.log(
       `${tagCount} tags × ${platforms.length} platforms (${imageCount} distinct indexes), ${values.latency} ms added per request, ${runs} run(s), medians`,
     )
-    for (const c of contenders) console.log(`  ${c.name.padEnd(13)} ${c.what}`)
+    for (const c of contenders) console.log(`  ${c.name.padEnd(19)} ${c.what}`)
     const samples = new Map(
       contenders.map((c) => [c.name, {ms: [] as number[], cpu: [] as number[], rss: [] as number[], requests: [] as number[], byKind: ''}]),
     )

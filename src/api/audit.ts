@@ -35,7 +35,7 @@ export interface AuditOptions extends ReadOptions {
   tagPattern?: string
   latest?: number
   includePrerelease?: boolean
-  /** Images read at once per registry (default 8). */
+  /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 16). */
   concurrency?: number
   /** `--require`: run verify's checks with these required platforms. */
   require?: string[]
@@ -94,6 +94,12 @@ export type AuditResult = Versioned<{
   unmatched: Array<{repository: string; tags: number}>
   summary: AuditSummary
 }>
+
+/**
+ * The cache's entries kept in memory during an audit: every tag costs a look-up of its index, and
+ * tags name the same few indexes again and again. Manifests are a few KB: this holds thousands.
+ */
+const AUDIT_CACHE_MEMORY_BYTES = 8 * 1024 * 1024
 
 /** A reference's identity for merging workload files: `nginx` and `docker.io/library/nginx:latest` are one image. */
 function keyOf(reference: string): string {
@@ -171,6 +177,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     cacheDir: options.cacheDir,
     env,
     homedir: homedir(),
+    memoryBytes: AUDIT_CACHE_MEMORY_BYTES,
     debug: options.registry?.debug,
   })
   // Every registry source of the run shares one client, with the cache and the Retry-After bound.

@@ -81,7 +81,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       description:
         "With --require: also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing).",
     }),
-    concurrency: Flags.integer({description: 'Images read at once per registry.', helpValue: 'N', default: 8, min: 1, max: 64}),
+    concurrency: Flags.integer({description: 'Images read at once per registry.', helpValue: 'N', default: 16, min: 1, max: 64}),
     'cache-dir': Flags.string({
       description: 'Where manifests and configs are cached by digest (default $XDG_CACHE_HOME/archcheck, else ~/.cache/archcheck).',
       helpValue: 'DIR',

@@ -11,6 +11,8 @@ import {matchingConfigPlatform} from './config-platform.js'
 export interface FetchTreeOptions {
   /** Tag or digest to start from (default: the source's default reference). */
   reference?: string
+  /** The top manifest, when the caller has read it already (`reference` is then not read). */
+  top?: FetchedManifest
   /** How many child manifests or configs are fetched at once (default 8). */
   concurrency?: number
 }
@@ -139,7 +141,7 @@ export async function fetchImageTree(source: ImageSource, options: FetchTreeOpti
     await Promise.all(read.parsed.manifests.map((child) => walk(child, depth + 1)))
   }
 
-  const top = await source.fetchManifest(options.reference ?? source.defaultReference)
+  const top = options.top ?? (await source.fetchManifest(options.reference ?? source.defaultReference))
   manifests.set(top.digest, Promise.resolve(top))
   const parsedTop = parseManifest(top.bytes, top.digest, top.mediaType || undefined)
   const rootDescriptor: Descriptor = {mediaType: parsedTop.mediaType, digest: top.digest, size: top.bytes.length}

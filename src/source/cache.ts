@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdir, open, readdir, rename, stat, unlink, utimes, writeFile} from 'node:fs/promises'
+import {mkdir, open, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle} from 'node:fs/promises'
 import {isAbsolute, join, resolve} from 'node:path'
 
 /*
@@ -21,6 +21,11 @@ export const DEFAULT_CACHE_MAX_ENTRY_BYTES = 16 * 1024 * 1024
 const EVICT_TO = 0.9
 /** A temporary file this old belongs to a process that died mid-write. */
 const STALE_TEMP_MS = 60 * 60 * 1000
+/**
+ * A used entry's modification time is refreshed only when it is older than this: eviction needs
+ * only a coarse order of use, and an `utimes` on every hit would cost more than the read it marks.
+ */
+const TOUCH_AFTER_MS = 60 * 60 * 1000
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/
 const ENTRY_NAME = /^[a-f0-9]{64}$/
@@ -66,6 +71,12 @@ export interface ContentCacheOptions {
   maxEntryBytes?: number
   /** Where notes for `--debug` go (a corrupt entry, writes turned off). */
   debug?: (message: string) => void
+  /**
+   * Verified entries also kept in this process's memory, up to this many bytes in all (default 0,
+   * none): a run that asks for the same digest again and again (an audit of many tags naming a few
+   * indexes) then reads and hashes it once. The least recently used go first.
+   */
+  memoryBytes?: number
 }
 
 interface Entry {
@@ -80,6 +91,30 @@ function hexOf(digest: string): string | undefined {
 
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
+}
+
+/**
+ * Marks an entry used: its modification time is the last use, and eviction removes the least
+ * recently used first. (Access times are unreliable: relatime and noatime mounts do not update
+ * them on every read.)
+ */
+async function touch(path: string, mtimeMs: number): Promise<void> {
+  const now = Date.now()
+  if (now - mtimeMs < TOUCH_AFTER_MS) return
+  await utimes(path, now / 1000, now / 1000).catch(() => {})
+}
+
+/** The whole file, `size` bytes as its fstat said (a shorter read is left to the hash check to refuse). */
+async function readAll(handle: FileHandle, size: number): Promise<Buffer> {
+  // Not from the shared pool: the caller keeps these bytes, and nothing else should share their memory.
+  const bytes = Buffer.allocUnsafeSlow(size)
+  let filled = 0
+  while (filled < size) {
+    const {bytesRead} = await handle.read(bytes, filled, size - filled, filled)
+    if (bytesRead === 0) return bytes.subarray(0, filled)
+    filled += bytesRead
+  }
+  return bytes
 }
 
 function errorText(error: unknown): string {
@@ -98,12 +133,17 @@ export class ContentCache {
   /** Total size of entries as last scanned plus what this process wrote since; undefined before the first scan. */
   private knownSize: number | undefined
   private evicting: Promise<void> | undefined
+  private readonly memoryBytes: number
+  /** Verified bytes by hex digest, least recently used first; never handed out, only copies of them. */
+  private readonly memory = new Map<string, Buffer>()
+  private memorySize = 0
 
   constructor(options: ContentCacheOptions) {
     this.dir = resolve(options.dir)
     this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES
     this.maxEntryBytes = options.maxEntryBytes ?? DEFAULT_CACHE_MAX_ENTRY_BYTES
     this.debug = options.debug ?? (() => {})
+    this.memoryBytes = options.memoryBytes ?? 0
   }
 
   /** Where an entry lives. Only for a validated sha256 hex: no path is ever built from other input. */
@@ -122,16 +162,25 @@ export class ContentCache {
   async get(digest: string): Promise<CacheLookup> {
     const hex = hexOf(digest)
     if (!hex) return this.miss(`not cached: only sha256 digests are cached, not "${digest.slice(0, 80)}"`)
+    const kept = this.memory.get(hex)
+    if (kept) {
+      this.memory.delete(hex)
+      this.memory.set(hex, kept)
+      this.counters.hits++
+      return {hit: true, bytes: Buffer.from(kept)}
+    }
     const path = this.pathOf(hex)
     let bytes: Buffer
+    let mtimeMs: number
     try {
       const handle = await open(path, 'r')
       try {
-        const {size} = await handle.stat()
-        if (size > this.maxEntryBytes) {
-          return this.miss(`cache entry ${digest} is ${size} bytes, over the ${this.maxEntryBytes}-byte entry limit`)
+        const info = await handle.stat()
+        if (info.size > this.maxEntryBytes) {
+          return this.miss(`cache entry ${digest} is ${info.size} bytes, over the ${this.maxEntryBytes}-byte entry limit`)
         }
-        bytes = await handle.readFile()
+        bytes = await readAll(handle, info.size)
+        mtimeMs = info.mtimeMs
       } finally {
         await handle.close()
       }
@@ -156,11 +205,21 @@ export class ContentCache {
       return this.miss(reason)
     }
     this.counters.hits++
-    // The modification time records the last use: eviction removes the least recently used first.
-    // (Access times are unreliable: relatime and noatime mounts do not update them on every read.)
-    const now = new Date()
-    await utimes(path, now, now).catch(() => {})
+    this.keep(hex, bytes)
+    await touch(path, mtimeMs)
     return {hit: true, bytes}
+  }
+
+  /** Keeps a copy of verified bytes in memory, within the bound. */
+  private keep(hex: string, bytes: Uint8Array): void {
+    if (this.memoryBytes === 0 || bytes.length > this.memoryBytes || this.memory.has(hex)) return
+    this.memory.set(hex, Buffer.from(bytes))
+    this.memorySize += bytes.length
+    for (const [oldest, kept] of this.memory) {
+      if (this.memorySize <= this.memoryBytes) break
+      this.memory.delete(oldest)
+      this.memorySize -= kept.length
+    }
   }
 
   private miss(reason?: string): CacheLookup {
@@ -180,12 +239,12 @@ export class ContentCache {
       this.debug(`not caching ${digest}: the bytes given hash to something else`)
       return false
     }
+    this.keep(hex, bytes)
     const path = this.pathOf(hex)
     const existing = await stat(path).catch(() => undefined)
     if (existing?.isFile() && existing.size === bytes.length) {
       // Another run wrote it already (a re-read will verify it); just mark it used.
-      const now = new Date()
-      await utimes(path, now, now).catch(() => {})
+      await touch(path, existing.mtimeMs)
       return true
     }
     const shard = join(this.dir, 'sha256', hex.slice(0, 2))
@@ -280,6 +339,7 @@ export function openContentCache(options: {
   homedir: string
   maxBytes?: number
   maxEntryBytes?: number
+  memoryBytes?: number
   debug?: (message: string) => void
 }): ContentCache | undefined {
   if (options.noCache) return undefined
@@ -287,6 +347,7 @@ export function openContentCache(options: {
     dir: resolveCacheDir(options),
     maxBytes: options.maxBytes,
     maxEntryBytes: options.maxEntryBytes,
+    memoryBytes: options.memoryBytes,
     debug: options.debug,
   })
 }

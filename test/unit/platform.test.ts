@@ -2,7 +2,15 @@ import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/oci/errors.js'
 import {armVariantFromCpuinfo, nativePlatform, ociArchitecture} from '../../src/oci/platform/host.js'
-import {comparePlatforms, compatiblePlatforms, platformMatches, windowsVersionCompatible} from '../../src/oci/platform/match.js'
+import {
+  comparePlatforms,
+  compatiblePlatforms,
+  matchRank,
+  PlatformMatching,
+  platformMatches,
+  toHostPlatform,
+  windowsVersionCompatible,
+} from '../../src/oci/platform/match.js'
 import {formatAll, formatPlatform, normalizePlatform} from '../../src/oci/platform/normalize.js'
 import {parsePlatform} from '../../src/oci/platform/parse.js'
 import type {Platform} from '../../src/oci/platform/types.js'
@@ -485,5 +493,36 @@ describe('comparePlatforms', () => {
     expect(comparePlatforms(host, ltsc2022, ltsc2025)).toBeGreaterThan(0)
     expect(comparePlatforms(host, ltsc2025, ltsc2022)).toBeLessThan(0)
     expect(comparePlatforms(host, ltsc2019, ltsc2022)).toBeGreaterThan(0)
+  })
+})
+
+describe('PlatformMatching', () => {
+  it('answers as matchRank and comparePlatforms do, asked again and again, and tells apart platforms that differ in any field', () => {
+    const specs = [
+      'linux/amd64',
+      'linux/x86_64',
+      'linux/amd64/v3',
+      'linux/386',
+      'linux/arm64',
+      'linux/aarch64/v8',
+      'linux/arm/v7',
+      'linux/arm/v6',
+      'linux(+gpu)/amd64',
+      'linux(+gpu+fast)/amd64',
+      'windows(10.0.20348)/amd64',
+      'windows(10.0.26100)/amd64',
+      'windows/amd64',
+    ]
+    const platforms = specs.map((spec) => parsePlatform(spec))
+    const matching = new PlatformMatching()
+    // The second round is answered from what the first kept.
+    for (const _round of [1, 2]) {
+      for (const host of platforms.map((platform) => toHostPlatform(platform))) {
+        for (const a of platforms) {
+          expect(matching.rank(host, a)).toBe(matchRank(host, a))
+          for (const b of platforms) expect(matching.compare(host, a, b)).toBe(comparePlatforms(host, a, b))
+        }
+      }
+    }
   })
 })

@@ -12,22 +12,41 @@ import type {FetchedManifest, ImageSource} from '../../source/source.js'
  * the next image asks again.
  */
 export class SharedReads {
-  private readonly memo = new Map<string, Promise<unknown>>()
+  private readonly memo: OnceMemo<unknown>
 
   /** At most this many reads are kept; the oldest go first (a long audit of distinct images must not grow without bound). */
-  constructor(private readonly maxEntries = 4096) {}
+  constructor(maxEntries = 4096) {
+    this.memo = new OnceMemo(maxEntries)
+  }
 
   /** `source` with its reads by digest shared under `scope` (the repository). */
   wrap(source: ImageSource, scope: string): ImageSource {
-    return new SharedReadsSource(source, (key, read) => this.once(`${scope} ${key}`, read))
+    return new SharedReadsSource(source, <T>(key: string, read: () => Promise<T>) => this.memo.once(`${scope} ${key}`, read) as Promise<T>)
+  }
+}
+
+/**
+ * Promises by key, each made once: a second caller gets the first one's promise, settled or in
+ * flight. At most `maxEntries` are kept, the oldest dropped first. A rejected promise is dropped,
+ * so the next caller asks again.
+ */
+export class OnceMemo<T> {
+  private readonly memo = new Map<string, Promise<T>>()
+
+  constructor(private readonly maxEntries: number) {}
+
+  get(key: string): Promise<T> | undefined {
+    return this.memo.get(key)
   }
 
-  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
-    const known = this.memo.get(key) as Promise<T> | undefined
+  once(key: string, read: () => Promise<T>): Promise<T> {
+    const known = this.memo.get(key)
     if (known) return known
     const pending = read()
     this.memo.set(key, pending)
-    pending.catch(() => this.memo.delete(key))
+    pending.catch(() => {
+      if (this.memo.get(key) === pending) this.memo.delete(key)
+    })
     if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value!)
     return pending
   }

@@ -1,4 +1,4 @@
-import {comparePlatforms, matchRank} from '../../oci/platform/match.js'
+import type {PlatformMatching} from '../../oci/platform/match.js'
 import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import type {ClientName} from './resolution.js'
 import type {Platform} from '../../oci/platform/types.js'
@@ -20,9 +20,9 @@ export interface ClientModel {
   name: ClientName
   /** Who behaves like this, for messages. */
   describes: string
-  rank(host: Platform, entry: Entry): number
+  rank(host: Platform, entry: Entry, matching: PlatformMatching): number
   /** Order of two accepted entries: negative when `a` is preferred (stable sort keeps index order on 0). */
-  compare(host: Platform, a: Entry, b: Entry): number
+  compare(host: Platform, a: Entry, b: Entry, matching: PlatformMatching): number
   /** Whether an index entry that is itself an index is looked into (containerd walks them; the others expect images). */
   followsNestedIndexes: boolean
   /** Entries tried when no entry ranks (moby's arm rule, containers/image's platform-less entry). */
@@ -46,10 +46,10 @@ function dockerPlatformText(platform: Platform): string {
  * containerd's index handlers sort them, the others by the host's comparer.
  */
 const containerdMatching: Pick<ClientModel, 'rank' | 'compare'> = {
-  rank: (host, entry) => matchRank(host, entry.platform),
-  compare: (host, a, b) => {
+  rank: (host, entry, matching) => matching.rank(host, entry.platform),
+  compare: (host, a, b, matching) => {
     if (a.fromConfig !== b.fromConfig) return a.fromConfig ? 1 : -1
-    return a.fromConfig ? 0 : comparePlatforms(host, a.platform, b.platform)
+    return a.fromConfig ? 0 : matching.compare(host, a.platform, b.platform)
   },
 }
 
@@ -156,8 +156,8 @@ const podman: ClientModel = {
         (entry.platform.variant ?? '') === (want.variant ?? ''),
     )
   },
-  compare(host, a, b) {
-    return this.rank(host, a) - this.rank(host, b)
+  compare(host, a, b, matching) {
+    return this.rank(host, a, matching) - this.rank(host, b, matching)
   },
   followsNestedIndexes: false,
   lastResort: (_host, entries) => entries.find((entry) => entry.fromConfig),

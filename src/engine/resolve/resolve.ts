@@ -2,7 +2,7 @@ import {UsageError} from '../../oci/errors.js'
 import {shortDigest} from '../../oci/digest.js'
 import type {ImageNode, ImageTree, IndexNode, OtherNode, TreeNode} from '../../oci/types.js'
 import {CLIENT_MODELS, type ClientModel, type Entry} from './clients.js'
-import {matchRank, toHostPlatform, windowsVersionCompatible} from '../../oci/platform/match.js'
+import {PlatformMatching, toHostPlatform, windowsVersionCompatible} from '../../oci/platform/match.js'
 import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
 import type {Candidate, ClientName, Resolution} from './resolution.js'
 import type {Platform} from '../../oci/platform/types.js'
@@ -11,9 +11,9 @@ import {matchingConfigPlatform} from '../config-platform.js'
 type Fit = 'native' | 'fallback' | 'none'
 
 /** Whether the CPU runs code built for `platform`: natively, through a fallback, or not (os.version aside). */
-function cpuFit(host: Platform, platform: Platform): Fit {
+function cpuFit(host: Platform, platform: Platform, matching: PlatformMatching): Fit {
   const strip = ({os, architecture, variant}: Platform): Platform => ({os, architecture, ...(variant ? {variant} : {})})
-  const rank = matchRank(strip(host), strip(platform))
+  const rank = matching.rank(strip(host), strip(platform))
   return rank < 0 ? 'none' : rank === 0 ? 'native' : 'fallback'
 }
 
@@ -54,6 +54,7 @@ function listEntries(
   children: TreeNode[],
   host: Platform,
   model: ClientModel,
+  matching: PlatformMatching,
   listed: Listed[] = [],
   followed = new Set<string>(),
 ): Listed[] {
@@ -68,7 +69,7 @@ function listEntries(
     } else if (node.kind === 'index') {
       if (!model.followsNestedIndexes) {
         reject(`a nested index: ${model.describes} does not look inside`)
-      } else if (declared && matchRank(host, declared) < 0) {
+      } else if (declared && matching.rank(host, declared) < 0) {
         reject(`a nested index for ${formatPlatform(declared)}: not followed on ${formatPlatform(host)}`)
       } else if (followed.has(node.descriptor.digest)) {
         // Its entries are already listed: listing them again adds no choice, and a fan-out of
@@ -77,7 +78,7 @@ function listEntries(
       } else {
         followed.add(node.descriptor.digest)
         reject(`a nested index: its entries follow`)
-        listEntries(node.children, host, model, listed, followed)
+        listEntries(node.children, host, model, matching, listed, followed)
       }
     } else if (node.attestationFor !== undefined) {
       reject(`attestation manifest${node.attestationFor ? ` for ${shortDigest(node.attestationFor)}` : ''}: never pulled as an image`)
@@ -96,17 +97,18 @@ function listEntries(
   return listed
 }
 
-function acceptedReason(host: Platform, model: ClientModel, entry: Entry): string {
+function acceptedReason(host: Platform, model: ClientModel, entry: Entry, matching: PlatformMatching): string {
   const judged = entry.fromConfig ? ' (no platform in the index: judged by its config)' : ''
-  const fit = cpuFit(host, entry.platform)
+  const fit = cpuFit(host, entry.platform, matching)
   if (fit === 'native') return `matches ${formatPlatform(host)}${judged}`
   if (fit === 'fallback') return `${model.describes} falls back to it: ${fallbackKind(host, entry.platform)}${judged}`
   return `accepted by ${model.describes}${judged}`
 }
 
-function rejectedReason(host: Platform, model: ClientModel, entry: Entry): string {
+function rejectedReason(host: Platform, model: ClientModel, entry: Entry, matching: PlatformMatching): string {
   const judged = entry.fromConfig ? ' (no platform in the index: judged by its config)' : ''
-  if (cpuFit(host, entry.platform) !== 'none') return `${model.describes} does not fall back to ${formatPlatform(entry.platform)}${judged}`
+  if (cpuFit(host, entry.platform, matching) !== 'none')
+    return `${model.describes} does not fall back to ${formatPlatform(entry.platform)}${judged}`
   return `${formatPlatform(entry.platform)} does not run on ${formatPlatform(host)}${judged}`
 }
 
@@ -138,11 +140,17 @@ interface Choice {
 }
 
 /** ok / fallback / wrong-arch / ambiguous for the image a client took, with its one-sentence message. */
-function judge(host: Platform, model: ClientModel, reference: string, choice: Choice): Pick<Resolution, 'verdict' | 'message'> {
+function judge(
+  host: Platform,
+  model: ClientModel,
+  reference: string,
+  choice: Choice,
+  matching: PlatformMatching,
+): Pick<Resolution, 'verdict' | 'message'> {
   const {node, declared} = choice
   const config = matchingConfigPlatform(node, declared)
-  const declaredFit = cpuFit(host, declared)
-  const configFit = cpuFit(host, config)
+  const declaredFit = cpuFit(host, declared, matching)
+  const configFit = cpuFit(host, config, matching)
   const h = formatPlatform(host)
   const c = formatPlatform(config)
   const d = formatPlatform(normalizePlatform(declared))
@@ -192,9 +200,9 @@ function judge(host: Platform, model: ClientModel, reference: string, choice: Ch
 }
 
 /** A tag holding one image: every modelled client pulls it whatever its platform (Docker and Podman warn). */
-function resolveSingle(tree: ImageTree, image: ImageNode, host: Platform, model: ClientModel): Resolution {
+function resolveSingle(tree: ImageTree, image: ImageNode, host: Platform, model: ClientModel, matching: PlatformMatching): Resolution {
   const platform = matchingConfigPlatform(image)
-  const fits = matchRank(host, platform) >= 0
+  const fits = matching.rank(host, platform) >= 0
   const reason = fits
     ? `the tag is a single ${formatPlatform(platform)} image`
     : `the tag is a single ${formatPlatform(platform)} image: ${model.describes} pulls it whatever its platform`
@@ -203,18 +211,18 @@ function resolveSingle(tree: ImageTree, image: ImageNode, host: Platform, model:
     host,
     client: model.name,
     chosen: image,
-    ...judge(host, model, tree.reference, {node: image, declared: platform, single: true, lastResort: false, ties: []}),
+    ...judge(host, model, tree.reference, {node: image, declared: platform, single: true, lastResort: false, ties: []}, matching),
     ...(warning ? {clientMessage: warning} : {}),
     candidates: [{node: image, platform, accepted: true, reason, rank: 1}],
   }
 }
 
-function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: ClientModel): Resolution {
-  const listed = listEntries(index.children, host, model)
+function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: ClientModel, matching: PlatformMatching): Resolution {
+  const listed = listEntries(index.children, host, model, matching)
   const entries = listed.flatMap((item) => (item.entry ? [item.entry] : []))
-  const accepted = entries.filter((entry) => model.rank(host, entry) >= 0)
+  const accepted = entries.filter((entry) => model.rank(host, entry, matching) >= 0)
   // Array.prototype.sort is stable: equal entries keep index order, as the clients' stable sorts do.
-  const sorted = [...accepted].sort((a, b) => model.compare(host, a, b))
+  const sorted = [...accepted].sort((a, b) => model.compare(host, a, b, matching))
   const lastResort = sorted.length === 0 ? model.lastResort(host, entries) : undefined
   const order = lastResort ? [lastResort] : sorted
   const first = order[0]
@@ -222,9 +230,9 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
   const candidates: Candidate[] = listed.map(({node, entry, rejected}) => {
     if (!entry) return rejected as Candidate
     const position = order.indexOf(entry)
-    if (position < 0) return {node, platform: entry.platform, accepted: false, reason: rejectedReason(host, model, entry)}
+    if (position < 0) return {node, platform: entry.platform, accepted: false, reason: rejectedReason(host, model, entry, matching)}
     const reason =
-      entry === lastResort ? `no entry matches: ${model.describes} takes it as a last resort` : acceptedReason(host, model, entry)
+      entry === lastResort ? `no entry matches: ${model.describes} takes it as a last resort` : acceptedReason(host, model, entry, matching)
     const gone = node.kind === 'other' ? `; but its ${missingWhat(node)} is missing from the registry` : ''
     return {node, platform: entry.platform, accepted: true, reason: reason + gone, rank: position + 1}
   })
@@ -256,13 +264,13 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
       candidates,
     }
   }
-  const ties = lastResort ? [] : sorted.slice(1).filter((e) => model.compare(host, first, e) === 0 && e.digest !== first.digest)
+  const ties = lastResort ? [] : sorted.slice(1).filter((e) => model.compare(host, first, e, matching) === 0 && e.digest !== first.digest)
   const node = picked as ImageNode
   return {
     host,
     client: model.name,
     chosen: node,
-    ...judge(host, model, tree.reference, {node, declared: first.platform, single: false, lastResort: Boolean(lastResort), ties}),
+    ...judge(host, model, tree.reference, {node, declared: first.platform, single: false, lastResort: Boolean(lastResort), ties}, matching),
     candidates,
     ...(ties.length > 0 ? {tiedWith: ties.map((t) => t.digest)} : {}),
   }
@@ -271,15 +279,21 @@ function resolveIndex(tree: ImageTree, index: IndexNode, host: Platform, model: 
 /**
  * Which image `client` pulls from `tree` on `host` (a specifier, `native` or a Platform), and
  * whether it will run there: every index entry judged (accepted or rejected, why, rank), the
- * client's choice, a verdict and a one-sentence message.
+ * client's choice, a verdict and a one-sentence message. A caller resolving many trees passes one
+ * `matching` to them all, so each platform question is answered once.
  */
-export function resolveForHost(tree: ImageTree, host: string | Platform, client: ClientName = 'docker'): Resolution {
+export function resolveForHost(
+  tree: ImageTree,
+  host: string | Platform,
+  client: ClientName = 'docker',
+  matching = new PlatformMatching(),
+): Resolution {
   const model = CLIENT_MODELS[client]
   if (!model) throw new UsageError(`unknown client "${client}" (expected one of ${Object.keys(CLIENT_MODELS).join(', ')})`)
   const hostPlatform = toHostPlatform(host)
   const root = tree.root
-  if (root.kind === 'image') return resolveSingle(tree, root, hostPlatform, model)
-  if (root.kind === 'index') return resolveIndex(tree, root, hostPlatform, model)
+  if (root.kind === 'image') return resolveSingle(tree, root, hostPlatform, model, matching)
+  if (root.kind === 'index') return resolveIndex(tree, root, hostPlatform, model, matching)
   if (root.missing) {
     return {
       host: hostPlatform,

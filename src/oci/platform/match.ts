@@ -216,3 +216,40 @@ export function comparePlatforms(host: string | Platform, a: Platform, b: Platfo
   if (less(a, b)) return -1
   return less(b, a) ? 1 : 0
 }
+
+/** Answers kept at most, per kind; a run judges few distinct platforms, so this bounds only hostile input. */
+const MAX_KEPT_ANSWERS = 4096
+
+/** A key that holds every field of a platform, and no two platforms share. */
+const keyOf = (platform: Platform): string =>
+  JSON.stringify([platform.os, platform.architecture, platform.variant ?? '', platform.osVersion ?? '', platform.osFeatures ?? []])
+
+/**
+ * matchRank and comparePlatforms (default options) with their answers kept by the platforms they
+ * were asked about: each answer normalises both sides and builds the host's preference list, and
+ * a pull simulation asks the same few questions again and again (every entry, for its rank, its
+ * order and the reason given for it). Keep one for as long as the same platforms come back (one
+ * audit run); it holds at most a few thousand answers of each kind.
+ */
+export class PlatformMatching {
+  private readonly ranks = new Map<string, number>()
+  private readonly comparisons = new Map<string, number>()
+
+  rank(host: Platform, candidate: Platform): number {
+    return kept(this.ranks, `${keyOf(host)} ${keyOf(candidate)}`, () => matchRank(host, candidate))
+  }
+
+  compare(host: Platform, a: Platform, b: Platform): number {
+    return kept(this.comparisons, `${keyOf(host)} ${keyOf(a)} ${keyOf(b)}`, () => comparePlatforms(host, a, b))
+  }
+}
+
+function kept(answers: Map<string, number>, key: string, answer: () => number): number {
+  let known = answers.get(key)
+  if (known === undefined) {
+    known = answer()
+    if (answers.size >= MAX_KEPT_ANSWERS) answers.delete(answers.keys().next().value!)
+    answers.set(key, known)
+  }
+  return known
+}

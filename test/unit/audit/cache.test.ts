@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {readdir, readFile, stat, utimes, writeFile} from 'node:fs/promises'
+import {readdir, readFile, stat, unlink, utimes, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
@@ -121,6 +121,46 @@ describe('ContentCache', () => {
     const present = (bytes: Buffer) => existsSync(entryPath(dir, digestOf(bytes)))
     expect([...entries, d].map(present)).toEqual([true, false, true, true])
     expect(cache.stats().evicted).toBe(1)
+  })
+
+  it('marks an entry used on a hit only when its last mark is an hour old: eviction needs no finer order', async () => {
+    const bytes = Buffer.from('used')
+    const path = entryPath(dir, digestOf(bytes))
+    await new ContentCache({dir}).put(digestOf(bytes), bytes)
+    const minutesAgo = Date.now() / 1000 - 10 * 60
+    await utimes(path, minutesAgo, minutesAgo)
+    expect((await new ContentCache({dir}).get(digestOf(bytes))).hit).toBe(true)
+    expect((await stat(path)).mtimeMs / 1000).toBeCloseTo(minutesAgo, 0)
+
+    const hoursAgo = Date.now() / 1000 - 2 * 3600
+    await utimes(path, hoursAgo, hoursAgo)
+    expect((await new ContentCache({dir}).get(digestOf(bytes))).hit).toBe(true)
+    expect((await stat(path)).mtimeMs).toBeGreaterThan(Date.now() - 60_000)
+  })
+
+  it('with memoryBytes, reads and verifies an entry once, hands out copies and counts every hit', async () => {
+    const [one, two] = [Buffer.alloc(600, 1), Buffer.alloc(600, 2)]
+    const cache = new ContentCache({dir, memoryBytes: 1000})
+    await cache.put(digestOf(one), one)
+    await new ContentCache({dir}).put(digestOf(two), two)
+    const first = await cache.get(digestOf(two))
+    expect(first.hit && first.bytes.equals(two)).toBe(true)
+    // Gone from disk (another process evicted it): still served, from memory.
+    await unlink(entryPath(dir, digestOf(two)))
+    const again = await cache.get(digestOf(two))
+    expect(again.hit && again.bytes.equals(two)).toBe(true)
+    if (again.hit) again.bytes.fill(0)
+    const third = await cache.get(digestOf(two))
+    expect(third.hit && third.bytes.equals(two)).toBe(true)
+    // `one` went out of memory to make room for `two`: it is read from disk again, where it is gone too.
+    await unlink(entryPath(dir, digestOf(one)))
+    expect((await cache.get(digestOf(one))).hit).toBe(false)
+    expect(cache.stats()).toMatchObject({hits: 3, misses: 1})
+    // Without memoryBytes nothing is kept.
+    const plain = new ContentCache({dir})
+    await plain.put(digestOf(two), two)
+    await unlink(entryPath(dir, digestOf(two)))
+    expect((await plain.get(digestOf(two))).hit).toBe(false)
   })
 
   it('removes temporary files left by a crashed writer, but not a running one', async () => {

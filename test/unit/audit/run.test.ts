@@ -1,0 +1,77 @@
+import {describe, expect, it} from 'vitest'
+
+import {buildIndex} from '../../../scripts/fixtures/image-builder.js'
+import {runAudit, type AuditHost, type AuditRunOptions} from '../../../src/engine/audit/run.js'
+import {CLIENT_NAMES} from '../../../src/engine/resolve/clients.js'
+import {RegistryError} from '../../../src/oci/errors.js'
+import {toHostPlatform} from '../../../src/oci/platform/match.js'
+import {openSource} from '../../../src/source/open.js'
+import type {ImageSource} from '../../../src/source/source.js'
+import {elfImage, layoutWith} from '../../helpers/layouts.js'
+
+const hosts: AuditHost[] = ['linux/amd64', 'linux/arm64'].map((spec) => ({platform: toHostPlatform(spec), spec, label: spec}))
+
+/** A layout whose tags 1.0 and 1.1 name one index (amd64, arm64) and 2.0 and 2.1 one arm64 image. */
+async function layout(): Promise<string> {
+  const [amd, arm] = [await elfImage('amd64'), await elfImage('arm64')]
+  const index = buildIndex({entries: [{target: amd}, {target: arm}]})
+  return layoutWith([
+    {bundle: index, tag: '1.0'},
+    {bundle: index, tag: '1.1'},
+    {bundle: arm, tag: '2.0'},
+    {bundle: arm, tag: '2.1'},
+  ])
+}
+
+const options = (open: AuditRunOptions['open'], concurrency = 1): AuditRunOptions => ({hosts, clients: CLIENT_NAMES, open, concurrency})
+
+describe('runAudit over tags that share images', () => {
+  it('gives each tag the cells a run of that tag alone gives, in cells of its own', async () => {
+    const dir = await layout()
+    const specs = ['1.0', '1.1', '2.0', '2.1'].map((tag) => `oci-layout:${dir}:${tag}`)
+    const together = await runAudit(
+      specs.map((spec) => ({spec})),
+      options((spec) => openSource(spec), 4),
+    )
+    for (const spec of specs) {
+      const alone = await runAudit(
+        [{spec}],
+        options((s) => openSource(s)),
+      )
+      const row = together.rows.find((r) => r.reference === spec)!
+      expect(row.status).toBe('audited')
+      expect(row.cells).toEqual(alone.rows[0].cells)
+    }
+    const [a, b] = together.rows.filter((row) => row.digest === together.rows[0].digest)
+    expect(a.cells[0]).not.toBe(b.cells[0])
+    // A single arm64 image on amd64: the message names the tag it was reached by.
+    for (const tag of ['2.0', '2.1']) {
+      const row = together.rows.find((r) => r.tag === tag)!
+      expect(row.cells.find((cell) => cell.host === 'linux/amd64' && cell.client === 'docker')!.message).toContain(
+        `${dir}:${tag} is a single`,
+      )
+    }
+  })
+
+  it('reads an image again for a tag whose earlier read failed, and does not lose the tag to it', async () => {
+    const dir = await layout()
+    let failures = 1
+    // The first config read fails as a dropped connection would.
+    const open = async (spec: string): Promise<ImageSource> => {
+      const source = await openSource(spec)
+      const fetchBlob = source.fetchBlob.bind(source)
+      source.fetchBlob = (digest, maxBytes) =>
+        failures-- > 0 ? Promise.reject(new RegistryError('connection reset', 'network')) : fetchBlob(digest, maxBytes)
+      return source
+    }
+    const run = await runAudit(
+      ['1.0', '1.1'].map((tag) => ({spec: `oci-layout:${dir}:${tag}`})),
+      options(open, 2),
+    )
+    // Both tags were in flight on one image: whichever read it met the failure; the other read again.
+    expect(run.rows.map((row) => [row.status, row.error]).sort()).toEqual([
+      ['audited', null],
+      ['unreadable', 'connection reset'],
+    ])
+  })
+})
