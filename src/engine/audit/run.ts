@@ -148,6 +148,11 @@ export const DEFAULT_AUDIT_CONCURRENCY = 16
 
 interface Planned {
   spec: string
+  /**
+   * What the source is opened with: the spec, or for a tag from a registry's tag list the same
+   * reference marked `docker://` (the registry is meant, so no local path of that name is looked for).
+   */
+  openAs: string
   repository: string
   registry: string
   tag: string | null
@@ -252,7 +257,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   // Plan: explicit references as given, repositories through their tag lists (concurrently).
   const rows: AuditRow[] = []
   const planned = new Map<string, Planned>()
-  const plan = (spec: string, origins: ImageOrigin[], version: TagVersion | null) => {
+  const plan = (spec: string, origins: ImageOrigin[], version: TagVersion | null, listed = false) => {
     const canonical = canonicalSpec(spec)
     const seen = planned.get(canonical)
     if (seen) {
@@ -261,7 +266,13 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     }
     const place = placeOf(canonical)
     const parsedVersion = version ?? (place.tag ? (parseTagVersion(place.tag, variantPattern) ?? null) : null)
-    planned.set(canonical, {spec: canonical, ...place, version: parsedVersion, origins: [...origins]})
+    planned.set(canonical, {
+      spec: canonical,
+      openAs: listed ? `docker://${canonical}` : canonical,
+      ...place,
+      version: parsedVersion,
+      origins: [...origins],
+    })
   }
   const listings = await Promise.all(
     inputs.map(async (input) => {
@@ -293,12 +304,17 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     if ('selected' in listing && listing.selected) {
       if (listing.selected.length === 0) unmatched.push({repository: placeOf(input.spec).repository, tags: listing.listed})
       const base = canonicalSpec(input.spec).replace(/:latest$/, '')
-      for (const version of listing.selected) plan(`${base}:${version.tag}`, [], version)
+      for (const version of listing.selected) plan(`${base}:${version.tag}`, [], version, true)
     } else if ('failed' in listing && listing.failed) {
       const place = placeOf(input.spec)
       const status: RowStatus = listing.failed.kind === 'not-audited' ? 'not-audited' : 'unreadable'
       rows.push(
-        emptyRow({spec: input.spec, ...place, tag: null, version: null, origins: []}, status, listing.failed.message, listing.failed.kind),
+        emptyRow(
+          {spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: []},
+          status,
+          listing.failed.message,
+          listing.failed.kind,
+        ),
       )
     } else {
       plan(input.spec, input.origins ?? [], null)
@@ -310,7 +326,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   const images = new OnceMemo<Simulated>(MAX_SIMULATED_IMAGES)
   // Every image is judged on the same hosts: each platform question is answered once per run.
   const matching = new PlatformMatching()
-  const openShared = async (item: Planned) => shared.wrap(await options.open(item.spec), item.repository)
+  const openShared = async (item: Planned) => shared.wrap(await options.open(item.openAs), item.repository)
   let done = 0
   options.onProgress?.(0, items.length)
   const audited = await Promise.all(
@@ -380,7 +396,7 @@ async function auditOne(
   const started = Date.now()
   let source: ImageSource | undefined
   try {
-    source = await options.open(item.spec)
+    source = await options.open(item.openAs)
     const opened = source
     const top = await opened.fetchManifest(opened.defaultReference)
     const key = `${item.repository} ${top.digest}`

@@ -314,7 +314,8 @@ class Deadline {
 
   constructor(
     private readonly timeoutMs: number,
-    private readonly description: string,
+    /** What timed out, for the message: built only then (a URL for display costs a parse per request). */
+    private readonly describe: () => string,
   ) {
     this.arm()
   }
@@ -337,12 +338,14 @@ class Deadline {
     this.arm()
   }
 
+  /** Data arrived: an idle timeout starts again (the same timer, rescheduled: one per chunk would churn). */
   touch(): void {
-    if (this.idle) this.arm()
+    if (this.idle && this.timer) this.timer.refresh()
   }
 
   clear(): void {
     clearTimeout(this.timer)
+    this.timer = undefined
   }
 
   /** The error to throw for `error`: our own abort reason when we aborted. */
@@ -352,11 +355,13 @@ class Deadline {
 
   private arm(): void {
     this.clear()
-    const seconds = this.timeoutMs / 1000
-    const message = this.idle
-      ? `${this.description}: no data for ${seconds} s (timed out after ${seconds} s)`
-      : `${this.description} timed out after ${seconds} s`
-    this.timer = setTimeout(() => this.controller.abort(new RegistryError(message, 'timeout')), this.timeoutMs)
+    this.timer = setTimeout(() => {
+      const seconds = this.timeoutMs / 1000
+      const message = this.idle
+        ? `${this.describe()}: no data for ${seconds} s (timed out after ${seconds} s)`
+        : `${this.describe()} timed out after ${seconds} s`
+      this.controller.abort(new RegistryError(message, 'timeout'))
+    }, this.timeoutMs)
   }
 }
 
@@ -445,8 +450,9 @@ async function sendFollowingRedirects(
     for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value
     headers['accept-encoding'] = 'identity'
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
-    const deadline = new Deadline(settings.timeoutMs, `${method} ${displayUrl(url)}`)
     const target = new URL(url)
+    const hopMethod = method
+    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`)
     const sendRequest = await senderFor(
       target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified',
     )
