@@ -5,10 +5,8 @@ import {parseHosts} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import {formatReference, parseReference} from '../oci/reference.js'
-import {readInput} from '../engine/audit/input.js'
-import {readNodeHosts} from '../engine/audit/nodes.js'
 import {runAudit, type AuditHistory, type AuditHost, type AuditInput, type AuditRow, type RateLimitStop} from '../engine/audit/run.js'
-import {mergeWorkloadImages, readWorkloadImages, type ImageOrigin, type WorkloadImage} from '../engine/audit/workloads.js'
+import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
@@ -112,6 +110,12 @@ function keyOf(reference: string): string {
 /** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
 async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableStream): Promise<WorkloadImage[]> {
   if (files.filter((file) => file === '-').length > 1) throw new UsageError('--from -: stdin can be read only once')
+  if (files.length === 0) return []
+  // Loaded for workload files only: the YAML parser is most of the audit's code.
+  const [{readInput}, {mergeWorkloadImages, readWorkloadImages}] = await Promise.all([
+    import('../engine/audit/input.js'),
+    import('../engine/audit/workloads.js'),
+  ])
   const lists: WorkloadImage[][] = []
   for (const file of files) {
     const input = await readInput(file, {stdin})
@@ -132,6 +136,7 @@ async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableSt
 async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
   const hosts: AuditHost[] = []
   if (options.hostsFrom !== undefined) {
+    const [{readInput}, {readNodeHosts}] = await Promise.all([import('../engine/audit/input.js'), import('../engine/audit/nodes.js')])
     const input = await readInput(options.hostsFrom, {stdin: options.stdin})
     for (const node of readNodeHosts(input.text, input.name)) {
       const platform = toHostPlatform(node.spec)
