@@ -76,17 +76,18 @@ const LAZY_FOR_OCLIF = ['tinyglobby', 'ejs', 'cli-spinners', 'node:child_process
 const lazyOclifModules = {
   name: 'lazy-oclif-modules',
   setup(builder) {
-    const requireFromRoot = createRequire(join(root, 'package.json'))
     const oclifDir = join(root, 'node_modules', '@oclif', 'core')
+    // oclif's dependencies, resolved from oclif as its own require() would (they need not be archcheck's).
+    const requireFromOclif = createRequire(join(oclifDir, 'package.json'))
     builder.onResolve({filter: /.*/, namespace: 'lazy'}, (args) => ({path: args.path, external: true}))
     builder.onResolve({filter: new RegExp(`^(${LAZY_FOR_OCLIF.join('|')})$`)}, (args) =>
       args.importer.startsWith(oclifDir) && args.kind === 'require-call' ? {path: args.path, namespace: 'lazy'} : undefined,
     )
     builder.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => {
-      const esModule = Boolean(requireFromRoot(args.path).__esModule)
+      const esModule = Boolean(requireFromOclif(args.path).__esModule)
       const spec = JSON.stringify(args.path)
       const contents = `let real
-const load = () => (real ??= require(${spec}))
+const load = () => (real ??= require('node:module').createRequire(require.resolve('@oclif/core/package.json'))(${spec}))
 module.exports = new Proxy({}, {
   get: (_, key) => (key === '__esModule' ? ${esModule} : load()[key]),
   has: (_, key) => key in load(),

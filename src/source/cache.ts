@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
 import {mkdir, readdir, rename, stat, unlink, utimes, writeFile} from 'node:fs/promises'
 import {isAbsolute, join, resolve} from 'node:path'
 
@@ -178,9 +178,11 @@ export class ContentCache {
     let bytes: Buffer
     let mtimeMs: number
     try {
-      const fd = openSync(path, 'r')
+      // Non-blocking: a FIFO planted in the cache directory must not stop the whole process.
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
       try {
         const info = fstatSync(fd)
+        if (!info.isFile()) return this.miss(`cache entry ${path} is not a regular file`)
         if (info.size > this.maxEntryBytes) {
           return this.miss(`cache entry ${digest} is ${info.size} bytes, over the ${this.maxEntryBytes}-byte entry limit`)
         }

@@ -135,7 +135,9 @@ export class Transport {
     await Promise.all(
       pending.map(async (opening) => {
         const channel = await opening
-        if (channel.owned) await channel.dispatcher.close()
+        // destroy, not close: close would wait for requests nobody waits for any more (one that
+        // timed out while queued or connecting), holding the process open after its output.
+        if (channel.owned) await channel.dispatcher.destroy()
       }),
     )
   }
@@ -451,15 +453,15 @@ async function sendFollowingRedirects(
     headers['accept-encoding'] = 'identity'
     if (request.authorization && new URL(url).origin === origin) headers.authorization = request.authorization
     const target = new URL(url)
-    const hopMethod = method
-    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`)
     const sendRequest = await senderFor(
       target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified',
     )
+    const hopMethod = method
+    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`)
     let raw: Dispatcher.ResponseData
     stats.countRequest(method)
     try {
-      raw = await sendRequest({
+      const sending = sendRequest({
         // Only origin and path: user info in a URL (a token realm, a redirect) is never sent.
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
@@ -473,9 +475,11 @@ async function sendFollowingRedirects(
         // undici closes the connection after every HEAD, in case the server sends a body after it
         // anyway; an audit sends a HEAD per tag, each then paying a new TCP and TLS handshake.
         // Registries send none. One that does breaks that connection: the next request on it fails
-        // as a network error and is retried.
-        ...(method === 'HEAD' ? {reset: false} : {}),
+        // as a network error and is retried. Not through a proxy over plain HTTP, where one
+        // connection carries requests to several origins.
+        ...(method === 'HEAD' && !(target.protocol === 'http:' && proxyConfigured()) ? {reset: false} : {}),
       })
+      raw = await untilAborted(sending, deadline.signal)
     } catch (error) {
       deadline.clear()
       throw deadline.translate(error)
@@ -500,7 +504,8 @@ async function sendFollowingRedirects(
       throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status})
     }
     settings.debug?.(`${method} ${displayUrl(url)} ${status} → ${displayUrl(next.href)}`)
-    if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+    // A HEAD stays a HEAD (a GET of a manifest counts against Docker Hub's pull limit).
+    if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
       method = 'GET'
       body = undefined
     }
@@ -514,6 +519,29 @@ async function sendFollowingRedirects(
     }
     url = next.href
   }
+}
+
+/**
+ * The response, or the deadline's reason as soon as it aborts. undici acts on an abort only once
+ * the request has a connection: one still waiting for a free connection, or still connecting,
+ * would outlive its timeout. A response that arrives after the abort is released unread.
+ */
+function untilAborted(sending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, {once: true})
+    sending.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort)
+        if (signal.aborted) response.body.destroy()
+        else resolve(response)
+      },
+      (error: Error) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 }
 
 /** Exponential backoff with full jitter: a random delay up to base·2^attempt. */

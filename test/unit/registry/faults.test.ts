@@ -415,6 +415,30 @@ describe('registry over real sockets (loopback, plain HTTP)', () => {
     expect(error.message).toBe(`cannot connect to localhost:${port}: connection refused`)
   })
 
+  it('times out a request still waiting for a connection, when its timeout ends, not when a connection frees', async () => {
+    const bytes = indexBytes()
+    const server = createServer((_request, response) => {
+      setTimeout(() => response.writeHead(200, {'content-type': OCI_INDEX, 'docker-content-digest': sha256(bytes)}).end(bytes), 1500)
+    })
+    const port = await listen(server)
+    // One connection, shared by two clients: the patient one holds it for 1.5 s.
+    const dispatcher = new Agent({connections: 1})
+    try {
+      const reference = parseReference(`127.0.0.1:${port}/my/app:1`)
+      const holding = registrySource(reference, {dispatcher, timeoutMs: 5000}).fetchManifest()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const started = Date.now()
+      const error = await rejection(registrySource(reference, {dispatcher, timeoutMs: 200, maxRetries: 0}).fetchManifest())
+      expect(error.kind).toBe('timeout')
+      expect(Date.now() - started).toBeLessThan(1000)
+      expect((await holding).digest).toBe(sha256(bytes))
+    } finally {
+      await dispatcher.destroy()
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
   it('times out a body that stalls after the headers', async () => {
     const server = createServer((_request, response) => {
       response.writeHead(200, {'content-type': OCI_INDEX})

@@ -192,6 +192,16 @@ describe('RegistrySource, anonymous registry', () => {
     expect(error.message).toBe(`too many redirects (more than 5) starting from ${REGISTRY}/v2/my/app/blobs/${digest}`)
   })
 
+  it('keeps a HEAD a HEAD through a 303 (a GET of a manifest counts against a pull limit)', async () => {
+    const digest = sha256('x')
+    nock(REGISTRY)
+      .head(`/v2/my/app/manifests/${digest}`)
+      .reply(303, '', {location: '/elsewhere'})
+      .head('/elsewhere')
+      .reply(200, undefined, {'content-type': DOCKER_MANIFEST})
+    expect(await source().manifestExists(digest)).toBe(true)
+  })
+
   it('answers existence questions with HEAD: 200 true, 404 false, other statuses throw', async () => {
     const digest = sha256('x')
     nock(REGISTRY)
