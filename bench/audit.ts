@@ -3,7 +3,7 @@
  * loop of `skopeo inspect --raw` per tag (which reads only the index) and a loop of `archcheck
  * inspect --json` per tag.
  *
- *   npx tsx bench/audit.ts [--tags 200] [--platforms 4] [--images 20] [--latency 20] [--runs 3] [--only audit-cold,audit-warm,skopeo-loop,inspect-loop] [--baseline DIR]
+ *   npx tsx bench/audit.ts [--tags 200] [--platforms 4] [--images 20] [--latency 20] [--runs 3] [--only audit-cold,audit-warm,skopeo-loop,inspect-loop] [--baseline DIR] [--concurrency N]
  *
  * Starts its own docker-registry on 127.0.0.1, pushes `--images` distinct indexes of `--platforms`
  * platforms each and puts their top manifests under `--tags` version tags (round robin), behind the
@@ -14,6 +14,7 @@
  * - inspect-loop: `sh -c 'for t in …; do node bin/run.js inspect REPO:$t --json; done'`.
  * --baseline DIR adds audit-cold-baseline and audit-warm-baseline, the same from DIR/bin/run.js (an
  * older build, see bench/README.md), with a cache of their own, run next to the others.
+ * --concurrency N is passed to every audit (its default otherwise).
  * Prints median wall time, ratio to the skopeo loop, CPU time, peak RSS (GNU time: the largest
  * process of a loop) and the requests each sent. Build first (`npm run build`). Not part of the
  * test suite; on a shared 2-core machine use a reduced run (`--tags 40 --runs 1`).
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       runs: {type: 'string', default: '3'},
       only: {type: 'string'},
       baseline: {type: 'string'},
+      concurrency: {type: 'string'},
     },
   })
   const tagCount = Number(values.tags)
@@ -109,12 +111,13 @@ async function main(): Promise<void> {
     proxy = await startCountingProxy(server.host, {latencyMs: Number(values.latency)})
     const repo = `${proxy.host}/${repository}`
     const hosts = platforms.join(',')
+    const concurrency = values.concurrency ? ['--concurrency', values.concurrency] : []
     /** A cold run (fresh cache) and a warm run (the cache that cold run left) of the CLI at `cli`. */
     const auditPair = (cli: string, suffix: string, from: string): Contender[] => {
       let warmCache = newDir()
       const command = (): [string, string[]] => [
         process.execPath,
-        [cli, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json'],
+        [cli, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json', ...concurrency],
       ]
       return [
         {
