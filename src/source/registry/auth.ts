@@ -1,6 +1,6 @@
 import {RegistryError} from '../../oci/errors.js'
 import type {Credentials} from './credentials.js'
-import {plainHttpAllowed} from './scheme.js'
+import {metadataAddress, plainHttpAllowed} from './scheme.js'
 import type {Transport} from './transport.js'
 
 /** One challenge from a WWW-Authenticate header: the scheme and its parameters (names lower-cased). */
@@ -210,22 +210,6 @@ async function fetchToken(
     )
   const lifetime = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : DEFAULT_TOKEN_LIFETIME_S
   return {token, expiresAt: Date.now() + Math.max(lifetime * 1000 - EXPIRY_MARGIN_MS, 1000)}
-}
-
-/**
- * Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, AWS's fd00:ec2::254, GCP's
- * and Alibaba's names and address): a token request there from a machine in the cloud reads or
- * probes its instance metadata, so a realm pointing there is followed only when the registry
- * itself is at such an address.
- */
-export function metadataAddress(hostname: string): boolean {
-  const host = hostname
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '')
-  if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true
-  if (/^fe[89ab][0-9a-f]:/.test(host) || host === 'fd00:ec2::254') return true
-  return host === 'metadata.google.internal' || host === 'metadata' || host === '100.100.100.200'
 }
 
 /** The host name of `registry` (`host[:port]`, `[v6]:port`). */

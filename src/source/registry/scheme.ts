@@ -53,3 +53,19 @@ export function namedInsecure(url: URL, insecure: string[]): boolean {
 export function plainHttpAllowed(url: URL, insecure: string[]): boolean {
   return isLoopback(url.hostname.toLowerCase()) || namedInsecure(url, insecure)
 }
+
+/**
+ * Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, AWS's fd00:ec2::254, GCP's
+ * and Alibaba's names and address): a token request there from a machine in the cloud reads or
+ * probes its instance metadata, so a token realm or a redirect pointing there is followed only
+ * when the registry itself is at such an address.
+ */
+export function metadataAddress(hostname: string): boolean {
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+  if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true
+  if (/^fe[89ab][0-9a-f]:/.test(host) || host === 'fd00:ec2::254') return true
+  return host === 'metadata.google.internal' || host === 'metadata' || host === '100.100.100.200'
+}

@@ -6,7 +6,7 @@ import {RegistryError} from '../../oci/errors.js'
 import {ResponseHeaders} from './headers.js'
 import {bodyError, networkError, retryableCode} from './network-errors.js'
 import type {RegistryOptions} from './options.js'
-import {insecureRegistriesFrom, namedInsecure} from './scheme.js'
+import {insecureRegistriesFrom, metadataAddress, namedInsecure} from './scheme.js'
 import {RequestStats} from './stats.js'
 
 /**
@@ -502,6 +502,13 @@ async function sendFollowingRedirects(
     }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') {
       throw new RegistryError(`redirect from ${displayUrl(url)} to an unsupported URL scheme ${next.protocol}`, 'network', {status})
+    }
+    if (metadataAddress(next.hostname) && !metadataAddress(new URL(request.url).hostname)) {
+      throw new RegistryError(
+        `${displayUrl(url)} redirected to ${next.hostname}, a link-local or cloud metadata address; not following it`,
+        'protocol',
+        {status},
+      )
     }
     settings.debug?.(`${method} ${displayUrl(url)} ${status} → ${displayUrl(next.href)}`)
     // A HEAD stays a HEAD (a GET of a manifest counts against Docker Hub's pull limit).

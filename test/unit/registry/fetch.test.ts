@@ -184,6 +184,15 @@ describe('RegistrySource, anonymous registry', () => {
     expect(close).not.toHaveBeenCalled()
   })
 
+  it('does not follow a redirect to a cloud metadata address', async () => {
+    const digest = sha256('layer')
+    nock(REGISTRY).get(`/v2/my/app/blobs/${digest}`).reply(307, '', {location: 'http://169.254.169.254/latest/meta-data/'})
+    const error = await rejection(source().fetchBlob(digest))
+    expect(error.message).toBe(
+      `${REGISTRY}/v2/my/app/blobs/${digest} redirected to 169.254.169.254, a link-local or cloud metadata address; not following it`,
+    )
+  })
+
   it('stops following redirects after a few hops', async () => {
     const digest = sha256('loop')
     nock(REGISTRY).get(`/v2/my/app/blobs/${digest}`).reply(302, '', {location: '/hop'})
