@@ -8,7 +8,7 @@ import {parseReference} from '../../src/oci/reference.js'
 import {openContentCache} from '../../src/source/cache.js'
 import {createRegistryClient, type RegistryClient} from '../../src/source/registry/client.js'
 import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
-import {sha256Digest, testRegistryHost} from '../helpers/registry.js'
+import {sha256Digest, TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario, type ScenarioSpec} from '../helpers/scenarios.js'
 
 const REPOSITORY = 'audit-source/cached'
@@ -146,6 +146,20 @@ describe('RegistryClient with a content cache, counted at a proxy in front of do
     expect(corrupt[0].endsWith('); deleted it; fetching it from the registry')).toBe(true)
     expect(warm.stats().cache).toMatchObject({corrupt: 1, entriesWritten: 1})
     expect((await readFile(entryPath(victim))).equals(original)).toBe(true)
+  })
+
+  it('tags on one index read at the same time share one GET (each would count against a pull limit)', async () => {
+    const retags = ['1.0.0', '1.0-again']
+    const registry = new TestRegistryClient(testRegistryHost())
+    for (const tag of retags) await registry.pushManifest(REPOSITORY, tag, scenarios[0].bundle.top)
+    proxy.reset()
+    const client = cachedClient()
+    const tops = await Promise.all(
+      ['1.0', ...retags].map((tag) => client.repository(parseReference(`${proxy.host}/${REPOSITORY}:${tag}`)).fetchManifest()),
+    )
+    expect(tops.map((top) => top.digest)).toEqual([scenarios[0].root.digest, scenarios[0].root.digest, scenarios[0].root.digest])
+    expect(proxy.summary({method: 'GET'})).toEqual({[`GET /v2/${REPOSITORY}/manifests/${scenarios[0].root.digest}`]: 1})
+    expect(proxy.count({method: 'HEAD'})).toBe(3)
   })
 
   it('without a cache, a tag is one GET by tag and nothing is HEADed', async () => {

@@ -22,6 +22,7 @@ export class RegistryClient implements SourceClient {
   readonly credentials: CredentialStore
   readonly maxManifestBytes: number
   readonly cache?: ContentCache
+  private readonly reads = new Map<string, Promise<unknown>>()
 
   constructor(readonly options: RegistryOptions = {}) {
     this.transport = new Transport(transportSettings(options))
@@ -34,6 +35,15 @@ export class RegistryClient implements SourceClient {
   /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
   stats(): ClientStats {
     return this.transport.stats.snapshot(this.cache?.stats())
+  }
+
+  /** `read()`, or the promise of the same read already in flight under `key` (forgotten once settled). */
+  inFlight<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const pending = this.reads.get(key)
+    if (pending) return pending as Promise<T>
+    const started = read().finally(() => this.reads.delete(key))
+    this.reads.set(key, started)
+    return started
   }
 
   /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */

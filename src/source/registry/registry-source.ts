@@ -38,6 +38,8 @@ export interface SourceClient {
   readonly maxManifestBytes: number
   /** Manifests and configs by digest, kept between runs; absent when caching is off. */
   readonly cache?: ContentCache
+  /** `read()`, or the promise of the same read already in flight under `key`. */
+  inFlight<T>(key: string, read: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
@@ -82,8 +84,10 @@ export class RegistrySource implements ImageSource {
     if (reference.includes(':')) return (await this.cachedManifest(cache, reference, null, reference)) ?? this.getManifest(reference)
     const head = await this.headManifest(reference, target)
     if (!head) return this.getManifest(reference)
-    // By digest, not by tag: the tag may move between the HEAD and the GET.
-    return (await this.cachedManifest(cache, head.digest, head.contentType, reference)) ?? this.getManifest(head.digest)
+    // By digest, not by tag: the tag may move between the HEAD and the GET. Tags on one index
+    // (`1.4`, `1.4.2`, `latest`) read together share one GET: each counts against a pull limit.
+    const cached = await this.cachedManifest(cache, head.digest, head.contentType, reference)
+    return cached ?? this.client.inFlight(`${this.repositoryName}@${head.digest}`, () => this.getManifest(head.digest))
   }
 
   /**
