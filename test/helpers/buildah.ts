@@ -119,6 +119,14 @@ async function downloadBusybox(arch: string, work: string): Promise<string> {
     `APT::Architectures::=${arch}`,
     '-o',
     'APT::Sandbox::User=root',
+    // A mirror connection that stalls is given up after 20 s and tried again, not waited on for
+    // apt's default 120 s (which is as long as a test hook may take).
+    '-o',
+    'Acquire::http::Timeout=20',
+    '-o',
+    'Acquire::https::Timeout=20',
+    '-o',
+    'Acquire::Retries=3',
   ]
   await run('apt-get', [...aptOptions, 'update'])
   await run('apt-get', [...aptOptions, 'download', `busybox-static:${arch}`], {cwd: work})
