@@ -41,7 +41,7 @@ describe('RegistrySource against docker-registry (distribution 2.8)', () => {
     },
   )
 
-  it('keeps its connections across HEADs (an audit sends one per tag): at most its pool of 8, not one per HEAD', async () => {
+  it('keeps its connections across HEADs (an audit sends one per tag): a few, never one per HEAD', async () => {
     const scenario = await pushScenario('oci-index')
     const proxy = await startCountingProxy(scenario.host)
     try {
