@@ -5,7 +5,15 @@ import {parseHosts} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import {formatReference, parseReference} from '../oci/reference.js'
-import {runAudit, type AuditHistory, type AuditHost, type AuditInput, type AuditRow, type RateLimitStop} from '../engine/audit/run.js'
+import {
+  runAudit,
+  type AuditHistory,
+  type AuditHost,
+  type AuditInput,
+  type AuditRow,
+  type RateLimitStop,
+  type RepositorySelection,
+} from '../engine/audit/run.js'
 import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import {CLIENT_NAMES} from '../engine/resolve/clients.js'
@@ -15,9 +23,18 @@ import {parseSourceSpec} from '../source/open.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
-export type {AuditCell, AuditHistory, AuditRow, AuditVerdict, HistoryRun, RateLimitStop, RowStatus} from '../engine/audit/run.js'
+export type {
+  AuditCell,
+  AuditHistory,
+  AuditRow,
+  AuditVerdict,
+  HistoryRun,
+  RateLimitStop,
+  RepositorySelection,
+  RowStatus,
+} from '../engine/audit/run.js'
 export type {ImageOrigin} from '../engine/audit/workloads.js'
-export {DEFAULT_AUDIT_CONCURRENCY} from '../engine/audit/run.js'
+export {DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY} from '../engine/audit/run.js'
 
 export interface AuditOptions extends ReadOptions {
   /** `--from`: files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
@@ -33,6 +50,8 @@ export interface AuditOptions extends ReadOptions {
   tagPattern?: string
   latest?: number
   includePrerelease?: boolean
+  /** `--max-images`: images one repository's selection may have (default DEFAULT_MAX_IMAGES_PER_REPOSITORY). */
+  maxImages?: number
   /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 16). */
   concurrency?: number
   /** `--require`: run verify's checks with these required platforms. */
@@ -90,6 +109,10 @@ export type AuditResult = Versioned<{
   rateLimited: RateLimitStop[]
   /** Repositories named without a tag of which no tag was selected (with how many tags they have). */
   unmatched: Array<{repository: string; tags: number}>
+  /** Per repository named without a tag: what the tag selection did with its tags. */
+  selection: RepositorySelection[]
+  /** Why nothing was audited (then the run fails: a gate with nothing to pass does not pass), else null. */
+  nothingAudited: string | null
   summary: AuditSummary
 }>
 
@@ -172,6 +195,9 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new UsageError(`invalid concurrency ${options.concurrency}: expected a whole number of at least 1`)
   }
+  if (options.maxImages !== undefined && (!Number.isInteger(options.maxImages) || options.maxImages < 1)) {
+    throw new UsageError(`invalid --max-images ${options.maxImages}: expected a whole number of at least 1`)
+  }
   const providers = options.deep
     ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)]
     : undefined
@@ -194,6 +220,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       allowFallback: options.allowFallback,
       selection: {range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease},
       concurrency: options.concurrency,
+      maxImagesPerRepository: options.maxImages,
       verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
       providers,
       open: (spec) => scope.open(spec),
@@ -204,7 +231,16 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     const unreadable = rows.filter((row) => row.status === 'unreadable')
     const notAudited = rows.filter((row) => row.status === 'not-audited')
     const failures = rows.filter((row) => row.status === 'audited' && !row.passed).length
-    const exitCode = unreadable.length + notAudited.length > 0 ? ExitCode.registry : failures > 0 ? ExitCode.checkFailed : ExitCode.ok
+    const nothingAudited =
+      rows.length === 0
+        ? `nothing was audited: no tag of ${run.unmatched.map((entry) => entry.repository).join(', ')} is selected, so nothing passed`
+        : null
+    const exitCode =
+      unreadable.length + notAudited.length > 0
+        ? ExitCode.registry
+        : failures > 0 || nothingAudited !== null
+          ? ExitCode.checkFailed
+          : ExitCode.ok
     const cacheStats = stats?.cache ?? cache?.stats()
     return versioned({
       passed: exitCode === ExitCode.ok,
@@ -219,6 +255,8 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       notAudited: notAudited.map((row) => row.reference),
       rateLimited: run.rateLimited,
       unmatched: run.unmatched,
+      selection: run.selection,
+      nothingAudited,
       summary: {
         images: rows.length,
         hosts: hosts.length,
@@ -244,7 +282,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   })
 }
 
-/** 0 every cell passes, 1 some cell or check fails, 3 some image could not be read or was not audited. */
+/** 0 every cell passes, 1 some cell or check fails or nothing was audited, 3 some image could not be read or was not audited. */
 export function auditExitCode(result: AuditResult): ExitCodeValue {
   return result.exitCode
 }

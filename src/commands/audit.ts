@@ -6,6 +6,7 @@ import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
+import {sanitizeText} from '../oci/sanitize.js'
 import {parseHosts} from '../oci/platform/hosts.js'
 
 /** Splits repeatable, comma-separated values (`--require a,b --require c`). */
@@ -65,12 +66,18 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       helpGroup: 'TAGS',
     }),
     latest: Flags.integer({
-      description: 'For a repository without a tag: only the newest N selected versions.',
+      description: 'For a repository without a tag: only the newest N selected releases.',
       helpValue: 'N',
       min: 1,
       helpGroup: 'TAGS',
     }),
     'include-prerelease': Flags.boolean({description: 'Select pre-release tags (1.2.3-rc.1) too.', helpGroup: 'TAGS'}),
+    'max-images': Flags.integer({
+      description: 'For a repository without a tag: refuse a selection of more than N images (default 2000).',
+      helpValue: 'N',
+      min: 1,
+      helpGroup: 'TAGS',
+    }),
     require: Flags.string({
       description: "Also run verify's checks with these platforms required (os/arch[/variant]; repeatable or comma-separated).",
       multiple: true,
@@ -148,6 +155,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
         tagPattern: flags['tag-pattern'],
         latest: flags.latest,
         includePrerelease: flags['include-prerelease'],
+        maxImages: flags['max-images'],
         concurrency: flags.concurrency,
         require,
         deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
@@ -160,11 +168,9 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       progress.finish()
     }
 
-    // Not an error (the selection may rightly be empty), but an empty report needs a reason.
-    for (const entry of result.unmatched)
-      process.stderr.write(
-        `archcheck: ${entry.repository}: none of its ${entry.tags} tags is selected (--tags, --tag-pattern, --include-prerelease)\n`,
-      )
+    // What each repository's tag selection did, and why an empty report fails: tag names come from registries.
+    for (const entry of result.selection) process.stderr.write(`archcheck: ${sanitizeText(entry.text)}\n`)
+    if (result.nothingAudited) process.stderr.write(`archcheck: ${sanitizeText(result.nothingAudited)}\n`)
     for (const entry of result.unreadable) process.stderr.write(`archcheck: ${entry.reference}: ${entry.error}\n`)
     if (result.notAudited.length > 0) {
       process.stderr.write(

@@ -13,7 +13,6 @@ interface Column {
   host: string
   client: AuditCell['client']
   title: string
-  failures: number
 }
 
 const PASSING = new Set<AuditVerdict>(['ok'])
@@ -22,35 +21,24 @@ function cellPasses(result: AuditResult, verdict: AuditVerdict): boolean {
   return PASSING.has(verdict) || (result.allowFallback && verdict === 'fallback')
 }
 
-/**
- * The columns, those with the most failing cells first: the eye reads left to right, so what
- * needs attention is seen before what is fine.
- */
+/** The columns in the order the hosts were given: a host keeps its place from run to run. */
 function columnsOf(result: AuditResult): Column[] {
   const several = result.clients.length > 1
   const columns: Column[] = []
   for (const client of result.clients) {
-    for (const host of result.hosts) {
-      const failures = result.rows.filter((row) => {
-        const cell = cellOf(row, host.host, client)
-        return cell !== undefined && !cellPasses(result, cell.verdict)
-      }).length
-      columns.push({host: host.host, client, title: several ? `${host.label} ${client}` : host.label, failures})
-    }
+    for (const host of result.hosts) columns.push({host: host.host, client, title: several ? `${host.label} ${client}` : host.label})
   }
   return columns
-    .map((column, i) => ({column, i}))
-    .sort((a, b) => b.column.failures - a.column.failures || a.i - b.i)
-    .map(({column}) => column)
 }
 
 function cellOf(row: AuditRow, host: string, client: AuditCell['client']): AuditCell | undefined {
   return row.cells.find((cell) => cell.host === host && cell.client === client)
 }
 
-/** A row's name within its repository: the tag, the digest, or the local spec. */
+/** A row's name within its repository: the tag (with its aliases, or why it stands alone), the digest, or the local spec. */
 function rowName(row: AuditRow): string {
-  if (row.tag) return row.tag
+  if (row.tag && row.note) return `${row.tag} → ${row.note}`
+  if (row.tag) return row.aliases.length > 0 ? `${row.tag} (also ${row.aliases.join(', ')})` : row.tag
   const at = row.reference.lastIndexOf('@')
   return at >= 0 ? `@${shortDigest(row.reference.slice(at + 1))}` : row.reference
 }
@@ -68,9 +56,15 @@ function rowState(row: AuditRow): 'pass' | 'fail' | 'unreadable' | 'not-audited'
 
 const STATE_TEXT = {pass: 'ok', fail: 'FAIL', unreadable: 'ERROR', 'not-audited': 'SKIPPED'} as const
 
-function verdictText(result: AuditResult, verdict: AuditVerdict, style: Style): string {
-  if (cellPasses(result, verdict)) return style.green(verdict)
-  if (verdict === 'fallback' || verdict === 'ambiguous') return style.enabled ? style.yellow(verdict) : `! ${verdict}`
+/** `check-failed (entrypoint-arch)`: the verdict, with the checks of this host that failed. */
+function cellText(cell: AuditCell): string {
+  return cell.failedChecks.length > 0 ? `${cell.verdict} (${cell.failedChecks.join(', ')})` : cell.verdict
+}
+
+function verdictText(result: AuditResult, cell: AuditCell, style: Style): string {
+  const verdict = cellText(cell)
+  if (cellPasses(result, cell.verdict)) return style.green(verdict)
+  if (cell.verdict === 'fallback' || cell.verdict === 'ambiguous') return style.enabled ? style.yellow(verdict) : `! ${verdict}`
   return style.enabled ? style.red(verdict) : `✗ ${verdict}`
 }
 
@@ -117,7 +111,7 @@ function historyLines(result: AuditResult, repository: string): string[] {
 
 /**
  * The human report: per repository a table (one row per image, newest first; a state column
- * first, then the host columns with the most failures first), the history of its versions, then
+ * first, then a column per host in the order given), the history of its versions, then
  * what could not be read or was not audited, and the summary line.
  */
 export async function renderAuditText(original: AuditResult, style: Style, fit: FitOptions = {}): Promise<string> {
@@ -141,7 +135,7 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
         if (row.status === 'unreadable') return style.enabled ? style.red('error') : '✗ error'
         if (row.status === 'not-audited') return style.dim('-')
         const cell = cellOf(row, column.host, column.client)
-        return cell ? verdictText(result, cell.verdict, style) : '-'
+        return cell ? verdictText(result, cell, style) : '-'
       })
       const failedChecks = (row.checks ?? []).filter((check) => check.status === 'fail').map((check) => check.id)
       const name = failedChecks.length > 0 ? `${rowName(row)} (${failedChecks.join(', ')})` : rowName(row)
@@ -152,7 +146,7 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
     if (table.dropped.length > 0)
       out.push(style.dim(`Not shown to fit ${fit.width} columns: ${table.dropped.join(', ')} (--no-trunc or --json shows everything).`))
     const history = historyLines(result, group.repository)
-    if (history.length > 0) out.push(...history.map((line) => `  ${line}`))
+    for (const line of history) out.push(`  ${line}`)
     out.push('')
   }
   if (result.unreadable.length > 0) {
@@ -166,9 +160,10 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
   return `${out.join('\n')}\n`
 }
 
-function mdVerdict(result: AuditResult, verdict: AuditVerdict): string {
-  if (cellPasses(result, verdict)) return `✅ ${verdict}`
-  if (verdict === 'fallback' || verdict === 'ambiguous') return `⚠️ ${verdict}`
+function mdVerdict(result: AuditResult, cell: AuditCell): string {
+  const verdict = markdownCell(cellText(cell))
+  if (cellPasses(result, cell.verdict)) return `✅ ${verdict}`
+  if (cell.verdict === 'fallback' || cell.verdict === 'ambiguous') return `⚠️ ${verdict}`
   return `❌ ${verdict}`
 }
 
@@ -188,13 +183,14 @@ export function renderAuditMarkdown(original: AuditResult, title = 'archcheck au
         if (row.status === 'unreadable') return '❌ error'
         if (row.status === 'not-audited') return '➖ not audited'
         const cell = cellOf(row, column.host, column.client)
-        return cell ? mdVerdict(result, cell.verdict) : '—'
+        return cell ? mdVerdict(result, cell) : '—'
       })
       out.push(`| \`${markdownCell(rowName(row))}\` | ${row.digest ? `\`${shortDigest(row.digest)}\`` : '—'} | ${cells.join(' | ')} |`)
     }
     out.push('')
     const history = historyLines(result, group.repository)
-    if (history.length > 0) out.push(...history.map((line) => `- ${markdownCell(line)}`), '')
+    for (const line of history) out.push(`- ${markdownCell(line)}`)
+    if (history.length > 0) out.push('')
   }
   if (result.unreadable.length > 0)
     out.push(

@@ -26,10 +26,58 @@ export interface TagSelectionOptions {
   latest?: number
 }
 
-export interface TagSelector {
-  /** The selected tags of one repository, newest first. Tags that are not versions never are. */
-  select(tags: Iterable<string>): TagVersion[]
+/** A tag a selection keeps: a full version, or (with --tag-pattern) a tag that is no version at all. */
+export interface SelectedTag {
+  tag: string
+  version: TagVersion | null
 }
+
+/** What a selection did with a repository's tags; every listed tag is counted once, under the first rule that left it out. */
+export interface SelectionCounts {
+  /** Distinct tags listed. */
+  tags: number
+  /** Full versions (and, with --tag-pattern, other matching tags) selected, plus the partial versions checked as their aliases. */
+  selected: number
+  /** The rule that selected them, as the user wrote it: `'>=1.4 <3'`, `pattern '^sha-'`, `all releases`. */
+  by: string
+  /** Tags that are no version (`latest`, `main`), left out: without --tag-pattern, or with --tags they cannot be placed in. */
+  notVersions: number
+  /** The first few of them, for the summary line. */
+  notVersionNames: string[]
+  /** Variant tags (`1.4.0-alpine`), left out without --tag-pattern. */
+  variants: number
+  prereleases: number
+  /** Tags --tag-pattern does not match. */
+  notMatching: number
+  /** Versions outside --tags, and partial versions (`2`, `2.2`) whose newest release is not selected. */
+  outOfRange: number
+  /** Versions older than the newest --latest N releases. */
+  beyondLatest: number
+}
+
+/** The outcome of a selection over one repository's tag list. */
+export interface TagSelection {
+  /** Full versions newest first, then tags that are no version (in list order: their age is known only once read). */
+  selected: SelectedTag[]
+  /**
+   * Partial versions (`2`, `2.2`) and `latest` that by convention name the newest release they
+   * cover, when that release is selected: read to be attached to a release by digest, never
+   * releases of their own.
+   */
+  aliasCandidates: SelectedTag[]
+  counts: SelectionCounts
+}
+
+export interface TagSelector {
+  select(tags: Iterable<string>): TagSelection
+}
+
+/** Names of tags that are no version kept for the summary line; the count says how many more there are. */
+const NOT_VERSION_NAMES_SHOWN = 5
+/** `||` alternatives a --tags range may have: each is tested against every tag of every repository. */
+export const MAX_RANGE_ALTERNATIVES = 32
+/** Characters a --tags range may have. */
+export const MAX_RANGE_LENGTH = 1024
 
 /*
  * How a tag is read, and why.
@@ -125,20 +173,51 @@ function compareText(a: string, b: string): number {
 }
 
 /**
+ * Compiles --tags once, strictly: a range semver would only read in loose mode reads differently
+ * from what was written (`'>= 1.4, < 3'` loosely becomes `<3`), so it is refused with the reading
+ * it would have had. Leading zeros in numbers are dropped first, as they are in tags (`>=22.04`).
+ */
+export function compileRange(text: string, includePrerelease: boolean): semver.Range {
+  if (text.length > MAX_RANGE_LENGTH) {
+    throw new UsageError(`invalid --tags range: ${text.length} characters, more than the ${MAX_RANGE_LENGTH} allowed`)
+  }
+  const alternatives = text.split('||').length
+  if (alternatives > MAX_RANGE_ALTERNATIVES) {
+    throw new UsageError(
+      `invalid --tags range: ${alternatives} alternatives (||), more than the ${MAX_RANGE_ALTERNATIVES} allowed; use --tag-pattern to name many tags`,
+    )
+  }
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text
+  const normalised = text.replace(/(?<![\w.+-])0+(?=\d)|(?<=\.)0+(?=\d)/g, '')
+  try {
+    return new semver.Range(normalised, {includePrerelease})
+  } catch {
+    let loose: string | undefined
+    try {
+      loose = new semver.Range(normalised, {loose: true, includePrerelease}).range || '*'
+    } catch {
+      loose = undefined
+    }
+    const reading = loose === undefined ? '' : ` (semver's loose reading would be '${loose}', not what was written)`
+    throw new UsageError(
+      `invalid --tags range "${shown}"${reading}: expected a semver range of space-separated comparators such as '>=1.4 <3' or '^2'`,
+    )
+  }
+}
+
+/**
  * Checks the flags once (a UsageError, exit 2, for a bad range, pattern or count) and returns a
  * selector to apply to each repository's tag list.
+ *
+ * Selection is over full versions (three numbers): a partial tag (`2`, `2.2`) cannot be placed in
+ * a range until its digest says which release it names. So ranges, pre-release and --latest pick
+ * full versions; a partial tag (and `latest`) whose newest covered release is selected becomes an
+ * alias candidate, attached to the release with its digest once read. --latest N counts distinct
+ * versions (of one variant each), so `v2.1.0` and `2.1.0` are one of the N.
  */
 export function compileTagSelection(options: TagSelectionOptions): TagSelector {
   const includePrerelease = options.includePrerelease ?? false
-  let range: string | undefined
-  if (options.range !== undefined) {
-    // Loose, so calendar versions users write with leading zeros (`>=22.04`) are accepted.
-    const valid = semver.validRange(options.range, {loose: true, includePrerelease})
-    if (valid === null) {
-      throw new UsageError(`invalid --tags range "${options.range}": expected a semver range such as '>=1.4 <3' or '^2'`)
-    }
-    range = options.range
-  }
+  const range = options.range === undefined ? undefined : compileRange(options.range, includePrerelease)
   let pattern: RegExp | undefined
   if (options.pattern !== undefined) {
     try {
@@ -151,25 +230,105 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
   if (latest !== undefined && (!Number.isInteger(latest) || latest < 1)) {
     throw new UsageError(`invalid --latest ${latest}: expected a whole number of at least 1`)
   }
+  const by = [
+    options.range !== undefined ? `'${options.range}'` : undefined,
+    options.pattern !== undefined ? `pattern '${options.pattern}'` : undefined,
+    latest !== undefined ? `--latest ${latest}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ')
 
   return {
     select(tags) {
-      const selected: TagVersion[] = []
-      for (const tag of new Set(tags)) {
-        const parsed = parseTagVersion(tag, pattern)
-        if (!parsed) continue
-        if (pattern ? !pattern.test(tag) : parsed.variant !== undefined) continue
-        if (parsed.prerelease && !includePrerelease) continue
-        if (range !== undefined && !semver.satisfies(parsed.version, range, {loose: true, includePrerelease})) continue
-        selected.push(parsed)
+      const counts: SelectionCounts = {
+        tags: 0,
+        selected: 0,
+        by: by || 'all releases',
+        notVersions: 0,
+        notVersionNames: [],
+        variants: 0,
+        prereleases: 0,
+        notMatching: 0,
+        outOfRange: 0,
+        beyondLatest: 0,
       }
-      selected.sort(compareTagVersions)
-      return latest === undefined ? selected : selected.slice(0, latest)
+      const notVersion = (tag: string) => {
+        counts.notVersions++
+        if (counts.notVersionNames.length < NOT_VERSION_NAMES_SHOWN) counts.notVersionNames.push(tag)
+      }
+      const full: TagVersion[] = []
+      /** Full versions before --tags: what a floating tag names does not depend on the range. */
+      const anyRange: TagVersion[] = []
+      const partial: TagVersion[] = []
+      const others: SelectedTag[] = []
+      let latestTag: string | undefined
+      for (const tag of new Set(tags)) {
+        counts.tags++
+        if (pattern && !pattern.test(tag)) {
+          counts.notMatching++
+          continue
+        }
+        const parsed = parseTagVersion(tag, pattern)
+        if (!parsed) {
+          if (pattern && range === undefined) others.push({tag, version: null})
+          else {
+            if (tag === 'latest') latestTag = tag
+            notVersion(tag)
+          }
+          continue
+        }
+        if (!pattern && parsed.variant !== undefined) counts.variants++
+        else if (parsed.prerelease && !includePrerelease) counts.prereleases++
+        else if (parsed.precision < 3) partial.push(parsed)
+        else {
+          anyRange.push(parsed)
+          if (range !== undefined && !range.test(parsed.version)) counts.outOfRange++
+          else full.push(parsed)
+        }
+      }
+      full.sort(compareTagVersions)
+      let selected = full
+      if (latest !== undefined) {
+        const versions = new Set<string>()
+        selected = full.filter((tag) => {
+          const key = `${tag.version.version} ${tag.variant ?? ''}`
+          if (!versions.has(key) && versions.size >= latest) return false
+          versions.add(key)
+          return true
+        })
+        counts.beyondLatest = full.length - selected.length
+      }
+      // The release a floating tag is expected to name: the newest full version it covers, of its variant (or none).
+      const newestCovered = new Map<string, TagVersion>()
+      anyRange.sort(compareTagVersions)
+      for (const tag of anyRange) {
+        if (tag.prerelease) continue
+        const variant = tag.variant ?? ''
+        for (const key of [
+          `${tag.version.major} ${variant}`,
+          `${tag.version.major}.${tag.version.minor} ${variant}`,
+          variant === '' ? 'latest' : '',
+        ]) {
+          if (key && !newestCovered.has(key)) newestCovered.set(key, tag)
+        }
+      }
+      const isSelected = new Set(selected)
+      const aliasCandidates: SelectedTag[] = []
+      for (const tag of partial) {
+        const key = `${tag.precision === 1 ? tag.version.major : `${tag.version.major}.${tag.version.minor}`} ${tag.variant ?? ''}`
+        const covered = newestCovered.get(key)
+        if (covered && isSelected.has(covered)) aliasCandidates.push({tag: tag.tag, version: null})
+        else counts.outOfRange++
+      }
+      const newest = newestCovered.get('latest')
+      if (latestTag && newest && isSelected.has(newest)) aliasCandidates.push({tag: latestTag, version: null})
+      counts.selected = selected.length + others.length + aliasCandidates.filter((candidate) => candidate.tag !== latestTag).length
+      return {selected: [...selected.map((tag) => ({tag: tag.tag, version: tag})), ...others], aliasCandidates, counts}
     },
   }
 }
 
-/** One-shot form of compileTagSelection(options).select(tags). */
-export function selectTags(tags: Iterable<string>, options: TagSelectionOptions): TagVersion[] {
-  return compileTagSelection(options).select(tags)
+/** One-shot form of compileTagSelection(options).select(tags).selected. */
+export function selectTags(tags: Iterable<string>, options: TagSelectionOptions): SelectedTag[] {
+  return compileTagSelection(options).select(tags).selected
 }

@@ -81,7 +81,7 @@ export function mergeWorkloadImages(lists: WorkloadImage[][], keyOf: (reference:
     for (const image of list) {
       const key = keyOf(image.reference)
       const seen = byKey.get(key)
-      if (seen) seen.origins.push(...image.origins)
+      if (seen) for (const origin of image.origins) seen.origins.push(origin)
       else byKey.set(key, {reference: image.reference, origins: [...image.origins]})
     }
   }

@@ -20,6 +20,13 @@ export const DEFAULT_TAG_PAGE_SIZE = 1000
 export const DEFAULT_MAX_TAG_PAGES = 100
 /** A page of 1000 tags of 128 characters is about 130 kB; anything near this bound is not a tag list. */
 const MAX_TAG_PAGE_BYTES = 4 * 1024 * 1024
+/**
+ * Tags one repository may list, and the bytes of its pages together: the largest public
+ * repositories have tens of thousands of tags; a list past these is hostile or broken, and held
+ * whole (with a selection over it) it would exhaust memory long before it ended.
+ */
+export const MAX_LISTED_TAGS = 200_000
+export const MAX_LISTED_TAG_BYTES = 16 * 1024 * 1024
 /** The only digests the content cache keeps; others are always fetched. */
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/
 
@@ -108,13 +115,22 @@ export class RegistrySource implements ImageSource {
     /** The absolute URL of the page being read; the first one's scheme is known once it answered. */
     let pageUrl: string | undefined
     const seen = new Set<string>()
+    let listedBytes = 0
     for (let page = 1; ; page++) {
       const what = `tag list of ${this.repositoryName} (page ${page}):`
       const url = pageUrl
       const send = (): Promise<HttpResponse> =>
         url === undefined ? this.request('GET', first, headers) : this.requestAt(url, 'GET', headers)
       const {response, bytes} = await this.readOk(send, target, MAX_TAG_PAGE_BYTES, what)
-      tags.push(...parseTagPage(bytes, what))
+      // One by one: a spread of a 150,000-tag page would overflow the call stack.
+      for (const tag of parseTagPage(bytes, what)) tags.push(tag)
+      listedBytes += bytes.length
+      if (tags.length > MAX_LISTED_TAGS || listedBytes > MAX_LISTED_TAG_BYTES) {
+        throw new RegistryError(
+          `tag list of ${this.repositoryName} has more than ${tags.length > MAX_LISTED_TAGS ? `${MAX_LISTED_TAGS} tags` : `${MAX_LISTED_TAG_BYTES / 1024 / 1024} MiB of tags`} (the bound on one repository's tags); name the tags to audit (REPO:TAG) instead`,
+          'too-large',
+        )
+      }
       const link = nextLink(response.headers.get('link'))
       if (link === undefined) return tags
       // The first request settled the scheme; relative links resolve against the registry's origin.

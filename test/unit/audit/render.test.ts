@@ -9,13 +9,31 @@ const DIGEST = `sha256:${'a'.repeat(64)}`
 
 function row(tag: string, arm64: AuditRow['cells'][number]['verdict'], message = 'fine'): AuditRow {
   const cells = [
-    {host: 'linux/amd64', client: 'docker' as const, verdict: 'ok' as const, chosen: DIGEST, platform: 'linux/amd64', message: 'fine'},
-    {host: 'linux/arm64', client: 'docker' as const, verdict: arm64, chosen: arm64 === 'ok' ? DIGEST : null, platform: null, message},
+    {
+      host: 'linux/amd64',
+      client: 'docker' as const,
+      verdict: 'ok' as const,
+      chosen: DIGEST,
+      platform: 'linux/amd64',
+      message: 'fine',
+      failedChecks: [],
+    },
+    {
+      host: 'linux/arm64',
+      client: 'docker' as const,
+      verdict: arm64,
+      chosen: arm64 === 'ok' ? DIGEST : null,
+      platform: null,
+      message,
+      failedChecks: arm64 === 'check-failed' ? ['entrypoint-arch'] : [],
+    },
   ]
   return {
     repository: 'r.example/app',
     reference: `r.example/app:${tag}`,
     tag,
+    aliases: [],
+    note: null,
     version: tag,
     prerelease: false,
     variant: null,
@@ -49,6 +67,8 @@ function result(rows: AuditRow[]): AuditResult {
     notAudited: [],
     rateLimited: [],
     unmatched: [],
+    selection: [],
+    nothingAudited: null,
     summary: {
       images: rows.length,
       hosts: 2,
@@ -67,29 +87,47 @@ function result(rows: AuditRow[]): AuditResult {
 describe('historyText', () => {
   it('names the first version of the first run, where a later one starts, and single versions', () => {
     const runs = [
-      {verdict: 'no-match' as const, from: '1.0.0', to: '1.3.1', count: 8},
-      {verdict: 'ok' as const, from: '1.4.0', to: '2.2.0', count: 13},
+      {verdict: 'no-match' as const, failedChecks: [], from: '1.0.0', to: '1.3.1', count: 8},
+      {verdict: 'ok' as const, failedChecks: [], from: '1.4.0', to: '2.2.0', count: 13},
     ]
     expect(historyText(runs, [{version: '2.1.0-rc.1', verdict: 'no-match'}], 21)).toBe(
       'no-match from 1.0.0 to 1.3.1; ok from 1.4.0 on; no-match in 2.1.0-rc.1',
     )
-    expect(historyText([{verdict: 'ok', from: '1.0.0', to: '2.0.0', count: 5}], [], 5)).toBe('ok in all 5 releases')
-    expect(historyText([...runs, {verdict: 'missing', from: '2.3.0', to: '2.3.0', count: 1}], [], 22)).toBe(
+    expect(historyText([{verdict: 'ok', failedChecks: [], from: '1.0.0', to: '2.0.0', count: 5}], [], 5)).toBe('ok in all 5 releases')
+    expect(historyText([...runs, {verdict: 'missing', failedChecks: [], from: '2.3.0', to: '2.3.0', count: 1}], [], 22)).toBe(
       'no-match from 1.0.0 to 1.3.1; ok from 1.4.0 to 2.2.0; missing in 2.3.0',
     )
+    const failedCheck = {verdict: 'check-failed' as const, failedChecks: ['entrypoint-arch'], from: '2.0.1', to: '2.0.1', count: 1}
+    expect(historyText([runs[1], failedCheck], [], 14)).toBe('ok from 1.4.0 to 2.2.0; check-failed in 2.0.1 (entrypoint-arch)')
   })
 })
 
 describe('audit renderers', () => {
   const rows = [row('2.0.0', 'ok'), row('1.0.0', 'no-match', 'docker refuses it, "no match" | here')]
 
-  it('puts the column with failures first and marks failing cells without colour', async () => {
+  it('keeps the hosts in the order given, whichever fails, and marks failing cells without colour', async () => {
     const text = await renderAuditText(result(rows), styleFor({isTTY: false}))
     const header = text.split('\n').find((line) => line.includes('IMAGE'))!
-    expect(header.indexOf('linux/arm64 (2 nodes)')).toBeLessThan(header.indexOf('linux/amd64'))
+    expect(header.indexOf('linux/amd64')).toBeLessThan(header.indexOf('linux/arm64 (2 nodes)'))
     expect(text).toContain('✗ no-match')
     expect(text).toContain('FAIL')
     expect(text).not.toContain('\u001B[')
+  })
+
+  it('names a release with its aliases, a floating tag without release, and the failed check in its host cell', async () => {
+    const release = {...row('2.2.0', 'ok'), aliases: ['2.2', '2', 'latest']}
+    const floating = {...row('2', 'ok'), version: null, note: 'no full release with this digest'}
+    const failing = {...row('2.0.1', 'check-failed'), passed: false}
+    const text = await renderAuditText(result([floating, release, failing]), styleFor({isTTY: false}), {noTrunc: true})
+    expect(text).toContain('2.2.0 (also 2.2, 2, latest)')
+    expect(text).toContain('2 → no full release with this digest')
+    expect(text).toMatch(/2\.0\.1 .*✗ check-failed \(entrypoint-arch\)/)
+    expect(renderAuditMarkdown(result([failing]))).toContain('❌ check-failed (entrypoint-arch)')
+    expect(
+      renderAuditCsv(result([failing]))
+        .split('\r\n')
+        .at(-2),
+    ).toContain(',linux/arm64,docker,check-failed,')
   })
 
   it('colours failing cells on a terminal instead of marking them', async () => {
