@@ -42,7 +42,7 @@ export interface SelectionCounts {
   by: string
   /** Tags that are no version (`latest`, `main`), left out: without --tag-pattern, or with --tags they cannot be placed in. */
   notVersions: number
-  /** The first few of them, for the summary line. */
+  /** The first few of them in text order, for the summary line. */
   notVersionNames: string[]
   /** Variant tags (`1.4.0-alpine`), left out without --tag-pattern. */
   variants: number
@@ -252,9 +252,13 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
         outOfRange: 0,
         beyondLatest: 0,
       }
+      // The first names in text order, whatever order the registry lists them in.
       const notVersion = (tag: string) => {
         counts.notVersions++
-        if (counts.notVersionNames.length < NOT_VERSION_NAMES_SHOWN) counts.notVersionNames.push(tag)
+        const names = counts.notVersionNames
+        if (names.length === NOT_VERSION_NAMES_SHOWN && tag >= names[names.length - 1]) return
+        names.splice(sortedIndex(names, tag), 0, tag)
+        if (names.length > NOT_VERSION_NAMES_SHOWN) names.pop()
       }
       const full: TagVersion[] = []
       /** Full versions before --tags: what a floating tag names does not depend on the range. */
@@ -326,6 +330,12 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
       return {selected: [...selected.map((tag) => ({tag: tag.tag, version: tag})), ...others], aliasCandidates, counts}
     },
   }
+}
+
+function sortedIndex(sorted: string[], value: string): number {
+  let i = 0
+  while (i < sorted.length && sorted[i] < value) i++
+  return i
 }
 
 /** One-shot form of compileTagSelection(options).select(tags).selected. */
