@@ -679,7 +679,7 @@ function sortRows(rows: AuditRow[], createdOf: (row: AuditRow) => string | null)
  * The history of one repository's releases on one host × client, from its audited rows (one per
  * release, newest first). Linear in the rows: each group is walked once, oldest first.
  */
-function historyOf(rows: AuditRow[], options: AuditRunOptions): AuditHistory[] {
+export function historyOf(rows: AuditRow[], options: Pick<AuditRunOptions, 'hosts' | 'clients'>): AuditHistory[] {
   const groups = new Map<string, AuditRow[]>()
   for (const row of rows) {
     if (row.status !== 'audited' || !row.version) continue

@@ -165,7 +165,7 @@ describe('selectTags', () => {
       selected: 7 + 3,
       by: "'>=1.4 <3'",
       notVersions: 5,
-      notVersionNames: ['latest', 'edge', 'stable', 'alpine-3.19', '1.2.3.4'],
+      notVersionNames: ['1.2.3.4', 'alpine-3.19', 'edge', 'latest', 'stable'],
       variants: 6,
       prereleases: 5,
       notMatching: 0,
