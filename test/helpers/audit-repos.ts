@@ -138,8 +138,8 @@ export function versionedTop(top: PushableObject, tag: string): PushableObject {
  *   2.2.0                         amd64 + arm64; `2.2`, `2` and `latest` name the same index
  *   2.3.0-rc.1                    a pre-release
  *   2.1.0-alpine, 2.2.0-alpine    variants; `2.2-alpine` names 2.2.0-alpine's index
- *   main                          a branch build, created 2026-11-30
- *   sha-3f9c2a1                   a commit build, created 2026-10-01
+ *   main                          a branch build, created 2026-10-01
+ *   sha-3f9c2a1                   a commit build, created 2026-11-30 (newer than main)
  * Every release is its own top digest; the images under them are shared.
  */
 export const RELEASE_REPO_TAGS = {
@@ -149,7 +149,7 @@ export const RELEASE_REPO_TAGS = {
   prerelease: '2.3.0-rc.1',
   floating: ['2', '2.2', 'latest'],
   variants: ['2.1.0-alpine', '2.2.0-alpine', '2.2-alpine'],
-  builds: {main: '2026-11-30T00:00:00Z', 'sha-3f9c2a1': '2026-10-01T00:00:00Z'},
+  builds: {main: '2026-10-01T00:00:00Z', 'sha-3f9c2a1': '2026-11-30T00:00:00Z'},
 }
 
 export async function pushReleaseRepo(host: string, repository: string): Promise<{name: string; byTag: Record<string, string>}> {

@@ -460,8 +460,11 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       }),
     ),
   )
-  for (const row of releasesOf(audited, expanded)) rows.push(row.row)
-  const created = new Map(audited.map(({row, created}) => [row, created]))
+  const created = new Map<AuditRow, string | null>()
+  for (const release of releasesOf(audited, expanded)) {
+    rows.push(release.row)
+    created.set(release.row, release.created)
+  }
   const sorted = sortRows(rows, (row) => created.get(row) ?? null)
   return {
     rows: sorted,
