@@ -22,7 +22,7 @@ export interface TagSelectionOptions {
   pattern?: string
   /** `--include-prerelease`. */
   includePrerelease?: boolean
-  /** `--latest N`: keep the newest N tags after the other filters. */
+  /** `--latest N`: keep the newest N releases (distinct versions) after the other filters. */
   latest?: number
 }
 
@@ -83,8 +83,8 @@ export const MAX_RANGE_LENGTH = 1024
  * How a tag is read, and why.
  *
  * A tag is a version when it is an optional `v`, one to three dot-separated numbers, and optionally
- * `-SUFFIX`. Anything else (`latest`, `edge`, `1.2.3.4`, `alpine-3.19`) is not a version and is left
- * to the caller, which audits such tags only when a user names them.
+ * `-SUFFIX`. Anything else (`latest`, `edge`, `1.2.3.4`, `alpine-3.19`) is not a version: it is
+ * selected only by a --tag-pattern it matches (without --tags, which cannot place it), or named.
  *
  * Docker tags put two different things after the `-`: pre-releases (`1.2.3-rc.1`, `2.0.0-beta2`)
  * and image variants (`1.25.3-alpine`, `3.12-slim-bookworm`, `1.25-alpine3.19`, `8.0.1-rc.1-bookworm`).
@@ -105,7 +105,8 @@ export const MAX_RANGE_LENGTH = 1024
  * (`rc2` < `rc10`), and leading zeros are dropped (calendar versions such as `22.04` → 22.4.0).
  *
  * Without --tag-pattern only tags without a variant are selected (`^1.25` means 1.25.x, not also
- * every -alpine, -perl and -otel build of it); with a pattern, the tags that match it, variant or not.
+ * every -alpine, -perl and -otel build of it); with a pattern, the tags that match it, variant,
+ * version or not.
  */
 
 const PRERELEASE_WORD = /^(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|insiders|a|b|m|ea)(?:\.?\d+)*$/i
