@@ -210,8 +210,9 @@ export function compileRange(text: string, includePrerelease: boolean): semver.R
  * Checks the flags once (a UsageError, exit 2, for a bad range, pattern or count) and returns a
  * selector to apply to each repository's tag list.
  *
- * Selection is over full versions (three numbers): a partial tag (`2`, `2.2`) cannot be placed in
- * a range until its digest says which release it names. So ranges, pre-release and --latest pick
+ * Selection is over releases: full versions (three numbers), or shorter ones no other tag refines
+ * (postgres `16.2`). A partial tag another tag refines (`2`, `2.2` beside `2.2.0`) cannot be placed
+ * in a range until its digest says which release it names. So ranges, pre-release and --latest pick
  * full versions; a partial tag (and `latest`) whose newest covered release is selected becomes an
  * alias candidate, attached to the release with its digest once read. --latest N counts distinct
  * versions (of one variant each), so `v2.1.0` and `2.1.0` are one of the N.
@@ -261,10 +262,8 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
         names.splice(sortedIndex(names, tag), 0, tag)
         if (names.length > NOT_VERSION_NAMES_SHOWN) names.pop()
       }
-      const full: TagVersion[] = []
-      /** Full versions before --tags: what a floating tag names does not depend on the range. */
-      const anyRange: TagVersion[] = []
-      const partial: TagVersion[] = []
+      /** Version tags the variant and pre-release rules keep, of any precision. */
+      const versions: TagVersion[] = []
       const others: SelectedTag[] = []
       let latestTag: string | undefined
       for (const tag of new Set(tags)) {
@@ -284,11 +283,24 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
         }
         if (!pattern && parsed.variant !== undefined) counts.variants++
         else if (parsed.prerelease && !includePrerelease) counts.prereleases++
-        else if (parsed.precision < 3) partial.push(parsed)
+        else versions.push(parsed)
+      }
+      // A short tag another tag refines (`2` beside `2.2.0`, `16` beside `16.2`) floats; one nothing
+      // refines is the release itself (postgres `16.2`, ubuntu `22.04`).
+      const line = (tag: TagVersion, precision: number) =>
+        `${precision === 1 ? tag.version.major : `${tag.version.major}.${tag.version.minor}`} ${tag.variant ?? ''}`
+      const refined = new Set<string>()
+      for (const tag of versions) for (let p = 1; p < tag.precision; p++) refined.add(line(tag, p))
+      const full: TagVersion[] = []
+      /** Releases before --tags: what a floating tag names does not depend on the range. */
+      const anyRange: TagVersion[] = []
+      const partial: TagVersion[] = []
+      for (const tag of versions) {
+        if (tag.precision < 3 && refined.has(line(tag, tag.precision))) partial.push(tag)
         else {
-          anyRange.push(parsed)
-          if (range !== undefined && !range.test(parsed.version)) counts.outOfRange++
-          else full.push(parsed)
+          anyRange.push(tag)
+          if (range !== undefined && !range.test(tag.version)) counts.outOfRange++
+          else full.push(tag)
         }
       }
       full.sort(compareTagVersions)
@@ -309,19 +321,14 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
       for (const tag of anyRange) {
         if (tag.prerelease) continue
         const variant = tag.variant ?? ''
-        for (const key of [
-          `${tag.version.major} ${variant}`,
-          `${tag.version.major}.${tag.version.minor} ${variant}`,
-          variant === '' ? 'latest' : '',
-        ]) {
+        for (const key of [line(tag, 1), line(tag, 2), variant === '' ? 'latest' : '']) {
           if (key && !newestCovered.has(key)) newestCovered.set(key, tag)
         }
       }
       const isSelected = new Set(selected)
       const aliasCandidates: SelectedTag[] = []
       for (const tag of partial) {
-        const key = `${tag.precision === 1 ? tag.version.major : `${tag.version.major}.${tag.version.minor}`} ${tag.variant ?? ''}`
-        const covered = newestCovered.get(key)
+        const covered = newestCovered.get(line(tag, tag.precision))
         if (covered && isSelected.has(covered)) aliasCandidates.push({tag: tag.tag, version: null})
         else counts.outOfRange++
       }

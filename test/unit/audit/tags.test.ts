@@ -158,6 +158,13 @@ describe('selectTags', () => {
     expect(select({pattern: '-alpine$'}).aliasCandidates.map((t) => t.tag)).toEqual(['2.1-alpine'])
   })
 
+  it('takes a short version no other tag refines as the release itself (postgres 16.2, ubuntu 22.04)', () => {
+    expect(pick({range: '>=22.04'}, ['20.04', '22.04', '24.04', 'latest'])).toEqual(['24.04', '22.04'])
+    const {selected, aliasCandidates} = compileTagSelection({range: '>=15'}).select(['15', '15.6', '16', '16.1', '16.2', '16.2-alpine'])
+    expect(selected.map((t) => t.tag)).toEqual(['16.2', '16.1', '15.6'])
+    expect(aliasCandidates.map((t) => t.tag)).toEqual(['15', '16'])
+  })
+
   it('counts what it left out, each tag once', () => {
     const {counts} = compileTagSelection({range: '>=1.4 <3'}).select(TAGS)
     expect(counts).toEqual({
