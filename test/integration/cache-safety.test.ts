@@ -3,8 +3,8 @@
  * audit, and an audit interrupted mid-run leaves no temporary file behind.
  */
 import {spawn} from 'node:child_process'
-import {existsSync, readdirSync} from 'node:fs'
-import {mkdir, readdir, symlink} from 'node:fs/promises'
+import {readdirSync, watch} from 'node:fs'
+import {mkdir, symlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
@@ -76,11 +76,11 @@ describe('archcheck audit: the cache never leaves its directory', () => {
     const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) =>
       child.on('close', (code, signal) => resolve({code, signal})),
     )
-    // Interrupt as soon as the first entries are written: most of the audit's writes are still to come.
-    const shards = join(cache, 'sha256')
-    const deadline = Date.now() + 20_000
-    while (Date.now() < deadline && !(existsSync(shards) && (await readdir(shards)).length >= 2))
-      await new Promise((resolve) => setTimeout(resolve, 2))
+    // Interrupt the moment a write is under way (a temporary file appears): the worst moment for it.
+    const watcher = watch(cache, {recursive: true})
+    const writing = new Promise<void>((resolve) => watcher.on('change', (_, name) => String(name).includes('.tmp-') && resolve()))
+    await Promise.race([writing, new Promise((resolve) => setTimeout(resolve, 20_000))])
+    watcher.close()
     child.kill('SIGINT')
     const {code, signal} = await exited
     expect({code, signal, stderr}).toEqual({code: 130, signal: null, stderr: ''})
