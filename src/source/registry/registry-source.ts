@@ -202,7 +202,7 @@ export class RegistrySource implements ImageSource {
     if (this.closesClient) await this.client.close()
   }
 
-  /** GET of a manifest by tag or digest, verified; stored in the content cache when there is one. */
+  /** GET of a manifest by tag or digest, verified; stored in the content cache (and noted present) when there is one. */
   private async getManifest(reference: string): Promise<FetchedManifest> {
     const path = `manifests/${reference}`
     const send = (): Promise<HttpResponse> => this.request('GET', path, {accept: MANIFEST_ACCEPT})
@@ -219,7 +219,11 @@ export class RegistrySource implements ImageSource {
       requested: reference,
       where: this.repositoryName,
     })
-    if (this.client.cache) await this.client.cache.put(digest, bytes)
+    if (this.client.cache) {
+      // Served by this repository: its cached bytes may answer for it for the rest of the run.
+      this.client.notePresent(this.presenceKey(digest))
+      await this.client.cache.put(digest, bytes)
+    }
     return {bytes, mediaType, digest}
   }
 
@@ -258,14 +262,10 @@ export class RegistrySource implements ImageSource {
 
   /**
    * GET by digest, shared by the callers asking at the same time (tags on one index, `1.4`, `1.4.2`
-   * and `latest`, read together: each GET counts against a pull limit). A GET that succeeds
-   * confirms the manifest in this repository for the rest of the run.
+   * and `latest`, read together: each GET counts against a pull limit).
    */
-  private async getManifestOnce(digest: string): Promise<FetchedManifest> {
-    const key = this.presenceKey(digest)
-    const fetched = await this.client.inFlight(key, () => this.getManifest(digest))
-    this.client.notePresent(key)
-    return fetched
+  private getManifestOnce(digest: string): Promise<FetchedManifest> {
+    return this.client.inFlight(this.presenceKey(digest), () => this.getManifest(digest))
   }
 
   /** A manifest in this repository of this registry: what a confirmation holds for. */
