@@ -189,8 +189,8 @@ export class ContentCache {
   private evicting: Promise<void> | undefined
   /** Directories below `dir` found to be real directories, not links (checked once per process). */
   private readonly realDirs = new Set<string>()
-  /** Directories below `dir` that are links or not directories, each named once under --debug. */
-  private readonly refusedDirs = new Set<string>()
+  /** Paths below `dir` that are not what the cache makes there (links, other files), each named once under --debug. */
+  private readonly refused = new Set<string>()
   private readonly memoryBytes: number
   /** Verified bytes by hex digest, least recently used first; never handed out, only copies of them. */
   private readonly memory = new Map<string, Buffer>()
@@ -239,9 +239,9 @@ export class ContentCache {
   }
 
   private refuse(path: string, info: Stats): void {
-    if (this.refusedDirs.has(path)) return
-    this.refusedDirs.add(path)
-    this.debug(`cache: ${path} is ${describe(info)}, not a directory the cache made; not following or deleting it`)
+    if (this.refused.has(path)) return
+    this.refused.add(path)
+    this.debug(`cache: ${path} is ${describe(info)}, which the cache did not make; not following, replacing or deleting it`)
   }
 
   /**
@@ -376,6 +376,10 @@ export class ContentCache {
         if (!this.isRealDir(shard)) return 'refused'
       }
       const existing = lstatOrUndefined(path)
+      if (existing && !existing.isFile()) {
+        this.refuse(path, existing)
+        return 'refused'
+      }
       if (existing?.isFile() && existing.size === bytes.length) {
         // Another run wrote it already (a re-read will verify it); just mark it used.
         if (Date.now() - existing.mtimeMs >= TOUCH_AFTER_MS) lutimesSync(path, Date.now() / 1000, Date.now() / 1000)

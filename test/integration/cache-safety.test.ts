@@ -60,7 +60,7 @@ describe('archcheck audit: the cache never leaves its directory', () => {
     expect(json.rows.map((row) => row.cells.map((cell) => cell.verdict))).toEqual(references.map(() => ['ok', 'ok']))
     expect(filesBelow(outside)).toEqual([])
     expect(result.stderr).toMatch(
-      /cache: .*sha256\/[0-9a-f]{2} is a symbolic link, not a directory the cache made; not following or deleting it/,
+      /cache: .*sha256\/[0-9a-f]{2} is a symbolic link, which the cache did not make; not following, replacing or deleting it/,
     )
   }, 60_000)
 

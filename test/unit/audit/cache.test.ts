@@ -236,7 +236,7 @@ describe('ContentCache never follows a link below its directory', () => {
     expect((await readdir(outside)).sort()).toEqual(['.tmp-1-old', digestOf(foreign).slice(7)])
     expect((await lstat(join(dir, 'sha256', 'e0'))).isSymbolicLink()).toBe(true)
     expect(notes.filter((n) => n.includes('symbolic link'))).toEqual([
-      `cache: ${join(dir, 'sha256', 'e0')} is a symbolic link, not a directory the cache made; not following or deleting it`,
+      `cache: ${join(dir, 'sha256', 'e0')} is a symbolic link, which the cache did not make; not following, replacing or deleting it`,
     ])
     expect(notes.some((n) => n.includes(`skipped 1 links or other non-regular files in ${join(dir, 'sha256')}`))).toBe(true)
   })
@@ -250,7 +250,7 @@ describe('ContentCache never follows a link below its directory', () => {
     expect(await readdir(outside)).toEqual([])
   })
 
-  it('an entry that is a link is a miss, not read, and never deleted by eviction; its target stays', async () => {
+  it('an entry that is a link is a miss, not read, never replaced or deleted; its target stays', async () => {
     const outside = await tempDir('cache-outside')
     const bytes = Buffer.from('{"linked": true}')
     const target = join(outside, 'kept')
@@ -263,6 +263,8 @@ describe('ContentCache never follows a link below its directory', () => {
     const other = Buffer.from('pressure')
     await cache.put(digestOf(other), other)
     await cache.evict()
+    // Nor replaced by a write of the same digest.
+    expect(await cache.put(digestOf(bytes), bytes)).toBe(false)
     expect((await lstat(entry)).isSymbolicLink()).toBe(true)
     expect(await readFile(target)).toEqual(bytes)
   })
