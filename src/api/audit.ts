@@ -66,6 +66,8 @@ export interface AuditOptions extends ReadOptions {
   onProgress?(done: number, total: number): void
   /** For `--from -`. */
   stdin?: NodeJS.ReadableStream
+  /** Registers a clean-up to run if the user interrupts (the CLI's onInterrupt); returns its unregistration. */
+  onInterrupt?: (cleanup: () => unknown) => () => void
   env?: Record<string, string | undefined>
 }
 
@@ -213,6 +215,8 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   })
   // Every registry source of the run shares one client, with the cache and the Retry-After bound.
   const registry = {...options.registry, cache, maxRetryAfterMs: options.maxRetryAfterMs}
+  // The cache records what this run wrote when the run ends, interrupted or not.
+  const forgetCache = cache && options.onInterrupt ? options.onInterrupt(() => cache.close()) : undefined
   return withSources({...options, registry}, async (scope) => {
     const run = await runAudit(inputs, {
       hosts,
@@ -279,6 +283,9 @@ export async function audit(images: readonly string[], options: AuditOptions = {
         rateLimit: stats?.rateLimit ?? {},
       },
     })
+  }).finally(() => {
+    forgetCache?.()
+    cache?.close()
   })
 }
 

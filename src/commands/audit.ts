@@ -133,11 +133,13 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
       {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary},
       {styleFor},
       {outputWidth},
+      {onInterrupt},
     ] = await Promise.all([
       import('../api/audit.js'),
       import('../render/audit.js'),
       import('../render/style.js'),
       import('../render/fit.js'),
+      import('../cli/interrupt.js'),
     ])
     // oclif has checked it against CLIENT_NAMES and 'all'.
     const client = flags.client as ClientName | 'all'
@@ -163,6 +165,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
         noCache: flags['no-cache'],
         maxRetryAfterMs: flags['max-retry-after'] * 1000,
         onProgress: (done, total) => progress.update(done, total),
+        onInterrupt,
       })
     } finally {
       progress.finish()
