@@ -19,8 +19,11 @@ export interface Column {
   header: string
   /** Holds digests (or `-`): documents the column; digests anywhere are shortened as a whole, never broken. */
   digest?: boolean
-  /** May be wrapped at spaces and after `/` (its header too). */
-  wrap?: boolean
+  /**
+   * May be wrapped at spaces and after `/` (its header too); `'header'`: only the header wraps,
+   * each cell stays whole (a verdict such as `no-match` is never broken).
+   */
+  wrap?: boolean | 'header'
   /** Dropped when the table does not fit otherwise, highest number first; columns without one stay. */
   drop?: number
 }
@@ -150,14 +153,13 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
   for (const mode of ['soft', 'hard'] as const) {
     for (const keep of levels) {
       const widths = natural(true, keep)
-      const floors = keep.map((c, k) =>
-        columns[c].wrap
-          ? Math.max(
-              minimumWidth(columns[c].header, mode === 'hard'),
-              ...rows.map((row) => minimumWidth(shown(row[c], true), mode === 'hard')),
-            )
-          : widths[k],
-      )
+      const floors = keep.map((c, k) => {
+        const wrap = columns[c].wrap
+        if (!wrap) return widths[k]
+        const header = minimumWidth(columns[c].header, mode === 'hard')
+        if (wrap === 'header') return Math.max(header, ...rows.map((row) => cellWidth(shown(row[c], true))))
+        return Math.max(header, ...rows.map((row) => minimumWidth(shown(row[c], true), mode === 'hard')))
+      })
       // One column at a time, always the widest that can still narrow: the wrapping is shared out.
       while (tableWidth(widths) > width) {
         let widest = -1
@@ -170,6 +172,38 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
     }
   }
   return last!
+}
+
+/**
+ * Past this many rows a table is drawn by drawTable: cli-table3 lays a table out in quadratic
+ * time (8 s for 10,000 rows, minutes for 50,000), and an audit of many tags has that many.
+ */
+export const LARGE_TABLE_ROWS = 200
+
+/**
+ * The table cli-table3 draws with archcheck's settings (see table.ts: box borders, one space of
+ * padding, no rule between rows, cells top-aligned), in one pass over the cells. Widths are
+ * counted in code points (visibleWidth), as the layout counts them.
+ */
+export function drawTable(head: readonly string[], rows: readonly string[][]): string {
+  const all = [head, ...rows]
+  const widths = head.map((_h, k) => Math.max(0, ...all.map((row) => cellWidth(row[k] ?? ''))))
+  const rule = (left: string, middle: string, right: string): string =>
+    `${left}${widths.map((width) => '─'.repeat(width + 2)).join(middle)}${right}`
+  const out = [rule('┌', '┬', '┐')]
+  for (const row of all) {
+    const lines = widths.map((_w, k) => (row[k] ?? '').split('\n'))
+    const height = Math.max(1, ...lines.map((cellLines) => cellLines.length))
+    for (let i = 0; i < height; i++) {
+      const parts = widths.map((width, k) => {
+        const text = lines[k][i] ?? ''
+        return ` ${text}${' '.repeat(width - visibleWidth(text))} `
+      })
+      out.push(`│${parts.join('│')}│`)
+    }
+  }
+  out.push(rule('└', '┴', '┘'))
+  return out.join('\n')
 }
 
 export interface FittedTable {
@@ -192,16 +226,27 @@ export async function fitTable(
   options: FitOptions = {},
 ): Promise<FittedTable> {
   const chosen = layout(columns, rows, options)
-  const newTable = await tableMaker(style)
-  const cell = (text: string, c: number, k: number): string => {
+  const cell = (text: string, c: number, k: number, header = false): string => {
     // Short digests everywhere in the table once shortened: a long one in a message would not fit either.
     const shown = chosen.short ? shortDigests(text) : text
-    return columns[c].wrap && chosen.wrapped ? wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard') : shown
+    const wraps = columns[c].wrap === true || (header && columns[c].wrap === 'header')
+    return wraps && chosen.wrapped ? wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard') : shown
   }
-  const table = newTable(chosen.keep.map((c, k) => cell(columns[c].header, c, k)))
-  for (const row of rows) table.push(chosen.keep.map((c, k) => cell(row[c], c, k)))
+  const head = chosen.keep.map((c, k) => cell(columns[c].header, c, k, true))
+  const body = rows.map((row) => chosen.keep.map((c, k) => cell(row[c], c, k)))
+  let text: string
+  if (body.length > LARGE_TABLE_ROWS) {
+    text = drawTable(
+      head.map((h) => style.bold(h)),
+      body,
+    )
+  } else {
+    const table = (await tableMaker(style))(head)
+    for (const row of body) table.push(row)
+    text = table.toString()
+  }
   return {
-    text: table.toString(),
+    text,
     fits: chosen.fits,
     short: chosen.short,
     wrapped: chosen.wrapped !== false,
