@@ -162,13 +162,14 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
     return cell ? verdictText(result, cell.verdict, style) : '-'
   }
 
-  // Host × client columns: one row per image.
+  // Host × client columns: one row per image. When a terminal is narrow the verdict columns stay:
+  // the digest goes first, then the state (the verdicts say it too), then the image name wraps.
   const columns = columnsOf(result)
   const byColumn: TableColumn[] = [
-    {header: ''},
+    {header: 'STATE', drop: 1},
     {header: 'IMAGE', wrap: true},
-    {header: 'DIGEST', digest: true, drop: 1},
-    ...columns.map((column) => ({header: column.title, wrap: 'header' as const})),
+    {header: 'DIGEST', digest: true, drop: 2},
+    ...columns.map((column) => ({header: column.title, wrap: 'words' as const})),
   ]
   const byColumnRows: RowsOf = (row) => [
     [stateText(rowState(row), style), nameOf(row), digestOf(row), ...columns.map((column) => cellText(row, column.host, column.client))],
@@ -181,11 +182,11 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
       const hosts = hostColumnsOf(result)
       layout = {
         columns: [
-          {header: ''},
+          {header: 'STATE', drop: 1},
           {header: 'IMAGE', wrap: true},
-          {header: 'CLIENT'},
-          {header: 'DIGEST', digest: true, drop: 1},
-          ...hosts.map((host) => ({header: host.label, wrap: 'header' as const})),
+          {header: 'CLIENT', wrap: true},
+          {header: 'DIGEST', digest: true, drop: 2},
+          ...hosts.map((host) => ({header: host.label, wrap: 'words' as const})),
         ],
         rowsOf: (row) =>
           result.clients.map((client, i) => [

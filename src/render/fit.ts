@@ -20,10 +20,10 @@ export interface Column {
   /** Holds digests (or `-`): documents the column; digests anywhere are shortened as a whole, never broken. */
   digest?: boolean
   /**
-   * May be wrapped at spaces and after `/` (its header too); `'header'`: only the header wraps,
-   * each cell stays whole (a verdict such as `no-match` is never broken).
+   * May be wrapped at spaces and after `/` (its header too); `'words'`: the header so, its cells
+   * only at spaces (a verdict such as `no-match` is never broken inside).
    */
-  wrap?: boolean | 'header'
+  wrap?: boolean | 'words'
   /** Dropped when the table does not fit otherwise, highest number first; columns without one stay. */
   drop?: number
 }
@@ -157,7 +157,7 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
         const wrap = columns[c].wrap
         if (!wrap) return widths[k]
         const header = minimumWidth(columns[c].header, mode === 'hard')
-        if (wrap === 'header') return Math.max(header, ...rows.map((row) => cellWidth(shown(row[c], true))))
+        if (wrap === 'words') return Math.max(header, ...rows.map((row) => minimumWidth(shown(row[c], true), false)))
         return Math.max(header, ...rows.map((row) => minimumWidth(shown(row[c], true), mode === 'hard')))
       })
       // One column at a time, always the widest that can still narrow: the wrapping is shared out.
@@ -229,8 +229,9 @@ export async function fitTable(
   const cell = (text: string, c: number, k: number, header = false): string => {
     // Short digests everywhere in the table once shortened: a long one in a message would not fit either.
     const shown = chosen.short ? shortDigests(text) : text
-    const wraps = columns[c].wrap === true || (header && columns[c].wrap === 'header')
-    return wraps && chosen.wrapped ? wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard') : shown
+    const wrap = columns[c].wrap
+    if (!wrap || !chosen.wrapped) return shown
+    return wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard' && (wrap === true || header))
   }
   const head = chosen.keep.map((c, k) => cell(columns[c].header, c, k, true))
   const body = rows.map((row) => chosen.keep.map((c, k) => cell(row[c], c, k)))

@@ -134,6 +134,22 @@ export interface AuditRunOptions {
   open(spec: string): Promise<ImageSource>
   /** Called after each image (and once at the start) with how many are done of how many. */
   onProgress?(done: number, total: number): void
+  /** Aborted (Ctrl-C): no image starts any more, those in flight are given up; all of them are `not-audited`, "interrupted". */
+  signal?: AbortSignal
+}
+
+/** The error of a row the run was interrupted before it finished. */
+export const INTERRUPTED = 'interrupted'
+
+/** `work`, or `interrupted()` as soon as `signal` aborts: the work's requests are then dropped with the registry client. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, interrupted: () => T): Promise<T> {
+  if (!signal) return work
+  if (signal.aborted) return Promise.resolve(interrupted())
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => resolve(interrupted())
+    signal.addEventListener('abort', onAbort, {once: true})
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 /**
@@ -278,15 +294,18 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     inputs.map(async (input) => {
       if (!isBareRepository(input)) return {input}
       const place = placeOf(input.spec)
+      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited'}})
       return limiterOf(place.registry)(async () => {
         const stop = stopped.get(place.registry)
         if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited'}}
+        if (options.signal?.aborted) return interrupted()
         let source: ImageSource | undefined
         try {
           source = await options.open(input.spec)
           if (!source.listTags)
             throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
-          const tags = await source.listTags()
+          const tags = await unlessAborted(source.listTags(), options.signal, () => undefined)
+          if (tags === undefined) return interrupted()
           return {input, selected: selector.select(tags), listed: tags.length}
         } catch (error) {
           stopFor(place.registry, error)
@@ -335,8 +354,12 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         try {
           const stop = stopped.get(item.registry)
           if (stop) return emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited')
-          return await auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) =>
-            stopFor(item.registry, error),
+          const interrupted = () => emptyRow(item, 'not-audited', INTERRUPTED, 'not-audited')
+          if (options.signal?.aborted) return interrupted()
+          return await unlessAborted(
+            auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) => stopFor(item.registry, error)),
+            options.signal,
+            interrupted,
           )
         } finally {
           options.onProgress?.(++done, items.length)
