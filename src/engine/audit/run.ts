@@ -6,6 +6,7 @@ import {formatReference, parseReference} from '../../oci/reference.js'
 import type {ImageTree} from '../../oci/types.js'
 import {parseSourceSpec} from '../../source/open.js'
 import type {ImageSource} from '../../source/source.js'
+import {abortable} from '../abortable.js'
 import {createLimiter} from '../limit.js'
 import type {ClientName, Resolution, Verdict} from '../resolve/resolution.js'
 import {resolveForHost} from '../resolve/resolve.js'
@@ -141,17 +142,6 @@ export interface AuditRunOptions {
 /** The error of a row the run was interrupted before it finished. */
 export const INTERRUPTED = 'interrupted'
 
-/** `work`, or `interrupted()` as soon as `signal` aborts: the work's requests are then dropped with the registry client. */
-function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, interrupted: () => T): Promise<T> {
-  if (!signal) return work
-  if (signal.aborted) return Promise.resolve(interrupted())
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => resolve(interrupted())
-    signal.addEventListener('abort', onAbort, {once: true})
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
-}
-
 /**
  * Images read at once per registry. A warm audit is one HEAD per tag, so this sets how many round
  * trips it waits for (200 tags: 13 at 16, 25 at 8). 16 is the transport's connection bound per
@@ -265,6 +255,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     return limiter
   }
   const stopped = new Map<string, RateLimitStop>()
+  // Ctrl-C: images not started are not started, those in flight are given up (options.signal).
+  const abort = abortable(options.signal)
   const stopFor = (registry: string, error: unknown): void => {
     if (!(error instanceof RegistryError) || error.kind !== 'rate-limited' || stopped.has(registry)) return
     stopped.set(registry, {registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null})
@@ -304,7 +296,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
           source = await options.open(input.spec)
           if (!source.listTags)
             throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
-          const tags = await unlessAborted(source.listTags(), options.signal, () => undefined)
+          const tags = await abort.race(source.listTags(), () => undefined)
           if (tags === undefined) return interrupted()
           return {input, selected: selector.select(tags), listed: tags.length}
         } catch (error) {
@@ -356,9 +348,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
           if (stop) return emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited')
           const interrupted = () => emptyRow(item, 'not-audited', INTERRUPTED, 'not-audited')
           if (options.signal?.aborted) return interrupted()
-          return await unlessAborted(
+          return await abort.race(
             auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) => stopFor(item.registry, error)),
-            options.signal,
             interrupted,
           )
         } finally {
@@ -367,6 +358,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       }),
     ),
   )
+  abort.dispose()
   rows.push(...audited)
   const sorted = sortRows(rows)
   return {rows: sorted, history: historyOf(sorted, options), rateLimited: [...stopped.values()], unmatched}
