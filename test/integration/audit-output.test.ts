@@ -94,6 +94,30 @@ async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
 }
 
 describe('archcheck audit: interrupted', () => {
+  it('takes the first signal to stop the work, and exits at once on the second', async () => {
+    // What the audit command does with signals, alone: the first aborts its work (the process
+    // lives on to print the partial report), a second one ends it even while that takes long.
+    const script = `
+      import {exitQuietlyOnInterrupt, interruptSignal} from ${JSON.stringify(join(PROJECT_ROOT, 'dist/cli/interrupt.js'))}
+      exitQuietlyOnInterrupt()
+      const {signal} = interruptSignal()
+      signal.addEventListener('abort', () => {
+        process.stdout.write('stopping\\n')
+        setTimeout(() => process.kill(process.pid, 'SIGINT'), 50)
+      })
+      setTimeout(() => process.stdout.write('still running\\n'), 20000)
+      process.kill(process.pid, 'SIGINT')
+    `
+    const started = performance.now()
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stdout).toBe('stopping\n')
+    expect(code).toBe(130)
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
