@@ -289,7 +289,7 @@ export const CSV_COLUMNS = [
 
 /**
  * An RFC 4180 field. A spreadsheet runs a field that starts with `=`, `+`, `-` or `@` as a
- * formula (and a tab or CR may hide such a start): foreign text there gets a leading `'`, which
+ * formula (a leading tab may hide such a start): foreign text there gets a leading `'`, which
  * spreadsheets show as text, as OWASP advises for CSV exports.
  */
 function csvField(value: string): string {

@@ -112,6 +112,13 @@ export function wrapText(text: string, width: number, hard = false): string {
     .join('\n')
 }
 
+/** The largest `measure` of `items` (at least `floor`): a loop, as a spread of 100,000 rows would overflow the stack. */
+function widest<T>(items: readonly T[], measure: (item: T) => number, floor = 0): number {
+  let most = floor
+  for (const item of items) most = Math.max(most, measure(item))
+  return most
+}
+
 /** Width of a cli-table3 table with one space of padding each side and a border between columns. */
 function tableWidth(widths: number[]): number {
   return widths.reduce((sum, width) => sum + width + 2, 0) + widths.length + 1
@@ -135,7 +142,7 @@ interface Layout {
 function layout(columns: readonly Column[], rows: readonly string[][], options: FitOptions): Layout {
   const shown = (text: string, short: boolean): string => (short ? shortDigests(text) : text)
   const natural = (short: boolean, keep: number[]): number[] =>
-    keep.map((c) => Math.max(cellWidth(columns[c].header), ...rows.map((row) => cellWidth(shown(row[c], short)))))
+    keep.map((c) => widest(rows, (row) => cellWidth(shown(row[c], short)), cellWidth(columns[c].header)))
   const all = columns.map((_column, index) => index)
   const full = natural(false, all)
   if (options.width === undefined || options.noTrunc || tableWidth(full) <= options.width) {
@@ -157,8 +164,7 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
         const wrap = columns[c].wrap
         if (!wrap) return widths[k]
         const header = minimumWidth(columns[c].header, mode === 'hard')
-        if (wrap === 'words') return Math.max(header, ...rows.map((row) => minimumWidth(shown(row[c], true), false)))
-        return Math.max(header, ...rows.map((row) => minimumWidth(shown(row[c], true), mode === 'hard')))
+        return widest(rows, (row) => minimumWidth(shown(row[c], true), mode === 'hard' && wrap === true), header)
       })
       // One column at a time, always the widest that can still narrow: the wrapping is shared out.
       while (tableWidth(widths) > width) {
@@ -178,7 +184,7 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
  * Past this many rows a table is drawn by drawTable: cli-table3 lays a table out in quadratic
  * time (8 s for 10,000 rows, minutes for 50,000), and an audit of many tags has that many.
  */
-export const LARGE_TABLE_ROWS = 200
+const LARGE_TABLE_ROWS = 200
 
 /**
  * The table cli-table3 draws with archcheck's settings (see table.ts: box borders, one space of
@@ -187,7 +193,7 @@ export const LARGE_TABLE_ROWS = 200
  */
 export function drawTable(head: readonly string[], rows: readonly string[][]): string {
   const all = [head, ...rows]
-  const widths = head.map((_h, k) => Math.max(0, ...all.map((row) => cellWidth(row[k] ?? ''))))
+  const widths = head.map((_h, k) => widest(all, (row) => cellWidth(row[k] ?? '')))
   const rule = (left: string, middle: string, right: string): string =>
     `${left}${widths.map((width) => '─'.repeat(width + 2)).join(middle)}${right}`
   const out = [rule('┌', '┬', '┐')]
