@@ -6,6 +6,7 @@ import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import {formatReference, parseReference} from '../oci/reference.js'
 import {
+  INTERRUPTED,
   runAudit,
   type AuditHistory,
   type AuditHost,
@@ -19,7 +20,7 @@ import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import {openContentCache} from '../source/cache.js'
-import {parseSourceSpec} from '../source/open.js'
+import {checkNotLocalPath, parseSourceSpec} from '../source/open.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
@@ -64,6 +65,11 @@ export interface AuditOptions extends ReadOptions {
   /** A 429 asking to wait longer than this stops the audit of that registry (default 60 s). */
   maxRetryAfterMs?: number
   onProgress?(done: number, total: number): void
+  /**
+   * Stops the audit when aborted (Ctrl-C): no image starts any more, those in flight are given up,
+   * and the result holds what finished, the rest `not-audited` with the error "interrupted".
+   */
+  signal?: AbortSignal
   /** For `--from -`. */
   stdin?: NodeJS.ReadableStream
   /** Registers a clean-up to run if the user interrupts (the CLI's onInterrupt); returns its unregistration. */
@@ -106,8 +112,10 @@ export type AuditResult = Versioned<{
   history: AuditHistory[]
   /** References of rows that could not be read, with why. */
   unreadable: Array<{reference: string; error: string}>
-  /** References not audited because a registry's rate limit stopped the run. */
+  /** References not audited because a registry's rate limit or an interruption stopped the run. */
   notAudited: string[]
+  /** The run was interrupted (`signal` aborted) before every image was audited. */
+  interrupted: boolean
   rateLimited: RateLimitStop[]
   /** Repositories named without a tag of which no tag was selected (with how many tags they have). */
   unmatched: Array<{repository: string; tags: number}>
@@ -184,7 +192,11 @@ async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
 export async function audit(images: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now()
   const clients: ClientName[] = options.clients === 'all' ? [...CLIENT_NAMES] : [...(options.clients ?? ['docker'])]
-  for (const image of images) keyOf(image)
+  for (const image of images) {
+    keyOf(image)
+    // As inspect answers it: a name that is a local directory or file was meant as one (exit 2, not an unreadable row).
+    if (parseSourceSpec(image).kind === 'registry') checkNotLocalPath(image)
+  }
   const workloads = await readWorkloads(options.from ?? [], options.stdin)
   const inputs: AuditInput[] = [
     ...images.map((spec) => ({spec})),
@@ -229,6 +241,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       providers,
       open: (spec) => scope.open(spec),
       onProgress: options.onProgress === undefined ? undefined : (done, total) => options.onProgress?.(done, total),
+      signal: options.signal,
     })
     const stats = await scope.stats()
     const rows = run.rows
@@ -257,6 +270,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       history: run.history,
       unreadable: unreadable.map((row) => ({reference: row.reference, error: row.error ?? ''})),
       notAudited: notAudited.map((row) => row.reference),
+      interrupted: notAudited.some((row) => row.error === INTERRUPTED),
       rateLimited: run.rateLimited,
       unmatched: run.unmatched,
       selection: run.selection,

@@ -3,11 +3,14 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
-import {writeJson, writeStdout} from '../cli/output.js'
+import {interruptSignal, onInterrupt} from '../cli/interrupt.js'
+import {checkStepSummary} from '../cli/output-file.js'
+import {drainStdout, writeJson, writeStdout} from '../cli/output.js'
+import type {AuditResult} from '../api/audit.js'
 import type {ClientName} from '../api/resolve.js'
 import {UsageError} from '../oci/errors.js'
-import {sanitizeText} from '../oci/sanitize.js'
 import {parseHosts} from '../oci/platform/hosts.js'
+import {sanitizeText} from '../oci/sanitize.js'
 
 /** Splits repeatable, comma-separated values (`--require a,b --require c`). */
 function listOf(values: string[] | undefined): string[] {
@@ -15,6 +18,31 @@ function listOf(values: string[] | undefined): string[] {
     .flatMap((value) => value.split(','))
     .map((value) => value.trim())
     .filter(Boolean)
+}
+
+/**
+ * The report, on stdout in the format asked for, and under GitHub Actions in the step summary;
+ * what could not be read or was not audited also on stderr. Registry text reaches no stream raw.
+ */
+async function report(result: AuditResult, options: {json: boolean; format: string; noTrunc: boolean}): Promise<void> {
+  const [{renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary}, {styleFor}, {outputWidth}] = await Promise.all([
+    import('../render/audit.js'),
+    import('../render/style.js'),
+    import('../render/fit.js'),
+  ])
+  // What each repository's tag selection did, and why an empty report fails: tag names come from registries.
+  for (const entry of result.selection) process.stderr.write(`archcheck: ${sanitizeText(entry.text)}\n`)
+  if (result.nothingAudited) process.stderr.write(`archcheck: ${sanitizeText(result.nothingAudited)}\n`)
+  for (const entry of result.unreadable) process.stderr.write(`archcheck: ${sanitizeText(entry.reference)}: ${sanitizeText(entry.error)}\n`)
+  if (result.notAudited.length > 0) {
+    const count = `${result.notAudited.length} image${result.notAudited.length === 1 ? '' : 's'}`
+    process.stderr.write(`archcheck: ${result.interrupted ? 'interrupted' : 'rate limited'}: ${count} not audited (listed in the report)\n`)
+  }
+  if (options.json) await writeJson(result)
+  else if (options.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
+  else if (options.format === 'csv') await writeStdout(renderAuditCsv(result))
+  else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: options.noTrunc}))
+  if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
 }
 
 export default class Audit extends BaseCommand {
@@ -127,64 +155,52 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
     if (flags.deep && require === undefined)
       throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
     if ((argv as string[]).length === 0 && !flags.from?.length) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
+    await checkStepSummary()
 
-    const [
-      {audit, auditExitCode},
-      {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary},
-      {styleFor},
-      {outputWidth},
-      {onInterrupt},
-    ] = await Promise.all([
-      import('../api/audit.js'),
-      import('../render/audit.js'),
-      import('../render/style.js'),
-      import('../render/fit.js'),
-      import('../cli/interrupt.js'),
-    ])
+    const [{audit, auditExitCode}, {auditProgress}] = await Promise.all([import('../api/audit.js'), import('../render/audit.js')])
     // oclif has checked it against CLIENT_NAMES and 'all'.
     const client = flags.client as ClientName | 'all'
     const progress = auditProgress(process.stderr)
-    let result
+    // Ctrl-C or SIGTERM stops the audit, and what finished is still reported (a second one exits at once).
+    const interrupt = interruptSignal()
     try {
-      result = await audit(argv as string[], {
-        registry: this.registryOptions(flags),
-        from: flags.from,
-        hostsFrom: flags['hosts-from'],
-        hosts,
-        clients: client === 'all' ? 'all' : [client],
-        allowFallback: flags['allow-fallback'],
-        tags: flags.tags,
-        tagPattern: flags['tag-pattern'],
-        latest: flags.latest,
-        includePrerelease: flags['include-prerelease'],
-        maxImages: flags['max-images'],
-        concurrency: flags.concurrency,
-        require,
-        deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
-        cacheDir: flags['cache-dir'],
-        noCache: flags['no-cache'],
-        maxRetryAfterMs: flags['max-retry-after'] * 1000,
-        onProgress: (done, total) => progress.update(done, total),
-        onInterrupt,
-      })
+      let result
+      try {
+        result = await audit(argv as string[], {
+          registry: this.registryOptions(flags),
+          from: flags.from,
+          hostsFrom: flags['hosts-from'],
+          hosts,
+          clients: client === 'all' ? 'all' : [client],
+          allowFallback: flags['allow-fallback'],
+          tags: flags.tags,
+          tagPattern: flags['tag-pattern'],
+          latest: flags.latest,
+          includePrerelease: flags['include-prerelease'],
+          maxImages: flags['max-images'],
+          concurrency: flags.concurrency,
+          require,
+          deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+          cacheDir: flags['cache-dir'],
+          noCache: flags['no-cache'],
+          maxRetryAfterMs: flags['max-retry-after'] * 1000,
+          onProgress: (done, total) => progress.update(done, total),
+          onInterrupt,
+          signal: interrupt.signal,
+        })
+      } finally {
+        progress.finish()
+      }
+      await report(result, {json: flags.json, format: flags.format, noTrunc: flags['no-trunc']})
+      process.exitCode = auditExitCode(result)
     } finally {
-      progress.finish()
+      interrupt.dispose()
     }
-
-    // What each repository's tag selection did, and why an empty report fails: tag names come from registries.
-    for (const entry of result.selection) process.stderr.write(`archcheck: ${sanitizeText(entry.text)}\n`)
-    if (result.nothingAudited) process.stderr.write(`archcheck: ${sanitizeText(result.nothingAudited)}\n`)
-    for (const entry of result.unreadable) process.stderr.write(`archcheck: ${entry.reference}: ${entry.error}\n`)
-    if (result.notAudited.length > 0) {
-      process.stderr.write(
-        `archcheck: rate limited: ${result.notAudited.length} image${result.notAudited.length === 1 ? '' : 's'} not audited (listed in the report)\n`,
-      )
+    const signalled = interrupt.exitCode()
+    if (signalled !== undefined) {
+      // The partial report is out: exit now with the signal's code, not when the given-up requests time out.
+      await drainStdout()
+      process.exit(signalled)
     }
-    if (flags.json) await writeJson(result)
-    else if (flags.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
-    else if (flags.format === 'csv') await writeStdout(renderAuditCsv(result))
-    else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
-    if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
-    process.exitCode = auditExitCode(result)
   }
 }

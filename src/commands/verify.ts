@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
-import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
+import {checkOutputFile, checkStepSummary, writeOutputFile} from '../cli/output-file.js'
 import {
   allowFallbackFlag,
   allowUnknownPlatformFlag,
@@ -93,6 +93,7 @@ Details and the --json schema: docs/verify.md.`
     if (specs.length === 0) throw new UsageError('--require needs at least one platform')
     const require = parsePlatformFlag('require', specs, flags['allow-unknown-platform'])
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
+    await checkStepSummary()
     // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
     const {readBuildMetadata, unreadableLine, verify, verifyExitCode} = await import('../api/verify.js')

@@ -1,6 +1,6 @@
 import {isFailure, unreadableLine, type CheckOutcome, type VerifyResult} from '../api/verify.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
-import {appendStepSummary, markdownCell as cell} from './markdown.js'
+import {appendStepSummary, markdownCell as cell, markdownCode} from './markdown.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
 export function escapeCommandData(text: string): string {
@@ -54,8 +54,8 @@ export function renderGithubSummary(original: VerifyResult): string {
   const reports = [...result.references].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])
   for (const report of reports) {
     const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'
-    parts.push(`### \`${cell(report.reference)}\` ${verdict}`, '')
-    if (report.digest) parts.push(`Digest: \`${report.digest}\``, '')
+    parts.push(`### ${markdownCode(report.reference)} ${verdict}`, '')
+    if (report.digest) parts.push(`Digest: ${markdownCode(report.digest)}`, '')
     if (report.verdict === 'error') {
       parts.push(cell(report.error ?? ''), '')
       continue

@@ -6,6 +6,7 @@ import {formatReference, parseReference} from '../../oci/reference.js'
 import type {ImageTree} from '../../oci/types.js'
 import {parseSourceSpec} from '../../source/open.js'
 import type {ImageSource} from '../../source/source.js'
+import {abortable} from '../abortable.js'
 import {createLimiter} from '../limit.js'
 import type {ClientName, Resolution, Verdict} from '../resolve/resolution.js'
 import {resolveForHost} from '../resolve/resolve.js'
@@ -162,7 +163,12 @@ export interface AuditRunOptions {
   maxImagesPerRepository?: number
   /** Called after each image (and once at the start) with how many are done of how many. */
   onProgress?(done: number, total: number): void
+  /** Aborted (Ctrl-C): no image starts any more, those in flight are given up; all of them are `not-audited`, "interrupted". */
+  signal?: AbortSignal
 }
+
+/** The error of a row the run was interrupted before it finished. */
+export const INTERRUPTED = 'interrupted'
 
 /**
  * Images read at once per registry. A warm audit is one HEAD per tag, so this sets how many round
@@ -317,6 +323,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     return limiter
   }
   const stopped = new Map<string, RateLimitStop>()
+  // Ctrl-C: images not started are not started, those in flight are given up (options.signal).
+  const abort = abortable(options.signal)
   const stopFor = (registry: string, error: unknown): void => {
     if (!(error instanceof RegistryError) || error.kind !== 'rate-limited' || stopped.has(registry)) return
     stopped.set(registry, {registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null})
@@ -348,15 +356,19 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     inputs.map(async (input) => {
       if (!isBareRepository(input)) return {input}
       const place = placeOf(input.spec)
+      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited'}})
       return limiterOf(place.registry)(async () => {
         const stop = stopped.get(place.registry)
         if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited'}}
+        if (options.signal?.aborted) return interrupted()
         let source: ImageSource | undefined
         try {
           source = await options.open(input.spec)
           if (!source.listTags)
             throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
-          return {input, selection: selector.select(await source.listTags())}
+          const tags = await abort.race(source.listTags(), () => undefined)
+          if (tags === undefined) return interrupted()
+          return {input, selection: selector.select(tags)}
         } catch (error) {
           stopFor(place.registry, error)
           const {message, kind} = errorText(error)
@@ -451,8 +463,11 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         try {
           const stop = stopped.get(item.registry)
           if (stop) return {item, row: emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited'), created: null}
-          return await auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) =>
-            stopFor(item.registry, error),
+          const interrupted = (): Audited => ({item, row: emptyRow(item, 'not-audited', INTERRUPTED, 'not-audited'), created: null})
+          if (options.signal?.aborted) return interrupted()
+          return await abort.race(
+            auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) => stopFor(item.registry, error)),
+            interrupted,
           )
         } finally {
           options.onProgress?.(++done, items.length)
@@ -460,6 +475,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       }),
     ),
   )
+  abort.dispose()
   const created = new Map<AuditRow, string | null>()
   for (const release of releasesOf(audited, expanded)) {
     rows.push(release.row)
