@@ -125,7 +125,7 @@ describe('audit renderers', () => {
     expect(text).toContain('2.2.0 (also 2.2, 2, latest)')
     expect(text).toContain('2 → no full release with this digest')
     expect(text).toMatch(/2\.0\.1 .*✗ check-failed \(entrypoint-arch\)/)
-    expect(renderAuditMarkdown(result([failing]))).toContain('❌ check-failed (entrypoint-arch)')
+    expect(renderAuditMarkdown(result([failing]))).toContain('❌ check-failed \\(entrypoint-arch\\)')
     expect(
       renderAuditCsv(result([failing]))
         .split('\r\n')
