@@ -74,7 +74,7 @@ async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   const {code, stdout} = await new Promise<{code: number | null; stdout: string}>((resolve, reject) => {
     execFile(process.execPath, [BUNDLE], {env, cwd: dir, timeout: 60_000}, (error, stdout) => {
-      if (error && typeof error.code !== 'number') reject(error)
+      if (error && typeof error.code !== 'number') reject(new Error(`the action did not run: ${error.message}`))
       else resolve({code: error ? (error.code as number) : 0, stdout})
     })
   })
@@ -227,7 +227,8 @@ describe('bad input and unreadable registries', () => {
       if (!serve(request, response)) response.writeHead(404).end()
     })
     const reference = `${hostile.host}/repo:latest`
-    for (const inputs of [{image: reference}, {mode: 'audit', image: reference}]) {
+    const runs: Array<Record<string, string>> = [{image: reference}, {mode: 'audit', image: reference}]
+    for (const inputs of runs) {
       const run = await runAction(inputs)
       expect(run.code, run.stdout).toBe(3)
       expect(run.outputs.passed).toBe('false')
