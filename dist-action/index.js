@@ -48520,8 +48520,39 @@ function renderJunit(original) {
 
 // src/render/markdown.ts
 init_errors();
+import { appendFile } from "node:fs/promises";
+
+// src/render/step-summary.ts
+var STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
+function capStepSummary(markdown, rest, limitBytes = STEP_SUMMARY_LIMIT_BYTES) {
+  if (Buffer.byteLength(markdown) <= limitBytes) return markdown;
+  const lines = markdown.replace(/\n$/, "").split("\n");
+  const footer = (count) => `
+\u2026 ${count} more lines (${rest})
+`;
+  let budget = limitBytes - Buffer.byteLength(footer(lines.length));
+  let kept2 = 0;
+  while (kept2 < lines.length) {
+    const size = Buffer.byteLength(lines[kept2]) + 1;
+    if (size > budget) break;
+    budget -= size;
+    kept2 += 1;
+  }
+  return `${lines.slice(0, kept2).join("\n")}${footer(lines.length - kept2)}`;
+}
+
+// src/render/markdown.ts
 function markdownCell(text2) {
   return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+}
+async function appendStepSummary(env, markdown, rest = "the whole report: --json") {
+  const file = env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    await appendFile(file, capStepSummary(markdown(), rest));
+  } catch (error) {
+    throw new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: ${fileErrorText(error)}`);
+  }
 }
 
 // src/render/verdict.ts
@@ -49005,28 +49036,7 @@ function readInputs(env) {
 // src/action/runner.ts
 init_errors();
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { appendFile } from "node:fs/promises";
-
-// src/render/step-summary.ts
-var STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
-function capStepSummary(markdown, rest, limitBytes = STEP_SUMMARY_LIMIT_BYTES) {
-  if (Buffer.byteLength(markdown) <= limitBytes) return markdown;
-  const lines = markdown.replace(/\n$/, "").split("\n");
-  const footer = (count) => `
-\u2026 ${count} more lines (${rest})
-`;
-  let budget = limitBytes - Buffer.byteLength(footer(lines.length));
-  let kept2 = 0;
-  while (kept2 < lines.length) {
-    const size = Buffer.byteLength(lines[kept2]) + 1;
-    if (size > budget) break;
-    budget -= size;
-    kept2 += 1;
-  }
-  return `${lines.slice(0, kept2).join("\n")}${footer(lines.length - kept2)}`;
-}
-
-// src/action/runner.ts
+import { appendFile as appendFile2 } from "node:fs/promises";
 var Runner = class {
   constructor(env, log) {
     this.env = env;
@@ -49054,16 +49064,19 @@ ${text2.endsWith("\n") ? text2 : `${text2}
     this.log(`::${level} title=${escapeCommandProperty(title)}::${escapeCommandData(message)}
 `);
   }
+  /** The file outputs go to; checked before any work, as a run whose outputs are lost is no use to the workflow. */
+  outputFile() {
+    const file = this.env.GITHUB_OUTPUT;
+    if (!file)
+      throw new UsageError("$GITHUB_OUTPUT is not set: this is the GitHub Action; elsewhere run `archcheck verify` or `archcheck audit`");
+    return file;
+  }
   /**
    * Each output as `name<<DELIMITER`, value, `DELIMITER`: with a random delimiter a value (a
    * digest, a path, JSON) cannot end its own block early and set another output.
    */
   async setOutputs(outputs) {
-    const file = this.env.GITHUB_OUTPUT;
-    if (!file)
-      throw new UsageError(
-        "$GITHUB_OUTPUT is not set: this is the GitHub Action; outside Actions run `archcheck verify` or `archcheck audit`"
-      );
+    const file = this.outputFile();
     let text2 = "";
     for (const [name, value] of Object.entries(outputs)) {
       const delimiter = `archcheck_${randomBytes2(16).toString("hex")}`;
@@ -49072,32 +49085,28 @@ ${value}
 ${delimiter}
 `;
     }
-    await appendTo(file, "$GITHUB_OUTPUT", text2);
+    try {
+      await appendFile2(file, text2);
+    } catch (error) {
+      throw new UsageError(`cannot append to $GITHUB_OUTPUT ${file}: ${fileErrorText(error)}`);
+    }
   }
-  /** Appends Markdown to the step summary, cut to GitHub's 1 MiB. */
+  /** Appends Markdown to the step summary (cut to GitHub's 1 MiB). */
   async summarize(markdown) {
-    const file = this.env.GITHUB_STEP_SUMMARY;
-    if (!file) return;
-    await appendTo(file, "$GITHUB_STEP_SUMMARY", capStepSummary(markdown, "the whole report is the `report` output"));
+    await appendStepSummary(this.env, () => markdown, "the whole report is the `report` output");
   }
 };
-async function appendTo(file, name, text2) {
-  try {
-    await appendFile(file, text2);
-  } catch (error) {
-    throw new UsageError(`cannot append to ${name} ${file}: ${fileErrorText(error)}`);
-  }
-}
 
 // src/action/run.ts
 async function runAction(env, log) {
   const runner = new Runner(env, log);
   try {
+    runner.outputFile();
     const inputs = readInputs(env);
     return inputs.mode === "verify" ? await runVerify(inputs, env, runner) : await runAudit2(inputs, env, runner);
   } catch (error) {
     const known = error instanceof ArchcheckError;
-    const message = known ? error.message : `internal error: ${error?.stack ?? String(error)}`;
+    const message = known ? error.message : `internal error (a bug in archcheck, please report it): ${error?.message ?? String(error)}`;
     runner.annotate("error", "archcheck", `archcheck: ${sanitizeText(message)}`);
     return known ? error.exitCode : ExitCode.internal;
   }

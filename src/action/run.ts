@@ -37,11 +37,15 @@ import {Runner} from './runner.js'
 export async function runAction(env: NodeJS.ProcessEnv, log: (text: string) => void): Promise<ExitCodeValue> {
   const runner = new Runner(env, log)
   try {
+    runner.outputFile()
     const inputs = readInputs(env)
     return inputs.mode === 'verify' ? await runVerify(inputs, env, runner) : await runAudit(inputs, env, runner)
   } catch (error) {
     const known = error instanceof ArchcheckError
-    const message = known ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
+    // A bug: its message and a way to report it, never a stack trace in the log.
+    const message = known
+      ? error.message
+      : `internal error (a bug in archcheck, please report it): ${(error as Error)?.message ?? String(error)}`
     runner.annotate('error', 'archcheck', `archcheck: ${sanitizeText(message)}`)
     return known ? error.exitCode : ExitCode.internal
   }

@@ -3,7 +3,7 @@ import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText, UsageError} from '../oci/errors.js'
 import {escapeCommandData, escapeCommandProperty} from '../render/github.js'
-import {capStepSummary} from '../render/step-summary.js'
+import {appendStepSummary} from '../render/markdown.js'
 
 /** What GitHub's runner reads from a step besides its exit status: the log's workflow commands and the files it names. */
 export class Runner {
@@ -30,36 +30,34 @@ export class Runner {
     this.log(`::${level} title=${escapeCommandProperty(title)}::${escapeCommandData(message)}\n`)
   }
 
+  /** The file outputs go to; checked before any work, as a run whose outputs are lost is no use to the workflow. */
+  outputFile(): string {
+    const file = this.env.GITHUB_OUTPUT
+    if (!file)
+      throw new UsageError('$GITHUB_OUTPUT is not set: this is the GitHub Action; elsewhere run `archcheck verify` or `archcheck audit`')
+    return file
+  }
+
   /**
    * Each output as `name<<DELIMITER`, value, `DELIMITER`: with a random delimiter a value (a
    * digest, a path, JSON) cannot end its own block early and set another output.
    */
   async setOutputs(outputs: Record<string, string>): Promise<void> {
-    const file = this.env.GITHUB_OUTPUT
-    if (!file)
-      throw new UsageError(
-        '$GITHUB_OUTPUT is not set: this is the GitHub Action; outside Actions run `archcheck verify` or `archcheck audit`',
-      )
+    const file = this.outputFile()
     let text = ''
     for (const [name, value] of Object.entries(outputs)) {
       const delimiter = `archcheck_${randomBytes(16).toString('hex')}`
       text += `${name}<<${delimiter}\n${value}\n${delimiter}\n`
     }
-    await appendTo(file, '$GITHUB_OUTPUT', text)
+    try {
+      await appendFile(file, text)
+    } catch (error) {
+      throw new UsageError(`cannot append to $GITHUB_OUTPUT ${file}: ${fileErrorText(error)}`)
+    }
   }
 
-  /** Appends Markdown to the step summary, cut to GitHub's 1 MiB. */
+  /** Appends Markdown to the step summary (cut to GitHub's 1 MiB). */
   async summarize(markdown: string): Promise<void> {
-    const file = this.env.GITHUB_STEP_SUMMARY
-    if (!file) return
-    await appendTo(file, '$GITHUB_STEP_SUMMARY', capStepSummary(markdown, 'the whole report is the `report` output'))
-  }
-}
-
-async function appendTo(file: string, name: string, text: string): Promise<void> {
-  try {
-    await appendFile(file, text)
-  } catch (error) {
-    throw new UsageError(`cannot append to ${name} ${file}: ${fileErrorText(error)}`)
+    await appendStepSummary(this.env, () => markdown, 'the whole report is the `report` output')
   }
 }
