@@ -98,8 +98,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       helpGroup: 'REGISTRY',
     }),
     format: Flags.string({
-      description: 'Report format on stdout.',
-      options: ['text', 'markdown', 'csv'],
+      description: 'Report format on stdout (html: one self-contained page that opens offline).',
+      options: ['text', 'markdown', 'csv', 'html'],
       default: 'text',
       exclusive: ['json'],
     }),
@@ -174,6 +174,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
     if (flags.json) await writeJson(result)
     else if (flags.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
     else if (flags.format === 'csv') await writeStdout(renderAuditCsv(result))
+    else if (flags.format === 'html') await writeStdout((await import('../render/html.js')).renderAuditHtml(result))
     else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
     if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
     process.exitCode = auditExitCode(result)
