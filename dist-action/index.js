@@ -49129,7 +49129,7 @@ async function writeJunit(file, xml) {
     throw new UsageError(`input junit: cannot write ${file}: ${fileErrorText(error)}`);
   }
 }
-async function platformsOf(result, runner) {
+async function platformsOf(result, registryClient, runner) {
   const first = result.references[0];
   if (!first?.digest || first.verdict === "error") return [];
   let spec = first.reference;
@@ -49138,7 +49138,7 @@ async function platformsOf(result, runner) {
   } catch {
   }
   try {
-    const view3 = await inspect(spec);
+    const view3 = await inspect(spec, { registryClient });
     return view3.platforms.flatMap((entry) => entry.platform ? [entry.platform] : [entry.configPlatform]);
   } catch (error) {
     runner.annotate(
@@ -49151,29 +49151,35 @@ async function platformsOf(result, runner) {
 }
 async function runVerify(inputs, env, runner) {
   const metadata = inputs.metadataFile === void 0 ? void 0 : await readBuildMetadata(inputs.metadataFile);
-  const result = await verify(inputs.images, {
-    require: inputs.require,
-    client: inputs.clients === "all" ? void 0 : inputs.clients[0],
-    allowFallback: inputs.allowFallback,
-    deep: inputs.deep,
-    expectDigest: inputs.expectDigest,
-    metadata
-  });
-  const texts = await Promise.all(result.references.map((report) => renderVerifyText(report, result.strict, void 0, { noTrunc: true })));
-  runner.printInert(texts.join("\n"));
-  runner.print(verifyVerdictLine(result));
-  const annotations = renderGithubAnnotations(result);
-  if (annotations) runner.print(annotations.trimEnd());
-  await runner.summarize(renderGithubSummary(result));
-  if (inputs.junit !== void 0) await writeJunit(inputs.junit, renderJunit(result));
-  const first = result.references[0];
-  await runner.setOutputs({
-    passed: String(result.verdict === "pass"),
-    digest: first?.digest ?? "",
-    platforms: JSON.stringify(await platformsOf(result, runner)),
-    report: await writeReport(env, "verify", result)
-  });
-  return verifyExitCode(result);
+  const registryClient = createRegistryClient();
+  try {
+    const result = await verify(inputs.images, {
+      require: inputs.require,
+      client: inputs.clients === "all" ? void 0 : inputs.clients[0],
+      allowFallback: inputs.allowFallback,
+      deep: inputs.deep,
+      expectDigest: inputs.expectDigest,
+      metadata,
+      registryClient
+    });
+    const texts = await Promise.all(result.references.map((report) => renderVerifyText(report, result.strict, void 0, { noTrunc: true })));
+    runner.printInert(texts.join("\n"));
+    runner.print(verifyVerdictLine(result));
+    const annotations = renderGithubAnnotations(result);
+    if (annotations) runner.print(annotations.trimEnd());
+    await runner.summarize(renderGithubSummary(result));
+    if (inputs.junit !== void 0) await writeJunit(inputs.junit, renderJunit(result));
+    const first = result.references[0];
+    await runner.setOutputs({
+      passed: String(result.verdict === "pass"),
+      digest: first?.digest ?? "",
+      platforms: JSON.stringify(await platformsOf(result, registryClient, runner)),
+      report: await writeReport(env, "verify", result)
+    });
+    return verifyExitCode(result);
+  } finally {
+    await registryClient.close();
+  }
 }
 function auditAnnotations(original, runner) {
   const result = sanitizeDeep(original, { lines: true });

@@ -6,6 +6,7 @@ import {
   ArchcheckError,
   audit,
   auditExitCode,
+  createRegistryClient,
   ExitCode,
   formatReference,
   inspect,
@@ -18,6 +19,7 @@ import {
   verifyExitCode,
   type AuditResult,
   type ExitCodeValue,
+  type RegistryClient,
   type VerifyResult,
 } from '../index.js'
 import {fileErrorText, UsageError} from '../oci/errors.js'
@@ -72,7 +74,7 @@ async function writeJunit(file: string, xml: string): Promise<void> {
 }
 
 /** The platforms the first image serves, as `os/arch[/variant]`, read by the digest verify saw (a tag may have moved since). */
-async function platformsOf(result: VerifyResult, runner: Runner): Promise<string[]> {
+async function platformsOf(result: VerifyResult, registryClient: RegistryClient, runner: Runner): Promise<string[]> {
   const first = result.references[0]
   if (!first?.digest || first.verdict === 'error') return []
   let spec = first.reference
@@ -82,7 +84,7 @@ async function platformsOf(result: VerifyResult, runner: Runner): Promise<string
     // A local source (oci-layout:, oci-archive:) is read as named: it cannot move under us.
   }
   try {
-    const view = await inspect(spec)
+    const view = await inspect(spec, {registryClient})
     return view.platforms.flatMap((entry) => (entry.platform ? [entry.platform] : [entry.configPlatform]))
   } catch (error) {
     runner.annotate(
@@ -96,30 +98,37 @@ async function platformsOf(result: VerifyResult, runner: Runner): Promise<string
 
 async function runVerify(inputs: ActionInputs, env: NodeJS.ProcessEnv, runner: Runner): Promise<ExitCodeValue> {
   const metadata = inputs.metadataFile === undefined ? undefined : await readBuildMetadata(inputs.metadataFile)
-  const result = await verify(inputs.images, {
-    require: inputs.require,
-    client: inputs.clients === 'all' ? undefined : inputs.clients[0],
-    allowFallback: inputs.allowFallback,
-    deep: inputs.deep,
-    expectDigest: inputs.expectDigest,
-    metadata,
-  })
-  const texts = await Promise.all(result.references.map((report) => renderVerifyText(report, result.strict, undefined, {noTrunc: true})))
-  runner.printInert(texts.join('\n'))
-  // One line, control characters made visible, opening with ✅ or ❌: it cannot be a workflow command.
-  runner.print(verifyVerdictLine(result))
-  const annotations = renderGithubAnnotations(result)
-  if (annotations) runner.print(annotations.trimEnd())
-  await runner.summarize(renderGithubSummary(result))
-  if (inputs.junit !== undefined) await writeJunit(inputs.junit, renderJunit(result))
-  const first = result.references[0]
-  await runner.setOutputs({
-    passed: String(result.verdict === 'pass'),
-    digest: first?.digest ?? '',
-    platforms: JSON.stringify(await platformsOf(result, runner)),
-    report: await writeReport(env, 'verify', result),
-  })
-  return verifyExitCode(result)
+  // One client for the checks and the platforms read after them: one token per registry, one pool.
+  const registryClient = createRegistryClient()
+  try {
+    const result = await verify(inputs.images, {
+      require: inputs.require,
+      client: inputs.clients === 'all' ? undefined : inputs.clients[0],
+      allowFallback: inputs.allowFallback,
+      deep: inputs.deep,
+      expectDigest: inputs.expectDigest,
+      metadata,
+      registryClient,
+    })
+    const texts = await Promise.all(result.references.map((report) => renderVerifyText(report, result.strict, undefined, {noTrunc: true})))
+    runner.printInert(texts.join('\n'))
+    // One line, control characters made visible, opening with ✅ or ❌: it cannot be a workflow command.
+    runner.print(verifyVerdictLine(result))
+    const annotations = renderGithubAnnotations(result)
+    if (annotations) runner.print(annotations.trimEnd())
+    await runner.summarize(renderGithubSummary(result))
+    if (inputs.junit !== undefined) await writeJunit(inputs.junit, renderJunit(result))
+    const first = result.references[0]
+    await runner.setOutputs({
+      passed: String(result.verdict === 'pass'),
+      digest: first?.digest ?? '',
+      platforms: JSON.stringify(await platformsOf(result, registryClient, runner)),
+      report: await writeReport(env, 'verify', result),
+    })
+    return verifyExitCode(result)
+  } finally {
+    await registryClient.close()
+  }
 }
 
 /** `::error` for each image that could not be read or failed a pull or check, naming what failed. */
