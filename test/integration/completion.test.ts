@@ -64,7 +64,7 @@ describe('zsh', () => {
     const zsh = await readFile(join(cache, 'functions', 'zsh', '_archcheck'), 'utf8')
     expect(zsh).toContain('#compdef archcheck')
     expect(zsh).toMatch(/--client"\[[^\]]*\]:client options:\(docker docker@20\.10 containerd podman exact [^)]*\)"/)
-    expect(zsh).toMatch(/--format"\[[^\]]*\]:format options:\(text markdown csv\)"/)
+    expect(zsh).toMatch(/--format"\[[^\]]*\]:format options:\(text markdown csv html\)"/)
     for (const command of ['audit', 'inspect', 'resolve', 'verify', 'diagnose', 'build']) expect(zsh).toMatch(new RegExp(`"${command}\\[`))
     const setup = await runCli(['autocomplete', 'script', 'zsh'], {env})
     expect(setup.stdout).toContain(join(cache, 'zsh_setup'))
