@@ -41,6 +41,7 @@ async function report(result: AuditResult, options: {json: boolean; format: stri
   if (options.json) await writeJson(result)
   else if (options.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
   else if (options.format === 'csv') await writeStdout(renderAuditCsv(result))
+  else if (options.format === 'html') await writeStdout((await import('../render/html.js')).renderAuditHtml(result))
   else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: options.noTrunc}))
   if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
 }
@@ -133,8 +134,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
       helpGroup: 'REGISTRY',
     }),
     format: Flags.string({
-      description: 'Report format on stdout.',
-      options: ['text', 'markdown', 'csv'],
+      description: 'Report format on stdout (html: one self-contained page that opens offline).',
+      options: ['text', 'markdown', 'csv', 'html'],
       default: 'text',
       exclusive: ['json'],
     }),

@@ -67,6 +67,7 @@ Details and the --json schema: docs/verify.md.`
     }),
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.', helpValue: 'FILE'}),
+    html: Flags.string({description: 'Also write a self-contained HTML report to this file (opens offline).', helpValue: 'FILE'}),
     json: jsonFlag('the result', 'docs/verify.md'),
     quiet: Flags.boolean({
       char: 'q',
@@ -94,6 +95,7 @@ Details and the --json schema: docs/verify.md.`
     const require = parsePlatformFlag('require', specs, flags['allow-unknown-platform'])
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
     await checkStepSummary()
+    if (flags.html !== undefined) await checkOutputFile('html', flags.html)
     // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
     const {readBuildMetadata, unreadableLine, verify, verifyExitCode} = await import('../api/verify.js')
@@ -141,6 +143,10 @@ Details and the --json schema: docs/verify.md.`
     if (flags.junit !== undefined) {
       const {renderJunit} = await import('../render/junit.js')
       await writeOutputFile('junit', flags.junit, renderJunit(result))
+    }
+    if (flags.html !== undefined) {
+      const {renderVerifyHtml} = await import('../render/html.js')
+      await writeOutputFile('html', flags.html, renderVerifyHtml(result))
     }
     process.exitCode = verifyExitCode(result)
   }

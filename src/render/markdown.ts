@@ -2,6 +2,7 @@ import {appendFile} from 'node:fs/promises'
 
 import {fileErrorText, UsageError} from '../oci/errors.js'
 import {sanitizeText} from '../oci/sanitize.js'
+import {capStepSummary} from './step-summary.js'
 
 /**
  * Markdown's active ASCII characters: links and images (`[]()!`), code (backtick), emphasis
@@ -45,12 +46,15 @@ export function markdownCode(text: string, inTable = false): string {
   return `${fence}${pad}${flat}${pad}${fence}`
 }
 
-/** Appends Markdown to $GITHUB_STEP_SUMMARY when GitHub Actions names that file; nothing otherwise. */
-export async function appendStepSummary(env: NodeJS.ProcessEnv, markdown: () => string): Promise<void> {
+/**
+ * Appends Markdown to $GITHUB_STEP_SUMMARY when GitHub Actions names that file; nothing otherwise.
+ * Cut to GitHub's 1 MiB, closing with a line that says where the rest is (`rest`).
+ */
+export async function appendStepSummary(env: NodeJS.ProcessEnv, markdown: () => string, rest = 'the whole report: --json'): Promise<void> {
   const file = env.GITHUB_STEP_SUMMARY
   if (!file) return
   try {
-    await appendFile(file, markdown())
+    await appendFile(file, capStepSummary(markdown(), rest))
   } catch (error) {
     throw new UsageError(`cannot append to $GITHUB_STEP_SUMMARY ${file}: ${fileErrorText(error)}`)
   }
