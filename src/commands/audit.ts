@@ -48,8 +48,16 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       helpValue: 'FILE',
     }),
     'hosts-from': Flags.string({
-      description: 'kubectl get nodes -o json output: its distinct node platforms are the hosts (- for stdin).',
+      description:
+        'kubectl get nodes -o json output: its distinct node platforms are the hosts; workloads are judged on the nodes they can be scheduled to (- for stdin).',
       helpValue: 'FILE',
+    }),
+    mirror: Flags.string({
+      description: 'Read images of REGISTRY named in workload files from a mirror, as nodes with that mirror pull them; repeatable.',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'REGISTRY=MIRROR[/PATH]',
+      helpGroup: 'REGISTRY',
     }),
     host: hostsFlag({purpose: 'Host platform to audit', defaultText: 'linux/amd64,linux/arm64, unless --hosts-from gives hosts'}),
     client: clientFlag({all: true}),
@@ -109,7 +117,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
   }
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Audit)
+    const {argv, flags, raw} = await this.parse(Audit)
     const hosts = listOf(flags.host)
     parseFlag('host', () => parseHosts(hosts))
     const require = flags.require === undefined ? undefined : listOf(flags.require)
@@ -134,6 +142,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
     ])
     // oclif has checked it against CLIENT_NAMES and 'all'.
     const client = flags.client as ClientName | 'all'
+    // Unnamed, node groups pull with their container runtime's client (docker for images alone).
+    const clientNamed = raw.some((token) => token.type === 'flag' && token.flag === 'client')
     const progress = auditProgress(process.stderr)
     let result
     try {
@@ -141,8 +151,9 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
         registry: this.registryOptions(flags),
         from: flags.from,
         hostsFrom: flags['hosts-from'],
+        mirrors: flags.mirror,
         hosts,
-        clients: client === 'all' ? 'all' : [client],
+        clients: !clientNamed ? undefined : client === 'all' ? 'all' : [client],
         allowFallback: flags['allow-fallback'],
         tags: flags.tags,
         tagPattern: flags['tag-pattern'],
@@ -175,7 +186,14 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
     else if (flags.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
     else if (flags.format === 'csv') await writeStdout(renderAuditCsv(result))
     else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
-    if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
+    if (process.env.GITHUB_ACTIONS === 'true') {
+      await writeAuditStepSummary(result, process.env)
+      const {renderWorkloadAnnotations} = await import('../render/workloads.js')
+      // Under --json on stderr, so stdout stays one JSON document (the runner reads both).
+      const annotations = renderWorkloadAnnotations(result)
+      if (flags.json) process.stderr.write(annotations)
+      else await writeStdout(annotations)
+    }
     process.exitCode = auditExitCode(result)
   }
 }

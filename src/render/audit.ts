@@ -4,6 +4,7 @@ import {sanitizeDeep} from '../oci/sanitize.js'
 import {appendStepSummary, markdownCell} from './markdown.js'
 import type {Style} from './style.js'
 import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
+import {hasWorkloads, renderWorkloadsMarkdown, renderWorkloadsText} from './workloads.js'
 
 export const AUDIT_FORMATS = ['text', 'markdown', 'csv'] as const
 export type AuditFormat = (typeof AUDIT_FORMATS)[number]
@@ -121,6 +122,7 @@ function historyLines(result: AuditResult, repository: string): string[] {
  * what could not be read or was not audited, and the summary line.
  */
 export async function renderAuditText(original: AuditResult, style: Style, fit: FitOptions = {}): Promise<string> {
+  if (hasWorkloads(original)) return renderWorkloadsText(original, style, fit, (images) => renderAuditText(images, style, fit))
   // References, messages and errors come from registries and files: shown, never obeyed by the terminal.
   const result = sanitizeDeep(original)
   const columns = columnsOf(result)
@@ -174,6 +176,7 @@ function mdVerdict(result: AuditResult, verdict: AuditVerdict): string {
 
 /** For an issue, a PR comment or the GitHub step summary. */
 export function renderAuditMarkdown(original: AuditResult, title = 'archcheck audit'): string {
+  if (hasWorkloads(original)) return renderWorkloadsMarkdown(original, title, (images) => renderAuditMarkdown(images, title))
   const result = sanitizeDeep(original)
   const columns = columnsOf(result)
   const out = [`## ${title}`, '', renderAuditSummary(result), '']

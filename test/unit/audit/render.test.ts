@@ -44,6 +44,8 @@ function result(rows: AuditRow[]): AuditResult {
     allowFallback: false,
     required: null,
     rows,
+    workloads: [],
+    nodeGroups: [],
     history: [],
     unreadable: [],
     notAudited: [],
