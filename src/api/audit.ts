@@ -295,6 +295,10 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       const written = mirrorOf.get(entry.image)
       return written ? {...entry, image: written, pulledFrom: entry.image} : entry
     })
+    if (options.deep && plan) {
+      const {explainStartErrors} = await import('../engine/audit/cluster.js')
+      await explainStartErrors(workloadEntries, plan, (spec) => scope.open(spec), options.deep === true ? {} : options.deep)
+    }
     // A workload's image is judged on the nodes it can reach; an image named only as such on every host.
     const failures = rows.filter((row) => row.status === 'audited' && !row.passed).length
     // A workload's image fails only where its workload can be scheduled; an image named on its own, on every host.

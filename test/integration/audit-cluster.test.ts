@@ -30,7 +30,10 @@ beforeAll(async () => {
     pushScenario('cluster-amd64-only', {...tagged('amd64-only'), index: {entries: [{platform: 'linux/amd64'}]}}),
     pushScenario('cluster-arm64-only', {...tagged('arm64-only'), index: {entries: [{platform: 'linux/arm64'}]}}),
     pushScenario('cluster-multi', {...tagged('multi'), index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]}}),
-    pushScenario('cluster-single-amd64', {...tagged('single-amd64'), image: {platform: 'linux/amd64'}}),
+    pushScenario('cluster-single-amd64', {
+      ...tagged('single-amd64'),
+      image: {platform: 'linux/amd64', config: {entrypoint: ['/usr/bin/hello']}},
+    }),
   ])
   // The mirror holds what `docker.io/library/archcheck-mirrored:1.0` would be.
   await pushScenario('cluster-mirrored', {
@@ -204,6 +207,16 @@ describe('archcheck audit: running pods from kubectl get pods -A -o json', () =>
     expect(cell.reason).toContain(`the containerd client picks ${single.root.digest.slice(0, 19)}… (linux/amd64)`)
     expect(cell.reason).toContain('runtime said: exec /usr/bin/hello: exec format error')
     expect(code).toBe(1)
+  })
+
+  it('with --deep, follows the failing container to the file that cannot run on its node', async () => {
+    const {json} = await auditJson(['--from', fixture('pods.json'), '--hosts-from', GKE_NODES, '--require', 'linux/amd64', '--deep'])
+    const legacy = entry(json, 'shop/Pod/legacy-6c9f8d7b5-q8wzt')
+    const reason = legacy.cells.find((c) => c.group === ARM)!.reason!
+    expect(reason).toContain('/usr/bin/hello is an ELF 64-bit LSB x86-64 executable')
+    expect(reason).toContain('which a linux/arm64 host cannot run')
+    expect(legacy.reason).toContain('/usr/bin/hello is an ELF 64-bit LSB x86-64 executable')
+    expect(legacy.startError).toBe('exec /usr/bin/hello: exec format error')
   })
 })
 

@@ -3,10 +3,15 @@
  * workload's container judged on the node groups the scheduler can place it on.
  */
 import {shortDigest} from '../../oci/digest.js'
+import {ArchcheckError} from '../../oci/errors.js'
 import {toHostPlatform} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
 import type {Platform} from '../../oci/platform/types.js'
+import type {ImageSource} from '../../source/source.js'
+import {diagnoseImage} from '../layers/diagnose.js'
+import type {ReadLayersOptions} from '../layers/read-image.js'
 import type {ClientName} from '../resolve/resolution.js'
+import {fetchImageTree} from '../tree.js'
 import type {ClusterNode} from './nodes.js'
 import {cellPasses, type AuditCell, type AuditRow, type AuditVerdict} from './run.js'
 import {nothingKeepsItOff, placeOn, taintText, type PodPlacement, type SchedulingNode} from './scheduling.js'
@@ -60,6 +65,8 @@ export interface WorkloadEntry {
   cells: WorkloadCell[]
   /** Compose: the service's `platform:`, else null. */
   platform: string | null
+  /** A pod: the runtime's message when a container could not start (`exec format error`), else null. */
+  startError: string | null
   /** A pod: the node it was bound to; null for templates. */
   node: string | null
   /** A pod: the digest its container runs (status.containerStatuses[].imageID), null when not reported. */
@@ -255,8 +262,9 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
           : imageDigest === row.digest || row.cells.some((cell) => cell.chosen === imageDigest)
       const reasons: string[] = []
       if (unschedulable) {
-        const why = [...new Set(judged.map((j) => j.cell.reason))].filter(Boolean)
-        reasons.push(`unschedulable: fits no node group (${why.join('; ')})`)
+        // One rule often keeps it off every group, each node showing its own value: said once.
+        const why = [...new Set(judged.map((j) => (j.cell.reason ?? '').replace(/ \(the node has [^)]*\)$/, '')))].filter(Boolean)
+        reasons.push(`unschedulable: no node group fits (${why.join('; ')})`)
       }
       for (const {cell} of failing) reasons.push(`${cell.group}: ${cell.reason}`)
       if (current === false && imageDigest && row.digest) {
@@ -276,6 +284,7 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
         reason: reasons.length ? reasons.join('; ') : null,
         cells: judged.map((j) => j.cell),
         platform: origin.platform ?? null,
+        startError: running?.failure ?? null,
         node: origin.placement?.nodeName ?? null,
         imageID: running?.imageID ?? null,
         runningDigestCurrent: running ? current : null,
@@ -323,7 +332,7 @@ function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallba
     return cell(pulled.verdict, execFormatReason(pulled, group, placement?.nodeName, failure, passes), false)
   }
   if (!passes) {
-    notes.push(pulled.message)
+    notes.push(pulled.message.replace(/\.$/, ''))
     if (placement)
       notes.push(
         `nothing keeps it off the ${plural(group.nodes.length || 1, `${group.platform} node`)}: ${nothingKeepsItOff(placement, group.representative, mismatchOf(row, pulled, group))}`,
@@ -349,4 +358,39 @@ function execFormatReason(pulled: AuditCell, group: Group, node: string | undefi
     ? 'its index entry claims this platform, but the binary is built for another (--deep with --require reads the layers)'
     : pulled.message
   return `exec format error on ${where}: ${picked}; ${why} (runtime said: ${failure})`
+}
+
+/**
+ * With --deep: for each container that failed with `exec format error`, reads the layers of the
+ * image its node's client picks and follows the entrypoint (diagnose's finding), down to the file.
+ * The finding is added to the reason of the node's cell and of the entry.
+ */
+export async function explainStartErrors(
+  entries: WorkloadEntry[],
+  plan: ClusterPlan,
+  open: (spec: string) => Promise<ImageSource>,
+  read: ReadLayersOptions,
+): Promise<void> {
+  for (const entry of entries) {
+    if (entry.startError === null) continue
+    for (const cell of entry.cells) {
+      const group = plan.groups.find((g) => g.label === cell.group)
+      if (!cell.schedulable || !group) continue
+      let source: ImageSource | undefined
+      let finding: string
+      try {
+        source = await open(entry.pulledFrom ?? entry.image)
+        const tree = await fetchImageTree(source)
+        const report = await diagnoseImage(source, tree, {hosts: [toHostPlatform(group.platform)], client: group.client, read})
+        finding = report.hosts[0].message
+      } catch (error) {
+        if (!(error instanceof ArchcheckError)) throw error
+        finding = `its layers could not be read: ${error.message}`
+      } finally {
+        await source?.close()
+      }
+      cell.reason = `${cell.reason ?? ''}; ${finding}`
+      entry.reason = `${entry.reason ?? ''}; ${finding}`
+    }
+  }
 }
