@@ -193,18 +193,15 @@ async function readHosts(options: AuditOptions): Promise<{hosts: AuditHost[]; no
   const hosts: AuditHost[] = []
   let nodes: ClusterNode[] | null = null
   if (options.hostsFrom !== undefined) {
-    const [{readInput}, {readClusterNodes}] = await Promise.all([import('../engine/audit/input.js'), import('../engine/audit/nodes.js')])
+    const [{readInput}, {hostsOf, readClusterNodes}] = await Promise.all([
+      import('../engine/audit/input.js'),
+      import('../engine/audit/nodes.js'),
+    ])
     const input = await readInput(options.hostsFrom, {stdin: options.stdin})
     nodes = readClusterNodes(input.text, input.name)
-    const specs = [...new Set(nodes.map((node) => node.spec))].sort()
-    for (const spec of specs) {
-      const platform = toHostPlatform(spec)
-      const names = nodes
-        .filter((node) => node.spec === spec)
-        .map((node) => node.name)
-        .sort()
-      const label = `${spec} (${names.length} node${names.length === 1 ? '' : 's'})`
-      hosts.push({platform, spec: formatPlatformSpec(platform), label, nodes: names})
+    for (const host of hostsOf(nodes)) {
+      const platform = toHostPlatform(host.spec)
+      hosts.push({platform, spec: formatPlatformSpec(platform), label: host.label, nodes: host.nodes})
     }
   }
   const named = options.hosts?.length ? parseHosts(options.hosts) : hosts.length > 0 ? [] : parseHosts()
@@ -247,7 +244,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   // Kubernetes and Compose inputs are judged per workload on node groups; plain lists stay an image matrix.
   const {judgeWorkloads, planCluster} = await import('../engine/audit/cluster.js')
   const plan: ClusterPlan | null = origins.some(isWorkloadOrigin)
-    ? planCluster({nodes, hosts: nodes ? [] : hosts, clients: named, origins})
+    ? planCluster({nodes, hosts: hosts.filter((host) => host.nodes === undefined), clients: named, origins})
     : null
   for (const spec of plan?.hostSpecs ?? []) {
     const platform = toHostPlatform(spec)

@@ -132,8 +132,9 @@ function hostNode(spec: string, platform: Platform): SchedulingNode {
 /**
  * Groups the nodes: two nodes share a group when they pull the same platform with the same client
  * and every workload at hand gets the same answer from the scheduling rules on both (so a label
- * one of them selects on, a taint, a cordon or a `matchFields` name splits them). Without nodes,
- * each host × client is a group. `clients` set (--client) replaces the runtimes' clients.
+ * one of them selects on, a taint, a cordon or a `matchFields` name splits them). A host named
+ * with --host is a group per client, a node with the kubelet's OS and architecture labels only.
+ * `clients` set (--client) replaces the runtimes' clients.
  */
 export function planCluster(options: {
   nodes: ClusterNode[] | null
@@ -177,22 +178,20 @@ export function planCluster(options: {
       representative: first,
     })
   }
-  if (options.nodes === null) {
-    const clients = options.clients ?? ['docker']
-    for (const client of clients) {
-      for (const host of options.hosts) {
-        groups.push({
-          label: clients.length > 1 ? `${host.spec} · ${client}` : host.spec,
-          platform: host.spec,
-          client,
-          runtime: null,
-          nodes: [],
-          labels: {},
-          taints: [],
-          cordoned: false,
-          representative: hostNode(host.spec, host.platform),
-        })
-      }
+  const hostClients = options.clients ?? ['docker']
+  for (const client of hostClients) {
+    for (const host of options.hosts) {
+      groups.push({
+        label: hostClients.length > 1 ? `${host.spec} · ${client}` : host.spec,
+        platform: host.spec,
+        client,
+        runtime: null,
+        nodes: [],
+        labels: {},
+        taints: [],
+        cordoned: false,
+        representative: hostNode(host.spec, host.platform),
+      })
     }
   }
   distinguish(groups)

@@ -58,16 +58,21 @@ const WINDOWS_SERVER_BUILDS: Array<[RegExp, string]> = [
  * cannot be told, and for an input without nodes.
  */
 export function readNodeHosts(text: string, file: string, options: {variantLabels?: string[]} = {}): NodeHost[] {
+  return hostsOf(readClusterNodes(text, file, options))
+}
+
+/** The distinct platforms of nodes, each with the nodes that have it, sorted by spec. */
+export function hostsOf(nodes: readonly ClusterNode[]): NodeHost[] {
   const groups = new Map<string, Omit<NodeHost, 'label'>>()
-  for (const node of readClusterNodes(text, file, options)) {
+  for (const node of nodes) {
     const group = groups.get(node.spec)
     if (group) group.nodes.push(node.name)
     else groups.set(node.spec, {...node.platform, nodes: [node.name], spec: node.spec})
   }
   return [...groups.values()]
     .map((host) => {
-      const nodes = [...host.nodes].sort()
-      return {...host, nodes, label: `${host.spec} (${nodes.length} node${nodes.length === 1 ? '' : 's'})`}
+      const names = [...host.nodes].sort()
+      return {...host, nodes: names, label: `${host.spec} (${names.length} node${names.length === 1 ? '' : 's'})`}
     })
     .sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0))
 }
