@@ -262,8 +262,13 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
       const reasons: string[] = []
       if (unschedulable) {
         // One rule often keeps it off every group, each node showing its own value: said once.
+        const bound = origin.placement?.nodeName
         const why = [...new Set(judged.map((j) => (j.cell.reason ?? '').replace(/ \(the node has [^)]*\)$/, '')))].filter(Boolean)
-        reasons.push(`unschedulable: no node group fits (${why.join('; ')})`)
+        reasons.push(
+          bound !== undefined && !plan.groups.some((group) => group.nodes.includes(bound))
+            ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read`
+            : `unschedulable: no node group fits (${why.join('; ')})`,
+        )
       }
       for (const {cell} of failing) reasons.push(`${cell.group}: ${cell.reason}`)
       if (current === false && imageDigest && row.digest) {
@@ -299,9 +304,10 @@ function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallba
     cell: {group: group.label, schedulable: false, reason, verdict: 'not-scheduled'},
     passes: true,
   })
-  if (placement?.nodeName !== undefined) {
-    // A bound pod runs on its node only; that node's group answers for it.
-    if (!group.nodes.includes(placement.nodeName)) return notScheduled(`runs on node ${placement.nodeName}`)
+  // A bound pod runs on its node only; that node's group answers for it. A --host group has no
+  // node names: there the pod is judged as its template would be.
+  if (placement?.nodeName !== undefined && group.nodes.length > 0 && !group.nodes.includes(placement.nodeName)) {
+    return notScheduled(`runs on node ${placement.nodeName}`)
   }
   if (placement) {
     const {nodeName: _bound, ...rules} = placement

@@ -2,6 +2,8 @@ import {isAlias, isMap, isScalar, isSeq} from 'yaml'
 import type {Document, Node, YAMLMap} from 'yaml'
 
 import {UsageError} from '../../oci/errors.js'
+import {toHostPlatform} from '../../oci/platform/match.js'
+import {checkKnownPlatform} from '../../oci/platform/parse.js'
 import {parseYaml} from './input.js'
 import type {NodeSelectorTerm, PodPlacement, SelectorRequirement, Toleration} from './scheduling.js'
 
@@ -246,7 +248,7 @@ function readCompose(doc: Doc, ctx: Context): void {
     const image = imageValue(service, doc, ctx, 'run `docker compose config` and audit its output')
     // A service with only `build:` has no image to pull.
     if (!image) continue
-    const platform = getString(service, 'platform', doc)?.trim()
+    const platform = composePlatform(service, doc, ctx)
     ctx.add(image.reference, {
       file: ctx.file,
       line: image.line,
@@ -256,6 +258,25 @@ function readCompose(doc: Doc, ctx: Context): void {
       ...(platform ? {platform} : {}),
     })
   }
+}
+
+/** A service's `platform:`, checked as `--host` checks a platform so a typo fails at its line. */
+function composePlatform(service: YAMLMap, doc: Doc, ctx: Context): string | undefined {
+  const raw = mapGet(service, 'platform', doc)
+  if (raw === undefined) return undefined
+  const node = deref(raw, doc)
+  const line = ctx.lineOf(raw.range?.[0])
+  if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
+    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${describeValue(node)}`)
+  }
+  const platform = node.value.trim()
+  try {
+    checkKnownPlatform(platform, toHostPlatform(platform))
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${ctx.file}:${line}: ${error.message}`, {cause: error})
+    throw error
+  }
+  return platform
 }
 
 // ---- Kubernetes ----

@@ -1,9 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
-import {planCluster} from '../../../src/engine/audit/cluster.js'
+import {judgeWorkloads, planCluster} from '../../../src/engine/audit/cluster.js'
 import {readClusterNodes, runtimeClient} from '../../../src/engine/audit/nodes.js'
 import type {PodPlacement} from '../../../src/engine/audit/scheduling.js'
-import type {ImageOrigin} from '../../../src/engine/audit/workloads.js'
+import type {AuditRow} from '../../../src/engine/audit/run.js'
+import {readWorkloadImages, type ImageOrigin} from '../../../src/engine/audit/workloads.js'
 import {UsageError} from '../../../src/oci/errors.js'
 
 interface NodeSpec {
@@ -162,5 +163,102 @@ describe('planCluster: node groups', () => {
       'linux/arm64 · podman',
     ])
     expect(plan.clients).toEqual(['docker', 'podman'])
+  })
+})
+
+describe('readWorkloadImages: what decides placement', () => {
+  it('reads nodeSelector, required affinity, tolerations, os, nodeName and the DaemonSet kind from a pod template', () => {
+    const yaml = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      os: {name: linux}
+      nodeSelector: {kubernetes.io/os: linux}
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions: [{key: cores, operator: Gt, values: ["4"]}]
+                matchFields: [{key: metadata.name, operator: NotIn, values: [old-1]}]
+      tolerations: [{operator: Exists}, {key: gpu, value: "true", effect: NoSchedule}]
+      containers: [{name: agent, image: agent:1}]
+`
+    const [image] = readWorkloadImages(yaml, 'ds.yaml').images
+    expect(image.origins[0].placement).toEqual({
+      nodeSelector: {'kubernetes.io/os': 'linux'},
+      requiredTerms: [
+        {
+          matchExpressions: [{key: 'cores', operator: 'Gt', values: ['4']}],
+          matchFields: [{key: 'metadata.name', operator: 'NotIn', values: ['old-1']}],
+        },
+      ],
+      tolerations: [{operator: 'Exists'}, {key: 'gpu', value: 'true', effect: 'NoSchedule'}],
+      os: 'linux',
+      daemonSet: true,
+      hostNetwork: true,
+    })
+  })
+
+  it('refuses a Compose platform --host would refuse, at its line', () => {
+    const compose = 'services:\n  web:\n    image: web:1\n    platform: linux/arm46\n'
+    expect(() => readWorkloadImages(compose, 'compose.yaml')).toThrow(
+      /^compose\.yaml:4: platform "linux\/arm46": unknown architecture "arm46" \(did you mean arm64\?\)/,
+    )
+  })
+})
+
+describe('judgeWorkloads', () => {
+  const row = (cells: Array<{host: string; verdict: AuditRow['cells'][number]['verdict']}>, origin: ImageOrigin): AuditRow => ({
+    repository: 'r/app',
+    reference: 'r/app:1',
+    tag: '1',
+    version: null,
+    prerelease: false,
+    variant: null,
+    digest: 'sha256:' + 'cd'.repeat(32),
+    status: 'audited',
+    passed: false,
+    error: null,
+    errorKind: null,
+    cells: cells.map((c) => ({...c, client: 'docker', chosen: null, platform: null, message: `${c.verdict} on ${c.host}.`})),
+    checks: null,
+    origins: [origin],
+    durationMs: 1,
+  })
+  const hosts = [
+    {spec: 'linux/amd64', platform: {os: 'linux', architecture: 'amd64'}},
+    {spec: 'linux/arm64', platform: {os: 'linux', architecture: 'arm64'}},
+  ]
+
+  it('judges a bound pod on every --host host (they have no node names), and on its own node only among nodes', () => {
+    const pod = {...workload({nodeName: 'n1', tolerations: []}), kind: 'Pod'}
+    const rows = [
+      row(
+        [
+          {host: 'linux/amd64', verdict: 'ok'},
+          {host: 'linux/arm64', verdict: 'no-match'},
+        ],
+        pod,
+      ),
+    ]
+    const onHosts = judgeWorkloads(rows, planCluster({nodes: null, hosts, clients: undefined, origins: [pod]}), false)
+    expect(onHosts[0].cells.map((c) => c.verdict)).toEqual(['ok', 'no-match'])
+    const nodes = readClusterNodes(nodesJson([{name: 'n1'}, {name: 'n2', arch: 'arm64'}]), 'nodes.json')
+    const plan = planCluster({nodes, hosts: [], clients: ['docker'], origins: [pod]})
+    const onNodes = judgeWorkloads(rows, plan, false)
+    expect(onNodes[0].cells.map((c) => c.verdict)).toEqual(['ok', 'not-scheduled'])
+    expect(onNodes[0].passed).toBe(true)
+    const elsewhere = judgeWorkloads(
+      rows.map((r) => ({...r, origins: [{...pod, placement: {nodeName: 'gone'}}]})),
+      plan,
+      false,
+    )
+    expect(elsewhere[0]).toMatchObject({
+      unschedulable: true,
+      reason: 'unschedulable here: it runs on node gone, which is not among the nodes read',
+    })
   })
 })
