@@ -253,6 +253,17 @@ describe('archcheck audit: node runtimes, cordons and an untainted Windows node'
     const {json} = await auditJson(['--from', fixture('app.yaml'), '--hosts-from', MIXED_NODES, '--client', 'docker'])
     expect(new Set(json.nodeGroups.map((group) => group.client))).toEqual(new Set(['docker']))
     expect(json.clients).toEqual(['docker'])
+    // cri-o and docker nodes on arm64 pull alike now: one group.
+    expect(json.nodeGroups.map((group) => group.label)).toContain('linux/arm64 · docker · 2 nodes')
+    const all = await auditJson(['--from', fixture('app.yaml'), '--hosts-from', MIXED_NODES, '--client', 'all'])
+    const arm64 = all.json.nodeGroups.filter((group) => group.platform === 'linux/arm64').map((group) => group.label)
+    expect(arm64).toEqual([
+      'linux/arm64 · docker · 2 nodes',
+      'linux/arm64 · docker@20.10 · 2 nodes',
+      'linux/arm64 · containerd · 2 nodes',
+      'linux/arm64 · podman · 2 nodes',
+      'linux/arm64 · exact · 2 nodes',
+    ])
   })
 
   it('refuses a node platform --host would refuse, naming FILE:LINE', async () => {

@@ -167,7 +167,8 @@ export function planCluster(options: {
         .map((key) => [key, first.labels[key]]),
     )
     groups.push({
-      label: `${first.spec} · ${runtimeName(first.runtime, client)} · ${plural(nodes.length, 'node')}`,
+      // The runtime names the client it behaves like; a client named with --client is shown as such.
+      label: `${first.spec} · ${options.clients ? client : runtimeName(first.runtime, client)} · ${plural(nodes.length, 'node')}`,
       platform: first.spec,
       client,
       runtime: first.runtime,
