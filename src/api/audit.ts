@@ -83,7 +83,7 @@ export interface AuditSummary {
   cache: {dir: string; hits: number; misses: number; corrupt: number; written: number} | null
   /** Per registry host, the last `ratelimit-*` headers seen. */
   rateLimit: Record<string, {limit?: number; remaining?: number; windowSeconds?: number}>
-  /** With workload inputs: how many workload containers, how many fail, how many fit no node. */
+  /** With workload inputs: how many workload containers, how many fail where they can be scheduled, how many fit no node. */
   workloads?: {total: number; failing: number; unschedulable: number} | null
 }
 
@@ -342,7 +342,8 @@ export async function audit(images: readonly string[], options: AuditOptions = {
         workloads: plan
           ? {
               total: workloadEntries.length,
-              failing: workloadEntries.filter((entry) => !entry.passed).length,
+              // Disjoint: a workload that fits no node is counted as unschedulable only.
+              failing: workloadEntries.filter((entry) => !entry.passed && !entry.unschedulable).length,
               unschedulable: workloadEntries.filter((entry) => entry.unschedulable).length,
             }
           : null,
