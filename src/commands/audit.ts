@@ -19,7 +19,7 @@ function listOf(values: string[] | undefined): string[] {
 export default class Audit extends BaseCommand {
   static override summary = 'Audit many images at once: every tag × host × client pull, per-repository history, one summary.'
   static override description = `IMAGE is a registry reference (REPO:TAG, REPO@DIGEST), oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG], or a registry repository without a tag: its tags are listed and those selected by --tags, --tag-pattern, --latest and --include-prerelease are audited (tags that are not versions, such as latest, only when named).
---from FILE adds the images of a list (one reference per line), Kubernetes YAML (helm template, kubectl get -o yaml) or a Compose file; --hosts-from FILE takes the hosts from kubectl get nodes -o json.
+--from FILE adds the images of a list (one reference per line), Kubernetes YAML (helm template, kubectl get -o yaml) or a Compose file; --hosts-from FILE takes the hosts from kubectl get nodes -o json. With Kubernetes or Compose files the report is per workload container, judged on the node groups its nodeSelector, node affinity, tolerations and nodeName let the scheduler place it on (— elsewhere).
 Each cell is the verdict of a simulated pull: ok, fallback, wrong-arch, no-match, ambiguous, missing (the image picked is gone from the registry) or error (the image could not be read).
 Manifests and configs are cached by digest under $XDG_CACHE_HOME/archcheck (--cache-dir, --no-cache): a re-audit of unchanged tags costs one HEAD per tag.
 Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 some image could not be read or was not audited (a rate limit stopped the run); the report is printed in every case. Details and the --json schema: docs/audit.md.`
