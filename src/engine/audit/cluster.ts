@@ -296,7 +296,8 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
       })
     }
   }
-  return entries
+  // In the order of the files (rows are grouped by repository).
+  return entries.sort((a, b) => (a.origin.file < b.origin.file ? -1 : a.origin.file > b.origin.file ? 1 : a.origin.line - b.origin.line))
 }
 
 function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallback: boolean): Judged {
