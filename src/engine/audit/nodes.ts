@@ -86,8 +86,6 @@ export interface ClusterNode extends SchedulingNode {
   runtime: string | null
   /** The pull client that runtime behaves like. */
   client: ClientName
-  /** Where the node starts in its file: `nodes.json:12`. */
-  where: string
 }
 
 /**
@@ -181,7 +179,6 @@ function readNode(value: unknown, where: string, variantLabels: string[]): Clust
     unschedulable: nodeSpec.unschedulable === true,
     runtime,
     client: runtimeClient(runtime),
-    where,
   }
 }
 

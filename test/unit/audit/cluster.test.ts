@@ -73,7 +73,6 @@ describe('readClusterNodes', () => {
       unschedulable: true,
       runtime: 'cri-o://1.29.1',
       client: 'podman',
-      where: 'nodes.json:5',
     })
   })
 
