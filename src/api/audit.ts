@@ -16,6 +16,8 @@ import {
   type RepositorySelection,
 } from '../engine/audit/run.js'
 import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
+import type {ClusterNode} from '../engine/audit/nodes.js'
+import {isWorkloadOrigin, type ClusterPlan, type NodeGroup, type WorkloadEntry} from '../engine/audit/cluster.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
@@ -35,6 +37,8 @@ export type {
   RowStatus,
 } from '../engine/audit/run.js'
 export type {ImageOrigin} from '../engine/audit/workloads.js'
+export type {NodeGroup, WorkloadCell, WorkloadEntry, WorkloadVerdict} from '../engine/audit/cluster.js'
+export {isWorkloadOrigin} from '../engine/audit/cluster.js'
 export {DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY} from '../engine/audit/run.js'
 
 export interface AuditOptions extends ReadOptions {
@@ -42,8 +46,17 @@ export interface AuditOptions extends ReadOptions {
   from?: string[]
   /** `--hosts-from`: `kubectl get nodes -o json`; its distinct node platforms become hosts. */
   hostsFrom?: string
+  /**
+   * `--mirror REGISTRY=MIRROR[/PATH]`: images of REGISTRY in workload files are read from the
+   * mirror, as nodes configured with it (containerd hosts.toml, Docker registry-mirrors) pull them.
+   */
+  mirrors?: string[]
   /** `--host`: more hosts (default linux/amd64, linux/arm64 when no host is named at all). */
   hosts?: string[]
+  /**
+   * Pull clients to model (default docker). With `--hosts-from` and workload files, each node group
+   * pulls with the client its container runtime behaves like unless clients are named here.
+   */
   clients?: readonly ClientName[] | 'all'
   allowFallback?: boolean
   /** Tag selection for repositories named without a tag. */
@@ -97,6 +110,8 @@ export interface AuditSummary {
   cache: {dir: string; hits: number; misses: number; corrupt: number; written: number} | null
   /** Per registry host, the last `ratelimit-*` headers seen. */
   rateLimit: Record<string, {limit?: number; remaining?: number; windowSeconds?: number}>
+  /** With workload inputs: how many workload containers, how many fail where they can be scheduled, how many fit no node. */
+  workloads?: {total: number; failing: number; unschedulable: number} | null
 }
 
 /** `archcheck audit --json` (docs/audit.md). */
@@ -109,6 +124,13 @@ export type AuditResult = Versioned<{
   /** Platforms verify's checks required (--require), else null. */
   required: string[] | null
   rows: AuditRow[]
+  /**
+   * With Kubernetes or Compose inputs: one entry per workload container, judged on every node
+   * group (docs/audit.md "Clusters"); empty otherwise.
+   */
+  workloads: WorkloadEntry[]
+  /** The columns of the workload view: nodes (or --host hosts) grouped as the workloads see them. */
+  nodeGroups: NodeGroup[]
   history: AuditHistory[]
   /** References of rows that could not be read, with why. */
   unreadable: Array<{reference: string; error: string}>
@@ -140,6 +162,39 @@ function keyOf(reference: string): string {
   return formatReference(ref.tag || ref.digest ? ref : {...ref, tag: 'latest'})
 }
 
+/** `docker.io=registry.internal:5000/hub` → registry and the mirror's host and path prefix; a UsageError otherwise. */
+export function parseMirrors(values: readonly string[]): Map<string, string> {
+  const mirrors = new Map<string, string>()
+  for (const value of values) {
+    const match = /^([^=\s/]+)=([^=\s]+?)\/*$/.exec(value.trim())
+    if (!match) throw new UsageError(`--mirror ${value}: expected REGISTRY=MIRROR (docker.io=registry.internal:5000)`)
+    const [, registry, mirror] = match
+    // The mirror's first component must read as a registry host (a dot, a port or localhost), or it would be a Docker Hub path.
+    let host: string
+    try {
+      host = parseReference(`${mirror}/x`).registry
+    } catch (error) {
+      throw new UsageError(`--mirror ${value}: ${(error as Error).message}`, {cause: error})
+    }
+    if (host !== mirror.split('/')[0])
+      throw new UsageError(`--mirror ${value}: "${mirror}" does not start with a registry host (HOST:PORT or a name with a dot)`)
+    mirrors.set(parseReference(`${registry}/x`).registry, mirror)
+  }
+  return mirrors
+}
+
+/** The reference as read through a mirror of its registry, or undefined when its registry has none. */
+function throughMirror(reference: string, mirrors: Map<string, string>): string | undefined {
+  const parsed = parseSourceSpec(reference)
+  if (parsed.kind !== 'registry' || mirrors.size === 0) return undefined
+  const ref = parseReference(parsed.reference)
+  const mirror = mirrors.get(ref.registry)
+  if (mirror === undefined) return undefined
+  const [host, ...path] = mirror.split('/')
+  const qualified = ref.tag || ref.digest ? ref : {...ref, tag: 'latest'}
+  return formatReference({...qualified, registry: host, repository: [...path, ref.repository].join('/')})
+}
+
 /** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
 async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableStream): Promise<WorkloadImage[]> {
   if (files.filter((file) => file === '-').length > 1) throw new UsageError('--from -: stdin can be read only once')
@@ -166,14 +221,20 @@ async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableSt
   return mergeWorkloadImages(lists, keyOf)
 }
 
-async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
+/** Hosts from `--hosts-from` (one per distinct node platform) and `--host`, with the nodes themselves. */
+async function readHosts(options: AuditOptions): Promise<{hosts: AuditHost[]; nodes: ClusterNode[] | null}> {
   const hosts: AuditHost[] = []
+  let nodes: ClusterNode[] | null = null
   if (options.hostsFrom !== undefined) {
-    const [{readInput}, {readNodeHosts}] = await Promise.all([import('../engine/audit/input.js'), import('../engine/audit/nodes.js')])
+    const [{readInput}, {hostsOf, readClusterNodes}] = await Promise.all([
+      import('../engine/audit/input.js'),
+      import('../engine/audit/nodes.js'),
+    ])
     const input = await readInput(options.hostsFrom, {stdin: options.stdin})
-    for (const node of readNodeHosts(input.text, input.name)) {
-      const platform = toHostPlatform(node.spec)
-      hosts.push({platform, spec: formatPlatformSpec(platform), label: node.label, nodes: node.nodes})
+    nodes = readClusterNodes(input.text, input.name)
+    for (const host of hostsOf(nodes)) {
+      const platform = toHostPlatform(host.spec)
+      hosts.push({platform, spec: formatPlatformSpec(platform), label: host.label, nodes: host.nodes})
     }
   }
   const named = options.hosts?.length ? parseHosts(options.hosts) : hosts.length > 0 ? [] : parseHosts()
@@ -181,7 +242,12 @@ async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
     const spec = formatPlatformSpec(platform)
     if (!hosts.some((host) => host.spec === spec)) hosts.push({platform, spec, label: spec})
   }
-  return hosts
+  return {hosts, nodes}
+}
+
+/** Rows as handed out: an origin's scheduling rules and pod status are in `workloads`, not repeated per row. */
+function publicRow(row: AuditRow): AuditRow {
+  return {...row, origins: row.origins.map(({placement: _placement, running: _running, ...origin}) => origin)}
 }
 
 /**
@@ -191,19 +257,38 @@ async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
  */
 export async function audit(images: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now()
-  const clients: ClientName[] = options.clients === 'all' ? [...CLIENT_NAMES] : [...(options.clients ?? ['docker'])]
+  const named: ClientName[] | undefined = options.clients === 'all' ? [...CLIENT_NAMES] : options.clients ? [...options.clients] : undefined
   for (const image of images) {
     keyOf(image)
     // As inspect answers it: a name that is a local directory or file was meant as one (exit 2, not an unreadable row).
     if (parseSourceSpec(image).kind === 'registry') checkNotLocalPath(image)
   }
   const workloads = await readWorkloads(options.from ?? [], options.stdin)
+  const mirrors = parseMirrors(options.mirrors ?? [])
+  // What each mirrored reference stands for: the report names the image as written and where it was read.
+  const mirrorOf = new Map<string, string>()
   const inputs: AuditInput[] = [
     ...images.map((spec) => ({spec})),
-    ...workloads.map((image) => ({spec: image.reference, origins: image.origins})),
+    ...workloads.map((image) => {
+      const mirrored = throughMirror(image.reference, mirrors)
+      if (mirrored) mirrorOf.set(mirrored, keyOf(image.reference))
+      return {spec: mirrored ?? image.reference, origins: image.origins}
+    }),
   ]
   if (inputs.length === 0) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
-  const hosts = await readHosts(options)
+  const {hosts, nodes} = await readHosts(options)
+  const origins = workloads.flatMap((image) => image.origins)
+  // Kubernetes and Compose inputs are judged per workload on node groups; plain lists stay an image matrix.
+  const {judgeWorkloads, planCluster} = await import('../engine/audit/cluster.js')
+  const plan: ClusterPlan | null = origins.some(isWorkloadOrigin)
+    ? planCluster({nodes, hosts: hosts.filter((host) => host.nodes === undefined), clients: named, origins})
+    : null
+  for (const spec of plan?.hostSpecs ?? []) {
+    const platform = toHostPlatform(spec)
+    if (!hosts.some((host) => host.spec === formatPlatformSpec(platform)))
+      hosts.push({platform, spec: formatPlatformSpec(platform), label: spec})
+  }
+  const clients: ClientName[] = named ?? (plan && nodes ? plan.clients : ['docker'])
   const require = options.require ? parseHosts(options.require) : undefined
   if (options.deep && !require) throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
@@ -247,15 +332,28 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     const rows = run.rows
     const unreadable = rows.filter((row) => row.status === 'unreadable')
     const notAudited = rows.filter((row) => row.status === 'not-audited')
+    const workloadEntries = (plan ? judgeWorkloads(rows, plan, options.allowFallback ?? false) : []).map((entry) => {
+      const written = mirrorOf.get(entry.image)
+      return written ? {...entry, image: written, pulledFrom: entry.image} : entry
+    })
+    if (options.deep && plan) {
+      const {explainStartErrors} = await import('../engine/audit/cluster.js')
+      await explainStartErrors(workloadEntries, plan, (spec) => scope.open(spec), options.deep === true ? {} : options.deep)
+    }
+    // A workload's image is judged on the nodes it can reach; an image named only as such on every host.
     const failures = rows.filter((row) => row.status === 'audited' && !row.passed).length
     const nothingAudited =
       rows.length === 0
         ? `nothing was audited: no tag of ${run.unmatched.map((entry) => entry.repository).join(', ')} is selected, so nothing passed`
         : null
+    // A workload's image fails only where its workload can be scheduled; an image named on its own, on every host.
+    const failing =
+      workloadEntries.filter((entry) => !entry.passed).length +
+      rows.filter((row) => row.status === 'audited' && !row.passed && (!plan || !row.origins.some(isWorkloadOrigin))).length
     const exitCode =
       unreadable.length + notAudited.length > 0
         ? ExitCode.registry
-        : failures > 0 || nothingAudited !== null
+        : failing > 0 || nothingAudited !== null
           ? ExitCode.checkFailed
           : ExitCode.ok
     const cacheStats = stats?.cache ?? cache?.stats()
@@ -266,7 +364,9 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       clients,
       allowFallback: options.allowFallback ?? false,
       required: require ? require.map((platform) => formatPlatform(platform)) : null,
-      rows,
+      rows: rows.map(publicRow),
+      workloads: workloadEntries,
+      nodeGroups: (plan?.groups ?? []).map(({representative: _node, ...group}) => group),
       history: run.history,
       unreadable: unreadable.map((row) => ({reference: row.reference, error: row.error ?? ''})),
       notAudited: notAudited.map((row) => row.reference),
@@ -295,6 +395,14 @@ export async function audit(images: readonly string[], options: AuditOptions = {
               }
             : null,
         rateLimit: stats?.rateLimit ?? {},
+        workloads: plan
+          ? {
+              total: workloadEntries.length,
+              // Disjoint: a workload that fits no node is counted as unschedulable only.
+              failing: workloadEntries.filter((entry) => !entry.passed && !entry.unschedulable).length,
+              unschedulable: workloadEntries.filter((entry) => entry.unschedulable).length,
+            }
+          : null,
       },
     })
   }).finally(() => {

@@ -43,13 +43,20 @@ async function report(result: AuditResult, options: {json: boolean; format: stri
   else if (options.format === 'csv') await writeStdout(renderAuditCsv(result))
   else if (options.format === 'html') await writeStdout((await import('../render/html.js')).renderAuditHtml(result))
   else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: options.noTrunc}))
-  if (process.env.GITHUB_ACTIONS === 'true') await writeAuditStepSummary(result, process.env)
+  if (process.env.GITHUB_ACTIONS === 'true') {
+    await writeAuditStepSummary(result, process.env)
+    const {renderWorkloadAnnotations} = await import('../render/workloads.js')
+    // Under --json on stderr, so stdout stays one JSON document (the runner reads both).
+    const annotations = renderWorkloadAnnotations(result)
+    if (options.json) process.stderr.write(annotations)
+    else await writeStdout(annotations)
+  }
 }
 
 export default class Audit extends BaseCommand {
   static override summary = 'Audit many images at once: every tag × host × client pull, per-repository history, one summary.'
   static override description = `IMAGE is a registry reference (REPO:TAG, REPO@DIGEST), oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG], or a registry repository without a tag: its tags are listed and those selected by --tags, --tag-pattern, --latest and --include-prerelease are audited, one row per release (tags naming one digest are one release: 2.2.0 (also 2.2, 2, latest)); tags that are not versions, such as latest or sha-3f9c2a1, only when named or matched by --tag-pattern.
---from FILE adds the images of a list (one reference per line), Kubernetes YAML (helm template, kubectl get -o yaml) or a Compose file; --hosts-from FILE takes the hosts from kubectl get nodes -o json.
+--from FILE adds the images of a list (one reference per line), Kubernetes YAML (helm template, kubectl get -o yaml) or a Compose file; --hosts-from FILE takes the hosts from kubectl get nodes -o json. With Kubernetes or Compose files the report is per workload container, judged on the node groups its nodeSelector, node affinity, tolerations and nodeName let the scheduler place it on (— elsewhere).
 Each cell is the verdict of a simulated pull: ok, fallback, wrong-arch, no-match, ambiguous, missing (the image picked is gone from the registry), check-failed (with --require: a check of that host's platform fails, e.g. an entrypoint built for another architecture) or error (the image could not be read).
 Manifests and configs are cached by digest under $XDG_CACHE_HOME/archcheck (--cache-dir, --no-cache): a re-audit of unchanged tags costs one HEAD per tag.
 Exit status: 0 every cell passes, 1 some cell or check fails or nothing was selected, 2 bad input, 3 some image could not be read or was not audited (a rate limit stopped the run); the report is printed in every case. Details and the --json schema: docs/audit.md.`
@@ -78,8 +85,16 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
       helpValue: 'FILE',
     }),
     'hosts-from': Flags.string({
-      description: 'kubectl get nodes -o json output: its distinct node platforms are the hosts (- for stdin).',
+      description:
+        'kubectl get nodes -o json output: its distinct node platforms are the hosts; workloads are judged on the nodes they can be scheduled to (- for stdin).',
       helpValue: 'FILE',
+    }),
+    mirror: Flags.string({
+      description: 'Read images of REGISTRY named in workload files from a mirror, as nodes with that mirror pull them; repeatable.',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'REGISTRY=MIRROR[/PATH]',
+      helpGroup: 'REGISTRY',
     }),
     host: hostsFlag({purpose: 'Host platform to audit', defaultText: 'linux/amd64,linux/arm64, unless --hosts-from gives hosts'}),
     client: clientFlag({all: true}),
@@ -145,7 +160,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
   }
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Audit)
+    const {argv, flags, raw} = await this.parse(Audit)
     const hosts = listOf(flags.host)
     parseFlag('host', () => parseHosts(hosts))
     const require = flags.require === undefined ? undefined : listOf(flags.require)
@@ -161,6 +176,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
     const [{audit, auditExitCode}, {auditProgress}] = await Promise.all([import('../api/audit.js'), import('../render/audit.js')])
     // oclif has checked it against CLIENT_NAMES and 'all'.
     const client = flags.client as ClientName | 'all'
+    // Unnamed, node groups pull with their container runtime's client (docker for images alone).
+    const clientNamed = raw.some((token) => token.type === 'flag' && token.flag === 'client')
     const progress = auditProgress(process.stderr)
     // Ctrl-C or SIGTERM stops the audit, and what finished is still reported (a second one exits at once).
     const interrupt = interruptSignal()
@@ -171,8 +188,9 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           registry: this.registryOptions(flags),
           from: flags.from,
           hostsFrom: flags['hosts-from'],
+          mirrors: flags.mirror,
           hosts,
-          clients: client === 'all' ? 'all' : [client],
+          clients: !clientNamed ? undefined : client === 'all' ? 'all' : [client],
           allowFallback: flags['allow-fallback'],
           tags: flags.tags,
           tagPattern: flags['tag-pattern'],

@@ -4,6 +4,7 @@ import {sanitizeDeep, sanitizeText} from '../oci/sanitize.js'
 import {appendStepSummary, markdownCell, markdownCode} from './markdown.js'
 import type {Style} from './style.js'
 import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
+import {hasWorkloads, renderWorkloadsMarkdown, renderWorkloadsText} from './workloads.js'
 
 export const AUDIT_FORMATS = ['text', 'markdown', 'csv'] as const
 export type AuditFormat = (typeof AUDIT_FORMATS)[number]
@@ -131,6 +132,7 @@ type RowsOf = (row: AuditRow) => string[][]
  * under one column per host instead (as resolve's matrix turns), so no verdict is cut.
  */
 export async function renderAuditText(original: AuditResult, style: Style, fit: FitOptions = {}): Promise<string> {
+  if (hasWorkloads(original)) return renderWorkloadsText(original, style, fit, (images) => renderAuditText(images, style, fit))
   // References, messages and errors come from registries and files: shown, never obeyed by the terminal.
   // Rows are sanitised field by field as drawn: a copy of every cell of 50,000 rows would cost more than the drawing.
   const result: AuditResult = {...sanitizeDeep({...original, rows: [], history: []}), rows: original.rows, history: original.history}
@@ -217,6 +219,7 @@ function mdVerdict(result: AuditResult, cell: AuditCell): string {
 
 /** For an issue, a PR comment or the GitHub step summary. */
 export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audit'): string {
+  if (hasWorkloads(result)) return renderWorkloadsMarkdown(result, title, (images) => renderAuditMarkdown(images, title))
   // Every foreign text goes through markdownCell or markdownCode, which make it inert.
   const columns = columnsOf(result)
   const out = [`## ${title}`, '', markdownCell(renderAuditSummary(result)), '']

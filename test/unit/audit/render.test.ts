@@ -64,6 +64,8 @@ function result(rows: AuditRow[]): AuditResult {
     allowFallback: false,
     required: null,
     rows,
+    workloads: [],
+    nodeGroups: [],
     history: [],
     unreadable: [],
     notAudited: [],
