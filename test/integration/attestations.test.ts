@@ -1,0 +1,222 @@
+// archcheck attestations against artifacts pushed to the real test registry (distribution 2.8,
+// which has no referrers API: its artifacts are found through the fallback tag), laid out as
+// buildkit, cosign and the OCI 1.1 fallback write them.
+import {writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {buildImage, buildIndex, type BuiltImage, type BuiltIndex} from '../../scripts/fixtures/image-builder.js'
+import {runCli} from '../helpers/cli.js'
+import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
+import {
+  BUNDLE_V03,
+  SLSA_V02,
+  SLSA_V1,
+  SPDX,
+  attestationManifest,
+  cosignSignatureManifest,
+  cycloneDxDocument,
+  dsseEnvelope,
+  fallbackIndex,
+  fallbackTag,
+  keyPair,
+  provenanceV02,
+  provenanceV1,
+  referrer,
+  spdxDocument,
+  statement,
+} from '../helpers/supply-chain.js'
+import {tempDir} from '../helpers/temp-dir.js'
+
+const ALPINE_AMD64 = `sha256:${'a'.repeat(64)}`
+const ALPINE_ARM64 = `sha256:${'b'.repeat(64)}`
+const SOURCE = {uri: 'https://github.com/owner/app.git#refs/tags/v1.0.0', sha1: 'c'.repeat(40), path: 'Dockerfile'}
+
+interface Pushed {
+  reference: string
+  index: BuiltIndex
+  amd64: BuiltImage
+  arm64: BuiltImage
+}
+
+let dir: string
+let signer: ReturnType<typeof keyPair>
+let other: ReturnType<typeof keyPair>
+let pushed: Pushed
+
+async function images(): Promise<{amd64: BuiltImage; arm64: BuiltImage}> {
+  const amd64 = await buildImage({config: {os: 'linux', architecture: 'amd64'}, files: [{path: 'app', content: 'amd64'}]})
+  const arm64 = await buildImage({config: {os: 'linux', architecture: 'arm64'}, files: [{path: 'app', content: 'arm64'}]})
+  return {amd64, arm64}
+}
+
+beforeAll(async () => {
+  dir = await tempDir('attestations-it')
+  signer = keyPair('ecdsa')
+  other = keyPair('ecdsa')
+  const client = new TestRegistryClient()
+  const repository = 'supply-chain/app'
+  const {amd64, arm64} = await images()
+  const amd64Provenance = statement(
+    SLSA_V02,
+    provenanceV02({
+      bases: [{name: 'alpine', tag: '3.20', platform: 'linux/amd64', digest: ALPINE_AMD64}],
+      source: SOURCE,
+      vcs: {source: 'https://github.com/owner/app', revision: 'd'.repeat(40)},
+    }),
+    amd64.manifest.digest,
+  )
+  const arm64Provenance = statement(
+    SLSA_V1,
+    provenanceV1({bases: [{name: 'alpine', tag: '3.20', platform: 'linux/arm64', digest: ALPINE_ARM64}], source: SOURCE, mode: 'max'}),
+    arm64.manifest.digest,
+    'https://in-toto.io/Statement/v1',
+  )
+  const index = buildIndex({
+    entries: [
+      {target: amd64},
+      {target: arm64},
+      {
+        target: attestationManifest(amd64.manifest, [
+          {predicateType: SLSA_V02, body: amd64Provenance},
+          {predicateType: SPDX, body: statement(SPDX, spdxDocument(3), amd64.manifest.digest)},
+        ]),
+      },
+      {
+        target: attestationManifest(
+          arm64.manifest,
+          [{predicateType: SLSA_V1, body: dsseEnvelope(arm64Provenance, signer.privateKey)}],
+          true,
+        ),
+      },
+    ],
+  })
+  const reference = `${testRegistryHost()}/${repository}:v1`
+  await client.pushBundle(repository, index, 'v1')
+  const signature = cosignSignatureManifest({
+    digest: index.index.digest,
+    reference: `${testRegistryHost()}/${repository}`,
+    key: signer.privateKey,
+    optional: {release: 'v1'},
+  })
+  await client.pushBundle(repository, signature, `${fallbackTag(index.index.digest)}.sig`)
+  const sbom = referrer(arm64.manifest, 'application/vnd.cyclonedx+json', 'application/vnd.cyclonedx+json', cycloneDxDocument(5))
+  const bundle = referrer(arm64.manifest, BUNDLE_V03, BUNDLE_V03, {
+    mediaType: BUNDLE_V03,
+    verificationMaterial: {publicKey: {hint: 'key'}},
+    messageSignature: {},
+  })
+  await client.pushBundle(repository, fallbackIndex([sbom, bundle]), fallbackTag(arm64.manifest.digest))
+  pushed = {reference, index, amd64, arm64}
+  await writeFile(join(dir, 'cosign.pub'), signer.publicPem)
+  await writeFile(join(dir, 'other.pub'), other.publicPem)
+})
+
+interface JsonArtifact {
+  origin: string
+  kind: string
+  type: string
+  envelope: string | null
+  subjects: string[]
+  unreadable: string | null
+  provenance?: Record<string, unknown> & {materials: Array<{uri: string; image?: {platform: string | null}}>}
+  sbom?: {format: string; version: string; packages: number; tools: string[]}
+  signature?: {signedDigest: string; verification: string; identity: string; annotations: Record<string, string>}
+  bundle?: {verified: boolean; certificateIdentity: string[]}
+}
+interface JsonResult {
+  schemaVersion: number
+  digest: string
+  subjects: Array<{target: string; digest: string; referrersApi: boolean | null; artifacts: JsonArtifact[]}>
+  lookupProblems: string[]
+}
+
+const json = async (args: string[]): Promise<{result: JsonResult; code: number; stderr: string}> => {
+  const run = await runCli(['attestations', ...args, '--json'])
+  return {result: JSON.parse(run.stdout) as JsonResult, code: run.code, stderr: run.stderr}
+}
+
+describe('attestations: the three places', () => {
+  it('reads buildx attestations in the index, the referrers fallback tag and cosign tags, per platform', async () => {
+    const {result, code, stderr} = await json([pushed.reference, '--key', join(dir, 'cosign.pub')])
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(result.schemaVersion).toBe(1)
+    expect(result.digest).toBe(pushed.index.index.digest)
+    expect(result.subjects.map((s) => [s.target, s.digest])).toEqual([
+      ['index', pushed.index.index.digest],
+      ['linux/amd64', pushed.amd64.manifest.digest],
+      ['linux/arm64', pushed.arm64.manifest.digest],
+    ])
+    const [index, amd64, arm64] = result.subjects
+    // distribution 2.8 has no referrers API: the fallback tag is read.
+    expect(index.referrersApi).toBe(false)
+
+    expect(index.artifacts).toHaveLength(1)
+    expect(index.artifacts[0]).toMatchObject({origin: 'cosign-tag', kind: 'signature', subjects: [pushed.index.index.digest]})
+    expect(index.artifacts[0].signature).toMatchObject({
+      verification: 'valid',
+      signedDigest: pushed.index.index.digest,
+      annotations: {release: 'v1'},
+    })
+
+    expect(amd64.artifacts.map((a) => [a.origin, a.kind, a.envelope])).toEqual([
+      ['index', 'provenance', 'plain'],
+      ['index', 'sbom', 'plain'],
+    ])
+    const provenance = amd64.artifacts[0].provenance!
+    expect(provenance).toMatchObject({
+      slsaVersion: 'v0.2',
+      builderId: 'https://github.com/owner/app/actions/runs/42',
+      configSource: {uri: SOURCE.uri, digest: {sha1: SOURCE.sha1}, path: 'Dockerfile'},
+      vcsHint: {source: 'https://github.com/owner/app', revision: 'd'.repeat(40), unverified: true},
+      mode: 'min',
+      hermetic: false,
+      startedOn: '2024-01-01T00:00:00Z',
+      finishedOn: '2024-01-01T00:01:00Z',
+    })
+    expect(provenance.materials[0]).toEqual({
+      uri: 'pkg:docker/alpine@3.20?platform=linux%2Famd64',
+      digest: {sha256: 'a'.repeat(64)},
+      image: {name: 'alpine', version: '3.20', platform: 'linux/amd64'},
+    })
+    expect(amd64.artifacts[1].sbom).toEqual({format: 'spdx', version: 'SPDX-2.3', tools: ['syft-v0.85.0', 'buildkit-v0.12.0'], packages: 3})
+
+    // The legacy com.docker.reference.digest link, a DSSE envelope, v1 with mode=max; then the fallback tag's referrers.
+    expect(arm64.artifacts.map((a) => [a.origin, a.kind, a.envelope])).toEqual([
+      ['index', 'provenance', 'dsse'],
+      ['referrers-tag', 'sbom', null],
+      ['referrers-tag', 'sigstore-bundle', null],
+    ])
+    expect(arm64.artifacts[0].provenance).toMatchObject({
+      slsaVersion: 'v1',
+      mode: 'max',
+      hermetic: true,
+      finalStageBase: {platform: 'linux/arm64'},
+    })
+    expect(arm64.artifacts[0].subjects).toEqual([pushed.arm64.manifest.digest])
+    expect(arm64.artifacts[1].sbom).toEqual({format: 'cyclonedx', version: '1.5', tools: ['syft 0.85.0'], packages: 5})
+    expect(arm64.artifacts[2].bundle).toMatchObject({verified: false, certificateIdentity: []})
+  })
+
+  it('says a signature is invalid with another key, and unverified without one', async () => {
+    const withOther = await json([pushed.reference, '--key', join(dir, 'other.pub')])
+    expect(withOther.result.subjects[0].artifacts[0].signature?.verification).toBe('invalid')
+    const without = await json([pushed.reference])
+    expect(without.result.subjects[0].artifacts[0].signature?.verification).toBe('unverified')
+  })
+
+  it('prints a table naming where each artifact came from, and one decoded predicate', async () => {
+    const text = await runCli(['attestations', pushed.reference])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain('linux/arm64')
+    expect(text.stdout).toMatch(/provenance\s+in index\s+SLSA v1 \(DSSE envelope\)/)
+    expect(text.stdout).toMatch(/sbom\s+referrers tag\s+CycloneDX 1\.5, 5 packages/)
+    expect(text.stdout).toContain('(hint, not verified)')
+    expect(text.stdout).toContain('not verified (no --key)')
+    const predicate = await runCli(['attestations', pushed.reference, '--predicate', SLSA_V02])
+    expect(predicate.code).toBe(0)
+    expect(JSON.parse(predicate.stdout)).toMatchObject({builder: {id: 'https://github.com/owner/app/actions/runs/42'}})
+  })
+})
