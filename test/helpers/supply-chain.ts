@@ -182,7 +182,7 @@ export function dsseEnvelope(body: unknown, key: KeyObject): unknown {
 
 /**
  * A buildkit attestation manifest for `subject`: one `application/vnd.in-toto+json` layer per
- * statement (annotated with its predicate type), an unknown/unknown config, declared in the index
+ * statement (annotated with its predicate type; a Buffer body is the layer's exact bytes), an unknown/unknown config, declared in the index
  * as unknown/unknown with the `vnd.docker.reference.*` annotations.
  */
 export function attestationManifest(
@@ -190,7 +190,7 @@ export function attestationManifest(
   layers: Array<{predicateType: string; body: unknown}>,
   legacyAnnotation = false,
 ): BuiltImage {
-  const objects = layers.map(({body}) => rawLayer(Buffer.from(JSON.stringify(body)), MediaTypes.inToto))
+  const objects = layers.map(({body}) => rawLayer(Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body)), MediaTypes.inToto))
   const config = jsonObject(
     configJson(
       {os: 'unknown', architecture: 'unknown', extra: {config: {}, created: undefined}},

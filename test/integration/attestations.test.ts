@@ -4,10 +4,11 @@
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildImage, buildIndex, type BuiltImage, type BuiltIndex} from '../../scripts/fixtures/image-builder.js'
 import {runCli} from '../helpers/cli.js'
+import {startReferrersProxy, type ReferrersProxy} from '../helpers/referrers-proxy.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {
   BUNDLE_V03,
@@ -218,5 +219,113 @@ describe('attestations: the three places', () => {
     const predicate = await runCli(['attestations', pushed.reference, '--predicate', SLSA_V02])
     expect(predicate.code).toBe(0)
     expect(JSON.parse(predicate.stdout)).toMatchObject({builder: {id: 'https://github.com/owner/app/actions/runs/42'}})
+  })
+})
+
+describe('attestations: the referrers API', () => {
+  let proxy: ReferrersProxy
+  beforeAll(async () => {
+    proxy = await startReferrersProxy(testRegistryHost())
+  })
+  afterAll(async () => {
+    await proxy.close()
+  })
+
+  it('reads referrers from the API, following its Link pages, and does not read the fallback tag', async () => {
+    proxy.pageSize = 1
+    const reference = pushed.reference.replace(testRegistryHost(), proxy.host)
+    const {result, code} = await json([reference])
+    expect(code).toBe(0)
+    const arm64 = result.subjects[2]
+    expect(arm64.referrersApi).toBe(true)
+    expect(arm64.artifacts.map((a) => [a.origin, a.kind])).toEqual([
+      ['index', 'provenance'],
+      ['referrers-api', 'sbom'],
+      ['referrers-api', 'sigstore-bundle'],
+    ])
+    const arm64Requests = proxy.referrerRequests.filter((path) => path.includes(pushed.arm64.manifest.digest))
+    expect(arm64Requests).toEqual([
+      `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}`,
+      `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}?page=1`,
+    ])
+  })
+
+  it('stops at a bounded number of referrers: exit 3 and one line', async () => {
+    proxy.pageSize = 1000
+    proxy.synthetic = 5000
+    try {
+      const run = await runCli(['attestations', pushed.reference.replace(testRegistryHost(), proxy.host)])
+      expect(run.code).toBe(3)
+      const lines = run.stderr.trimEnd().split('\n')
+      expect(lines.length).toBe(3)
+      for (const line of lines)
+        expect(line).toMatch(/^archcheck: sha256:[a-f0-9]{64} in .* has more than 256 referrers; not reading further$/)
+    } finally {
+      proxy.synthetic = undefined
+    }
+  })
+})
+
+describe('attestations: hostile artifacts are bounded and named, the rest still shown', () => {
+  async function pushHostile(name: string, layer: (image: BuiltImage) => Array<{predicateType: string; body: unknown}>): Promise<string> {
+    const {amd64} = await images()
+    const index = buildIndex({entries: [{target: amd64}, {target: attestationManifest(amd64.manifest, layer(amd64))}]})
+    await new TestRegistryClient().pushBundle(`supply-chain/${name}`, index, 'v1')
+    return `${testRegistryHost()}/supply-chain/${name}:v1`
+  }
+
+  it('a predicate larger than the bound: present but unreadable, exit 3, one line', async () => {
+    const reference = await pushHostile('huge', (image) => [
+      {predicateType: SLSA_V02, body: statement(SLSA_V02, {padding: 'x'.repeat(17 * 1024 * 1024)}, image.manifest.digest)},
+    ])
+    const run = await runCli(['attestations', reference, '--json'])
+    expect(run.code).toBe(3)
+    expect(run.stderr).toMatch(
+      /^archcheck: linux\/amd64: attestation sha256:[a-f0-9]{64}: \d+ bytes, more than the 16777216 read of an artifact\n$/,
+    )
+    const artifact = (JSON.parse(run.stdout) as JsonResult).subjects[1].artifacts[0]
+    expect(artifact).toMatchObject({origin: 'index', kind: 'attestation', type: SLSA_V02})
+    expect(artifact.unreadable).toContain('more than the 16777216')
+  })
+
+  it('JSON nested deeper than the bound: unreadable, exit 3, one line', async () => {
+    // Written as text: JSON.stringify itself overflows the stack on such nesting.
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
+    const reference = await pushHostile('deep', (image) => [
+      {
+        predicateType: SLSA_V1,
+        body: Buffer.from(
+          JSON.stringify(statement(SLSA_V1, null, image.manifest.digest)).replace('"predicate":null', `"predicate":${deep}`),
+        ),
+      },
+    ])
+    const run = await runCli(['attestations', reference])
+    expect(run.code).toBe(3)
+    expect(run.stderr).toMatch(/^archcheck: linux\/amd64: attestation sha256:[a-f0-9]{64}: JSON nested deeper than 128 levels\n$/)
+    expect(run.stdout).toContain('present but unreadable')
+  })
+
+  it('a junk sigstore bundle referrer: unreadable, exit 3, one line; the attestations beside it still read', async () => {
+    const {amd64} = await images()
+    const repository = 'supply-chain/junk-bundle'
+    const index = buildIndex({
+      entries: [
+        {target: amd64},
+        {
+          target: attestationManifest(amd64.manifest, [
+            {predicateType: SPDX, body: statement(SPDX, spdxDocument(1), amd64.manifest.digest)},
+          ]),
+        },
+      ],
+    })
+    const client = new TestRegistryClient()
+    await client.pushBundle(repository, index, 'v1')
+    const junk = referrer(amd64.manifest, BUNDLE_V03, BUNDLE_V03, Buffer.from('\u001b]0;owned\u0007 not json'))
+    await client.pushBundle(repository, fallbackIndex([junk]), fallbackTag(amd64.manifest.digest))
+    const run = await runCli(['attestations', `${testRegistryHost()}/${repository}:v1`])
+    expect(run.code).toBe(3)
+    expect(run.stderr).toMatch(/^archcheck: linux\/amd64: referrer sha256:[a-f0-9]{64}: not valid JSON\n$/)
+    expect(run.stdout).toMatch(/sbom\s+in index\s+SPDX SPDX-2\.3, 1 packages/)
+    expect(run.stdout).not.toContain('\u001b')
   })
 })
