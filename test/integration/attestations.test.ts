@@ -8,6 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildImage, buildIndex, type BuiltImage, type BuiltIndex} from '../../scripts/fixtures/image-builder.js'
 import {runCli} from '../helpers/cli.js'
+import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {startReferrersProxy, type ReferrersProxy} from '../helpers/referrers-proxy.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {
@@ -219,6 +220,24 @@ describe('attestations: the three places', () => {
     const predicate = await runCli(['attestations', pushed.reference, '--predicate', SLSA_V02])
     expect(predicate.code).toBe(0)
     expect(JSON.parse(predicate.stdout)).toMatchObject({builder: {id: 'https://github.com/owner/app/actions/runs/42'}})
+  })
+})
+
+describe('attestations: requests', () => {
+  it('reads each manifest and blob once: per subject one look in each place, no repeats', async () => {
+    const proxy = await startCountingProxy(testRegistryHost())
+    try {
+      const run = await runCli(['attestations', pushed.reference.replace(testRegistryHost(), proxy.host), '--json'])
+      expect(run.code).toBe(0)
+      expect(proxy.repeats({method: 'GET'})).toEqual(new Map())
+      // The tree: tag, 4 child manifests, 4 configs (9). Per subject (index, amd64, arm64) the
+      // referrers API, the fallback tag and 3 cosign tags (15). Read: 3 in-toto layers, 1 signature
+      // payload, 2 referrer manifests and their 2 layers (8).
+      expect(proxy.count({kind: 'referrers'})).toBe(3)
+      expect(proxy.count()).toBe(32)
+    } finally {
+      await proxy.close()
+    }
   })
 })
 
