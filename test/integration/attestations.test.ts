@@ -348,3 +348,25 @@ describe('attestations: hostile artifacts are bounded and named, the rest still 
     expect(run.stdout).not.toContain('\u001b')
   })
 })
+
+describe('inspect --supply-chain', () => {
+  it('adds a provenance / SBOM / signed line per platform, and plain inspect looks for none of it', async () => {
+    const text = await runCli(['inspect', pushed.reference, '--supply-chain'])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/^index\s+provenance ✗ {2}SBOM ✗ {2}signed ✓$/m)
+    expect(text.stdout).toMatch(/^linux\/amd64\s+provenance ✓ {2}SBOM ✓ {2}signed ✗$/m)
+    expect(text.stdout).toMatch(/^linux\/arm64\s+provenance ✓ {2}SBOM ✓ {2}signed ✓$/m)
+    const withJson = JSON.parse((await runCli(['inspect', pushed.reference, '--supply-chain', '--json'])).stdout) as {
+      supplyChain: unknown[]
+    }
+    expect(withJson.supplyChain[1]).toEqual({
+      target: 'linux/amd64',
+      digest: pushed.amd64.manifest.digest,
+      provenance: 'yes',
+      sbom: 'yes',
+      signed: 'no',
+    })
+    const plain = JSON.parse((await runCli(['inspect', pushed.reference, '--json'])).stdout) as Record<string, unknown>
+    expect(plain).not.toHaveProperty('supplyChain')
+  })
+})
