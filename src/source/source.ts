@@ -48,7 +48,7 @@ export interface ImageSource {
 }
 
 export interface ListReferrersOptions {
-  /** Only referrers of this artifactType (the registry may ignore the filter; callers filter again). */
+  /** Only referrers of this artifactType (filtered here when the registry does not say it applied the filter). */
   artifactType?: string
   /** Pages followed at most (default 10): a registry that keeps linking onwards is stopped here. */
   maxPages?: number

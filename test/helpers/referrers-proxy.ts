@@ -16,6 +16,8 @@ export interface ReferrersProxy {
   /** Path and query of every referrers request, in arrival order. */
   readonly referrerRequests: string[]
   pageSize: number
+  /** False: ignore `?artifactType=` and say nothing of it, as a registry may. */
+  applyFilter: boolean
   synthetic?: number
   close(): Promise<void>
 }
@@ -82,7 +84,7 @@ export async function startReferrersProxy(target: string): Promise<ReferrersProx
       proxy.synthetic === undefined ? fallbackDescriptors(referrers[1], referrers[2]) : Promise.resolve(synthetic(proxy.synthetic))
     listed.then(
       (all) => {
-        const artifactType = url.searchParams.get('artifactType')
+        const artifactType = proxy.applyFilter ? url.searchParams.get('artifactType') : null
         const filtered = artifactType === null ? all : all.filter((descriptor) => descriptor.artifactType === artifactType)
         const start = Number(url.searchParams.get('page') ?? 0)
         const page = filtered.slice(start * proxy.pageSize, (start + 1) * proxy.pageSize)
@@ -107,6 +109,7 @@ export async function startReferrersProxy(target: string): Promise<ReferrersProx
     host: `127.0.0.1:${port}`,
     referrerRequests,
     pageSize: 1,
+    applyFilter: true,
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -7,7 +7,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {buildImage, buildIndex, type BuiltImage, type BuiltIndex} from '../../scripts/fixtures/image-builder.js'
+import {parseReference} from '../../src/oci/reference.js'
 import {runCli} from '../helpers/cli.js'
+import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
 import {startCountingProxy} from '../helpers/counting-proxy.js'
 import {startReferrersProxy, type ReferrersProxy} from '../helpers/referrers-proxy.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
@@ -248,10 +250,30 @@ describe('attestations: the referrers API', () => {
   })
   afterAll(async () => {
     await proxy.close()
+    await closeRegistryClients()
+  })
+
+  it('filters by artifactType: the registry, or the client when the registry ignored the filter', async () => {
+    proxy.pageSize = 10
+    const source = registrySource(parseReference(`${proxy.host}/supply-chain/app`))
+    for (const applyFilter of [true, false]) {
+      proxy.applyFilter = applyFilter
+      const found = await source.listReferrers(pushed.arm64.manifest.digest, {artifactType: BUNDLE_V03})
+      expect(found?.map((descriptor) => descriptor.artifactType)).toEqual([BUNDLE_V03])
+    }
+    proxy.applyFilter = true
+    expect(proxy.referrerRequests.at(-1)).toBe(
+      `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}?artifactType=${encodeURIComponent(BUNDLE_V03)}`,
+    )
+    // distribution 2.8 itself has no referrers API.
+    expect(
+      await registrySource(parseReference(`${testRegistryHost()}/supply-chain/app`)).listReferrers(pushed.arm64.manifest.digest),
+    ).toBeUndefined()
   })
 
   it('reads referrers from the API, following its Link pages, and does not read the fallback tag', async () => {
     proxy.pageSize = 1
+    const before = proxy.referrerRequests.length
     const reference = pushed.reference.replace(testRegistryHost(), proxy.host)
     const {result, code} = await json([reference])
     expect(code).toBe(0)
@@ -262,7 +284,7 @@ describe('attestations: the referrers API', () => {
       ['referrers-api', 'sbom'],
       ['referrers-api', 'sigstore-bundle'],
     ])
-    const arm64Requests = proxy.referrerRequests.filter((path) => path.includes(pushed.arm64.manifest.digest))
+    const arm64Requests = proxy.referrerRequests.slice(before).filter((path) => path.includes(pushed.arm64.manifest.digest))
     expect(arm64Requests).toEqual([
       `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}`,
       `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}?page=1`,

@@ -173,7 +173,9 @@ export class RegistrySource implements ImageSource {
       const bytes = await response.readCapped(this.maxManifestBytes, what)
       const parsed = parseManifest(bytes, `referrers/${digest}`, MediaType.ociIndex)
       if (parsed.kind !== 'index') throw new RegistryError(`${what} not an image index`, 'malformed')
-      referrers.push(...parsed.manifests)
+      // A registry that ignored the filter does not say it applied it (OCI-Filters-Applied): filter here.
+      const filtered = options.artifactType !== undefined && !/\bartifactType\b/.test(response.headers.get('oci-filters-applied') ?? '')
+      referrers.push(...(filtered ? parsed.manifests.filter((d) => d.artifactType === options.artifactType) : parsed.manifests))
       if (referrers.length > maxReferrers)
         throw new RegistryError(
           `${digest} in ${this.repositoryName} has more than ${maxReferrers} referrers; not reading further`,
