@@ -23,6 +23,16 @@ export interface AttestationsOptions extends ReadOptions {
   key?: string
   /** Keep the decoded predicate of this type in each artifact's `predicate`. */
   predicate?: string
+  /** Compare the packages of each platform's SBOM with the first platform's (`sbomDiff`). */
+  diffPlatforms?: boolean
+}
+
+/** How one platform's SBOM differs from the first platform's: packages (`name@version`) only in one of them. */
+export interface SbomDiff {
+  platform: string
+  against: string
+  onlyHere: string[]
+  missingHere: string[]
 }
 
 /** `archcheck attestations --json` (docs/attestations.md). */
@@ -36,6 +46,8 @@ export type AttestationsResult = Versioned<{
   subjects: SubjectArtifacts[]
   /** Places that could not be looked in (a referrers API error, a bounded list exceeded), one line each. */
   lookupProblems: string[]
+  /** With `diffPlatforms`: each platform's SBOM against the first platform's that has one. */
+  sbomDiff?: SbomDiff[]
 }>
 
 /** What is attached to a reference's index and each platform image: attestations, SBOMs, signatures, and where each was found. */
@@ -45,16 +57,37 @@ export async function attestations(reference: string, options: AttestationsOptio
     const read = progressOf(options)
     const tree = await read(`Reading ${source.displayName}`, () => fetchImageTree(source))
     const {subjects, lookupProblems} = await read(`Reading attestations and signatures of ${source.displayName}`, () =>
-      collectArtifacts(source, tree, {key, keepPredicate: options.predicate}),
+      collectArtifacts(source, tree, {key, keepPredicate: options.predicate, keepPackages: options.diffPlatforms}),
     )
-    return versioned({
+    const result = {
       reference: source.displayName,
       digest: tree.root.descriptor.digest,
       keyGiven: key !== undefined,
       subjects,
       lookupProblems,
-    })
+    }
+    if (!options.diffPlatforms) return versioned(result)
+    const sbomDiff = diffSboms(subjects)
+    // The package lists served the comparison; the document keeps the summaries.
+    for (const subject of subjects) for (const artifact of subject.artifacts) delete artifact.packages
+    return versioned({...result, sbomDiff})
   })
+}
+
+/** Each platform's first readable SBOM against the first platform's, as sets of `name@version`. */
+function diffSboms(subjects: SubjectArtifacts[]): SbomDiff[] {
+  const lists = subjects.flatMap((subject) => {
+    const sbom = subject.artifacts.find((artifact) => artifact.kind === 'sbom' && artifact.packages !== undefined)
+    return subject.target !== 'index' && sbom ? [{platform: subject.target, packages: new Set(sbom.packages)}] : []
+  })
+  const [first, ...rest] = lists
+  if (!first) return []
+  return rest.map(({platform, packages}) => ({
+    platform,
+    against: first.platform,
+    onlyHere: [...packages].filter((name) => !first.packages.has(name)).sort(),
+    missingHere: [...first.packages].filter((name) => !packages.has(name)).sort(),
+  }))
 }
 
 /** The one decoded predicate of `type` (`attestations --predicate`), on `platform` when several subjects have one. */

@@ -37,6 +37,7 @@ Exit codes: 0 read, 2 bad input, 3 something attached could not be read or a pla
       helpValue: 'PLATFORM',
       dependsOn: ['predicate'],
     }),
+    'diff-platforms': Flags.boolean({description: "Compare each platform's SBOM packages with the first platform's."}),
     ...registryFlags,
   }
 
@@ -44,7 +45,12 @@ Exit codes: 0 read, 2 bad input, 3 something attached could not be read or a pla
     const {args, flags} = await this.parse(Attestations)
     const [{attestations, attestationsExitCode, attestationProblems, selectPredicate}, {renderAttestations}, {styleFor}] =
       await Promise.all([import('../api/attestations.js'), import('../render/attestations.js'), import('../render/style.js')])
-    const result = await attestations(args.ref, {...this.readOptions(flags), key: flags.key, predicate: flags.predicate})
+    const result = await attestations(args.ref, {
+      ...this.readOptions(flags),
+      key: flags.key,
+      predicate: flags.predicate,
+      diffPlatforms: flags['diff-platforms'],
+    })
     if (flags.predicate !== undefined) {
       await writeStdout(`${JSON.stringify(selectPredicate(result, flags.predicate, flags.platform), null, 2)}\n`)
       return

@@ -25,6 +25,7 @@ export function renderAttestations(raw: AttestationsResult, style: Style): strin
     if (subject.artifacts.length === 0) lines.push(`  ${style.dim('nothing attached')}`)
     for (const artifact of subject.artifacts) lines.push(...artifactLines(artifact, subject.digest, result.keyGiven, style))
   }
+  if (result.sbomDiff) lines.push('', ...sbomDiffLines(result.sbomDiff, style))
   for (const problem of result.lookupProblems) lines.push('', style.red(`could not look: ${problem}`))
   return `${lines.join('\n')}\n`
 }
@@ -96,4 +97,27 @@ function provenanceLines(p: ProvenanceSummary, style: Style): string[] {
     )
   if (p.finalStageBase) lines.push(`final stage FROM ${p.finalStageBase.image} (${p.finalStageBase.platform ?? 'platform unknown'})`)
   return lines
+}
+
+/** Names shown per side of an SBOM difference; the JSON has them all. */
+const DIFF_NAMES_SHOWN = 10
+
+function sbomDiffLines(diffs: NonNullable<AttestationsResult['sbomDiff']>, style: Style): string[] {
+  if (diffs.length === 0) return [style.dim('SBOM differences: fewer than two platforms have a readable SBOM')]
+  const names = (list: string[]): string =>
+    list.length > DIFF_NAMES_SHOWN
+      ? `${list.slice(0, DIFF_NAMES_SHOWN).join(', ')}, … (${list.length - DIFF_NAMES_SHOWN} more)`
+      : list.join(', ')
+  return [
+    style.bold(`SBOM differences (against ${diffs[0].against})`),
+    ...diffs.flatMap((diff) =>
+      diff.onlyHere.length === 0 && diff.missingHere.length === 0
+        ? [`  ${diff.platform}: the same packages`]
+        : [
+            `  ${diff.platform}: ${diff.onlyHere.length} only here, ${diff.missingHere.length} missing here`,
+            ...(diff.onlyHere.length > 0 ? [`    + ${names(diff.onlyHere)}`] : []),
+            ...(diff.missingHere.length > 0 ? [`    - ${names(diff.missingHere)}`] : []),
+          ],
+    ),
+  ]
 }

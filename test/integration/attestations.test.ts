@@ -392,3 +392,34 @@ describe('inspect --supply-chain', () => {
     expect(plain).not.toHaveProperty('supplyChain')
   })
 })
+
+describe('attestations --diff-platforms', () => {
+  it("names the packages only one platform's SBOM has", async () => {
+    const {amd64, arm64} = await images()
+    const sbom = (image: BuiltImage, extra: string[]): unknown => {
+      const document = spdxDocument(2) as {packages: Array<Record<string, string>>}
+      document.packages.push(...extra.map((name, i) => ({name, SPDXID: `SPDXRef-x${i}`, versionInfo: '1.0'})))
+      return statement(SPDX, document, image.manifest.digest)
+    }
+    const index = buildIndex({
+      entries: [
+        {target: amd64},
+        {target: arm64},
+        {target: attestationManifest(amd64.manifest, [{predicateType: SPDX, body: sbom(amd64, ['libx86'])}])},
+        {target: attestationManifest(arm64.manifest, [{predicateType: SPDX, body: sbom(arm64, ['libarm', 'libneon'])}])},
+      ],
+    })
+    await new TestRegistryClient().pushBundle('supply-chain/sbom-diff', index, 'v1')
+    const reference = `${testRegistryHost()}/supply-chain/sbom-diff:v1`
+    const {result, code} = await json([reference, '--diff-platforms'])
+    expect(code).toBe(0)
+    expect((result as JsonResult & {sbomDiff: unknown}).sbomDiff).toEqual([
+      {platform: 'linux/arm64', against: 'linux/amd64', onlyHere: ['libarm@1.0', 'libneon@1.0'], missingHere: ['libx86@1.0']},
+    ])
+    expect(JSON.stringify(result)).not.toContain('"packages":[')
+    const text = await runCli(['attestations', reference, '--diff-platforms'])
+    expect(text.stdout).toContain(
+      'SBOM differences (against linux/amd64)\n  linux/arm64: 2 only here, 1 missing here\n    + libarm@1.0, libneon@1.0\n    - libx86@1.0\n',
+    )
+  })
+})

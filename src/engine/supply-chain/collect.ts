@@ -8,7 +8,7 @@ import {createLimiter} from '../limit.js'
 import {entryPlatform, imageNodes, platformLabel} from '../tree-entries.js'
 import {ATTESTATION_DIGEST_ANNOTATION, ATTESTATION_TYPE_ANNOTATION} from '../tree.js'
 import {isProvenanceType, summariseProvenance} from './provenance.js'
-import {isSbomPredicate, summariseSbom} from './sbom.js'
+import {isSbomPredicate, sbomPackages, summariseSbom} from './sbom.js'
 import {SIGSTORE_BUNDLE_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE, readBundle, readSimpleSigning} from './signature.js'
 import {parseArtifactJson} from './json.js'
 import {DSSE_MEDIA_TYPE, IN_TOTO_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, readStatement} from './statement.js'
@@ -30,6 +30,8 @@ export interface CollectOptions {
   concurrency?: number
   /** Keep the decoded predicate of statements of this type (`attestations --predicate`). */
   keepPredicate?: string
+  /** Keep each SBOM's package list (`attestations --diff-platforms`). */
+  keepPackages?: boolean
 }
 
 /** The digest a buildx attestation manifest describes, from either spelling of its index annotation. */
@@ -216,10 +218,7 @@ class ArtifactReader {
       return {...base, kind: 'signature', subjects: signature.signedDigest ? [signature.signedDigest] : [], signature}
     }
     if (kind === 'bundle') return {...base, kind: 'sigstore-bundle', bundle: readBundle(bytes, what)}
-    if (kind === 'sbom-document') {
-      const sbom = summariseSbom(parseArtifactJson(bytes, what))
-      return sbom ? {...base, kind: 'sbom', sbom} : {...base, kind: 'sbom', unreadable: `${what}: neither SPDX nor CycloneDX JSON`}
-    }
+    if (kind === 'sbom-document') return this.sbom(base, parseArtifactJson(bytes, what), what)
     const statement = readStatement(bytes, what)
     const common = {
       ...base,
@@ -230,11 +229,14 @@ class ArtifactReader {
     }
     if (isProvenanceType(statement.predicateType))
       return {...common, kind: 'provenance', provenance: summariseProvenance(statement.predicateType, statement.predicate)}
-    if (isSbomPredicate(statement.predicateType)) {
-      const sbom = summariseSbom(statement.predicate)
-      return sbom ? {...common, kind: 'sbom', sbom} : {...common, kind: 'sbom', unreadable: `${what}: neither SPDX nor CycloneDX JSON`}
-    }
+    if (isSbomPredicate(statement.predicateType)) return this.sbom(common, statement.predicate, what)
     return {...common, kind: 'attestation'}
+  }
+
+  private sbom(base: Omit<Artifact, 'kind'>, document: unknown, what: string): Artifact {
+    const sbom = summariseSbom(document)
+    if (!sbom) return {...base, kind: 'sbom', unreadable: `${what}: neither SPDX nor CycloneDX JSON`}
+    return {...base, kind: 'sbom', sbom, ...(this.options.keepPackages ? {packages: sbomPackages(document)} : {})}
   }
 
   /** A manifest by tag, or undefined when the source has no such tag. */

@@ -41,3 +41,16 @@ function cycloneDxTools(tools: unknown): string[] {
 
 export const isSbomPredicate = (predicateType: string): boolean =>
   predicateType === SPDX_PREDICATE || predicateType.startsWith(CYCLONEDX_PREDICATE) || predicateType.startsWith('https://spdx.dev/')
+
+/** Each package of an SBOM as `name@version` (CycloneDX: `group/name@version`), for comparing platforms. */
+export function sbomPackages(document: unknown): string[] {
+  const list = field(document, stringField(document, 'spdxVersion') !== null ? 'packages' : 'components')
+  if (!Array.isArray(list)) return []
+  return list.flatMap((entry) => {
+    const name = stringField(entry, 'name')
+    if (name === null) return []
+    const group = stringField(entry, 'group')
+    const version = stringField(entry, 'versionInfo') ?? stringField(entry, 'version')
+    return [`${group ? `${group}/` : ''}${name}${version === null ? '' : `@${version}`}`]
+  })
+}

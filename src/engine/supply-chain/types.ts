@@ -93,6 +93,8 @@ export interface Artifact {
   bundle?: BundleSummary
   /** The decoded predicate, only when asked for (`attestations --predicate TYPE`). */
   predicate?: unknown
+  /** An SBOM's packages as `name@version`, only when asked for (`attestations --diff-platforms`). */
+  packages?: string[]
 }
 
 /** Everything attached to one digest: the tag's index, or one platform's image. */
