@@ -65,10 +65,13 @@ export async function collectArtifacts(
   const reader = new ArtifactReader(source, options, limit)
   const subjects = await Promise.all(
     targets.map(async ({target, digest}): Promise<SubjectArtifacts> => {
-      const fromIndex = inIndex
-        .filter((node) => attestedDigest(node.descriptor) === digest)
-        .map((node) => reader.fromManifest(node.descriptor.digest, manifestOfNode(node), 'index'))
-      const [referrers, cosign] = await Promise.all([
+      // One Promise.all over every read: a failure of one is never left unobserved while others run.
+      const [fromIndex, referrers, cosign] = await Promise.all([
+        Promise.all(
+          inIndex
+            .filter((node) => attestedDigest(node.descriptor) === digest)
+            .map((node) => reader.fromManifest(node.descriptor.digest, manifestOfNode(node), 'index')),
+        ),
         reader.referrers(digest).catch((error: unknown) => problem(error, lookupProblems, {api: null, artifacts: []})),
         Promise.all(
           COSIGN_TAG_SUFFIXES.map((suffix) =>
@@ -76,7 +79,7 @@ export async function collectArtifacts(
           ),
         ),
       ])
-      const artifacts = (await Promise.all([...fromIndex, ...referrers.artifacts, ...cosign.flat()])).flat()
+      const artifacts = [...fromIndex.flat(), ...referrers.artifacts, ...cosign.flat()]
       return {target, digest, artifacts, referrersApi: referrers.api}
     }),
   )
@@ -113,7 +116,7 @@ class ArtifactReader {
   ) {}
 
   /** Referrers from the API, else from the fallback tag `sha256-<hex>` (an index the pushers keep). */
-  async referrers(digest: string): Promise<{api: boolean | null; artifacts: Array<Promise<Artifact[]>>}> {
+  async referrers(digest: string): Promise<{api: boolean | null; artifacts: Artifact[]}> {
     const listed = this.source.listReferrers
       ? await this.limit(() => this.source.listReferrers!(digest, {maxReferrers: MAX_REFERRERS}))
       : undefined
@@ -135,15 +138,15 @@ class ArtifactReader {
     }
     return {
       api: origin === 'referrers-api',
-      artifacts: (descriptors ?? []).map((descriptor) => this.fromDigest(descriptor, origin)),
+      artifacts: (await Promise.all((descriptors ?? []).map((descriptor) => this.fromDigest(descriptor, origin)))).flat(),
     }
   }
 
   /** cosign's `sha256-<hex>.sig`, `.att` or `.sbom` tag, when there is one. */
-  async cosignTag(digest: string, suffix: string): Promise<Array<Promise<Artifact[]>>> {
+  async cosignTag(digest: string, suffix: string): Promise<Artifact[]> {
     const manifest = await this.optionalManifest(`${fallbackTag(digest)}.${suffix}`)
     if (!manifest) return []
-    return [this.parsed(manifest.digest, () => Promise.resolve(manifest), 'cosign-tag')]
+    return this.parsed(manifest.digest, () => Promise.resolve(manifest), 'cosign-tag')
   }
 
   fromManifest(digest: string, manifest: ParsedImageManifest, origin: ArtifactOrigin): Promise<Artifact[]> {
