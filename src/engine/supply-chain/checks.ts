@@ -69,7 +69,7 @@ export function supplyChainChecks(options: SupplyChainCheckOptions): CheckProvid
   }
 }
 
-type Result = (id: string, status: CheckResult['status'], message: string, platform?: string) => CheckResult
+export type Result = (id: string, status: CheckResult['status'], message: string, platform?: string) => CheckResult
 
 const readable = (subject: SubjectArtifacts, kind: Artifact['kind']): Artifact[] =>
   subject.artifacts.filter((artifact) => artifact.kind === kind && artifact.unreadable === null)
@@ -223,7 +223,7 @@ const platformOf = (spec: string): string | undefined => {
  * `pkg:docker` base was resolved for the image's own platform. A cross-compiling builder stage on
  * the build platform next to a base for the target is fine.
  */
-function basePlatformCheck(subject: SubjectArtifacts, result: Result): CheckResult | undefined {
+export function basePlatformCheck(subject: SubjectArtifacts, result: Result): CheckResult | undefined {
   const own = platformOf(subject.target)
   const provenance = provenances(subject)[0]
   if (own === undefined || provenance === undefined) return undefined
