@@ -301,3 +301,32 @@ function artifactTypeOf(artifact: BuiltImage): string | undefined {
 }
 
 export const fallbackTag = (digest: string): string => digest.replace(':', '-')
+
+/**
+ * cosign's `.att` (DSSE-wrapped statements, layer media type `application/vnd.dsse.envelope.v1+json`
+ * annotated `predicateType`) or `.sbom` (the SBOM document itself, e.g. `text/spdx+json`) manifest.
+ */
+export function cosignTagManifest(layers: Array<{mediaType: string; body: unknown; annotations?: Record<string, string>}>): BuiltImage {
+  const objects = layers.map(({mediaType, body}) => contentObject(JSON.stringify(body), mediaType))
+  const config = jsonObject(
+    {architecture: '', os: '', config: {}, rootfs: {type: 'layers', diff_ids: objects.map((o) => o.digest)}},
+    MediaTypes.ociConfig,
+  )
+  const manifest = jsonObject(
+    {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: descriptorJson(config),
+      layers: objects.map((object, i) => descriptorJson(object, {annotations: layers[i].annotations})),
+    },
+    MediaTypes.ociManifest,
+  )
+  return {
+    manifest,
+    config,
+    layers: objects.map((o) => ({...o, diffId: o.digest})),
+    top: manifest,
+    manifests: [manifest],
+    blobs: [config, ...objects],
+  }
+}

@@ -20,6 +20,7 @@ import {
   SPDX,
   attestationManifest,
   cosignSignatureManifest,
+  cosignTagManifest,
   cycloneDxDocument,
   dsseEnvelope,
   fallbackIndex,
@@ -112,6 +113,27 @@ beforeAll(async () => {
     messageSignature: {},
   })
   await client.pushBundle(repository, fallbackIndex([sbom, bundle]), fallbackTag(arm64.manifest.digest))
+  // cosign attest (DSSE) and cosign attach sbom on the amd64 image.
+  const attested = dsseEnvelope(
+    statement('https://cosign.sigstore.dev/attestation/vuln/v1', {scanner: {uri: 'pkg:github/aquasecurity/trivy'}}, amd64.manifest.digest),
+    signer.privateKey,
+  )
+  await client.pushBundle(
+    repository,
+    cosignTagManifest([
+      {
+        mediaType: 'application/vnd.dsse.envelope.v1+json',
+        body: attested,
+        annotations: {predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1'},
+      },
+    ]),
+    `${fallbackTag(amd64.manifest.digest)}.att`,
+  )
+  await client.pushBundle(
+    repository,
+    cosignTagManifest([{mediaType: 'text/spdx+json', body: spdxDocument(7)}]),
+    `${fallbackTag(amd64.manifest.digest)}.sbom`,
+  )
   pushed = {reference, index, amd64, arm64}
   await writeFile(join(dir, 'cosign.pub'), signer.publicPem)
   await writeFile(join(dir, 'other.pub'), other.publicPem)
@@ -165,10 +187,14 @@ describe('attestations: the three places', () => {
       annotations: {release: 'v1'},
     })
 
-    expect(amd64.artifacts.map((a) => [a.origin, a.kind, a.envelope])).toEqual([
-      ['index', 'provenance', 'plain'],
-      ['index', 'sbom', 'plain'],
+    expect(amd64.artifacts.map((a) => [a.origin, a.kind, a.envelope, a.type])).toEqual([
+      ['index', 'provenance', 'plain', SLSA_V02],
+      ['index', 'sbom', 'plain', SPDX],
+      ['cosign-tag', 'attestation', 'dsse', 'https://cosign.sigstore.dev/attestation/vuln/v1'],
+      ['cosign-tag', 'sbom', null, 'text/spdx+json'],
     ])
+    expect(amd64.artifacts[2].subjects).toEqual([pushed.amd64.manifest.digest])
+    expect(amd64.artifacts[3].sbom?.packages).toBe(7)
     const provenance = amd64.artifacts[0].provenance!
     expect(provenance).toMatchObject({
       slsaVersion: 'v0.2',
@@ -234,9 +260,9 @@ describe('attestations: requests', () => {
       expect(proxy.repeats({method: 'GET'})).toEqual(new Map())
       // The tree: tag, 4 child manifests, 4 configs (9). Per subject (index, amd64, arm64) the
       // referrers API, the fallback tag and 3 cosign tags (15). Read: 3 in-toto layers, 1 signature
-      // payload, 2 referrer manifests and their 2 layers (8).
+      // payload, the .att and .sbom layers, 2 referrer manifests and their 2 layers (10).
       expect(proxy.count({kind: 'referrers'})).toBe(3)
-      expect(proxy.count()).toBe(32)
+      expect(proxy.count()).toBe(34)
     } finally {
       await proxy.close()
     }
