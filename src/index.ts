@@ -32,6 +32,7 @@ export {
   BUILTIN_CHECK_IDS,
   DEEP_CHECK_IDS,
   DEFAULT_REQUIRED_PLATFORMS,
+  SUPPLY_CHAIN_CHECK_IDS,
   parseBuildMetadata,
   readBuildMetadata,
   verify,
@@ -47,6 +48,14 @@ export {diagnose, diagnoseExitCode, type DiagnoseOptions, type DiagnoseResult, t
 export {build, buildExitCode, type BuildRunOptions, type BuildRunResult} from './api/build.js'
 export {builderCreate, builderInspect, type BuilderResult} from './api/builder.js'
 export {audit, auditExitCode, type AuditOptions, type AuditResult, type AuditRow, type NodeGroup, type WorkloadEntry} from './api/audit.js'
+export {
+  attestations,
+  attestationsExitCode,
+  type AttestationsOptions,
+  type AttestationsResult,
+  type Artifact,
+  type SubjectArtifacts,
+} from './api/attestations.js'
 export {SCHEMA_VERSION} from './api/schema.js'
 export type {ReadOptions, RegistryOptions} from './api/sources.js'
 

@@ -3,6 +3,8 @@ import {platformMatches, toHostPlatform} from '../oci/platform/match.js'
 import type {Platform} from '../oci/platform/types.js'
 import {inspectView, type InspectView, type PlatformFilter} from '../engine/inspect-view.js'
 import {fetchImageTree} from '../engine/tree.js'
+import {collectArtifacts} from '../engine/supply-chain/collect.js'
+import {supplyChainPresence, type SupplyChainPresence} from '../engine/supply-chain/presence.js'
 import type {FetchedManifest} from '../source/source.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
@@ -17,13 +19,17 @@ export type {
   PlatformView,
 } from '../engine/inspect-view.js'
 
+export type {Presence, SupplyChainPresence} from '../engine/supply-chain/presence.js'
+
 export interface InspectOptions extends ReadOptions {
   /** Only entries a host of this platform accepts (containerd's rules); `native` is this machine. */
   platform?: string
+  /** Also look for provenance, SBOMs and signatures (5 requests more per platform; docs/attestations.md). */
+  supplyChain?: boolean
 }
 
 /** `archcheck inspect --json`: the tag → index → per-platform table (docs/inspect.md). */
-export type InspectResult = Versioned<InspectView>
+export type InspectResult = Versioned<InspectView & {supplyChain?: SupplyChainPresence[]}>
 
 /** A platform filter for `inspect --platform`; throws a UsageError for a bad specifier. */
 export function platformFilter(spec: string): PlatformFilter {
@@ -36,7 +42,14 @@ export async function inspect(reference: string, options: InspectOptions = {}): 
   const filter = options.platform === undefined ? undefined : platformFilter(options.platform)
   return withSource(reference, options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
-    return versioned(inspectView(tree, filter))
+    const view = inspectView(tree, filter)
+    if (!options.supplyChain) return versioned(view)
+    const {subjects} = await progressOf(options)(`Reading attestations and signatures of ${source.displayName}`, () =>
+      collectArtifacts(source, tree),
+    )
+    const shown = new Set(['index', ...view.platforms.map((row) => row.digest)])
+    const supplyChain = supplyChainPresence(subjects).filter((line) => line.target === 'index' || shown.has(line.digest))
+    return versioned({...view, supplyChain})
   })
 }
 

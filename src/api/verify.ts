@@ -7,6 +7,7 @@ import type {ClientName} from '../engine/resolve/resolution.js'
 import type {BuildMetadata} from '../engine/verify/metadata-file.js'
 import {exitCodeOf} from '../engine/verify/report.js'
 import {listTargets, type VerifyTarget} from '../engine/verify/targets.js'
+import type {SupplyChainCheckOptions} from '../engine/supply-chain/checks.js'
 import type {CheckProvider, CheckStatus, ReportVerdict, VerifyOptions as CheckOptions, VerifyReport} from '../engine/verify/types.js'
 import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../engine/verify/verify.js'
 import {versioned, type Versioned} from './schema.js'
@@ -15,6 +16,7 @@ import {withSources, type ReadOptions} from './sources.js'
 export {BUILTIN_CHECK_IDS, type CheckStatus, type ReportVerdict} from '../engine/verify/types.js'
 export {isFailure, unreadableLine} from '../engine/verify/report.js'
 export {DEEP_CHECK_IDS} from '../engine/verify/deep-checks.js'
+export {SUPPLY_CHAIN_CHECK_IDS, type SignatureScope} from '../engine/supply-chain/checks.js'
 export {readBuildMetadata, parseBuildMetadata, type BuildMetadata} from '../engine/verify/metadata-file.js'
 export {DEFAULT_REQUIRED_PLATFORMS} from '../engine/verify/verify.js'
 export type {VerifyTarget} from '../engine/verify/targets.js'
@@ -28,6 +30,14 @@ export interface VerifyOptions extends ReadOptions, Omit<CheckOptions, 'provider
   metadata?: BuildMetadata[]
   /** References checked at once (default 4). */
   concurrency?: number
+  /** Provenance, SBOM and signature requirements (docs/attestations.md); the checks run when any is set. */
+  supplyChain?: SupplyChainRequirements
+}
+
+/** What `verify` requires of each reference's attestations and signatures. */
+export interface SupplyChainRequirements extends Omit<SupplyChainCheckOptions, 'key'> {
+  /** PEM public key file signatures must verify with. */
+  key?: string
 }
 
 /** One check's outcome; `platform` is null for checks of the whole tag. */
@@ -93,6 +103,17 @@ async function deepProviders(deep: VerifyOptions['deep']): Promise<CheckProvider
   return [deepChecks(deep === true ? {} : deep)]
 }
 
+/** The supply-chain checks, loaded only when a requirement is given. */
+async function supplyChainProviders(requirements: SupplyChainRequirements | undefined): Promise<CheckProvider[]> {
+  if (!requirements || !Object.values(requirements).some((value) => value !== undefined && value !== false)) return []
+  const [{supplyChainChecks}, {readPublicKeyFile}] = await Promise.all([
+    import('../engine/supply-chain/checks.js'),
+    import('../engine/supply-chain/signature.js'),
+  ])
+  const key = requirements.key === undefined ? undefined : await readPublicKeyFile(requirements.key)
+  return [supplyChainChecks({...requirements, key})]
+}
+
 /**
  * The release gate: each reference (registry references, `oci-layout:`/`oci-archive:` specs, and
  * every name in `metadata`) is checked concurrently, one result per reference in order. Bad
@@ -106,7 +127,7 @@ export async function verify(references: ReadonlyArray<string | VerifyTarget>, o
   const client = options.client ?? 'docker'
   const strict = options.strict ?? false
   const targets = listTargets(references, {expectDigest: options.expectDigest, metadata: options.metadata})
-  const providers = await deepProviders(options.deep)
+  const providers = [...(await deepProviders(options.deep)), ...(await supplyChainProviders(options.supplyChain))]
   const reports = await withSources(options, (scope) =>
     verifyTargetsWith(targets, {...options, require, client, strict, providers}, (reference) => scope.open(reference)),
   )

@@ -32,6 +32,11 @@ Each row shows the platform the index declares and the platform the image's conf
       description:
         "Only show entries a host of this platform accepts, by containerd's rules: its own platform, then older variants and 32-bit mode (linux/arm64 also shows linux/arm/v7). os/arch[/variant], windows(10.0.20348)/amd64, or native.",
     }),
+    'supply-chain': Flags.boolean({
+      description:
+        'Also show, per platform, whether provenance, an SBOM and a signature are attached (looks in the referrers and cosign tags: 5 requests more per platform; docs/attestations.md).',
+      exclusive: ['raw'],
+    }),
     'no-trunc': noTruncFlag,
     'allow-unknown-platform': allowUnknownPlatformFlag,
     ...registryFlags,
@@ -56,7 +61,7 @@ Each row shows the platform the index declares and the platform the image's conf
       await writeStdout(manifest.bytes)
       return
     }
-    const result = await inspect(args.ref, {...options, platform: flags.platform})
+    const result = await inspect(args.ref, {...options, platform: flags.platform, supplyChain: flags['supply-chain']})
     if (flags.json) await writeJson(result)
     else await writeStdout(await renderInspect(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
     if (result.missing.length > 0) {

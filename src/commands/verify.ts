@@ -15,6 +15,7 @@ import {
 } from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import type {ClientName} from '../api/resolve.js'
+import type {SignatureScope} from '../api/verify.js'
 import {UsageError} from '../oci/errors.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {validateDigest} from '../oci/reference.js'
@@ -24,7 +25,8 @@ export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
   static override description = `Checks each REF (registry reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG]; several are checked concurrently) for:
 platform-missing, platform-fallback, config-mismatch, single-platform, duplicate-platform, unexpected-platform (--forbid-extra),
-dangling-manifest, missing-blob (--blobs), mixed-media-types (warning), attestation-orphan (warning), digest-mismatch (--expect-digest, --metadata-file); with --deep, entrypoint-arch, entrypoint-missing and loader-missing (layers read).
+dangling-manifest, missing-blob (--blobs), mixed-media-types (warning), attestation-orphan (warning), digest-mismatch (--expect-digest, --metadata-file); with --deep, entrypoint-arch, entrypoint-missing and loader-missing (layers read);
+with --require-provenance, --require-sbom, --require-signature, --expect-source or --expect-revision, the supply-chain checks of docs/attestations.md, attestation-subject and base-platform included.
 Exit codes: 0 every check passed (warnings allowed unless --strict), 1 a check failed, 2 bad input, 3 an image could not be read.
 Under GitHub Actions (GITHUB_ACTIONS=true) failures are also printed as ::error annotations and a summary table is appended to $GITHUB_STEP_SUMMARY.
 Details and the --json schema: docs/verify.md.`
@@ -80,12 +82,32 @@ Details and the --json schema: docs/verify.md.`
       description:
         "Also read the layers of each required platform's image: entrypoint-arch, entrypoint-missing, loader-missing (docs/diagnose.md).",
     }),
+    'require-provenance': Flags.boolean({
+      description: 'Every platform image must have readable SLSA provenance attached (docs/attestations.md).',
+    }),
+    'require-sbom': Flags.boolean({description: 'Every platform image must have a readable SBOM (SPDX or CycloneDX) attached.'}),
+    'require-signature': Flags.string({
+      description:
+        'A cosign signature must name the digest: of the index (the default when given bare), of each platform image, or of any of them. Verified with --key.',
+      options: ['index', 'each', 'any'],
+      helpValue: 'index|each|any',
+    }),
+    key: Flags.string({description: 'PEM public key (ECDSA P-256, Ed25519, RSA) signatures must verify with.', helpValue: 'FILE'}),
+    'expect-source': Flags.string({description: "The source repository every platform's provenance must name.", helpValue: 'URL'}),
+    'expect-revision': Flags.string({description: "The commit every platform's provenance must name (7+ hex digits).", helpValue: 'SHA'}),
     ...layerFlags,
     ...registryFlags,
   }
 
+  /** `--require-signature` alone means `--require-signature=index`: oclif has no optional flag values. */
+  private bareSignatureFlag(argv: string[]): string[] {
+    return argv.flatMap((arg, i) =>
+      arg === '--require-signature' && !['index', 'each', 'any'].includes(argv[i + 1] ?? '') ? ['--require-signature=index'] : [arg],
+    )
+  }
+
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Verify)
+    const {argv, flags} = await this.parse(Verify, this.bareSignatureFlag(this.argv))
     // Written once each, however often they are named (`--require linux/arm64 --require linux/amd64,linux/arm64`).
     const specs = flags.require
       .flatMap((value) => value.split(','))
@@ -98,6 +120,10 @@ Details and the --json schema: docs/verify.md.`
     if (flags.html !== undefined) await checkOutputFile('html', flags.html)
     // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
+    if (flags['expect-revision'] !== undefined && !/^[0-9a-f]{7,64}$/i.test(flags['expect-revision']))
+      throw new UsageError(`--expect-revision: "${sanitizeText(flags['expect-revision'])}" is not a commit (7 to 64 hex digits)`)
+    if (flags.key !== undefined && flags['require-signature'] === undefined)
+      throw new UsageError('--key verifies signatures: give --require-signature too')
     const {readBuildMetadata, unreadableLine, verify, verifyExitCode} = await import('../api/verify.js')
     const metadata = flags['metadata-file'] ? await readBuildMetadata(flags['metadata-file']) : undefined
     const result = await verify(argv as string[], {
@@ -112,6 +138,14 @@ Details and the --json schema: docs/verify.md.`
       expectDigest: flags['expect-digest'],
       metadata,
       deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+      supplyChain: {
+        requireProvenance: flags['require-provenance'],
+        requireSbom: flags['require-sbom'],
+        requireSignature: flags['require-signature'] as SignatureScope | undefined,
+        key: flags.key,
+        expectSource: flags['expect-source'],
+        expectRevision: flags['expect-revision'],
+      },
     })
 
     for (const report of result.references)

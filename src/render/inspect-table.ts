@@ -1,7 +1,7 @@
 /** The human output of `archcheck inspect`: a header, a table of platform entries, then attestations and the rest. */
 import {MediaType} from '../oci/media-types.js'
 import {formatBytes} from './format.js'
-import type {InspectView, PlatformView} from '../api/inspect.js'
+import type {InspectView, PlatformView, Presence, SupplyChainPresence} from '../api/inspect.js'
 import type {Style} from './style.js'
 import {digestCell, fitTable, secondsOnly, type Column, type FitOptions} from './fit.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
@@ -26,7 +26,11 @@ const PLATFORM_COLUMNS: Column[] = [
 ]
 
 /** The text of `archcheck inspect`; `fit` gives the width the tables must fit (see fit.ts). */
-export async function renderInspect(original: InspectView, style: Style, fit: FitOptions = {}): Promise<string> {
+export async function renderInspect(
+  original: InspectView & {supplyChain?: SupplyChainPresence[]},
+  style: Style,
+  fit: FitOptions = {},
+): Promise<string> {
   // Platforms, media types, config fields and notes come from the registry: shown, never obeyed by the terminal.
   const view = sanitizeDeep(original)
   const lines: string[] = []
@@ -150,6 +154,16 @@ export async function renderInspect(original: InspectView, style: Style, fit: Fi
   }
   if (dropped.size > 0)
     lines.push('', style.dim(`Not shown to fit ${fit.width} columns: ${[...dropped].join(', ')} (--no-trunc or --json shows everything).`))
+  if (view.supplyChain) {
+    lines.push('', style.bold('Supply chain') + style.dim(' (signatures not verified here: archcheck attestations --key)'))
+    const mark = (name: string, presence: Presence): string =>
+      presence === 'yes' ? style.green(`${name} ✓`) : presence === 'no' ? style.red(`${name} ✗`) : style.yellow(`${name} unreadable`)
+    const width = Math.max(...view.supplyChain.map((line) => line.target.length))
+    for (const line of view.supplyChain)
+      lines.push(
+        `${line.target.padEnd(width)}  ${[mark('provenance', line.provenance), mark('SBOM', line.sbom), mark('signed', line.signed)].join('  ')}`,
+      )
+  }
   return `${lines.join('\n')}\n`
 }
 

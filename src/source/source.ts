@@ -1,5 +1,7 @@
 import type {Readable} from 'node:stream'
 
+import type {Descriptor} from '../oci/types.js'
+
 /** A manifest exactly as served: `digest` is the sha256 of `bytes`, already verified. */
 export interface FetchedManifest {
   bytes: Uint8Array
@@ -35,6 +37,21 @@ export interface ImageSource {
    * annotations), where the source can list them.
    */
   listTags?(): Promise<string[]>
+  /**
+   * The OCI 1.1 referrers of a manifest (artifacts whose `subject` is `digest`), where the source
+   * has a referrers API; undefined when it answers that it has none (the caller then reads the
+   * fallback tag `sha256-<hex>`).
+   */
+  listReferrers?(digest: string, options?: ListReferrersOptions): Promise<Descriptor[] | undefined>
   /** Releases connections and file handles. */
   close(): Promise<void>
+}
+
+export interface ListReferrersOptions {
+  /** Only referrers of this artifactType (filtered here when the registry does not say it applied the filter). */
+  artifactType?: string
+  /** Pages followed at most (default 10): a registry that keeps linking onwards is stopped here. */
+  maxPages?: number
+  /** Referrers kept at most (default 1000); more fail with kind 'too-large'. */
+  maxReferrers?: number
 }

@@ -2,9 +2,11 @@ import {Readable, pipeline} from 'node:stream'
 
 import {RegistryError, UsageError} from '../../oci/errors.js'
 import {verifyDigest, verifyingStream} from '../../oci/digest.js'
-import {MANIFEST_ACCEPT} from '../../oci/media-types.js'
 import type {ContentCache} from '../cache.js'
-import type {FetchedManifest, ImageSource} from '../source.js'
+import type {FetchedManifest, ImageSource, ListReferrersOptions} from '../source.js'
+import type {Descriptor} from '../../oci/types.js'
+import {MANIFEST_ACCEPT, MediaType} from '../../oci/media-types.js'
+import {parseManifest} from '../../oci/manifest.js'
 import {basicAuthorization, parseChallenges, type AuthCache, type Challenge} from './auth.js'
 import type {CredentialStore, Credentials} from './credentials.js'
 import {checkManifest} from '../../oci/manifest-check.js'
@@ -168,6 +170,58 @@ export class RegistrySource implements ImageSource {
         )
       }
       seen.add(next.href)
+      pageUrl = next.href
+    }
+  }
+
+  /**
+   * The OCI 1.1 referrers of `digest`: `GET referrers/<digest>[?artifactType=…]`, then each
+   * `Link: <…>; rel="next"` page on the registry's own origin. Undefined when the registry has no
+   * referrers API (404; distribution 2.8 has none): the fallback tag `sha256-<hex>` holds them then.
+   */
+  async listReferrers(digest: string, options: ListReferrersOptions = {}): Promise<Descriptor[] | undefined> {
+    validateDigest(digest)
+    const maxPages = options.maxPages ?? 10
+    const maxReferrers = options.maxReferrers ?? 1000
+    const filter = options.artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(options.artifactType)}`
+    const first = `referrers/${digest}${filter}`
+    const headers = {accept: MediaType.ociIndex}
+    const target: Target = {type: 'manifest', reference: digest}
+    const referrers: Descriptor[] = []
+    let pageUrl: string | undefined
+    for (let page = 1; ; page++) {
+      const what = `referrers of ${digest} in ${this.repositoryName} (page ${page}):`
+      const url = pageUrl
+      const response = url === undefined ? await this.request('GET', first, headers) : await this.requestAt(url, 'GET', headers)
+      if (response.status === 404 && page === 1) {
+        await response.discard()
+        return undefined
+      }
+      if (response.status !== 200) throw await this.errorFor(response, 'GET', target)
+      const bytes = await response.readCapped(this.maxManifestBytes, what)
+      const parsed = parseManifest(bytes, `referrers/${digest}`, MediaType.ociIndex)
+      if (parsed.kind !== 'index') throw new RegistryError(`${what} not an image index`, 'malformed')
+      // A registry that ignored the filter does not say it applied it (OCI-Filters-Applied): filter here.
+      const filtered = options.artifactType !== undefined && !/\bartifactType\b/.test(response.headers.get('oci-filters-applied') ?? '')
+      referrers.push(...(filtered ? parsed.manifests.filter((d) => d.artifactType === options.artifactType) : parsed.manifests))
+      if (referrers.length > maxReferrers)
+        throw new RegistryError(
+          `${digest} in ${this.repositoryName} has more than ${maxReferrers} referrers; not reading further`,
+          'too-large',
+        )
+      const link = nextLink(response.headers.get('link'))
+      if (link === undefined) return referrers
+      const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`
+      let next: URL
+      try {
+        next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`)
+      } catch {
+        throw new RegistryError(`${what} the registry's next-page link is not a URL`, 'protocol')
+      }
+      // The registry's token goes with every page: never to another origin.
+      if (next.origin !== origin) throw new RegistryError(`${what} the next-page link leads to another origin (${next.origin})`, 'protocol')
+      if (page >= maxPages)
+        throw new RegistryError(`referrers of ${digest} in ${this.repositoryName} run to more than ${maxPages} pages`, 'too-large')
       pageUrl = next.href
     }
   }
