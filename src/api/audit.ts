@@ -6,6 +6,7 @@ import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import {formatReference, parseReference} from '../oci/reference.js'
 import {runAudit, type AuditHistory, type AuditHost, type AuditInput, type AuditRow, type RateLimitStop} from '../engine/audit/run.js'
+import type {ReadInputOptions} from '../engine/audit/input.js'
 import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import {CLIENT_NAMES} from '../engine/resolve/clients.js'
@@ -108,7 +109,7 @@ function keyOf(reference: string): string {
 }
 
 /** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
-async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableStream): Promise<WorkloadImage[]> {
+async function readWorkloads(files: readonly string[], reading: ReadInputOptions): Promise<WorkloadImage[]> {
   if (files.filter((file) => file === '-').length > 1) throw new UsageError('--from -: stdin can be read only once')
   if (files.length === 0) return []
   // Loaded for workload files only: the YAML parser is most of the audit's code.
@@ -118,7 +119,7 @@ async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableSt
   ])
   const lists: WorkloadImage[][] = []
   for (const file of files) {
-    const input = await readInput(file, {stdin})
+    const input = await readInput(file, reading)
     const {images} = readWorkloadImages(input.text, input.name)
     for (const image of images) {
       try {
@@ -133,11 +134,16 @@ async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableSt
   return mergeWorkloadImages(lists, keyOf)
 }
 
+/** Input files share the registry's patience: a FIFO or pipe silent for that long is given up. */
+function inputReading(options: AuditOptions): ReadInputOptions {
+  return {stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs}
+}
+
 async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
   const hosts: AuditHost[] = []
   if (options.hostsFrom !== undefined) {
     const [{readInput}, {readNodeHosts}] = await Promise.all([import('../engine/audit/input.js'), import('../engine/audit/nodes.js')])
-    const input = await readInput(options.hostsFrom, {stdin: options.stdin})
+    const input = await readInput(options.hostsFrom, inputReading(options))
     for (const node of readNodeHosts(input.text, input.name)) {
       const platform = toHostPlatform(node.spec)
       hosts.push({platform, spec: formatPlatformSpec(platform), label: node.label, nodes: node.nodes})
@@ -160,7 +166,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   const started = Date.now()
   const clients: ClientName[] = options.clients === 'all' ? [...CLIENT_NAMES] : [...(options.clients ?? ['docker'])]
   for (const image of images) keyOf(image)
-  const workloads = await readWorkloads(options.from ?? [], options.stdin)
+  const workloads = await readWorkloads(options.from ?? [], inputReading(options))
   const inputs: AuditInput[] = [
     ...images.map((spec) => ({spec})),
     ...workloads.map((image) => ({spec: image.reference, origins: image.origins})),

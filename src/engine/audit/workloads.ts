@@ -100,8 +100,12 @@ function stripComment(line: string): string {
 }
 
 function looksStructured(text: string): boolean {
-  for (const raw of text.split(/\r?\n/)) {
-    const line = stripComment(raw)
+  // Line by line without splitting: the first structured line decides, however long the text.
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start)
+    const end = newline === -1 ? text.length : newline
+    const line = stripComment(text.slice(start, end).replace(/\r$/, ''))
+    start = end + 1
     if (line === '') continue
     // `key:` or `key: value` (a reference has no `: ` and never ends in `:`), a sequence item,
     // a document marker, or flow/JSON.
