@@ -1,18 +1,19 @@
 import {homedir} from 'node:os'
 
 import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
-import {parseHosts} from '../oci/platform/hosts.js'
+import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
+import type {Platform} from '../oci/platform/types.js'
 import {formatReference, parseReference} from '../oci/reference.js'
 import {runAudit, type AuditHistory, type AuditHost, type AuditInput, type AuditRow, type RateLimitStop} from '../engine/audit/run.js'
 import type {ReadInputOptions} from '../engine/audit/input.js'
 import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
-import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import {openContentCache} from '../source/cache.js'
 import {parseSourceSpec} from '../source/open.js'
+import {argumentList, clientList, countOption, OptionError, platformList, stringList, textOption} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
@@ -21,13 +22,16 @@ export type {ImageOrigin} from '../engine/audit/workloads.js'
 export {DEFAULT_AUDIT_CONCURRENCY} from '../engine/audit/run.js'
 
 export interface AuditOptions extends ReadOptions {
-  /** `--from`: files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
+  /** Files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
   from?: string[]
-  /** `--hosts-from`: `kubectl get nodes -o json`; its distinct node platforms become hosts. */
+  /** `kubectl get nodes -o json` output; its distinct node platforms become hosts. */
   hostsFrom?: string
-  /** `--host`: more hosts (default linux/amd64, linux/arm64 when no host is named at all). */
-  hosts?: string[]
-  clients?: readonly ClientName[] | 'all'
+  /** More hosts: specifiers or platforms (default linux/amd64, linux/arm64 when no host is named at all). */
+  hosts?: ReadonlyArray<string | Platform>
+  /** Accept hosts and required platforms whose OS or architecture Go does not know (otherwise refused as a likely typo). */
+  allowUnknownPlatform?: boolean
+  /** Client models or their aliases (kubernetes, cri-o…), comma-separated or as an array, or 'all' (default docker). */
+  clients?: readonly string[] | string
   allowFallback?: boolean
   /** Tag selection for repositories named without a tag. */
   tags?: string
@@ -36,9 +40,9 @@ export interface AuditOptions extends ReadOptions {
   includePrerelease?: boolean
   /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 16). */
   concurrency?: number
-  /** `--require`: run verify's checks with these required platforms. */
-  require?: string[]
-  /** `--deep`: also read layers (verify's deep checks; needs `require`). */
+  /** Run verify's checks with these required platforms. */
+  require?: ReadonlyArray<string | Platform>
+  /** Also read layers (verify's deep checks; needs `require`). */
   deep?: boolean | ReadLayersOptions
   /** Cache of manifests and configs (default `$XDG_CACHE_HOME/archcheck`). */
   cacheDir?: string
@@ -46,7 +50,7 @@ export interface AuditOptions extends ReadOptions {
   /** A 429 asking to wait longer than this stops the audit of that registry (default 60 s). */
   maxRetryAfterMs?: number
   onProgress?(done: number, total: number): void
-  /** For `--from -`. */
+  /** What `-` in `from` or `hostsFrom` reads. */
   stdin?: NodeJS.ReadableStream
   env?: Record<string, string | undefined>
 }
@@ -110,7 +114,7 @@ function keyOf(reference: string): string {
 
 /** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
 async function readWorkloads(files: readonly string[], reading: ReadInputOptions): Promise<WorkloadImage[]> {
-  if (files.filter((file) => file === '-').length > 1) throw new UsageError('--from -: stdin can be read only once')
+  if (files.filter((file) => file === '-').length > 1) throw new OptionError("{from}: stdin ('-') can be read only once")
   if (files.length === 0) return []
   // Loaded for workload files only: the YAML parser is most of the audit's code.
   const [{readInput}, {mergeWorkloadImages, readWorkloadImages}] = await Promise.all([
@@ -139,18 +143,19 @@ function inputReading(options: AuditOptions): ReadInputOptions {
   return {stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs}
 }
 
-async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
+/** The hosts of a node file first, then those named (without repeats); the defaults when there are none. */
+async function readHosts(hostsFrom: string | undefined, named: readonly Platform[], reading: ReadInputOptions): Promise<AuditHost[]> {
   const hosts: AuditHost[] = []
-  if (options.hostsFrom !== undefined) {
+  if (hostsFrom !== undefined) {
     const [{readInput}, {readNodeHosts}] = await Promise.all([import('../engine/audit/input.js'), import('../engine/audit/nodes.js')])
-    const input = await readInput(options.hostsFrom, inputReading(options))
+    const input = await readInput(hostsFrom, reading)
     for (const node of readNodeHosts(input.text, input.name)) {
       const platform = toHostPlatform(node.spec)
       hosts.push({platform, spec: formatPlatformSpec(platform), label: node.label, nodes: node.nodes})
     }
   }
-  const named = options.hosts?.length ? parseHosts(options.hosts) : hosts.length > 0 ? [] : parseHosts()
-  for (const platform of named) {
+  const defaults = named.length === 0 && hosts.length === 0 ? platformList(undefined, 'hosts', {defaults: DEFAULT_HOSTS}) : []
+  for (const platform of [...named, ...defaults]) {
     const spec = formatPlatformSpec(platform)
     if (!hosts.some((host) => host.spec === spec)) hosts.push({platform, spec, label: spec})
   }
@@ -164,20 +169,25 @@ async function readHosts(options: AuditOptions): Promise<AuditHost[]> {
  */
 export async function audit(images: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now()
-  const clients: ClientName[] = options.clients === 'all' ? [...CLIENT_NAMES] : [...(options.clients ?? ['docker'])]
-  for (const image of images) keyOf(image)
-  const workloads = await readWorkloads(options.from ?? [], inputReading(options))
+  // Every option is checked before any file or registry is read.
+  const imageList = argumentList(images, 'images (the first argument)')
+  const allowUnknown = options.allowUnknownPlatform
+  const named = options.hosts?.length ? platformList(options.hosts, 'hosts', {allowUnknown}) : []
+  const require = options.require === undefined ? undefined : platformList(options.require, 'require', {allowUnknown})
+  const clients = clientList(options.clients)
+  if (options.deep && !require) throw new OptionError('{deep} needs {require}: the layers read are those of the required platforms')
+  const concurrency = countOption(options.concurrency, 'concurrency')
+  const latest = countOption(options.latest, 'latest')
+  const files = options.from === undefined ? [] : stringList(options.from, 'from')
+  const hostsFrom = textOption(options.hostsFrom, 'hostsFrom')
+  for (const image of imageList) keyOf(image)
+  const workloads = await readWorkloads(files, inputReading(options))
   const inputs: AuditInput[] = [
-    ...images.map((spec) => ({spec})),
+    ...imageList.map((spec) => ({spec})),
     ...workloads.map((image) => ({spec: image.reference, origins: image.origins})),
   ]
-  if (inputs.length === 0) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
-  const hosts = await readHosts(options)
-  const require = options.require ? parseHosts(options.require) : undefined
-  if (options.deep && !require) throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
-  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
-    throw new UsageError(`invalid concurrency ${options.concurrency}: expected a whole number of at least 1`)
-  }
+  if (inputs.length === 0) throw new OptionError('nothing to audit: name {images} or {from}')
+  const hosts = await readHosts(hostsFrom, named, inputReading(options))
   const providers = options.deep
     ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)]
     : undefined
@@ -198,8 +208,8 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       hosts,
       clients,
       allowFallback: options.allowFallback,
-      selection: {range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease},
-      concurrency: options.concurrency,
+      selection: {range: options.tags, pattern: options.tagPattern, latest, includePrerelease: options.includePrerelease},
+      concurrency,
       verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
       providers,
       open: (spec) => scope.open(spec),

@@ -1,20 +1,18 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {
+  allowFallbackFlag,
+  allowUnknownPlatformFlag,
+  clientsFlag,
+  hostsFlag,
+  jsonFlag,
+  noteClientAliases,
+  noTruncFlag,
+  registryFlags,
+} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
-import type {ClientName} from '../api/resolve.js'
-import {UsageError} from '../oci/errors.js'
-import {parseHosts} from '../oci/platform/hosts.js'
-
-/** Splits repeatable, comma-separated values (`--require a,b --require c`). */
-function listOf(values: string[] | undefined): string[] {
-  return (values ?? [])
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter(Boolean)
-}
 
 export default class Audit extends BaseCommand {
   static override summary = 'Audit many images at once: every tag × host × client pull, per-repository history, one summary.'
@@ -52,7 +50,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       helpValue: 'FILE',
     }),
     host: hostsFlag({purpose: 'Host platform to audit', defaultText: 'linux/amd64,linux/arm64, unless --hosts-from gives hosts'}),
-    client: clientFlag({all: true}),
+    client: clientsFlag(),
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     'allow-fallback': allowFallbackFlag,
     tags: Flags.string({
       description: "For a repository without a tag: a semver range of tags ('>=1.4 <3', '^2'); v1.2 and 1.2 are read as 1.2.0.",
@@ -110,17 +109,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Audit)
-    const hosts = listOf(flags.host)
-    parseFlag('host', () => parseHosts(hosts))
-    const require = flags.require === undefined ? undefined : listOf(flags.require)
-    if (require !== undefined) {
-      if (require.length === 0) throw new UsageError('--require needs at least one platform')
-      parseFlag('require', () => parseHosts(require))
-    }
-    if (flags.deep && require === undefined)
-      throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
-    if ((argv as string[]).length === 0 && !flags.from?.length) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
-
+    noteClientAliases(flags.client)
     const [
       {audit, auditExitCode},
       {auditProgress, renderAuditCsv, renderAuditMarkdown, renderAuditText, writeAuditStepSummary},
@@ -132,8 +121,6 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
       import('../render/style.js'),
       import('../render/fit.js'),
     ])
-    // oclif has checked it against CLIENT_NAMES and 'all'.
-    const client = flags.client as ClientName | 'all'
     const progress = auditProgress(process.stderr)
     let result
     try {
@@ -141,15 +128,16 @@ Exit status: 0 every cell passes, 1 some cell or check fails, 2 bad input, 3 som
         registry: this.registryOptions(flags),
         from: flags.from,
         hostsFrom: flags['hosts-from'],
-        hosts,
-        clients: client === 'all' ? 'all' : [client],
+        hosts: flags.host,
+        allowUnknownPlatform: flags['allow-unknown-platform'],
+        clients: flags.client,
         allowFallback: flags['allow-fallback'],
         tags: flags.tags,
         tagPattern: flags['tag-pattern'],
         latest: flags.latest,
         includePrerelease: flags['include-prerelease'],
         concurrency: flags.concurrency,
-        require,
+        require: flags.require,
         deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
         cacheDir: flags['cache-dir'],
         noCache: flags['no-cache'],
