@@ -50,7 +50,7 @@ export function stringList(value: unknown, option: string): string[] {
 
 /** The positional list of an api function (`audit(images)`): an array of strings, each as given. */
 export function argumentList(value: unknown, what: string): string[] {
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return [...(value)]
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return [...value]
   throw new OptionError(`${what}: expected an array of strings, found ${kindOf(value)}`)
 }
 
@@ -71,14 +71,13 @@ export function platformList(value: unknown, option: string, rules: PlatformList
   const items = typeof value === 'string' ? [value] : value
   if (!Array.isArray(items)) throw new OptionError(`{${option}}: expected platforms, found ${kindOf(value)}`)
   const platforms = new Map<string, Platform>()
-  for (const item of items as unknown[]) {
-    const specs = typeof item === 'string' ? splitList(item) : [item]
-    for (const spec of specs) {
-      const platform = checkedPlatform(spec, option, rules.allowUnknown ?? false)
-      platforms.set(formatPlatformSpec(platform), platform)
-    }
+  const given = (items as unknown[]).flatMap((item) => (typeof item === 'string' ? splitList(item, {keepEmpty: true}) : [item]))
+  // Only empty items: nothing named. Among others, an empty item is a slip (`linux/arm64,`): refused as a bad platform.
+  if (given.every((item) => item === '')) throw new OptionError(`{${option}} needs at least one platform`)
+  for (const item of given) {
+    const platform = checkedPlatform(item, option, rules.allowUnknown ?? false)
+    platforms.set(formatPlatformSpec(platform), platform)
   }
-  if (platforms.size === 0) throw new OptionError(`{${option}} needs at least one platform`)
   return [...platforms.values()]
 }
 
