@@ -1,5 +1,6 @@
 import {constants as fsConstants, fstat, open, close, createReadStream} from 'node:fs'
 import {Socket} from 'node:net'
+import {StringDecoder} from 'node:string_decoder'
 import {promisify} from 'node:util'
 
 import {Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser} from 'yaml'
@@ -40,7 +41,7 @@ const statFd = promisify(fstat)
  */
 export async function readInput(path: string, options: ReadInputOptions = {}): Promise<InputText> {
   const limits = {maxBytes: options.maxBytes ?? MAX_INPUT_BYTES, idleMs: options.idleTimeoutMs ?? DEFAULT_INPUT_IDLE_MS}
-  if (path === '-') return {name: STDIN_NAME, text: decode(await readBounded(options.stdin ?? process.stdin, STDIN_NAME, limits))}
+  if (path === '-') return {name: STDIN_NAME, text: withoutBom(await readBounded(options.stdin ?? process.stdin, STDIN_NAME, limits))}
   let fd: number
   try {
     // Non-blocking: opening a FIFO nobody writes to would otherwise wait in a thread that even a signal cannot end.
@@ -59,7 +60,7 @@ export async function readInput(path: string, options: ReadInputOptions = {}): P
     if (error instanceof UsageError) throw error
     throw new UsageError(`cannot read ${path}: ${fileProblem(error)}`, {cause: error})
   }
-  return {name: path, text: decode(await readBounded(stream, path, limits))}
+  return {name: path, text: withoutBom(await readBounded(stream, path, limits))}
 }
 
 function fileProblem(error: unknown): string {
@@ -70,10 +71,14 @@ function fileProblem(error: unknown): string {
   return (error as Error).message
 }
 
-/** The bytes of a stream up to `maxBytes`; more, or silence for `idleMs`, ends it with a UsageError. */
-function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBytes: number; idleMs: number}): Promise<Buffer> {
+/**
+ * The text of a stream up to `maxBytes`; more, or silence for `idleMs`, ends it with a UsageError.
+ * Decoded chunk by chunk, so that the bytes are not held twice (chunks and their concatenation).
+ */
+function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBytes: number; idleMs: number}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
+    const decoder = new StringDecoder('utf8')
+    let text = ''
     let size = 0
     let timer: NodeJS.Timeout | undefined
     const finish = (error: Error | undefined) => {
@@ -85,7 +90,7 @@ function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBy
       if (stream === process.stdin) stream.pause()
       else (stream as NodeJS.ReadableStream & {destroy?: () => void}).destroy?.()
       if (error) reject(error)
-      else resolve(Buffer.concat(chunks))
+      else resolve(text + decoder.end())
     }
     const arm = () => {
       clearTimeout(timer)
@@ -99,7 +104,7 @@ function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBy
         finish(new UsageError(`${name}: input is larger than ${limits.maxBytes} bytes`))
         return
       }
-      chunks.push(buffer)
+      text += decoder.write(buffer)
       arm()
     }
     const onEnd = () => finish(undefined)
@@ -112,10 +117,9 @@ function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBy
   })
 }
 
-function decode(bytes: Buffer): string {
+function withoutBom(text: string): string {
   // Files saved by Windows editors (and PowerShell's `>`) often start with a BOM; YAML and our list
   // format would otherwise see it as part of the first key or reference.
-  const text = bytes.toString('utf8')
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
@@ -125,7 +129,7 @@ function decode(bytes: Buffer): string {
  * hundred bytes stand for billions of nodes. Each bound is checked as the text is read.
  */
 export interface YamlBudget {
-  /** Lexical tokens (a key, a value, an indicator): about 4 MB of Kubernetes YAML at the default. */
+  /** Lexical tokens (a key, a value, an indicator): about 3 MB of Kubernetes YAML at the default. */
   maxTokens: number
   maxDocuments: number
   /** Nesting of collections. */
@@ -137,7 +141,7 @@ export interface YamlBudget {
 }
 
 export const DEFAULT_YAML_BUDGET: YamlBudget = {
-  maxTokens: 1_000_000,
+  maxTokens: 750_000,
   maxDocuments: 10_000,
   maxDepth: 100,
   maxAliasNodes: 100_000,
@@ -186,7 +190,7 @@ export function parseYaml(text: string, name: string, budget: YamlBudget = DEFAU
   }
   lineCounter.addNewLine(0)
   for (const lexeme of new Lexer().lex(text)) {
-    if (++tokens > budget.maxTokens) refuse(parser.offset, `more than ${budget.maxTokens} YAML tokens (about 4 MB of YAML)`)
+    if (++tokens > budget.maxTokens) refuse(parser.offset, `more than ${budget.maxTokens} YAML tokens (about 3 MB of Kubernetes YAML)`)
     for (const token of parser.next(lexeme)) compose(token)
     if (parser.stack.length > budget.maxDepth) refuse(parser.offset, `nesting deeper than ${budget.maxDepth} levels`)
   }
