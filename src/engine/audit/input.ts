@@ -123,6 +123,21 @@ function withoutBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
+/** References one list may name (each line counts, repeats too): far more than a cluster runs, far less than memory holds. */
+export const MAX_LIST_REFERENCES = 100_000
+
+/** The lines of a text with their 1-based numbers, without a CR before the LF; one at a time, so a long text is never split whole. */
+export function* textLines(text: string): Generator<{text: string; number: number}> {
+  let number = 0
+  for (let start = 0; start <= text.length;) {
+    const newline = text.indexOf('\n', start)
+    const end = newline === -1 ? text.length : newline
+    number++
+    yield {text: text.slice(start, end).replace(/\r$/, ''), number}
+    start = end + 1
+  }
+}
+
 /**
  * What one YAML input may cost. The parser keeps a syntax tree of every token (about 50 bytes of
  * memory per byte of YAML) and its work grows with tokens; aliases and merge keys can make a few

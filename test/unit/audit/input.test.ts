@@ -78,6 +78,14 @@ items:
   })
 })
 
+describe('list bounds', () => {
+  it('refuses a list of more references than a cluster runs, without splitting the whole text', () => {
+    const text = 'a:1\n'.repeat(1_000_000)
+    expect(refusal(() => readWorkloadImages(text, 'l.txt'))).toBe('l.txt:100001: more than 100000 image references')
+    expect(readWorkloadImages('# c\na:1\n  b:2 # note\n', 'l.txt').images.map((image) => image.reference)).toEqual(['a:1', 'b:2'])
+  })
+})
+
 describe('readInput bounds', () => {
   it('stops at the limit on a device that never ends, without reading it whole', async () => {
     await expect(readInput('/dev/zero', {maxBytes: 1 << 20})).rejects.toThrow(
