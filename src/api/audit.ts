@@ -112,6 +112,29 @@ function keyOf(reference: string): string {
   return formatReference(ref.tag || ref.digest ? ref : {...ref, tag: 'latest'})
 }
 
+/** Whether an image argument is a registry repository without tag or digest: its tags are listed and selected. */
+function isBareRepository(spec: string): boolean {
+  const parsed = parseSourceSpec(spec)
+  if (parsed.kind !== 'registry') return false
+  const ref = parseReference(parsed.reference)
+  return !ref.tag && !ref.digest
+}
+
+/**
+ * Tag selection applies only to repositories named without a tag among the image arguments (a
+ * file's untagged image is `:latest`, as Kubernetes and Compose pull it): given with none, it
+ * would silently select nothing.
+ */
+function checkSelection(options: AuditOptions, images: readonly string[]): void {
+  const given = (['tags', 'tagPattern', 'latest', 'includePrerelease'] as const).filter(
+    (option) => options[option] !== undefined && options[option] !== false,
+  )
+  if (given.length === 0 || images.some((image) => isBareRepository(image))) return
+  throw new OptionError(
+    `${given.map((option) => `{${option}}`).join(', ')} select${given.length === 1 ? 's' : ''} tags of a repository named without a tag among {images}, and none is (an untagged image in a file is :latest)`,
+  )
+}
+
 /** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
 async function readWorkloads(files: readonly string[], reading: ReadInputOptions): Promise<WorkloadImage[]> {
   if (files.filter((file) => file === '-').length > 1) throw new OptionError("{from}: stdin ('-') can be read only once")
@@ -180,7 +203,9 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   const latest = countOption(options.latest, 'latest')
   const files = options.from === undefined ? [] : stringList(options.from, 'from')
   const hostsFrom = textOption(options.hostsFrom, 'hostsFrom')
+  if (options.cacheDir !== undefined && options.noCache) throw new OptionError('{cacheDir} and {noCache} cannot be used together')
   for (const image of imageList) keyOf(image)
+  checkSelection(options, imageList)
   const workloads = await readWorkloads(files, inputReading(options))
   const inputs: AuditInput[] = [
     ...imageList.map((spec) => ({spec})),

@@ -105,6 +105,14 @@ describe('audit options, checked as resolve checks them', () => {
     expect(result.stderr).toBe("archcheck: note: kubernetes = containerd's rules\n")
   })
 
+  it('refuses tag selection when no repository is named without a tag (a file never names one)', async () => {
+    const dir = await tempDir('audit-inputs')
+    await writeFile(join(dir, 'images.txt'), 'ghcr.io/owner/app\n')
+    const result = await runCli(['audit', '--from', join(dir, 'images.txt'), '--latest', '3'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^archcheck: --latest selects tags of a repository named without a tag among IMAGE…, and none is/)
+  })
+
   it('rejects a wrong argument from the library with a UsageError in a library caller’s words', async () => {
     const code = `import {audit, UsageError} from 'archcheck'
 try { await audit({images: 'x'}) } catch (error) { console.log(error instanceof UsageError, error.exitCode, error.message) }`
