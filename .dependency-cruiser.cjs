@@ -1,6 +1,6 @@
 /**
  * The layer rules of docs/architecture.md: each layer imports only the layers below it.
- * oci → source → engine → api → cli | render | commands. `npm run lint:deps` checks them.
+ * oci → source → engine → api → cli | render | commands | action. `npm run lint:deps` checks them.
  */
 const layer = (name) => `^src/${name}/`
 module.exports = {
@@ -52,12 +52,25 @@ module.exports = {
       from: {path: layer('commands')},
       to: {path: [layer('engine'), layer('source')]},
     },
+    {
+      name: 'action-uses-the-library',
+      severity: 'error',
+      comment: 'The GitHub Action is a top layer like the CLI: it calls the api and renders, and shares nothing with the CLI.',
+      from: {path: layer('action')},
+      to: {path: ['^src/cli/', '^src/commands/', layer('engine'), layer('source')]},
+    },
+    {
+      name: 'nothing-imports-the-action',
+      severity: 'error',
+      from: {path: '^src/', pathNot: layer('action')},
+      to: {path: layer('action')},
+    },
     {name: 'no-test-code-in-src', severity: 'error', from: {path: '^src/'}, to: {path: '^(test|bench|scripts)/'}},
     {
       name: 'known-folders',
       severity: 'error',
       comment: 'Every module lives in a layer folder.',
-      from: {path: '^src/', pathNot: ['^src/(oci|source|engine|api|cli|render|commands)/', '^src/index\\.ts$']},
+      from: {path: '^src/', pathNot: ['^src/(oci|source|engine|api|cli|render|commands|action)/', '^src/index\\.ts$']},
       to: {},
     },
   ],

@@ -5,7 +5,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/', 'node_modules/', 'coverage/', 'fixtures/', 'test/stubs/', '*.config.js', '.dependency-cruiser.cjs']},
+  {ignores: ['dist/', 'dist-action/', 'node_modules/', 'coverage/', 'fixtures/', 'test/stubs/', '*.config.js', '.dependency-cruiser.cjs']},
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

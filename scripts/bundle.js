@@ -103,45 +103,78 @@ module.exports = new Proxy({}, {
   },
 }
 
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: {
-    main: 'archcheck:main',
-    ...Object.fromEntries(
-      commandFiles.map((file) => [`commands/${file.split(sep).join('/').replace(/\.ts$/, '')}`, join('src', 'commands', file)]),
-    ),
-  },
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outdir,
-  chunkNames: 'chunks/[name]-[hash]',
-  metafile: true,
-  // oclif reads tsconfig.json with TypeScript only for development runs from src/ (bin/dev.js),
-  // which do not use this bundle; bundled, it would be 10 MB.
-  external: ['typescript', 'ts-node'],
-  logLevel: 'warning',
-  // Bundled CommonJS packages (oclif, undici) call require() for node's modules; ESM has none.
-  banner: {js: "import {createRequire as __archcheckRequire} from 'node:module';const require = __archcheckRequire(import.meta.url);"},
-  plugins: [
-    cjsNamedExports,
-    lazyOclifModules,
-    {
-      name: 'archcheck-main',
-      setup(builder) {
-        builder.onResolve({filter: /^archcheck:main$/}, () => ({path: 'main', namespace: 'archcheck'}))
-        builder.onLoad({filter: /.*/, namespace: 'archcheck'}, () => ({contents: mainSource, loader: 'ts', resolveDir: root}))
-      },
-    },
-  ],
-})
+// Bundled CommonJS packages (oclif, undici) call require() for node's modules; ESM has none.
+const requireBanner = {
+  js: "import {createRequire as __archcheckRequire} from 'node:module';const require = __archcheckRequire(import.meta.url);",
+}
 
-// Paths relative to the project root, as esbuild gives the inputs.
-const meta = Object.fromEntries(
-  Object.entries(result.metafile.outputs)
-    .filter(([file]) => file.endsWith('.js'))
-    .map(([file, output]) => [relative(root, join(root, file)).split(sep).join('/'), Object.keys(output.inputs)]),
-)
-writeFileSync(join(outdir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`)
+async function bundleCli() {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: {
+      main: 'archcheck:main',
+      ...Object.fromEntries(
+        commandFiles.map((file) => [`commands/${file.split(sep).join('/').replace(/\.ts$/, '')}`, join('src', 'commands', file)]),
+      ),
+    },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir,
+    chunkNames: 'chunks/[name]-[hash]',
+    metafile: true,
+    // oclif reads tsconfig.json with TypeScript only for development runs from src/ (bin/dev.js),
+    // which do not use this bundle; bundled, it would be 10 MB.
+    external: ['typescript', 'ts-node'],
+    logLevel: 'warning',
+    banner: requireBanner,
+    plugins: [
+      cjsNamedExports,
+      lazyOclifModules,
+      {
+        name: 'archcheck-main',
+        setup(builder) {
+          builder.onResolve({filter: /^archcheck:main$/}, () => ({path: 'main', namespace: 'archcheck'}))
+          builder.onLoad({filter: /.*/, namespace: 'archcheck'}, () => ({contents: mainSource, loader: 'ts', resolveDir: root}))
+        },
+      },
+    ],
+  })
+
+  // Paths relative to the project root, as esbuild gives the inputs.
+  const meta = Object.fromEntries(
+    Object.entries(result.metafile.outputs)
+      .filter(([file]) => file.endsWith('.js'))
+      .map(([file, output]) => [relative(root, join(root, file)).split(sep).join('/'), Object.keys(output.inputs)]),
+  )
+  writeFileSync(join(outdir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`)
+}
+
+/**
+ * The GitHub Action (action.yml runs `dist-action/index.js`): one file, committed, because a runner
+ * runs no install step. Its own build, so nothing of it reaches the CLI's bundle. Lazily imported
+ * modules land in the same file (no splitting): the runner checks out the action and runs one file.
+ */
+async function bundleAction(actionOutdir) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: {index: 'src/action/main.ts'},
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir: actionOutdir,
+    // oclif is the CLI's; the action never loads it, and a stray import would fail the build here.
+    external: ['@oclif/*'],
+    logLevel: 'warning',
+    banner: requireBanner,
+    plugins: [cjsNamedExports],
+  })
+}
+
+// `--action [DIR]`: the action's bundle (into DIR, default dist-action/); otherwise the CLI's.
+const actionFlag = process.argv.indexOf('--action')
+if (actionFlag === -1) await bundleCli()
+else await bundleAction(process.argv[actionFlag + 1] ?? join(root, 'dist-action'))

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses (a real registry, skopeo, buildah + QEMU,
-# dockerd and podman as oracles, apache2-utils' htpasswd for registries with Basic auth) when they
-# are missing. Needs root; otherwise prints the command to run.
+# dockerd and podman as oracles, apache2-utils' htpasswd for registries with Basic auth, chromium
+# to open the HTML reports) when they are missing. Needs root; otherwise prints the command to run.
 set -euo pipefail
-packages=(docker-registry skopeo buildah qemu-user-static binfmt-support busybox-static zstd docker.io podman apache2-utils)
+packages=(docker-registry skopeo buildah qemu-user-static binfmt-support busybox-static zstd docker.io podman apache2-utils chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

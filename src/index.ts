@@ -46,7 +46,7 @@ export {
 export {diagnose, diagnoseExitCode, type DiagnoseOptions, type DiagnoseResult, type HostDiagnosis} from './api/diagnose.js'
 export {build, buildExitCode, type BuildRunOptions, type BuildRunResult} from './api/build.js'
 export {builderCreate, builderInspect, type BuilderResult} from './api/builder.js'
-export {audit, auditExitCode, type AuditOptions, type AuditResult, type AuditRow} from './api/audit.js'
+export {audit, auditExitCode, type AuditOptions, type AuditResult, type AuditRow, type NodeGroup, type WorkloadEntry} from './api/audit.js'
 export {SCHEMA_VERSION} from './api/schema.js'
 export type {ReadOptions, RegistryOptions} from './api/sources.js'
 

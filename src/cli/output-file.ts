@@ -12,16 +12,32 @@ import {UsageError, fileErrorText} from '../oci/errors.js'
  */
 export async function checkOutputFile(flag: string, file: string): Promise<void> {
   if (file.trim() === '') throw new UsageError(`--${flag} needs a file name`)
+  await checkWritable(`--${flag} ${file}`, file)
+}
+
+/**
+ * Under GitHub Actions, the step summary file ($GITHUB_STEP_SUMMARY) the report is appended to.
+ * Checked before any request: found unwritable only at the end, its exit 2 would hide the
+ * run's own exit code and come after a report already printed.
+ */
+export async function checkStepSummary(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const file = env.GITHUB_STEP_SUMMARY
+  if (env.GITHUB_ACTIONS !== 'true' || !file) return
+  await checkWritable(`$GITHUB_STEP_SUMMARY ${file}`, file)
+}
+
+/** That `file` can be written, or created in its directory; `what` names it in the error. */
+async function checkWritable(what: string, file: string): Promise<void> {
   const existing = await stat(file).catch(() => undefined)
-  if (existing?.isDirectory()) throw new UsageError(`--${flag} ${file}: is a directory, expected a file`)
+  if (existing?.isDirectory()) throw new UsageError(`${what}: is a directory, expected a file`)
   const dir = dirname(resolve(file))
   const parent = await stat(dir).catch(() => undefined)
-  if (!parent) throw new UsageError(`--${flag} ${file}: directory ${dir} does not exist`)
-  if (!parent.isDirectory()) throw new UsageError(`--${flag} ${file}: ${dir} is not a directory`)
+  if (!parent) throw new UsageError(`${what}: directory ${dir} does not exist`)
+  if (!parent.isDirectory()) throw new UsageError(`${what}: ${dir} is not a directory`)
   try {
     await access(existing ? file : dir, constants.W_OK)
   } catch {
-    throw new UsageError(`--${flag} ${file}: permission denied`)
+    throw new UsageError(`${what}: permission denied`)
   }
 }
 

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
-import {checkOutputFile, writeOutputFile} from '../cli/output-file.js'
+import {checkOutputFile, checkStepSummary, writeOutputFile} from '../cli/output-file.js'
 import {
   allowFallbackFlag,
   allowUnknownPlatformFlag,
@@ -65,6 +65,7 @@ Details and the --json schema: docs/verify.md.`
     }),
     strict: Flags.boolean({description: 'Warnings fail too.'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file.', helpValue: 'FILE'}),
+    html: Flags.string({description: 'Also write a self-contained HTML report to this file (opens offline).', helpValue: 'FILE'}),
     json: jsonFlag('the result', 'docs/verify.md'),
     quiet: Flags.boolean({
       char: 'q',
@@ -84,6 +85,8 @@ Details and the --json schema: docs/verify.md.`
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Verify)
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
+    await checkStepSummary()
+    if (flags.html !== undefined) await checkOutputFile('html', flags.html)
     // Checked here too: an empty value would otherwise be skipped and check nothing.
     if (flags['expect-digest'] !== undefined) parseFlag('expect-digest', () => validateDigest(flags['expect-digest']!))
     const {readBuildMetadata, unreadableLine, verify, verifyExitCode} = await import('../api/verify.js')
@@ -133,6 +136,10 @@ Details and the --json schema: docs/verify.md.`
     if (flags.junit !== undefined) {
       const {renderJunit} = await import('../render/junit.js')
       await writeOutputFile('junit', flags.junit, renderJunit(result))
+    }
+    if (flags.html !== undefined) {
+      const {renderVerifyHtml} = await import('../render/html.js')
+      await writeOutputFile('html', flags.html, renderVerifyHtml(result))
     }
     process.exitCode = verifyExitCode(result)
   }

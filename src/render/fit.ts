@@ -19,8 +19,11 @@ export interface Column {
   header: string
   /** Holds digests (or `-`): documents the column; digests anywhere are shortened as a whole, never broken. */
   digest?: boolean
-  /** May be wrapped at spaces and after `/` (its header too). */
-  wrap?: boolean
+  /**
+   * May be wrapped at spaces and after `/` (its header too); `'words'`: the header so, its cells
+   * only at spaces (a verdict such as `no-match` is never broken inside).
+   */
+  wrap?: boolean | 'words'
   /** Dropped when the table does not fit otherwise, highest number first; columns without one stay. */
   drop?: number
 }
@@ -109,6 +112,13 @@ export function wrapText(text: string, width: number, hard = false): string {
     .join('\n')
 }
 
+/** The largest `measure` of `items` (at least `floor`): a loop, as a spread of 100,000 rows would overflow the stack. */
+function widest<T>(items: readonly T[], measure: (item: T) => number, floor = 0): number {
+  let most = floor
+  for (const item of items) most = Math.max(most, measure(item))
+  return most
+}
+
 /** Width of a cli-table3 table with one space of padding each side and a border between columns. */
 function tableWidth(widths: number[]): number {
   return widths.reduce((sum, width) => sum + width + 2, 0) + widths.length + 1
@@ -132,7 +142,7 @@ interface Layout {
 function layout(columns: readonly Column[], rows: readonly string[][], options: FitOptions): Layout {
   const shown = (text: string, short: boolean): string => (short ? shortDigests(text) : text)
   const natural = (short: boolean, keep: number[]): number[] =>
-    keep.map((c) => Math.max(cellWidth(columns[c].header), ...rows.map((row) => cellWidth(shown(row[c], short)))))
+    keep.map((c) => widest(rows, (row) => cellWidth(shown(row[c], short)), cellWidth(columns[c].header)))
   const all = columns.map((_column, index) => index)
   const full = natural(false, all)
   if (options.width === undefined || options.noTrunc || tableWidth(full) <= options.width) {
@@ -150,14 +160,12 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
   for (const mode of ['soft', 'hard'] as const) {
     for (const keep of levels) {
       const widths = natural(true, keep)
-      const floors = keep.map((c, k) =>
-        columns[c].wrap
-          ? Math.max(
-              minimumWidth(columns[c].header, mode === 'hard'),
-              ...rows.map((row) => minimumWidth(shown(row[c], true), mode === 'hard')),
-            )
-          : widths[k],
-      )
+      const floors = keep.map((c, k) => {
+        const wrap = columns[c].wrap
+        if (!wrap) return widths[k]
+        const header = minimumWidth(columns[c].header, mode === 'hard')
+        return widest(rows, (row) => minimumWidth(shown(row[c], true), mode === 'hard' && wrap === true), header)
+      })
       // One column at a time, always the widest that can still narrow: the wrapping is shared out.
       while (tableWidth(widths) > width) {
         let widest = -1
@@ -170,6 +178,38 @@ function layout(columns: readonly Column[], rows: readonly string[][], options: 
     }
   }
   return last!
+}
+
+/**
+ * Past this many rows a table is drawn by drawTable: cli-table3 lays a table out in quadratic
+ * time (8 s for 10,000 rows, minutes for 50,000), and an audit of many tags has that many.
+ */
+const LARGE_TABLE_ROWS = 200
+
+/**
+ * The table cli-table3 draws with archcheck's settings (see table.ts: box borders, one space of
+ * padding, no rule between rows, cells top-aligned), in one pass over the cells. Widths are
+ * counted in code points (visibleWidth), as the layout counts them.
+ */
+export function drawTable(head: readonly string[], rows: readonly string[][]): string {
+  const all = [head, ...rows]
+  const widths = head.map((_h, k) => widest(all, (row) => cellWidth(row[k] ?? '')))
+  const rule = (left: string, middle: string, right: string): string =>
+    `${left}${widths.map((width) => '─'.repeat(width + 2)).join(middle)}${right}`
+  const out = [rule('┌', '┬', '┐')]
+  for (const row of all) {
+    const lines = widths.map((_w, k) => (row[k] ?? '').split('\n'))
+    const height = Math.max(1, ...lines.map((cellLines) => cellLines.length))
+    for (let i = 0; i < height; i++) {
+      const parts = widths.map((width, k) => {
+        const text = lines[k][i] ?? ''
+        return ` ${text}${' '.repeat(width - visibleWidth(text))} `
+      })
+      out.push(`│${parts.join('│')}│`)
+    }
+  }
+  out.push(rule('└', '┴', '┘'))
+  return out.join('\n')
 }
 
 export interface FittedTable {
@@ -192,16 +232,28 @@ export async function fitTable(
   options: FitOptions = {},
 ): Promise<FittedTable> {
   const chosen = layout(columns, rows, options)
-  const newTable = await tableMaker(style)
-  const cell = (text: string, c: number, k: number): string => {
+  const cell = (text: string, c: number, k: number, header = false): string => {
     // Short digests everywhere in the table once shortened: a long one in a message would not fit either.
     const shown = chosen.short ? shortDigests(text) : text
-    return columns[c].wrap && chosen.wrapped ? wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard') : shown
+    const wrap = columns[c].wrap
+    if (!wrap || !chosen.wrapped) return shown
+    return wrapText(shown, chosen.widths[k], chosen.wrapped === 'hard' && (wrap === true || header))
   }
-  const table = newTable(chosen.keep.map((c, k) => cell(columns[c].header, c, k)))
-  for (const row of rows) table.push(chosen.keep.map((c, k) => cell(row[c], c, k)))
+  const head = chosen.keep.map((c, k) => cell(columns[c].header, c, k, true))
+  const body = rows.map((row) => chosen.keep.map((c, k) => cell(row[c], c, k)))
+  let text: string
+  if (body.length > LARGE_TABLE_ROWS) {
+    text = drawTable(
+      head.map((h) => style.bold(h)),
+      body,
+    )
+  } else {
+    const table = (await tableMaker(style))(head)
+    for (const row of body) table.push(row)
+    text = table.toString()
+  }
   return {
-    text: table.toString(),
+    text,
     fits: chosen.fits,
     short: chosen.short,
     wrapped: chosen.wrapped !== false,

@@ -1,6 +1,7 @@
 import {isFailure, unreadableLine, type CheckOutcome, type VerifyResult} from '../api/verify.js'
 import {sanitizeDeep} from '../oci/sanitize.js'
-import {appendStepSummary, markdownCell as cell} from './markdown.js'
+import {appendStepSummary, markdownCell as cell, markdownCode} from './markdown.js'
+import {verifyVerdictLine} from './verdict.js'
 
 /** Workflow-command data (after `::`): %, CR and LF must be escaped. */
 export function escapeCommandData(text: string): string {
@@ -47,15 +48,16 @@ const VERDICT_ORDER = {error: 0, fail: 1, pass: 2} as const
 /**
  * The step summary: references that failed first; per reference a heading with its verdict, a
  * table of the checks that failed or warned (failures first), and the passes folded into one line.
+ * It opens with the verdict in one line, what a reader scanning a run's summaries looks for.
  */
 export function renderGithubSummary(original: VerifyResult): string {
   const result = sanitizeDeep(original, {lines: true})
-  const parts = ['## archcheck verify', '']
+  const parts = [cell(verifyVerdictLine(original)), '', '## archcheck verify', '']
   const reports = [...result.references].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict])
   for (const report of reports) {
     const verdict = report.verdict === 'pass' ? '✅ passed' : report.verdict === 'fail' ? '❌ failed' : '❌ could not be read'
-    parts.push(`### \`${cell(report.reference)}\` ${verdict}`, '')
-    if (report.digest) parts.push(`Digest: \`${report.digest}\``, '')
+    parts.push(`### ${markdownCode(report.reference)} ${verdict}`, '')
+    if (report.digest) parts.push(`Digest: ${markdownCode(report.digest)}`, '')
     if (report.verdict === 'error') {
       parts.push(cell(report.error ?? ''), '')
       continue

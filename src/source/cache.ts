@@ -1,6 +1,20 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
-import {mkdir, readdir, rename, stat, unlink, utimes, writeFile} from 'node:fs/promises'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  futimesSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
+import {lstat, readdir, unlink} from 'node:fs/promises'
 import {isAbsolute, join, resolve} from 'node:path'
 
 /*
@@ -13,6 +27,16 @@ import {isAbsolute, join, resolve} from 'node:path'
  * The cache is an optimisation: no failure of it may fail the caller. A cache that cannot be
  * written (read-only, disk full, not a directory) turns writes off for the rest of the process
  * with one debug note; reads that fail are misses.
+ *
+ * Nothing below the cache directory is followed: `sha256/`, each shard and each entry must be a
+ * real directory or regular file (lstat, O_NOFOLLOW), so a link planted in the cache can neither
+ * make a run write or read elsewhere nor make eviction delete elsewhere; links and other files
+ * are skipped (named under --debug) and never deleted. The directory itself may be a link the
+ * user chose. Eviction deletes only regular files with the names the cache writes.
+ *
+ * The total size is kept in a small ledger file, updated atomically by each writing run, so a
+ * writing run need not list the whole cache; a full scan happens when the ledger is missing,
+ * unreadable or a day old, and whenever the total passes the bound.
  */
 
 export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024
@@ -22,6 +46,16 @@ export const DEFAULT_CACHE_MAX_ENTRY_BYTES = 16 * 1024 * 1024
 const EVICT_TO = 0.9
 /** A temporary file this old belongs to a process that died mid-write. */
 const STALE_TEMP_MS = 60 * 60 * 1000
+/**
+ * A ledger older than this is replaced by a full scan: runs that share the cache and write at the
+ * same moment may each miss the other's additions, and runs killed outright never record theirs.
+ */
+const RESCAN_AFTER_MS = 24 * 60 * 60 * 1000
+/** A run records what it wrote in the ledger once this much is unrecorded, and when it closes. */
+const LEDGER_FLUSH_BYTES = 1024 * 1024
+const LEDGER_NAME = 'size-ledger'
+/** The ledger is one line of JSON; anything larger is not one. */
+const MAX_LEDGER_BYTES = 4096
 /**
  * A used entry's modification time is refreshed only when it is older than this: eviction needs
  * only a coarse order of use, and an `utimes` on every hit would cost more than the read it marks.
@@ -86,6 +120,15 @@ interface Entry {
   mtimeMs: number
 }
 
+/** The cache's total entry size as of its last full scan plus what runs recorded since. */
+interface Ledger {
+  bytes: number
+  scannedAt: number
+}
+
+/** Opens without following a link in the last component (O_NOFOLLOW: ELOOP on a link). */
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0
+
 function hexOf(digest: string): string | undefined {
   return DIGEST.exec(digest)?.[1]
 }
@@ -97,12 +140,16 @@ function sha256Hex(bytes: Uint8Array): string {
 /**
  * Marks an entry used: its modification time is the last use, and eviction removes the least
  * recently used first. (Access times are unreliable: relatime and noatime mounts do not update
- * them on every read.)
+ * them on every read.) Through the open descriptor: the path is never looked up again.
  */
-async function touch(path: string, mtimeMs: number): Promise<void> {
+function touch(fd: number, mtimeMs: number): void {
   const now = Date.now()
   if (now - mtimeMs < TOUCH_AFTER_MS) return
-  await utimes(path, now / 1000, now / 1000).catch(() => {})
+  try {
+    futimesSync(fd, now / 1000, now / 1000)
+  } catch {
+    // Only the eviction order suffers.
+  }
 }
 
 /**
@@ -135,9 +182,15 @@ export class ContentCache {
   private readonly counters = {hits: 0, misses: 0, corrupt: 0, bytesWritten: 0, entriesWritten: 0, evicted: 0}
   private writeDisabled = false
   private readNoted = false
-  /** Total size of entries as last scanned plus what this process wrote since; undefined before the first scan. */
+  /** The cache's total entry size as this process knows it (the ledger plus its own changes); undefined before it is read. */
   private knownSize: number | undefined
+  /** Bytes this process added (or removed) that the ledger does not have yet. */
+  private unrecorded = 0
   private evicting: Promise<void> | undefined
+  /** Directories below `dir` found to be real directories, not links (checked once per process). */
+  private readonly realDirs = new Set<string>()
+  /** Paths below `dir` that are not what the cache makes there (links, other files), each named once under --debug. */
+  private readonly refused = new Set<string>()
   private readonly memoryBytes: number
   /** Verified bytes by hex digest, least recently used first; never handed out, only copies of them. */
   private readonly memory = new Map<string, Buffer>()
@@ -153,16 +206,47 @@ export class ContentCache {
 
   /** Where an entry lives. Only for a validated sha256 hex: no path is ever built from other input. */
   private pathOf(hex: string): string {
-    return join(this.dir, 'sha256', hex.slice(0, 2), hex)
+    return join(this.shardOf(hex), hex)
+  }
+
+  private shardOf(hex: string): string {
+    return join(this.dir, 'sha256', hex.slice(0, 2))
   }
 
   stats(): CacheStats {
     return {...this.counters, writeDisabled: this.writeDisabled}
   }
 
+  /** Whether `sha256/` and the shard are real directories, so an entry path leads nowhere else. */
+  private shardIsReal(shard: string): boolean {
+    return this.isRealDir(join(this.dir, 'sha256')) && this.isRealDir(shard)
+  }
+
+  /**
+   * Whether a directory below the cache directory is a real one (lstat: a link is not followed);
+   * a link or other file there is named once under --debug, a missing one is simply not there yet.
+   */
+  private isRealDir(path: string): boolean {
+    if (this.realDirs.has(path)) return true
+    const info = lstatOrUndefined(path)
+    if (!info) return false
+    if (!info.isDirectory()) {
+      this.refuse(path, info)
+      return false
+    }
+    this.realDirs.add(path)
+    return true
+  }
+
+  private refuse(path: string, info: Stats): void {
+    if (this.refused.has(path)) return
+    this.refused.add(path)
+    this.debug(`cache: ${path} is ${describe(info)}, which the cache did not make; not following, replacing or deleting it`)
+  }
+
   /**
    * The bytes cached under a digest, re-verified; a miss otherwise. A miss has a reason when it is
-   * worth a `--debug` line (a corrupt entry, an unreadable file, a digest the cache does not take).
+   * worth a `--debug` line (a corrupt entry, an unreadable file, a link, a digest the cache does not take).
    */
   async get(digest: string): Promise<CacheLookup> {
     const hex = hexOf(digest)
@@ -174,20 +258,22 @@ export class ContentCache {
       this.counters.hits++
       return {hit: true, bytes: Buffer.from(kept)}
     }
+    if (!this.shardIsReal(this.shardOf(hex))) return this.miss()
     const path = this.pathOf(hex)
     let bytes: Buffer
-    let mtimeMs: number
+    let actual: string
     try {
       // Non-blocking: a FIFO planted in the cache directory must not stop the whole process.
-      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW)
       try {
         const info = fstatSync(fd)
-        if (!info.isFile()) return this.miss(`cache entry ${path} is not a regular file`)
+        if (!info.isFile()) return this.miss(`cache entry ${path} is ${describe(info)}; not reading it`)
         if (info.size > this.maxEntryBytes) {
           return this.miss(`cache entry ${digest} is ${info.size} bytes, over the ${this.maxEntryBytes}-byte entry limit`)
         }
         bytes = readAll(fd, info.size)
-        mtimeMs = info.mtimeMs
+        actual = sha256Hex(bytes)
+        if (actual === hex) touch(fd, info.mtimeMs)
       } finally {
         closeSync(fd)
       }
@@ -195,25 +281,31 @@ export class ContentCache {
       // Not there, or the cache directory does not exist as one: simply not cached.
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return this.miss()
+      if (code === 'ELOOP') return this.miss(`cache entry ${path} is a symbolic link; not following it`)
       const reason = `cannot read cache entry ${path}: ${errorText(error)}`
       if (!this.readNoted) this.debug(reason)
       this.readNoted = true
       return this.miss(reason)
     }
-    const actual = sha256Hex(bytes)
     if (actual !== hex) {
       this.counters.corrupt++
       let removed = 'deleted it'
-      await unlink(path).catch((error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') removed = `could not delete it (${errorText(error)})`
-      })
+      // A regular file (opened without following links) in a real shard, under the cache's own name.
+      await unlink(path).then(
+        () => {
+          this.unrecorded -= bytes.length
+          if (this.knownSize !== undefined) this.knownSize -= bytes.length
+        },
+        (error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') removed = `could not delete it (${errorText(error)})`
+        },
+      )
       const reason = `cache entry ${digest} was corrupt (${bytes.length} bytes hashing to sha256:${actual}); ${removed}`
       this.debug(reason)
       return this.miss(reason)
     }
     this.counters.hits++
     this.keep(hex, bytes)
-    await touch(path, mtimeMs)
     return {hit: true, bytes}
   }
 
@@ -247,35 +339,70 @@ export class ContentCache {
       return false
     }
     this.keep(hex, bytes)
-    const path = this.pathOf(hex)
-    const existing = await stat(path).catch(() => undefined)
-    if (existing?.isFile() && existing.size === bytes.length) {
-      // Another run wrote it already (a re-read will verify it); just mark it used.
-      await touch(path, existing.mtimeMs)
-      return true
-    }
-    const shard = join(this.dir, 'sha256', hex.slice(0, 2))
-    const temp = join(shard, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`)
-    try {
-      // 0700/0600: manifests of private images are not for other users of the machine.
-      await mkdir(shard, {recursive: true, mode: 0o700})
-      await writeFile(temp, bytes, {flag: 'wx', mode: 0o600})
-      await rename(temp, path)
-    } catch (error) {
-      await unlink(temp).catch(() => {})
-      // Where rename cannot replace a file another process holds open (Windows), that process
-      // has just written the same bytes: the entry is there, and writing still works.
-      const now = await stat(path).catch(() => undefined)
-      if (now?.isFile() && now.size === bytes.length) return true
-      this.disableWrites(error)
-      return false
-    }
+    const written = this.write(hex, bytes)
+    if (written !== 'written') return written === 'present'
     this.counters.bytesWritten += bytes.length
     this.counters.entriesWritten++
-    if (this.knownSize !== undefined) this.knownSize += bytes.length
-    // Scan once per process (the first write), and again whenever the writes pass the bound.
-    if (this.knownSize === undefined || this.knownSize > this.maxBytes) await this.evict()
+    this.unrecorded += bytes.length
+    this.knownSize ??= this.readLedger()?.bytes
+    if (this.knownSize === undefined) {
+      // No usable ledger: one full scan (which counts this entry) writes one.
+      await this.evict()
+      return true
+    }
+    this.knownSize += bytes.length
+    if (this.knownSize > this.maxBytes) await this.evict()
+    else if (this.unrecorded >= LEDGER_FLUSH_BYTES) this.recordSize()
     return true
+  }
+
+  /**
+   * Writes an entry: a temporary file created exclusively, never through a link, renamed into
+   * place. Synchronous, like reads (entries are small): a temporary file never outlives the call,
+   * so a run interrupted by a signal leaves none behind.
+   */
+  private write(hex: string, bytes: Uint8Array): 'written' | 'present' | 'refused' {
+    const shard = this.shardOf(hex)
+    const path = this.pathOf(hex)
+    const temp = join(shard, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`)
+    let created = false
+    try {
+      // 0700/0600: manifests of private images are not for other users of the machine.
+      if (!this.realDirs.has(shard)) {
+        // One level at a time, each checked: a recursive mkdir would make the shard through a linked `sha256/`.
+        mkdirSync(join(this.dir, 'sha256'), {recursive: true, mode: 0o700})
+        if (!this.isRealDir(join(this.dir, 'sha256'))) return 'refused'
+        makeDir(shard)
+        if (!this.isRealDir(shard)) return 'refused'
+      }
+      const existing = lstatOrUndefined(path)
+      if (existing && !existing.isFile()) {
+        this.refuse(path, existing)
+        return 'refused'
+      }
+      if (existing?.isFile() && existing.size === bytes.length) {
+        // Another run wrote it already (a re-read will verify it); just mark it used.
+        if (Date.now() - existing.mtimeMs >= TOUCH_AFTER_MS) lutimesSync(path, Date.now() / 1000, Date.now() / 1000)
+        return 'present'
+      }
+      const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o600)
+      created = true
+      try {
+        for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(temp, path)
+      return 'written'
+    } catch (error) {
+      if (created) tryUnlink(temp)
+      // Where rename cannot replace a file another process holds open (Windows), that process
+      // has just written the same bytes: the entry is there, and writing still works.
+      const now = lstatOrUndefined(path)
+      if (now?.isFile() && now.size === bytes.length) return 'present'
+      this.disableWrites(error)
+      return 'refused'
+    }
   }
 
   private disableWrites(error: unknown): void {
@@ -285,9 +412,77 @@ export class ContentCache {
   }
 
   /**
-   * Brings the cache under its bound, least recently used entries first, and removes temporary
-   * files left by processes that died mid-write. Safe while other processes use the cache: an
-   * entry deleted under a reader is a miss for it, never a partial read.
+   * Records what this process wrote in the size ledger, so the next run need not scan. Call it when
+   * the run ends, and from a signal handler when it is interrupted: synchronous, never throws.
+   */
+  close(): void {
+    if (this.unrecorded !== 0 && this.knownSize !== undefined) this.recordSize()
+  }
+
+  /** The ledger, or undefined when it is missing, unreadable, a link, or due for a full scan. */
+  private readLedger(): Ledger | undefined {
+    let text: string
+    try {
+      const fd = openSync(join(this.dir, LEDGER_NAME), constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW)
+      try {
+        const info = fstatSync(fd)
+        if (!info.isFile() || info.size > MAX_LEDGER_BYTES) return undefined
+        text = readAll(fd, info.size).toString('utf8')
+      } finally {
+        closeSync(fd)
+      }
+    } catch {
+      return undefined
+    }
+    try {
+      const {bytes, scannedAt} = JSON.parse(text) as Partial<Ledger>
+      if (!Number.isSafeInteger(bytes) || bytes! < 0 || typeof scannedAt !== 'number') return undefined
+      const age = Date.now() - scannedAt
+      if (!(age >= 0 && age < RESCAN_AFTER_MS)) return undefined
+      return {bytes: bytes!, scannedAt}
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Adds this process's unrecorded bytes to the ledger as it is now (other runs may have added theirs). */
+  private recordSize(): void {
+    const current = this.readLedger()
+    if (!current) {
+      // Due for a scan: the next writing run makes one.
+      return
+    }
+    const ledger = {bytes: Math.max(0, current.bytes + this.unrecorded), scannedAt: current.scannedAt}
+    if (this.writeLedger(ledger)) {
+      this.unrecorded = 0
+      this.knownSize = ledger.bytes
+    }
+  }
+
+  /** Replaces the ledger atomically (a temporary file renamed over it); false when it cannot be written. */
+  private writeLedger(ledger: Ledger): boolean {
+    const temp = join(this.dir, `${TEMP_PREFIX}${LEDGER_NAME}-${process.pid}-${randomBytes(6).toString('hex')}`)
+    try {
+      const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o600)
+      try {
+        writeSync(fd, `${JSON.stringify(ledger)}\n`)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(temp, join(this.dir, LEDGER_NAME))
+      return true
+    } catch (error) {
+      tryUnlink(temp)
+      this.debug(`cache: cannot record its size in ${join(this.dir, LEDGER_NAME)} (${errorText(error)})`)
+      return false
+    }
+  }
+
+  /**
+   * Scans the cache, brings it under its bound, least recently used entries first, removes
+   * temporary files left by processes that died mid-write, and writes the ledger. Safe while
+   * other processes use the cache: an entry deleted under a reader is a miss for it, never a
+   * partial read.
    */
   async evict(): Promise<void> {
     this.evicting ??= this.scanAndEvict().finally(() => {
@@ -300,21 +495,34 @@ export class ContentCache {
     const entries: Entry[] = []
     const root = join(this.dir, 'sha256')
     const now = Date.now()
-    const shards = await readdir(root).catch(() => [] as string[])
+    let skipped = 0
+    const rootInfo = await lstat(root).catch(() => undefined)
+    if (rootInfo && !rootInfo.isDirectory()) this.refuse(root, rootInfo)
+    const shards = rootInfo?.isDirectory() ? await readdir(root, {withFileTypes: true}).catch(() => []) : []
     for (const shard of shards) {
-      if (!SHARD_NAME.test(shard)) continue
-      const names = await readdir(join(root, shard)).catch(() => [] as string[])
+      if (!SHARD_NAME.test(shard.name)) continue
+      // Dirent types come from the directory itself: a link to a directory is not one.
+      if (!shard.isDirectory()) {
+        skipped++
+        continue
+      }
+      const names = await readdir(join(root, shard.name)).catch(() => [] as string[])
       for (const name of names) {
-        const path = join(root, shard, name)
-        const info = await stat(path).catch(() => undefined)
-        if (!info?.isFile()) continue
-        if (name.startsWith(TEMP_PREFIX)) {
-          if (now - info.mtimeMs > STALE_TEMP_MS) await unlink(path).catch(() => {})
-        } else if (ENTRY_NAME.test(name)) {
-          entries.push({path, size: info.size, mtimeMs: info.mtimeMs})
+        const isTemp = name.startsWith(TEMP_PREFIX)
+        // Only the names the cache writes, each in its own shard; anything else is not the cache's.
+        if (!isTemp && !(ENTRY_NAME.test(name) && name.startsWith(shard.name))) continue
+        const path = join(root, shard.name, name)
+        const info = await lstat(path).catch(() => undefined)
+        if (!info) continue
+        if (!info.isFile()) {
+          skipped++
+          continue
         }
+        if (!isTemp) entries.push({path, size: info.size, mtimeMs: info.mtimeMs})
+        else if (now - info.mtimeMs > STALE_TEMP_MS) await unlink(path).catch(() => {})
       }
     }
+    if (skipped > 0) this.debug(`cache: skipped ${skipped} links or other non-regular files in ${root}; not following or deleting them`)
     let total = entries.reduce((sum, entry) => sum + entry.size, 0)
     if (total > this.maxBytes) {
       const target = Math.floor(this.maxBytes * EVICT_TO)
@@ -332,7 +540,44 @@ export class ContentCache {
       }
     }
     this.knownSize = total
+    this.unrecorded = 0
+    if (!this.writeDisabled) this.writeLedger({bytes: total, scannedAt: now})
   }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+/** mkdir of one level; one that exists is checked by the caller (it may be a link). */
+function makeDir(path: string): void {
+  try {
+    mkdirSync(path, {mode: 0o700})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Gone already, or never made.
+  }
+}
+
+/** What a file that is not a regular file (or a directory that is not one) is, for --debug. */
+function describe(info: Stats): string {
+  if (info.isSymbolicLink()) return 'a symbolic link'
+  if (info.isDirectory()) return 'a directory'
+  if (info.isFIFO()) return 'a FIFO'
+  if (info.isSocket()) return 'a socket'
+  if (info.isFile()) return 'a regular file'
+  return 'a device or other special file'
 }
 
 /**

@@ -107,7 +107,9 @@ afterAll(() => {
 describe('archcheck audit: a repository without a tag', () => {
   it('audits the releases a semver range selects, newest first, with per-host history, and exits 1', async () => {
     const {code, json, stderr} = await auditJson([histA.name, '--tags', '>=1.0', '--no-cache'])
-    expect(stderr).toBe('')
+    expect(stderr).toBe(
+      `archcheck: ${histA.name}: 34 tags: 22 selected by '>=1.0'; left out: 2 not versions (edge, latest), 8 variants, 2 pre-releases\n`,
+    )
     expect(code).toBe(1)
     expect(json.schemaVersion).toBe(1)
     expect(json.rows.map((row) => row.tag)).toEqual([
@@ -141,7 +143,9 @@ describe('archcheck audit: a repository without a tag', () => {
     for (const tag of RELEASE_TAGS) expect(cellOf(json, tag, 'linux/amd64')).toBe('ok')
     const row = json.rows.find((r) => r.tag === '1.4.0')!
     expect(row.reference).toBe(`${histA.name}:1.4.0`)
-    expect(row.digest).toBe(histA.digests.multi)
+    expect(row.digest).toBe(histA.digests.byTag['1.4.0'])
+    // latest names 2.2.0's index: one release, shown once.
+    expect(json.rows.find((r) => r.tag === '2.2.0')!.aliases).toEqual(['latest'])
     expect(row.cells.find((cell) => cell.host === 'linux/arm64')!.chosen).toMatch(/^sha256:/)
     expect(json.rows.find((r) => r.tag === '1.0.0')!.cells.find((cell) => cell.host === 'linux/arm64')!.chosen).toBeNull()
     const arm64 = json.history.find((h) => h.host === 'linux/arm64' && h.repository === histA.name)!
@@ -174,26 +178,31 @@ describe('archcheck audit: a repository without a tag', () => {
     expect(alpine.json.rows.map((row) => row.tag).sort()).toEqual([...ALPINE_TAGS].sort())
     expect(alpine.json.rows.every((row) => row.variant === 'alpine' && row.passed)).toBe(true)
 
+    // latest, named too, is 2.2.0's index: one release, one row.
     const latest = await auditJson([histA.name, '--latest', '3', `${histA.name}:latest`, '--no-cache'])
-    expect(latest.json.rows.map((row) => row.tag)).toEqual(['latest', '2.3.0', '2.2.0', '2.1.1'])
+    expect(latest.json.rows.map((row) => [row.tag, row.aliases])).toEqual([
+      ['2.3.0', []],
+      ['2.2.0', ['latest']],
+      ['2.1.1', []],
+    ])
     expect(latest.json.rows.some((row) => row.tag === 'edge')).toBe(false)
   })
 
-  it('says so when a repository has no tag the selection keeps', async () => {
+  it('says so, and fails, when a repository has no tag the selection keeps', async () => {
     const {code, json, stderr} = await auditJson([clean.name, '--tags', '>=99', '--no-cache'])
-    expect(code).toBe(0)
+    expect(code).toBe(1)
     expect(json.rows).toEqual([])
     expect(json.unmatched).toEqual([{repository: clean.name, tags: 34}])
-    expect(stderr).toContain(`archcheck: ${clean.name}: none of its 34 tags is selected`)
+    expect(stderr).toContain(`archcheck: ${clean.name}: 34 tags: 0 selected by '>=99'; left out:`)
   })
 
   it('follows Link pages of the tag list to the end', async () => {
     const paging = await proxy({tagPageSize: 5})
     const {json, code} = await auditJson([`${paging.host}/audit/clean`, '--tag-pattern', '^', '--include-prerelease', '--no-cache'])
     expect(code).toBe(0)
-    // 34 tags in pages of 5; every version tag (releases, pre-releases, -alpine) is selected.
+    // 34 tags in pages of 5; the pattern selects every one, latest being 2.2.0's alias.
     expect(paging.count({kind: 'tags', method: 'GET'})).toBe(7)
-    expect(json.rows).toHaveLength(RELEASE_TAGS.length + 2 + ALPINE_TAGS.length)
+    expect(json.rows).toHaveLength(34 - 1)
   })
 })
 
@@ -344,20 +353,21 @@ describe('archcheck audit: cache and request counts', () => {
     expect(warm.json.rows).toEqual(cold.json.rows.map((row) => ({...row, durationMs: expect.any(Number)})))
     const kinds = counting.requests.map((r) => `${r.method} ${r.kind}`)
     expect(kinds.filter((k) => k !== 'HEAD manifest' && k !== 'GET tags' && k !== 'GET ping')).toEqual([])
-    expect(counting.count({kind: 'manifest', method: 'HEAD'})).toBe(5)
+    // Five tags, then the two children of the one index they name, each confirmed once in the repository.
+    expect(counting.count({kind: 'manifest', method: 'HEAD'})).toBe(7)
     expect(warm.json.summary.cache!.hits).toBeGreaterThan(0)
     // Docker Hub's headers, passed on by the proxy, reach the summary.
     expect(warm.json.summary.rateLimit[counting.host]).toMatchObject({limit: 100, windowSeconds: 21600})
 
     // Corrupt the index's entry: the next run fetches it again and says so under --debug.
-    const hex = histB.digests.multi.slice('sha256:'.length)
+    const hex = histB.digests.byTag['2.0.0'].slice('sha256:'.length)
     writeFileSync(join(cache, 'sha256', hex.slice(0, 2), hex), '{"not": "the index"}')
     counting.reset()
     const repaired = await runCli(['audit', ...args, '--concurrency', '1', '--json', '--debug'])
     expect(repaired.code).toBe(0)
     expect(repaired.stderr).toContain('was corrupt')
     expect(counting.requests.filter((r) => r.method === 'GET' && r.kind === 'manifest').map((r) => r.reference)).toEqual([
-      histB.digests.multi,
+      histB.digests.byTag['2.0.0'],
     ])
 
     // Two runs at once on an empty cache, then a warm run: every entry they wrote is whole.
@@ -450,20 +460,20 @@ describe('archcheck audit: report formats', () => {
     const lines = result.stdout.split('\n')
     const head = lines.findIndex((line) => line.startsWith('| Image | Digest |'))
     expect(head).toBeGreaterThan(0)
-    // The failing column comes first.
-    expect(lines[head]).toBe('| Image | Digest | linux/arm64 | linux/amd64 |')
+    // The hosts in the order given, whichever fails.
+    expect(lines[head]).toBe('| Image | Digest | linux/amd64 | linux/arm64 |')
     expect(lines[head + 1]).toBe('|---|---|---|---|')
     expect(lines.slice(head + 2, head + 4)).toEqual([
-      expect.stringMatching(/^\| `2\.3\.0` \| `sha256:[0-9a-f]+` \| ❌ missing \| ✅ ok \|$/),
-      expect.stringMatching(/^\| `2\.2\.0` \| `sha256:[0-9a-f]+` \| ✅ ok \| ✅ ok \|$/),
+      expect.stringMatching(/^\| `2\.3\.0` \| `sha256:[0-9a-f]+` \| ✅ ok \| ❌ missing \|$/),
+      expect.stringMatching(/^\| `2\.2\.0 \(also latest\)` \| `sha256:[0-9a-f]+` \| ✅ ok \| ✅ ok \|$/),
     ])
     expect(readFileSync(summary, 'utf8')).toContain('## archcheck audit')
   })
 
-  it('prints a text matrix with a marker on failing cells and the summary line, nothing on stderr', async () => {
+  it('prints a text matrix with a marker on failing cells and the summary line, only the selection on stderr', async () => {
     const result = await runCli(['audit', histA.name, '--tags', '>=1.3 <1.5', '--no-cache'])
     expect(result.code).toBe(1)
-    expect(result.stderr).toBe('')
+    expect(result.stderr).toMatch(/^archcheck: \S+: 34 tags: 4 selected by '>=1\.3 <1\.5'; left out: [^\n]+\n$/)
     expect(result.stdout).toContain('✗ no-match')
     expect(result.stdout).toMatch(/linux\/arm64: no-match from 1\.3\.0 to 1\.3\.1; ok from 1\.4\.0 on/)
     expect(result.stdout).toMatch(/4 images × 2 hosts, 2 failing, 0 unreadable, \d+ requests in [\d.]+ s, no cache/)

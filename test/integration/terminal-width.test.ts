@@ -93,12 +93,21 @@ describe.skipIf(!existsSync(SCRIPT))('text output on a terminal', () => {
     ['resolve --explain --client all', () => ['resolve', REF(), '--client', 'all', '--explain']],
     ['resolve --deep', () => ['resolve', REF(), '--deep']],
     ['verify', () => ['verify', REF(), '--require', HOSTS, '--forbid-extra', '--deep']],
+    ['audit --client all', () => ['audit', REF(), '--client', 'all', '--no-cache']],
+    ['audit --client all with five hosts', () => ['audit', REF(), '--client', 'all', '--host', HOSTS, '--no-cache']],
   ]
   for (const columns of [80, 120]) {
     it.each(commands)(`%s fits ${columns} columns`, async (_name, args) => {
       expectFits(await onTerminal(columns, args()), columns)
     })
   }
+
+  it.each([80, 120])('audit --client all at %i columns: no verdict broken over two lines, the left-out note once', async (columns) => {
+    const output = await onTerminal(columns, ['audit', REF(), '--client', 'all', '--host', HOSTS, '--no-cache'])
+    expect(output).toMatch(/no-match/)
+    expect(output).not.toMatch(/│ *(no-|match|wrong-|arch|fall-|back) *│/)
+    expect(output.match(/Not shown to fit/g)?.length ?? 0).toBeLessThanOrEqual(1)
+  })
 
   it('keeps diagnose within its digests', async () => {
     const output = await onTerminal(80, ['diagnose', REF(), '--host', HOSTS, '--all-binaries'])

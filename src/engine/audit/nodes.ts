@@ -2,7 +2,11 @@ import {isMap, isScalar, isSeq} from 'yaml'
 import type {Node, YAMLMap} from 'yaml'
 
 import {UsageError} from '../../oci/errors.js'
+import {toHostPlatform} from '../../oci/platform/match.js'
+import {checkKnownPlatform} from '../../oci/platform/parse.js'
+import type {ClientName} from '../resolve/resolution.js'
 import {parseYaml} from './input.js'
+import type {SchedulingNode, Taint} from './scheduling.js'
 
 /** One distinct platform among a cluster's nodes: a host column of the audit. */
 export interface NodeHost {
@@ -54,6 +58,43 @@ const WINDOWS_SERVER_BUILDS: Array<[RegExp, string]> = [
  * cannot be told, and for an input without nodes.
  */
 export function readNodeHosts(text: string, file: string, options: {variantLabels?: string[]} = {}): NodeHost[] {
+  return hostsOf(readClusterNodes(text, file, options))
+}
+
+/** The distinct platforms of nodes, each with the nodes that have it, sorted by spec. */
+export function hostsOf(nodes: readonly ClusterNode[]): NodeHost[] {
+  const groups = new Map<string, Omit<NodeHost, 'label'>>()
+  for (const node of nodes) {
+    const group = groups.get(node.spec)
+    if (group) group.nodes.push(node.name)
+    else groups.set(node.spec, {...node.platform, nodes: [node.name], spec: node.spec})
+  }
+  return [...groups.values()]
+    .map((host) => {
+      const names = [...host.nodes].sort()
+      return {...host, nodes: names, label: `${host.spec} (${names.length} node${names.length === 1 ? '' : 's'})`}
+    })
+    .sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0))
+}
+
+/** A node with what decides which pods it takes and which image its runtime pulls. */
+export interface ClusterNode extends SchedulingNode {
+  platform: NodePlatform
+  /** The platform as the platform parser reads it back (see specOf). */
+  spec: string
+  /** `status.nodeInfo.containerRuntimeVersion` as reported (`containerd://1.7.13`), or null. */
+  runtime: string | null
+  /** The pull client that runtime behaves like. */
+  client: ClientName
+}
+
+/**
+ * Reads `kubectl get nodes -o json` (or `-o yaml`, or a single Node): every node with its platform,
+ * labels, taints, cordon and container runtime. Throws a UsageError naming FILE:LINE for anything
+ * that is not a Node, a node whose platform cannot be told or is not one `--host` accepts, and for
+ * an input without nodes.
+ */
+export function readClusterNodes(text: string, file: string, options: {variantLabels?: string[]} = {}): ClusterNode[] {
   const variantLabels = options.variantLabels ?? DEFAULT_VARIANT_LABELS
   const {docs, lineOf} = parseYaml(text, file)
   const objects: Array<{value: unknown; line: number}> = []
@@ -72,30 +113,26 @@ export function readNodeHosts(text: string, file: string, options: {variantLabel
       objects.push({value: root.toJS(doc, {maxAliasCount: -1}), line: lineOf((root as YAMLMap).range?.[0])})
     }
   }
+  const nodes = objects.map(({value, line}) => readNode(value, `${file}:${line}`, variantLabels))
+  if (nodes.length === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`)
+  return nodes
+}
 
-  const groups = new Map<string, Omit<NodeHost, 'label'>>()
-  for (const {value, line} of objects) {
-    const node = readNode(value, `${file}:${line}`, variantLabels)
-    const spec = specOf(node.platform)
-    const group = groups.get(spec)
-    if (group) group.nodes.push(node.name)
-    else groups.set(spec, {...node.platform, nodes: [node.name], spec})
-  }
-  if (groups.size === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`)
-  return [...groups.values()]
-    .map((host) => {
-      const nodes = [...host.nodes].sort()
-      return {...host, nodes, label: `${host.spec} (${nodes.length} node${nodes.length === 1 ? '' : 's'})`}
-    })
-    .sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0))
+/**
+ * The pull client a node's runtime behaves like: containerd and cri-o by their own models (cri-o
+ * pulls through containers/image, as podman does); dockershim and cri-dockerd pull through
+ * dockerd, whose matching before 23.0 was exact. An unknown runtime is taken for containerd, the
+ * default of every current distribution.
+ */
+export function runtimeClient(runtime: string | null): ClientName {
+  const match = /^([\w.-]+):\/\/v?(\d+)?/.exec(runtime ?? '')
+  const name = match?.[1]?.toLowerCase()
+  if (name === 'cri-o') return 'podman'
+  if (name === 'docker') return match?.[2] !== undefined && Number(match[2]) < 23 ? 'docker@20.10' : 'docker'
+  return 'containerd'
 }
 
 export type NodePlatform = Pick<NodeHost, 'os' | 'architecture' | 'variant' | 'osVersion'>
-
-interface ReadNode {
-  name: string
-  platform: NodePlatform
-}
 
 function record(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
@@ -105,7 +142,7 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
 }
 
-function readNode(value: unknown, where: string, variantLabels: string[]): ReadNode {
+function readNode(value: unknown, where: string, variantLabels: string[]): ClusterNode {
   const object = record(value)
   if (object.kind !== 'Node') {
     throw new UsageError(`${where}: expected a Node, found ${typeof object.kind === 'string' ? object.kind : 'an object without kind'}`)
@@ -123,10 +160,39 @@ function readNode(value: unknown, where: string, variantLabels: string[]): ReadN
   }
   const variant = label(variantLabels)?.toLowerCase()
   const osVersion = os === 'windows' ? windowsBuild(info, labels) : undefined
+  const platform: NodePlatform = {os, architecture, ...(variant ? {variant} : {}), ...(osVersion ? {osVersion} : {})}
+  const spec = specOf(platform)
+  try {
+    checkKnownPlatform(spec, toHostPlatform(spec))
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${where}: node ${name}: ${error.message}`, {cause: error})
+    throw error
+  }
+  const runtime = text(info.containerRuntimeVersion) ?? null
+  const nodeSpec = record(object.spec)
   return {
     name,
-    platform: {os, architecture, ...(variant ? {variant} : {}), ...(osVersion ? {osVersion} : {})},
+    os,
+    platform,
+    spec,
+    labels: Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+    taints: readTaints(nodeSpec.taints),
+    unschedulable: nodeSpec.unschedulable === true,
+    runtime,
+    client: runtimeClient(runtime),
   }
+}
+
+function readTaints(value: unknown): Taint[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((item) => {
+    const taint = record(item)
+    const key = text(taint.key)
+    const effect = text(taint.effect)
+    if (key === undefined || effect === undefined) return []
+    const taintValue = text(taint.value)
+    return [{key, ...(taintValue === undefined ? {} : {value: taintValue}), effect}]
+  })
 }
 
 /** `10.0.20348.2113` → `10.0.20348`; undefined for anything that is not a Windows version. */

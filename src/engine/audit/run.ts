@@ -6,21 +6,31 @@ import {formatReference, parseReference} from '../../oci/reference.js'
 import type {ImageTree} from '../../oci/types.js'
 import {parseSourceSpec} from '../../source/open.js'
 import type {ImageSource} from '../../source/source.js'
+import {abortable} from '../abortable.js'
 import {createLimiter} from '../limit.js'
 import type {ClientName, Resolution, Verdict} from '../resolve/resolution.js'
 import {resolveForHost} from '../resolve/resolve.js'
 import {fetchImageTree} from '../tree.js'
 import type {CheckProvider, CheckResult, VerifyOptions} from '../verify/types.js'
 import {verifyImage} from '../verify/verify.js'
-import {compareTagVersions, compileTagSelection, parseTagVersion, type TagSelectionOptions, type TagVersion} from './tags.js'
+import {
+  compareTagVersions,
+  compileTagSelection,
+  parseTagVersion,
+  type SelectionCounts,
+  type TagSelectionOptions,
+  type TagVersion,
+} from './tags.js'
 import {OnceMemo, SharedReads} from './shared-reads.js'
 import type {ImageOrigin} from './workloads.js'
 
 /**
  * A cell of the audit matrix: the resolver's verdict, plus `missing` (the client picks an image the
- * registry no longer has: the pull fails) and `error` (the image could not be read at all).
+ * registry no longer has: the pull fails), `error` (the image could not be read at all) and
+ * `check-failed` (the pull works, but a verify check of this host's platform fails: the image
+ * pulled will not run there, e.g. its entrypoint is built for another architecture).
  */
-export type AuditVerdict = Verdict | 'missing' | 'error'
+export type AuditVerdict = Verdict | 'missing' | 'error' | 'check-failed'
 
 /** A column of the matrix. */
 export interface AuditHost {
@@ -50,6 +60,8 @@ export interface AuditCell {
   /** The platform the chosen entry was picked as. */
   platform: string | null
   message: string
+  /** With --require: ids of the failed verify checks of this host's platform (their messages are in `message`). */
+  failedChecks: string[]
 }
 
 export type RowStatus = 'audited' | 'unreadable' | 'not-audited'
@@ -60,7 +72,11 @@ export interface AuditRow {
   /** Full reference as opened: `127.0.0.1:5000/app:1.4.0`, `oci-layout:dir:tag`. */
   reference: string
   tag: string | null
-  /** The version the tag names (semver), null for `latest`, digests and local images. */
+  /** Other tags of the same repository naming the same top digest (`2.2`, `2`, `latest`): one release, one row. */
+  aliases: string[]
+  /** Why the row stands alone when it might be expected not to: `no full release with this digest` for a floating tag. */
+  note: string | null
+  /** The version the tag names (semver), null for `latest`, partial versions (`2`, `2.2`), digests and local images. */
   version: string | null
   /** Pre-release versions (`2.1.0-rc.1`). */
   prerelease: boolean
@@ -84,6 +100,8 @@ export interface AuditRow {
 /** One stretch of versions with the same verdict, oldest first. */
 export interface HistoryRun {
   verdict: AuditVerdict
+  /** With `check-failed`: the failed checks. */
+  failedChecks: string[]
   from: string
   to: string
   count: number
@@ -116,6 +134,15 @@ export interface AuditRun {
   rateLimited: RateLimitStop[]
   /** Repositories whose tag list had no tag the selection kept: nothing of them was audited. */
   unmatched: Array<{repository: string; tags: number}>
+  /** Per repository named without a tag whose list was read: what the selection did with its tags. */
+  selection: RepositorySelection[]
+}
+
+/** What the tag selection did with one repository's tags (a line on stderr, `selection` in JSON). */
+export interface RepositorySelection extends SelectionCounts {
+  repository: string
+  /** `REPO: 21 tags: 14 selected by '>=1.4 <3'; left out: 3 not versions (latest, main, sha-3f9c2a1), 3 variants, 1 pre-release`. */
+  text: string
 }
 
 export interface AuditRunOptions {
@@ -132,9 +159,16 @@ export interface AuditRunOptions {
   providers?: CheckProvider[]
   /** Opens a spec; the caller owns the registry client behind it. */
   open(spec: string): Promise<ImageSource>
+  /** Images a repository's selection may have (default DEFAULT_MAX_IMAGES_PER_REPOSITORY); more is an error of that repository. */
+  maxImagesPerRepository?: number
   /** Called after each image (and once at the start) with how many are done of how many. */
   onProgress?(done: number, total: number): void
+  /** Aborted (Ctrl-C): no image starts any more, those in flight are given up; all of them are `not-audited`, "interrupted". */
+  signal?: AbortSignal
 }
+
+/** The error of a row the run was interrupted before it finished. */
+export const INTERRUPTED = 'interrupted'
 
 /**
  * Images read at once per registry. A warm audit is one HEAD per tag, so this sets how many round
@@ -145,6 +179,13 @@ export interface AuditRunOptions {
  * against each request's timeout.
  */
 export const DEFAULT_AUDIT_CONCURRENCY = 16
+
+/**
+ * Images one repository's tag selection may have. Each costs at least a request and a row: a
+ * selection bigger than this is a range written wider than meant (`--tags '*'` over a repository of
+ * 100,000 nightly tags), refused for that repository with how to narrow it, or raised with --max-images.
+ */
+export const DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2000
 
 interface Planned {
   spec: string
@@ -158,6 +199,11 @@ interface Planned {
   tag: string | null
   version: TagVersion | null
   origins: ImageOrigin[]
+  /**
+   * named: the user named it; selected: the tag selection chose it; alias: a floating tag
+   * (`2`, `latest`) read only to be attached to a selected release by digest.
+   */
+  role: 'named' | 'selected' | 'alias'
 }
 
 /** A registry reference with neither tag nor digest, named on the command line: a repository to expand. */
@@ -204,6 +250,8 @@ function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: 
     repository: item.repository,
     reference: item.spec,
     tag: item.tag,
+    aliases: [],
+    note: null,
     version: item.version ? item.version.version.version : null,
     prerelease: item.version?.prerelease ?? false,
     variant: item.version?.variant ?? null,
@@ -231,17 +279,43 @@ export function cellPasses(verdict: AuditVerdict, allowFallback: boolean): boole
   return verdict === 'ok' || (allowFallback && verdict === 'fallback')
 }
 
+/** A full version (three numbers) read from the tag; partial ones (`2`, `2.2`) name no release of their own. */
+function fullVersionOf(tag: string | null, variantPattern: RegExp | undefined): TagVersion | null {
+  const parsed = tag ? parseTagVersion(tag, variantPattern) : undefined
+  return parsed && parsed.precision === 3 ? parsed : null
+}
+
+/** "REPO: 21 tags: 14 selected by '>=1.4 <3'; left out: 3 not versions (latest, main, sha-3f9c2a1), 3 variants, 1 pre-release". */
+export function selectionText(repository: string, counts: SelectionCounts): string {
+  const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`
+  const left: string[] = []
+  if (counts.notVersions > 0) {
+    const more = counts.notVersions > counts.notVersionNames.length ? ', …' : ''
+    left.push(`${plural(counts.notVersions, 'not a version', 'not versions')} (${counts.notVersionNames.join(', ')}${more})`)
+  }
+  if (counts.notMatching > 0) left.push(`${counts.notMatching} not matching the pattern`)
+  if (counts.variants > 0) left.push(plural(counts.variants, 'variant'))
+  if (counts.prereleases > 0) left.push(plural(counts.prereleases, 'pre-release'))
+  if (counts.outOfRange > 0) left.push(`${counts.outOfRange} out of range`)
+  if (counts.beyondLatest > 0) left.push(`${counts.beyondLatest} older than the newest releases kept`)
+  const head = `${repository}: ${plural(counts.tags, 'tag')}: ${counts.selected} selected by ${counts.by}`
+  return left.length > 0 ? `${head}; left out: ${left.join(', ')}` : head
+}
+
 /**
  * Audits many images: expands repositories through their tag lists, reads each image's tree
  * (at most `concurrency` at once per registry), simulates every host × client pull and, with
  * `verify`, runs verify's checks on the same tree. An image that cannot be read is a row marked
  * `unreadable`; a registry that answers "rate limited" past the bound stops new work there, lets
  * what is in flight finish, and leaves the rest `not-audited`. Nothing finished is lost.
+ * In a repository named without a tag, tags naming the same top digest are one release: one row,
+ * the other tags its `aliases`.
  */
 export async function runAudit(inputs: readonly AuditInput[], options: AuditRunOptions): Promise<AuditRun> {
   const selector = compileTagSelection(options.selection ?? {})
   const variantPattern = options.selection?.pattern ? new RegExp(options.selection.pattern) : undefined
   const concurrency = options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY
+  const maxImages = options.maxImagesPerRepository ?? DEFAULT_MAX_IMAGES_PER_REPOSITORY
   const limiters = new Map<string, ReturnType<typeof createLimiter>>()
   const limiterOf = (registry: string) => {
     let limiter = limiters.get(registry)
@@ -249,6 +323,8 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     return limiter
   }
   const stopped = new Map<string, RateLimitStop>()
+  // Ctrl-C: images not started are not started, those in flight are given up (options.signal).
+  const abort = abortable(options.signal)
   const stopFor = (registry: string, error: unknown): void => {
     if (!(error instanceof RegistryError) || error.kind !== 'rate-limited' || stopped.has(registry)) return
     stopped.set(registry, {registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null})
@@ -257,37 +333,42 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   // Plan: explicit references as given, repositories through their tag lists (concurrently).
   const rows: AuditRow[] = []
   const planned = new Map<string, Planned>()
-  const plan = (spec: string, origins: ImageOrigin[], version: TagVersion | null, listed = false) => {
+  const plan = (spec: string, origins: ImageOrigin[], role: Planned['role'], version: TagVersion | null) => {
     const canonical = canonicalSpec(spec)
     const seen = planned.get(canonical)
     if (seen) {
-      seen.origins.push(...origins)
+      for (const origin of origins) seen.origins.push(origin)
+      // A tag both named and selected (or an alias candidate) is read once, in its strongest role.
+      if (role === 'named' || (role === 'selected' && seen.role === 'alias')) seen.role = role
       return
     }
     const place = placeOf(canonical)
-    const parsedVersion = version ?? (place.tag ? (parseTagVersion(place.tag, variantPattern) ?? null) : null)
     planned.set(canonical, {
       spec: canonical,
-      openAs: listed ? `docker://${canonical}` : canonical,
+      openAs: role === 'named' ? canonical : `docker://${canonical}`,
       ...place,
-      version: parsedVersion,
+      version: version ?? (role === 'alias' ? null : fullVersionOf(place.tag, variantPattern)),
       origins: [...origins],
+      role,
     })
   }
   const listings = await Promise.all(
     inputs.map(async (input) => {
       if (!isBareRepository(input)) return {input}
       const place = placeOf(input.spec)
+      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited'}})
       return limiterOf(place.registry)(async () => {
         const stop = stopped.get(place.registry)
         if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited'}}
+        if (options.signal?.aborted) return interrupted()
         let source: ImageSource | undefined
         try {
           source = await options.open(input.spec)
           if (!source.listTags)
             throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
-          const tags = await source.listTags()
-          return {input, selected: selector.select(tags), listed: tags.length}
+          const tags = await abort.race(source.listTags(), () => undefined)
+          if (tags === undefined) return interrupted()
+          return {input, selection: selector.select(tags)}
         } catch (error) {
           stopFor(place.registry, error)
           const {message, kind} = errorText(error)
@@ -299,25 +380,72 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     }),
   )
   const unmatched: AuditRun['unmatched'] = []
+  const selections: RepositorySelection[] = []
+  const expanded = new Set<string>()
+  const repositoryRow = (input: AuditInput, message: string, kind: string) => {
+    const place = placeOf(input.spec)
+    const status: RowStatus = kind === 'not-audited' ? 'not-audited' : 'unreadable'
+    rows.push(
+      emptyRow(
+        {spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: [], role: 'named'},
+        status,
+        message,
+        kind,
+      ),
+    )
+  }
   for (const listing of listings) {
     const {input} = listing
-    if ('selected' in listing && listing.selected) {
-      if (listing.selected.length === 0) unmatched.push({repository: placeOf(input.spec).repository, tags: listing.listed})
+    if ('selection' in listing && listing.selection) {
+      const {selected, aliasCandidates, counts} = listing.selection
+      const repository = placeOf(input.spec).repository
+      selections.push({repository, ...counts, text: selectionText(repository, counts)})
+      if (selected.length === 0) {
+        unmatched.push({repository, tags: counts.tags})
+        continue
+      }
+      if (selected.length + aliasCandidates.length > maxImages) {
+        repositoryRow(
+          input,
+          `${selected.length + aliasCandidates.length} images selected, more than the ${maxImages} allowed per repository: narrow the selection (--tags, --tag-pattern, --latest) or raise --max-images`,
+          'too-large',
+        )
+        continue
+      }
+      expanded.add(repository)
       const base = canonicalSpec(input.spec).replace(/:latest$/, '')
-      for (const version of listing.selected) plan(`${base}:${version.tag}`, [], version, true)
+      const planListed = (tag: string, role: Planned['role'], version: TagVersion | null) => {
+        try {
+          plan(`${base}:${tag}`, [], role, version)
+        } catch (error) {
+          // A registry may list a tag no client can name (longer than 128 characters): that row fails, not the run.
+          const spec = `${base}:${tag}`
+          const item: Planned = {
+            spec,
+            openAs: spec,
+            repository,
+            registry: placeOf(input.spec).registry,
+            tag,
+            version: null,
+            origins: [],
+            role,
+          }
+          rows.push(
+            emptyRow(
+              item,
+              'unreadable',
+              `the registry lists a tag that is not a valid reference: ${errorText(error).message}`,
+              'invalid-tag',
+            ),
+          )
+        }
+      }
+      for (const {tag, version} of selected) planListed(tag, 'selected', version)
+      for (const {tag} of aliasCandidates) planListed(tag, 'alias', null)
     } else if ('failed' in listing && listing.failed) {
-      const place = placeOf(input.spec)
-      const status: RowStatus = listing.failed.kind === 'not-audited' ? 'not-audited' : 'unreadable'
-      rows.push(
-        emptyRow(
-          {spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: []},
-          status,
-          listing.failed.message,
-          listing.failed.kind,
-        ),
-      )
+      repositoryRow(input, listing.failed.message, listing.failed.kind ?? 'unreadable')
     } else {
-      plan(input.spec, input.origins ?? [], null)
+      plan(input.spec, input.origins ?? [], 'named', null)
     }
   }
 
@@ -331,12 +459,15 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   options.onProgress?.(0, items.length)
   const audited = await Promise.all(
     items.map((item) =>
-      limiterOf(item.registry)(async () => {
+      limiterOf(item.registry)(async (): Promise<Audited> => {
         try {
           const stop = stopped.get(item.registry)
-          if (stop) return emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited')
-          return await auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) =>
-            stopFor(item.registry, error),
+          if (stop) return {item, row: emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited'), created: null}
+          const interrupted = (): Audited => ({item, row: emptyRow(item, 'not-audited', INTERRUPTED, 'not-audited'), created: null})
+          if (options.signal?.aborted) return interrupted()
+          return await abort.race(
+            auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) => stopFor(item.registry, error)),
+            interrupted,
           )
         } finally {
           options.onProgress?.(++done, items.length)
@@ -344,9 +475,75 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       }),
     ),
   )
-  rows.push(...audited)
-  const sorted = sortRows(rows)
-  return {rows: sorted, history: historyOf(sorted, options), rateLimited: [...stopped.values()], unmatched}
+  abort.dispose()
+  const created = new Map<AuditRow, string | null>()
+  for (const release of releasesOf(audited, expanded)) {
+    rows.push(release.row)
+    created.set(release.row, release.created)
+  }
+  const sorted = sortRows(rows, (row) => created.get(row) ?? null)
+  return {
+    rows: sorted,
+    history: historyOf(sorted, options),
+    rateLimited: [...stopped.values()],
+    unmatched,
+    selection: selections,
+  }
+}
+
+/** A row as audited, with what planning and ordering need of it. */
+interface Audited {
+  item: Planned
+  row: AuditRow
+  /** The newest `created` of the image's configs: orders tags that are no version. */
+  created: string | null
+}
+
+/** Alias tags in the order people read them: versions most precise first (`2.2`, `2`), then names. */
+function compareAliases(a: string, b: string): number {
+  const va = parseTagVersion(a)
+  const vb = parseTagVersion(b)
+  if (va && vb) return compareTagVersions(va, vb)
+  if (va || vb) return va ? -1 : 1
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * One row per release in each expanded repository: audited rows with the same top digest are one
+ * release, shown as its full version (the newest when several name it), the other tags as aliases.
+ * A floating tag whose digest no full version of the selection has stands as itself, and says so.
+ * Other rows (unreadable, not audited, explicit references elsewhere) are kept as they are.
+ */
+function releasesOf(audited: Audited[], expanded: ReadonlySet<string>): Audited[] {
+  const out: Audited[] = []
+  const byDigest = new Map<string, Audited[]>()
+  for (const entry of audited) {
+    const {row} = entry
+    if (row.status !== 'audited' || !row.digest || !expanded.has(row.repository)) {
+      out.push(entry)
+      continue
+    }
+    const key = `${row.repository}\u0000${row.digest}`
+    const group = byDigest.get(key)
+    if (group) group.push(entry)
+    else byDigest.set(key, [entry])
+  }
+  const rank = ({item}: Audited) => (item.version ? 0 : item.role === 'alias' ? 2 : 1)
+  for (const group of byDigest.values()) {
+    group.sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        (a.item.version && b.item.version ? compareTagVersions(a.item.version, b.item.version) : 0) ||
+        compareAliases(a.item.tag ?? '', b.item.tag ?? ''),
+    )
+    const [first, ...rest] = group
+    const aliases = rest.map(({item}) => item.tag).filter((tag): tag is string => tag !== null)
+    aliases.sort(compareAliases)
+    for (const {item} of rest) for (const origin of item.origins) first.row.origins.push(origin)
+    const note = first.item.role === 'alias' ? 'no full release with this digest' : null
+    out.push({...first, row: {...first.row, aliases, note}})
+  }
+  return out
 }
 
 /**
@@ -383,7 +580,36 @@ function cellsOf(tree: ImageTree, options: AuditRunOptions, matching: PlatformMa
       chosen: resolution.chosen?.descriptor.digest ?? null,
       platform: resolution.chosen && chosenPlatform ? formatPlatformSpec(chosenPlatform) : null,
       message: resolution.message,
+      failedChecks: [],
     }
+  })
+}
+
+/** The newest `created` of an image's configs, for ordering tags that are no version. */
+function createdOf(tree: ImageTree): string | null {
+  let newest: string | null = null
+  const visit = (node: ImageTree['root']) => {
+    if (node.kind === 'image' && node.config.created && (newest === null || node.config.created > newest)) newest = node.config.created
+    if (node.kind === 'index') for (const child of node.children) visit(child)
+  }
+  visit(tree.root)
+  return newest
+}
+
+/**
+ * The failed checks a host's cell must show: a check of a platform concerns the host of that
+ * platform (or the host pulling it). A cell whose pull passes becomes `check-failed`; one that
+ * already fails keeps its verdict and lists the checks too.
+ */
+function withFailedChecks(cells: AuditCell[], checks: NonNullable<AuditRow['checks']>, allowFallback: boolean): AuditCell[] {
+  const failed = checks.filter((check) => check.status === 'fail' && check.platform !== null)
+  if (failed.length === 0) return cells
+  return cells.map((cell) => {
+    const concerned = failed.filter((check) => check.platform === cell.host || check.platform === cell.platform)
+    if (concerned.length === 0) return cell
+    const failedChecks = concerned.map((check) => check.id)
+    if (!cellPasses(cell.verdict, allowFallback)) return {...cell, failedChecks}
+    return {...cell, verdict: 'check-failed', failedChecks, message: concerned.map((check) => `${check.id}: ${check.message}`).join(' ')}
   })
 }
 
@@ -392,7 +618,7 @@ async function auditOne(
   options: AuditRunOptions,
   {images, matching}: {images: OnceMemo<Simulated>; matching: PlatformMatching},
   onError: (error: unknown) => void,
-): Promise<AuditRow> {
+): Promise<Audited> {
   const started = Date.now()
   let source: ImageSource | undefined
   try {
@@ -407,9 +633,8 @@ async function auditOne(
     const tree: ImageTree =
       image.tree.reference === opened.displayName ? image.tree : {reference: opened.displayName, root: image.tree.root}
     // Copies: rows are handed to callers, and one row's cells must not change with another's.
-    const cells = image.anyReference || tree === image.tree ? image.cells.map((cell) => ({...cell})) : cellsOf(tree, options, matching)
+    let cells = image.anyReference || tree === image.tree ? image.cells.map((cell) => ({...cell})) : cellsOf(tree, options, matching)
     let checks: AuditRow['checks'] = null
-    let checksPass = true
     if (options.verify) {
       const treeOnce = {fetchTree: () => Promise.resolve(tree), resolve: resolveForHost}
       const report = await verifyImage(opened, {...options.verify, providers: options.providers}, treeOnce)
@@ -420,19 +645,24 @@ async function auditOne(
         message: check.message,
       }))
       if (report.verdict === 'error') throw new RegistryError(report.error ?? 'verify could not read the image', 'unreadable')
-      checksPass = report.verdict === 'pass'
+      cells = withFailedChecks(cells, checks, options.allowFallback ?? false)
     }
+    const checksPass = (checks ?? []).every((check) => check.status !== 'fail')
     return {
-      ...emptyRow(item, 'audited', null, null, Date.now() - started),
-      digest: tree.root.descriptor.digest,
-      passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
-      cells,
-      checks,
+      item,
+      row: {
+        ...emptyRow(item, 'audited', null, null, Date.now() - started),
+        digest: tree.root.descriptor.digest,
+        passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
+        cells,
+        checks,
+      },
+      created: createdOf(tree),
     }
   } catch (error) {
     onError(error)
     const {message, kind} = errorText(error)
-    return emptyRow(item, 'unreadable', message, kind, Date.now() - started)
+    return {item, row: emptyRow(item, 'unreadable', message, kind, Date.now() - started), created: null}
   } finally {
     await source?.close()
   }
@@ -440,61 +670,84 @@ async function auditOne(
 
 /**
  * Rows grouped by repository (in the order repositories were first named), newest first within:
- * tags that are not versions (`latest`) at the top, then versions newest first, then digests.
+ * tags that are not versions (`latest`, `sha-3f9c2a1`) at the top, newest image first, then
+ * versions newest first, then digests.
  */
-function sortRows(rows: AuditRow[]): AuditRow[] {
+function sortRows(rows: AuditRow[], createdOf: (row: AuditRow) => string | null): AuditRow[] {
   const order = new Map<string, number>()
   for (const row of rows) if (!order.has(row.repository)) order.set(row.repository, order.size)
   const rank = (row: AuditRow) => (row.version ? 1 : row.tag ? 0 : 2)
-  const versionOf = (row: AuditRow) => parseTagVersion(row.tag ?? '') ?? undefined
+  const versions = new Map<AuditRow, TagVersion | undefined>(
+    rows.map((row) => [row, row.version ? parseTagVersion(row.tag ?? '') : undefined]),
+  )
   return [...rows].sort((a, b) => {
     const byRepository = order.get(a.repository)! - order.get(b.repository)!
     if (byRepository !== 0) return byRepository
     if (rank(a) !== rank(b)) return rank(a) - rank(b)
-    const va = versionOf(a)
-    const vb = versionOf(b)
+    const va = versions.get(a)
+    const vb = versions.get(b)
     if (va && vb) return compareTagVersions(va, vb)
+    const ca = createdOf(a) ?? ''
+    const cb = createdOf(b) ?? ''
+    if (ca !== cb) return ca > cb ? -1 : 1
     return a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0
   })
 }
 
-/** The history of one repository's versions on one host × client, from its audited rows. */
-function historyOf(rows: AuditRow[], options: AuditRunOptions): AuditHistory[] {
+/**
+ * The history of one repository's releases on one host × client, from its audited rows (one per
+ * release, newest first). Linear in the rows: each group is walked once, oldest first.
+ */
+export function historyOf(rows: AuditRow[], options: Pick<AuditRunOptions, 'hosts' | 'clients'>): AuditHistory[] {
   const groups = new Map<string, AuditRow[]>()
   for (const row of rows) {
     if (row.status !== 'audited' || !row.version) continue
     const key = `${row.repository}\u0000${row.variant ?? ''}`
-    groups.set(key, [...(groups.get(key) ?? []), row])
+    const group = groups.get(key)
+    if (group) group.push(row)
+    else groups.set(key, [row])
   }
   const out: AuditHistory[] = []
   for (const group of groups.values()) {
-    // Oldest first; one row per version (the most precise tag comes first in newest-first order).
+    // Oldest first; one row per version (the first in newest-first order).
     const byVersion = new Map<string, AuditRow>()
     for (const row of group) if (!byVersion.has(row.version!)) byVersion.set(row.version!, row)
     const ordered = [...byVersion.values()].reverse()
     if (ordered.length < 2) continue
+    const releaseCount = ordered.filter((row) => !row.prerelease).length
     for (const client of options.clients) {
       for (const host of options.hosts) {
-        const verdictOf = (row: AuditRow) => row.cells.find((cell) => cell.host === host.spec && cell.client === client)?.verdict ?? 'error'
-        const releases = ordered.filter((row) => !row.prerelease)
+        const cellOf = (row: AuditRow) => row.cells.find((cell) => cell.host === host.spec && cell.client === client)
         const runs: HistoryRun[] = []
-        for (const row of releases) {
-          const verdict = verdictOf(row)
+        const exceptions: AuditHistory['exceptions'] = []
+        // The releases around a pre-release: the last release not newer than it, else the first release.
+        let lastRelease: AuditRow | undefined
+        const pending: AuditRow[] = []
+        const judge = (row: AuditRow, around: AuditRow | undefined) => {
+          const verdict = cellOf(row)?.verdict ?? 'error'
+          if (!around || (cellOf(around)?.verdict ?? 'error') !== verdict) exceptions.push({version: row.version!, verdict})
+        }
+        for (const row of ordered) {
+          if (row.prerelease) {
+            if (lastRelease) judge(row, lastRelease)
+            else pending.push(row)
+            continue
+          }
+          const cell = cellOf(row)
+          const verdict = cell?.verdict ?? 'error'
+          const failedChecks = cell?.failedChecks ?? []
           const last = runs.at(-1)
-          if (last && last.verdict === verdict) {
+          if (last && last.verdict === verdict && last.failedChecks.join() === failedChecks.join()) {
             last.to = row.version!
             last.count++
           } else {
-            runs.push({verdict, from: row.version!, to: row.version!, count: 1})
+            runs.push({verdict, failedChecks, from: row.version!, to: row.version!, count: 1})
           }
+          if (!lastRelease) for (const early of pending.splice(0)) judge(early, row)
+          lastRelease = row
         }
-        const exceptions: AuditHistory['exceptions'] = []
-        for (const row of ordered.filter((r) => r.prerelease)) {
-          const verdict = verdictOf(row)
-          // The releases around it: the last release not newer than it, else the first release.
-          const around = [...releases].reverse().find((release) => compareVersions(release.version!, row.version!) <= 0) ?? releases[0]
-          if (!around || verdictOf(around) !== verdict) exceptions.push({version: row.version!, verdict})
-        }
+        for (const early of pending) judge(early, undefined)
+        exceptions.sort((a, b) => compareVersions(b.version, a.version))
         out.push({
           repository: group[0].repository,
           variant: group[0].variant,
@@ -502,7 +755,7 @@ function historyOf(rows: AuditRow[], options: AuditRunOptions): AuditHistory[] {
           client,
           runs,
           exceptions,
-          text: historyText(runs, exceptions, releases.length),
+          text: historyText(runs, exceptions, releaseCount),
         })
       }
     }
@@ -518,14 +771,16 @@ function compareVersions(a: string, b: string): number {
 
 /**
  * "no-match from 1.0.0 to 1.3.1; ok from 1.4.0 on; no-match in 2.1.0-rc.1". The first run names
- * its first version: the audit saw only the versions selected, and says nothing of older ones.
+ * its first version: the audit saw only the versions selected, and says nothing of older ones. A
+ * failed check is named after the run: "check-failed in 2.0.1 (entrypoint-arch)".
  */
 export function historyText(runs: HistoryRun[], exceptions: AuditHistory['exceptions'], releases: number): string {
   const parts = runs.map((run, i) => {
-    if (runs.length === 1) return `${run.verdict} in all ${releases} release${releases === 1 ? '' : 's'}`
-    if (run.count === 1) return `${run.verdict} in ${run.from}`
-    if (i === runs.length - 1) return `${run.verdict} from ${run.from} on`
-    return `${run.verdict} from ${run.from} to ${run.to}`
+    const checks = run.failedChecks.length > 0 ? ` (${run.failedChecks.join(', ')})` : ''
+    if (runs.length === 1) return `${run.verdict} in all ${releases} release${releases === 1 ? '' : 's'}${checks}`
+    if (run.count === 1) return `${run.verdict} in ${run.from}${checks}`
+    if (i === runs.length - 1) return `${run.verdict} from ${run.from} on${checks}`
+    return `${run.verdict} from ${run.from} to ${run.to}${checks}`
   })
   for (const exception of exceptions) parts.push(`${exception.verdict} in ${exception.version}`)
   return parts.join('; ')

@@ -22,21 +22,69 @@ export interface TagSelectionOptions {
   pattern?: string
   /** `--include-prerelease`. */
   includePrerelease?: boolean
-  /** `--latest N`: keep the newest N tags after the other filters. */
+  /** `--latest N`: keep the newest N releases (distinct versions) after the other filters. */
   latest?: number
 }
 
-export interface TagSelector {
-  /** The selected tags of one repository, newest first. Tags that are not versions never are. */
-  select(tags: Iterable<string>): TagVersion[]
+/** A tag a selection keeps: a full version, or (with --tag-pattern) a tag that is no version at all. */
+export interface SelectedTag {
+  tag: string
+  version: TagVersion | null
 }
+
+/** What a selection did with a repository's tags; every listed tag is counted once, under the first rule that left it out. */
+export interface SelectionCounts {
+  /** Distinct tags listed. */
+  tags: number
+  /** Full versions (and, with --tag-pattern, other matching tags) selected, plus the partial versions checked as their aliases. */
+  selected: number
+  /** The rule that selected them, as the user wrote it: `'>=1.4 <3'`, `pattern '^sha-'`, `all releases`. */
+  by: string
+  /** Tags that are no version (`latest`, `main`), left out: without --tag-pattern, or with --tags they cannot be placed in. */
+  notVersions: number
+  /** The first few of them in text order, for the summary line. */
+  notVersionNames: string[]
+  /** Variant tags (`1.4.0-alpine`), left out without --tag-pattern. */
+  variants: number
+  prereleases: number
+  /** Tags --tag-pattern does not match. */
+  notMatching: number
+  /** Versions outside --tags, and partial versions (`2`, `2.2`) whose newest release is not selected. */
+  outOfRange: number
+  /** Versions older than the newest --latest N releases. */
+  beyondLatest: number
+}
+
+/** The outcome of a selection over one repository's tag list. */
+export interface TagSelection {
+  /** Full versions newest first, then tags that are no version (in list order: their age is known only once read). */
+  selected: SelectedTag[]
+  /**
+   * Partial versions (`2`, `2.2`) and `latest` that by convention name the newest release they
+   * cover, when that release is selected: read to be attached to a release by digest, never
+   * releases of their own.
+   */
+  aliasCandidates: SelectedTag[]
+  counts: SelectionCounts
+}
+
+export interface TagSelector {
+  select(tags: Iterable<string>): TagSelection
+}
+
+/** Names of tags that are no version kept for the summary line; the count says how many more there are. */
+const NOT_VERSION_NAMES_SHOWN = 5
+/** `||` alternatives a --tags range may have: each is tested against every tag of every repository. */
+export const MAX_RANGE_ALTERNATIVES = 32
+/** Characters a --tags range may have. */
+export const MAX_RANGE_LENGTH = 1024
 
 /*
  * How a tag is read, and why.
  *
  * A tag is a version when it is an optional `v`, one to three dot-separated numbers, and optionally
- * `-SUFFIX`. Anything else (`latest`, `edge`, `1.2.3.4`, `alpine-3.19`) is not a version and is left
- * to the caller, which audits such tags only when a user names them.
+ * `-SUFFIX`. Anything else (`latest`, `edge`, `1.2.3.4`, `alpine-3.19`) is not a version: it is
+ * selected only by a --tag-pattern it matches (without --tags, which cannot place it), or named.
  *
  * Docker tags put two different things after the `-`: pre-releases (`1.2.3-rc.1`, `2.0.0-beta2`)
  * and image variants (`1.25.3-alpine`, `3.12-slim-bookworm`, `1.25-alpine3.19`, `8.0.1-rc.1-bookworm`).
@@ -57,7 +105,8 @@ export interface TagSelector {
  * (`rc2` < `rc10`), and leading zeros are dropped (calendar versions such as `22.04` → 22.4.0).
  *
  * Without --tag-pattern only tags without a variant are selected (`^1.25` means 1.25.x, not also
- * every -alpine, -perl and -otel build of it); with a pattern, the tags that match it, variant or not.
+ * every -alpine, -perl and -otel build of it); with a pattern, the tags that match it, variant,
+ * version or not.
  */
 
 const PRERELEASE_WORD = /^(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|insiders|a|b|m|ea)(?:\.?\d+)*$/i
@@ -125,20 +174,52 @@ function compareText(a: string, b: string): number {
 }
 
 /**
+ * Compiles --tags once, strictly: a range semver would only read in loose mode reads differently
+ * from what was written (`'>= 1.4, < 3'` loosely becomes `<3`), so it is refused with the reading
+ * it would have had. Leading zeros in numbers are dropped first, as they are in tags (`>=22.04`).
+ */
+export function compileRange(text: string, includePrerelease: boolean): semver.Range {
+  if (text.length > MAX_RANGE_LENGTH) {
+    throw new UsageError(`invalid --tags range: ${text.length} characters, more than the ${MAX_RANGE_LENGTH} allowed`)
+  }
+  const alternatives = text.split('||').length
+  if (alternatives > MAX_RANGE_ALTERNATIVES) {
+    throw new UsageError(
+      `invalid --tags range: ${alternatives} alternatives (||), more than the ${MAX_RANGE_ALTERNATIVES} allowed; use --tag-pattern to name many tags`,
+    )
+  }
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text
+  const normalised = text.replace(/(?<![\w.+-])0+(?=\d)|(?<=\.)0+(?=\d)/g, '')
+  try {
+    return new semver.Range(normalised, {includePrerelease})
+  } catch {
+    let loose: string | undefined
+    try {
+      loose = new semver.Range(normalised, {loose: true, includePrerelease}).range || '*'
+    } catch {
+      loose = undefined
+    }
+    const reading = loose === undefined ? '' : ` (semver's loose reading would be '${loose}', not what was written)`
+    throw new UsageError(
+      `invalid --tags range "${shown}"${reading}: expected a semver range of space-separated comparators such as '>=1.4 <3' or '^2'`,
+    )
+  }
+}
+
+/**
  * Checks the flags once (a UsageError, exit 2, for a bad range, pattern or count) and returns a
  * selector to apply to each repository's tag list.
+ *
+ * Selection is over releases: full versions (three numbers), or shorter ones no other tag refines
+ * (postgres `16.2`). A partial tag another tag refines (`2`, `2.2` beside `2.2.0`) cannot be placed
+ * in a range until its digest says which release it names. So ranges, pre-release and --latest pick
+ * full versions; a partial tag (and `latest`) whose newest covered release is selected becomes an
+ * alias candidate, attached to the release with its digest once read. --latest N counts distinct
+ * versions (of one variant each), so `v2.1.0` and `2.1.0` are one of the N.
  */
 export function compileTagSelection(options: TagSelectionOptions): TagSelector {
   const includePrerelease = options.includePrerelease ?? false
-  let range: string | undefined
-  if (options.range !== undefined) {
-    // Loose, so calendar versions users write with leading zeros (`>=22.04`) are accepted.
-    const valid = semver.validRange(options.range, {loose: true, includePrerelease})
-    if (valid === null) {
-      throw new UsageError(`invalid --tags range "${options.range}": expected a semver range such as '>=1.4 <3' or '^2'`)
-    }
-    range = options.range
-  }
+  const range = options.range === undefined ? undefined : compileRange(options.range, includePrerelease)
   let pattern: RegExp | undefined
   if (options.pattern !== undefined) {
     try {
@@ -151,25 +232,121 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
   if (latest !== undefined && (!Number.isInteger(latest) || latest < 1)) {
     throw new UsageError(`invalid --latest ${latest}: expected a whole number of at least 1`)
   }
+  const by = [
+    options.range !== undefined ? `'${options.range}'` : undefined,
+    options.pattern !== undefined ? `pattern '${options.pattern}'` : undefined,
+    latest !== undefined ? `--latest ${latest}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ')
 
   return {
     select(tags) {
-      const selected: TagVersion[] = []
-      for (const tag of new Set(tags)) {
-        const parsed = parseTagVersion(tag, pattern)
-        if (!parsed) continue
-        if (pattern ? !pattern.test(tag) : parsed.variant !== undefined) continue
-        if (parsed.prerelease && !includePrerelease) continue
-        if (range !== undefined && !semver.satisfies(parsed.version, range, {loose: true, includePrerelease})) continue
-        selected.push(parsed)
+      const counts: SelectionCounts = {
+        tags: 0,
+        selected: 0,
+        by: by || 'all releases',
+        notVersions: 0,
+        notVersionNames: [],
+        variants: 0,
+        prereleases: 0,
+        notMatching: 0,
+        outOfRange: 0,
+        beyondLatest: 0,
       }
-      selected.sort(compareTagVersions)
-      return latest === undefined ? selected : selected.slice(0, latest)
+      // The first names in text order, whatever order the registry lists them in.
+      const notVersion = (tag: string) => {
+        counts.notVersions++
+        const names = counts.notVersionNames
+        if (names.length === NOT_VERSION_NAMES_SHOWN && tag >= names[names.length - 1]) return
+        names.splice(sortedIndex(names, tag), 0, tag)
+        if (names.length > NOT_VERSION_NAMES_SHOWN) names.pop()
+      }
+      /** Version tags the variant and pre-release rules keep, of any precision. */
+      const versions: TagVersion[] = []
+      const others: SelectedTag[] = []
+      let latestTag: string | undefined
+      for (const tag of new Set(tags)) {
+        counts.tags++
+        if (pattern && !pattern.test(tag)) {
+          counts.notMatching++
+          continue
+        }
+        const parsed = parseTagVersion(tag, pattern)
+        if (!parsed) {
+          if (pattern && range === undefined) others.push({tag, version: null})
+          else {
+            if (tag === 'latest') latestTag = tag
+            notVersion(tag)
+          }
+          continue
+        }
+        if (!pattern && parsed.variant !== undefined) counts.variants++
+        else if (parsed.prerelease && !includePrerelease) counts.prereleases++
+        else versions.push(parsed)
+      }
+      // A short tag another tag refines (`2` beside `2.2.0`, `16` beside `16.2`) floats; one nothing
+      // refines is the release itself (postgres `16.2`, ubuntu `22.04`).
+      const line = (tag: TagVersion, precision: number) =>
+        `${precision === 1 ? tag.version.major : `${tag.version.major}.${tag.version.minor}`} ${tag.variant ?? ''}`
+      const refined = new Set<string>()
+      for (const tag of versions) for (let p = 1; p < tag.precision; p++) refined.add(line(tag, p))
+      const full: TagVersion[] = []
+      /** Releases before --tags: what a floating tag names does not depend on the range. */
+      const anyRange: TagVersion[] = []
+      const partial: TagVersion[] = []
+      for (const tag of versions) {
+        if (tag.precision < 3 && refined.has(line(tag, tag.precision))) partial.push(tag)
+        else {
+          anyRange.push(tag)
+          if (range !== undefined && !range.test(tag.version)) counts.outOfRange++
+          else full.push(tag)
+        }
+      }
+      full.sort(compareTagVersions)
+      let selected = full
+      if (latest !== undefined) {
+        const versions = new Set<string>()
+        selected = full.filter((tag) => {
+          const key = `${tag.version.version} ${tag.variant ?? ''}`
+          if (!versions.has(key) && versions.size >= latest) return false
+          versions.add(key)
+          return true
+        })
+        counts.beyondLatest = full.length - selected.length
+      }
+      // The release a floating tag is expected to name: the newest full version it covers, of its variant (or none).
+      const newestCovered = new Map<string, TagVersion>()
+      anyRange.sort(compareTagVersions)
+      for (const tag of anyRange) {
+        if (tag.prerelease) continue
+        const variant = tag.variant ?? ''
+        for (const key of [line(tag, 1), line(tag, 2), variant === '' ? 'latest' : '']) {
+          if (key && !newestCovered.has(key)) newestCovered.set(key, tag)
+        }
+      }
+      const isSelected = new Set(selected)
+      const aliasCandidates: SelectedTag[] = []
+      for (const tag of partial) {
+        const covered = newestCovered.get(line(tag, tag.precision))
+        if (covered && isSelected.has(covered)) aliasCandidates.push({tag: tag.tag, version: null})
+        else counts.outOfRange++
+      }
+      const newest = newestCovered.get('latest')
+      if (latestTag && newest && isSelected.has(newest)) aliasCandidates.push({tag: latestTag, version: null})
+      counts.selected = selected.length + others.length + aliasCandidates.filter((candidate) => candidate.tag !== latestTag).length
+      return {selected: [...selected.map((tag) => ({tag: tag.tag, version: tag})), ...others], aliasCandidates, counts}
     },
   }
 }
 
-/** One-shot form of compileTagSelection(options).select(tags). */
-export function selectTags(tags: Iterable<string>, options: TagSelectionOptions): TagVersion[] {
-  return compileTagSelection(options).select(tags)
+function sortedIndex(sorted: string[], value: string): number {
+  let i = 0
+  while (i < sorted.length && sorted[i] < value) i++
+  return i
+}
+
+/** One-shot form of compileTagSelection(options).select(tags).selected. */
+export function selectTags(tags: Iterable<string>, options: TagSelectionOptions): SelectedTag[] {
+  return compileTagSelection(options).select(tags).selected
 }

@@ -2,7 +2,10 @@ import {isAlias, isMap, isScalar, isSeq} from 'yaml'
 import type {Document, Node, YAMLMap} from 'yaml'
 
 import {UsageError} from '../../oci/errors.js'
+import {toHostPlatform} from '../../oci/platform/match.js'
+import {checkKnownPlatform} from '../../oci/platform/parse.js'
 import {MAX_LIST_REFERENCES, parseYaml, textLines} from './input.js'
+import type {NodeSelectorTerm, PodPlacement, SelectorRequirement, Toleration} from './scheduling.js'
 
 export type WorkloadFileKind = 'list' | 'kubernetes' | 'compose'
 
@@ -22,6 +25,20 @@ export interface ImageOrigin {
   role?: 'container' | 'initContainer' | 'ephemeralContainer' | 'service'
   /** The container or Compose service name. */
   container?: string
+  /** Kubernetes: what of the pod spec decides the nodes it may run on. */
+  placement?: PodPlacement
+  /** A running pod's container (from `kubectl get pods -o json`): what its status says. */
+  running?: ContainerRunning
+  /** Compose: the service's `platform:`, the platform pulled whatever the host. */
+  platform?: string
+}
+
+/** A container's status in a pod that has run. */
+export interface ContainerRunning {
+  /** `imageID`: the digest the node pulled (`docker.io/library/nginx@sha256:…`). */
+  imageID: string | null
+  /** The runtime's message when it could not start the container, such as `exec format error`. */
+  failure: string | null
 }
 
 /** A reference as written (not normalised) and every place it appears. */
@@ -81,7 +98,7 @@ export function mergeWorkloadImages(lists: WorkloadImage[][], keyOf: (reference:
     for (const image of list) {
       const key = keyOf(image.reference)
       const seen = byKey.get(key)
-      if (seen) seen.origins.push(...image.origins)
+      if (seen) for (const origin of image.origins) seen.origins.push(origin)
       else byKey.set(key, {reference: image.reference, origins: [...image.origins]})
     }
   }
@@ -232,8 +249,35 @@ function readCompose(doc: Doc, ctx: Context): void {
     const image = imageValue(service, doc, ctx, 'run `docker compose config` and audit its output')
     // A service with only `build:` has no image to pull.
     if (!image) continue
-    ctx.add(image.reference, {file: ctx.file, line: image.line, from: `service ${name}`, role: 'service', container: name})
+    const platform = composePlatform(service, doc, ctx)
+    ctx.add(image.reference, {
+      file: ctx.file,
+      line: image.line,
+      from: `service ${name}`,
+      role: 'service',
+      container: name,
+      ...(platform ? {platform} : {}),
+    })
   }
+}
+
+/** A service's `platform:`, checked as `--host` checks a platform so a typo fails at its line. */
+function composePlatform(service: YAMLMap, doc: Doc, ctx: Context): string | undefined {
+  const raw = mapGet(service, 'platform', doc)
+  if (raw === undefined) return undefined
+  const node = deref(raw, doc)
+  const line = ctx.lineOf(raw.range?.[0])
+  if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
+    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${describeValue(node)}`)
+  }
+  const platform = node.value.trim()
+  try {
+    checkKnownPlatform(platform, toHostPlatform(platform))
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${ctx.file}:${line}: ${error.message}`, {cause: error})
+    throw error
+  }
+  return platform
 }
 
 // ---- Kubernetes ----
@@ -288,6 +332,8 @@ function readKubernetesObject(object: YAMLMap, doc: Doc, ctx: Context, depth: nu
   const namespace = metadata ? getString(metadata, 'namespace', doc) : undefined
   const podSpec = findPodSpec(object, kind, doc)
   if (!podSpec) return
+  const placement = readPlacement(podSpec, kind, doc)
+  const statuses = kind === 'Pod' ? readContainerStatuses(object, doc) : undefined
   for (const [field, role] of CONTAINER_LISTS) {
     const list = deref(mapGet(podSpec, field, doc), doc)
     if (list === undefined || isEmpty(list)) continue
@@ -313,6 +359,10 @@ function readKubernetesObject(object: YAMLMap, doc: Doc, ctx: Context, depth: nu
         ...(namespace === undefined ? {} : {namespace}),
         role,
         ...(containerName === undefined ? {} : {container: containerName}),
+        placement,
+        ...(statuses && containerName !== undefined && statuses.has(`${role} ${containerName}`)
+          ? {running: statuses.get(`${role} ${containerName}`)}
+          : {}),
       })
     }
   }
@@ -333,4 +383,98 @@ function findPodSpec(object: YAMLMap, kind: string, doc: Doc): YAMLMap | undefin
     if (node && (known || mapGet(node, 'containers', doc) !== undefined)) return node
   }
   return undefined
+}
+
+// ---- scheduling and status ----
+
+/** A value of the document as plain data, aliases followed. */
+function plain(map: YAMLMap | undefined, key: string, doc: Doc): unknown {
+  if (!map) return undefined
+  const node = deref(mapGet(map, key, doc), doc)
+  return node === undefined ? undefined : (node.toJS(doc, {maxAliasCount: 100}) as unknown)
+}
+
+function records(value: unknown): Array<Record<string, unknown>> {
+  return Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => item !== null && typeof item === 'object') : []
+}
+
+function optionalText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined
+}
+
+function requirements(value: unknown): SelectorRequirement[] {
+  return records(value).map((item) => ({
+    key: optionalText(item.key) ?? '',
+    operator: optionalText(item.operator) ?? '',
+    ...(Array.isArray(item.values) ? {values: item.values.map((v) => optionalText(v) ?? '')} : {}),
+  }))
+}
+
+/** nodeName, nodeSelector, required node affinity, tolerations, os and host network of a pod spec. */
+function readPlacement(podSpec: YAMLMap, kind: string, doc: Doc): PodPlacement {
+  const nodeName = optionalText(plain(podSpec, 'nodeName', doc))
+  const selector = plain(podSpec, 'nodeSelector', doc)
+  const affinity = plain(podSpec, 'affinity', doc) as {
+    nodeAffinity?: {requiredDuringSchedulingIgnoredDuringExecution?: {nodeSelectorTerms?: unknown}}
+  } | null
+  const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+  const terms: NodeSelectorTerm[] | undefined =
+    required === undefined || required === null
+      ? undefined
+      : records(required.nodeSelectorTerms).map((term) => ({
+          matchExpressions: requirements(term.matchExpressions),
+          matchFields: requirements(term.matchFields),
+        }))
+  const tolerations: Toleration[] = records(plain(podSpec, 'tolerations', doc)).map((item) => {
+    const toleration: Toleration = {}
+    for (const field of ['key', 'operator', 'value', 'effect'] as const) {
+      const value = optionalText(item[field])
+      if (value !== undefined) toleration[field] = value
+    }
+    return toleration
+  })
+  const os = optionalText((plain(podSpec, 'os', doc) as {name?: unknown} | null)?.name)
+  return {
+    ...(nodeName ? {nodeName} : {}),
+    ...(selector !== null && typeof selector === 'object' && !Array.isArray(selector)
+      ? {nodeSelector: Object.fromEntries(Object.entries(selector).map(([key, value]) => [key, optionalText(value) ?? '']))}
+      : {}),
+    ...(terms ? {requiredTerms: terms} : {}),
+    tolerations,
+    ...(os ? {os} : {}),
+    ...(kind === 'DaemonSet' ? {daemonSet: true} : {}),
+    ...(plain(podSpec, 'hostNetwork', doc) === true ? {hostNetwork: true} : {}),
+  }
+}
+
+const STATUS_LISTS = [
+  ['containerStatuses', 'container'],
+  ['initContainerStatuses', 'initContainer'],
+  ['ephemeralContainerStatuses', 'ephemeralContainer'],
+] as const
+
+/** The runtime's message in a state (`waiting.message`, `terminated.message` or `.reason`). */
+function stateMessage(state: unknown): string | undefined {
+  for (const phase of ['waiting', 'terminated'] as const) {
+    const detail = (state as Record<string, Record<string, unknown> | undefined> | null)?.[phase]
+    const message = optionalText(detail?.message) ?? optionalText(detail?.reason)
+    if (message) return message
+  }
+  return undefined
+}
+
+/** A pod's container statuses by `role name`: the image the node pulled and why a start failed. */
+function readContainerStatuses(pod: YAMLMap, doc: Doc): Map<string, ContainerRunning> {
+  const status = getMap(pod, 'status', doc)
+  const out = new Map<string, ContainerRunning>()
+  for (const [field, role] of STATUS_LISTS) {
+    for (const item of records(plain(status, field, doc))) {
+      const name = optionalText(item.name)
+      if (name === undefined) continue
+      const messages = [stateMessage(item.state), stateMessage(item.lastState)].filter((m): m is string => m !== undefined)
+      const failure = messages.find((message) => /exec format error/i.test(message)) ?? null
+      out.set(`${role} ${name}`, {imageID: optionalText(item.imageID) || null, failure})
+    }
+  }
+  return out
 }

@@ -221,7 +221,7 @@ function pruneLowerLayers(dir: FsDirectory, path: string, layer: number): string
         dir.children.delete(name)
         removed.push(childPath)
       } else {
-        removed.push(...below)
+        for (const path of below) removed.push(path)
       }
     } else if (child.layer < layer) {
       dir.children.delete(name)

@@ -8,6 +8,9 @@ import {RegistrySource, type SourceClient} from './registry-source.js'
 import type {ClientStats} from './stats.js'
 import {Transport, transportSettings} from './transport.js'
 
+/** Manifest confirmations a client keeps: far more than the distinct manifests of a large audit, and a bound on memory. */
+const MAX_PRESENCE_CHECKS = 100_000
+
 /**
  * Everything one run learns while talking to registries, owned by one object: connection pools,
  * the scheme insecure hosts answered on, auth challenges, bearer tokens and credential look-ups.
@@ -23,6 +26,7 @@ export class RegistryClient implements SourceClient {
   readonly maxManifestBytes: number
   readonly cache?: ContentCache
   private readonly reads = new Map<string, Promise<unknown>>()
+  private readonly presence = new Map<string, Promise<boolean>>()
 
   constructor(readonly options: RegistryOptions = {}) {
     this.transport = new Transport(transportSettings(options))
@@ -46,6 +50,30 @@ export class RegistryClient implements SourceClient {
     return started
   }
 
+  /**
+   * Whether a manifest (`registry/repository@digest`) is in its repository: `check()` once per key,
+   * and a `true` kept for the client's life (a run); this is what lets the content cache answer
+   * for it. A `false` or a failure is not kept, so the next caller asks again (a GET may yet
+   * find it). At most MAX_PRESENCE_CHECKS are kept, the oldest dropped first.
+   */
+  manifestPresent(key: string, check: () => Promise<boolean>): Promise<boolean> {
+    const known = this.presence.get(key)
+    if (known) return known
+    const pending = check()
+    this.presence.set(key, pending)
+    const forget = (): void => {
+      if (this.presence.get(key) === pending) this.presence.delete(key)
+    }
+    pending.then((present) => present || forget(), forget)
+    if (this.presence.size > MAX_PRESENCE_CHECKS) this.presence.delete(this.presence.keys().next().value!)
+    return pending
+  }
+
+  /** Records a manifest the registry has just served or named (a GET, a tag's HEAD) as present for the run. */
+  notePresent(key: string): void {
+    void this.manifestPresent(key, () => Promise.resolve(true))
+  }
+
   /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
   repository(ref: Reference, options: {closesClient?: boolean} = {}): RegistrySource {
     return new RegistrySource(ref, this, options.closesClient ?? false)
@@ -54,6 +82,7 @@ export class RegistryClient implements SourceClient {
   async close(): Promise<void> {
     this.auth.clear()
     this.credentials.clear()
+    this.presence.clear()
     await this.transport.close()
   }
 }

@@ -20,6 +20,13 @@ export const DEFAULT_TAG_PAGE_SIZE = 1000
 export const DEFAULT_MAX_TAG_PAGES = 100
 /** A page of 1000 tags of 128 characters is about 130 kB; anything near this bound is not a tag list. */
 const MAX_TAG_PAGE_BYTES = 4 * 1024 * 1024
+/**
+ * Tags one repository may list, and the bytes of its pages together: the largest public
+ * repositories have tens of thousands of tags; a list past these is hostile or broken, and held
+ * whole (with a selection over it) it would exhaust memory long before it ended.
+ */
+export const MAX_LISTED_TAGS = 200_000
+export const MAX_LISTED_TAG_BYTES = 16 * 1024 * 1024
 /** The only digests the content cache keeps; others are always fetched. */
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/
 
@@ -40,6 +47,10 @@ export interface SourceClient {
   readonly cache?: ContentCache
   /** `read()`, or the promise of the same read already in flight under `key`. */
   inFlight<T>(key: string, read: () => Promise<T>): Promise<T>
+  /** Whether a manifest (`registry/repository@digest`) is in its repository: `check()` once per client, a `true` kept. */
+  manifestPresent(key: string, check: () => Promise<boolean>): Promise<boolean>
+  /** Records a manifest the registry has just served or named (a GET, a tag's HEAD) as present. */
+  notePresent(key: string): void
   close(): Promise<void>
 }
 
@@ -73,21 +84,29 @@ export class RegistrySource implements ImageSource {
   }
 
   /**
-   * A manifest by tag or digest. With a content cache, a tag costs a HEAD for its digest (a HEAD
-   * does not count against Docker Hub's pull limit) and the bytes come from the cache when it
-   * holds them; what is fetched is stored there.
+   * A manifest by tag or digest. With a content cache, the cache holds bytes by digest and only
+   * bytes: whether this repository on this registry has the manifest is asked of the registry in
+   * every run before cached bytes answer for it, by a HEAD (which does not count against Docker
+   * Hub's pull limit), once per client for each repository and digest. A tag's HEAD, which gives
+   * its digest, confirms that digest too; so does a GET. What is fetched is stored in the cache.
    */
   async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
     const cache = this.client.cache
     if (!cache) return this.getManifest(reference)
-    if (reference.includes(':')) return (await this.cachedManifest(cache, reference, null, reference)) ?? this.getManifest(reference)
+    if (reference.includes(':')) {
+      // Digests the cache does not keep are simply fetched.
+      if (!SHA256_DIGEST.test(reference)) return this.getManifest(reference)
+      const cached = await this.cachedManifest(cache, reference, null, reference)
+      if (cached && (await this.confirmManifest(reference))) return cached
+      // Not cached, or not confirmed (a 404, HEAD refused): the GET gets the registry's own answer.
+      return this.getManifestOnce(reference)
+    }
     const head = await this.headManifest(reference, target)
     if (!head) return this.getManifest(reference)
-    // By digest, not by tag: the tag may move between the HEAD and the GET. Tags on one index
-    // (`1.4`, `1.4.2`, `latest`) read together share one GET: each counts against a pull limit.
-    const cached = await this.cachedManifest(cache, head.digest, head.contentType, reference)
-    return cached ?? this.client.inFlight(`${this.repositoryName}@${head.digest}`, () => this.getManifest(head.digest))
+    this.client.notePresent(this.presenceKey(head.digest))
+    // By digest, not by tag: the tag may move between the HEAD and the GET.
+    return (await this.cachedManifest(cache, head.digest, head.contentType, reference)) ?? this.getManifestOnce(head.digest)
   }
 
   /**
@@ -108,13 +127,22 @@ export class RegistrySource implements ImageSource {
     /** The absolute URL of the page being read; the first one's scheme is known once it answered. */
     let pageUrl: string | undefined
     const seen = new Set<string>()
+    let listedBytes = 0
     for (let page = 1; ; page++) {
       const what = `tag list of ${this.repositoryName} (page ${page}):`
       const url = pageUrl
       const send = (): Promise<HttpResponse> =>
         url === undefined ? this.request('GET', first, headers) : this.requestAt(url, 'GET', headers)
       const {response, bytes} = await this.readOk(send, target, MAX_TAG_PAGE_BYTES, what)
-      tags.push(...parseTagPage(bytes, what))
+      // One by one: a spread of a 150,000-tag page would overflow the call stack.
+      for (const tag of parseTagPage(bytes, what)) tags.push(tag)
+      listedBytes += bytes.length
+      if (tags.length > MAX_LISTED_TAGS || listedBytes > MAX_LISTED_TAG_BYTES) {
+        throw new RegistryError(
+          `tag list of ${this.repositoryName} has more than ${tags.length > MAX_LISTED_TAGS ? `${MAX_LISTED_TAGS} tags` : `${MAX_LISTED_TAG_BYTES / 1024 / 1024} MiB of tags`} (the bound on one repository's tags); name the tags to audit (REPO:TAG) instead`,
+          'too-large',
+        )
+      }
       const link = nextLink(response.headers.get('link'))
       if (link === undefined) return tags
       // The first request settled the scheme; relative links resolve against the registry's origin.
@@ -190,7 +218,7 @@ export class RegistrySource implements ImageSource {
     if (this.closesClient) await this.client.close()
   }
 
-  /** GET of a manifest by tag or digest, verified; stored in the content cache when there is one. */
+  /** GET of a manifest by tag or digest, verified; stored in the content cache (and noted present) when there is one. */
   private async getManifest(reference: string): Promise<FetchedManifest> {
     const path = `manifests/${reference}`
     const send = (): Promise<HttpResponse> => this.request('GET', path, {accept: MANIFEST_ACCEPT})
@@ -207,7 +235,11 @@ export class RegistrySource implements ImageSource {
       requested: reference,
       where: this.repositoryName,
     })
-    if (this.client.cache) await this.client.cache.put(digest, bytes)
+    if (this.client.cache) {
+      // Served by this repository: its cached bytes may answer for it for the rest of the run.
+      this.client.notePresent(this.presenceKey(digest))
+      await this.client.cache.put(digest, bytes)
+    }
     return {bytes, mediaType, digest}
   }
 
@@ -225,6 +257,36 @@ export class RegistrySource implements ImageSource {
     const digest = response.headers.get('docker-content-digest')?.trim()
     if (!digest || !SHA256_DIGEST.test(digest)) return undefined
     return {digest, contentType: response.headers.get('content-type')}
+  }
+
+  /**
+   * Whether this repository has the manifest `digest`, from a HEAD made once per client for each
+   * registry, repository and digest (the tags of one index share their children's HEADs). A 429
+   * or server error fails, as does a registry that cannot be reached: cached bytes never answer
+   * for a registry that did not. False on any other status, or when the registry names another
+   * digest: the GET that follows then reports the registry's own answer (a 404 as not found).
+   */
+  private confirmManifest(digest: string): Promise<boolean> {
+    return this.client.manifestPresent(this.presenceKey(digest), async () => {
+      const response = await this.request('HEAD', `manifests/${digest}`, {accept: MANIFEST_ACCEPT})
+      await response.discard()
+      if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, 'HEAD', manifestTarget(digest))
+      const served = response.headers.get('docker-content-digest')?.trim()
+      return response.status === 200 && (!served || served === digest)
+    })
+  }
+
+  /**
+   * GET by digest, shared by the callers asking at the same time (tags on one index, `1.4`, `1.4.2`
+   * and `latest`, read together: each GET counts against a pull limit).
+   */
+  private getManifestOnce(digest: string): Promise<FetchedManifest> {
+    return this.client.inFlight(this.presenceKey(digest), () => this.getManifest(digest))
+  }
+
+  /** A manifest in this repository of this registry: what a confirmation holds for. */
+  private presenceKey(digest: string): string {
+    return `${this.repositoryName}@${digest}`
   }
 
   /**

@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {readdir, readFile, stat, unlink, utimes, writeFile} from 'node:fs/promises'
+import {lstat, mkdir, readdir, readFile, stat, symlink, unlink, utimes, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
@@ -109,6 +109,8 @@ describe('ContentCache', () => {
     const entries = ['a', 'b', 'c'].map((name) => Buffer.alloc(100, name))
     const setup = new ContentCache({dir})
     for (const bytes of entries) await setup.put(digestOf(bytes), bytes)
+    // The run ends: what it wrote is in the size ledger the next run reads.
+    setup.close()
     // Written three, two and one hours ago; then `a`, the oldest written, is read: it is the most recent use.
     const hour = 3600
     const now = Date.now() / 1000
@@ -197,6 +199,142 @@ describe('ContentCache', () => {
     await new ContentCache({dir}).put(digestOf(bytes), bytes)
     expect((await stat(entryPath(dir, digestOf(bytes)))).mode & 0o777).toBe(0o600)
     expect((await stat(join(dir, 'sha256'))).mode & 0o777).toBe(0o700)
+  })
+})
+
+/** Bytes whose digest starts with `prefix` (two hex digits: about 256 tries), to land in a chosen shard. */
+function bytesInShard(prefix: string, label: string): Buffer {
+  for (let i = 0; ; i++) {
+    const bytes = Buffer.from(`${label} ${i}`)
+    if (digestOf(bytes).startsWith(`sha256:${prefix}`)) return bytes
+  }
+}
+
+const hoursAgo = (hours: number) => Date.now() / 1000 - hours * 3600
+
+describe('ContentCache never follows a link below its directory', () => {
+  it('a shard linked elsewhere is neither written, read nor cleaned: the other store keeps its files', async () => {
+    const outside = await tempDir('cache-outside')
+    const stale = join(outside, '.tmp-1-old')
+    const foreign = bytesInShard('e0', 'foreign')
+    await writeFile(stale, 'someone else')
+    await utimes(stale, hoursAgo(2), hoursAgo(2))
+    await writeFile(join(outside, digestOf(foreign).slice(7)), foreign)
+    await mkdir(join(dir, 'sha256'), {recursive: true})
+    await symlink(outside, join(dir, 'sha256', 'e0'))
+
+    const notes: string[] = []
+    // A bound every entry passes: a scan that followed the link would evict the foreign file.
+    const cache = new ContentCache({dir, maxBytes: 1, debug: (m) => notes.push(m)})
+    const mine = bytesInShard('e0', 'mine')
+    expect(await cache.put(digestOf(mine), mine)).toBe(false)
+    expect(await cache.get(digestOf(foreign))).toMatchObject({hit: false})
+    const elsewhere = bytesInShard('e1', 'elsewhere')
+    expect(await cache.put(digestOf(elsewhere), elsewhere)).toBe(true)
+    await cache.evict()
+
+    expect((await readdir(outside)).sort()).toEqual(['.tmp-1-old', digestOf(foreign).slice(7)])
+    expect((await lstat(join(dir, 'sha256', 'e0'))).isSymbolicLink()).toBe(true)
+    expect(notes.filter((n) => n.includes('symbolic link'))).toEqual([
+      `cache: ${join(dir, 'sha256', 'e0')} is a symbolic link, which the cache did not make; not following, replacing or deleting it`,
+    ])
+    expect(notes.some((n) => n.includes(`skipped 1 links or other non-regular files in ${join(dir, 'sha256')}`))).toBe(true)
+  })
+
+  it('a linked sha256/ directory gets nothing written through it', async () => {
+    const outside = await tempDir('cache-outside')
+    await symlink(outside, join(dir, 'sha256'))
+    const cache = new ContentCache({dir})
+    const bytes = Buffer.from('through the link')
+    expect(await cache.put(digestOf(bytes), bytes)).toBe(false)
+    expect(await readdir(outside)).toEqual([])
+  })
+
+  it('an entry that is a link is a miss, not read, never replaced or deleted; its target stays', async () => {
+    const outside = await tempDir('cache-outside')
+    const bytes = Buffer.from('{"linked": true}')
+    const target = join(outside, 'kept')
+    await writeFile(target, bytes)
+    const entry = entryPath(dir, digestOf(bytes))
+    await mkdir(join(entry, '..'), {recursive: true})
+    await symlink(target, entry)
+    const cache = new ContentCache({dir, maxBytes: 1})
+    expect(await cache.get(digestOf(bytes))).toEqual({hit: false, reason: `cache entry ${entry} is a symbolic link; not following it`})
+    const other = Buffer.from('pressure')
+    await cache.put(digestOf(other), other)
+    await cache.evict()
+    // Nor replaced by a write of the same digest.
+    expect(await cache.put(digestOf(bytes), bytes)).toBe(false)
+    expect((await lstat(entry)).isSymbolicLink()).toBe(true)
+    expect(await readFile(target)).toEqual(bytes)
+  })
+
+  it('the cache directory itself may be a link the user chose', async () => {
+    const real = await tempDir('cache-real')
+    await symlink(real, join(dir, 'linked'))
+    const cache = new ContentCache({dir: join(dir, 'linked')})
+    const bytes = Buffer.from('via a chosen link')
+    expect(await cache.put(digestOf(bytes), bytes)).toBe(true)
+    expect(await readFile(entryPath(real, digestOf(bytes)))).toEqual(bytes)
+    expect((await new ContentCache({dir: join(dir, 'linked')}).get(digestOf(bytes))).hit).toBe(true)
+  })
+})
+
+describe('ContentCache size ledger', () => {
+  const ledgerPath = () => join(dir, 'size-ledger')
+  const readLedger = async () => JSON.parse(await readFile(ledgerPath(), 'utf8')) as {bytes: number; scannedAt: number}
+
+  it('a writing run adds to the ledger instead of listing the cache; a day-old ledger brings a full scan', async () => {
+    const first = new ContentCache({dir})
+    const a = Buffer.alloc(100, 'a')
+    await first.put(digestOf(a), a)
+    first.close()
+    expect((await readLedger()).bytes).toBe(100)
+
+    // 300 bytes the ledger does not know of (as if written by a run killed before it recorded them).
+    const unknown = Buffer.alloc(300, 'u')
+    await mkdir(join(entryPath(dir, digestOf(unknown)), '..'), {recursive: true})
+    await writeFile(entryPath(dir, digestOf(unknown)), unknown)
+    await utimes(entryPath(dir, digestOf(unknown)), hoursAgo(5), hoursAgo(5))
+
+    const second = new ContentCache({dir, maxBytes: 350})
+    const b = Buffer.alloc(100, 'b')
+    await second.put(digestOf(b), b)
+    second.close()
+    // The ledger says 200, under the bound: no scan, nothing evicted.
+    expect((await readLedger()).bytes).toBe(200)
+    expect(existsSync(entryPath(dir, digestOf(unknown)))).toBe(true)
+    expect(second.stats().evicted).toBe(0)
+
+    // A day later the ledger is due for a scan: it finds all 500 bytes and evicts the oldest.
+    await writeFile(ledgerPath(), JSON.stringify({...(await readLedger()), scannedAt: Date.now() - 25 * 3600_000}))
+    const third = new ContentCache({dir, maxBytes: 350})
+    const c = Buffer.alloc(100, 'c')
+    await third.put(digestOf(c), c)
+    expect(existsSync(entryPath(dir, digestOf(unknown)))).toBe(false)
+    expect(third.stats().evicted).toBe(1)
+    expect(await readLedger()).toMatchObject({bytes: 300, scannedAt: expect.any(Number)})
+    expect(Date.now() - (await readLedger()).scannedAt).toBeLessThan(60_000)
+  })
+
+  it('a missing, unreadable or linked ledger is replaced by a full scan', async () => {
+    const setup = new ContentCache({dir})
+    const a = Buffer.alloc(100, 'a')
+    await setup.put(digestOf(a), a)
+    const outside = await tempDir('cache-outside')
+    await writeFile(join(outside, 'ledger'), JSON.stringify({bytes: 5, scannedAt: Date.now()}))
+    for (const plant of [async () => {}, () => writeFile(ledgerPath(), 'not json'), () => symlink(join(outside, 'ledger'), ledgerPath())]) {
+      await unlink(ledgerPath()).catch(() => {})
+      await plant()
+      const cache = new ContentCache({dir})
+      const fresh = Buffer.from(`fresh ${Math.random()}`)
+      await cache.put(digestOf(fresh), fresh)
+      const ledger = await lstat(ledgerPath())
+      expect(ledger.isFile()).toBe(true)
+      expect((await readLedger()).bytes).toBeGreaterThan(100)
+    }
+    // The linked ledger's target was not written to.
+    expect(JSON.parse(await readFile(join(outside, 'ledger'), 'utf8'))).toMatchObject({bytes: 5})
   })
 })
 

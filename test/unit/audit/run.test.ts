@@ -75,3 +75,48 @@ describe('runAudit over tags that share images', () => {
     ])
   })
 })
+
+describe('runAudit interrupted', () => {
+  it('keeps the rows that finished and gives up those in flight, all waiting on one listener', async () => {
+    const dir = await layout()
+    const finishing = ['1.0', '2.0'].map((tag) => `oci-layout:${dir}:${tag}`)
+    // More images in flight at once than Node's ten listeners per signal, were each to add its own.
+    const stalled = Array.from({length: 20}, (_x, i) => `oci-layout:${dir}:stalled-${i}`)
+    const controller = new AbortController()
+    const warnings: Error[] = []
+    const onWarning = (warning: Error): number => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      const run = await runAudit(
+        [...finishing, ...stalled].map((spec) => ({spec})),
+        {
+          ...options((spec) => (finishing.includes(spec) ? openSource(spec) : new Promise(() => {})), 32),
+          signal: controller.signal,
+          onProgress: (done) => {
+            if (done === finishing.length) controller.abort()
+          },
+        },
+      )
+      await new Promise((resolve) => setImmediate(resolve))
+      const byReference = new Map(run.rows.map((row) => [row.reference, row]))
+      for (const spec of finishing) expect(byReference.get(spec)?.status).toBe('audited')
+      for (const spec of stalled) expect(byReference.get(spec)).toMatchObject({status: 'not-audited', error: 'interrupted', cells: []})
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning')
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
+  it('starts nothing once aborted', async () => {
+    const opened: string[] = []
+    const run = await runAudit([{spec: 'oci-layout:/nowhere:1'}], {
+      ...options(async (spec) => {
+        opened.push(spec)
+        return openSource(spec)
+      }),
+      signal: AbortSignal.abort(),
+    })
+    expect(opened).toEqual([])
+    expect(run.rows[0]).toMatchObject({status: 'not-audited', error: 'interrupted'})
+  })
+})

@@ -4,7 +4,7 @@ import {errorLine} from '../../../src/cli/error-line.js'
 import {RegistryError} from '../../../src/oci/errors.js'
 import type {ImageTree} from '../../../src/oci/types.js'
 import type {DiagnoseReport} from '../../../src/engine/layers/diagnose.js'
-import {sanitizeDeep, sanitizeText} from '../../../src/oci/sanitize.js'
+import {FOREIGN_TEXT_MAX, sanitizeDeep, sanitizeText} from '../../../src/oci/sanitize.js'
 import {renderDiagnoseText} from '../../../src/render/diagnose.js'
 import {renderGithubAnnotations, renderGithubSummary} from '../../../src/render/github.js'
 import {inspectView} from '../../../src/engine/inspect-view.js'
@@ -32,6 +32,22 @@ describe('sanitizeText', () => {
     expect(sanitizeText('tab\tkept, line\nescaped\r')).toBe('tab\tkept, line\\u000aescaped\\u000d')
     expect(sanitizeText('line\nkept\r\n', {lines: true})).toBe('line\nkept\\u000d\n')
     expect(sanitizeText('ü ✓ 日本 \u{1F600} \u200d a\\x')).toBe('ü ✓ 日本 \u{1F600} \u200d a\\x')
+  })
+
+  it('folds line breaks, so that no foreign text starts a line a CI runner would obey', () => {
+    const shown = sanitizeText('denied\n::add-mask::secret\r\n::error::fake')
+    expect(shown.split('\n')).toHaveLength(1)
+    expect(shown).toBe('denied\\u000a::add-mask::secret\\u000d\\u000a::error::fake')
+  })
+
+  it('cuts a long value (an 8,000-character header) with an ellipsis, never inside a surrogate pair', () => {
+    const shown = sanitizeText(`x\u009b31m${'y'.repeat(8000)}`)
+    // FOREIGN_TEXT_MAX characters of the value are kept, and its one control character shown as a 6-character escape.
+    expect(Array.from(shown)).toHaveLength(FOREIGN_TEXT_MAX - 1 + '\\u009b'.length)
+    expect(shown.startsWith('x\\u009b31my')).toBe(true)
+    expect(shown.endsWith('…')).toBe(true)
+    expect(sanitizeText('😀😀😀', {max: 2})).toBe('😀…')
+    expect(sanitizeText('short', {max: 5})).toBe('short')
   })
 
   it('copies plain data with every string (and key) sanitised, keeping the original and shared objects', () => {

@@ -158,6 +158,32 @@ describe('reading manifests with a content cache', () => {
     expect([error.kind, error.message]).toEqual(['not-found', 'repository registry.example/team/app not found'])
   })
 
+  it("a cached digest answers only after its repository confirms it: a 503 or no answer fails, a 404 is the GET's not found", async () => {
+    const bytes = indexBytes()
+    const digest = sha256(bytes)
+    const cache = new ContentCache({dir: join(dir, 'cache')})
+    await cache.put(digest, bytes)
+    const repository = (name: string) => client({cache, maxRetries: 0}).repository(parseReference(`registry.example/${name}@${digest}`))
+
+    nock(REGISTRY).head(`/v2/team/down/manifests/${digest}`).once().reply(503)
+    expect((await rejection(repository('team/down').fetchManifest())).kind).toBe('server-error')
+
+    nock(REGISTRY).head(`/v2/team/gone/manifests/${digest}`).once().reply(404)
+    nock(REGISTRY)
+      .get(`/v2/team/gone/manifests/${digest}`)
+      .once()
+      .reply(404, {errors: [{code: 'MANIFEST_UNKNOWN'}]})
+    expect((await rejection(repository('team/gone').fetchManifest())).kind).toBe('not-found')
+
+    // No interceptor for this repository: the request fails as the network would, and the cache does not answer.
+    expect((await rejection(repository('team/unreachable').fetchManifest())).kind).toBe('network')
+
+    // Confirmed once per client: a second read of the same digest makes no request.
+    nock(REGISTRY).head(`/v2/team/app/manifests/${digest}`).once().reply(200, '', {'docker-content-digest': digest})
+    const source = repository('team/app')
+    for (let read = 0; read < 2; read++) expect((await source.fetchManifest()).digest).toBe(digest)
+  })
+
   it('never caches a manifest whose bytes do not match the digest the HEAD announced', async () => {
     const bytes = indexBytes()
     const other = sha256('something else')

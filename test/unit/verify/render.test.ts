@@ -172,7 +172,8 @@ describe('GitHub workflow commands', () => {
       })
       expect(out).toContain('::error title=')
       const written = await readFile(file, 'utf8')
-      expect(written.startsWith('# earlier step\n## archcheck verify')).toBe(true)
+      // The verdict in one line first, then the report.
+      expect(written).toMatch(/^# earlier step\n❌ 2 of 2 images failed — .+\n\n## archcheck verify\n/)
     })
 
     it('says in one line when the summary file cannot be written', async () => {

@@ -1,0 +1,191 @@
+/**
+ * The workload view of an audit: one row per workload container, one column per node group, a
+ * reason under the table for each row that fails or fits no node.
+ */
+import {isWorkloadOrigin, type AuditResult, type WorkloadCell, type WorkloadEntry} from '../api/audit.js'
+import {sanitizeDeep} from '../oci/sanitize.js'
+import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
+import {escapeCommandData, escapeCommandProperty} from './github.js'
+import {markdownCell} from './markdown.js'
+import type {Style} from './style.js'
+
+export function hasWorkloads(result: AuditResult): boolean {
+  return result.workloads.length > 0
+}
+
+/** `shop/Deployment/web`: the namespace only when the object names one. */
+export function workloadName(entry: WorkloadEntry): string {
+  return `${entry.namespace ? `${entry.namespace}/` : ''}${entry.kind}/${entry.name}`
+}
+
+/** The container, init and ephemeral ones marked. */
+function containerName(entry: WorkloadEntry): string {
+  return entry.role === 'container' ? entry.container : `${entry.container} (${entry.role})`
+}
+
+function state(entry: WorkloadEntry): 'ok' | 'FAIL' | 'UNSCHEDULABLE' {
+  return entry.unschedulable ? 'UNSCHEDULABLE' : entry.passed ? 'ok' : 'FAIL'
+}
+
+function failsIn(result: AuditResult, cell: WorkloadCell): boolean {
+  if (!cell.schedulable) return false
+  return !(cell.verdict === 'ok' || (result.allowFallback && cell.verdict === 'fallback'))
+}
+
+/** Failing rows first (then unschedulable), in file order within. */
+function ordered(result: AuditResult): WorkloadEntry[] {
+  const rank = (entry: WorkloadEntry) => (entry.passed ? 2 : entry.unschedulable ? 1 : 0)
+  return result.workloads
+    .map((entry, i) => ({entry, i}))
+    .sort((a, b) => rank(a.entry) - rank(b.entry) || a.i - b.i)
+    .map(({entry}) => entry)
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
+/** `4 workloads × 3 node groups, 1 failing, 1 unschedulable, 3 images read, 9 requests in 0.4 s`. */
+export function workloadSummary(result: AuditResult): string {
+  const s = result.summary
+  const counts = s.workloads ?? {total: result.workloads.length, failing: 0, unschedulable: 0}
+  const seconds = s.durationMs < 10_000 ? (s.durationMs / 1000).toFixed(1) : String(Math.round(s.durationMs / 1000))
+  return [
+    `${plural(counts.total, 'workload')} × ${plural(result.nodeGroups.length, 'node group')}`,
+    `${counts.failing} failing`,
+    `${counts.unschedulable} unschedulable`,
+    `${plural(s.images, 'image')} read (${s.unreadable} unreadable)`,
+    `${plural(s.requests, 'request')} in ${seconds} s`,
+  ].join(', ')
+}
+
+/** The images named on their own (command line, plain lists) next to workload files: the image matrix shows them. */
+export function imagesAlone(result: AuditResult): AuditResult | undefined {
+  const rows = result.rows.filter((row) => !row.origins.some(isWorkloadOrigin))
+  if (rows.length === 0) return undefined
+  const references = new Set(rows.map((row) => row.reference))
+  return {
+    ...result,
+    rows,
+    workloads: [],
+    history: result.history.filter((history) => rows.some((row) => row.repository === history.repository)),
+    unreadable: result.unreadable.filter((entry) => references.has(entry.reference)),
+    summary: {...result.summary, images: rows.length, failures: rows.filter((row) => row.status === 'audited' && !row.passed).length},
+  }
+}
+
+function cellText(result: AuditResult, cell: WorkloadCell | undefined, style: Style): string {
+  if (!cell || !cell.schedulable) return style.dim('—')
+  if (!failsIn(result, cell)) return style.green(cell.verdict)
+  return style.enabled ? style.red(cell.verdict) : `✗ ${cell.verdict}`
+}
+
+/** The text report of the workload view: the table, the reasons, what could not be read, the summary line. */
+export async function renderWorkloadsText(
+  original: AuditResult,
+  style: Style,
+  fit: FitOptions,
+  renderImages: (images: AuditResult) => Promise<string>,
+): Promise<string> {
+  // Names, messages and pod status come from files and registries: shown, never obeyed by the terminal.
+  const result = sanitizeDeep(original)
+  const entries = ordered(result)
+  const columns: TableColumn[] = [
+    {header: ''},
+    {header: 'WORKLOAD', wrap: true},
+    {header: 'CONTAINER', wrap: true},
+    ...result.nodeGroups.map((group) => ({header: group.label, wrap: true})),
+  ]
+  const rows = entries.map((entry) => {
+    const mark = state(entry)
+    return [
+      mark === 'ok' ? style.green(mark) : style.red(mark),
+      workloadName(entry),
+      containerName(entry),
+      ...result.nodeGroups.map((group) =>
+        cellText(
+          result,
+          entry.cells.find((cell) => cell.group === group.label),
+          style,
+        ),
+      ),
+    ]
+  })
+  const out: string[] = []
+  const table = await fitTable(columns, rows, style, fit)
+  out.push(table.text)
+  const reasons = entries.filter((entry) => entry.reason !== null)
+  if (reasons.length > 0) {
+    out.push('')
+    for (const entry of reasons) {
+      out.push(
+        `${style.bold(`${workloadName(entry)} ${containerName(entry)}`)} (${entry.origin.file}:${entry.origin.line}, ${entry.image})`,
+      )
+      out.push(`  ${entry.reason}`)
+    }
+  }
+  if (result.unreadable.length > 0) {
+    out.push('', style.bold('Could not be read:'), ...result.unreadable.map((entry) => `  ${entry.reference}: ${entry.error}`))
+  }
+  const images = imagesAlone(original)
+  if (images) out.push('', (await renderImages(images)).trimEnd())
+  out.push('', workloadSummary(result))
+  return `${out.join('\n')}\n`
+}
+
+function mdCell(result: AuditResult, cell: WorkloadCell | undefined): string {
+  if (!cell || !cell.schedulable) return '—'
+  return failsIn(result, cell) ? `❌ ${cell.verdict}` : `✅ ${cell.verdict}`
+}
+
+/** The workload view as Markdown (for a PR comment or the step summary). */
+export function renderWorkloadsMarkdown(original: AuditResult, title: string, renderImages: (images: AuditResult) => string): string {
+  const result = sanitizeDeep(original)
+  const entries = ordered(result)
+  const out = [`## ${title}`, '', workloadSummary(result), '']
+  out.push(
+    `| | Workload | Container | ${result.nodeGroups.map((group) => markdownCell(group.label)).join(' | ')} |`,
+    `|---|---|---|${result.nodeGroups.map(() => '---|').join('')}`,
+  )
+  for (const entry of entries) {
+    const mark = entry.unschedulable ? '⛔' : entry.passed ? '✅' : '❌'
+    const cells = result.nodeGroups.map((group) =>
+      mdCell(
+        result,
+        entry.cells.find((cell) => cell.group === group.label),
+      ),
+    )
+    out.push(`| ${mark} | \`${markdownCell(workloadName(entry))}\` | ${markdownCell(containerName(entry))} | ${cells.join(' | ')} |`)
+  }
+  out.push('')
+  const reasons = entries.filter((entry) => entry.reason !== null)
+  if (reasons.length > 0) {
+    for (const entry of reasons) {
+      out.push(`- \`${markdownCell(workloadName(entry))}\` ${markdownCell(containerName(entry))}: ${markdownCell(entry.reason ?? '')}`)
+    }
+    out.push('')
+  }
+  if (result.unreadable.length > 0)
+    out.push(
+      '**Could not be read:**',
+      '',
+      ...result.unreadable.map((entry) => `- \`${markdownCell(entry.reference)}\`: ${markdownCell(entry.error)}`),
+      '',
+    )
+  const images = imagesAlone(original)
+  if (images) out.push(renderImages(images).replace(/^## .*\n/, ''))
+  return `${out.join('\n')}\n`
+}
+
+/** One `::error file=…,line=…::` per failing or unschedulable workload container, for the Actions log. */
+export function renderWorkloadAnnotations(original: AuditResult): string {
+  const result = sanitizeDeep(original, {lines: true})
+  return result.workloads
+    .filter((entry) => !entry.passed)
+    .map((entry) => {
+      const title = `archcheck audit: ${workloadName(entry)} ${containerName(entry)}`
+      const properties = `file=${escapeCommandProperty(entry.origin.file)},line=${entry.origin.line},title=${escapeCommandProperty(title)}`
+      return `::error ${properties}::${escapeCommandData(`${entry.image}: ${entry.reason ?? 'fails'}`)}\n`
+    })
+    .join('')
+}

@@ -1,0 +1,272 @@
+import {describe, expect, it} from 'vitest'
+
+import {judgeWorkloads, planCluster} from '../../../src/engine/audit/cluster.js'
+import {readClusterNodes, runtimeClient} from '../../../src/engine/audit/nodes.js'
+import type {PodPlacement} from '../../../src/engine/audit/scheduling.js'
+import type {AuditRow} from '../../../src/engine/audit/run.js'
+import {readWorkloadImages, type ImageOrigin} from '../../../src/engine/audit/workloads.js'
+import {UsageError} from '../../../src/oci/errors.js'
+
+interface NodeSpec {
+  name: string
+  arch?: string
+  runtime?: string
+  labels?: Record<string, string>
+  taints?: Array<{key: string; value?: string; effect: string}>
+  unschedulable?: boolean
+}
+
+/** `kubectl get nodes -o json` for these nodes. */
+function nodesJson(nodes: NodeSpec[]): string {
+  const items = nodes.map((n) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {name: n.name, labels: {'kubernetes.io/os': 'linux', 'kubernetes.io/arch': n.arch ?? 'amd64', ...n.labels}},
+    spec: {...(n.taints ? {taints: n.taints} : {}), ...(n.unschedulable ? {unschedulable: true} : {})},
+    status: {
+      nodeInfo: {operatingSystem: 'linux', architecture: n.arch ?? 'amd64', containerRuntimeVersion: n.runtime ?? 'containerd://1.7.13'},
+    },
+  }))
+  return JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 2)
+}
+
+const workload = (placement: PodPlacement): ImageOrigin => ({
+  file: 'app.yaml',
+  line: 1,
+  from: 'Deployment/x container x',
+  kind: 'Deployment',
+  name: 'x',
+  role: 'container',
+  container: 'x',
+  placement,
+})
+
+function groupsOf(nodes: NodeSpec[], placements: PodPlacement[]) {
+  return planCluster({
+    nodes: readClusterNodes(nodesJson(nodes), 'nodes.json'),
+    hosts: [],
+    clients: undefined,
+    origins: placements.map(workload),
+  }).groups
+}
+
+describe('readClusterNodes', () => {
+  it('keeps labels, taints, cordon and runtime of each node', () => {
+    const [node] = readClusterNodes(
+      nodesJson([
+        {
+          name: 'arm-1',
+          arch: 'arm64',
+          runtime: 'cri-o://1.29.1',
+          labels: {pool: 'arm'},
+          taints: [{key: 'kubernetes.io/arch', value: 'arm64', effect: 'NoSchedule'}],
+          unschedulable: true,
+        },
+      ]),
+      'nodes.json',
+    )
+    expect(node).toMatchObject({
+      name: 'arm-1',
+      spec: 'linux/arm64',
+      labels: {pool: 'arm', 'kubernetes.io/arch': 'arm64'},
+      taints: [{key: 'kubernetes.io/arch', value: 'arm64', effect: 'NoSchedule'}],
+      unschedulable: true,
+      runtime: 'cri-o://1.29.1',
+      client: 'podman',
+    })
+  })
+
+  it('refuses a platform --host would refuse, with FILE:LINE', () => {
+    expect(() => readClusterNodes(nodesJson([{name: 'a'}, {name: 'b', arch: 'amd64/v9/extra'}]), 'nodes.json')).toThrow(
+      /^nodes\.json:\d+: node b: /,
+    )
+    expect(() => readClusterNodes(nodesJson([{name: 'w', arch: 'weirdarch'}]), 'nodes.json')).toThrow(
+      new UsageError(
+        'nodes.json:5: node w: platform "linux/weirdarch": unknown architecture "weirdarch"; --allow-unknown-platform accepts it as written',
+      ),
+    )
+  })
+})
+
+describe('runtimeClient', () => {
+  it.each([
+    ['containerd://1.7.13', 'containerd'],
+    ['cri-o://1.29.1', 'podman'],
+    ['docker://20.10.24', 'docker@20.10'],
+    ['docker://24.0.7', 'docker'],
+    ['docker://v19.3.15', 'docker@20.10'],
+    [null, 'containerd'],
+    ['remote://1.0', 'containerd'],
+  ] as const)('%s → %s', (runtime, client) => {
+    expect(runtimeClient(runtime)).toBe(client)
+  })
+})
+
+describe('planCluster: node groups', () => {
+  const pool = (name: string, poolName: string): NodeSpec => ({name, labels: {pool: poolName}})
+
+  it('puts nodes that no workload can tell apart in one group, whatever labels they differ by', () => {
+    const groups = groupsOf([pool('a', 'one'), pool('b', 'two')], [{nodeSelector: {'kubernetes.io/arch': 'amd64'}}])
+    expect(groups.map((g) => [g.label, g.nodes])).toEqual([['linux/amd64 · containerd · 2 nodes', ['a', 'b']]])
+  })
+
+  it('splits nodes by a label a workload selects on, and says which', () => {
+    const groups = groupsOf([pool('a', 'one'), pool('b', 'two')], [{nodeSelector: {pool: 'one'}}])
+    expect(groups.map((g) => g.label)).toEqual([
+      'linux/amd64 · containerd · 1 node · pool=one',
+      'linux/amd64 · containerd · 1 node · pool=two',
+    ])
+    expect(groups[0].labels).toEqual({pool: 'one'})
+  })
+
+  it('splits nodes by a matchFields name', () => {
+    const byName: PodPlacement = {requiredTerms: [{matchFields: [{key: 'metadata.name', operator: 'In', values: ['a']}]}]}
+    const groups = groupsOf([{name: 'a'}, {name: 'b'}, {name: 'c'}], [byName])
+    expect(groups.map((g) => g.nodes)).toEqual([['a'], ['b', 'c']])
+  })
+
+  it('splits nodes by taint, cordon and runtime', () => {
+    const groups = groupsOf(
+      [
+        {name: 'plain'},
+        {name: 'tainted', taints: [{key: 'dedicated', value: 'db', effect: 'NoSchedule'}]},
+        {name: 'soft', taints: [{key: 'dedicated', value: 'db', effect: 'PreferNoSchedule'}]},
+        {name: 'cordoned', unschedulable: true},
+        {name: 'crio', runtime: 'cri-o://1.29.1'},
+      ],
+      [{}],
+    )
+    expect(groups.map((g) => [g.label, g.client])).toEqual([
+      ['linux/amd64 · containerd · 2 nodes', 'containerd'],
+      ['linux/amd64 · containerd · 1 node · tainted dedicated=db:NoSchedule', 'containerd'],
+      ['linux/amd64 · containerd · 1 node · cordoned', 'containerd'],
+      ['linux/amd64 · cri-o · 1 node', 'podman'],
+    ])
+    expect(groups[0].nodes).toEqual(['plain', 'soft'])
+  })
+
+  it('makes each --host a group per client, with the kubelet labels of its platform', () => {
+    const plan = planCluster({
+      nodes: null,
+      hosts: [
+        {spec: 'linux/amd64', platform: {os: 'linux', architecture: 'amd64'}},
+        {spec: 'linux/arm64', platform: {os: 'linux', architecture: 'arm64'}},
+      ],
+      clients: ['docker', 'podman'],
+      origins: [workload({nodeSelector: {'kubernetes.io/arch': 'arm64'}})],
+    })
+    expect(plan.groups.map((g) => g.label)).toEqual([
+      'linux/amd64 · docker',
+      'linux/arm64 · docker',
+      'linux/amd64 · podman',
+      'linux/arm64 · podman',
+    ])
+    expect(plan.clients).toEqual(['docker', 'podman'])
+  })
+})
+
+describe('readWorkloadImages: what decides placement', () => {
+  it('reads nodeSelector, required affinity, tolerations, os, nodeName and the DaemonSet kind from a pod template', () => {
+    const yaml = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      os: {name: linux}
+      nodeSelector: {kubernetes.io/os: linux}
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions: [{key: cores, operator: Gt, values: ["4"]}]
+                matchFields: [{key: metadata.name, operator: NotIn, values: [old-1]}]
+      tolerations: [{operator: Exists}, {key: gpu, value: "true", effect: NoSchedule}]
+      containers: [{name: agent, image: agent:1}]
+`
+    const [image] = readWorkloadImages(yaml, 'ds.yaml').images
+    expect(image.origins[0].placement).toEqual({
+      nodeSelector: {'kubernetes.io/os': 'linux'},
+      requiredTerms: [
+        {
+          matchExpressions: [{key: 'cores', operator: 'Gt', values: ['4']}],
+          matchFields: [{key: 'metadata.name', operator: 'NotIn', values: ['old-1']}],
+        },
+      ],
+      tolerations: [{operator: 'Exists'}, {key: 'gpu', value: 'true', effect: 'NoSchedule'}],
+      os: 'linux',
+      daemonSet: true,
+      hostNetwork: true,
+    })
+  })
+
+  it('refuses a Compose platform --host would refuse, at its line', () => {
+    const compose = 'services:\n  web:\n    image: web:1\n    platform: linux/arm46\n'
+    expect(() => readWorkloadImages(compose, 'compose.yaml')).toThrow(
+      /^compose\.yaml:4: platform "linux\/arm46": unknown architecture "arm46" \(did you mean arm64\?\)/,
+    )
+  })
+})
+
+describe('judgeWorkloads', () => {
+  const row = (cells: Array<{host: string; verdict: AuditRow['cells'][number]['verdict']}>, origin: ImageOrigin): AuditRow => ({
+    repository: 'r/app',
+    reference: 'r/app:1',
+    tag: '1',
+    version: null,
+    prerelease: false,
+    variant: null,
+    digest: 'sha256:' + 'cd'.repeat(32),
+    status: 'audited',
+    passed: false,
+    error: null,
+    errorKind: null,
+    cells: cells.map((c) => ({
+      ...c,
+      client: 'docker',
+      chosen: null,
+      platform: null,
+      message: `${c.verdict} on ${c.host}.`,
+      failedChecks: [],
+    })),
+    checks: null,
+    aliases: [],
+    note: null,
+    origins: [origin],
+    durationMs: 1,
+  })
+  const hosts = [
+    {spec: 'linux/amd64', platform: {os: 'linux', architecture: 'amd64'}},
+    {spec: 'linux/arm64', platform: {os: 'linux', architecture: 'arm64'}},
+  ]
+
+  it('judges a bound pod on every --host host (they have no node names), and on its own node only among nodes', () => {
+    const pod = {...workload({nodeName: 'n1', tolerations: []}), kind: 'Pod'}
+    const rows = [
+      row(
+        [
+          {host: 'linux/amd64', verdict: 'ok'},
+          {host: 'linux/arm64', verdict: 'no-match'},
+        ],
+        pod,
+      ),
+    ]
+    const onHosts = judgeWorkloads(rows, planCluster({nodes: null, hosts, clients: undefined, origins: [pod]}), false)
+    expect(onHosts[0].cells.map((c) => c.verdict)).toEqual(['ok', 'no-match'])
+    const nodes = readClusterNodes(nodesJson([{name: 'n1'}, {name: 'n2', arch: 'arm64'}]), 'nodes.json')
+    const plan = planCluster({nodes, hosts: [], clients: ['docker'], origins: [pod]})
+    const onNodes = judgeWorkloads(rows, plan, false)
+    expect(onNodes[0].cells.map((c) => c.verdict)).toEqual(['ok', 'not-scheduled'])
+    expect(onNodes[0].passed).toBe(true)
+    const elsewhere = judgeWorkloads(
+      rows.map((r) => ({...r, origins: [{...pod, placement: {nodeName: 'gone'}}]})),
+      plan,
+      false,
+    )
+    expect(elsewhere[0]).toMatchObject({
+      unschedulable: true,
+      reason: 'unschedulable here: it runs on node gone, which is not among the nodes read',
+    })
+  })
+})

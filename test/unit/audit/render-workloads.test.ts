@@ -1,0 +1,151 @@
+import {describe, expect, it} from 'vitest'
+
+import type {AuditResult, AuditRow, WorkloadEntry} from '../../../src/api/audit.js'
+import {renderAuditMarkdown, renderAuditText} from '../../../src/render/audit.js'
+import {styleFor} from '../../../src/render/style.js'
+import {renderWorkloadAnnotations} from '../../../src/render/workloads.js'
+
+const plain = styleFor({isTTY: false}, {NO_COLOR: '1'})
+const AMD = 'linux/amd64 · containerd · 2 nodes'
+const WIN = 'windows/amd64 · containerd · 1 node'
+
+function workload(name: string, overrides: Partial<WorkloadEntry> = {}): WorkloadEntry {
+  return {
+    namespace: 'shop',
+    kind: 'Deployment',
+    name,
+    container: 'app',
+    role: 'container',
+    image: `r.example/${name}:1`,
+    pulledFrom: null,
+    origin: {file: 'app.yaml', line: 12},
+    passed: true,
+    unschedulable: false,
+    reason: null,
+    cells: [
+      {group: AMD, schedulable: true, reason: null, verdict: 'ok'},
+      {group: WIN, schedulable: false, reason: 'taint os=windows:NoSchedule is not tolerated', verdict: 'not-scheduled'},
+    ],
+    platform: null,
+    node: null,
+    imageID: null,
+    runningDigestCurrent: null,
+    startError: null,
+    ...overrides,
+  }
+}
+
+function imageRow(reference: string, origins: AuditRow['origins']): AuditRow {
+  return {
+    repository: 'r.example/tool',
+    reference,
+    tag: '1',
+    version: null,
+    prerelease: false,
+    variant: null,
+    digest: `sha256:${'a'.repeat(64)}`,
+    status: 'audited',
+    passed: true,
+    error: null,
+    errorKind: null,
+    cells: [{host: 'linux/amd64', client: 'containerd', verdict: 'ok', chosen: null, platform: null, message: 'fine', failedChecks: []}],
+    checks: null,
+    aliases: [],
+    note: null,
+    origins,
+    durationMs: 1,
+  }
+}
+
+function result(workloads: WorkloadEntry[], rows: AuditRow[] = []): AuditResult {
+  return {
+    schemaVersion: 1,
+    passed: false,
+    exitCode: 1,
+    hosts: [{host: 'linux/amd64', label: 'linux/amd64 (2 nodes)', nodes: ['a', 'b']}],
+    clients: ['containerd'],
+    allowFallback: false,
+    required: null,
+    rows,
+    workloads,
+    nodeGroups: [AMD, WIN].map((label) => ({
+      label,
+      platform: label.split(' ')[0],
+      client: 'containerd' as const,
+      runtime: 'containerd://1.7.13',
+      nodes: ['a'],
+      labels: {},
+      taints: [],
+      cordoned: false,
+    })),
+    history: [],
+    unreadable: [],
+    notAudited: [],
+    interrupted: false,
+    rateLimited: [],
+    unmatched: [],
+    selection: [],
+    nothingAudited: null,
+    summary: {
+      images: rows.length,
+      hosts: 1,
+      failures: 0,
+      unreadable: 0,
+      notAudited: 0,
+      requests: 3,
+      byMethod: {},
+      durationMs: 200,
+      cache: null,
+      rateLimit: {},
+      workloads: {total: workloads.length, failing: workloads.filter((w) => !w.passed).length, unschedulable: 0},
+    },
+  }
+}
+
+const hostile = workload('evil\u001b]0;owned\u0007', {
+  passed: false,
+  reason: 'no-match\u001b[2J on windows\n::error::forged 100%',
+  origin: {file: 'a,b:c.yaml', line: 7},
+  cells: [
+    {group: AMD, schedulable: true, reason: null, verdict: 'ok'},
+    {group: WIN, schedulable: true, reason: 'x', verdict: 'no-match'},
+  ],
+})
+
+describe('the workload view', () => {
+  it('prints workloads as rows and node groups as columns, — where not scheduled, failing first with a reason line', async () => {
+    const text = await renderAuditText(result([workload('web'), hostile]), plain, {noTrunc: true})
+    const lines = text.split('\n')
+    const evil = lines.findIndex((line) => line.includes('shop/Deployment/evil'))
+    const web = lines.findIndex((line) => line.includes('shop/Deployment/web'))
+    expect(evil).toBeGreaterThan(0)
+    expect(evil).toBeLessThan(web)
+    expect(lines[web]).toMatch(/ok .*app .*ok .*—/)
+    expect(lines[evil]).toMatch(/FAIL .*✗ no-match/)
+    // Terminal control sequences from files are shown, never obeyed.
+    expect(text).not.toMatch(/\u001b/)
+    expect(text).toContain('2 workloads × 2 node groups, 1 failing, 0 unschedulable')
+  })
+
+  it('keeps the image matrix for images named on their own next to workload files', async () => {
+    const alone = imageRow('r.example/tool:1', [])
+    const fromWorkload = imageRow('r.example/web:1', [
+      {file: 'app.yaml', line: 12, from: 'Deployment/web container app', kind: 'Deployment'},
+    ])
+    const text = await renderAuditText(result([workload('web')], [alone, fromWorkload]), plain, {noTrunc: true})
+    expect(text).toContain('r.example/tool')
+    expect(text.match(/r\.example\/web/g)).toBeNull()
+    const markdown = renderAuditMarkdown(result([workload('web')], [alone, fromWorkload]))
+    expect(markdown).toContain('### `r.example/tool`')
+    expect(markdown.match(/^## /gm)).toHaveLength(1)
+  })
+
+  it('annotates each failing workload at its file and line, escaping what would end or forge a command', () => {
+    const annotations = renderWorkloadAnnotations(result([workload('web'), hostile]))
+    const lines = annotations.trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^::error file=a%2Cb%3Ac\.yaml,line=7,title=archcheck audit%3A shop\/Deployment\/evil/)
+    expect(lines[0]).toContain('%0A::error::forged 100%25')
+    expect(lines[0]).not.toMatch(/\u001b|\u0007/)
+  })
+})
