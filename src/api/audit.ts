@@ -251,7 +251,7 @@ async function readWorkloads(files: readonly string[], reading: ReadInputOptions
 
 /** Input files share the registry's patience: a FIFO or pipe silent for that long is given up. */
 function inputReading(options: AuditOptions): ReadInputOptions {
-  return {stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs}
+  return {stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs, signal: options.signal}
 }
 
 /** Hosts from a node file (one per distinct node platform) and those named, with the nodes themselves; the defaults when there are none. */

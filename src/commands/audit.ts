@@ -196,6 +196,11 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           onInterrupt,
           signal: interrupt.signal,
         })
+      } catch (error) {
+        // A signal while input files were still being read: nothing was audited, nothing to report.
+        const signalled = interrupt.exitCode()
+        if (signalled !== undefined) process.exit(signalled)
+        throw error
       } finally {
         progress.finish()
       }

@@ -28,6 +28,8 @@ export interface ReadInputOptions {
   maxBytes?: number
   /** Give up when no byte arrives for this long (default DEFAULT_INPUT_IDLE_MS). */
   idleTimeoutMs?: number
+  /** Stops the read (Ctrl-C): it rejects with the signal's reason. */
+  signal?: AbortSignal
 }
 
 const openFile = promisify(open)
@@ -40,7 +42,11 @@ const statFd = promisify(fstat)
  * up when no data comes for `idleTimeoutMs`. Anything it cannot read is a UsageError (exit 2).
  */
 export async function readInput(path: string, options: ReadInputOptions = {}): Promise<InputText> {
-  const limits = {maxBytes: options.maxBytes ?? MAX_INPUT_BYTES, idleMs: options.idleTimeoutMs ?? DEFAULT_INPUT_IDLE_MS}
+  const limits = {
+    maxBytes: options.maxBytes ?? MAX_INPUT_BYTES,
+    idleMs: options.idleTimeoutMs ?? DEFAULT_INPUT_IDLE_MS,
+    signal: options.signal,
+  }
   if (path === '-') return {name: STDIN_NAME, text: withoutBom(await readBounded(options.stdin ?? process.stdin, STDIN_NAME, limits))}
   let fd: number
   try {
@@ -75,14 +81,20 @@ function fileProblem(error: unknown): string {
  * The text of a stream up to `maxBytes`; more, or silence for `idleMs`, ends it with a UsageError.
  * Decoded chunk by chunk, so that the bytes are not held twice (chunks and their concatenation).
  */
-function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBytes: number; idleMs: number}): Promise<string> {
+function readBounded(
+  stream: NodeJS.ReadableStream,
+  name: string,
+  limits: {maxBytes: number; idleMs: number; signal?: AbortSignal},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const decoder = new StringDecoder('utf8')
     let text = ''
     let size = 0
     let timer: NodeJS.Timeout | undefined
+    const onAbort = () => finish(limits.signal?.reason instanceof Error ? limits.signal.reason : new Error('interrupted'))
     const finish = (error: Error | undefined) => {
       clearTimeout(timer)
+      limits.signal?.removeEventListener('abort', onAbort)
       stream.removeListener('data', onData)
       stream.removeListener('end', onEnd)
       stream.removeListener('error', onError)
@@ -112,6 +124,8 @@ function readBounded(stream: NodeJS.ReadableStream, name: string, limits: {maxBy
     stream.on('data', onData)
     stream.once('end', onEnd)
     stream.once('error', onError)
+    if (limits.signal?.aborted) return onAbort()
+    limits.signal?.addEventListener('abort', onAbort)
     arm()
     stream.resume()
   })
