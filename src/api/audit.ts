@@ -1,9 +1,10 @@
 import {homedir} from 'node:os'
 
 import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
-import {parseHosts} from '../oci/platform/hosts.js'
+import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
+import type {Platform} from '../oci/platform/types.js'
 import {formatReference, parseReference} from '../oci/reference.js'
 import {
   INTERRUPTED,
@@ -15,14 +16,15 @@ import {
   type RateLimitStop,
   type RepositorySelection,
 } from '../engine/audit/run.js'
+import type {ReadInputOptions} from '../engine/audit/input.js'
 import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
 import type {ClusterNode} from '../engine/audit/nodes.js'
 import {isWorkloadOrigin, type ClusterPlan, type NodeGroup, type WorkloadEntry} from '../engine/audit/cluster.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
-import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import {openContentCache} from '../source/cache.js'
 import {checkNotLocalPath, parseSourceSpec} from '../source/open.js'
+import {argumentList, clientList, countOption, OptionError, platformList, stringList, textOption} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
@@ -42,22 +44,25 @@ export {isWorkloadOrigin} from '../engine/audit/cluster.js'
 export {DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY} from '../engine/audit/run.js'
 
 export interface AuditOptions extends ReadOptions {
-  /** `--from`: files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
+  /** Files (or `-` for stdin) listing references, Kubernetes YAML or a Compose file. */
   from?: string[]
-  /** `--hosts-from`: `kubectl get nodes -o json`; its distinct node platforms become hosts. */
+  /** `kubectl get nodes -o json` output; its distinct node platforms become hosts. */
   hostsFrom?: string
   /**
    * `--mirror REGISTRY=MIRROR[/PATH]`: images of REGISTRY in workload files are read from the
    * mirror, as nodes configured with it (containerd hosts.toml, Docker registry-mirrors) pull them.
    */
   mirrors?: string[]
-  /** `--host`: more hosts (default linux/amd64, linux/arm64 when no host is named at all). */
-  hosts?: string[]
+  /** More hosts: specifiers or platforms (default linux/amd64, linux/arm64 when no host is named at all). */
+  hosts?: ReadonlyArray<string | Platform>
+  /** Accept hosts and required platforms whose OS or architecture Go does not know (otherwise refused as a likely typo). */
+  allowUnknownPlatform?: boolean
   /**
-   * Pull clients to model (default docker). With `--hosts-from` and workload files, each node group
-   * pulls with the client its container runtime behaves like unless clients are named here.
+   * Pull clients to model: models or their aliases (kubernetes, cri-o…), comma-separated or as an
+   * array, or 'all' (default docker). With `hostsFrom` and workload files, each node group pulls
+   * with the client its container runtime behaves like unless clients are named here.
    */
-  clients?: readonly ClientName[] | 'all'
+  clients?: readonly string[] | string
   allowFallback?: boolean
   /** Tag selection for repositories named without a tag. */
   tags?: string
@@ -68,9 +73,9 @@ export interface AuditOptions extends ReadOptions {
   maxImages?: number
   /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 16). */
   concurrency?: number
-  /** `--require`: run verify's checks with these required platforms. */
-  require?: string[]
-  /** `--deep`: also read layers (verify's deep checks; needs `require`). */
+  /** Run verify's checks with these required platforms. */
+  require?: ReadonlyArray<string | Platform>
+  /** Also read layers (verify's deep checks; needs `require`). */
   deep?: boolean | ReadLayersOptions
   /** Cache of manifests and configs (default `$XDG_CACHE_HOME/archcheck`). */
   cacheDir?: string
@@ -83,7 +88,7 @@ export interface AuditOptions extends ReadOptions {
    * and the result holds what finished, the rest `not-audited` with the error "interrupted".
    */
   signal?: AbortSignal
-  /** For `--from -`. */
+  /** What `-` in `from` or `hostsFrom` reads. */
   stdin?: NodeJS.ReadableStream
   /** Registers a clean-up to run if the user interrupts (the CLI's onInterrupt); returns its unregistration. */
   onInterrupt?: (cleanup: () => unknown) => () => void
@@ -162,6 +167,29 @@ function keyOf(reference: string): string {
   return formatReference(ref.tag || ref.digest ? ref : {...ref, tag: 'latest'})
 }
 
+/** Whether an image argument is a registry repository without tag or digest: its tags are listed and selected. */
+function isBareRepository(spec: string): boolean {
+  const parsed = parseSourceSpec(spec)
+  if (parsed.kind !== 'registry') return false
+  const ref = parseReference(parsed.reference)
+  return !ref.tag && !ref.digest
+}
+
+/**
+ * Tag selection applies only to repositories named without a tag among the image arguments (a
+ * file's untagged image is `:latest`, as Kubernetes and Compose pull it): given with none, it
+ * would silently select nothing.
+ */
+function checkSelection(options: AuditOptions, images: readonly string[]): void {
+  const given = (['tags', 'tagPattern', 'latest', 'includePrerelease'] as const).filter(
+    (option) => options[option] !== undefined && options[option] !== false,
+  )
+  if (given.length === 0 || images.some((image) => isBareRepository(image))) return
+  throw new OptionError(
+    `${given.map((option) => `{${option}}`).join(', ')} select${given.length === 1 ? 's' : ''} tags of a repository named without a tag among {images}, and none is (an untagged image in a file is :latest)`,
+  )
+}
+
 /** `docker.io=registry.internal:5000/hub` → registry and the mirror's host and path prefix; a UsageError otherwise. */
 export function parseMirrors(values: readonly string[]): Map<string, string> {
   const mirrors = new Map<string, string>()
@@ -196,8 +224,8 @@ function throughMirror(reference: string, mirrors: Map<string, string>): string 
 }
 
 /** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
-async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableStream): Promise<WorkloadImage[]> {
-  if (files.filter((file) => file === '-').length > 1) throw new UsageError('--from -: stdin can be read only once')
+async function readWorkloads(files: readonly string[], reading: ReadInputOptions): Promise<WorkloadImage[]> {
+  if (files.filter((file) => file === '-').length > 1) throw new OptionError("{from}: stdin ('-') can be read only once")
   if (files.length === 0) return []
   // Loaded for workload files only: the YAML parser is most of the audit's code.
   const [{readInput}, {mergeWorkloadImages, readWorkloadImages}] = await Promise.all([
@@ -206,7 +234,7 @@ async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableSt
   ])
   const lists: WorkloadImage[][] = []
   for (const file of files) {
-    const input = await readInput(file, {stdin})
+    const input = await readInput(file, reading)
     const {images} = readWorkloadImages(input.text, input.name)
     for (const image of images) {
       try {
@@ -221,24 +249,33 @@ async function readWorkloads(files: readonly string[], stdin?: NodeJS.ReadableSt
   return mergeWorkloadImages(lists, keyOf)
 }
 
-/** Hosts from `--hosts-from` (one per distinct node platform) and `--host`, with the nodes themselves. */
-async function readHosts(options: AuditOptions): Promise<{hosts: AuditHost[]; nodes: ClusterNode[] | null}> {
+/** Input files share the registry's patience: a FIFO or pipe silent for that long is given up. */
+function inputReading(options: AuditOptions): ReadInputOptions {
+  return {stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs, signal: options.signal}
+}
+
+/** Hosts from a node file (one per distinct node platform) and those named, with the nodes themselves; the defaults when there are none. */
+async function readHosts(
+  hostsFrom: string | undefined,
+  named: readonly Platform[],
+  reading: ReadInputOptions,
+): Promise<{hosts: AuditHost[]; nodes: ClusterNode[] | null}> {
   const hosts: AuditHost[] = []
   let nodes: ClusterNode[] | null = null
-  if (options.hostsFrom !== undefined) {
+  if (hostsFrom !== undefined) {
     const [{readInput}, {hostsOf, readClusterNodes}] = await Promise.all([
       import('../engine/audit/input.js'),
       import('../engine/audit/nodes.js'),
     ])
-    const input = await readInput(options.hostsFrom, {stdin: options.stdin})
+    const input = await readInput(hostsFrom, reading)
     nodes = readClusterNodes(input.text, input.name)
     for (const host of hostsOf(nodes)) {
       const platform = toHostPlatform(host.spec)
       hosts.push({platform, spec: formatPlatformSpec(platform), label: host.label, nodes: host.nodes})
     }
   }
-  const named = options.hosts?.length ? parseHosts(options.hosts) : hosts.length > 0 ? [] : parseHosts()
-  for (const platform of named) {
+  const defaults = named.length === 0 && hosts.length === 0 ? platformList(undefined, 'hosts', {defaults: DEFAULT_HOSTS}) : []
+  for (const platform of [...named, ...defaults]) {
     const spec = formatPlatformSpec(platform)
     if (!hosts.some((host) => host.spec === spec)) hosts.push({platform, spec, label: spec})
   }
@@ -257,26 +294,39 @@ function publicRow(row: AuditRow): AuditRow {
  */
 export async function audit(images: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now()
-  const named: ClientName[] | undefined = options.clients === 'all' ? [...CLIENT_NAMES] : options.clients ? [...options.clients] : undefined
-  for (const image of images) {
+  // Every option is checked before any file or registry is read.
+  const imageList = argumentList(images, 'images (the first argument)')
+  const allowUnknown = options.allowUnknownPlatform
+  const namedHosts = options.hosts?.length ? platformList(options.hosts, 'hosts', {allowUnknown}) : []
+  const require = options.require === undefined ? undefined : platformList(options.require, 'require', {allowUnknown})
+  const named: ClientName[] | undefined = options.clients === undefined ? undefined : clientList(options.clients)
+  if (options.deep && !require) throw new OptionError('{deep} needs {require}: the layers read are those of the required platforms')
+  const concurrency = countOption(options.concurrency, 'concurrency')
+  const latest = countOption(options.latest, 'latest')
+  const maxImages = countOption(options.maxImages, 'maxImages')
+  const files = options.from === undefined ? [] : stringList(options.from, 'from')
+  const hostsFrom = textOption(options.hostsFrom, 'hostsFrom')
+  if (options.cacheDir !== undefined && options.noCache) throw new OptionError('{cacheDir} and {noCache} cannot be used together')
+  for (const image of imageList) {
     keyOf(image)
     // As inspect answers it: a name that is a local directory or file was meant as one (exit 2, not an unreadable row).
     if (parseSourceSpec(image).kind === 'registry') checkNotLocalPath(image)
   }
-  const workloads = await readWorkloads(options.from ?? [], options.stdin)
+  checkSelection(options, imageList)
   const mirrors = parseMirrors(options.mirrors ?? [])
+  const workloads = await readWorkloads(files, inputReading(options))
   // What each mirrored reference stands for: the report names the image as written and where it was read.
   const mirrorOf = new Map<string, string>()
   const inputs: AuditInput[] = [
-    ...images.map((spec) => ({spec})),
+    ...imageList.map((spec) => ({spec})),
     ...workloads.map((image) => {
       const mirrored = throughMirror(image.reference, mirrors)
       if (mirrored) mirrorOf.set(mirrored, keyOf(image.reference))
       return {spec: mirrored ?? image.reference, origins: image.origins}
     }),
   ]
-  if (inputs.length === 0) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
-  const {hosts, nodes} = await readHosts(options)
+  if (inputs.length === 0) throw new OptionError('nothing to audit: name {images} or {from}')
+  const {hosts, nodes} = await readHosts(hostsFrom, namedHosts, inputReading(options))
   const origins = workloads.flatMap((image) => image.origins)
   // Kubernetes and Compose inputs are judged per workload on node groups; plain lists stay an image matrix.
   const {judgeWorkloads, planCluster} = await import('../engine/audit/cluster.js')
@@ -289,14 +339,6 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       hosts.push({platform, spec: formatPlatformSpec(platform), label: spec})
   }
   const clients: ClientName[] = named ?? (plan && nodes ? plan.clients : ['docker'])
-  const require = options.require ? parseHosts(options.require) : undefined
-  if (options.deep && !require) throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
-  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
-    throw new UsageError(`invalid concurrency ${options.concurrency}: expected a whole number of at least 1`)
-  }
-  if (options.maxImages !== undefined && (!Number.isInteger(options.maxImages) || options.maxImages < 1)) {
-    throw new UsageError(`invalid --max-images ${options.maxImages}: expected a whole number of at least 1`)
-  }
   const providers = options.deep
     ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)]
     : undefined
@@ -319,9 +361,9 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       hosts,
       clients,
       allowFallback: options.allowFallback,
-      selection: {range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease},
-      concurrency: options.concurrency,
-      maxImagesPerRepository: options.maxImages,
+      selection: {range: options.tags, pattern: options.tagPattern, latest, includePrerelease: options.includePrerelease},
+      concurrency,
+      maxImagesPerRepository: maxImages,
       verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
       providers,
       open: (spec) => scope.open(spec),

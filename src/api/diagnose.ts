@@ -4,8 +4,8 @@ import {formatPlatformSpec} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'
 import {diagnoseImage, type DiagnoseReport} from '../engine/layers/diagnose.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
-import type {ClientName} from '../engine/resolve/resolution.js'
 import {fetchImageTree} from '../engine/tree.js'
+import {singleClient} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 
@@ -16,7 +16,8 @@ export {DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from '../engine
 export interface DiagnoseOptions extends ReadOptions {
   /** Hosts to judge (default: this machine, then linux/amd64 and linux/arm64). */
   hosts?: ReadonlyArray<string | Platform>
-  client?: ClientName
+  /** A client model or an alias (kubernetes, cri-o…); default docker. */
+  client?: string
   /** Also list every executable ELF whose architecture differs from its image's platform. */
   allBinaries?: boolean
   /** Layer reading: concurrency, decompression limits, progress events. */
@@ -36,7 +37,12 @@ export async function diagnose(reference: string, options: DiagnoseOptions = {})
   return withSource(reference, options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
     return versioned(
-      await diagnoseImage(source, tree, {hosts, client: options.client, allBinaries: options.allBinaries, read: options.layers}),
+      await diagnoseImage(source, tree, {
+        hosts,
+        client: singleClient(options.client),
+        allBinaries: options.allBinaries,
+        read: options.layers,
+      }),
     )
   })
 }

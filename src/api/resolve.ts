@@ -1,15 +1,15 @@
 import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
-import {parseHosts} from '../oci/platform/hosts.js'
+import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'
 import type {ImageNode, ImageTree} from '../oci/types.js'
 import {writtenConfigPlatform} from '../engine/config-platform.js'
-import {CLIENT_NAMES} from '../engine/resolve/clients.js'
 import type {ClientName, Resolution, Verdict} from '../engine/resolve/resolution.js'
 import {resolveForHost} from '../engine/resolve/resolve.js'
 import {fetchImageTree} from '../engine/tree.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {CheckStatus} from '../engine/verify/types.js'
+import {clientList, platformList} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 import type {ImageSource} from '../source/source.js'
@@ -20,8 +20,10 @@ export {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../engine/resolve/c
 export interface ResolveOptions extends ReadOptions {
   /** Hosts to simulate: specifiers or platforms (default linux/amd64, linux/arm64). */
   hosts?: ReadonlyArray<string | Platform>
-  /** Client models, or 'all' (default docker). */
-  clients?: readonly ClientName[] | 'all'
+  /** Client models or their aliases (kubernetes, cri-o…), comma-separated or as an array, or 'all' (default docker). */
+  clients?: readonly string[] | string
+  /** Accept hosts whose OS or architecture Go does not know (otherwise refused as a likely typo). */
+  allowUnknownPlatform?: boolean
   /** A fallback (arm64 host served arm/v7) passes. */
   allowFallback?: boolean
   /** Also read the layers of each chosen image: verify --deep's entrypoint-arch, entrypoint-missing, loader-missing. */
@@ -154,8 +156,8 @@ async function layerChecks(
 
 /** Which image each host gets from the reference, per client, and whether it will run there. */
 export async function resolve(reference: string, options: ResolveOptions = {}): Promise<ResolveResult> {
-  const hosts = parseHosts(options.hosts?.map((host) => (typeof host === 'string' ? host : formatPlatformSpec(host))))
-  const clients = options.clients === 'all' ? CLIENT_NAMES : (options.clients ?? ['docker'])
+  const hosts = platformList(options.hosts, 'hosts', {defaults: DEFAULT_HOSTS, allowUnknown: options.allowUnknownPlatform})
+  const clients = clientList(options.clients)
   return withSource(reference, options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
     const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))

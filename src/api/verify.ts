@@ -1,6 +1,6 @@
 import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
-import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
-import {parseHosts} from '../oci/platform/hosts.js'
+import {formatPlatform} from '../oci/platform/normalize.js'
+import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import type {Platform} from '../oci/platform/types.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
@@ -9,7 +9,8 @@ import {exitCodeOf} from '../engine/verify/report.js'
 import {listTargets, type VerifyTarget} from '../engine/verify/targets.js'
 import type {SupplyChainCheckOptions} from '../engine/supply-chain/checks.js'
 import type {CheckProvider, CheckStatus, ReportVerdict, VerifyOptions as CheckOptions, VerifyReport} from '../engine/verify/types.js'
-import {DEFAULT_REQUIRED_PLATFORMS, verifyTargetsWith} from '../engine/verify/verify.js'
+import {verifyTargetsWith} from '../engine/verify/verify.js'
+import {platformList, singleClient} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
@@ -21,9 +22,13 @@ export {readBuildMetadata, parseBuildMetadata, type BuildMetadata} from '../engi
 export {DEFAULT_REQUIRED_PLATFORMS} from '../engine/verify/verify.js'
 export type {VerifyTarget} from '../engine/verify/targets.js'
 
-export interface VerifyOptions extends ReadOptions, Omit<CheckOptions, 'providers' | 'require'> {
+export interface VerifyOptions extends ReadOptions, Omit<CheckOptions, 'providers' | 'require' | 'client'> {
   /** Platforms every reference must serve natively (default linux/amd64, linux/arm64). */
   require?: ReadonlyArray<string | Platform>
+  /** The pull client whose choice decides: a model or an alias (kubernetes, cri-o…); default docker. */
+  client?: string
+  /** Accept platforms whose OS or architecture Go does not know (otherwise refused as a likely typo). */
+  allowUnknownPlatform?: boolean
   /** Also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing). */
   deep?: boolean | ReadLayersOptions
   /** `docker buildx build --metadata-file` contents: its names are verified against its digests. */
@@ -121,10 +126,8 @@ async function supplyChainProviders(requirements: SupplyChainRequirements | unde
  * `error` entries.
  */
 export async function verify(references: ReadonlyArray<string | VerifyTarget>, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const require = options.require
-    ? parseHosts(options.require.map((p) => (typeof p === 'string' ? p : formatPlatformSpec(p))))
-    : [...DEFAULT_REQUIRED_PLATFORMS]
-  const client = options.client ?? 'docker'
+  const require = platformList(options.require, 'require', {defaults: DEFAULT_HOSTS, allowUnknown: options.allowUnknownPlatform})
+  const client = singleClient(options.client)
   const strict = options.strict ?? false
   const targets = listTargets(references, {expectDigest: options.expectDigest, metadata: options.metadata})
   const providers = [...(await deepProviders(options.deep)), ...(await supplyChainProviders(options.supplyChain))]

@@ -3,7 +3,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 import type {ReadOptions, RegistryOptions} from '../api/sources.js'
 import {debugRequested} from './debug.js'
 import {reportError} from './error-line.js'
-import {registryOptionsFromFlags, type RegistryFlagValues} from './flags.js'
+import {registryOptionsFromFlags, withFlagNames, type RegistryFlagValues} from './flags.js'
 import {isBrokenPipe} from './output.js'
 import {showProgress} from '../render/progress.js'
 import {sanitizeText} from '../oci/sanitize.js'
@@ -46,6 +46,10 @@ export abstract class BaseCommand extends Command {
     this.parsed = true
     // The reader of stdout went away (`| head`): nothing more to say, and nobody to say it to.
     if (isBrokenPipe(error)) return
-    reportError(error, {command: this.id?.replaceAll(':', ' '), flagNames: Object.keys(this.ctor.flags ?? {})}, this.debugEnabled)
+    reportError(
+      withFlagNames(error),
+      {command: this.id?.replaceAll(':', ' '), flagNames: Object.keys(this.ctor.flags ?? {})},
+      this.debugEnabled,
+    )
   }
 }

@@ -1,12 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {UsageError} from '../oci/errors.js'
+import {splitList} from '../oci/list.js'
 import {parseHosts} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {checkKnownPlatform} from '../oci/platform/parse.js'
 import type {Platform} from '../oci/platform/types.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../oci/digest.js'
-import {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../api/resolve.js'
+import {CLIENT_ALIASES, CLIENT_NAMES} from '../api/resolve.js'
+import {clientAliasMeaning, OptionError} from '../api/options.js'
 import type {RegistryOptions} from '../api/sources.js'
 
 /** The registry flags every command that reads images takes. */
@@ -79,18 +81,38 @@ export function hostsFlag(options: {purpose: string; defaultText: string}) {
   })
 }
 
-/** The pull client whose choice is modelled; `all` where a command can show every client. */
-export function clientFlag(options: {all?: boolean} = {}) {
-  const all = options.all ? ', or all (every client, a host × client matrix)' : ''
-  return Flags.string({
-    description:
-      'Pull client to model: docker (current Docker Engine), docker@20.10 (dockerd 20.10 and older: exact matching), containerd ' +
-      `(aliases kubernetes, cri, nerdctl), podman (containers/image; aliases cri-o, buildah, skopeo) or exact (crane, oras)${all}.`,
-    options: [...CLIENT_NAMES, ...Object.keys(CLIENT_ALIASES), ...(options.all ? ['all'] : [])],
-    // An alias is reported as the model it stands for.
-    parse: async (input: string) => clientModelName(input) ?? input,
+const CLIENT_DESCRIPTION =
+  'Pull client to model: docker (current Docker Engine), docker@20.10 (dockerd 20.10 and older: exact matching), containerd ' +
+  '(aliases kubernetes, cri, nerdctl), podman (containers/image; aliases cri-o, buildah, skopeo) or exact (crane, oras)'
+
+/** The pull client whose choice is modelled (verify's one client); an alias is resolved by the api. */
+export function clientFlag() {
+  return Flags.option({
+    description: `${CLIENT_DESCRIPTION}.`,
+    options: [...CLIENT_NAMES, ...Object.keys(CLIENT_ALIASES)],
     default: 'docker',
-  })
+  })()
+}
+
+/** Pull clients to model, repeatable or comma-separated, or all: a host × client matrix. */
+export function clientsFlag() {
+  return Flags.option({
+    description: `${CLIENT_DESCRIPTION}; repeatable or comma-separated, or all (every client, a host × client matrix).`,
+    options: [...CLIENT_NAMES, ...Object.keys(CLIENT_ALIASES), 'all'],
+    multiple: true,
+    delimiter: ',',
+    // Non-greedy: `--client containerd REF` leaves REF to be the argument.
+    multipleNonGreedy: true,
+    default: ['docker'],
+  })()
+}
+
+/** What the client aliases typed stand for, said once on stderr: `kubernetes = containerd's rules`. */
+export function noteClientAliases(names: readonly string[]): void {
+  for (const name of new Set(names)) {
+    const meaning = clientAliasMeaning(name)
+    if (meaning) process.stderr.write(`archcheck: note: ${meaning}\n`)
+  }
 }
 
 /** resolve's and verify's --allow-fallback: the same rule, the same words. */
@@ -120,6 +142,19 @@ export function checkBuilderName(name: string): string {
   return name
 }
 
+/** The flag of an api option where its name is not the option's in kebab case (`allowUnknownPlatform`: `--allow-unknown-platform`). */
+const OPTION_FLAGS: Record<string, string> = {hosts: '--host', clients: '--client', images: 'IMAGE…'}
+
+/** The flag a command line gives an api option as (`hosts` is `--host`, `tagPattern` is `--tag-pattern`). */
+export function flagOfOption(option: string): string {
+  return OPTION_FLAGS[option] ?? `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
+}
+
+/** An api error as the command line says it: its option names replaced by flag names. */
+export function withFlagNames(error: unknown): unknown {
+  return error instanceof OptionError ? new UsageError(error.render(flagOfOption), {cause: error}) : error
+}
+
 /** Parses a flag's value; a UsageError names the flag (`--host: invalid platform "x": …`). */
 export function parseFlag<T>(flag: string, parse: () => T): T {
   try {
@@ -138,10 +173,7 @@ export const allowUnknownPlatformFlag = Flags.boolean({
 /** Each specifier of a platform flag, refused when its OS or architecture is unknown (see checkKnownPlatform). */
 function checkSpecs(values: readonly string[], allowUnknown: boolean): void {
   if (allowUnknown) return
-  for (const spec of values
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter(Boolean)) {
+  for (const spec of splitList(values)) {
     if (spec !== 'native') checkKnownPlatform(spec, toHostPlatform(spec))
   }
 }

@@ -1,24 +1,22 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {allowFallbackFlag, clientFlag, hostsFlag, jsonFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
+import {
+  allowFallbackFlag,
+  allowUnknownPlatformFlag,
+  clientsFlag,
+  hostsFlag,
+  jsonFlag,
+  noteClientAliases,
+  noTruncFlag,
+  registryFlags,
+} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {interruptSignal, onInterrupt} from '../cli/interrupt.js'
 import {checkStepSummary} from '../cli/output-file.js'
 import {drainStdout, writeJson, writeStdout} from '../cli/output.js'
 import type {AuditResult} from '../api/audit.js'
-import type {ClientName} from '../api/resolve.js'
-import {UsageError} from '../oci/errors.js'
-import {parseHosts} from '../oci/platform/hosts.js'
 import {sanitizeText} from '../oci/sanitize.js'
-
-/** Splits repeatable, comma-separated values (`--require a,b --require c`). */
-function listOf(values: string[] | undefined): string[] {
-  return (values ?? [])
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter(Boolean)
-}
 
 /**
  * The report, on stdout in the format asked for, and under GitHub Actions in the step summary;
@@ -97,7 +95,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
       helpGroup: 'REGISTRY',
     }),
     host: hostsFlag({purpose: 'Host platform to audit', defaultText: 'linux/amd64,linux/arm64, unless --hosts-from gives hosts'}),
-    client: clientFlag({all: true}),
+    client: clientsFlag(),
+    'allow-unknown-platform': allowUnknownPlatformFlag,
     'allow-fallback': allowFallbackFlag,
     tags: Flags.string({
       description: "For a repository without a tag: a semver range of tags ('>=1.4 <3', '^2'); v1.2 and 1.2 are read as 1.2.0.",
@@ -161,21 +160,10 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
 
   async run(): Promise<void> {
     const {argv, flags, raw} = await this.parse(Audit)
-    const hosts = listOf(flags.host)
-    parseFlag('host', () => parseHosts(hosts))
-    const require = flags.require === undefined ? undefined : listOf(flags.require)
-    if (require !== undefined) {
-      if (require.length === 0) throw new UsageError('--require needs at least one platform')
-      parseFlag('require', () => parseHosts(require))
-    }
-    if (flags.deep && require === undefined)
-      throw new UsageError('--deep needs --require: the layers read are those of the required platforms')
-    if ((argv as string[]).length === 0 && !flags.from?.length) throw new UsageError('nothing to audit: name IMAGE… or --from FILE')
+    noteClientAliases(flags.client)
     await checkStepSummary()
 
     const [{audit, auditExitCode}, {auditProgress}] = await Promise.all([import('../api/audit.js'), import('../render/audit.js')])
-    // oclif has checked it against CLIENT_NAMES and 'all'.
-    const client = flags.client as ClientName | 'all'
     // Unnamed, node groups pull with their container runtime's client (docker for images alone).
     const clientNamed = raw.some((token) => token.type === 'flag' && token.flag === 'client')
     const progress = auditProgress(process.stderr)
@@ -189,8 +177,9 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           from: flags.from,
           hostsFrom: flags['hosts-from'],
           mirrors: flags.mirror,
-          hosts,
-          clients: !clientNamed ? undefined : client === 'all' ? 'all' : [client],
+          hosts: flags.host,
+          allowUnknownPlatform: flags['allow-unknown-platform'],
+          clients: clientNamed ? flags.client : undefined,
           allowFallback: flags['allow-fallback'],
           tags: flags.tags,
           tagPattern: flags['tag-pattern'],
@@ -198,7 +187,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           includePrerelease: flags['include-prerelease'],
           maxImages: flags['max-images'],
           concurrency: flags.concurrency,
-          require,
+          require: flags.require,
           deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
           cacheDir: flags['cache-dir'],
           noCache: flags['no-cache'],
@@ -207,6 +196,11 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           onInterrupt,
           signal: interrupt.signal,
         })
+      } catch (error) {
+        // A signal while input files were still being read: nothing was audited, nothing to report.
+        const signalled = interrupt.exitCode()
+        if (signalled !== undefined) process.exit(signalled)
+        throw error
       } finally {
         progress.finish()
       }

@@ -4,7 +4,6 @@ import {BaseCommand} from '../cli/base-command.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {allowUnknownPlatformFlag, clientFlag, hostsFlag, jsonFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
-import type {ClientName} from '../api/resolve.js'
 
 export default class Diagnose extends BaseCommand {
   static override summary = 'Look inside the layers: find the file that will fail with "exec format error" on each host.'
@@ -48,7 +47,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
       const result = await diagnose(args.ref, {
         ...this.readOptions(flags),
         hosts,
-        client: flags.client as ClientName,
+        client: flags.client,
         allBinaries: flags['all-binaries'],
         layers: {
           ...layerReadOptionsFromFlags(flags),

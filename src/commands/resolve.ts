@@ -4,16 +4,15 @@ import {BaseCommand} from '../cli/base-command.js'
 import {
   allowFallbackFlag,
   allowUnknownPlatformFlag,
-  clientFlag,
+  clientsFlag,
   hostsFlag,
   jsonFlag,
   noTruncFlag,
-  parsePlatformFlag,
+  noteClientAliases,
   registryFlags,
 } from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
-import type {ClientName} from '../api/resolve.js'
 
 export default class Resolve extends BaseCommand {
   static override summary = 'Simulate a pull: which image each host gets from a tag, and whether it will run there.'
@@ -35,7 +34,7 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
 
   static override flags = {
     host: hostsFlag({purpose: 'Host platform to simulate', defaultText: 'linux/amd64,linux/arm64'}),
-    client: clientFlag({all: true}),
+    client: clientsFlag(),
     explain: Flags.boolean({description: 'List every index entry per host: accepted or rejected, why, and its rank.'}),
     json: jsonFlag('the result', 'docs/resolve.md'),
     'allow-fallback': allowFallbackFlag,
@@ -51,18 +50,18 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Resolve)
-    const hosts = parsePlatformFlag('host', flags.host, flags['allow-unknown-platform'])
     const [{resolve, resolveExitCode}, {renderResolveText}, {styleFor}, {outputWidth}] = await Promise.all([
       import('../api/resolve.js'),
       import('../render/resolve.js'),
       import('../render/style.js'),
       import('../render/fit.js'),
     ])
-    const clients = flags.client === 'all' ? 'all' : [flags.client as ClientName]
+    noteClientAliases(flags.client)
     const result = await resolve(args.ref, {
       ...this.readOptions(flags),
-      hosts,
-      clients,
+      hosts: flags.host,
+      allowUnknownPlatform: flags['allow-unknown-platform'],
+      clients: flags.client,
       allowFallback: flags['allow-fallback'],
       deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
     })

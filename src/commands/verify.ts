@@ -9,12 +9,11 @@ import {
   clientFlag,
   jsonFlag,
   noTruncFlag,
+  noteClientAliases,
   parseFlag,
-  parsePlatformFlag,
   registryFlags,
 } from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
-import type {ClientName} from '../api/resolve.js'
 import type {SignatureScope} from '../api/verify.js'
 import {UsageError} from '../oci/errors.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
@@ -108,13 +107,6 @@ Details and the --json schema: docs/verify.md.`
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Verify, this.bareSignatureFlag(this.argv))
-    // Written once each, however often they are named (`--require linux/arm64 --require linux/amd64,linux/arm64`).
-    const specs = flags.require
-      .flatMap((value) => value.split(','))
-      .map((spec) => spec.trim())
-      .filter(Boolean)
-    if (specs.length === 0) throw new UsageError('--require needs at least one platform')
-    const require = parsePlatformFlag('require', specs, flags['allow-unknown-platform'])
     if (flags.junit !== undefined) await checkOutputFile('junit', flags.junit)
     await checkStepSummary()
     if (flags.html !== undefined) await checkOutputFile('html', flags.html)
@@ -126,10 +118,12 @@ Details and the --json schema: docs/verify.md.`
       throw new UsageError('--key verifies signatures: give --require-signature too')
     const {readBuildMetadata, unreadableLine, verify, verifyExitCode} = await import('../api/verify.js')
     const metadata = flags['metadata-file'] ? await readBuildMetadata(flags['metadata-file']) : undefined
+    noteClientAliases([flags.client])
     const result = await verify(argv as string[], {
       ...this.readOptions(flags),
-      require,
-      client: flags.client as ClientName,
+      require: flags.require,
+      allowUnknownPlatform: flags['allow-unknown-platform'],
+      client: flags.client,
       allowFallback: flags['allow-fallback'],
       allowSinglePlatform: flags['allow-single-platform'],
       forbidExtra: flags['forbid-extra'],

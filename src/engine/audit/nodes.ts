@@ -102,14 +102,15 @@ export function readClusterNodes(text: string, file: string, options: {variantLa
     const root = doc.contents
     if (root === null || (isScalar(root) && root.value === null)) continue
     if (!isMap(root)) throw new UsageError(`${file}:${lineOf(root.range?.[0])}: expected kubectl get nodes -o json output`)
-    const kind = (root.toJSON() as {kind?: unknown} | null)?.kind
+    const kind = (root.toJS(doc, {maxAliasCount: -1}) as {kind?: unknown} | null)?.kind
     const items = root.get('items', true) as Node | undefined
     if (kind === 'List' || kind === 'NodeList') {
       if (items === undefined || (isScalar(items) && items.value === null)) continue
       if (!isSeq(items)) throw new UsageError(`${file}:${lineOf(items.range?.[0])}: items must be a list`)
-      for (const item of items.items) objects.push({value: (item as Node).toJSON(), line: lineOf((item as Node).range?.[0])})
+      for (const item of items.items)
+        objects.push({value: (item as Node).toJS(doc, {maxAliasCount: -1}), line: lineOf((item as Node).range?.[0])})
     } else {
-      objects.push({value: root.toJSON(), line: lineOf((root as YAMLMap).range?.[0])})
+      objects.push({value: root.toJS(doc, {maxAliasCount: -1}), line: lineOf((root as YAMLMap).range?.[0])})
     }
   }
   const nodes = objects.map(({value, line}) => readNode(value, `${file}:${line}`, variantLabels))

@@ -4,7 +4,7 @@ import type {Document, Node, YAMLMap} from 'yaml'
 import {UsageError} from '../../oci/errors.js'
 import {toHostPlatform} from '../../oci/platform/match.js'
 import {checkKnownPlatform} from '../../oci/platform/parse.js'
-import {parseYaml} from './input.js'
+import {MAX_LIST_REFERENCES, parseYaml, textLines} from './input.js'
 import type {NodeSelectorTerm, PodPlacement, SelectorRequirement, Toleration} from './scheduling.js'
 
 export type WorkloadFileKind = 'list' | 'kubernetes' | 'compose'
@@ -116,27 +116,28 @@ function stripComment(line: string): string {
   return line.replace(/(^|\s)#.*$/, '').trim()
 }
 
+/**
+ * A line with YAML structure, after leading blanks and not a comment: `key:` or `key: value` (a
+ * reference has no `: ` and never ends in `:`), a sequence item, a document marker, or flow/JSON.
+ * One search of the whole text: a list of millions of lines is told in milliseconds.
+ */
+const STRUCTURED_LINE = /^[ \t]*(?:(?:---|\.\.\.)(?:\s|$)|[{[]|-(?:\s|$)|(?!#)\S*:(?:\s|$))/m
+
 function looksStructured(text: string): boolean {
-  for (const raw of text.split(/\r?\n/)) {
-    const line = stripComment(raw)
-    if (line === '') continue
-    // `key:` or `key: value` (a reference has no `: ` and never ends in `:`), a sequence item,
-    // a document marker, or flow/JSON.
-    if (/^(---|\.\.\.)(\s|$)/.test(line) || /^[{[]/.test(line) || /^-(\s|$)/.test(line) || /^[^\s]*:(\s|$)/.test(line)) return true
-  }
-  return false
+  return STRUCTURED_LINE.test(text)
 }
 
 function readList(text: string, file: string): WorkloadImage[] {
   const refs: string[] = []
   const origins: ImageOrigin[] = []
-  text.split(/\r?\n/).forEach((raw, i) => {
+  for (const {text: raw, number} of textLines(text)) {
     const line = stripComment(raw)
-    if (line === '') return
-    if (/\s/.test(line)) throw new UsageError(`${file}:${i + 1}: expected one image reference per line, found "${line}"`)
+    if (line === '') continue
+    if (/\s/.test(line)) throw new UsageError(`${file}:${number}: expected one image reference per line, found "${line}"`)
+    if (refs.length === MAX_LIST_REFERENCES) throw new UsageError(`${file}:${number}: more than ${MAX_LIST_REFERENCES} image references`)
     refs.push(line)
-    origins.push({file, line: i + 1, from: `line ${i + 1}`})
-  })
+    origins.push({file, line: number, from: `line ${number}`})
+  }
   return group(refs, origins)
 }
 

@@ -9,6 +9,7 @@ import {join, resolve} from 'node:path'
 
 import semver from 'semver'
 
+import {splitList} from '../../oci/list.js'
 import {fileErrorText, UsageError} from '../../oci/errors.js'
 import {nativePlatform} from '../../oci/platform/host.js'
 import {formatPlatform, normalizePlatform} from '../../oci/platform/normalize.js'
@@ -66,10 +67,7 @@ export function checkBuildxVersions(versions: {docker?: string; buildx: string},
 
 /** Normalises `--platform` values (comma-separated, repeatable) into `os/arch[/variant]`, each once. */
 export function parsePlatformList(values: readonly string[]): string[] {
-  const platforms = values
-    .flatMap((value) => value.split(','))
-    .map((spec) => spec.trim())
-    .filter(Boolean)
+  const platforms = splitList(values)
   if (platforms.length === 0) throw new UsageError('--platform names no platform')
   return [...new Set(platforms.map((spec) => formatPlatform(normalizePlatform(parsePlatform(spec)))))]
 }

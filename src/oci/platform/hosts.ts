@@ -1,3 +1,4 @@
+import {splitList} from '../list.js'
 import {toHostPlatform} from './match.js'
 import {formatPlatformSpec} from './normalize.js'
 import type {Platform} from './types.js'
@@ -11,7 +12,7 @@ export const DEFAULT_HOSTS = ['linux/amd64', 'linux/arm64']
  * Throws a UsageError for a bad specifier.
  */
 export function parseHosts(values: readonly string[] = []): Platform[] {
-  const specs = values.flatMap((value) => value.split(',')).map((spec) => spec.trim())
+  const specs = splitList(values)
   const hosts = new Map<string, Platform>()
   for (const spec of specs.length > 0 ? specs : DEFAULT_HOSTS) {
     const platform = toHostPlatform(spec)

@@ -173,6 +173,13 @@ function closestKnown(typed: string, known: ReadonlySet<string>): string | undef
  * `allowUnknown` is for the truly exotic.
  */
 export function checkKnownPlatform(spec: string, platform: Platform): void {
+  const problems = unknownPlatformProblems(platform)
+  if (problems.length === 0) return
+  throw new UsageError(`platform "${spec}": ${problems.join(', ')}; --allow-unknown-platform accepts it as written`)
+}
+
+/** What Go does not know of a platform, with the likeliest intended name: `unknown architecture "arm46" (did you mean arm64?)`. */
+export function unknownPlatformProblems(platform: Platform): string[] {
   const problems: string[] = []
   if (!KNOWN_OS.has(platform.os)) {
     const guess = closestKnown(platform.os, KNOWN_OS)
@@ -182,6 +189,5 @@ export function checkKnownPlatform(spec: string, platform: Platform): void {
     const guess = closestKnown(platform.architecture, KNOWN_ARCH)
     problems.push(`unknown architecture "${platform.architecture}"${guess ? ` (did you mean ${guess}?)` : ''}`)
   }
-  if (problems.length === 0) return
-  throw new UsageError(`platform "${spec}": ${problems.join(', ')}; --allow-unknown-platform accepts it as written`)
+  return problems
 }

@@ -1,0 +1,173 @@
+/**
+ * audit's inputs as a user gives them to the built CLI: options checked once, with resolve's words,
+ * before any request; workload and node files read through one bounded reader and a YAML budget,
+ * so hostile files end as documented (exit 2, one line) within 5 s and 300 MB, and signals act.
+ */
+import {execFile, spawn} from 'node:child_process'
+import {writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+import {describe, expect, it} from 'vitest'
+
+import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli} from '../helpers/cli.js'
+import {tempDir} from '../helpers/temp-dir.js'
+
+const DEMO = 'oci-layout:fixtures/demo'
+/** Nothing listens there: a request would end as exit 3, so exit 2 means none was made. */
+const UNREACHABLE = '127.0.0.1:9/app:1'
+const LIMIT_SECONDS = 5
+const LIMIT_RSS_KB = 300 * 1024
+
+interface Measured {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stderr: string
+  elapsedMs: number
+  maxRssKb: number
+}
+
+/** Runs the CLI under GNU time for its peak RSS; `shell` lets a test pipe or redirect its input. */
+function measure(args: string[], options: {shell?: string; signalAfterMs?: {signal: NodeJS.Signals; ms: number}} = {}): Promise<Measured> {
+  const command = options.shell ?? `exec "$NODE" "$CLI" ${args.map((arg) => `'${arg}'`).join(' ')}`
+  const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', 'sh', '-c', command], {
+    cwd: PROJECT_ROOT,
+    env: cliEnv({NODE: process.execPath, CLI: CLI_PATH}),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const started = performance.now()
+  let signalledAt = 0
+  if (options.signalAfterMs) {
+    const {signal, ms} = options.signalAfterMs
+    setTimeout(() => {
+      signalledAt = performance.now()
+      // The CLI is the grandchild (time → sh → node): signal it by its command line's process group.
+      execFile('pkill', [`-${signal.replace('SIG', '')}`, '-P', String(child.pid), '-f', CLI_PATH])
+    }, ms)
+  }
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(killer)
+      const rss = /MAXRSS (\d+)/.exec(stderr)
+      resolve({
+        code: /Command terminated by signal|Command exited with non-zero status (\d+)/.test(stderr)
+          ? Number(/non-zero status (\d+)/.exec(stderr)?.[1] ?? -1)
+          : code,
+        signal,
+        stderr: stderr.replace(/^(Command exited with non-zero status \d+|MAXRSS \d+)\n/gm, ''),
+        elapsedMs: performance.now() - (signalledAt || started),
+        maxRssKb: rss ? Number(rss[1]) : Number.NaN,
+      })
+    })
+  })
+}
+
+function expectBoundedRefusal(result: Measured, pattern: RegExp): void {
+  expect(result.stderr).toMatch(/^archcheck: [^\n]+\n$/)
+  expect(result.stderr).toMatch(pattern)
+  expect(result.code).toBe(2)
+  expect(result.elapsedMs).toBeLessThan(LIMIT_SECONDS * 1000)
+  expect(result.maxRssKb).toBeLessThan(LIMIT_RSS_KB)
+}
+
+function mergeBomb(depth: number, indent: string): string {
+  const lines = [`${indent}b0: &b0 {foo: 1}`]
+  for (let level = 1; level <= depth; level++) {
+    lines.push(`${indent}b${level}: &b${level} {<<: [${Array.from({length: 9}, () => `*b${level - 1}`).join(', ')}]}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+describe('audit options, checked as resolve checks them', () => {
+  it('refuses a mistyped host or required platform with the did-you-mean resolve prints, before any request', async () => {
+    const resolve = await runCli(['resolve', DEMO, '--host', 'linux/arm46'])
+    const audit = await runCli(['audit', UNREACHABLE, '--host', 'linux/arm46'])
+    expect(resolve.code).toBe(2)
+    expect(audit.code).toBe(2)
+    expect(audit.stdout).toBe('')
+    expect(audit.stderr).toBe(resolve.stderr.replace('archcheck resolve --help', 'archcheck audit --help'))
+    expect(audit.stderr).toMatch(/^archcheck: --host: platform "linux\/arm46": unknown architecture "arm46" \(did you mean arm64\?\)/)
+    const os = await runCli(['audit', UNREACHABLE, '--host', 'linx/arm64'])
+    expect(os.stderr).toMatch(/unknown OS "linx" \(did you mean linux\?\)/)
+    const required = await runCli(['audit', UNREACHABLE, '--require', 'linux/arm46'])
+    expect(required.stderr).toMatch(/^archcheck: --require: platform "linux\/arm46": .*--allow-unknown-platform accepts it as written/)
+  })
+
+  it('accepts an exotic platform with --allow-unknown-platform, and repeated --client values', async () => {
+    const exotic = await runCli(['audit', DEMO, '--host', 'linux/arm46', '--allow-unknown-platform', '--json'])
+    expect(JSON.parse(exotic.stdout).hosts.map((host: {host: string}) => host.host)).toEqual(['linux/arm46'])
+    const result = await runCli(['audit', DEMO, '--client', 'docker', '--client', 'containerd,kubernetes', '--json'])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout).clients).toEqual(['docker', 'containerd'])
+    expect(result.stderr).toBe("archcheck: note: kubernetes = containerd's rules\n")
+  })
+
+  it('refuses tag selection when no repository is named without a tag (a file never names one)', async () => {
+    const dir = await tempDir('audit-inputs')
+    await writeFile(join(dir, 'images.txt'), 'ghcr.io/owner/app\n')
+    const result = await runCli(['audit', '--from', join(dir, 'images.txt'), '--latest', '3'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^archcheck: --latest selects tags of a repository named without a tag among IMAGE…, and none is/)
+  })
+
+  it('rejects a wrong argument from the library with a UsageError in a library caller’s words', async () => {
+    const code = `import {audit, UsageError} from 'archcheck'
+try { await audit({images: 'x'}) } catch (error) { console.log(error instanceof UsageError, error.exitCode, error.message) }`
+    const {stdout} = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], {cwd: PROJECT_ROOT, env: cliEnv()})
+    expect(stdout).toBe('true 2 images (the first argument): expected an array of strings, found an object\n')
+  })
+})
+
+describe('audit input bounds', () => {
+  it('refuses exponential merge keys in a Compose file and in a node file at once', async () => {
+    const dir = await tempDir('audit-inputs')
+    await writeFile(join(dir, 'compose.yaml'), `services:\n${mergeBomb(11, '  ')}`)
+    await writeFile(join(dir, 'nodes.yaml'), `apiVersion: v1\nkind: List\nitems: []\nx:\n${mergeBomb(11, '  ')}`)
+    expectBoundedRefusal(
+      await measure(['audit', '--from', join(dir, 'compose.yaml')]),
+      /compose\.yaml:\d+: aliases and merge keys expand to more than 100000 nodes/,
+    )
+    expectBoundedRefusal(
+      await measure(['audit', DEMO, '--hosts-from', join(dir, 'nodes.yaml')]),
+      /nodes\.yaml:\d+: aliases and merge keys expand/,
+    )
+  })
+
+  it('stops reading a device, an endless pipe and an endless stdin at the limit', async () => {
+    expectBoundedRefusal(await measure(['audit', '--from', '/dev/zero']), /^archcheck: \/dev\/zero: input is larger than 67108864 bytes/)
+    expectBoundedRefusal(
+      await measure([], {shell: `yes '{' | exec "$NODE" "$CLI" audit ${DEMO} --hosts-from /dev/stdin`}),
+      /input is larger than 67108864 bytes/,
+    )
+    expectBoundedRefusal(
+      await measure([], {shell: `yes 'a:1' | exec "$NODE" "$CLI" audit --from -`}),
+      /^archcheck: <stdin>: input is larger/,
+    )
+  })
+
+  it('refuses YAML over the budget before it exhausts the heap: one huge flow sequence, many documents', async () => {
+    const dir = await tempDir('audit-inputs')
+    await writeFile(join(dir, 'flow.yaml'), `[${'1,'.repeat(31_000_000)}1]\n`)
+    await writeFile(join(dir, 'docs.yaml'), 'a\n---\n'.repeat(10_000_000))
+    expectBoundedRefusal(await measure(['audit', '--from', join(dir, 'flow.yaml')]), /flow\.yaml:1: more than 750000 YAML tokens/)
+    expectBoundedRefusal(await measure(['audit', '--from', join(dir, 'docs.yaml')]), /docs\.yaml:20000: more than 10000 YAML documents/)
+  })
+
+  it('gives up a FIFO nobody writes to after --timeout, and obeys SIGINT and SIGTERM while waiting', async () => {
+    const dir = await tempDir('audit-inputs')
+    const fifo = join(dir, 'fifo')
+    await promisify(execFile)('mkfifo', [fifo])
+    expectBoundedRefusal(await measure(['audit', '--from', fifo, '--timeout', '1']), /fifo: no data for 1 s/)
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const result = await measure(['audit', '--from', fifo], {signalAfterMs: {signal, ms: 1500}})
+      expect(result.code).toBe(code)
+      expect(result.elapsedMs).toBeLessThan(1000)
+    }
+  })
+})
