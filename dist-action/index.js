@@ -194,10 +194,10 @@ function ociArchitecture(nodeArch) {
   if (nodeArch === "ppc64") return endianness() === "LE" ? "ppc64le" : "ppc64";
   return NODE_ARCH[nodeArch] ?? nodeArch;
 }
-function cpuinfoField(cpuinfo, field) {
+function cpuinfoField(cpuinfo, field2) {
   for (const line of cpuinfo.split("\n")) {
     const colon = line.indexOf(":");
-    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === field) return line.slice(colon + 1).trim();
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === field2) return line.slice(colon + 1).trim();
   }
   return void 0;
 }
@@ -316,6 +316,42 @@ function parsePlatform(spec) {
   }
   const { architecture, variant } = normalizeArch(parts[1], parts[2]);
   return withVariant(architecture, architecture === "arm64" && variant === "" ? "v8" : variant);
+}
+function editDistance(a, b) {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+function closestKnown(typed, known) {
+  let best;
+  for (const name of known) {
+    const sorted = (text2) => [...text2].sort().join("");
+    const distance = sorted(name) === sorted(typed) ? 1 : editDistance(typed, name);
+    if (distance <= 2 && distance < (best?.distance ?? Infinity)) best = { name, distance };
+  }
+  return best?.name;
+}
+function checkKnownPlatform(spec, platform) {
+  const problems = unknownPlatformProblems(platform);
+  if (problems.length === 0) return;
+  throw new UsageError(`platform "${spec}": ${problems.join(", ")}; --allow-unknown-platform accepts it as written`);
+}
+function unknownPlatformProblems(platform) {
+  const problems = [];
+  if (!KNOWN_OS.has(platform.os)) {
+    const guess = closestKnown(platform.os, KNOWN_OS);
+    problems.push(`unknown OS "${platform.os}"${guess ? ` (did you mean ${guess}?)` : ""}`);
+  }
+  if (!KNOWN_ARCH.has(platform.architecture)) {
+    const guess = closestKnown(platform.architecture, KNOWN_ARCH);
+    problems.push(`unknown architecture "${platform.architecture}"${guess ? ` (did you mean ${guess}?)` : ""}`);
+  }
+  return problems;
 }
 var KNOWN_OS, KNOWN_ARCH, COMPONENT, OS_COMPONENT, SYNTAX;
 var init_parse = __esm({
@@ -712,11 +748,11 @@ function digestOf(bytes, algorithm = "sha256") {
 function matchesDigest(bytes, digest) {
   return `${algorithmOf(digest)}:${hashFor(digest).update(bytes).digest("hex")}` === digest;
 }
-function verifyDigest(bytes, digest, what, where) {
+function verifyDigest(bytes, digest, what, where2) {
   if (!matchesDigest(bytes, digest))
-    throw mismatch(what, digest, where, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`);
+    throw mismatch(what, digest, where2, `does not match its content (the bytes hash to ${digestOf(bytes, algorithmOf(digest))})`);
 }
-function verifyingStream(digest, what, where) {
+function verifyingStream(digest, what, where2) {
   const hash = hashFor(digest);
   return new Transform({
     transform(chunk, _encoding, callback) {
@@ -725,7 +761,7 @@ function verifyingStream(digest, what, where) {
     },
     flush(callback) {
       const actual = `${algorithmOf(digest)}:${hash.digest("hex")}`;
-      callback(actual === digest ? void 0 : mismatch(what, digest, where, `does not match its content (the bytes hash to ${actual})`));
+      callback(actual === digest ? void 0 : mismatch(what, digest, where2, `does not match its content (the bytes hash to ${actual})`));
     }
   });
 }
@@ -745,7 +781,7 @@ var init_digest = __esm({
     init_reference();
     DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
     algorithmOf = (digest) => digest.slice(0, digest.indexOf(":"));
-    mismatch = (what, digest, where, problem) => new RegistryError(`${what} ${digest}${where ? ` in ${where}` : ""} ${problem}`, "digest-mismatch");
+    mismatch = (what, digest, where2, problem2) => new RegistryError(`${what} ${digest}${where2 ? ` in ${where2}` : ""} ${problem2}`, "digest-mismatch");
   }
 });
 
@@ -828,26 +864,26 @@ function parseManifest(bytes, digest, declaredMediaType) {
   if (json.subject !== void 0) result.subject = parseDescriptor(json.subject, digest, "subject");
   return result;
 }
-function parseDescriptor(value, digest, where) {
-  if (!isObject(value)) throw malformed("manifest", digest, `${where} is not a descriptor object`);
+function parseDescriptor(value, digest, where2) {
+  if (!isObject(value)) throw malformed("manifest", digest, `${where2} is not a descriptor object`);
   const { mediaType, digest: target, size } = value;
-  if (typeof mediaType !== "string" || mediaType === "") throw malformed("manifest", digest, `${where} has no mediaType`);
+  if (typeof mediaType !== "string" || mediaType === "") throw malformed("manifest", digest, `${where2} has no mediaType`);
   if (typeof target !== "string" || !isDigest(target))
-    throw malformed("manifest", digest, `${where} has an invalid digest ${JSON.stringify(target)}`);
+    throw malformed("manifest", digest, `${where2} has an invalid digest ${JSON.stringify(target)}`);
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
-    throw malformed("manifest", digest, `${where} has an invalid size ${JSON.stringify(size)}`);
+    throw malformed("manifest", digest, `${where2} has an invalid size ${JSON.stringify(size)}`);
   const descriptor = { mediaType, digest: target, size };
-  if (value.platform !== void 0) descriptor.platform = descriptorPlatform(value.platform, digest, `${where}.platform`);
-  const annotations = parseAnnotations(value.annotations, digest, `${where}.annotations`);
+  if (value.platform !== void 0) descriptor.platform = descriptorPlatform(value.platform, digest, `${where2}.platform`);
+  const annotations = parseAnnotations(value.annotations, digest, `${where2}.annotations`);
   if (annotations) descriptor.annotations = annotations;
   if (typeof value.artifactType === "string") descriptor.artifactType = value.artifactType;
   return descriptor;
 }
-function descriptorPlatform(value, digest, where) {
-  if (!isObject(value)) throw malformed("manifest", digest, `${where} is not an object`);
+function descriptorPlatform(value, digest, where2) {
+  if (!isObject(value)) throw malformed("manifest", digest, `${where2} is not an object`);
   const { os, architecture, variant } = value;
   if (typeof os !== "string" || typeof architecture !== "string")
-    throw malformed("manifest", digest, `${where} needs "os" and "architecture" strings`);
+    throw malformed("manifest", digest, `${where2} needs "os" and "architecture" strings`);
   const platform = { os, architecture };
   if (typeof variant === "string" && variant !== "") platform.variant = variant;
   if (typeof value["os.version"] === "string" && value["os.version"] !== "") platform.osVersion = value["os.version"];
@@ -855,10 +891,10 @@ function descriptorPlatform(value, digest, where) {
   if (Array.isArray(features) && features.length > 0) platform.osFeatures = features.map(String);
   return platform;
 }
-function parseAnnotations(value, digest, where) {
+function parseAnnotations(value, digest, where2) {
   if (value === void 0 || value === null) return void 0;
   if (!isObject(value) || !Object.values(value).every((v) => typeof v === "string")) {
-    throw malformed("manifest", digest, `${where} is not a map of strings`);
+    throw malformed("manifest", digest, `${where2} is not a map of strings`);
   }
   return Object.keys(value).length > 0 ? value : void 0;
 }
@@ -977,12 +1013,12 @@ function jsonErrorOffset(text2) {
       want = "value";
       continue;
     }
-    const open2 = containers.at(-1);
-    if (open2 === void 0) return i;
+    const open4 = containers.at(-1);
+    if (open4 === void 0) return i;
     if (text2[i] === ",") {
       i++;
-      want = open2 === "{" ? "key" : "value";
-    } else if (text2[i] === (open2 === "{" ? "}" : "]")) {
+      want = open4 === "{" ? "key" : "value";
+    } else if (text2[i] === (open4 === "{" ? "}" : "]")) {
       i++;
       containers.pop();
     } else {
@@ -998,7 +1034,7 @@ var init_manifest = __esm({
     init_digest();
     init_media_types();
     isImageConfigType = (mediaType) => mediaType === MediaType.ociConfig || mediaType === MediaType.dockerConfig;
-    malformed = (what, digest, problem) => new RegistryError(`malformed ${what} ${digest}: ${problem}`, "malformed");
+    malformed = (what, digest, problem2) => new RegistryError(`malformed ${what} ${digest}: ${problem2}`, "malformed");
     isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
     stringList = (value) => Array.isArray(value) && value.every((v) => typeof v === "string") ? value : void 0;
   }
@@ -1195,6 +1231,791 @@ var init_tree = __esm({
   }
 });
 
+// src/engine/resolve/clients.ts
+function dockerPlatformText(platform) {
+  const shown = platform.architecture === "arm64" && !platform.variant ? { ...platform, variant: "v8" } : platform;
+  const os = shown.osVersion ? `${shown.os}(${shown.osVersion})` : shown.os;
+  return formatPlatform({ ...shown, os });
+}
+function podmanWantedPlatforms(host2) {
+  const known = PODMAN_VARIANTS[host2.architecture];
+  let variants;
+  if (host2.variant) {
+    const from = known?.indexOf(host2.variant) ?? -1;
+    variants = [...from >= 0 ? known.slice(from) : [host2.variant], ""];
+  } else {
+    variants = host2.architecture === "arm64" ? ["", "v8"] : [""];
+  }
+  return variants.map((variant) => ({ os: host2.os, architecture: host2.architecture, ...variant ? { variant } : {} }));
+}
+function clientModelName(name) {
+  if (Object.hasOwn(CLIENT_MODELS, name)) return name;
+  return Object.hasOwn(CLIENT_ALIASES, name) ? CLIENT_ALIASES[name] : void 0;
+}
+var containerdMatching, withoutOsVersion, docker, docker2010, containerd, PODMAN_VARIANTS, podman, exact, CLIENT_MODELS, CLIENT_NAMES, CLIENT_ALIASES;
+var init_clients = __esm({
+  "src/engine/resolve/clients.ts"() {
+    "use strict";
+    init_normalize();
+    containerdMatching = {
+      rank: (host2, entry, matching) => matching.rank(host2, entry.platform),
+      compare: (host2, a, b, matching) => {
+        if (a.fromConfig !== b.fromConfig) return a.fromConfig ? 1 : -1;
+        return a.fromConfig ? 0 : matching.compare(host2, a.platform, b.platform);
+      }
+    };
+    withoutOsVersion = ({ osVersion: _v, osFeatures: _f, ...rest }) => rest;
+    docker = {
+      name: "docker",
+      describes: "Docker",
+      ...containerdMatching,
+      followsNestedIndexes: false,
+      lastResort(host2, entries) {
+        if (host2.architecture !== "arm") return void 0;
+        return entries.find((entry) => {
+          const p = normalizePlatform(entry.platform);
+          return p.os === host2.os && p.architecture === "arm";
+        });
+      },
+      singlePlatformWarning: (host2, image) => `The requested image's platform (${formatPlatform(image)}) does not match the detected host platform (${dockerPlatformText(host2)}) and no specific platform was requested`,
+      noMatchMessage: (host2) => `no matching manifest for ${dockerPlatformText(host2)} in the manifest list entries`
+    };
+    docker2010 = {
+      name: "docker@20.10",
+      describes: "Docker 20.10",
+      rank(host2, entry) {
+        if (entry.fromConfig) return -1;
+        const p = normalizePlatform(entry.platform);
+        return p.os === host2.os && p.architecture === host2.architecture && (p.variant ?? "") === (host2.variant ?? "") ? 0 : -1;
+      },
+      compare: () => 0,
+      followsNestedIndexes: false,
+      lastResort(host2, entries) {
+        if (host2.architecture !== "arm") return void 0;
+        return entries.find((entry) => !entry.fromConfig && entry.platform.os === host2.os && entry.platform.architecture === "arm");
+      },
+      singlePlatformWarning: (host2, image) => docker.singlePlatformWarning(host2, image),
+      noMatchMessage: (host2) => `no matching manifest for ${formatPlatform(host2)} in the manifest list entries`
+    };
+    containerd = {
+      name: "containerd",
+      describes: "containerd",
+      ...containerdMatching,
+      followsNestedIndexes: true,
+      lastResort: () => void 0,
+      singlePlatformWarning: () => void 0,
+      noMatchMessage: (_host, { digest }) => `no match for platform in manifest ${digest}: not found`
+    };
+    PODMAN_VARIANTS = { arm: ["v8", "v7", "v6", "v5"], arm64: ["v8"] };
+    podman = {
+      name: "podman",
+      describes: "Podman (containers/image)",
+      rank(host2, entry) {
+        if (entry.fromConfig) return -1;
+        return podmanWantedPlatforms(host2).findIndex(
+          (want) => entry.platform.os === want.os && entry.platform.architecture === want.architecture && (entry.platform.variant ?? "") === (want.variant ?? "")
+        );
+      },
+      compare(host2, a, b, matching) {
+        return this.rank(host2, a, matching) - this.rank(host2, b, matching);
+      },
+      followsNestedIndexes: false,
+      lastResort: (_host, entries) => entries.find((entry) => entry.fromConfig),
+      singlePlatformWarning: (host2, image) => `image platform (${formatPlatform(image)}) does not match the expected platform (${formatPlatform(host2)})`,
+      noMatchMessage(host2, { indexMediaType }) {
+        const want = podmanWantedPlatforms(host2)[0];
+        const kind = indexMediaType.includes("docker") ? "manifest list" : "image index";
+        return `no image found in ${kind} for architecture ${want.architecture}, variant "${want.variant ?? ""}", OS ${want.os}`;
+      }
+    };
+    exact = {
+      name: "exact",
+      describes: "an exact-matching client (crane, oras)",
+      rank(host2, entry) {
+        const p = entry.platform;
+        if (p.os !== host2.os || p.architecture !== host2.architecture) return -1;
+        if (host2.variant && p.variant !== host2.variant) return -1;
+        if (host2.osVersion && p.osVersion !== host2.osVersion) return -1;
+        return 0;
+      },
+      compare: () => 0,
+      followsNestedIndexes: false,
+      lastResort: () => void 0,
+      singlePlatformWarning: () => void 0,
+      noMatchMessage: (host2, { reference }) => `no child with platform ${formatPlatform(withoutOsVersion(host2))} in index ${reference}`
+    };
+    CLIENT_MODELS = { docker, "docker@20.10": docker2010, containerd, podman, exact };
+    CLIENT_NAMES = Object.keys(CLIENT_MODELS);
+    CLIENT_ALIASES = {
+      kubernetes: "containerd",
+      cri: "containerd",
+      nerdctl: "containerd",
+      "cri-o": "podman",
+      buildah: "podman",
+      skopeo: "podman"
+    };
+  }
+});
+
+// src/engine/tree-entries.ts
+function indexEntries(root) {
+  return root.kind === "index" ? root.children : [];
+}
+function isAttestation(node) {
+  return attestationSubject(node.descriptor) !== void 0;
+}
+function entryPlatform(node) {
+  if (node.descriptor.platform) return normalizePlatform(node.descriptor.platform);
+  if (node.kind === "image") return matchingConfigPlatform(node);
+  return void 0;
+}
+function platformLabel(platform) {
+  if (!platform) return "unknown";
+  const base = formatPlatform(platform);
+  return platform.osVersion ? `${base} (${platform.osVersion})` : base;
+}
+function platformKey(platform) {
+  const p = normalizePlatform(platform);
+  return [formatPlatform(p), p.osVersion ?? "", [...p.osFeatures ?? []].sort().join(",")].join("|");
+}
+function sameHostCanTake(a, b) {
+  const na = normalizePlatform(a);
+  const nb = normalizePlatform(b);
+  return matchRank(na, nb) >= 0 || matchRank(nb, na) >= 0;
+}
+function platformEntries(root, client = "docker") {
+  const follows = CLIENT_MODELS[client]?.followsNestedIndexes ?? false;
+  const walked = /* @__PURE__ */ new Set();
+  const walk = (children, within) => children.flatMap((node) => {
+    if (isAttestation(node)) return [];
+    if (node.kind === "index") {
+      if (!follows || walked.has(node.children)) return [];
+      walked.add(node.children);
+      const declared = node.descriptor.platform;
+      if (declared && isUnknownPlatform(declared)) return [];
+      return walk(node.children, declared ? [...within, declared] : within);
+    }
+    const platform = entryPlatform(node);
+    if (platform === void 0 || isUnknownPlatform(platform)) return [];
+    return within.every((outer) => sameHostCanTake(outer, platform)) ? [node] : [];
+  });
+  return walk(indexEntries(root), []);
+}
+function imageNodes(root) {
+  const found = /* @__PURE__ */ new Set();
+  const walked = /* @__PURE__ */ new Set();
+  const walk = (node) => {
+    if (node.kind === "image") found.add(node);
+    if (node.kind !== "index" || walked.has(node.children)) return;
+    walked.add(node.children);
+    for (const child of node.children) walk(child);
+  };
+  walk(root);
+  return [...found];
+}
+function imageBlobs(node) {
+  return [
+    { kind: "config", descriptor: { digest: node.config.digest, size: node.config.size, mediaType: node.config.mediaType } },
+    ...node.layers.map((layer) => ({ kind: "layer", descriptor: layer }))
+  ];
+}
+var isUnknownPlatform;
+var init_tree_entries = __esm({
+  "src/engine/tree-entries.ts"() {
+    "use strict";
+    init_tree();
+    init_clients();
+    init_match();
+    init_normalize();
+    init_config_platform();
+    isUnknownPlatform = (platform) => platform.os === "unknown" && platform.architecture === "unknown";
+  }
+});
+
+// src/engine/supply-chain/json.ts
+function parseArtifactJson(bytes, what) {
+  let text2;
+  try {
+    text2 = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new RegistryError(`${what}: not valid UTF-8`, "malformed");
+  }
+  if (nestingDepth(text2) > MAX_JSON_DEPTH) throw new RegistryError(`${what}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, "malformed");
+  try {
+    return JSON.parse(text2);
+  } catch {
+    throw new RegistryError(`${what}: not valid JSON`, "malformed");
+  }
+}
+function nestingDepth(text2) {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text2.length; i++) {
+    const char = text2.charCodeAt(i);
+    if (inString) {
+      if (char === 92) i++;
+      else if (char === 34) inString = false;
+    } else if (char === 34) inString = true;
+    else if (char === 123 || char === 91) deepest = Math.max(deepest, ++depth);
+    else if (char === 125 || char === 93) depth--;
+  }
+  return deepest;
+}
+function field(value, ...path3) {
+  let current = value;
+  for (const key of path3) {
+    if (!isJsonObject(current) || !Object.hasOwn(current, key)) return void 0;
+    current = current[key];
+  }
+  return current;
+}
+function digestSet(value) {
+  const digests = {};
+  if (isJsonObject(value)) {
+    for (const [algorithm, hex] of Object.entries(value)) if (typeof hex === "string") digests[algorithm] = hex;
+  }
+  return digests;
+}
+var MAX_JSON_DEPTH, isJsonObject, stringField, booleanField;
+var init_json = __esm({
+  "src/engine/supply-chain/json.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_DEPTH = 128;
+    isJsonObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+    stringField = (value, ...path3) => {
+      const found = field(value, ...path3);
+      return typeof found === "string" ? found : null;
+    };
+    booleanField = (value, ...path3) => {
+      const found = field(value, ...path3);
+      return typeof found === "boolean" ? found : null;
+    };
+  }
+});
+
+// src/engine/supply-chain/provenance.ts
+function summariseProvenance(predicateType, predicate) {
+  return predicateType === SLSA_V1 ? summariseV1(predicate) : summariseV02(predicate);
+}
+function summariseV02(p) {
+  const metadata = field(p, "metadata");
+  const buildkit = field(metadata, BUILDKIT_METADATA_V02);
+  const buildConfig = field(p, "buildConfig");
+  return {
+    slsaVersion: "v0.2",
+    builderId: stringField(p, "builder", "id"),
+    buildType: stringField(p, "buildType"),
+    configSource: {
+      uri: stringField(p, "invocation", "configSource", "uri"),
+      digest: digestSet(field(p, "invocation", "configSource", "digest")),
+      path: stringField(p, "invocation", "configSource", "entryPoint")
+    },
+    vcsHint: vcsHint(field(buildkit, "vcs")),
+    builderPlatform: stringField(p, "invocation", "environment", "platform"),
+    startedOn: stringField(metadata, "buildStartedOn"),
+    finishedOn: stringField(metadata, "buildFinishedOn"),
+    mode: buildConfig === void 0 ? "min" : "max",
+    hermetic: booleanField(metadata, BUILDKIT_HERMETIC_V02),
+    reproducible: booleanField(metadata, "reproducible"),
+    completeness: {
+      parameters: booleanField(metadata, "completeness", "parameters"),
+      materials: booleanField(metadata, "completeness", "materials")
+    },
+    materials: materialsOf(field(p, "materials")),
+    finalStageBase: finalStageBase(field(buildConfig, "llbDefinition"))
+  };
+}
+function summariseV1(p) {
+  const definition = field(p, "buildDefinition");
+  const metadata = field(p, "runDetails", "metadata");
+  const buildConfig = field(definition, "internalParameters", "buildConfig");
+  return {
+    slsaVersion: "v1",
+    builderId: stringField(p, "runDetails", "builder", "id"),
+    buildType: stringField(definition, "buildType"),
+    configSource: {
+      uri: stringField(definition, "externalParameters", "configSource", "uri"),
+      digest: digestSet(field(definition, "externalParameters", "configSource", "digest")),
+      path: stringField(definition, "externalParameters", "configSource", "path")
+    },
+    vcsHint: vcsHint(field(metadata, "buildkit_metadata", "vcs")),
+    builderPlatform: stringField(definition, "internalParameters", "builderPlatform"),
+    startedOn: stringField(metadata, "startedOn"),
+    finishedOn: stringField(metadata, "finishedOn"),
+    mode: buildConfig === void 0 ? "min" : "max",
+    hermetic: booleanField(metadata, "buildkit_hermetic"),
+    reproducible: booleanField(metadata, "buildkit_reproducible"),
+    completeness: {
+      parameters: booleanField(metadata, "buildkit_completeness", "request"),
+      materials: booleanField(metadata, "buildkit_completeness", "resolvedDependencies")
+    },
+    materials: materialsOf(field(definition, "resolvedDependencies")),
+    finalStageBase: finalStageBase(field(buildConfig, "llbDefinition"))
+  };
+}
+function vcsHint(vcs) {
+  const source = stringField(vcs, "source");
+  const revision = stringField(vcs, "revision");
+  return source === null && revision === null ? null : { source, revision, unverified: true };
+}
+function materialsOf(value) {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry) => {
+    const uri = stringField(entry, "uri");
+    if (uri === null) return [];
+    const image = dockerPurl(uri);
+    return [{ uri, digest: digestSet(field(entry, "digest")), ...image ? { image } : {} }];
+  });
+}
+function dockerPurl(uri) {
+  const match = /^pkg:docker\/([^@?#]+)(?:@([^?#]*))?(?:\?([^#]*))?/.exec(uri);
+  if (!match) return void 0;
+  const decode = (text2) => {
+    try {
+      return decodeURIComponent(text2);
+    } catch {
+      return text2;
+    }
+  };
+  const platform = new URLSearchParams(match[3] ?? "").get("platform");
+  return { name: decode(match[1]), version: match[2] === void 0 ? null : decode(match[2]), platform: platform || null };
+}
+function finalStageBase(llb2) {
+  if (!Array.isArray(llb2) || llb2.length === 0) return null;
+  const steps = /* @__PURE__ */ new Map();
+  for (const step2 of llb2) {
+    const id = stringField(step2, "id");
+    if (id !== null) steps.set(id, step2);
+  }
+  let step = llb2[llb2.length - 1];
+  for (let hops = 0; hops <= steps.size && step !== void 0; hops++) {
+    const identifier = stringField(step, "op", "Op", "source", "identifier");
+    if (identifier !== null) {
+      if (!identifier.startsWith(DOCKER_IMAGE_SOURCE)) return null;
+      return { image: identifier.slice(DOCKER_IMAGE_SOURCE.length), platform: llbPlatform(field(step, "op", "platform")) };
+    }
+    const inputs = field(step, "inputs");
+    const first = Array.isArray(inputs) && typeof inputs[0] === "string" ? inputs[0] : void 0;
+    if (first === void 0) return null;
+    step = steps.get(first.replace(/:\d+$/, ""));
+  }
+  return null;
+}
+function llbPlatform(value) {
+  if (!isJsonObject(value)) return null;
+  const os = stringField(value, "OS");
+  const architecture = stringField(value, "Architecture");
+  if (os === null || architecture === null) return null;
+  const variant = stringField(value, "Variant");
+  return [os, architecture, variant].filter(Boolean).join("/");
+}
+var SLSA_V02, SLSA_V1, isProvenanceType, BUILDKIT_METADATA_V02, BUILDKIT_HERMETIC_V02, DOCKER_IMAGE_SOURCE;
+var init_provenance = __esm({
+  "src/engine/supply-chain/provenance.ts"() {
+    "use strict";
+    init_json();
+    SLSA_V02 = "https://slsa.dev/provenance/v0.2";
+    SLSA_V1 = "https://slsa.dev/provenance/v1";
+    isProvenanceType = (predicateType) => predicateType === SLSA_V02 || predicateType === SLSA_V1;
+    BUILDKIT_METADATA_V02 = "https://mobyproject.org/buildkit@v1#metadata";
+    BUILDKIT_HERMETIC_V02 = "https://mobyproject.org/buildkit@v1#hermetic";
+    DOCKER_IMAGE_SOURCE = "docker-image://";
+  }
+});
+
+// src/engine/supply-chain/sbom.ts
+function summariseSbom(document) {
+  const spdxVersion = stringField(document, "spdxVersion");
+  if (spdxVersion !== null) {
+    const creators = field(document, "creationInfo", "creators");
+    const tools = Array.isArray(creators) ? creators.filter((c) => typeof c === "string" && c.startsWith("Tool:")).map((c) => c.slice(5).trim()) : [];
+    const packages = field(document, "packages");
+    return { format: "spdx", version: spdxVersion, tools, packages: Array.isArray(packages) ? packages.length : 0 };
+  }
+  if (stringField(document, "bomFormat") === "CycloneDX") {
+    const components = field(document, "components");
+    return {
+      format: "cyclonedx",
+      version: stringField(document, "specVersion"),
+      tools: cycloneDxTools(field(document, "metadata", "tools")),
+      packages: Array.isArray(components) ? components.length : 0
+    };
+  }
+  return void 0;
+}
+function cycloneDxTools(tools) {
+  const list = Array.isArray(tools) ? tools : field(tools, "components");
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((tool) => {
+    const name = stringField(tool, "name");
+    if (name === null) return [];
+    const version = stringField(tool, "version");
+    return [version === null ? name : `${name} ${version}`];
+  });
+}
+function sbomPackages(document) {
+  const list = field(document, stringField(document, "spdxVersion") !== null ? "packages" : "components");
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((entry) => {
+    const name = stringField(entry, "name");
+    if (name === null) return [];
+    const group2 = stringField(entry, "group");
+    const version = stringField(entry, "versionInfo") ?? stringField(entry, "version");
+    return [`${group2 ? `${group2}/` : ""}${name}${version === null ? "" : `@${version}`}`];
+  });
+}
+var SPDX_PREDICATE, CYCLONEDX_PREDICATE, isSbomPredicate;
+var init_sbom = __esm({
+  "src/engine/supply-chain/sbom.ts"() {
+    "use strict";
+    init_json();
+    SPDX_PREDICATE = "https://spdx.dev/Document";
+    CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom";
+    isSbomPredicate = (predicateType) => predicateType === SPDX_PREDICATE || predicateType.startsWith(CYCLONEDX_PREDICATE) || predicateType.startsWith("https://spdx.dev/");
+  }
+});
+
+// src/engine/supply-chain/signature.ts
+var signature_exports = {};
+__export(signature_exports, {
+  COSIGN_SIGNATURE_ANNOTATION: () => COSIGN_SIGNATURE_ANNOTATION,
+  SIGSTORE_BUNDLE_MEDIA_TYPE: () => SIGSTORE_BUNDLE_MEDIA_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE: () => SIMPLE_SIGNING_MEDIA_TYPE,
+  parsePublicKey: () => parsePublicKey,
+  readBundle: () => readBundle,
+  readPublicKeyFile: () => readPublicKeyFile,
+  readSimpleSigning: () => readSimpleSigning
+});
+import { X509Certificate, createPublicKey, verify as verifySignature } from "node:crypto";
+import { open } from "node:fs/promises";
+function parsePublicKey(pem, where2) {
+  let key;
+  try {
+    key = createPublicKey({ key: pem, format: "pem" });
+  } catch {
+    throw new UsageError(`${where2} is not a PEM public key`);
+  }
+  const type = key.asymmetricKeyType;
+  if (type === "ec" && key.asymmetricKeyDetails?.namedCurve !== "prime256v1")
+    throw new UsageError(`${where2} is an ECDSA key on ${key.asymmetricKeyDetails?.namedCurve ?? "an unknown curve"}; cosign keys are P-256`);
+  if (type !== "ec" && type !== "ed25519" && type !== "rsa")
+    throw new UsageError(`${where2} is a ${type ?? "unknown"} key; use ECDSA P-256, Ed25519 or RSA`);
+  return key;
+}
+function readSimpleSigning(payload, annotations, key, what) {
+  const json = parseArtifactJson(payload, what);
+  if (stringField(json, "critical", "type") !== SIMPLE_SIGNING_TYPE)
+    throw new RegistryError(`${what}: not a cosign container image signature payload`, "malformed");
+  const optional = field(json, "optional");
+  const signatureText = annotations[COSIGN_SIGNATURE_ANNOTATION];
+  const summary = {
+    signedDigest: stringField(json, "critical", "image", "docker-manifest-digest"),
+    identity: stringField(json, "critical", "identity", "docker-reference"),
+    annotations: isJsonObject(optional) ? stringsOf(optional) : {},
+    verification: "unverified",
+    problem: null
+  };
+  if (!key) return summary;
+  if (signatureText === void 0) return { ...summary, verification: "invalid", problem: `no ${COSIGN_SIGNATURE_ANNOTATION} annotation` };
+  const signature = Buffer.from(signatureText, "base64");
+  let valid = false;
+  try {
+    valid = verifySignature(key.asymmetricKeyType === "ed25519" ? null : "sha256", payload, key, signature);
+  } catch {
+    valid = false;
+  }
+  return valid ? { ...summary, verification: "valid" } : { ...summary, verification: "invalid", problem: "the signature does not match the payload with this key" };
+}
+function stringsOf(value) {
+  const result = {};
+  for (const [key, item] of Object.entries(value)) if (typeof item === "string") result[key] = item;
+  return result;
+}
+function readBundle(bytes, what) {
+  const json = parseArtifactJson(bytes, what);
+  const mediaType = stringField(json, "mediaType");
+  if (mediaType === null || !mediaType.startsWith("application/vnd.dev.sigstore.bundle"))
+    throw new RegistryError(`${what}: not a sigstore bundle (no sigstore bundle mediaType)`, "malformed");
+  const material = field(json, "verificationMaterial");
+  const chain = field(material, "x509CertificateChain", "certificates");
+  const raw = stringField(material, "certificate", "rawBytes") ?? (Array.isArray(chain) ? stringField(chain[0], "rawBytes") : null);
+  if (raw === null) return { mediaType, certificateIdentity: [], certificateIssuer: null, verified: false };
+  let certificate;
+  try {
+    certificate = new X509Certificate(Buffer.from(raw, "base64"));
+  } catch {
+    throw new RegistryError(`${what}: its certificate is not a DER X.509 certificate`, "malformed");
+  }
+  const names = (certificate.subjectAltName ?? "").split(/,\s*/).filter(Boolean);
+  return { mediaType, certificateIdentity: names, certificateIssuer: certificate.issuer.replaceAll("\n", ", ") || null, verified: false };
+}
+async function readPublicKeyFile(file) {
+  let handle;
+  try {
+    handle = await open(file, "r");
+    const info = await handle.stat();
+    if (!info.isFile()) throw new UsageError(`key file ${file} is not a file`);
+    if (info.size > MAX_KEY_FILE_BYTES) throw new UsageError(`key file ${file} is ${info.size} bytes; a PEM public key is far smaller`);
+    return parsePublicKey(await handle.readFile("utf8"), `key file ${file}`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read key file ${file}: ${fileErrorText(error)}`);
+  } finally {
+    await handle?.close();
+  }
+}
+var SIMPLE_SIGNING_MEDIA_TYPE, COSIGN_SIGNATURE_ANNOTATION, SIGSTORE_BUNDLE_MEDIA_TYPE, SIMPLE_SIGNING_TYPE, MAX_KEY_FILE_BYTES;
+var init_signature = __esm({
+  "src/engine/supply-chain/signature.ts"() {
+    "use strict";
+    init_errors();
+    init_json();
+    SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
+    COSIGN_SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
+    SIGSTORE_BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    SIMPLE_SIGNING_TYPE = "cosign container image signature";
+    MAX_KEY_FILE_BYTES = 64 * 1024;
+  }
+});
+
+// src/engine/supply-chain/statement.ts
+function readStatement(bytes, what) {
+  const json = parseArtifactJson(bytes, what);
+  if (isJsonObject(json) && typeof json.payloadType === "string") {
+    const payload = stringField(json, "payload");
+    if (payload === null) throw new RegistryError(`${what}: DSSE envelope without a payload`, "malformed");
+    return { ...statementOf(parseArtifactJson(Buffer.from(payload, "base64"), `${what} (DSSE payload)`), what), envelope: "dsse" };
+  }
+  return { ...statementOf(json, what), envelope: "plain" };
+}
+function statementOf(json, what) {
+  const predicateType = stringField(json, "predicateType");
+  if (predicateType === null || !Array.isArray(field(json, "subject")))
+    throw new RegistryError(`${what}: not an in-toto statement (no predicateType or subject)`, "malformed");
+  const subjects = field(json, "subject").map((subject) => digestSet(field(subject, "digest")).sha256).filter((hex) => hex !== void 0).map((hex) => `sha256:${hex}`);
+  return { predicateType, predicate: field(json, "predicate"), subjects };
+}
+var IN_TOTO_MEDIA_TYPE, DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION;
+var init_statement = __esm({
+  "src/engine/supply-chain/statement.ts"() {
+    "use strict";
+    init_errors();
+    init_json();
+    IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json";
+    DSSE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json";
+    PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type";
+  }
+});
+
+// src/engine/supply-chain/collect.ts
+function attestedDigest(descriptor) {
+  const annotations = descriptor.annotations;
+  if (annotations?.[ATTESTATION_TYPE_ANNOTATION] !== "attestation-manifest") return void 0;
+  return annotations[ATTESTATION_DIGEST_ANNOTATION] ?? annotations[LEGACY_ATTESTATION_DIGEST_ANNOTATION];
+}
+async function collectArtifacts(source, tree, options = {}) {
+  const limit = createLimiter(options.concurrency ?? 8);
+  const nodes = imageNodes(tree.root);
+  const inIndex = nodes.filter((node) => attestedDigest(node.descriptor) !== void 0);
+  const targets = [];
+  if (tree.root.kind === "index") targets.push({ target: "index", digest: tree.root.descriptor.digest });
+  for (const node of nodes)
+    if (attestedDigest(node.descriptor) === void 0 && !isBareAttestation2(node))
+      targets.push({ target: platformLabel(entryPlatform(node)), digest: node.descriptor.digest });
+  const lookupProblems = [];
+  const reader = new ArtifactReader(source, options, limit);
+  const subjects = await Promise.all(
+    targets.map(async ({ target, digest }) => {
+      const [fromIndex, referrers, cosign] = await Promise.all([
+        Promise.all(
+          inIndex.filter((node) => attestedDigest(node.descriptor) === digest).map((node) => reader.fromManifest(node.descriptor.digest, manifestOfNode(node), "index"))
+        ),
+        reader.referrers(digest).catch((error) => problem(error, lookupProblems, { api: null, artifacts: [] })),
+        Promise.all(
+          COSIGN_TAG_SUFFIXES.map(
+            (suffix) => reader.cosignTag(digest, suffix).catch((error) => problem(error, lookupProblems, []))
+          )
+        )
+      ]);
+      const artifacts = [...fromIndex.flat(), ...referrers.artifacts, ...cosign.flat()];
+      return { target, digest, artifacts, referrersApi: referrers.api };
+    })
+  );
+  return { subjects, lookupProblems };
+}
+function problem(error, problems, empty) {
+  if (!(error instanceof ArchcheckError)) throw error;
+  problems.push(error.message);
+  return empty;
+}
+function isBareAttestation2(node) {
+  return node.config.os === "unknown" && node.layers.length > 0 && node.layers.every((layer) => layer.mediaType === IN_TOTO_MEDIA_TYPE);
+}
+function manifestOfNode(node) {
+  return {
+    kind: "image",
+    mediaType: node.descriptor.mediaType,
+    config: { digest: node.config.digest, size: node.config.size, mediaType: node.config.mediaType },
+    layers: node.layers
+  };
+}
+function layerKind(layer) {
+  const type = layer.mediaType;
+  if (type === IN_TOTO_MEDIA_TYPE || type === DSSE_MEDIA_TYPE) return "statement";
+  if (type === SIMPLE_SIGNING_MEDIA_TYPE) return "signature";
+  if (/spdx\+json|cyclonedx\+json/.test(type)) return "sbom-document";
+  return "other";
+}
+function unreadable(origin, digest, layer, type, reason) {
+  return { origin, kind: "other", manifestDigest: digest, layerDigest: layer, type, envelope: null, subjects: [], unreadable: reason };
+}
+var MAX_ARTIFACT_BYTES, MAX_REFERRERS, COSIGN_TAG_SUFFIXES, LEGACY_ATTESTATION_DIGEST_ANNOTATION, ArtifactReader, describeOrigin, fallbackTag;
+var init_collect = __esm({
+  "src/engine/supply-chain/collect.ts"() {
+    "use strict";
+    init_errors();
+    init_manifest();
+    init_limit();
+    init_tree_entries();
+    init_tree();
+    init_provenance();
+    init_sbom();
+    init_signature();
+    init_json();
+    init_statement();
+    MAX_ARTIFACT_BYTES = 16 * 1024 * 1024;
+    MAX_REFERRERS = 256;
+    COSIGN_TAG_SUFFIXES = ["sig", "att", "sbom"];
+    LEGACY_ATTESTATION_DIGEST_ANNOTATION = "com.docker.reference.digest";
+    ArtifactReader = class {
+      constructor(source, options, limit) {
+        this.source = source;
+        this.options = options;
+        this.limit = limit;
+      }
+      source;
+      options;
+      limit;
+      /** Referrers from the API, else from the fallback tag `sha256-<hex>` (an index the pushers keep). */
+      async referrers(digest) {
+        const listed2 = this.source.listReferrers ? await this.limit(() => this.source.listReferrers(digest, { maxReferrers: MAX_REFERRERS })) : void 0;
+        let descriptors = listed2;
+        let origin = "referrers-api";
+        if (listed2 === void 0) {
+          origin = "referrers-tag";
+          const index = await this.optionalManifest(fallbackTag(digest));
+          if (!index) return { api: this.source.listReferrers ? false : null, artifacts: [] };
+          const parsed = parseManifest(index.bytes, index.digest);
+          if (parsed.kind !== "index")
+            throw new RegistryError(`fallback tag ${fallbackTag(digest)} of ${this.source.displayName} is not an index`, "malformed");
+          if (parsed.manifests.length > MAX_REFERRERS)
+            throw new RegistryError(
+              `${digest} in ${this.source.displayName} has more than ${MAX_REFERRERS} referrers; not reading further`,
+              "too-large"
+            );
+          descriptors = parsed.manifests;
+        }
+        return {
+          api: origin === "referrers-api",
+          artifacts: (await Promise.all((descriptors ?? []).map((descriptor) => this.fromDigest(descriptor, origin)))).flat()
+        };
+      }
+      /** cosign's `sha256-<hex>.sig`, `.att` or `.sbom` tag, when there is one. */
+      async cosignTag(digest, suffix) {
+        const manifest = await this.optionalManifest(`${fallbackTag(digest)}.${suffix}`);
+        if (!manifest) return [];
+        return this.parsed(manifest.digest, () => Promise.resolve(manifest), "cosign-tag");
+      }
+      fromManifest(digest, manifest, origin) {
+        return this.layers(digest, manifest, origin);
+      }
+      fromDigest(descriptor, origin) {
+        return this.parsed(
+          descriptor.digest,
+          () => this.limit(() => this.source.fetchManifest(descriptor.digest)),
+          origin,
+          descriptor.artifactType
+        );
+      }
+      async parsed(digest, fetch2, origin, artifactType) {
+        try {
+          const fetched = await fetch2();
+          const parsed = parseManifest(fetched.bytes, fetched.digest, fetched.mediaType);
+          if (parsed.kind !== "image")
+            return [unreadable(origin, digest, null, artifactType ?? parsed.mediaType, `a ${parsed.mediaType}, not an artifact manifest`)];
+          return await this.layers(digest, artifactType && !parsed.artifactType ? { ...parsed, artifactType } : parsed, origin);
+        } catch (error) {
+          if (!(error instanceof ArchcheckError)) throw error;
+          return [unreadable(origin, digest, null, artifactType ?? "unknown", error.message)];
+        }
+      }
+      async layers(digest, manifest, origin) {
+        const bundleManifest = manifest.artifactType?.startsWith("application/vnd.dev.sigstore.bundle") ?? false;
+        return Promise.all(
+          manifest.layers.map(async (layer) => {
+            const kind = bundleManifest || layer.mediaType.startsWith("application/vnd.dev.sigstore.bundle") ? "bundle" : layerKind(layer);
+            const type = layer.annotations?.[PREDICATE_TYPE_ANNOTATION] ?? (kind === "bundle" ? manifest.artifactType ?? SIGSTORE_BUNDLE_MEDIA_TYPE : layer.mediaType);
+            const base = { origin, manifestDigest: digest, layerDigest: layer.digest, type, envelope: null, subjects: [], unreadable: null };
+            if (kind === "other") return { ...base, kind: "other" };
+            const what = `${describeOrigin(origin)} ${layer.digest}`;
+            try {
+              if (layer.size > MAX_ARTIFACT_BYTES)
+                throw new RegistryError(`${what}: ${layer.size} bytes, more than the ${MAX_ARTIFACT_BYTES} read of an artifact`, "too-large");
+              const bytes = await this.limit(() => this.source.fetchBlob(layer.digest, MAX_ARTIFACT_BYTES));
+              return this.read(kind, bytes, layer, base, what);
+            } catch (error) {
+              if (!(error instanceof ArchcheckError)) throw error;
+              return {
+                ...base,
+                kind: kind === "statement" ? "attestation" : kind === "sbom-document" ? "sbom" : kind === "bundle" ? "sigstore-bundle" : "signature",
+                unreadable: error.message
+              };
+            }
+          })
+        );
+      }
+      read(kind, bytes, layer, base, what) {
+        if (kind === "signature") {
+          const signature = readSimpleSigning(bytes, layer.annotations ?? {}, this.options.key, what);
+          return { ...base, kind: "signature", subjects: signature.signedDigest ? [signature.signedDigest] : [], signature };
+        }
+        if (kind === "bundle") return { ...base, kind: "sigstore-bundle", bundle: readBundle(bytes, what) };
+        if (kind === "sbom-document") return this.sbom(base, parseArtifactJson(bytes, what), what);
+        const statement = readStatement(bytes, what);
+        const common = {
+          ...base,
+          type: statement.predicateType,
+          envelope: statement.envelope,
+          subjects: statement.subjects,
+          ...this.options.keepPredicate === statement.predicateType ? { predicate: statement.predicate } : {}
+        };
+        if (isProvenanceType(statement.predicateType))
+          return { ...common, kind: "provenance", provenance: summariseProvenance(statement.predicateType, statement.predicate) };
+        if (isSbomPredicate(statement.predicateType)) return this.sbom(common, statement.predicate, what);
+        return { ...common, kind: "attestation" };
+      }
+      sbom(base, document, what) {
+        const sbom = summariseSbom(document);
+        if (!sbom) return { ...base, kind: "sbom", unreadable: `${what}: neither SPDX nor CycloneDX JSON` };
+        return { ...base, kind: "sbom", sbom, ...this.options.keepPackages ? { packages: sbomPackages(document) } : {} };
+      }
+      /** A manifest by tag, or undefined when the source has no such tag. */
+      async optionalManifest(tag) {
+        try {
+          return await this.limit(() => this.source.fetchManifest(tag));
+        } catch (error) {
+          if (error instanceof RegistryError && error.kind === "not-found") return void 0;
+          throw error;
+        }
+      }
+    };
+    describeOrigin = (origin) => ({ index: "attestation", "referrers-api": "referrer", "referrers-tag": "referrer", "cosign-tag": "cosign artifact" })[origin];
+    fallbackTag = (digest) => digest.replace(":", "-");
+  }
+});
+
 // src/source/oci-layout.ts
 var oci_layout_exports = {};
 __export(oci_layout_exports, {
@@ -1224,16 +2045,16 @@ function blobPath(digest) {
   const [algorithm, hex] = digest.split(":");
   return `blobs/${algorithm}/${hex}`;
 }
-function chooseEntry(entries, spec, where) {
+function chooseEntry(entries, spec, where2) {
   const tagOf = (e) => e.annotations?.[REF_NAME_ANNOTATION];
   if (spec.tag !== void 0) {
     const entry = entries.find((e) => tagOf(e) === spec.tag);
-    if (!entry) throw tagNotFound(spec.tag, where, entries);
+    if (!entry) throw tagNotFound(spec.tag, where2, entries);
     return { digest: entry.digest, tag: spec.tag };
   }
-  if (entries.length === 0) throw new RegistryError(`${where} holds no images (its index.json is empty)`, "not-found");
+  if (entries.length === 0) throw new RegistryError(`${where2} holds no images (its index.json is empty)`, "not-found");
   const only = entries.length === 1 ? entries[0] : entries.find((e) => tagOf(e) === "latest");
-  if (!only) throw new UsageError(`${where} holds ${entries.length} images; name one as ${where}:TAG or @DIGEST (${describeTags(entries)})`);
+  if (!only) throw new UsageError(`${where2} holds ${entries.length} images; name one as ${where2}:TAG or @DIGEST (${describeTags(entries)})`);
   return { digest: only.digest, tag: tagOf(only) };
 }
 function describeTags(entries) {
@@ -1337,14 +2158,14 @@ var init_oci_layout = __esm({
         return _OciLayoutSource.fromFiles(new DirectoryFiles(parsed.path), parsed, "oci-layout", options);
       }
       /** Reads and checks `oci-layout` and `index.json` through `files`. */
-      static async readEntries(files, where, maxBytes) {
+      static async readEntries(files, where2, maxBytes) {
         const marker = await files.size("oci-layout");
-        if (marker === void 0) throw new UsageError(`${where} is not an OCI image layout: it has no "oci-layout" file`);
+        if (marker === void 0) throw new UsageError(`${where2} is not an OCI image layout: it has no "oci-layout" file`);
         const indexSize = await files.size("index.json");
-        if (indexSize === void 0) throw new UsageError(`${where} is not an OCI image layout: it has no "index.json"`);
-        checkSize(indexSize, maxBytes, "index.json of", where);
-        const index = parseManifest(await readAll(files.open("index.json"), maxBytes, `index.json of ${where}`), `index.json of ${where}`);
-        if (index.kind !== "index") throw new RegistryError(`index.json of ${where} is not an OCI image index`, "malformed");
+        if (indexSize === void 0) throw new UsageError(`${where2} is not an OCI image layout: it has no "index.json"`);
+        checkSize(indexSize, maxBytes, "index.json of", where2);
+        const index = parseManifest(await readAll(files.open("index.json"), maxBytes, `index.json of ${where2}`), `index.json of ${where2}`);
+        if (index.kind !== "index") throw new RegistryError(`index.json of ${where2} is not an OCI image index`, "malformed");
         return index.manifests;
       }
       /** An image source over layout files kept anywhere (a directory, a tar); closes them on failure. */
@@ -1413,7 +2234,7 @@ var init_oci_layout = __esm({
         return bytes;
       }
     };
-    tagNotFound = (tag, where, entries) => new RegistryError(`tag "${tag}" not found in ${where} (${describeTags(entries)})`, "not-found");
+    tagNotFound = (tag, where2, entries) => new RegistryError(`tag "${tag}" not found in ${where2} (${describeTags(entries)})`, "not-found");
   }
 });
 
@@ -1423,7 +2244,7 @@ __export(oci_archive_exports, {
   openOciArchive: () => openOciArchive
 });
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open, stat as stat2 } from "node:fs/promises";
+import { open as open2, stat as stat2 } from "node:fs/promises";
 import path2 from "node:path";
 import { Readable } from "node:stream";
 function headerName(header) {
@@ -1431,12 +2252,12 @@ function headerName(header) {
   const prefix = header.subarray(257, 263).toString("latin1") === "ustar\0" ? cString(header.subarray(345, 500)) : "";
   return prefix ? `${prefix}/${name}` : name;
 }
-function headerNumber(field) {
-  if (field[0] & 128) {
-    if (field[0] & 64) return Number.NaN;
-    return field.subarray(1).reduce((value, byte) => value * 256 + byte, field[0] & 63);
+function headerNumber(field2) {
+  if (field2[0] & 128) {
+    if (field2[0] & 64) return Number.NaN;
+    return field2.subarray(1).reduce((value, byte) => value * 256 + byte, field2[0] & 63);
   }
-  const text2 = cString(field).trim();
+  const text2 = cString(field2).trim();
   if (!/^[0-7]*$/.test(text2)) return Number.NaN;
   return text2 ? Number.parseInt(text2, 8) : 0;
 }
@@ -1498,7 +2319,7 @@ var init_oci_archive = __esm({
        */
       static async scan(file) {
         const ranges = /* @__PURE__ */ new Map();
-        const handle = await open(file, "r");
+        const handle = await open2(file, "r");
         const fail = (why) => {
           throw new RegistryError(`cannot read ${file} as a tar archive: ${why}`, "malformed");
         };
@@ -1945,43 +2766,43 @@ ${registry}`;
 
 // src/oci/manifest-check.ts
 function checkManifest(served) {
-  const { bytes, requested, where } = served;
+  const { bytes, requested, where: where2 } = served;
   const contentType = (served.contentType ?? "").split(";")[0].trim().toLowerCase();
   const body = parseJson(bytes);
   const { mediaType: declared, schemaVersion } = isObject(body) ? body : {};
   if (isSchema1Type(contentType) || schemaVersion === 1 || typeof declared === "string" && isSchema1Type(declared)) {
-    throw new RegistryError(`${where}@${requested}: ${SCHEMA1_MESSAGE}`, "unsupported");
+    throw new RegistryError(`${where2}@${requested}: ${SCHEMA1_MESSAGE}`, "unsupported");
   }
   const byDigest = requested.includes(":");
   const expected = byDigest ? requested : served.dockerContentDigest?.trim() || void 0;
   if (expected && !matchesDigestSafely(bytes, expected)) {
     const source = byDigest ? "the requested digest" : `the registry's Docker-Content-Digest ${expected}`;
     throw new RegistryError(
-      `manifest ${requested} of ${where} does not match ${source}: its bytes hash to ${digestOf(bytes)}`,
+      `manifest ${requested} of ${where2} does not match ${source}: its bytes hash to ${digestOf(bytes)}`,
       "digest-mismatch"
     );
   }
   if (body === void 0) {
     throw new RegistryError(
-      `manifest ${requested} of ${where} is not valid JSON (truncated or corrupt, ${bytes.byteLength} bytes)`,
+      `manifest ${requested} of ${where2} is not valid JSON (truncated or corrupt, ${bytes.byteLength} bytes)`,
       "malformed"
     );
   }
-  if (!isObject(body)) throw new RegistryError(`manifest ${requested} of ${where} is not a JSON object`, "malformed");
+  if (!isObject(body)) throw new RegistryError(`manifest ${requested} of ${where2} is not a JSON object`, "malformed");
   if (declared !== void 0 && typeof declared !== "string") {
-    throw new RegistryError(`manifest ${requested} of ${where} has a mediaType that is not a string`, "malformed");
+    throw new RegistryError(`manifest ${requested} of ${where2} has a mediaType that is not a string`, "malformed");
   }
   const headerType = GENERIC_CONTENT_TYPES.has(contentType) ? void 0 : contentType;
   if (declared && headerType && declared !== headerType) {
     throw new RegistryError(
-      `manifest ${requested} of ${where} was served as ${headerType} but declares mediaType ${declared}`,
+      `manifest ${requested} of ${where2} was served as ${headerType} but declares mediaType ${declared}`,
       "media-type-mismatch"
     );
   }
   const mediaType = declared || headerType;
   if (!mediaType) {
     throw new RegistryError(
-      `manifest ${requested} of ${where} has no mediaType and the registry sent no specific Content-Type`,
+      `manifest ${requested} of ${where2} has no mediaType and the registry sent no specific Content-Type`,
       "malformed"
     );
   }
@@ -2804,7 +3625,7 @@ var require_timers = __commonJS({
     var NOT_IN_LIST = -2;
     var TO_BE_CLEARED = -1;
     var PENDING = 0;
-    var ACTIVE = 1;
+    var ACTIVE2 = 1;
     function onTick() {
       fastNow += TICK_MS;
       let idx = 0;
@@ -2813,8 +3634,8 @@ var require_timers = __commonJS({
         const timer = fastTimers[idx];
         if (timer._state === PENDING) {
           timer._idleStart = fastNow - TICK_MS;
-          timer._state = ACTIVE;
-        } else if (timer._state === ACTIVE && fastNow >= timer._idleStart + timer._idleTimeout) {
+          timer._state = ACTIVE2;
+        } else if (timer._state === ACTIVE2 && fastNow >= timer._idleStart + timer._idleTimeout) {
           timer._state = TO_BE_CLEARED;
           timer._idleStart = -1;
           timer._onTimeout(timer._timerArg);
@@ -6875,8 +7696,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(opts) {
-      const plural3 = opts.types.length === 1 ? "" : " one of";
-      const message = `${opts.argument} could not be converted to${plural3}: ${opts.types.join(", ")}.`;
+      const plural5 = opts.types.length === 1 ? "" : " one of";
+      const message = `${opts.argument} could not be converted to${plural5}: ${opts.types.join(", ")}.`;
       return webidl.errors.exception({
         header: opts.prefix,
         message
@@ -9195,7 +10016,7 @@ var require_client_h1 = __commonJS({
     var TIMEOUT_HEADERS = 2 | USE_FAST_TIMER;
     var TIMEOUT_BODY = 4 | USE_FAST_TIMER;
     var TIMEOUT_KEEP_ALIVE = 8 | USE_NATIVE_TIMER;
-    var Parser = class {
+    var Parser2 = class {
       /**
          * @param {import('./client.js')} client
          * @param {import('net').Socket} socket
@@ -9676,7 +10497,7 @@ var require_client_h1 = __commonJS({
       socket[kIdleSocketValidation] = 0;
       socket[kIdleSocketValidationTimeout] = null;
       socket[kSocketUsed] = false;
-      socket[kParser] = new Parser(client, socket, llhttpInstance);
+      socket[kParser] = new Parser2(client, socket, llhttpInstance);
       util2.addListener(socket, "error", onHttpSocketError);
       util2.addListener(socket, "readable", onHttpSocketReadable);
       util2.addListener(socket, "end", onHttpSocketEnd);
@@ -15493,7 +16314,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module6) {
     "use strict";
-    var { promisify } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Client2 = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -15541,7 +16362,7 @@ var require_mock_client = __commonJS({
         this[kDispatches] = [];
       }
       async [kClose]() {
-        await promisify(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -15754,7 +16575,7 @@ var require_mock_call_history = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module6) {
     "use strict";
-    var { promisify } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Pool2 = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -15802,7 +16623,7 @@ var require_mock_pool = __commonJS({
         this[kDispatches] = [];
       }
       async [kClose]() {
-        await promisify(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -16126,7 +16947,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module6) {
     "use strict";
-    var { writeFile: writeFile3, readFile: readFile4, mkdir: mkdir2 } = __require("node:fs/promises");
+    var { writeFile: writeFile2, readFile: readFile3, mkdir } = __require("node:fs/promises");
     var { dirname, resolve: resolve3 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
@@ -16328,7 +17149,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile4(resolve3(path3), "utf8");
+          const data = await readFile3(resolve3(path3), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -16358,12 +17179,12 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve3(path3);
-        await mkdir2(dirname(resolvedPath), { recursive: true });
+        await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
         }));
-        await writeFile3(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile2(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -17377,8 +18198,8 @@ var require_dns = __commonJS({
       get(hostname) {
         return this.#records.get(hostname) ?? null;
       }
-      set(hostname, records) {
-        this.#records.set(hostname, records);
+      set(hostname, records2) {
+        this.#records.set(hostname, records2);
       }
       delete(hostname) {
         this.#records.delete(hostname);
@@ -17427,10 +18248,10 @@ var require_dns = __commonJS({
               return;
             }
             this.setRecords(origin, addresses);
-            const records = this.storage.get(origin.hostname);
+            const records2 = this.storage.get(origin.hostname);
             const ip = this.pick(
               origin,
-              records,
+              records2,
               newOpts.affinity
             );
             let port;
@@ -17493,7 +18314,7 @@ var require_dns = __commonJS({
       }
       #defaultPick(origin, hostnameRecords, affinity) {
         let ip = null;
-        const { records, offset } = hostnameRecords;
+        const { records: records2, offset } = hostnameRecords;
         let family2;
         if (this.dualStack) {
           if (affinity == null) {
@@ -17505,13 +18326,13 @@ var require_dns = __commonJS({
               affinity = (hostnameRecords.offset & 1) === 1 ? 6 : 4;
             }
           }
-          if (records[affinity] != null && records[affinity].ips.length > 0) {
-            family2 = records[affinity];
+          if (records2[affinity] != null && records2[affinity].ips.length > 0) {
+            family2 = records2[affinity];
           } else {
-            family2 = records[affinity === 4 ? 6 : 4];
+            family2 = records2[affinity === 4 ? 6 : 4];
           }
         } else {
-          family2 = records[affinity];
+          family2 = records2[affinity];
         }
         if (family2 == null || family2.ips.length === 0) {
           return ip;
@@ -17533,11 +18354,11 @@ var require_dns = __commonJS({
         return ip;
       }
       pickFamily(origin, ipFamily) {
-        const records = this.storage.get(origin.hostname)?.records;
-        if (!records) {
+        const records2 = this.storage.get(origin.hostname)?.records;
+        if (!records2) {
           return null;
         }
-        const family2 = records[ipFamily];
+        const family2 = records2[ipFamily];
         if (!family2) {
           return null;
         }
@@ -17558,7 +18379,7 @@ var require_dns = __commonJS({
       }
       setRecords(origin, addresses) {
         const timestamp = Date.now();
-        const records = { records: { 4: null, 6: null } };
+        const records2 = { records: { 4: null, 6: null } };
         let minTTL = this.#maxTTL;
         for (const record2 of addresses) {
           record2.timestamp = timestamp;
@@ -17568,11 +18389,11 @@ var require_dns = __commonJS({
           } else {
             record2.ttl = this.#maxTTL;
           }
-          const familyRecords = records.records[record2.family] ?? { ips: [] };
+          const familyRecords = records2.records[record2.family] ?? { ips: [] };
           familyRecords.ips.push(record2);
-          records.records[record2.family] = familyRecords;
+          records2.records[record2.family] = familyRecords;
         }
-        this.storage.set(origin.hostname, records, { ttl: minTTL });
+        this.storage.set(origin.hostname, records2, { ttl: minTTL });
       }
       deleteRecords(origin) {
         this.storage.delete(origin.hostname);
@@ -27766,7 +28587,7 @@ var require_websocketstream = __commonJS({
         this.#handler.readyState = states.OPEN;
         const extensions = parsedExtensions ?? "";
         const protocol = response.headersList.get("sec-websocket-protocol") ?? "";
-        const readable = new ReadableStream({
+        const readable2 = new ReadableStream({
           start: (controller) => {
             this.#readableStreamController = controller;
           },
@@ -27780,11 +28601,11 @@ var require_websocketstream = __commonJS({
           close: () => closeWebSocketConnection(this.#handler, null, null),
           abort: (reason) => this.#closeUsingReason(reason)
         });
-        this.#readableStream = readable;
+        this.#readableStream = readable2;
         this.#openedPromise.resolve({
           extensions,
           protocol,
-          readable,
+          readable: readable2,
           writable
         });
       }
@@ -27955,12 +28776,12 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
-    function isFieldName(line, length, field) {
-      if (length !== field.length) {
+    function isFieldName(line, length, field2) {
+      if (length !== field2.length) {
         return false;
       }
       for (let i = 0; i < length; i++) {
-        if (line[i] !== field[i]) {
+        if (line[i] !== field2[i]) {
           return false;
         }
       }
@@ -28162,13 +28983,13 @@ ${value}`;
           }
         }
       }
-      setEventFieldSize(field, size) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field] + size;
+      setEventFieldSize(field2, size) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field2] + size;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field] = size;
+        this.eventFieldSizes[field2] = size;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -29287,9 +30108,9 @@ var init_transport = __esm({
       }
     };
     Deadline = class {
-      constructor(timeoutMs, describe) {
+      constructor(timeoutMs, describe2) {
         this.timeoutMs = timeoutMs;
-        this.describe = describe;
+        this.describe = describe2;
         this.arm();
       }
       timeoutMs;
@@ -29466,13 +30287,14 @@ function manifestTarget(reference) {
   else validateTag(reference);
   return { type: "manifest", reference };
 }
-var DEFAULT_TAG_PAGE_SIZE, DEFAULT_MAX_TAG_PAGES, MAX_TAG_PAGE_BYTES, SHA256_DIGEST, RegistrySource;
+var DEFAULT_TAG_PAGE_SIZE, DEFAULT_MAX_TAG_PAGES, MAX_TAG_PAGE_BYTES, MAX_LISTED_TAGS, MAX_LISTED_TAG_BYTES, SHA256_DIGEST, RegistrySource;
 var init_registry_source = __esm({
   "src/source/registry/registry-source.ts"() {
     "use strict";
     init_errors();
     init_digest();
     init_media_types();
+    init_manifest();
     init_auth();
     init_manifest_check();
     init_reference();
@@ -29483,6 +30305,8 @@ var init_registry_source = __esm({
     DEFAULT_TAG_PAGE_SIZE = 1e3;
     DEFAULT_MAX_TAG_PAGES = 100;
     MAX_TAG_PAGE_BYTES = 4 * 1024 * 1024;
+    MAX_LISTED_TAGS = 2e5;
+    MAX_LISTED_TAG_BYTES = 16 * 1024 * 1024;
     SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
     RegistrySource = class {
       constructor(ref, client, closesClient = false) {
@@ -29510,19 +30334,26 @@ var init_registry_source = __esm({
         return this.client.auth.lastChallenge(this.repositoryName);
       }
       /**
-       * A manifest by tag or digest. With a content cache, a tag costs a HEAD for its digest (a HEAD
-       * does not count against Docker Hub's pull limit) and the bytes come from the cache when it
-       * holds them; what is fetched is stored there.
+       * A manifest by tag or digest. With a content cache, the cache holds bytes by digest and only
+       * bytes: whether this repository on this registry has the manifest is asked of the registry in
+       * every run before cached bytes answer for it, by a HEAD (which does not count against Docker
+       * Hub's pull limit), once per client for each repository and digest. A tag's HEAD, which gives
+       * its digest, confirms that digest too; so does a GET. What is fetched is stored in the cache.
        */
       async fetchManifest(reference = this.defaultReference) {
         const target = manifestTarget(reference);
         const cache = this.client.cache;
         if (!cache) return this.getManifest(reference);
-        if (reference.includes(":")) return await this.cachedManifest(cache, reference, null, reference) ?? this.getManifest(reference);
+        if (reference.includes(":")) {
+          if (!SHA256_DIGEST.test(reference)) return this.getManifest(reference);
+          const cached = await this.cachedManifest(cache, reference, null, reference);
+          if (cached && await this.confirmManifest(reference)) return cached;
+          return this.getManifestOnce(reference);
+        }
         const head = await this.headManifest(reference, target);
         if (!head) return this.getManifest(reference);
-        const cached = await this.cachedManifest(cache, head.digest, head.contentType, reference);
-        return cached ?? this.client.inFlight(`${this.repositoryName}@${head.digest}`, () => this.getManifest(head.digest));
+        this.client.notePresent(this.presenceKey(head.digest));
+        return await this.cachedManifest(cache, head.digest, head.contentType, reference) ?? this.getManifestOnce(head.digest);
       }
       /**
        * Every tag of the repository in the registry's order: `GET tags/list?n=…`, then each
@@ -29541,12 +30372,20 @@ var init_registry_source = __esm({
         const first = `tags/list?n=${pageSize}`;
         let pageUrl;
         const seen = /* @__PURE__ */ new Set();
+        let listedBytes = 0;
         for (let page = 1; ; page++) {
           const what = `tag list of ${this.repositoryName} (page ${page}):`;
           const url = pageUrl;
           const send2 = () => url === void 0 ? this.request("GET", first, headers) : this.requestAt(url, "GET", headers);
           const { response, bytes } = await this.readOk(send2, target, MAX_TAG_PAGE_BYTES, what);
-          tags.push(...parseTagPage(bytes, what));
+          for (const tag of parseTagPage(bytes, what)) tags.push(tag);
+          listedBytes += bytes.length;
+          if (tags.length > MAX_LISTED_TAGS || listedBytes > MAX_LISTED_TAG_BYTES) {
+            throw new RegistryError(
+              `tag list of ${this.repositoryName} has more than ${tags.length > MAX_LISTED_TAGS ? `${MAX_LISTED_TAGS} tags` : `${MAX_LISTED_TAG_BYTES / 1024 / 1024} MiB of tags`} (the bound on one repository's tags); name the tags to audit (REPO:TAG) instead`,
+              "too-large"
+            );
+          }
           const link = nextLink(response.headers.get("link"));
           if (link === void 0) return tags;
           const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`;
@@ -29570,6 +30409,55 @@ var init_registry_source = __esm({
             );
           }
           seen.add(next.href);
+          pageUrl = next.href;
+        }
+      }
+      /**
+       * The OCI 1.1 referrers of `digest`: `GET referrers/<digest>[?artifactType=…]`, then each
+       * `Link: <…>; rel="next"` page on the registry's own origin. Undefined when the registry has no
+       * referrers API (404; distribution 2.8 has none): the fallback tag `sha256-<hex>` holds them then.
+       */
+      async listReferrers(digest, options = {}) {
+        validateDigest(digest);
+        const maxPages = options.maxPages ?? 10;
+        const maxReferrers = options.maxReferrers ?? 1e3;
+        const filter = options.artifactType === void 0 ? "" : `?artifactType=${encodeURIComponent(options.artifactType)}`;
+        const first = `referrers/${digest}${filter}`;
+        const headers = { accept: MediaType.ociIndex };
+        const target = { type: "manifest", reference: digest };
+        const referrers = [];
+        let pageUrl;
+        for (let page = 1; ; page++) {
+          const what = `referrers of ${digest} in ${this.repositoryName} (page ${page}):`;
+          const url = pageUrl;
+          const response = url === void 0 ? await this.request("GET", first, headers) : await this.requestAt(url, "GET", headers);
+          if (response.status === 404 && page === 1) {
+            await response.discard();
+            return void 0;
+          }
+          if (response.status !== 200) throw await this.errorFor(response, "GET", target);
+          const bytes = await response.readCapped(this.maxManifestBytes, what);
+          const parsed = parseManifest(bytes, `referrers/${digest}`, MediaType.ociIndex);
+          if (parsed.kind !== "index") throw new RegistryError(`${what} not an image index`, "malformed");
+          const filtered = options.artifactType !== void 0 && !/\bartifactType\b/.test(response.headers.get("oci-filters-applied") ?? "");
+          referrers.push(...filtered ? parsed.manifests.filter((d) => d.artifactType === options.artifactType) : parsed.manifests);
+          if (referrers.length > maxReferrers)
+            throw new RegistryError(
+              `${digest} in ${this.repositoryName} has more than ${maxReferrers} referrers; not reading further`,
+              "too-large"
+            );
+          const link = nextLink(response.headers.get("link"));
+          if (link === void 0) return referrers;
+          const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`;
+          let next;
+          try {
+            next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`);
+          } catch {
+            throw new RegistryError(`${what} the registry's next-page link is not a URL`, "protocol");
+          }
+          if (next.origin !== origin) throw new RegistryError(`${what} the next-page link leads to another origin (${next.origin})`, "protocol");
+          if (page >= maxPages)
+            throw new RegistryError(`referrers of ${digest} in ${this.repositoryName} run to more than ${maxPages} pages`, "too-large");
           pageUrl = next.href;
         }
       }
@@ -29611,7 +30499,7 @@ var init_registry_source = __esm({
       async close() {
         if (this.closesClient) await this.client.close();
       }
-      /** GET of a manifest by tag or digest, verified; stored in the content cache when there is one. */
+      /** GET of a manifest by tag or digest, verified; stored in the content cache (and noted present) when there is one. */
       async getManifest(reference) {
         const path3 = `manifests/${reference}`;
         const send2 = () => this.request("GET", path3, { accept: MANIFEST_ACCEPT });
@@ -29628,7 +30516,10 @@ var init_registry_source = __esm({
           requested: reference,
           where: this.repositoryName
         });
-        if (this.client.cache) await this.client.cache.put(digest, bytes);
+        if (this.client.cache) {
+          this.client.notePresent(this.presenceKey(digest));
+          await this.client.cache.put(digest, bytes);
+        }
         return { bytes, mediaType, digest };
       }
       /**
@@ -29645,6 +30536,33 @@ var init_registry_source = __esm({
         const digest = response.headers.get("docker-content-digest")?.trim();
         if (!digest || !SHA256_DIGEST.test(digest)) return void 0;
         return { digest, contentType: response.headers.get("content-type") };
+      }
+      /**
+       * Whether this repository has the manifest `digest`, from a HEAD made once per client for each
+       * registry, repository and digest (the tags of one index share their children's HEADs). A 429
+       * or server error fails, as does a registry that cannot be reached: cached bytes never answer
+       * for a registry that did not. False on any other status, or when the registry names another
+       * digest: the GET that follows then reports the registry's own answer (a 404 as not found).
+       */
+      confirmManifest(digest) {
+        return this.client.manifestPresent(this.presenceKey(digest), async () => {
+          const response = await this.request("HEAD", `manifests/${digest}`, { accept: MANIFEST_ACCEPT });
+          await response.discard();
+          if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, "HEAD", manifestTarget(digest));
+          const served = response.headers.get("docker-content-digest")?.trim();
+          return response.status === 200 && (!served || served === digest);
+        });
+      }
+      /**
+       * GET by digest, shared by the callers asking at the same time (tags on one index, `1.4`, `1.4.2`
+       * and `latest`, read together: each GET counts against a pull limit).
+       */
+      getManifestOnce(digest) {
+        return this.client.inFlight(this.presenceKey(digest), () => this.getManifest(digest));
+      }
+      /** A manifest in this repository of this registry: what a confirmation holds for. */
+      presenceKey(digest) {
+        return `${this.repositoryName}@${digest}`;
       }
       /**
        * A manifest from the content cache (which re-hashes it), checked as a served one would be, or
@@ -29814,7 +30732,7 @@ __export(client_exports, {
 function createRegistryClient(options = {}) {
   return new RegistryClient(options);
 }
-var RegistryClient;
+var MAX_PRESENCE_CHECKS, RegistryClient;
 var init_client = __esm({
   "src/source/registry/client.ts"() {
     "use strict";
@@ -29823,6 +30741,7 @@ var init_client = __esm({
     init_credentials();
     init_registry_source();
     init_transport();
+    MAX_PRESENCE_CHECKS = 1e5;
     RegistryClient = class {
       constructor(options = {}) {
         this.options = options;
@@ -29839,6 +30758,7 @@ var init_client = __esm({
       maxManifestBytes;
       cache;
       reads = /* @__PURE__ */ new Map();
+      presence = /* @__PURE__ */ new Map();
       /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
       stats() {
         return this.transport.stats.snapshot(this.cache?.stats());
@@ -29851,6 +30771,28 @@ var init_client = __esm({
         this.reads.set(key, started);
         return started;
       }
+      /**
+       * Whether a manifest (`registry/repository@digest`) is in its repository: `check()` once per key,
+       * and a `true` kept for the client's life (a run); this is what lets the content cache answer
+       * for it. A `false` or a failure is not kept, so the next caller asks again (a GET may yet
+       * find it). At most MAX_PRESENCE_CHECKS are kept, the oldest dropped first.
+       */
+      manifestPresent(key, check) {
+        const known = this.presence.get(key);
+        if (known) return known;
+        const pending = check();
+        this.presence.set(key, pending);
+        const forget = () => {
+          if (this.presence.get(key) === pending) this.presence.delete(key);
+        };
+        pending.then((present) => present || forget(), forget);
+        if (this.presence.size > MAX_PRESENCE_CHECKS) this.presence.delete(this.presence.keys().next().value);
+        return pending;
+      }
+      /** Records a manifest the registry has just served or named (a GET, a tag's HEAD) as present for the run. */
+      notePresent(key) {
+        void this.manifestPresent(key, () => Promise.resolve(true));
+      }
       /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
       repository(ref, options = {}) {
         return new RegistrySource(ref, this, options.closesClient ?? false);
@@ -29858,135 +30800,99 @@ var init_client = __esm({
       async close() {
         this.auth.clear();
         this.credentials.clear();
+        this.presence.clear();
         await this.transport.close();
       }
     };
   }
 });
 
-// src/engine/resolve/clients.ts
-function dockerPlatformText(platform) {
-  const shown = platform.architecture === "arm64" && !platform.variant ? { ...platform, variant: "v8" } : platform;
-  const os = shown.osVersion ? `${shown.os}(${shown.osVersion})` : shown.os;
-  return formatPlatform({ ...shown, os });
+// src/source/open.ts
+import { statSync } from "node:fs";
+function parseSourceSpec(spec) {
+  for (const kind of LOCAL_KINDS) if (spec.startsWith(`${kind}:`)) return { kind, path: spec.slice(kind.length + 1) };
+  if (spec.startsWith("oci:") && !/^oci:\d+\//.test(spec)) return { kind: "oci-layout", path: spec.slice("oci:".length) };
+  return { kind: "registry", reference: spec.startsWith("docker://") ? spec.slice("docker://".length) : spec };
 }
-function podmanWantedPlatforms(host2) {
-  const known = PODMAN_VARIANTS[host2.architecture];
-  let variants;
-  if (host2.variant) {
-    const from = known?.indexOf(host2.variant) ?? -1;
-    variants = [...from >= 0 ? known.slice(from) : [host2.variant], ""];
-  } else {
-    variants = host2.architecture === "arm64" ? ["", "v8"] : [""];
+function pathKind(path3) {
+  try {
+    return statSync(path3).isDirectory() ? "directory" : "file";
+  } catch {
+    return void 0;
   }
-  return variants.map((variant) => ({ os: host2.os, architecture: host2.architecture, ...variant ? { variant } : {} }));
 }
-function clientModelName(name) {
-  if (Object.hasOwn(CLIENT_MODELS, name)) return name;
-  return Object.hasOwn(CLIENT_ALIASES, name) ? CLIENT_ALIASES[name] : void 0;
+function checkNotLocalPath(spec) {
+  if (spec.startsWith("docker://")) return;
+  const candidates = [spec, spec.replace(/@[^/]*$/, ""), spec.replace(/:[^/:]*$/, "")];
+  for (const path3 of new Set(candidates)) {
+    const kind = pathKind(path3);
+    if (!kind) continue;
+    const prefix = kind === "directory" ? "oci-layout" : "oci-archive";
+    let registry = "";
+    try {
+      parseReference(spec);
+      registry = ` (docker://${spec} asks the registry)`;
+    } catch {
+    }
+    throw new UsageError(`"${spec}" is a local ${kind}: did you mean ${prefix}:${spec}?${registry}`);
+  }
 }
-var containerdMatching, withoutOsVersion, docker, docker2010, containerd, PODMAN_VARIANTS, podman, exact, CLIENT_MODELS, CLIENT_NAMES, CLIENT_ALIASES;
-var init_clients = __esm({
-  "src/engine/resolve/clients.ts"() {
+async function openSource(spec, options = {}) {
+  const layoutOptions = { maxManifestBytes: options.maxManifestBytes };
+  const parsed = parseSourceSpec(spec);
+  if (parsed.kind === "oci-layout") {
+    const { OciLayoutSource: OciLayoutSource2 } = await Promise.resolve().then(() => (init_oci_layout(), oci_layout_exports));
+    return OciLayoutSource2.open(parsed.path, layoutOptions);
+  }
+  if (parsed.kind === "oci-archive") {
+    const { openOciArchive: openOciArchive2 } = await Promise.resolve().then(() => (init_oci_archive(), oci_archive_exports));
+    return openOciArchive2(parsed.path, layoutOptions);
+  }
+  checkNotLocalPath(spec);
+  const reference = parseReference(parsed.reference);
+  if (options.client) return options.client.repository(reference);
+  const { createRegistryClient: createRegistryClient2 } = await Promise.resolve().then(() => (init_client(), client_exports));
+  return createRegistryClient2(options).repository(reference, { closesClient: true });
+}
+var LOCAL_KINDS;
+var init_open = __esm({
+  "src/source/open.ts"() {
     "use strict";
+    init_errors();
+    init_reference();
+    LOCAL_KINDS = ["oci-layout", "oci-archive"];
+  }
+});
+
+// src/oci/list.ts
+function splitList(values, options = {}) {
+  const items = (typeof values === "string" ? [values] : values).flatMap((value) => value.split(",")).map((item) => item.trim());
+  return options.keepEmpty ? items : items.filter(Boolean);
+}
+var init_list = __esm({
+  "src/oci/list.ts"() {
+    "use strict";
+  }
+});
+
+// src/oci/platform/hosts.ts
+function parseHosts(values = []) {
+  const specs = splitList(values);
+  const hosts = /* @__PURE__ */ new Map();
+  for (const spec of specs.length > 0 ? specs : DEFAULT_HOSTS) {
+    const platform = toHostPlatform(spec);
+    hosts.set(formatPlatformSpec(platform), platform);
+  }
+  return [...hosts.values()];
+}
+var DEFAULT_HOSTS;
+var init_hosts = __esm({
+  "src/oci/platform/hosts.ts"() {
+    "use strict";
+    init_list();
+    init_match();
     init_normalize();
-    containerdMatching = {
-      rank: (host2, entry, matching) => matching.rank(host2, entry.platform),
-      compare: (host2, a, b, matching) => {
-        if (a.fromConfig !== b.fromConfig) return a.fromConfig ? 1 : -1;
-        return a.fromConfig ? 0 : matching.compare(host2, a.platform, b.platform);
-      }
-    };
-    withoutOsVersion = ({ osVersion: _v, osFeatures: _f, ...rest }) => rest;
-    docker = {
-      name: "docker",
-      describes: "Docker",
-      ...containerdMatching,
-      followsNestedIndexes: false,
-      lastResort(host2, entries) {
-        if (host2.architecture !== "arm") return void 0;
-        return entries.find((entry) => {
-          const p = normalizePlatform(entry.platform);
-          return p.os === host2.os && p.architecture === "arm";
-        });
-      },
-      singlePlatformWarning: (host2, image) => `The requested image's platform (${formatPlatform(image)}) does not match the detected host platform (${dockerPlatformText(host2)}) and no specific platform was requested`,
-      noMatchMessage: (host2) => `no matching manifest for ${dockerPlatformText(host2)} in the manifest list entries`
-    };
-    docker2010 = {
-      name: "docker@20.10",
-      describes: "Docker 20.10",
-      rank(host2, entry) {
-        if (entry.fromConfig) return -1;
-        const p = normalizePlatform(entry.platform);
-        return p.os === host2.os && p.architecture === host2.architecture && (p.variant ?? "") === (host2.variant ?? "") ? 0 : -1;
-      },
-      compare: () => 0,
-      followsNestedIndexes: false,
-      lastResort(host2, entries) {
-        if (host2.architecture !== "arm") return void 0;
-        return entries.find((entry) => !entry.fromConfig && entry.platform.os === host2.os && entry.platform.architecture === "arm");
-      },
-      singlePlatformWarning: (host2, image) => docker.singlePlatformWarning(host2, image),
-      noMatchMessage: (host2) => `no matching manifest for ${formatPlatform(host2)} in the manifest list entries`
-    };
-    containerd = {
-      name: "containerd",
-      describes: "containerd",
-      ...containerdMatching,
-      followsNestedIndexes: true,
-      lastResort: () => void 0,
-      singlePlatformWarning: () => void 0,
-      noMatchMessage: (_host, { digest }) => `no match for platform in manifest ${digest}: not found`
-    };
-    PODMAN_VARIANTS = { arm: ["v8", "v7", "v6", "v5"], arm64: ["v8"] };
-    podman = {
-      name: "podman",
-      describes: "Podman (containers/image)",
-      rank(host2, entry) {
-        if (entry.fromConfig) return -1;
-        return podmanWantedPlatforms(host2).findIndex(
-          (want) => entry.platform.os === want.os && entry.platform.architecture === want.architecture && (entry.platform.variant ?? "") === (want.variant ?? "")
-        );
-      },
-      compare(host2, a, b, matching) {
-        return this.rank(host2, a, matching) - this.rank(host2, b, matching);
-      },
-      followsNestedIndexes: false,
-      lastResort: (_host, entries) => entries.find((entry) => entry.fromConfig),
-      singlePlatformWarning: (host2, image) => `image platform (${formatPlatform(image)}) does not match the expected platform (${formatPlatform(host2)})`,
-      noMatchMessage(host2, { indexMediaType }) {
-        const want = podmanWantedPlatforms(host2)[0];
-        const kind = indexMediaType.includes("docker") ? "manifest list" : "image index";
-        return `no image found in ${kind} for architecture ${want.architecture}, variant "${want.variant ?? ""}", OS ${want.os}`;
-      }
-    };
-    exact = {
-      name: "exact",
-      describes: "an exact-matching client (crane, oras)",
-      rank(host2, entry) {
-        const p = entry.platform;
-        if (p.os !== host2.os || p.architecture !== host2.architecture) return -1;
-        if (host2.variant && p.variant !== host2.variant) return -1;
-        if (host2.osVersion && p.osVersion !== host2.osVersion) return -1;
-        return 0;
-      },
-      compare: () => 0,
-      followsNestedIndexes: false,
-      lastResort: () => void 0,
-      singlePlatformWarning: () => void 0,
-      noMatchMessage: (host2, { reference }) => `no child with platform ${formatPlatform(withoutOsVersion(host2))} in index ${reference}`
-    };
-    CLIENT_MODELS = { docker, "docker@20.10": docker2010, containerd, podman, exact };
-    CLIENT_NAMES = Object.keys(CLIENT_MODELS);
-    CLIENT_ALIASES = {
-      kubernetes: "containerd",
-      cri: "containerd",
-      nerdctl: "containerd",
-      "cri-o": "podman",
-      buildah: "podman",
-      skopeo: "podman"
-    };
+    DEFAULT_HOSTS = ["linux/amd64", "linux/arm64"];
   }
 });
 
@@ -30228,78 +31134,47 @@ var init_resolve = __esm({
   }
 });
 
-// src/engine/tree-entries.ts
-function indexEntries(root) {
-  return root.kind === "index" ? root.children : [];
+// src/engine/verify/report.ts
+function verdictOf(checks, strict = false) {
+  return checks.some((check) => isFailure(check, strict)) ? "fail" : "pass";
 }
-function isAttestation(node) {
-  return attestationSubject(node.descriptor) !== void 0;
+function isFailure(check, strict = false) {
+  return check.status === "fail" || strict && check.status === "warn";
 }
-function entryPlatform(node) {
-  if (node.descriptor.platform) return normalizePlatform(node.descriptor.platform);
-  if (node.kind === "image") return matchingConfigPlatform(node);
-  return void 0;
+function exitCodeOf(reports) {
+  const errored = reports.find((report) => report.verdict === "error");
+  if (errored) return errored.errorExitCode ?? ExitCode.registry;
+  return reports.some((report) => report.verdict === "fail") ? ExitCode.checkFailed : ExitCode.ok;
 }
-function platformLabel(platform) {
-  if (!platform) return "unknown";
-  const base = formatPlatform(platform);
-  return platform.osVersion ? `${base} (${platform.osVersion})` : base;
+function unreadableLine(report) {
+  const error = report.error ?? "could not be read";
+  return error.includes(report.reference) ? error : `${report.reference}: ${error}`;
 }
-function platformKey(platform) {
-  const p = normalizePlatform(platform);
-  return [formatPlatform(p), p.osVersion ?? "", [...p.osFeatures ?? []].sort().join(",")].join("|");
-}
-function sameHostCanTake(a, b) {
-  const na = normalizePlatform(a);
-  const nb = normalizePlatform(b);
-  return matchRank(na, nb) >= 0 || matchRank(nb, na) >= 0;
-}
-function platformEntries(root, client = "docker") {
-  const follows = CLIENT_MODELS[client]?.followsNestedIndexes ?? false;
-  const walked = /* @__PURE__ */ new Set();
-  const walk = (children, within) => children.flatMap((node) => {
-    if (isAttestation(node)) return [];
-    if (node.kind === "index") {
-      if (!follows || walked.has(node.children)) return [];
-      walked.add(node.children);
-      const declared = node.descriptor.platform;
-      if (declared && isUnknownPlatform(declared)) return [];
-      return walk(node.children, declared ? [...within, declared] : within);
-    }
-    const platform = entryPlatform(node);
-    if (platform === void 0 || isUnknownPlatform(platform)) return [];
-    return within.every((outer) => sameHostCanTake(outer, platform)) ? [node] : [];
-  });
-  return walk(indexEntries(root), []);
-}
-function imageNodes(root) {
-  const found = /* @__PURE__ */ new Set();
-  const walked = /* @__PURE__ */ new Set();
-  const walk = (node) => {
-    if (node.kind === "image") found.add(node);
-    if (node.kind !== "index" || walked.has(node.children)) return;
-    walked.add(node.children);
-    for (const child of node.children) walk(child);
-  };
-  walk(root);
-  return [...found];
-}
-function imageBlobs(node) {
-  return [
-    { kind: "config", descriptor: { digest: node.config.digest, size: node.config.size, mediaType: node.config.mediaType } },
-    ...node.layers.map((layer) => ({ kind: "layer", descriptor: layer }))
-  ];
-}
-var isUnknownPlatform;
-var init_tree_entries = __esm({
-  "src/engine/tree-entries.ts"() {
+var init_report = __esm({
+  "src/engine/verify/report.ts"() {
     "use strict";
-    init_tree();
-    init_clients();
-    init_match();
-    init_normalize();
-    init_config_platform();
-    isUnknownPlatform = (platform) => platform.os === "unknown" && platform.architecture === "unknown";
+    init_errors();
+  }
+});
+
+// src/engine/verify/types.ts
+var BUILTIN_CHECK_IDS;
+var init_types = __esm({
+  "src/engine/verify/types.ts"() {
+    "use strict";
+    BUILTIN_CHECK_IDS = [
+      "platform-missing",
+      "platform-fallback",
+      "config-mismatch",
+      "single-platform",
+      "duplicate-platform",
+      "unexpected-platform",
+      "dangling-manifest",
+      "missing-blob",
+      "mixed-media-types",
+      "attestation-orphan",
+      "digest-mismatch"
+    ];
   }
 });
 
@@ -30312,6 +31187,498 @@ function checkResult(context, id, status, message, platform) {
 var init_result = __esm({
   "src/engine/verify/checks/result.ts"() {
     "use strict";
+  }
+});
+
+// src/engine/verify/checks/integrity.ts
+function checkDanglingManifest(context) {
+  const id = "dangling-manifest";
+  const missing = indexEntries(context.tree.root).filter((node) => node.kind === "other" && node.missing === "manifest");
+  if (missing.length === 0) return [checkResult(context, id, "pass", "every index entry's manifest exists.")];
+  return missing.map((node) => {
+    const label = isAttestation(node) ? "attestation" : platformLabel(entryPlatform(node));
+    return checkResult(
+      context,
+      id,
+      isAttestation(node) ? "warn" : "fail",
+      `the index lists a ${label} manifest ${shortDigest(node.descriptor.digest)} that the registry does not have, so pulls on ${label} hosts fail with \`manifest unknown\`; usually a child deleted or garbage-collected after the index was pushed: push the image again.`,
+      label
+    );
+  });
+}
+async function checkMissingBlobs(context) {
+  const id = "missing-blob";
+  if (!context.options.blobs) {
+    const unreadable2 = unreadableResults(context);
+    return unreadable2.length > 0 ? unreadable2 : [checkResult(context, id, "skip", "not requested (--blobs).")];
+  }
+  const images = imageNodes(context.tree.root);
+  const present = new Map(images.map((node) => [node.config.digest, true]));
+  const digests = [...new Set(images.flatMap((node) => node.layers.map((layer) => layer.digest)))].filter((digest) => !present.has(digest));
+  const limit = createLimiter(context.options.blobConcurrency ?? 8);
+  const exists = await Promise.all(digests.map((digest) => limit(() => context.source.blobExists(digest))));
+  for (const [position, digest] of digests.entries()) present.set(digest, exists[position]);
+  return [...images.map((node) => blobResult(context, node, present)), ...unreadableResults(context)];
+}
+function unreadableResults(context) {
+  const id = "missing-blob";
+  const { root } = context.tree;
+  const fix = "usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.";
+  const why = (node) => context.unreadable.get(node.descriptor.digest).replace(/\.$/, "");
+  if (context.unreadable.has(root.descriptor.digest)) {
+    return [
+      checkResult(
+        context,
+        id,
+        "fail",
+        `the tag's image ${shortDigest(root.descriptor.digest)} cannot be read (${why(root)}), so every pull fails with \`blob unknown\`; ${fix}`
+      )
+    ];
+  }
+  return indexEntries(root).filter((node) => context.unreadable.has(node.descriptor.digest)).map((node) => {
+    const label = isAttestation(node) ? "attestation" : platformLabel(entryPlatform(node));
+    const sentence = `the ${label} image ${shortDigest(node.descriptor.digest)} cannot be read (${why(node)}), so pulls on ${label} hosts fail with \`blob unknown\`; ${fix}`;
+    return checkResult(context, id, isAttestation(node) ? "warn" : "fail", sentence, label);
+  });
+}
+function blobResult(context, node, present) {
+  const id = "missing-blob";
+  const blobs = imageBlobs(node);
+  const missing = blobs.filter((blob) => !present.get(blob.descriptor.digest));
+  const attestation = isAttestation(node);
+  const label = attestation ? `attestation of ${shortDigest(attestationSubject(node.descriptor) || "?")}` : platformLabel(entryPlatform(node));
+  if (missing.length === 0)
+    return checkResult(context, id, "pass", `all ${blobs.length} blobs of ${label} exist.`, attestation ? void 0 : label);
+  const list = missing.map((blob) => `${blob.kind} ${shortDigest(blob.descriptor.digest)}`).join(", ");
+  if (attestation) {
+    return checkResult(
+      context,
+      id,
+      "warn",
+      `the ${label} misses ${list}: pulls still work, but SBOM and provenance cannot be read; push the image again.`
+    );
+  }
+  return checkResult(
+    context,
+    id,
+    "fail",
+    `the ${label} image misses ${list}, so pulls on ${label} hosts fail with \`blob unknown\`; usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.`,
+    label
+  );
+}
+function family(mediaType) {
+  if (mediaType.startsWith("application/vnd.oci.image.")) return "oci";
+  if (mediaType.startsWith("application/vnd.docker.")) return "docker";
+  return void 0;
+}
+function checkMixedMediaTypes(context) {
+  const id = "mixed-media-types";
+  const { root } = context.tree;
+  const findings = [];
+  const rootFamily = family(root.descriptor.mediaType);
+  if (root.kind === "index" && rootFamily) {
+    const others = indexEntries(root).filter(
+      (node) => !isAttestation(node) && family(node.descriptor.mediaType) && family(node.descriptor.mediaType) !== rootFamily
+    );
+    if (others.length > 0) {
+      const kind = FAMILY_NAME[family(others[0].descriptor.mediaType)];
+      findings.push(
+        `the ${FAMILY_NAME[rootFamily]} index points at ${kind} manifests (${others.map((node) => platformLabel(entryPlatform(node))).join(", ")})`
+      );
+    }
+  }
+  for (const node of imageNodes(root)) {
+    if (isAttestation(node)) continue;
+    const own = family(node.descriptor.mediaType);
+    const mixed = imageBlobs(node).filter((blob) => family(blob.descriptor.mediaType) && own && family(blob.descriptor.mediaType) !== own);
+    if (own && mixed.length > 0)
+      findings.push(
+        `the ${platformLabel(entryPlatform(node))} ${FAMILY_NAME[own]} manifest has ${FAMILY_NAME[family(mixed[0].descriptor.mediaType)]} ${mixed[0].kind} media types`
+      );
+  }
+  if (findings.length === 0) return [checkResult(context, id, "pass", "the media types are of one format.")];
+  return [
+    checkResult(
+      context,
+      id,
+      "warn",
+      `${findings.join("; ")}: strict clients and some registries reject such mixes; push the whole image in one format (e.g. \`skopeo copy --all --format oci\`).`
+    )
+  ];
+}
+function checkAttestationOrphan(context) {
+  const id = "attestation-orphan";
+  const entries = indexEntries(context.tree.root);
+  const digests = new Set(entries.map((node) => node.descriptor.digest));
+  const orphans = entries.filter((node) => isAttestation(node) && !digests.has(attestationSubject(node.descriptor) ?? ""));
+  if (orphans.length === 0) return [checkResult(context, id, "pass", "every attestation describes an image in the index.")];
+  return orphans.map((node) => {
+    const subject = attestationSubject(node.descriptor);
+    return checkResult(
+      context,
+      id,
+      "warn",
+      `the attestation ${shortDigest(node.descriptor.digest)} describes ${subject ? shortDigest(subject) : "no image"}, which is not in the index: its SBOM/provenance belongs to another build; usually an index re-assembled without rebuilding the attestations.`
+    );
+  });
+}
+function checkDigestMismatch(context) {
+  const id = "digest-mismatch";
+  const expected = context.options.expectDigest;
+  if (!expected) return [checkResult(context, id, "skip", "no expected digest (--expect-digest, --metadata-file).")];
+  const actual = context.tree.root.descriptor.digest;
+  if (actual === expected) return [checkResult(context, id, "pass", `the tag points to the expected ${shortDigest(expected)}.`)];
+  return [
+    checkResult(
+      context,
+      id,
+      "fail",
+      `the tag points to ${shortDigest(actual)}, not the expected ${shortDigest(expected)}, so users pull another image than the one built; usually a tag moved by a concurrent build or a push to another repository: push again, or deploy by digest.`
+    )
+  ];
+}
+var FAMILY_NAME;
+var init_integrity = __esm({
+  "src/engine/verify/checks/integrity.ts"() {
+    "use strict";
+    init_digest();
+    init_tree();
+    init_limit();
+    init_tree_entries();
+    init_result();
+    FAMILY_NAME = { oci: "OCI", docker: "Docker" };
+  }
+});
+
+// src/engine/verify/checks/platforms.ts
+function unreadableRoot(context) {
+  const { root } = context.tree;
+  return context.unreadable.has(root.descriptor.digest) ? root : void 0;
+}
+function missingPick(context, resolution) {
+  const picked = resolution.candidates.find((candidate) => candidate.rank === 1)?.node;
+  return unreadableRoot(context) ?? (picked?.kind === "other" && picked.missing ? picked : void 0);
+}
+function checkPlatformMissing(context) {
+  return context.resolutions.map((resolution) => {
+    const platform = formatPlatform(resolution.host);
+    const id = "platform-missing";
+    const unreadable2 = resolution.verdict === "no-match" ? missingPick(context, resolution) : void 0;
+    if (unreadable2) {
+      const what = unreadable2 === context.tree.root ? "the tag's image" : `the ${platformLabel(entryPlatform(unreadable2))} entry`;
+      return checkResult(context, id, "skip", `${what} cannot be read: see dangling-manifest and missing-blob.`, platform);
+    }
+    if (resolution.verdict === "no-match") {
+      const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : "";
+      return checkResult(
+        context,
+        id,
+        "fail",
+        `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`,
+        platform
+      );
+    }
+    if (resolution.verdict === "wrong-arch" && !resolution.chosen?.platformMismatch) {
+      return checkResult(
+        context,
+        id,
+        "fail",
+        `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`,
+        platform
+      );
+    }
+    if (resolution.verdict === "wrong-arch" && resolution.chosen) {
+      return checkResult(
+        context,
+        id,
+        "pass",
+        `the index has a ${platform} entry (${shortDigest(resolution.chosen.descriptor.digest)}); what it holds is judged by config-mismatch.`,
+        platform
+      );
+    }
+    return checkResult(context, id, "pass", resolution.message, platform);
+  });
+}
+function checkPlatformFallback(context) {
+  return context.resolutions.map((resolution) => {
+    const platform = formatPlatform(resolution.host);
+    const id = "platform-fallback";
+    if (resolution.verdict === "no-match") return checkResult(context, id, "skip", `nothing resolves for ${platform}.`, platform);
+    if (resolution.verdict !== "fallback") return checkResult(context, id, "pass", `${platform} hosts get no fallback image.`, platform);
+    if (context.options.allowFallback) {
+      return checkResult(context, id, "pass", `${withoutStop(resolution.message)}; allowed by --allow-fallback.`, platform);
+    }
+    return checkResult(
+      context,
+      id,
+      "fail",
+      `${withoutStop(resolution.message)}; ${BUILDX_FIX(platform)}, or pass --allow-fallback.`,
+      platform
+    );
+  });
+}
+function checkConfigMismatch(context) {
+  const id = "config-mismatch";
+  const { root } = context.tree;
+  if (root.kind === "image") {
+    return [
+      checkResult(
+        context,
+        id,
+        "pass",
+        "a single image: no index entry to disagree with its config.",
+        platformLabel(matchingConfigPlatform(root))
+      )
+    ];
+  }
+  const results = platformEntries(root, context.options.client).flatMap((node) => {
+    if (node.kind !== "image") return [];
+    const declared = platformLabel(entryPlatform(node));
+    const disagreement = node.platformMismatch;
+    if (!disagreement) return [checkResult(context, id, "pass", `the ${declared} entry's config says ${declared}.`, declared)];
+    const actual = platformLabel(disagreement.config);
+    return [
+      checkResult(
+        context,
+        id,
+        "fail",
+        `the ${declared} entry (${shortDigest(node.descriptor.digest)}) holds a ${actual} image, so ${declared} hosts pull it and get \`exec format error\`; usually an index assembled from the wrong images (\`docker manifest create\`) or a final stage built \`FROM --platform=$BUILDPLATFORM\`.`,
+        declared
+      )
+    ];
+  });
+  return results.length > 0 ? results : [checkResult(context, id, "skip", "no image entry could be read to compare with its config.")];
+}
+function checkSinglePlatform(context) {
+  const id = "single-platform";
+  const { root } = context.tree;
+  if (unreadableRoot(context)) return [checkResult(context, id, "skip", "the tag's image cannot be read: see missing-blob.")];
+  if (root.kind !== "image") return [checkResult(context, id, "pass", "the tag is a multi-platform index.")];
+  const own = platformLabel(matchingConfigPlatform(root));
+  const required = context.options.require.map((platform) => formatPlatform(platform));
+  if (!context.options.allowSinglePlatform) {
+    return [
+      checkResult(
+        context,
+        id,
+        "fail",
+        `the tag is a single ${own} image, not an index, so every host pulls ${own}; build with \`docker buildx build --platform ${required.join(",")} --push\` or pass --allow-single-platform.`,
+        own
+      )
+    ];
+  }
+  const unserved = context.resolutions.filter((resolution) => resolution.verdict !== "ok").map((resolution) => formatPlatform(resolution.host));
+  if (unserved.length > 0) {
+    return [
+      checkResult(
+        context,
+        id,
+        "fail",
+        `the tag is a single ${own} image, but ${unserved.join(", ")} is required too; build those platforms or require only ${own}.`,
+        own
+      )
+    ];
+  }
+  return [checkResult(context, id, "pass", `the tag is a single ${own} image, allowed by --allow-single-platform.`, own)];
+}
+function checkDuplicatePlatform(context) {
+  const id = "duplicate-platform";
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const node of platformEntries(context.tree.root, context.options.client)) {
+    const platform = entryPlatform(node);
+    const key = platformKey(platform);
+    const group2 = groups2.get(key) ?? { platform, digests: [] };
+    group2.digests.push(node.descriptor.digest);
+    groups2.set(key, group2);
+  }
+  const duplicates = [...groups2.values()].filter((group2) => group2.digests.length > 1);
+  const results = duplicates.map(({ platform, digests }) => {
+    const label = platformLabel(platform);
+    const same = new Set(digests).size === 1;
+    const what = same ? `the same manifest ${digests.length} times` : `${digests.length} different images (${digests.map((digest) => shortDigest(digest)).join(", ")})`;
+    return checkResult(
+      context,
+      id,
+      "fail",
+      `the index lists ${what} for ${label}: Docker and containerd take the first, other clients may take another, so ${label} hosts can get different images; usually an index amended with \`docker manifest create --amend\` or \`imagetools create --append\`: rebuild it.`,
+      label
+    );
+  });
+  const reported = new Set(results.map((result) => result.platform));
+  for (const resolution of context.resolutions) {
+    const chosen = resolution.chosen ? platformLabel(entryPlatform(resolution.chosen)) : void 0;
+    if (resolution.verdict !== "ambiguous" || !chosen || reported.has(chosen)) continue;
+    reported.add(chosen);
+    results.push(
+      checkResult(
+        context,
+        id,
+        "fail",
+        `${withoutStop(resolution.message)}; which one a host gets depends on the client: keep one entry per platform.`,
+        chosen
+      )
+    );
+  }
+  return results.length > 0 ? results : [checkResult(context, id, "pass", "each platform has one entry.")];
+}
+function checkUnexpectedPlatform(context) {
+  const id = "unexpected-platform";
+  if (!context.options.forbidExtra) return [checkResult(context, id, "skip", "not requested (--forbid-extra).")];
+  const allowed = new Set(context.options.require.map((platform) => formatPlatform(platform)));
+  const extra = platformEntries(context.tree.root, context.options.client).map((node) => ({ node, platform: entryPlatform(node) })).filter(({ platform }) => !allowed.has(formatPlatform(platform)));
+  if (extra.length === 0)
+    return [checkResult(context, id, "pass", `the index holds only the required platforms (${[...allowed].join(", ")}).`)];
+  return extra.map(({ node, platform }) => {
+    const label = platformLabel(platform);
+    return checkResult(
+      context,
+      id,
+      "fail",
+      `the index has a ${label} entry (${shortDigest(node.descriptor.digest)}) that is not required, so ${label} hosts pull an image nobody tested; drop it from --platform or add it to --require.`,
+      label
+    );
+  });
+}
+var BUILDX_FIX, withoutStop;
+var init_platforms = __esm({
+  "src/engine/verify/checks/platforms.ts"() {
+    "use strict";
+    init_digest();
+    init_normalize();
+    init_tree_entries();
+    init_result();
+    init_config_platform();
+    BUILDX_FIX = (platform) => `build it with \`docker buildx build --platform ${platform},\u2026\` (or add it to the index)`;
+    withoutStop = (sentence) => sentence.replace(/\.$/, "");
+  }
+});
+
+// src/engine/verify/checks/index.ts
+var BUILTIN_CHECKS, builtinChecks;
+var init_checks = __esm({
+  "src/engine/verify/checks/index.ts"() {
+    "use strict";
+    init_types();
+    init_integrity();
+    init_platforms();
+    BUILTIN_CHECKS = {
+      "platform-missing": checkPlatformMissing,
+      "platform-fallback": checkPlatformFallback,
+      "config-mismatch": checkConfigMismatch,
+      "single-platform": checkSinglePlatform,
+      "duplicate-platform": checkDuplicatePlatform,
+      "unexpected-platform": checkUnexpectedPlatform,
+      "dangling-manifest": checkDanglingManifest,
+      "missing-blob": checkMissingBlobs,
+      "mixed-media-types": checkMixedMediaTypes,
+      "attestation-orphan": checkAttestationOrphan,
+      "digest-mismatch": checkDigestMismatch
+    };
+    builtinChecks = {
+      ids: BUILTIN_CHECK_IDS,
+      async run(context) {
+        const results = await Promise.all(BUILTIN_CHECK_IDS.map(async (id) => BUILTIN_CHECKS[id](context)));
+        return results.flat();
+      }
+    };
+  }
+});
+
+// src/engine/verify/load-tree.ts
+async function loadTree(source, dependencies) {
+  const tree = await dependencies.fetchTree(source);
+  const unreadable2 = /* @__PURE__ */ new Map();
+  for (const node of [tree.root, ...indexEntries(tree.root)]) {
+    if (node.kind === "other" && node.missing === "config") unreadable2.set(node.descriptor.digest, node.note);
+  }
+  return { tree, unreadable: unreadable2 };
+}
+var init_load_tree = __esm({
+  "src/engine/verify/load-tree.ts"() {
+    "use strict";
+    init_tree_entries();
+  }
+});
+
+// src/engine/verify/verify.ts
+function errorReport(reference, error, startedAt, strict) {
+  if (!(error instanceof ArchcheckError)) throw error;
+  return {
+    reference,
+    verdict: "error",
+    checks: [],
+    error: error.message,
+    errorExitCode: error.exitCode ?? ExitCode.registry,
+    durationMs: Date.now() - startedAt,
+    strict
+  };
+}
+async function verifyImage(source, options = {}, dependencies = DEFAULT_DEPENDENCIES) {
+  const startedAt = Date.now();
+  const strict = options.strict ?? false;
+  const reference = source.displayName;
+  try {
+    const { tree, unreadable: unreadable2 } = await loadTree(source, dependencies);
+    const require2 = (options.require ?? DEFAULT_REQUIRED_PLATFORMS).map((platform) => toHostPlatform(platform));
+    const client = options.client ?? "docker";
+    const context = {
+      reference,
+      tree,
+      resolutions: require2.map((host2) => dependencies.resolve(tree, host2, client)),
+      source,
+      unreadable: unreadable2,
+      options: { ...options, require: require2, client }
+    };
+    const checks = [];
+    for (const provider of [builtinChecks, ...options.providers ?? []]) checks.push(...await provider.run(context));
+    return {
+      reference,
+      digest: tree.root.descriptor.digest,
+      verdict: verdictOf(checks, strict),
+      checks,
+      durationMs: Date.now() - startedAt,
+      strict
+    };
+  } catch (error) {
+    return errorReport(reference, error, startedAt, strict);
+  }
+}
+async function verifyTargetsWith(targets, options, open4, dependencies = DEFAULT_DEPENDENCIES) {
+  const limit = createLimiter(options.concurrency ?? 4);
+  return Promise.all(
+    targets.map(
+      (target) => limit(async () => {
+        const startedAt = Date.now();
+        let source;
+        try {
+          source = await open4(target.reference);
+        } catch (error) {
+          return errorReport(target.reference, error, startedAt, options.strict ?? false);
+        }
+        try {
+          return await verifyImage(source, target.expectDigest ? { ...options, expectDigest: target.expectDigest } : options, dependencies);
+        } finally {
+          await source.close();
+        }
+      })
+    )
+  );
+}
+var DEFAULT_REQUIRED_PLATFORMS, DEFAULT_DEPENDENCIES;
+var init_verify = __esm({
+  "src/engine/verify/verify.ts"() {
+    "use strict";
+    init_errors();
+    init_tree();
+    init_hosts();
+    init_match();
+    init_resolve();
+    init_limit();
+    init_checks();
+    init_load_tree();
+    init_report();
+    DEFAULT_REQUIRED_PLATFORMS = parseHosts();
+    DEFAULT_DEPENDENCIES = { fetchTree: fetchImageTree, resolve: resolveForHost };
   }
 });
 
@@ -31214,8 +32581,8 @@ var require_streamx = __commonJS({
     var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
     var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
     var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
-    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
-    var NOT_ACTIVE = MAX ^ ACTIVE;
+    var ACTIVE2 = READ_ACTIVE | WRITE_ACTIVE;
+    var NOT_ACTIVE = MAX ^ ACTIVE2;
     var DONE = READ_DONE | WRITE_DONE;
     var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
     var OPEN_STATUS = DESTROY_STATUS | OPENING;
@@ -31322,13 +32689,13 @@ var require_streamx = __commonJS({
         }
         if ((stream2._duplexState & DESTROY_STATUS) === DESTROYING) {
           if ((stream2._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream2._duplexState |= ACTIVE;
+            stream2._duplexState |= ACTIVE2;
             stream2._destroy(afterDestroy.bind(this));
           }
           return;
         }
         if ((stream2._duplexState & IS_OPENING) === OPENING) {
-          stream2._duplexState = (stream2._duplexState | ACTIVE) & NOT_OPENING;
+          stream2._duplexState = (stream2._duplexState | ACTIVE2) & NOT_OPENING;
           stream2._open(afterOpen.bind(this));
         }
       }
@@ -31494,13 +32861,13 @@ var require_streamx = __commonJS({
         }
         if ((stream2._duplexState & DESTROY_STATUS) === DESTROYING) {
           if ((stream2._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream2._duplexState |= ACTIVE;
+            stream2._duplexState |= ACTIVE2;
             stream2._destroy(afterDestroy.bind(this));
           }
           return;
         }
         if ((stream2._duplexState & IS_OPENING) === OPENING) {
-          stream2._duplexState = (stream2._duplexState | ACTIVE) & NOT_OPENING;
+          stream2._duplexState = (stream2._duplexState | ACTIVE2) & NOT_OPENING;
           stream2._open(afterOpen.bind(this));
         }
       }
@@ -32256,7 +33623,7 @@ var require_headers2 = __commonJS({
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
     };
-    exports.decode = function decode2(buf, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
       let name = decodeStr(buf, 0, 100, filenameEncoding);
       const mode = decodeOct(buf, 100, 8);
@@ -33076,10 +34443,10 @@ function normalizePath(path3, base = "/") {
   return `/${parts.join("/")}`;
 }
 function headerSize(header) {
-  const field = header.subarray(124, 136);
-  if (field[0] === 128) return field.subarray(1).reduce((size, byte) => size * 256 + byte, 0);
-  if (field[0] & 128) return Number.NaN;
-  const text2 = Buffer.from(field).toString("latin1").replace(/^[ \0]+/, "");
+  const field2 = header.subarray(124, 136);
+  if (field2[0] === 128) return field2.subarray(1).reduce((size, byte) => size * 256 + byte, 0);
+  if (field2[0] & 128) return Number.NaN;
+  const text2 = Buffer.from(field2).toString("latin1").replace(/^[ \0]+/, "");
   const match = /^([0-7]*)[ \0]*$/.exec(text2);
   if (!match) return Number.NaN;
   return match[1] ? Number.parseInt(match[1], 8) : 0;
@@ -34468,7 +35835,7 @@ function pruneLowerLayers(dir, path3, layer) {
         dir.children.delete(name);
         removed.push(childPath);
       } else {
-        removed.push(...below);
+        for (const path4 of below) removed.push(path4);
       }
     } else if (child.layer < layer) {
       dir.children.delete(name);
@@ -34714,6 +36081,21 @@ var init_read_image = __esm({
 });
 
 // src/engine/layers/diagnose.ts
+async function diagnoseImage(source, tree, options) {
+  const client = options.client ?? "docker";
+  const resolutions = options.hosts.map((host2) => resolveForHost(tree, host2, client));
+  const images = chosenLinuxImages(resolutions, { anyHost: options.allBinaries });
+  const filesystems = images.length ? await readImageFilesystems(source, images, options.read) : /* @__PURE__ */ new Map();
+  const hosts = resolutions.map((resolution) => diagnoseHost(resolution, filesystems));
+  const report = {
+    reference: tree.reference,
+    digest: tree.root.descriptor.digest,
+    failed: hosts.some((h) => h.status === "fail"),
+    hosts
+  };
+  if (options.allBinaries) report.binaries = images.map((image) => foreignBinaries(image, filesystems.get(image.descriptor.digest)));
+  return report;
+}
 function chosenLinuxImages(resolutions, options = {}) {
   const images = /* @__PURE__ */ new Map();
   for (const { chosen, host: host2 } of resolutions) {
@@ -34721,6 +36103,82 @@ function chosenLinuxImages(resolutions, options = {}) {
   }
   return [...images.values()];
 }
+function diagnoseHost(resolution, filesystems) {
+  const host2 = formatPlatform(resolution.host);
+  const base = {
+    host: host2,
+    client: resolution.client,
+    resolution: {
+      verdict: resolution.verdict,
+      message: resolution.message,
+      ...resolution.clientMessage ? { clientMessage: resolution.clientMessage } : {}
+    }
+  };
+  const image = resolution.chosen;
+  if (!image) {
+    const said = resolution.clientMessage ? `: \`${resolution.clientMessage}\`` : "";
+    return { ...base, status: "fail", message: `${host2} hosts cannot pull it${said}. ${resolution.message}` };
+  }
+  const declared = image.descriptor.platform ? formatPlatform(normalizePlatform(image.descriptor.platform)) : void 0;
+  const imageInfo = {
+    digest: image.descriptor.digest,
+    ...declared ? { declared } : {},
+    config: formatPlatform(matchingConfigPlatform(image, image.descriptor.platform))
+  };
+  const pulls = `${host2} hosts pull ${shortDigest(image.descriptor.digest)} (${declared ? `declared ${declared}` : `config ${imageInfo.config}`})`;
+  const fs = filesystems.get(image.descriptor.digest);
+  if (!fs || resolution.host.os !== "linux") {
+    const status = resolution.verdict === "ok" ? "ok" : "warn";
+    return {
+      ...base,
+      image: imageInfo,
+      status,
+      message: `${pulls}; its files were not examined: archcheck follows entrypoints of Linux images on Linux hosts only. ${resolution.message}`
+    };
+  }
+  const trace = traceExecution(fs, image.config, resolution.host.architecture, resolution.host.variant);
+  const execution = { plan: trace.plan, steps: trace.steps, warnings: trace.warnings, ...trace.failure ? { failure: trace.failure } : {} };
+  const entry = trace.steps[0];
+  const what = entry?.path ? `${entry.path}${entry.description ? ` (${entry.description})` : ""}` : trace.plan.argv[0];
+  if (trace.failure) {
+    const { error, reason } = trace.failure;
+    return { ...base, image: imageInfo, execution, status: "fail", message: `${pulls}, but ${reason}: \`${error}\`` };
+  }
+  const mislabelled = resolution.verdict === "wrong-arch" ? `its config says ${imageInfo.config}, yet the files it runs are built for ${host2}: the config is mislabelled, and ${imageInfo.config} hosts pulling it fail` : void 0;
+  const caveats = [...trace.warnings, ...resolution.verdict === "ok" ? [] : [mislabelled ?? resolution.message]];
+  return {
+    ...base,
+    image: imageInfo,
+    execution,
+    status: caveats.length ? "warn" : "ok",
+    message: `${pulls}; its entrypoint ${what} starts${caveats.length ? `, but ${caveats.join("; ")}` : ""}`
+  };
+}
+function foreignBinaries(image, fs) {
+  const platform = entryPlatform(image);
+  const groups2 = /* @__PURE__ */ new Map();
+  let elfCount = 0;
+  for (const { path: path3, node } of fs.files()) {
+    if (!node.head) continue;
+    const info = identifyBinary(node.head, node.armAttributes);
+    if (info.kind !== "elf" || info.type !== "executable" && info.type !== "shared-object") continue;
+    elfCount++;
+    const newerArm = info.architecture === "arm" && platform.architecture === "arm" && needsNewerArm(info, platform.variant);
+    const architecture = newerArm ? `arm/${info.arm.variant}` : info.architecture ?? `machine-${info.machine}`;
+    if (architecture === platform.architecture) continue;
+    const group2 = groups2.get(architecture) ?? { architecture, machineName: info.machineName, count: 0, files: [] };
+    group2.count++;
+    if (group2.files.length < MAX_LISTED_FILES) group2.files.push(path3);
+    groups2.set(architecture, group2);
+  }
+  return {
+    digest: image.descriptor.digest,
+    platform: formatPlatform(platform),
+    elfCount,
+    mismatched: [...groups2.values()].sort((a, b) => b.count - a.count)
+  };
+}
+var MAX_LISTED_FILES;
 var init_diagnose = __esm({
   "src/engine/layers/diagnose.ts"() {
     "use strict";
@@ -34732,6 +36190,7 @@ var init_diagnose = __esm({
     init_entrypoint();
     init_read_image();
     init_config_platform();
+    MAX_LISTED_FILES = 20;
   }
 });
 
@@ -34797,6 +36256,193 @@ var init_deep_checks = __esm({
     init_read_image();
     DEEP_CHECK_IDS = ["entrypoint-arch", "entrypoint-missing", "loader-missing"];
     ARCH_ERRORS = /* @__PURE__ */ new Set(["exec format error", "accessing a corrupted shared library", "illegal instruction"]);
+  }
+});
+
+// src/engine/supply-chain/checks.ts
+var checks_exports = {};
+__export(checks_exports, {
+  SUPPLY_CHAIN_CHECK_IDS: () => SUPPLY_CHAIN_CHECK_IDS,
+  basePlatformCheck: () => basePlatformCheck,
+  supplyChainChecks: () => supplyChainChecks
+});
+function supplyChainChecks(options) {
+  return {
+    ids: SUPPLY_CHAIN_CHECK_IDS,
+    async run(context) {
+      const { subjects, lookupProblems } = await collectArtifacts(context.source, context.tree, { key: options.key });
+      if (lookupProblems.length > 0) throw new RegistryError(lookupProblems[0], "unreadable");
+      const result = (id, status, message, platform) => ({
+        id,
+        status,
+        message,
+        reference: context.reference,
+        ...platform === void 0 ? {} : { platform }
+      });
+      const platforms = subjects.filter((subject) => subject.target !== "index");
+      const checks = [];
+      if (options.requireProvenance) checks.push(...platforms.map((s) => presence(s, "provenance", result)));
+      if (options.requireSbom) checks.push(...platforms.map((s) => presence(s, "sbom", result)));
+      if (options.requireSignature) checks.push(...signatureChecks(subjects, options.requireSignature, options.key !== void 0, result));
+      if (options.expectSource !== void 0) checks.push(...platforms.map((s) => sourceCheck(s, options.expectSource, result)));
+      if (options.expectRevision !== void 0) checks.push(...platforms.map((s) => revisionCheck(s, options.expectRevision, result)));
+      checks.push(subjectCheck(subjects, result));
+      for (const subject of platforms) {
+        const check = basePlatformCheck(subject, result);
+        if (check) checks.push(check);
+      }
+      return checks;
+    }
+  };
+}
+function presence(subject, kind, result) {
+  const id = `${kind}-missing`;
+  const name = kind === "sbom" ? "SBOM" : "provenance";
+  const found = readable(subject, kind);
+  if (found.length > 0) return result(id, "pass", `${name} attached ${where(found[0])}`, subject.target);
+  const broken = subject.artifacts.find((artifact) => artifact.kind === kind && artifact.unreadable !== null);
+  if (broken) return result(id, "fail", `${name} is attached but cannot be read: ${broken.unreadable}`, subject.target);
+  return result(
+    id,
+    "fail",
+    `no ${name} is attached to the ${subject.target} image (build with --provenance/--sbom, or attach one)`,
+    subject.target
+  );
+}
+function signatureChecks(subjects, scope, keyGiven, result) {
+  const index = subjects.find((subject) => subject.target === "index");
+  const platforms = subjects.filter((subject) => subject.target !== "index");
+  const judge3 = (subject) => {
+    const signatures = readable(subject, "signature").filter((artifact) => artifact.signature.signedDigest === subject.digest);
+    const valid = signatures.find((artifact) => artifact.signature.verification === "valid");
+    if (valid) return { ok: true, message: `signed (cosign, ${where(valid)}), verified with the key` };
+    if (keyGiven) {
+      const invalid2 = signatures.find((artifact) => artifact.signature.verification === "invalid");
+      return {
+        ok: false,
+        message: invalid2 ? `its signature does not verify with the key: ${invalid2.signature.problem}` : "no signature that verifies with the key"
+      };
+    }
+    if (signatures.length > 0) return { ok: true, message: `signed (cosign, ${where(signatures[0])}); not verified: no --key` };
+    const bundle = readable(subject, "sigstore-bundle")[0];
+    if (bundle)
+      return { ok: true, message: `a sigstore bundle is attached ${where(bundle)}; not verified (keyless verification is not supported)` };
+    return { ok: false, message: "no signature of this digest is attached" };
+  };
+  if (scope === "each")
+    return platforms.map((subject) => ({ subject, ...judge3(subject) })).map(({ subject, ok, message }) => result("signature", ok ? "pass" : "fail", message, subject.target));
+  const top = index ?? platforms[0];
+  if (scope === "index") {
+    const { ok, message } = judge3(top);
+    return [
+      result(
+        "signature",
+        ok ? "pass" : "fail",
+        `${top.target === "index" ? "the index" : "the image"} ${shortDigest(top.digest)}: ${message}`
+      )
+    ];
+  }
+  const signed = subjects.map((subject) => ({ subject, ...judge3(subject) })).find(({ ok }) => ok);
+  return [
+    signed ? result("signature", "pass", `${signed.subject.target} ${shortDigest(signed.subject.digest)}: ${signed.message}`) : result(
+      "signature",
+      "fail",
+      keyGiven ? "neither the index nor any platform image has a signature that verifies with the key" : "neither the index nor any platform image is signed"
+    )
+  ];
+}
+function sourceCheck(subject, expected, result) {
+  const found = provenances(subject);
+  if (found.length === 0)
+    return result("provenance-source", "fail", "no readable provenance says where the image was built from", subject.target);
+  const want = normaliseSource(expected);
+  const verified = found.find((p) => p.configSource.uri !== null && normaliseSource(p.configSource.uri) === want);
+  if (verified) return result("provenance-source", "pass", `built from ${verified.configSource.uri}`, subject.target);
+  const hinted = found.find((p) => p.vcsHint?.source && normaliseSource(p.vcsHint.source) === want);
+  if (hinted)
+    return result(
+      "provenance-source",
+      "warn",
+      `only the build client's vcs hint names ${expected}; the builder did not verify it (a local build context)`,
+      subject.target
+    );
+  const named = found.map((p) => p.configSource.uri ?? p.vcsHint?.source).find(Boolean);
+  return result("provenance-source", "fail", `the provenance names ${named ?? "no source"}, not ${expected}`, subject.target);
+}
+function revisionCheck(subject, expected, result) {
+  const found = provenances(subject);
+  if (found.length === 0)
+    return result("provenance-revision", "fail", "no readable provenance says which revision was built", subject.target);
+  const want = expected.toLowerCase();
+  const matches = (revision) => revision !== null && revision !== void 0 && revision.toLowerCase().startsWith(want);
+  const verified = found.find((p) => matches(p.configSource.digest.sha1));
+  if (verified) return result("provenance-revision", "pass", `built from revision ${verified.configSource.digest.sha1}`, subject.target);
+  if (found.some((p) => matches(p.vcsHint?.revision)))
+    return result(
+      "provenance-revision",
+      "warn",
+      `only the build client's vcs hint names revision ${expected}; the builder did not verify it`,
+      subject.target
+    );
+  const named = found.map((p) => p.configSource.digest.sha1 ?? p.vcsHint?.revision).find(Boolean);
+  return result("provenance-revision", "fail", `the provenance names revision ${named ?? "none"}, not ${expected}`, subject.target);
+}
+function subjectCheck(subjects, result) {
+  const stale = subjects.flatMap(
+    (subject) => subject.artifacts.filter((artifact) => artifact.unreadable === null && artifact.subjects.length > 0 && !artifact.subjects.includes(subject.digest)).map(
+      (artifact) => `the ${artifact.kind} of ${subject.target} (${where(artifact)}) names ${artifact.subjects.map(shortDigest).join(", ")}, not ${shortDigest(subject.digest)}`
+    )
+  );
+  if (stale.length === 0) return result("attestation-subject", "pass", "every attestation and signature names the digest it is attached to");
+  return result("attestation-subject", "fail", `${stale.join("; ")}: left over from an earlier push, or copied from another image`);
+}
+function basePlatformCheck(subject, result) {
+  const own = platformOf(subject.target);
+  const provenance = provenances(subject)[0];
+  if (own === void 0 || provenance === void 0) return void 0;
+  const bases = provenance.materials.filter((material) => material.image?.platform);
+  if (bases.length === 0) return void 0;
+  if (bases.some((material) => platformOf(material.image.platform) === own))
+    return result("base-platform", "pass", `a base image was resolved for ${own}`, subject.target);
+  const resolved = [...new Set(bases.map((material) => material.image.platform))].join(", ");
+  const final = provenance.finalStageBase;
+  const finalNote = final ? `; the final stage starts FROM ${final.image} (${final.platform ?? "platform unknown"})` : "";
+  return result(
+    "base-platform",
+    "fail",
+    `the ${own} image was built on base images resolved for ${resolved} only${finalNote}: FROM --platform=$BUILDPLATFORM on the final stage puts the build machine's binaries in every image`,
+    subject.target
+  );
+}
+var SUPPLY_CHAIN_CHECK_IDS, readable, where, normaliseSource, provenances, platformOf;
+var init_checks2 = __esm({
+  "src/engine/supply-chain/checks.ts"() {
+    "use strict";
+    init_errors();
+    init_digest();
+    init_normalize();
+    init_parse();
+    init_collect();
+    SUPPLY_CHAIN_CHECK_IDS = [
+      "provenance-missing",
+      "sbom-missing",
+      "signature",
+      "provenance-source",
+      "provenance-revision",
+      "attestation-subject",
+      "base-platform"
+    ];
+    readable = (subject, kind) => subject.artifacts.filter((artifact) => artifact.kind === kind && artifact.unreadable === null);
+    where = (artifact) => ({ index: "in the index", "referrers-api": "as a referrer", "referrers-tag": "in the referrers tag", "cosign-tag": "in a cosign tag" })[artifact.origin];
+    normaliseSource = (uri) => uri.replace(/#.*$/, "").replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
+    provenances = (subject) => readable(subject, "provenance").map((artifact) => artifact.provenance);
+    platformOf = (spec) => {
+      try {
+        return formatPlatform(normalizePlatform(parsePlatform(spec)));
+      } catch {
+        return void 0;
+      }
+    };
   }
 });
 
@@ -37013,6 +38659,1188 @@ var require_semver2 = __commonJS({
   }
 });
 
+// src/engine/abortable.ts
+function abortable(signal) {
+  if (!signal) return { race: (work) => work, dispose: () => {
+  } };
+  const waiting = /* @__PURE__ */ new Set();
+  const onAbort = () => {
+    for (const stop of waiting) stop();
+    waiting.clear();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    race: (work, interrupted) => {
+      if (signal.aborted) return Promise.resolve(interrupted());
+      return new Promise((resolve3, reject) => {
+        const stop = () => resolve3(interrupted());
+        waiting.add(stop);
+        work.then(resolve3, reject).finally(() => waiting.delete(stop));
+      });
+    },
+    dispose: () => signal.removeEventListener("abort", onAbort)
+  };
+}
+var init_abortable = __esm({
+  "src/engine/abortable.ts"() {
+    "use strict";
+  }
+});
+
+// src/engine/audit/tags.ts
+function splitSuffix(suffix, variantPattern) {
+  const parts = suffix.split("-");
+  let n = 0;
+  if (PRERELEASE_WORD.test(parts[0])) {
+    n = 1;
+    while (n < parts.length && (/^\d+$/.test(parts[n]) || PRERELEASE_WORD.test(parts[n]))) n++;
+  }
+  let prerelease = n > 0 ? parts.slice(0, n).join("-") : void 0;
+  let variant = n < parts.length ? parts.slice(n).join("-") : void 0;
+  if (prerelease && variantPattern && !variantPattern.test("") && variantPattern.test(`-${prerelease}`)) {
+    variant = suffix;
+    prerelease = void 0;
+  }
+  return { ...prerelease ? { prerelease } : {}, ...variant ? { variant } : {} };
+}
+function normalisePrerelease(prerelease) {
+  return prerelease.replace(/([A-Za-z])(?=\d)|(\d)(?=[A-Za-z])/g, "$1$2.").split(/[.-]/).filter((part) => part !== "").map((part) => /^\d+$/.test(part) ? String(Number(part)) : part.toLowerCase()).join(".");
+}
+function parseTagVersion(tag, variantPattern) {
+  const match = VERSION_TAG.exec(tag);
+  if (!match) return void 0;
+  const [, major, minor, patch, suffix] = match;
+  const precision = patch !== void 0 ? 3 : minor !== void 0 ? 2 : 1;
+  const { prerelease, variant } = suffix ? splitSuffix(suffix, variantPattern) : {};
+  const core = [major, minor ?? "0", patch ?? "0"].map((n) => String(Number(n))).join(".");
+  const version = import_semver3.default.parse(prerelease ? `${core}-${normalisePrerelease(prerelease)}` : core);
+  if (!version) return void 0;
+  return { tag, version, precision, prerelease: prerelease !== void 0, ...variant ? { variant } : {} };
+}
+function compareTagVersions(a, b) {
+  return import_semver3.default.rcompare(a.version, b.version) || b.precision - a.precision || compareText(a.variant ?? "", b.variant ?? "") || compareText(a.tag, b.tag);
+}
+function compareText(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function compileRange(text2, includePrerelease) {
+  if (text2.length > MAX_RANGE_LENGTH) {
+    throw new UsageError(`invalid --tags range: ${text2.length} characters, more than the ${MAX_RANGE_LENGTH} allowed`);
+  }
+  const alternatives = text2.split("||").length;
+  if (alternatives > MAX_RANGE_ALTERNATIVES) {
+    throw new UsageError(
+      `invalid --tags range: ${alternatives} alternatives (||), more than the ${MAX_RANGE_ALTERNATIVES} allowed; use --tag-pattern to name many tags`
+    );
+  }
+  const shown = text2.length > 80 ? `${text2.slice(0, 77)}...` : text2;
+  const normalised = text2.replace(/(?<![\w.+-])0+(?=\d)|(?<=\.)0+(?=\d)/g, "");
+  try {
+    return new import_semver3.default.Range(normalised, { includePrerelease });
+  } catch {
+    let loose;
+    try {
+      loose = new import_semver3.default.Range(normalised, { loose: true, includePrerelease }).range || "*";
+    } catch {
+      loose = void 0;
+    }
+    const reading = loose === void 0 ? "" : ` (semver's loose reading would be '${loose}', not what was written)`;
+    throw new UsageError(
+      `invalid --tags range "${shown}"${reading}: expected a semver range of space-separated comparators such as '>=1.4 <3' or '^2'`
+    );
+  }
+}
+function compileTagSelection(options) {
+  const includePrerelease = options.includePrerelease ?? false;
+  const range = options.range === void 0 ? void 0 : compileRange(options.range, includePrerelease);
+  let pattern;
+  if (options.pattern !== void 0) {
+    try {
+      pattern = new RegExp(options.pattern);
+    } catch (error) {
+      throw new UsageError(`invalid --tag-pattern "${options.pattern}": ${error.message}`);
+    }
+  }
+  const latest = options.latest;
+  if (latest !== void 0 && (!Number.isInteger(latest) || latest < 1)) {
+    throw new UsageError(`invalid --latest ${latest}: expected a whole number of at least 1`);
+  }
+  const by = [
+    options.range !== void 0 ? `'${options.range}'` : void 0,
+    options.pattern !== void 0 ? `pattern '${options.pattern}'` : void 0,
+    latest !== void 0 ? `--latest ${latest}` : void 0
+  ].filter(Boolean).join(", ");
+  return {
+    select(tags) {
+      const counts = {
+        tags: 0,
+        selected: 0,
+        by: by || "all releases",
+        notVersions: 0,
+        notVersionNames: [],
+        variants: 0,
+        prereleases: 0,
+        notMatching: 0,
+        outOfRange: 0,
+        beyondLatest: 0
+      };
+      const notVersion = (tag) => {
+        counts.notVersions++;
+        const names = counts.notVersionNames;
+        if (names.length === NOT_VERSION_NAMES_SHOWN && tag >= names[names.length - 1]) return;
+        names.splice(sortedIndex(names, tag), 0, tag);
+        if (names.length > NOT_VERSION_NAMES_SHOWN) names.pop();
+      };
+      const versions = [];
+      const others = [];
+      let latestTag;
+      for (const tag of new Set(tags)) {
+        counts.tags++;
+        if (pattern && !pattern.test(tag)) {
+          counts.notMatching++;
+          continue;
+        }
+        const parsed = parseTagVersion(tag, pattern);
+        if (!parsed) {
+          if (pattern && range === void 0) others.push({ tag, version: null });
+          else {
+            if (tag === "latest") latestTag = tag;
+            notVersion(tag);
+          }
+          continue;
+        }
+        if (!pattern && parsed.variant !== void 0) counts.variants++;
+        else if (parsed.prerelease && !includePrerelease) counts.prereleases++;
+        else versions.push(parsed);
+      }
+      const line = (tag, precision) => `${precision === 1 ? tag.version.major : `${tag.version.major}.${tag.version.minor}`} ${tag.variant ?? ""}`;
+      const refined = /* @__PURE__ */ new Set();
+      for (const tag of versions) for (let p = 1; p < tag.precision; p++) refined.add(line(tag, p));
+      const full = [];
+      const anyRange = [];
+      const partial = [];
+      for (const tag of versions) {
+        if (tag.precision < 3 && refined.has(line(tag, tag.precision))) partial.push(tag);
+        else {
+          anyRange.push(tag);
+          if (range !== void 0 && !range.test(tag.version)) counts.outOfRange++;
+          else full.push(tag);
+        }
+      }
+      full.sort(compareTagVersions);
+      let selected = full;
+      if (latest !== void 0) {
+        const versions2 = /* @__PURE__ */ new Set();
+        selected = full.filter((tag) => {
+          const key = `${tag.version.version} ${tag.variant ?? ""}`;
+          if (!versions2.has(key) && versions2.size >= latest) return false;
+          versions2.add(key);
+          return true;
+        });
+        counts.beyondLatest = full.length - selected.length;
+      }
+      const newestCovered = /* @__PURE__ */ new Map();
+      anyRange.sort(compareTagVersions);
+      for (const tag of anyRange) {
+        if (tag.prerelease) continue;
+        const variant = tag.variant ?? "";
+        for (const key of [line(tag, 1), line(tag, 2), variant === "" ? "latest" : ""]) {
+          if (key && !newestCovered.has(key)) newestCovered.set(key, tag);
+        }
+      }
+      const isSelected = new Set(selected);
+      const aliasCandidates = [];
+      for (const tag of partial) {
+        const covered = newestCovered.get(line(tag, tag.precision));
+        if (covered && isSelected.has(covered)) aliasCandidates.push({ tag: tag.tag, version: null });
+        else counts.outOfRange++;
+      }
+      const newest = newestCovered.get("latest");
+      if (latestTag && newest && isSelected.has(newest)) aliasCandidates.push({ tag: latestTag, version: null });
+      counts.selected = selected.length + others.length + aliasCandidates.filter((candidate) => candidate.tag !== latestTag).length;
+      return { selected: [...selected.map((tag) => ({ tag: tag.tag, version: tag })), ...others], aliasCandidates, counts };
+    }
+  };
+}
+function sortedIndex(sorted, value) {
+  let i = 0;
+  while (i < sorted.length && sorted[i] < value) i++;
+  return i;
+}
+var import_semver3, NOT_VERSION_NAMES_SHOWN, MAX_RANGE_ALTERNATIVES, MAX_RANGE_LENGTH, PRERELEASE_WORD, VERSION_TAG;
+var init_tags = __esm({
+  "src/engine/audit/tags.ts"() {
+    "use strict";
+    import_semver3 = __toESM(require_semver2(), 1);
+    init_errors();
+    NOT_VERSION_NAMES_SHOWN = 5;
+    MAX_RANGE_ALTERNATIVES = 32;
+    MAX_RANGE_LENGTH = 1024;
+    PRERELEASE_WORD = /^(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|insiders|a|b|m|ea)(?:\.?\d+)*$/i;
+    VERSION_TAG = /^[vV]?(\d{1,9})(?:\.(\d{1,9}))?(?:\.(\d{1,9}))?(?:-([A-Za-z0-9][A-Za-z0-9._-]*))?$/;
+  }
+});
+
+// src/engine/audit/shared-reads.ts
+var SharedReads, OnceMemo, SharedReadsSource;
+var init_shared_reads = __esm({
+  "src/engine/audit/shared-reads.ts"() {
+    "use strict";
+    SharedReads = class {
+      memo;
+      /** At most this many reads are kept; the oldest go first (a long audit of distinct images must not grow without bound). */
+      constructor(maxEntries = 4096) {
+        this.memo = new OnceMemo(maxEntries);
+      }
+      /** `source` with its reads by digest shared under `scope` (the repository). */
+      wrap(source, scope) {
+        return new SharedReadsSource(source, (key, read) => this.memo.once(`${scope} ${key}`, read));
+      }
+    };
+    OnceMemo = class {
+      constructor(maxEntries) {
+        this.maxEntries = maxEntries;
+      }
+      maxEntries;
+      memo = /* @__PURE__ */ new Map();
+      get(key) {
+        return this.memo.get(key);
+      }
+      once(key, read) {
+        const known = this.memo.get(key);
+        if (known) return known;
+        const pending = read();
+        this.memo.set(key, pending);
+        pending.catch(() => {
+          if (this.memo.get(key) === pending) this.memo.delete(key);
+        });
+        if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value);
+        return pending;
+      }
+    };
+    SharedReadsSource = class {
+      constructor(inner, once) {
+        this.inner = inner;
+        this.once = once;
+        this.displayName = inner.displayName;
+        this.defaultReference = inner.defaultReference;
+        this.maxManifestBytes = inner.maxManifestBytes;
+        if (inner.listTags) this.listTags = () => inner.listTags();
+      }
+      inner;
+      once;
+      displayName;
+      defaultReference;
+      maxManifestBytes;
+      listTags;
+      /** By digest only: a tag may move between two reads, and asking for it is how a re-audit learns that. */
+      fetchManifest(reference) {
+        if (reference === void 0 || !reference.includes(":")) return this.inner.fetchManifest(reference);
+        return this.once(`manifest ${reference}`, () => this.inner.fetchManifest(reference));
+      }
+      manifestExists(digest) {
+        return this.inner.manifestExists(digest);
+      }
+      fetchBlob(digest, maxBytes) {
+        return this.once(`blob ${digest} ${maxBytes ?? ""}`, () => this.inner.fetchBlob(digest, maxBytes));
+      }
+      openBlob(digest) {
+        return this.inner.openBlob(digest);
+      }
+      blobExists(digest) {
+        return this.inner.blobExists(digest);
+      }
+      close() {
+        return this.inner.close();
+      }
+    };
+  }
+});
+
+// src/engine/audit/run.ts
+function isBareRepository(input) {
+  if (input.origins?.length) return false;
+  const parsed = parseSourceSpec(input.spec);
+  if (parsed.kind !== "registry") return false;
+  const reference = parseReference(parsed.reference);
+  return reference.tag === void 0 && reference.digest === void 0;
+}
+function placeOf(spec) {
+  const parsed = parseSourceSpec(spec);
+  if (parsed.kind === "registry") {
+    const reference = parseReference(parsed.reference);
+    return {
+      repository: `${reference.registry}/${reference.repository}`,
+      registry: reference.registry,
+      tag: reference.digest ? null : reference.tag ?? "latest"
+    };
+  }
+  const match = /^(.*?)(?:@([a-z0-9]+:[a-f0-9]+)|:([\w][\w.-]{0,127}))?$/.exec(parsed.path);
+  return { repository: `${parsed.kind}:${match?.[1] ?? parsed.path}`, registry: parsed.kind, tag: match?.[3] ?? null };
+}
+function canonicalSpec(spec) {
+  const parsed = parseSourceSpec(spec);
+  if (parsed.kind !== "registry") return spec;
+  const reference = parseReference(parsed.reference);
+  return formatReference(reference.tag || reference.digest ? reference : { ...reference, tag: "latest" });
+}
+function errorText(error) {
+  if (error instanceof RegistryError) return { message: error.message, kind: error.kind };
+  if (error instanceof ArchcheckError) return { message: error.message, kind: "usage" };
+  throw error;
+}
+function emptyRow(item, status, error, kind, durationMs = 0) {
+  return {
+    repository: item.repository,
+    reference: item.spec,
+    tag: item.tag,
+    aliases: [],
+    note: null,
+    version: item.version ? item.version.version.version : null,
+    prerelease: item.version?.prerelease ?? false,
+    variant: item.version?.variant ?? null,
+    digest: null,
+    status,
+    passed: false,
+    error,
+    errorKind: kind,
+    cells: [],
+    checks: null,
+    origins: item.origins,
+    durationMs
+  };
+}
+function cellVerdict(resolution, tree) {
+  if (resolution.verdict !== "no-match") return resolution.verdict;
+  const first = resolution.candidates.find((candidate) => candidate.rank === 1)?.node ?? (tree.root.kind === "other" ? tree.root : void 0);
+  return first?.kind === "other" && first.missing ? "missing" : "no-match";
+}
+function cellPasses(verdict, allowFallback) {
+  return verdict === "ok" || allowFallback && verdict === "fallback";
+}
+function fullVersionOf(tag, variantPattern) {
+  const parsed = tag ? parseTagVersion(tag, variantPattern) : void 0;
+  return parsed && parsed.precision === 3 ? parsed : null;
+}
+function selectionText(repository, counts) {
+  const plural5 = (n, word, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+  const left = [];
+  if (counts.notVersions > 0) {
+    const more = counts.notVersions > counts.notVersionNames.length ? ", \u2026" : "";
+    left.push(`${plural5(counts.notVersions, "not a version", "not versions")} (${counts.notVersionNames.join(", ")}${more})`);
+  }
+  if (counts.notMatching > 0) left.push(`${counts.notMatching} not matching the pattern`);
+  if (counts.variants > 0) left.push(plural5(counts.variants, "variant"));
+  if (counts.prereleases > 0) left.push(plural5(counts.prereleases, "pre-release"));
+  if (counts.outOfRange > 0) left.push(`${counts.outOfRange} out of range`);
+  if (counts.beyondLatest > 0) left.push(`${counts.beyondLatest} older than the newest releases kept`);
+  const head = `${repository}: ${plural5(counts.tags, "tag")}: ${counts.selected} selected by ${counts.by}`;
+  return left.length > 0 ? `${head}; left out: ${left.join(", ")}` : head;
+}
+async function runAudit(inputs, options) {
+  const selector = compileTagSelection(options.selection ?? {});
+  const variantPattern = options.selection?.pattern ? new RegExp(options.selection.pattern) : void 0;
+  const concurrency = options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY;
+  const maxImages = options.maxImagesPerRepository ?? DEFAULT_MAX_IMAGES_PER_REPOSITORY;
+  const limiters = /* @__PURE__ */ new Map();
+  const limiterOf = (registry) => {
+    let limiter = limiters.get(registry);
+    if (!limiter) limiters.set(registry, limiter = createLimiter(concurrency));
+    return limiter;
+  };
+  const stopped = /* @__PURE__ */ new Map();
+  const abort = abortable(options.signal);
+  const stopFor = (registry, error) => {
+    if (!(error instanceof RegistryError) || error.kind !== "rate-limited" || stopped.has(registry)) return;
+    stopped.set(registry, { registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null });
+  };
+  const rows = [];
+  const planned = /* @__PURE__ */ new Map();
+  const plan = (spec, origins, role, version) => {
+    const canonical = canonicalSpec(spec);
+    const seen = planned.get(canonical);
+    if (seen) {
+      for (const origin of origins) seen.origins.push(origin);
+      if (role === "named" || role === "selected" && seen.role === "alias") seen.role = role;
+      return;
+    }
+    const place = placeOf(canonical);
+    planned.set(canonical, {
+      spec: canonical,
+      openAs: role === "named" ? canonical : `docker://${canonical}`,
+      ...place,
+      version: version ?? (role === "alias" ? null : fullVersionOf(place.tag, variantPattern)),
+      origins: [...origins],
+      role
+    });
+  };
+  const listings = await Promise.all(
+    inputs.map(async (input) => {
+      if (!isBareRepository(input)) return { input };
+      const place = placeOf(input.spec);
+      const interrupted = () => ({ input, failed: { message: INTERRUPTED, kind: "not-audited" } });
+      return limiterOf(place.registry)(async () => {
+        const stop = stopped.get(place.registry);
+        if (stop) return { input, failed: { message: `not audited: ${stop.message}`, kind: "not-audited" } };
+        if (options.signal?.aborted) return interrupted();
+        let source;
+        try {
+          source = await options.open(input.spec);
+          if (!source.listTags)
+            throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, "unsupported");
+          const tags = await abort.race(source.listTags(), () => void 0);
+          if (tags === void 0) return interrupted();
+          return { input, selection: selector.select(tags) };
+        } catch (error) {
+          stopFor(place.registry, error);
+          const { message, kind } = errorText(error);
+          return { input, failed: { message: `cannot list the tags: ${message}`, kind } };
+        } finally {
+          await source?.close();
+        }
+      });
+    })
+  );
+  const unmatched = [];
+  const selections = [];
+  const expanded = /* @__PURE__ */ new Set();
+  const repositoryRow = (input, message, kind) => {
+    const place = placeOf(input.spec);
+    const status = kind === "not-audited" ? "not-audited" : "unreadable";
+    rows.push(
+      emptyRow(
+        { spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: [], role: "named" },
+        status,
+        message,
+        kind
+      )
+    );
+  };
+  for (const listing of listings) {
+    const { input } = listing;
+    if ("selection" in listing && listing.selection) {
+      const { selected, aliasCandidates, counts } = listing.selection;
+      const repository = placeOf(input.spec).repository;
+      selections.push({ repository, ...counts, text: selectionText(repository, counts) });
+      if (selected.length === 0) {
+        unmatched.push({ repository, tags: counts.tags });
+        continue;
+      }
+      if (selected.length + aliasCandidates.length > maxImages) {
+        repositoryRow(
+          input,
+          `${selected.length + aliasCandidates.length} images selected, more than the ${maxImages} allowed per repository: narrow the selection (--tags, --tag-pattern, --latest) or raise --max-images`,
+          "too-large"
+        );
+        continue;
+      }
+      expanded.add(repository);
+      const base = canonicalSpec(input.spec).replace(/:latest$/, "");
+      const planListed = (tag, role, version) => {
+        try {
+          plan(`${base}:${tag}`, [], role, version);
+        } catch (error) {
+          const spec = `${base}:${tag}`;
+          const item = {
+            spec,
+            openAs: spec,
+            repository,
+            registry: placeOf(input.spec).registry,
+            tag,
+            version: null,
+            origins: [],
+            role
+          };
+          rows.push(
+            emptyRow(
+              item,
+              "unreadable",
+              `the registry lists a tag that is not a valid reference: ${errorText(error).message}`,
+              "invalid-tag"
+            )
+          );
+        }
+      };
+      for (const { tag, version } of selected) planListed(tag, "selected", version);
+      for (const { tag } of aliasCandidates) planListed(tag, "alias", null);
+    } else if ("failed" in listing && listing.failed) {
+      repositoryRow(input, listing.failed.message, listing.failed.kind ?? "unreadable");
+    } else {
+      plan(input.spec, input.origins ?? [], "named", null);
+    }
+  }
+  const items = [...planned.values()];
+  const shared = new SharedReads();
+  const images = new OnceMemo(MAX_SIMULATED_IMAGES);
+  const matching = new PlatformMatching();
+  const openShared = async (item) => shared.wrap(await options.open(item.openAs), item.repository);
+  let done = 0;
+  options.onProgress?.(0, items.length);
+  const audited = await Promise.all(
+    items.map(
+      (item) => limiterOf(item.registry)(async () => {
+        try {
+          const stop = stopped.get(item.registry);
+          if (stop) return { item, row: emptyRow(item, "not-audited", `not audited: ${stop.message}`, "not-audited"), created: null };
+          const interrupted = () => ({ item, row: emptyRow(item, "not-audited", INTERRUPTED, "not-audited"), created: null });
+          if (options.signal?.aborted) return interrupted();
+          return await abort.race(
+            auditOne(item, { ...options, open: () => openShared(item) }, { images, matching }, (error) => stopFor(item.registry, error)),
+            interrupted
+          );
+        } finally {
+          options.onProgress?.(++done, items.length);
+        }
+      })
+    )
+  );
+  abort.dispose();
+  const created = /* @__PURE__ */ new Map();
+  for (const release2 of releasesOf(audited, expanded)) {
+    rows.push(release2.row);
+    created.set(release2.row, release2.created);
+  }
+  const sorted = sortRows(rows, (row) => created.get(row) ?? null);
+  return {
+    rows: sorted,
+    history: historyOf(sorted, options),
+    rateLimited: [...stopped.values()],
+    unmatched,
+    selection: selections
+  };
+}
+function compareAliases(a, b) {
+  const va = parseTagVersion(a);
+  const vb = parseTagVersion(b);
+  if (va && vb) return compareTagVersions(va, vb);
+  if (va || vb) return va ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function releasesOf(audited, expanded) {
+  const out = [];
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const entry of audited) {
+    const { row } = entry;
+    if (row.status !== "audited" || !row.digest || !expanded.has(row.repository)) {
+      out.push(entry);
+      continue;
+    }
+    const key = `${row.repository}\0${row.digest}`;
+    const group2 = byDigest.get(key);
+    if (group2) group2.push(entry);
+    else byDigest.set(key, [entry]);
+  }
+  const rank = ({ item }) => item.version ? 0 : item.role === "alias" ? 2 : 1;
+  for (const group2 of byDigest.values()) {
+    group2.sort(
+      (a, b) => rank(a) - rank(b) || (a.item.version && b.item.version ? compareTagVersions(a.item.version, b.item.version) : 0) || compareAliases(a.item.tag ?? "", b.item.tag ?? "")
+    );
+    const [first, ...rest] = group2;
+    const aliases = rest.map(({ item }) => item.tag).filter((tag) => tag !== null);
+    aliases.sort(compareAliases);
+    for (const { item } of rest) for (const origin of item.origins) first.row.origins.push(origin);
+    const note = first.item.role === "alias" ? "no full release with this digest" : null;
+    out.push({ ...first, row: { ...first.row, aliases, note } });
+  }
+  return out;
+}
+function simulate(tree, options, matching) {
+  const cells = cellsOf(tree, options, matching);
+  return { tree, cells, anyReference: cells.every((cell) => !cell.message.includes(tree.reference)) };
+}
+function cellsOf(tree, options, matching) {
+  const resolutions = options.clients.flatMap(
+    (client) => options.hosts.map((host2) => resolveForHost(tree, host2.platform, client, matching))
+  );
+  return resolutions.map((resolution, i) => {
+    const verdict = cellVerdict(resolution, tree);
+    const chosenPlatform = resolution.candidates.find((candidate) => candidate.rank === 1)?.platform;
+    return {
+      host: options.hosts[i % options.hosts.length].spec,
+      client: resolution.client,
+      verdict,
+      chosen: resolution.chosen?.descriptor.digest ?? null,
+      platform: resolution.chosen && chosenPlatform ? formatPlatformSpec(chosenPlatform) : null,
+      message: resolution.message,
+      failedChecks: []
+    };
+  });
+}
+function createdOf(tree) {
+  let newest = null;
+  const visit = (node) => {
+    if (node.kind === "image" && node.config.created && (newest === null || node.config.created > newest)) newest = node.config.created;
+    if (node.kind === "index") for (const child of node.children) visit(child);
+  };
+  visit(tree.root);
+  return newest;
+}
+function withFailedChecks(cells, checks, allowFallback) {
+  const failed = checks.filter((check) => check.status === "fail" && check.platform !== null);
+  if (failed.length === 0) return cells;
+  return cells.map((cell) => {
+    const concerned = failed.filter((check) => check.platform === cell.host || check.platform === cell.platform);
+    if (concerned.length === 0) return cell;
+    const failedChecks = concerned.map((check) => check.id);
+    if (!cellPasses(cell.verdict, allowFallback)) return { ...cell, failedChecks };
+    return { ...cell, verdict: "check-failed", failedChecks, message: concerned.map((check) => `${check.id}: ${check.message}`).join(" ") };
+  });
+}
+async function auditOne(item, options, { images, matching }, onError) {
+  const started = Date.now();
+  let source;
+  try {
+    source = await options.open(item.openAs);
+    const opened = source;
+    const top = await opened.fetchManifest(opened.defaultReference);
+    const key = `${item.repository} ${top.digest}`;
+    const readAlone = async () => simulate(await fetchImageTree(opened, { top }), options, matching);
+    const known = images.get(key);
+    const image = known ? await known.catch(readAlone) : await images.once(key, readAlone);
+    const tree = image.tree.reference === opened.displayName ? image.tree : { reference: opened.displayName, root: image.tree.root };
+    let cells = image.anyReference || tree === image.tree ? image.cells.map((cell) => ({ ...cell })) : cellsOf(tree, options, matching);
+    let checks = null;
+    if (options.verify) {
+      const treeOnce = { fetchTree: () => Promise.resolve(tree), resolve: resolveForHost };
+      const report = await verifyImage(opened, { ...options.verify, providers: options.providers }, treeOnce);
+      checks = report.checks.map((check) => ({
+        id: check.id,
+        status: check.status,
+        platform: check.platform ?? null,
+        message: check.message
+      }));
+      if (report.verdict === "error") throw new RegistryError(report.error ?? "verify could not read the image", "unreadable");
+      cells = withFailedChecks(cells, checks, options.allowFallback ?? false);
+    }
+    const checksPass = (checks ?? []).every((check) => check.status !== "fail");
+    return {
+      item,
+      row: {
+        ...emptyRow(item, "audited", null, null, Date.now() - started),
+        digest: tree.root.descriptor.digest,
+        passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
+        cells,
+        checks
+      },
+      created: createdOf(tree)
+    };
+  } catch (error) {
+    onError(error);
+    const { message, kind } = errorText(error);
+    return { item, row: emptyRow(item, "unreadable", message, kind, Date.now() - started), created: null };
+  } finally {
+    await source?.close();
+  }
+}
+function sortRows(rows, createdOf2) {
+  const order = /* @__PURE__ */ new Map();
+  for (const row of rows) if (!order.has(row.repository)) order.set(row.repository, order.size);
+  const rank = (row) => row.version ? 1 : row.tag ? 0 : 2;
+  const versions = new Map(
+    rows.map((row) => [row, row.version ? parseTagVersion(row.tag ?? "") : void 0])
+  );
+  return [...rows].sort((a, b) => {
+    const byRepository = order.get(a.repository) - order.get(b.repository);
+    if (byRepository !== 0) return byRepository;
+    if (rank(a) !== rank(b)) return rank(a) - rank(b);
+    const va = versions.get(a);
+    const vb = versions.get(b);
+    if (va && vb) return compareTagVersions(va, vb);
+    const ca = createdOf2(a) ?? "";
+    const cb = createdOf2(b) ?? "";
+    if (ca !== cb) return ca > cb ? -1 : 1;
+    return a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0;
+  });
+}
+function historyOf(rows, options) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const row of rows) {
+    if (row.status !== "audited" || !row.version) continue;
+    const key = `${row.repository}\0${row.variant ?? ""}`;
+    const group2 = groups2.get(key);
+    if (group2) group2.push(row);
+    else groups2.set(key, [row]);
+  }
+  const out = [];
+  for (const group2 of groups2.values()) {
+    const byVersion = /* @__PURE__ */ new Map();
+    for (const row of group2) if (!byVersion.has(row.version)) byVersion.set(row.version, row);
+    const ordered2 = [...byVersion.values()].reverse();
+    if (ordered2.length < 2) continue;
+    const releaseCount = ordered2.filter((row) => !row.prerelease).length;
+    for (const client of options.clients) {
+      for (const host2 of options.hosts) {
+        const cellOf2 = (row) => row.cells.find((cell) => cell.host === host2.spec && cell.client === client);
+        const runs = [];
+        const exceptions = [];
+        let lastRelease;
+        const pending = [];
+        const judge3 = (row, around) => {
+          const verdict = cellOf2(row)?.verdict ?? "error";
+          if (!around || (cellOf2(around)?.verdict ?? "error") !== verdict) exceptions.push({ version: row.version, verdict });
+        };
+        for (const row of ordered2) {
+          if (row.prerelease) {
+            if (lastRelease) judge3(row, lastRelease);
+            else pending.push(row);
+            continue;
+          }
+          const cell = cellOf2(row);
+          const verdict = cell?.verdict ?? "error";
+          const failedChecks = cell?.failedChecks ?? [];
+          const last = runs.at(-1);
+          if (last && last.verdict === verdict && last.failedChecks.join() === failedChecks.join()) {
+            last.to = row.version;
+            last.count++;
+          } else {
+            runs.push({ verdict, failedChecks, from: row.version, to: row.version, count: 1 });
+          }
+          if (!lastRelease) for (const early of pending.splice(0)) judge3(early, row);
+          lastRelease = row;
+        }
+        for (const early of pending) judge3(early, void 0);
+        exceptions.sort((a, b) => compareVersions(b.version, a.version));
+        out.push({
+          repository: group2[0].repository,
+          variant: group2[0].variant,
+          host: host2.spec,
+          client,
+          runs,
+          exceptions,
+          text: historyText(runs, exceptions, releaseCount)
+        });
+      }
+    }
+  }
+  return out;
+}
+function compareVersions(a, b) {
+  const va = parseTagVersion(a);
+  const vb = parseTagVersion(b);
+  return va && vb ? -compareTagVersions(va, vb) : 0;
+}
+function historyText(runs, exceptions, releases) {
+  const parts = runs.map((run, i) => {
+    const checks = run.failedChecks.length > 0 ? ` (${run.failedChecks.join(", ")})` : "";
+    if (runs.length === 1) return `${run.verdict} in all ${releases} release${releases === 1 ? "" : "s"}${checks}`;
+    if (run.count === 1) return `${run.verdict} in ${run.from}${checks}`;
+    if (i === runs.length - 1) return `${run.verdict} from ${run.from} on${checks}`;
+    return `${run.verdict} from ${run.from} to ${run.to}${checks}`;
+  });
+  for (const exception of exceptions) parts.push(`${exception.verdict} in ${exception.version}`);
+  return parts.join("; ");
+}
+var INTERRUPTED, DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY, MAX_SIMULATED_IMAGES;
+var init_run = __esm({
+  "src/engine/audit/run.ts"() {
+    "use strict";
+    init_errors();
+    init_match();
+    init_normalize();
+    init_reference();
+    init_open();
+    init_abortable();
+    init_limit();
+    init_resolve();
+    init_tree();
+    init_verify();
+    init_tags();
+    init_shared_reads();
+    INTERRUPTED = "interrupted";
+    DEFAULT_AUDIT_CONCURRENCY = 16;
+    DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2e3;
+    MAX_SIMULATED_IMAGES = 256;
+  }
+});
+
+// src/engine/audit/scheduling.ts
+function daemonSetTolerations(hostNetwork) {
+  const exists = (key, effect) => ({ key, operator: "Exists", effect });
+  return [
+    exists("node.kubernetes.io/not-ready", "NoExecute"),
+    exists("node.kubernetes.io/unreachable", "NoExecute"),
+    exists("node.kubernetes.io/disk-pressure", "NoSchedule"),
+    exists("node.kubernetes.io/memory-pressure", "NoSchedule"),
+    exists("node.kubernetes.io/pid-pressure", "NoSchedule"),
+    exists(UNSCHEDULABLE_TAINT, "NoSchedule"),
+    ...hostNetwork ? [exists("node.kubernetes.io/network-unavailable", "NoSchedule")] : []
+  ];
+}
+function tolerationsOf(pod) {
+  return [...pod.tolerations ?? [], ...pod.daemonSet ? daemonSetTolerations(pod.hostNetwork ?? false) : []];
+}
+function tolerates(toleration, taint) {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  const operator = toleration.operator || "Equal";
+  if ((toleration.key ?? "") !== taint.key && !(operator === "Exists" && !toleration.key)) return false;
+  if (operator === "Exists") return true;
+  if (operator === "Equal") return (toleration.value ?? "") === (taint.value ?? "");
+  return false;
+}
+function taintText(taint) {
+  return `${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect}`;
+}
+function integer(value) {
+  if (value === void 0 || !/^[+-]?\d+$/.test(value)) return void 0;
+  const n = BigInt(value);
+  return n >= -(2n ** 63n) && n < 2n ** 63n ? n : void 0;
+}
+function requirementMatches(requirement, value) {
+  const values = requirement.values ?? [];
+  switch (requirement.operator) {
+    case "In":
+      return value !== void 0 && values.includes(value);
+    case "NotIn":
+      return value === void 0 || !values.includes(value);
+    case "Exists":
+      return value !== void 0;
+    case "DoesNotExist":
+      return value === void 0;
+    case "Gt":
+    case "Lt": {
+      if (values.length !== 1) return false;
+      const actual = integer(value);
+      const bound = integer(values[0]);
+      if (actual === void 0 || bound === void 0) return false;
+      return requirement.operator === "Gt" ? actual > bound : actual < bound;
+    }
+    default:
+      return false;
+  }
+}
+function termMatches(term, node) {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  for (const requirement of expressions) if (!requirementMatches(requirement, node.labels[requirement.key])) return false;
+  for (const requirement of fields) {
+    if (requirement.key !== "metadata.name" || requirement.operator !== "In" && requirement.operator !== "NotIn") return false;
+    if (!requirementMatches(requirement, node.name)) return false;
+  }
+  return true;
+}
+function requirementText(requirement) {
+  const values = requirement.values?.length ? ` ${requirement.values.join(",")}` : "";
+  return `${requirement.key} ${requirement.operator}${values}`;
+}
+function termText(term) {
+  return [...term.matchExpressions ?? [], ...term.matchFields ?? []].map(requirementText).join(" and ") || "an empty term";
+}
+function placeOn(pod, node) {
+  const bound = pod.nodeName !== void 0;
+  if (bound && pod.nodeName !== node.name) return { fits: false, reason: `spec.nodeName pins it to node ${pod.nodeName}` };
+  if (!bound && node.unschedulable) {
+    const cordon = { key: UNSCHEDULABLE_TAINT, effect: "NoSchedule" };
+    if (!tolerationsOf(pod).some((toleration) => tolerates(toleration, cordon))) return { fits: false, reason: "the node is cordoned" };
+  }
+  for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) {
+    const actual = node.labels[key];
+    if (actual !== value) {
+      return {
+        fits: false,
+        reason: `nodeSelector ${key}=${value} (the node has ${actual === void 0 ? "no such label" : `${key}=${actual}`})`
+      };
+    }
+  }
+  if (pod.requiredTerms !== void 0 && !pod.requiredTerms.some((term) => termMatches(term, node))) {
+    const terms = pod.requiredTerms.map(termText).join(" or ") || "no term";
+    return { fits: false, reason: `required node affinity ${terms} does not match` };
+  }
+  const tolerations = tolerationsOf(pod);
+  for (const taint of node.taints) {
+    if (taint.effect === "PreferNoSchedule" || bound && taint.effect !== "NoExecute") continue;
+    if (!tolerations.some((toleration) => tolerates(toleration, taint))) {
+      return { fits: false, reason: `taint ${taintText(taint)} is not tolerated` };
+    }
+  }
+  if (pod.os !== void 0 && pod.os !== node.os) {
+    return { fits: false, reason: `spec.os.name ${pod.os} (the kubelet of a ${node.os} node refuses it)` };
+  }
+  return { fits: true };
+}
+function nothingKeepsItOff(pod, node, mismatch2) {
+  const label = mismatch2 === "os" ? OS_LABEL : "kubernetes.io/arch";
+  const selects = pod.nodeSelector?.[label] !== void 0 || (pod.requiredTerms ?? []).some((term) => term.matchExpressions?.some((r) => r.key === label));
+  const tolerated = node.taints.filter((taint) => taint.effect !== "PreferNoSchedule");
+  const parts = [
+    selects ? `its ${label} selection lets it in` : `no nodeSelector ${label}`,
+    tolerated.length ? `it tolerates ${tolerated.map(taintText).join(", ")}` : "no taint"
+  ];
+  return parts.join(", ");
+}
+var UNSCHEDULABLE_TAINT, OS_LABEL;
+var init_scheduling = __esm({
+  "src/engine/audit/scheduling.ts"() {
+    "use strict";
+    UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
+    OS_LABEL = "kubernetes.io/os";
+  }
+});
+
+// src/engine/audit/cluster.ts
+var cluster_exports = {};
+__export(cluster_exports, {
+  explainStartErrors: () => explainStartErrors,
+  isWorkloadOrigin: () => isWorkloadOrigin,
+  judgeWorkloads: () => judgeWorkloads,
+  planCluster: () => planCluster
+});
+function isWorkloadOrigin(origin) {
+  return origin.kind !== void 0 || origin.role === "service";
+}
+function schedulingKey(placement) {
+  if (!placement) return "";
+  const { nodeName: _bound, ...rules } = placement;
+  return JSON.stringify(rules);
+}
+function selectedKeys(placements) {
+  const keys = /* @__PURE__ */ new Set();
+  for (const placement of placements) {
+    for (const key of Object.keys(placement.nodeSelector ?? {})) keys.add(key);
+    for (const term of placement.requiredTerms ?? []) for (const requirement of term.matchExpressions ?? []) keys.add(requirement.key);
+  }
+  return keys;
+}
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function runtimeName(runtime, client) {
+  const name = /^([\w.-]+):\/\//.exec(runtime ?? "")?.[1];
+  return name ?? client;
+}
+function hostNode(spec, platform) {
+  return {
+    name: spec,
+    os: platform.os,
+    labels: { "kubernetes.io/os": platform.os, "kubernetes.io/arch": platform.architecture },
+    taints: [],
+    unschedulable: false
+  };
+}
+function planCluster(options) {
+  const placements = /* @__PURE__ */ new Map();
+  for (const origin of options.origins) if (origin.placement) placements.set(schedulingKey(origin.placement), origin.placement);
+  const rules = [...placements.values()].map(({ nodeName: _bound, ...rest }) => rest);
+  const keys = selectedKeys(rules);
+  const groups2 = [];
+  const byKey = /* @__PURE__ */ new Map();
+  for (const node of options.nodes ?? []) {
+    for (const client of options.clients ?? [node.client]) {
+      const answers = rules.map((rule) => placeOn(rule, node));
+      const key = JSON.stringify([node.spec, client, options.clients ? "" : node.runtime?.replace(/:\/\/.*/, ""), answers]);
+      const entry = byKey.get(key);
+      if (entry) entry.nodes.push(node);
+      else byKey.set(key, { nodes: [node], client });
+    }
+  }
+  for (const { nodes, client } of byKey.values()) {
+    const first = nodes[0];
+    const common = (list) => list.reduce((a, b) => a.filter((item) => b.includes(item)));
+    const taints = common(nodes.map((node) => node.taints.filter((t) => t.effect !== "PreferNoSchedule").map(taintText)));
+    const labels = Object.fromEntries(
+      [...keys].filter((key) => first.labels[key] !== void 0 && nodes.every((node) => node.labels[key] === first.labels[key])).map((key) => [key, first.labels[key]])
+    );
+    groups2.push({
+      // The runtime names the client it behaves like; a client named with --client is shown as such.
+      label: `${first.spec} \xB7 ${options.clients ? client : runtimeName(first.runtime, client)} \xB7 ${plural(nodes.length, "node")}`,
+      platform: first.spec,
+      client,
+      runtime: first.runtime,
+      nodes: nodes.map((node) => node.name).sort(),
+      labels,
+      taints,
+      cordoned: nodes.every((node) => node.unschedulable),
+      representative: first
+    });
+  }
+  const hostClients = options.clients ?? ["docker"];
+  for (const client of hostClients) {
+    for (const host2 of options.hosts) {
+      groups2.push({
+        label: hostClients.length > 1 ? `${host2.spec} \xB7 ${client}` : host2.spec,
+        platform: host2.spec,
+        client,
+        runtime: null,
+        nodes: [],
+        labels: {},
+        taints: [],
+        cordoned: false,
+        representative: hostNode(host2.spec, host2.platform)
+      });
+    }
+  }
+  distinguish(groups2);
+  const hostSpecs = [...new Set(groups2.map((group2) => group2.platform))];
+  for (const origin of options.origins) if (origin.platform) hostSpecs.push(formatPlatformSpec(toHostPlatform(origin.platform)));
+  return { groups: groups2, hostSpecs: [...new Set(hostSpecs)], clients: [...new Set(groups2.map((group2) => group2.client))] };
+}
+function distinguish(groups2) {
+  const byLabel = /* @__PURE__ */ new Map();
+  for (const group2 of groups2) byLabel.set(group2.label, [...byLabel.get(group2.label) ?? [], group2]);
+  for (const same of byLabel.values()) {
+    if (same.length < 2) continue;
+    const traits = same.map((group2) => [
+      // The control plane's cordon taint says what `cordoned` says.
+      ...group2.taints.filter((taint) => !(group2.cordoned && taint.startsWith("node.kubernetes.io/unschedulable"))).map((taint) => `tainted ${taint}`),
+      ...group2.cordoned ? ["cordoned"] : [],
+      ...Object.entries(group2.labels).map(([key, value]) => `${key}=${value}`)
+    ]);
+    same.forEach((group2, i) => {
+      const apart = traits[i].filter((trait) => !traits.every((other) => other.includes(trait)));
+      if (apart.length) group2.label = `${group2.label} \xB7 ${apart.join(", ")}`;
+    });
+  }
+  const count = (label) => groups2.filter((group2) => group2.label === label).length;
+  for (const group2 of groups2) if (count(group2.label) > 1) group2.label = `${group2.label} \xB7 ${group2.nodes.join(", ")}`;
+}
+function digestOf2(imageID) {
+  const match = imageID ? /(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})/.exec(imageID) : null;
+  return match ? match[1] : null;
+}
+function judgeWorkloads(rows, plan, allowFallback) {
+  const entries = [];
+  for (const row of rows) {
+    for (const origin of row.origins) {
+      if (!isWorkloadOrigin(origin)) continue;
+      const judged = plan.groups.map((group2) => judgeCell(row, origin, group2, allowFallback));
+      const schedulable = judged.filter((j) => j.cell.schedulable);
+      const unschedulable = schedulable.length === 0;
+      const failing = schedulable.filter((j) => !j.passes);
+      const running = origin.running;
+      const imageDigest = digestOf2(running?.imageID ?? null);
+      const current = imageDigest === null || row.status !== "audited" ? null : imageDigest === row.digest || row.cells.some((cell) => cell.chosen === imageDigest);
+      const reasons = [];
+      if (unschedulable) {
+        const bound = origin.placement?.nodeName;
+        const why = [...new Set(judged.map((j) => (j.cell.reason ?? "").replace(/ \(the node has [^)]*\)$/, "")))].filter(Boolean);
+        reasons.push(
+          bound !== void 0 && !plan.groups.some((group2) => group2.nodes.includes(bound)) ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read` : `unschedulable: no node group fits (${why.join("; ")})`
+        );
+      }
+      for (const { cell } of failing) reasons.push(`${cell.group}: ${cell.reason}`);
+      if (current === false && imageDigest && row.digest) {
+        reasons.push(`runs ${shortDigest(imageDigest)}\u2026, the tag now points to ${shortDigest(row.digest)}\u2026`);
+      }
+      entries.push({
+        namespace: origin.namespace ?? null,
+        kind: origin.kind ?? "Compose",
+        name: origin.name ?? (origin.role === "service" ? origin.container ?? "?" : "?"),
+        container: origin.container ?? "?",
+        role: ROLE[origin.role ?? "container"],
+        image: row.reference,
+        pulledFrom: null,
+        origin: { file: origin.file, line: origin.line },
+        passed: !unschedulable && failing.length === 0,
+        unschedulable,
+        reason: reasons.length ? reasons.join("; ") : null,
+        cells: judged.map((j) => j.cell),
+        platform: origin.platform ?? null,
+        startError: running?.failure ?? null,
+        node: origin.placement?.nodeName ?? null,
+        imageID: running?.imageID ?? null,
+        runningDigestCurrent: running ? current : null
+      });
+    }
+  }
+  return entries.sort((a, b) => a.origin.file < b.origin.file ? -1 : a.origin.file > b.origin.file ? 1 : a.origin.line - b.origin.line);
+}
+function judgeCell(row, origin, group2, allowFallback) {
+  const placement = origin.placement;
+  const notScheduled = (reason) => ({
+    cell: { group: group2.label, schedulable: false, reason, verdict: "not-scheduled" },
+    passes: true
+  });
+  if (placement?.nodeName !== void 0 && group2.nodes.length > 0 && !group2.nodes.includes(placement.nodeName)) {
+    return notScheduled(`runs on node ${placement.nodeName}`);
+  }
+  if (placement) {
+    const { nodeName: _bound, ...rules } = placement;
+    const fit = placeOn(rules, group2.representative);
+    if (!fit.fits) return notScheduled(fit.reason);
+  }
+  const cell = (verdict, reason, passes2) => ({
+    cell: { group: group2.label, schedulable: true, reason, verdict },
+    passes: passes2
+  });
+  if (row.status !== "audited") return cell("error", row.error ?? "the image could not be read", false);
+  const pinned = origin.platform ? formatPlatformSpec(toHostPlatform(origin.platform)) : void 0;
+  const pulled = row.cells.find((c) => c.host === (pinned ?? group2.platform) && c.client === group2.client);
+  if (!pulled) return cell("error", "not simulated", false);
+  const passes = cellPasses(pulled.verdict, allowFallback);
+  const notes = [];
+  if (pinned) {
+    const host2 = toHostPlatform(group2.platform);
+    const wanted = toHostPlatform(pinned);
+    const emulated = host2.os !== wanted.os || host2.architecture !== wanted.architecture || (host2.variant ?? "") !== (wanted.variant ?? "");
+    notes.push(
+      `platform: ${pinned} pins the pull${emulated ? `; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)` : ""}`
+    );
+  }
+  const failure = origin.running?.failure;
+  if (failure) {
+    return cell(pulled.verdict, execFormatReason(pulled, group2, placement?.nodeName, failure, passes), false);
+  }
+  if (!passes) {
+    notes.push(pulled.message.replace(/\.$/, ""));
+    if (placement)
+      notes.push(
+        `nothing keeps it off the ${plural(group2.nodes.length || 1, `${group2.platform} node`)}: ${nothingKeepsItOff(placement, group2.representative, mismatchOf(row, pulled, group2))}`
+      );
+  }
+  return cell(pulled.verdict, notes.length ? notes.join("; ") : null, passes);
+}
+function mismatchOf(row, pulled, group2) {
+  const os = toHostPlatform(group2.platform).os;
+  const platforms = row.cells.map((cell) => cell.platform).filter((p) => p !== null);
+  if (pulled.platform) platforms.push(pulled.platform);
+  return platforms.some((p) => p.startsWith(`${os}/`) || p.startsWith(`${os}(`)) ? "arch" : "os";
+}
+function execFormatReason(pulled, group2, node, failure, passes) {
+  const where2 = node ? `node ${node} (${group2.platform})` : `a ${group2.platform} node`;
+  const picked = pulled.chosen ? `the ${group2.client} client picks ${shortDigest(pulled.chosen)}\u2026 (${pulled.platform ?? "platform unknown"})` : `the ${group2.client} client picks no image`;
+  const why = passes ? "its index entry claims this platform, but the binary is built for another (--deep with --require reads the layers)" : pulled.message;
+  return `exec format error on ${where2}: ${picked}; ${why} (runtime said: ${failure})`;
+}
+async function explainStartErrors(entries, plan, open4, read) {
+  for (const entry of entries) {
+    if (entry.startError === null) continue;
+    for (const cell of entry.cells) {
+      const group2 = plan.groups.find((g) => g.label === cell.group);
+      if (!cell.schedulable || !group2) continue;
+      let source;
+      let finding;
+      try {
+        source = await open4(entry.pulledFrom ?? entry.image);
+        const tree = await fetchImageTree(source);
+        const report = await diagnoseImage(source, tree, { hosts: [toHostPlatform(group2.platform)], client: group2.client, read });
+        finding = report.hosts[0].message;
+      } catch (error) {
+        if (!(error instanceof ArchcheckError)) throw error;
+        finding = `its layers could not be read: ${error.message}`;
+      } finally {
+        await source?.close();
+      }
+      cell.reason = `${cell.reason ?? ""}; ${finding}`;
+      entry.reason = `${entry.reason ?? ""}; ${finding}`;
+    }
+  }
+}
+var ROLE;
+var init_cluster = __esm({
+  "src/engine/audit/cluster.ts"() {
+    "use strict";
+    init_digest();
+    init_errors();
+    init_match();
+    init_normalize();
+    init_diagnose();
+    init_tree();
+    init_run();
+    init_scheduling();
+    ROLE = { container: "container", initContainer: "init", ephemeralContainer: "ephemeral", service: "container" };
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -37024,12 +39852,12 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
-    var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
+    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -37050,7 +39878,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -37059,14 +39887,14 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap3;
+    exports.isMap = isMap4;
     exports.isNode = isNode;
-    exports.isPair = isPair;
-    exports.isScalar = isScalar3;
-    exports.isSeq = isSeq3;
+    exports.isPair = isPair2;
+    exports.isScalar = isScalar4;
+    exports.isSeq = isSeq4;
   }
 });
 
@@ -38688,7 +41516,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey2 = (ctx, key) => (merge.identify(key) || identity2.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    var isMergeKey3 = (ctx, key) => (merge.identify(key) || identity2.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity2.isSeq(source))
@@ -38726,7 +41554,7 @@ var require_merge = __commonJS({
       return ctx && identity2.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
-    exports.isMergeKey = isMergeKey2;
+    exports.isMergeKey = isMergeKey3;
     exports.merge = merge;
   }
 });
@@ -41174,9 +44002,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -41212,7 +44040,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -41252,7 +44080,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep && !props.found) {
+        if (!isMap4 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -41275,7 +44103,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -41307,7 +44135,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -41323,7 +44151,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -42126,7 +44954,7 @@ var require_composer = __commonJS({
       }
       return { comment, afterEmptyLine };
     }
-    var Composer = class {
+    var Composer2 = class {
       constructor(options = {}) {
         this.doc = null;
         this.atDirectives = false;
@@ -42286,7 +45114,7 @@ ${end.comment}` : end.comment;
         }
       }
     };
-    exports.Composer = Composer;
+    exports.Composer = Composer2;
   }
 });
 
@@ -42553,8 +45381,8 @@ var require_cst_visit = __commonJS({
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path3) => {
       let item = cst;
-      for (const [field, index] of path3) {
-        const tok = item?.[field];
+      for (const [field2, index] of path3) {
+        const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
         } else
@@ -42564,8 +45392,8 @@ var require_cst_visit = __commonJS({
     };
     visit.parentCollection = (cst, path3) => {
       const parent = visit.itemAtPath(cst, path3.slice(0, -1));
-      const field = path3[path3.length - 1][0];
-      const coll = parent?.[field];
+      const field2 = path3[path3.length - 1][0];
+      const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
@@ -42574,11 +45402,11 @@ var require_cst_visit = __commonJS({
       let ctrl = visitor(item, path3);
       if (typeof ctrl === "symbol")
         return ctrl;
-      for (const field of ["key", "value"]) {
-        const token = item[field];
+      for (const field2 of ["key", "value"]) {
+        const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path3.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path3.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -42588,7 +45416,7 @@ var require_cst_visit = __commonJS({
               i -= 1;
             }
           }
-          if (typeof ctrl === "function" && field === "key")
+          if (typeof ctrl === "function" && field2 === "key")
             ctrl = ctrl(item, path3);
         }
       }
@@ -42610,7 +45438,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar4 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -42694,7 +45522,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar3;
+    exports.isScalar = isScalar4;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -42722,7 +45550,7 @@ var require_lexer = __commonJS({
     var flowIndicatorChars = new Set(",[]{}");
     var invalidAnchorChars = new Set(" ,[]{}\n\r	");
     var isNotAnchorChar = (ch) => !ch || invalidAnchorChars.has(ch);
-    var Lexer = class {
+    var Lexer2 = class {
       constructor() {
         this.atEnd = false;
         this.blockScalarIndent = -1;
@@ -43285,7 +46113,7 @@ var require_lexer = __commonJS({
         return yield* this.pushToIndex(i, false);
       }
     };
-    exports.Lexer = Lexer;
+    exports.Lexer = Lexer2;
   }
 });
 
@@ -43417,7 +46245,7 @@ var require_parser = __commonJS({
         }
       }
     }
-    var Parser = class {
+    var Parser2 = class {
       /**
        * @param onNewLine - If defined, called separately with the start position of
        *   each new line (in `parse()`, including the start of input).
@@ -44190,7 +47018,7 @@ var require_parser = __commonJS({
         }
       }
     };
-    exports.Parser = Parser;
+    exports.Parser = Parser2;
   }
 });
 
@@ -44210,7 +47038,7 @@ var require_public_api = __commonJS({
       const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
-    function parseAllDocuments2(source, options = {}) {
+    function parseAllDocuments(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -44285,7 +47113,7 @@ var require_public_api = __commonJS({
       return new Document.Document(value, _replacer, options).toString(options);
     }
     exports.parse = parse;
-    exports.parseAllDocuments = parseAllDocuments2;
+    exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument;
     exports.stringify = stringify;
   }
@@ -44346,56 +47174,220 @@ var require_dist = __commonJS({
 // src/engine/audit/input.ts
 var input_exports = {};
 __export(input_exports, {
+  DEFAULT_INPUT_IDLE_MS: () => DEFAULT_INPUT_IDLE_MS,
+  DEFAULT_YAML_BUDGET: () => DEFAULT_YAML_BUDGET,
   MAX_INPUT_BYTES: () => MAX_INPUT_BYTES,
+  MAX_LIST_REFERENCES: () => MAX_LIST_REFERENCES,
   STDIN_NAME: () => STDIN_NAME,
   parseYaml: () => parseYaml,
-  readInput: () => readInput
+  readInput: () => readInput,
+  textLines: () => textLines
 });
-import { readFile as readFile3 } from "node:fs/promises";
+import { constants as fsConstants, fstat, open as open3, close, createReadStream as createReadStream3 } from "node:fs";
+import { Socket } from "node:net";
+import { StringDecoder } from "node:string_decoder";
+import { promisify } from "node:util";
 async function readInput(path3, options = {}) {
-  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
-  if (path3 === "-") {
-    const stdin = options.stdin ?? process.stdin;
-    const chunks = [];
+  const limits = {
+    maxBytes: options.maxBytes ?? MAX_INPUT_BYTES,
+    idleMs: options.idleTimeoutMs ?? DEFAULT_INPUT_IDLE_MS,
+    signal: options.signal
+  };
+  if (path3 === "-") return { name: STDIN_NAME, text: withoutBom(await readBounded(options.stdin ?? process.stdin, STDIN_NAME, limits)) };
+  let fd;
+  try {
+    fd = await openFile(path3, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    throw new UsageError(`cannot read ${path3}: ${fileProblem(error)}`, { cause: error });
+  }
+  let stream2;
+  try {
+    const info = await statFd(fd);
+    if (info.isDirectory()) throw new UsageError(`cannot read ${path3}: is a directory`);
+    stream2 = info.isFIFO() || info.isSocket() ? new Socket({ fd, readable: true, writable: false }) : createReadStream3("", { fd });
+  } catch (error) {
+    close(fd, () => {
+    });
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${path3}: ${fileProblem(error)}`, { cause: error });
+  }
+  return { name: path3, text: withoutBom(await readBounded(stream2, path3, limits)) };
+}
+function fileProblem(error) {
+  const code = error.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "is a directory";
+  if (code === "EACCES") return "permission denied";
+  return error.message;
+}
+function readBounded(stream2, name, limits) {
+  return new Promise((resolve3, reject) => {
+    const decoder = new StringDecoder("utf8");
+    let text2 = "";
     let size = 0;
-    for await (const chunk of stdin) {
+    let timer;
+    const onAbort = () => finish(limits.signal?.reason instanceof Error ? limits.signal.reason : new Error("interrupted"));
+    const finish = (error) => {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
+      stream2.removeListener("data", onData);
+      stream2.removeListener("end", onEnd);
+      stream2.removeListener("error", onError);
+      if (stream2 === process.stdin) stream2.pause();
+      else stream2.destroy?.();
+      if (error) reject(error);
+      else resolve3(text2 + decoder.end());
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(new UsageError(`${name}: no data for ${limits.idleMs / 1e3} s`)), limits.idleMs);
+      timer.unref?.();
+    };
+    const onData = (chunk) => {
       const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       size += buffer.length;
-      if (size > maxBytes) throw new UsageError(`${STDIN_NAME}: input is larger than ${maxBytes} bytes`);
-      chunks.push(buffer);
-    }
-    return { name: STDIN_NAME, text: decode(Buffer.concat(chunks)) };
-  }
-  let bytes;
-  try {
-    bytes = await readFile3(path3);
-  } catch (error) {
-    const code = error.code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : error.message;
-    throw new UsageError(`cannot read ${path3}: ${why}`, { cause: error });
-  }
-  if (bytes.length > maxBytes) throw new UsageError(`${path3}: file is larger than ${maxBytes} bytes`);
-  return { name: path3, text: decode(bytes) };
+      if (size > limits.maxBytes) {
+        finish(new UsageError(`${name}: input is larger than ${limits.maxBytes} bytes`));
+        return;
+      }
+      text2 += decoder.write(buffer);
+      arm();
+    };
+    const onEnd = () => finish(void 0);
+    const onError = (error) => finish(new UsageError(`cannot read ${name}: ${fileProblem(error)}`, { cause: error }));
+    stream2.on("data", onData);
+    stream2.once("end", onEnd);
+    stream2.once("error", onError);
+    if (limits.signal?.aborted) return onAbort();
+    limits.signal?.addEventListener("abort", onAbort);
+    arm();
+    stream2.resume();
+  });
 }
-function decode(bytes) {
-  const text2 = bytes.toString("utf8");
+function withoutBom(text2) {
   return text2.charCodeAt(0) === 65279 ? text2.slice(1) : text2;
 }
-function parseYaml(text2, name) {
-  const lineCounter = new import_yaml.LineCounter();
-  const docs = (0, import_yaml.parseAllDocuments)(text2, { lineCounter, merge: true, prettyErrors: false });
-  const lineOf = (offset) => offset === void 0 ? 1 : lineCounter.linePos(offset).line;
-  const list = Array.isArray(docs) ? docs : [];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error) throw new UsageError(`${name}:${lineOf(error.pos[0])}: not valid YAML: ${firstLine(error.message)}`);
+function* textLines(text2) {
+  let number = 0;
+  for (let start = 0; start <= text2.length; ) {
+    const newline = text2.indexOf("\n", start);
+    const end = newline === -1 ? text2.length : newline;
+    number++;
+    yield { text: text2.slice(start, end).replace(/\r$/, ""), number };
+    start = end + 1;
   }
-  return { docs: list, lineOf };
+}
+function parseYaml(text2, name, budget = DEFAULT_YAML_BUDGET) {
+  const lineCounter = new import_yaml.LineCounter();
+  const lineOf = (offset) => offset === void 0 ? 1 : lineCounter.linePos(offset).line;
+  const refuse = (offset, what) => {
+    throw new UsageError(`${name}:${lineOf(offset)}: ${what}`);
+  };
+  const parser = new import_yaml.Parser(lineCounter.addNewLine);
+  const composer = new import_yaml.Composer({ merge: true, prettyErrors: false });
+  const docs = [];
+  let tokens = 0;
+  const aliasWork = { nodes: 0, scan: 0 };
+  const take = (doc) => {
+    const error = doc.errors[0];
+    if (error) refuse(error.pos[0], `not valid YAML: ${firstLine(error.message)}`);
+    if (docs.length >= budget.maxDocuments) refuse(doc.range[0], `more than ${budget.maxDocuments} YAML documents`);
+    checkAliases(doc, budget, aliasWork, refuse);
+    docs.push(doc);
+  };
+  const compose = (token) => {
+    try {
+      for (const doc of composer.next(token)) take(doc);
+    } catch (error) {
+      if (error instanceof RangeError) refuse(parser.offset, `nesting deeper than ${budget.maxDepth} levels`);
+      throw error;
+    }
+  };
+  lineCounter.addNewLine(0);
+  for (const lexeme of new import_yaml.Lexer().lex(text2)) {
+    if (++tokens > budget.maxTokens) refuse(parser.offset, `more than ${budget.maxTokens} YAML tokens (about 3 MB of Kubernetes YAML)`);
+    for (const token of parser.next(lexeme)) compose(token);
+    if (parser.stack.length > budget.maxDepth) refuse(parser.offset, `nesting deeper than ${budget.maxDepth} levels`);
+  }
+  for (const token of parser.end()) compose(token);
+  for (const doc of composer.end()) take(doc);
+  return { docs, lineOf };
+}
+function checkAliases(doc, budget, work, refuse) {
+  if (!doc.contents) return;
+  const anchors = /* @__PURE__ */ new Map();
+  const sizes = /* @__PURE__ */ new Map();
+  const aliases = [];
+  let nodes = 0;
+  const stack = [];
+  const enter = (node) => {
+    nodes++;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if ((0, import_yaml.isAlias)(node)) {
+      aliases.push(node);
+      const target = anchors.get(node.source);
+      if (!target) refuse(node.range?.[0], `alias *${node.source} has no anchor &${node.source} before it`);
+      const size = sizes.get(target);
+      if (size === void 0) refuse(node.range?.[0], `alias *${node.source} is inside the node it names`);
+      work.nodes += size;
+      if (work.nodes > budget.maxAliasNodes) {
+        refuse(node.range?.[0], `aliases and merge keys expand to more than ${budget.maxAliasNodes} nodes`);
+      }
+      return size;
+    }
+    const children = [];
+    if ((0, import_yaml.isMap)(node)) {
+      for (const pair of node.items) {
+        if (isMergeKey(pair.key)) checkMergeValue(pair.value, anchors, refuse);
+        if (pair.key) children.push(pair.key);
+        if (pair.value) children.push(pair.value);
+      }
+    } else if ((0, import_yaml.isSeq)(node)) {
+      for (const item of node.items) {
+        if ((0, import_yaml.isPair)(item)) children.push(...[item.key, item.value].filter(Boolean));
+        else if (item) children.push(item);
+      }
+    }
+    stack.push({ node, children, next: 0, size: 1 });
+    return void 0;
+  };
+  const rootSize = enter(doc.contents);
+  if (rootSize !== void 0) return;
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1];
+    if (frame.next < frame.children.length) {
+      const childSize = enter(frame.children[frame.next++]);
+      if (childSize !== void 0) frame.size += childSize;
+      continue;
+    }
+    stack.pop();
+    sizes.set(frame.node, frame.size);
+    if (stack.length > 0) stack[stack.length - 1].size += frame.size;
+  }
+  work.scan += aliases.length * nodes;
+  if (work.scan > budget.maxAliasScan) {
+    refuse(aliases.at(-1)?.range?.[0], `too many aliases (${aliases.length}) for a document of ${nodes} nodes`);
+  }
+}
+function isMergeKey(key) {
+  return (0, import_yaml.isScalar)(key) && (key.value === "<<" || typeof key.value === "symbol" && key.value.description === "<<");
+}
+function checkMergeValue(value, anchors, refuse) {
+  const isMapping = (node) => (0, import_yaml.isMap)((0, import_yaml.isAlias)(node) ? anchors.get(node.source) : node);
+  const sources = (0, import_yaml.isSeq)(value) ? value.items : [value];
+  for (const source of sources) {
+    if (!isMapping(source)) {
+      refuse(
+        source?.range?.[0] ?? value?.range?.[0],
+        "a merge key (<<) takes a mapping, an alias of one, or a list of them"
+      );
+    }
+  }
 }
 function firstLine(message) {
   return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
 }
-var import_yaml, STDIN_NAME, MAX_INPUT_BYTES;
+var import_yaml, STDIN_NAME, MAX_INPUT_BYTES, DEFAULT_INPUT_IDLE_MS, openFile, statFd, MAX_LIST_REFERENCES, DEFAULT_YAML_BUDGET;
 var init_input = __esm({
   "src/engine/audit/input.ts"() {
     "use strict";
@@ -44403,6 +47395,17 @@ var init_input = __esm({
     init_errors();
     STDIN_NAME = "<stdin>";
     MAX_INPUT_BYTES = 64 * 1024 * 1024;
+    DEFAULT_INPUT_IDLE_MS = 3e4;
+    openFile = promisify(open3);
+    statFd = promisify(fstat);
+    MAX_LIST_REFERENCES = 1e5;
+    DEFAULT_YAML_BUDGET = {
+      maxTokens: 75e4,
+      maxDocuments: 1e4,
+      maxDepth: 100,
+      maxAliasNodes: 1e5,
+      maxAliasScan: 5e7
+    };
   }
 });
 
@@ -44441,7 +47444,7 @@ function mergeWorkloadImages(lists, keyOf3 = (r) => r) {
     for (const image of list) {
       const key = keyOf3(image.reference);
       const seen = byKey.get(key);
-      if (seen) seen.origins.push(...image.origins);
+      if (seen) for (const origin of image.origins) seen.origins.push(origin);
       else byKey.set(key, { reference: image.reference, origins: [...image.origins] });
     }
   }
@@ -44454,23 +47457,19 @@ function stripComment(line) {
   return line.replace(/(^|\s)#.*$/, "").trim();
 }
 function looksStructured(text2) {
-  for (const raw of text2.split(/\r?\n/)) {
-    const line = stripComment(raw);
-    if (line === "") continue;
-    if (/^(---|\.\.\.)(\s|$)/.test(line) || /^[{[]/.test(line) || /^-(\s|$)/.test(line) || /^[^\s]*:(\s|$)/.test(line)) return true;
-  }
-  return false;
+  return STRUCTURED_LINE.test(text2);
 }
 function readList(text2, file) {
   const refs = [];
   const origins = [];
-  text2.split(/\r?\n/).forEach((raw, i) => {
+  for (const { text: raw, number } of textLines(text2)) {
     const line = stripComment(raw);
-    if (line === "") return;
-    if (/\s/.test(line)) throw new UsageError(`${file}:${i + 1}: expected one image reference per line, found "${line}"`);
+    if (line === "") continue;
+    if (/\s/.test(line)) throw new UsageError(`${file}:${number}: expected one image reference per line, found "${line}"`);
+    if (refs.length === MAX_LIST_REFERENCES) throw new UsageError(`${file}:${number}: more than ${MAX_LIST_REFERENCES} image references`);
     refs.push(line);
-    origins.push({ file, line: i + 1, from: `line ${i + 1}` });
-  });
+    origins.push({ file, line: number, from: `line ${number}` });
+  }
   return group(refs, origins);
 }
 function isEmpty(node) {
@@ -44485,7 +47484,7 @@ function deref(node, doc) {
   }
   return current ?? void 0;
 }
-function isMergeKey(key) {
+function isMergeKey2(key) {
   return (0, import_yaml2.isScalar)(key) && (key.value === "<<" || typeof key.value === "symbol" && key.value.description === "<<");
 }
 function mapGet(map, key, doc, depth = 0) {
@@ -44493,7 +47492,7 @@ function mapGet(map, key, doc, depth = 0) {
   if (own) return own.value ?? void 0;
   if (depth > 8) return void 0;
   for (const pair of map.items) {
-    if (!isMergeKey(pair.key)) continue;
+    if (!isMergeKey2(pair.key)) continue;
     const value = deref(pair.value, doc);
     const sources = (0, import_yaml2.isSeq)(value) ? value.items.map((item) => deref(item, doc)) : [value];
     for (const source of sources) {
@@ -44549,8 +47548,33 @@ function readCompose(doc, ctx) {
     if (!(0, import_yaml2.isMap)(service)) continue;
     const image = imageValue(service, doc, ctx, "run `docker compose config` and audit its output");
     if (!image) continue;
-    ctx.add(image.reference, { file: ctx.file, line: image.line, from: `service ${name}`, role: "service", container: name });
+    const platform = composePlatform(service, doc, ctx);
+    ctx.add(image.reference, {
+      file: ctx.file,
+      line: image.line,
+      from: `service ${name}`,
+      role: "service",
+      container: name,
+      ...platform ? { platform } : {}
+    });
   }
+}
+function composePlatform(service, doc, ctx) {
+  const raw = mapGet(service, "platform", doc);
+  if (raw === void 0) return void 0;
+  const node = deref(raw, doc);
+  const line = ctx.lineOf(raw.range?.[0]);
+  if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string" || node.value.trim() === "") {
+    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${describeValue(node)}`);
+  }
+  const platform = node.value.trim();
+  try {
+    checkKnownPlatform(platform, toHostPlatform(platform));
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${ctx.file}:${line}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  return platform;
 }
 function readKubernetesDocument(doc, ctx) {
   const root = doc.contents;
@@ -44581,30 +47605,34 @@ function readKubernetesObject(object, doc, ctx, depth) {
   const namespace = metadata ? getString(metadata, "namespace", doc) : void 0;
   const podSpec = findPodSpec(object, kind, doc);
   if (!podSpec) return;
-  for (const [field, role] of CONTAINER_LISTS) {
-    const list = deref(mapGet(podSpec, field, doc), doc);
+  const placement = readPlacement(podSpec, kind, doc);
+  const statuses = kind === "Pod" ? readContainerStatuses(object, doc) : void 0;
+  for (const [field2, role] of CONTAINER_LISTS) {
+    const list = deref(mapGet(podSpec, field2, doc), doc);
     if (list === void 0 || isEmpty(list)) continue;
     if (!(0, import_yaml2.isSeq)(list)) {
-      throw new UsageError(`${ctx.file}:${ctx.lineOf(list.range?.[0])}: ${field} must be a list, found ${describeValue(list)}`);
+      throw new UsageError(`${ctx.file}:${ctx.lineOf(list.range?.[0])}: ${field2} must be a list, found ${describeValue(list)}`);
     }
     for (const item of list.items) {
       const container = deref(item, doc);
       if (!(0, import_yaml2.isMap)(container)) {
-        throw new UsageError(`${ctx.file}:${ctx.lineOf(item.range?.[0])}: an entry of ${field} must be a mapping`);
+        throw new UsageError(`${ctx.file}:${ctx.lineOf(item.range?.[0])}: an entry of ${field2} must be a mapping`);
       }
-      const containerName = getString(container, "name", doc);
+      const containerName2 = getString(container, "name", doc);
       const image = imageValue(container, doc, ctx, "render the chart with `helm template` and audit its output");
       if (!image) continue;
       const objectName = `${kind}/${name ?? "?"}`;
       ctx.add(image.reference, {
         file: ctx.file,
         line: image.line,
-        from: `${objectName} ${role} ${containerName ?? "?"}`,
+        from: `${objectName} ${role} ${containerName2 ?? "?"}`,
         kind,
         ...name === void 0 ? {} : { name },
         ...namespace === void 0 ? {} : { namespace },
         role,
-        ...containerName === void 0 ? {} : { container: containerName }
+        ...containerName2 === void 0 ? {} : { container: containerName2 },
+        placement,
+        ...statuses && containerName2 !== void 0 && statuses.has(`${role} ${containerName2}`) ? { running: statuses.get(`${role} ${containerName2}`) } : {}
       });
     }
   }
@@ -44619,13 +47647,84 @@ function findPodSpec(object, kind, doc) {
   }
   return void 0;
 }
-var import_yaml2, POD_SPEC_PATHS, CONTAINER_LISTS;
+function plain(map, key, doc) {
+  if (!map) return void 0;
+  const node = deref(mapGet(map, key, doc), doc);
+  return node === void 0 ? void 0 : node.toJS(doc, { maxAliasCount: 100 });
+}
+function records(value) {
+  return Array.isArray(value) ? value.filter((item) => item !== null && typeof item === "object") : [];
+}
+function optionalText(value) {
+  return typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : void 0;
+}
+function requirements(value) {
+  return records(value).map((item) => ({
+    key: optionalText(item.key) ?? "",
+    operator: optionalText(item.operator) ?? "",
+    ...Array.isArray(item.values) ? { values: item.values.map((v) => optionalText(v) ?? "") } : {}
+  }));
+}
+function readPlacement(podSpec, kind, doc) {
+  const nodeName = optionalText(plain(podSpec, "nodeName", doc));
+  const selector = plain(podSpec, "nodeSelector", doc);
+  const affinity = plain(podSpec, "affinity", doc);
+  const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const terms = required === void 0 || required === null ? void 0 : records(required.nodeSelectorTerms).map((term) => ({
+    matchExpressions: requirements(term.matchExpressions),
+    matchFields: requirements(term.matchFields)
+  }));
+  const tolerations = records(plain(podSpec, "tolerations", doc)).map((item) => {
+    const toleration = {};
+    for (const field2 of ["key", "operator", "value", "effect"]) {
+      const value = optionalText(item[field2]);
+      if (value !== void 0) toleration[field2] = value;
+    }
+    return toleration;
+  });
+  const os = optionalText(plain(podSpec, "os", doc)?.name);
+  return {
+    ...nodeName ? { nodeName } : {},
+    ...selector !== null && typeof selector === "object" && !Array.isArray(selector) ? { nodeSelector: Object.fromEntries(Object.entries(selector).map(([key, value]) => [key, optionalText(value) ?? ""])) } : {},
+    ...terms ? { requiredTerms: terms } : {},
+    tolerations,
+    ...os ? { os } : {},
+    ...kind === "DaemonSet" ? { daemonSet: true } : {},
+    ...plain(podSpec, "hostNetwork", doc) === true ? { hostNetwork: true } : {}
+  };
+}
+function stateMessage(state) {
+  for (const phase of ["waiting", "terminated"]) {
+    const detail = state?.[phase];
+    const message = optionalText(detail?.message) ?? optionalText(detail?.reason);
+    if (message) return message;
+  }
+  return void 0;
+}
+function readContainerStatuses(pod, doc) {
+  const status = getMap(pod, "status", doc);
+  const out = /* @__PURE__ */ new Map();
+  for (const [field2, role] of STATUS_LISTS) {
+    for (const item of records(plain(status, field2, doc))) {
+      const name = optionalText(item.name);
+      if (name === void 0) continue;
+      const messages = [stateMessage(item.state), stateMessage(item.lastState)].filter((m) => m !== void 0);
+      const failure = messages.find((message) => /exec format error/i.test(message)) ?? null;
+      out.set(`${role} ${name}`, { imageID: optionalText(item.imageID) || null, failure });
+    }
+  }
+  return out;
+}
+var import_yaml2, STRUCTURED_LINE, POD_SPEC_PATHS, CONTAINER_LISTS, STATUS_LISTS;
 var init_workloads = __esm({
   "src/engine/audit/workloads.ts"() {
     "use strict";
     import_yaml2 = __toESM(require_dist(), 1);
     init_errors();
+    init_match();
+    init_parse();
     init_input();
+    STRUCTURED_LINE = /^[ \t]*(?:(?:---|\.\.\.)(?:\s|$)|[{[]|-(?:\s|$)|(?!#)\S*:(?:\s|$))/m;
     POD_SPEC_PATHS = {
       Pod: ["spec"],
       PodTemplate: ["template", "spec"],
@@ -44642,6 +47741,11 @@ var init_workloads = __esm({
       ["initContainers", "initContainer"],
       ["ephemeralContainers", "ephemeralContainer"]
     ];
+    STATUS_LISTS = [
+      ["containerStatuses", "container"],
+      ["initContainerStatuses", "initContainer"],
+      ["ephemeralContainerStatuses", "ephemeralContainer"]
+    ];
   }
 });
 
@@ -44649,10 +47753,28 @@ var init_workloads = __esm({
 var nodes_exports = {};
 __export(nodes_exports, {
   DEFAULT_VARIANT_LABELS: () => DEFAULT_VARIANT_LABELS,
+  hostsOf: () => hostsOf,
+  readClusterNodes: () => readClusterNodes,
   readNodeHosts: () => readNodeHosts,
+  runtimeClient: () => runtimeClient,
   specOf: () => specOf
 });
 function readNodeHosts(text2, file, options = {}) {
+  return hostsOf(readClusterNodes(text2, file, options));
+}
+function hostsOf(nodes) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const node of nodes) {
+    const group2 = groups2.get(node.spec);
+    if (group2) group2.nodes.push(node.name);
+    else groups2.set(node.spec, { ...node.platform, nodes: [node.name], spec: node.spec });
+  }
+  return [...groups2.values()].map((host2) => {
+    const names = [...host2.nodes].sort();
+    return { ...host2, nodes: names, label: `${host2.spec} (${names.length} node${names.length === 1 ? "" : "s"})` };
+  }).sort((a, b) => a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0);
+}
+function readClusterNodes(text2, file, options = {}) {
   const variantLabels = options.variantLabels ?? DEFAULT_VARIANT_LABELS;
   const { docs, lineOf } = parseYaml(text2, file);
   const objects = [];
@@ -44660,29 +47782,27 @@ function readNodeHosts(text2, file, options = {}) {
     const root = doc.contents;
     if (root === null || (0, import_yaml3.isScalar)(root) && root.value === null) continue;
     if (!(0, import_yaml3.isMap)(root)) throw new UsageError(`${file}:${lineOf(root.range?.[0])}: expected kubectl get nodes -o json output`);
-    const kind = root.toJSON()?.kind;
+    const kind = root.toJS(doc, { maxAliasCount: -1 })?.kind;
     const items = root.get("items", true);
     if (kind === "List" || kind === "NodeList") {
       if (items === void 0 || (0, import_yaml3.isScalar)(items) && items.value === null) continue;
       if (!(0, import_yaml3.isSeq)(items)) throw new UsageError(`${file}:${lineOf(items.range?.[0])}: items must be a list`);
-      for (const item of items.items) objects.push({ value: item.toJSON(), line: lineOf(item.range?.[0]) });
+      for (const item of items.items)
+        objects.push({ value: item.toJS(doc, { maxAliasCount: -1 }), line: lineOf(item.range?.[0]) });
     } else {
-      objects.push({ value: root.toJSON(), line: lineOf(root.range?.[0]) });
+      objects.push({ value: root.toJS(doc, { maxAliasCount: -1 }), line: lineOf(root.range?.[0]) });
     }
   }
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const { value, line } of objects) {
-    const node = readNode(value, `${file}:${line}`, variantLabels);
-    const spec = specOf(node.platform);
-    const group2 = groups2.get(spec);
-    if (group2) group2.nodes.push(node.name);
-    else groups2.set(spec, { ...node.platform, nodes: [node.name], spec });
-  }
-  if (groups2.size === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`);
-  return [...groups2.values()].map((host2) => {
-    const nodes = [...host2.nodes].sort();
-    return { ...host2, nodes, label: `${host2.spec} (${nodes.length} node${nodes.length === 1 ? "" : "s"})` };
-  }).sort((a, b) => a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0);
+  const nodes = objects.map(({ value, line }) => readNode(value, `${file}:${line}`, variantLabels));
+  if (nodes.length === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`);
+  return nodes;
+}
+function runtimeClient(runtime) {
+  const match = /^([\w.-]+):\/\/v?(\d+)?/.exec(runtime ?? "");
+  const name = match?.[1]?.toLowerCase();
+  if (name === "cri-o") return "podman";
+  if (name === "docker") return match?.[2] !== void 0 && Number(match[2]) < 23 ? "docker@20.10" : "docker";
+  return "containerd";
 }
 function record(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
@@ -44690,10 +47810,10 @@ function record(value) {
 function text(value) {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : void 0;
 }
-function readNode(value, where, variantLabels) {
+function readNode(value, where2, variantLabels) {
   const object = record(value);
   if (object.kind !== "Node") {
-    throw new UsageError(`${where}: expected a Node, found ${typeof object.kind === "string" ? object.kind : "an object without kind"}`);
+    throw new UsageError(`${where2}: expected a Node, found ${typeof object.kind === "string" ? object.kind : "an object without kind"}`);
   }
   const metadata = record(object.metadata);
   const name = text(metadata.name) ?? "?";
@@ -44704,14 +47824,42 @@ function readNode(value, where, variantLabels) {
   const architecture = (text(info.architecture) ?? label(ARCH_LABELS))?.toLowerCase();
   if (!os || !architecture) {
     const looked = "status.nodeInfo, kubernetes.io/os|arch labels";
-    throw new UsageError(`${where}: node ${name} reports no operating system or architecture (${looked})`);
+    throw new UsageError(`${where2}: node ${name} reports no operating system or architecture (${looked})`);
   }
   const variant = label(variantLabels)?.toLowerCase();
   const osVersion = os === "windows" ? windowsBuild(info, labels) : void 0;
+  const platform = { os, architecture, ...variant ? { variant } : {}, ...osVersion ? { osVersion } : {} };
+  const spec = specOf(platform);
+  try {
+    checkKnownPlatform(spec, toHostPlatform(spec));
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${where2}: node ${name}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  const runtime = text(info.containerRuntimeVersion) ?? null;
+  const nodeSpec = record(object.spec);
   return {
     name,
-    platform: { os, architecture, ...variant ? { variant } : {}, ...osVersion ? { osVersion } : {} }
+    os,
+    platform,
+    spec,
+    labels: Object.fromEntries(Object.entries(labels).filter((entry) => typeof entry[1] === "string")),
+    taints: readTaints(nodeSpec.taints),
+    unschedulable: nodeSpec.unschedulable === true,
+    runtime,
+    client: runtimeClient(runtime)
   };
+}
+function readTaints(value) {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item) => {
+    const taint = record(item);
+    const key = text(taint.key);
+    const effect = text(taint.effect);
+    if (key === void 0 || effect === void 0) return [];
+    const taintValue = text(taint.value);
+    return [{ key, ...taintValue === void 0 ? {} : { value: taintValue }, effect }];
+  });
 }
 function buildOf(version) {
   const match = version ? /(?:^|\s|\[Version )(\d+\.\d+\.\d+)(?:\.\d+)?(?:\]|\s|$)/.exec(version) : null;
@@ -44734,6 +47882,8 @@ var init_nodes = __esm({
     "use strict";
     import_yaml3 = __toESM(require_dist(), 1);
     init_errors();
+    init_match();
+    init_parse();
     init_input();
     WINDOWS_BUILD_LABEL = "node.kubernetes.io/windows-build";
     OS_LABELS = ["kubernetes.io/os", "beta.kubernetes.io/os"];
@@ -46569,7 +49719,7 @@ var init_cli_table3 = __esm({
 });
 
 // src/action/run.ts
-import { mkdtemp, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join3 } from "node:path";
 
@@ -46603,7 +49753,7 @@ function inspectView(tree, filter) {
     missing: []
   };
   const images = [];
-  const attestations = [];
+  const attestations2 = [];
   const shown = /* @__PURE__ */ new Set();
   const visit = (node, index) => {
     const platform = node.descriptor.platform ? formatPlatform(node.descriptor.platform) : null;
@@ -46617,17 +49767,17 @@ function inspectView(tree, filter) {
     } else if (node.kind === "other") {
       view3.others.push({ ...identity(node), platform, artifactType: node.descriptor.artifactType ?? null, note: node.note, index });
     } else if (node.attestationFor !== void 0 && index !== null || index === null && isBareAttestation(node)) {
-      attestations.push({ node, index });
+      attestations2.push({ node, index });
     } else {
       images.push({ node, index });
     }
   };
   visit(root, null);
   const kept2 = images.filter(({ node }) => !filter || filter.matches(node.descriptor.platform ?? writtenConfigPlatform(node)));
-  const platformOf = new Map(kept2.map(({ node }) => [node.descriptor.digest, node.descriptor.platform]));
-  view3.platforms = kept2.map(({ node, index }) => platformView(node, index, attestations));
-  view3.attestations = attestations.filter(({ node }) => !filter || platformOf.has(node.attestationFor ?? "")).map(({ node, index }) => {
-    const attested = node.attestationFor ? platformOf.get(node.attestationFor) : void 0;
+  const platformOf2 = new Map(kept2.map(({ node }) => [node.descriptor.digest, node.descriptor.platform]));
+  view3.platforms = kept2.map(({ node, index }) => platformView(node, index, attestations2));
+  view3.attestations = attestations2.filter(({ node }) => !filter || platformOf2.has(node.attestationFor ?? "")).map(({ node, index }) => {
+    const attested = node.attestationFor ? platformOf2.get(node.attestationFor) : void 0;
     return {
       ...identity(node),
       attests: node.attestationFor || null,
@@ -46641,7 +49791,7 @@ function inspectView(tree, filter) {
 function identity(node) {
   return { digest: node.descriptor.digest, mediaType: node.descriptor.mediaType, size: node.descriptor.size };
 }
-function platformView(node, index, attestations) {
+function platformView(node, index, attestations2) {
   const { config } = node;
   const declared = node.descriptor.platform;
   return {
@@ -46666,12 +49816,34 @@ function platformView(node, index, attestations) {
     compressedSize: node.compressedSize,
     created: config.created ?? null,
     index,
-    attestations: attestations.filter((a) => a.node.attestationFor === node.descriptor.digest).map((a) => a.node.descriptor.digest)
+    attestations: attestations2.filter((a) => a.node.attestationFor === node.descriptor.digest).map((a) => a.node.descriptor.digest)
   };
 }
 
 // src/api/inspect.ts
 init_tree();
+init_collect();
+
+// src/engine/supply-chain/presence.ts
+function presenceOf(artifacts) {
+  if (artifacts.some((artifact) => artifact.unreadable === null)) return "yes";
+  return artifacts.length > 0 ? "unreadable" : "no";
+}
+function supplyChainPresence(subjects) {
+  return subjects.map((subject) => {
+    const of = (...kinds) => subject.artifacts.filter((artifact) => kinds.includes(artifact.kind));
+    const signatures = of("signature", "sigstore-bundle").filter(
+      (artifact) => artifact.signature === void 0 || artifact.signature.signedDigest === subject.digest
+    );
+    return {
+      target: subject.target,
+      digest: subject.digest,
+      provenance: presenceOf(of("provenance")),
+      sbom: presenceOf(of("sbom")),
+      signed: presenceOf(signatures)
+    };
+  });
+}
 
 // src/api/schema.ts
 var SCHEMA_VERSION = 1;
@@ -46679,58 +49851,8 @@ function versioned(result) {
   return { schemaVersion: SCHEMA_VERSION, ...result };
 }
 
-// src/source/open.ts
-init_errors();
-init_reference();
-import { statSync } from "node:fs";
-var LOCAL_KINDS = ["oci-layout", "oci-archive"];
-function parseSourceSpec(spec) {
-  for (const kind of LOCAL_KINDS) if (spec.startsWith(`${kind}:`)) return { kind, path: spec.slice(kind.length + 1) };
-  if (spec.startsWith("oci:") && !/^oci:\d+\//.test(spec)) return { kind: "oci-layout", path: spec.slice("oci:".length) };
-  return { kind: "registry", reference: spec.startsWith("docker://") ? spec.slice("docker://".length) : spec };
-}
-function pathKind(path3) {
-  try {
-    return statSync(path3).isDirectory() ? "directory" : "file";
-  } catch {
-    return void 0;
-  }
-}
-function checkNotLocalPath(spec) {
-  if (spec.startsWith("docker://")) return;
-  const candidates = [spec, spec.replace(/@[^/]*$/, ""), spec.replace(/:[^/:]*$/, "")];
-  for (const path3 of new Set(candidates)) {
-    const kind = pathKind(path3);
-    if (!kind) continue;
-    const prefix = kind === "directory" ? "oci-layout" : "oci-archive";
-    let registry = "";
-    try {
-      parseReference(spec);
-      registry = ` (docker://${spec} asks the registry)`;
-    } catch {
-    }
-    throw new UsageError(`"${spec}" is a local ${kind}: did you mean ${prefix}:${spec}?${registry}`);
-  }
-}
-async function openSource(spec, options = {}) {
-  const layoutOptions = { maxManifestBytes: options.maxManifestBytes };
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind === "oci-layout") {
-    const { OciLayoutSource: OciLayoutSource2 } = await Promise.resolve().then(() => (init_oci_layout(), oci_layout_exports));
-    return OciLayoutSource2.open(parsed.path, layoutOptions);
-  }
-  if (parsed.kind === "oci-archive") {
-    const { openOciArchive: openOciArchive2 } = await Promise.resolve().then(() => (init_oci_archive(), oci_archive_exports));
-    return openOciArchive2(parsed.path, layoutOptions);
-  }
-  checkNotLocalPath(spec);
-  const reference = parseReference(parsed.reference);
-  if (options.client) return options.client.repository(reference);
-  const { createRegistryClient: createRegistryClient2 } = await Promise.resolve().then(() => (init_client(), client_exports));
-  return createRegistryClient2(options).repository(reference, { closesClient: true });
-}
-
 // src/api/sources.ts
+init_open();
 var SourceScope = class {
   constructor(options) {
     this.options = options;
@@ -46790,59 +49912,143 @@ async function inspect(reference, options = {}) {
   const filter = options.platform === void 0 ? void 0 : platformFilter(options.platform);
   return withSource(reference, options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source));
-    return versioned(inspectView(tree, filter));
+    const view3 = inspectView(tree, filter);
+    if (!options.supplyChain) return versioned(view3);
+    const { subjects } = await progressOf(options)(
+      `Reading attestations and signatures of ${source.displayName}`,
+      () => collectArtifacts(source, tree)
+    );
+    const shown = /* @__PURE__ */ new Set(["index", ...view3.platforms.map((row) => row.digest)]);
+    const supplyChain = supplyChainPresence(subjects).filter((line) => line.target === "index" || shown.has(line.digest));
+    return versioned({ ...view3, supplyChain });
   });
 }
 
 // src/api/resolve.ts
 init_errors();
+init_hosts();
+init_normalize();
+init_config_platform();
+init_resolve();
+init_tree();
 
-// src/oci/platform/hosts.ts
+// src/api/options.ts
+init_errors();
+init_list();
 init_match();
 init_normalize();
-var DEFAULT_HOSTS = ["linux/amd64", "linux/arm64"];
-function parseHosts(values = []) {
-  const specs = values.flatMap((value) => value.split(",")).map((spec) => spec.trim());
-  const hosts = /* @__PURE__ */ new Map();
-  for (const spec of specs.length > 0 ? specs : DEFAULT_HOSTS) {
-    const platform = toHostPlatform(spec);
-    hosts.set(formatPlatformSpec(platform), platform);
+init_parse();
+init_clients();
+var OptionError = class extends UsageError {
+  constructor(template, options) {
+    super(
+      template.replace(/\{(\w+)\}/g, (_, name) => name),
+      options
+    );
+    this.template = template;
   }
-  return [...hosts.values()];
+  template;
+  /** The message with each option named by `nameOf` (a flag name, say). */
+  render(nameOf) {
+    return this.template.replace(/\{(\w+)\}/g, (_, name) => nameOf(name));
+  }
+};
+function kindOf(value) {
+  if (value === null || value === void 0) return String(value);
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+function stringList2(value, option) {
+  if (typeof value === "string") return splitList(value);
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return splitList(value);
+  throw new OptionError(`{${option}}: expected a string or an array of strings, found ${kindOf(value)}`);
+}
+function argumentList(value, what) {
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return [...value];
+  throw new OptionError(`${what}: expected an array of strings, found ${kindOf(value)}`);
+}
+function platformList(value, option, rules = {}) {
+  if (value === void 0) return rules.defaults ? platformList([...rules.defaults], option) : [];
+  const items = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(items)) throw new OptionError(`{${option}}: expected platforms, found ${kindOf(value)}`);
+  const platforms = /* @__PURE__ */ new Map();
+  const given = items.flatMap((item) => typeof item === "string" ? splitList(item, { keepEmpty: true }) : [item]);
+  if (given.every((item) => item === "")) throw new OptionError(`{${option}} needs at least one platform`);
+  for (const item of given) {
+    const platform = checkedPlatform(item, option, rules.allowUnknown ?? false);
+    platforms.set(formatPlatformSpec(platform), platform);
+  }
+  return [...platforms.values()];
+}
+function checkedPlatform(spec, option, allowUnknown) {
+  if (typeof spec !== "string") {
+    const given = spec;
+    if (typeof given !== "object" || given === null || typeof given.os !== "string" || typeof given.architecture !== "string") {
+      throw new OptionError(`{${option}}: expected a platform specifier or {os, architecture}, found ${kindOf(spec)}`);
+    }
+    return toHostPlatform(given);
+  }
+  let platform;
+  try {
+    platform = toHostPlatform(spec);
+  } catch (error) {
+    if (error instanceof UsageError) throw new OptionError(`{${option}}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  const problems = allowUnknown || spec === "native" ? [] : unknownPlatformProblems(platform);
+  if (problems.length > 0) {
+    throw new OptionError(`{${option}}: platform "${spec}": ${problems.join(", ")}; {allowUnknownPlatform} accepts it as written`);
+  }
+  return platform;
+}
+function clientList(value, option = "clients") {
+  if (value === void 0) return ["docker"];
+  if (value === "all") return [...CLIENT_NAMES];
+  const names = stringList2(value, option);
+  if (names.includes("all")) return [...CLIENT_NAMES];
+  if (names.length === 0) throw new OptionError(`{${option}} needs at least one client`);
+  const models = /* @__PURE__ */ new Set();
+  for (const name of names) {
+    const model = clientModelName(name);
+    if (!model) {
+      const known = [...CLIENT_NAMES, ...Object.keys(CLIENT_ALIASES), "all"].join(", ");
+      throw new OptionError(`{${option}}: unknown client "${name}": expected one of ${known}`);
+    }
+    models.add(model);
+  }
+  return [...models];
+}
+function singleClient(value) {
+  const clients = clientList(value ?? "docker", "client");
+  if (clients.length !== 1) throw new OptionError("{client}: expected one client, found several");
+  return clients[0];
+}
+function countOption(value, option, min = 1) {
+  if (value === void 0) return void 0;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new OptionError(
+      `{${option}}: expected a whole number of at least ${min}, found ${typeof value === "number" ? value : kindOf(value)}`
+    );
+  }
+  return value;
+}
+function textOption(value, option) {
+  if (value === void 0 || typeof value === "string") return value;
+  throw new OptionError(`{${option}}: expected a string, found ${kindOf(value)}`);
 }
 
 // src/api/resolve.ts
-init_normalize();
-init_config_platform();
-init_clients();
-init_resolve();
-init_tree();
 init_clients();
 
 // src/api/verify.ts
 init_errors();
 init_normalize();
-
-// src/engine/verify/report.ts
-init_errors();
-function verdictOf(checks, strict = false) {
-  return checks.some((check) => isFailure(check, strict)) ? "fail" : "pass";
-}
-function isFailure(check, strict = false) {
-  return check.status === "fail" || strict && check.status === "warn";
-}
-function exitCodeOf(reports) {
-  const errored = reports.find((report) => report.verdict === "error");
-  if (errored) return errored.errorExitCode ?? ExitCode.registry;
-  return reports.some((report) => report.verdict === "fail") ? ExitCode.checkFailed : ExitCode.ok;
-}
-function unreadableLine(report) {
-  const error = report.error ?? "could not be read";
-  return error.includes(report.reference) ? error : `${report.reference}: ${error}`;
-}
+init_hosts();
+init_report();
 
 // src/engine/verify/targets.ts
 init_errors();
+init_open();
 init_reference();
 function normalizeSpec(spec) {
   const parsed = parseSourceSpec(spec);
@@ -46886,481 +50092,12 @@ function listTargets(references, options) {
   return [...targets.values()];
 }
 
-// src/engine/verify/verify.ts
-init_errors();
-init_tree();
-init_match();
-init_resolve();
-init_limit();
-
-// src/engine/verify/types.ts
-var BUILTIN_CHECK_IDS = [
-  "platform-missing",
-  "platform-fallback",
-  "config-mismatch",
-  "single-platform",
-  "duplicate-platform",
-  "unexpected-platform",
-  "dangling-manifest",
-  "missing-blob",
-  "mixed-media-types",
-  "attestation-orphan",
-  "digest-mismatch"
-];
-
-// src/engine/verify/checks/integrity.ts
-init_digest();
-init_tree();
-init_limit();
-init_tree_entries();
-init_result();
-function checkDanglingManifest(context) {
-  const id = "dangling-manifest";
-  const missing = indexEntries(context.tree.root).filter((node) => node.kind === "other" && node.missing === "manifest");
-  if (missing.length === 0) return [checkResult(context, id, "pass", "every index entry's manifest exists.")];
-  return missing.map((node) => {
-    const label = isAttestation(node) ? "attestation" : platformLabel(entryPlatform(node));
-    return checkResult(
-      context,
-      id,
-      isAttestation(node) ? "warn" : "fail",
-      `the index lists a ${label} manifest ${shortDigest(node.descriptor.digest)} that the registry does not have, so pulls on ${label} hosts fail with \`manifest unknown\`; usually a child deleted or garbage-collected after the index was pushed: push the image again.`,
-      label
-    );
-  });
-}
-async function checkMissingBlobs(context) {
-  const id = "missing-blob";
-  if (!context.options.blobs) {
-    const unreadable = unreadableResults(context);
-    return unreadable.length > 0 ? unreadable : [checkResult(context, id, "skip", "not requested (--blobs).")];
-  }
-  const images = imageNodes(context.tree.root);
-  const present = new Map(images.map((node) => [node.config.digest, true]));
-  const digests = [...new Set(images.flatMap((node) => node.layers.map((layer) => layer.digest)))].filter((digest) => !present.has(digest));
-  const limit = createLimiter(context.options.blobConcurrency ?? 8);
-  const exists = await Promise.all(digests.map((digest) => limit(() => context.source.blobExists(digest))));
-  for (const [position, digest] of digests.entries()) present.set(digest, exists[position]);
-  return [...images.map((node) => blobResult(context, node, present)), ...unreadableResults(context)];
-}
-function unreadableResults(context) {
-  const id = "missing-blob";
-  const { root } = context.tree;
-  const fix = "usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.";
-  const why = (node) => context.unreadable.get(node.descriptor.digest).replace(/\.$/, "");
-  if (context.unreadable.has(root.descriptor.digest)) {
-    return [
-      checkResult(
-        context,
-        id,
-        "fail",
-        `the tag's image ${shortDigest(root.descriptor.digest)} cannot be read (${why(root)}), so every pull fails with \`blob unknown\`; ${fix}`
-      )
-    ];
-  }
-  return indexEntries(root).filter((node) => context.unreadable.has(node.descriptor.digest)).map((node) => {
-    const label = isAttestation(node) ? "attestation" : platformLabel(entryPlatform(node));
-    const sentence = `the ${label} image ${shortDigest(node.descriptor.digest)} cannot be read (${why(node)}), so pulls on ${label} hosts fail with \`blob unknown\`; ${fix}`;
-    return checkResult(context, id, isAttestation(node) ? "warn" : "fail", sentence, label);
-  });
-}
-function blobResult(context, node, present) {
-  const id = "missing-blob";
-  const blobs = imageBlobs(node);
-  const missing = blobs.filter((blob) => !present.get(blob.descriptor.digest));
-  const attestation = isAttestation(node);
-  const label = attestation ? `attestation of ${shortDigest(attestationSubject(node.descriptor) || "?")}` : platformLabel(entryPlatform(node));
-  if (missing.length === 0)
-    return checkResult(context, id, "pass", `all ${blobs.length} blobs of ${label} exist.`, attestation ? void 0 : label);
-  const list = missing.map((blob) => `${blob.kind} ${shortDigest(blob.descriptor.digest)}`).join(", ");
-  if (attestation) {
-    return checkResult(
-      context,
-      id,
-      "warn",
-      `the ${label} misses ${list}: pulls still work, but SBOM and provenance cannot be read; push the image again.`
-    );
-  }
-  return checkResult(
-    context,
-    id,
-    "fail",
-    `the ${label} image misses ${list}, so pulls on ${label} hosts fail with \`blob unknown\`; usually garbage collection after the tag was overwritten, or an interrupted push: push the image again.`,
-    label
-  );
-}
-function family(mediaType) {
-  if (mediaType.startsWith("application/vnd.oci.image.")) return "oci";
-  if (mediaType.startsWith("application/vnd.docker.")) return "docker";
-  return void 0;
-}
-var FAMILY_NAME = { oci: "OCI", docker: "Docker" };
-function checkMixedMediaTypes(context) {
-  const id = "mixed-media-types";
-  const { root } = context.tree;
-  const findings = [];
-  const rootFamily = family(root.descriptor.mediaType);
-  if (root.kind === "index" && rootFamily) {
-    const others = indexEntries(root).filter(
-      (node) => !isAttestation(node) && family(node.descriptor.mediaType) && family(node.descriptor.mediaType) !== rootFamily
-    );
-    if (others.length > 0) {
-      const kind = FAMILY_NAME[family(others[0].descriptor.mediaType)];
-      findings.push(
-        `the ${FAMILY_NAME[rootFamily]} index points at ${kind} manifests (${others.map((node) => platformLabel(entryPlatform(node))).join(", ")})`
-      );
-    }
-  }
-  for (const node of imageNodes(root)) {
-    if (isAttestation(node)) continue;
-    const own = family(node.descriptor.mediaType);
-    const mixed = imageBlobs(node).filter((blob) => family(blob.descriptor.mediaType) && own && family(blob.descriptor.mediaType) !== own);
-    if (own && mixed.length > 0)
-      findings.push(
-        `the ${platformLabel(entryPlatform(node))} ${FAMILY_NAME[own]} manifest has ${FAMILY_NAME[family(mixed[0].descriptor.mediaType)]} ${mixed[0].kind} media types`
-      );
-  }
-  if (findings.length === 0) return [checkResult(context, id, "pass", "the media types are of one format.")];
-  return [
-    checkResult(
-      context,
-      id,
-      "warn",
-      `${findings.join("; ")}: strict clients and some registries reject such mixes; push the whole image in one format (e.g. \`skopeo copy --all --format oci\`).`
-    )
-  ];
-}
-function checkAttestationOrphan(context) {
-  const id = "attestation-orphan";
-  const entries = indexEntries(context.tree.root);
-  const digests = new Set(entries.map((node) => node.descriptor.digest));
-  const orphans = entries.filter((node) => isAttestation(node) && !digests.has(attestationSubject(node.descriptor) ?? ""));
-  if (orphans.length === 0) return [checkResult(context, id, "pass", "every attestation describes an image in the index.")];
-  return orphans.map((node) => {
-    const subject = attestationSubject(node.descriptor);
-    return checkResult(
-      context,
-      id,
-      "warn",
-      `the attestation ${shortDigest(node.descriptor.digest)} describes ${subject ? shortDigest(subject) : "no image"}, which is not in the index: its SBOM/provenance belongs to another build; usually an index re-assembled without rebuilding the attestations.`
-    );
-  });
-}
-function checkDigestMismatch(context) {
-  const id = "digest-mismatch";
-  const expected = context.options.expectDigest;
-  if (!expected) return [checkResult(context, id, "skip", "no expected digest (--expect-digest, --metadata-file).")];
-  const actual = context.tree.root.descriptor.digest;
-  if (actual === expected) return [checkResult(context, id, "pass", `the tag points to the expected ${shortDigest(expected)}.`)];
-  return [
-    checkResult(
-      context,
-      id,
-      "fail",
-      `the tag points to ${shortDigest(actual)}, not the expected ${shortDigest(expected)}, so users pull another image than the one built; usually a tag moved by a concurrent build or a push to another repository: push again, or deploy by digest.`
-    )
-  ];
-}
-
-// src/engine/verify/checks/platforms.ts
-init_digest();
-init_normalize();
-init_tree_entries();
-init_result();
-init_config_platform();
-var BUILDX_FIX = (platform) => `build it with \`docker buildx build --platform ${platform},\u2026\` (or add it to the index)`;
-var withoutStop = (sentence) => sentence.replace(/\.$/, "");
-function unreadableRoot(context) {
-  const { root } = context.tree;
-  return context.unreadable.has(root.descriptor.digest) ? root : void 0;
-}
-function missingPick(context, resolution) {
-  const picked = resolution.candidates.find((candidate) => candidate.rank === 1)?.node;
-  return unreadableRoot(context) ?? (picked?.kind === "other" && picked.missing ? picked : void 0);
-}
-function checkPlatformMissing(context) {
-  return context.resolutions.map((resolution) => {
-    const platform = formatPlatform(resolution.host);
-    const id = "platform-missing";
-    const unreadable = resolution.verdict === "no-match" ? missingPick(context, resolution) : void 0;
-    if (unreadable) {
-      const what = unreadable === context.tree.root ? "the tag's image" : `the ${platformLabel(entryPlatform(unreadable))} entry`;
-      return checkResult(context, id, "skip", `${what} cannot be read: see dangling-manifest and missing-blob.`, platform);
-    }
-    if (resolution.verdict === "no-match") {
-      const said = resolution.clientMessage ? `: "${resolution.clientMessage}"` : "";
-      return checkResult(
-        context,
-        id,
-        "fail",
-        `${context.options.client} refuses to pull the tag on ${platform} hosts${said}; ${BUILDX_FIX(platform)}.`,
-        platform
-      );
-    }
-    if (resolution.verdict === "wrong-arch" && !resolution.chosen?.platformMismatch) {
-      return checkResult(
-        context,
-        id,
-        "fail",
-        `${withoutStop(resolution.message)}; the tag has no ${platform} image: ${BUILDX_FIX(platform)}.`,
-        platform
-      );
-    }
-    if (resolution.verdict === "wrong-arch" && resolution.chosen) {
-      return checkResult(
-        context,
-        id,
-        "pass",
-        `the index has a ${platform} entry (${shortDigest(resolution.chosen.descriptor.digest)}); what it holds is judged by config-mismatch.`,
-        platform
-      );
-    }
-    return checkResult(context, id, "pass", resolution.message, platform);
-  });
-}
-function checkPlatformFallback(context) {
-  return context.resolutions.map((resolution) => {
-    const platform = formatPlatform(resolution.host);
-    const id = "platform-fallback";
-    if (resolution.verdict === "no-match") return checkResult(context, id, "skip", `nothing resolves for ${platform}.`, platform);
-    if (resolution.verdict !== "fallback") return checkResult(context, id, "pass", `${platform} hosts get no fallback image.`, platform);
-    if (context.options.allowFallback) {
-      return checkResult(context, id, "pass", `${withoutStop(resolution.message)}; allowed by --allow-fallback.`, platform);
-    }
-    return checkResult(
-      context,
-      id,
-      "fail",
-      `${withoutStop(resolution.message)}; ${BUILDX_FIX(platform)}, or pass --allow-fallback.`,
-      platform
-    );
-  });
-}
-function checkConfigMismatch(context) {
-  const id = "config-mismatch";
-  const { root } = context.tree;
-  if (root.kind === "image") {
-    return [
-      checkResult(
-        context,
-        id,
-        "pass",
-        "a single image: no index entry to disagree with its config.",
-        platformLabel(matchingConfigPlatform(root))
-      )
-    ];
-  }
-  const results = platformEntries(root, context.options.client).flatMap((node) => {
-    if (node.kind !== "image") return [];
-    const declared = platformLabel(entryPlatform(node));
-    const disagreement = node.platformMismatch;
-    if (!disagreement) return [checkResult(context, id, "pass", `the ${declared} entry's config says ${declared}.`, declared)];
-    const actual = platformLabel(disagreement.config);
-    return [
-      checkResult(
-        context,
-        id,
-        "fail",
-        `the ${declared} entry (${shortDigest(node.descriptor.digest)}) holds a ${actual} image, so ${declared} hosts pull it and get \`exec format error\`; usually an index assembled from the wrong images (\`docker manifest create\`) or a final stage built \`FROM --platform=$BUILDPLATFORM\`.`,
-        declared
-      )
-    ];
-  });
-  return results.length > 0 ? results : [checkResult(context, id, "skip", "no image entry could be read to compare with its config.")];
-}
-function checkSinglePlatform(context) {
-  const id = "single-platform";
-  const { root } = context.tree;
-  if (unreadableRoot(context)) return [checkResult(context, id, "skip", "the tag's image cannot be read: see missing-blob.")];
-  if (root.kind !== "image") return [checkResult(context, id, "pass", "the tag is a multi-platform index.")];
-  const own = platformLabel(matchingConfigPlatform(root));
-  const required = context.options.require.map((platform) => formatPlatform(platform));
-  if (!context.options.allowSinglePlatform) {
-    return [
-      checkResult(
-        context,
-        id,
-        "fail",
-        `the tag is a single ${own} image, not an index, so every host pulls ${own}; build with \`docker buildx build --platform ${required.join(",")} --push\` or pass --allow-single-platform.`,
-        own
-      )
-    ];
-  }
-  const unserved = context.resolutions.filter((resolution) => resolution.verdict !== "ok").map((resolution) => formatPlatform(resolution.host));
-  if (unserved.length > 0) {
-    return [
-      checkResult(
-        context,
-        id,
-        "fail",
-        `the tag is a single ${own} image, but ${unserved.join(", ")} is required too; build those platforms or require only ${own}.`,
-        own
-      )
-    ];
-  }
-  return [checkResult(context, id, "pass", `the tag is a single ${own} image, allowed by --allow-single-platform.`, own)];
-}
-function checkDuplicatePlatform(context) {
-  const id = "duplicate-platform";
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const node of platformEntries(context.tree.root, context.options.client)) {
-    const platform = entryPlatform(node);
-    const key = platformKey(platform);
-    const group2 = groups2.get(key) ?? { platform, digests: [] };
-    group2.digests.push(node.descriptor.digest);
-    groups2.set(key, group2);
-  }
-  const duplicates = [...groups2.values()].filter((group2) => group2.digests.length > 1);
-  const results = duplicates.map(({ platform, digests }) => {
-    const label = platformLabel(platform);
-    const same = new Set(digests).size === 1;
-    const what = same ? `the same manifest ${digests.length} times` : `${digests.length} different images (${digests.map((digest) => shortDigest(digest)).join(", ")})`;
-    return checkResult(
-      context,
-      id,
-      "fail",
-      `the index lists ${what} for ${label}: Docker and containerd take the first, other clients may take another, so ${label} hosts can get different images; usually an index amended with \`docker manifest create --amend\` or \`imagetools create --append\`: rebuild it.`,
-      label
-    );
-  });
-  const reported = new Set(results.map((result) => result.platform));
-  for (const resolution of context.resolutions) {
-    const chosen = resolution.chosen ? platformLabel(entryPlatform(resolution.chosen)) : void 0;
-    if (resolution.verdict !== "ambiguous" || !chosen || reported.has(chosen)) continue;
-    reported.add(chosen);
-    results.push(
-      checkResult(
-        context,
-        id,
-        "fail",
-        `${withoutStop(resolution.message)}; which one a host gets depends on the client: keep one entry per platform.`,
-        chosen
-      )
-    );
-  }
-  return results.length > 0 ? results : [checkResult(context, id, "pass", "each platform has one entry.")];
-}
-function checkUnexpectedPlatform(context) {
-  const id = "unexpected-platform";
-  if (!context.options.forbidExtra) return [checkResult(context, id, "skip", "not requested (--forbid-extra).")];
-  const allowed = new Set(context.options.require.map((platform) => formatPlatform(platform)));
-  const extra = platformEntries(context.tree.root, context.options.client).map((node) => ({ node, platform: entryPlatform(node) })).filter(({ platform }) => !allowed.has(formatPlatform(platform)));
-  if (extra.length === 0)
-    return [checkResult(context, id, "pass", `the index holds only the required platforms (${[...allowed].join(", ")}).`)];
-  return extra.map(({ node, platform }) => {
-    const label = platformLabel(platform);
-    return checkResult(
-      context,
-      id,
-      "fail",
-      `the index has a ${label} entry (${shortDigest(node.descriptor.digest)}) that is not required, so ${label} hosts pull an image nobody tested; drop it from --platform or add it to --require.`,
-      label
-    );
-  });
-}
-
-// src/engine/verify/checks/index.ts
-var BUILTIN_CHECKS = {
-  "platform-missing": checkPlatformMissing,
-  "platform-fallback": checkPlatformFallback,
-  "config-mismatch": checkConfigMismatch,
-  "single-platform": checkSinglePlatform,
-  "duplicate-platform": checkDuplicatePlatform,
-  "unexpected-platform": checkUnexpectedPlatform,
-  "dangling-manifest": checkDanglingManifest,
-  "missing-blob": checkMissingBlobs,
-  "mixed-media-types": checkMixedMediaTypes,
-  "attestation-orphan": checkAttestationOrphan,
-  "digest-mismatch": checkDigestMismatch
-};
-var builtinChecks = {
-  ids: BUILTIN_CHECK_IDS,
-  async run(context) {
-    const results = await Promise.all(BUILTIN_CHECK_IDS.map(async (id) => BUILTIN_CHECKS[id](context)));
-    return results.flat();
-  }
-};
-
-// src/engine/verify/load-tree.ts
-init_tree_entries();
-async function loadTree(source, dependencies) {
-  const tree = await dependencies.fetchTree(source);
-  const unreadable = /* @__PURE__ */ new Map();
-  for (const node of [tree.root, ...indexEntries(tree.root)]) {
-    if (node.kind === "other" && node.missing === "config") unreadable.set(node.descriptor.digest, node.note);
-  }
-  return { tree, unreadable };
-}
-
-// src/engine/verify/verify.ts
-var DEFAULT_REQUIRED_PLATFORMS = parseHosts();
-var DEFAULT_DEPENDENCIES = { fetchTree: fetchImageTree, resolve: resolveForHost };
-function errorReport(reference, error, startedAt, strict) {
-  if (!(error instanceof ArchcheckError)) throw error;
-  return {
-    reference,
-    verdict: "error",
-    checks: [],
-    error: error.message,
-    errorExitCode: error.exitCode ?? ExitCode.registry,
-    durationMs: Date.now() - startedAt,
-    strict
-  };
-}
-async function verifyImage(source, options = {}, dependencies = DEFAULT_DEPENDENCIES) {
-  const startedAt = Date.now();
-  const strict = options.strict ?? false;
-  const reference = source.displayName;
-  try {
-    const { tree, unreadable } = await loadTree(source, dependencies);
-    const require2 = (options.require ?? DEFAULT_REQUIRED_PLATFORMS).map((platform) => toHostPlatform(platform));
-    const client = options.client ?? "docker";
-    const context = {
-      reference,
-      tree,
-      resolutions: require2.map((host2) => dependencies.resolve(tree, host2, client)),
-      source,
-      unreadable,
-      options: { ...options, require: require2, client }
-    };
-    const checks = [];
-    for (const provider of [builtinChecks, ...options.providers ?? []]) checks.push(...await provider.run(context));
-    return {
-      reference,
-      digest: tree.root.descriptor.digest,
-      verdict: verdictOf(checks, strict),
-      checks,
-      durationMs: Date.now() - startedAt,
-      strict
-    };
-  } catch (error) {
-    return errorReport(reference, error, startedAt, strict);
-  }
-}
-async function verifyTargetsWith(targets, options, open2, dependencies = DEFAULT_DEPENDENCIES) {
-  const limit = createLimiter(options.concurrency ?? 4);
-  return Promise.all(
-    targets.map(
-      (target) => limit(async () => {
-        const startedAt = Date.now();
-        let source;
-        try {
-          source = await open2(target.reference);
-        } catch (error) {
-          return errorReport(target.reference, error, startedAt, options.strict ?? false);
-        }
-        try {
-          return await verifyImage(source, target.expectDigest ? { ...options, expectDigest: target.expectDigest } : options, dependencies);
-        } finally {
-          await source.close();
-        }
-      })
-    )
-  );
-}
-
 // src/api/verify.ts
+init_verify();
+init_types();
+init_report();
 init_deep_checks();
+init_checks2();
 
 // src/engine/verify/metadata-file.ts
 init_errors();
@@ -47369,25 +50106,25 @@ import { readFile as readFile2, stat as stat4 } from "node:fs/promises";
 var MAX_METADATA_BYTES = 4 * 1024 * 1024;
 var isObject2 = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 function oneBuild(file, entry, target) {
-  const where = target ? `${file} (target "${target}")` : file;
+  const where2 = target ? `${file} (target "${target}")` : file;
   const descriptor = entry["containerimage.descriptor"];
   const descriptorDigest = isObject2(descriptor) && typeof descriptor.digest === "string" ? descriptor.digest : void 0;
   const rawDigest = entry["containerimage.digest"] ?? descriptorDigest;
   if (typeof rawDigest !== "string") {
-    throw new UsageError(`metadata file ${where} has no "containerimage.digest": was the image pushed (buildx writes it with --push)?`);
+    throw new UsageError(`metadata file ${where2} has no "containerimage.digest": was the image pushed (buildx writes it with --push)?`);
   }
   try {
     validateDigest(rawDigest);
   } catch (error) {
-    throw new UsageError(`metadata file ${where}: ${error.message}`);
+    throw new UsageError(`metadata file ${where2}: ${error.message}`);
   }
   if (descriptorDigest !== void 0 && descriptorDigest !== rawDigest) {
     throw new UsageError(
-      `metadata file ${where} is inconsistent: "containerimage.digest" ${rawDigest} differs from "containerimage.descriptor" digest ${descriptorDigest}`
+      `metadata file ${where2} is inconsistent: "containerimage.digest" ${rawDigest} differs from "containerimage.descriptor" digest ${descriptorDigest}`
     );
   }
   const rawNames = entry["image.name"];
-  if (rawNames !== void 0 && typeof rawNames !== "string") throw new UsageError(`metadata file ${where}: "image.name" is not a string`);
+  if (rawNames !== void 0 && typeof rawNames !== "string") throw new UsageError(`metadata file ${where2}: "image.name" is not a string`);
   const names = (rawNames ?? "").split(",").map((name) => name.trim()).filter(Boolean);
   const build2 = { digest: rawDigest, names };
   if (target) build2.target = target;
@@ -47427,6 +50164,7 @@ async function readBuildMetadata(file) {
 }
 
 // src/api/verify.ts
+init_verify();
 function verifyResult(reports, run) {
   const exitCode = exitCodeOf(reports);
   return versioned({
@@ -47455,12 +50193,21 @@ async function deepProviders(deep) {
   const { deepChecks: deepChecks2 } = await Promise.resolve().then(() => (init_deep_checks(), deep_checks_exports));
   return [deepChecks2(deep === true ? {} : deep)];
 }
+async function supplyChainProviders(requirements2) {
+  if (!requirements2 || !Object.values(requirements2).some((value) => value !== void 0 && value !== false)) return [];
+  const [{ supplyChainChecks: supplyChainChecks2 }, { readPublicKeyFile: readPublicKeyFile2 }] = await Promise.all([
+    Promise.resolve().then(() => (init_checks2(), checks_exports)),
+    Promise.resolve().then(() => (init_signature(), signature_exports))
+  ]);
+  const key = requirements2.key === void 0 ? void 0 : await readPublicKeyFile2(requirements2.key);
+  return [supplyChainChecks2({ ...requirements2, key })];
+}
 async function verify(references, options = {}) {
-  const require2 = options.require ? parseHosts(options.require.map((p) => typeof p === "string" ? p : formatPlatformSpec(p))) : [...DEFAULT_REQUIRED_PLATFORMS];
-  const client = options.client ?? "docker";
+  const require2 = platformList(options.require, "require", { defaults: DEFAULT_HOSTS, allowUnknown: options.allowUnknownPlatform });
+  const client = singleClient(options.client);
   const strict = options.strict ?? false;
   const targets = listTargets(references, { expectDigest: options.expectDigest, metadata: options.metadata });
-  const providers = await deepProviders(options.deep);
+  const providers = [...await deepProviders(options.deep), ...await supplyChainProviders(options.supplyChain)];
   const reports = await withSources(
     options,
     (scope) => verifyTargetsWith(targets, { ...options, require: require2, client, strict, providers }, (reference) => scope.open(reference))
@@ -47473,6 +50220,7 @@ function verifyExitCode(result) {
 
 // src/api/diagnose.ts
 init_errors();
+init_hosts();
 init_normalize();
 init_diagnose();
 init_tree();
@@ -47501,6 +50249,7 @@ var MAX_CAPTURE = 4 * 1024 * 1024;
 
 // src/engine/build/preflight.ts
 var import_semver2 = __toESM(require_semver2(), 1);
+init_list();
 init_errors();
 init_host();
 init_normalize();
@@ -47513,6 +50262,8 @@ init_parse();
 // src/api/build.ts
 init_resolve();
 init_tree();
+init_verify();
+init_open();
 var VERDICTS = { [ExitCode.ok]: "pass", [ExitCode.checkFailed]: "fail" };
 
 // src/api/builder.ts
@@ -47520,493 +50271,40 @@ init_errors();
 
 // src/api/audit.ts
 init_errors();
+init_hosts();
+init_match();
+init_normalize();
+init_reference();
+init_run();
+init_cluster();
 import { homedir as homedir2 } from "node:os";
-init_match();
-init_normalize();
-init_reference();
-
-// src/engine/audit/run.ts
-init_errors();
-init_match();
-init_normalize();
-init_reference();
-init_limit();
-init_resolve();
-init_tree();
-
-// src/engine/audit/tags.ts
-var import_semver3 = __toESM(require_semver2(), 1);
-init_errors();
-var PRERELEASE_WORD = /^(?:alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next|insiders|a|b|m|ea)(?:\.?\d+)*$/i;
-var VERSION_TAG = /^[vV]?(\d{1,9})(?:\.(\d{1,9}))?(?:\.(\d{1,9}))?(?:-([A-Za-z0-9][A-Za-z0-9._-]*))?$/;
-function splitSuffix(suffix, variantPattern) {
-  const parts = suffix.split("-");
-  let n = 0;
-  if (PRERELEASE_WORD.test(parts[0])) {
-    n = 1;
-    while (n < parts.length && (/^\d+$/.test(parts[n]) || PRERELEASE_WORD.test(parts[n]))) n++;
-  }
-  let prerelease = n > 0 ? parts.slice(0, n).join("-") : void 0;
-  let variant = n < parts.length ? parts.slice(n).join("-") : void 0;
-  if (prerelease && variantPattern && !variantPattern.test("") && variantPattern.test(`-${prerelease}`)) {
-    variant = suffix;
-    prerelease = void 0;
-  }
-  return { ...prerelease ? { prerelease } : {}, ...variant ? { variant } : {} };
-}
-function normalisePrerelease(prerelease) {
-  return prerelease.replace(/([A-Za-z])(?=\d)|(\d)(?=[A-Za-z])/g, "$1$2.").split(/[.-]/).filter((part) => part !== "").map((part) => /^\d+$/.test(part) ? String(Number(part)) : part.toLowerCase()).join(".");
-}
-function parseTagVersion(tag, variantPattern) {
-  const match = VERSION_TAG.exec(tag);
-  if (!match) return void 0;
-  const [, major, minor, patch, suffix] = match;
-  const precision = patch !== void 0 ? 3 : minor !== void 0 ? 2 : 1;
-  const { prerelease, variant } = suffix ? splitSuffix(suffix, variantPattern) : {};
-  const core = [major, minor ?? "0", patch ?? "0"].map((n) => String(Number(n))).join(".");
-  const version = import_semver3.default.parse(prerelease ? `${core}-${normalisePrerelease(prerelease)}` : core);
-  if (!version) return void 0;
-  return { tag, version, precision, prerelease: prerelease !== void 0, ...variant ? { variant } : {} };
-}
-function compareTagVersions(a, b) {
-  return import_semver3.default.rcompare(a.version, b.version) || b.precision - a.precision || compareText(a.variant ?? "", b.variant ?? "") || compareText(a.tag, b.tag);
-}
-function compareText(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function compileTagSelection(options) {
-  const includePrerelease = options.includePrerelease ?? false;
-  let range;
-  if (options.range !== void 0) {
-    const valid = import_semver3.default.validRange(options.range, { loose: true, includePrerelease });
-    if (valid === null) {
-      throw new UsageError(`invalid --tags range "${options.range}": expected a semver range such as '>=1.4 <3' or '^2'`);
-    }
-    range = options.range;
-  }
-  let pattern;
-  if (options.pattern !== void 0) {
-    try {
-      pattern = new RegExp(options.pattern);
-    } catch (error) {
-      throw new UsageError(`invalid --tag-pattern "${options.pattern}": ${error.message}`);
-    }
-  }
-  const latest = options.latest;
-  if (latest !== void 0 && (!Number.isInteger(latest) || latest < 1)) {
-    throw new UsageError(`invalid --latest ${latest}: expected a whole number of at least 1`);
-  }
-  return {
-    select(tags) {
-      const selected = [];
-      for (const tag of new Set(tags)) {
-        const parsed = parseTagVersion(tag, pattern);
-        if (!parsed) continue;
-        if (pattern ? !pattern.test(tag) : parsed.variant !== void 0) continue;
-        if (parsed.prerelease && !includePrerelease) continue;
-        if (range !== void 0 && !import_semver3.default.satisfies(parsed.version, range, { loose: true, includePrerelease })) continue;
-        selected.push(parsed);
-      }
-      selected.sort(compareTagVersions);
-      return latest === void 0 ? selected : selected.slice(0, latest);
-    }
-  };
-}
-
-// src/engine/audit/shared-reads.ts
-var SharedReads = class {
-  memo;
-  /** At most this many reads are kept; the oldest go first (a long audit of distinct images must not grow without bound). */
-  constructor(maxEntries = 4096) {
-    this.memo = new OnceMemo(maxEntries);
-  }
-  /** `source` with its reads by digest shared under `scope` (the repository). */
-  wrap(source, scope) {
-    return new SharedReadsSource(source, (key, read) => this.memo.once(`${scope} ${key}`, read));
-  }
-};
-var OnceMemo = class {
-  constructor(maxEntries) {
-    this.maxEntries = maxEntries;
-  }
-  maxEntries;
-  memo = /* @__PURE__ */ new Map();
-  get(key) {
-    return this.memo.get(key);
-  }
-  once(key, read) {
-    const known = this.memo.get(key);
-    if (known) return known;
-    const pending = read();
-    this.memo.set(key, pending);
-    pending.catch(() => {
-      if (this.memo.get(key) === pending) this.memo.delete(key);
-    });
-    if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value);
-    return pending;
-  }
-};
-var SharedReadsSource = class {
-  constructor(inner, once) {
-    this.inner = inner;
-    this.once = once;
-    this.displayName = inner.displayName;
-    this.defaultReference = inner.defaultReference;
-    this.maxManifestBytes = inner.maxManifestBytes;
-    if (inner.listTags) this.listTags = () => inner.listTags();
-  }
-  inner;
-  once;
-  displayName;
-  defaultReference;
-  maxManifestBytes;
-  listTags;
-  /** By digest only: a tag may move between two reads, and asking for it is how a re-audit learns that. */
-  fetchManifest(reference) {
-    if (reference === void 0 || !reference.includes(":")) return this.inner.fetchManifest(reference);
-    return this.once(`manifest ${reference}`, () => this.inner.fetchManifest(reference));
-  }
-  manifestExists(digest) {
-    return this.inner.manifestExists(digest);
-  }
-  fetchBlob(digest, maxBytes) {
-    return this.once(`blob ${digest} ${maxBytes ?? ""}`, () => this.inner.fetchBlob(digest, maxBytes));
-  }
-  openBlob(digest) {
-    return this.inner.openBlob(digest);
-  }
-  blobExists(digest) {
-    return this.inner.blobExists(digest);
-  }
-  close() {
-    return this.inner.close();
-  }
-};
-
-// src/engine/audit/run.ts
-var DEFAULT_AUDIT_CONCURRENCY = 16;
-function isBareRepository(input) {
-  if (input.origins?.length) return false;
-  const parsed = parseSourceSpec(input.spec);
-  if (parsed.kind !== "registry") return false;
-  const reference = parseReference(parsed.reference);
-  return reference.tag === void 0 && reference.digest === void 0;
-}
-function placeOf(spec) {
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind === "registry") {
-    const reference = parseReference(parsed.reference);
-    return {
-      repository: `${reference.registry}/${reference.repository}`,
-      registry: reference.registry,
-      tag: reference.digest ? null : reference.tag ?? "latest"
-    };
-  }
-  const match = /^(.*?)(?:@([a-z0-9]+:[a-f0-9]+)|:([\w][\w.-]{0,127}))?$/.exec(parsed.path);
-  return { repository: `${parsed.kind}:${match?.[1] ?? parsed.path}`, registry: parsed.kind, tag: match?.[3] ?? null };
-}
-function canonicalSpec(spec) {
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind !== "registry") return spec;
-  const reference = parseReference(parsed.reference);
-  return formatReference(reference.tag || reference.digest ? reference : { ...reference, tag: "latest" });
-}
-function errorText(error) {
-  if (error instanceof RegistryError) return { message: error.message, kind: error.kind };
-  if (error instanceof ArchcheckError) return { message: error.message, kind: "usage" };
-  throw error;
-}
-function emptyRow(item, status, error, kind, durationMs = 0) {
-  return {
-    repository: item.repository,
-    reference: item.spec,
-    tag: item.tag,
-    version: item.version ? item.version.version.version : null,
-    prerelease: item.version?.prerelease ?? false,
-    variant: item.version?.variant ?? null,
-    digest: null,
-    status,
-    passed: false,
-    error,
-    errorKind: kind,
-    cells: [],
-    checks: null,
-    origins: item.origins,
-    durationMs
-  };
-}
-function cellVerdict(resolution, tree) {
-  if (resolution.verdict !== "no-match") return resolution.verdict;
-  const first = resolution.candidates.find((candidate) => candidate.rank === 1)?.node ?? (tree.root.kind === "other" ? tree.root : void 0);
-  return first?.kind === "other" && first.missing ? "missing" : "no-match";
-}
-function cellPasses(verdict, allowFallback) {
-  return verdict === "ok" || allowFallback && verdict === "fallback";
-}
-async function runAudit(inputs, options) {
-  const selector = compileTagSelection(options.selection ?? {});
-  const variantPattern = options.selection?.pattern ? new RegExp(options.selection.pattern) : void 0;
-  const concurrency = options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY;
-  const limiters = /* @__PURE__ */ new Map();
-  const limiterOf = (registry) => {
-    let limiter = limiters.get(registry);
-    if (!limiter) limiters.set(registry, limiter = createLimiter(concurrency));
-    return limiter;
-  };
-  const stopped = /* @__PURE__ */ new Map();
-  const stopFor = (registry, error) => {
-    if (!(error instanceof RegistryError) || error.kind !== "rate-limited" || stopped.has(registry)) return;
-    stopped.set(registry, { registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null });
-  };
-  const rows = [];
-  const planned = /* @__PURE__ */ new Map();
-  const plan = (spec, origins, version, listed2 = false) => {
-    const canonical = canonicalSpec(spec);
-    const seen = planned.get(canonical);
-    if (seen) {
-      seen.origins.push(...origins);
-      return;
-    }
-    const place = placeOf(canonical);
-    const parsedVersion = version ?? (place.tag ? parseTagVersion(place.tag, variantPattern) ?? null : null);
-    planned.set(canonical, {
-      spec: canonical,
-      openAs: listed2 ? `docker://${canonical}` : canonical,
-      ...place,
-      version: parsedVersion,
-      origins: [...origins]
-    });
-  };
-  const listings = await Promise.all(
-    inputs.map(async (input) => {
-      if (!isBareRepository(input)) return { input };
-      const place = placeOf(input.spec);
-      return limiterOf(place.registry)(async () => {
-        const stop = stopped.get(place.registry);
-        if (stop) return { input, failed: { message: `not audited: ${stop.message}`, kind: "not-audited" } };
-        let source;
-        try {
-          source = await options.open(input.spec);
-          if (!source.listTags)
-            throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, "unsupported");
-          const tags = await source.listTags();
-          return { input, selected: selector.select(tags), listed: tags.length };
-        } catch (error) {
-          stopFor(place.registry, error);
-          const { message, kind } = errorText(error);
-          return { input, failed: { message: `cannot list the tags: ${message}`, kind } };
-        } finally {
-          await source?.close();
-        }
-      });
-    })
-  );
-  const unmatched = [];
-  for (const listing of listings) {
-    const { input } = listing;
-    if ("selected" in listing && listing.selected) {
-      if (listing.selected.length === 0) unmatched.push({ repository: placeOf(input.spec).repository, tags: listing.listed });
-      const base = canonicalSpec(input.spec).replace(/:latest$/, "");
-      for (const version of listing.selected) plan(`${base}:${version.tag}`, [], version, true);
-    } else if ("failed" in listing && listing.failed) {
-      const place = placeOf(input.spec);
-      const status = listing.failed.kind === "not-audited" ? "not-audited" : "unreadable";
-      rows.push(
-        emptyRow(
-          { spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: [] },
-          status,
-          listing.failed.message,
-          listing.failed.kind
-        )
-      );
-    } else {
-      plan(input.spec, input.origins ?? [], null);
-    }
-  }
-  const items = [...planned.values()];
-  const shared = new SharedReads();
-  const images = new OnceMemo(MAX_SIMULATED_IMAGES);
-  const matching = new PlatformMatching();
-  const openShared = async (item) => shared.wrap(await options.open(item.openAs), item.repository);
-  let done = 0;
-  options.onProgress?.(0, items.length);
-  const audited = await Promise.all(
-    items.map(
-      (item) => limiterOf(item.registry)(async () => {
-        try {
-          const stop = stopped.get(item.registry);
-          if (stop) return emptyRow(item, "not-audited", `not audited: ${stop.message}`, "not-audited");
-          return await auditOne(
-            item,
-            { ...options, open: () => openShared(item) },
-            { images, matching },
-            (error) => stopFor(item.registry, error)
-          );
-        } finally {
-          options.onProgress?.(++done, items.length);
-        }
-      })
-    )
-  );
-  rows.push(...audited);
-  const sorted = sortRows(rows);
-  return { rows: sorted, history: historyOf(sorted, options), rateLimited: [...stopped.values()], unmatched };
-}
-var MAX_SIMULATED_IMAGES = 256;
-function simulate(tree, options, matching) {
-  const cells = cellsOf(tree, options, matching);
-  return { tree, cells, anyReference: cells.every((cell) => !cell.message.includes(tree.reference)) };
-}
-function cellsOf(tree, options, matching) {
-  const resolutions = options.clients.flatMap(
-    (client) => options.hosts.map((host2) => resolveForHost(tree, host2.platform, client, matching))
-  );
-  return resolutions.map((resolution, i) => {
-    const verdict = cellVerdict(resolution, tree);
-    const chosenPlatform = resolution.candidates.find((candidate) => candidate.rank === 1)?.platform;
-    return {
-      host: options.hosts[i % options.hosts.length].spec,
-      client: resolution.client,
-      verdict,
-      chosen: resolution.chosen?.descriptor.digest ?? null,
-      platform: resolution.chosen && chosenPlatform ? formatPlatformSpec(chosenPlatform) : null,
-      message: resolution.message
-    };
-  });
-}
-async function auditOne(item, options, { images, matching }, onError) {
-  const started = Date.now();
-  let source;
-  try {
-    source = await options.open(item.openAs);
-    const opened = source;
-    const top = await opened.fetchManifest(opened.defaultReference);
-    const key = `${item.repository} ${top.digest}`;
-    const readAlone = async () => simulate(await fetchImageTree(opened, { top }), options, matching);
-    const known = images.get(key);
-    const image = known ? await known.catch(readAlone) : await images.once(key, readAlone);
-    const tree = image.tree.reference === opened.displayName ? image.tree : { reference: opened.displayName, root: image.tree.root };
-    const cells = image.anyReference || tree === image.tree ? image.cells.map((cell) => ({ ...cell })) : cellsOf(tree, options, matching);
-    let checks = null;
-    let checksPass = true;
-    if (options.verify) {
-      const treeOnce = { fetchTree: () => Promise.resolve(tree), resolve: resolveForHost };
-      const report = await verifyImage(opened, { ...options.verify, providers: options.providers }, treeOnce);
-      checks = report.checks.map((check) => ({
-        id: check.id,
-        status: check.status,
-        platform: check.platform ?? null,
-        message: check.message
-      }));
-      if (report.verdict === "error") throw new RegistryError(report.error ?? "verify could not read the image", "unreadable");
-      checksPass = report.verdict === "pass";
-    }
-    return {
-      ...emptyRow(item, "audited", null, null, Date.now() - started),
-      digest: tree.root.descriptor.digest,
-      passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
-      cells,
-      checks
-    };
-  } catch (error) {
-    onError(error);
-    const { message, kind } = errorText(error);
-    return emptyRow(item, "unreadable", message, kind, Date.now() - started);
-  } finally {
-    await source?.close();
-  }
-}
-function sortRows(rows) {
-  const order = /* @__PURE__ */ new Map();
-  for (const row of rows) if (!order.has(row.repository)) order.set(row.repository, order.size);
-  const rank = (row) => row.version ? 1 : row.tag ? 0 : 2;
-  const versionOf = (row) => parseTagVersion(row.tag ?? "") ?? void 0;
-  return [...rows].sort((a, b) => {
-    const byRepository = order.get(a.repository) - order.get(b.repository);
-    if (byRepository !== 0) return byRepository;
-    if (rank(a) !== rank(b)) return rank(a) - rank(b);
-    const va = versionOf(a);
-    const vb = versionOf(b);
-    if (va && vb) return compareTagVersions(va, vb);
-    return a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0;
-  });
-}
-function historyOf(rows, options) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const row of rows) {
-    if (row.status !== "audited" || !row.version) continue;
-    const key = `${row.repository}\0${row.variant ?? ""}`;
-    groups2.set(key, [...groups2.get(key) ?? [], row]);
-  }
-  const out = [];
-  for (const group2 of groups2.values()) {
-    const byVersion = /* @__PURE__ */ new Map();
-    for (const row of group2) if (!byVersion.has(row.version)) byVersion.set(row.version, row);
-    const ordered = [...byVersion.values()].reverse();
-    if (ordered.length < 2) continue;
-    for (const client of options.clients) {
-      for (const host2 of options.hosts) {
-        const verdictOf2 = (row) => row.cells.find((cell) => cell.host === host2.spec && cell.client === client)?.verdict ?? "error";
-        const releases = ordered.filter((row) => !row.prerelease);
-        const runs = [];
-        for (const row of releases) {
-          const verdict = verdictOf2(row);
-          const last = runs.at(-1);
-          if (last && last.verdict === verdict) {
-            last.to = row.version;
-            last.count++;
-          } else {
-            runs.push({ verdict, from: row.version, to: row.version, count: 1 });
-          }
-        }
-        const exceptions = [];
-        for (const row of ordered.filter((r) => r.prerelease)) {
-          const verdict = verdictOf2(row);
-          const around = [...releases].reverse().find((release2) => compareVersions(release2.version, row.version) <= 0) ?? releases[0];
-          if (!around || verdictOf2(around) !== verdict) exceptions.push({ version: row.version, verdict });
-        }
-        out.push({
-          repository: group2[0].repository,
-          variant: group2[0].variant,
-          host: host2.spec,
-          client,
-          runs,
-          exceptions,
-          text: historyText(runs, exceptions, releases.length)
-        });
-      }
-    }
-  }
-  return out;
-}
-function compareVersions(a, b) {
-  const va = parseTagVersion(a);
-  const vb = parseTagVersion(b);
-  return va && vb ? -compareTagVersions(va, vb) : 0;
-}
-function historyText(runs, exceptions, releases) {
-  const parts = runs.map((run, i) => {
-    if (runs.length === 1) return `${run.verdict} in all ${releases} release${releases === 1 ? "" : "s"}`;
-    if (run.count === 1) return `${run.verdict} in ${run.from}`;
-    if (i === runs.length - 1) return `${run.verdict} from ${run.from} on`;
-    return `${run.verdict} from ${run.from} to ${run.to}`;
-  });
-  for (const exception of exceptions) parts.push(`${exception.verdict} in ${exception.version}`);
-  return parts.join("; ");
-}
-
-// src/api/audit.ts
-init_clients();
 
 // src/source/cache.ts
 import { createHash as createHash2, randomBytes } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
-import { mkdir, readdir, rename, stat as stat5, unlink, utimes, writeFile } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  futimesSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync
+} from "node:fs";
+import { lstat, readdir, unlink } from "node:fs/promises";
 import { isAbsolute, join as join2, resolve } from "node:path";
 var DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024;
 var DEFAULT_CACHE_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 var EVICT_TO = 0.9;
 var STALE_TEMP_MS = 60 * 60 * 1e3;
+var RESCAN_AFTER_MS = 24 * 60 * 60 * 1e3;
+var LEDGER_FLUSH_BYTES = 1024 * 1024;
+var LEDGER_NAME = "size-ledger";
+var MAX_LEDGER_BYTES = 4096;
 var TOUCH_AFTER_MS = 60 * 60 * 1e3;
 var DIGEST = /^sha256:([a-f0-9]{64})$/;
 var ENTRY_NAME = /^[a-f0-9]{64}$/;
@@ -48020,17 +50318,20 @@ function defaultCacheDir(env, homedir3) {
 function resolveCacheDir(options) {
   return options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir(options.env, options.homedir);
 }
+var NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 function hexOf(digest) {
   return DIGEST.exec(digest)?.[1];
 }
 function sha256Hex(bytes) {
   return createHash2("sha256").update(bytes).digest("hex");
 }
-async function touch(path3, mtimeMs) {
+function touch(fd, mtimeMs) {
   const now = Date.now();
   if (now - mtimeMs < TOUCH_AFTER_MS) return;
-  await utimes(path3, now / 1e3, now / 1e3).catch(() => {
-  });
+  try {
+    futimesSync(fd, now / 1e3, now / 1e3);
+  } catch {
+  }
 }
 function readAll2(fd, size) {
   const bytes = Buffer.allocUnsafeSlow(size);
@@ -48054,9 +50355,15 @@ var ContentCache = class {
   counters = { hits: 0, misses: 0, corrupt: 0, bytesWritten: 0, entriesWritten: 0, evicted: 0 };
   writeDisabled = false;
   readNoted = false;
-  /** Total size of entries as last scanned plus what this process wrote since; undefined before the first scan. */
+  /** The cache's total entry size as this process knows it (the ledger plus its own changes); undefined before it is read. */
   knownSize;
+  /** Bytes this process added (or removed) that the ledger does not have yet. */
+  unrecorded = 0;
   evicting;
+  /** Directories below `dir` found to be real directories, not links (checked once per process). */
+  realDirs = /* @__PURE__ */ new Set();
+  /** Paths below `dir` that are not what the cache makes there (links, other files), each named once under --debug. */
+  refused = /* @__PURE__ */ new Set();
   memoryBytes;
   /** Verified bytes by hex digest, least recently used first; never handed out, only copies of them. */
   memory = /* @__PURE__ */ new Map();
@@ -48071,14 +50378,41 @@ var ContentCache = class {
   }
   /** Where an entry lives. Only for a validated sha256 hex: no path is ever built from other input. */
   pathOf(hex) {
-    return join2(this.dir, "sha256", hex.slice(0, 2), hex);
+    return join2(this.shardOf(hex), hex);
+  }
+  shardOf(hex) {
+    return join2(this.dir, "sha256", hex.slice(0, 2));
   }
   stats() {
     return { ...this.counters, writeDisabled: this.writeDisabled };
   }
+  /** Whether `sha256/` and the shard are real directories, so an entry path leads nowhere else. */
+  shardIsReal(shard) {
+    return this.isRealDir(join2(this.dir, "sha256")) && this.isRealDir(shard);
+  }
+  /**
+   * Whether a directory below the cache directory is a real one (lstat: a link is not followed);
+   * a link or other file there is named once under --debug, a missing one is simply not there yet.
+   */
+  isRealDir(path3) {
+    if (this.realDirs.has(path3)) return true;
+    const info = lstatOrUndefined(path3);
+    if (!info) return false;
+    if (!info.isDirectory()) {
+      this.refuse(path3, info);
+      return false;
+    }
+    this.realDirs.add(path3);
+    return true;
+  }
+  refuse(path3, info) {
+    if (this.refused.has(path3)) return;
+    this.refused.add(path3);
+    this.debug(`cache: ${path3} is ${describe(info)}, which the cache did not make; not following, replacing or deleting it`);
+  }
   /**
    * The bytes cached under a digest, re-verified; a miss otherwise. A miss has a reason when it is
-   * worth a `--debug` line (a corrupt entry, an unreadable file, a digest the cache does not take).
+   * worth a `--debug` line (a corrupt entry, an unreadable file, a link, a digest the cache does not take).
    */
   async get(digest) {
     const hex = hexOf(digest);
@@ -48090,44 +50424,51 @@ var ContentCache = class {
       this.counters.hits++;
       return { hit: true, bytes: Buffer.from(kept2) };
     }
+    if (!this.shardIsReal(this.shardOf(hex))) return this.miss();
     const path3 = this.pathOf(hex);
     let bytes;
-    let mtimeMs;
+    let actual;
     try {
-      const fd = openSync(path3, constants.O_RDONLY | constants.O_NONBLOCK);
+      const fd = openSync(path3, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
       try {
         const info = fstatSync(fd);
-        if (!info.isFile()) return this.miss(`cache entry ${path3} is not a regular file`);
+        if (!info.isFile()) return this.miss(`cache entry ${path3} is ${describe(info)}; not reading it`);
         if (info.size > this.maxEntryBytes) {
           return this.miss(`cache entry ${digest} is ${info.size} bytes, over the ${this.maxEntryBytes}-byte entry limit`);
         }
         bytes = readAll2(fd, info.size);
-        mtimeMs = info.mtimeMs;
+        actual = sha256Hex(bytes);
+        if (actual === hex) touch(fd, info.mtimeMs);
       } finally {
         closeSync(fd);
       }
     } catch (error) {
       const code = error.code;
       if (code === "ENOENT" || code === "ENOTDIR") return this.miss();
+      if (code === "ELOOP") return this.miss(`cache entry ${path3} is a symbolic link; not following it`);
       const reason = `cannot read cache entry ${path3}: ${errorText2(error)}`;
       if (!this.readNoted) this.debug(reason);
       this.readNoted = true;
       return this.miss(reason);
     }
-    const actual = sha256Hex(bytes);
     if (actual !== hex) {
       this.counters.corrupt++;
       let removed = "deleted it";
-      await unlink(path3).catch((error) => {
-        if (error.code !== "ENOENT") removed = `could not delete it (${errorText2(error)})`;
-      });
+      await unlink(path3).then(
+        () => {
+          this.unrecorded -= bytes.length;
+          if (this.knownSize !== void 0) this.knownSize -= bytes.length;
+        },
+        (error) => {
+          if (error.code !== "ENOENT") removed = `could not delete it (${errorText2(error)})`;
+        }
+      );
       const reason = `cache entry ${digest} was corrupt (${bytes.length} bytes hashing to sha256:${actual}); ${removed}`;
       this.debug(reason);
       return this.miss(reason);
     }
     this.counters.hits++;
     this.keep(hex, bytes);
-    await touch(path3, mtimeMs);
     return { hit: true, bytes };
   }
   /** Keeps a copy of verified bytes in memory, within the bound. */
@@ -48158,31 +50499,63 @@ var ContentCache = class {
       return false;
     }
     this.keep(hex, bytes);
-    const path3 = this.pathOf(hex);
-    const existing = await stat5(path3).catch(() => void 0);
-    if (existing?.isFile() && existing.size === bytes.length) {
-      await touch(path3, existing.mtimeMs);
-      return true;
-    }
-    const shard = join2(this.dir, "sha256", hex.slice(0, 2));
-    const temp = join2(shard, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
-    try {
-      await mkdir(shard, { recursive: true, mode: 448 });
-      await writeFile(temp, bytes, { flag: "wx", mode: 384 });
-      await rename(temp, path3);
-    } catch (error) {
-      await unlink(temp).catch(() => {
-      });
-      const now = await stat5(path3).catch(() => void 0);
-      if (now?.isFile() && now.size === bytes.length) return true;
-      this.disableWrites(error);
-      return false;
-    }
+    const written = this.write(hex, bytes);
+    if (written !== "written") return written === "present";
     this.counters.bytesWritten += bytes.length;
     this.counters.entriesWritten++;
-    if (this.knownSize !== void 0) this.knownSize += bytes.length;
-    if (this.knownSize === void 0 || this.knownSize > this.maxBytes) await this.evict();
+    this.unrecorded += bytes.length;
+    this.knownSize ??= this.readLedger()?.bytes;
+    if (this.knownSize === void 0) {
+      await this.evict();
+      return true;
+    }
+    this.knownSize += bytes.length;
+    if (this.knownSize > this.maxBytes) await this.evict();
+    else if (this.unrecorded >= LEDGER_FLUSH_BYTES) this.recordSize();
     return true;
+  }
+  /**
+   * Writes an entry: a temporary file created exclusively, never through a link, renamed into
+   * place. Synchronous, like reads (entries are small): a temporary file never outlives the call,
+   * so a run interrupted by a signal leaves none behind.
+   */
+  write(hex, bytes) {
+    const shard = this.shardOf(hex);
+    const path3 = this.pathOf(hex);
+    const temp = join2(shard, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+    let created = false;
+    try {
+      if (!this.realDirs.has(shard)) {
+        mkdirSync(join2(this.dir, "sha256"), { recursive: true, mode: 448 });
+        if (!this.isRealDir(join2(this.dir, "sha256"))) return "refused";
+        makeDir(shard);
+        if (!this.isRealDir(shard)) return "refused";
+      }
+      const existing = lstatOrUndefined(path3);
+      if (existing && !existing.isFile()) {
+        this.refuse(path3, existing);
+        return "refused";
+      }
+      if (existing?.isFile() && existing.size === bytes.length) {
+        if (Date.now() - existing.mtimeMs >= TOUCH_AFTER_MS) lutimesSync(path3, Date.now() / 1e3, Date.now() / 1e3);
+        return "present";
+      }
+      const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 384);
+      created = true;
+      try {
+        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, path3);
+      return "written";
+    } catch (error) {
+      if (created) tryUnlink(temp);
+      const now = lstatOrUndefined(path3);
+      if (now?.isFile() && now.size === bytes.length) return "present";
+      this.disableWrites(error);
+      return "refused";
+    }
   }
   disableWrites(error) {
     if (this.writeDisabled) return;
@@ -48190,9 +50563,73 @@ var ContentCache = class {
     this.debug(`cache: cannot write to ${this.dir} (${errorText2(error)}); continuing without caching`);
   }
   /**
-   * Brings the cache under its bound, least recently used entries first, and removes temporary
-   * files left by processes that died mid-write. Safe while other processes use the cache: an
-   * entry deleted under a reader is a miss for it, never a partial read.
+   * Records what this process wrote in the size ledger, so the next run need not scan. Call it when
+   * the run ends, and from a signal handler when it is interrupted: synchronous, never throws.
+   */
+  close() {
+    if (this.unrecorded !== 0 && this.knownSize !== void 0) this.recordSize();
+  }
+  /** The ledger, or undefined when it is missing, unreadable, a link, or due for a full scan. */
+  readLedger() {
+    let text2;
+    try {
+      const fd = openSync(join2(this.dir, LEDGER_NAME), constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
+      try {
+        const info = fstatSync(fd);
+        if (!info.isFile() || info.size > MAX_LEDGER_BYTES) return void 0;
+        text2 = readAll2(fd, info.size).toString("utf8");
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return void 0;
+    }
+    try {
+      const { bytes, scannedAt } = JSON.parse(text2);
+      if (!Number.isSafeInteger(bytes) || bytes < 0 || typeof scannedAt !== "number") return void 0;
+      const age = Date.now() - scannedAt;
+      if (!(age >= 0 && age < RESCAN_AFTER_MS)) return void 0;
+      return { bytes, scannedAt };
+    } catch {
+      return void 0;
+    }
+  }
+  /** Adds this process's unrecorded bytes to the ledger as it is now (other runs may have added theirs). */
+  recordSize() {
+    const current = this.readLedger();
+    if (!current) {
+      return;
+    }
+    const ledger = { bytes: Math.max(0, current.bytes + this.unrecorded), scannedAt: current.scannedAt };
+    if (this.writeLedger(ledger)) {
+      this.unrecorded = 0;
+      this.knownSize = ledger.bytes;
+    }
+  }
+  /** Replaces the ledger atomically (a temporary file renamed over it); false when it cannot be written. */
+  writeLedger(ledger) {
+    const temp = join2(this.dir, `${TEMP_PREFIX}${LEDGER_NAME}-${process.pid}-${randomBytes(6).toString("hex")}`);
+    try {
+      const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 384);
+      try {
+        writeSync(fd, `${JSON.stringify(ledger)}
+`);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, join2(this.dir, LEDGER_NAME));
+      return true;
+    } catch (error) {
+      tryUnlink(temp);
+      this.debug(`cache: cannot record its size in ${join2(this.dir, LEDGER_NAME)} (${errorText2(error)})`);
+      return false;
+    }
+  }
+  /**
+   * Scans the cache, brings it under its bound, least recently used entries first, removes
+   * temporary files left by processes that died mid-write, and writes the ledger. Safe while
+   * other processes use the cache: an entry deleted under a reader is a miss for it, never a
+   * partial read.
    */
   async evict() {
     this.evicting ??= this.scanAndEvict().finally(() => {
@@ -48204,22 +50641,33 @@ var ContentCache = class {
     const entries = [];
     const root = join2(this.dir, "sha256");
     const now = Date.now();
-    const shards = await readdir(root).catch(() => []);
+    let skipped = 0;
+    const rootInfo = await lstat(root).catch(() => void 0);
+    if (rootInfo && !rootInfo.isDirectory()) this.refuse(root, rootInfo);
+    const shards = rootInfo?.isDirectory() ? await readdir(root, { withFileTypes: true }).catch(() => []) : [];
     for (const shard of shards) {
-      if (!SHARD_NAME.test(shard)) continue;
-      const names = await readdir(join2(root, shard)).catch(() => []);
+      if (!SHARD_NAME.test(shard.name)) continue;
+      if (!shard.isDirectory()) {
+        skipped++;
+        continue;
+      }
+      const names = await readdir(join2(root, shard.name)).catch(() => []);
       for (const name of names) {
-        const path3 = join2(root, shard, name);
-        const info = await stat5(path3).catch(() => void 0);
-        if (!info?.isFile()) continue;
-        if (name.startsWith(TEMP_PREFIX)) {
-          if (now - info.mtimeMs > STALE_TEMP_MS) await unlink(path3).catch(() => {
-          });
-        } else if (ENTRY_NAME.test(name)) {
-          entries.push({ path: path3, size: info.size, mtimeMs: info.mtimeMs });
+        const isTemp = name.startsWith(TEMP_PREFIX);
+        if (!isTemp && !(ENTRY_NAME.test(name) && name.startsWith(shard.name))) continue;
+        const path3 = join2(root, shard.name, name);
+        const info = await lstat(path3).catch(() => void 0);
+        if (!info) continue;
+        if (!info.isFile()) {
+          skipped++;
+          continue;
         }
+        if (!isTemp) entries.push({ path: path3, size: info.size, mtimeMs: info.mtimeMs });
+        else if (now - info.mtimeMs > STALE_TEMP_MS) await unlink(path3).catch(() => {
+        });
       }
     }
+    if (skipped > 0) this.debug(`cache: skipped ${skipped} links or other non-regular files in ${root}; not following or deleting them`);
     let total = entries.reduce((sum, entry) => sum + entry.size, 0);
     if (total > this.maxBytes) {
       const target = Math.floor(this.maxBytes * EVICT_TO);
@@ -48236,8 +50684,38 @@ var ContentCache = class {
       }
     }
     this.knownSize = total;
+    this.unrecorded = 0;
+    if (!this.writeDisabled) this.writeLedger({ bytes: total, scannedAt: now });
   }
 };
+function lstatOrUndefined(path3) {
+  try {
+    return lstatSync(path3);
+  } catch {
+    return void 0;
+  }
+}
+function makeDir(path3) {
+  try {
+    mkdirSync(path3, { mode: 448 });
+  } catch (error) {
+    if (error.code !== "EEXIST") throw error;
+  }
+}
+function tryUnlink(path3) {
+  try {
+    unlinkSync(path3);
+  } catch {
+  }
+}
+function describe(info) {
+  if (info.isSymbolicLink()) return "a symbolic link";
+  if (info.isDirectory()) return "a directory";
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isSocket()) return "a socket";
+  if (info.isFile()) return "a regular file";
+  return "a device or other special file";
+}
 function openContentCache(options) {
   if (options.noCache) return void 0;
   return new ContentCache({
@@ -48250,6 +50728,9 @@ function openContentCache(options) {
 }
 
 // src/api/audit.ts
+init_open();
+init_cluster();
+init_run();
 var AUDIT_CACHE_MEMORY_BYTES = 8 * 1024 * 1024;
 function keyOf2(reference) {
   const parsed = parseSourceSpec(reference);
@@ -48257,8 +50738,51 @@ function keyOf2(reference) {
   const ref = parseReference(parsed.reference);
   return formatReference(ref.tag || ref.digest ? ref : { ...ref, tag: "latest" });
 }
-async function readWorkloads(files, stdin) {
-  if (files.filter((file) => file === "-").length > 1) throw new UsageError("--from -: stdin can be read only once");
+function isBareRepository2(spec) {
+  const parsed = parseSourceSpec(spec);
+  if (parsed.kind !== "registry") return false;
+  const ref = parseReference(parsed.reference);
+  return !ref.tag && !ref.digest;
+}
+function checkSelection(options, images) {
+  const given = ["tags", "tagPattern", "latest", "includePrerelease"].filter(
+    (option) => options[option] !== void 0 && options[option] !== false
+  );
+  if (given.length === 0 || images.some((image) => isBareRepository2(image))) return;
+  throw new OptionError(
+    `${given.map((option) => `{${option}}`).join(", ")} select${given.length === 1 ? "s" : ""} tags of a repository named without a tag among {images}, and none is (an untagged image in a file is :latest)`
+  );
+}
+function parseMirrors(values) {
+  const mirrors = /* @__PURE__ */ new Map();
+  for (const value of values) {
+    const match = /^([^=\s/]+)=([^=\s]+?)\/*$/.exec(value.trim());
+    if (!match) throw new UsageError(`--mirror ${value}: expected REGISTRY=MIRROR (docker.io=registry.internal:5000)`);
+    const [, registry, mirror] = match;
+    let host2;
+    try {
+      host2 = parseReference(`${mirror}/x`).registry;
+    } catch (error) {
+      throw new UsageError(`--mirror ${value}: ${error.message}`, { cause: error });
+    }
+    if (host2 !== mirror.split("/")[0])
+      throw new UsageError(`--mirror ${value}: "${mirror}" does not start with a registry host (HOST:PORT or a name with a dot)`);
+    mirrors.set(parseReference(`${registry}/x`).registry, mirror);
+  }
+  return mirrors;
+}
+function throughMirror(reference, mirrors) {
+  const parsed = parseSourceSpec(reference);
+  if (parsed.kind !== "registry" || mirrors.size === 0) return void 0;
+  const ref = parseReference(parsed.reference);
+  const mirror = mirrors.get(ref.registry);
+  if (mirror === void 0) return void 0;
+  const [host2, ...path3] = mirror.split("/");
+  const qualified = ref.tag || ref.digest ? ref : { ...ref, tag: "latest" };
+  return formatReference({ ...qualified, registry: host2, repository: [...path3, ref.repository].join("/") });
+}
+async function readWorkloads(files, reading) {
+  if (files.filter((file) => file === "-").length > 1) throw new OptionError("{from}: stdin ('-') can be read only once");
   if (files.length === 0) return [];
   const [{ readInput: readInput2 }, { mergeWorkloadImages: mergeWorkloadImages2, readWorkloadImages: readWorkloadImages2 }] = await Promise.all([
     Promise.resolve().then(() => (init_input(), input_exports)),
@@ -48266,7 +50790,7 @@ async function readWorkloads(files, stdin) {
   ]);
   const lists = [];
   for (const file of files) {
-    const input = await readInput2(file, { stdin });
+    const input = await readInput2(file, reading);
     const { images } = readWorkloadImages2(input.text, input.name);
     for (const image of images) {
       try {
@@ -48280,39 +50804,75 @@ async function readWorkloads(files, stdin) {
   }
   return mergeWorkloadImages2(lists, keyOf2);
 }
-async function readHosts(options) {
+function inputReading(options) {
+  return { stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs, signal: options.signal };
+}
+async function readHosts(hostsFrom, named, reading) {
   const hosts = [];
-  if (options.hostsFrom !== void 0) {
-    const [{ readInput: readInput2 }, { readNodeHosts: readNodeHosts2 }] = await Promise.all([Promise.resolve().then(() => (init_input(), input_exports)), Promise.resolve().then(() => (init_nodes(), nodes_exports))]);
-    const input = await readInput2(options.hostsFrom, { stdin: options.stdin });
-    for (const node of readNodeHosts2(input.text, input.name)) {
-      const platform = toHostPlatform(node.spec);
-      hosts.push({ platform, spec: formatPlatformSpec(platform), label: node.label, nodes: node.nodes });
+  let nodes = null;
+  if (hostsFrom !== void 0) {
+    const [{ readInput: readInput2 }, { hostsOf: hostsOf2, readClusterNodes: readClusterNodes2 }] = await Promise.all([
+      Promise.resolve().then(() => (init_input(), input_exports)),
+      Promise.resolve().then(() => (init_nodes(), nodes_exports))
+    ]);
+    const input = await readInput2(hostsFrom, reading);
+    nodes = readClusterNodes2(input.text, input.name);
+    for (const host2 of hostsOf2(nodes)) {
+      const platform = toHostPlatform(host2.spec);
+      hosts.push({ platform, spec: formatPlatformSpec(platform), label: host2.label, nodes: host2.nodes });
     }
   }
-  const named = options.hosts?.length ? parseHosts(options.hosts) : hosts.length > 0 ? [] : parseHosts();
-  for (const platform of named) {
+  const defaults = named.length === 0 && hosts.length === 0 ? platformList(void 0, "hosts", { defaults: DEFAULT_HOSTS }) : [];
+  for (const platform of [...named, ...defaults]) {
     const spec = formatPlatformSpec(platform);
     if (!hosts.some((host2) => host2.spec === spec)) hosts.push({ platform, spec, label: spec });
   }
-  return hosts;
+  return { hosts, nodes };
+}
+function publicRow(row) {
+  return { ...row, origins: row.origins.map(({ placement: _placement, running: _running, ...origin }) => origin) };
 }
 async function audit(images, options = {}) {
   const started = Date.now();
-  const clients = options.clients === "all" ? [...CLIENT_NAMES] : [...options.clients ?? ["docker"]];
-  for (const image of images) keyOf2(image);
-  const workloads = await readWorkloads(options.from ?? [], options.stdin);
-  const inputs = [
-    ...images.map((spec) => ({ spec })),
-    ...workloads.map((image) => ({ spec: image.reference, origins: image.origins }))
-  ];
-  if (inputs.length === 0) throw new UsageError("nothing to audit: name IMAGE\u2026 or --from FILE");
-  const hosts = await readHosts(options);
-  const require2 = options.require ? parseHosts(options.require) : void 0;
-  if (options.deep && !require2) throw new UsageError("--deep needs --require: the layers read are those of the required platforms");
-  if (options.concurrency !== void 0 && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
-    throw new UsageError(`invalid concurrency ${options.concurrency}: expected a whole number of at least 1`);
+  const imageList = argumentList(images, "images (the first argument)");
+  const allowUnknown = options.allowUnknownPlatform;
+  const namedHosts = options.hosts?.length ? platformList(options.hosts, "hosts", { allowUnknown }) : [];
+  const require2 = options.require === void 0 ? void 0 : platformList(options.require, "require", { allowUnknown });
+  const named = options.clients === void 0 ? void 0 : clientList(options.clients);
+  if (options.deep && !require2) throw new OptionError("{deep} needs {require}: the layers read are those of the required platforms");
+  const concurrency = countOption(options.concurrency, "concurrency");
+  const latest = countOption(options.latest, "latest");
+  const maxImages = countOption(options.maxImages, "maxImages");
+  const files = options.from === void 0 ? [] : stringList2(options.from, "from");
+  const hostsFrom = textOption(options.hostsFrom, "hostsFrom");
+  if (options.cacheDir !== void 0 && options.noCache) throw new OptionError("{cacheDir} and {noCache} cannot be used together");
+  for (const image of imageList) {
+    keyOf2(image);
+    if (parseSourceSpec(image).kind === "registry") checkNotLocalPath(image);
   }
+  checkSelection(options, imageList);
+  const mirrors = parseMirrors(options.mirrors ?? []);
+  const workloads = await readWorkloads(files, inputReading(options));
+  const mirrorOf = /* @__PURE__ */ new Map();
+  const inputs = [
+    ...imageList.map((spec) => ({ spec })),
+    ...workloads.map((image) => {
+      const mirrored = throughMirror(image.reference, mirrors);
+      if (mirrored) mirrorOf.set(mirrored, keyOf2(image.reference));
+      return { spec: mirrored ?? image.reference, origins: image.origins };
+    })
+  ];
+  if (inputs.length === 0) throw new OptionError("nothing to audit: name {images} or {from}");
+  const { hosts, nodes } = await readHosts(hostsFrom, namedHosts, inputReading(options));
+  const origins = workloads.flatMap((image) => image.origins);
+  const { judgeWorkloads: judgeWorkloads2, planCluster: planCluster2 } = await Promise.resolve().then(() => (init_cluster(), cluster_exports));
+  const plan = origins.some(isWorkloadOrigin) ? planCluster2({ nodes, hosts: hosts.filter((host2) => host2.nodes === void 0), clients: named, origins }) : null;
+  for (const spec of plan?.hostSpecs ?? []) {
+    const platform = toHostPlatform(spec);
+    if (!hosts.some((host2) => host2.spec === formatPlatformSpec(platform)))
+      hosts.push({ platform, spec: formatPlatformSpec(platform), label: spec });
+  }
+  const clients = named ?? (plan && nodes ? plan.clients : ["docker"]);
   const providers = options.deep ? [(await Promise.resolve().then(() => (init_deep_checks(), deep_checks_exports))).deepChecks(options.deep === true ? {} : options.deep)] : void 0;
   const env = options.env ?? process.env;
   const cache = openContentCache({
@@ -48324,24 +50884,37 @@ async function audit(images, options = {}) {
     debug: options.registry?.debug
   });
   const registry = { ...options.registry, cache, maxRetryAfterMs: options.maxRetryAfterMs };
+  const forgetCache = cache && options.onInterrupt ? options.onInterrupt(() => cache.close()) : void 0;
   return withSources({ ...options, registry }, async (scope) => {
     const run = await runAudit(inputs, {
       hosts,
       clients,
       allowFallback: options.allowFallback,
-      selection: { range: options.tags, pattern: options.tagPattern, latest: options.latest, includePrerelease: options.includePrerelease },
-      concurrency: options.concurrency,
+      selection: { range: options.tags, pattern: options.tagPattern, latest, includePrerelease: options.includePrerelease },
+      concurrency,
+      maxImagesPerRepository: maxImages,
       verify: require2 ? { require: require2, client: clients[0], allowFallback: options.allowFallback } : void 0,
       providers,
       open: (spec) => scope.open(spec),
-      onProgress: options.onProgress === void 0 ? void 0 : (done, total) => options.onProgress?.(done, total)
+      onProgress: options.onProgress === void 0 ? void 0 : (done, total) => options.onProgress?.(done, total),
+      signal: options.signal
     });
     const stats = await scope.stats();
     const rows = run.rows;
-    const unreadable = rows.filter((row) => row.status === "unreadable");
+    const unreadable2 = rows.filter((row) => row.status === "unreadable");
     const notAudited = rows.filter((row) => row.status === "not-audited");
+    const workloadEntries = (plan ? judgeWorkloads2(rows, plan, options.allowFallback ?? false) : []).map((entry) => {
+      const written = mirrorOf.get(entry.image);
+      return written ? { ...entry, image: written, pulledFrom: entry.image } : entry;
+    });
+    if (options.deep && plan) {
+      const { explainStartErrors: explainStartErrors2 } = await Promise.resolve().then(() => (init_cluster(), cluster_exports));
+      await explainStartErrors2(workloadEntries, plan, (spec) => scope.open(spec), options.deep === true ? {} : options.deep);
+    }
     const failures = rows.filter((row) => row.status === "audited" && !row.passed).length;
-    const exitCode = unreadable.length + notAudited.length > 0 ? ExitCode.registry : failures > 0 ? ExitCode.checkFailed : ExitCode.ok;
+    const nothingAudited = rows.length === 0 ? `nothing was audited: no tag of ${run.unmatched.map((entry) => entry.repository).join(", ")} is selected, so nothing passed` : null;
+    const failing = workloadEntries.filter((entry) => !entry.passed).length + rows.filter((row) => row.status === "audited" && !row.passed && (!plan || !row.origins.some(isWorkloadOrigin))).length;
+    const exitCode = unreadable2.length + notAudited.length > 0 ? ExitCode.registry : failing > 0 || nothingAudited !== null ? ExitCode.checkFailed : ExitCode.ok;
     const cacheStats = stats?.cache ?? cache?.stats();
     return versioned({
       passed: exitCode === ExitCode.ok,
@@ -48350,17 +50923,22 @@ async function audit(images, options = {}) {
       clients,
       allowFallback: options.allowFallback ?? false,
       required: require2 ? require2.map((platform) => formatPlatform(platform)) : null,
-      rows,
+      rows: rows.map(publicRow),
+      workloads: workloadEntries,
+      nodeGroups: (plan?.groups ?? []).map(({ representative: _node, ...group2 }) => group2),
       history: run.history,
-      unreadable: unreadable.map((row) => ({ reference: row.reference, error: row.error ?? "" })),
+      unreadable: unreadable2.map((row) => ({ reference: row.reference, error: row.error ?? "" })),
       notAudited: notAudited.map((row) => row.reference),
+      interrupted: notAudited.some((row) => row.error === INTERRUPTED),
       rateLimited: run.rateLimited,
       unmatched: run.unmatched,
+      selection: run.selection,
+      nothingAudited,
       summary: {
         images: rows.length,
         hosts: hosts.length,
         failures,
-        unreadable: unreadable.length,
+        unreadable: unreadable2.length,
         notAudited: notAudited.length,
         requests: stats?.requests ?? 0,
         byMethod: stats?.byMethod ?? {},
@@ -48372,14 +50950,29 @@ async function audit(images, options = {}) {
           corrupt: cacheStats.corrupt,
           written: cacheStats.entriesWritten
         } : null,
-        rateLimit: stats?.rateLimit ?? {}
+        rateLimit: stats?.rateLimit ?? {},
+        workloads: plan ? {
+          total: workloadEntries.length,
+          // Disjoint: a workload that fits no node is counted as unschedulable only.
+          failing: workloadEntries.filter((entry) => !entry.passed && !entry.unschedulable).length,
+          unschedulable: workloadEntries.filter((entry) => entry.unschedulable).length
+        } : null
       }
     });
+  }).finally(() => {
+    forgetCache?.();
+    cache?.close();
   });
 }
 function auditExitCode(result) {
   return result.exitCode;
 }
+
+// src/api/attestations.ts
+init_errors();
+init_collect();
+init_signature();
+init_tree();
 
 // src/index.ts
 init_client();
@@ -48400,10 +50993,17 @@ function xmlAttribute(text2) {
 var UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 var UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 var visible = (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+var FOREIGN_TEXT_MAX = 1e3;
+function truncated(text2, max) {
+  if (text2.length <= max) return text2;
+  const points = Array.from(text2);
+  return points.length <= max ? text2 : `${points.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
+}
 function sanitizeText(text2, options = {}) {
+  const short = truncated(text2, options.max ?? FOREIGN_TEXT_MAX);
   const pattern = options.lines ? UNSAFE_KEEPING_LINES : UNSAFE;
   pattern.lastIndex = 0;
-  return pattern.test(text2) ? text2.replace(pattern, visible) : text2;
+  return pattern.test(short) ? short.replace(pattern, visible) : short;
 }
 function sanitizeDeep(value, options = {}) {
   const copies = /* @__PURE__ */ new Map();
@@ -48451,7 +51051,7 @@ function seconds(ms) {
 }
 function testCase(report, strict, check, name, share) {
   const { repository, version } = splitReference(report.reference);
-  const open2 = `    <testcase classname="${xmlAttribute(repository)}" name="${xmlAttribute(version ? `${version}: ${name}` : name)}" time="${seconds(share)}">`;
+  const open4 = `    <testcase classname="${xmlAttribute(repository)}" name="${xmlAttribute(version ? `${version}: ${name}` : name)}" time="${seconds(share)}">`;
   let body;
   if (isFailure(check, strict)) {
     body = `<failure type="${xmlAttribute(check.id)}" message="${xmlAttribute(check.message)}">${xmlText(`${check.id}: ${check.message}`)}</failure>`;
@@ -48462,7 +51062,7 @@ function testCase(report, strict, check, name, share) {
   } else {
     body = "";
   }
-  return `${open2}${body}</testcase>`;
+  return `${open4}${body}</testcase>`;
 }
 function caseNames(checks) {
   const seen = /* @__PURE__ */ new Map();
@@ -48542,8 +51142,17 @@ function capStepSummary(markdown, rest, limitBytes = STEP_SUMMARY_LIMIT_BYTES) {
 }
 
 // src/render/markdown.ts
+var ACTIVE = /[\\`*_~[\]()!#]/g;
 function markdownCell(text2) {
-  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+  return sanitizeText(text2.replace(/[\r\n]+/g, " ")).replace(ACTIVE, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/@/g, "@\u2060").replace(/:\/\//g, "\\://").replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}\\.`);
+}
+function markdownCode(text2, inTable = false) {
+  const line = sanitizeText(text2.replace(/[\r\n]+/g, " "));
+  const flat = inTable ? line.replace(/\|/g, "\\|") : line;
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }
 async function appendStepSummary(env, markdown, rest = "the whole report: --json") {
   const file = env.GITHUB_STEP_SUMMARY;
@@ -48561,7 +51170,7 @@ function oneLine(text2) {
   const flat = sanitizeText(text2).replace(/\s+/g, " ").trim();
   return flat.length > MAX_VERDICT_CHARS ? `${flat.slice(0, MAX_VERDICT_CHARS - 1)}\u2026` : flat;
 }
-var plural = (count, noun) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+var plural2 = (count, noun) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 function failureWords(report, strict) {
   if (report.verdict === "error") return `could not be read: ${unreadableLine(report)}`;
   const words = report.checks.filter((check) => isFailure(check, strict)).map(
@@ -48571,18 +51180,18 @@ function failureWords(report, strict) {
 }
 function verifyVerdictLine(result) {
   const references = result.references;
-  const platforms = plural(result.required.length, "platform");
+  const platforms = plural2(result.required.length, "platform");
   if (result.verdict === "pass") {
-    const subject = references.length === 1 ? references[0].reference : plural(references.length, "image");
+    const subject = references.length === 1 ? references[0].reference : plural2(references.length, "image");
     return oneLine(`\u2705 ${subject} \u2014 ${platforms}, every check passed`);
   }
   const failed = references.filter((report) => report.verdict !== "pass");
   if (references.length === 1) return oneLine(`\u274C ${references[0].reference} \u2014 ${failureWords(references[0], result.strict)}`);
   const reasons = failed.map((report) => `${report.reference}: ${failureWords(report, result.strict)}`).join("; ");
-  return oneLine(`\u274C ${failed.length} of ${plural(references.length, "image")} failed \u2014 ${reasons}`);
+  return oneLine(`\u274C ${failed.length} of ${plural2(references.length, "image")} failed \u2014 ${reasons}`);
 }
 function auditVerdictLine(result) {
-  const subject = `${plural(result.rows.length, "image")} on ${plural(result.hosts.length, "host")}`;
+  const subject = `${plural2(result.rows.length, "image")} on ${plural2(result.hosts.length, "host")}`;
   if (result.passed) return oneLine(`\u2705 ${subject} \u2014 every pull passed`);
   const failing = result.rows.filter((row) => row.status === "audited" && !row.passed).map((row) => row.reference);
   const parts = [
@@ -48632,8 +51241,8 @@ function renderGithubSummary(original) {
   const reports = [...result.references].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
   for (const report of reports) {
     const verdict = report.verdict === "pass" ? "\u2705 passed" : report.verdict === "fail" ? "\u274C failed" : "\u274C could not be read";
-    parts.push(`### \`${markdownCell(report.reference)}\` ${verdict}`, "");
-    if (report.digest) parts.push(`Digest: \`${report.digest}\``, "");
+    parts.push(`### ${markdownCode(report.reference)} ${verdict}`, "");
+    if (report.digest) parts.push(`Digest: ${markdownCode(report.digest)}`, "");
     if (report.verdict === "error") {
       parts.push(markdownCell(report.error ?? ""), "");
       continue;
@@ -48670,6 +51279,7 @@ init_normalize();
 init_parse();
 init_match();
 init_host();
+init_hosts();
 
 // src/action/run.ts
 init_errors();
@@ -48728,12 +51338,17 @@ function wrapText(text2, width, hard = false) {
     return out.join("\n");
   }).join("\n");
 }
+function widest(items, measure, floor = 0) {
+  let most = floor;
+  for (const item of items) most = Math.max(most, measure(item));
+  return most;
+}
 function tableWidth(widths) {
   return widths.reduce((sum, width) => sum + width + 2, 0) + widths.length + 1;
 }
 function layout(columns, rows, options) {
   const shown = (text2, short) => short ? shortDigests(text2) : text2;
-  const natural = (short, keep) => keep.map((c) => Math.max(cellWidth(columns[c].header), ...rows.map((row) => cellWidth(shown(row[c], short)))));
+  const natural = (short, keep) => keep.map((c) => widest(rows, (row) => cellWidth(shown(row[c], short)), cellWidth(columns[c].header)));
   const all = columns.map((_column, index) => index);
   const full = natural(false, all);
   if (options.width === void 0 || options.noTrunc || tableWidth(full) <= options.width) {
@@ -48751,17 +51366,17 @@ function layout(columns, rows, options) {
   for (const mode of ["soft", "hard"]) {
     for (const keep of levels) {
       const widths = natural(true, keep);
-      const floors = keep.map(
-        (c, k) => columns[c].wrap ? Math.max(
-          minimumWidth(columns[c].header, mode === "hard"),
-          ...rows.map((row) => minimumWidth(shown(row[c], true), mode === "hard"))
-        ) : widths[k]
-      );
+      const floors = keep.map((c, k) => {
+        const wrap = columns[c].wrap;
+        if (!wrap) return widths[k];
+        const header = minimumWidth(columns[c].header, mode === "hard");
+        return widest(rows, (row) => minimumWidth(shown(row[c], true), mode === "hard" && wrap === true), header);
+      });
       while (tableWidth(widths) > width) {
-        let widest = -1;
-        for (let k = 0; k < keep.length; k++) if (widths[k] > floors[k] && (widest === -1 || widths[k] > widths[widest])) widest = k;
-        if (widest === -1) break;
-        widths[widest]--;
+        let widest2 = -1;
+        for (let k = 0; k < keep.length; k++) if (widths[k] > floors[k] && (widest2 === -1 || widths[k] > widths[widest2])) widest2 = k;
+        if (widest2 === -1) break;
+        widths[widest2]--;
       }
       last = { short: true, keep, widths, wrapped: mode, fits: tableWidth(widths) <= width };
       if (last.fits) return last;
@@ -48769,22 +51384,143 @@ function layout(columns, rows, options) {
   }
   return last;
 }
+var LARGE_TABLE_ROWS = 200;
+function drawTable(head, rows) {
+  const all = [head, ...rows];
+  const widths = head.map((_h, k) => widest(all, (row) => cellWidth(row[k] ?? "")));
+  const rule = (left, middle, right) => `${left}${widths.map((width) => "\u2500".repeat(width + 2)).join(middle)}${right}`;
+  const out = [rule("\u250C", "\u252C", "\u2510")];
+  for (const row of all) {
+    const lines = widths.map((_w, k) => (row[k] ?? "").split("\n"));
+    const height = Math.max(1, ...lines.map((cellLines) => cellLines.length));
+    for (let i = 0; i < height; i++) {
+      const parts = widths.map((width, k) => {
+        const text2 = lines[k][i] ?? "";
+        return ` ${text2}${" ".repeat(width - visibleWidth(text2))} `;
+      });
+      out.push(`\u2502${parts.join("\u2502")}\u2502`);
+    }
+  }
+  out.push(rule("\u2514", "\u2534", "\u2518"));
+  return out.join("\n");
+}
 async function fitTable(columns, rows, style, options = {}) {
   const chosen = layout(columns, rows, options);
-  const newTable = await tableMaker(style);
-  const cell = (text2, c, k) => {
-    const shown = chosen.short ? shortDigests(text2) : text2;
-    return columns[c].wrap && chosen.wrapped ? wrapText(shown, chosen.widths[k], chosen.wrapped === "hard") : shown;
+  const cell = (text3, c, k, header = false) => {
+    const shown = chosen.short ? shortDigests(text3) : text3;
+    const wrap = columns[c].wrap;
+    if (!wrap || !chosen.wrapped) return shown;
+    return wrapText(shown, chosen.widths[k], chosen.wrapped === "hard" && (wrap === true || header));
   };
-  const table = newTable(chosen.keep.map((c, k) => cell(columns[c].header, c, k)));
-  for (const row of rows) table.push(chosen.keep.map((c, k) => cell(row[c], c, k)));
+  const head = chosen.keep.map((c, k) => cell(columns[c].header, c, k, true));
+  const body = rows.map((row) => chosen.keep.map((c, k) => cell(row[c], c, k)));
+  let text2;
+  if (body.length > LARGE_TABLE_ROWS) {
+    text2 = drawTable(
+      head.map((h) => style.bold(h)),
+      body
+    );
+  } else {
+    const table = (await tableMaker(style))(head);
+    for (const row of body) table.push(row);
+    text2 = table.toString();
+  }
   return {
-    text: table.toString(),
+    text: text2,
     fits: chosen.fits,
     short: chosen.short,
     wrapped: chosen.wrapped !== false,
     dropped: columns.filter((_column, index) => !chosen.keep.includes(index)).map((column) => column.header)
   };
+}
+
+// src/render/workloads.ts
+function hasWorkloads(result) {
+  return result.workloads.length > 0;
+}
+function workloadName(entry) {
+  return `${entry.namespace ? `${entry.namespace}/` : ""}${entry.kind}/${entry.name}`;
+}
+function containerName(entry) {
+  return entry.role === "container" ? entry.container : `${entry.container} (${entry.role})`;
+}
+function failsIn(result, cell) {
+  if (!cell.schedulable) return false;
+  return !(cell.verdict === "ok" || result.allowFallback && cell.verdict === "fallback");
+}
+function ordered(result) {
+  const rank = (entry) => entry.passed ? 2 : entry.unschedulable ? 1 : 0;
+  return result.workloads.map((entry, i) => ({ entry, i })).sort((a, b) => rank(a.entry) - rank(b.entry) || a.i - b.i).map(({ entry }) => entry);
+}
+function plural3(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function workloadSummary(result) {
+  const s = result.summary;
+  const counts = s.workloads ?? { total: result.workloads.length, failing: 0, unschedulable: 0 };
+  const seconds3 = s.durationMs < 1e4 ? (s.durationMs / 1e3).toFixed(1) : String(Math.round(s.durationMs / 1e3));
+  return [
+    `${plural3(counts.total, "workload")} \xD7 ${plural3(result.nodeGroups.length, "node group")}`,
+    `${counts.failing} failing`,
+    `${counts.unschedulable} unschedulable`,
+    `${plural3(s.images, "image")} read (${s.unreadable} unreadable)`,
+    `${plural3(s.requests, "request")} in ${seconds3} s`
+  ].join(", ");
+}
+function imagesAlone(result) {
+  const rows = result.rows.filter((row) => !row.origins.some(isWorkloadOrigin));
+  if (rows.length === 0) return void 0;
+  const references = new Set(rows.map((row) => row.reference));
+  return {
+    ...result,
+    rows,
+    workloads: [],
+    history: result.history.filter((history) => rows.some((row) => row.repository === history.repository)),
+    unreadable: result.unreadable.filter((entry) => references.has(entry.reference)),
+    summary: { ...result.summary, images: rows.length, failures: rows.filter((row) => row.status === "audited" && !row.passed).length }
+  };
+}
+function mdCell(result, cell) {
+  if (!cell || !cell.schedulable) return "\u2014";
+  return failsIn(result, cell) ? `\u274C ${cell.verdict}` : `\u2705 ${cell.verdict}`;
+}
+function renderWorkloadsMarkdown(original, title, renderImages) {
+  const result = sanitizeDeep(original);
+  const entries = ordered(result);
+  const out = [`## ${title}`, "", workloadSummary(result), ""];
+  out.push(
+    `| | Workload | Container | ${result.nodeGroups.map((group2) => markdownCell(group2.label)).join(" | ")} |`,
+    `|---|---|---|${result.nodeGroups.map(() => "---|").join("")}`
+  );
+  for (const entry of entries) {
+    const mark = entry.unschedulable ? "\u26D4" : entry.passed ? "\u2705" : "\u274C";
+    const cells = result.nodeGroups.map(
+      (group2) => mdCell(
+        result,
+        entry.cells.find((cell) => cell.group === group2.label)
+      )
+    );
+    out.push(`| ${mark} | \`${markdownCell(workloadName(entry))}\` | ${markdownCell(containerName(entry))} | ${cells.join(" | ")} |`);
+  }
+  out.push("");
+  const reasons = entries.filter((entry) => entry.reason !== null);
+  if (reasons.length > 0) {
+    for (const entry of reasons) {
+      out.push(`- \`${markdownCell(workloadName(entry))}\` ${markdownCell(containerName(entry))}: ${markdownCell(entry.reason ?? "")}`);
+    }
+    out.push("");
+  }
+  if (result.unreadable.length > 0)
+    out.push(
+      "**Could not be read:**",
+      "",
+      ...result.unreadable.map((entry) => `- \`${markdownCell(entry.reference)}\`: ${markdownCell(entry.error)}`),
+      ""
+    );
+  const images = imagesAlone(original);
+  if (images) out.push(renderImages(images).replace(/^## .*\n/, ""));
+  return `${out.join("\n")}
+`;
 }
 
 // src/render/audit.ts
@@ -48796,48 +51532,55 @@ function columnsOf(result) {
   const several = result.clients.length > 1;
   const columns = [];
   for (const client of result.clients) {
-    for (const host2 of result.hosts) {
-      const failures = result.rows.filter((row) => {
-        const cell = cellOf(row, host2.host, client);
-        return cell !== void 0 && !cellPasses2(result, cell.verdict);
-      }).length;
-      columns.push({ host: host2.host, client, title: several ? `${host2.label} ${client}` : host2.label, failures });
-    }
+    for (const host2 of result.hosts) columns.push({ host: host2.host, client, title: several ? `${host2.label} ${client}` : host2.label });
   }
-  return columns.map((column, i) => ({ column, i })).sort((a, b) => b.column.failures - a.column.failures || a.i - b.i).map(({ column }) => column);
+  return columns;
 }
 function cellOf(row, host2, client) {
   return row.cells.find((cell) => cell.host === host2 && cell.client === client);
 }
 function rowName(row) {
-  if (row.tag) return row.tag;
+  if (row.tag && row.note) return `${row.tag} \u2192 ${row.note}`;
+  if (row.tag) return row.aliases.length > 0 ? `${row.tag} (also ${row.aliases.join(", ")})` : row.tag;
   const at = row.reference.lastIndexOf("@");
   return at >= 0 ? `@${shortDigest(row.reference.slice(at + 1))}` : row.reference;
 }
 function groups(result) {
   const byRepository = /* @__PURE__ */ new Map();
-  for (const row of result.rows) byRepository.set(row.repository, [...byRepository.get(row.repository) ?? [], row]);
+  for (const row of result.rows) {
+    const rows = byRepository.get(row.repository);
+    if (rows) rows.push(row);
+    else byRepository.set(row.repository, [row]);
+  }
   return [...byRepository].map(([repository, rows]) => ({ repository, rows }));
+}
+function cellText(cell) {
+  return cell.failedChecks.length > 0 ? `${cell.verdict} (${cell.failedChecks.join(", ")})` : cell.verdict;
 }
 function seconds2(ms) {
   return ms < 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms / 1e3)} s`;
 }
-function plural2(n, word) {
+function plural4(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function notAuditedReason(result) {
+  const reasons = result.rateLimited.map((limit) => `${limit.registry}: ${limit.message}`);
+  if (result.interrupted) reasons.push("interrupted");
+  return reasons.join("; ");
 }
 function renderAuditSummary(result) {
   const s = result.summary;
   const parts = [
-    `${plural2(s.images, "image")} \xD7 ${plural2(s.hosts, "host")}${result.clients.length > 1 ? ` \xD7 ${result.clients.length} clients` : ""}`,
+    `${plural4(s.images, "image")} \xD7 ${plural4(s.hosts, "host")}${result.clients.length > 1 ? ` \xD7 ${result.clients.length} clients` : ""}`,
     `${s.failures} failing`,
     `${s.unreadable} unreadable`
   ];
   if (s.notAudited > 0) parts.push(`${s.notAudited} not audited`);
-  parts.push(`${plural2(s.requests, "request")} in ${seconds2(s.durationMs)}`);
+  parts.push(`${plural4(s.requests, "request")} in ${seconds2(s.durationMs)}`);
   parts.push(s.cache ? `cache ${s.cache.hits} hit${s.cache.hits === 1 ? "" : "s"}` : "no cache");
   for (const [host2, limit] of Object.entries(s.rateLimit)) {
     if (limit.remaining !== void 0)
-      parts.push(`rate limit ${limit.remaining}${limit.limit !== void 0 ? `/${limit.limit}` : ""} left at ${host2}`);
+      parts.push(`rate limit ${limit.remaining}${limit.limit !== void 0 ? `/${limit.limit}` : ""} left at ${sanitizeText(host2)}`);
   }
   return parts.join(", ");
 }
@@ -48848,17 +51591,18 @@ function historyLines(result, repository) {
     return `${history.host}${several ? ` (${history.client})` : ""}${variant}: ${history.text}`;
   });
 }
-function mdVerdict(result, verdict) {
-  if (cellPasses2(result, verdict)) return `\u2705 ${verdict}`;
-  if (verdict === "fallback" || verdict === "ambiguous") return `\u26A0\uFE0F ${verdict}`;
+function mdVerdict(result, cell) {
+  const verdict = markdownCell(cellText(cell));
+  if (cellPasses2(result, cell.verdict)) return `\u2705 ${verdict}`;
+  if (cell.verdict === "fallback" || cell.verdict === "ambiguous") return `\u26A0\uFE0F ${verdict}`;
   return `\u274C ${verdict}`;
 }
-function renderAuditMarkdown(original, title = "archcheck audit") {
-  const result = sanitizeDeep(original);
+function renderAuditMarkdown(result, title = "archcheck audit") {
+  if (hasWorkloads(result)) return renderWorkloadsMarkdown(result, title, (images) => renderAuditMarkdown(images, title));
   const columns = columnsOf(result);
-  const out = [`## ${title}`, "", renderAuditSummary(result), ""];
+  const out = [`## ${title}`, "", markdownCell(renderAuditSummary(result)), ""];
   for (const group2 of groups(result)) {
-    out.push(`### \`${markdownCell(group2.repository)}\``, "");
+    out.push(`### ${markdownCode(group2.repository)}`, "");
     out.push(
       `| Image | Digest | ${columns.map((column) => markdownCell(column.title)).join(" | ")} |`,
       `|---|---|${columns.map(() => "---|").join("")}`
@@ -48868,35 +51612,43 @@ function renderAuditMarkdown(original, title = "archcheck audit") {
         if (row.status === "unreadable") return "\u274C error";
         if (row.status === "not-audited") return "\u2796 not audited";
         const cell = cellOf(row, column.host, column.client);
-        return cell ? mdVerdict(result, cell.verdict) : "\u2014";
+        return cell ? mdVerdict(result, cell) : "\u2014";
       });
-      out.push(`| \`${markdownCell(rowName(row))}\` | ${row.digest ? `\`${shortDigest(row.digest)}\`` : "\u2014"} | ${cells.join(" | ")} |`);
+      out.push(
+        `| ${markdownCode(rowName(row), true)} | ${row.digest ? markdownCode(shortDigest(row.digest), true) : "\u2014"} | ${cells.join(" | ")} |`
+      );
     }
     out.push("");
     const history = historyLines(result, group2.repository);
-    if (history.length > 0) out.push(...history.map((line) => `- ${markdownCell(line)}`), "");
+    for (const line of history) out.push(`- ${markdownCell(line)}`);
+    if (history.length > 0) out.push("");
   }
   if (result.unreadable.length > 0)
     out.push(
       "**Could not be read:**",
       "",
-      ...result.unreadable.map((entry) => `- \`${markdownCell(entry.reference)}\`: ${markdownCell(entry.error)}`),
+      ...result.unreadable.map((entry) => `- ${markdownCode(entry.reference)}: ${markdownCell(entry.error)}`),
       ""
     );
   if (result.notAudited.length > 0)
-    out.push("**Not audited (rate limited):**", "", ...result.notAudited.map((reference) => `- \`${markdownCell(reference)}\``), "");
+    out.push(
+      `**Not audited (${markdownCell(notAuditedReason(result))}):**`,
+      "",
+      ...result.notAudited.map((reference) => `- ${markdownCode(reference)}`),
+      ""
+    );
   return `${out.join("\n")}
 `;
 }
 
 // src/render/style.ts
-var sgr = (open2, close) => (text2) => `\x1B[${open2}m${text2}\x1B[${close}m`;
-var plain = (text2) => text2;
+var sgr = (open4, close2) => (text2) => `\x1B[${open4}m${text2}\x1B[${close2}m`;
+var plain2 = (text2) => text2;
 function colorEnabled(stream2, env = process.env) {
   return Boolean(stream2.isTTY) && !env.NO_COLOR;
 }
 function styleFor(stream2, env = process.env) {
-  if (!colorEnabled(stream2, env)) return { enabled: false, bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain };
+  if (!colorEnabled(stream2, env)) return { enabled: false, bold: plain2, dim: plain2, red: plain2, yellow: plain2, green: plain2, cyan: plain2 };
   return { enabled: true, bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39) };
 }
 
@@ -49115,7 +51867,7 @@ async function writeReport(env, mode, document) {
   const base = env.RUNNER_TEMP || tmpdir();
   try {
     const file = join3(await mkdtemp(join3(base, "archcheck-")), `${mode}.json`);
-    await writeFile2(file, `${JSON.stringify(document, null, 2)}
+    await writeFile(file, `${JSON.stringify(document, null, 2)}
 `);
     return file;
   } catch (error) {
@@ -49124,7 +51876,7 @@ async function writeReport(env, mode, document) {
 }
 async function writeJunit(file, xml) {
   try {
-    await writeFile2(file, xml);
+    await writeFile(file, xml);
   } catch (error) {
     throw new UsageError(`input junit: cannot write ${file}: ${fileErrorText(error)}`);
   }
