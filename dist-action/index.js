@@ -30877,7 +30877,7 @@ var init_list = __esm({
 
 // src/oci/platform/hosts.ts
 function parseHosts(values = []) {
-  const specs = splitList(values);
+  const specs = splitList(values, { keepEmpty: true });
   const hosts = /* @__PURE__ */ new Map();
   for (const spec of specs.length > 0 ? specs : DEFAULT_HOSTS) {
     const platform = toHostPlatform(spec);
@@ -51142,7 +51142,7 @@ function capStepSummary(markdown, rest, limitBytes = STEP_SUMMARY_LIMIT_BYTES) {
 }
 
 // src/render/markdown.ts
-var ACTIVE = /[\\`*_~[\]()!#]/g;
+var ACTIVE = /[\\`*_~[\]!#]/g;
 function markdownCell(text2) {
   return sanitizeText(text2.replace(/[\r\n]+/g, " ")).replace(ACTIVE, "\\$&").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/@/g, "@\u2060").replace(/:\/\//g, "\\://").replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}\\.`);
 }

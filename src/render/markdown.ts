@@ -5,10 +5,11 @@ import {sanitizeText} from '../oci/sanitize.js'
 import {capStepSummary} from './step-summary.js'
 
 /**
- * Markdown's active ASCII characters: links and images (`[]()!`), code (backtick), emphasis
- * (`*_~`), headings and references (`#`), and the backslash itself. Escaped, they show as written.
+ * Markdown's active ASCII characters: links and images (`[]!`: with the brackets escaped, a
+ * parenthesis starts nothing), code (backtick), emphasis (`*_~`), headings and references (`#`),
+ * and the backslash itself. Escaped, they show as written.
  */
-const ACTIVE = /[\\`*_~[\]()!#]/g
+const ACTIVE = /[\\`*_~[\]!#]/g
 
 /**
  * Text from a registry or a file as Markdown that shows it and does nothing else: no link, image,

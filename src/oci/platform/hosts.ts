@@ -12,7 +12,7 @@ export const DEFAULT_HOSTS = ['linux/amd64', 'linux/arm64']
  * Throws a UsageError for a bad specifier.
  */
 export function parseHosts(values: readonly string[] = []): Platform[] {
-  const specs = splitList(values)
+  const specs = splitList(values, {keepEmpty: true})
   const hosts = new Map<string, Platform>()
   for (const spec of specs.length > 0 ? specs : DEFAULT_HOSTS) {
     const platform = toHostPlatform(spec)
