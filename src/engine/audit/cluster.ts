@@ -312,8 +312,14 @@ function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallba
     return notScheduled(`runs on node ${placement.nodeName}`)
   }
   if (placement) {
-    const {nodeName: _bound, ...rules} = placement
-    const fit = placeOn(rules, group.representative)
+    // Bound to one of this group's nodes, the pod skips the scheduler (no cordon, no NoSchedule
+    // taint stops it); the group's nodes agree on everything else, so its representative, named as
+    // that node, answers. On a --host group it is judged as its template would be.
+    const {nodeName, ...template} = placement
+    const fit =
+      nodeName !== undefined && group.nodes.length > 0
+        ? placeOn(placement, {...group.representative, name: nodeName})
+        : placeOn(template, group.representative)
     if (!fit.fits) return notScheduled(fit.reason)
   }
   const cell = (verdict: WorkloadVerdict, reason: string | null, passes: boolean): Judged => ({

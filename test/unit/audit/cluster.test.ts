@@ -269,4 +269,34 @@ describe('judgeWorkloads', () => {
       reason: 'unschedulable here: it runs on node gone, which is not among the nodes read',
     })
   })
+
+  it('runs a pod bound by nodeName on a cordoned node with a NoSchedule taint: only NoExecute taints stop it', () => {
+    const pod = {...workload({nodeName: 'arm-1', tolerations: []}), kind: 'Pod'}
+    const rows = [
+      row(
+        [
+          {host: 'linux/amd64', verdict: 'ok'},
+          {host: 'linux/arm64', verdict: 'no-match'},
+        ],
+        pod,
+      ),
+    ]
+    const archTaint = {key: 'kubernetes.io/arch', value: 'arm64', effect: 'NoSchedule'}
+    const tainted = readClusterNodes(
+      nodesJson([{name: 'amd-1'}, {name: 'arm-1', arch: 'arm64', taints: [archTaint], unschedulable: true}]),
+      'nodes.json',
+    )
+    const [entry] = judgeWorkloads(rows, planCluster({nodes: tainted, hosts: [], clients: ['docker'], origins: [pod]}), false)
+    expect(entry.cells.map((c) => [c.schedulable, c.verdict])).toEqual([
+      [false, 'not-scheduled'],
+      [true, 'no-match'],
+    ])
+    expect(entry).toMatchObject({passed: false, unschedulable: false})
+    const evicting = readClusterNodes(
+      nodesJson([{name: 'arm-1', arch: 'arm64', taints: [{key: 'maintenance', effect: 'NoExecute'}]}]),
+      'nodes.json',
+    )
+    const [evicted] = judgeWorkloads(rows, planCluster({nodes: evicting, hosts: [], clients: ['docker'], origins: [pod]}), false)
+    expect(evicted.cells[0]).toMatchObject({schedulable: false, reason: expect.stringContaining('maintenance')})
+  })
 })
