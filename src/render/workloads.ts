@@ -3,7 +3,7 @@
  * reason under the table for each row that fails or fits no node.
  */
 import {isWorkloadOrigin, type AuditResult, type WorkloadCell, type WorkloadEntry} from '../api/audit.js'
-import {sanitizeDeep} from '../oci/sanitize.js'
+import {FOREIGN_TEXT_MAX, sanitizeDeep, sanitizeText} from '../oci/sanitize.js'
 import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
 import {escapeCommandData, escapeCommandProperty} from './github.js'
 import {markdownCell} from './markdown.js'
@@ -23,8 +23,8 @@ function containerName(entry: WorkloadEntry): string {
   return entry.role === 'container' ? entry.container : `${entry.container} (${entry.role})`
 }
 
-function state(entry: WorkloadEntry): 'ok' | 'FAIL' | 'UNSCHEDULABLE' {
-  return entry.unschedulable ? 'UNSCHEDULABLE' : entry.passed ? 'ok' : 'FAIL'
+function state(entry: WorkloadEntry): 'ok' | 'FAIL' | 'NO NODE' {
+  return entry.unschedulable ? 'NO NODE' : entry.passed ? 'ok' : 'FAIL'
 }
 
 function failsIn(result: AuditResult, cell: WorkloadCell): boolean {
@@ -74,6 +74,19 @@ export function imagesAlone(result: AuditResult): AuditResult | undefined {
   }
 }
 
+/**
+ * Names, messages and pod status come from files and registries: shown, never obeyed. A reason
+ * joins one line per node group it fails on, so its cut is per group, not that of one foreign text.
+ */
+function inert(original: AuditResult): AuditResult {
+  const result = sanitizeDeep(original)
+  const workloads = original.workloads.map((entry, i) => ({
+    ...result.workloads[i],
+    reason: entry.reason === null ? null : sanitizeText(entry.reason, {max: FOREIGN_TEXT_MAX * Math.max(1, entry.cells.length)}),
+  }))
+  return {...result, workloads}
+}
+
 function cellText(result: AuditResult, cell: WorkloadCell | undefined, style: Style): string {
   if (!cell || !cell.schedulable) return style.dim('—')
   if (!failsIn(result, cell)) return style.green(cell.verdict)
@@ -87,14 +100,14 @@ export async function renderWorkloadsText(
   fit: FitOptions,
   renderImages: (images: AuditResult) => Promise<string>,
 ): Promise<string> {
-  // Names, messages and pod status come from files and registries: shown, never obeyed by the terminal.
-  const result = sanitizeDeep(original)
+  const result = inert(original)
   const entries = ordered(result)
+  // To fit a terminal the state goes first (the cells say it too); verdicts never break inside a word.
   const columns: TableColumn[] = [
-    {header: ''},
+    {header: 'STATE', drop: 1},
     {header: 'WORKLOAD', wrap: true},
     {header: 'CONTAINER', wrap: true},
-    ...result.nodeGroups.map((group) => ({header: group.label, wrap: true})),
+    ...result.nodeGroups.map((group) => ({header: group.label, wrap: 'words' as const})),
   ]
   const rows = entries.map((entry) => {
     const mark = state(entry)
@@ -114,6 +127,8 @@ export async function renderWorkloadsText(
   const out: string[] = []
   const table = await fitTable(columns, rows, style, fit)
   out.push(table.text)
+  if (table.dropped.length > 0)
+    out.push(style.dim(`Not shown to fit ${fit.width} columns: ${table.dropped.join(', ')} (--no-trunc or --json shows everything).`))
   const reasons = entries.filter((entry) => entry.reason !== null)
   if (reasons.length > 0) {
     out.push('')
@@ -140,7 +155,7 @@ function mdCell(result: AuditResult, cell: WorkloadCell | undefined): string {
 
 /** The workload view as Markdown (for a PR comment or the step summary). */
 export function renderWorkloadsMarkdown(original: AuditResult, title: string, renderImages: (images: AuditResult) => string): string {
-  const result = sanitizeDeep(original)
+  const result = inert(original)
   const entries = ordered(result)
   const out = [`## ${title}`, '', workloadSummary(result), '']
   out.push(

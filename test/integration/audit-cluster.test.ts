@@ -164,6 +164,21 @@ describe('archcheck audit --from workloads --hosts-from nodes: the GKE cluster',
     expect(stdout).toMatch(/7 workloads × 3 node groups, 1 failing, 1 unschedulable/)
   })
 
+  it('fits the workload view into 80 and 120 columns without breaking a verdict', async () => {
+    for (const width of [80, 120]) {
+      const {code, stdout} = await runCli(['audit', '--from', fixture('app.yaml'), '--hosts-from', GKE_NODES, '--no-cache'], {
+        env: {COLUMNS: String(width)},
+        timeoutMs: 60_000,
+      })
+      expect(code).toBe(1)
+      const table = stdout.split('\n').filter((line) => /^[│┌└├]/.test(line))
+      expect(table.length).toBeGreaterThan(0)
+      for (const line of table) expect([...line].length, line).toBeLessThanOrEqual(width)
+      expect(stdout).toContain('✗ no-match')
+      expect(stdout).not.toMatch(/no-\s*│/)
+    }
+  })
+
   it('writes the Markdown view to the step summary and one ::error annotation per failing workload under GitHub Actions', async () => {
     const summary = join(dir, 'step-summary.md')
     writeFileSync(summary, '')
