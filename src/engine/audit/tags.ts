@@ -245,7 +245,7 @@ export function compileTagSelection(options: TagSelectionOptions): TagSelector {
       const counts: SelectionCounts = {
         tags: 0,
         selected: 0,
-        by: by || 'all releases',
+        by: by || 'default (releases without variant)',
         notVersions: 0,
         notVersionNames: [],
         variants: 0,

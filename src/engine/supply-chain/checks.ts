@@ -89,7 +89,7 @@ function presence(subject: SubjectArtifacts, kind: 'provenance' | 'sbom', result
   return result(
     id,
     'fail',
-    `no ${name} is attached to the ${subject.target} image (build with --provenance/--sbom, or attach one)`,
+    `no ${name} is attached to the ${subject.target} image (docker buildx build ${kind === 'sbom' ? '--sbom=true' : '--provenance=mode=max'} attaches one)`,
     subject.target,
   )
 }
