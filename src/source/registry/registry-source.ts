@@ -145,23 +145,8 @@ export class RegistrySource implements ImageSource {
           'too-large',
         )
       }
-      const link = nextLink(response.headers.get('link'))
-      if (link === undefined) return tags
-      // The first request settled the scheme; relative links resolve against the registry's origin.
-      const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`
-      let next: URL
-      try {
-        next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`)
-      } catch {
-        throw new RegistryError(`${what} the registry's next-page link is not a URL`, 'protocol')
-      }
-      // The registry's token goes with every page: never to another origin.
-      if (next.origin !== origin) {
-        throw new RegistryError(
-          `${what} the registry's next-page link leads to another origin (${next.origin}); not following it`,
-          'protocol',
-        )
-      }
+      const next = this.nextPage(response, url, first, what)
+      if (next === undefined) return tags
       if (seen.has(next.href)) throw new RegistryError(`${what} the registry's next-page link repeats ${displayUrl(next.href)}`, 'protocol')
       if (page >= maxPages) {
         throw new RegistryError(
@@ -209,21 +194,37 @@ export class RegistrySource implements ImageSource {
           `${digest} in ${this.repositoryName} has more than ${maxReferrers} referrers; not reading further`,
           'too-large',
         )
-      const link = nextLink(response.headers.get('link'))
-      if (link === undefined) return referrers
-      const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`
-      let next: URL
-      try {
-        next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`)
-      } catch {
-        throw new RegistryError(`${what} the registry's next-page link is not a URL`, 'protocol')
-      }
-      // The registry's token goes with every page: never to another origin.
-      if (next.origin !== origin) throw new RegistryError(`${what} the next-page link leads to another origin (${next.origin})`, 'protocol')
+      const next = this.nextPage(response, url, first, what)
+      if (next === undefined) return referrers
       if (page >= maxPages)
         throw new RegistryError(`referrers of ${digest} in ${this.repositoryName} run to more than ${maxPages} pages`, 'too-large')
       pageUrl = next.href
     }
+  }
+
+  /**
+   * The page a `Link: <…>; rel="next"` header names (undefined on the last page), resolved against
+   * the page read (`current`, or the first path). The registry's token goes with every page, so a
+   * link to another origin is refused.
+   */
+  private nextPage(response: HttpResponse, current: string | undefined, first: string, what: string): URL | undefined {
+    const link = nextLink(response.headers.get('link'))
+    if (link === undefined) return undefined
+    // The first request settled the scheme; relative links resolve against the registry's origin.
+    const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`
+    let next: URL
+    try {
+      next = new URL(link, current ?? `${origin}/v2/${this.ref.repository}/${first}`)
+    } catch {
+      throw new RegistryError(`${what} the registry's next-page link is not a URL`, 'protocol')
+    }
+    if (next.origin !== origin) {
+      throw new RegistryError(
+        `${what} the registry's next-page link leads to another origin (${next.origin}); not following it`,
+        'protocol',
+      )
+    }
+    return next
   }
 
   async manifestExists(digest: string): Promise<boolean> {
