@@ -9,6 +9,7 @@ import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import type {AuditResult} from '../../src/api/audit.js'
 import {tempDirSync} from './temp-dir.js'
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -107,4 +108,16 @@ function newestMtime(dir: string): number {
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs)
   }
   return newest
+}
+
+/** Runs `archcheck audit ARGS… --json` and parses the document; the exit code is the test's to check. */
+export async function runAuditJson(args: string[], options: CliOptions = {}): Promise<CliResult & {json: AuditResult}> {
+  const result = await runCli(['audit', ...args, '--json'], {timeoutMs: 60_000, ...options})
+  let json: AuditResult
+  try {
+    json = JSON.parse(result.stdout) as AuditResult
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}): ${result.stdout.slice(0, 300)}\nstderr: ${result.stderr}`)
+  }
+  return {...result, json}
 }

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import type {AuditResult, WorkloadEntry} from '../../src/api/audit.js'
-import {PROJECT_ROOT, runCli} from '../helpers/cli.js'
+import {PROJECT_ROOT, runCli, runAuditJson} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario} from '../helpers/scenarios.js'
 import {tempDir} from '../helpers/temp-dir.js'
@@ -55,16 +55,7 @@ function fixture(name: string): string {
   return file
 }
 
-async function auditJson(args: string[], env?: Record<string, string | undefined>) {
-  const result = await runCli(['audit', ...args, '--json', '--no-cache'], {env, timeoutMs: 60_000})
-  let json: AuditResult
-  try {
-    json = JSON.parse(result.stdout) as AuditResult
-  } catch {
-    throw new Error(`not JSON (exit ${result.code}): ${result.stdout.slice(0, 300)}\nstderr: ${result.stderr}`)
-  }
-  return {...result, json}
-}
+const auditJson = (args: string[], env?: Record<string, string | undefined>) => runAuditJson([...args, '--no-cache'], {env})
 
 function entry(json: AuditResult, name: string, container?: string): WorkloadEntry {
   const found = json.workloads.find((e) => `${e.namespace}/${e.kind}/${e.name}` === name && (!container || e.container === container))

@@ -8,22 +8,13 @@ import {beforeAll, describe, expect, it} from 'vitest'
 
 import type {AuditResult} from '../../src/api/audit.js'
 import {pushReleaseRepo, RELEASE_REPO_TAGS, versionedTop} from '../helpers/audit-repos.js'
-import {runCli} from '../helpers/cli.js'
+import {runCli, runAuditJson} from '../helpers/cli.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {pushScenario} from '../helpers/scenarios.js'
 
 let repo: {name: string; byTag: Record<string, string>}
 
-async function auditJson(args: string[]) {
-  const result = await runCli(['audit', ...args, '--no-cache', '--json'], {timeoutMs: 90_000})
-  let json: AuditResult
-  try {
-    json = JSON.parse(result.stdout) as AuditResult
-  } catch {
-    throw new Error(`not JSON (exit ${result.code}): ${result.stdout.slice(0, 300)}\nstderr: ${result.stderr}`)
-  }
-  return {...result, json}
-}
+const auditJson = (args: string[]) => runAuditJson([...args, '--no-cache'], {timeoutMs: 90_000})
 
 const historyOf = (json: AuditResult, host: string) => json.history.find((h) => h.host === host && h.variant === null)?.text
 const cellOf = (json: AuditResult, tag: string, host: string) =>

@@ -22,7 +22,7 @@ import {
   type AuditRepo,
 } from '../helpers/audit-repos.js'
 import {startAuditProxy, type AuditProxy} from '../helpers/audit-proxy.js'
-import {CLI_PATH, cliEnv, PROJECT_ROOT, runCli} from '../helpers/cli.js'
+import {CLI_PATH, cliEnv, PROJECT_ROOT, runCli, runAuditJson} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
 
 let histA: AuditRepo
@@ -43,17 +43,7 @@ async function proxy(options: Parameters<typeof startAuditProxy>[1] = {}): Promi
   return started
 }
 
-/** Runs audit with --json and parses the document (the exit code is the test's to check). */
-async function auditJson(args: string[], env?: Record<string, string | undefined>) {
-  const result = await runCli(['audit', ...args, '--json'], {env, timeoutMs: 60_000})
-  let json: AuditResult
-  try {
-    json = JSON.parse(result.stdout) as AuditResult
-  } catch {
-    throw new Error(`not JSON (exit ${result.code}): ${result.stdout.slice(0, 300)}\nstderr: ${result.stderr}`)
-  }
-  return {...result, json}
-}
+const auditJson = (args: string[], env?: Record<string, string | undefined>) => runAuditJson(args, {env})
 
 const cellOf = (json: AuditResult, tag: string, host: string) =>
   json.rows.find((row) => row.tag === tag)?.cells.find((cell) => cell.host === host)?.verdict

@@ -7,7 +7,7 @@ import {createServer} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AuditResult} from '../../src/api/audit.js'
-import {runCli} from '../helpers/cli.js'
+import {runAuditJson} from '../helpers/cli.js'
 import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {pushScenario, type PushedScenario, type ScenarioSpec} from '../helpers/scenarios.js'
@@ -30,16 +30,7 @@ afterAll(async () => {
   await proxy?.close()
 })
 
-async function auditJson(args: string[]) {
-  const result = await runCli(['audit', ...args, '--json'], {timeoutMs: 60_000})
-  let json: AuditResult
-  try {
-    json = JSON.parse(result.stdout) as AuditResult
-  } catch {
-    throw new Error(`not JSON (exit ${result.code}): ${result.stdout.slice(0, 300)}\nstderr: ${result.stderr}`)
-  }
-  return {...result, json}
-}
+const auditJson = (args: string[]) => runAuditJson(args)
 
 /** Each row's reference, status and cell verdicts: what a user compares between two runs. */
 const verdicts = (json: AuditResult) =>
