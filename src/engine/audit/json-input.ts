@@ -162,7 +162,7 @@ function parseItem(text: string, name: string, range: Range, bounds: JsonBounds,
   const size = range.end - range.start
   if (size > bounds.maxItemBytes) {
     throw new UsageError(
-      `${name}:${range.line}: a JSON value of ${size} characters is larger than the ${bounds.maxItemBytes} one item may hold`,
+      `${name}:${range.line}: an item of ${size} characters is larger than ${bounds.maxItemBytes}, the most one item may hold`,
     )
   }
   try {

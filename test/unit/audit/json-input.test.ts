@@ -126,7 +126,7 @@ describe('the JSON scanner', () => {
     expect(() => readJson(deep, 'd.json', {bounds})).toThrow(/^d\.json:2: not valid JSON: nesting deeper than 5 levels$/)
     const list = (items: string[]) => readJson(`{"kind": "List", "items": [\n${items.join(',\n')}\n]}`, 'l.json', {bounds})
     expect(() => [...list(['{}', `{"a": "${'x'.repeat(100)}"}`]).items()]).toThrow(
-      /^l\.json:3: a JSON value of 109 characters is larger than the 100/,
+      /^l\.json:3: an item of 109 characters is larger than 100, the most one item may hold$/,
     )
     expect(() => [...list(['{}', '{}', '{}', '{}']).items()]).toThrow(/^l\.json:5: more than 3 items$/)
     expect([...list(['{}', '{}', '{}']).items()]).toHaveLength(3)
