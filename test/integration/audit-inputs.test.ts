@@ -1,7 +1,8 @@
 /**
  * audit's inputs as a user gives them to the built CLI: options checked once, with resolve's words,
  * before any request; workload and node files read through one bounded reader, a YAML budget and
- * an item-by-item JSON reader, so hostile files end as documented (exit 2, one line) within 5 s and 300 MB, and signals act.
+ * an item-by-item JSON reader, so hostile files end as documented (exit 2, one line) within 5 s and
+ * 300 MB, and signals act.
  */
 import {execFile, spawn} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
