@@ -170,7 +170,7 @@ function parseItem(text: string, name: string, range: Range, bounds: JsonBounds,
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error
     // V8 quotes a part of the text in its message: keep only what it says is wrong.
-    const reason = error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '')
+    const reason = error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/ (?:in |after )?JSON at position \d+.*$/s, '')
     const position = /at position (\d+)/.exec(error.message)
     const line = position ? range.line + countLines(text, range.start, range.start + Number(position[1])) : range.line
     throw new UsageError(`${name}:${line}: not valid JSON: ${sanitizeText(reason, {max: 200})}`)

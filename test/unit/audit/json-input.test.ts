@@ -106,6 +106,10 @@ describe('the JSON scanner', () => {
       ['{"kind": "Pod", spec: {}}', /^x\.json:1: not valid JSON: expected a key in double quotes/],
       ['{"kind": "List", "items": [\n', /^x\.json:2: not valid JSON: ends inside 1 open bracket/],
       ['{"kind": "Pod", "spec": {"containers": [{"image": nginx}]}}', /^x\.json:1: not valid JSON: Unexpected token/],
+      [
+        '{"kind": "List", "items": [\n{"kind": "Pod",\n "x": "a\tb"}]}',
+        /^x\.json:3: not valid JSON: Bad control character in string literal$/,
+      ],
     ]
     for (const [text, message] of cases) expect(usageError(() => readWorkloadImages(text, 'x.json')).message).toMatch(message)
     // Items are read in file order: the first wrong one is named, whether its JSON or its content is wrong.
