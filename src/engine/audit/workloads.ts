@@ -58,12 +58,12 @@ export interface WorkloadFile {
  * Reads the image references a `--from` input names. The kind is told from the content, not the
  * file name (stdin has none): a text whose every meaningful line is one whitespace-free word is a
  * list; anything with YAML structure (`key:`, `- `, `---`, `{`) is Kubernetes or Compose, the
- * first document deciding which. References are returned as written and in order of first
+ * first document deciding which; a text starting with `{` or `[` is read as JSON (readJsonWorkloads). References are returned as written and in order of first
  * appearance, deduplicated by exact text with all their origins kept; the caller validates them
  * with the reference parser (an origin gives FILE:LINE for its message) and may merge further
  * after normalising (`nginx` and `docker.io/library/nginx:latest`) with mergeWorkloadImages.
  *
- * Throws a UsageError naming `FILE:LINE` for unparsable YAML, a list line that is not one word, an
+ * Throws a UsageError naming `FILE:LINE` for unparsable YAML or JSON, a list line that is not one word, an
  * `image` that is not a non-empty string, and documents that are neither Kubernetes nor Compose.
  */
 export function readWorkloadImages(text: string, file: string): WorkloadFile {
