@@ -1,7 +1,8 @@
 /**
  * audit's inputs as a user gives them to the built CLI: options checked once, with resolve's words,
- * before any request; workload and node files read through one bounded reader and a YAML budget,
- * so hostile files end as documented (exit 2, one line) within 5 s and 300 MB, and signals act.
+ * before any request; workload and node files read through one bounded reader, a YAML budget and
+ * an item-by-item JSON reader, so hostile files end as documented (exit 2, one line) within 5 s and
+ * 300 MB, and signals act.
  */
 import {execFile, spawn} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
@@ -11,6 +12,8 @@ import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
 import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli} from '../helpers/cli.js'
+import {kubectlNodes, kubectlPods, type ClusterSpec} from '../helpers/kubectl-cluster.js'
+import {pushScenario} from '../helpers/scenarios.js'
 import {tempDir} from '../helpers/temp-dir.js'
 
 const DEMO = 'oci-layout:fixtures/demo'
@@ -21,6 +24,7 @@ const LIMIT_RSS_KB = 300 * 1024
 
 interface Measured {
   code: number | null
+  stdout: string
   signal: NodeJS.Signals | null
   stderr: string
   elapsedMs: number
@@ -33,9 +37,11 @@ function measure(args: string[], options: {shell?: string; signalAfterMs?: {sign
   const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', 'sh', '-c', command], {
     cwd: PROJECT_ROOT,
     env: cliEnv({NODE: process.execPath, CLI: CLI_PATH}),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
+  let stdout = ''
   let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const started = performance.now()
   let signalledAt = 0
@@ -57,6 +63,7 @@ function measure(args: string[], options: {shell?: string; signalAfterMs?: {sign
           ? Number(/non-zero status (\d+)/.exec(stderr)?.[1] ?? -1)
           : code,
         signal,
+        stdout,
         stderr: stderr.replace(/^(Command exited with non-zero status \d+|MAXRSS \d+)\n/gm, ''),
         elapsedMs: performance.now() - (signalledAt || started),
         maxRssKb: rss ? Number(rss[1]) : Number.NaN,
@@ -150,11 +157,62 @@ describe('audit input bounds', () => {
 
   it('refuses YAML over the budget before it exhausts the heap: one huge flow sequence, many documents', async () => {
     const dir = await tempDir('audit-inputs')
-    await writeFile(join(dir, 'flow.yaml'), `[${'1,'.repeat(31_000_000)}1]\n`)
+    await writeFile(join(dir, 'flow.yaml'), `x: [${'1,'.repeat(31_000_000)}1]\n`)
     await writeFile(join(dir, 'docs.yaml'), 'a\n---\n'.repeat(10_000_000))
     expectBoundedRefusal(await measure(['audit', '--from', join(dir, 'flow.yaml')]), /flow\.yaml:1: more than 750000 YAML tokens/)
     expectBoundedRefusal(await measure(['audit', '--from', join(dir, 'docs.yaml')]), /docs\.yaml:20000: more than 10000 YAML documents/)
   })
+
+  it('reads JSON without the YAML budget, but refuses hostile JSON within the same bounds', async () => {
+    const dir = await tempDir('audit-inputs')
+    const items = (item: string, count: number) => `{"kind": "List", "items": [\n${`${item},\n`.repeat(count)}${item}]}`
+    await writeFile(join(dir, 'array.json'), `[${'1,'.repeat(31_000_000)}1]\n`)
+    await writeFile(join(dir, 'deep.json'), items(`${'['.repeat(30_000_000)}${']'.repeat(30_000_000)}`, 0))
+    await writeFile(join(dir, 'big-item.json'), items(`{"kind": "Pod", "x": "${'x'.repeat(60_000_000)}"}`, 0))
+    await writeFile(join(dir, 'many.json'), items('{"kind": "Service"}', 2_900_000))
+    const containers = Array.from({length: 60_000}, () => '{"image": "a"}').join(',\n')
+    const pods = items(`{"kind": "Pod", "spec": {"containers": [\n${containers}]}}`, 1)
+    await writeFile(join(dir, 'references.json'), pods)
+    await writeFile(join(dir, 'broken.json'), `${items('{"kind": "Pod"}', 2)}\n]`)
+    const refuse = async (file: string, pattern: RegExp) =>
+      expectBoundedRefusal(await measure(['audit', '--from', join(dir, file)]), pattern)
+    await refuse('array.json', /array\.json:1: expected a Kubernetes object \(a mapping with kind\), found a list/)
+    await refuse('deep.json', /deep\.json:2: not valid JSON: nesting deeper than 100 levels/)
+    await refuse('big-item.json', /big-item\.json:2: an item of 60000024 characters is larger than 4194304, the most one item may hold/)
+    await refuse('many.json', /many\.json:100002: more than 100000 items/)
+    await refuse('references.json', /references\.json:\d+: more than 100000 image references/)
+    await refuse('broken.json', /broken\.json:5: not valid JSON: unexpected text after the JSON value/)
+  })
+
+  it('audits a 6,000-pod cluster of 500 nodes as kubectl prints it in JSON, in seconds and bounded memory', async () => {
+    const dir = await tempDir('audit-inputs')
+    const [multi, amd64Only] = await Promise.all([
+      pushScenario('big-cluster-multi', {
+        repository: 'big-cluster/multi',
+        tag: '1.0',
+        index: {entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+      }),
+      pushScenario('big-cluster-amd64', {repository: 'big-cluster/amd64-only', tag: '1.0', index: {entries: [{platform: 'linux/amd64'}]}}),
+    ])
+    // Every other pod runs the amd64-only image and is pinned to amd64 nodes by affinity: all pass.
+    const cluster: ClusterSpec = {
+      pods: 6000,
+      nodes: 500,
+      images: [multi.reference, amd64Only.reference],
+      archOf: (pod: number) => (pod % 2 === 1 ? 'amd64' : undefined),
+    }
+    const pods = kubectlPods(cluster)
+    expect(pods.length).toBeGreaterThan(40_000_000)
+    await writeFile(join(dir, 'pods.json'), pods)
+    await writeFile(join(dir, 'nodes.json'), kubectlNodes(cluster))
+    const result = await measure(['audit', '--from', join(dir, 'pods.json'), '--hosts-from', join(dir, 'nodes.json'), '--no-cache'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/6000 workloads × 2 node groups/)
+    // About 3 s and 265 MB on a shared 2-core machine (a 54 MB pods file); the time bound allows for load.
+    expect(result.elapsedMs).toBeLessThan(15_000)
+    expect(result.maxRssKb).toBeLessThan(LIMIT_RSS_KB)
+  }, 120_000)
 
   it('gives up a FIFO nobody writes to after --timeout, and obeys SIGINT and SIGTERM while waiting', async () => {
     const dir = await tempDir('audit-inputs')

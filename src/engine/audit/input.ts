@@ -184,11 +184,12 @@ export interface ParsedYaml {
 }
 
 /**
- * Parses every document of a YAML (or JSON) text, keeping node positions, and turns the first
+ * Parses every document of a YAML text, keeping node positions, and turns the first
  * syntax error into a UsageError `FILE:LINE: …`. Merge keys (`<<: *defaults`) are on because
  * Compose files use them for shared service settings. Input over the budget is refused as
  * `FILE:LINE: …` naming the bound hit, before the work it would cost: every alias and merge of
  * the documents returned resolves to a bounded amount of data (so `toJS(doc)` is safe on them).
+ * JSON, which YAML also reads, takes json-input.ts instead: item by item, without this budget.
  */
 export function parseYaml(text: string, name: string, budget: YamlBudget = DEFAULT_YAML_BUDGET): ParsedYaml {
   const lineCounter = new LineCounter()

@@ -6,6 +6,7 @@ import {toHostPlatform} from '../../oci/platform/match.js'
 import {checkKnownPlatform} from '../../oci/platform/parse.js'
 import type {ClientName} from '../resolve/resolution.js'
 import {parseYaml} from './input.js'
+import {looksLikeJson, readJson} from './json-input.js'
 import type {SchedulingNode, Taint} from './scheduling.js'
 
 /** One distinct platform among a cluster's nodes: a host column of the audit. */
@@ -96,26 +97,50 @@ export interface ClusterNode extends SchedulingNode {
  */
 export function readClusterNodes(text: string, file: string, options: {variantLabels?: string[]} = {}): ClusterNode[] {
   const variantLabels = options.variantLabels ?? DEFAULT_VARIANT_LABELS
+  const nodes: ClusterNode[] = []
+  const objects = looksLikeJson(text) ? jsonNodeObjects(text, file) : yamlNodeObjects(text, file)
+  for (const {value, line} of objects) nodes.push(readNode(value, `${file}:${line}`, variantLabels))
+  if (nodes.length === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`)
+  return nodes
+}
+
+interface NodeObject {
+  value: unknown
+  line: number
+}
+
+function isNodeList(kind: unknown): boolean {
+  return kind === 'List' || kind === 'NodeList'
+}
+
+function* yamlNodeObjects(text: string, file: string): Generator<NodeObject> {
   const {docs, lineOf} = parseYaml(text, file)
-  const objects: Array<{value: unknown; line: number}> = []
   for (const doc of docs) {
     const root = doc.contents
     if (root === null || (isScalar(root) && root.value === null)) continue
     if (!isMap(root)) throw new UsageError(`${file}:${lineOf(root.range?.[0])}: expected kubectl get nodes -o json output`)
     const kind = (root.toJS(doc, {maxAliasCount: -1}) as {kind?: unknown} | null)?.kind
     const items = root.get('items', true) as Node | undefined
-    if (kind === 'List' || kind === 'NodeList') {
+    if (isNodeList(kind)) {
       if (items === undefined || (isScalar(items) && items.value === null)) continue
       if (!isSeq(items)) throw new UsageError(`${file}:${lineOf(items.range?.[0])}: items must be a list`)
-      for (const item of items.items)
-        objects.push({value: (item as Node).toJS(doc, {maxAliasCount: -1}), line: lineOf((item as Node).range?.[0])})
+      for (const item of items.items) yield {value: (item as Node).toJS(doc, {maxAliasCount: -1}), line: lineOf((item as Node).range?.[0])}
     } else {
-      objects.push({value: root.toJS(doc, {maxAliasCount: -1}), line: lineOf((root as YAMLMap).range?.[0])})
+      yield {value: root.toJS(doc, {maxAliasCount: -1}), line: lineOf((root as YAMLMap).range?.[0])}
     }
   }
-  const nodes = objects.map(({value, line}) => readNode(value, `${file}:${line}`, variantLabels))
-  if (nodes.length === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`)
-  return nodes
+}
+
+/** JSON is read item by item: a node's `status.images`, often most of its text, is parsed and dropped with it. */
+function* jsonNodeObjects(text: string, file: string): Generator<NodeObject> {
+  const json = readJson(text, file)
+  if (json.isArray) throw new UsageError(`${file}:${json.line}: expected kubectl get nodes -o json output`)
+  if (!isNodeList(json.field('kind'))) {
+    yield json.whole()
+    return
+  }
+  if (json.itemsShape.kind === 'other') throw new UsageError(`${file}:${json.itemsShape.line}: items must be a list`)
+  yield* json.items()
 }
 
 /**

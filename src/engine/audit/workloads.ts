@@ -5,6 +5,8 @@ import {UsageError} from '../../oci/errors.js'
 import {toHostPlatform} from '../../oci/platform/match.js'
 import {checkKnownPlatform} from '../../oci/platform/parse.js'
 import {MAX_LIST_REFERENCES, parseYaml, textLines} from './input.js'
+import {looksLikeJson, readJson} from './json-input.js'
+import type {JsonItem} from './json-input.js'
 import type {NodeSelectorTerm, PodPlacement, SelectorRequirement, Toleration} from './scheduling.js'
 
 export type WorkloadFileKind = 'list' | 'kubernetes' | 'compose'
@@ -56,36 +58,80 @@ export interface WorkloadFile {
  * Reads the image references a `--from` input names. The kind is told from the content, not the
  * file name (stdin has none): a text whose every meaningful line is one whitespace-free word is a
  * list; anything with YAML structure (`key:`, `- `, `---`, `{`) is Kubernetes or Compose, the
- * first document deciding which. References are returned as written and in order of first
+ * first document deciding which; a text starting with `{` or `[` is read as JSON (readJsonWorkloads). References are returned as written and in order of first
  * appearance, deduplicated by exact text with all their origins kept; the caller validates them
  * with the reference parser (an origin gives FILE:LINE for its message) and may merge further
  * after normalising (`nginx` and `docker.io/library/nginx:latest`) with mergeWorkloadImages.
  *
- * Throws a UsageError naming `FILE:LINE` for unparsable YAML, a list line that is not one word, an
+ * Throws a UsageError naming `FILE:LINE` for unparsable YAML or JSON, a list line that is not one word, an
  * `image` that is not a non-empty string, and documents that are neither Kubernetes nor Compose.
  */
 export function readWorkloadImages(text: string, file: string): WorkloadFile {
   if (!looksStructured(text)) return {kind: 'list', images: readList(text, file)}
-  const {docs, lineOf} = parseYaml(text, file)
   const found: ImageOrigin[] = []
   const refs: string[] = []
   const add = (reference: string, origin: ImageOrigin) => {
     refs.push(reference)
     found.push(origin)
   }
-  const contents = docs.filter((doc) => !isEmpty(doc.contents))
+  const kind = looksLikeJson(text) ? readJsonWorkloads(text, file, add) : readYamlWorkloads(text, file, add)
+  return {kind, images: group(refs, found)}
+}
+
+type AddImage = (reference: string, origin: ImageOrigin) => void
+
+function readYamlWorkloads(text: string, file: string, add: AddImage): WorkloadFileKind {
+  const {docs, lineOf} = parseYaml(text, file)
+  const contents = docs.filter((doc) => !isEmptyYaml(doc.contents))
   const first = contents[0]
-  const kind: WorkloadFileKind = first && isComposeRoot(first) ? 'compose' : 'kubernetes'
-  const context = {file, lineOf, add}
-  if (kind === 'compose') {
+  const firstTree = first && yamlTree(first, lineOf)
+  if (first && isComposeRoot(first.contents ?? undefined, firstTree)) {
     if (contents.length > 1) {
       throw new UsageError(`${file}:${lineOf(contents[1].contents?.range[0])}: a Compose file has one document; found a second`)
     }
-    readCompose(first, context)
-  } else {
-    for (const doc of contents) readKubernetesDocument(doc, context)
+    readCompose(first.contents as Node, {file, tree: firstTree, add})
+    return 'compose'
   }
-  return {kind, images: group(refs, found)}
+  for (const doc of contents) readKubernetesDocument(doc.contents ?? undefined, {file, tree: yamlTree(doc, lineOf), add})
+  return 'kubernetes'
+}
+
+/**
+ * JSON (`kubectl get … -o json`, `docker compose config --format json`): a List's items are parsed
+ * and read one at a time, so a cluster of thousands of pods costs a few times its text, and an
+ * image's line is that of its `"image":` key. The results are those of the same objects in YAML.
+ */
+function readJsonWorkloads(text: string, file: string, add: AddImage): WorkloadFileKind {
+  const json = readJson(text, file, {lineKey: 'image'})
+  let references = 0
+  // The YAML reader's token bound also bounds its references; JSON needs its own.
+  const addBounded: AddImage = (reference, origin) => {
+    if (++references > MAX_LIST_REFERENCES)
+      throw new UsageError(`${file}:${origin.line}: more than ${MAX_LIST_REFERENCES} image references`)
+    add(reference, origin)
+  }
+  if (json.isArray) throw new UsageError(`${file}:${json.line}: expected a Kubernetes object (a mapping with kind), found a list`)
+  const kind = json.field('kind')
+  if (typeof kind === 'string' && isListKind(kind)) {
+    const {kind: items, line} = json.itemsShape
+    if (items === 'other') throw new UsageError(`${file}:${line}: ${kind} items must be a list`)
+    for (const item of json.items()) {
+      const tree = jsonTree(item)
+      const node = {value: item.value, path: ''}
+      if (!tree.isMap(node)) throw new UsageError(`${file}:${item.line}: a ${kind} item must be an object`)
+      readKubernetesObject(node, {file, tree, add: addBounded}, 1)
+    }
+    return 'kubernetes'
+  }
+  const whole = json.whole()
+  const tree = jsonTree(whole)
+  const root = {value: whole.value, path: ''}
+  if (isComposeRoot(root, tree)) {
+    readCompose(root, {file, tree, add: addBounded})
+    return 'compose'
+  }
+  readKubernetesDocument(root, {file, tree, add: addBounded})
+  return 'kubernetes'
 }
 
 /**
@@ -141,29 +187,90 @@ function readList(text: string, file: string): WorkloadImage[] {
   return group(refs, origins)
 }
 
-// ---- YAML walking ----
-
-interface Context {
-  file: string
-  lineOf(offset: number | undefined): number
-  add(reference: string, origin: ImageOrigin): void
-}
-
-type Doc = Document.Parsed
-
-function isEmpty(node: unknown): boolean {
+function isEmptyYaml(node: unknown): boolean {
   return node === null || node === undefined || (isScalar(node) && (node.value === null || node.value === undefined))
 }
 
-/** Follows an alias (`*name`) to its anchored node; anchors are how YAML shares a value. */
-function deref(node: unknown, doc: Doc): Node | undefined {
-  const seen = new Set<unknown>()
-  let current = node
-  while (isAlias(current) && !seen.has(current)) {
-    seen.add(current)
-    current = current.resolve(doc)
+// ---- reading a tree: YAML nodes or parsed JSON ----
+
+/**
+ * What the readers below need of a parsed document, so that YAML (nodes with positions, aliases
+ * and merge keys) and JSON (plain values, one item at a time) read to the same results.
+ */
+interface Tree<N> {
+  isMap(node: N | undefined): boolean
+  isSeq(node: N | undefined): boolean
+  /** Absent, or null (`key:` with nothing after it). */
+  isEmpty(node: N | undefined): boolean
+  /** A key's value as written: in YAML before an alias is followed, merge keys applied. */
+  get(map: N, key: string): N | undefined
+  /** Follows an alias to its anchored node (YAML); JSON has none. */
+  resolve(node: N | undefined): N | undefined
+  items(seq: N): N[]
+  entries(map: N): Array<[string, N]>
+  /** A string scalar's value (aliases followed), else undefined. */
+  string(node: N | undefined): string | undefined
+  describe(node: N | undefined): string
+  /** 1-based line of a node; in JSON, of an `image` key, else the item's first line. */
+  line(node: N | undefined, fallback?: N): number
+  /** The value as plain data. */
+  plain(node: N | undefined): unknown
+}
+
+function describePlain(value: unknown): string {
+  if (value === undefined || value === null) return 'empty'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`
+  return 'a mapping'
+}
+
+function yamlTree(doc: Document.Parsed, lineOf: (offset: number | undefined) => number): Tree<Node> {
+  const deref = (node: unknown): Node | undefined => {
+    const seen = new Set<unknown>()
+    let current = node
+    while (isAlias(current) && !seen.has(current)) {
+      seen.add(current)
+      current = current.resolve(doc)
+    }
+    return (current ?? undefined) as Node | undefined
   }
-  return (current ?? undefined) as Node | undefined
+  const tree: Tree<Node> = {
+    isMap: (node) => isMap(deref(node)),
+    isSeq: (node) => isSeq(deref(node)),
+    isEmpty: (node) => node === undefined || node === null || (isScalar(node) && (node.value === null || node.value === undefined)),
+    get: (map, key) => {
+      const node = deref(map)
+      return isMap(node) ? mapGet(node, key, deref) : undefined
+    },
+    resolve: deref,
+    items: (seq) => {
+      const node = deref(seq)
+      return isSeq(node) ? (node.items as Node[]) : []
+    },
+    entries: (map) => {
+      const node = deref(map)
+      if (!isMap(node)) return []
+      return node.items.map((pair) => [isScalar(pair.key) ? String(pair.key.value) : '?', pair.value as Node])
+    },
+    string: (node) => {
+      const value = deref(node)
+      return isScalar(value) && typeof value.value === 'string' ? value.value : undefined
+    },
+    describe: (node) => {
+      const value = deref(node)
+      if (value === undefined || (isScalar(value) && value.value === null)) return 'empty'
+      if (isMap(value)) return 'a mapping'
+      if (isSeq(value)) return 'a list'
+      if (isScalar(value)) return `${typeof value.value} ${String(value.value)}`
+      return 'not a string'
+    },
+    line: (node, fallback) => lineOf(node?.range?.[0] ?? fallback?.range?.[0]),
+    plain: (node) => {
+      const value = deref(node)
+      return value === undefined ? undefined : (value.toJS(doc, {maxAliasCount: 100}) as unknown)
+    },
+  }
+  return tree
 }
 
 function isMergeKey(key: unknown): boolean {
@@ -174,54 +281,82 @@ function isMergeKey(key: unknown): boolean {
  * A key's value node in a mapping, as YAML 1.1 merge keys define it: the map's own pairs first,
  * then the maps merged in with `<<: *a` or `<<: [*a, *b]` (earlier ones win).
  */
-function mapGet(map: YAMLMap, key: string, doc: Doc, depth = 0): Node | undefined {
+function mapGet(map: YAMLMap, key: string, deref: (node: unknown) => Node | undefined, depth = 0): Node | undefined {
   const own = map.items.find((pair) => isScalar(pair.key) && pair.key.value === key)
   if (own) return (own.value ?? undefined) as Node | undefined
   if (depth > 8) return undefined
   for (const pair of map.items) {
     if (!isMergeKey(pair.key)) continue
-    const value = deref(pair.value, doc)
-    const sources = isSeq(value) ? value.items.map((item) => deref(item, doc)) : [value]
+    const value = deref(pair.value)
+    const sources = isSeq(value) ? value.items.map((item) => deref(item)) : [value]
     for (const source of sources) {
       if (!isMap(source)) continue
-      const found = mapGet(source, key, doc, depth + 1)
+      const found = mapGet(source, key, deref, depth + 1)
       if (found !== undefined) return found
     }
   }
   return undefined
 }
 
-function getMap(map: YAMLMap, key: string, doc: Doc): YAMLMap | undefined {
-  const node = deref(mapGet(map, key, doc), doc)
-  return isMap(node) ? node : undefined
+/** A parsed JSON value with its path from the item, which finds the line of its `image` key. */
+interface JsonNode {
+  value: unknown
+  path: string
 }
 
-function getString(map: YAMLMap, key: string, doc: Doc): string | undefined {
-  const node = deref(mapGet(map, key, doc), doc)
-  return isScalar(node) && typeof node.value === 'string' ? node.value : undefined
+function jsonTree(item: JsonItem): Tree<JsonNode> {
+  const object = (node: JsonNode | undefined) =>
+    node !== undefined && node.value !== null && typeof node.value === 'object' && !Array.isArray(node.value)
+  const child = (node: JsonNode, step: string, value: unknown): JsonNode => ({
+    value,
+    path: node.path === '' ? step : `${node.path}\n${step}`,
+  })
+  return {
+    isMap: object,
+    isSeq: (node) => Array.isArray(node?.value),
+    isEmpty: (node) => node === undefined || node.value === null,
+    get: (map, key) => {
+      const record = map.value as Record<string, unknown>
+      return object(map) && Object.hasOwn(record, key) ? child(map, key, record[key]) : undefined
+    },
+    resolve: (node) => node,
+    items: (seq) => (Array.isArray(seq.value) ? seq.value.map((value, index) => child(seq, String(index), value)) : []),
+    entries: (map) =>
+      object(map) ? Object.entries(map.value as Record<string, unknown>).map(([key, value]) => [key, child(map, key, value)]) : [],
+    string: (node) => (typeof node?.value === 'string' ? node.value : undefined),
+    describe: (node) => describePlain(node?.value),
+    line: (node) => (node ? item.keyLines.get(node.path) : undefined) ?? item.line,
+    plain: (node) => node?.value,
+  }
 }
 
-function describeValue(node: Node | undefined): string {
-  if (node === undefined || (isScalar(node) && node.value === null)) return 'empty'
-  if (isMap(node)) return 'a mapping'
-  if (isSeq(node)) return 'a list'
-  if (isScalar(node)) return `${typeof node.value} ${String(node.value)}`
-  return 'not a string'
+interface Context<N> {
+  file: string
+  tree: Tree<N>
+  add(reference: string, origin: ImageOrigin): void
+}
+
+function getMap<N>(map: N, key: string, tree: Tree<N>): N | undefined {
+  const node = tree.resolve(tree.get(map, key))
+  return tree.isMap(node) ? node : undefined
+}
+
+function getString<N>(map: N, key: string, tree: Tree<N>): string | undefined {
+  return tree.string(tree.get(map, key))
 }
 
 /**
  * Reads an `image:` value: a non-empty string, or a UsageError at its line. Template and Compose
  * variables are refused with the command that expands them, since no reference parser could.
  */
-function imageValue(owner: YAMLMap, doc: Doc, ctx: Context, hint: string): {reference: string; line: number} | undefined {
-  const raw = mapGet(owner, 'image', doc)
+function imageValue<N>(owner: N, ctx: Context<N>, hint: string): {reference: string; line: number} | undefined {
+  const {tree} = ctx
+  const raw = tree.get(owner, 'image')
   if (raw === undefined) return undefined
-  const node = deref(raw, doc)
-  const line = ctx.lineOf(raw.range?.[0] ?? owner.range?.[0])
-  if (!isScalar(node) || typeof node.value !== 'string') {
-    throw new UsageError(`${ctx.file}:${line}: image must be a string, found ${describeValue(node)}`)
-  }
-  const reference = node.value.trim()
+  const line = tree.line(raw, owner)
+  const value = tree.string(raw)
+  if (value === undefined) throw new UsageError(`${ctx.file}:${line}: image must be a string, found ${tree.describe(raw)}`)
+  const reference = value.trim()
   if (reference === '') throw new UsageError(`${ctx.file}:${line}: image is empty`)
   if (/\{\{|\$\{?[A-Za-z_]/.test(reference)) {
     throw new UsageError(`${ctx.file}:${line}: image "${reference}" holds an unexpanded variable; ${hint}`)
@@ -231,25 +366,24 @@ function imageValue(owner: YAMLMap, doc: Doc, ctx: Context, hint: string): {refe
 
 // ---- Compose ----
 
-function isComposeRoot(doc: Doc): boolean {
-  const root = doc.contents
-  if (!isMap(root)) return false
+function isComposeRoot<N>(root: N | undefined, tree: Tree<N>): boolean {
+  if (root === undefined || !tree.isMap(root)) return false
   // `services:` with nothing under it yet is still a Compose file (with nothing to audit).
-  const services = mapGet(root, 'services', doc)
-  return services !== undefined && (isMap(deref(services, doc)) || isEmpty(services)) && getString(root, 'kind', doc) === undefined
+  const services = tree.get(root, 'services')
+  return services !== undefined && (tree.isMap(services) || tree.isEmpty(services)) && getString(root, 'kind', tree) === undefined
 }
 
-function readCompose(doc: Doc, ctx: Context): void {
-  const services = getMap(doc.contents as YAMLMap, 'services', doc)
+function readCompose<N>(root: N, ctx: Context<N>): void {
+  const {tree} = ctx
+  const services = getMap(root, 'services', tree)
   if (!services) return
-  for (const pair of services.items) {
-    const name = isScalar(pair.key) ? String(pair.key.value) : '?'
-    const service = deref(pair.value, doc)
-    if (!isMap(service)) continue
-    const image = imageValue(service, doc, ctx, 'run `docker compose config` and audit its output')
+  for (const [name, value] of tree.entries(services)) {
+    const service = tree.resolve(value)
+    if (!service || !tree.isMap(service)) continue
+    const image = imageValue(service, ctx, 'run `docker compose config` and audit its output')
     // A service with only `build:` has no image to pull.
     if (!image) continue
-    const platform = composePlatform(service, doc, ctx)
+    const platform = composePlatform(service, ctx)
     ctx.add(image.reference, {
       file: ctx.file,
       line: image.line,
@@ -262,15 +396,16 @@ function readCompose(doc: Doc, ctx: Context): void {
 }
 
 /** A service's `platform:`, checked as `--host` checks a platform so a typo fails at its line. */
-function composePlatform(service: YAMLMap, doc: Doc, ctx: Context): string | undefined {
-  const raw = mapGet(service, 'platform', doc)
+function composePlatform<N>(service: N, ctx: Context<N>): string | undefined {
+  const {tree} = ctx
+  const raw = tree.get(service, 'platform')
   if (raw === undefined) return undefined
-  const node = deref(raw, doc)
-  const line = ctx.lineOf(raw.range?.[0])
-  if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
-    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${describeValue(node)}`)
+  const line = tree.line(raw)
+  const value = tree.string(raw)
+  if (value === undefined || value.trim() === '') {
+    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${tree.describe(raw)}`)
   }
-  const platform = node.value.trim()
+  const platform = value.trim()
   try {
     checkKnownPlatform(platform, toHostPlatform(platform))
   } catch (error) {
@@ -301,53 +436,56 @@ const CONTAINER_LISTS = [
   ['ephemeralContainers', 'ephemeralContainer'],
 ] as const
 
-function readKubernetesDocument(doc: Doc, ctx: Context): void {
-  const root = doc.contents
-  if (!isMap(root)) {
-    const found = describeValue(root ?? undefined)
-    throw new UsageError(`${ctx.file}:${ctx.lineOf(root?.range[0])}: expected a Kubernetes object (a mapping with kind), found ${found}`)
-  }
-  readKubernetesObject(root, doc, ctx, 0)
+/** `kubectl get … -o yaml` prints `kind: List`; the API itself answers e.g. `DeploymentList`. */
+function isListKind(kind: string): boolean {
+  return kind === 'List' || /^[A-Z]\w*List$/.test(kind)
 }
 
-function readKubernetesObject(object: YAMLMap, doc: Doc, ctx: Context, depth: number): void {
-  const kind = getString(object, 'kind', doc)
-  if (kind === undefined) {
-    throw new UsageError(`${ctx.file}:${ctx.lineOf(object.range?.[0])}: not a Kubernetes object or Compose file: no kind (nor services)`)
+function readKubernetesDocument<N>(root: N | undefined, ctx: Context<N>): void {
+  if (!root || !ctx.tree.isMap(root)) {
+    throw new UsageError(
+      `${ctx.file}:${ctx.tree.line(root)}: expected a Kubernetes object (a mapping with kind), found ${ctx.tree.describe(root)}`,
+    )
   }
-  // `kubectl get … -o yaml` prints `kind: List`; the API itself answers e.g. `DeploymentList`.
-  if (kind === 'List' || /^[A-Z]\w*List$/.test(kind)) {
-    const items = deref(mapGet(object, 'items', doc), doc)
-    if (items === undefined || isEmpty(items)) return
-    if (!isSeq(items) || depth > 4) throw new UsageError(`${ctx.file}:${ctx.lineOf(items.range?.[0])}: ${kind} items must be a list`)
-    for (const item of items.items) {
-      const node = deref(item, doc)
-      if (!isMap(node)) throw new UsageError(`${ctx.file}:${ctx.lineOf((item as Node).range?.[0])}: a ${kind} item must be an object`)
-      readKubernetesObject(node, doc, ctx, depth + 1)
+  readKubernetesObject(root, ctx, 0)
+}
+
+function readKubernetesObject<N>(object: N, ctx: Context<N>, depth: number): void {
+  const {tree} = ctx
+  const kind = getString(object, 'kind', tree)
+  if (kind === undefined) {
+    throw new UsageError(`${ctx.file}:${tree.line(object)}: not a Kubernetes object or Compose file: no kind (nor services)`)
+  }
+  if (isListKind(kind)) {
+    const items = tree.resolve(tree.get(object, 'items'))
+    if (items === undefined || tree.isEmpty(items)) return
+    if (!tree.isSeq(items) || depth > 4) throw new UsageError(`${ctx.file}:${tree.line(items)}: ${kind} items must be a list`)
+    for (const item of tree.items(items)) {
+      const node = tree.resolve(item)
+      if (!node || !tree.isMap(node)) throw new UsageError(`${ctx.file}:${tree.line(item)}: a ${kind} item must be an object`)
+      readKubernetesObject(node, ctx, depth + 1)
     }
     return
   }
-  const metadata = getMap(object, 'metadata', doc)
-  const name = metadata ? (getString(metadata, 'name', doc) ?? getString(metadata, 'generateName', doc)) : undefined
-  const namespace = metadata ? getString(metadata, 'namespace', doc) : undefined
-  const podSpec = findPodSpec(object, kind, doc)
+  const metadata = getMap(object, 'metadata', tree)
+  const name = metadata ? (getString(metadata, 'name', tree) ?? getString(metadata, 'generateName', tree)) : undefined
+  const namespace = metadata ? getString(metadata, 'namespace', tree) : undefined
+  const podSpec = findPodSpec(object, kind, tree)
   if (!podSpec) return
-  const placement = readPlacement(podSpec, kind, doc)
-  const statuses = kind === 'Pod' ? readContainerStatuses(object, doc) : undefined
+  const placement = readPlacement(podSpec, kind, tree)
+  const statuses = kind === 'Pod' ? readContainerStatuses(object, tree) : undefined
   for (const [field, role] of CONTAINER_LISTS) {
-    const list = deref(mapGet(podSpec, field, doc), doc)
-    if (list === undefined || isEmpty(list)) continue
-    if (!isSeq(list)) {
-      throw new UsageError(`${ctx.file}:${ctx.lineOf(list.range?.[0])}: ${field} must be a list, found ${describeValue(list)}`)
-    }
-    for (const item of list.items) {
-      const container = deref(item, doc)
-      if (!isMap(container)) {
-        throw new UsageError(`${ctx.file}:${ctx.lineOf((item as Node).range?.[0])}: an entry of ${field} must be a mapping`)
+    const list = tree.resolve(tree.get(podSpec, field))
+    if (list === undefined || tree.isEmpty(list)) continue
+    if (!tree.isSeq(list)) throw new UsageError(`${ctx.file}:${tree.line(list)}: ${field} must be a list, found ${tree.describe(list)}`)
+    for (const item of tree.items(list)) {
+      const container = tree.resolve(item)
+      if (!container || !tree.isMap(container)) {
+        throw new UsageError(`${ctx.file}:${tree.line(item)}: an entry of ${field} must be a mapping`)
       }
-      const containerName = getString(container, 'name', doc)
+      const containerName = getString(container, 'name', tree)
       // An absent image is allowed by the API (a controller may fill it in): nothing to audit then.
-      const image = imageValue(container, doc, ctx, 'render the chart with `helm template` and audit its output')
+      const image = imageValue(container, ctx, 'render the chart with `helm template` and audit its output')
       if (!image) continue
       const objectName = `${kind}/${name ?? '?'}`
       ctx.add(image.reference, {
@@ -374,13 +512,13 @@ function readKubernetesObject(object: YAMLMap, doc: Doc, ctx: Context, depth: nu
  * `spec.jobTemplate.spec.template.spec` when it holds containers. Other objects (Service,
  * ConfigMap…) have none.
  */
-function findPodSpec(object: YAMLMap, kind: string, doc: Doc): YAMLMap | undefined {
+function findPodSpec<N>(object: N, kind: string, tree: Tree<N>): N | undefined {
   const known = POD_SPEC_PATHS[kind]
   const candidates = known ? [known] : [POD_SPEC_PATHS.Deployment, POD_SPEC_PATHS.CronJob]
   for (const path of candidates) {
-    let node: YAMLMap | undefined = object
-    for (const key of path) node = node && getMap(node, key, doc)
-    if (node && (known || mapGet(node, 'containers', doc) !== undefined)) return node
+    let node: N | undefined = object
+    for (const key of path) node = node && getMap(node, key, tree)
+    if (node && (known || tree.get(node, 'containers') !== undefined)) return node
   }
   return undefined
 }
@@ -388,10 +526,8 @@ function findPodSpec(object: YAMLMap, kind: string, doc: Doc): YAMLMap | undefin
 // ---- scheduling and status ----
 
 /** A value of the document as plain data, aliases followed. */
-function plain(map: YAMLMap | undefined, key: string, doc: Doc): unknown {
-  if (!map) return undefined
-  const node = deref(mapGet(map, key, doc), doc)
-  return node === undefined ? undefined : (node.toJS(doc, {maxAliasCount: 100}) as unknown)
+function plain<N>(map: N | undefined, key: string, tree: Tree<N>): unknown {
+  return map === undefined ? undefined : tree.plain(tree.get(map, key))
 }
 
 function records(value: unknown): Array<Record<string, unknown>> {
@@ -411,10 +547,10 @@ function requirements(value: unknown): SelectorRequirement[] {
 }
 
 /** nodeName, nodeSelector, required node affinity, tolerations, os and host network of a pod spec. */
-function readPlacement(podSpec: YAMLMap, kind: string, doc: Doc): PodPlacement {
-  const nodeName = optionalText(plain(podSpec, 'nodeName', doc))
-  const selector = plain(podSpec, 'nodeSelector', doc)
-  const affinity = plain(podSpec, 'affinity', doc) as {
+function readPlacement<N>(podSpec: N, kind: string, tree: Tree<N>): PodPlacement {
+  const nodeName = optionalText(plain(podSpec, 'nodeName', tree))
+  const selector = plain(podSpec, 'nodeSelector', tree)
+  const affinity = plain(podSpec, 'affinity', tree) as {
     nodeAffinity?: {requiredDuringSchedulingIgnoredDuringExecution?: {nodeSelectorTerms?: unknown}}
   } | null
   const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
@@ -425,7 +561,7 @@ function readPlacement(podSpec: YAMLMap, kind: string, doc: Doc): PodPlacement {
           matchExpressions: requirements(term.matchExpressions),
           matchFields: requirements(term.matchFields),
         }))
-  const tolerations: Toleration[] = records(plain(podSpec, 'tolerations', doc)).map((item) => {
+  const tolerations: Toleration[] = records(plain(podSpec, 'tolerations', tree)).map((item) => {
     const toleration: Toleration = {}
     for (const field of ['key', 'operator', 'value', 'effect'] as const) {
       const value = optionalText(item[field])
@@ -433,7 +569,7 @@ function readPlacement(podSpec: YAMLMap, kind: string, doc: Doc): PodPlacement {
     }
     return toleration
   })
-  const os = optionalText((plain(podSpec, 'os', doc) as {name?: unknown} | null)?.name)
+  const os = optionalText((plain(podSpec, 'os', tree) as {name?: unknown} | null)?.name)
   return {
     ...(nodeName ? {nodeName} : {}),
     ...(selector !== null && typeof selector === 'object' && !Array.isArray(selector)
@@ -443,7 +579,7 @@ function readPlacement(podSpec: YAMLMap, kind: string, doc: Doc): PodPlacement {
     tolerations,
     ...(os ? {os} : {}),
     ...(kind === 'DaemonSet' ? {daemonSet: true} : {}),
-    ...(plain(podSpec, 'hostNetwork', doc) === true ? {hostNetwork: true} : {}),
+    ...(plain(podSpec, 'hostNetwork', tree) === true ? {hostNetwork: true} : {}),
   }
 }
 
@@ -464,11 +600,11 @@ function stateMessage(state: unknown): string | undefined {
 }
 
 /** A pod's container statuses by `role name`: the image the node pulled and why a start failed. */
-function readContainerStatuses(pod: YAMLMap, doc: Doc): Map<string, ContainerRunning> {
-  const status = getMap(pod, 'status', doc)
+function readContainerStatuses<N>(pod: N, tree: Tree<N>): Map<string, ContainerRunning> {
+  const status = getMap(pod, 'status', tree)
   const out = new Map<string, ContainerRunning>()
   for (const [field, role] of STATUS_LISTS) {
-    for (const item of records(plain(status, field, doc))) {
+    for (const item of records(plain(status, field, tree))) {
       const name = optionalText(item.name)
       if (name === undefined) continue
       const messages = [stateMessage(item.state), stateMessage(item.lastState)].filter((m): m is string => m !== undefined)

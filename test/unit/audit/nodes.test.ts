@@ -120,6 +120,6 @@ describe('readNodeHosts', () => {
     expect(() => readNodeHosts(list(), 'empty.json')).toThrow(/empty\.json: no nodes found/)
     const blind = list({kind: 'Node', metadata: {name: 'x'}, status: {nodeInfo: {}}})
     expect(() => readNodeHosts(blind, 'n.json')).toThrow(/node x reports no operating system or architecture/)
-    expect(() => readNodeHosts('{"kind": "List", "items": [', 'cut.json')).toThrow(/^cut\.json:1: not valid YAML/)
+    expect(() => readNodeHosts('{"kind": "List", "items": [', 'cut.json')).toThrow(/^cut\.json:1: not valid JSON: ends inside/)
   })
 })
