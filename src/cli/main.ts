@@ -3,6 +3,7 @@ import {Config} from '@oclif/core/config'
 import {ExitError} from '@oclif/core/errors'
 import {run} from '@oclif/core/run'
 
+import {avoidWasmTierUp} from './environment.js'
 import type {ErrorContext} from './error-line.js'
 import {exitQuietlyOnInterrupt} from './interrupt.js'
 import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
@@ -14,6 +15,7 @@ import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
  */
 export async function main(typedArgv: string[], entry: string): Promise<void> {
   const argv = debugAfterCommand(typedArgv)
+  avoidWasmTierUp()
   ignoreBrokenStdout()
   exitQuietlyOnInterrupt()
   const context: ErrorContext = {}
