@@ -1,4 +1,3 @@
-
 import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'

@@ -41,7 +41,13 @@ async function report(result: AuditResult, options: {json: boolean; format: stri
   else if (options.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
   else if (options.format === 'csv') await writeStdout(renderAuditCsv(result))
   else if (options.format === 'html') await writeStdout((await import('../render/html.js')).renderAuditHtml(result))
-  else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: options.noTrunc}))
+  else
+    await writeStdout(
+      await renderAuditText(result, styleFor(process.stdout, processEnvironment()), {
+        width: outputWidth(process.stdout, processEnvironment()),
+        noTrunc: options.noTrunc,
+      }),
+    )
   const env = processEnvironment()
   if (env.GITHUB_ACTIONS === 'true') {
     await writeAuditStepSummary(result, env)
@@ -165,7 +171,10 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
     noteClientAliases(flags.client)
     await checkStepSummary()
 
-    const [{audit, auditExitCode, defaultCacheDir}, {auditProgress}] = await Promise.all([import('../api/audit.js'), import('../render/audit.js')])
+    const [{audit, auditExitCode, defaultCacheDir}, {auditProgress}] = await Promise.all([
+      import('../api/audit.js'),
+      import('../render/audit.js'),
+    ])
     // Unnamed, node groups pull with their container runtime's client (docker for images alone).
     const clientNamed = raw.some((token) => token.type === 'flag' && token.flag === 'client')
     const progress = auditProgress(process.stderr)

@@ -153,8 +153,8 @@ Details and the --json schema: docs/verify.md.`
         import('../render/style.js'),
         import('../render/fit.js'),
       ])
-      const style = styleFor(process.stdout)
-      const options = {width: outputWidth(), noTrunc: flags['no-trunc'], quiet: flags.quiet}
+      const style = styleFor(process.stdout, processEnvironment())
+      const options = {width: outputWidth(process.stdout, processEnvironment()), noTrunc: flags['no-trunc'], quiet: flags.quiet}
       // Failures first: the references that failed or could not be read, then those that passed.
       const order = {error: 0, fail: 1, pass: 2} as const
       const reports = [...result.references].sort((a, b) => order[a.verdict] - order[b.verdict])

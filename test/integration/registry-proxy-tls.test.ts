@@ -175,7 +175,11 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
     const insecure = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example'], proxy})
     expect((await insecure.fetchManifest()).digest).toBe(sha256(bytes))
     const other = await rejection(
-      registrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0, proxy}).fetchManifest(),
+      registrySource(parseReference('other.example/my/app:1'), {
+        insecureRegistries: ['registry.example'],
+        maxRetries: 0,
+        proxy,
+      }).fetchManifest(),
     )
     expect(other.kind).toBe('tls')
   })

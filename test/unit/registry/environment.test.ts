@@ -17,7 +17,9 @@ describe('registry options the CLI takes from its environment', () => {
   })
 
   it('takes proxies in either case, lower case first as curl does, and no proxy when none is set', () => {
-    expect(registryOptionsFromEnvironment({HTTPS_PROXY: 'http://big:1', https_proxy: 'http://small:1', NO_PROXY: 'a.lan'}, '/h').proxy).toEqual({
+    expect(
+      registryOptionsFromEnvironment({HTTPS_PROXY: 'http://big:1', https_proxy: 'http://small:1', NO_PROXY: 'a.lan'}, '/h').proxy,
+    ).toEqual({
       httpProxy: undefined,
       httpsProxy: 'http://small:1',
       noProxy: 'a.lan',
@@ -58,7 +60,10 @@ describe('registry options the CLI takes from its environment', () => {
       expect(client.transport.settings.proxy).toBeUndefined()
     } finally {
       await client.close()
-      for (const [name, value] of [['ARCHCHECK_INSECURE_REGISTRIES', saved.insecure], ['HTTPS_PROXY', saved.proxy]] as const) {
+      for (const [name, value] of [
+        ['ARCHCHECK_INSECURE_REGISTRIES', saved.insecure],
+        ['HTTPS_PROXY', saved.proxy],
+      ] as const) {
         if (value === undefined) delete process.env[name]
         else process.env[name] = value
       }
