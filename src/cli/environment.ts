@@ -4,7 +4,7 @@ import type {Environment} from '../api/environment.js'
 
 /**
  * The CLI is where the process environment is read (the library takes everything as options):
- * commands and renderers ask here.
+ * commands ask here and hand the environment to renderers as an argument.
  */
 export function processEnvironment(): Environment {
   return process.env
