@@ -43,6 +43,30 @@ export default tseslint.config(
     },
   },
   {
+    // The library takes everything as options: only the CLI and the action read the process's
+    // environment and home folder, and pass what they found down (docs/architecture.md).
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', 'src/action/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {object: 'process', property: 'env', message: 'Only src/cli/ and src/action/ read the environment: take it as an option.'},
+        {object: 'os', property: 'homedir', message: 'Only src/cli/ and src/action/ read the home folder: take it as an option.'},
+        {object: 'v8', property: 'setFlagsFromString', message: 'Process-wide tuning belongs to the CLI entry, not the library.'},
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['os', 'node:os'].map((name) => ({
+            name,
+            importNames: ['homedir'],
+            message: 'Only src/cli/ and src/action/ read the home folder: take it as an option.',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', '*.config.ts'],
     rules: {
       'no-restricted-syntax': 'off',

@@ -57,7 +57,16 @@ export {
   type SubjectArtifacts,
 } from './api/attestations.js'
 export {SCHEMA_VERSION} from './api/schema.js'
-export type {ReadOptions, RegistryOptions} from './api/sources.js'
+export type {ProxySettings, ReadOptions, RegistryOptions} from './api/sources.js'
+export {
+  defaultCacheDir,
+  dockerKeychain,
+  registryOptionsFromEnvironment,
+  type Credentials,
+  type DockerKeychainOptions,
+  type Environment,
+  type Keychain,
+} from './api/environment.js'
 
 // The registry client every call can share
 export {createRegistryClient, RegistryClient} from './source/registry/client.js'

@@ -1,5 +1,5 @@
 import {mkdtemp, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {
@@ -7,10 +7,12 @@ import {
   audit,
   auditExitCode,
   createRegistryClient,
+  defaultCacheDir,
   ExitCode,
   formatReference,
   inspect,
   parseReference,
+  registryOptionsFromEnvironment,
   readBuildMetadata,
   renderGithubAnnotations,
   renderGithubSummary,
@@ -99,7 +101,7 @@ async function platformsOf(result: VerifyResult, registryClient: RegistryClient,
 async function runVerify(inputs: ActionInputs, env: NodeJS.ProcessEnv, runner: Runner): Promise<ExitCodeValue> {
   const metadata = inputs.metadataFile === undefined ? undefined : await readBuildMetadata(inputs.metadataFile)
   // One client for the checks and the platforms read after them: one token per registry, one pool.
-  const registryClient = createRegistryClient()
+  const registryClient = createRegistryClient(registryOptionsFromEnvironment(env, homedir()))
   try {
     const result = await verify(inputs.images, {
       require: inputs.require,
@@ -158,7 +160,8 @@ async function runAudit(inputs: ActionInputs, env: NodeJS.ProcessEnv, runner: Ru
     tags: inputs.tags,
     require: inputs.require,
     deep: inputs.deep,
-    env,
+    registry: registryOptionsFromEnvironment(env, homedir()),
+    cacheDir: defaultCacheDir(env, homedir()),
   })
   const markdown = renderAuditMarkdown(result)
   runner.printInert(markdown)

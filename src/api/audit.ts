@@ -1,5 +1,3 @@
-import {homedir} from 'node:os'
-
 import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
@@ -23,6 +21,7 @@ import {isWorkloadOrigin, type ClusterPlan, type NodeGroup, type WorkloadEntry} 
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import {openContentCache} from '../source/cache.js'
+export {defaultCacheDir} from '../source/cache.js'
 import {checkNotLocalPath, parseSourceSpec} from '../source/open.js'
 import {argumentList, clientList, countOption, OptionError, platformList, stringList, textOption} from './options.js'
 import {versioned, type Versioned} from './schema.js'
@@ -77,7 +76,10 @@ export interface AuditOptions extends ReadOptions {
   require?: ReadonlyArray<string | Platform>
   /** Also read layers (verify's deep checks; needs `require`). */
   deep?: boolean | ReadLayersOptions
-  /** Cache of manifests and configs (default `$XDG_CACHE_HOME/archcheck`). */
+  /**
+   * Folder where manifests and configs are cached by digest between runs (default none: nothing
+   * is kept on disk; the CLI passes `$XDG_CACHE_HOME/archcheck`, see defaultCacheDir).
+   */
   cacheDir?: string
   noCache?: boolean
   /** A 429 asking to wait longer than this stops the audit of that registry (default 60 s). */
@@ -92,7 +94,6 @@ export interface AuditOptions extends ReadOptions {
   stdin?: NodeJS.ReadableStream
   /** Registers a clean-up to run if the user interrupts (the CLI's onInterrupt); returns its unregistration. */
   onInterrupt?: (cleanup: () => unknown) => () => void
-  env?: Record<string, string | undefined>
 }
 
 export interface AuditHostResult {
@@ -343,12 +344,9 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     ? [(await import('../engine/verify/deep-checks.js')).deepChecks(options.deep === true ? {} : options.deep)]
     : undefined
 
-  const env = options.env ?? process.env
   const cache = openContentCache({
     noCache: options.noCache,
     cacheDir: options.cacheDir,
-    env,
-    homedir: homedir(),
     memoryBytes: AUDIT_CACHE_MEMORY_BYTES,
     debug: options.registry?.debug,
   })

@@ -1,7 +1,7 @@
 import {parseSourceSpec, openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
 import type {ClientStats} from '../source/registry/stats.js'
-export type {RegistryOptions} from '../source/registry/options.js'
+export type {ProxySettings, RegistryOptions} from '../source/registry/options.js'
 import type {RegistryOptions} from '../source/registry/options.js'
 import type {ImageSource} from '../source/source.js'
 

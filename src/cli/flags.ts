@@ -9,7 +9,9 @@ import type {Platform} from '../oci/platform/types.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../oci/digest.js'
 import {CLIENT_ALIASES, CLIENT_NAMES} from '../api/resolve.js'
 import {clientAliasMeaning, OptionError} from '../api/options.js'
+import {registryOptionsFromEnvironment} from '../api/environment.js'
 import type {RegistryOptions} from '../api/sources.js'
+import {homeDir, processEnvironment} from './environment.js'
 
 /** The registry flags every command that reads images takes. */
 export const registryFlags = {
@@ -56,10 +58,18 @@ export interface RegistryFlagValues {
   'max-manifest-size': number
 }
 
-/** RegistryOptions from the parsed registry flags; `debug` receives request lines for --debug. */
+/**
+ * RegistryOptions from the parsed registry flags and the environment (proxies, Docker's keychain,
+ * $ARCHCHECK_INSECURE_REGISTRIES after the flag's hosts); `debug` receives request lines for --debug.
+ */
 export function registryOptionsFromFlags(flags: RegistryFlagValues, debug?: (line: string) => void): RegistryOptions {
+  const fromEnvironment = registryOptionsFromEnvironment(processEnvironment(), homeDir())
   return {
-    insecureRegistries: (flags['insecure-registry'] ?? []).map((host) => checkRegistryHost(host)),
+    ...fromEnvironment,
+    insecureRegistries: [
+      ...(flags['insecure-registry'] ?? []).map((host) => checkRegistryHost(host)),
+      ...(fromEnvironment.insecureRegistries ?? []),
+    ],
     timeoutMs: flags.timeout * 1000,
     maxManifestBytes: flags['max-manifest-size'],
     ...(debug ? {debug} : {}),

@@ -2,6 +2,7 @@
 import {Config} from '@oclif/core/config'
 import {ExitError} from '@oclif/core/errors'
 import {run} from '@oclif/core/run'
+import v8 from 'node:v8'
 
 import type {ErrorContext} from './error-line.js'
 import {exitQuietlyOnInterrupt} from './interrupt.js'
@@ -14,6 +15,7 @@ import {drainStdout, ignoreBrokenStdout, isBrokenPipe} from './output.js'
  */
 export async function main(typedArgv: string[], entry: string): Promise<void> {
   const argv = debugAfterCommand(typedArgv)
+  avoidWasmTierUp()
   ignoreBrokenStdout()
   exitQuietlyOnInterrupt()
   const context: ErrorContext = {}
@@ -55,4 +57,18 @@ function typedCommand(argv: string[], topics: Set<string>): string | undefined {
     if (!topics.has(typed.join(' '))) break
   }
   return typed.length > 0 ? typed.join(' ') : undefined
+}
+
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
+ * compiler, then recompiles the hot parser functions with TurboFan on a background thread once
+ * they have run for a while; that happens during a registry command's last requests, and node
+ * waits for the recompilation before it can exit: 110-200 ms of idle between the output and the
+ * exit (bench/README.md). A run of archcheck parses a few kilobytes of headers per request (bodies
+ * are skipped over, not parsed), so the baseline code is fast enough: a budget this large means the
+ * recompilation never starts. Process-wide, so set by the CLI's entry (before undici compiles
+ * llhttp on its first connection), never by the library in its caller's process.
+ */
+function avoidWasmTierUp(): void {
+  v8.setFlagsFromString('--wasm-tiering-budget=1000000000')
 }

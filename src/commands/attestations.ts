@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {processEnvironment} from '../cli/environment.js'
 import {jsonFlag, registryFlags} from '../cli/flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {sanitizeText} from '../oci/sanitize.js'
@@ -56,7 +57,7 @@ Exit codes: 0 read, 2 bad input, 3 something attached could not be read or a pla
       return
     }
     if (flags.json) await writeJson(result)
-    else await writeStdout(renderAttestations(result, styleFor(process.stdout)))
+    else await writeStdout(renderAttestations(result, styleFor(process.stdout, processEnvironment())))
     for (const line of attestationProblems(result)) process.stderr.write(`archcheck: ${sanitizeText(line)}\n`)
     process.exitCode = attestationsExitCode(result)
   }

@@ -13,6 +13,7 @@ import {
 } from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
 import {interruptSignal, onInterrupt} from '../cli/interrupt.js'
+import {homeDir, processEnvironment} from '../cli/environment.js'
 import {checkStepSummary} from '../cli/output-file.js'
 import {drainStdout, writeJson, writeStdout} from '../cli/output.js'
 import type {AuditResult} from '../api/audit.js'
@@ -40,9 +41,16 @@ async function report(result: AuditResult, options: {json: boolean; format: stri
   else if (options.format === 'markdown') await writeStdout(renderAuditMarkdown(result))
   else if (options.format === 'csv') await writeStdout(renderAuditCsv(result))
   else if (options.format === 'html') await writeStdout((await import('../render/html.js')).renderAuditHtml(result))
-  else await writeStdout(await renderAuditText(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: options.noTrunc}))
-  if (process.env.GITHUB_ACTIONS === 'true') {
-    await writeAuditStepSummary(result, process.env)
+  else
+    await writeStdout(
+      await renderAuditText(result, styleFor(process.stdout, processEnvironment()), {
+        width: outputWidth(process.stdout, processEnvironment()),
+        noTrunc: options.noTrunc,
+      }),
+    )
+  const env = processEnvironment()
+  if (env.GITHUB_ACTIONS === 'true') {
+    await writeAuditStepSummary(result, env)
     const {renderWorkloadAnnotations} = await import('../render/workloads.js')
     // Under --json on stderr, so stdout stays one JSON document (the runner reads both).
     const annotations = renderWorkloadAnnotations(result)
@@ -163,7 +171,10 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
     noteClientAliases(flags.client)
     await checkStepSummary()
 
-    const [{audit, auditExitCode}, {auditProgress}] = await Promise.all([import('../api/audit.js'), import('../render/audit.js')])
+    const [{audit, auditExitCode, defaultCacheDir}, {auditProgress}] = await Promise.all([
+      import('../api/audit.js'),
+      import('../render/audit.js'),
+    ])
     // Unnamed, node groups pull with their container runtime's client (docker for images alone).
     const clientNamed = raw.some((token) => token.type === 'flag' && token.flag === 'client')
     const progress = auditProgress(process.stderr)
@@ -189,7 +200,8 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           concurrency: flags.concurrency,
           require: flags.require,
           deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
-          cacheDir: flags['cache-dir'],
+          // The default place only when caching is on: --cache-dir with --no-cache stays a usage error.
+          cacheDir: flags['cache-dir'] ?? (flags['no-cache'] ? undefined : defaultCacheDir(processEnvironment(), homeDir())),
           noCache: flags['no-cache'],
           maxRetryAfterMs: flags['max-retry-after'] * 1000,
           onProgress: (done, total) => progress.update(done, total),

@@ -4,8 +4,11 @@ import {Args, Flags} from '@oclif/core'
 
 import {BACKENDS, parsePlatformList, type BackendName} from '../api/build.js'
 import {BaseCommand} from '../cli/base-command.js'
+import {processEnvironment} from '../cli/environment.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {renderBuildText} from '../render/build.js'
+import {outputWidth} from '../render/fit.js'
+import {styleFor} from '../render/style.js'
 import {allowUnknownPlatformFlag, checkBuilderName, checkPlatformFlag, jsonFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {checkOutputDirectory} from '../cli/output-file.js'
 import {UsageError} from '../oci/errors.js'
@@ -110,7 +113,10 @@ Exit codes: 0 built and verified, 1 the build or the verification failed, 2 pref
       verify: flags.verify,
     })
     if (flags.json) await writeJson(result)
-    else await writeStdout(await renderBuildText(result))
+    else {
+      const env = processEnvironment()
+      await writeStdout(await renderBuildText(result, styleFor(process.stdout, env), {width: outputWidth(process.stdout, env)}))
+    }
     process.exitCode = buildExitCode(result)
   }
 }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {processEnvironment} from '../cli/environment.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {allowUnknownPlatformFlag, clientFlag, hostsFlag, jsonFlag, parsePlatformFlag, registryFlags} from '../cli/flags.js'
 import {layerFlags, layerReadOptionsFromFlags} from '../cli/layer-flags.js'
@@ -59,7 +60,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
       })
       progress?.clear()
       if (flags.json) await writeJson(result)
-      else await writeStdout(renderDiagnoseText(result, styleFor(process.stdout)))
+      else await writeStdout(renderDiagnoseText(result, styleFor(process.stdout, processEnvironment())))
       process.exitCode = diagnoseExitCode(result)
     } finally {
       progress?.clear()

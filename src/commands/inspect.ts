@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {processEnvironment} from '../cli/environment.js'
 import {allowUnknownPlatformFlag, checkPlatformFlag, noTruncFlag, parseFlag, registryFlags} from '../cli/flags.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {sanitizeText} from '../oci/sanitize.js'
@@ -63,7 +64,13 @@ Each row shows the platform the index declares and the platform the image's conf
     }
     const result = await inspect(args.ref, {...options, platform: flags.platform, supplyChain: flags['supply-chain']})
     if (flags.json) await writeJson(result)
-    else await writeStdout(await renderInspect(result, styleFor(process.stdout), {width: outputWidth(), noTrunc: flags['no-trunc']}))
+    else
+      await writeStdout(
+        await renderInspect(result, styleFor(process.stdout, processEnvironment()), {
+          width: outputWidth(process.stdout, processEnvironment()),
+          noTrunc: flags['no-trunc'],
+        }),
+      )
     if (result.missing.length > 0) {
       // The readable part is shown, but the source cannot serve the whole tag.
       const list = result.missing.map((m) => `${m.platform ?? 'the image'} (${m.digest}: ${m.missing})`).join(', ')

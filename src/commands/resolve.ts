@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {processEnvironment} from '../cli/environment.js'
 import {
   allowFallbackFlag,
   allowUnknownPlatformFlag,
@@ -68,9 +69,9 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
     if (flags.json) await writeJson(result)
     else
       await writeStdout(
-        await renderResolveText(result, styleFor(process.stdout), {
+        await renderResolveText(result, styleFor(process.stdout, processEnvironment()), {
           explain: flags.explain,
-          width: outputWidth(),
+          width: outputWidth(process.stdout, processEnvironment()),
           noTrunc: flags['no-trunc'],
         }),
       )

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {processEnvironment} from '../cli/environment.js'
 import {writeJson, writeStdout} from '../cli/output.js'
 import {checkOutputFile, checkStepSummary, writeOutputFile} from '../cli/output-file.js'
 import {
@@ -152,8 +153,8 @@ Details and the --json schema: docs/verify.md.`
         import('../render/style.js'),
         import('../render/fit.js'),
       ])
-      const style = styleFor(process.stdout)
-      const options = {width: outputWidth(), noTrunc: flags['no-trunc'], quiet: flags.quiet}
+      const style = styleFor(process.stdout, processEnvironment())
+      const options = {width: outputWidth(process.stdout, processEnvironment()), noTrunc: flags['no-trunc'], quiet: flags.quiet}
       // Failures first: the references that failed or could not be read, then those that passed.
       const order = {error: 0, fail: 1, pass: 2} as const
       const reports = [...result.references].sort((a, b) => order[a.verdict] - order[b.verdict])
@@ -163,10 +164,11 @@ Details and the --json schema: docs/verify.md.`
       }
       if (result.references.length > 1 && !flags.quiet) await writeStdout(renderVerifySummary(result, style))
     }
-    if (process.env.GITHUB_ACTIONS === 'true') {
+    const env = processEnvironment()
+    if (env.GITHUB_ACTIONS === 'true') {
       const {reportToGithub} = await import('../render/github.js')
       // Annotations go to stderr under --json so stdout stays one JSON document (the runner reads both).
-      await reportToGithub(result, process.env, (text) => (flags.json ? process.stderr : process.stdout).write(text))
+      await reportToGithub(result, env, (text) => (flags.json ? process.stderr : process.stdout).write(text))
     }
     if (flags.junit !== undefined) {
       const {renderJunit} = await import('../render/junit.js')

@@ -1,19 +1,15 @@
 import type {BuildRunResult} from '../api/build.js'
 import {renderInspect} from './inspect-table.js'
 import {renderResolveText} from './resolve.js'
-import {outputWidth, type FitOptions} from './fit.js'
-import {styleFor} from './style.js'
+import type {FitOptions} from './fit.js'
+import type {Style} from './style.js'
 import {renderVerifyText} from './verify-text.js'
 
 /**
  * The text of `archcheck build`: what was built and pushed, then per destination the tag → index →
  * per-platform table, the pull each host gets, and verify's checks and verdict.
  */
-export async function renderBuildText(
-  result: BuildRunResult,
-  style = styleFor(process.stdout),
-  fit: FitOptions = {width: outputWidth()},
-): Promise<string> {
+export async function renderBuildText(result: BuildRunResult, style: Style, fit: FitOptions): Promise<string> {
   const lines = [`built ${result.digest} for ${result.platforms.join(', ')} with ${result.backend}`]
   for (const target of result.pushed) lines.push(`pushed ${target.reference} -> ${target.digest}`)
   const parts = [`${lines.join('\n')}\n`]

@@ -30,8 +30,8 @@ export interface Column {
 
 /** The width to draw for: COLUMNS when set to a positive number, else the terminal's, else unknown. */
 export function outputWidth(
-  stream: {isTTY?: boolean; columns?: number} = process.stdout,
-  env: NodeJS.ProcessEnv = process.env,
+  stream: {isTTY?: boolean; columns?: number},
+  env: Readonly<Record<string, string | undefined>>,
 ): number | undefined {
   const columns = Number.parseInt(env.COLUMNS ?? '', 10)
   if (Number.isInteger(columns) && columns > 0) return columns

@@ -12,11 +12,12 @@ export interface Style {
 const sgr = (open: number, close: number) => (text: string) => `\u001B[${open}m${text}\u001B[${close}m`
 const plain = (text: string): string => text
 
-function colorEnabled(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv = process.env): boolean {
+/** `env` is the caller's (the CLI passes its own): NO_COLOR turns colours off. */
+function colorEnabled(stream: {isTTY?: boolean}, env: Readonly<Record<string, string | undefined>>): boolean {
   return Boolean(stream.isTTY) && !env.NO_COLOR
 }
 
-export function styleFor(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv = process.env): Style {
+export function styleFor(stream: {isTTY?: boolean}, env: Readonly<Record<string, string | undefined>> = {}): Style {
   if (!colorEnabled(stream, env)) return {enabled: false, bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain}
   return {enabled: true, bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39)}
 }

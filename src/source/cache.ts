@@ -78,11 +78,6 @@ export function defaultCacheDir(env: Record<string, string | undefined>, homedir
   return join(homedir, '.cache', 'archcheck')
 }
 
-/** `--cache-dir` when given (resolved against the working directory), else the default. */
-export function resolveCacheDir(options: {cacheDir?: string; env: Record<string, string | undefined>; homedir: string}): string {
-  return options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir(options.env, options.homedir)
-}
-
 export type CacheLookup = {hit: true; bytes: Buffer} | {hit: false; reason?: string}
 
 export interface CacheStats {
@@ -581,22 +576,21 @@ function describe(info: Stats): string {
 }
 
 /**
- * The cache for a run: undefined with `--no-cache`, else one at `--cache-dir` or the default
- * place. Opening does no I/O: a cache that turns out unusable degrades on first use.
+ * The cache for a run at `cacheDir` (resolved against the working directory; the caller picks
+ * it, the CLI with defaultCacheDir); undefined without one or with `noCache`. Opening does no
+ * I/O: a cache that turns out unusable degrades on first use.
  */
 export function openContentCache(options: {
   noCache?: boolean
   cacheDir?: string
-  env: Record<string, string | undefined>
-  homedir: string
   maxBytes?: number
   maxEntryBytes?: number
   memoryBytes?: number
   debug?: (message: string) => void
 }): ContentCache | undefined {
-  if (options.noCache) return undefined
+  if (options.noCache || !options.cacheDir) return undefined
   return new ContentCache({
-    dir: resolveCacheDir(options),
+    dir: resolve(options.cacheDir),
     maxBytes: options.maxBytes,
     maxEntryBytes: options.maxEntryBytes,
     memoryBytes: options.memoryBytes,

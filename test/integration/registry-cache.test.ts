@@ -60,7 +60,7 @@ afterEach(async () => {
 
 /** A client whose cache lives in this test's directory, as the audit command opens it. */
 function cachedClient(): RegistryClient {
-  const cache = openContentCache({cacheDir: join(dir, 'cache'), env: {}, homedir: dir})
+  const cache = openContentCache({cacheDir: join(dir, 'cache')})
   const client = createRegistryClient({cache, debug: (line) => debugLines.push(line)})
   clients.push(client)
   return client

@@ -9,6 +9,9 @@ import {promisify} from 'node:util'
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseReference} from '../../src/oci/reference.js'
+import {registryOptionsFromEnvironment} from '../../src/source/registry/environment.js'
+import type {ProxySettings} from '../../src/source/registry/options.js'
+import {runCli} from '../helpers/cli.js'
 import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
 import {OCI_INDEX, indexBytes, rejection, sha256} from '../helpers/registry-mocks.js'
 import {tempDirSync} from '../helpers/temp-dir.js'
@@ -41,14 +44,12 @@ function tunnellingProxy(port: number, tunnels: string[] = []): Server {
   return proxy
 }
 
-/** The dispatcher reads the proxy variables when it is created: set them, then start a fresh pool. */
-async function useProxyEnvironment(values: Record<string, string>): Promise<void> {
-  await closeRegistryClients()
-  for (const name of PROXY_VARIABLES) delete process.env[name]
-  Object.assign(process.env, values)
+/** The proxy settings the CLI makes of these variables (the library itself reads no environment). */
+function proxyFrom(variables: Record<string, string>): ProxySettings | undefined {
+  return registryOptionsFromEnvironment(variables, certDir).proxy
 }
 
-describe('proxies from the environment and TLS verification, over real sockets', () => {
+describe('proxies as the CLI takes them from the environment, and TLS verification, over real sockets', () => {
   const saved = Object.fromEntries(PROXY_VARIABLES.map((name) => [name, process.env[name]]))
 
   beforeAll(() => {
@@ -101,8 +102,10 @@ describe('proxies from the environment and TLS verification, over real sockets',
       client.end('HTTP/1.1 403 Forbidden\r\n\r\n')
     })
     const proxyPort = await listen(proxy)
-    await useProxyEnvironment({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`})
-    const registry = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
+    const registry = registrySource(parseReference('registry.example/my/app:1'), {
+      insecureRegistries: ['registry.example'],
+      proxy: proxyFrom({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`}),
+    })
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     expect((await registry.fetchManifest()).digest).toBe(sha256(bytes))
     // An insecure registry is tried over HTTPS first, then over plain HTTP, which is remembered.
@@ -124,8 +127,8 @@ describe('proxies from the environment and TLS verification, over real sockets',
     )
     const tunnels: string[] = []
     const proxyPort = await listen(tunnellingProxy(tlsPort, tunnels))
-    await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
-    const error = await rejection(registrySource(parseReference('registry.example/my/app:1'), {maxRetries: 0}).fetchManifest())
+    const proxy = proxyFrom({https_proxy: `http://127.0.0.1:${proxyPort}`})
+    const error = await rejection(registrySource(parseReference('registry.example/my/app:1'), {maxRetries: 0, proxy}).fetchManifest())
     expect(tunnels).toContain('registry.example:443')
     expect(error.kind).toBe('tls')
     expect(error.message).toMatch(
@@ -147,12 +150,12 @@ describe('proxies from the environment and TLS verification, over real sockets',
     // NODE_EXTRA_CA_CERTS is read at start-up, so a child process fetches.
     const script = `import {createRegistryClient} from './src/source/registry/client.ts'
       import {parseReference} from './src/oci/reference.ts'
-      const client = createRegistryClient()
+      const client = createRegistryClient({proxy: {httpsProxy: process.env.TEST_PROXY}})
       const manifest = await client.repository(parseReference('registry.example/my/app:1')).fetchManifest()
       console.log(manifest.digest)
       await client.close()`
     const {stdout} = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: {...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`},
+      env: {...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), TEST_PROXY: `http://127.0.0.1:${proxyPort}`},
     })
     expect(stdout.trim()).toBe(sha256(bytes))
   })
@@ -168,11 +171,15 @@ describe('proxies from the environment and TLS verification, over real sockets',
       ),
     )
     const proxyPort = await listen(tunnellingProxy(tlsPort))
-    await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
-    const insecure = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example']})
+    const proxy = proxyFrom({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
+    const insecure = registrySource(parseReference('registry.example/my/app:1'), {insecureRegistries: ['registry.example'], proxy})
     expect((await insecure.fetchManifest()).digest).toBe(sha256(bytes))
     const other = await rejection(
-      registrySource(parseReference('other.example/my/app:1'), {insecureRegistries: ['registry.example'], maxRetries: 0}).fetchManifest(),
+      registrySource(parseReference('other.example/my/app:1'), {
+        insecureRegistries: ['registry.example'],
+        maxRetries: 0,
+        proxy,
+      }).fetchManifest(),
     )
     expect(other.kind).toBe('tls')
   })
@@ -189,10 +196,10 @@ describe('proxies from the environment and TLS verification, over real sockets',
     )
     const tunnels: string[] = []
     const tunnelPort = await listen(tunnellingProxy(plainPort, tunnels))
-    await useProxyEnvironment({HTTPS_PROXY: `http://127.0.0.1:${tunnelPort}`, HTTP_PROXY: `http://127.0.0.1:${plainPort}`})
     const lines: string[] = []
     const registry = registrySource(parseReference('registry.lan:5000/my/app:1'), {
       insecureRegistries: ['registry.lan:5000'],
+      proxy: proxyFrom({HTTPS_PROXY: `http://127.0.0.1:${tunnelPort}`, HTTP_PROXY: `http://127.0.0.1:${plainPort}`}),
       maxRetries: 0,
       debug: (line) => lines.push(line),
     })
@@ -210,14 +217,71 @@ describe('proxies from the environment and TLS verification, over real sockets',
         response.writeHead(500).end()
       }),
     )
-    await useProxyEnvironment({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'registry.invalid'})
     const error = await rejection(
       registrySource(parseReference('registry.invalid/my/app:1'), {
         insecureRegistries: ['registry.invalid'],
+        proxy: proxyFrom({HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, no_proxy: 'registry.invalid'}),
         maxRetries: 0,
       }).fetchManifest(),
     )
     expect(seen).toEqual([])
     expect(error.message).toMatch(/^cannot resolve host registry\.invalid/)
+  })
+
+  it('a library client ignores HTTP(S)_PROXY in its own process environment', async () => {
+    const seen: string[] = []
+    const proxyPort = await listen(
+      createServer((request, response) => {
+        seen.push(request.url ?? '')
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
+      }),
+    )
+    Object.assign(process.env, {HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
+    const error = await rejection(registrySource(parseReference('registry.invalid/my/app:1'), {maxRetries: 0}).fetchManifest())
+    // Direct: the name does not resolve; through the proxy it would have answered.
+    expect(seen).toEqual([])
+    expect(error.message).toMatch(/^cannot resolve host registry\.invalid/)
+  })
+
+  it('a library client ignores ARCHCHECK_INSECURE_REGISTRIES in its own process environment', async () => {
+    const tlsPort = await listen(
+      createTlsServer(
+        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
+        (_request, response) => {
+          response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
+        },
+      ),
+    )
+    const proxy = {httpsProxy: `http://127.0.0.1:${await listen(tunnellingProxy(tlsPort))}`}
+    process.env.ARCHCHECK_INSECURE_REGISTRIES = 'registry.example'
+    try {
+      const error = await rejection(registrySource(parseReference('registry.example/my/app:1'), {maxRetries: 0, proxy}).fetchManifest())
+      expect(error.kind).toBe('tls')
+    } finally {
+      delete process.env.ARCHCHECK_INSECURE_REGISTRIES
+    }
+  })
+
+  it('the CLI takes HTTPS_PROXY and ARCHCHECK_INSECURE_REGISTRIES from its environment', async () => {
+    const bytes = indexBytes()
+    const tlsPort = await listen(
+      createTlsServer(
+        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
+        (_request, response) => {
+          response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+        },
+      ),
+    )
+    const tunnels: string[] = []
+    const env = {HTTPS_PROXY: `http://127.0.0.1:${await listen(tunnellingProxy(tlsPort, tunnels))}`}
+    const args = ['inspect', 'registry.example/my/app:1', '--raw']
+    const refused = await runCli(args, {env})
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toMatch(/^archcheck: TLS certificate of registry\.example could not be verified/)
+    const insecure = await runCli(args, {env: {...env, ARCHCHECK_INSECURE_REGISTRIES: 'other.example, registry.example'}})
+    expect(insecure.code, insecure.stderr).toBe(0)
+    expect(insecure.stdoutBytes.equals(Buffer.from(bytes))).toBe(true)
+    expect(tunnels.every((target) => target === 'registry.example:443')).toBe(true)
+    expect(tunnels.length).toBeGreaterThanOrEqual(2)
   })
 })

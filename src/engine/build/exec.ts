@@ -27,7 +27,7 @@ export function captureCommand(
   options: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env})
+    const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env})
     // Not spawn's own `timeout`: its timer outlives a program that failed to start and holds the process open.
     const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 60_000).unref()
     let stdout = ''
@@ -56,7 +56,7 @@ export function captureCommand(
  */
 export function streamCommand(program: string, args: readonly string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {stdio: ['ignore', process.stderr, process.stderr], env: options.env ?? process.env})
+    const child = spawn(program, args, {stdio: ['ignore', process.stderr, process.stderr], env: options.env})
     child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? new NotInstalledError(program) : error))
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
   })

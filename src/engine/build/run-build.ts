@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {ArchcheckError, ExitCode, UsageError} from '../../oci/errors.js'
 import {isDigest} from '../../oci/digest.js'
 import {parseReference} from '../../oci/reference.js'
-import {insecureRegistriesFrom, registryConnection} from '../../source/registry/scheme.js'
+import {registryConnection} from '../../source/registry/scheme.js'
 import {readBuildMetadata} from '../verify/metadata-file.js'
 import {type BackendName, buildxBuildArgv, type BuildRequest, manifestBuildArgv, manifestPushArgvs} from './argv.js'
 import type {BuilderInfo} from './buildx-output.js'
@@ -188,7 +188,7 @@ async function buildWithManifestTool(
     const pushed: PushedTarget[] = []
     const digestFile = join(work, 'digest')
     const plainHttp = (tag: string): boolean =>
-      registryConnection(parseReference(tag).registry, insecureRegistriesFrom(options.insecureRegistries)) !== 'https'
+      registryConnection(parseReference(tag).registry, options.insecureRegistries ?? []) !== 'https'
     for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
       commands.push([tool, ...pushArgv])
       await rm(digestFile, {force: true})

@@ -2,7 +2,7 @@ import {DEFAULT_MAX_MANIFEST_BYTES} from '../../oci/digest.js'
 import type {Reference} from '../../oci/reference.js'
 import type {ContentCache} from '../cache.js'
 import {AuthCache} from './auth.js'
-import {CredentialStore} from './credentials.js'
+import {CredentialStore, dockerKeychain} from './credentials.js'
 import type {RegistryOptions} from './options.js'
 import {RegistrySource, type SourceClient} from './registry-source.js'
 import type {ClientStats} from './stats.js'
@@ -31,7 +31,9 @@ export class RegistryClient implements SourceClient {
   constructor(readonly options: RegistryOptions = {}) {
     this.transport = new Transport(transportSettings(options))
     this.auth = new AuthCache(this.transport)
-    this.credentials = new CredentialStore(options.dockerConfigDir)
+    this.credentials = new CredentialStore(
+      options.keychain ?? (options.dockerConfigDir === undefined ? undefined : dockerKeychain({configDir: options.dockerConfigDir})),
+    )
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
     this.cache = options.cache
   }

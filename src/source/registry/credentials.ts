@@ -1,6 +1,5 @@
 import {spawn} from 'node:child_process'
 import {readFile, stat} from 'node:fs/promises'
-import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 import {RegistryError} from '../../oci/errors.js'
@@ -30,15 +29,31 @@ interface DockerConfig {
   credHelpers?: Record<string, string>
 }
 
-/** Docker's config folder: the option, else $DOCKER_CONFIG, else ~/.docker. */
-export function dockerConfigDir(option?: string): string {
-  return option ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
+/** Where credentials for a registry come from; null when it has none (anonymous access). */
+export interface Keychain {
+  get(registry: string): Promise<Credentials | null>
+}
+
+export interface DockerKeychainOptions {
+  /** The folder holding config.json (Docker's default: $DOCKER_CONFIG, else ~/.docker). */
+  configDir: string
+  /** The user's home folder, shown as `~` in messages. */
+  homeDir?: string
+}
+
+/**
+ * Docker's keychain: `credHelpers` and `credsStore` helpers (docker-credential-NAME), then `auths`
+ * entries of config.json in `configDir`. A missing config.json means no credentials.
+ */
+export function dockerKeychain(options: DockerKeychainOptions): Keychain {
+  const configPath = join(options.configDir, 'config.json')
+  const shownPath = displayPath(configPath, options.homeDir)
+  return {get: async (registry) => (await lookUp(registry, configPath, shownPath)) ?? null}
 }
 
 /** The config path as shown in messages, with the home folder as `~`. */
-function displayPath(path: string): string {
-  const home = homedir()
-  return path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path
+function displayPath(path: string, home: string | undefined): string {
+  return home && path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path
 }
 
 /** How Docker normalises `auths` keys: scheme and path dropped (`https://index.docker.io/v1/` → `index.docker.io`). */
@@ -69,17 +84,18 @@ function helperServer(registry: string): string {
 export class CredentialStore {
   private readonly lookups = new Map<string, Promise<Credentials | undefined>>()
 
-  constructor(private readonly configDirOption?: string) {}
+  /** Without a keychain every registry is read anonymously. */
+  constructor(private readonly keychain?: Keychain) {}
 
-  /** Credentials for `registry`; undefined when there are none (anonymous access). */
+  /** Credentials for `registry`, asked of the keychain once; undefined when there are none. */
   find(registry: string): Promise<Credentials | undefined> {
-    const configPath = join(dockerConfigDir(this.configDirOption), 'config.json')
-    const key = `${configPath}\n${registry}`
-    let found = this.lookups.get(key)
+    const keychain = this.keychain
+    if (!keychain) return Promise.resolve(undefined)
+    let found = this.lookups.get(registry)
     if (!found) {
-      found = lookUp(registry, configPath)
-      this.lookups.set(key, found)
-      found.catch(() => this.lookups.delete(key))
+      found = keychain.get(registry).then((credentials) => credentials ?? undefined)
+      this.lookups.set(registry, found)
+      found.catch(() => this.lookups.delete(registry))
     }
     return found
   }
@@ -89,8 +105,7 @@ export class CredentialStore {
   }
 }
 
-async function lookUp(registry: string, configPath: string): Promise<Credentials | undefined> {
-  const shownPath = displayPath(configPath)
+async function lookUp(registry: string, configPath: string, shownPath: string): Promise<Credentials | undefined> {
   let text: string
   try {
     const {size} = await stat(configPath)

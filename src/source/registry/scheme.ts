@@ -4,8 +4,6 @@
  * when that fails, plain HTTP.
  */
 
-const INSECURE_REGISTRIES_ENV = 'ARCHCHECK_INSECURE_REGISTRIES'
-
 export type Connection = 'https' | 'http' | 'insecure'
 
 /** Splits `host[:port]` (including `[::1]:5000`) into a lower-case host name and an optional port. */
@@ -17,15 +15,6 @@ function splitHost(registry: string): {hostname: string; port?: string} {
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-}
-
-/** Insecure hosts from the options plus $ARCHCHECK_INSECURE_REGISTRIES (comma-separated). */
-export function insecureRegistriesFrom(optionHosts: string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
-  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? '')
-    .split(',')
-    .map((host) => host.trim())
-    .filter(Boolean)
-  return [...optionHosts, ...fromEnv]
 }
 
 /** Whether `hostname[:port]` is in `insecure`; an entry without a port covers every port of its host. */

@@ -1,17 +1,15 @@
-import v8 from 'node:v8'
-
 import type {Dispatcher} from 'undici'
 
 import {RegistryError} from '../../oci/errors.js'
 import {ResponseHeaders} from './headers.js'
 import {bodyError, networkError, retryableCode} from './network-errors.js'
-import type {RegistryOptions} from './options.js'
-import {insecureRegistriesFrom, metadataAddress, namedInsecure} from './scheme.js'
+import type {ProxySettings, RegistryOptions} from './options.js'
+import {metadataAddress, namedInsecure} from './scheme.js'
 import {RequestStats} from './stats.js'
 
 /**
  * HTTP for the registry client: undici's request API over undici dispatchers owned by one
- * Transport (keep-alive, bounded connections per host, proxies from the environment), or over the
+ * Transport (keep-alive, bounded connections per host, the proxies given), or over the
  * one the caller gave (`RegistryOptions.dispatcher`). Not Node's global fetch: that loads Node's
  * internal copy of undici and the WHATWG streams on the first request (about twice its CPU), and
  * cannot keep a connection open after a HEAD.
@@ -39,10 +37,6 @@ const SAFE_QUERY_PARAMS = new Set(['service', 'scope', 'n', 'last'])
 type RequestApi = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
 type ResponseBody = Dispatcher.ResponseData['body']
 
-function proxyConfigured(): boolean {
-  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]))
-}
-
 /**
  * undici's Agent and request API alone: undici's index also loads its fetch, WebSocket, cache and
  * cookie code, which archcheck never uses: about 40 ms of CPU and 5 MB of every registry command
@@ -58,28 +52,21 @@ async function loadRequestApi(): Promise<RequestApi> {
   return (await import('undici/lib/api/api-request.js')).default
 }
 
-/**
- * undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
- * compiler, then recompiles the hot parser functions with TurboFan on a background thread once
- * they have run for a while; that happens during a registry command's last requests, and node
- * waits for the recompilation before it can exit: 110-200 ms of idle between the output and the
- * exit (bench/README.md). A run of archcheck parses a few kilobytes of headers per request (bodies
- * are skipped over, not parsed), so the baseline code is fast enough: a budget this large means the
- * recompilation never starts. Set before undici compiles llhttp (on its first connection).
- */
-function avoidWasmTierUp(): void {
-  v8.setFlagsFromString('--wasm-tiering-budget=1000000000')
+/** Whether the Transport's own pools go through a proxy. */
+function proxied(settings: {proxy?: ProxySettings}): boolean {
+  return Boolean(settings.proxy?.httpProxy || settings.proxy?.httpsProxy)
 }
 
-async function createDispatcher(kind: 'verified' | 'unverified'): Promise<Dispatcher> {
-  avoidWasmTierUp()
+async function createDispatcher(kind: 'verified' | 'unverified', proxy: ProxySettings | undefined): Promise<Dispatcher> {
   const tls = {rejectUnauthorized: kind === 'verified'}
   const options = {connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, connect: tls}
   // proxyTunnel false: plain-HTTP registries go to the proxy as absolute-form requests, as curl
   // does, since many proxies only allow CONNECT to port 443. HTTPS is always tunnelled.
-  if (!proxyConfigured()) return new (await loadAgent())(options)
+  if (!proxy || !proxied({proxy})) return new (await loadAgent())(options)
   const {EnvHttpProxyAgent} = await import('undici')
-  return new EnvHttpProxyAgent({...options, requestTls: tls, proxyTunnel: false})
+  // Every setting given, empty when absent: undici reads the process environment for a missing one.
+  const {httpProxy = '', httpsProxy = httpProxy, noProxy = ''} = proxy
+  return new EnvHttpProxyAgent({...options, httpProxy, httpsProxy, noProxy, requestTls: tls, proxyTunnel: false})
 }
 
 /** Sends one request through one dispatcher. */
@@ -145,15 +132,16 @@ export class Transport {
   private channel(kind: 'verified' | 'unverified'): Promise<Channel> {
     let channel = this.channels.get(kind)
     if (!channel) {
-      channel = openChannel(kind, this.settings.dispatcher)
+      channel = openChannel(kind, this.settings)
       this.channels.set(kind, channel)
     }
     return channel
   }
 }
 
-async function openChannel(kind: 'verified' | 'unverified', given: Dispatcher | undefined): Promise<Channel> {
-  const [request, dispatcher] = await Promise.all([loadRequestApi(), given ?? createDispatcher(kind)])
+async function openChannel(kind: 'verified' | 'unverified', settings: TransportSettings): Promise<Channel> {
+  const given = settings.dispatcher
+  const [request, dispatcher] = await Promise.all([loadRequestApi(), given ?? createDispatcher(kind, settings.proxy)])
   return {send: (options) => request.call(dispatcher, options), dispatcher, owned: given === undefined}
 }
 
@@ -175,20 +163,21 @@ export interface TransportSettings {
   maxRetryAfterMs: number
   /** Carries every request instead of the Transport's own pools (RegistryOptions.dispatcher). */
   dispatcher?: Dispatcher
+  /** Proxies for the Transport's own pools (RegistryOptions.proxy). */
+  proxy?: ProxySettings
   debug?: (line: string) => void
 }
 
-/** Settings from RegistryOptions; the retry base delay may also come from ARCHCHECK_RETRY_BASE_MS. */
+/** Settings from RegistryOptions. */
 export function transportSettings(options: RegistryOptions): TransportSettings {
-  const fromEnv = process.env.ARCHCHECK_RETRY_BASE_MS
-  const envBase = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined
   return {
-    insecureRegistries: insecureRegistriesFrom(options.insecureRegistries),
+    insecureRegistries: options.insecureRegistries ?? [],
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-    retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_MS,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
     dispatcher: options.dispatcher,
+    proxy: options.proxy,
     debug: options.debug,
   }
 }
@@ -477,7 +466,7 @@ async function sendFollowingRedirects(
         // Registries send none. One that does breaks that connection: the next request on it fails
         // as a network error and is retried. Not through a proxy over plain HTTP, where one
         // connection carries requests to several origins.
-        ...(method === 'HEAD' && !(target.protocol === 'http:' && proxyConfigured()) ? {reset: false} : {}),
+        ...(method === 'HEAD' && !(target.protocol === 'http:' && proxied(settings)) ? {reset: false} : {}),
       })
       raw = await untilAborted(sending, deadline.signal)
     } catch (error) {

@@ -8,7 +8,7 @@ import {promisify} from 'node:util'
 
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {ContentCache, defaultCacheDir, openContentCache, resolveCacheDir} from '../../../src/source/cache.js'
+import {ContentCache, defaultCacheDir, openContentCache} from '../../../src/source/cache.js'
 import {payload} from './cache-payloads.js'
 import {tempDir} from '../../helpers/temp-dir.js'
 
@@ -25,14 +25,14 @@ beforeEach(async () => {
 })
 
 describe('cache location', () => {
-  it('follows XDG_CACHE_HOME when absolute, else ~/.cache, and --cache-dir over both', () => {
+  it('follows XDG_CACHE_HOME when absolute, else ~/.cache; opens only the folder it is given', () => {
     expect(defaultCacheDir({XDG_CACHE_HOME: '/var/cache/me'}, '/home/u')).toBe('/var/cache/me/archcheck')
     expect(defaultCacheDir({}, '/home/u')).toBe('/home/u/.cache/archcheck')
     expect(defaultCacheDir({XDG_CACHE_HOME: ''}, '/home/u')).toBe('/home/u/.cache/archcheck')
     expect(defaultCacheDir({XDG_CACHE_HOME: 'relative/cache'}, '/home/u')).toBe('/home/u/.cache/archcheck')
-    expect(resolveCacheDir({cacheDir: '/tmp/c', env: {XDG_CACHE_HOME: '/x'}, homedir: '/home/u'})).toBe('/tmp/c')
-    expect(openContentCache({noCache: true, env: {}, homedir: '/home/u'})).toBeUndefined()
-    expect(openContentCache({env: {XDG_CACHE_HOME: dir}, homedir: '/home/u'})?.dir).toBe(join(dir, 'archcheck'))
+    expect(openContentCache({cacheDir: join(dir, 'c'), noCache: true})).toBeUndefined()
+    expect(openContentCache({})).toBeUndefined()
+    expect(openContentCache({cacheDir: join(dir, 'c')})?.dir).toBe(join(dir, 'c'))
   })
 })
 

@@ -8,6 +8,7 @@ import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import type {RegistrySource} from '../../../src/source/registry/registry-source.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
+import {registryOptionsFromEnvironment} from '../../../src/source/registry/environment.js'
 import {registrySource} from '../../helpers/registry-client.js'
 import {OCI_INDEX, THROUGH_NOCK, indexBytes, rejection, sha256, useNock} from '../../helpers/registry-mocks.js'
 import {tempDir} from '../../helpers/temp-dir.js'
@@ -184,21 +185,49 @@ describe('registry authentication', () => {
     expect((await source('registry.example/team/app:1').fetchManifest()).digest).toBe(sha256(bytes))
   })
 
-  it('reads config.json from $DOCKER_CONFIG when no folder is given', async () => {
+  it("reads config.json from $DOCKER_CONFIG in the CLI's environment options, never from the process's own", async () => {
     await writeConfig({auths: {'registry.example': {auth: Buffer.from(`ci:${SECRET}`).toString('base64')}}})
     const bytes = indexBytes()
-    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
+    nock('https://registry.example').get('/v2/team/app/manifests/1').times(2).reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
     nock('https://registry.example', {reqheaders: {authorization: basic('ci', SECRET)}})
       .get('/v2/team/app/manifests/1')
       .reply(200, bytes, {'content-type': OCI_INDEX})
     const saved = process.env.DOCKER_CONFIG
     process.env.DOCKER_CONFIG = configDir
     try {
-      expect((await source('registry.example/team/app:1', {dockerConfigDir: undefined}).fetchManifest()).digest).toBe(sha256(bytes))
+      // No keychain asked for: anonymous, whatever DOCKER_CONFIG says.
+      const anonymous = await rejection(source('registry.example/team/app:1', {dockerConfigDir: undefined}).fetchManifest())
+      expect(anonymous.kind).toBe('unauthorized')
     } finally {
       if (saved === undefined) delete process.env.DOCKER_CONFIG
       else process.env.DOCKER_CONFIG = saved
     }
+    const {keychain} = registryOptionsFromEnvironment({DOCKER_CONFIG: configDir}, '/nonexistent-home')
+    expect((await source('registry.example/team/app:1', {dockerConfigDir: undefined, keychain}).fetchManifest()).digest).toBe(sha256(bytes))
+  })
+
+  it('asks a keychain of its own for credentials, once per registry', async () => {
+    const bytes = indexBytes()
+    const asked: string[] = []
+    const keychain = {
+      get: async (registry: string) => {
+        asked.push(registry)
+        return {username: 'robot', password: SECRET, source: 'from the test keychain'}
+      },
+    }
+    nock('https://registry.example').get('/v2/team/app/manifests/1').reply(401, '', {'www-authenticate': 'Basic realm="registry"'})
+    nock('https://registry.example', {reqheaders: {authorization: basic('robot', SECRET)}})
+      .get(/\/v2\/team\/app\/manifests\/[12]/)
+      .times(2)
+      .reply(200, bytes, {'content-type': OCI_INDEX})
+    const client = createRegistryClient({...clientOptions(), dockerConfigDir: undefined, keychain})
+    try {
+      expect((await client.repository(parseReference('registry.example/team/app:1')).fetchManifest()).digest).toBe(sha256(bytes))
+      expect((await client.repository(parseReference('registry.example/team/app:2')).fetchManifest()).digest).toBe(sha256(bytes))
+    } finally {
+      await client.close()
+    }
+    expect(asked).toEqual(['registry.example'])
   })
 
   it('says to log in when a Basic-auth registry gets no credentials', async () => {

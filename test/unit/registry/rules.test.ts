@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {parseChallenges} from '../../../src/source/registry/auth.js'
 import {bodyError, networkError, retryableCode} from '../../../src/source/registry/network-errors.js'
-import {insecureRegistriesFrom, namedInsecure, plainHttpAllowed, registryConnection} from '../../../src/source/registry/scheme.js'
+import {namedInsecure, plainHttpAllowed, registryConnection} from '../../../src/source/registry/scheme.js'
 import {displayUrl, retryAfterMs} from '../../../src/source/registry/transport.js'
 
 describe('registryConnection', () => {
@@ -24,15 +24,6 @@ describe('registryConnection', () => {
     expect(registryConnection('registry.lan:5000', ['registry.lan:5000'])).toBe('insecure')
     expect(registryConnection('registry.lan:5001', ['registry.lan:5000'])).toBe('https')
     expect(registryConnection('Registry.LAN:5000', ['http://registry.lan:5000/'])).toBe('insecure')
-  })
-
-  it('adds hosts from ARCHCHECK_INSECURE_REGISTRIES (comma-separated) to the option', () => {
-    expect(insecureRegistriesFrom(['a.lan'], {ARCHCHECK_INSECURE_REGISTRIES: ' b.lan:5000, ,c.lan'})).toEqual([
-      'a.lan',
-      'b.lan:5000',
-      'c.lan',
-    ])
-    expect(insecureRegistriesFrom(undefined, {})).toEqual([])
   })
 
   it('skips certificate checks only for URLs of hosts named insecure, default ports included', () => {
