@@ -2386,10 +2386,6 @@ function splitHost(registry) {
 function isLoopback(hostname) {
   return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
-function insecureRegistriesFrom(optionHosts = [], env = process.env) {
-  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? "").split(",").map((host2) => host2.trim()).filter(Boolean);
-  return [...optionHosts, ...fromEnv];
-}
 function listed(hostname, port, insecure) {
   return insecure.some((entry) => {
     const candidate = splitHost(entry.replace(/^https?:\/\//, "").replace(/\/+$/, ""));
@@ -2414,11 +2410,9 @@ function metadataAddress(hostname) {
   if (/^fe[89ab][0-9a-f]:/.test(host2) || host2 === "fd00:ec2::254") return true;
   return host2 === "metadata.google.internal" || host2 === "metadata" || host2 === "100.100.100.200";
 }
-var INSECURE_REGISTRIES_ENV;
 var init_scheme = __esm({
   "src/source/registry/scheme.ts"() {
     "use strict";
-    INSECURE_REGISTRIES_ENV = "ARCHCHECK_INSECURE_REGISTRIES";
   }
 });
 
@@ -2604,14 +2598,14 @@ var init_auth = __esm({
 // src/source/registry/credentials.ts
 import { spawn } from "node:child_process";
 import { readFile, stat as stat3 } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
-function dockerConfigDir(option) {
-  return option ?? process.env.DOCKER_CONFIG ?? join(homedir(), ".docker");
+function dockerKeychain(options) {
+  const configPath = join(options.configDir, "config.json");
+  const shownPath = displayPath(configPath, options.homeDir);
+  return { get: async (registry) => await lookUp(registry, configPath, shownPath) ?? null };
 }
-function displayPath(path3) {
-  const home = homedir();
-  return path3.startsWith(`${home}/`) ? `~${path3.slice(home.length)}` : path3;
+function displayPath(path3, home) {
+  return home && path3.startsWith(`${home}/`) ? `~${path3.slice(home.length)}` : path3;
 }
 function keyHost(key) {
   return key.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
@@ -2624,8 +2618,7 @@ function matchesRegistry(key, registry) {
 function helperServer(registry) {
   return registry === DOCKER_HUB ? DOCKER_HUB_CREDENTIALS_KEY : registry;
 }
-async function lookUp(registry, configPath) {
-  const shownPath = displayPath(configPath);
+async function lookUp(registry, configPath, shownPath) {
   let text2;
   try {
     const { size } = await stat3(configPath);
@@ -2739,21 +2732,21 @@ var init_credentials = __esm({
     HELPER_OUTPUT_LIMIT = 64 * 1024;
     MAX_CONFIG_BYTES = 1024 * 1024;
     CredentialStore = class {
-      constructor(configDirOption) {
-        this.configDirOption = configDirOption;
+      /** Without a keychain every registry is read anonymously. */
+      constructor(keychain) {
+        this.keychain = keychain;
       }
-      configDirOption;
+      keychain;
       lookups = /* @__PURE__ */ new Map();
-      /** Credentials for `registry`; undefined when there are none (anonymous access). */
+      /** Credentials for `registry`, asked of the keychain once; undefined when there are none. */
       find(registry) {
-        const configPath = join(dockerConfigDir(this.configDirOption), "config.json");
-        const key = `${configPath}
-${registry}`;
-        let found = this.lookups.get(key);
+        const keychain = this.keychain;
+        if (!keychain) return Promise.resolve(void 0);
+        let found = this.lookups.get(registry);
         if (!found) {
-          found = lookUp(registry, configPath);
-          this.lookups.set(key, found);
-          found.catch(() => this.lookups.delete(key));
+          found = keychain.get(registry).then((credentials) => credentials ?? void 0);
+          this.lookups.set(registry, found);
+          found.catch(() => this.lookups.delete(registry));
         }
         return found;
       }
@@ -28747,7 +28740,7 @@ var require_eventsource_stream = __commonJS({
     var BOM = [239, 187, 191];
     var LF = 10;
     var CR = 13;
-    var COLON = 58;
+    var COLON2 = 58;
     var SPACE = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
@@ -28932,7 +28925,7 @@ var require_eventsource_stream = __commonJS({
         if (line.length === 0) {
           return;
         }
-        const colonPosition = line.indexOf(COLON);
+        const colonPosition = line.indexOf(COLON2);
         if (colonPosition === 0) {
           return;
         }
@@ -29730,41 +29723,37 @@ var init_undici = __esm({
 });
 
 // src/source/registry/transport.ts
-import v8 from "node:v8";
-function proxyConfigured() {
-  return ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((name) => Boolean(process.env[name]));
-}
 async function loadAgent() {
   return (await Promise.resolve().then(() => (init_agent(), agent_exports))).default;
 }
 async function loadRequestApi() {
   return (await Promise.resolve().then(() => (init_api_request(), api_request_exports))).default;
 }
-function avoidWasmTierUp() {
-  v8.setFlagsFromString("--wasm-tiering-budget=1000000000");
+function proxied(settings) {
+  return Boolean(settings.proxy?.httpProxy || settings.proxy?.httpsProxy);
 }
-async function createDispatcher(kind) {
-  avoidWasmTierUp();
+async function createDispatcher(kind, proxy) {
   const tls = { rejectUnauthorized: kind === "verified" };
   const options = { connections: CONNECTIONS_PER_HOST, keepAliveTimeout: 1e4, connect: tls };
-  if (!proxyConfigured()) return new (await loadAgent())(options);
+  if (!proxy || !proxied({ proxy })) return new (await loadAgent())(options);
   const { EnvHttpProxyAgent: EnvHttpProxyAgent2 } = await Promise.resolve().then(() => (init_undici(), undici_exports));
-  return new EnvHttpProxyAgent2({ ...options, requestTls: tls, proxyTunnel: false });
+  const { httpProxy = "", httpsProxy = httpProxy, noProxy = "" } = proxy;
+  return new EnvHttpProxyAgent2({ ...options, httpProxy, httpsProxy, noProxy, requestTls: tls, proxyTunnel: false });
 }
-async function openChannel(kind, given) {
-  const [request2, dispatcher] = await Promise.all([loadRequestApi(), given ?? createDispatcher(kind)]);
+async function openChannel(kind, settings) {
+  const given = settings.dispatcher;
+  const [request2, dispatcher] = await Promise.all([loadRequestApi(), given ?? createDispatcher(kind, settings.proxy)]);
   return { send: (options) => request2.call(dispatcher, options), dispatcher, owned: given === void 0 };
 }
 function transportSettings(options) {
-  const fromEnv = process.env.ARCHCHECK_RETRY_BASE_MS;
-  const envBase = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : void 0;
   return {
-    insecureRegistries: insecureRegistriesFrom(options.insecureRegistries),
+    insecureRegistries: options.insecureRegistries ?? [],
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-    retryBaseDelayMs: options.retryBaseDelayMs ?? envBase ?? DEFAULT_RETRY_BASE_MS,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_MS,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
     dispatcher: options.dispatcher,
+    proxy: options.proxy,
     debug: options.debug
   };
 }
@@ -29868,7 +29857,7 @@ async function sendFollowingRedirects(request2, settings, { senderFor, stats }) 
         // Registries send none. One that does breaks that connection: the next request on it fails
         // as a network error and is retried. Not through a proxy over plain HTTP, where one
         // connection carries requests to several origins.
-        ...method === "HEAD" && !(target.protocol === "http:" && proxyConfigured()) ? { reset: false } : {}
+        ...method === "HEAD" && !(target.protocol === "http:" && proxied(settings)) ? { reset: false } : {}
       });
       raw = await untilAborted(sending, deadline.signal);
     } catch (error) {
@@ -30014,7 +30003,7 @@ var init_transport = __esm({
       channel(kind) {
         let channel = this.channels.get(kind);
         if (!channel) {
-          channel = openChannel(kind, this.settings.dispatcher);
+          channel = openChannel(kind, this.settings);
           this.channels.set(kind, channel);
         }
         return channel;
@@ -30386,21 +30375,8 @@ var init_registry_source = __esm({
               "too-large"
             );
           }
-          const link = nextLink(response.headers.get("link"));
-          if (link === void 0) return tags;
-          const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`;
-          let next;
-          try {
-            next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`);
-          } catch {
-            throw new RegistryError(`${what} the registry's next-page link is not a URL`, "protocol");
-          }
-          if (next.origin !== origin) {
-            throw new RegistryError(
-              `${what} the registry's next-page link leads to another origin (${next.origin}); not following it`,
-              "protocol"
-            );
-          }
+          const next = this.nextPage(response, url, first, what);
+          if (next === void 0) return tags;
           if (seen.has(next.href)) throw new RegistryError(`${what} the registry's next-page link repeats ${displayUrl(next.href)}`, "protocol");
           if (page >= maxPages) {
             throw new RegistryError(
@@ -30446,20 +30422,35 @@ var init_registry_source = __esm({
               `${digest} in ${this.repositoryName} has more than ${maxReferrers} referrers; not reading further`,
               "too-large"
             );
-          const link = nextLink(response.headers.get("link"));
-          if (link === void 0) return referrers;
-          const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`;
-          let next;
-          try {
-            next = new URL(link, url ?? `${origin}/v2/${this.ref.repository}/${first}`);
-          } catch {
-            throw new RegistryError(`${what} the registry's next-page link is not a URL`, "protocol");
-          }
-          if (next.origin !== origin) throw new RegistryError(`${what} the next-page link leads to another origin (${next.origin})`, "protocol");
+          const next = this.nextPage(response, url, first, what);
+          if (next === void 0) return referrers;
           if (page >= maxPages)
             throw new RegistryError(`referrers of ${digest} in ${this.repositoryName} run to more than ${maxPages} pages`, "too-large");
           pageUrl = next.href;
         }
+      }
+      /**
+       * The page a `Link: <…>; rel="next"` header names (undefined on the last page), resolved against
+       * the page read (`current`, or the first path). The registry's token goes with every page, so a
+       * link to another origin is refused.
+       */
+      nextPage(response, current, first, what) {
+        const link = nextLink(response.headers.get("link"));
+        if (link === void 0) return void 0;
+        const origin = `${this.knownScheme()}://${registryApiHost(this.ref.registry)}`;
+        let next;
+        try {
+          next = new URL(link, current ?? `${origin}/v2/${this.ref.repository}/${first}`);
+        } catch {
+          throw new RegistryError(`${what} the registry's next-page link is not a URL`, "protocol");
+        }
+        if (next.origin !== origin) {
+          throw new RegistryError(
+            `${what} the registry's next-page link leads to another origin (${next.origin}); not following it`,
+            "protocol"
+          );
+        }
+        return next;
       }
       async manifestExists(digest) {
         return this.exists(`manifests/${digest}`, manifestTarget(digest), { accept: MANIFEST_ACCEPT });
@@ -30747,7 +30738,9 @@ var init_client = __esm({
         this.options = options;
         this.transport = new Transport(transportSettings(options));
         this.auth = new AuthCache(this.transport);
-        this.credentials = new CredentialStore(options.dockerConfigDir);
+        this.credentials = new CredentialStore(
+          options.keychain ?? (options.dockerConfigDir === void 0 ? void 0 : dockerKeychain({ configDir: options.dockerConfigDir }))
+        );
         this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
         this.cache = options.cache;
       }
@@ -36305,7 +36298,7 @@ function presence(subject, kind, result) {
   return result(
     id,
     "fail",
-    `no ${name} is attached to the ${subject.target} image (build with --provenance/--sbom, or attach one)`,
+    `no ${name} is attached to the ${subject.target} image (docker buildx build ${kind === "sbom" ? "--sbom=true" : "--provenance=mode=max"} attaches one)`,
     subject.target
   );
 }
@@ -38775,7 +38768,7 @@ function compileTagSelection(options) {
       const counts = {
         tags: 0,
         selected: 0,
-        by: by || "all releases",
+        by: by || "default (releases without variant)",
         notVersions: 0,
         notVersionNames: [],
         variants: 0,
@@ -39754,8 +39747,8 @@ function judgeCell(row, origin, group2, allowFallback) {
     return notScheduled(`runs on node ${placement.nodeName}`);
   }
   if (placement) {
-    const { nodeName: _bound, ...rules } = placement;
-    const fit = placeOn(rules, group2.representative);
+    const { nodeName, ...template } = placement;
+    const fit = nodeName !== void 0 && group2.nodes.length > 0 ? placeOn(placement, { ...group2.representative, name: nodeName }) : placeOn(template, group2.representative);
     if (!fit.fits) return notScheduled(fit.reason);
   }
   const cell = (verdict, reason, passes2) => ({
@@ -45533,7 +45526,7 @@ var require_lexer = __commonJS({
   "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
-    function isEmpty2(ch) {
+    function isEmpty(ch) {
       switch (ch) {
         case void 0:
         case " ":
@@ -45611,7 +45604,7 @@ var require_lexer = __commonJS({
         }
         if (ch === "-" || ch === ".") {
           const dt = this.buffer.substr(offset, 3);
-          if ((dt === "---" || dt === "...") && isEmpty2(this.buffer[offset + 3]))
+          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset + 3]))
             return -1;
         }
         return offset;
@@ -45710,7 +45703,7 @@ var require_lexer = __commonJS({
           if (!this.atEnd && !this.hasChars(4))
             return this.setNext("line-start");
           const s = this.peek(3);
-          if ((s === "---" || s === "...") && isEmpty2(this.charAt(3))) {
+          if ((s === "---" || s === "...") && isEmpty(this.charAt(3))) {
             yield* this.pushCount(3);
             this.indentValue = 0;
             this.indentNext = 0;
@@ -45718,7 +45711,7 @@ var require_lexer = __commonJS({
           }
         }
         this.indentValue = yield* this.pushSpaces(false);
-        if (this.indentNext > this.indentValue && !isEmpty2(this.charAt(1)))
+        if (this.indentNext > this.indentValue && !isEmpty(this.charAt(1)))
           this.indentNext = this.indentValue;
         return yield* this.parseBlockStart();
       }
@@ -45726,7 +45719,7 @@ var require_lexer = __commonJS({
         const [ch0, ch1] = this.peek(2);
         if (!ch1 && !this.atEnd)
           return this.setNext("block-start");
-        if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty2(ch1)) {
+        if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty(ch1)) {
           const n = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
           this.indentNext = this.indentValue + 1;
           this.indentValue += n;
@@ -45790,7 +45783,7 @@ var require_lexer = __commonJS({
         const line = this.getLine();
         if (line === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty2(line[3])) {
+        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
           const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
@@ -45832,7 +45825,7 @@ var require_lexer = __commonJS({
             return yield* this.parseQuotedScalar();
           case ":": {
             const next = this.charAt(1);
-            if (this.flowKey || isEmpty2(next) || next === ",") {
+            if (this.flowKey || isEmpty(next) || next === ",") {
               this.flowKey = false;
               yield* this.pushCount(1);
               yield* this.pushSpaces(true);
@@ -45895,7 +45888,7 @@ var require_lexer = __commonJS({
           else if (ch !== "-")
             break;
         }
-        return yield* this.pushUntil((ch) => isEmpty2(ch) || ch === "#");
+        return yield* this.pushUntil((ch) => isEmpty(ch) || ch === "#");
       }
       *parseBlockScalar() {
         let nl = this.pos - 1;
@@ -45977,10 +45970,10 @@ var require_lexer = __commonJS({
         while (ch = this.buffer[++i]) {
           if (ch === ":") {
             const next = this.buffer[i + 1];
-            if (isEmpty2(next) || inFlow && flowIndicatorChars.has(next))
+            if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
               break;
             end = i;
-          } else if (isEmpty2(ch)) {
+          } else if (isEmpty(ch)) {
             let next = this.buffer[i + 1];
             if (ch === "\r") {
               if (next === "\n") {
@@ -46047,7 +46040,7 @@ var require_lexer = __commonJS({
             case ":": {
               const inFlow = this.flowLevel > 0;
               const ch1 = this.charAt(1);
-              if (isEmpty2(ch1) || inFlow && flowIndicatorChars.has(ch1)) {
+              if (isEmpty(ch1) || inFlow && flowIndicatorChars.has(ch1)) {
                 if (!inFlow)
                   this.indentNext = this.indentValue + 1;
                 else if (this.flowKey)
@@ -46066,7 +46059,7 @@ var require_lexer = __commonJS({
         if (this.charAt(1) === "<") {
           let i = this.pos + 2;
           let ch = this.buffer[i];
-          while (!isEmpty2(ch) && ch !== ">")
+          while (!isEmpty(ch) && ch !== ">")
             ch = this.buffer[++i];
           return yield* this.pushToIndex(ch === ">" ? i + 1 : i, false);
         } else {
@@ -47409,6 +47402,300 @@ var init_input = __esm({
   }
 });
 
+// src/oci/sanitize.ts
+function truncated(text2, max) {
+  if (text2.length <= max) return text2;
+  const points = Array.from(text2);
+  return points.length <= max ? text2 : `${points.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
+}
+function sanitizeText(text2, options = {}) {
+  const short = truncated(text2, options.max ?? FOREIGN_TEXT_MAX);
+  const pattern = options.lines ? UNSAFE_KEEPING_LINES : UNSAFE;
+  pattern.lastIndex = 0;
+  return pattern.test(short) ? short.replace(pattern, visible) : short;
+}
+function sanitizeDeep(value, options = {}) {
+  const copies = /* @__PURE__ */ new Map();
+  const copy = (item) => {
+    if (typeof item === "string") return sanitizeText(item, options);
+    if (typeof item !== "object" || item === null) return item;
+    const done = copies.get(item);
+    if (done !== void 0) return done;
+    if (Array.isArray(item)) {
+      const result2 = [];
+      copies.set(item, result2);
+      for (const element of item) result2.push(copy(element));
+      return result2;
+    }
+    if (item instanceof Map) {
+      const result2 = /* @__PURE__ */ new Map();
+      copies.set(item, result2);
+      for (const [key, element] of item) result2.set(copy(key), copy(element));
+      return result2;
+    }
+    const prototype = Object.getPrototypeOf(item);
+    if (prototype !== Object.prototype && prototype !== null) return item;
+    const result = {};
+    copies.set(item, result);
+    for (const [key, element] of Object.entries(item)) result[sanitizeText(key, options)] = copy(element);
+    return result;
+  };
+  return copy(value);
+}
+var UNSAFE, UNSAFE_KEEPING_LINES, visible, FOREIGN_TEXT_MAX;
+var init_sanitize = __esm({
+  "src/oci/sanitize.ts"() {
+    "use strict";
+    UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+    UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+    visible = (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    FOREIGN_TEXT_MAX = 1e3;
+  }
+});
+
+// src/engine/audit/json-input.ts
+function looksLikeJson(text2) {
+  const first = /\S/.exec(text2);
+  return first !== null && (first[0] === "{" || first[0] === "[");
+}
+function readJson(text2, name, options = {}) {
+  const bounds = options.bounds ?? DEFAULT_JSON_BOUNDS;
+  const scanner = new Scanner(text2, name, bounds);
+  scanner.blanks();
+  const root = { start: scanner.pos, end: 0, line: scanner.line };
+  const fields = /* @__PURE__ */ new Map();
+  const isArray = text2.charCodeAt(scanner.pos) === OPEN_BRACKET;
+  if (isArray) {
+    scanner.value();
+  } else {
+    scanner.expect(OPEN_BRACE, "'{'");
+    scanner.blanks();
+    if (!scanner.take(CLOSE_BRACE)) {
+      for (; ; ) {
+        scanner.blanks();
+        const key = scanner.key();
+        scanner.blanks();
+        scanner.expect(COLON, "':'");
+        scanner.blanks();
+        const start = scanner.pos;
+        const line = scanner.line;
+        scanner.value(1);
+        fields.set(key, { start, end: scanner.pos, line });
+        scanner.blanks();
+        if (scanner.take(CLOSE_BRACE)) break;
+        scanner.expect(COMMA, "',' or '}'");
+      }
+    }
+  }
+  root.end = scanner.pos;
+  scanner.blanks();
+  if (scanner.pos < text2.length) scanner.fail("unexpected text after the JSON value");
+  const itemsRange = isArray ? root : fields.get("items");
+  const itemsKind = () => {
+    if (!itemsRange) return "absent";
+    const first = text2.charCodeAt(itemsRange.start);
+    if (first === OPEN_BRACKET) return "array";
+    return text2.startsWith("null", itemsRange.start) && itemsRange.end - itemsRange.start === 4 ? "null" : "other";
+  };
+  return {
+    isArray,
+    line: root.line,
+    field(key) {
+      const range = fields.get(key);
+      return range ? parseItem(text2, name, range, bounds).value : void 0;
+    },
+    itemsShape: { kind: itemsKind(), line: itemsRange?.line ?? root.line },
+    *items() {
+      if (!itemsRange || itemsKind() !== "array") return;
+      const items = new Scanner(text2, name, bounds, options.lineKey);
+      items.pos = itemsRange.start + 1;
+      items.line = itemsRange.line;
+      items.blanks();
+      if (items.take(CLOSE_BRACKET)) return;
+      for (let count = 1; ; count++) {
+        items.blanks();
+        if (count > bounds.maxItems) throw new UsageError(`${name}:${items.line}: more than ${bounds.maxItems} items`);
+        const start = items.pos;
+        const line = items.line;
+        items.keyLines = /* @__PURE__ */ new Map();
+        items.value(isArray ? 1 : 2);
+        yield parseItem(text2, name, { start, end: items.pos, line }, bounds, items.keyLines);
+        items.blanks();
+        if (items.take(CLOSE_BRACKET)) return;
+        items.expect(COMMA, "',' or ']'");
+      }
+    },
+    whole() {
+      const scan = new Scanner(text2, name, bounds, options.lineKey);
+      scan.pos = root.start;
+      scan.line = root.line;
+      scan.keyLines = /* @__PURE__ */ new Map();
+      scan.value();
+      return parseItem(text2, name, root, bounds, scan.keyLines);
+    }
+  };
+}
+function parseItem(text2, name, range, bounds, keyLines = /* @__PURE__ */ new Map()) {
+  const size = range.end - range.start;
+  if (size > bounds.maxItemBytes) {
+    throw new UsageError(
+      `${name}:${range.line}: an item of ${size} characters is larger than ${bounds.maxItemBytes}, the most one item may hold`
+    );
+  }
+  try {
+    return { value: JSON.parse(text2.slice(range.start, range.end)), line: range.line, keyLines };
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    const reason = error.message.replace(/, ".*" is not valid JSON$/s, "").replace(/ (?:in |after )?JSON at position \d+.*$/s, "");
+    const position = /at position (\d+)/.exec(error.message);
+    const line = position ? range.line + countLines(text2, range.start, range.start + Number(position[1])) : range.line;
+    throw new UsageError(`${name}:${line}: not valid JSON: ${sanitizeText(reason, { max: 200 })}`);
+  }
+}
+function countLines(text2, start, end) {
+  let lines = 0;
+  for (let at = text2.indexOf("\n", start); at !== -1 && at < end; at = text2.indexOf("\n", at + 1)) lines++;
+  return lines;
+}
+var DEFAULT_JSON_BOUNDS, QUOTE, BACKSLASH, NEWLINE, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON, Scanner;
+var init_json_input = __esm({
+  "src/engine/audit/json-input.ts"() {
+    "use strict";
+    init_errors();
+    init_sanitize();
+    DEFAULT_JSON_BOUNDS = {
+      maxItemBytes: 4 * 1024 * 1024,
+      maxItems: 1e5,
+      maxDepth: 100
+    };
+    QUOTE = 34;
+    BACKSLASH = 92;
+    NEWLINE = 10;
+    OPEN_BRACE = 123;
+    CLOSE_BRACE = 125;
+    OPEN_BRACKET = 91;
+    CLOSE_BRACKET = 93;
+    COMMA = 44;
+    COLON = 58;
+    Scanner = class {
+      constructor(text2, name, bounds, lineKey) {
+        this.text = text2;
+        this.name = name;
+        this.bounds = bounds;
+        this.lineKey = lineKey;
+      }
+      text;
+      name;
+      bounds;
+      lineKey;
+      pos = 0;
+      line = 1;
+      keyLines;
+      fail(what) {
+        throw new UsageError(`${this.name}:${this.line}: not valid JSON: ${what}`);
+      }
+      blanks() {
+        const { text: text2 } = this;
+        for (; ; ) {
+          const c = text2.charCodeAt(this.pos);
+          if (c === NEWLINE) this.line++;
+          else if (c !== 32 && c !== 9 && c !== 13) return;
+          this.pos++;
+        }
+      }
+      take(code) {
+        if (this.text.charCodeAt(this.pos) !== code) return false;
+        this.pos++;
+        return true;
+      }
+      expect(code, what) {
+        if (!this.take(code)) this.fail(this.pos >= this.text.length ? `ends where ${what} was expected` : `expected ${what}`);
+      }
+      /** A key string, decoded. */
+      key() {
+        if (this.text.charCodeAt(this.pos) !== QUOTE) this.fail("expected a key in double quotes or '}'");
+        const start = this.pos;
+        this.pos = this.stringEnd(start) + 1;
+        try {
+          return JSON.parse(this.text.slice(start, this.pos));
+        } catch {
+          return this.fail("a key is not a valid string");
+        }
+      }
+      /** The index of the quote that closes the string opening at `start`. */
+      stringEnd(start) {
+        const { text: text2 } = this;
+        for (let at = start + 1; ; at++) {
+          at = text2.indexOf('"', at);
+          if (at === -1) this.fail("a string is not closed");
+          let backslashes = 0;
+          while (text2.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+          if (backslashes % 2 === 0) return at;
+        }
+      }
+      /** Skips the value at `pos`; `depth` is the nesting it sits at, for the bound. */
+      value(depth = 0) {
+        const { text: text2 } = this;
+        const first = text2.charCodeAt(this.pos);
+        if (first === QUOTE) {
+          this.pos = this.stringEnd(this.pos) + 1;
+          return;
+        }
+        if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+          const start = this.pos;
+          while (this.pos < text2.length && !/[\s,\]}]/.test(text2[this.pos])) this.pos++;
+          if (this.pos === start) this.fail(this.pos >= text2.length ? "ends where a value was expected" : "expected a value");
+          return;
+        }
+        const opens = [];
+        const keyStarts = [];
+        const keyEnds = [];
+        const indices = [];
+        let expectKey = false;
+        do {
+          const c = text2.charCodeAt(this.pos);
+          if (c === QUOTE) {
+            const end = this.stringEnd(this.pos);
+            const top = opens.length - 1;
+            if (expectKey && this.keyLines) {
+              keyStarts[top] = this.pos + 1;
+              keyEnds[top] = end;
+              if (this.lineKey && end - this.pos - 1 === this.lineKey.length && text2.startsWith(this.lineKey, this.pos + 1)) {
+                const path3 = opens.map(
+                  (open4, level) => open4 === OPEN_BRACE ? text2.slice(keyStarts[level], keyEnds[level]) : String(indices[level])
+                );
+                this.keyLines.set(path3.join("\n"), this.line);
+              }
+            }
+            expectKey = false;
+            this.pos = end + 1;
+            continue;
+          }
+          if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+            opens.push(c);
+            indices[opens.length - 1] = 0;
+            if (depth + opens.length > this.bounds.maxDepth) this.fail(`nesting deeper than ${this.bounds.maxDepth} levels`);
+            expectKey = c === OPEN_BRACE;
+          } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+            const open4 = opens.pop();
+            if (open4 !== (c === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET))
+              this.fail(`'${String.fromCharCode(c)}' does not close '${String.fromCharCode(open4 ?? c)}'`);
+            expectKey = false;
+          } else if (c === COMMA) {
+            if (opens.at(-1) === OPEN_BRACKET) indices[opens.length - 1]++;
+            else expectKey = true;
+          } else if (c === NEWLINE) {
+            this.line++;
+          } else if (Number.isNaN(c)) {
+            this.fail(`ends inside ${opens.length} open bracket${opens.length === 1 ? "" : "s"}`);
+          }
+          this.pos++;
+        } while (opens.length > 0);
+      }
+    };
+  }
+});
+
 // src/engine/audit/workloads.ts
 var workloads_exports = {};
 __export(workloads_exports, {
@@ -47417,26 +47704,60 @@ __export(workloads_exports, {
 });
 function readWorkloadImages(text2, file) {
   if (!looksStructured(text2)) return { kind: "list", images: readList(text2, file) };
-  const { docs, lineOf } = parseYaml(text2, file);
   const found = [];
   const refs = [];
   const add = (reference, origin) => {
     refs.push(reference);
     found.push(origin);
   };
-  const contents = docs.filter((doc) => !isEmpty(doc.contents));
+  const kind = looksLikeJson(text2) ? readJsonWorkloads(text2, file, add) : readYamlWorkloads(text2, file, add);
+  return { kind, images: group(refs, found) };
+}
+function readYamlWorkloads(text2, file, add) {
+  const { docs, lineOf } = parseYaml(text2, file);
+  const contents = docs.filter((doc) => !isEmptyYaml(doc.contents));
   const first = contents[0];
-  const kind = first && isComposeRoot(first) ? "compose" : "kubernetes";
-  const context = { file, lineOf, add };
-  if (kind === "compose") {
+  const firstTree = first && yamlTree(first, lineOf);
+  if (first && isComposeRoot(first.contents ?? void 0, firstTree)) {
     if (contents.length > 1) {
       throw new UsageError(`${file}:${lineOf(contents[1].contents?.range[0])}: a Compose file has one document; found a second`);
     }
-    readCompose(first, context);
-  } else {
-    for (const doc of contents) readKubernetesDocument(doc, context);
+    readCompose(first.contents, { file, tree: firstTree, add });
+    return "compose";
   }
-  return { kind, images: group(refs, found) };
+  for (const doc of contents) readKubernetesDocument(doc.contents ?? void 0, { file, tree: yamlTree(doc, lineOf), add });
+  return "kubernetes";
+}
+function readJsonWorkloads(text2, file, add) {
+  const json = readJson(text2, file, { lineKey: "image" });
+  let references = 0;
+  const addBounded = (reference, origin) => {
+    if (++references > MAX_LIST_REFERENCES)
+      throw new UsageError(`${file}:${origin.line}: more than ${MAX_LIST_REFERENCES} image references`);
+    add(reference, origin);
+  };
+  if (json.isArray) throw new UsageError(`${file}:${json.line}: expected a Kubernetes object (a mapping with kind), found a list`);
+  const kind = json.field("kind");
+  if (typeof kind === "string" && isListKind(kind)) {
+    const { kind: items, line } = json.itemsShape;
+    if (items === "other") throw new UsageError(`${file}:${line}: ${kind} items must be a list`);
+    for (const item of json.items()) {
+      const tree2 = jsonTree(item);
+      const node = { value: item.value, path: "" };
+      if (!tree2.isMap(node)) throw new UsageError(`${file}:${item.line}: a ${kind} item must be an object`);
+      readKubernetesObject(node, { file, tree: tree2, add: addBounded }, 1);
+    }
+    return "kubernetes";
+  }
+  const whole = json.whole();
+  const tree = jsonTree(whole);
+  const root = { value: whole.value, path: "" };
+  if (isComposeRoot(root, tree)) {
+    readCompose(root, { file, tree, add: addBounded });
+    return "compose";
+  }
+  readKubernetesDocument(root, { file, tree, add: addBounded });
+  return "kubernetes";
 }
 function mergeWorkloadImages(lists, keyOf3 = (r) => r) {
   const byKey = /* @__PURE__ */ new Map();
@@ -47472,83 +47793,142 @@ function readList(text2, file) {
   }
   return group(refs, origins);
 }
-function isEmpty(node) {
+function isEmptyYaml(node) {
   return node === null || node === void 0 || (0, import_yaml2.isScalar)(node) && (node.value === null || node.value === void 0);
 }
-function deref(node, doc) {
-  const seen = /* @__PURE__ */ new Set();
-  let current = node;
-  while ((0, import_yaml2.isAlias)(current) && !seen.has(current)) {
-    seen.add(current);
-    current = current.resolve(doc);
-  }
-  return current ?? void 0;
+function describePlain(value) {
+  if (value === void 0 || value === null) return "empty";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
+  return "a mapping";
+}
+function yamlTree(doc, lineOf) {
+  const deref = (node) => {
+    const seen = /* @__PURE__ */ new Set();
+    let current = node;
+    while ((0, import_yaml2.isAlias)(current) && !seen.has(current)) {
+      seen.add(current);
+      current = current.resolve(doc);
+    }
+    return current ?? void 0;
+  };
+  const tree = {
+    isMap: (node) => (0, import_yaml2.isMap)(deref(node)),
+    isSeq: (node) => (0, import_yaml2.isSeq)(deref(node)),
+    isEmpty: (node) => node === void 0 || node === null || (0, import_yaml2.isScalar)(node) && (node.value === null || node.value === void 0),
+    get: (map, key) => {
+      const node = deref(map);
+      return (0, import_yaml2.isMap)(node) ? mapGet(node, key, deref) : void 0;
+    },
+    resolve: deref,
+    items: (seq) => {
+      const node = deref(seq);
+      return (0, import_yaml2.isSeq)(node) ? node.items : [];
+    },
+    entries: (map) => {
+      const node = deref(map);
+      if (!(0, import_yaml2.isMap)(node)) return [];
+      return node.items.map((pair) => [(0, import_yaml2.isScalar)(pair.key) ? String(pair.key.value) : "?", pair.value]);
+    },
+    string: (node) => {
+      const value = deref(node);
+      return (0, import_yaml2.isScalar)(value) && typeof value.value === "string" ? value.value : void 0;
+    },
+    describe: (node) => {
+      const value = deref(node);
+      if (value === void 0 || (0, import_yaml2.isScalar)(value) && value.value === null) return "empty";
+      if ((0, import_yaml2.isMap)(value)) return "a mapping";
+      if ((0, import_yaml2.isSeq)(value)) return "a list";
+      if ((0, import_yaml2.isScalar)(value)) return `${typeof value.value} ${String(value.value)}`;
+      return "not a string";
+    },
+    line: (node, fallback) => lineOf(node?.range?.[0] ?? fallback?.range?.[0]),
+    plain: (node) => {
+      const value = deref(node);
+      return value === void 0 ? void 0 : value.toJS(doc, { maxAliasCount: 100 });
+    }
+  };
+  return tree;
 }
 function isMergeKey2(key) {
   return (0, import_yaml2.isScalar)(key) && (key.value === "<<" || typeof key.value === "symbol" && key.value.description === "<<");
 }
-function mapGet(map, key, doc, depth = 0) {
+function mapGet(map, key, deref, depth = 0) {
   const own = map.items.find((pair) => (0, import_yaml2.isScalar)(pair.key) && pair.key.value === key);
   if (own) return own.value ?? void 0;
   if (depth > 8) return void 0;
   for (const pair of map.items) {
     if (!isMergeKey2(pair.key)) continue;
-    const value = deref(pair.value, doc);
-    const sources = (0, import_yaml2.isSeq)(value) ? value.items.map((item) => deref(item, doc)) : [value];
+    const value = deref(pair.value);
+    const sources = (0, import_yaml2.isSeq)(value) ? value.items.map((item) => deref(item)) : [value];
     for (const source of sources) {
       if (!(0, import_yaml2.isMap)(source)) continue;
-      const found = mapGet(source, key, doc, depth + 1);
+      const found = mapGet(source, key, deref, depth + 1);
       if (found !== void 0) return found;
     }
   }
   return void 0;
 }
-function getMap(map, key, doc) {
-  const node = deref(mapGet(map, key, doc), doc);
-  return (0, import_yaml2.isMap)(node) ? node : void 0;
+function jsonTree(item) {
+  const object = (node) => node !== void 0 && node.value !== null && typeof node.value === "object" && !Array.isArray(node.value);
+  const child = (node, step, value) => ({
+    value,
+    path: node.path === "" ? step : `${node.path}
+${step}`
+  });
+  return {
+    isMap: object,
+    isSeq: (node) => Array.isArray(node?.value),
+    isEmpty: (node) => node === void 0 || node.value === null,
+    get: (map, key) => {
+      const record2 = map.value;
+      return object(map) && Object.hasOwn(record2, key) ? child(map, key, record2[key]) : void 0;
+    },
+    resolve: (node) => node,
+    items: (seq) => Array.isArray(seq.value) ? seq.value.map((value, index) => child(seq, String(index), value)) : [],
+    entries: (map) => object(map) ? Object.entries(map.value).map(([key, value]) => [key, child(map, key, value)]) : [],
+    string: (node) => typeof node?.value === "string" ? node.value : void 0,
+    describe: (node) => describePlain(node?.value),
+    line: (node) => (node ? item.keyLines.get(node.path) : void 0) ?? item.line,
+    plain: (node) => node?.value
+  };
 }
-function getString(map, key, doc) {
-  const node = deref(mapGet(map, key, doc), doc);
-  return (0, import_yaml2.isScalar)(node) && typeof node.value === "string" ? node.value : void 0;
+function getMap(map, key, tree) {
+  const node = tree.resolve(tree.get(map, key));
+  return tree.isMap(node) ? node : void 0;
 }
-function describeValue(node) {
-  if (node === void 0 || (0, import_yaml2.isScalar)(node) && node.value === null) return "empty";
-  if ((0, import_yaml2.isMap)(node)) return "a mapping";
-  if ((0, import_yaml2.isSeq)(node)) return "a list";
-  if ((0, import_yaml2.isScalar)(node)) return `${typeof node.value} ${String(node.value)}`;
-  return "not a string";
+function getString(map, key, tree) {
+  return tree.string(tree.get(map, key));
 }
-function imageValue(owner, doc, ctx, hint) {
-  const raw = mapGet(owner, "image", doc);
+function imageValue(owner, ctx, hint) {
+  const { tree } = ctx;
+  const raw = tree.get(owner, "image");
   if (raw === void 0) return void 0;
-  const node = deref(raw, doc);
-  const line = ctx.lineOf(raw.range?.[0] ?? owner.range?.[0]);
-  if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string") {
-    throw new UsageError(`${ctx.file}:${line}: image must be a string, found ${describeValue(node)}`);
-  }
-  const reference = node.value.trim();
+  const line = tree.line(raw, owner);
+  const value = tree.string(raw);
+  if (value === void 0) throw new UsageError(`${ctx.file}:${line}: image must be a string, found ${tree.describe(raw)}`);
+  const reference = value.trim();
   if (reference === "") throw new UsageError(`${ctx.file}:${line}: image is empty`);
   if (/\{\{|\$\{?[A-Za-z_]/.test(reference)) {
     throw new UsageError(`${ctx.file}:${line}: image "${reference}" holds an unexpanded variable; ${hint}`);
   }
   return { reference, line };
 }
-function isComposeRoot(doc) {
-  const root = doc.contents;
-  if (!(0, import_yaml2.isMap)(root)) return false;
-  const services = mapGet(root, "services", doc);
-  return services !== void 0 && ((0, import_yaml2.isMap)(deref(services, doc)) || isEmpty(services)) && getString(root, "kind", doc) === void 0;
+function isComposeRoot(root, tree) {
+  if (root === void 0 || !tree.isMap(root)) return false;
+  const services = tree.get(root, "services");
+  return services !== void 0 && (tree.isMap(services) || tree.isEmpty(services)) && getString(root, "kind", tree) === void 0;
 }
-function readCompose(doc, ctx) {
-  const services = getMap(doc.contents, "services", doc);
+function readCompose(root, ctx) {
+  const { tree } = ctx;
+  const services = getMap(root, "services", tree);
   if (!services) return;
-  for (const pair of services.items) {
-    const name = (0, import_yaml2.isScalar)(pair.key) ? String(pair.key.value) : "?";
-    const service = deref(pair.value, doc);
-    if (!(0, import_yaml2.isMap)(service)) continue;
-    const image = imageValue(service, doc, ctx, "run `docker compose config` and audit its output");
+  for (const [name, value] of tree.entries(services)) {
+    const service = tree.resolve(value);
+    if (!service || !tree.isMap(service)) continue;
+    const image = imageValue(service, ctx, "run `docker compose config` and audit its output");
     if (!image) continue;
-    const platform = composePlatform(service, doc, ctx);
+    const platform = composePlatform(service, ctx);
     ctx.add(image.reference, {
       file: ctx.file,
       line: image.line,
@@ -47559,15 +47939,16 @@ function readCompose(doc, ctx) {
     });
   }
 }
-function composePlatform(service, doc, ctx) {
-  const raw = mapGet(service, "platform", doc);
+function composePlatform(service, ctx) {
+  const { tree } = ctx;
+  const raw = tree.get(service, "platform");
   if (raw === void 0) return void 0;
-  const node = deref(raw, doc);
-  const line = ctx.lineOf(raw.range?.[0]);
-  if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string" || node.value.trim() === "") {
-    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${describeValue(node)}`);
+  const line = tree.line(raw);
+  const value = tree.string(raw);
+  if (value === void 0 || value.trim() === "") {
+    throw new UsageError(`${ctx.file}:${line}: platform must be a string such as linux/arm64, found ${tree.describe(raw)}`);
   }
-  const platform = node.value.trim();
+  const platform = value.trim();
   try {
     checkKnownPlatform(platform, toHostPlatform(platform));
   } catch (error) {
@@ -47576,50 +47957,52 @@ function composePlatform(service, doc, ctx) {
   }
   return platform;
 }
-function readKubernetesDocument(doc, ctx) {
-  const root = doc.contents;
-  if (!(0, import_yaml2.isMap)(root)) {
-    const found = describeValue(root ?? void 0);
-    throw new UsageError(`${ctx.file}:${ctx.lineOf(root?.range[0])}: expected a Kubernetes object (a mapping with kind), found ${found}`);
-  }
-  readKubernetesObject(root, doc, ctx, 0);
+function isListKind(kind) {
+  return kind === "List" || /^[A-Z]\w*List$/.test(kind);
 }
-function readKubernetesObject(object, doc, ctx, depth) {
-  const kind = getString(object, "kind", doc);
-  if (kind === void 0) {
-    throw new UsageError(`${ctx.file}:${ctx.lineOf(object.range?.[0])}: not a Kubernetes object or Compose file: no kind (nor services)`);
+function readKubernetesDocument(root, ctx) {
+  if (!root || !ctx.tree.isMap(root)) {
+    throw new UsageError(
+      `${ctx.file}:${ctx.tree.line(root)}: expected a Kubernetes object (a mapping with kind), found ${ctx.tree.describe(root)}`
+    );
   }
-  if (kind === "List" || /^[A-Z]\w*List$/.test(kind)) {
-    const items = deref(mapGet(object, "items", doc), doc);
-    if (items === void 0 || isEmpty(items)) return;
-    if (!(0, import_yaml2.isSeq)(items) || depth > 4) throw new UsageError(`${ctx.file}:${ctx.lineOf(items.range?.[0])}: ${kind} items must be a list`);
-    for (const item of items.items) {
-      const node = deref(item, doc);
-      if (!(0, import_yaml2.isMap)(node)) throw new UsageError(`${ctx.file}:${ctx.lineOf(item.range?.[0])}: a ${kind} item must be an object`);
-      readKubernetesObject(node, doc, ctx, depth + 1);
+  readKubernetesObject(root, ctx, 0);
+}
+function readKubernetesObject(object, ctx, depth) {
+  const { tree } = ctx;
+  const kind = getString(object, "kind", tree);
+  if (kind === void 0) {
+    throw new UsageError(`${ctx.file}:${tree.line(object)}: not a Kubernetes object or Compose file: no kind (nor services)`);
+  }
+  if (isListKind(kind)) {
+    const items = tree.resolve(tree.get(object, "items"));
+    if (items === void 0 || tree.isEmpty(items)) return;
+    if (!tree.isSeq(items) || depth > 4) throw new UsageError(`${ctx.file}:${tree.line(items)}: ${kind} items must be a list`);
+    for (const item of tree.items(items)) {
+      const node = tree.resolve(item);
+      if (!node || !tree.isMap(node)) throw new UsageError(`${ctx.file}:${tree.line(item)}: a ${kind} item must be an object`);
+      readKubernetesObject(node, ctx, depth + 1);
     }
     return;
   }
-  const metadata = getMap(object, "metadata", doc);
-  const name = metadata ? getString(metadata, "name", doc) ?? getString(metadata, "generateName", doc) : void 0;
-  const namespace = metadata ? getString(metadata, "namespace", doc) : void 0;
-  const podSpec = findPodSpec(object, kind, doc);
+  const metadata = getMap(object, "metadata", tree);
+  const name = metadata ? getString(metadata, "name", tree) ?? getString(metadata, "generateName", tree) : void 0;
+  const namespace = metadata ? getString(metadata, "namespace", tree) : void 0;
+  const podSpec = findPodSpec(object, kind, tree);
   if (!podSpec) return;
-  const placement = readPlacement(podSpec, kind, doc);
-  const statuses = kind === "Pod" ? readContainerStatuses(object, doc) : void 0;
+  const placement = readPlacement(podSpec, kind, tree);
+  const statuses = kind === "Pod" ? readContainerStatuses(object, tree) : void 0;
   for (const [field2, role] of CONTAINER_LISTS) {
-    const list = deref(mapGet(podSpec, field2, doc), doc);
-    if (list === void 0 || isEmpty(list)) continue;
-    if (!(0, import_yaml2.isSeq)(list)) {
-      throw new UsageError(`${ctx.file}:${ctx.lineOf(list.range?.[0])}: ${field2} must be a list, found ${describeValue(list)}`);
-    }
-    for (const item of list.items) {
-      const container = deref(item, doc);
-      if (!(0, import_yaml2.isMap)(container)) {
-        throw new UsageError(`${ctx.file}:${ctx.lineOf(item.range?.[0])}: an entry of ${field2} must be a mapping`);
+    const list = tree.resolve(tree.get(podSpec, field2));
+    if (list === void 0 || tree.isEmpty(list)) continue;
+    if (!tree.isSeq(list)) throw new UsageError(`${ctx.file}:${tree.line(list)}: ${field2} must be a list, found ${tree.describe(list)}`);
+    for (const item of tree.items(list)) {
+      const container = tree.resolve(item);
+      if (!container || !tree.isMap(container)) {
+        throw new UsageError(`${ctx.file}:${tree.line(item)}: an entry of ${field2} must be a mapping`);
       }
-      const containerName2 = getString(container, "name", doc);
-      const image = imageValue(container, doc, ctx, "render the chart with `helm template` and audit its output");
+      const containerName2 = getString(container, "name", tree);
+      const image = imageValue(container, ctx, "render the chart with `helm template` and audit its output");
       if (!image) continue;
       const objectName = `${kind}/${name ?? "?"}`;
       ctx.add(image.reference, {
@@ -47637,20 +48020,18 @@ function readKubernetesObject(object, doc, ctx, depth) {
     }
   }
 }
-function findPodSpec(object, kind, doc) {
+function findPodSpec(object, kind, tree) {
   const known = POD_SPEC_PATHS[kind];
   const candidates = known ? [known] : [POD_SPEC_PATHS.Deployment, POD_SPEC_PATHS.CronJob];
   for (const path3 of candidates) {
     let node = object;
-    for (const key of path3) node = node && getMap(node, key, doc);
-    if (node && (known || mapGet(node, "containers", doc) !== void 0)) return node;
+    for (const key of path3) node = node && getMap(node, key, tree);
+    if (node && (known || tree.get(node, "containers") !== void 0)) return node;
   }
   return void 0;
 }
-function plain(map, key, doc) {
-  if (!map) return void 0;
-  const node = deref(mapGet(map, key, doc), doc);
-  return node === void 0 ? void 0 : node.toJS(doc, { maxAliasCount: 100 });
+function plain(map, key, tree) {
+  return map === void 0 ? void 0 : tree.plain(tree.get(map, key));
 }
 function records(value) {
   return Array.isArray(value) ? value.filter((item) => item !== null && typeof item === "object") : [];
@@ -47665,16 +48046,16 @@ function requirements(value) {
     ...Array.isArray(item.values) ? { values: item.values.map((v) => optionalText(v) ?? "") } : {}
   }));
 }
-function readPlacement(podSpec, kind, doc) {
-  const nodeName = optionalText(plain(podSpec, "nodeName", doc));
-  const selector = plain(podSpec, "nodeSelector", doc);
-  const affinity = plain(podSpec, "affinity", doc);
+function readPlacement(podSpec, kind, tree) {
+  const nodeName = optionalText(plain(podSpec, "nodeName", tree));
+  const selector = plain(podSpec, "nodeSelector", tree);
+  const affinity = plain(podSpec, "affinity", tree);
   const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   const terms = required === void 0 || required === null ? void 0 : records(required.nodeSelectorTerms).map((term) => ({
     matchExpressions: requirements(term.matchExpressions),
     matchFields: requirements(term.matchFields)
   }));
-  const tolerations = records(plain(podSpec, "tolerations", doc)).map((item) => {
+  const tolerations = records(plain(podSpec, "tolerations", tree)).map((item) => {
     const toleration = {};
     for (const field2 of ["key", "operator", "value", "effect"]) {
       const value = optionalText(item[field2]);
@@ -47682,7 +48063,7 @@ function readPlacement(podSpec, kind, doc) {
     }
     return toleration;
   });
-  const os = optionalText(plain(podSpec, "os", doc)?.name);
+  const os = optionalText(plain(podSpec, "os", tree)?.name);
   return {
     ...nodeName ? { nodeName } : {},
     ...selector !== null && typeof selector === "object" && !Array.isArray(selector) ? { nodeSelector: Object.fromEntries(Object.entries(selector).map(([key, value]) => [key, optionalText(value) ?? ""])) } : {},
@@ -47690,7 +48071,7 @@ function readPlacement(podSpec, kind, doc) {
     tolerations,
     ...os ? { os } : {},
     ...kind === "DaemonSet" ? { daemonSet: true } : {},
-    ...plain(podSpec, "hostNetwork", doc) === true ? { hostNetwork: true } : {}
+    ...plain(podSpec, "hostNetwork", tree) === true ? { hostNetwork: true } : {}
   };
 }
 function stateMessage(state) {
@@ -47701,11 +48082,11 @@ function stateMessage(state) {
   }
   return void 0;
 }
-function readContainerStatuses(pod, doc) {
-  const status = getMap(pod, "status", doc);
+function readContainerStatuses(pod, tree) {
+  const status = getMap(pod, "status", tree);
   const out = /* @__PURE__ */ new Map();
   for (const [field2, role] of STATUS_LISTS) {
-    for (const item of records(plain(status, field2, doc))) {
+    for (const item of records(plain(status, field2, tree))) {
       const name = optionalText(item.name);
       if (name === void 0) continue;
       const messages = [stateMessage(item.state), stateMessage(item.lastState)].filter((m) => m !== void 0);
@@ -47724,6 +48105,7 @@ var init_workloads = __esm({
     init_match();
     init_parse();
     init_input();
+    init_json_input();
     STRUCTURED_LINE = /^[ \t]*(?:(?:---|\.\.\.)(?:\s|$)|[{[]|-(?:\s|$)|(?!#)\S*:(?:\s|$))/m;
     POD_SPEC_PATHS = {
       Pod: ["spec"],
@@ -47776,26 +48158,41 @@ function hostsOf(nodes) {
 }
 function readClusterNodes(text2, file, options = {}) {
   const variantLabels = options.variantLabels ?? DEFAULT_VARIANT_LABELS;
+  const nodes = [];
+  const objects = looksLikeJson(text2) ? jsonNodeObjects(text2, file) : yamlNodeObjects(text2, file);
+  for (const { value, line } of objects) nodes.push(readNode(value, `${file}:${line}`, variantLabels));
+  if (nodes.length === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`);
+  return nodes;
+}
+function isNodeList(kind) {
+  return kind === "List" || kind === "NodeList";
+}
+function* yamlNodeObjects(text2, file) {
   const { docs, lineOf } = parseYaml(text2, file);
-  const objects = [];
   for (const doc of docs) {
     const root = doc.contents;
     if (root === null || (0, import_yaml3.isScalar)(root) && root.value === null) continue;
     if (!(0, import_yaml3.isMap)(root)) throw new UsageError(`${file}:${lineOf(root.range?.[0])}: expected kubectl get nodes -o json output`);
     const kind = root.toJS(doc, { maxAliasCount: -1 })?.kind;
     const items = root.get("items", true);
-    if (kind === "List" || kind === "NodeList") {
+    if (isNodeList(kind)) {
       if (items === void 0 || (0, import_yaml3.isScalar)(items) && items.value === null) continue;
       if (!(0, import_yaml3.isSeq)(items)) throw new UsageError(`${file}:${lineOf(items.range?.[0])}: items must be a list`);
-      for (const item of items.items)
-        objects.push({ value: item.toJS(doc, { maxAliasCount: -1 }), line: lineOf(item.range?.[0]) });
+      for (const item of items.items) yield { value: item.toJS(doc, { maxAliasCount: -1 }), line: lineOf(item.range?.[0]) };
     } else {
-      objects.push({ value: root.toJS(doc, { maxAliasCount: -1 }), line: lineOf(root.range?.[0]) });
+      yield { value: root.toJS(doc, { maxAliasCount: -1 }), line: lineOf(root.range?.[0]) };
     }
   }
-  const nodes = objects.map(({ value, line }) => readNode(value, `${file}:${line}`, variantLabels));
-  if (nodes.length === 0) throw new UsageError(`${file}: no nodes found (expected the output of kubectl get nodes -o json)`);
-  return nodes;
+}
+function* jsonNodeObjects(text2, file) {
+  const json = readJson(text2, file);
+  if (json.isArray) throw new UsageError(`${file}:${json.line}: expected kubectl get nodes -o json output`);
+  if (!isNodeList(json.field("kind"))) {
+    yield json.whole();
+    return;
+  }
+  if (json.itemsShape.kind === "other") throw new UsageError(`${file}:${json.itemsShape.line}: items must be a list`);
+  yield* json.items();
 }
 function runtimeClient(runtime) {
   const match = /^([\w.-]+):\/\/v?(\d+)?/.exec(runtime ?? "");
@@ -47885,6 +48282,7 @@ var init_nodes = __esm({
     init_match();
     init_parse();
     init_input();
+    init_json_input();
     WINDOWS_BUILD_LABEL = "node.kubernetes.io/windows-build";
     OS_LABELS = ["kubernetes.io/os", "beta.kubernetes.io/os"];
     ARCH_LABELS = ["kubernetes.io/arch", "beta.kubernetes.io/arch"];
@@ -49720,8 +50118,8 @@ var init_cli_table3 = __esm({
 
 // src/action/run.ts
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join3 } from "node:path";
+import { homedir, tmpdir } from "node:os";
+import { join as join4 } from "node:path";
 
 // src/api/inspect.ts
 init_errors();
@@ -50277,7 +50675,6 @@ init_normalize();
 init_reference();
 init_run();
 init_cluster();
-import { homedir as homedir2 } from "node:os";
 
 // src/source/cache.ts
 import { createHash as createHash2, randomBytes } from "node:crypto";
@@ -50310,13 +50707,10 @@ var DIGEST = /^sha256:([a-f0-9]{64})$/;
 var ENTRY_NAME = /^[a-f0-9]{64}$/;
 var SHARD_NAME = /^[a-f0-9]{2}$/;
 var TEMP_PREFIX = ".tmp-";
-function defaultCacheDir(env, homedir3) {
+function defaultCacheDir(env, homedir2) {
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && isAbsolute(xdg)) return join2(xdg, "archcheck");
-  return join2(homedir3, ".cache", "archcheck");
-}
-function resolveCacheDir(options) {
-  return options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir(options.env, options.homedir);
+  return join2(homedir2, ".cache", "archcheck");
 }
 var NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 function hexOf(digest) {
@@ -50717,9 +51111,9 @@ function describe(info) {
   return "a device or other special file";
 }
 function openContentCache(options) {
-  if (options.noCache) return void 0;
+  if (options.noCache || !options.cacheDir) return void 0;
   return new ContentCache({
-    dir: resolveCacheDir(options),
+    dir: resolve(options.cacheDir),
     maxBytes: options.maxBytes,
     maxEntryBytes: options.maxEntryBytes,
     memoryBytes: options.memoryBytes,
@@ -50874,12 +51268,9 @@ async function audit(images, options = {}) {
   }
   const clients = named ?? (plan && nodes ? plan.clients : ["docker"]);
   const providers = options.deep ? [(await Promise.resolve().then(() => (init_deep_checks(), deep_checks_exports))).deepChecks(options.deep === true ? {} : options.deep)] : void 0;
-  const env = options.env ?? process.env;
   const cache = openContentCache({
     noCache: options.noCache,
     cacheDir: options.cacheDir,
-    env,
-    homedir: homedir2(),
     memoryBytes: AUDIT_CACHE_MEMORY_BYTES,
     debug: options.registry?.debug
   });
@@ -50974,6 +51365,25 @@ init_collect();
 init_signature();
 init_tree();
 
+// src/api/environment.ts
+init_credentials();
+
+// src/source/registry/environment.ts
+init_credentials();
+import { join as join3 } from "node:path";
+function registryOptionsFromEnvironment(env, homeDir) {
+  const httpProxy = env.http_proxy || env.HTTP_PROXY || void 0;
+  const httpsProxy = env.https_proxy || env.HTTPS_PROXY || void 0;
+  const noProxy = env.no_proxy || env.NO_PROXY || void 0;
+  const retryBase = env.ARCHCHECK_RETRY_BASE_MS;
+  return {
+    insecureRegistries: (env.ARCHCHECK_INSECURE_REGISTRIES ?? "").split(",").map((host2) => host2.trim()).filter(Boolean),
+    ...httpProxy || httpsProxy ? { proxy: { httpProxy, httpsProxy, noProxy } } : {},
+    keychain: dockerKeychain({ configDir: env.DOCKER_CONFIG ?? join3(homeDir, ".docker"), homeDir }),
+    ...retryBase && /^\d+$/.test(retryBase) ? { retryBaseDelayMs: Number(retryBase) } : {}
+  };
+}
+
 // src/index.ts
 init_client();
 
@@ -50989,52 +51399,8 @@ function xmlAttribute(text2) {
   return xmlText(text2).replace(/"/g, "&quot;").replace(/'/g, "&apos;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;");
 }
 
-// src/oci/sanitize.ts
-var UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-var UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-var visible = (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
-var FOREIGN_TEXT_MAX = 1e3;
-function truncated(text2, max) {
-  if (text2.length <= max) return text2;
-  const points = Array.from(text2);
-  return points.length <= max ? text2 : `${points.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
-}
-function sanitizeText(text2, options = {}) {
-  const short = truncated(text2, options.max ?? FOREIGN_TEXT_MAX);
-  const pattern = options.lines ? UNSAFE_KEEPING_LINES : UNSAFE;
-  pattern.lastIndex = 0;
-  return pattern.test(short) ? short.replace(pattern, visible) : short;
-}
-function sanitizeDeep(value, options = {}) {
-  const copies = /* @__PURE__ */ new Map();
-  const copy = (item) => {
-    if (typeof item === "string") return sanitizeText(item, options);
-    if (typeof item !== "object" || item === null) return item;
-    const done = copies.get(item);
-    if (done !== void 0) return done;
-    if (Array.isArray(item)) {
-      const result2 = [];
-      copies.set(item, result2);
-      for (const element of item) result2.push(copy(element));
-      return result2;
-    }
-    if (item instanceof Map) {
-      const result2 = /* @__PURE__ */ new Map();
-      copies.set(item, result2);
-      for (const [key, element] of item) result2.set(copy(key), copy(element));
-      return result2;
-    }
-    const prototype = Object.getPrototypeOf(item);
-    if (prototype !== Object.prototype && prototype !== null) return item;
-    const result = {};
-    copies.set(item, result);
-    for (const [key, element] of Object.entries(item)) result[sanitizeText(key, options)] = copy(element);
-    return result;
-  };
-  return copy(value);
-}
-
 // src/render/junit.ts
+init_sanitize();
 function caseName(check) {
   return check.platform ? `${check.id} [${check.platform}]` : check.id;
 }
@@ -51118,8 +51484,12 @@ function renderJunit(original) {
   ].join("\n");
 }
 
+// src/render/github.ts
+init_sanitize();
+
 // src/render/markdown.ts
 init_errors();
+init_sanitize();
 import { appendFile } from "node:fs/promises";
 
 // src/render/step-summary.ts
@@ -51165,6 +51535,7 @@ async function appendStepSummary(env, markdown, rest = "the whole report: --json
 }
 
 // src/render/verdict.ts
+init_sanitize();
 var MAX_VERDICT_CHARS = 300;
 function oneLine(text2) {
   const flat = sanitizeText(text2).replace(/\s+/g, " ").trim();
@@ -51283,9 +51654,11 @@ init_hosts();
 
 // src/action/run.ts
 init_errors();
+init_sanitize();
 
 // src/render/audit.ts
 init_digest();
+init_sanitize();
 
 // src/render/table.ts
 async function tableMaker(style) {
@@ -51435,6 +51808,7 @@ async function fitTable(columns, rows, style, options = {}) {
 }
 
 // src/render/workloads.ts
+init_sanitize();
 function hasWorkloads(result) {
   return result.workloads.length > 0;
 }
@@ -51480,12 +51854,20 @@ function imagesAlone(result) {
     summary: { ...result.summary, images: rows.length, failures: rows.filter((row) => row.status === "audited" && !row.passed).length }
   };
 }
+function inert(original) {
+  const result = sanitizeDeep(original);
+  const workloads = original.workloads.map((entry, i) => ({
+    ...result.workloads[i],
+    reason: entry.reason === null ? null : sanitizeText(entry.reason, { max: FOREIGN_TEXT_MAX * Math.max(1, entry.cells.length) })
+  }));
+  return { ...result, workloads };
+}
 function mdCell(result, cell) {
   if (!cell || !cell.schedulable) return "\u2014";
   return failsIn(result, cell) ? `\u274C ${cell.verdict}` : `\u2705 ${cell.verdict}`;
 }
 function renderWorkloadsMarkdown(original, title, renderImages) {
-  const result = sanitizeDeep(original);
+  const result = inert(original);
   const entries = ordered(result);
   const out = [`## ${title}`, "", workloadSummary(result), ""];
   out.push(
@@ -51644,15 +52026,16 @@ function renderAuditMarkdown(result, title = "archcheck audit") {
 // src/render/style.ts
 var sgr = (open4, close2) => (text2) => `\x1B[${open4}m${text2}\x1B[${close2}m`;
 var plain2 = (text2) => text2;
-function colorEnabled(stream2, env = process.env) {
+function colorEnabled(stream2, env) {
   return Boolean(stream2.isTTY) && !env.NO_COLOR;
 }
-function styleFor(stream2, env = process.env) {
+function styleFor(stream2, env = {}) {
   if (!colorEnabled(stream2, env)) return { enabled: false, bold: plain2, dim: plain2, red: plain2, yellow: plain2, green: plain2, cyan: plain2 };
   return { enabled: true, bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39) };
 }
 
 // src/render/verify-text.ts
+init_sanitize();
 var TAG_COLUMN = "tag";
 var CELL = {
   pass: (style) => style.green("pass"),
@@ -51866,7 +52249,7 @@ async function runAction(env, log) {
 async function writeReport(env, mode, document) {
   const base = env.RUNNER_TEMP || tmpdir();
   try {
-    const file = join3(await mkdtemp(join3(base, "archcheck-")), `${mode}.json`);
+    const file = join4(await mkdtemp(join4(base, "archcheck-")), `${mode}.json`);
     await writeFile(file, `${JSON.stringify(document, null, 2)}
 `);
     return file;
@@ -51903,7 +52286,7 @@ async function platformsOf(result, registryClient, runner) {
 }
 async function runVerify(inputs, env, runner) {
   const metadata = inputs.metadataFile === void 0 ? void 0 : await readBuildMetadata(inputs.metadataFile);
-  const registryClient = createRegistryClient();
+  const registryClient = createRegistryClient(registryOptionsFromEnvironment(env, homedir()));
   try {
     const result = await verify(inputs.images, {
       require: inputs.require,
@@ -51958,7 +52341,8 @@ async function runAudit2(inputs, env, runner) {
     tags: inputs.tags,
     require: inputs.require,
     deep: inputs.deep,
-    env
+    registry: registryOptionsFromEnvironment(env, homedir()),
+    cacheDir: defaultCacheDir(env, homedir())
   });
   const markdown = renderAuditMarkdown(result);
   runner.printInert(markdown);
