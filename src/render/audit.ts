@@ -5,6 +5,7 @@ import {appendStepSummary, markdownCell, markdownCode} from './markdown.js'
 import type {Style} from './style.js'
 import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
 import {hasWorkloads, renderWorkloadsMarkdown, renderWorkloadsText} from './workloads.js'
+import {plural} from '../oci/words.js'
 
 export const AUDIT_FORMATS = ['text', 'markdown', 'csv'] as const
 export type AuditFormat = (typeof AUDIT_FORMATS)[number]
@@ -80,10 +81,6 @@ function stateText(state: ReturnType<typeof rowState>, style: Style): string {
 
 function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** Why images were not audited: the rate limits that stopped the run, an interruption. */

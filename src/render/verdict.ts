@@ -2,6 +2,7 @@ import type {AuditResult} from '../api/audit.js'
 import type {VerifyResult} from '../api/verify.js'
 import {isFailure, unreadableLine} from '../api/verify.js'
 import {sanitizeText} from '../oci/sanitize.js'
+import {plural} from '../oci/words.js'
 
 /** A verdict line is read at a glance (a step summary's first line, a log line): longer reasons are cut. */
 const MAX_VERDICT_CHARS = 300
@@ -10,8 +11,6 @@ function oneLine(text: string): string {
   const flat = sanitizeText(text).replace(/\s+/g, ' ').trim()
   return flat.length > MAX_VERDICT_CHARS ? `${flat.slice(0, MAX_VERDICT_CHARS - 1)}…` : flat
 }
-
-const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`
 
 /** What failed in one reference, in the fewest words: `linux/arm64 missing`, `config-mismatch (linux/arm/v7)`. */
 function failureWords(report: VerifyResult['references'][number], strict: boolean): string {

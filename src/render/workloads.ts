@@ -8,6 +8,7 @@ import {fitTable, type Column as TableColumn, type FitOptions} from './fit.js'
 import {escapeCommandData, escapeCommandProperty} from './github.js'
 import {markdownCell} from './markdown.js'
 import type {Style} from './style.js'
+import {plural} from '../oci/words.js'
 
 export function hasWorkloads(result: AuditResult): boolean {
   return result.workloads.length > 0
@@ -39,10 +40,6 @@ function ordered(result: AuditResult): WorkloadEntry[] {
     .map((entry, i) => ({entry, i}))
     .sort((a, b) => rank(a.entry) - rank(b.entry) || a.i - b.i)
     .map(({entry}) => entry)
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** `4 workloads × 3 node groups, 1 failing, 1 unschedulable, 3 images read, 9 requests in 0.4 s`. */

@@ -16,6 +16,7 @@ import type {ClusterNode} from './nodes.js'
 import {cellPasses, type AuditCell, type AuditRow, type AuditVerdict} from './run.js'
 import {nothingKeepsItOff, placeOn, taintText, type PodPlacement, type SchedulingNode} from './scheduling.js'
 import type {ImageOrigin} from './workloads.js'
+import {plural} from '../../oci/words.js'
 
 /** Nodes no workload at hand can tell apart: one column of the workload view. */
 export interface NodeGroup {
@@ -107,10 +108,6 @@ function selectedKeys(placements: PodPlacement[]): Set<string> {
     for (const term of placement.requiredTerms ?? []) for (const requirement of term.matchExpressions ?? []) keys.add(requirement.key)
   }
   return keys
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 function runtimeName(runtime: string | null, client: ClientName): string {

@@ -23,6 +23,7 @@ import {
 } from './tags.js'
 import {OnceMemo, SharedReads} from './shared-reads.js'
 import type {ImageOrigin} from './workloads.js'
+import {plural} from '../../oci/words.js'
 
 /**
  * A cell of the audit matrix: the resolver's verdict, plus `missing` (the client picks an image the
@@ -287,7 +288,6 @@ function fullVersionOf(tag: string | null, variantPattern: RegExp | undefined): 
 
 /** "REPO: 21 tags: 14 selected by '>=1.4 <3'; left out: 3 not versions (latest, main, sha-3f9c2a1), 3 variants, 1 pre-release". */
 export function selectionText(repository: string, counts: SelectionCounts): string {
-  const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`
   const left: string[] = []
   if (counts.notVersions > 0) {
     const more = counts.notVersions > counts.notVersionNames.length ? ', …' : ''
