@@ -18,12 +18,14 @@
 // dist/bundle/meta.json is esbuild's metafile: which sources each output file holds.
 // test/helpers/module-trace.ts reads it to report the sources a run loaded, so
 // test/integration/startup-modules.test.ts still asserts, source by source, what each command loads.
-import {readdirSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {build} from 'esbuild'
+import {build, transform} from 'esbuild'
+
+import {DYNAMIC_IMPORT} from '../bin/code-cache.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commandsDir = join(root, 'src', 'commands')
@@ -123,8 +125,6 @@ const result = await build({
   // which do not use this bundle; bundled, it would be 10 MB.
   external: ['typescript', 'ts-node'],
   logLevel: 'warning',
-  // Bundled CommonJS packages (oclif, undici) call require() for node's modules; ESM has none.
-  banner: {js: "import {createRequire as __archcheckRequire} from 'node:module';const require = __archcheckRequire(import.meta.url);"},
   plugins: [
     cjsNamedExports,
     lazyOclifModules,
@@ -137,6 +137,35 @@ const result = await build({
     },
   ],
 })
+
+// Each file, split as ES modules, then rewritten as CommonJS: node compiles CommonJS through
+// Module.prototype._compile, where bin/code-cache.js gives V8 its cached code; ES modules have no
+// such hook in node 20. esbuild splits only ES modules, hence the two steps. A chunk imported
+// lazily becomes a require() on first use (the same module instance, through require's cache), as
+// does a lazily imported node module; import() of anything else (oclif loading an ES module
+// plugin) stays as it is.
+for (const file of Object.keys(result.metafile.outputs).filter((name) => name.endsWith('.js'))) {
+  const path = join(root, file)
+  const esm = readFileSync(path, 'utf8').replaceAll(
+    /\bimport\(("(?:\.\.?\/[^"]+\.js|node:[^"]+)")\)/g,
+    (_, spec) => `Promise.resolve().then(() => require(${spec}))`,
+  )
+  const {code} = await transform(esm, {format: 'cjs', loader: 'js', platform: 'node', target: 'node20', logLevel: 'warning'})
+  // What import() remains has a computed argument (oclif loading an ES module plugin, tsx): it
+  // goes through DYNAMIC_IMPORT, which node compiles itself. Node 20 drops a script's dynamic
+  // import callback when the script comes from V8's code cache, so import() inside a cached
+  // file would throw. esbuild prints string literals in double quotes: none may be left.
+  const helperPath = relative(dirname(path), join(outdir, DYNAMIC_IMPORT)).split(sep).join('/')
+  const helper = JSON.stringify(helperPath.startsWith('.') ? helperPath : `./${helperPath}`)
+  const cjs = code.replaceAll(/\bimport\((?!["'`)])/g, `require(${helper})(`)
+  if (/\bimport\("/.test(cjs)) throw new Error(`${file}: an import() of a literal that is neither a chunk nor a node module`)
+  writeFileSync(path, cjs)
+}
+writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({type: 'commonjs'})}\n`)
+writeFileSync(
+  join(outdir, DYNAMIC_IMPORT),
+  '// import() for the bundle, compiled by node (never from the code cache: bin/code-cache.js).\nmodule.exports = (specifier) => import(specifier)\n',
+)
 
 // Paths relative to the project root, as esbuild gives the inputs.
 const meta = Object.fromEntries(
