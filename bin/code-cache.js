@@ -16,6 +16,7 @@
 import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import Module from 'node:module'
 import {dirname, join, relative, sep} from 'node:path'
+import v8 from 'node:v8'
 import vm from 'node:vm'
 
 /**
@@ -39,6 +40,11 @@ export function useCodeCache(bundleDir, {record = false} = {}) {
   const usage = {accepted: [], rejected: []}
   // Nothing recorded for this node: node's own compile, no detour.
   if (!record && !existsSync(cacheDir)) return usage
+  // V8 stamps cached data with a hash of its flags and rejects data made under other flags. The
+  // registry transport raises this one before its first connection (src/source/registry/transport.ts,
+  // the same value), which would stamp a recording differently and make every file compiled after it
+  // miss: set from the start, recording and run alike, the flags never change mid-run.
+  v8.setFlagsFromString('--wasm-tiering-budget=1000000000')
   const prefix = bundleDir + sep
   const dynamicImport = join(bundleDir, DYNAMIC_IMPORT)
   const recorded = []

@@ -105,6 +105,31 @@ module.exports = new Proxy({}, {
   },
 }
 
+/**
+ * undici's HTTP/2 client requires node's http2 at the top of its module, for its constants, and
+ * uses the rest only when a server offers HTTP/2 over TLS. Registries are read over HTTP/1.1 here
+ * unless TLS negotiates otherwise, and loading http2 cost about 10 ms of every `inspect` of a
+ * registry: the stand-in answers `constants` from a copy taken now (protocol numbers and header
+ * names, the same in every node) and requires the real module on any other use.
+ */
+const lazyHttp2 = {
+  name: 'lazy-http2',
+  setup(builder) {
+    const undiciDir = join(root, 'node_modules', 'undici')
+    builder.onResolve({filter: /^node:http2$/}, (args) =>
+      args.importer.startsWith(undiciDir) && args.kind === 'require-call' ? {path: args.path, namespace: 'lazy-http2'} : undefined,
+    )
+    builder.onLoad({filter: /.*/, namespace: 'lazy-http2'}, async () => {
+      const {constants} = await import('node:http2')
+      const contents = `const constants = ${JSON.stringify(constants)}
+let real
+module.exports = new Proxy({constants}, {get: (_, key) => (key === 'constants' ? constants : (real ??= require('node:http2'))[key])})
+`
+      return {contents, loader: 'js'}
+    })
+  },
+}
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: {
@@ -128,6 +153,7 @@ const result = await build({
   plugins: [
     cjsNamedExports,
     lazyOclifModules,
+    lazyHttp2,
     {
       name: 'archcheck-main',
       setup(builder) {

@@ -1,6 +1,6 @@
 /**
  * V8's code cache for the bundle (bin/code-cache.js, recorded by `npm run build`): the built CLI
- * compiles what it loads from the cache, and a cache that does not fit the bundle (another build's,
+ * compiles what it loads from the cache, before and after it talks to a registry, and a cache that does not fit the bundle (another build's,
  * damaged) is ignored, the command's output the same.
  */
 import {execFile} from 'node:child_process'
@@ -10,6 +10,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {cliEnv, PROJECT_ROOT, runCli} from '../helpers/cli.js'
+import {pushScenario} from '../helpers/scenarios.js'
 import {tempDir} from '../helpers/temp-dir.js'
 
 /** Runs `archcheck ARGS` from the install at `root` as bin/run.js does, reporting which files their cache served. */
@@ -45,6 +46,15 @@ describe('code cache', () => {
     expect(run.rejected).toEqual([])
     expect(run.accepted).toContain('main.js')
     expect(run.accepted).toContain('commands/inspect.js')
+  })
+
+  it('`inspect` of a registry compiles what it loads after connecting (the output renderers) from the cache too', async () => {
+    const scenario = await pushScenario('oci-index')
+    const run = await probe(PROJECT_ROOT, ['inspect', scenario.reference])
+    expect(run.stdout).toContain(scenario.reference)
+    expect(run.rejected).toEqual([])
+    expect(run.accepted).toContain('commands/inspect.js')
+    expect(run.accepted.some((file) => file.startsWith('chunks/agent-'))).toBe(true)
   })
 
   it("a cache that does not fit the bundle (each file given another file's) is ignored: same help, every file compiled anew", async () => {

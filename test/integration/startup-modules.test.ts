@@ -46,6 +46,8 @@ describe('modules loaded by each command', () => {
     // node's global fetch and Headers run on a copy of undici inside node, loaded on first use,
     // and with it the WHATWG streams: one HTTP stack is enough.
     expect(run.builtins).toContain('http')
+    // undici's HTTP/2 client needs node's http2 only for a server that negotiates HTTP/2 over TLS.
+    expect(run.builtins).not.toContain('http2')
     expect(run.builtins.filter((name) => name === 'internal/deps/undici/undici' || name === 'internal/webstreams/readablestream')).toEqual(
       [],
     )
