@@ -16,7 +16,8 @@
  * older build, see bench/README.md), with a cache of their own, run next to the others.
  * --concurrency N is passed to every audit (its default otherwise).
  * Prints median wall time, ratio to the skopeo loop, CPU time, peak RSS (GNU time: the largest
- * process of a loop) and the requests each sent. Build first (`npm run build`). Not part of the
+ * process of a loop), the requests each sent and the TCP connections it opened (at most the
+ * client's pool size for an audit). Build first (`npm run build`). Not part of the
  * test suite; on a shared 2-core machine use a reduced run (`--tags 40 --runs 1`).
  */
 import {execFileSync} from 'node:child_process'
@@ -111,13 +112,18 @@ async function main(): Promise<void> {
     proxy = await startCountingProxy(server.host, {latencyMs: Number(values.latency)})
     const repo = `${proxy.host}/${repository}`
     const hosts = platforms.join(',')
-    const concurrency = values.concurrency ? ['--concurrency', values.concurrency] : []
+    // Past the default of 2,000 images a repository, every tag is still audited.
+    const auditFlags = [
+      ...(values.concurrency ? ['--concurrency', values.concurrency] : []),
+      '--max-images',
+      String(Math.max(2000, tagCount)),
+    ]
     /** A cold run (fresh cache) and a warm run (the cache that cold run left) of the CLI at `cli`. */
     const auditPair = (cli: string, suffix: string, from: string): Contender[] => {
       let warmCache = newDir()
       const command = (): [string, string[]] => [
         process.execPath,
-        [cli, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json', ...concurrency],
+        [cli, 'audit', repo, '--host', hosts, '--cache-dir', warmCache, '--json', ...auditFlags],
       ]
       return [
         {
@@ -167,7 +173,10 @@ async function main(): Promise<void> {
     )
     for (const c of contenders) console.log(`  ${c.name.padEnd(19)} ${c.what}`)
     const samples = new Map(
-      contenders.map((c) => [c.name, {ms: [] as number[], cpu: [] as number[], rss: [] as number[], requests: [] as number[], byKind: ''}]),
+      contenders.map((c) => [
+        c.name,
+        {ms: [] as number[], cpu: [] as number[], rss: [] as number[], requests: [] as number[], connections: [] as number[], byKind: ''},
+      ]),
     )
     for (let run = 0; run < runs; run++) {
       for (const contender of contenders) {
@@ -182,6 +191,7 @@ async function main(): Promise<void> {
         sample.cpu.push(result.cpuMs)
         sample.rss.push(result.rssKb)
         sample.requests.push(proxy.requests.length)
+        sample.connections.push(proxy.connections)
         sample.byKind = Object.entries(proxy.summary()).length > 0 ? describe(proxy) : ''
       }
     }
@@ -189,7 +199,7 @@ async function main(): Promise<void> {
     const base = skopeo ? median(skopeo.ms) : undefined
     console.log(
       table(
-        ['contender', 'median ms', 'vs skopeo loop', 'CPU ms', 'peak RSS MB', 'requests', 'by kind'],
+        ['contender', 'median ms', 'vs skopeo loop', 'CPU ms', 'peak RSS MB', 'requests', 'connections', 'by kind'],
         contenders.map((c) => {
           const s = samples.get(c.name)!
           const ms = median(s.ms)
@@ -200,6 +210,7 @@ async function main(): Promise<void> {
             figure(median(s.cpu)),
             figure(median(s.rss) / 1024),
             String(median(s.requests)),
+            String(median(s.connections)),
             s.byKind,
           ]
         }),

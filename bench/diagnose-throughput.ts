@@ -3,11 +3,16 @@
  * tar -t`) of the same blobs as the floor.
  *
  *   npx tsx bench/diagnose-throughput.ts [--size-mb 520] [--runs 3] [--compression gzip|zstd] [--dir DIR] [--keep]
+ *   npx tsx bench/diagnose-throughput.ts --empty-files 1000000 [--runs 3]
  *
  * Generates an OCI layout of one linux/amd64 image whose layers hold at least --size-mb MB of
  * compressed data (mostly incompressible bytes, with executables and text spread in), then times
  * each reader --runs times in a fresh process and prints the medians: MB/s of compressed layer,
  * peak RSS, and the ratio to the floor. Not part of the test suite.
+ *
+ * With --empty-files N the image is one layer of N empty files (1,000 to a directory) instead:
+ * what it measures is the memory per entry, which must stay flat in the entry count (the path
+ * table is all that grows), not the throughput.
  */
 import {execFile, spawn} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
@@ -33,6 +38,8 @@ interface Options {
   compression: 'gzip' | 'zstd'
   dir?: string
   keep: boolean
+  /** One layer of this many empty files instead of --size-mb of data. */
+  emptyFiles?: number
 }
 
 /** One tar layer of about `bytes` of file data, compressed to `path`; returns digest and sizes. */
@@ -41,6 +48,7 @@ async function writeLayer(
   bytes: number,
   seed: number,
   compression: 'gzip' | 'zstd',
+  emptyFiles?: number,
 ): Promise<{digest: string; size: number; diffId: string}> {
   const pack = tar.pack()
   const diffHash = createHash('sha256')
@@ -70,7 +78,15 @@ async function writeLayer(
     compressorIn,
   )
   let written = 0
-  for (let i = 0; written < bytes; i++) {
+  if (emptyFiles !== undefined) {
+    for (let i = 0; i < emptyFiles; i++) {
+      const name = `usr/share/bench/d${Math.floor(i / 1000)}/f${i}`
+      await new Promise<void>((resolve, reject) =>
+        pack.entry({name, mode: 0o644, size: 0, mtime: new Date(0)}, Buffer.alloc(0), (error) => (error ? reject(error) : resolve())),
+      )
+    }
+  }
+  for (let i = 0; emptyFiles === undefined && written < bytes; i++) {
     const name = `usr/share/bench-${seed}/dir${i % 50}/file${i}`
     let content: Buffer
     let mode = 0o644
@@ -102,9 +118,10 @@ async function generate(dir: string, options: Options): Promise<string[]> {
   const layerCount = 5
   const layers: Array<{digest: string; size: number; diffId: string}> = []
   let total = 0
-  for (let i = 0; total < options.sizeMb * MB; i++) {
+  for (let i = 0; options.emptyFiles === undefined ? total < options.sizeMb * MB : i < 1; i++) {
     const temp = join(dir, `layer-${i}.tmp`)
-    const layer = await writeLayer(temp, Math.ceil((options.sizeMb * MB * 1.02) / layerCount), i, options.compression)
+    const bytes = Math.ceil((options.sizeMb * MB * 1.02) / layerCount)
+    const layer = await writeLayer(temp, bytes, i, options.compression, options.emptyFiles)
     await rename(temp, join(blobs, layer.digest.slice(7)))
     layers.push(layer)
     total += layer.size
@@ -182,6 +199,7 @@ async function main(): Promise<void> {
       keep: {type: 'boolean', default: false},
       child: {type: 'string'},
       concurrency: {type: 'string', default: '3'},
+      'empty-files': {type: 'string'},
     },
   })
   if (values.child) return child(values.child, Number(values.concurrency))
@@ -191,6 +209,7 @@ async function main(): Promise<void> {
     compression: values.compression === 'zstd' ? 'zstd' : 'gzip',
     dir: values.dir,
     keep: values.keep,
+    emptyFiles: values['empty-files'] === undefined ? undefined : Number(values['empty-files']),
   }
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'archcheck-bench-')))
   try {
@@ -218,8 +237,9 @@ async function main(): Promise<void> {
       }
       results.push({name, mbps: compressed / MB / (median(times) / 1000), rssMb: median(rss) / 1024})
     }
+    const what = options.emptyFiles === undefined ? '' : ` of ${options.emptyFiles} empty files`
     process.stdout.write(
-      `${options.compression} layers: ${layers.length}, ${(compressed / MB).toFixed(0)} MB compressed; medians of ${options.runs} runs\n`,
+      `${options.compression} layers${what}: ${layers.length}, ${(compressed / MB).toFixed(0)} MB compressed; medians of ${options.runs} runs\n`,
     )
     const floor = results[0]
     for (const r of results) {

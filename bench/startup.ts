@@ -33,10 +33,16 @@ const CASES: Array<{label: string; args: string[] | null; nodeArgs?: string[]}> 
   {
     label: 'import the entry and oclif, run nothing',
     args: null,
+    // As bin/run.js loads it: through the code cache.
     nodeArgs: [
       '--input-type=module',
       '-e',
-      `await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'bundle', 'main.js')).href)})`,
+      [
+        `const {useCodeCache} = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'bin', 'code-cache.js')).href)})`,
+        `useCodeCache(${JSON.stringify(join(PROJECT_ROOT, 'dist', 'bundle'))})`,
+        `const {createRequire} = await import('node:module')`,
+        `createRequire(${JSON.stringify(join(PROJECT_ROOT, 'bin', 'run.js'))})('../dist/bundle/main.js')`,
+      ].join('\n'),
     ],
   },
   {label: 'archcheck --help', args: ['--help']},

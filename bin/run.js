@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {arch, platform, release} from 'node:os'
+import {fileURLToPath} from 'node:url'
 
 const argv = process.argv.slice(2)
 
@@ -15,8 +17,12 @@ if (argv.length === 1 && argv[0] === '--version' && !(platform() === 'linux' && 
   })
   process.stdout.write(`${name}/${version} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
 } else {
-  // The bundle (scripts/bundle.js): one file for the entry and oclif instead of about a hundred.
-  const {main, settings} = await import('../dist/bundle/main.js')
+  // The bundle (scripts/bundle.js): one file for the entry and oclif instead of about a hundred,
+  // CommonJS so that V8's code cache for it can be used (bin/code-cache.js).
+  const {useCodeCache} = await import('./code-cache.js')
+  const bundleDir = fileURLToPath(new URL('../dist/bundle', import.meta.url))
+  useCodeCache(bundleDir)
+  const {main, settings} = createRequire(import.meta.url)('../dist/bundle/main.js')
   // The installed CLI always runs the compiled dist/: without this, NODE_ENV=development or test
   // makes oclif look for TypeScript sources and print a warning on stderr.
   settings.enableAutoTranspile = false

@@ -7689,8 +7689,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(opts) {
-      const plural5 = opts.types.length === 1 ? "" : " one of";
-      const message = `${opts.argument} could not be converted to${plural5}: ${opts.types.join(", ")}.`;
+      const plural2 = opts.types.length === 1 ? "" : " one of";
+      const message = `${opts.argument} could not be converted to${plural2}: ${opts.types.join(", ")}.`;
       return webidl.errors.exception({
         header: opts.prefix,
         message
@@ -34435,6 +34435,12 @@ function normalizePath(path3, base = "/") {
   }
   return `/${parts.join("/")}`;
 }
+function withRoomFor(array, length) {
+  if (length < array.length) return array;
+  const grown = new array.constructor(Math.max(16, array.length * 2));
+  grown.set(array);
+  return grown;
+}
 function headerSize(header) {
   const field2 = header.subarray(124, 136);
   if (field2[0] === 128) return field2.subarray(1).reduce((size, byte) => size * 256 + byte, 0);
@@ -34531,7 +34537,7 @@ async function readTarEntries(tar, options) {
   const feeding = pipeline4(Readable3.from(upToEndOfArchive(tar, options.label)), extract2);
   let current;
   feeding.catch((error) => current?.destroy(error));
-  const entries = [];
+  const entries = new LayerEntries();
   try {
     for await (const entry of extract2) {
       current = entry;
@@ -34591,13 +34597,90 @@ async function readTarEntries(tar, options) {
   }
   return entries;
 }
-var TYPES, isExecutableMode, BLOCK, MAX_PATH_BYTES, MAX_PAX_BYTES;
+var ENTRY_TYPES, LayerEntries, TYPES, isExecutableMode, BLOCK, MAX_PATH_BYTES, MAX_PAX_BYTES;
 var init_tar_entries = __esm({
   "src/engine/layers/tar-entries.ts"() {
     "use strict";
     init_errors();
     init_arm_attributes();
     init_binary();
+    ENTRY_TYPES = ["file", "directory", "symlink", "hardlink", "other"];
+    LayerEntries = class _LayerEntries {
+      count = 0;
+      directories = [];
+      directoryIds = /* @__PURE__ */ new Map();
+      names = [];
+      parents = new Uint32Array(0);
+      types = new Uint8Array(0);
+      modes = new Uint32Array(0);
+      sizes = new Float64Array(0);
+      extras = /* @__PURE__ */ new Map();
+      static from(entries) {
+        const table = new _LayerEntries();
+        for (const entry of entries) table.push(entry);
+        return table;
+      }
+      /** Adds an entry; its path must be normalised (normalizePath). */
+      push(entry) {
+        const slash = entry.path.lastIndexOf("/");
+        const parent = entry.path.slice(0, slash) || "/";
+        let parentId = this.directoryIds.get(parent);
+        if (parentId === void 0) {
+          parentId = this.directories.push(parent) - 1;
+          this.directoryIds.set(parent, parentId);
+        }
+        const index = this.count++;
+        this.parents = withRoomFor(this.parents, index);
+        this.types = withRoomFor(this.types, index);
+        this.modes = withRoomFor(this.modes, index);
+        this.sizes = withRoomFor(this.sizes, index);
+        this.names[index] = entry.path.slice(slash + 1);
+        this.parents[index] = parentId;
+        this.types[index] = ENTRY_TYPES.indexOf(entry.type);
+        this.modes[index] = entry.mode;
+        this.sizes[index] = entry.size;
+        const { linkTarget, head, armAttributes } = entry;
+        if (linkTarget !== void 0 || head || armAttributes) {
+          this.extras.set(index, {
+            ...linkTarget === void 0 ? {} : { linkTarget },
+            ...head ? { head } : {},
+            ...armAttributes ? { armAttributes } : {}
+          });
+        }
+      }
+      /** The parent directory's index: the same for consecutive entries of one directory. */
+      parentId(index) {
+        return this.parents[index];
+      }
+      parentPath(index) {
+        return this.directories[this.parents[index]];
+      }
+      /** The last component of the entry's path ("" for "/"). */
+      name(index) {
+        return this.names[index];
+      }
+      type(index) {
+        return ENTRY_TYPES[this.types[index]];
+      }
+      mode(index) {
+        return this.modes[index];
+      }
+      size(index) {
+        return this.sizes[index];
+      }
+      extra(index) {
+        return this.extras.get(index);
+      }
+      /** Each entry as an object of its own (made on the way, for callers that want few). */
+      *[Symbol.iterator]() {
+        for (let index = 0; index < this.count; index++) {
+          const parent = this.parentPath(index);
+          const name = this.names[index];
+          const path3 = name === "" ? parent : parent === "/" ? `/${name}` : `${parent}/${name}`;
+          yield { path: path3, type: this.type(index), mode: this.modes[index], size: this.sizes[index], ...this.extras.get(index) };
+        }
+      }
+    };
     TYPES = {
       file: "file",
       "contiguous-file": "file",
@@ -35818,26 +35901,7 @@ var init_decompress = __esm({
 function joinPath(...parts) {
   return normalizePath(parts.join("/"));
 }
-function pruneLowerLayers(dir, path3, layer) {
-  const removed = [];
-  for (const [name, child] of dir.children) {
-    const childPath = path3 === "/" ? `/${name}` : `${path3}/${name}`;
-    if (child.type === "directory") {
-      const below = pruneLowerLayers(child, childPath, layer);
-      if (child.layer < layer && child.children.size === 0) {
-        dir.children.delete(name);
-        removed.push(childPath);
-      } else {
-        for (const path4 of below) removed.push(path4);
-      }
-    } else if (child.layer < layer) {
-      dir.children.delete(name);
-      removed.push(childPath);
-    }
-  }
-  return removed;
-}
-var WHITEOUT, OPAQUE, MAX_SYMLINKS, ImageFilesystem;
+var WHITEOUT, OPAQUE, MAX_SYMLINKS, ROOT, DIRECTORY, SYMLINK, FILE, ImageFilesystem;
 var init_filesystem = __esm({
   "src/engine/layers/filesystem.ts"() {
     "use strict";
@@ -35845,98 +35909,153 @@ var init_filesystem = __esm({
     WHITEOUT = ".wh.";
     OPAQUE = ".wh..wh..opq";
     MAX_SYMLINKS = 40;
+    ROOT = 0;
+    DIRECTORY = ENTRY_TYPES.indexOf("directory");
+    SYMLINK = ENTRY_TYPES.indexOf("symlink");
+    FILE = ENTRY_TYPES.indexOf("file");
     ImageFilesystem = class {
-      root = { name: "", type: "directory", mode: 493, size: 0, layer: -1, children: /* @__PURE__ */ new Map() };
+      count = 1;
+      types = new Uint8Array(16).fill(DIRECTORY, 0, 1);
+      modes = new Uint32Array(16).fill(493, 0, 1);
+      sizes = new Float64Array(16);
+      layers = new Uint32Array(16);
+      children = /* @__PURE__ */ new Map([[ROOT, /* @__PURE__ */ new Map()]]);
+      extras = /* @__PURE__ */ new Map();
       /** Paths hidden by a whiteout, with the index of the layer that hid them (for "why is it missing"). */
       whiteouts = /* @__PURE__ */ new Map();
       layerCount = 0;
       /** Applies the next layer's entries (layers must come in manifest order). */
       applyLayer(entries) {
+        const table = entries instanceof LayerEntries ? entries : LayerEntries.from(entries);
         const layer = this.layerCount++;
-        for (const entry of entries) this.applyEntry(entry, layer);
+        let parentId = -1;
+        let parent = ROOT;
+        for (let index = 0; index < table.count; index++) {
+          const name = table.name(index);
+          if (name === "") continue;
+          if (table.parentId(index) !== parentId) {
+            parentId = table.parentId(index);
+            parent = this.directoryForWrite(table.parentPath(index), layer);
+          }
+          this.applyEntry(table, index, name, table.parentPath(index), parent, layer);
+        }
       }
-      applyEntry(entry, layer) {
-        if (entry.path === "/") return;
-        const slash = entry.path.lastIndexOf("/");
-        const parentPath = entry.path.slice(0, slash) || "/";
-        const name = entry.path.slice(slash + 1);
-        const parent = this.directoryForWrite(parentPath, layer);
-        const children = parent.children;
+      applyEntry(table, index, name, parentPath, parent, layer) {
+        const children = this.children.get(parent);
         if (name === OPAQUE) {
-          for (const removed of pruneLowerLayers(parent, parentPath, layer)) this.whiteouts.set(removed, layer);
+          for (const removed of this.pruneLowerLayers(parent, parentPath, layer)) this.whiteouts.set(removed, layer);
           return;
         }
         if (name.startsWith(WHITEOUT)) {
           const hidden = name.slice(WHITEOUT.length);
           const existing2 = children.get(hidden);
-          if (existing2 && existing2.layer < layer) {
-            children.delete(hidden);
+          if (existing2 !== void 0 && this.layers[existing2] < layer) {
+            this.remove(children, hidden);
             this.whiteouts.set(joinPath(parentPath, hidden), layer);
           }
           return;
         }
         const existing = children.get(name);
-        if (entry.type === "directory") {
-          if (existing?.type === "directory") {
-            Object.assign(existing, { mode: entry.mode, layer });
+        const type = table.type(index);
+        if (type === "directory") {
+          if (existing !== void 0 && this.types[existing] === DIRECTORY) {
+            this.modes[existing] = table.mode(index);
+            this.layers[existing] = layer;
             return;
           }
-          children.set(name, { name, type: "directory", mode: entry.mode, size: 0, layer, children: /* @__PURE__ */ new Map() });
+          if (existing !== void 0) this.remove(children, name);
+          children.set(name, this.create(DIRECTORY, table.mode(index), 0, layer));
           return;
         }
-        const node = { name, type: entry.type, mode: entry.mode, size: entry.size, layer };
-        if (entry.type === "symlink") node.linkTarget = entry.linkTarget;
-        if (entry.type === "hardlink") {
-          const target = this.lookup(entry.linkTarget ?? "", { followLast: false });
-          node.hardLinkOf = entry.linkTarget;
-          if (target.found && target.node.type !== "directory") {
-            Object.assign(node, {
-              type: target.node.type,
-              mode: target.node.mode,
-              size: target.node.size,
-              linkTarget: target.node.linkTarget,
-              head: target.node.head,
-              armAttributes: target.node.armAttributes
-            });
-          } else {
-            node.type = "file";
-          }
-        } else if (entry.head) {
-          node.head = entry.head;
-          if (entry.armAttributes) node.armAttributes = entry.armAttributes;
+        let node = { type, mode: table.mode(index), size: table.size(index), ...table.extra(index) };
+        if (type === "hardlink") {
+          const target = this.lookup(node.linkTarget ?? "", { followLast: false });
+          const hardLinkOf2 = node.linkTarget;
+          node = target.found && target.node.type !== "directory" ? { ...target.node, hardLinkOf: hardLinkOf2 } : { type: "file", mode: node.mode, size: node.size, hardLinkOf: hardLinkOf2 };
         }
-        children.set(name, node);
+        const id = existing !== void 0 && this.types[existing] !== DIRECTORY ? existing : void 0;
+        if (existing !== void 0 && id === void 0) this.remove(children, name);
+        const written = this.create(ENTRY_TYPES.indexOf(node.type), node.mode, node.size, layer, id);
+        const { linkTarget, hardLinkOf, head, armAttributes } = node;
+        if (linkTarget !== void 0 || hardLinkOf !== void 0 || head || armAttributes) {
+          this.extras.set(written, {
+            ...linkTarget === void 0 ? {} : { linkTarget },
+            ...hardLinkOf === void 0 ? {} : { hardLinkOf },
+            ...head ? { head } : {},
+            ...armAttributes ? { armAttributes } : {}
+          });
+        }
+        children.set(name, written);
+      }
+      /** A node's row (a new one, or `reuse` overwritten); a directory gets an empty map of children. */
+      create(type, mode, size, layer, reuse) {
+        let id = reuse;
+        if (id === void 0) {
+          id = this.count++;
+          this.types = withRoomFor(this.types, id);
+          this.modes = withRoomFor(this.modes, id);
+          this.sizes = withRoomFor(this.sizes, id);
+          this.layers = withRoomFor(this.layers, id);
+        } else {
+          this.extras.delete(id);
+        }
+        this.types[id] = type;
+        this.modes[id] = mode;
+        this.sizes[id] = size;
+        this.layers[id] = layer;
+        if (type === DIRECTORY) this.children.set(id, /* @__PURE__ */ new Map());
+        return id;
+      }
+      /** Unlinks a child; a directory's map goes with it (its rows stay, unreachable). */
+      remove(children, name) {
+        const id = children.get(name);
+        children.delete(name);
+        this.dropDirectories(id);
+      }
+      dropDirectories(id) {
+        const below = this.children.get(id);
+        if (!below) return;
+        this.children.delete(id);
+        for (const child of below.values()) this.dropDirectories(child);
       }
       /** The directory at `path`, created (implicitly, as tar extraction does) where missing, through symlinks in lower layers. */
       directoryForWrite(path3, layer) {
-        let dir = this.root;
+        let dir = ROOT;
         const parts = path3.split("/").filter(Boolean);
         for (const [index, part] of parts.entries()) {
-          let child = dir.children.get(part);
-          if (child?.type === "symlink") {
-            const resolved = this.lookup(`/${parts.slice(0, index + 1).join("/")}`);
-            child = resolved.found && resolved.node.type === "directory" ? resolved.node : void 0;
+          const children = this.children.get(dir);
+          let child = children.get(part);
+          if (child !== void 0 && this.types[child] === SYMLINK) {
+            const resolved = this.resolve(`/${parts.slice(0, index + 1).join("/")}`, true);
+            child = resolved.found && this.types[resolved.id] === DIRECTORY ? resolved.id : void 0;
           }
-          if (child?.type !== "directory") {
-            const created = { name: part, type: "directory", mode: 493, size: 0, layer, children: /* @__PURE__ */ new Map() };
-            dir.children.set(part, created);
-            child = created;
+          if (child === void 0 || this.types[child] !== DIRECTORY) {
+            if (children.has(part)) this.remove(children, part);
+            child = this.create(DIRECTORY, 493, 0, layer);
+            children.set(part, child);
           }
           dir = child;
         }
         return dir;
+      }
+      /** The FsNode of a row. */
+      node(id) {
+        return { type: ENTRY_TYPES[this.types[id]], mode: this.modes[id], size: this.sizes[id], layer: this.layers[id], ...this.extras.get(id) };
       }
       /**
        * Looks a path up as the kernel does: every symlink on the way is followed (absolute targets
        * from the image root), the last one only with `followLast` (default true). Loops end in 'loop'.
        */
       lookup(path3, options = {}) {
-        const followLast = options.followLast ?? true;
-        const symlinks = [];
         const absolute = path3.startsWith("/") ? path3 : `${options.cwd ?? "/"}/${path3}`;
+        const result = this.resolve(absolute, options.followLast ?? true);
+        return result.found ? { found: true, node: this.node(result.id), path: result.path, symlinks: result.symlinks } : { found: false, error: result.error, path: result.path, symlinks: result.symlinks };
+      }
+      resolve(absolute, followLast) {
+        const symlinks = [];
         const pending = absolute.split("/").filter((part) => part && part !== ".").reverse();
         const rest = () => [...pending].reverse();
-        const stack = [this.root];
+        const stack = [ROOT];
         const names = [];
         const here = () => `/${names.join("/")}`;
         while (pending.length) {
@@ -35948,15 +36067,16 @@ var init_filesystem = __esm({
             }
             continue;
           }
-          const dir = stack.at(-1);
-          if (dir.type !== "directory") return { found: false, error: "not-a-directory", path: here(), symlinks };
-          const child = dir.children.get(part);
-          if (!child) return { found: false, error: "not-found", path: joinPath(here(), part, ...rest()), symlinks };
-          if (child.type === "symlink" && (pending.length > 0 || followLast)) {
-            symlinks.push(`${joinPath(here(), part)} -> ${child.linkTarget}`);
+          const children = this.children.get(stack.at(-1));
+          if (!children) return { found: false, error: "not-a-directory", path: here(), symlinks };
+          const child = children.get(part);
+          if (child === void 0) return { found: false, error: "not-found", path: joinPath(here(), part, ...rest()), symlinks };
+          if (this.types[child] === SYMLINK && (pending.length > 0 || followLast)) {
+            const linkTarget = this.extras.get(child)?.linkTarget ?? "";
+            symlinks.push(`${joinPath(here(), part)} -> ${linkTarget}`);
             if (symlinks.length > MAX_SYMLINKS) return { found: false, error: "loop", path: joinPath(here(), part), symlinks };
-            const target = (child.linkTarget ?? "").split("/").filter((p) => p && p !== ".");
-            if (child.linkTarget?.startsWith("/")) {
+            const target = linkTarget.split("/").filter((p) => p && p !== ".");
+            if (linkTarget.startsWith("/")) {
               stack.length = 1;
               names.length = 0;
             }
@@ -35966,7 +36086,7 @@ var init_filesystem = __esm({
           stack.push(child);
           names.push(part);
         }
-        return { found: true, node: stack.at(-1), path: here(), symlinks };
+        return { found: true, id: stack.at(-1), path: here(), symlinks };
       }
       /**
        * The layer whose whiteout removed `path` (or a directory above it), if one did: explains a
@@ -35982,14 +36102,35 @@ var init_filesystem = __esm({
       }
       /** Every regular file, depth first, with its absolute path. */
       *files() {
-        const walk = function* (dir, prefix) {
-          for (const [name, node] of dir.children) {
+        const walk = function* (fs, dir, prefix) {
+          for (const [name, child] of fs.children.get(dir)) {
             const path3 = prefix === "/" ? `/${name}` : `${prefix}/${name}`;
-            if (node.type === "directory") yield* walk(node, path3);
-            else if (node.type === "file") yield { path: path3, node };
+            if (fs.types[child] === DIRECTORY) yield* walk(fs, child, path3);
+            else if (fs.types[child] === FILE) yield { path: path3, node: fs.node(child) };
           }
         };
-        yield* walk(this.root, "/");
+        yield* walk(this, ROOT, "/");
+      }
+      /** An opaque directory keeps only what its own layer wrote into it (including deeper down); returns the paths removed. */
+      pruneLowerLayers(dir, path3, layer) {
+        const removed = [];
+        const children = this.children.get(dir);
+        for (const [name, child] of children) {
+          const childPath = path3 === "/" ? `/${name}` : `${path3}/${name}`;
+          if (this.types[child] === DIRECTORY) {
+            const below = this.pruneLowerLayers(child, childPath, layer);
+            if (this.layers[child] < layer && this.children.get(child).size === 0) {
+              this.remove(children, name);
+              removed.push(childPath);
+            } else {
+              for (const path4 of below) removed.push(path4);
+            }
+          } else if (this.layers[child] < layer) {
+            this.remove(children, name);
+            removed.push(childPath);
+          }
+        }
+        return removed;
       }
     };
   }
@@ -36015,10 +36156,17 @@ async function readImageFilesystems(source, images, options = {}) {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 3, queue.length)) }, worker));
   if (failure !== void 0) throw failure.error;
+  const uses = /* @__PURE__ */ new Map();
+  for (const image of images) for (const layer of image.layers) uses.set(layer.digest, (uses.get(layer.digest) ?? 0) + 1);
   const result = /* @__PURE__ */ new Map();
   for (const image of images) {
     const fs = new ImageFilesystem();
-    for (const layer of image.layers) fs.applyLayer(entries.get(layer.digest));
+    for (const layer of image.layers) {
+      fs.applyLayer(entries.get(layer.digest));
+      const left = uses.get(layer.digest) - 1;
+      uses.set(layer.digest, left);
+      if (left === 0) entries.delete(layer.digest);
+    }
     result.set(image.descriptor.digest, fs);
   }
   return result;
@@ -38950,6 +39098,16 @@ var init_shared_reads = __esm({
   }
 });
 
+// src/oci/words.ts
+function plural(count, word, many = `${word}s`) {
+  return `${count} ${count === 1 ? word : many}`;
+}
+var init_words = __esm({
+  "src/oci/words.ts"() {
+    "use strict";
+  }
+});
+
 // src/engine/audit/run.ts
 function isBareRepository(input) {
   if (input.origins?.length) return false;
@@ -39016,18 +39174,17 @@ function fullVersionOf(tag, variantPattern) {
   return parsed && parsed.precision === 3 ? parsed : null;
 }
 function selectionText(repository, counts) {
-  const plural5 = (n, word, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
   const left = [];
   if (counts.notVersions > 0) {
     const more = counts.notVersions > counts.notVersionNames.length ? ", \u2026" : "";
-    left.push(`${plural5(counts.notVersions, "not a version", "not versions")} (${counts.notVersionNames.join(", ")}${more})`);
+    left.push(`${plural(counts.notVersions, "not a version", "not versions")} (${counts.notVersionNames.join(", ")}${more})`);
   }
   if (counts.notMatching > 0) left.push(`${counts.notMatching} not matching the pattern`);
-  if (counts.variants > 0) left.push(plural5(counts.variants, "variant"));
-  if (counts.prereleases > 0) left.push(plural5(counts.prereleases, "pre-release"));
+  if (counts.variants > 0) left.push(plural(counts.variants, "variant"));
+  if (counts.prereleases > 0) left.push(plural(counts.prereleases, "pre-release"));
   if (counts.outOfRange > 0) left.push(`${counts.outOfRange} out of range`);
   if (counts.beyondLatest > 0) left.push(`${counts.beyondLatest} older than the newest releases kept`);
-  const head = `${repository}: ${plural5(counts.tags, "tag")}: ${counts.selected} selected by ${counts.by}`;
+  const head = `${repository}: ${plural(counts.tags, "tag")}: ${counts.selected} selected by ${counts.by}`;
   return left.length > 0 ? `${head}; left out: ${left.join(", ")}` : head;
 }
 async function runAudit(inputs, options) {
@@ -39439,6 +39596,7 @@ var init_run = __esm({
     init_verify();
     init_tags();
     init_shared_reads();
+    init_words();
     INTERRUPTED = "interrupted";
     DEFAULT_AUDIT_CONCURRENCY = 16;
     DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2e3;
@@ -39593,9 +39751,6 @@ function selectedKeys(placements) {
     for (const term of placement.requiredTerms ?? []) for (const requirement of term.matchExpressions ?? []) keys.add(requirement.key);
   }
   return keys;
-}
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 function runtimeName(runtime, client) {
   const name = /^([\w.-]+):\/\//.exec(runtime ?? "")?.[1];
@@ -39830,6 +39985,7 @@ var init_cluster = __esm({
     init_tree();
     init_run();
     init_scheduling();
+    init_words();
     ROLE = { container: "container", initContainer: "init", ephemeralContainer: "ephemeral", service: "container" };
   }
 });
@@ -51536,12 +51692,12 @@ async function appendStepSummary(env, markdown, rest = "the whole report: --json
 
 // src/render/verdict.ts
 init_sanitize();
+init_words();
 var MAX_VERDICT_CHARS = 300;
 function oneLine(text2) {
   const flat = sanitizeText(text2).replace(/\s+/g, " ").trim();
   return flat.length > MAX_VERDICT_CHARS ? `${flat.slice(0, MAX_VERDICT_CHARS - 1)}\u2026` : flat;
 }
-var plural2 = (count, noun) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 function failureWords(report, strict) {
   if (report.verdict === "error") return `could not be read: ${unreadableLine(report)}`;
   const words = report.checks.filter((check) => isFailure(check, strict)).map(
@@ -51551,18 +51707,18 @@ function failureWords(report, strict) {
 }
 function verifyVerdictLine(result) {
   const references = result.references;
-  const platforms = plural2(result.required.length, "platform");
+  const platforms = plural(result.required.length, "platform");
   if (result.verdict === "pass") {
-    const subject = references.length === 1 ? references[0].reference : plural2(references.length, "image");
+    const subject = references.length === 1 ? references[0].reference : plural(references.length, "image");
     return oneLine(`\u2705 ${subject} \u2014 ${platforms}, every check passed`);
   }
   const failed = references.filter((report) => report.verdict !== "pass");
   if (references.length === 1) return oneLine(`\u274C ${references[0].reference} \u2014 ${failureWords(references[0], result.strict)}`);
   const reasons = failed.map((report) => `${report.reference}: ${failureWords(report, result.strict)}`).join("; ");
-  return oneLine(`\u274C ${failed.length} of ${plural2(references.length, "image")} failed \u2014 ${reasons}`);
+  return oneLine(`\u274C ${failed.length} of ${plural(references.length, "image")} failed \u2014 ${reasons}`);
 }
 function auditVerdictLine(result) {
-  const subject = `${plural2(result.rows.length, "image")} on ${plural2(result.hosts.length, "host")}`;
+  const subject = `${plural(result.rows.length, "image")} on ${plural(result.hosts.length, "host")}`;
   if (result.passed) return oneLine(`\u2705 ${subject} \u2014 every pull passed`);
   const failing = result.rows.filter((row) => row.status === "audited" && !row.passed).map((row) => row.reference);
   const parts = [
@@ -51809,6 +51965,7 @@ async function fitTable(columns, rows, style, options = {}) {
 
 // src/render/workloads.ts
 init_sanitize();
+init_words();
 function hasWorkloads(result) {
   return result.workloads.length > 0;
 }
@@ -51826,19 +51983,16 @@ function ordered(result) {
   const rank = (entry) => entry.passed ? 2 : entry.unschedulable ? 1 : 0;
   return result.workloads.map((entry, i) => ({ entry, i })).sort((a, b) => rank(a.entry) - rank(b.entry) || a.i - b.i).map(({ entry }) => entry);
 }
-function plural3(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
 function workloadSummary(result) {
   const s = result.summary;
   const counts = s.workloads ?? { total: result.workloads.length, failing: 0, unschedulable: 0 };
   const seconds3 = s.durationMs < 1e4 ? (s.durationMs / 1e3).toFixed(1) : String(Math.round(s.durationMs / 1e3));
   return [
-    `${plural3(counts.total, "workload")} \xD7 ${plural3(result.nodeGroups.length, "node group")}`,
+    `${plural(counts.total, "workload")} \xD7 ${plural(result.nodeGroups.length, "node group")}`,
     `${counts.failing} failing`,
     `${counts.unschedulable} unschedulable`,
-    `${plural3(s.images, "image")} read (${s.unreadable} unreadable)`,
-    `${plural3(s.requests, "request")} in ${seconds3} s`
+    `${plural(s.images, "image")} read (${s.unreadable} unreadable)`,
+    `${plural(s.requests, "request")} in ${seconds3} s`
   ].join(", ");
 }
 function imagesAlone(result) {
@@ -51906,6 +52060,7 @@ function renderWorkloadsMarkdown(original, title, renderImages) {
 }
 
 // src/render/audit.ts
+init_words();
 var PASSING = /* @__PURE__ */ new Set(["ok"]);
 function cellPasses2(result, verdict) {
   return PASSING.has(verdict) || result.allowFallback && verdict === "fallback";
@@ -51942,9 +52097,6 @@ function cellText(cell) {
 function seconds2(ms) {
   return ms < 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms / 1e3)} s`;
 }
-function plural4(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
 function notAuditedReason(result) {
   const reasons = result.rateLimited.map((limit) => `${limit.registry}: ${limit.message}`);
   if (result.interrupted) reasons.push("interrupted");
@@ -51953,12 +52105,12 @@ function notAuditedReason(result) {
 function renderAuditSummary(result) {
   const s = result.summary;
   const parts = [
-    `${plural4(s.images, "image")} \xD7 ${plural4(s.hosts, "host")}${result.clients.length > 1 ? ` \xD7 ${result.clients.length} clients` : ""}`,
+    `${plural(s.images, "image")} \xD7 ${plural(s.hosts, "host")}${result.clients.length > 1 ? ` \xD7 ${result.clients.length} clients` : ""}`,
     `${s.failures} failing`,
     `${s.unreadable} unreadable`
   ];
   if (s.notAudited > 0) parts.push(`${s.notAudited} not audited`);
-  parts.push(`${plural4(s.requests, "request")} in ${seconds2(s.durationMs)}`);
+  parts.push(`${plural(s.requests, "request")} in ${seconds2(s.durationMs)}`);
   parts.push(s.cache ? `cache ${s.cache.hits} hit${s.cache.hits === 1 ? "" : "s"}` : "no cache");
   for (const [host2, limit] of Object.entries(s.rateLimit)) {
     if (limit.remaining !== void 0)

@@ -18,12 +18,14 @@
 // dist/bundle/meta.json is esbuild's metafile: which sources each output file holds.
 // test/helpers/module-trace.ts reads it to report the sources a run loaded, so
 // test/integration/startup-modules.test.ts still asserts, source by source, what each command loads.
-import {readdirSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {build} from 'esbuild'
+import {build, transform} from 'esbuild'
+
+import {DYNAMIC_IMPORT} from '../bin/code-cache.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commandsDir = join(root, 'src', 'commands')
@@ -103,7 +105,32 @@ module.exports = new Proxy({}, {
   },
 }
 
-// Bundled CommonJS packages (oclif, undici) call require() for node's modules; ESM has none.
+/**
+ * undici's HTTP/2 client requires node's http2 at the top of its module, for its constants, and
+ * uses the rest only when a server offers HTTP/2 over TLS. Registries are read over HTTP/1.1 here
+ * unless TLS negotiates otherwise, and loading http2 cost about 10 ms of every `inspect` of a
+ * registry: the stand-in answers `constants` from a copy taken now (protocol numbers and header
+ * names, the same in every node) and requires the real module on any other use.
+ */
+const lazyHttp2 = {
+  name: 'lazy-http2',
+  setup(builder) {
+    const undiciDir = join(root, 'node_modules', 'undici')
+    builder.onResolve({filter: /^node:http2$/}, (args) =>
+      args.importer.startsWith(undiciDir) && args.kind === 'require-call' ? {path: args.path, namespace: 'lazy-http2'} : undefined,
+    )
+    builder.onLoad({filter: /.*/, namespace: 'lazy-http2'}, async () => {
+      const {constants} = await import('node:http2')
+      const contents = `const constants = ${JSON.stringify(constants)}
+let real
+module.exports = new Proxy({constants}, {get: (_, key) => (key === 'constants' ? constants : (real ??= require('node:http2'))[key])})
+`
+      return {contents, loader: 'js'}
+    })
+  },
+}
+
+// Bundled CommonJS packages (oclif, undici) call require() for node's modules; the action's ESM has none.
 const requireBanner = {
   js: "import {createRequire as __archcheckRequire} from 'node:module';const require = __archcheckRequire(import.meta.url);",
 }
@@ -129,10 +156,10 @@ async function bundleCli() {
     // which do not use this bundle; bundled, it would be 10 MB.
     external: ['typescript', 'ts-node'],
     logLevel: 'warning',
-    banner: requireBanner,
     plugins: [
       cjsNamedExports,
       lazyOclifModules,
+      lazyHttp2,
       {
         name: 'archcheck-main',
         setup(builder) {
@@ -142,6 +169,35 @@ async function bundleCli() {
       },
     ],
   })
+
+  // Each file, split as ES modules, then rewritten as CommonJS: node compiles CommonJS through
+  // Module.prototype._compile, where bin/code-cache.js gives V8 its cached code; ES modules have no
+  // such hook in node 20. esbuild splits only ES modules, hence the two steps. A chunk imported
+  // lazily becomes a require() on first use (the same module instance, through require's cache), as
+  // does a lazily imported node module; import() of anything else (oclif loading an ES module
+  // plugin) stays as it is.
+  for (const file of Object.keys(result.metafile.outputs).filter((name) => name.endsWith('.js'))) {
+    const path = join(root, file)
+    const esm = readFileSync(path, 'utf8').replaceAll(
+      /\bimport\(("(?:\.\.?\/[^"]+\.js|node:[^"]+)")\)/g,
+      (_, spec) => `Promise.resolve().then(() => require(${spec}))`,
+    )
+    const {code} = await transform(esm, {format: 'cjs', loader: 'js', platform: 'node', target: 'node20', logLevel: 'warning'})
+    // What import() remains has a computed argument (oclif loading an ES module plugin, tsx): it
+    // goes through DYNAMIC_IMPORT, which node compiles itself. Node 20 drops a script's dynamic
+    // import callback when the script comes from V8's code cache, so import() inside a cached
+    // file would throw. esbuild prints string literals in double quotes: none may be left.
+    const helperPath = relative(dirname(path), join(outdir, DYNAMIC_IMPORT)).split(sep).join('/')
+    const helper = JSON.stringify(helperPath.startsWith('.') ? helperPath : `./${helperPath}`)
+    const cjs = code.replaceAll(/\bimport\((?!["'`)])/g, `require(${helper})(`)
+    if (/\bimport\("/.test(cjs)) throw new Error(`${file}: an import() of a literal that is neither a chunk nor a node module`)
+    writeFileSync(path, cjs)
+  }
+  writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({type: 'commonjs'})}\n`)
+  writeFileSync(
+    join(outdir, DYNAMIC_IMPORT),
+    '// import() for the bundle, compiled by node (never from the code cache: bin/code-cache.js).\nmodule.exports = (specifier) => import(specifier)\n',
+  )
 
   // Paths relative to the project root, as esbuild gives the inputs.
   const meta = Object.fromEntries(

@@ -11,9 +11,9 @@ import {pushScenario} from '../helpers/scenarios.js'
 
 const ownModules = (modules: string[]): string[] =>
   modules.filter((file) => packageOf(file) === undefined && file.includes('/src/')).map((file) => file.slice(file.indexOf('/src/') + 1))
-/** Files node read from archcheck's own tree other than bin/run.js: all of them from the bundle. */
+/** Files node read from archcheck's own tree other than bin/ (the entry and its code cache reader): all of them from the bundle. */
 const unbundled = (files: string[]): string[] =>
-  files.filter((file) => packageOf(file) === undefined && !file.includes('/dist/bundle/') && !file.endsWith('/bin/run.js'))
+  files.filter((file) => packageOf(file) === undefined && !file.includes('/dist/bundle/') && !/\/bin\/(run|code-cache)\.js$/.test(file))
 const packages = (modules: string[]): Set<string> => new Set(modules.map(packageOf).filter((name) => name !== undefined))
 
 describe('modules loaded by each command', () => {
@@ -46,6 +46,8 @@ describe('modules loaded by each command', () => {
     // node's global fetch and Headers run on a copy of undici inside node, loaded on first use,
     // and with it the WHATWG streams: one HTTP stack is enough.
     expect(run.builtins).toContain('http')
+    // undici's HTTP/2 client needs node's http2 only for a server that negotiates HTTP/2 over TLS.
+    expect(run.builtins).not.toContain('http2')
     expect(run.builtins.filter((name) => name === 'internal/deps/undici/undici' || name === 'internal/webstreams/readablestream')).toEqual(
       [],
     )

@@ -7,7 +7,7 @@ import {DEFAULT_HEAD_BYTES} from './binary.js'
 import {decompressLayer} from './decompress.js'
 import {ImageFilesystem} from './filesystem.js'
 import {DecompressionBudget, DEFAULT_LAYER_LIMITS, LayerLimitError, type LayerLimits} from './limits.js'
-import {type LayerEntry, readTarEntries} from './tar-entries.js'
+import {type LayerEntries, readTarEntries} from './tar-entries.js'
 
 export interface LayerProgress {
   digest: string
@@ -45,7 +45,7 @@ export async function readImageFilesystems(
   const layers = new Map<string, Descriptor>()
   for (const image of images) for (const layer of image.layers) layers.set(layer.digest, layer)
 
-  const entries = new Map<string, LayerEntry[]>()
+  const entries = new Map<string, LayerEntries>()
   const queue = [...layers.values()]
   // The first layer's error, boxed: whatever was thrown, even undefined, stops the other workers.
   let failure: {error: unknown} | undefined
@@ -61,10 +61,19 @@ export async function readImageFilesystems(
   await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency ?? 3, queue.length))}, worker))
   if (failure !== undefined) throw failure.error
 
+  // A layer's table is dropped after the last image that uses it has applied it: a large layer's
+  // entries need not outlive it alongside every filesystem built after.
+  const uses = new Map<string, number>()
+  for (const image of images) for (const layer of image.layers) uses.set(layer.digest, (uses.get(layer.digest) ?? 0) + 1)
   const result = new Map<string, ImageFilesystem>()
   for (const image of images) {
     const fs = new ImageFilesystem()
-    for (const layer of image.layers) fs.applyLayer(entries.get(layer.digest)!)
+    for (const layer of image.layers) {
+      fs.applyLayer(entries.get(layer.digest)!)
+      const left = uses.get(layer.digest)! - 1
+      uses.set(layer.digest, left)
+      if (left === 0) entries.delete(layer.digest)
+    }
     result.set(image.descriptor.digest, fs)
   }
   return result
@@ -77,7 +86,7 @@ async function readLayer(
   budget: DecompressionBudget,
   options: Pick<ReadLayersOptions, 'headBytes' | 'onProgress'>,
   cancelled: () => boolean = () => false,
-): Promise<LayerEntry[]> {
+): Promise<LayerEntries> {
   const label = `layer ${shortDigest(layer.digest)}`
   const blob = await source.openBlob(layer.digest)
   const counter = budget.forLayer(label)

@@ -35,6 +35,114 @@ export function normalizePath(path: string, base = '/'): string {
   return `/${parts.join('/')}`
 }
 
+/** Entry types as stored in a column: an index into this list. */
+export const ENTRY_TYPES: readonly EntryType[] = ['file', 'directory', 'symlink', 'hardlink', 'other']
+
+/** What a few entries carry beyond their header's numbers. */
+export type EntryExtras = Pick<LayerEntry, 'linkTarget' | 'head' | 'armAttributes'>
+
+/** `array`, or a copy twice as long when index `length` does not fit. */
+export function withRoomFor<T extends Uint8Array | Uint32Array | Float64Array>(array: T, length: number): T {
+  if (length < array.length) return array
+  const grown = new (array.constructor as new (length: number) => T)(Math.max(16, array.length * 2))
+  grown.set(array)
+  return grown
+}
+
+/**
+ * A layer's entries in archive order, packed in columns: a layer can hold a million entries, and
+ * an object with its own path string for each took about 100 bytes an entry, kept until every image
+ * had applied the layer. Here an entry is its name, the index of its parent directory (distinct
+ * directories are few, their paths stored once), its type, mode and size; link targets and the
+ * first bytes of executables, which few entries have, sit in a map by entry index.
+ */
+export class LayerEntries implements Iterable<LayerEntry> {
+  count = 0
+  private readonly directories: string[] = []
+  private readonly directoryIds = new Map<string, number>()
+  private names: string[] = []
+  private parents = new Uint32Array(0)
+  private types = new Uint8Array(0)
+  private modes = new Uint32Array(0)
+  private sizes = new Float64Array(0)
+  private readonly extras = new Map<number, EntryExtras>()
+
+  static from(entries: Iterable<LayerEntry>): LayerEntries {
+    const table = new LayerEntries()
+    for (const entry of entries) table.push(entry)
+    return table
+  }
+
+  /** Adds an entry; its path must be normalised (normalizePath). */
+  push(entry: LayerEntry): void {
+    const slash = entry.path.lastIndexOf('/')
+    const parent = entry.path.slice(0, slash) || '/'
+    let parentId = this.directoryIds.get(parent)
+    if (parentId === undefined) {
+      parentId = this.directories.push(parent) - 1
+      this.directoryIds.set(parent, parentId)
+    }
+    const index = this.count++
+    this.parents = withRoomFor(this.parents, index)
+    this.types = withRoomFor(this.types, index)
+    this.modes = withRoomFor(this.modes, index)
+    this.sizes = withRoomFor(this.sizes, index)
+    this.names[index] = entry.path.slice(slash + 1)
+    this.parents[index] = parentId
+    this.types[index] = ENTRY_TYPES.indexOf(entry.type)
+    this.modes[index] = entry.mode
+    this.sizes[index] = entry.size
+    const {linkTarget, head, armAttributes} = entry
+    if (linkTarget !== undefined || head || armAttributes) {
+      this.extras.set(index, {
+        ...(linkTarget === undefined ? {} : {linkTarget}),
+        ...(head ? {head} : {}),
+        ...(armAttributes ? {armAttributes} : {}),
+      })
+    }
+  }
+
+  /** The parent directory's index: the same for consecutive entries of one directory. */
+  parentId(index: number): number {
+    return this.parents[index]
+  }
+
+  parentPath(index: number): string {
+    return this.directories[this.parents[index]]
+  }
+
+  /** The last component of the entry's path ("" for "/"). */
+  name(index: number): string {
+    return this.names[index]
+  }
+
+  type(index: number): EntryType {
+    return ENTRY_TYPES[this.types[index]]
+  }
+
+  mode(index: number): number {
+    return this.modes[index]
+  }
+
+  size(index: number): number {
+    return this.sizes[index]
+  }
+
+  extra(index: number): EntryExtras | undefined {
+    return this.extras.get(index)
+  }
+
+  /** Each entry as an object of its own (made on the way, for callers that want few). */
+  *[Symbol.iterator](): Iterator<LayerEntry> {
+    for (let index = 0; index < this.count; index++) {
+      const parent = this.parentPath(index)
+      const name = this.names[index]
+      const path = name === '' ? parent : parent === '/' ? `/${name}` : `${parent}/${name}`
+      yield {path, type: this.type(index), mode: this.modes[index], size: this.sizes[index], ...this.extras.get(index)}
+    }
+  }
+}
+
 const TYPES: Record<string, EntryType> = {
   file: 'file',
   'contiguous-file': 'file',
@@ -191,7 +299,7 @@ function keepOverlap(tail: FileTail, bytes: Uint8Array, at: number): void {
 export async function readTarEntries(
   tar: AsyncIterable<Uint8Array>,
   options: {label: string; headBytes: number; onEntry?: () => void},
-): Promise<LayerEntry[]> {
+): Promise<LayerEntries> {
   const tarStream = await import('tar-stream')
   const {pipeline} = await import('node:stream/promises')
   const extract = tarStream.extract()
@@ -200,7 +308,7 @@ export async function readTarEntries(
   // otherwise leave that stream open forever (a size it misread), and the read with it.
   let current: {destroy(error?: Error): void} | undefined
   feeding.catch((error: Error) => current?.destroy(error))
-  const entries: LayerEntry[] = []
+  const entries = new LayerEntries()
   try {
     for await (const entry of extract) {
       current = entry

@@ -53,7 +53,7 @@ describe('layer tar headers with hostile sizes', () => {
       chunks(Buffer.concat([tarHeader({name: 'f', size: 2}), tarData('ok'), tarHeader({name: 'g', size: ' 2 \0'}), tarData('ok'), END])),
       {label: 'l', headBytes: 0},
     )
-    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([
+    expect([...entries].map((entry) => [entry.path, entry.size])).toEqual([
       ['/f', 2],
       ['/g', 2],
     ])
@@ -73,7 +73,7 @@ describe('directories with a size', () => {
       END,
     ])
     const entries = await Promise.race([
-      readTarEntries(chunks(bytes), {label: 'l', headBytes: 0}),
+      readTarEntries(chunks(bytes), {label: 'l', headBytes: 0}).then((table) => [...table]),
       new Promise((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1000).unref()),
     ])
     expect(entries).toMatchObject([
@@ -100,7 +100,7 @@ describe('pax sizes and GNU long names', () => {
       END,
     ])
     const entries = await readTarEntries(chunks(bytes), {label: 'l', headBytes: 0})
-    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([
+    expect([...entries].map((entry) => [entry.path, entry.size])).toEqual([
       ['/long/name', 2],
       ['/next', 1],
     ])
@@ -139,7 +139,7 @@ describe('pax records read as tar-stream reads them', () => {
       END,
     ])
     const entries = await readTarEntries(chunks(bytes), {label: 'l', headBytes: 0})
-    expect(entries.map((entry) => [entry.path, entry.size])).toEqual([
+    expect([...entries].map((entry) => [entry.path, entry.size])).toEqual([
       ['/a\n12 size=5\n', 2],
       ['/g', 1],
     ])

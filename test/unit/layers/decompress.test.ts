@@ -59,7 +59,7 @@ describe('readTarEntries', () => {
       {path: 'bin/hard', type: 'link', linkname: 'bin/app'},
     ])
     const got = await readTarEntries(chunked(tar, 1000), {label: 'l', headBytes: 4096})
-    const byPath = new Map(got.map((entry) => [entry.path, entry]))
+    const byPath = new Map([...got].map((entry) => [entry.path, entry]))
     expect([...byPath.keys()].sort()).toEqual(['/bin', '/bin/app', '/bin/hard', '/bin/link', '/etc', '/etc/conf'])
     expect(byPath.get('/bin/app')).toMatchObject({type: 'file', size: 10_000, mode: 0o755})
     expect(byPath.get('/bin/app')!.head!.length).toBe(4096)
@@ -110,7 +110,7 @@ describe('readTarEntries', () => {
       }
     }
     const got = await readTarEntries(counting(), {label: 'l', headBytes: 16})
-    expect(got.map((entry) => entry.path)).toEqual([
+    expect([...got].map((entry) => entry.path)).toEqual([
       '/bin',
       '/bin/app',
       '/opt',
@@ -130,7 +130,7 @@ describe('readTarEntries', () => {
     const pax = paxHeader({size: '1500'})
     const patched = Buffer.concat([pax, withSizeField(tar.subarray(0, 512), 0), tar.subarray(512), Buffer.from('trailing')])
     const got = await readTarEntries(chunked(patched, 100), {label: 'l', headBytes: 0})
-    expect(got.map((entry) => `${entry.path} ${entry.size}`)).toEqual(['/big 1500', '/next 1'])
+    expect([...got].map((entry) => `${entry.path} ${entry.size}`)).toEqual(['/big 1500', '/next 1'])
   })
 
   it('still reports a truncated archive as a bad layer', async () => {
