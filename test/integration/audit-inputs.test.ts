@@ -11,6 +11,8 @@ import {promisify} from 'node:util'
 
 import {describe, expect, it} from 'vitest'
 
+import {readInput} from '../../src/engine/audit/input.js'
+import {UsageError} from '../../src/oci/errors.js'
 import {CLI_PATH, PROJECT_ROOT, cliEnv, runCli} from '../helpers/cli.js'
 import {kubectlNodes, kubectlPods, type ClusterSpec} from '../helpers/kubectl-cluster.js'
 import {pushScenario} from '../helpers/scenarios.js'
@@ -129,6 +131,23 @@ try { await audit({images: 'x'}) } catch (error) { console.log(error instanceof 
 })
 
 describe('audit input bounds', () => {
+  it('gives up on a FIFO nobody writes to after the idle time, and bounds one that never ends', async () => {
+    const dir = await tempDir('input-fifo')
+    const fifo = join(dir, 'fifo')
+    // mkfifo is a system tool: this reader test lives with the integration tests.
+    await promisify(execFile)('mkfifo', [fifo])
+    const started = Date.now()
+    await expect(readInput(fifo, {idleTimeoutMs: 300})).rejects.toThrow(new UsageError(`${fifo}: no data for 0.3 s`))
+    expect(Date.now() - started).toBeLessThan(5000)
+    const writer = spawn('sh', ['-c', `yes '{' > '${fifo}'`], {stdio: 'ignore'})
+    try {
+      await expect(readInput(fifo, {maxBytes: 1 << 20})).rejects.toThrow(/input is larger than 1048576 bytes/)
+    } finally {
+      writer.kill()
+    }
+    await writeFile(join(dir, 'ok.txt'), 'nginx\n')
+    expect((await readInput(join(dir, 'ok.txt'))).text).toBe('nginx\n')
+  })
   it('refuses exponential merge keys in a Compose file and in a node file at once', async () => {
     const dir = await tempDir('audit-inputs')
     await writeFile(join(dir, 'compose.yaml'), `services:\n${mergeBomb(11, '  ')}`)
