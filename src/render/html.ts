@@ -2,6 +2,7 @@ import type {AuditResult, AuditVerdict} from '../api/audit.js'
 import {isFailure, unreadableLine, type VerifyResult} from '../api/verify.js'
 import {sanitizeText} from '../oci/sanitize.js'
 import {auditVerdictLine, verifyVerdictLine} from './verdict.js'
+import {containerName, failsIn, workloadName} from './workloads.js'
 
 /**
  * A report as one self-contained HTML file: no script, no external stylesheet, font or image, and a
@@ -228,8 +229,15 @@ export function renderAuditHtml(result: AuditResult): string {
       ['Unreadable', String(summary.unreadable)],
       ['Requests', String(summary.requests)],
       ['Time', `${(summary.durationMs / 1000).toFixed(1)} s`],
+      ...(summary.workloads
+        ? ([
+            ['Workloads', String(summary.workloads.total)],
+            ['Workloads failing', String(summary.workloads.failing)],
+            ['Unschedulable', String(summary.workloads.unschedulable)],
+          ] as Array<[string, string]>)
+        : []),
     ],
-    grids: [{title: 'Pulls', columns: columns.map((column) => column.title), rows}],
+    grids: [...workloadGrids(result), {title: 'Pulls', columns: columns.map((column) => column.title), rows}],
     timelines: result.history.map((history) => ({
       title: `${history.repository}${history.variant ? ` (-${history.variant})` : ''} · ${history.host}${several ? ` · ${history.client}` : ''}`,
       segments: history.runs.map((run) => ({
@@ -245,4 +253,24 @@ export function renderAuditHtml(result: AuditResult): string {
       {title: 'Not audited (rate limited)', items: result.notAudited},
     ],
   })
+}
+
+/**
+ * With workload files: one row per workload container, one column per node group; a cell where the
+ * scheduler cannot place it is `—`, and a workload that fits no node fails in every column.
+ */
+function workloadGrids(result: AuditResult): HtmlGrid[] {
+  if (result.workloads.length === 0) return []
+  const rows = result.workloads.map((entry) => ({
+    label: `${workloadName(entry)} ${containerName(entry)}`,
+    cells: result.nodeGroups.map((group): HtmlCell => {
+      if (entry.unschedulable) return {status: 'fail', text: 'no node', detail: entry.reason ?? undefined}
+      const cell = entry.cells.find((candidate) => candidate.group === group.label)
+      if (!cell || !cell.schedulable) return {status: 'skip', text: '—', detail: cell?.reason ?? undefined}
+      const detail = cell.reason ?? undefined
+      if (failsIn(result, cell)) return {status: 'fail', text: cell.verdict, detail}
+      return {status: cell.verdict === 'fallback' || cell.verdict === 'ambiguous' ? 'warn' : 'pass', text: cell.verdict, detail}
+    }),
+  }))
+  return [{title: 'Workloads', columns: result.nodeGroups.map((group) => group.label), rows}]
 }

@@ -20,7 +20,7 @@ export function workloadName(entry: WorkloadEntry): string {
 }
 
 /** The container, init and ephemeral ones marked. */
-function containerName(entry: WorkloadEntry): string {
+export function containerName(entry: WorkloadEntry): string {
   return entry.role === 'container' ? entry.container : `${entry.container} (${entry.role})`
 }
 
@@ -28,7 +28,8 @@ function state(entry: WorkloadEntry): 'ok' | 'FAIL' | 'NO NODE' {
   return entry.unschedulable ? 'NO NODE' : entry.passed ? 'ok' : 'FAIL'
 }
 
-function failsIn(result: AuditResult, cell: WorkloadCell): boolean {
+/** A schedulable cell whose pull fails there (fallback passes with allowFallback). */
+export function failsIn(result: AuditResult, cell: WorkloadCell): boolean {
   if (!cell.schedulable) return false
   return !(cell.verdict === 'ok' || (result.allowFallback && cell.verdict === 'fallback'))
 }

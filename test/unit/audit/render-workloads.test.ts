@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {AuditResult, AuditRow, WorkloadEntry} from '../../../src/api/audit.js'
 import {renderAuditMarkdown, renderAuditText} from '../../../src/render/audit.js'
+import {renderAuditHtml} from '../../../src/render/html.js'
 import {styleFor} from '../../../src/render/style.js'
 import {renderWorkloadAnnotations} from '../../../src/render/workloads.js'
 
@@ -125,6 +126,28 @@ describe('the workload view', () => {
     // Terminal control sequences from files are shown, never obeyed.
     expect(text).not.toMatch(/\u001b/)
     expect(text).toContain('2 workloads × 2 node groups, 1 failing, 0 unschedulable')
+  })
+
+  it('draws the workload grid in the HTML report: failing first, — where not scheduled, no node where none fits, text escaped', () => {
+    const nowhere = workload('trainer', {
+      passed: false,
+      unschedulable: true,
+      reason: 'no node group fits (nodeSelector pool=gpu)',
+      cells: [
+        {group: AMD, schedulable: false, reason: 'nodeSelector pool=gpu', verdict: 'not-scheduled'},
+        {group: WIN, schedulable: false, reason: 'nodeSelector pool=gpu', verdict: 'not-scheduled'},
+      ],
+    })
+    const html = renderAuditHtml(result([workload('web'), hostile, nowhere]))
+    const grid = html.slice(html.indexOf('<h2>Workloads</h2>'), html.indexOf('<h2>Pulls</h2>'))
+    expect(grid).toContain(`<th scope="col">${AMD}</th>`)
+    const rows = grid.split('\n').filter((line) => line.startsWith('<tr data-status'))
+    expect(rows.map((row) => /shop\/Deployment\/(\w+)/.exec(row)?.[1])).toEqual(['evil', 'trainer', 'web'])
+    expect(rows[0]).toMatch(/class="fail" title="x">✗ no-match/)
+    expect(rows[1]).toContain('✗ no node')
+    expect(rows[2]).toMatch(/class="pass"[^>]*>✓ ok<\/td><td class="skip" title="taint os=windows:NoSchedule is not tolerated">– —/)
+    expect(html).not.toMatch(/\u001b/)
+    expect(html).toContain('<dt>Unschedulable</dt><dd>0</dd>')
   })
 
   it('keeps the image matrix for images named on their own next to workload files', async () => {
