@@ -13,6 +13,7 @@ import {
   type AuditRow,
   type RateLimitStop,
   type RepositorySelection,
+  type SupplyChainHistory,
 } from '../engine/audit/run.js'
 import type {ReadInputOptions} from '../engine/audit/input.js'
 import type {ImageOrigin, WorkloadImage} from '../engine/audit/workloads.js'
@@ -36,6 +37,8 @@ export type {
   RateLimitStop,
   RepositorySelection,
   RowStatus,
+  RowSupplyChain,
+  SupplyChainHistory,
 } from '../engine/audit/run.js'
 export type {ImageOrigin} from '../engine/audit/workloads.js'
 export type {NodeGroup, WorkloadCell, WorkloadEntry, WorkloadVerdict} from '../engine/audit/cluster.js'
@@ -74,6 +77,11 @@ export interface AuditOptions extends ReadOptions {
   concurrency?: number
   /** Run verify's checks with these required platforms. */
   require?: ReadonlyArray<string | Platform>
+  /**
+   * Also read each image's provenance, SBOMs and signatures, as `inspect --supply-chain` does
+   * (5 requests more per platform image and the index; tags naming one image share the read).
+   */
+  supplyChain?: boolean
   /** Also read layers (verify's deep checks; needs `require`). */
   deep?: boolean | ReadLayersOptions
   /**
@@ -138,6 +146,8 @@ export type AuditResult = Versioned<{
   /** The columns of the workload view: nodes (or --host hosts) grouped as the workloads see them. */
   nodeGroups: NodeGroup[]
   history: AuditHistory[]
+  /** With `supplyChain`: per repository, how provenance, SBOMs and signatures changed over its releases; else empty. */
+  supplyChainHistory: SupplyChainHistory[]
   /** References of rows that could not be read, with why. */
   unreadable: Array<{reference: string; error: string}>
   /** References not audited because a registry's rate limit or an interruption stopped the run. */
@@ -364,6 +374,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       maxImagesPerRepository: maxImages,
       verify: require ? {require, client: clients[0], allowFallback: options.allowFallback} : undefined,
       providers,
+      supplyChain: options.supplyChain,
       open: (spec) => scope.open(spec),
       onProgress: options.onProgress === undefined ? undefined : (done, total) => options.onProgress?.(done, total),
       signal: options.signal,
@@ -408,6 +419,7 @@ export async function audit(images: readonly string[], options: AuditOptions = {
       workloads: workloadEntries,
       nodeGroups: (plan?.groups ?? []).map(({representative: _node, ...group}) => group),
       history: run.history,
+      supplyChainHistory: run.supplyChainHistory,
       unreadable: unreadable.map((row) => ({reference: row.reference, error: row.error ?? ''})),
       notAudited: notAudited.map((row) => row.reference),
       interrupted: notAudited.some((row) => row.error === INTERRUPTED),

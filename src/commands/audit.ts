@@ -139,6 +139,10 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
       description:
         "With --require: also read the layers of each required platform's image (entrypoint-arch, entrypoint-missing, loader-missing).",
     }),
+    'supply-chain': Flags.boolean({
+      description:
+        'Also show which releases carry provenance, an SBOM and a signature (a SUPPLY column and a history line per repository). 5 requests more per platform image and per index; tags naming one image share them.',
+    }),
     concurrency: Flags.integer({description: 'Images read at once per registry.', helpValue: 'N', default: 16, min: 1, max: 64}),
     'cache-dir': Flags.string({
       description: 'Where manifests and configs are cached by digest (default $XDG_CACHE_HOME/archcheck, else ~/.cache/archcheck).',
@@ -200,6 +204,7 @@ Exit status: 0 every cell passes, 1 some cell or check fails or nothing was sele
           concurrency: flags.concurrency,
           require: flags.require,
           deep: flags.deep ? layerReadOptionsFromFlags(flags) : false,
+          supplyChain: flags['supply-chain'],
           // The default place only when caching is on: --cache-dir with --no-cache stays a usage error.
           cacheDir: flags['cache-dir'] ?? (flags['no-cache'] ? undefined : defaultCacheDir(processEnvironment(), homeDir())),
           noCache: flags['no-cache'],

@@ -118,6 +118,20 @@ function historyLines(result: AuditResult, repository: string): string[] {
     })
 }
 
+/** `P S ✓`: provenance, SBOM, signed (`-` and `✗` when absent); `unreadable` when some could not be read. */
+function supplyText(row: AuditRow): string {
+  if (row.status !== 'audited' || row.supplyChain === null) return '-'
+  const {provenance, sbom, signed, error} = row.supplyChain
+  if (error !== null) return 'unreadable'
+  return `${provenance ? 'P' : '-'} ${sbom ? 'S' : '-'} ${signed ? '✓' : '✗'}`
+}
+
+function supplyChainLines(result: AuditResult, repository: string): string[] {
+  return result.supplyChainHistory
+    .filter((history) => history.repository === repository)
+    .map((history) => `supply chain${history.variant ? ` (-${history.variant})` : ''}: ${history.text}`)
+}
+
 /** A table's cells per image: one row, or with clients as rows one row per client (the image named on the first). */
 type RowsOf = (row: AuditRow) => string[][]
 
@@ -148,14 +162,25 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
   // Host × client columns: one row per image. When a terminal is narrow the verdict columns stay:
   // the digest goes first, then the state (the verdicts say it too), then the image name wraps.
   const columns = columnsOf(result)
+  // With --supply-chain only: every row then has its presence (or `-` when it was not read).
+  const supply = original.rows.some((row) => row.supplyChain !== null)
+  const supplyColumn: TableColumn[] = supply ? [{header: 'SUPPLY'}] : []
+  const supplyOf = (row: AuditRow): string[] => (supply ? [supplyText(row)] : [])
   const byColumn: TableColumn[] = [
     {header: 'STATE', drop: 1},
     {header: 'IMAGE', wrap: true},
     {header: 'DIGEST', digest: true, drop: 2},
+    ...supplyColumn,
     ...columns.map((column) => ({header: column.title, wrap: 'words' as const})),
   ]
   const byColumnRows: RowsOf = (row) => [
-    [stateText(rowState(row), style), nameOf(row), digestOf(row), ...columns.map((column) => cellAt(row, column.host, column.client))],
+    [
+      stateText(rowState(row), style),
+      nameOf(row),
+      digestOf(row),
+      ...supplyOf(row),
+      ...columns.map((column) => cellAt(row, column.host, column.client)),
+    ],
   ]
   let layout: {columns: TableColumn[]; rowsOf: RowsOf} = {columns: byColumn, rowsOf: byColumnRows}
   if (result.clients.length > 1 && fit.width !== undefined && !fit.noTrunc) {
@@ -169,6 +194,7 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
           {header: 'IMAGE', wrap: true},
           {header: 'CLIENT', wrap: true},
           {header: 'DIGEST', digest: true, drop: 2},
+          ...supplyColumn,
           ...hosts.map((host) => ({header: host.label, wrap: 'words' as const})),
         ],
         rowsOf: (row) =>
@@ -177,6 +203,7 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
             i === 0 ? nameOf(row) : '',
             client,
             i === 0 ? digestOf(row) : '',
+            ...(i === 0 ? supplyOf(row) : supply ? [''] : []),
             ...hosts.map((host) => cellAt(row, host.host, client)),
           ]),
       }
@@ -190,7 +217,7 @@ export async function renderAuditText(original: AuditResult, style: Style, fit: 
     const table = await fitTable(layout.columns, group.rows.flatMap(layout.rowsOf), style, fit)
     out.push(table.text)
     for (const header of table.dropped) dropped.add(header)
-    const history = historyLines(result, group.repository)
+    const history = [...historyLines(result, group.repository), ...supplyChainLines(result, group.repository)]
     for (const line of history) out.push(`  ${sanitizeText(line)}`)
     out.push('')
   }
@@ -219,12 +246,13 @@ export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audi
   if (hasWorkloads(result)) return renderWorkloadsMarkdown(result, title, (images) => renderAuditMarkdown(images, title))
   // Every foreign text goes through markdownCell or markdownCode, which make it inert.
   const columns = columnsOf(result)
+  const supply = result.rows.some((row) => row.supplyChain !== null)
   const out = [`## ${title}`, '', markdownCell(renderAuditSummary(result)), '']
   for (const group of groups(result)) {
     out.push(`### ${markdownCode(group.repository)}`, '')
     out.push(
-      `| Image | Digest | ${columns.map((column) => markdownCell(column.title)).join(' | ')} |`,
-      `|---|---|${columns.map(() => '---|').join('')}`,
+      `| Image | Digest |${supply ? ' Supply |' : ''} ${columns.map((column) => markdownCell(column.title)).join(' | ')} |`,
+      `|---|---|${supply ? '---|' : ''}${columns.map(() => '---|').join('')}`,
     )
     for (const row of group.rows) {
       const cells = columns.map((column) => {
@@ -234,11 +262,11 @@ export function renderAuditMarkdown(result: AuditResult, title = 'archcheck audi
         return cell ? mdVerdict(result, cell) : '—'
       })
       out.push(
-        `| ${markdownCode(rowName(row), true)} | ${row.digest ? markdownCode(shortDigest(row.digest), true) : '—'} | ${cells.join(' | ')} |`,
+        `| ${markdownCode(rowName(row), true)} | ${row.digest ? markdownCode(shortDigest(row.digest), true) : '—'} |${supply ? ` ${supplyText(row)} |` : ''} ${cells.join(' | ')} |`,
       )
     }
     out.push('')
-    const history = historyLines(result, group.repository)
+    const history = [...historyLines(result, group.repository), ...supplyChainLines(result, group.repository)]
     for (const line of history) out.push(`- ${markdownCell(line)}`)
     if (history.length > 0) out.push('')
   }

@@ -11,6 +11,8 @@ import {createLimiter} from '../limit.js'
 import type {ClientName, Resolution, Verdict} from '../resolve/resolution.js'
 import {resolveForHost} from '../resolve/resolve.js'
 import {fetchImageTree} from '../tree.js'
+import {collectArtifacts} from '../supply-chain/collect.js'
+import {supplyChainPresence} from '../supply-chain/presence.js'
 import type {CheckProvider, CheckResult, VerifyOptions} from '../verify/types.js'
 import {verifyImage} from '../verify/verify.js'
 import {
@@ -94,13 +96,35 @@ export interface AuditRow {
   cells: AuditCell[]
   /** verify's checks with `--require`, else null. */
   checks: Array<{id: string; status: CheckResult['status']; platform: string | null; message: string}> | null
+  /** With --supply-chain: what is attached to the image (docs/audit.md "Supply chain"), else null. */
+  supplyChain: RowSupplyChain | null
   origins: ImageOrigin[]
   durationMs: number
 }
 
+/**
+ * A release's provenance, SBOM and signature: each true when the tag's index carries it, or every
+ * platform image does. `error` names what was attached but could not be read (the booleans then
+ * say only what could be read).
+ */
+export interface RowSupplyChain {
+  provenance: boolean
+  sbom: boolean
+  signed: boolean
+  error: string | null
+}
+
+/** Per repository (and variant): how provenance, SBOMs and signatures came and went across releases. */
+export interface SupplyChainHistory {
+  repository: string
+  variant: string | null
+  /** "provenance in all 5 releases; no sbom in all 5 releases; unsigned in 1.3.0; signed from 1.4.0 on". */
+  text: string
+}
+
 /** One stretch of versions with the same verdict, oldest first. */
-export interface HistoryRun {
-  verdict: AuditVerdict
+export interface HistoryRun<Verdict extends string = AuditVerdict> {
+  verdict: Verdict
   /** With `check-failed`: the failed checks. */
   failedChecks: string[]
   from: string
@@ -131,6 +155,8 @@ export interface RateLimitStop {
 export interface AuditRun {
   rows: AuditRow[]
   history: AuditHistory[]
+  /** With supplyChain: per repository, how its releases' provenance, SBOMs and signatures changed. */
+  supplyChainHistory: SupplyChainHistory[]
   /** Registries whose rate limit stopped the run there (their unstarted images are `not-audited`). */
   rateLimited: RateLimitStop[]
   /** Repositories whose tag list had no tag the selection kept: nothing of them was audited. */
@@ -158,6 +184,8 @@ export interface AuditRunOptions {
   /** verify's options with `--require`: the checks run on each image's tree, no second read. */
   verify?: Omit<VerifyOptions, 'providers'> & {require: Platform[]}
   providers?: CheckProvider[]
+  /** Also read each image's provenance, SBOMs and signatures (5 requests more per platform image and the index). */
+  supplyChain?: boolean
   /** Opens a spec; the caller owns the registry client behind it. */
   open(spec: string): Promise<ImageSource>
   /** Images a repository's selection may have (default DEFAULT_MAX_IMAGES_PER_REPOSITORY); more is an error of that repository. */
@@ -263,6 +291,7 @@ function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: 
     errorKind: kind,
     cells: [],
     checks: null,
+    supplyChain: null,
     origins: item.origins,
     durationMs,
   }
@@ -454,6 +483,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   const images = new OnceMemo<Simulated>(MAX_SIMULATED_IMAGES)
   // Every image is judged on the same hosts: each platform question is answered once per run.
   const matching = new PlatformMatching()
+  const supplyChains = new OnceMemo<RowSupplyChain>(MAX_SIMULATED_IMAGES)
   const openShared = async (item: Planned) => shared.wrap(await options.open(item.openAs), item.repository)
   let done = 0
   options.onProgress?.(0, items.length)
@@ -466,7 +496,9 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
           const interrupted = (): Audited => ({item, row: emptyRow(item, 'not-audited', INTERRUPTED, 'not-audited'), created: null})
           if (options.signal?.aborted) return interrupted()
           return await abort.race(
-            auditOne(item, {...options, open: () => openShared(item)}, {images, matching}, (error) => stopFor(item.registry, error)),
+            auditOne(item, {...options, open: () => openShared(item)}, {images, matching, supplyChains}, (error) =>
+              stopFor(item.registry, error),
+            ),
             interrupted,
           )
         } finally {
@@ -485,6 +517,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   return {
     rows: sorted,
     history: historyOf(sorted, options),
+    supplyChainHistory: options.supplyChain ? supplyChainHistoryOf(sorted) : [],
     rateLimited: [...stopped.values()],
     unmatched,
     selection: selections,
@@ -616,7 +649,7 @@ function withFailedChecks(cells: AuditCell[], checks: NonNullable<AuditRow['chec
 async function auditOne(
   item: Planned,
   options: AuditRunOptions,
-  {images, matching}: {images: OnceMemo<Simulated>; matching: PlatformMatching},
+  {images, matching, supplyChains}: {images: OnceMemo<Simulated>; matching: PlatformMatching; supplyChains: OnceMemo<RowSupplyChain>},
   onError: (error: unknown) => void,
 ): Promise<Audited> {
   const started = Date.now()
@@ -648,6 +681,8 @@ async function auditOne(
       cells = withFailedChecks(cells, checks, options.allowFallback ?? false)
     }
     const checksPass = (checks ?? []).every((check) => check.status !== 'fail')
+    // Tags naming the same image share one read of what is attached to it, on the tree already read.
+    const supplyChain = options.supplyChain ? await supplyChains.once(key, () => readSupplyChain(opened, tree)) : null
     return {
       item,
       row: {
@@ -656,6 +691,7 @@ async function auditOne(
         passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
         cells,
         checks,
+        supplyChain,
       },
       created: createdOf(tree),
     }
@@ -665,6 +701,33 @@ async function auditOne(
     return {item, row: emptyRow(item, 'unreadable', message, kind, Date.now() - started), created: null}
   } finally {
     await source?.close()
+  }
+}
+
+/**
+ * What is attached to an image, summed up for its row: present when the index carries it or every
+ * platform image does. A read that fails is the row's error, never a crash of the audit nor a pass.
+ */
+async function readSupplyChain(source: ImageSource, tree: ImageTree): Promise<RowSupplyChain> {
+  try {
+    const {subjects, lookupProblems} = await collectArtifacts(source, tree)
+    const lines = supplyChainPresence(subjects)
+    const index = lines.find((line) => line.target === 'index')
+    const platforms = lines.filter((line) => line !== index)
+    const has = (kind: 'provenance' | 'sbom' | 'signed') =>
+      index?.[kind] === 'yes' || (platforms.length > 0 && platforms.every((line) => line[kind] === 'yes'))
+    const unreadable = lines.flatMap((line) =>
+      (['provenance', 'sbom', 'signed'] as const).filter((kind) => line[kind] === 'unreadable').map((kind) => `${line.target} ${kind}`),
+    )
+    const problems = [...lookupProblems, ...(unreadable.length > 0 ? [`unreadable: ${unreadable.join(', ')}`] : [])]
+    return {
+      provenance: has('provenance'),
+      sbom: has('sbom'),
+      signed: has('signed'),
+      error: problems.length > 0 ? problems.join('; ') : null,
+    }
+  } catch (error) {
+    return {provenance: false, sbom: false, signed: false, error: errorText(error).message}
   }
 }
 
@@ -694,11 +757,8 @@ function sortRows(rows: AuditRow[], createdOf: (row: AuditRow) => string | null)
   })
 }
 
-/**
- * The history of one repository's releases on one host × client, from its audited rows (one per
- * release, newest first). Linear in the rows: each group is walked once, oldest first.
- */
-export function historyOf(rows: AuditRow[], options: Pick<AuditRunOptions, 'hosts' | 'clients'>): AuditHistory[] {
+/** Audited rows with a version, grouped by repository and variant, one per version, oldest first; groups of fewer than 2 left out. */
+function releaseGroups(rows: AuditRow[]): AuditRow[][] {
   const groups = new Map<string, AuditRow[]>()
   for (const row of rows) {
     if (row.status !== 'audited' || !row.version) continue
@@ -707,50 +767,71 @@ export function historyOf(rows: AuditRow[], options: Pick<AuditRunOptions, 'host
     if (group) group.push(row)
     else groups.set(key, [row])
   }
-  const out: AuditHistory[] = []
+  const out: AuditRow[][] = []
   for (const group of groups.values()) {
     // Oldest first; one row per version (the first in newest-first order).
     const byVersion = new Map<string, AuditRow>()
     for (const row of group) if (!byVersion.has(row.version!)) byVersion.set(row.version!, row)
-    const ordered = [...byVersion.values()].reverse()
-    if (ordered.length < 2) continue
+    if (byVersion.size >= 2) out.push([...byVersion.values()].reverse())
+  }
+  return out
+}
+
+/**
+ * Runs of releases with the same verdict, and the pre-releases whose verdict differs from the
+ * releases around them (the last release not newer than it, else the first release).
+ */
+function runsOf<Verdict extends string>(
+  ordered: AuditRow[],
+  judgeRow: (row: AuditRow) => {verdict: Verdict; failedChecks: string[]},
+): {runs: Array<HistoryRun<Verdict>>; exceptions: Array<{version: string; verdict: Verdict}>} {
+  const runs: Array<HistoryRun<Verdict>> = []
+  const exceptions: Array<{version: string; verdict: Verdict}> = []
+  let lastRelease: AuditRow | undefined
+  const pending: AuditRow[] = []
+  const judge = (row: AuditRow, around: AuditRow | undefined) => {
+    const {verdict} = judgeRow(row)
+    if (!around || judgeRow(around).verdict !== verdict) exceptions.push({version: row.version!, verdict})
+  }
+  for (const row of ordered) {
+    if (row.prerelease) {
+      if (lastRelease) judge(row, lastRelease)
+      else pending.push(row)
+      continue
+    }
+    const {verdict, failedChecks} = judgeRow(row)
+    const last = runs.at(-1)
+    if (last && last.verdict === verdict && last.failedChecks.join() === failedChecks.join()) {
+      last.to = row.version!
+      last.count++
+    } else {
+      runs.push({verdict, failedChecks, from: row.version!, to: row.version!, count: 1})
+    }
+    if (!lastRelease) for (const early of pending.splice(0)) judge(early, row)
+    lastRelease = row
+  }
+  for (const early of pending) judge(early, undefined)
+  exceptions.sort((a, b) => compareVersions(b.version, a.version))
+  return {runs, exceptions}
+}
+
+/**
+ * The history of one repository's releases on one host × client, from its audited rows (one per
+ * release, newest first). Linear in the rows: each group is walked once, oldest first.
+ */
+export function historyOf(rows: AuditRow[], options: Pick<AuditRunOptions, 'hosts' | 'clients'>): AuditHistory[] {
+  const out: AuditHistory[] = []
+  for (const ordered of releaseGroups(rows)) {
     const releaseCount = ordered.filter((row) => !row.prerelease).length
     for (const client of options.clients) {
       for (const host of options.hosts) {
-        const cellOf = (row: AuditRow) => row.cells.find((cell) => cell.host === host.spec && cell.client === client)
-        const runs: HistoryRun[] = []
-        const exceptions: AuditHistory['exceptions'] = []
-        // The releases around a pre-release: the last release not newer than it, else the first release.
-        let lastRelease: AuditRow | undefined
-        const pending: AuditRow[] = []
-        const judge = (row: AuditRow, around: AuditRow | undefined) => {
-          const verdict = cellOf(row)?.verdict ?? 'error'
-          if (!around || (cellOf(around)?.verdict ?? 'error') !== verdict) exceptions.push({version: row.version!, verdict})
-        }
-        for (const row of ordered) {
-          if (row.prerelease) {
-            if (lastRelease) judge(row, lastRelease)
-            else pending.push(row)
-            continue
-          }
-          const cell = cellOf(row)
-          const verdict = cell?.verdict ?? 'error'
-          const failedChecks = cell?.failedChecks ?? []
-          const last = runs.at(-1)
-          if (last && last.verdict === verdict && last.failedChecks.join() === failedChecks.join()) {
-            last.to = row.version!
-            last.count++
-          } else {
-            runs.push({verdict, failedChecks, from: row.version!, to: row.version!, count: 1})
-          }
-          if (!lastRelease) for (const early of pending.splice(0)) judge(early, row)
-          lastRelease = row
-        }
-        for (const early of pending) judge(early, undefined)
-        exceptions.sort((a, b) => compareVersions(b.version, a.version))
+        const {runs, exceptions} = runsOf(ordered, (row) => {
+          const cell = row.cells.find((candidate) => candidate.host === host.spec && candidate.client === client)
+          return {verdict: cell?.verdict ?? 'error', failedChecks: cell?.failedChecks ?? []}
+        })
         out.push({
-          repository: group[0].repository,
-          variant: group[0].variant,
+          repository: ordered[0].repository,
+          variant: ordered[0].variant,
           host: host.spec,
           client,
           runs,
@@ -761,6 +842,31 @@ export function historyOf(rows: AuditRow[], options: Pick<AuditRunOptions, 'host
     }
   }
   return out
+}
+
+/** How each of provenance, SBOM and signature is named in the supply-chain history, present or not. */
+const SUPPLY_CHAIN_WORDS = {
+  provenance: ['provenance', 'no provenance'],
+  sbom: ['sbom', 'no sbom'],
+  signed: ['signed', 'unsigned'],
+} as const
+
+/** "provenance in all 5 releases; no sbom in all 5 releases; unsigned in 1.3.0; signed from 1.4.0 on", per repository. */
+export function supplyChainHistoryOf(rows: AuditRow[]): SupplyChainHistory[] {
+  return releaseGroups(rows.filter((row) => row.supplyChain !== null)).map((ordered) => {
+    const releaseCount = ordered.filter((row) => !row.prerelease).length
+    const parts = (Object.keys(SUPPLY_CHAIN_WORDS) as Array<keyof typeof SUPPLY_CHAIN_WORDS>).map((kind) => {
+      const {runs, exceptions} = runsOf(ordered, (row): {verdict: string; failedChecks: string[]} => {
+        const presence = row.supplyChain!
+        const [present, absent] = SUPPLY_CHAIN_WORDS[kind]
+        // Not found where something could not be read is not known to be absent.
+        const verdict = presence[kind] ? present : presence.error !== null ? `${kind} unreadable` : absent
+        return {verdict, failedChecks: []}
+      })
+      return historyText(runs, exceptions, releaseCount)
+    })
+    return {repository: ordered[0].repository, variant: ordered[0].variant, text: parts.join('; ')}
+  })
 }
 
 function compareVersions(a: string, b: string): number {
@@ -774,7 +880,11 @@ function compareVersions(a: string, b: string): number {
  * its first version: the audit saw only the versions selected, and says nothing of older ones. A
  * failed check is named after the run: "check-failed in 2.0.1 (entrypoint-arch)".
  */
-export function historyText(runs: HistoryRun[], exceptions: AuditHistory['exceptions'], releases: number): string {
+export function historyText<Verdict extends string>(
+  runs: Array<HistoryRun<Verdict>>,
+  exceptions: Array<{version: string; verdict: Verdict}>,
+  releases: number,
+): string {
   const parts = runs.map((run, i) => {
     const checks = run.failedChecks.length > 0 ? ` (${run.failedChecks.join(', ')})` : ''
     if (runs.length === 1) return `${run.verdict} in all ${releases} release${releases === 1 ? '' : 's'}${checks}`

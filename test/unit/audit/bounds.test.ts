@@ -33,6 +33,7 @@ function release(version: string, arm64: 'ok' | 'no-match', prerelease = false):
     errorKind: null,
     cells: [cell('linux/amd64', 'ok'), cell('linux/arm64', arm64)],
     checks: null,
+    supplyChain: null,
     origins: [],
     durationMs: 0,
   }

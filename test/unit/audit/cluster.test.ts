@@ -231,6 +231,7 @@ describe('judgeWorkloads', () => {
       failedChecks: [],
     })),
     checks: null,
+    supplyChain: null,
     aliases: [],
     note: null,
     origins: [origin],

@@ -46,6 +46,7 @@ function row(tag: string, arm64: AuditRow['cells'][number]['verdict'], message =
     errorKind: null,
     cells,
     checks: null,
+    supplyChain: null,
     origins: [],
     durationMs: 1,
   }
@@ -67,6 +68,7 @@ function result(rows: AuditRow[]): AuditResult {
     workloads: [],
     nodeGroups: [],
     history: [],
+    supplyChainHistory: [],
     unreadable: [],
     notAudited: [],
     interrupted: false,
