@@ -2016,6 +2016,32 @@ var init_collect = __esm({
   }
 });
 
+// src/engine/supply-chain/presence.ts
+function presenceOf(artifacts) {
+  if (artifacts.some((artifact) => artifact.unreadable === null)) return "yes";
+  return artifacts.length > 0 ? "unreadable" : "no";
+}
+function supplyChainPresence(subjects) {
+  return subjects.map((subject) => {
+    const of = (...kinds) => subject.artifacts.filter((artifact) => kinds.includes(artifact.kind));
+    const signatures = of("signature", "sigstore-bundle").filter(
+      (artifact) => artifact.signature === void 0 || artifact.signature.signedDigest === subject.digest
+    );
+    return {
+      target: subject.target,
+      digest: subject.digest,
+      provenance: presenceOf(of("provenance")),
+      sbom: presenceOf(of("sbom")),
+      signed: presenceOf(signatures)
+    };
+  });
+}
+var init_presence = __esm({
+  "src/engine/supply-chain/presence.ts"() {
+    "use strict";
+  }
+});
+
 // src/source/oci-layout.ts
 var oci_layout_exports = {};
 __export(oci_layout_exports, {
@@ -39157,6 +39183,7 @@ function emptyRow(item, status, error, kind, durationMs = 0) {
     errorKind: kind,
     cells: [],
     checks: null,
+    supplyChain: null,
     origins: item.origins,
     durationMs
   };
@@ -39323,6 +39350,7 @@ async function runAudit(inputs, options) {
   const shared = new SharedReads();
   const images = new OnceMemo(MAX_SIMULATED_IMAGES);
   const matching = new PlatformMatching();
+  const supplyChains = new OnceMemo(MAX_SIMULATED_IMAGES);
   const openShared = async (item) => shared.wrap(await options.open(item.openAs), item.repository);
   let done = 0;
   options.onProgress?.(0, items.length);
@@ -39335,7 +39363,12 @@ async function runAudit(inputs, options) {
           const interrupted = () => ({ item, row: emptyRow(item, "not-audited", INTERRUPTED, "not-audited"), created: null });
           if (options.signal?.aborted) return interrupted();
           return await abort.race(
-            auditOne(item, { ...options, open: () => openShared(item) }, { images, matching }, (error) => stopFor(item.registry, error)),
+            auditOne(
+              item,
+              { ...options, open: () => openShared(item) },
+              { images, matching, supplyChains },
+              (error) => stopFor(item.registry, error)
+            ),
             interrupted
           );
         } finally {
@@ -39354,6 +39387,7 @@ async function runAudit(inputs, options) {
   return {
     rows: sorted,
     history: historyOf(sorted, options),
+    supplyChainHistory: options.supplyChain ? supplyChainHistoryOf(sorted) : [],
     rateLimited: [...stopped.values()],
     unmatched,
     selection: selections
@@ -39436,7 +39470,7 @@ function withFailedChecks(cells, checks, allowFallback) {
     return { ...cell, verdict: "check-failed", failedChecks, message: concerned.map((check) => `${check.id}: ${check.message}`).join(" ") };
   });
 }
-async function auditOne(item, options, { images, matching }, onError) {
+async function auditOne(item, options, { images, matching, supplyChains }, onError) {
   const started = Date.now();
   let source;
   try {
@@ -39463,6 +39497,7 @@ async function auditOne(item, options, { images, matching }, onError) {
       cells = withFailedChecks(cells, checks, options.allowFallback ?? false);
     }
     const checksPass = (checks ?? []).every((check) => check.status !== "fail");
+    const supplyChain = options.supplyChain ? await supplyChains.once(key, () => readSupplyChain(opened, tree)) : null;
     return {
       item,
       row: {
@@ -39470,7 +39505,8 @@ async function auditOne(item, options, { images, matching }, onError) {
         digest: tree.root.descriptor.digest,
         passed: checksPass && cells.every((cell) => cellPasses(cell.verdict, options.allowFallback ?? false)),
         cells,
-        checks
+        checks,
+        supplyChain
       },
       created: createdOf(tree)
     };
@@ -39480,6 +39516,27 @@ async function auditOne(item, options, { images, matching }, onError) {
     return { item, row: emptyRow(item, "unreadable", message, kind, Date.now() - started), created: null };
   } finally {
     await source?.close();
+  }
+}
+async function readSupplyChain(source, tree) {
+  try {
+    const { subjects, lookupProblems } = await collectArtifacts(source, tree);
+    const lines = supplyChainPresence(subjects);
+    const index = lines.find((line) => line.target === "index");
+    const platforms = lines.filter((line) => line !== index);
+    const has = (kind) => index?.[kind] === "yes" || platforms.length > 0 && platforms.every((line) => line[kind] === "yes");
+    const unreadable2 = lines.flatMap(
+      (line) => ["provenance", "sbom", "signed"].filter((kind) => line[kind] === "unreadable").map((kind) => `${line.target} ${kind}`)
+    );
+    const problems = [...lookupProblems, ...unreadable2.length > 0 ? [`unreadable: ${unreadable2.join(", ")}`] : []];
+    return {
+      provenance: has("provenance"),
+      sbom: has("sbom"),
+      signed: has("signed"),
+      error: problems.length > 0 ? problems.join("; ") : null
+    };
+  } catch (error) {
+    return { provenance: false, sbom: false, signed: false, error: errorText(error).message };
   }
 }
 function sortRows(rows, createdOf2) {
@@ -39502,7 +39559,7 @@ function sortRows(rows, createdOf2) {
     return a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0;
   });
 }
-function historyOf(rows, options) {
+function releaseGroups(rows) {
   const groups2 = /* @__PURE__ */ new Map();
   for (const row of rows) {
     if (row.status !== "audited" || !row.version) continue;
@@ -39515,44 +39572,53 @@ function historyOf(rows, options) {
   for (const group2 of groups2.values()) {
     const byVersion = /* @__PURE__ */ new Map();
     for (const row of group2) if (!byVersion.has(row.version)) byVersion.set(row.version, row);
-    const ordered2 = [...byVersion.values()].reverse();
-    if (ordered2.length < 2) continue;
+    if (byVersion.size >= 2) out.push([...byVersion.values()].reverse());
+  }
+  return out;
+}
+function runsOf(ordered2, judgeRow) {
+  const runs = [];
+  const exceptions = [];
+  let lastRelease;
+  const pending = [];
+  const judge3 = (row, around) => {
+    const { verdict } = judgeRow(row);
+    if (!around || judgeRow(around).verdict !== verdict) exceptions.push({ version: row.version, verdict });
+  };
+  for (const row of ordered2) {
+    if (row.prerelease) {
+      if (lastRelease) judge3(row, lastRelease);
+      else pending.push(row);
+      continue;
+    }
+    const { verdict, failedChecks } = judgeRow(row);
+    const last = runs.at(-1);
+    if (last && last.verdict === verdict && last.failedChecks.join() === failedChecks.join()) {
+      last.to = row.version;
+      last.count++;
+    } else {
+      runs.push({ verdict, failedChecks, from: row.version, to: row.version, count: 1 });
+    }
+    if (!lastRelease) for (const early of pending.splice(0)) judge3(early, row);
+    lastRelease = row;
+  }
+  for (const early of pending) judge3(early, void 0);
+  exceptions.sort((a, b) => compareVersions(b.version, a.version));
+  return { runs, exceptions };
+}
+function historyOf(rows, options) {
+  const out = [];
+  for (const ordered2 of releaseGroups(rows)) {
     const releaseCount = ordered2.filter((row) => !row.prerelease).length;
     for (const client of options.clients) {
       for (const host2 of options.hosts) {
-        const cellOf2 = (row) => row.cells.find((cell) => cell.host === host2.spec && cell.client === client);
-        const runs = [];
-        const exceptions = [];
-        let lastRelease;
-        const pending = [];
-        const judge3 = (row, around) => {
-          const verdict = cellOf2(row)?.verdict ?? "error";
-          if (!around || (cellOf2(around)?.verdict ?? "error") !== verdict) exceptions.push({ version: row.version, verdict });
-        };
-        for (const row of ordered2) {
-          if (row.prerelease) {
-            if (lastRelease) judge3(row, lastRelease);
-            else pending.push(row);
-            continue;
-          }
-          const cell = cellOf2(row);
-          const verdict = cell?.verdict ?? "error";
-          const failedChecks = cell?.failedChecks ?? [];
-          const last = runs.at(-1);
-          if (last && last.verdict === verdict && last.failedChecks.join() === failedChecks.join()) {
-            last.to = row.version;
-            last.count++;
-          } else {
-            runs.push({ verdict, failedChecks, from: row.version, to: row.version, count: 1 });
-          }
-          if (!lastRelease) for (const early of pending.splice(0)) judge3(early, row);
-          lastRelease = row;
-        }
-        for (const early of pending) judge3(early, void 0);
-        exceptions.sort((a, b) => compareVersions(b.version, a.version));
+        const { runs, exceptions } = runsOf(ordered2, (row) => {
+          const cell = row.cells.find((candidate) => candidate.host === host2.spec && candidate.client === client);
+          return { verdict: cell?.verdict ?? "error", failedChecks: cell?.failedChecks ?? [] };
+        });
         out.push({
-          repository: group2[0].repository,
-          variant: group2[0].variant,
+          repository: ordered2[0].repository,
+          variant: ordered2[0].variant,
           host: host2.spec,
           client,
           runs,
@@ -39563,6 +39629,21 @@ function historyOf(rows, options) {
     }
   }
   return out;
+}
+function supplyChainHistoryOf(rows) {
+  return releaseGroups(rows.filter((row) => row.supplyChain !== null)).map((ordered2) => {
+    const releaseCount = ordered2.filter((row) => !row.prerelease).length;
+    const parts = Object.keys(SUPPLY_CHAIN_WORDS).map((kind) => {
+      const { runs, exceptions } = runsOf(ordered2, (row) => {
+        const presence2 = row.supplyChain;
+        const [present, absent] = SUPPLY_CHAIN_WORDS[kind];
+        const verdict = presence2[kind] ? present : presence2.error !== null ? `${kind} unreadable` : absent;
+        return { verdict, failedChecks: [] };
+      });
+      return historyText(runs, exceptions, releaseCount);
+    });
+    return { repository: ordered2[0].repository, variant: ordered2[0].variant, text: parts.join("; ") };
+  });
 }
 function compareVersions(a, b) {
   const va = parseTagVersion(a);
@@ -39580,7 +39661,7 @@ function historyText(runs, exceptions, releases) {
   for (const exception of exceptions) parts.push(`${exception.verdict} in ${exception.version}`);
   return parts.join("; ");
 }
-var INTERRUPTED, DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY, MAX_SIMULATED_IMAGES;
+var INTERRUPTED, DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY, MAX_SIMULATED_IMAGES, SUPPLY_CHAIN_WORDS;
 var init_run = __esm({
   "src/engine/audit/run.ts"() {
     "use strict";
@@ -39593,6 +39674,8 @@ var init_run = __esm({
     init_limit();
     init_resolve();
     init_tree();
+    init_collect();
+    init_presence();
     init_verify();
     init_tags();
     init_shared_reads();
@@ -39601,6 +39684,11 @@ var init_run = __esm({
     DEFAULT_AUDIT_CONCURRENCY = 16;
     DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2e3;
     MAX_SIMULATED_IMAGES = 256;
+    SUPPLY_CHAIN_WORDS = {
+      provenance: ["provenance", "no provenance"],
+      sbom: ["sbom", "no sbom"],
+      signed: ["signed", "unsigned"]
+    };
   }
 });
 
@@ -50377,27 +50465,7 @@ function platformView(node, index, attestations2) {
 // src/api/inspect.ts
 init_tree();
 init_collect();
-
-// src/engine/supply-chain/presence.ts
-function presenceOf(artifacts) {
-  if (artifacts.some((artifact) => artifact.unreadable === null)) return "yes";
-  return artifacts.length > 0 ? "unreadable" : "no";
-}
-function supplyChainPresence(subjects) {
-  return subjects.map((subject) => {
-    const of = (...kinds) => subject.artifacts.filter((artifact) => kinds.includes(artifact.kind));
-    const signatures = of("signature", "sigstore-bundle").filter(
-      (artifact) => artifact.signature === void 0 || artifact.signature.signedDigest === subject.digest
-    );
-    return {
-      target: subject.target,
-      digest: subject.digest,
-      provenance: presenceOf(of("provenance")),
-      sbom: presenceOf(of("sbom")),
-      signed: presenceOf(signatures)
-    };
-  });
-}
+init_presence();
 
 // src/api/schema.ts
 var SCHEMA_VERSION = 1;
@@ -51442,6 +51510,7 @@ async function audit(images, options = {}) {
       maxImagesPerRepository: maxImages,
       verify: require2 ? { require: require2, client: clients[0], allowFallback: options.allowFallback } : void 0,
       providers,
+      supplyChain: options.supplyChain,
       open: (spec) => scope.open(spec),
       onProgress: options.onProgress === void 0 ? void 0 : (done, total) => options.onProgress?.(done, total),
       signal: options.signal
@@ -51474,6 +51543,7 @@ async function audit(images, options = {}) {
       workloads: workloadEntries,
       nodeGroups: (plan?.groups ?? []).map(({ representative: _node, ...group2 }) => group2),
       history: run.history,
+      supplyChainHistory: run.supplyChainHistory,
       unreadable: unreadable2.map((row) => ({ reference: row.reference, error: row.error ?? "" })),
       notAudited: notAudited.map((row) => row.reference),
       interrupted: notAudited.some((row) => row.error === INTERRUPTED),
@@ -52125,6 +52195,15 @@ function historyLines(result, repository) {
     return `${history.host}${several ? ` (${history.client})` : ""}${variant}: ${history.text}`;
   });
 }
+function supplyText(row) {
+  if (row.status !== "audited" || row.supplyChain === null) return "-";
+  const { provenance, sbom, signed, error } = row.supplyChain;
+  if (error !== null) return "unreadable";
+  return `${provenance ? "P" : "-"} ${sbom ? "S" : "-"} ${signed ? "\u2713" : "\u2717"}`;
+}
+function supplyChainLines(result, repository) {
+  return result.supplyChainHistory.filter((history) => history.repository === repository).map((history) => `supply chain${history.variant ? ` (-${history.variant})` : ""}: ${history.text}`);
+}
 function mdVerdict(result, cell) {
   const verdict = markdownCell(cellText(cell));
   if (cellPasses2(result, cell.verdict)) return `\u2705 ${verdict}`;
@@ -52134,12 +52213,13 @@ function mdVerdict(result, cell) {
 function renderAuditMarkdown(result, title = "archcheck audit") {
   if (hasWorkloads(result)) return renderWorkloadsMarkdown(result, title, (images) => renderAuditMarkdown(images, title));
   const columns = columnsOf(result);
+  const supply = result.rows.some((row) => row.supplyChain !== null);
   const out = [`## ${title}`, "", markdownCell(renderAuditSummary(result)), ""];
   for (const group2 of groups(result)) {
     out.push(`### ${markdownCode(group2.repository)}`, "");
     out.push(
-      `| Image | Digest | ${columns.map((column) => markdownCell(column.title)).join(" | ")} |`,
-      `|---|---|${columns.map(() => "---|").join("")}`
+      `| Image | Digest |${supply ? " Supply |" : ""} ${columns.map((column) => markdownCell(column.title)).join(" | ")} |`,
+      `|---|---|${supply ? "---|" : ""}${columns.map(() => "---|").join("")}`
     );
     for (const row of group2.rows) {
       const cells = columns.map((column) => {
@@ -52149,11 +52229,11 @@ function renderAuditMarkdown(result, title = "archcheck audit") {
         return cell ? mdVerdict(result, cell) : "\u2014";
       });
       out.push(
-        `| ${markdownCode(rowName(row), true)} | ${row.digest ? markdownCode(shortDigest(row.digest), true) : "\u2014"} | ${cells.join(" | ")} |`
+        `| ${markdownCode(rowName(row), true)} | ${row.digest ? markdownCode(shortDigest(row.digest), true) : "\u2014"} |${supply ? ` ${supplyText(row)} |` : ""} ${cells.join(" | ")} |`
       );
     }
     out.push("");
-    const history = historyLines(result, group2.repository);
+    const history = [...historyLines(result, group2.repository), ...supplyChainLines(result, group2.repository)];
     for (const line of history) out.push(`- ${markdownCell(line)}`);
     if (history.length > 0) out.push("");
   }
