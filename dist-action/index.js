@@ -47699,8 +47699,7 @@ var init_sanitize = __esm({
 
 // src/engine/audit/json-input.ts
 function looksLikeJson(text2) {
-  const first = /\S/.exec(text2);
-  return first !== null && (first[0] === "{" || first[0] === "[");
+  return /^\s*(?:\{\s*["}]|\[\s*(?:["{[\]\d-]|true\b|false\b|null\b))/.test(text2);
 }
 function readJson(text2, name, options = {}) {
   const bounds = options.bounds ?? DEFAULT_JSON_BOUNDS;

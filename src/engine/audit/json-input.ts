@@ -9,10 +9,13 @@ import {sanitizeText} from '../../oci/sanitize.js'
  * when the reader asks for it, read, and dropped: memory stays a small multiple of the file.
  */
 
-/** A JSON text starts with `{` or `[` after blanks; anything else (YAML, a list) takes the other readers. */
+/**
+ * A JSON text opens with `{` followed by a quoted key or `}`, or with `[` followed by a JSON value
+ * or `]` (after blanks); anything else takes the other readers. YAML's flow style also opens with a
+ * bracket (`{apiVersion: v1, kind: List}`), but its keys and scalars are unquoted.
+ */
 export function looksLikeJson(text: string): boolean {
-  const first = /\S/.exec(text)
-  return first !== null && (first[0] === '{' || first[0] === '[')
+  return /^\s*(?:\{\s*["}]|\[\s*(?:["{[\]\d-]|true\b|false\b|null\b))/.test(text)
 }
 
 export interface JsonBounds {

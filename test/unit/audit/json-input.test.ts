@@ -78,6 +78,13 @@ describe('JSON and YAML read to the same results', () => {
     expect(readWorkloadImages(single, 'p.json').images[0].origins[0].line).toBe(7)
   })
 
+  it('leaves YAML in flow style, which also opens with a bracket, to the YAML reader', () => {
+    const flow = '{apiVersion: v1, kind: Pod, metadata: {name: web}, spec: {containers: [{name: app, image: nginx:1.25}]}}\n'
+    expect(readWorkloadImages(flow, 'pod.yaml').images.map((image) => image.reference)).toEqual(['nginx:1.25'])
+    // A quoted key after the brace is JSON: its syntax errors are JSON's.
+    expect(() => readWorkloadImages('{"kind": "Pod", oops}', 'x.json')).toThrow(/^x\.json:1: not valid JSON/)
+  })
+
   it('reads a Compose file in JSON as in YAML, `docker compose config --format json` style', () => {
     const result = readWorkloadImages('{"services": {"web": {"image": "nginx", "platform": "linux/arm64"}}}', 'c.json')
     expect(result.kind).toBe('compose')
