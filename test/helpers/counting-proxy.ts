@@ -59,6 +59,8 @@ export interface CountingProxy {
   reset(): void
   /** Milliseconds added before each request is forwarded (0 = none). */
   latencyMs: number
+  /** Requests this returns true for are never forwarded: they stay in flight until the proxy closes. */
+  holds?: (request: ProxiedRequest) => boolean
   close(): Promise<void>
 }
 
@@ -120,7 +122,9 @@ export async function startCountingProxy(target: string, options: {latencyMs?: n
       inFlight--
       record.finishedAt = performance.now()
     })
-    if (proxy.latencyMs > 0) {
+    if (proxy.holds?.(record)) {
+      incoming.pause()
+    } else if (proxy.latencyMs > 0) {
       incoming.pause()
       setTimeout(() => forward(incoming, outgoing, record), proxy.latencyMs)
     } else {
