@@ -235,6 +235,22 @@ describe('counting proxy', () => {
     }
   })
 
+  it('holds the requests it is told to hold, and forwards the rest', async () => {
+    proxy.holds = (request) => request.kind === 'catalog'
+    try {
+      const held = new TestRegistryClient(proxy.host).raw('GET', '/v2/_catalog').then(
+        () => 'answered',
+        () => 'closed',
+      )
+      expect((await new TestRegistryClient(proxy.host).raw('GET', '/v2/')).status).toBe(200)
+      const outcome = await Promise.race([held, new Promise((resolve) => setTimeout(() => resolve('held'), 300))])
+      expect(outcome).toBe('held')
+      expect(proxy.requests.find((request) => request.kind === 'catalog')?.finishedAt).toBeUndefined()
+    } finally {
+      proxy.holds = undefined
+    }
+  })
+
   it('answers 502 when the registry is unreachable, still counting the request', async () => {
     const dead = await startCountingProxy('127.0.0.1:1')
     try {
