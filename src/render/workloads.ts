@@ -161,7 +161,7 @@ export function renderWorkloadsMarkdown(original: AuditResult, title: string, re
     `|---|---|---|${result.nodeGroups.map(() => '---|').join('')}`,
   )
   for (const entry of entries) {
-    const mark = entry.unschedulable ? '⛔' : entry.passed ? '✅' : '❌'
+    const mark = entry.unschedulable ? (entry.passed ? '➖' : '⛔') : entry.passed ? '✅' : '❌'
     const cells = result.nodeGroups.map((group) =>
       mdCell(
         result,

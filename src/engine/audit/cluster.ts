@@ -265,7 +265,9 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
         reasons.push(
           bound !== undefined && !plan.groups.some((group) => group.nodes.includes(bound))
             ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read`
-            : `unschedulable: no node group fits (${why.join('; ')})`,
+            : origin.kind === 'DaemonSet'
+              ? `runs on no node: no node group fits (${why.join('; ')}), so the DaemonSet places no pod`
+              : `unschedulable: no node group fits (${why.join('; ')})`,
         )
       }
       for (const {cell} of failing) reasons.push(`${cell.group}: ${cell.reason}`)
@@ -281,7 +283,9 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
         image: row.reference,
         pulledFrom: null,
         origin: {file: origin.file, line: origin.line},
-        passed: !unschedulable && failing.length === 0,
+        // A DaemonSet runs one pod per fitting node: with none it places no pod, and nothing is left
+        // Pending, as a Deployment's pods would be.
+        passed: (!unschedulable || origin.kind === 'DaemonSet') && failing.length === 0,
         unschedulable,
         reason: reasons.length ? reasons.join('; ') : null,
         cells: judged.map((j) => j.cell),
