@@ -269,6 +269,7 @@ function workloadGrids(result: AuditResult): HtmlGrid[] {
       const cell = entry.cells.find((candidate) => candidate.group === group.label)
       if (!cell || !cell.schedulable) return {status: 'skip', text: '—', detail: cell?.reason ?? undefined}
       const detail = cell.reason ?? undefined
+      if (cell.emulated) return {status: 'warn', text: 'emulated', detail}
       if (failsIn(result, cell)) return {status: 'fail', text: cell.verdict, detail}
       return {status: cell.verdict === 'fallback' || cell.verdict === 'ambiguous' ? 'warn' : 'pass', text: cell.verdict, detail}
     }),
