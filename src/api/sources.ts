@@ -1,3 +1,11 @@
+/**
+ * src/api: the library, one function per command (inspect.ts, resolve.ts, verify.ts, audit.ts …),
+ * each returning the document its --json prints (schema.ts). Input is checked here and only here:
+ * options.ts parses references and validates options in a library caller's words before anything
+ * is read. This module opens the sources of one call and shares its registry client. It may
+ * import src/oci, src/source and src/engine.
+ */
+
 import type {SourceSpec} from '../oci/reference.js'
 import {openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
