@@ -427,6 +427,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         continue
       }
       expanded.add(repository)
+      // Only registry repositories are listed (isBareRepository): each tag is the repository's reference with that tag.
       const bare = input.spec
       const planListed = (tag: string, role: Planned['role'], version: TagVersion | null) => {
         const spec: SourceSpec = bare.kind === 'registry' ? {kind: 'registry', reference: {...bare.reference, tag}} : bare
