@@ -79,7 +79,17 @@ export {renderGithubAnnotations, renderGithubSummary} from './render/github.js'
 
 // OCI building blocks
 export {ArchcheckError, ExitCode, RegistryError, UsageError, type ExitCodeValue} from './oci/errors.js'
-export {formatReference, parseReference, validateDigest, validateTag, type Reference} from './oci/reference.js'
+export {
+  formatReference,
+  formatSourceSpec,
+  parseReference,
+  parseSourceSpec,
+  validateDigest,
+  validateTag,
+  type LayoutSpec,
+  type Reference,
+  type SourceSpec,
+} from './oci/reference.js'
 export type {Platform} from './oci/platform/types.js'
 export {formatAll, formatPlatform, formatPlatformSpec, normalizePlatform} from './oci/platform/normalize.js'
 export {parsePlatform} from './oci/platform/parse.js'

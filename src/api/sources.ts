@@ -1,4 +1,13 @@
-import {parseSourceSpec, openSource} from '../source/open.js'
+/**
+ * src/api: the library, one function per command (inspect.ts, resolve.ts, verify.ts, audit.ts …),
+ * each returning the document its --json prints (schema.ts). Input is checked here and only here:
+ * options.ts parses references and validates options in a library caller's words before anything
+ * is read. This module opens the sources of one call and shares its registry client. It may
+ * import src/oci, src/source and src/engine.
+ */
+
+import type {SourceSpec} from '../oci/reference.js'
+import {openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
 import type {ClientStats} from '../source/registry/stats.js'
 export type {ProxySettings, RegistryOptions} from '../source/registry/options.js'
@@ -25,9 +34,9 @@ export class SourceScope {
 
   constructor(private readonly options: ReadOptions) {}
 
-  async open(spec: string): Promise<ImageSource> {
+  async open(spec: SourceSpec): Promise<ImageSource> {
     const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes
-    if (parseSourceSpec(spec).kind !== 'registry') return openSource(spec, {maxManifestBytes})
+    if (spec.kind !== 'registry') return openSource(spec, {maxManifestBytes})
     return openSource(spec, {client: await this.client()})
   }
 
@@ -62,7 +71,7 @@ export async function withSources<T>(options: ReadOptions, use: (scope: SourceSc
 }
 
 /** Opens one source, hands it to `use`, and closes it (and its scope) whatever happens. */
-export function withSource<T>(spec: string, options: ReadOptions, use: (source: ImageSource) => Promise<T>): Promise<T> {
+export function withSource<T>(spec: SourceSpec, options: ReadOptions, use: (source: ImageSource) => Promise<T>): Promise<T> {
   return withSources(options, async (scope) => {
     const source = await scope.open(spec)
     try {

@@ -134,7 +134,7 @@ describe('audit options, checked as resolve checks them', () => {
     const code = `import {audit, UsageError} from 'archcheck'
 try { await audit({images: 'x'}) } catch (error) { console.log(error instanceof UsageError, error.exitCode, error.message) }`
     const {stdout} = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], {cwd: PROJECT_ROOT, env: cliEnv()})
-    expect(stdout).toBe('true 2 images (the first argument): expected an array of strings, found an object\n')
+    expect(stdout).toBe('true 2 images (the first argument): expected an array of image references, found an object\n')
   })
 })
 

@@ -2,9 +2,8 @@ import {ArchcheckError, RegistryError} from '../../oci/errors.js'
 import {PlatformMatching} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
 import type {Platform} from '../../oci/platform/types.js'
-import {formatReference, parseReference} from '../../oci/reference.js'
+import {formatSourceSpec, validateTag, withDefaultTag, type SourceSpec} from '../../oci/reference.js'
 import type {ImageTree} from '../../oci/types.js'
-import {parseSourceSpec} from '../../source/open.js'
 import type {ImageSource} from '../../source/source.js'
 import {abortable} from '../abortable.js'
 import {createLimiter} from '../limit.js'
@@ -49,7 +48,7 @@ export interface AuditHost {
 /** One thing the user asked to audit. */
 export interface AuditInput {
   /** A reference, `oci-layout:`/`oci-archive:` spec, or a registry repository without tag (expanded through its tag list). */
-  spec: string
+  spec: SourceSpec
   /** Where a workload file named it; such references are never expanded (`nginx` in a Pod means `nginx:latest`). */
   origins?: ImageOrigin[]
 }
@@ -187,7 +186,7 @@ export interface AuditRunOptions {
   /** Also read each image's provenance, SBOMs and signatures (5 requests more per platform image and the index). */
   supplyChain?: boolean
   /** Opens a spec; the caller owns the registry client behind it. */
-  open(spec: string): Promise<ImageSource>
+  open(spec: SourceSpec): Promise<ImageSource>
   /** Images a repository's selection may have (default DEFAULT_MAX_IMAGES_PER_REPOSITORY); more is an error of that repository. */
   maxImagesPerRepository?: number
   /** Called after each image (and once at the start) with how many are done of how many. */
@@ -217,12 +216,10 @@ export const DEFAULT_AUDIT_CONCURRENCY = 16
 export const DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2000
 
 interface Planned {
-  spec: string
-  /**
-   * What the source is opened with: the spec, or for a tag from a registry's tag list the same
-   * reference marked `docker://` (the registry is meant, so no local path of that name is looked for).
-   */
-  openAs: string
+  /** What the source is opened with: registry references with a tag or digest (`latest` filled in). */
+  spec: SourceSpec
+  /** The spec as rows show it: `127.0.0.1:5000/app:1.4.0`, `oci-layout:dir:tag`. */
+  reference: string
   repository: string
   registry: string
   tag: string | null
@@ -237,18 +234,14 @@ interface Planned {
 
 /** A registry reference with neither tag nor digest, named on the command line: a repository to expand. */
 function isBareRepository(input: AuditInput): boolean {
-  if (input.origins?.length) return false
-  const parsed = parseSourceSpec(input.spec)
-  if (parsed.kind !== 'registry') return false
-  const reference = parseReference(parsed.reference)
-  return reference.tag === undefined && reference.digest === undefined
+  if (input.origins?.length || input.spec.kind !== 'registry') return false
+  return input.spec.reference.tag === undefined && input.spec.reference.digest === undefined
 }
 
 /** Where a spec's images come from, for grouping rows and for per-registry concurrency. */
-function placeOf(spec: string): {repository: string; registry: string; tag: string | null} {
-  const parsed = parseSourceSpec(spec)
-  if (parsed.kind === 'registry') {
-    const reference = parseReference(parsed.reference)
+function placeOf(spec: SourceSpec): {repository: string; registry: string; tag: string | null} {
+  if (spec.kind === 'registry') {
+    const {reference} = spec
     return {
       repository: `${reference.registry}/${reference.repository}`,
       registry: reference.registry,
@@ -256,16 +249,7 @@ function placeOf(spec: string): {repository: string; registry: string; tag: stri
     }
   }
   // oci-layout:PATH[:TAG|@DIGEST]: the path is the repository.
-  const match = /^(.*?)(?:@([a-z0-9]+:[a-f0-9]+)|:([\w][\w.-]{0,127}))?$/.exec(parsed.path)
-  return {repository: `${parsed.kind}:${match?.[1] ?? parsed.path}`, registry: parsed.kind, tag: match?.[3] ?? null}
-}
-
-/** The reference as shown and opened: registry ones fully qualified (a tag filled in), local ones as typed. */
-function canonicalSpec(spec: string): string {
-  const parsed = parseSourceSpec(spec)
-  if (parsed.kind !== 'registry') return spec
-  const reference = parseReference(parsed.reference)
-  return formatReference(reference.tag || reference.digest ? reference : {...reference, tag: 'latest'})
+  return {repository: `${spec.kind}:${spec.layout.path}`, registry: spec.kind, tag: spec.layout.tag ?? null}
 }
 
 function errorText(error: unknown): {message: string; kind: string | null} {
@@ -277,7 +261,7 @@ function errorText(error: unknown): {message: string; kind: string | null} {
 function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: string | null, durationMs = 0): AuditRow {
   return {
     repository: item.repository,
-    reference: item.spec,
+    reference: item.reference,
     tag: item.tag,
     aliases: [],
     note: null,
@@ -362,9 +346,10 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   // Plan: explicit references as given, repositories through their tag lists (concurrently).
   const rows: AuditRow[] = []
   const planned = new Map<string, Planned>()
-  const plan = (spec: string, origins: ImageOrigin[], role: Planned['role'], version: TagVersion | null) => {
-    const canonical = canonicalSpec(spec)
-    const seen = planned.get(canonical)
+  const plan = (spec: SourceSpec, origins: ImageOrigin[], role: Planned['role'], version: TagVersion | null) => {
+    const canonical = withDefaultTag(spec)
+    const reference = formatSourceSpec(canonical)
+    const seen = planned.get(reference)
     if (seen) {
       for (const origin of origins) seen.origins.push(origin)
       // A tag both named and selected (or an alias candidate) is read once, in its strongest role.
@@ -372,9 +357,9 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       return
     }
     const place = placeOf(canonical)
-    planned.set(canonical, {
+    planned.set(reference, {
       spec: canonical,
-      openAs: role === 'named' ? canonical : `docker://${canonical}`,
+      reference,
       ...place,
       version: version ?? (role === 'alias' ? null : fullVersionOf(place.tag, variantPattern)),
       origins: [...origins],
@@ -416,7 +401,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     const status: RowStatus = kind === 'not-audited' ? 'not-audited' : 'unreadable'
     rows.push(
       emptyRow(
-        {spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: [], role: 'named'},
+        {spec: input.spec, reference: formatSourceSpec(input.spec), ...place, tag: null, version: null, origins: [], role: 'named'},
         status,
         message,
         kind,
@@ -442,16 +427,18 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         continue
       }
       expanded.add(repository)
-      const base = canonicalSpec(input.spec).replace(/:latest$/, '')
+      // Only registry repositories are listed (isBareRepository): each tag is the repository's reference with that tag.
+      const bare = input.spec
       const planListed = (tag: string, role: Planned['role'], version: TagVersion | null) => {
+        const spec: SourceSpec = bare.kind === 'registry' ? {kind: 'registry', reference: {...bare.reference, tag}} : bare
         try {
-          plan(`${base}:${tag}`, [], role, version)
+          validateTag(tag)
+          plan(spec, [], role, version)
         } catch (error) {
           // A registry may list a tag no client can name (longer than 128 characters): that row fails, not the run.
-          const spec = `${base}:${tag}`
           const item: Planned = {
             spec,
-            openAs: spec,
+            reference: formatSourceSpec(spec),
             repository,
             registry: placeOf(input.spec).registry,
             tag,
@@ -484,7 +471,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   // Every image is judged on the same hosts: each platform question is answered once per run.
   const matching = new PlatformMatching()
   const supplyChains = new OnceMemo<RowSupplyChain>(MAX_SIMULATED_IMAGES)
-  const openShared = async (item: Planned) => shared.wrap(await options.open(item.openAs), item.repository)
+  const openShared = async (item: Planned) => shared.wrap(await options.open(item.spec), item.repository)
   let done = 0
   options.onProgress?.(0, items.length)
   const audited = await Promise.all(
@@ -655,7 +642,7 @@ async function auditOne(
   const started = Date.now()
   let source: ImageSource | undefined
   try {
-    source = await options.open(item.openAs)
+    source = await options.open(item.spec)
     const opened = source
     const top = await opened.fetchManifest(opened.defaultReference)
     const key = `${item.repository} ${top.digest}`

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {RegistryError, UsageError} from '../../../src/oci/errors.js'
+import {formatSourceSpec, parseSourceSpec, type SourceSpec} from '../../../src/oci/reference.js'
 import type {ImageTree, TreeNode} from '../../../src/oci/types.js'
 import {MediaType} from '../../../src/oci/media-types.js'
 import {renderJunit} from '../../../src/render/junit.js'
@@ -103,7 +104,8 @@ describe('verifyTargetsWith', () => {
     const closed: string[] = []
     let inFlight = 0
     let most = 0
-    const open = async (reference: string) => {
+    const open = async (spec: SourceSpec) => {
+      const reference = formatSourceSpec(spec)
       if (reference.endsWith('bad')) throw new UsageError(`invalid reference ${reference}`)
       inFlight++
       most = Math.max(most, inFlight)
@@ -113,24 +115,24 @@ describe('verifyTargetsWith', () => {
     }
     const reports = await verifyTargetsWith(
       [
-        {reference: 'r/a:1', expectDigest: root.descriptor.digest},
-        {reference: 'r/b:1', expectDigest: 'sha256:' + '0'.repeat(64)},
-        {reference: 'r/c:1'},
-        {reference: 'r/bad'},
+        {spec: parseSourceSpec('r.io/a:1'), expectDigest: root.descriptor.digest},
+        {spec: parseSourceSpec('r.io/b:1'), expectDigest: 'sha256:' + '0'.repeat(64)},
+        {spec: parseSourceSpec('r.io/c:1')},
+        {spec: parseSourceSpec('r.io/bad')},
       ],
       {},
       open,
       dependencies(root),
     )
     expect(reports.map((report) => `${report.reference} ${report.verdict}`)).toEqual([
-      'r/a:1 pass',
-      'r/b:1 fail',
-      'r/c:1 pass',
-      'r/bad error',
+      'r.io/a:1 pass',
+      'r.io/b:1 fail',
+      'r.io/c:1 pass',
+      'r.io/bad error',
     ])
     expect(reports[1].checks.find((check) => check.id === 'digest-mismatch')?.status).toBe('fail')
     expect(most).toBeGreaterThan(1)
-    expect(closed.sort()).toEqual(['r/a:1', 'r/b:1', 'r/c:1'])
+    expect(closed.sort()).toEqual(['r.io/a:1', 'r.io/b:1', 'r.io/c:1'])
     expect(exitCodeOf(reports)).toBe(2)
   })
 })
