@@ -1,15 +1,14 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
 import {formatPlatform} from '../oci/platform/normalize.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import type {Platform} from '../oci/platform/types.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import type {BuildMetadata} from '../engine/verify/metadata-file.js'
-import {exitCodeOf} from '../engine/verify/report.js'
 import {listTargets, type VerifyTarget} from '../engine/verify/targets.js'
 import type {SupplyChainCheckOptions} from '../engine/supply-chain/checks.js'
 import type {CheckProvider, CheckStatus, ReportVerdict, VerifyOptions as CheckOptions, VerifyReport} from '../engine/verify/types.js'
 import {verifyTargetsWith} from '../engine/verify/verify.js'
+import {ExitCode, exitCodeOfKind, type ExitCodeValue} from './exit-codes.js'
 import {platformList, singleClient} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
@@ -73,12 +72,22 @@ export type VerifyResult = Versioned<{
   references: ReferenceResult[]
 }>
 
+/**
+ * The exit code of a run: a reference that could not be read wins (its error's code: 3 for the
+ * registry, 2 for bad input), then 1 when a check failed, else 0.
+ */
+export function reportsExitCode(reports: readonly VerifyReport[]): ExitCodeValue {
+  const errored = reports.find((report) => report.verdict === 'error')
+  if (errored) return errored.errorKind ? exitCodeOfKind(errored.errorKind) : ExitCode.registry
+  return reports.some((report) => report.verdict === 'fail') ? ExitCode.checkFailed : ExitCode.ok
+}
+
 /** The engine's reports as the result document: what --json prints and every renderer reads. */
 export function verifyResult(
   reports: readonly VerifyReport[],
   run: {require: readonly Platform[]; client: ClientName; strict: boolean},
 ): VerifyResult {
-  const exitCode = exitCodeOf(reports)
+  const exitCode = reportsExitCode(reports)
   return versioned({
     verdict: exitCode === ExitCode.ok ? 'pass' : exitCode === ExitCode.checkFailed ? 'fail' : 'error',
     exitCode,
