@@ -1,3 +1,4 @@
+import type {ErrorKind} from '../oci/errors.js'
 import {formatPlatform} from '../oci/platform/normalize.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import type {Platform} from '../oci/platform/types.js'
@@ -58,6 +59,8 @@ export interface ReferenceResult {
   digest: string | null
   verdict: ReportVerdict
   error: string | null
+  /** The kind of `error` (docs/cli.md "Error kinds"). */
+  errorKind: ErrorKind | null
   durationMs: number
   checks: CheckOutcome[]
 }
@@ -99,6 +102,7 @@ export function verifyResult(
       digest: report.digest ?? null,
       verdict: report.verdict,
       error: report.error ?? null,
+      errorKind: report.errorKind ?? null,
       durationMs: report.durationMs,
       checks: report.checks.map((check) => ({
         id: check.id,

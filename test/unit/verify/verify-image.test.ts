@@ -89,6 +89,7 @@ describe('verifyImage', () => {
     )
     expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorKind: 'not-found', checks: []})
     expect(reportsExitCode([report])).toBe(3)
+    expect(asReference(report)).toMatchObject({verdict: 'error', errorKind: 'not-found'})
     expect(await renderVerifyText(asReference(report), report.strict)).toContain('ERROR manifest unknown: registry.test/app:1\n')
   })
 
@@ -131,6 +132,7 @@ describe('verifyTargetsWith', () => {
     expect(reports[1].checks.find((check) => check.id === 'digest-mismatch')?.status).toBe('fail')
     expect(most).toBeGreaterThan(1)
     expect(closed.sort()).toEqual(['r/a:1', 'r/b:1', 'r/c:1'])
+    expect(reports[3].errorKind).toBe('usage')
     expect(reportsExitCode(reports)).toBe(2)
   })
 })
