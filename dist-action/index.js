@@ -50846,6 +50846,7 @@ function verifyResult(reports, run) {
       digest: report.digest ?? null,
       verdict: report.verdict,
       error: report.error ?? null,
+      errorKind: report.errorKind ?? null,
       durationMs: report.durationMs,
       checks: report.checks.map((check) => ({
         id: check.id,
