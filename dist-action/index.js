@@ -31004,6 +31004,7 @@ function describeFallback(host2, platform) {
   return `${h} gets ${p}, an older variant: it runs, but is not built for this CPU.`;
 }
 function emulationHint(host2, image) {
+  if (image.os !== host2.os) return `a ${host2.os} host cannot run a ${image.os} image, and no emulation makes it`;
   return `expect "exec format error" on ${formatPlatform(host2)} unless it emulates ${image.architecture} (QEMU/binfmt)`;
 }
 function judge(host2, model, reference, choice, matching) {
@@ -39951,10 +39952,11 @@ function judgeWorkloads(rows, plan, allowFallback) {
         const bound = origin.placement?.nodeName;
         const why = [...new Set(judged.map((j) => (j.cell.reason ?? "").replace(/ \(the node has [^)]*\)$/, "")))].filter(Boolean);
         reasons.push(
-          bound !== void 0 && !plan.groups.some((group2) => group2.nodes.includes(bound)) ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read` : `unschedulable: no node group fits (${why.join("; ")})`
+          bound !== void 0 && !plan.groups.some((group2) => group2.nodes.includes(bound)) ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read` : origin.kind === "DaemonSet" ? `runs on no node: no node group fits (${why.join("; ")}), so the DaemonSet places no pod` : `unschedulable: no node group fits (${why.join("; ")})`
         );
       }
       for (const { cell } of failing) reasons.push(`${cell.group}: ${cell.reason}`);
+      for (const { cell } of schedulable) if (cell.emulated) reasons.push(`${cell.group}: ${cell.reason}`);
       if (current === false && imageDigest && row.digest) {
         reasons.push(`runs ${shortDigest(imageDigest)}\u2026, the tag now points to ${shortDigest(row.digest)}\u2026`);
       }
@@ -39967,7 +39969,9 @@ function judgeWorkloads(rows, plan, allowFallback) {
         image: row.reference,
         pulledFrom: null,
         origin: { file: origin.file, line: origin.line },
-        passed: !unschedulable && failing.length === 0,
+        // A DaemonSet runs one pod per fitting node: with none it places no pod, and nothing is left
+        // Pending, as a Deployment's pods would be.
+        passed: (!unschedulable || origin.kind === "DaemonSet") && failing.length === 0,
         unschedulable,
         reason: reasons.length ? reasons.join("; ") : null,
         cells: judged.map((j) => j.cell),
@@ -39995,23 +39999,29 @@ function judgeCell(row, origin, group2, allowFallback) {
     const fit = nodeName !== void 0 && group2.nodes.length > 0 ? placeOn(placement, { ...group2.representative, name: nodeName }) : placeOn(template, group2.representative);
     if (!fit.fits) return notScheduled(fit.reason);
   }
+  let emulated = false;
   const cell = (verdict, reason, passes2) => ({
-    cell: { group: group2.label, schedulable: true, reason, verdict },
+    cell: { group: group2.label, schedulable: true, reason, verdict, ...emulated && passes2 ? { emulated: true } : {} },
     passes: passes2
   });
   if (row.status !== "audited") return cell("error", row.error ?? "the image could not be read", false);
   const pinned = origin.platform ? formatPlatformSpec(toHostPlatform(origin.platform)) : void 0;
   const pulled = row.cells.find((c) => c.host === (pinned ?? group2.platform) && c.client === group2.client);
   if (!pulled) return cell("error", "not simulated", false);
-  const passes = cellPasses(pulled.verdict, allowFallback);
+  let passes = cellPasses(pulled.verdict, allowFallback);
   const notes = [];
   if (pinned) {
     const host2 = toHostPlatform(group2.platform);
     const wanted = toHostPlatform(pinned);
-    const emulated = host2.os !== wanted.os || host2.architecture !== wanted.architecture || (host2.variant ?? "") !== (wanted.variant ?? "");
-    notes.push(
-      `platform: ${pinned} pins the pull${emulated ? `; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)` : ""}`
-    );
+    if (host2.os !== wanted.os) {
+      passes = false;
+      notes.push(`platform: ${pinned} pins the pull; a ${group2.platform} host cannot run a ${wanted.os} image, and no emulation makes it`);
+    } else {
+      emulated = host2.architecture !== wanted.architecture || (host2.variant ?? "") !== (wanted.variant ?? "");
+      notes.push(
+        `platform: ${pinned} pins the pull${emulated ? `; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)` : ""}`
+      );
+    }
   }
   const failure = origin.running?.failure;
   if (failure) {
@@ -52133,6 +52143,7 @@ function inert(original) {
 }
 function mdCell(result, cell) {
   if (!cell || !cell.schedulable) return "\u2014";
+  if (cell.emulated) return "\u26A0\uFE0F emulated";
   return failsIn(result, cell) ? `\u274C ${cell.verdict}` : `\u2705 ${cell.verdict}`;
 }
 function renderWorkloadsMarkdown(original, title, renderImages) {
@@ -52144,7 +52155,7 @@ function renderWorkloadsMarkdown(original, title, renderImages) {
     `|---|---|---|${result.nodeGroups.map(() => "---|").join("")}`
   );
   for (const entry of entries) {
-    const mark = entry.unschedulable ? "\u26D4" : entry.passed ? "\u2705" : "\u274C";
+    const mark = entry.unschedulable ? entry.passed ? "\u2796" : "\u26D4" : entry.passed ? "\u2705" : "\u274C";
     const cells = result.nodeGroups.map(
       (group2) => mdCell(
         result,
