@@ -1,12 +1,12 @@
 /**
  * Every failure a user can cause or meet is an ArchcheckError: one line of text and a `kind` that
- * says what went wrong. The exit code of a kind is decided above the library's leaves, in one
- * table (api/exit-codes.ts); anything that is not an ArchcheckError reaching the top is a bug.
+ * says what went wrong. Errors carry no exit code: one table (api/exit-codes.ts) gives each kind
+ * its code where a run ends; anything that is not an ArchcheckError reaching the top is a bug.
  */
 
 /**
  * What a RegistryError is about. Each kind has one line of meaning in docs/cli.md ("Error
- * kinds"); `audit --json` prints it as a row's `errorKind`.
+ * kinds"); `verify --json` and `audit --json` print it as `errorKind`.
  */
 export const REGISTRY_ERROR_KINDS = [
   'not-found',
