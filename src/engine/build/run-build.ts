@@ -109,7 +109,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
     await runStep(DOCKER, argv, log)
-    // The build ran: a metadata file without a digest means its result went nowhere readable (a failed build, not a usage error).
+    // The build ran: a metadata file without a digest means its result went nowhere readable (exit 1, not a usage error).
     const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
       throw new BuildError(`docker buildx build finished but reported no image digest: ${error.message}`, 'build-failed')
     })
