@@ -52,38 +52,46 @@ function fileErrorText(error) {
   const { code, message } = error;
   return (code && FILE_ERRORS[code]) ?? message;
 }
-var ExitCode, ArchcheckError, UsageError, RegistryError, FILE_ERRORS;
+var REGISTRY_ERROR_KINDS, BUILD_ERROR_KINDS, ERROR_KINDS, ArchcheckError, UsageError, RegistryError, FILE_ERRORS;
 var init_errors = __esm({
   "src/oci/errors.ts"() {
     "use strict";
-    ExitCode = {
-      ok: 0,
-      /** A check failed: verify, resolve or diagnose found a problem with the image. */
-      checkFailed: 1,
-      /** Bad usage or bad input: flags, references, platform specifiers, files. */
-      usage: 2,
-      /** The registry (or a local image source) could not be read: network, auth, protocol. */
-      registry: 3,
-      /** An unexpected internal error (a bug in archcheck). */
-      internal: 4
-    };
+    REGISTRY_ERROR_KINDS = [
+      "not-found",
+      "unauthorized",
+      "forbidden",
+      "credentials",
+      "rate-limited",
+      "server-error",
+      "protocol",
+      "network",
+      "timeout",
+      "tls",
+      "aborted",
+      "malformed",
+      "unsupported",
+      "too-large",
+      "digest-mismatch",
+      "media-type-mismatch",
+      "io",
+      "unreadable",
+      "bad-layer",
+      "layer-limit"
+    ];
+    BUILD_ERROR_KINDS = ["build-failed", "builder-vanished"];
+    ERROR_KINDS = ["usage", ...REGISTRY_ERROR_KINDS, ...BUILD_ERROR_KINDS];
     ArchcheckError = class extends Error {
-      constructor(message, exitCode, options) {
+      constructor(message, options) {
         super(message, options);
-        this.exitCode = exitCode;
         this.name = new.target.name;
       }
-      exitCode;
     };
     UsageError = class extends ArchcheckError {
-      constructor(message, options) {
-        super(message, ExitCode.usage, options);
-      }
+      kind = "usage";
     };
     RegistryError = class extends ArchcheckError {
       /** HTTP status when there was a response. */
       status;
-      /** A short machine-readable kind, e.g. 'not-found', 'unauthorized', 'rate-limited', 'digest-mismatch'. */
       kind;
       /**
        * For 'rate-limited': how long the registry asked to wait (its Retry-After), so a caller running
@@ -91,7 +99,7 @@ var init_errors = __esm({
        */
       retryAfterMs;
       constructor(message, kind, options) {
-        super(message, ExitCode.registry, options);
+        super(message, options);
         this.kind = kind;
         this.status = options?.status;
         if (options?.retryAfterMs !== void 0) this.retryAfterMs = options.retryAfterMs;
@@ -31132,29 +31140,6 @@ var init_resolve = __esm({
   }
 });
 
-// src/engine/verify/report.ts
-function verdictOf(checks, strict = false) {
-  return checks.some((check) => isFailure(check, strict)) ? "fail" : "pass";
-}
-function isFailure(check, strict = false) {
-  return check.status === "fail" || strict && check.status === "warn";
-}
-function exitCodeOf(reports) {
-  const errored = reports.find((report) => report.verdict === "error");
-  if (errored) return errored.errorExitCode ?? ExitCode.registry;
-  return reports.some((report) => report.verdict === "fail") ? ExitCode.checkFailed : ExitCode.ok;
-}
-function unreadableLine(report) {
-  const error = report.error ?? "could not be read";
-  return error.includes(report.reference) ? error : `${report.reference}: ${error}`;
-}
-var init_report = __esm({
-  "src/engine/verify/report.ts"() {
-    "use strict";
-    init_errors();
-  }
-});
-
 // src/engine/verify/types.ts
 var BUILTIN_CHECK_IDS;
 var init_types = __esm({
@@ -31598,6 +31583,23 @@ var init_load_tree = __esm({
   }
 });
 
+// src/engine/verify/report.ts
+function verdictOf(checks, strict = false) {
+  return checks.some((check) => isFailure(check, strict)) ? "fail" : "pass";
+}
+function isFailure(check, strict = false) {
+  return check.status === "fail" || strict && check.status === "warn";
+}
+function unreadableLine(report) {
+  const error = report.error ?? "could not be read";
+  return error.includes(report.reference) ? error : `${report.reference}: ${error}`;
+}
+var init_report = __esm({
+  "src/engine/verify/report.ts"() {
+    "use strict";
+  }
+});
+
 // src/engine/verify/verify.ts
 function errorReport(reference, error, startedAt, strict) {
   if (!(error instanceof ArchcheckError)) throw error;
@@ -31606,7 +31608,7 @@ function errorReport(reference, error, startedAt, strict) {
     verdict: "error",
     checks: [],
     error: error.message,
-    errorExitCode: error.exitCode ?? ExitCode.registry,
+    errorKind: error.kind,
     durationMs: Date.now() - startedAt,
     strict
   };
@@ -39131,8 +39133,7 @@ function placeOf(spec) {
   return { repository: `${spec.kind}:${spec.layout.path}`, registry: spec.kind, tag: spec.layout.tag ?? null };
 }
 function errorText(error) {
-  if (error instanceof RegistryError) return { message: error.message, kind: error.kind };
-  if (error instanceof ArchcheckError) return { message: error.message, kind: "usage" };
+  if (error instanceof ArchcheckError) return { message: error.message, kind: error.kind };
   throw error;
 }
 function emptyRow(item, status, error, kind, durationMs = 0) {
@@ -39312,7 +39313,7 @@ async function runAudit(inputs, options) {
       for (const { tag, version } of selected) planListed(tag, "selected", version);
       for (const { tag } of aliasCandidates) planListed(tag, "alias", null);
     } else if ("failed" in listing && listing.failed) {
-      repositoryRow(input, listing.failed.message, listing.failed.kind ?? "unreadable");
+      repositoryRow(input, listing.failed.message, listing.failed.kind);
     } else {
       plan(input.spec, input.origins ?? [], "named", null);
     }
@@ -50343,8 +50344,52 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join as join4 } from "node:path";
 
-// src/api/inspect.ts
+// src/api/exit-codes.ts
 init_errors();
+var ExitCode = {
+  ok: 0,
+  /** A check failed: verify, resolve or diagnose found a problem with the image; a build failed. */
+  checkFailed: 1,
+  /** Bad usage or bad input: flags, references, platform specifiers, files. */
+  usage: 2,
+  /** The registry (or a local image source) could not be read: network, auth, protocol. */
+  registry: 3,
+  /** An unexpected internal error (a bug in archcheck). */
+  internal: 4
+};
+var EXIT_CODE_OF_KIND = {
+  usage: ExitCode.usage,
+  "not-found": ExitCode.registry,
+  unauthorized: ExitCode.registry,
+  forbidden: ExitCode.registry,
+  credentials: ExitCode.registry,
+  "rate-limited": ExitCode.registry,
+  "server-error": ExitCode.registry,
+  protocol: ExitCode.registry,
+  network: ExitCode.registry,
+  timeout: ExitCode.registry,
+  tls: ExitCode.registry,
+  aborted: ExitCode.registry,
+  malformed: ExitCode.registry,
+  unsupported: ExitCode.registry,
+  "too-large": ExitCode.registry,
+  "digest-mismatch": ExitCode.registry,
+  "media-type-mismatch": ExitCode.registry,
+  io: ExitCode.registry,
+  unreadable: ExitCode.registry,
+  "bad-layer": ExitCode.registry,
+  "layer-limit": ExitCode.registry,
+  "build-failed": ExitCode.checkFailed,
+  "builder-vanished": ExitCode.internal
+};
+function exitCodeOfKind(kind) {
+  return EXIT_CODE_OF_KIND[kind];
+}
+function errorExitCode(error) {
+  return error instanceof ArchcheckError ? exitCodeOfKind(error.kind) : ExitCode.internal;
+}
+
+// src/api/inspect.ts
 init_match();
 
 // src/engine/inspect-view.ts
@@ -50701,7 +50746,6 @@ async function inspect(reference, options = {}) {
 }
 
 // src/api/resolve.ts
-init_errors();
 init_hosts();
 init_normalize();
 init_config_platform();
@@ -50710,10 +50754,8 @@ init_tree();
 init_clients();
 
 // src/api/verify.ts
-init_errors();
 init_normalize();
 init_hosts();
-init_report();
 
 // src/engine/verify/targets.ts
 init_errors();
@@ -50827,8 +50869,13 @@ async function readBuildMetadata(file) {
 
 // src/api/verify.ts
 init_verify();
+function reportsExitCode(reports) {
+  const errored = reports.find((report) => report.verdict === "error");
+  if (errored) return errored.errorKind ? exitCodeOfKind(errored.errorKind) : ExitCode.registry;
+  return reports.some((report) => report.verdict === "fail") ? ExitCode.checkFailed : ExitCode.ok;
+}
 function verifyResult(reports, run) {
-  const exitCode = exitCodeOf(reports);
+  const exitCode = reportsExitCode(reports);
   return versioned({
     verdict: exitCode === ExitCode.ok ? "pass" : exitCode === ExitCode.checkFailed ? "fail" : "error",
     exitCode,
@@ -50840,6 +50887,7 @@ function verifyResult(reports, run) {
       digest: report.digest ?? null,
       verdict: report.verdict,
       error: report.error ?? null,
+      errorKind: report.errorKind ?? null,
       durationMs: report.durationMs,
       checks: report.checks.map((check) => ({
         id: check.id,
@@ -50890,7 +50938,6 @@ function verifyExitCode(result) {
 }
 
 // src/api/diagnose.ts
-init_errors();
 init_hosts();
 init_normalize();
 init_diagnose();
@@ -50898,7 +50945,6 @@ init_tree();
 init_limits();
 
 // src/api/build.ts
-init_errors();
 init_normalize();
 init_parse();
 init_reference();
@@ -52524,7 +52570,7 @@ async function runAction(env, log) {
     const known = error instanceof ArchcheckError;
     const message = known ? error.message : `internal error (a bug in archcheck, please report it): ${error?.message ?? String(error)}`;
     runner.annotate("error", "archcheck", `archcheck: ${sanitizeText(message)}`);
-    return known ? error.exitCode : ExitCode.internal;
+    return errorExitCode(error);
   }
 }
 async function writeReport(env, mode, document) {

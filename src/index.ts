@@ -47,7 +47,16 @@ export {
 export {diagnose, diagnoseExitCode, type DiagnoseOptions, type DiagnoseResult, type HostDiagnosis} from './api/diagnose.js'
 export {build, buildExitCode, type BuildRunOptions, type BuildRunResult} from './api/build.js'
 export {builderCreate, builderInspect, type BuilderResult} from './api/builder.js'
-export {audit, auditExitCode, type AuditOptions, type AuditResult, type AuditRow, type NodeGroup, type WorkloadEntry} from './api/audit.js'
+export {
+  audit,
+  auditExitCode,
+  type AuditOptions,
+  type AuditResult,
+  type AuditRow,
+  type NodeGroup,
+  type RowErrorKind,
+  type WorkloadEntry,
+} from './api/audit.js'
 export {
   attestations,
   attestationsExitCode,
@@ -78,7 +87,17 @@ export {renderJunit} from './render/junit.js'
 export {renderGithubAnnotations, renderGithubSummary} from './render/github.js'
 
 // OCI building blocks
-export {ArchcheckError, ExitCode, RegistryError, UsageError, type ExitCodeValue} from './oci/errors.js'
+export {
+  ArchcheckError,
+  BuildError,
+  ERROR_KINDS,
+  RegistryError,
+  UsageError,
+  type BuildErrorKind,
+  type ErrorKind,
+  type RegistryErrorKind,
+} from './oci/errors.js'
+export {errorExitCode, ExitCode, type ExitCodeValue} from './api/exit-codes.js'
 export {
   formatReference,
   formatSourceSpec,

@@ -1,5 +1,6 @@
-import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
+import {UsageError} from '../oci/errors.js'
 import type {SourceSpec} from '../oci/reference.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {collectArtifacts} from '../engine/supply-chain/collect.js'
 import {readPublicKeyFile} from '../engine/supply-chain/signature.js'
 import type {SubjectArtifacts} from '../engine/supply-chain/types.js'

@@ -1,4 +1,5 @@
-import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
+import {UsageError} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
@@ -36,6 +37,7 @@ export type {
   HistoryRun,
   RateLimitStop,
   RepositorySelection,
+  RowErrorKind,
   RowStatus,
   RowSupplyChain,
   SupplyChainHistory,

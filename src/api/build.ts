@@ -1,4 +1,4 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {normalizePlatform} from '../oci/platform/normalize.js'
 import {parsePlatform} from '../oci/platform/parse.js'
 import type {Platform} from '../oci/platform/types.js'

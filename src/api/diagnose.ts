@@ -1,4 +1,4 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {DEFAULT_HOSTS, parseHosts} from '../oci/platform/hosts.js'
 import {formatPlatformSpec} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'

@@ -1,4 +1,4 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {platformMatches, toHostPlatform} from '../oci/platform/match.js'
 import type {Platform} from '../oci/platform/types.js'
 import type {SourceSpec} from '../oci/reference.js'

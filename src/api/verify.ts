@@ -1,4 +1,4 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import type {ErrorKind} from '../oci/errors.js'
 import {formatPlatform} from '../oci/platform/normalize.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import type {Platform} from '../oci/platform/types.js'
@@ -6,11 +6,11 @@ import type {SourceSpec} from '../oci/reference.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import type {BuildMetadata} from '../engine/verify/metadata-file.js'
-import {exitCodeOf} from '../engine/verify/report.js'
 import {listTargets, type VerifyTargetSpec} from '../engine/verify/targets.js'
 import type {SupplyChainCheckOptions} from '../engine/supply-chain/checks.js'
 import type {CheckProvider, CheckStatus, ReportVerdict, VerifyOptions as CheckOptions, VerifyReport} from '../engine/verify/types.js'
 import {verifyTargetsWith} from '../engine/verify/verify.js'
+import {ExitCode, exitCodeOfKind, type ExitCodeValue} from './exit-codes.js'
 import {OptionError, platformList, singleClient, sourceSpec} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
@@ -65,6 +65,8 @@ export interface ReferenceResult {
   digest: string | null
   verdict: ReportVerdict
   error: string | null
+  /** The kind of `error` (docs/cli.md "Error kinds"). */
+  errorKind: ErrorKind | null
   durationMs: number
   checks: CheckOutcome[]
 }
@@ -79,12 +81,22 @@ export type VerifyResult = Versioned<{
   references: ReferenceResult[]
 }>
 
+/**
+ * The exit code of a run: a reference that could not be read wins (its error's code: 3 for the
+ * registry, 2 for bad input), then 1 when a check failed, else 0.
+ */
+export function reportsExitCode(reports: readonly VerifyReport[]): ExitCodeValue {
+  const errored = reports.find((report) => report.verdict === 'error')
+  if (errored) return errored.errorKind ? exitCodeOfKind(errored.errorKind) : ExitCode.registry
+  return reports.some((report) => report.verdict === 'fail') ? ExitCode.checkFailed : ExitCode.ok
+}
+
 /** The engine's reports as the result document: what --json prints and every renderer reads. */
 export function verifyResult(
   reports: readonly VerifyReport[],
   run: {require: readonly Platform[]; client: ClientName; strict: boolean},
 ): VerifyResult {
-  const exitCode = exitCodeOf(reports)
+  const exitCode = reportsExitCode(reports)
   return versioned({
     verdict: exitCode === ExitCode.ok ? 'pass' : exitCode === ExitCode.checkFailed ? 'fail' : 'error',
     exitCode,
@@ -96,6 +108,7 @@ export function verifyResult(
       digest: report.digest ?? null,
       verdict: report.verdict,
       error: report.error ?? null,
+      errorKind: report.errorKind ?? null,
       durationMs: report.durationMs,
       checks: report.checks.map((check) => ({
         id: check.id,

@@ -131,10 +131,10 @@ describe('audit options, checked as resolve checks them', () => {
   })
 
   it('rejects a wrong argument from the library with a UsageError in a library caller’s words', async () => {
-    const code = `import {audit, UsageError} from 'archcheck'
-try { await audit({images: 'x'}) } catch (error) { console.log(error instanceof UsageError, error.exitCode, error.message) }`
+    const code = `import {audit, errorExitCode, UsageError} from 'archcheck'
+try { await audit({images: 'x'}) } catch (error) { console.log(error instanceof UsageError, error.kind, errorExitCode(error), error.message) }`
     const {stdout} = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], {cwd: PROJECT_ROOT, env: cliEnv()})
-    expect(stdout).toBe('true 2 images (the first argument): expected an array of image references, found an object\n')
+    expect(stdout).toBe('true usage 2 images (the first argument): expected an array of image references, found an object\n')
   })
 })
 

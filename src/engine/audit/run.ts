@@ -1,4 +1,4 @@
-import {ArchcheckError, RegistryError} from '../../oci/errors.js'
+import {ArchcheckError, RegistryError, type ErrorKind} from '../../oci/errors.js'
 import {PlatformMatching} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
 import type {Platform} from '../../oci/platform/types.js'
@@ -68,6 +68,12 @@ export interface AuditCell {
 
 export type RowStatus = 'audited' | 'unreadable' | 'not-audited'
 
+/**
+ * Why a row has no result: the kind of the error that made it unreadable, `invalid-tag` for a
+ * listed tag that is no valid reference, or `not-audited`.
+ */
+export type RowErrorKind = ErrorKind | 'invalid-tag' | 'not-audited'
+
 export interface AuditRow {
   /** The repository the row is grouped under: `registry/repository`, or the local spec without its tag. */
   repository: string
@@ -90,8 +96,8 @@ export interface AuditRow {
   passed: boolean
   /** Why the image could not be read, or why it was not audited. */
   error: string | null
-  /** The RegistryError kind of `error` (`not-found`, `rate-limited`, …). */
-  errorKind: string | null
+  /** The kind of `error` (`not-found`, `rate-limited`, …; docs/cli.md "Error kinds"). */
+  errorKind: RowErrorKind | null
   cells: AuditCell[]
   /** verify's checks with `--require`, else null. */
   checks: Array<{id: string; status: CheckResult['status']; platform: string | null; message: string}> | null
@@ -252,13 +258,12 @@ function placeOf(spec: SourceSpec): {repository: string; registry: string; tag: 
   return {repository: `${spec.kind}:${spec.layout.path}`, registry: spec.kind, tag: spec.layout.tag ?? null}
 }
 
-function errorText(error: unknown): {message: string; kind: string | null} {
-  if (error instanceof RegistryError) return {message: error.message, kind: error.kind}
-  if (error instanceof ArchcheckError) return {message: error.message, kind: 'usage'}
+function errorText(error: unknown): {message: string; kind: ErrorKind} {
+  if (error instanceof ArchcheckError) return {message: error.message, kind: error.kind}
   throw error
 }
 
-function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: string | null, durationMs = 0): AuditRow {
+function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: RowErrorKind | null, durationMs = 0): AuditRow {
   return {
     repository: item.repository,
     reference: item.reference,
@@ -370,10 +375,10 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     inputs.map(async (input) => {
       if (!isBareRepository(input)) return {input}
       const place = placeOf(input.spec)
-      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited'}})
+      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited' as const}})
       return limiterOf(place.registry)(async () => {
         const stop = stopped.get(place.registry)
-        if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited'}}
+        if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited' as const}}
         if (options.signal?.aborted) return interrupted()
         let source: ImageSource | undefined
         try {
@@ -396,7 +401,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   const unmatched: AuditRun['unmatched'] = []
   const selections: RepositorySelection[] = []
   const expanded = new Set<string>()
-  const repositoryRow = (input: AuditInput, message: string, kind: string) => {
+  const repositoryRow = (input: AuditInput, message: string, kind: RowErrorKind) => {
     const place = placeOf(input.spec)
     const status: RowStatus = kind === 'not-audited' ? 'not-audited' : 'unreadable'
     rows.push(
@@ -459,7 +464,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       for (const {tag, version} of selected) planListed(tag, 'selected', version)
       for (const {tag} of aliasCandidates) planListed(tag, 'alias', null)
     } else if ('failed' in listing && listing.failed) {
-      repositoryRow(input, listing.failed.message, listing.failed.kind ?? 'unreadable')
+      repositoryRow(input, listing.failed.message, listing.failed.kind)
     } else {
       plan(input.spec, input.origins ?? [], 'named', null)
     }

@@ -1,4 +1,4 @@
-import {ArchcheckError, ExitCode} from '../../oci/errors.js'
+import {ArchcheckError} from '../../oci/errors.js'
 import type {ImageSource} from '../../source/source.js'
 import {fetchImageTree} from '../tree.js'
 import {parseHosts} from '../../oci/platform/hosts.js'
@@ -25,7 +25,7 @@ function errorReport(reference: string, error: unknown, startedAt: number, stric
     verdict: 'error',
     checks: [],
     error: error.message,
-    errorExitCode: error.exitCode ?? ExitCode.registry,
+    errorKind: error.kind,
     durationMs: Date.now() - startedAt,
     strict,
   }

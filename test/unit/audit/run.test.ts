@@ -75,6 +75,18 @@ describe('runAudit over tags that share images', () => {
       ['unreadable', 'connection reset'],
     ])
   })
+
+  it("names the kind of each unreadable row's error: a source's, or usage for input it cannot use", async () => {
+    const dir = await layout()
+    const run = await runAudit(
+      [{spec: parseSourceSpec(`oci-layout:${dir}:9.9`)}, {spec: parseSourceSpec(`oci-layout:${dir}/absent:1.0`)}],
+      options((spec) => openSource(spec)),
+    )
+    expect(run.rows.map((row) => [row.status, row.errorKind])).toEqual([
+      ['unreadable', 'not-found'],
+      ['unreadable', 'usage'],
+    ])
+  })
 })
 
 describe('runAudit interrupted', () => {

@@ -6,7 +6,7 @@ import type {ImageTree, TreeNode} from '../../../src/oci/types.js'
 import {MediaType} from '../../../src/oci/media-types.js'
 import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifyText} from '../../../src/render/verify-text.js'
-import {exitCodeOf} from '../../../src/engine/verify/report.js'
+import {reportsExitCode} from '../../../src/api/verify.js'
 import type {CheckProvider, VerifyDependencies} from '../../../src/engine/verify/types.js'
 import {verifyImage, verifyTargetsWith} from '../../../src/engine/verify/verify.js'
 import {asReference, asResult, fakeSource, image, index, resolution} from './trees.js'
@@ -37,13 +37,13 @@ describe('verifyImage', () => {
     const root = index([amd64, arm64])
     const report = await verifyImage(fakeSource(), {}, dependencies(root))
     expect(report).toMatchObject({reference: 'registry.test/app:1', digest: root.descriptor.digest, verdict: 'pass', strict: false})
-    expect(exitCodeOf([report])).toBe(0)
+    expect(reportsExitCode([report])).toBe(0)
   })
 
   it('fails an index without arm64 and explains it in every format', async () => {
     const report = await verifyImage(fakeSource(), {}, dependencies(index([amd64])))
     expect(report.verdict).toBe('fail')
-    expect(exitCodeOf([report])).toBe(1)
+    expect(reportsExitCode([report])).toBe(1)
     const text = await renderVerifyText(asReference(report), report.strict)
     expect(text).toMatch(/platform-missing\s+│ pass\s+│ FAIL/)
     expect(text).toContain(
@@ -88,8 +88,9 @@ describe('verifyImage', () => {
       {},
       dependencies(new RegistryError('manifest unknown: registry.test/app:1', 'not-found', {status: 404})),
     )
-    expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorExitCode: 3, checks: []})
-    expect(exitCodeOf([report])).toBe(3)
+    expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorKind: 'not-found', checks: []})
+    expect(reportsExitCode([report])).toBe(3)
+    expect(asReference(report)).toMatchObject({verdict: 'error', errorKind: 'not-found'})
     expect(await renderVerifyText(asReference(report), report.strict)).toContain('ERROR manifest unknown: registry.test/app:1\n')
   })
 
@@ -133,6 +134,7 @@ describe('verifyTargetsWith', () => {
     expect(reports[1].checks.find((check) => check.id === 'digest-mismatch')?.status).toBe('fail')
     expect(most).toBeGreaterThan(1)
     expect(closed.sort()).toEqual(['r.io/a:1', 'r.io/b:1', 'r.io/c:1'])
-    expect(exitCodeOf(reports)).toBe(2)
+    expect(reports[3].errorKind).toBe('usage')
+    expect(reportsExitCode(reports)).toBe(2)
   })
 })
