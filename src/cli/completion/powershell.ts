@@ -13,38 +13,37 @@ export function powershellScript(spec: CompletionSpec): string {
     .filter(([, entries]) => entries.length > 0)
     .map(
       ([path, entries]) =>
-        `  ${psQuote(path)} = @(${entries.map((entry) => `@{Word = ${psQuote(entry.word)}; Summary = ${psQuote(entry.summary)}}`).join(', ')})`,
+        `      ${psQuote(path)} = @(${entries.map((entry) => `@{Word = ${psQuote(entry.word)}; Summary = ${psQuote(entry.summary)}}`).join(', ')})`,
     )
   const flagEntries = spec.commands.map(
     (command) =>
-      `  ${psQuote(command.words)} = @(\n${commandFlags(command)
-        .map((flag) => `    ${flagEntry(flag)}`)
-        .join('\n')}\n  )`,
+      `      ${psQuote(command.words)} = @(\n${commandFlags(command)
+        .map((flag) => `        ${flagEntry(flag)}`)
+        .join('\n')}\n      )`,
   )
   const argEntries = spec.commands.flatMap((command) =>
     command.args.flatMap((values, index) =>
-      'words' in values ? [`  ${psQuote(`${command.words} ${index}`)} = @(${values.words.map(psQuote).join(', ')})`] : [],
+      'words' in values ? [`      ${psQuote(`${command.words} ${index}`)} = @(${values.words.map(psQuote).join(', ')})`] : [],
     ),
   )
   return `# PowerShell completion for ${bin}, written by \`${bin} autocomplete script powershell\`; load it with
 #   ${bin} autocomplete script powershell | Out-String | Invoke-Expression
 
-$script:ArchcheckCompletion = @{
-  Paths = @(${commandPaths(spec).filter(Boolean).map(psQuote).join(', ')})
-  Children = @{
-${childEntries.join('\n')}
-  }
-  Flags = @{
-${flagEntries.join('\n')}
-  }
-  Args = @{
-${argEntries.join('\n')}
-  }
-}
-
 Register-ArgumentCompleter -Native -CommandName ${psQuote(bin)} -ScriptBlock {
   param($wordToComplete, $commandAst, $cursorPosition)
-  $spec = $script:ArchcheckCompletion
+  # The tables live in the block: it runs in whatever scope the profile loaded it from.
+  $spec = @{
+    Paths = @(${commandPaths(spec).filter(Boolean).map(psQuote).join(', ')})
+    Children = @{
+${childEntries.join('\n')}
+    }
+    Flags = @{
+${flagEntries.join('\n')}
+    }
+    Args = @{
+${argEntries.join('\n')}
+    }
+  }
   $words = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -lt $cursorPosition } | ForEach-Object { $_.Extent.Text })
   # The command: the leading words that name a topic or a command.
   $typed = ''
@@ -92,7 +91,9 @@ Register-ArgumentCompleter -Native -CommandName ${psQuote(bin)} -ScriptBlock {
   }
   $pattern = [System.Management.Automation.WildcardPattern]::Escape($current) + '*'
   $candidates | Where-Object { $_.Text -like $pattern } | ForEach-Object {
-    [System.Management.Automation.CompletionResult]::new($prefix + $_.Text, $_.Text, $_.Type, $_.Tip)
+    # CompletionResult refuses an empty tooltip.
+    $tip = if ($_.Tip) { $_.Tip } else { $_.Text }
+    [System.Management.Automation.CompletionResult]::new($prefix + $_.Text, $_.Text, $_.Type, $tip)
   }
 }
 `
