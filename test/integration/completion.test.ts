@@ -3,13 +3,16 @@
  * shell as it completes a partial command line. bash: the completion function called as bash
  * calls it (COMP_WORDS, COMP_CWORD → COMPREPLY). fish: `complete -C`. zsh: an interactive zsh in
  * a pseudo-terminal (zsh/zpty) pressing TAB, with compadd reporting what it was given.
- * PowerShell is not installable here (no Debian package): its script is checked as text.
+ * PowerShell is not installable here (no Debian package): its script is parsed with tree-sitter's
+ * PowerShell grammar and its tables checked as text.
  * Runs the built CLI.
  */
 import {execFile} from 'node:child_process'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import Parser from 'tree-sitter'
+import PowerShell from 'tree-sitter-powershell/bindings/node/index.js'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {runCli} from '../helpers/cli.js'
@@ -180,7 +183,27 @@ describe('zsh', () => {
   }, 60_000)
 })
 
+/** Where PowerShell's grammar fails to read `source`: each syntax error with its line. */
+function powershellSyntaxErrors(source: string): string[] {
+  const parser = new Parser()
+  parser.setLanguage(PowerShell)
+  const errors: string[] = []
+  const visit = (node: Parser.SyntaxNode): void => {
+    if (node.type === 'ERROR' || node.isMissing) errors.push(`line ${node.startPosition.row + 1}: ${node.text.slice(0, 80)}`)
+    for (const child of node.children) visit(child)
+  }
+  visit(parser.parse(source, undefined, {bufferSize: 1 << 22}).rootNode)
+  return errors
+}
+
 describe('powershell', () => {
+  it('writes a script that parses as PowerShell', async () => {
+    const run = await runCli(['autocomplete', 'script', 'powershell'])
+    expect(powershellSyntaxErrors(run.stdout)).toEqual([])
+    // The check sees a broken script: the same without the brace that closes the completer.
+    expect(powershellSyntaxErrors(run.stdout.replace(/\}\s*$/, ''))).not.toEqual([])
+  })
+
   it('registers a completer holding every command, flag and value set', async () => {
     const run = await runCli(['autocomplete', 'script', 'powershell'])
     expect(run.stdout).toContain("Register-ArgumentCompleter -Native -CommandName 'archcheck'")
