@@ -7,7 +7,7 @@ import type {CommandSpec, CompletionSpec, FlagSpec} from './spec.js'
 
 /** Every command path a user can have typed: '' (none yet), each topic and each command. */
 export function commandPaths(spec: CompletionSpec): string[] {
-  return ['', ...spec.topics.map((topic) => topic.words), ...spec.commands.map((command) => command.words)]
+  return ['', ...[...spec.topics, ...spec.commands].map((entry) => entry.words).sort()]
 }
 
 /** What may follow a command path as the next word: its subcommands, with their summaries. */

@@ -76,7 +76,7 @@ const VALUES_BY_HELP_VALUE: Record<string, Values> = {
   PLATFORMS: {words: COMMON_PLATFORMS},
 }
 
-/** The flags oclif adds to every command without listing them in the manifest. */
+/** oclif's --help (and -h, package.json's additionalHelpFlags): every command takes it, no manifest lists it. */
 const HELP_FLAG: FlagSpec = {name: 'help', char: 'h', summary: 'Show help', repeatable: false, list: false, negatable: false}
 
 export function completionSpec(bin: string, commands: readonly ManifestCommand[]): CompletionSpec {
