@@ -8,14 +8,14 @@
  * Runs the built CLI.
  */
 import {execFile} from 'node:child_process'
-import {mkdir, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import Parser from 'tree-sitter'
 import PowerShell from 'tree-sitter-powershell/bindings/node/index.js'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {runCli} from '../helpers/cli.js'
+import {CLI_PATH, runCli} from '../helpers/cli.js'
 import {tempDir} from '../helpers/temp-dir.js'
 
 const PLATFORMS = [
@@ -46,9 +46,9 @@ beforeAll(async () => {
   }
 }, 60_000)
 
-function shell(program: string, args: string[]): Promise<string> {
+function shell(program: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(program, args, {cwd: work, timeout: 30_000, env: {...process.env, HOME: work}}, (error, stdout, stderr) =>
+    execFile(program, args, {cwd: work, timeout: 30_000, env: {...process.env, HOME: work, ...env}}, (error, stdout, stderr) =>
       error ? reject(new Error(`${program} failed: ${stderr}`)) : resolve(stdout),
     )
   })
@@ -219,6 +219,48 @@ describe('powershell', () => {
 })
 
 describe('autocomplete', () => {
+  it('sets completion up with the very line it shows, archcheck found on PATH', async () => {
+    const bin = join(work, 'bin')
+    await mkdir(bin, {recursive: true})
+    await writeFile(join(bin, 'archcheck'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_PATH)} "$@"\n`)
+    await chmod(join(bin, 'archcheck'), 0o755)
+    const path = {PATH: `${bin}:${process.env.PATH}`}
+    /** The command line the setup text shows indented on its own line. */
+    const setupLine = async (shellName: string) =>
+      (await runCli(['autocomplete', shellName])).stdout
+        .split('\n')
+        .find((line) => line.startsWith('  '))!
+        .trim()
+
+    const bashLine = await setupLine('bash')
+    const bashOut = await shell(
+      'bash',
+      [
+        '--norc',
+        '--noprofile',
+        '-c',
+        `${bashLine}\nCOMP_WORDS=(archcheck audit --format '')\nCOMP_CWORD=3\n_archcheck\necho "\${COMPREPLY[*]}"`,
+      ],
+      path,
+    )
+    expect(bashOut.trim()).toBe('text markdown csv html')
+
+    // fish: the line writes a completions file that fish loads by itself the first time archcheck is completed.
+    await mkdir(join(work, '.config', 'fish', 'completions'), {recursive: true})
+    await shell('fish', ['--no-config', '-c', await setupLine('fish')], path)
+    const fishOut = await shell('fish', ['-c', "complete -C 'archcheck audit --format '"], {
+      ...path,
+      XDG_CONFIG_HOME: join(work, '.config'),
+    })
+    expect(
+      fishOut
+        .split('\n')
+        .filter(Boolean)
+        .map((entry) => entry.split('\t')[0])
+        .sort(),
+    ).toEqual(['csv', 'html', 'markdown', 'text'])
+  }, 60_000)
+
   it('shows the start-up line for the shell named, or the one in $SHELL', async () => {
     const bashSetup = await runCli(['autocomplete', 'bash'])
     expect(bashSetup.code).toBe(0)
