@@ -1,7 +1,7 @@
 /**
  * The docs name files and show output; both drift as the code moves. Every `src/`, `test/` and
- * `bench/` path the docs name must exist, and the README's `inspect --json` example must have the
- * fields the command prints.
+ * `bench/` path the docs name must exist, the README's `inspect --json` example must have the
+ * fields the command prints, and docs/inspect.md's must be what it prints.
  */
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -42,13 +42,31 @@ describe('docs', () => {
     expect(missing).toEqual([])
   })
 
+  const jsonExample = (doc: string, after: string): Record<string, unknown> => {
+    const text = readFileSync(join(PROJECT_ROOT, doc), 'utf8')
+    return JSON.parse(/```json\n([\s\S]*?)\n```/.exec(text.slice(text.indexOf(after)))![1]) as Record<string, unknown>
+  }
+  const demoJson = async (): Promise<{platforms: unknown[]; attestations: unknown[]} & Record<string, unknown>> =>
+    JSON.parse(JSON.stringify(await inspect(`oci-layout:${join(PROJECT_ROOT, 'fixtures', 'demo')}`))) as {
+      platforms: unknown[]
+      attestations: unknown[]
+    }
+
   it('show inspect --json in the README with the fields the command prints', async () => {
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')
-    const section = readme.slice(readme.indexOf('### `inspect --json` schema'))
-    const example = /```json\n([\s\S]*?)\n```/.exec(section)![1]
-    const shown = JSON.parse(example) as {platforms: Array<Record<string, unknown>>}
-    const printed = JSON.parse(JSON.stringify(await inspect(`oci-layout:${join(PROJECT_ROOT, 'fixtures', 'demo')}`))) as typeof shown
+    const shown = jsonExample('README.md', '### `inspect --json` schema') as {platforms: Array<Record<string, unknown>>}
+    const printed = await demoJson()
     expect(Object.keys(shown)).toEqual(Object.keys(printed))
-    expect(Object.keys(shown.platforms[0])).toEqual(Object.keys(printed.platforms[0]))
+    expect(Object.keys(shown.platforms[0])).toEqual(Object.keys(printed.platforms[0] as object))
+  })
+
+  it('show in docs/inspect.md exactly what inspect --json prints for the demo image (first platform and attestation)', async () => {
+    const printed = await demoJson()
+    expect(printed.reference).toBe(`oci-layout:${join(PROJECT_ROOT, 'fixtures', 'demo')}:latest`)
+    expect(jsonExample('docs/inspect.md', 'Example (`archcheck inspect oci-layout:fixtures/demo --json`')).toEqual({
+      ...printed,
+      reference: 'oci-layout:fixtures/demo:latest',
+      platforms: printed.platforms.slice(0, 1),
+      attestations: printed.attestations.slice(0, 1),
+    })
   })
 })
