@@ -165,3 +165,11 @@ describe('builder inspect in process', () => {
     )
   })
 })
+
+describe('builder create in process', () => {
+  it('refuses a name buildx would refuse, before running docker; a name with a space passes through whole', async () => {
+    const result = await runInProcess(['builder', 'create', 'my builder'])
+    expect([result.code, result.stdout]).toEqual([2, ''])
+    expect(result.stderr).toMatch(/^archcheck: invalid builder name "my builder"[^\n]*\(see archcheck builder create --help\)\n$/)
+  })
+})
