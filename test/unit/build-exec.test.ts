@@ -44,7 +44,7 @@ describe('captureCommand and streamCommand', () => {
 
   it('stops a program that outlives its time', async () => {
     const started = performance.now()
-    const result = await captureCommand('sleep', ['20'], {timeoutMs: 200})
+    const result = await captureCommand(process.execPath, ['-e', 'setTimeout(() => {}, 20_000)'], {timeoutMs: 200})
     expect(result.code).not.toBe(0)
     expect(performance.now() - started).toBeLessThan(10_000)
   })

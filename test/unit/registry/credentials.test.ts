@@ -23,11 +23,11 @@ afterEach(() => {
   process.env.PATH = savedPath
 })
 
-/** Puts `docker-credential-NAME` on PATH: an sh script that records its stdin and runs `body`. */
+/** Puts `docker-credential-NAME` on PATH: an sh script (shell builtins only: unit tests have only node, npm and sh) that records the server it is asked about and runs `body`. */
 async function helper(name: string, body: string): Promise<{asked: () => Promise<string>}> {
   const dir = await tempDir('helpers')
   const program = join(dir, `docker-credential-${name}`)
-  await writeFile(program, `#!/bin/sh\ncat > "${dir}/asked"\n${body}\n`)
+  await writeFile(program, `#!/bin/sh\nread -r server\nprintf %s "$server" > "${dir}/asked"\n${body}\n`)
   await chmod(program, 0o755)
   process.env.PATH = `${dir}:${savedPath}`
   return {asked: () => readFile(join(dir, 'asked'), 'utf8')}
