@@ -5,24 +5,11 @@ import type {AttestationsResult} from '../../../src/api/attestations.js'
 import type {Artifact} from '../../../src/engine/supply-chain/types.js'
 import {renderAttestations} from '../../../src/render/attestations.js'
 import {styleFor} from '../../../src/render/style.js'
+import {artifactSummary} from '../../helpers/supply-chain.js'
 
 const plain = styleFor({isTTY: false}, {NO_COLOR: '1'})
 const IMAGE = `sha256:${'a'.repeat(64)}`
 const OTHER = `sha256:${'b'.repeat(64)}`
-
-function artifact(kind: Artifact['kind'], fields: Partial<Artifact> = {}): Artifact {
-  return {
-    origin: 'referrers-api',
-    kind,
-    manifestDigest: OTHER,
-    layerDigest: null,
-    type: kind,
-    envelope: null,
-    subjects: [],
-    unreadable: null,
-    ...fields,
-  }
-}
 
 function result(artifacts: Artifact[], fields: Partial<AttestationsResult> = {}): AttestationsResult {
   return {
@@ -37,7 +24,7 @@ function result(artifacts: Artifact[], fields: Partial<AttestationsResult> = {})
 }
 
 const signature = (verification: 'valid' | 'invalid' | 'unverified', signedDigest: string | null = IMAGE): Artifact =>
-  artifact('signature', {
+  artifactSummary('signature', {
     origin: 'cosign-tag',
     signature: {
       signedDigest,
@@ -64,8 +51,8 @@ describe('renderAttestations', () => {
   it('flags an attestation that names another digest, and one that could not be read', () => {
     const text = renderAttestations(
       result([
-        artifact('attestation', {subjects: [OTHER], type: 'https://example.com/predicate'}),
-        artifact('sbom', {unreadable: 'not JSON'}),
+        artifactSummary('attestation', {subjects: [OTHER], type: 'https://example.com/predicate'}),
+        artifactSummary('sbom', {unreadable: 'not JSON'}),
       ]),
       plain,
     )
@@ -99,7 +86,7 @@ describe('renderAttestations', () => {
   })
 
   it('never writes control characters from the registry to the terminal', () => {
-    const text = renderAttestations(result([artifact('other', {type: 'evil\u001b]0;owned\u0007\u001b[2J'})]), plain)
+    const text = renderAttestations(result([artifactSummary('other', {type: 'evil\u001b]0;owned\u0007\u001b[2J'})]), plain)
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
     expect(text).toContain('evil')
   })
