@@ -19,7 +19,7 @@ Exit codes: 0 read, 2 bad input, 3 something attached could not be read or a pla
   ]
 
   static override args = {
-    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG].', required: true}),
+    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST].', required: true}),
   }
 
   static override flags = {

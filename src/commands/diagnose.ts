@@ -20,7 +20,7 @@ Exit status: 0 every host starts it, 1 some host will fail, 2 bad usage, 3 the i
   ]
 
   static override args = {
-    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG].', required: true}),
+    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST].', required: true}),
   }
 
   static override flags = {

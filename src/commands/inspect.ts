@@ -25,7 +25,7 @@ Each row shows the platform the index declares and the platform the image's conf
   ]
 
   static override args = {
-    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG].', required: true}),
+    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST].', required: true}),
   }
 
   static override flags = {

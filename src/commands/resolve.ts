@@ -30,7 +30,7 @@ Exit status: 0 when every host is ok (or fallback with --allow-fallback), 1 othe
   ]
 
   static override args = {
-    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG].', required: true}),
+    ref: Args.string({description: 'Image reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST].', required: true}),
   }
 
   static override flags = {

@@ -23,7 +23,7 @@ import {sanitizeText} from '../oci/sanitize.js'
 
 export default class Verify extends BaseCommand {
   static override summary = 'Gate a release: every required platform resolves to the right, complete image, or exit 1 with the reason.'
-  static override description = `Checks each REF (registry reference, oci-layout:PATH[:TAG] or oci-archive:FILE[:TAG]; several are checked concurrently) for:
+  static override description = `Checks each REF (registry reference, oci-layout:PATH[:TAG|@DIGEST] or oci-archive:FILE[:TAG|@DIGEST]; several are checked concurrently) for:
 platform-missing, platform-fallback, config-mismatch, single-platform, duplicate-platform, unexpected-platform (--forbid-extra),
 dangling-manifest, missing-blob (--blobs), mixed-media-types (warning), attestation-orphan (warning), digest-mismatch (--expect-digest, --metadata-file); with --deep, entrypoint-arch, entrypoint-missing and loader-missing (layers read);
 with --require-provenance, --require-sbom, --require-signature, --expect-source or --expect-revision, the supply-chain checks of docs/attestations.md, attestation-subject and base-platform included.

@@ -21,6 +21,7 @@ import {
   type BuiltIndex,
   type ContentObject,
 } from '../../scripts/fixtures/image-builder.js'
+import type {Artifact} from '../../src/engine/supply-chain/types.js'
 
 export const SLSA_V02 = 'https://slsa.dev/provenance/v0.2'
 export const SLSA_V1 = 'https://slsa.dev/provenance/v1'
@@ -328,5 +329,20 @@ export function cosignTagManifest(layers: Array<{mediaType: string; body: unknow
     top: manifest,
     manifests: [manifest],
     blobs: [config, ...objects],
+  }
+}
+
+/** An artifact as the engine summarises it (readable, nothing it names), for the tests of what is shown of it. */
+export function artifactSummary(kind: Artifact['kind'], fields: Partial<Artifact> = {}): Artifact {
+  return {
+    origin: 'referrers-api',
+    kind,
+    manifestDigest: `sha256:${'b'.repeat(64)}`,
+    layerDigest: null,
+    type: kind,
+    envelope: null,
+    subjects: [],
+    unreadable: null,
+    ...fields,
   }
 }

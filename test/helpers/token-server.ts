@@ -5,12 +5,12 @@
  * callers get pull only; the user and password given get every action they ask for. Tokens
  * live `lifetimeS` seconds (`expires_in` and the JWT's `exp`), so a test can let one expire.
  */
-import {execFileSync} from 'node:child_process'
 import {createPrivateKey, randomUUID, sign, X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {join} from 'node:path'
+
+import {selfSignedCertificate} from './certificates.js'
 
 export interface TokenServer {
   /** `http://127.0.0.1:PORT/token`: the registry's `realm`. */
@@ -34,27 +34,7 @@ const REGISTRY_LEEWAY_S = 60
 const base64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url')
 
 export async function startTokenServer(dir: string, options: {user: string; password: string; lifetimeS?: number}): Promise<TokenServer> {
-  const keyPath = join(dir, 'token.key')
-  const certificatePath = join(dir, 'token.crt')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certificatePath,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=archcheck-token-issuer',
-    ],
-    {stdio: 'ignore'},
-  )
+  const {certificate: certificatePath, key: keyPath} = selfSignedCertificate(dir, {name: 'token', commonName: 'archcheck-token-issuer'})
   const key = createPrivateKey(readFileSync(keyPath))
   const certificate = new X509Certificate(readFileSync(certificatePath))
   const service = 'archcheck-test-registry'
@@ -113,45 +93,4 @@ export async function startTokenServer(dir: string, options: {user: string; pass
         server.close(() => resolve())
       }),
   }
-}
-
-/** A private CA and a server certificate it signs for `ip` (made with openssl in `dir`). */
-export function makeServerCertificate(dir: string, ip: string): {ca: string; certificate: string; key: string} {
-  const file = (name: string): string => join(dir, name)
-  const run = (args: string[]): void => void execFileSync('openssl', args, {stdio: 'ignore'})
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.crt'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=archcheck test CA',
-  ])
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${ip}`])
-  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:${ip}\\nbasicConstraints=CA:FALSE\\n' > ${file('ext.cnf')}`])
-  run([
-    'x509',
-    '-req',
-    '-in',
-    file('server.csr'),
-    '-CA',
-    file('ca.crt'),
-    '-CAkey',
-    file('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    file('server.crt'),
-    '-days',
-    '1',
-    '-extfile',
-    file('ext.cnf'),
-  ])
-  return {ca: file('ca.crt'), certificate: file('server.crt'), key: file('server.key')}
 }

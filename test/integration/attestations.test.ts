@@ -10,8 +10,7 @@ import {buildImage, buildIndex, type BuiltImage, type BuiltIndex} from '../../sc
 import {parseReference} from '../../src/oci/reference.js'
 import {runCli} from '../helpers/cli.js'
 import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
-import {startCountingProxy} from '../helpers/counting-proxy.js'
-import {startReferrersProxy, type ReferrersProxy} from '../helpers/referrers-proxy.js'
+import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
 import {TestRegistryClient, testRegistryHost} from '../helpers/registry.js'
 import {
   BUNDLE_V03,
@@ -270,9 +269,10 @@ describe('attestations: requests', () => {
 })
 
 describe('attestations: the referrers API', () => {
-  let proxy: ReferrersProxy
+  let proxy: CountingProxy
+  const referrers = {pageSize: 1, applyFilter: true, synthetic: undefined as number | undefined}
   beforeAll(async () => {
-    proxy = await startReferrersProxy(testRegistryHost())
+    proxy = await startCountingProxy(testRegistryHost(), {referrers})
   })
   afterAll(async () => {
     await proxy.close()
@@ -280,15 +280,15 @@ describe('attestations: the referrers API', () => {
   })
 
   it('filters by artifactType: the registry, or the client when the registry ignored the filter', async () => {
-    proxy.pageSize = 10
+    referrers.pageSize = 10
     const source = registrySource(parseReference(`${proxy.host}/supply-chain/app`))
     for (const applyFilter of [true, false]) {
-      proxy.applyFilter = applyFilter
+      referrers.applyFilter = applyFilter
       const found = await source.listReferrers(pushed.arm64.manifest.digest, {artifactType: BUNDLE_V03})
       expect(found?.map((descriptor) => descriptor.artifactType)).toEqual([BUNDLE_V03])
     }
-    proxy.applyFilter = true
-    expect(proxy.referrerRequests.at(-1)).toBe(
+    referrers.applyFilter = true
+    expect(proxy.urls({kind: 'referrers'}).at(-1)).toBe(
       `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}?artifactType=${encodeURIComponent(BUNDLE_V03)}`,
     )
     // distribution 2.8 itself has no referrers API.
@@ -298,8 +298,8 @@ describe('attestations: the referrers API', () => {
   })
 
   it('reads referrers from the API, following its Link pages, and does not read the fallback tag', async () => {
-    proxy.pageSize = 1
-    const before = proxy.referrerRequests.length
+    referrers.pageSize = 1
+    const before = proxy.count({kind: 'referrers'})
     const reference = pushed.reference.replace(testRegistryHost(), proxy.host)
     const {result, code} = await json([reference])
     expect(code).toBe(0)
@@ -310,7 +310,10 @@ describe('attestations: the referrers API', () => {
       ['referrers-api', 'sbom'],
       ['referrers-api', 'sigstore-bundle'],
     ])
-    const arm64Requests = proxy.referrerRequests.slice(before).filter((path) => path.includes(pushed.arm64.manifest.digest))
+    const arm64Requests = proxy
+      .urls({kind: 'referrers'})
+      .slice(before)
+      .filter((path) => path.includes(pushed.arm64.manifest.digest))
     expect(arm64Requests).toEqual([
       `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}`,
       `/v2/supply-chain/app/referrers/${pushed.arm64.manifest.digest}?page=1`,
@@ -318,8 +321,8 @@ describe('attestations: the referrers API', () => {
   })
 
   it('stops at a bounded number of referrers: exit 3 and one line', async () => {
-    proxy.pageSize = 1000
-    proxy.synthetic = 5000
+    referrers.pageSize = 1000
+    referrers.synthetic = 5000
     try {
       const run = await runCli(['attestations', pushed.reference.replace(testRegistryHost(), proxy.host)])
       expect(run.code).toBe(3)
@@ -328,7 +331,7 @@ describe('attestations: the referrers API', () => {
       for (const line of lines)
         expect(line).toMatch(/^archcheck: sha256:[a-f0-9]{64} in .* has more than 256 referrers; not reading further$/)
     } finally {
-      proxy.synthetic = undefined
+      referrers.synthetic = undefined
     }
   })
 })

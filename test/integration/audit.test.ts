@@ -1,14 +1,13 @@
 /**
  * `archcheck audit` against the real test registry: three repositories with 34 tags each
  * (test/helpers/audit-repos.ts), a proxy that paginates tag lists, sends rate-limit headers and
- * answers 429 on demand (test/helpers/audit-proxy.ts), workload and node fixtures.
+ * answers 429 on demand (test/helpers/counting-proxy.ts), workload and node fixtures.
  */
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AuditResult} from '../../src/api/audit.js'
 import {
@@ -21,24 +20,21 @@ import {
   pushAuditRepo,
   type AuditRepo,
 } from '../helpers/audit-repos.js'
-import {startAuditProxy, type AuditProxy} from '../helpers/audit-proxy.js'
+import {startCountingProxy, type CountingProxy, type ProxyOptions} from '../helpers/counting-proxy.js'
 import {CLI_PATH, cliEnv, PROJECT_ROOT, runCli, runAuditJson} from '../helpers/cli.js'
 import {testRegistryHost} from '../helpers/registry.js'
+import {tempDirSync} from '../helpers/temp-dir.js'
 
 let histA: AuditRepo
 let histB: AuditRepo
 let clean: AuditRepo
-const temps: string[] = []
-const proxies: AuditProxy[] = []
+const proxies: CountingProxy[] = []
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'archcheck-audit-test-'))
-  temps.push(dir)
-  return dir
-}
+const tempDir = (): string => tempDirSync('audit-test')
 
-async function proxy(options: Parameters<typeof startAuditProxy>[1] = {}): Promise<AuditProxy> {
-  const started = await startAuditProxy(testRegistryHost(), options)
+/** A proxy that sends Docker Hub's rate-limit headers, as the registries audit meets do. */
+async function proxy(options: ProxyOptions = {}): Promise<CountingProxy> {
+  const started = await startCountingProxy(testRegistryHost(), {rateLimit: {}, ...options})
   proxies.push(started)
   return started
 }
@@ -88,10 +84,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()))
-})
-
-afterAll(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, {recursive: true, force: true})
 })
 
 describe('archcheck audit: a repository without a tag', () => {
@@ -187,7 +179,7 @@ describe('archcheck audit: a repository without a tag', () => {
   })
 
   it('follows Link pages of the tag list to the end', async () => {
-    const paging = await proxy({tagPageSize: 5})
+    const paging = await proxy({tagPages: {maxPageSize: 5}})
     const {json, code} = await auditJson([`${paging.host}/audit/clean`, '--tag-pattern', '^', '--include-prerelease', '--no-cache'])
     expect(code).toBe(0)
     // 34 tags in pages of 5; the pattern selects every one, latest being 2.2.0's alias.
@@ -390,7 +382,7 @@ describe('archcheck audit: reads shared between tags', () => {
 
 describe('archcheck audit: rate limits', () => {
   it('stops at a 429 with a long Retry-After: partial report, the unaudited listed, exit 3', async () => {
-    const limited = await proxy({rateLimitAfter: 7, retryAfterSeconds: 3600})
+    const limited = await proxy({rateLimit: {after: 7, retryAfterSeconds: 3600}})
     const args = [`${limited.host}/audit/hist-a`, '--tags', '>=1.4 <2.3', '--concurrency', '1', '--no-cache']
     const {code, json, stderr, durationMs} = await auditJson(args)
     expect(code).toBe(3)

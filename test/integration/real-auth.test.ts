@@ -15,10 +15,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {buildImage, type BuiltImage} from '../../scripts/fixtures/image-builder.js'
 import {parseReference} from '../../src/oci/reference.js'
 import {createRegistryClient} from '../../src/source/registry/client.js'
+import {caSignedServerCertificate} from '../helpers/certificates.js'
 import {runCli} from '../helpers/cli.js'
 import {TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, type RegistryServer} from '../helpers/registry-server.js'
-import {makeServerCertificate, startTokenServer, type TokenServer} from '../helpers/token-server.js'
+import {startTokenServer, type TokenServer} from '../helpers/token-server.js'
 
 const USER = 'archcheck'
 const PASSWORD = 'real-auth-password-1234'
@@ -151,7 +152,7 @@ describe.skipIf(!nonLoopbackAddress())('TLS with a private CA', () => {
   let ca: string
   beforeAll(async () => {
     const address = nonLoopbackAddress()!
-    const certificates = makeServerCertificate(await mkdtemp(join(dir, 'tls-')), address)
+    const certificates = caSignedServerCertificate(await mkdtemp(join(dir, 'tls-')), address)
     ca = certificates.ca
     server = await startRegistryServer({address, tls: {certificate: certificates.certificate, key: certificates.key}})
     const dispatcher = new Agent({connect: {ca: await readFile(ca)}})

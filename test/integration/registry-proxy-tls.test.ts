@@ -1,9 +1,8 @@
-import {execFile, execFileSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {createServer as createTlsServer} from 'node:https'
 import {connect, type AddressInfo} from 'node:net'
-import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -11,6 +10,7 @@ import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {parseReference} from '../../src/oci/reference.js'
 import {registryOptionsFromEnvironment} from '../../src/source/registry/environment.js'
 import type {ProxySettings} from '../../src/source/registry/options.js'
+import {selfSignedCertificate, type CertificateFiles} from '../helpers/certificates.js'
 import {runCli} from '../helpers/cli.js'
 import {closeRegistryClients, registrySource} from '../helpers/registry-client.js'
 import {OCI_INDEX, indexBytes, rejection, sha256} from '../helpers/registry-mocks.js'
@@ -20,6 +20,9 @@ const execFileAsync = promisify(execFile)
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']
 const servers: Server[] = []
 let certDir: string
+/** The registry's self-signed certificate (for `registry.example`) and its key. */
+let tlsFiles: CertificateFiles
+const tlsOptions = () => ({key: readFileSync(tlsFiles.key), cert: readFileSync(tlsFiles.certificate)})
 
 async function listen(server: Server): Promise<number> {
   servers.push(server)
@@ -54,27 +57,7 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
 
   beforeAll(() => {
     certDir = tempDirSync('tls')
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=registry.example',
-        '-addext',
-        'subjectAltName=DNS:registry.example',
-        '-keyout',
-        join(certDir, 'key.pem'),
-        '-out',
-        join(certDir, 'cert.pem'),
-        '-days',
-        '1',
-      ],
-      {stdio: 'ignore'},
-    )
+    tlsFiles = selfSignedCertificate(certDir, {name: 'registry', commonName: 'registry.example', subjectAltName: 'DNS:registry.example'})
   })
 
   afterEach(async () => {
@@ -118,12 +101,9 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
 
   it('tunnels HTTPS through HTTPS_PROXY and refuses a certificate it cannot verify, with a clear message', async () => {
     const tlsPort = await listen(
-      createTlsServer(
-        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
-        (_request, response) => {
-          response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
-        },
-      ),
+      createTlsServer(tlsOptions(), (_request, response) => {
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
+      }),
     )
     const tunnels: string[] = []
     const proxyPort = await listen(tunnellingProxy(tlsPort, tunnels))
@@ -139,12 +119,9 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
   it('trusts a certificate authority from NODE_EXTRA_CA_CERTS', async () => {
     const bytes = indexBytes()
     const tlsPort = await listen(
-      createTlsServer(
-        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
-        (_request, response) => {
-          response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-        },
-      ),
+      createTlsServer(tlsOptions(), (_request, response) => {
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+      }),
     )
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     // NODE_EXTRA_CA_CERTS is read at start-up, so a child process fetches.
@@ -155,7 +132,7 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
       console.log(manifest.digest)
       await client.close()`
     const {stdout} = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: {...process.env, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem'), TEST_PROXY: `http://127.0.0.1:${proxyPort}`},
+      env: {...process.env, NODE_EXTRA_CA_CERTS: tlsFiles.certificate, TEST_PROXY: `http://127.0.0.1:${proxyPort}`},
     })
     expect(stdout.trim()).toBe(sha256(bytes))
   })
@@ -163,12 +140,9 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
   it('accepts the unverifiable certificate of a registry named insecure, and only of that one', async () => {
     const bytes = indexBytes()
     const tlsPort = await listen(
-      createTlsServer(
-        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
-        (_request, response) => {
-          response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-        },
-      ),
+      createTlsServer(tlsOptions(), (_request, response) => {
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+      }),
     )
     const proxyPort = await listen(tunnellingProxy(tlsPort))
     const proxy = proxyFrom({HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
@@ -245,12 +219,9 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
 
   it('a library client ignores ARCHCHECK_INSECURE_REGISTRIES in its own process environment', async () => {
     const tlsPort = await listen(
-      createTlsServer(
-        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
-        (_request, response) => {
-          response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
-        },
-      ),
+      createTlsServer(tlsOptions(), (_request, response) => {
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(indexBytes())
+      }),
     )
     const proxy = {httpsProxy: `http://127.0.0.1:${await listen(tunnellingProxy(tlsPort))}`}
     process.env.ARCHCHECK_INSECURE_REGISTRIES = 'registry.example'
@@ -265,12 +236,9 @@ describe('proxies as the CLI takes them from the environment, and TLS verificati
   it('the CLI takes HTTPS_PROXY and ARCHCHECK_INSECURE_REGISTRIES from its environment', async () => {
     const bytes = indexBytes()
     const tlsPort = await listen(
-      createTlsServer(
-        {key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem'))},
-        (_request, response) => {
-          response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
-        },
-      ),
+      createTlsServer(tlsOptions(), (_request, response) => {
+        response.writeHead(200, {'content-type': OCI_INDEX}).end(bytes)
+      }),
     )
     const tunnels: string[] = []
     const env = {HTTPS_PROXY: `http://127.0.0.1:${await listen(tunnellingProxy(tlsPort, tunnels))}`}

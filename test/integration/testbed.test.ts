@@ -5,7 +5,7 @@ import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {runCli} from '../helpers/cli.js'
-import {startCountingProxy, type CountingProxy} from '../helpers/counting-proxy.js'
+import {startCountingProxy, type CountingProxy, type ProxyOptions} from '../helpers/counting-proxy.js'
 import {sha256Digest, TestRegistryClient} from '../helpers/registry.js'
 import {startRegistryServer, sweepStaleRegistryDirs} from '../helpers/registry-server.js'
 import {pushScenario, SCENARIOS, type ScenarioName} from '../helpers/scenarios.js'
@@ -260,6 +260,74 @@ describe('counting proxy', () => {
     } finally {
       await dead.close()
     }
+  })
+})
+
+describe('counting proxy: what distribution 2.8 lacks', () => {
+  const proxies: CountingProxy[] = []
+  const start = async (options: ProxyOptions): Promise<TestRegistryClient> => {
+    const proxy = await startCountingProxy(inject('registry').host, options)
+    proxies.push(proxy)
+    return new TestRegistryClient(proxy.host)
+  }
+  afterAll(async () => Promise.all(proxies.map((proxy) => proxy.close())))
+  const tagPage = async (client: TestRegistryClient, path: string) => {
+    const response = await client.raw('GET', path)
+    return {tags: (JSON.parse(response.bytes.toString('utf8')) as {tags: string[]}).tags, link: response.headers.get('link')}
+  }
+
+  it('pages tag lists: sorted, after `last`, at most `n` or the page bound, a next link while more remain', async () => {
+    const scenario = await pushScenario('testbed-tag-pages', {image: {platform: 'linux/amd64'}, tag: 'c'})
+    const registry = new TestRegistryClient(inject('registry').host)
+    for (const tag of ['a', 'b', 'd'])
+      await registry.pushManifest(scenario.repository, tag, {bytes: scenario.topBytes, mediaType: scenario.root.mediaType})
+    const list = `/v2/${scenario.repository}/tags/list`
+    const paged = await start({tagPages: {}})
+    expect(await tagPage(paged, `${list}?n=3`)).toEqual({tags: ['a', 'b', 'c'], link: `<${list}?n=3&last=c>; rel="next"`})
+    expect(await tagPage(paged, `${list}?n=3&last=c`)).toEqual({tags: ['d'], link: null})
+    const bounded = await start({tagPages: {maxPageSize: 2, nextOrigin: 'http://127.0.0.1:9'}})
+    expect(await tagPage(bounded, `${list}?n=100`)).toEqual({tags: ['a', 'b'], link: `<http://127.0.0.1:9${list}?n=2&last=b>; rel="next"`})
+  })
+
+  it('answers the referrers API from the fallback tag, filtered and paged', async () => {
+    const scenario = await pushScenario('testbed-referrers', {
+      index: {format: 'oci', entries: [{platform: 'linux/amd64'}, {platform: 'linux/arm64'}]},
+    })
+    const subject = scenario.root.digest
+    // The registry checks that an index's entries exist: the scenario's own images stand in for referrers.
+    const referrer = (platform: string, artifactType: string) => {
+      const {mediaType, digest, size} = scenario.image(platform)
+      return {mediaType, digest, size, artifactType}
+    }
+    const [a, b] = [referrer('linux/amd64', 'application/a'), referrer('linux/arm64', 'application/b')]
+    const fallback = Buffer.from(
+      JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [a, b]}),
+    )
+    await new TestRegistryClient(inject('registry').host).pushManifest(scenario.repository, subject.replace(':', '-'), {
+      bytes: fallback,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+    })
+    const client = await start({referrers: {pageSize: 1}})
+    const path = `/v2/${scenario.repository}/referrers/${subject}`
+    const first = await client.raw('GET', path)
+    expect(JSON.parse(first.bytes.toString('utf8')).manifests).toEqual([a])
+    expect(first.headers.get('link')).toBe(`<${path}?page=1>; rel="next"`)
+    const filtered = await client.raw('GET', `${path}?artifactType=application%2Fb`)
+    expect(JSON.parse(filtered.bytes.toString('utf8')).manifests).toEqual([b])
+    expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType')
+  })
+
+  it('sends rate-limit headers and answers 429 after the given number of manifest requests', async () => {
+    const scenario = await pushScenario('oci-index')
+    const client = await start({rateLimit: {pullLimit: 10, after: 1, retryAfterSeconds: 60}})
+    const allowed = await client.getManifest(scenario.repository, 'latest')
+    expect([allowed.status, allowed.headers.get('ratelimit-limit'), allowed.headers.get('ratelimit-remaining')]).toEqual([
+      200,
+      '10;w=21600',
+      '9;w=21600',
+    ])
+    const limited = await client.getManifest(scenario.repository, 'latest')
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '60'])
   })
 })
 

@@ -5,24 +5,14 @@ import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {parseAllDocuments, stringify} from 'yaml'
 
-import {UsageError} from '../../../src/oci/errors.js'
 import {readJson} from '../../../src/engine/audit/json-input.js'
 import {readClusterNodes} from '../../../src/engine/audit/nodes.js'
 import {readWorkloadImages} from '../../../src/engine/audit/workloads.js'
 import type {WorkloadFile} from '../../../src/engine/audit/workloads.js'
+import {usageError} from '../../helpers/errors.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/audit/', import.meta.url))
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8')
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError)
-    return error as UsageError
-  }
-  throw new Error('expected a UsageError')
-}
 
 /** The same objects in the other form: YAML for a JSON fixture; JSON (a List of several documents) for a YAML one. */
 function otherForm(name: string): string {

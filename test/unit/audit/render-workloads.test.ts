@@ -5,6 +5,7 @@ import {renderAuditMarkdown, renderAuditText} from '../../../src/render/audit.js
 import {renderAuditHtml} from '../../../src/render/html.js'
 import {styleFor} from '../../../src/render/style.js'
 import {renderWorkloadAnnotations} from '../../../src/render/workloads.js'
+import {auditResult, auditRow} from '../../helpers/audit-results.js'
 
 const plain = styleFor({isTTY: false}, {NO_COLOR: '1'})
 const AMD = 'linux/amd64 · containerd · 2 nodes'
@@ -37,38 +38,14 @@ function workload(name: string, overrides: Partial<WorkloadEntry> = {}): Workloa
 }
 
 function imageRow(reference: string, origins: AuditRow['origins']): AuditRow {
-  return {
-    repository: 'r.example/tool',
-    reference,
-    tag: '1',
-    version: null,
-    prerelease: false,
-    variant: null,
-    digest: `sha256:${'a'.repeat(64)}`,
-    status: 'audited',
-    passed: true,
-    error: null,
-    errorKind: null,
-    cells: [{host: 'linux/amd64', client: 'containerd', verdict: 'ok', chosen: null, platform: null, message: 'fine', failedChecks: []}],
-    checks: null,
-    supplyChain: null,
-    aliases: [],
-    note: null,
-    origins,
-    durationMs: 1,
-  }
+  const cell = {host: 'linux/amd64', client: 'containerd' as const, verdict: 'ok' as const, chosen: null, platform: null, message: 'fine'}
+  return auditRow({repository: 'r.example/tool', reference, cells: [{...cell, failedChecks: []}], origins})
 }
 
 function result(workloads: WorkloadEntry[], rows: AuditRow[] = []): AuditResult {
-  return {
-    schemaVersion: 1,
-    passed: false,
-    exitCode: 1,
+  return auditResult(rows, {
     hosts: [{host: 'linux/amd64', label: 'linux/amd64 (2 nodes)', nodes: ['a', 'b']}],
     clients: ['containerd'],
-    allowFallback: false,
-    required: null,
-    rows,
     workloads,
     nodeGroups: [AMD, WIN].map((label) => ({
       label,
@@ -80,29 +57,13 @@ function result(workloads: WorkloadEntry[], rows: AuditRow[] = []): AuditResult 
       taints: [],
       cordoned: false,
     })),
-    history: [],
-    supplyChainHistory: [],
-    unreadable: [],
-    notAudited: [],
-    interrupted: false,
-    rateLimited: [],
-    unmatched: [],
-    selection: [],
-    nothingAudited: null,
     summary: {
-      images: rows.length,
-      hosts: 1,
       failures: 0,
-      unreadable: 0,
-      notAudited: 0,
       requests: 3,
-      byMethod: {},
       durationMs: 200,
-      cache: null,
-      rateLimit: {},
       workloads: {total: workloads.length, failing: workloads.filter((w) => !w.passed).length, unschedulable: 0},
     },
-  }
+  })
 }
 
 const hostile = workload('evil\u001b]0;owned\u0007', {

@@ -6,8 +6,9 @@ import {renderAuditCsv, renderAuditMarkdown, renderAuditSummary, renderAuditText
 import {drawTable, fitTable, visibleWidth} from '../../../src/render/fit.js'
 import {tableMaker} from '../../../src/render/table.js'
 import {styleFor} from '../../../src/render/style.js'
+import {AUDIT_DIGEST, auditResult, auditRow} from '../../helpers/audit-results.js'
 
-const DIGEST = `sha256:${'a'.repeat(64)}`
+const DIGEST = AUDIT_DIGEST
 
 function row(tag: string, arm64: AuditRow['cells'][number]['verdict'], message = 'fine'): AuditRow {
   const cells = [
@@ -30,65 +31,22 @@ function row(tag: string, arm64: AuditRow['cells'][number]['verdict'], message =
       failedChecks: arm64 === 'check-failed' ? ['entrypoint-arch'] : [],
     },
   ]
-  return {
-    repository: 'r.example/app',
-    reference: `r.example/app:${tag}`,
-    tag,
-    aliases: [],
-    note: null,
-    version: tag,
-    prerelease: false,
-    variant: null,
-    digest: DIGEST,
-    status: 'audited',
-    passed: arm64 === 'ok',
-    error: null,
-    errorKind: null,
-    cells,
-    checks: null,
-    supplyChain: null,
-    origins: [],
-    durationMs: 1,
-  }
+  return auditRow({reference: `r.example/app:${tag}`, tag, version: tag, passed: arm64 === 'ok', cells})
 }
 
 function result(rows: AuditRow[]): AuditResult {
-  return {
-    schemaVersion: 1,
-    passed: false,
-    exitCode: 1,
+  return auditResult(rows, {
     hosts: [
       {host: 'linux/amd64', label: 'linux/amd64', nodes: null},
       {host: 'linux/arm64', label: 'linux/arm64 (2 nodes)', nodes: ['a', 'b']},
     ],
-    clients: ['docker'],
-    allowFallback: false,
-    required: null,
-    rows,
-    workloads: [],
-    nodeGroups: [],
-    history: [],
-    supplyChainHistory: [],
-    unreadable: [],
-    notAudited: [],
-    interrupted: false,
-    rateLimited: [],
-    unmatched: [],
-    selection: [],
-    nothingAudited: null,
     summary: {
-      images: rows.length,
-      hosts: 2,
-      failures: rows.filter((r) => !r.passed).length,
-      unreadable: 0,
-      notAudited: 0,
       requests: 12,
-      byMethod: {},
       durationMs: 1500,
       cache: {dir: '/c', hits: 3, misses: 1, corrupt: 0, written: 1},
       rateLimit: {'r.example': {limit: 100, remaining: 76, windowSeconds: 21600}},
     },
-  }
+  })
 }
 
 describe('historyText', () => {

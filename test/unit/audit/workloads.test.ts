@@ -11,6 +11,7 @@ import {readInput, STDIN_NAME} from '../../../src/engine/audit/input.js'
 import {mergeWorkloadImages, readWorkloadImages} from '../../../src/engine/audit/workloads.js'
 import type {WorkloadImage} from '../../../src/engine/audit/workloads.js'
 import {tempDir} from '../../helpers/temp-dir.js'
+import {usageError} from '../../helpers/errors.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/audit/', import.meta.url))
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8')
@@ -18,16 +19,6 @@ const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8')
 /** Where each reference was found, as `line from` strings, to compare with what a user reads in the file. */
 function table(images: WorkloadImage[]): Record<string, string[]> {
   return Object.fromEntries(images.map((image) => [image.reference, image.origins.map((o) => `${o.line} ${o.from}`)]))
-}
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError)
-    return error as UsageError
-  }
-  throw new Error('expected a UsageError')
 }
 
 describe('readWorkloadImages: Kubernetes', () => {
