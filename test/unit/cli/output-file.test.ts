@@ -5,7 +5,8 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {ExitCode, UsageError} from '../../../src/oci/errors.js'
+import {ExitCode, errorExitCode} from '../../../src/api/exit-codes.js'
+import {UsageError} from '../../../src/oci/errors.js'
 import {checkOutputDirectory, checkOutputFile, checkStepSummary, writeOutputFile} from '../../../src/cli/output-file.js'
 import {tempDir} from '../../helpers/temp-dir.js'
 
@@ -15,7 +16,7 @@ async function usageMessage(promise: Promise<unknown>): Promise<string> {
     (caught: unknown) => caught,
   )
   expect(error).toBeInstanceOf(UsageError)
-  expect((error as UsageError).exitCode).toBe(ExitCode.usage)
+  expect(errorExitCode(error)).toBe(ExitCode.usage)
   return (error as UsageError).message
 }
 
