@@ -33,6 +33,11 @@ describe('modules loaded by each command', () => {
       expect(unbundled(run.files)).toEqual([])
       expect(run.modules.filter((file) => file.endsWith('/@oclif/core/lib/index.js'))).toEqual([])
       for (const heavy of ['semver', 'undici', 'cli-table3', 'tar-stream', 'fzstd']) expect(packages(run.modules)).not.toContain(heavy)
+      // Help texts are filled in without ejs (scripts/oclif-ejs.ts), and the platform is named
+      // without wsl-utils' Windows helpers, which load node's child_process (with net and dgram).
+      expect(packages(run.modules)).not.toContain('ejs')
+      expect(packages(run.modules)).not.toContain('wsl-utils')
+      expect(run.builtins).not.toContain('child_process')
     },
   )
 
