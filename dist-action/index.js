@@ -2794,12 +2794,11 @@ function checkManifest(served) {
   }
   const byDigest = requested.includes(":");
   const expected = byDigest ? requested : served.dockerContentDigest?.trim() || void 0;
-  if (expected && !matchesDigestSafely(bytes, expected)) {
+  const sha256 = served.sha256 ?? digestOf(bytes);
+  const matches = expected === void 0 || expected === sha256 || !expected.startsWith("sha256:") && matchesDigestSafely(bytes, expected);
+  if (!matches) {
     const source = byDigest ? "the requested digest" : `the registry's Docker-Content-Digest ${expected}`;
-    throw new RegistryError(
-      `manifest ${requested} of ${where2} does not match ${source}: its bytes hash to ${digestOf(bytes)}`,
-      "digest-mismatch"
-    );
+    throw new RegistryError(`manifest ${requested} of ${where2} does not match ${source}: its bytes hash to ${sha256}`, "digest-mismatch");
   }
   if (body === void 0) {
     throw new RegistryError(
@@ -2825,11 +2824,11 @@ function checkManifest(served) {
       "malformed"
     );
   }
-  return { mediaType, digest: digestOf(bytes) };
+  return { mediaType, digest: sha256 };
 }
 function parseJson(bytes) {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return JSON.parse(STRICT_UTF8.decode(bytes));
   } catch {
     return void 0;
   }
@@ -2841,7 +2840,7 @@ function matchesDigestSafely(bytes, digest) {
     return false;
   }
 }
-var GENERIC_CONTENT_TYPES;
+var GENERIC_CONTENT_TYPES, STRICT_UTF8;
 var init_manifest_check = __esm({
   "src/oci/manifest-check.ts"() {
     "use strict";
@@ -2850,6 +2849,7 @@ var init_manifest_check = __esm({
     init_manifest();
     init_media_types();
     GENERIC_CONTENT_TYPES = /* @__PURE__ */ new Set(["", "application/json", "application/octet-stream", "text/plain"]);
+    STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
   }
 });
 
@@ -29980,7 +29980,7 @@ var init_transport = __esm({
     init_network_errors();
     init_scheme();
     init_stats();
-    CONNECTIONS_PER_HOST = 16;
+    CONNECTIONS_PER_HOST = 32;
     MAX_REDIRECTS = 5;
     DEFAULT_TIMEOUT_MS = 3e4;
     DEFAULT_MAX_RETRIES = 3;
@@ -30598,7 +30598,9 @@ var init_registry_source = __esm({
             contentType,
             dockerContentDigest: digest,
             requested,
-            where: this.repositoryName
+            where: this.repositoryName,
+            // The cache hands out only bytes it has hashed to this digest.
+            sha256: digest
           });
           return { bytes: lookup.bytes, mediaType, digest };
         } catch (error) {
@@ -39681,7 +39683,7 @@ var init_run = __esm({
     init_shared_reads();
     init_words();
     INTERRUPTED = "interrupted";
-    DEFAULT_AUDIT_CONCURRENCY = 16;
+    DEFAULT_AUDIT_CONCURRENCY = 64;
     DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2e3;
     MAX_SIMULATED_IMAGES = 256;
     SUPPLY_CHAIN_WORDS = {
