@@ -2622,7 +2622,6 @@ var init_auth = __esm({
 });
 
 // src/source/registry/credentials.ts
-import { spawn } from "node:child_process";
 import { readFile, stat as stat3 } from "node:fs/promises";
 import { join } from "node:path";
 function dockerKeychain(options) {
@@ -2709,7 +2708,8 @@ async function runCredentialHelper(name, server, setting, configPath) {
   const source = `from ${program}`;
   return username === "<token>" ? { identityToken: answer.Secret, source } : { username, password: answer.Secret, source };
 }
-function runWithInput(program, args, input, timeoutMs) {
+async function runWithInput(program, args, input, timeoutMs) {
+  const { spawn } = await import("node:child_process");
   return new Promise((resolve3) => {
     const child = spawn(program, args, { stdio: ["pipe", "pipe", "pipe"] });
     const output = { stdout: "", stderr: "" };

@@ -53,6 +53,8 @@ describe('modules loaded by each command', () => {
     expect(run.builtins).toContain('http')
     // undici's HTTP/2 client needs node's http2 only for a server that negotiates HTTP/2 over TLS.
     expect(run.builtins).not.toContain('http2')
+    // A credential helper (and node's child_process with it) only for a registry that asks for credentials.
+    expect(run.builtins).not.toContain('child_process')
     expect(run.builtins.filter((name) => name === 'internal/deps/undici/undici' || name === 'internal/webstreams/readablestream')).toEqual(
       [],
     )
