@@ -24,8 +24,9 @@ describe('archcheck audit: connections', () => {
     )
     const client = new TestRegistryClient()
     for (const tag of TAGS) await client.pushManifest('audit/connections', tag, pushed.bundle.top)
-    // Latency keeps requests in flight long enough to be seen together, even on a loaded machine.
-    const proxy = await startCountingProxy(pushed.host, {latencyMs: 50})
+    // Latency keeps requests in flight long enough to be seen together, even on a loaded machine
+    // (each HEAD is held 200 ms: the client has that long to send the rest).
+    const proxy = await startCountingProxy(pushed.host, {latencyMs: 200})
     try {
       const args = [`${proxy.host}/audit/connections`, '--host', platforms.join(','), '--cache-dir', await tempDir('audit-connections')]
       expect((await runAuditJson(args)).code).toBe(0)
