@@ -3,7 +3,7 @@
  * loop of `skopeo inspect --raw` per tag (which reads only the index) and a loop of `archcheck
  * inspect --json` per tag.
  *
- *   npx tsx bench/audit.ts [--tags 200] [--platforms 4] [--images 20] [--latency 20] [--runs 3] [--only audit-cold,audit-warm,skopeo-loop,inspect-loop] [--baseline DIR] [--concurrency N]
+ *   npx tsx bench/audit.ts [--tags 200] [--platforms 4] [--images 20] [--latency 20] [--runs 3] [--only audit-cold,audit-warm,skopeo-loop,head-floor,inspect-loop] [--baseline DIR] [--concurrency N]
  *
  * Starts its own docker-registry on 127.0.0.1, pushes `--images` distinct indexes of `--platforms`
  * platforms each and puts their top manifests under `--tags` version tags (round robin), behind the
@@ -11,7 +11,10 @@
  * - audit-cold: `archcheck audit REPO --host …` (every platform a host) with an empty --cache-dir;
  * - audit-warm: the same with the cache the cold run of that round left (one HEAD per tag);
  * - skopeo-loop: `sh -c 'for t in …; do skopeo inspect --raw docker://REPO:$t; done'`;
- * - inspect-loop: `sh -c 'for t in …; do node bin/run.js inspect REPO:$t --json; done'`.
+ * - inspect-loop: `sh -c 'for t in …; do node bin/run.js inspect REPO:$t --json; done'`;
+ * - head-floor: HEAD_FLOOR, the warm audit's requests (tag list, then every tag's and
+ *   child's HEAD at once over the audit's 32 connections) from node with undici alone: the floor of
+ *   any node program making them.
  * --baseline DIR adds audit-cold-baseline and audit-warm-baseline, the same from DIR/bin/run.js (an
  * older build, see bench/README.md), with a cache of their own, run next to the others.
  * --concurrency N is passed to every audit (its default otherwise).
@@ -26,6 +29,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {parseArgs} from 'node:util'
 
+import {MANIFEST_ACCEPT} from '../src/oci/media-types.js'
 import {startCountingProxy, type CountingProxy} from '../test/helpers/counting-proxy.js'
 import {CLI_PATH, cliEnv, PROJECT_ROOT} from '../test/helpers/cli.js'
 import {TestRegistryClient} from '../test/helpers/registry.js'
@@ -62,6 +66,35 @@ function onPath(binary: string): boolean {
   }
 }
 
+/**
+ * The floor of a warm audit for any node program: node's start, undici's Agent and request API
+ * alone (what archcheck's transport loads), and the requests a warm audit makes (the tag list,
+ * then a HEAD per tag and per child manifest), all sent at once over CONNECTIONS connections. No
+ * parsing, cache, verdicts or output: what is left of a warm audit's time and CPU when everything
+ * archcheck does with the answers is taken away. Prints the wall and CPU time of the requests
+ * alone (from the first request to the last answer). Arguments: ORIGIN REPOSITORY CONNECTIONS REFERENCE...
+ */
+const HEAD_FLOOR = `
+import {createRequire} from 'node:module'
+const require = createRequire(${JSON.stringify(join(PROJECT_ROOT, 'package.json'))})
+const Agent = require('undici/lib/dispatcher/agent.js')
+const request = require('undici/lib/api/api-request.js')
+const [origin, repository, connections, ...references] = process.argv.slice(1)
+const agent = new Agent({connections: Number(connections)})
+const send = async (method, path) => {
+  const response = await request.call(agent, {origin, path: '/v2/' + repository + '/' + path, method, reset: false, headers: {accept: ${JSON.stringify(MANIFEST_ACCEPT)}}})
+  await response.body.dump()
+  if (response.statusCode !== 200) throw new Error(method + ' ' + path + ': ' + response.statusCode)
+}
+const started = performance.now()
+const cpu = process.cpuUsage()
+await send('GET', 'tags/list')
+await Promise.all(references.map((reference) => send('HEAD', 'manifests/' + reference)))
+const used = process.cpuUsage(cpu)
+console.log(JSON.stringify({ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000}))
+await agent.close()
+`
+
 const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`
 
 async function main(): Promise<void> {
@@ -95,6 +128,7 @@ async function main(): Promise<void> {
     const repository = 'bench/audit'
     const client = new TestRegistryClient(server.host)
     const tops = []
+    const children: string[] = []
     for (let i = 0; i < imageCount; i++) {
       const pushed = await pushScenario(
         `bench-audit-${i}`,
@@ -106,6 +140,7 @@ async function main(): Promise<void> {
         {host: server.host},
       )
       tops.push(pushed.bundle.top)
+      for (const image of pushed.images) children.push(image.digest)
     }
     const tags = Array.from({length: tagCount}, (_, i) => `${1 + Math.floor(i / 100)}.${Math.floor(i / 10) % 10}.${i % 10}`)
     for (const [i, tag] of tags.entries()) await client.pushManifest(repository, tag, tops[i % tops.length])
@@ -153,6 +188,15 @@ async function main(): Promise<void> {
         available: () => onPath('skopeo'),
       },
       {
+        name: 'head-floor',
+        what: 'node + undici alone: the tag list, then HEADs of every tag and child at once over 32 connections',
+        command: (list) => [
+          process.execPath,
+          ['--input-type=module', '-e', HEAD_FLOOR, `http://${proxy!.host}`, repository, '32', ...list, ...children],
+        ],
+        available: () => true,
+      },
+      {
         name: 'inspect-loop',
         what: 'for each tag: archcheck inspect --json',
         command: (list) => [
@@ -178,6 +222,8 @@ async function main(): Promise<void> {
         {ms: [] as number[], cpu: [] as number[], rss: [] as number[], requests: [] as number[], connections: [] as number[], byKind: ''},
       ]),
     )
+    /** head-floor's requests alone, without node's start and undici's load. */
+    const requestsAlone: Array<{ms: number; cpuMs: number}> = []
     for (let run = 0; run < runs; run++) {
       for (const contender of contenders) {
         contender.prepare?.()
@@ -193,6 +239,7 @@ async function main(): Promise<void> {
         sample.requests.push(proxy.requests.length)
         sample.connections.push(proxy.connections)
         sample.byKind = Object.entries(proxy.summary()).length > 0 ? describe(proxy) : ''
+        if (contender.name === 'head-floor') requestsAlone.push(JSON.parse(result.stdout) as {ms: number; cpuMs: number})
       }
     }
     const skopeo = samples.get('skopeo-loop')
@@ -216,6 +263,12 @@ async function main(): Promise<void> {
         }),
       ),
     )
+    if (requestsAlone.length > 0) {
+      const ms = median(requestsAlone.map((phase) => phase.ms))
+      console.log(
+        `head-floor, the requests alone (first request to last answer, without node's start and undici's load): ${ms.toFixed(0)} ms${base ? ` (${(ms / base).toFixed(3)}x the skopeo loop)` : ''}, CPU ${median(requestsAlone.map((phase) => phase.cpuMs)).toFixed(0)} ms`,
+      )
+    }
   } finally {
     await proxy?.close()
     await server.stop()

@@ -2676,7 +2676,6 @@ var init_auth = __esm({
 });
 
 // src/source/registry/credentials.ts
-import { spawn } from "node:child_process";
 import { readFile, stat as stat3 } from "node:fs/promises";
 import { join } from "node:path";
 function dockerKeychain(options) {
@@ -2763,7 +2762,8 @@ async function runCredentialHelper(name, server, setting, configPath) {
   const source = `from ${program}`;
   return username === "<token>" ? { identityToken: answer.Secret, source } : { username, password: answer.Secret, source };
 }
-function runWithInput(program, args, input, timeoutMs) {
+async function runWithInput(program, args, input, timeoutMs) {
+  const { spawn } = await import("node:child_process");
   return new Promise((resolve3) => {
     const child = spawn(program, args, { stdio: ["pipe", "pipe", "pipe"] });
     const output = { stdout: "", stderr: "" };
@@ -2848,12 +2848,11 @@ function checkManifest(served) {
   }
   const byDigest = requested.includes(":");
   const expected = byDigest ? requested : served.dockerContentDigest?.trim() || void 0;
-  if (expected && !matchesDigestSafely(bytes, expected)) {
+  const sha256 = served.sha256 ?? digestOf(bytes);
+  const matches = expected === void 0 || expected === sha256 || !expected.startsWith("sha256:") && matchesDigestSafely(bytes, expected);
+  if (!matches) {
     const source = byDigest ? "the requested digest" : `the registry's Docker-Content-Digest ${expected}`;
-    throw new RegistryError(
-      `manifest ${requested} of ${where2} does not match ${source}: its bytes hash to ${digestOf(bytes)}`,
-      "digest-mismatch"
-    );
+    throw new RegistryError(`manifest ${requested} of ${where2} does not match ${source}: its bytes hash to ${sha256}`, "digest-mismatch");
   }
   if (body === void 0) {
     throw new RegistryError(
@@ -2879,11 +2878,11 @@ function checkManifest(served) {
       "malformed"
     );
   }
-  return { mediaType, digest: digestOf(bytes) };
+  return { mediaType, digest: sha256 };
 }
 function parseJson(bytes) {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return JSON.parse(STRICT_UTF8.decode(bytes));
   } catch {
     return void 0;
   }
@@ -2895,7 +2894,7 @@ function matchesDigestSafely(bytes, digest) {
     return false;
   }
 }
-var GENERIC_CONTENT_TYPES;
+var GENERIC_CONTENT_TYPES, STRICT_UTF8;
 var init_manifest_check = __esm({
   "src/oci/manifest-check.ts"() {
     "use strict";
@@ -2904,6 +2903,7 @@ var init_manifest_check = __esm({
     init_manifest();
     init_media_types();
     GENERIC_CONTENT_TYPES = /* @__PURE__ */ new Set(["", "application/json", "application/octet-stream", "text/plain"]);
+    STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
   }
 });
 
@@ -30034,7 +30034,7 @@ var init_transport = __esm({
     init_network_errors();
     init_scheme();
     init_stats();
-    CONNECTIONS_PER_HOST = 16;
+    CONNECTIONS_PER_HOST = 32;
     MAX_REDIRECTS = 5;
     DEFAULT_TIMEOUT_MS = 3e4;
     DEFAULT_MAX_RETRIES = 3;
@@ -30652,7 +30652,9 @@ var init_registry_source = __esm({
             contentType,
             dockerContentDigest: digest,
             requested,
-            where: this.repositoryName
+            where: this.repositoryName,
+            // The cache hands out only bytes it has hashed to this digest.
+            sha256: digest
           });
           return { bytes: lookup.bytes, mediaType, digest };
         } catch (error) {
@@ -39652,7 +39654,7 @@ var init_run = __esm({
     init_shared_reads();
     init_words();
     INTERRUPTED = "interrupted";
-    DEFAULT_AUDIT_CONCURRENCY = 16;
+    DEFAULT_AUDIT_CONCURRENCY = 64;
     DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2e3;
     MAX_SIMULATED_IMAGES = 256;
     SUPPLY_CHAIN_WORDS = {

@@ -69,12 +69,12 @@ const cjsNamedExports = {
 
 /**
  * oclif requires these at the top of its modules, but a run with oclif.manifest.json present
- * uses them only now and then (command discovery globs, help's templates, spinners, reading
- * flags from stdin, `which`): each becomes a stand-in that requires the real module, unbundled,
- * on first use. Evaluating them eagerly cost about 10 ms of CPU in every run (bench/README.md);
- * the shared chunk holding oclif shrinks from 540 to 377 kB.
+ * uses them only now and then (command discovery globs, spinners, reading flags from stdin,
+ * `which`): each becomes a stand-in that requires the real module, unbundled, on first use.
+ * Evaluating them eagerly cost about 10 ms of CPU in every run (bench/README.md); the shared chunk
+ * holding oclif shrinks from 540 to 377 kB. ejs has a stand-in of its own (oclifTemplates).
  */
-const LAZY_FOR_OCLIF = ['tinyglobby', 'ejs', 'cli-spinners', 'node:child_process', 'node:perf_hooks', 'node:readline']
+const LAZY_FOR_OCLIF = ['tinyglobby', 'cli-spinners', 'node:child_process', 'node:perf_hooks', 'node:readline']
 const lazyOclifModules = {
   name: 'lazy-oclif-modules',
   setup(builder) {
@@ -101,6 +101,51 @@ module.exports = new Proxy({}, {
 })
 `
       return {contents, loader: 'js'}
+    })
+  },
+}
+
+/**
+ * oclif renders every help text through ejs, which it requires at the top of its help and config
+ * modules: the stand-in (scripts/oclif-ejs.ts) fills in the tags archcheck's texts use and loads
+ * the real ejs, unbundled, for any other text.
+ */
+const oclifTemplates = {
+  name: 'oclif-templates',
+  setup(builder) {
+    const oclifDir = join(root, 'node_modules', '@oclif', 'core')
+    builder.onResolve({filter: /^ejs$/}, (args) =>
+      args.importer.startsWith(oclifDir) && args.kind === 'require-call' ? {path: 'ejs', namespace: 'oclif-templates'} : undefined,
+    )
+    builder.onLoad({filter: /.*/, namespace: 'oclif-templates'}, () => {
+      const contents = `const {templateRenderer} = require('./oclif-ejs.ts')
+const load = () => require('node:module').createRequire(require.resolve('@oclif/core/package.json'))('ejs')
+module.exports = {render: templateRenderer(load)}
+`
+      return {contents, loader: 'js', resolveDir: join(root, 'scripts')}
+    })
+  },
+}
+
+/**
+ * oclif names the platform at every start (Config.load: `await import('wsl-utils')`, then
+ * `isWsl`); wsl-utils also imports node's child_process (with net and dgram) and fs/promises for
+ * the Windows helpers oclif calls only on Windows: about 5 ms of every start. The stand-in answers
+ * `isWsl` from is-wsl (which wsl-utils re-exports) and loads the real module for anything else.
+ */
+const oclifPlatform = {
+  name: 'oclif-platform',
+  setup(builder) {
+    const oclifDir = join(root, 'node_modules', '@oclif', 'core')
+    builder.onResolve({filter: /^wsl-utils$/}, (args) =>
+      args.importer.startsWith(oclifDir) && args.kind === 'dynamic-import' ? {path: 'wsl-utils', namespace: 'oclif-platform'} : undefined,
+    )
+    builder.onLoad({filter: /.*/, namespace: 'oclif-platform'}, () => {
+      const contents = `import isWsl from 'is-wsl'
+export {isWsl}
+export const powerShellPath = async (...args) => (await import('wsl-utils')).powerShellPath(...args)
+`
+      return {contents, loader: 'js', resolveDir: join(root, 'node_modules', 'wsl-utils')}
     })
   },
 }
@@ -159,6 +204,8 @@ async function bundleCli() {
     plugins: [
       cjsNamedExports,
       lazyOclifModules,
+      oclifTemplates,
+      oclifPlatform,
       lazyHttp2,
       {
         name: 'archcheck-main',

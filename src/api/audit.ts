@@ -75,7 +75,7 @@ export interface AuditOptions extends ReadOptions {
   includePrerelease?: boolean
   /** `--max-images`: images one repository's selection may have (default DEFAULT_MAX_IMAGES_PER_REPOSITORY). */
   maxImages?: number
-  /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 16). */
+  /** Images read at once per registry (default DEFAULT_AUDIT_CONCURRENCY, 64). */
   concurrency?: number
   /** Run verify's checks with these required platforms. */
   require?: ReadonlyArray<string | Platform>

@@ -57,6 +57,18 @@ describe('code cache', () => {
     expect(run.accepted.some((file) => file.startsWith('chunks/agent-'))).toBe(true)
   })
 
+  it('a warm `audit` of a registry (the cache filled by a first run) compiles the audit engine and its renderers from the cache', async () => {
+    const scenario = await pushScenario('oci-index')
+    const cacheDir = await tempDir('code-cache-audit')
+    const args = ['audit', scenario.reference, '--host', 'linux/amd64', '--cache-dir', cacheDir, '--json']
+    await probe(PROJECT_ROOT, args)
+    const warm = await probe(PROJECT_ROOT, args)
+    expect(JSON.parse(warm.stdout)).toMatchObject({rows: [expect.objectContaining({status: 'audited'})]})
+    expect(warm.rejected).toEqual([])
+    expect(warm.accepted).toContain('commands/audit.js')
+    expect(warm.accepted.filter((file) => /^chunks\/audit-/.test(file)).length).toBeGreaterThan(0)
+  })
+
   it("a cache that does not fit the bundle (each file given another file's) is ignored: same help, every file compiled anew", async () => {
     const root = await tempDir('code-cache')
     for (const part of ['bin', 'dist/bundle', 'package.json', 'oclif.manifest.json']) {

@@ -33,6 +33,11 @@ describe('modules loaded by each command', () => {
       expect(unbundled(run.files)).toEqual([])
       expect(run.modules.filter((file) => file.endsWith('/@oclif/core/lib/index.js'))).toEqual([])
       for (const heavy of ['semver', 'undici', 'cli-table3', 'tar-stream', 'fzstd']) expect(packages(run.modules)).not.toContain(heavy)
+      // Help texts are filled in without ejs (scripts/oclif-ejs.ts), and the platform is named
+      // without wsl-utils' Windows helpers, which load node's child_process (with net and dgram).
+      expect(packages(run.modules)).not.toContain('ejs')
+      expect(packages(run.modules)).not.toContain('wsl-utils')
+      expect(run.builtins).not.toContain('child_process')
     },
   )
 
@@ -48,6 +53,8 @@ describe('modules loaded by each command', () => {
     expect(run.builtins).toContain('http')
     // undici's HTTP/2 client needs node's http2 only for a server that negotiates HTTP/2 over TLS.
     expect(run.builtins).not.toContain('http2')
+    // A credential helper (and node's child_process with it) only for a registry that asks for credentials.
+    expect(run.builtins).not.toContain('child_process')
     expect(run.builtins.filter((name) => name === 'internal/deps/undici/undici' || name === 'internal/webstreams/readablestream')).toEqual(
       [],
     )

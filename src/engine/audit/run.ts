@@ -205,14 +205,13 @@ export interface AuditRunOptions {
 export const INTERRUPTED = 'interrupted'
 
 /**
- * Images read at once per registry. A warm audit is one HEAD per tag, so this sets how many round
- * trips it waits for (200 tags: 13 at 16, 25 at 8). 16 is the transport's connection bound per
- * host and what registry clients commonly use for small requests to one registry (the Rust
- * oci-distribution client fetches 16 at a time; dockerd's 3 are for large layers); HEADs do not
- * count against Docker Hub's pull limit. More would only wait in the pool, where the wait counts
- * against each request's timeout.
+ * Images read at once per registry: twice the transport's 32 connections per host, so that the
+ * pool always has the next request while an image is between its tag's HEAD and its children's.
+ * A warm audit is one HEAD per tag and per child manifest (200 tags over 20 indexes of 4: 280), so
+ * the pool sets how many round trips it waits for: at least 9 at 32 connections, 18 at 16.
+ * Requests waiting in the pool count against their timeout: a few round trips here.
  */
-export const DEFAULT_AUDIT_CONCURRENCY = 16
+export const DEFAULT_AUDIT_CONCURRENCY = 64
 
 /**
  * Images one repository's tag selection may have. Each costs at least a request and a row: a

@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process'
 import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -193,7 +192,10 @@ interface ProcessResult {
   overflowed: boolean
 }
 
-function runWithInput(program: string, args: string[], input: string, timeoutMs: number): Promise<ProcessResult> {
+async function runWithInput(program: string, args: string[], input: string, timeoutMs: number): Promise<ProcessResult> {
+  // Loaded only when a helper runs: node's child_process (with net and dgram) was about 3 ms of
+  // every registry command's start, and few registries ask for a helper's credentials.
+  const {spawn} = await import('node:child_process')
   return new Promise((resolve) => {
     const child = spawn(program, args, {stdio: ['pipe', 'pipe', 'pipe']})
     const output = {stdout: '', stderr: ''}

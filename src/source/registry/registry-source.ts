@@ -367,6 +367,8 @@ export class RegistrySource implements ImageSource {
         dockerContentDigest: digest,
         requested,
         where: this.repositoryName,
+        // The cache hands out only bytes it has hashed to this digest.
+        sha256: digest,
       })
       return {bytes: lookup.bytes, mediaType, digest}
     } catch (error) {

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {gzipSync} from 'node:zlib'
 
 import nock from 'nock'
@@ -75,6 +76,13 @@ describe('RegistrySource, anonymous registry', () => {
     const error = await rejection(source().fetchManifest())
     expect(error.kind).toBe('digest-mismatch')
     expect(error.message).toMatch(/Docker-Content-Digest/)
+    expect(error.message).toContain(`its bytes hash to ${sha256(indexBytes())}`)
+  })
+
+  it('checks a sha512 Docker-Content-Digest with sha512, and reports the sha256 digest', async () => {
+    const sha512 = `sha512:${createHash('sha512').update(indexBytes()).digest('hex')}`
+    nock(REGISTRY).get('/v2/my/app/manifests/1.2').reply(200, indexBytes(), {'content-type': OCI_INDEX, 'docker-content-digest': sha512})
+    expect((await source().fetchManifest()).digest).toBe(sha256(indexBytes()))
   })
 
   it('names the tag and the full normalised repository when the tag is unknown (404 MANIFEST_UNKNOWN)', async () => {
