@@ -69,7 +69,7 @@ export {
 } from './api/environment.js'
 
 // The registry client every call can share
-export {createRegistryClient, RegistryClient} from './source/registry/client.js'
+export {createRegistryClient, type RegistryClient} from './source/registry/client.js'
 export type {ClientStats, RateLimit} from './source/registry/stats.js'
 export {openContentCache, type CacheStats, type ContentCache} from './source/cache.js'
 
@@ -79,6 +79,7 @@ export {renderGithubAnnotations, renderGithubSummary} from './render/github.js'
 
 // OCI building blocks
 export {ArchcheckError, ExitCode, RegistryError, UsageError, type ExitCodeValue} from './oci/errors.js'
+export {AbortError, type AbortOptions} from './oci/abort.js'
 export {formatReference, parseReference, validateDigest, validateTag, type Reference} from './oci/reference.js'
 export type {Platform} from './oci/platform/types.js'
 export {formatAll, formatPlatform, formatPlatformSpec, normalizePlatform} from './oci/platform/normalize.js'

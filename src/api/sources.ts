@@ -1,9 +1,11 @@
+import {throwIfAborted} from '../oci/abort.js'
 import {parseSourceSpec, openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
 import type {ClientStats} from '../source/registry/stats.js'
 export type {ProxySettings, RegistryOptions} from '../source/registry/options.js'
 import type {RegistryOptions} from '../source/registry/options.js'
 import type {ImageSource} from '../source/source.js'
+import {withSignal} from '../source/with-signal.js'
 
 /** How an api call reaches images. */
 export interface ReadOptions {
@@ -13,6 +15,11 @@ export interface ReadOptions {
   registryClient?: RegistryClient
   /** Wraps each read of an image tree, e.g. to show a progress line; `label` names the image. */
   progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>
+  /**
+   * Cancels the call: its requests, retries' waits, open files and child processes are released,
+   * and it rejects with an AbortError (`name` 'AbortError', `cause` the signal's reason).
+   */
+  signal?: AbortSignal
 }
 
 /**
@@ -25,10 +32,15 @@ export class SourceScope {
 
   constructor(private readonly options: ReadOptions) {}
 
+  /** Opens `spec`; every read of the source is cancelled by the call's signal. */
   async open(spec: string): Promise<ImageSource> {
+    throwIfAborted(this.options.signal)
     const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes
-    if (parseSourceSpec(spec).kind !== 'registry') return openSource(spec, {maxManifestBytes})
-    return openSource(spec, {client: await this.client()})
+    const source =
+      parseSourceSpec(spec).kind === 'registry'
+        ? await openSource(spec, {client: await this.client()})
+        : await openSource(spec, {maxManifestBytes})
+    return withSignal(source, this.options.signal)
   }
 
   /** Requests, cache use and rate limits of the registry client this scope read through; undefined when it read none. */
