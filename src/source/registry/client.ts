@@ -1,4 +1,4 @@
-import {AbortError, type AbortOptions} from '../../oci/abort.js'
+import type {AbortOptions} from '../../oci/abort.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../../oci/digest.js'
 import type {Reference} from '../../oci/reference.js'
 import type {ContentCache} from '../cache.js'
@@ -6,6 +6,7 @@ import {AuthCache} from './auth.js'
 import {CredentialStore, dockerKeychain} from './credentials.js'
 import type {RegistryOptions} from './options.js'
 import {RegistrySource, type SourceClient} from './registry-source.js'
+import {SharedWork} from './shared-work.js'
 import type {ClientStats} from './stats.js'
 import {Transport, transportSettings} from './transport.js'
 
@@ -61,21 +62,24 @@ class SharedState implements SourceClient {
   readonly credentials: CredentialStore
   readonly maxManifestBytes: number
   readonly cache?: ContentCache
-  private readonly reads = new Map<string, Promise<unknown>>()
-  private readonly presence = new Map<string, Promise<boolean>>()
+  private readonly reads: SharedWork<unknown>
+  private readonly presence: SharedWork<boolean>
 
   constructor(options: RegistryOptions) {
     this.transport = new Transport(transportSettings(options))
     this.auth = new AuthCache(this.transport)
     this.credentials = new CredentialStore(
+      this.transport.aborts,
       options.keychain ?? (options.dockerConfigDir === undefined ? undefined : dockerKeychain({configDir: options.dockerConfigDir})),
     )
+    this.reads = new SharedWork(this.transport.aborts)
+    this.presence = new SharedWork<boolean>(this.transport.aborts, (present) => present, MAX_PRESENCE_CHECKS)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
     this.cache = options.cache
   }
 
-  inFlight<T>(key: string, read: (options: AbortOptions) => Promise<T>, {signal}: AbortOptions = {}): Promise<T> {
-    return this.shared(key, this.reads as Map<string, Promise<T>>, read, signal)
+  inFlight<T>(key: string, read: (options: AbortOptions) => Promise<T>, options: AbortOptions = {}): Promise<T> {
+    return this.reads.run(key, read, options) as Promise<T>
   }
 
   /**
@@ -84,8 +88,8 @@ class SharedState implements SourceClient {
    * for it. A `false` or a failure is not kept, so the next caller asks again (a GET may yet
    * find it). At most MAX_PRESENCE_CHECKS are kept, the oldest dropped first.
    */
-  manifestPresent(key: string, check: (options: AbortOptions) => Promise<boolean>, {signal}: AbortOptions = {}): Promise<boolean> {
-    return this.shared(key, this.presence, check, signal, (present) => present)
+  manifestPresent(key: string, check: (options: AbortOptions) => Promise<boolean>, options: AbortOptions = {}): Promise<boolean> {
+    return this.presence.run(key, check, options)
   }
 
   notePresent(key: string): void {
@@ -97,38 +101,5 @@ class SharedState implements SourceClient {
     this.credentials.clear()
     this.presence.clear()
     await this.transport.close()
-  }
-
-  /**
-   * The promise under `key` in `memo`, or `start`'s, kept while in flight (and afterwards when
-   * `keep` says so). A caller waits on its own signal; when the read it shares was aborted by
-   * another caller's signal, it starts the read again under its own.
-   */
-  private async shared<T>(
-    key: string,
-    memo: Map<string, Promise<T>>,
-    start: (options: AbortOptions) => Promise<T>,
-    signal: AbortSignal | undefined,
-    keep: (value: T) => boolean = () => false,
-  ): Promise<T> {
-    for (;;) {
-      let pending = memo.get(key)
-      if (!pending) {
-        const started = start({signal})
-        pending = started
-        memo.set(key, started)
-        const forget = (): void => {
-          if (memo.get(key) === started) memo.delete(key)
-        }
-        started.then((value) => keep(value) || forget(), forget)
-        if (memo.size > MAX_PRESENCE_CHECKS) memo.delete(memo.keys().next().value!)
-      }
-      try {
-        return await this.transport.aborts.race(pending, signal)
-      } catch (error) {
-        if (!(error instanceof AbortError) || signal?.aborted) throw error
-        if (memo.get(key) === pending) memo.delete(key)
-      }
-    }
   }
 }

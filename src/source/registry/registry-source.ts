@@ -542,7 +542,7 @@ export class RegistrySource implements ImageSource {
   private async authorization(signal: AbortSignal | undefined): Promise<string | undefined> {
     const challenge = this.challenge
     if (!challenge) return undefined
-    const credentials = await this.transport.aborts.race(this.loadCredentials(), signal)
+    const credentials = await this.loadCredentials(signal)
     if (challenge.scheme === 'basic') {
       return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
     }
@@ -557,8 +557,8 @@ export class RegistrySource implements ImageSource {
   }
 
   /** Docker's stored credentials for this registry, looked up once per run, only when the registry asks. */
-  private loadCredentials(): Promise<Credentials | undefined> {
-    return this.client.credentials.find(this.ref.registry)
+  private loadCredentials(signal?: AbortSignal): Promise<Credentials | undefined> {
+    return this.client.credentials.find(this.ref.registry, {signal})
   }
 }
 

@@ -4,17 +4,21 @@
  * (Node only) that answers as the case needs, and checks that the call rejects with an
  * AbortError at once and that the server sees no request after the abort.
  */
+import {chmod, mkdir, readFile, writeFile} from 'node:fs/promises'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {AbortError} from '../../../src/oci/abort.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
+import {dockerKeychain} from '../../../src/source/registry/credentials.js'
 import type {RegistryOptions} from '../../../src/source/registry/options.js'
 import {OCI_INDEX, indexBytes, sha256} from '../../helpers/registry-mocks.js'
 import {closeRegistryClients, registrySource} from '../../helpers/registry-client.js'
+import {tempDir} from '../../helpers/temp-dir.js'
 
 /** Generous for a loaded machine; an abort that did not reach the wait would take the 30 s of the wait. */
 const PROMPT_MS = 2000
@@ -173,6 +177,32 @@ describe('a registry read given a signal', () => {
       expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning')
     } finally {
       process.off('warning', onWarning)
+    }
+  })
+
+  it('kills a credential helper that has not answered, and rejects once it has exited', async () => {
+    const configDir = await tempDir('cancel-helper')
+    const binDir = join(configDir, 'bin')
+    await mkdir(binDir)
+    const helper = join(binDir, 'docker-credential-slow')
+    await writeFile(helper, `#!/bin/sh\necho $$ > "${configDir}/pid"\nexec sleep 30\n`)
+    await chmod(helper, 0o755)
+    await writeFile(join(configDir, 'config.json'), JSON.stringify({credHelpers: {'registry.lan': 'slow'}}))
+    const path = process.env.PATH
+    process.env.PATH = `${binDir}:${path}`
+    try {
+      const controller = new AbortController()
+      const lookUp = dockerKeychain({configDir}).get('registry.lan', {signal: controller.signal})
+      let pid = 0
+      while (!pid) {
+        pid = Number(await readFile(join(configDir, 'pid'), 'utf8').catch(() => '')) || 0
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      controller.abort()
+      await expect(lookUp).rejects.toBeInstanceOf(AbortError)
+      expect(() => process.kill(pid, 0)).toThrow()
+    } finally {
+      process.env.PATH = path
     }
   })
 })
