@@ -52,38 +52,46 @@ function fileErrorText(error) {
   const { code, message } = error;
   return (code && FILE_ERRORS[code]) ?? message;
 }
-var ExitCode, ArchcheckError, UsageError, RegistryError, FILE_ERRORS;
+var REGISTRY_ERROR_KINDS, BUILD_ERROR_KINDS, ERROR_KINDS, ArchcheckError, UsageError, RegistryError, FILE_ERRORS;
 var init_errors = __esm({
   "src/oci/errors.ts"() {
     "use strict";
-    ExitCode = {
-      ok: 0,
-      /** A check failed: verify, resolve or diagnose found a problem with the image. */
-      checkFailed: 1,
-      /** Bad usage or bad input: flags, references, platform specifiers, files. */
-      usage: 2,
-      /** The registry (or a local image source) could not be read: network, auth, protocol. */
-      registry: 3,
-      /** An unexpected internal error (a bug in archcheck). */
-      internal: 4
-    };
+    REGISTRY_ERROR_KINDS = [
+      "not-found",
+      "unauthorized",
+      "forbidden",
+      "credentials",
+      "rate-limited",
+      "server-error",
+      "protocol",
+      "network",
+      "timeout",
+      "tls",
+      "aborted",
+      "malformed",
+      "unsupported",
+      "too-large",
+      "digest-mismatch",
+      "media-type-mismatch",
+      "io",
+      "unreadable",
+      "bad-layer",
+      "layer-limit"
+    ];
+    BUILD_ERROR_KINDS = ["build-failed", "builder-vanished"];
+    ERROR_KINDS = ["usage", ...REGISTRY_ERROR_KINDS, ...BUILD_ERROR_KINDS];
     ArchcheckError = class extends Error {
-      constructor(message, exitCode, options) {
+      constructor(message, options) {
         super(message, options);
-        this.exitCode = exitCode;
         this.name = new.target.name;
       }
-      exitCode;
     };
     UsageError = class extends ArchcheckError {
-      constructor(message, options) {
-        super(message, ExitCode.usage, options);
-      }
+      kind = "usage";
     };
     RegistryError = class extends ArchcheckError {
       /** HTTP status when there was a response. */
       status;
-      /** A short machine-readable kind, e.g. 'not-found', 'unauthorized', 'rate-limited', 'digest-mismatch'. */
       kind;
       /**
        * For 'rate-limited': how long the registry asked to wait (its Retry-After), so a caller running
@@ -91,7 +99,7 @@ var init_errors = __esm({
        */
       retryAfterMs;
       constructor(message, kind, options) {
-        super(message, ExitCode.registry, options);
+        super(message, options);
         this.kind = kind;
         this.status = options?.status;
         if (options?.retryAfterMs !== void 0) this.retryAfterMs = options.retryAfterMs;
@@ -411,6 +419,38 @@ var init_parse = __esm({
   }
 });
 
+// src/oci/platform/variants.ts
+function arm64VariantFallbacks(variant) {
+  const key = variant || "v8";
+  return Object.hasOwn(ARM64_VARIANT_FALLBACKS, key) ? ARM64_VARIANT_FALLBACKS[key] : void 0;
+}
+var ARM64_VARIANT_FALLBACKS;
+var init_variants = __esm({
+  "src/oci/platform/variants.ts"() {
+    "use strict";
+    ARM64_VARIANT_FALLBACKS = {
+      v8: ["v8"],
+      "v8.1": ["v8.1", "v8"],
+      "v8.2": ["v8.2", "v8.1", "v8"],
+      "v8.3": ["v8.3", "v8.2", "v8.1", "v8"],
+      "v8.4": ["v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v8.5": ["v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v8.6": ["v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v8.7": ["v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v8.8": ["v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v8.9": ["v8.9", "v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      v9: ["v9", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.1": ["v9.1", "v9", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.2": ["v9.2", "v9.1", "v9", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.3": ["v9.3", "v9.2", "v9.1", "v9", "v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.4": ["v9.4", "v9.3", "v9.2", "v9.1", "v9", "v8.9", "v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.5": ["v9.5", "v9.4", "v9.3", "v9.2", "v9.1", "v9", "v8.9", "v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.6": ["v9.6", "v9.5", "v9.4", "v9.3", "v9.2", "v9.1", "v9", "v8.9", "v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"],
+      "v9.7": ["v9.7", "v9.6", "v9.5", "v9.4", "v9.3", "v9.2", "v9.1", "v9", "v8.9", "v8.8", "v8.7", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8"]
+    };
+  }
+});
+
 // src/oci/platform/match.ts
 function toHostPlatform(host2) {
   if (typeof host2 !== "string") return normalizePlatform(host2);
@@ -419,18 +459,6 @@ function toHostPlatform(host2) {
 function variantNumber(variant) {
   const text2 = (variant ?? "").replace(/^v/, "");
   return /^[+-]?\d+$/.test(text2) ? Number(text2) : void 0;
-}
-function arm64Lines(variant) {
-  const match = /^v(8|9)(?:\.(\d))?$/.exec(variant);
-  if (!match) return void 0;
-  const major = Number(match[1]);
-  const minor = Number(match[2] ?? 0);
-  if (major === 8) return [{ major: 8, minor }];
-  if (minor > 7) return void 0;
-  return [
-    { major: 9, minor },
-    { major: 8, minor: Math.min(minor + 5, 9) }
-  ];
 }
 function compatiblePlatforms(host2) {
   const base = normalizePlatform(host2);
@@ -454,11 +482,9 @@ function compatiblePlatforms(host2) {
       break;
     }
     case "arm64": {
-      const lines = arm64Lines(base.variant || "v8");
-      if (!lines) break;
-      for (const { major, minor } of lines) {
-        for (let m = minor; m >= 0; m--) result.push(like("arm64", m === 0 ? `v${major}` : `v${major}.${m}`));
-      }
+      const variants = arm64VariantFallbacks(base.variant);
+      if (!variants) break;
+      for (const variant of variants) result.push(like("arm64", variant));
       result.push(...compatiblePlatforms(like("arm", "v8")));
       break;
     }
@@ -555,6 +581,7 @@ var init_match = __esm({
     init_host();
     init_normalize();
     init_parse();
+    init_variants();
     LTSC_2022 = 20348;
     WINDOWS_LTSC_BUILDS = [LTSC_2022, 26100];
     byteOrder = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -698,6 +725,37 @@ function manifestReference(ref) {
 }
 function registryApiHost(registry) {
   return registry === DOCKER_HUB ? "registry-1.docker.io" : registry;
+}
+function parseLayoutSpec(text2, scheme) {
+  const at = text2.lastIndexOf("@");
+  let spec;
+  if (at !== -1) {
+    const digest = text2.slice(at + 1);
+    validateDigest(digest);
+    spec = { path: text2.slice(0, at), digest };
+  } else {
+    const colon = text2.indexOf(":");
+    spec = colon === -1 ? { path: text2 } : { path: text2.slice(0, colon), tag: text2.slice(colon + 1) };
+    if (spec.tag === "") throw new UsageError(`empty tag in "${scheme}:${text2}"`);
+  }
+  if (spec.path === "") throw new UsageError(`"${scheme}:${text2}" names no path; expected ${scheme}:PATH[:TAG|@DIGEST]`);
+  return spec;
+}
+function parseSourceSpec(text2) {
+  for (const kind of ["oci-layout", "oci-archive"]) {
+    if (text2.startsWith(`${kind}:`)) return { kind, layout: parseLayoutSpec(text2.slice(kind.length + 1), kind) };
+  }
+  if (text2.startsWith("oci:") && !/^oci:\d+\//.test(text2)) return { kind: "oci-layout", layout: parseLayoutSpec(text2.slice(4), "oci-layout") };
+  return { kind: "registry", reference: parseReference(text2.startsWith("docker://") ? text2.slice("docker://".length) : text2) };
+}
+function formatSourceSpec(spec) {
+  if (spec.kind === "registry") return formatReference(spec.reference);
+  const { path: path3, tag, digest } = spec.layout;
+  return `${spec.kind}:${path3}${digest ? `@${digest}` : tag ? `:${tag}` : ""}`;
+}
+function withDefaultTag(spec) {
+  if (spec.kind !== "registry" || spec.reference.tag || spec.reference.digest) return spec;
+  return { kind: "registry", reference: { ...spec.reference, tag: "latest" } };
 }
 var DOCKER_HUB, LEGACY_DOCKER_HUB, MAX_PATH_LENGTH, alnum, separator, pathComponent, domainComponent, ipv6, host, PATH_RE, DOMAIN_RE, TAG_RE, TAG_RULE, DIGEST_RE, HEX64_RE, DIGEST_ALGORITHMS;
 var init_reference = __esm({
@@ -2042,31 +2100,26 @@ var init_presence = __esm({
   }
 });
 
+// src/oci/list.ts
+function splitList(values, options = {}) {
+  const items = (typeof values === "string" ? [values] : values).flatMap((value) => value.split(",")).map((item) => item.trim());
+  return options.keepEmpty ? items : items.filter(Boolean);
+}
+var init_list = __esm({
+  "src/oci/list.ts"() {
+    "use strict";
+  }
+});
+
 // src/source/oci-layout.ts
 var oci_layout_exports = {};
 __export(oci_layout_exports, {
-  OciLayoutSource: () => OciLayoutSource,
-  parseLayoutSpec: () => parseLayoutSpec
+  OciLayoutSource: () => OciLayoutSource
 });
 import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream";
-function parseLayoutSpec(text2, scheme) {
-  const at = text2.lastIndexOf("@");
-  let spec;
-  if (at !== -1) {
-    const digest = text2.slice(at + 1);
-    validateDigest(digest);
-    spec = { path: text2.slice(0, at), digest };
-  } else {
-    const colon = text2.indexOf(":");
-    spec = colon === -1 ? { path: text2 } : { path: text2.slice(0, colon), tag: text2.slice(colon + 1) };
-    if (spec.tag === "") throw new UsageError(`empty tag in "${scheme}:${text2}"`);
-  }
-  if (spec.path === "") throw new UsageError(`"${scheme}:${text2}" names no path; expected ${scheme}:PATH[:TAG|@DIGEST]`);
-  return spec;
-}
 function blobPath(digest) {
   const [algorithm, hex] = digest.split(":");
   return `blobs/${algorithm}/${hex}`;
@@ -2318,7 +2371,7 @@ function normalizeName(name) {
   return path2.posix.normalize(name).replace(/^(\.\/|\/)+/, "");
 }
 async function openOciArchive(spec, options = {}) {
-  const parsed = parseLayoutSpec(spec, "oci-archive");
+  const parsed = typeof spec === "string" ? parseLayoutSpec(spec, "oci-archive") : spec;
   const info = await stat2(parsed.path).catch(() => void 0);
   if (!info) throw new UsageError(`OCI archive "${parsed.path}" does not exist`);
   if (!info.isFile()) throw new UsageError(`"${parsed.path}" is not a file; for a layout directory use oci-layout:${parsed.path}`);
@@ -2329,6 +2382,7 @@ var init_oci_archive = __esm({
   "src/source/oci-archive.ts"() {
     "use strict";
     init_errors();
+    init_reference();
     init_oci_layout();
     TAR_BLOCK = 512;
     MAX_EXTENDED_HEADER = 1024 * 1024;
@@ -30826,74 +30880,6 @@ var init_client = __esm({
   }
 });
 
-// src/source/open.ts
-import { statSync } from "node:fs";
-function parseSourceSpec(spec) {
-  for (const kind of LOCAL_KINDS) if (spec.startsWith(`${kind}:`)) return { kind, path: spec.slice(kind.length + 1) };
-  if (spec.startsWith("oci:") && !/^oci:\d+\//.test(spec)) return { kind: "oci-layout", path: spec.slice("oci:".length) };
-  return { kind: "registry", reference: spec.startsWith("docker://") ? spec.slice("docker://".length) : spec };
-}
-function pathKind(path3) {
-  try {
-    return statSync(path3).isDirectory() ? "directory" : "file";
-  } catch {
-    return void 0;
-  }
-}
-function checkNotLocalPath(spec) {
-  if (spec.startsWith("docker://")) return;
-  const candidates = [spec, spec.replace(/@[^/]*$/, ""), spec.replace(/:[^/:]*$/, "")];
-  for (const path3 of new Set(candidates)) {
-    const kind = pathKind(path3);
-    if (!kind) continue;
-    const prefix = kind === "directory" ? "oci-layout" : "oci-archive";
-    let registry = "";
-    try {
-      parseReference(spec);
-      registry = ` (docker://${spec} asks the registry)`;
-    } catch {
-    }
-    throw new UsageError(`"${spec}" is a local ${kind}: did you mean ${prefix}:${spec}?${registry}`);
-  }
-}
-async function openSource(spec, options = {}) {
-  const layoutOptions = { maxManifestBytes: options.maxManifestBytes };
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind === "oci-layout") {
-    const { OciLayoutSource: OciLayoutSource2 } = await Promise.resolve().then(() => (init_oci_layout(), oci_layout_exports));
-    return OciLayoutSource2.open(parsed.path, layoutOptions);
-  }
-  if (parsed.kind === "oci-archive") {
-    const { openOciArchive: openOciArchive2 } = await Promise.resolve().then(() => (init_oci_archive(), oci_archive_exports));
-    return openOciArchive2(parsed.path, layoutOptions);
-  }
-  checkNotLocalPath(spec);
-  const reference = parseReference(parsed.reference);
-  if (options.client) return options.client.repository(reference);
-  const { createRegistryClient: createRegistryClient2 } = await Promise.resolve().then(() => (init_client(), client_exports));
-  return createRegistryClient2(options).repository(reference, { closesClient: true });
-}
-var LOCAL_KINDS;
-var init_open = __esm({
-  "src/source/open.ts"() {
-    "use strict";
-    init_errors();
-    init_reference();
-    LOCAL_KINDS = ["oci-layout", "oci-archive"];
-  }
-});
-
-// src/oci/list.ts
-function splitList(values, options = {}) {
-  const items = (typeof values === "string" ? [values] : values).flatMap((value) => value.split(",")).map((item) => item.trim());
-  return options.keepEmpty ? items : items.filter(Boolean);
-}
-var init_list = __esm({
-  "src/oci/list.ts"() {
-    "use strict";
-  }
-});
-
 // src/oci/platform/hosts.ts
 function parseHosts(values = []) {
   const specs = splitList(values, { keepEmpty: true });
@@ -30996,6 +30982,7 @@ function describeFallback(host2, platform) {
   return `${h} gets ${p}, an older variant: it runs, but is not built for this CPU.`;
 }
 function emulationHint(host2, image) {
+  if (image.os !== host2.os) return `a ${host2.os} host cannot run a ${image.os} image, and no emulation makes it`;
   return `expect "exec format error" on ${formatPlatform(host2)} unless it emulates ${image.architecture} (QEMU/binfmt)`;
 }
 function judge(host2, model, reference, choice, matching) {
@@ -31150,29 +31137,6 @@ var init_resolve = __esm({
     init_match();
     init_normalize();
     init_config_platform();
-  }
-});
-
-// src/engine/verify/report.ts
-function verdictOf(checks, strict = false) {
-  return checks.some((check) => isFailure(check, strict)) ? "fail" : "pass";
-}
-function isFailure(check, strict = false) {
-  return check.status === "fail" || strict && check.status === "warn";
-}
-function exitCodeOf(reports) {
-  const errored = reports.find((report) => report.verdict === "error");
-  if (errored) return errored.errorExitCode ?? ExitCode.registry;
-  return reports.some((report) => report.verdict === "fail") ? ExitCode.checkFailed : ExitCode.ok;
-}
-function unreadableLine(report) {
-  const error = report.error ?? "could not be read";
-  return error.includes(report.reference) ? error : `${report.reference}: ${error}`;
-}
-var init_report = __esm({
-  "src/engine/verify/report.ts"() {
-    "use strict";
-    init_errors();
   }
 });
 
@@ -31619,6 +31583,23 @@ var init_load_tree = __esm({
   }
 });
 
+// src/engine/verify/report.ts
+function verdictOf(checks, strict = false) {
+  return checks.some((check) => isFailure(check, strict)) ? "fail" : "pass";
+}
+function isFailure(check, strict = false) {
+  return check.status === "fail" || strict && check.status === "warn";
+}
+function unreadableLine(report) {
+  const error = report.error ?? "could not be read";
+  return error.includes(report.reference) ? error : `${report.reference}: ${error}`;
+}
+var init_report = __esm({
+  "src/engine/verify/report.ts"() {
+    "use strict";
+  }
+});
+
 // src/engine/verify/verify.ts
 function errorReport(reference, error, startedAt, strict) {
   if (!(error instanceof ArchcheckError)) throw error;
@@ -31627,7 +31608,7 @@ function errorReport(reference, error, startedAt, strict) {
     verdict: "error",
     checks: [],
     error: error.message,
-    errorExitCode: error.exitCode ?? ExitCode.registry,
+    errorKind: error.kind,
     durationMs: Date.now() - startedAt,
     strict
   };
@@ -31670,9 +31651,9 @@ async function verifyTargetsWith(targets, options, open4, dependencies = DEFAULT
         const startedAt = Date.now();
         let source;
         try {
-          source = await open4(target.reference);
+          source = await open4(target.spec);
         } catch (error) {
-          return errorReport(target.reference, error, startedAt, options.strict ?? false);
+          return errorReport(formatSourceSpec(target.spec), error, startedAt, options.strict ?? false);
         }
         try {
           return await verifyImage(source, target.expectDigest ? { ...options, expectDigest: target.expectDigest } : options, dependencies);
@@ -31692,6 +31673,7 @@ var init_verify = __esm({
     init_hosts();
     init_match();
     init_resolve();
+    init_reference();
     init_limit();
     init_checks();
     init_load_tree();
@@ -39136,40 +39118,28 @@ var init_words = __esm({
 
 // src/engine/audit/run.ts
 function isBareRepository(input) {
-  if (input.origins?.length) return false;
-  const parsed = parseSourceSpec(input.spec);
-  if (parsed.kind !== "registry") return false;
-  const reference = parseReference(parsed.reference);
-  return reference.tag === void 0 && reference.digest === void 0;
+  if (input.origins?.length || input.spec.kind !== "registry") return false;
+  return input.spec.reference.tag === void 0 && input.spec.reference.digest === void 0;
 }
 function placeOf(spec) {
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind === "registry") {
-    const reference = parseReference(parsed.reference);
+  if (spec.kind === "registry") {
+    const { reference } = spec;
     return {
       repository: `${reference.registry}/${reference.repository}`,
       registry: reference.registry,
       tag: reference.digest ? null : reference.tag ?? "latest"
     };
   }
-  const match = /^(.*?)(?:@([a-z0-9]+:[a-f0-9]+)|:([\w][\w.-]{0,127}))?$/.exec(parsed.path);
-  return { repository: `${parsed.kind}:${match?.[1] ?? parsed.path}`, registry: parsed.kind, tag: match?.[3] ?? null };
-}
-function canonicalSpec(spec) {
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind !== "registry") return spec;
-  const reference = parseReference(parsed.reference);
-  return formatReference(reference.tag || reference.digest ? reference : { ...reference, tag: "latest" });
+  return { repository: `${spec.kind}:${spec.layout.path}`, registry: spec.kind, tag: spec.layout.tag ?? null };
 }
 function errorText(error) {
-  if (error instanceof RegistryError) return { message: error.message, kind: error.kind };
-  if (error instanceof ArchcheckError) return { message: error.message, kind: "usage" };
+  if (error instanceof ArchcheckError) return { message: error.message, kind: error.kind };
   throw error;
 }
 function emptyRow(item, status, error, kind, durationMs = 0) {
   return {
     repository: item.repository,
-    reference: item.spec,
+    reference: item.reference,
     tag: item.tag,
     aliases: [],
     note: null,
@@ -39234,17 +39204,18 @@ async function runAudit(inputs, options) {
   const rows = [];
   const planned = /* @__PURE__ */ new Map();
   const plan = (spec, origins, role, version) => {
-    const canonical = canonicalSpec(spec);
-    const seen = planned.get(canonical);
+    const canonical = withDefaultTag(spec);
+    const reference = formatSourceSpec(canonical);
+    const seen = planned.get(reference);
     if (seen) {
       for (const origin of origins) seen.origins.push(origin);
       if (role === "named" || role === "selected" && seen.role === "alias") seen.role = role;
       return;
     }
     const place = placeOf(canonical);
-    planned.set(canonical, {
+    planned.set(reference, {
       spec: canonical,
-      openAs: role === "named" ? canonical : `docker://${canonical}`,
+      reference,
       ...place,
       version: version ?? (role === "alias" ? null : fullVersionOf(place.tag, variantPattern)),
       origins: [...origins],
@@ -39286,7 +39257,7 @@ async function runAudit(inputs, options) {
     const status = kind === "not-audited" ? "not-audited" : "unreadable";
     rows.push(
       emptyRow(
-        { spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: [], role: "named" },
+        { spec: input.spec, reference: formatSourceSpec(input.spec), ...place, tag: null, version: null, origins: [], role: "named" },
         status,
         message,
         kind
@@ -39312,15 +39283,16 @@ async function runAudit(inputs, options) {
         continue;
       }
       expanded.add(repository);
-      const base = canonicalSpec(input.spec).replace(/:latest$/, "");
+      const bare = input.spec;
       const planListed = (tag, role, version) => {
+        const spec = bare.kind === "registry" ? { kind: "registry", reference: { ...bare.reference, tag } } : bare;
         try {
-          plan(`${base}:${tag}`, [], role, version);
+          validateTag(tag);
+          plan(spec, [], role, version);
         } catch (error) {
-          const spec = `${base}:${tag}`;
           const item = {
             spec,
-            openAs: spec,
+            reference: formatSourceSpec(spec),
             repository,
             registry: placeOf(input.spec).registry,
             tag,
@@ -39341,7 +39313,7 @@ async function runAudit(inputs, options) {
       for (const { tag, version } of selected) planListed(tag, "selected", version);
       for (const { tag } of aliasCandidates) planListed(tag, "alias", null);
     } else if ("failed" in listing && listing.failed) {
-      repositoryRow(input, listing.failed.message, listing.failed.kind ?? "unreadable");
+      repositoryRow(input, listing.failed.message, listing.failed.kind);
     } else {
       plan(input.spec, input.origins ?? [], "named", null);
     }
@@ -39351,7 +39323,7 @@ async function runAudit(inputs, options) {
   const images = new OnceMemo(MAX_SIMULATED_IMAGES);
   const matching = new PlatformMatching();
   const supplyChains = new OnceMemo(MAX_SIMULATED_IMAGES);
-  const openShared = async (item) => shared.wrap(await options.open(item.openAs), item.repository);
+  const openShared = async (item) => shared.wrap(await options.open(item.spec), item.repository);
   let done = 0;
   options.onProgress?.(0, items.length);
   const audited = await Promise.all(
@@ -39474,7 +39446,7 @@ async function auditOne(item, options, { images, matching, supplyChains }, onErr
   const started = Date.now();
   let source;
   try {
-    source = await options.open(item.openAs);
+    source = await options.open(item.spec);
     const opened = source;
     const top = await opened.fetchManifest(opened.defaultReference);
     const key = `${item.repository} ${top.digest}`;
@@ -39669,7 +39641,6 @@ var init_run = __esm({
     init_match();
     init_normalize();
     init_reference();
-    init_open();
     init_abortable();
     init_limit();
     init_resolve();
@@ -39950,10 +39921,11 @@ function judgeWorkloads(rows, plan, allowFallback) {
         const bound = origin.placement?.nodeName;
         const why = [...new Set(judged.map((j) => (j.cell.reason ?? "").replace(/ \(the node has [^)]*\)$/, "")))].filter(Boolean);
         reasons.push(
-          bound !== void 0 && !plan.groups.some((group2) => group2.nodes.includes(bound)) ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read` : `unschedulable: no node group fits (${why.join("; ")})`
+          bound !== void 0 && !plan.groups.some((group2) => group2.nodes.includes(bound)) ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read` : origin.kind === "DaemonSet" ? `runs on no node: no node group fits (${why.join("; ")}), so the DaemonSet places no pod` : `unschedulable: no node group fits (${why.join("; ")})`
         );
       }
       for (const { cell } of failing) reasons.push(`${cell.group}: ${cell.reason}`);
+      for (const { cell } of schedulable) if (cell.emulated) reasons.push(`${cell.group}: ${cell.reason}`);
       if (current === false && imageDigest && row.digest) {
         reasons.push(`runs ${shortDigest(imageDigest)}\u2026, the tag now points to ${shortDigest(row.digest)}\u2026`);
       }
@@ -39966,7 +39938,9 @@ function judgeWorkloads(rows, plan, allowFallback) {
         image: row.reference,
         pulledFrom: null,
         origin: { file: origin.file, line: origin.line },
-        passed: !unschedulable && failing.length === 0,
+        // A DaemonSet runs one pod per fitting node: with none it places no pod, and nothing is left
+        // Pending, as a Deployment's pods would be.
+        passed: (!unschedulable || origin.kind === "DaemonSet") && failing.length === 0,
         unschedulable,
         reason: reasons.length ? reasons.join("; ") : null,
         cells: judged.map((j) => j.cell),
@@ -39994,23 +39968,29 @@ function judgeCell(row, origin, group2, allowFallback) {
     const fit = nodeName !== void 0 && group2.nodes.length > 0 ? placeOn(placement, { ...group2.representative, name: nodeName }) : placeOn(template, group2.representative);
     if (!fit.fits) return notScheduled(fit.reason);
   }
+  let emulated = false;
   const cell = (verdict, reason, passes2) => ({
-    cell: { group: group2.label, schedulable: true, reason, verdict },
+    cell: { group: group2.label, schedulable: true, reason, verdict, ...emulated && passes2 ? { emulated: true } : {} },
     passes: passes2
   });
   if (row.status !== "audited") return cell("error", row.error ?? "the image could not be read", false);
   const pinned = origin.platform ? formatPlatformSpec(toHostPlatform(origin.platform)) : void 0;
   const pulled = row.cells.find((c) => c.host === (pinned ?? group2.platform) && c.client === group2.client);
   if (!pulled) return cell("error", "not simulated", false);
-  const passes = cellPasses(pulled.verdict, allowFallback);
+  let passes = cellPasses(pulled.verdict, allowFallback);
   const notes = [];
   if (pinned) {
     const host2 = toHostPlatform(group2.platform);
     const wanted = toHostPlatform(pinned);
-    const emulated = host2.os !== wanted.os || host2.architecture !== wanted.architecture || (host2.variant ?? "") !== (wanted.variant ?? "");
-    notes.push(
-      `platform: ${pinned} pins the pull${emulated ? `; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)` : ""}`
-    );
+    if (host2.os !== wanted.os) {
+      passes = false;
+      notes.push(`platform: ${pinned} pins the pull; a ${group2.platform} host cannot run a ${wanted.os} image, and no emulation makes it`);
+    } else {
+      emulated = host2.architecture !== wanted.architecture || (host2.variant ?? "") !== (wanted.variant ?? "");
+      notes.push(
+        `platform: ${pinned} pins the pull${emulated ? `; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)` : ""}`
+      );
+    }
   }
   const failure = origin.running?.failure;
   if (failure) {
@@ -50364,8 +50344,52 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join as join4 } from "node:path";
 
-// src/api/inspect.ts
+// src/api/exit-codes.ts
 init_errors();
+var ExitCode = {
+  ok: 0,
+  /** A check failed: verify, resolve or diagnose found a problem with the image; a build failed. */
+  checkFailed: 1,
+  /** Bad usage or bad input: flags, references, platform specifiers, files. */
+  usage: 2,
+  /** The registry (or a local image source) could not be read: network, auth, protocol. */
+  registry: 3,
+  /** An unexpected internal error (a bug in archcheck). */
+  internal: 4
+};
+var EXIT_CODE_OF_KIND = {
+  usage: ExitCode.usage,
+  "not-found": ExitCode.registry,
+  unauthorized: ExitCode.registry,
+  forbidden: ExitCode.registry,
+  credentials: ExitCode.registry,
+  "rate-limited": ExitCode.registry,
+  "server-error": ExitCode.registry,
+  protocol: ExitCode.registry,
+  network: ExitCode.registry,
+  timeout: ExitCode.registry,
+  tls: ExitCode.registry,
+  aborted: ExitCode.registry,
+  malformed: ExitCode.registry,
+  unsupported: ExitCode.registry,
+  "too-large": ExitCode.registry,
+  "digest-mismatch": ExitCode.registry,
+  "media-type-mismatch": ExitCode.registry,
+  io: ExitCode.registry,
+  unreadable: ExitCode.registry,
+  "bad-layer": ExitCode.registry,
+  "layer-limit": ExitCode.registry,
+  "build-failed": ExitCode.checkFailed,
+  "builder-vanished": ExitCode.internal
+};
+function exitCodeOfKind(kind) {
+  return EXIT_CODE_OF_KIND[kind];
+}
+function errorExitCode(error) {
+  return error instanceof ArchcheckError ? exitCodeOfKind(error.kind) : ExitCode.internal;
+}
+
+// src/api/inspect.ts
 init_match();
 
 // src/engine/inspect-view.ts
@@ -50466,100 +50490,71 @@ init_tree();
 init_collect();
 init_presence();
 
-// src/api/schema.ts
-var SCHEMA_VERSION = 1;
-function versioned(result) {
-  return { schemaVersion: SCHEMA_VERSION, ...result };
-}
-
-// src/api/sources.ts
-init_open();
-var SourceScope = class {
-  constructor(options) {
-    this.options = options;
-  }
-  options;
-  own;
-  async open(spec) {
-    const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes;
-    if (parseSourceSpec(spec).kind !== "registry") return openSource(spec, { maxManifestBytes });
-    return openSource(spec, { client: await this.client() });
-  }
-  /** Requests, cache use and rate limits of the registry client this scope read through; undefined when it read none. */
-  async stats() {
-    const client = this.options.registryClient ?? await this.own;
-    return client?.stats();
-  }
-  /** Closes the client this scope made, if any; a caller's client stays open. */
-  async close() {
-    const own = this.own;
-    this.own = void 0;
-    if (own) await (await own).close();
-  }
-  client() {
-    if (this.options.registryClient) return Promise.resolve(this.options.registryClient);
-    this.own ??= Promise.resolve().then(() => (init_client(), client_exports)).then(({ createRegistryClient: createRegistryClient2 }) => createRegistryClient2(this.options.registry));
-    return this.own;
-  }
-};
-async function withSources(options, use) {
-  const scope = new SourceScope(options);
-  try {
-    return await use(scope);
-  } finally {
-    await scope.close();
-  }
-}
-function withSource(spec, options, use) {
-  return withSources(options, async (scope) => {
-    const source = await scope.open(spec);
-    try {
-      return await use(source);
-    } finally {
-      await source.close();
-    }
-  });
-}
-function progressOf(options) {
-  return options.progress ?? ((_label, work) => work());
-}
-
-// src/api/inspect.ts
-function platformFilter(spec) {
-  const host2 = toHostPlatform(spec);
-  return { spec, matches: (platform) => platform !== void 0 && platformMatches(host2, platform) };
-}
-async function inspect(reference, options = {}) {
-  const filter = options.platform === void 0 ? void 0 : platformFilter(options.platform);
-  return withSource(reference, options, async (source) => {
-    const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source));
-    const view3 = inspectView(tree, filter);
-    if (!options.supplyChain) return versioned(view3);
-    const { subjects } = await progressOf(options)(
-      `Reading attestations and signatures of ${source.displayName}`,
-      () => collectArtifacts(source, tree)
-    );
-    const shown = /* @__PURE__ */ new Set(["index", ...view3.platforms.map((row) => row.digest)]);
-    const supplyChain = supplyChainPresence(subjects).filter((line) => line.target === "index" || shown.has(line.digest));
-    return versioned({ ...view3, supplyChain });
-  });
-}
-
-// src/api/resolve.ts
-init_errors();
-init_hosts();
-init_normalize();
-init_config_platform();
-init_resolve();
-init_tree();
-
 // src/api/options.ts
 init_errors();
 init_list();
 init_match();
 init_normalize();
 init_parse();
+init_reference();
 init_clients();
+import { isDeepStrictEqual } from "node:util";
+
+// src/source/open.ts
+init_errors();
+init_reference();
+import { statSync } from "node:fs";
+function pathKind(path3) {
+  try {
+    return statSync(path3).isDirectory() ? "directory" : "file";
+  } catch {
+    return void 0;
+  }
+}
+function checkNotLocalPath(spec) {
+  if (spec.startsWith("docker://")) return;
+  const candidates = [spec, spec.replace(/@[^/]*$/, ""), spec.replace(/:[^/:]*$/, "")];
+  for (const path3 of new Set(candidates)) {
+    const kind = pathKind(path3);
+    if (!kind) continue;
+    const prefix = kind === "directory" ? "oci-layout" : "oci-archive";
+    let registry = "";
+    try {
+      parseReference(spec);
+      registry = ` (docker://${spec} asks the registry)`;
+    } catch {
+    }
+    throw new UsageError(`"${spec}" is a local ${kind}: did you mean ${prefix}:${spec}?${registry}`);
+  }
+}
+function parseSourceText(text2) {
+  let spec;
+  try {
+    spec = parseSourceSpec(text2);
+  } catch (error) {
+    checkNotLocalPath(text2);
+    throw error;
+  }
+  if (spec.kind === "registry") checkNotLocalPath(text2);
+  return spec;
+}
+async function openSource(spec, options = {}) {
+  const layoutOptions = { maxManifestBytes: options.maxManifestBytes };
+  const parsed = typeof spec === "string" ? parseSourceText(spec) : spec;
+  if (parsed.kind === "oci-layout") {
+    const { OciLayoutSource: OciLayoutSource2 } = await Promise.resolve().then(() => (init_oci_layout(), oci_layout_exports));
+    return OciLayoutSource2.open(parsed.layout, layoutOptions);
+  }
+  if (parsed.kind === "oci-archive") {
+    const { openOciArchive: openOciArchive2 } = await Promise.resolve().then(() => (init_oci_archive(), oci_archive_exports));
+    return openOciArchive2(parsed.layout, layoutOptions);
+  }
+  if (options.client) return options.client.repository(parsed.reference);
+  const { createRegistryClient: createRegistryClient2 } = await Promise.resolve().then(() => (init_client(), client_exports));
+  return createRegistryClient2(options).repository(parsed.reference, { closesClient: true });
+}
+
+// src/api/options.ts
 var OptionError = class extends UsageError {
   constructor(template, options) {
     super(
@@ -50584,9 +50579,23 @@ function stringList2(value, option) {
   if (Array.isArray(value) && value.every((item) => typeof item === "string")) return splitList(value);
   throw new OptionError(`{${option}}: expected a string or an array of strings, found ${kindOf(value)}`);
 }
-function argumentList(value, what) {
-  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return [...value];
-  throw new OptionError(`${what}: expected an array of strings, found ${kindOf(value)}`);
+function sourceSpec(value, what) {
+  if (typeof value === "string") return parseSourceText(value);
+  const expected = `${what}: expected an image reference or a SourceSpec from parseSourceSpec`;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new OptionError(`${expected}, found ${kindOf(value)}`);
+  let again;
+  try {
+    again = parseSourceSpec(formatSourceSpec(value));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw new OptionError(`${expected}, found another object`, { cause: error });
+    throw new OptionError(`${what}: ${error.message}`, { cause: error });
+  }
+  if (!isDeepStrictEqual(again, value)) throw new OptionError(`${expected}, found an object parseSourceSpec would not make`);
+  return again;
+}
+function sourceList(value, what) {
+  if (!Array.isArray(value)) throw new OptionError(`${what}: expected an array of image references, found ${kindOf(value)}`);
+  return value.map((item) => sourceSpec(item, what));
 }
 function platformList(value, option, rules = {}) {
   if (value === void 0) return rules.defaults ? platformList([...rules.defaults], option) : [];
@@ -50658,25 +50667,99 @@ function textOption(value, option) {
   throw new OptionError(`{${option}}: expected a string, found ${kindOf(value)}`);
 }
 
+// src/api/schema.ts
+var SCHEMA_VERSION = 1;
+function versioned(result) {
+  return { schemaVersion: SCHEMA_VERSION, ...result };
+}
+
+// src/api/sources.ts
+var SourceScope = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  own;
+  async open(spec) {
+    const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes;
+    if (spec.kind !== "registry") return openSource(spec, { maxManifestBytes });
+    return openSource(spec, { client: await this.client() });
+  }
+  /** Requests, cache use and rate limits of the registry client this scope read through; undefined when it read none. */
+  async stats() {
+    const client = this.options.registryClient ?? await this.own;
+    return client?.stats();
+  }
+  /** Closes the client this scope made, if any; a caller's client stays open. */
+  async close() {
+    const own = this.own;
+    this.own = void 0;
+    if (own) await (await own).close();
+  }
+  client() {
+    if (this.options.registryClient) return Promise.resolve(this.options.registryClient);
+    this.own ??= Promise.resolve().then(() => (init_client(), client_exports)).then(({ createRegistryClient: createRegistryClient2 }) => createRegistryClient2(this.options.registry));
+    return this.own;
+  }
+};
+async function withSources(options, use) {
+  const scope = new SourceScope(options);
+  try {
+    return await use(scope);
+  } finally {
+    await scope.close();
+  }
+}
+function withSource(spec, options, use) {
+  return withSources(options, async (scope) => {
+    const source = await scope.open(spec);
+    try {
+      return await use(source);
+    } finally {
+      await source.close();
+    }
+  });
+}
+function progressOf(options) {
+  return options.progress ?? ((_label, work) => work());
+}
+
+// src/api/inspect.ts
+function platformFilter(spec) {
+  const host2 = toHostPlatform(spec);
+  return { spec, matches: (platform) => platform !== void 0 && platformMatches(host2, platform) };
+}
+async function inspect(reference, options = {}) {
+  const filter = options.platform === void 0 ? void 0 : platformFilter(options.platform);
+  return withSource(sourceSpec(reference, "reference"), options, async (source) => {
+    const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source));
+    const view3 = inspectView(tree, filter);
+    if (!options.supplyChain) return versioned(view3);
+    const { subjects } = await progressOf(options)(
+      `Reading attestations and signatures of ${source.displayName}`,
+      () => collectArtifacts(source, tree)
+    );
+    const shown = /* @__PURE__ */ new Set(["index", ...view3.platforms.map((row) => row.digest)]);
+    const supplyChain = supplyChainPresence(subjects).filter((line) => line.target === "index" || shown.has(line.digest));
+    return versioned({ ...view3, supplyChain });
+  });
+}
+
 // src/api/resolve.ts
+init_hosts();
+init_normalize();
+init_config_platform();
+init_resolve();
+init_tree();
 init_clients();
 
 // src/api/verify.ts
-init_errors();
 init_normalize();
 init_hosts();
-init_report();
 
 // src/engine/verify/targets.ts
 init_errors();
-init_open();
 init_reference();
-function normalizeSpec(spec) {
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind !== "registry") return `${parsed.kind}:${parsed.path}`;
-  checkNotLocalPath(spec);
-  return formatReference(parseReference(parsed.reference));
-}
 function listTargets(references, options) {
   const { expectDigest, metadata = [] } = options;
   if (expectDigest) validateDigest(expectDigest);
@@ -50688,23 +50771,23 @@ function listTargets(references, options) {
   const byName = /* @__PURE__ */ new Map();
   for (const build2 of metadata) {
     for (const name of build2.names) {
-      const parsed = parseReference(name);
-      if (!parsed.tag && !parsed.digest) parsed.digest = build2.digest;
-      byName.set(formatReference(parsed), build2.digest);
+      const reference = parseReference(name);
+      if (!reference.tag && !reference.digest) reference.digest = build2.digest;
+      const spec = { kind: "registry", reference };
+      byName.set(formatSourceSpec(spec), { digest: build2.digest, spec });
     }
   }
   const targets = /* @__PURE__ */ new Map();
-  const add = (reference, digest) => {
-    targets.set(`${reference} ${digest ?? ""}`, digest ? { reference, expectDigest: digest } : { reference });
+  const add = (spec, digest) => {
+    targets.set(`${formatSourceSpec(spec)} ${digest ?? ""}`, digest ? { spec, expectDigest: digest } : { spec });
   };
-  for (const entry of references) {
-    const { reference, expectDigest: own } = typeof entry === "string" ? { reference: entry, expectDigest: void 0 } : entry;
+  for (const { spec, expectDigest: own } of references) {
     if (own) validateDigest(own);
-    const normalized = normalizeSpec(reference);
-    add(normalized, own ?? expectDigest ?? byName.get(normalized) ?? (metadata.length === 1 ? metadata[0].digest : void 0));
+    const named2 = byName.get(formatSourceSpec(spec))?.digest;
+    add(spec, own ?? expectDigest ?? named2 ?? (metadata.length === 1 ? metadata[0].digest : void 0));
   }
-  const named = new Set([...targets.values()].map((target) => target.reference));
-  for (const [name, digest] of byName) if (!named.has(name)) add(name, digest);
+  const named = new Set([...targets.values()].map((target) => formatSourceSpec(target.spec)));
+  for (const [name, { digest, spec }] of byName) if (!named.has(name)) add(spec, digest);
   if (targets.size === 0) {
     throw new UsageError(
       metadata.length > 0 ? 'the metadata file names no image ("image.name" is empty): give the references to verify' : "no image to verify: give one or more references"
@@ -50786,8 +50869,13 @@ async function readBuildMetadata(file) {
 
 // src/api/verify.ts
 init_verify();
+function reportsExitCode(reports) {
+  const errored = reports.find((report) => report.verdict === "error");
+  if (errored) return errored.errorKind ? exitCodeOfKind(errored.errorKind) : ExitCode.registry;
+  return reports.some((report) => report.verdict === "fail") ? ExitCode.checkFailed : ExitCode.ok;
+}
 function verifyResult(reports, run) {
-  const exitCode = exitCodeOf(reports);
+  const exitCode = reportsExitCode(reports);
   return versioned({
     verdict: exitCode === ExitCode.ok ? "pass" : exitCode === ExitCode.checkFailed ? "fail" : "error",
     exitCode,
@@ -50799,6 +50887,7 @@ function verifyResult(reports, run) {
       digest: report.digest ?? null,
       verdict: report.verdict,
       error: report.error ?? null,
+      errorKind: report.errorKind ?? null,
       durationMs: report.durationMs,
       checks: report.checks.map((check) => ({
         id: check.id,
@@ -50823,11 +50912,20 @@ async function supplyChainProviders(requirements2) {
   const key = requirements2.key === void 0 ? void 0 : await readPublicKeyFile2(requirements2.key);
   return [supplyChainChecks2({ ...requirements2, key })];
 }
+function targetSpecs(references) {
+  if (!Array.isArray(references)) throw new OptionError("references: expected an array of image references");
+  return references.map((entry) => {
+    if (typeof entry !== "object" || entry === null || "kind" in entry || !("reference" in entry))
+      return { spec: sourceSpec(entry, "references") };
+    const { reference, expectDigest } = entry;
+    return expectDigest === void 0 ? { spec: sourceSpec(reference, "references") } : { spec: sourceSpec(reference, "references"), expectDigest };
+  });
+}
 async function verify(references, options = {}) {
   const require2 = platformList(options.require, "require", { defaults: DEFAULT_HOSTS, allowUnknown: options.allowUnknownPlatform });
   const client = singleClient(options.client);
   const strict = options.strict ?? false;
-  const targets = listTargets(references, { expectDigest: options.expectDigest, metadata: options.metadata });
+  const targets = listTargets(targetSpecs(references), { expectDigest: options.expectDigest, metadata: options.metadata });
   const providers = [...await deepProviders(options.deep), ...await supplyChainProviders(options.supplyChain)];
   const reports = await withSources(
     options,
@@ -50840,7 +50938,6 @@ function verifyExitCode(result) {
 }
 
 // src/api/diagnose.ts
-init_errors();
 init_hosts();
 init_normalize();
 init_diagnose();
@@ -50848,9 +50945,9 @@ init_tree();
 init_limits();
 
 // src/api/build.ts
-init_errors();
 init_normalize();
 init_parse();
+init_reference();
 
 // src/engine/build/run-build.ts
 init_errors();
@@ -50884,7 +50981,6 @@ init_parse();
 init_resolve();
 init_tree();
 init_verify();
-init_open();
 var VERDICTS = { [ExitCode.ok]: "pass", [ExitCode.checkFailed]: "fail" };
 
 // src/api/builder.ts
@@ -51345,21 +51441,14 @@ function openContentCache(options) {
 }
 
 // src/api/audit.ts
-init_open();
 init_cluster();
 init_run();
 var AUDIT_CACHE_MEMORY_BYTES = 8 * 1024 * 1024;
-function keyOf2(reference) {
-  const parsed = parseSourceSpec(reference);
-  if (parsed.kind !== "registry") return reference;
-  const ref = parseReference(parsed.reference);
-  return formatReference(ref.tag || ref.digest ? ref : { ...ref, tag: "latest" });
+function keyOf2(spec) {
+  return formatSourceSpec(withDefaultTag(spec));
 }
 function isBareRepository2(spec) {
-  const parsed = parseSourceSpec(spec);
-  if (parsed.kind !== "registry") return false;
-  const ref = parseReference(parsed.reference);
-  return !ref.tag && !ref.digest;
+  return spec.kind === "registry" && !spec.reference.tag && !spec.reference.digest;
 }
 function checkSelection(options, images) {
   const given = ["tags", "tagPattern", "latest", "includePrerelease"].filter(
@@ -51388,15 +51477,14 @@ function parseMirrors(values) {
   }
   return mirrors;
 }
-function throughMirror(reference, mirrors) {
-  const parsed = parseSourceSpec(reference);
-  if (parsed.kind !== "registry" || mirrors.size === 0) return void 0;
-  const ref = parseReference(parsed.reference);
-  const mirror = mirrors.get(ref.registry);
+function throughMirror(spec, mirrors) {
+  const qualified = withDefaultTag(spec);
+  if (qualified.kind !== "registry") return void 0;
+  const { reference } = qualified;
+  const mirror = mirrors.get(reference.registry);
   if (mirror === void 0) return void 0;
   const [host2, ...path3] = mirror.split("/");
-  const qualified = ref.tag || ref.digest ? ref : { ...ref, tag: "latest" };
-  return formatReference({ ...qualified, registry: host2, repository: [...path3, ref.repository].join("/") });
+  return { kind: "registry", reference: { ...reference, registry: host2, repository: [...path3, reference.repository].join("/") } };
 }
 async function readWorkloads(files, reading) {
   if (files.filter((file) => file === "-").length > 1) throw new OptionError("{from}: stdin ('-') can be read only once");
@@ -51406,12 +51494,14 @@ async function readWorkloads(files, reading) {
     Promise.resolve().then(() => (init_workloads(), workloads_exports))
   ]);
   const lists = [];
+  const specs = /* @__PURE__ */ new Map();
   for (const file of files) {
     const input = await readInput2(file, reading);
     const { images } = readWorkloadImages2(input.text, input.name);
     for (const image of images) {
+      if (specs.has(image.reference)) continue;
       try {
-        keyOf2(image.reference);
+        specs.set(image.reference, parseSourceText(image.reference));
       } catch (error) {
         const origin = image.origins[0];
         throw new UsageError(`${origin.file}:${origin.line}: ${error.message}`, { cause: error });
@@ -51419,7 +51509,8 @@ async function readWorkloads(files, reading) {
     }
     lists.push(images);
   }
-  return mergeWorkloadImages2(lists, keyOf2);
+  const specOf2 = (text2) => specs.get(text2);
+  return mergeWorkloadImages2(lists, (text2) => keyOf2(specOf2(text2))).map((image) => ({ spec: specOf2(image.reference), origins: image.origins }));
 }
 function inputReading(options) {
   return { stdin: options.stdin, idleTimeoutMs: options.registry?.timeoutMs, signal: options.signal };
@@ -51451,7 +51542,6 @@ function publicRow(row) {
 }
 async function audit(images, options = {}) {
   const started = Date.now();
-  const imageList = argumentList(images, "images (the first argument)");
   const allowUnknown = options.allowUnknownPlatform;
   const namedHosts = options.hosts?.length ? platformList(options.hosts, "hosts", { allowUnknown }) : [];
   const require2 = options.require === void 0 ? void 0 : platformList(options.require, "require", { allowUnknown });
@@ -51463,20 +51553,20 @@ async function audit(images, options = {}) {
   const files = options.from === void 0 ? [] : stringList2(options.from, "from");
   const hostsFrom = textOption(options.hostsFrom, "hostsFrom");
   if (options.cacheDir !== void 0 && options.noCache) throw new OptionError("{cacheDir} and {noCache} cannot be used together");
-  for (const image of imageList) {
-    keyOf2(image);
-    if (parseSourceSpec(image).kind === "registry") checkNotLocalPath(image);
-  }
+  const imageList = sourceList(images, "images (the first argument)");
   checkSelection(options, imageList);
   const mirrors = parseMirrors(options.mirrors ?? []);
   const workloads = await readWorkloads(files, inputReading(options));
   const mirrorOf = /* @__PURE__ */ new Map();
+  const workloadSpecs = /* @__PURE__ */ new Map();
   const inputs = [
     ...imageList.map((spec) => ({ spec })),
     ...workloads.map((image) => {
-      const mirrored = throughMirror(image.reference, mirrors);
-      if (mirrored) mirrorOf.set(mirrored, keyOf2(image.reference));
-      return { spec: mirrored ?? image.reference, origins: image.origins };
+      const mirrored = throughMirror(image.spec, mirrors);
+      if (mirrored) mirrorOf.set(keyOf2(mirrored), keyOf2(image.spec));
+      const spec = mirrored ?? image.spec;
+      workloadSpecs.set(keyOf2(spec), spec);
+      return { spec, origins: image.origins };
     })
   ];
   if (inputs.length === 0) throw new OptionError("nothing to audit: name {images} or {from}");
@@ -51524,7 +51614,12 @@ async function audit(images, options = {}) {
     });
     if (options.deep && plan) {
       const { explainStartErrors: explainStartErrors2 } = await Promise.resolve().then(() => (init_cluster(), cluster_exports));
-      await explainStartErrors2(workloadEntries, plan, (spec) => scope.open(spec), options.deep === true ? {} : options.deep);
+      const open4 = (reference) => {
+        const spec = workloadSpecs.get(reference);
+        if (!spec) throw new Error(`no workload image is read as ${reference}`);
+        return scope.open(spec);
+      };
+      await explainStartErrors2(workloadEntries, plan, open4, options.deep === true ? {} : options.deep);
     }
     const failures = rows.filter((row) => row.status === "audited" && !row.passed).length;
     const nothingAudited = rows.length === 0 ? `nothing was audited: no tag of ${run.unmatched.map((entry) => entry.repository).join(", ")} is selected, so nothing passed` : null;
@@ -52087,6 +52182,7 @@ function inert(original) {
 }
 function mdCell(result, cell) {
   if (!cell || !cell.schedulable) return "\u2014";
+  if (cell.emulated) return "\u26A0\uFE0F emulated";
   return failsIn(result, cell) ? `\u274C ${cell.verdict}` : `\u2705 ${cell.verdict}`;
 }
 function renderWorkloadsMarkdown(original, title, renderImages) {
@@ -52098,7 +52194,7 @@ function renderWorkloadsMarkdown(original, title, renderImages) {
     `|---|---|---|${result.nodeGroups.map(() => "---|").join("")}`
   );
   for (const entry of entries) {
-    const mark = entry.unschedulable ? "\u26D4" : entry.passed ? "\u2705" : "\u274C";
+    const mark = entry.unschedulable ? entry.passed ? "\u2796" : "\u26D4" : entry.passed ? "\u2705" : "\u274C";
     const cells = result.nodeGroups.map(
       (group2) => mdCell(
         result,
@@ -52474,7 +52570,7 @@ async function runAction(env, log) {
     const known = error instanceof ArchcheckError;
     const message = known ? error.message : `internal error (a bug in archcheck, please report it): ${error?.message ?? String(error)}`;
     runner.annotate("error", "archcheck", `archcheck: ${sanitizeText(message)}`);
-    return known ? error.exitCode : ExitCode.internal;
+    return errorExitCode(error);
   }
 }
 async function writeReport(env, mode, document) {

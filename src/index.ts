@@ -47,7 +47,16 @@ export {
 export {diagnose, diagnoseExitCode, type DiagnoseOptions, type DiagnoseResult, type HostDiagnosis} from './api/diagnose.js'
 export {build, buildExitCode, type BuildRunOptions, type BuildRunResult} from './api/build.js'
 export {builderCreate, builderInspect, type BuilderResult} from './api/builder.js'
-export {audit, auditExitCode, type AuditOptions, type AuditResult, type AuditRow, type NodeGroup, type WorkloadEntry} from './api/audit.js'
+export {
+  audit,
+  auditExitCode,
+  type AuditOptions,
+  type AuditResult,
+  type AuditRow,
+  type NodeGroup,
+  type RowErrorKind,
+  type WorkloadEntry,
+} from './api/audit.js'
 export {
   attestations,
   attestationsExitCode,
@@ -78,9 +87,29 @@ export {renderJunit} from './render/junit.js'
 export {renderGithubAnnotations, renderGithubSummary} from './render/github.js'
 
 // OCI building blocks
-export {ArchcheckError, ExitCode, RegistryError, UsageError, type ExitCodeValue} from './oci/errors.js'
+export {
+  ArchcheckError,
+  BuildError,
+  ERROR_KINDS,
+  RegistryError,
+  UsageError,
+  type BuildErrorKind,
+  type ErrorKind,
+  type RegistryErrorKind,
+} from './oci/errors.js'
 export {AbortError, type AbortOptions} from './oci/abort.js'
-export {formatReference, parseReference, validateDigest, validateTag, type Reference} from './oci/reference.js'
+export {errorExitCode, ExitCode, type ExitCodeValue} from './api/exit-codes.js'
+export {
+  formatReference,
+  formatSourceSpec,
+  parseReference,
+  parseSourceSpec,
+  validateDigest,
+  validateTag,
+  type LayoutSpec,
+  type Reference,
+  type SourceSpec,
+} from './oci/reference.js'
 export type {Platform} from './oci/platform/types.js'
 export {formatAll, formatPlatform, formatPlatformSpec, normalizePlatform} from './oci/platform/normalize.js'
 export {parsePlatform} from './oci/platform/parse.js'

@@ -8,7 +8,7 @@ import {
   auditExitCode,
   createRegistryClient,
   defaultCacheDir,
-  ExitCode,
+  errorExitCode,
   formatReference,
   inspect,
   parseReference,
@@ -51,7 +51,7 @@ export async function runAction(env: NodeJS.ProcessEnv, log: (text: string) => v
       ? error.message
       : `internal error (a bug in archcheck, please report it): ${(error as Error)?.message ?? String(error)}`
     runner.annotate('error', 'archcheck', `archcheck: ${sanitizeText(message)}`)
-    return known ? error.exitCode : ExitCode.internal
+    return errorExitCode(error)
   }
 }
 

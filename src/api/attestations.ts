@@ -1,8 +1,11 @@
-import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
+import {UsageError} from '../oci/errors.js'
+import type {SourceSpec} from '../oci/reference.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {collectArtifacts} from '../engine/supply-chain/collect.js'
 import {readPublicKeyFile} from '../engine/supply-chain/signature.js'
 import type {SubjectArtifacts} from '../engine/supply-chain/types.js'
 import {fetchImageTree} from '../engine/tree.js'
+import {sourceSpec} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 
@@ -51,9 +54,10 @@ export type AttestationsResult = Versioned<{
 }>
 
 /** What is attached to a reference's index and each platform image: attestations, SBOMs, signatures, and where each was found. */
-export async function attestations(reference: string, options: AttestationsOptions = {}): Promise<AttestationsResult> {
+export async function attestations(reference: string | SourceSpec, options: AttestationsOptions = {}): Promise<AttestationsResult> {
   const key = options.key === undefined ? undefined : await readPublicKeyFile(options.key)
-  return withSource(reference, options, async (source) => {
+  const spec = sourceSpec(reference, 'reference')
+  return withSource(spec, options, async (source) => {
     const read = progressOf(options)
     const tree = await read(`Reading ${source.displayName}`, () => fetchImageTree(source))
     const {subjects, lookupProblems} = await read(`Reading attestations and signatures of ${source.displayName}`, () =>

@@ -1,9 +1,10 @@
-import {ExitCode, UsageError, type ExitCodeValue} from '../oci/errors.js'
+import {UsageError} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'
-import {formatReference, parseReference} from '../oci/reference.js'
+import {formatSourceSpec, parseReference, withDefaultTag, type SourceSpec} from '../oci/reference.js'
 import {
   INTERRUPTED,
   runAudit,
@@ -23,8 +24,8 @@ import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import {openContentCache} from '../source/cache.js'
 export {defaultCacheDir} from '../source/cache.js'
-import {checkNotLocalPath, parseSourceSpec} from '../source/open.js'
-import {argumentList, clientList, countOption, OptionError, platformList, stringList, textOption} from './options.js'
+import {parseSourceText} from '../source/open.js'
+import {clientList, countOption, OptionError, platformList, sourceList, stringList, textOption} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
@@ -36,6 +37,7 @@ export type {
   HistoryRun,
   RateLimitStop,
   RepositorySelection,
+  RowErrorKind,
   RowStatus,
   RowSupplyChain,
   SupplyChainHistory,
@@ -173,19 +175,13 @@ export type AuditResult = Versioned<{
 const AUDIT_CACHE_MEMORY_BYTES = 8 * 1024 * 1024
 
 /** A reference's identity for merging workload files: `nginx` and `docker.io/library/nginx:latest` are one image. */
-function keyOf(reference: string): string {
-  const parsed = parseSourceSpec(reference)
-  if (parsed.kind !== 'registry') return reference
-  const ref = parseReference(parsed.reference)
-  return formatReference(ref.tag || ref.digest ? ref : {...ref, tag: 'latest'})
+function keyOf(spec: SourceSpec): string {
+  return formatSourceSpec(withDefaultTag(spec))
 }
 
 /** Whether an image argument is a registry repository without tag or digest: its tags are listed and selected. */
-function isBareRepository(spec: string): boolean {
-  const parsed = parseSourceSpec(spec)
-  if (parsed.kind !== 'registry') return false
-  const ref = parseReference(parsed.reference)
-  return !ref.tag && !ref.digest
+function isBareRepository(spec: SourceSpec): boolean {
+  return spec.kind === 'registry' && !spec.reference.tag && !spec.reference.digest
 }
 
 /**
@@ -193,7 +189,7 @@ function isBareRepository(spec: string): boolean {
  * file's untagged image is `:latest`, as Kubernetes and Compose pull it): given with none, it
  * would silently select nothing.
  */
-function checkSelection(options: AuditOptions, images: readonly string[]): void {
+function checkSelection(options: AuditOptions, images: readonly SourceSpec[]): void {
   const given = (['tags', 'tagPattern', 'latest', 'includePrerelease'] as const).filter(
     (option) => options[option] !== undefined && options[option] !== false,
   )
@@ -225,19 +221,24 @@ export function parseMirrors(values: readonly string[]): Map<string, string> {
 }
 
 /** The reference as read through a mirror of its registry, or undefined when its registry has none. */
-function throughMirror(reference: string, mirrors: Map<string, string>): string | undefined {
-  const parsed = parseSourceSpec(reference)
-  if (parsed.kind !== 'registry' || mirrors.size === 0) return undefined
-  const ref = parseReference(parsed.reference)
-  const mirror = mirrors.get(ref.registry)
+function throughMirror(spec: SourceSpec, mirrors: Map<string, string>): SourceSpec | undefined {
+  const qualified = withDefaultTag(spec)
+  if (qualified.kind !== 'registry') return undefined
+  const {reference} = qualified
+  const mirror = mirrors.get(reference.registry)
   if (mirror === undefined) return undefined
   const [host, ...path] = mirror.split('/')
-  const qualified = ref.tag || ref.digest ? ref : {...ref, tag: 'latest'}
-  return formatReference({...qualified, registry: host, repository: [...path, ref.repository].join('/')})
+  return {kind: 'registry', reference: {...reference, registry: host, repository: [...path, reference.repository].join('/')}}
 }
 
-/** Every reference a workload file names, checked now so a typo fails as `FILE:LINE: …` before any request. */
-async function readWorkloads(files: readonly string[], reading: ReadInputOptions): Promise<WorkloadImage[]> {
+/** An image a workload file names, parsed, with every place it appears. */
+interface WorkloadSource {
+  spec: SourceSpec
+  origins: ImageOrigin[]
+}
+
+/** Every reference a workload file names, parsed now so a typo fails as `FILE:LINE: …` before any request. */
+async function readWorkloads(files: readonly string[], reading: ReadInputOptions): Promise<WorkloadSource[]> {
   if (files.filter((file) => file === '-').length > 1) throw new OptionError("{from}: stdin ('-') can be read only once")
   if (files.length === 0) return []
   // Loaded for workload files only: the YAML parser is most of the audit's code.
@@ -246,12 +247,15 @@ async function readWorkloads(files: readonly string[], reading: ReadInputOptions
     import('../engine/audit/workloads.js'),
   ])
   const lists: WorkloadImage[][] = []
+  // Each spelling parsed once, however many files and lines name it.
+  const specs = new Map<string, SourceSpec>()
   for (const file of files) {
     const input = await readInput(file, reading)
     const {images} = readWorkloadImages(input.text, input.name)
     for (const image of images) {
+      if (specs.has(image.reference)) continue
       try {
-        keyOf(image.reference)
+        specs.set(image.reference, parseSourceText(image.reference))
       } catch (error) {
         const origin = image.origins[0]
         throw new UsageError(`${origin.file}:${origin.line}: ${(error as Error).message}`, {cause: error})
@@ -259,7 +263,8 @@ async function readWorkloads(files: readonly string[], reading: ReadInputOptions
     }
     lists.push(images)
   }
-  return mergeWorkloadImages(lists, keyOf)
+  const specOf = (text: string): SourceSpec => specs.get(text)!
+  return mergeWorkloadImages(lists, (text) => keyOf(specOf(text))).map((image) => ({spec: specOf(image.reference), origins: image.origins}))
 }
 
 /** Input files share the registry's patience: a FIFO or pipe silent for that long is given up. */
@@ -302,13 +307,13 @@ function publicRow(row: AuditRow): AuditRow {
 
 /**
  * Audits many images on many hosts in one run with one registry client (and one on-disk cache):
- * every image × host × client cell, per-repository history, and what could not be read. Bad
+ * every image × host × client cell, per-repository history, and what could not be read. Images
+ * are references, `oci-layout:`/`oci-archive:` specs or SourceSpecs from parseSourceSpec. Bad
  * input (references, flags, files) throws a UsageError before any request.
  */
-export async function audit(images: readonly string[], options: AuditOptions = {}): Promise<AuditResult> {
+export async function audit(images: ReadonlyArray<string | SourceSpec>, options: AuditOptions = {}): Promise<AuditResult> {
   const started = Date.now()
   // Every option is checked before any file or registry is read.
-  const imageList = argumentList(images, 'images (the first argument)')
   const allowUnknown = options.allowUnknownPlatform
   const namedHosts = options.hosts?.length ? platformList(options.hosts, 'hosts', {allowUnknown}) : []
   const require = options.require === undefined ? undefined : platformList(options.require, 'require', {allowUnknown})
@@ -320,22 +325,23 @@ export async function audit(images: readonly string[], options: AuditOptions = {
   const files = options.from === undefined ? [] : stringList(options.from, 'from')
   const hostsFrom = textOption(options.hostsFrom, 'hostsFrom')
   if (options.cacheDir !== undefined && options.noCache) throw new OptionError('{cacheDir} and {noCache} cannot be used together')
-  for (const image of imageList) {
-    keyOf(image)
-    // As inspect answers it: a name that is a local directory or file was meant as one (exit 2, not an unreadable row).
-    if (parseSourceSpec(image).kind === 'registry') checkNotLocalPath(image)
-  }
+  // As inspect answers it: a name that is a local directory or file was meant as one (exit 2, not an unreadable row).
+  const imageList = sourceList(images, 'images (the first argument)')
   checkSelection(options, imageList)
   const mirrors = parseMirrors(options.mirrors ?? [])
   const workloads = await readWorkloads(files, inputReading(options))
   // What each mirrored reference stands for: the report names the image as written and where it was read.
   const mirrorOf = new Map<string, string>()
+  // Each workload image by the reference its rows show, for reading its layers again (--deep).
+  const workloadSpecs = new Map<string, SourceSpec>()
   const inputs: AuditInput[] = [
     ...imageList.map((spec) => ({spec})),
     ...workloads.map((image) => {
-      const mirrored = throughMirror(image.reference, mirrors)
-      if (mirrored) mirrorOf.set(mirrored, keyOf(image.reference))
-      return {spec: mirrored ?? image.reference, origins: image.origins}
+      const mirrored = throughMirror(image.spec, mirrors)
+      if (mirrored) mirrorOf.set(keyOf(mirrored), keyOf(image.spec))
+      const spec = mirrored ?? image.spec
+      workloadSpecs.set(keyOf(spec), spec)
+      return {spec, origins: image.origins}
     }),
   ]
   if (inputs.length === 0) throw new OptionError('nothing to audit: name {images} or {from}')
@@ -391,7 +397,13 @@ export async function audit(images: readonly string[], options: AuditOptions = {
     })
     if (options.deep && plan) {
       const {explainStartErrors} = await import('../engine/audit/cluster.js')
-      await explainStartErrors(workloadEntries, plan, (spec) => scope.open(spec), options.deep === true ? {} : options.deep)
+      const open = (reference: string) => {
+        const spec = workloadSpecs.get(reference)
+        // Every entry's image is a workload input's reference, as its row shows it.
+        if (!spec) throw new Error(`no workload image is read as ${reference}`)
+        return scope.open(spec)
+      }
+      await explainStartErrors(workloadEntries, plan, open, options.deep === true ? {} : options.deep)
     }
     // A workload's image is judged on the nodes it can reach; an image named only as such on every host.
     const failures = rows.filter((row) => row.status === 'audited' && !row.passed).length

@@ -1,7 +1,8 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {normalizePlatform} from '../oci/platform/normalize.js'
 import {parsePlatform} from '../oci/platform/parse.js'
 import type {Platform} from '../oci/platform/types.js'
+import {parseSourceSpec, type SourceSpec} from '../oci/reference.js'
 import type {ImageTree} from '../oci/types.js'
 import {runBuild, type BuildOptions, type BuildResult} from '../engine/build/run-build.js'
 import {inspectView} from '../engine/inspect-view.js'
@@ -9,7 +10,6 @@ import type {Resolution} from '../engine/resolve/resolution.js'
 import {resolveForHost} from '../engine/resolve/resolve.js'
 import {fetchImageTree} from '../engine/tree.js'
 import {verifyTargetsWith} from '../engine/verify/verify.js'
-import {parseSourceSpec} from '../source/open.js'
 import type {ImageSource} from '../source/source.js'
 import type {InspectResult} from './inspect.js'
 import {resolutionResult, type ResolveResult} from './resolve.js'
@@ -53,10 +53,12 @@ async function verifyDestinations(
   options: ReadOptions,
 ): Promise<{entries: BuildVerification[]; exitCode: ExitCodeValue}> {
   const require: Platform[] = build.platforms.map((platform) => normalizePlatform(parsePlatform(platform)))
-  const targets = build.pushed.map((target) => ({
-    reference: parseSourceSpec(target.reference).kind === 'oci-layout' ? `${target.reference}@${target.digest}` : target.reference,
-    expectDigest: target.digest,
-  }))
+  const targets = build.pushed.map((target) => {
+    const spec = parseSourceSpec(target.reference)
+    const exact: SourceSpec =
+      spec.kind === 'oci-layout' ? {kind: 'oci-layout', layout: {path: spec.layout.path, digest: target.digest}} : spec
+    return {spec: exact, expectDigest: target.digest}
+  })
   const trees = new Map<string, ImageTree>()
   const resolutions = new Map<ImageTree, Resolution[]>()
   const dependencies = {
@@ -72,7 +74,7 @@ async function verifyDestinations(
     },
   }
   const reports = await withSources(options, (scope) =>
-    verifyTargetsWith(targets, {require, strict}, (reference) => scope.open(reference), dependencies),
+    verifyTargetsWith(targets, {require, strict}, (spec) => scope.open(spec), dependencies),
   )
   const result = verifyResult(reports, {require, client: 'docker', strict})
   const entries = result.references.map((reference) => {

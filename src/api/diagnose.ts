@@ -1,11 +1,12 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {DEFAULT_HOSTS, parseHosts} from '../oci/platform/hosts.js'
 import {formatPlatformSpec} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'
+import type {SourceSpec} from '../oci/reference.js'
 import {diagnoseImage, type DiagnoseReport} from '../engine/layers/diagnose.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import {fetchImageTree} from '../engine/tree.js'
-import {singleClient} from './options.js'
+import {singleClient, sourceSpec} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 
@@ -28,13 +29,13 @@ export interface DiagnoseOptions extends ReadOptions {
 export type DiagnoseResult = Versioned<DiagnoseReport>
 
 /** Per host: the image pulled, what `docker run` executes in it, and whether it starts there. */
-export async function diagnose(reference: string, options: DiagnoseOptions = {}): Promise<DiagnoseResult> {
+export async function diagnose(reference: string | SourceSpec, options: DiagnoseOptions = {}): Promise<DiagnoseResult> {
   // This machine first, then the two hosts archcheck exists for (parseHosts drops a repeat).
   const specs = options.hosts?.length
     ? options.hosts.map((host) => (typeof host === 'string' ? host : formatPlatformSpec(host)))
     : ['native', ...DEFAULT_HOSTS]
   const hosts = parseHosts(specs)
-  return withSource(reference, options, async (source) => {
+  return withSource(sourceSpec(reference, 'reference'), options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
     return versioned(
       await diagnoseImage(source, tree, {

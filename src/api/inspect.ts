@@ -1,11 +1,13 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {platformMatches, toHostPlatform} from '../oci/platform/match.js'
 import type {Platform} from '../oci/platform/types.js'
+import type {SourceSpec} from '../oci/reference.js'
 import {inspectView, type InspectView, type PlatformFilter} from '../engine/inspect-view.js'
 import {fetchImageTree} from '../engine/tree.js'
 import {collectArtifacts} from '../engine/supply-chain/collect.js'
 import {supplyChainPresence, type SupplyChainPresence} from '../engine/supply-chain/presence.js'
 import type {FetchedManifest} from '../source/source.js'
+import {sourceSpec} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 
@@ -38,9 +40,9 @@ export function platformFilter(spec: string): PlatformFilter {
 }
 
 /** What a reference points to: its index, each platform's image and config, attestations, what is missing. */
-export async function inspect(reference: string, options: InspectOptions = {}): Promise<InspectResult> {
+export async function inspect(reference: string | SourceSpec, options: InspectOptions = {}): Promise<InspectResult> {
   const filter = options.platform === undefined ? undefined : platformFilter(options.platform)
-  return withSource(reference, options, async (source) => {
+  return withSource(sourceSpec(reference, 'reference'), options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
     const view = inspectView(tree, filter)
     if (!options.supplyChain) return versioned(view)
@@ -54,8 +56,8 @@ export async function inspect(reference: string, options: InspectOptions = {}): 
 }
 
 /** The top manifest exactly as served (`inspect --raw`): its bytes hash to the tag's digest. */
-export function inspectRaw(reference: string, options: ReadOptions = {}): Promise<FetchedManifest> {
-  return withSource(reference, options, (source) => source.fetchManifest())
+export async function inspectRaw(reference: string | SourceSpec, options: ReadOptions = {}): Promise<FetchedManifest> {
+  return withSource(sourceSpec(reference, 'reference'), options, (source) => source.fetchManifest())
 }
 
 /** 3 when some image of the tag cannot be pulled (missing from the source), else 0. */

@@ -3,14 +3,18 @@
  * library caller's words: a bad value is an OptionError naming the option (`hosts`, `clients`).
  * The CLI shows the same error with its flag names instead (`--host`, `--client`).
  */
+import {isDeepStrictEqual} from 'node:util'
+
 import {UsageError} from '../oci/errors.js'
 import {splitList} from '../oci/list.js'
 import {toHostPlatform} from '../oci/platform/match.js'
 import {formatPlatformSpec} from '../oci/platform/normalize.js'
 import {unknownPlatformProblems} from '../oci/platform/parse.js'
 import type {Platform} from '../oci/platform/types.js'
+import {formatSourceSpec, parseSourceSpec, type SourceSpec} from '../oci/reference.js'
 import {CLIENT_ALIASES, CLIENT_NAMES, clientModelName} from '../engine/resolve/clients.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
+import {parseSourceText} from '../source/open.js'
 
 /**
  * A bad option of an api call. The message is a template whose `{name}`s are option names, so
@@ -48,10 +52,30 @@ export function stringList(value: unknown, option: string): string[] {
   throw new OptionError(`{${option}}: expected a string or an array of strings, found ${kindOf(value)}`)
 }
 
-/** The positional list of an api function (`audit(images)`): an array of strings, each as given. */
-export function argumentList(value: unknown, what: string): string[] {
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return [...value]
-  throw new OptionError(`${what}: expected an array of strings, found ${kindOf(value)}`)
+/**
+ * An image source given as text (`alpine:3.20`, `oci-layout:dir:v1`; parsed here, once, and a
+ * name that is also a local path refused) or as a SourceSpec from parseSourceSpec, taken as is
+ * once it proves to be one: it must read back the same from its text form.
+ */
+export function sourceSpec(value: unknown, what: string): SourceSpec {
+  if (typeof value === 'string') return parseSourceText(value)
+  const expected = `${what}: expected an image reference or a SourceSpec from parseSourceSpec`
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OptionError(`${expected}, found ${kindOf(value)}`)
+  let again: SourceSpec
+  try {
+    again = parseSourceSpec(formatSourceSpec(value as SourceSpec))
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw new OptionError(`${expected}, found another object`, {cause: error})
+    throw new OptionError(`${what}: ${error.message}`, {cause: error})
+  }
+  if (!isDeepStrictEqual(again, value)) throw new OptionError(`${expected}, found an object parseSourceSpec would not make`)
+  return again
+}
+
+/** The image sources of a list argument (`verify(references)`, `audit(images)`): each text or SourceSpec as sourceSpec takes it. */
+export function sourceList(value: unknown, what: string): SourceSpec[] {
+  if (!Array.isArray(value)) throw new OptionError(`${what}: expected an array of image references, found ${kindOf(value)}`)
+  return value.map((item: unknown) => sourceSpec(item, what))
 }
 
 export interface PlatformListRules {

@@ -1,7 +1,8 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {ExitCode, type ExitCodeValue} from './exit-codes.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import {formatPlatform, formatPlatformSpec} from '../oci/platform/normalize.js'
 import type {Platform} from '../oci/platform/types.js'
+import type {SourceSpec} from '../oci/reference.js'
 import type {ImageNode, ImageTree} from '../oci/types.js'
 import {writtenConfigPlatform} from '../engine/config-platform.js'
 import type {ClientName, Resolution, Verdict} from '../engine/resolve/resolution.js'
@@ -9,7 +10,7 @@ import {resolveForHost} from '../engine/resolve/resolve.js'
 import {fetchImageTree} from '../engine/tree.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {CheckStatus} from '../engine/verify/types.js'
-import {clientList, platformList} from './options.js'
+import {clientList, platformList, sourceSpec} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {progressOf, withSource, type ReadOptions} from './sources.js'
 import type {ImageSource} from '../source/source.js'
@@ -155,10 +156,10 @@ async function layerChecks(
 }
 
 /** Which image each host gets from the reference, per client, and whether it will run there. */
-export async function resolve(reference: string, options: ResolveOptions = {}): Promise<ResolveResult> {
+export async function resolve(reference: string | SourceSpec, options: ResolveOptions = {}): Promise<ResolveResult> {
   const hosts = platformList(options.hosts, 'hosts', {defaults: DEFAULT_HOSTS, allowUnknown: options.allowUnknownPlatform})
   const clients = clientList(options.clients)
-  return withSource(reference, options, async (source) => {
+  return withSource(sourceSpec(reference, 'reference'), options, async (source) => {
     const tree = await progressOf(options)(`Reading ${source.displayName}`, () => fetchImageTree(source))
     const resolutions = clients.flatMap((client) => hosts.map((host) => resolveForHost(tree, host, client)))
     const layers = options.deep ? await layerChecks(tree, source, resolutions, options.deep === true ? {} : options.deep) : null

@@ -1,5 +1,14 @@
+/**
+ * src/api: the library, one function per command (inspect.ts, resolve.ts, verify.ts, audit.ts …),
+ * each returning the document its --json prints (schema.ts). Input is checked here and only here:
+ * options.ts parses references and validates options in a library caller's words before anything
+ * is read. This module opens the sources of one call and shares its registry client. It may
+ * import src/oci, src/source and src/engine.
+ */
+
+import type {SourceSpec} from '../oci/reference.js'
 import {throwIfAborted} from '../oci/abort.js'
-import {parseSourceSpec, openSource} from '../source/open.js'
+import {openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
 import type {ClientStats} from '../source/registry/stats.js'
 export type {ProxySettings, RegistryOptions} from '../source/registry/options.js'
@@ -33,13 +42,11 @@ export class SourceScope {
   constructor(private readonly options: ReadOptions) {}
 
   /** Opens `spec`; every read of the source is cancelled by the call's signal. */
-  async open(spec: string): Promise<ImageSource> {
+  async open(spec: SourceSpec): Promise<ImageSource> {
     throwIfAborted(this.options.signal)
     const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes
     const source =
-      parseSourceSpec(spec).kind === 'registry'
-        ? await openSource(spec, {client: await this.client()})
-        : await openSource(spec, {maxManifestBytes})
+      spec.kind === 'registry' ? await openSource(spec, {client: await this.client()}) : await openSource(spec, {maxManifestBytes})
     return withSignal(source, this.options.signal)
   }
 
@@ -74,7 +81,7 @@ export async function withSources<T>(options: ReadOptions, use: (scope: SourceSc
 }
 
 /** Opens one source, hands it to `use`, and closes it (and its scope) whatever happens. */
-export function withSource<T>(spec: string, options: ReadOptions, use: (source: ImageSource) => Promise<T>): Promise<T> {
+export function withSource<T>(spec: SourceSpec, options: ReadOptions, use: (source: ImageSource) => Promise<T>): Promise<T> {
   return withSources(options, async (scope) => {
     const source = await scope.open(spec)
     try {

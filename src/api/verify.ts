@@ -1,16 +1,17 @@
-import {ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import type {ErrorKind} from '../oci/errors.js'
 import {formatPlatform} from '../oci/platform/normalize.js'
 import {DEFAULT_HOSTS} from '../oci/platform/hosts.js'
 import type {Platform} from '../oci/platform/types.js'
+import type {SourceSpec} from '../oci/reference.js'
 import type {ReadLayersOptions} from '../engine/layers/read-image.js'
 import type {ClientName} from '../engine/resolve/resolution.js'
 import type {BuildMetadata} from '../engine/verify/metadata-file.js'
-import {exitCodeOf} from '../engine/verify/report.js'
-import {listTargets, type VerifyTarget} from '../engine/verify/targets.js'
+import {listTargets, type VerifyTargetSpec} from '../engine/verify/targets.js'
 import type {SupplyChainCheckOptions} from '../engine/supply-chain/checks.js'
 import type {CheckProvider, CheckStatus, ReportVerdict, VerifyOptions as CheckOptions, VerifyReport} from '../engine/verify/types.js'
 import {verifyTargetsWith} from '../engine/verify/verify.js'
-import {platformList, singleClient} from './options.js'
+import {ExitCode, exitCodeOfKind, type ExitCodeValue} from './exit-codes.js'
+import {OptionError, platformList, singleClient, sourceSpec} from './options.js'
 import {versioned, type Versioned} from './schema.js'
 import {withSources, type ReadOptions} from './sources.js'
 
@@ -20,7 +21,6 @@ export {DEEP_CHECK_IDS} from '../engine/verify/deep-checks.js'
 export {SUPPLY_CHAIN_CHECK_IDS, type SignatureScope} from '../engine/supply-chain/checks.js'
 export {readBuildMetadata, parseBuildMetadata, type BuildMetadata} from '../engine/verify/metadata-file.js'
 export {DEFAULT_REQUIRED_PLATFORMS} from '../engine/verify/verify.js'
-export type {VerifyTarget} from '../engine/verify/targets.js'
 
 export interface VerifyOptions extends ReadOptions, Omit<CheckOptions, 'providers' | 'require' | 'client'> {
   /** Platforms every reference must serve natively (default linux/amd64, linux/arm64). */
@@ -37,6 +37,12 @@ export interface VerifyOptions extends ReadOptions, Omit<CheckOptions, 'provider
   concurrency?: number
   /** Provenance, SBOM and signature requirements (docs/attestations.md); the checks run when any is set. */
   supplyChain?: SupplyChainRequirements
+}
+
+/** One reference to verify and the digest it must point to. */
+export interface VerifyTarget {
+  reference: string | SourceSpec
+  expectDigest?: string
 }
 
 /** What `verify` requires of each reference's attestations and signatures. */
@@ -59,6 +65,8 @@ export interface ReferenceResult {
   digest: string | null
   verdict: ReportVerdict
   error: string | null
+  /** The kind of `error` (docs/cli.md "Error kinds"). */
+  errorKind: ErrorKind | null
   durationMs: number
   checks: CheckOutcome[]
 }
@@ -73,12 +81,22 @@ export type VerifyResult = Versioned<{
   references: ReferenceResult[]
 }>
 
+/**
+ * The exit code of a run: a reference that could not be read wins (its error's code: 3 for the
+ * registry, 2 for bad input), then 1 when a check failed, else 0.
+ */
+export function reportsExitCode(reports: readonly VerifyReport[]): ExitCodeValue {
+  const errored = reports.find((report) => report.verdict === 'error')
+  if (errored) return errored.errorKind ? exitCodeOfKind(errored.errorKind) : ExitCode.registry
+  return reports.some((report) => report.verdict === 'fail') ? ExitCode.checkFailed : ExitCode.ok
+}
+
 /** The engine's reports as the result document: what --json prints and every renderer reads. */
 export function verifyResult(
   reports: readonly VerifyReport[],
   run: {require: readonly Platform[]; client: ClientName; strict: boolean},
 ): VerifyResult {
-  const exitCode = exitCodeOf(reports)
+  const exitCode = reportsExitCode(reports)
   return versioned({
     verdict: exitCode === ExitCode.ok ? 'pass' : exitCode === ExitCode.checkFailed ? 'fail' : 'error',
     exitCode,
@@ -90,6 +108,7 @@ export function verifyResult(
       digest: report.digest ?? null,
       verdict: report.verdict,
       error: report.error ?? null,
+      errorKind: report.errorKind ?? null,
       durationMs: report.durationMs,
       checks: report.checks.map((check) => ({
         id: check.id,
@@ -119,17 +138,34 @@ async function supplyChainProviders(requirements: SupplyChainRequirements | unde
   return [supplyChainChecks({...requirements, key})]
 }
 
+/** Each reference of `verify(references)` parsed, with its own expected digest when it has one. */
+function targetSpecs(references: unknown): VerifyTargetSpec[] {
+  if (!Array.isArray(references)) throw new OptionError('references: expected an array of image references')
+  return references.map((entry: unknown) => {
+    // A VerifyTarget has a reference and no kind; a SourceSpec always has a kind.
+    if (typeof entry !== 'object' || entry === null || 'kind' in entry || !('reference' in entry))
+      return {spec: sourceSpec(entry, 'references')}
+    const {reference, expectDigest} = entry as VerifyTarget
+    return expectDigest === undefined
+      ? {spec: sourceSpec(reference, 'references')}
+      : {spec: sourceSpec(reference, 'references'), expectDigest}
+  })
+}
+
 /**
  * The release gate: each reference (registry references, `oci-layout:`/`oci-archive:` specs, and
  * every name in `metadata`) is checked concurrently, one result per reference in order. Bad
  * references and platforms throw a UsageError before anything is read; unreadable images are
  * `error` entries.
  */
-export async function verify(references: ReadonlyArray<string | VerifyTarget>, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verify(
+  references: ReadonlyArray<string | SourceSpec | VerifyTarget>,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const require = platformList(options.require, 'require', {defaults: DEFAULT_HOSTS, allowUnknown: options.allowUnknownPlatform})
   const client = singleClient(options.client)
   const strict = options.strict ?? false
-  const targets = listTargets(references, {expectDigest: options.expectDigest, metadata: options.metadata})
+  const targets = listTargets(targetSpecs(references), {expectDigest: options.expectDigest, metadata: options.metadata})
   const providers = [...(await deepProviders(options.deep)), ...(await supplyChainProviders(options.supplyChain))]
   const reports = await withSources(options, (scope) =>
     verifyTargetsWith(targets, {...options, require, client, strict, providers}, (reference) => scope.open(reference)),

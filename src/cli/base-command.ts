@@ -1,3 +1,11 @@
+/**
+ * src/cli: what every command shares. This module is their base class (--debug, one-line errors,
+ * exit codes); flags.ts holds the shared flags and maps them to api options (and api option names
+ * back to flag names in messages); environment.ts is where the process environment is read;
+ * output, output files, Ctrl-C and the entry point (main.ts) are here too. It may import src/api,
+ * src/render and src/oci.
+ */
+
 import {Command, Errors, Flags} from '@oclif/core'
 
 import type {ReadOptions, RegistryOptions} from '../api/sources.js'

@@ -1,4 +1,5 @@
-import {ArchcheckError, ExitCode, type ExitCodeValue} from '../oci/errors.js'
+import {errorExitCode, ExitCode, type ExitCodeValue} from '../api/exit-codes.js'
+import {ArchcheckError} from '../oci/errors.js'
 import {sanitizeText} from '../oci/sanitize.js'
 
 /** What the user sees for an error: one line (without the `archcheck: ` prefix) and the exit code. */
@@ -27,9 +28,10 @@ type OclifError = Error & {
 }
 
 /**
- * Turns any error into the one line a user sees and its documented exit code: ArchcheckErrors as
- * they are, oclif's parse errors rewritten (they are several lines, name no command and add
- * notes), anything else an internal error (exit 4).
+ * Turns any error into the one line a user sees and its documented exit code, the one place a
+ * command's error gets its code: ArchcheckErrors as they are, with their kind's code
+ * (api/exit-codes.ts); oclif's parse errors rewritten (they are several lines, name no command and
+ * add notes), exit 2; anything else an internal error (exit 4).
  */
 export function errorLine(error: unknown, context: ErrorContext = {}): ErrorLine {
   const line = withHelpPointer(rawErrorLine(error, context), context)
@@ -48,7 +50,7 @@ function helpPointer(context: ErrorContext): string {
 }
 
 function rawErrorLine(error: unknown, context: ErrorContext): ErrorLine {
-  if (error instanceof ArchcheckError) return {message: oneLine(stripFlagParsePrefix(error.message)), exitCode: error.exitCode}
+  if (error instanceof ArchcheckError) return {message: oneLine(stripFlagParsePrefix(error.message)), exitCode: errorExitCode(error)}
   const failure = (error instanceof Error ? error : new Error(String(error))) as OclifError
   const help = helpPointer(context)
   const parse = parseErrorLine(failure, context, help)

@@ -1,3 +1,9 @@
+/**
+ * src/commands: the oclif commands, one per file (builder/: `builder create|inspect`). A command
+ * maps its flags to an api call, hands the result to a renderer and sets the exit code; rules on
+ * input belong to src/api. Commands may import src/api, src/cli, src/render and src/oci.
+ */
+
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'

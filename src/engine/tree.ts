@@ -1,3 +1,12 @@
+/**
+ * src/engine: what archcheck finds out about images, from any ImageSource. This module reads the
+ * image tree (tag → index → images → configs); resolve/ simulates pulls per client model, verify/
+ * runs the release checks, layers/ reads layers for diagnose, build/ drives buildx and buildah,
+ * audit/ runs many images at once, supply-chain/ reads attestations, SBOMs and signatures. It
+ * takes parsed values (SourceSpec, Platform) and options, never the process environment, and may
+ * import src/oci and src/source only.
+ */
+
 import {RegistryError} from '../oci/errors.js'
 import {formatPlatform, normalizePlatform} from '../oci/platform/normalize.js'
 import {createLimiter} from './limit.js'

@@ -1,56 +1,88 @@
 /**
- * Every failure a user can cause or meet is an ArchcheckError: one line of text and a documented
- * exit code. Anything else reaching the top is a bug in archcheck (exit 4).
+ * Every failure a user can cause or meet is an ArchcheckError: one line of text and a `kind` that
+ * says what went wrong. Errors carry no exit code: one table (api/exit-codes.ts) gives each kind
+ * its code where a run ends; anything that is not an ArchcheckError reaching the top is a bug.
  */
-export const ExitCode = {
-  ok: 0,
-  /** A check failed: verify, resolve or diagnose found a problem with the image. */
-  checkFailed: 1,
-  /** Bad usage or bad input: flags, references, platform specifiers, files. */
-  usage: 2,
-  /** The registry (or a local image source) could not be read: network, auth, protocol. */
-  registry: 3,
-  /** An unexpected internal error (a bug in archcheck). */
-  internal: 4,
-} as const
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+/**
+ * What a RegistryError is about. Each kind has one line of meaning in docs/cli.md ("Error
+ * kinds"); `verify --json` and `audit --json` print it as `errorKind`.
+ */
+export const REGISTRY_ERROR_KINDS = [
+  'not-found',
+  'unauthorized',
+  'forbidden',
+  'credentials',
+  'rate-limited',
+  'server-error',
+  'protocol',
+  'network',
+  'timeout',
+  'tls',
+  'aborted',
+  'malformed',
+  'unsupported',
+  'too-large',
+  'digest-mismatch',
+  'media-type-mismatch',
+  'io',
+  'unreadable',
+  'bad-layer',
+  'layer-limit',
+] as const
 
-export class ArchcheckError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: ExitCodeValue,
-    options?: {cause?: unknown},
-  ) {
+export type RegistryErrorKind = (typeof REGISTRY_ERROR_KINDS)[number]
+
+/** What a BuildError is about: a backend step that failed, or a builder gone as soon as it was made. */
+export const BUILD_ERROR_KINDS = ['build-failed', 'builder-vanished'] as const
+
+export type BuildErrorKind = (typeof BUILD_ERROR_KINDS)[number]
+
+/** The kind of every ArchcheckError: `usage` for a UsageError, else its RegistryError or BuildError kind. */
+export const ERROR_KINDS = ['usage', ...REGISTRY_ERROR_KINDS, ...BUILD_ERROR_KINDS] as const
+
+export type ErrorKind = (typeof ERROR_KINDS)[number]
+
+export abstract class ArchcheckError extends Error {
+  abstract readonly kind: ErrorKind
+
+  constructor(message: string, options?: {cause?: unknown}) {
     super(message, options)
     this.name = new.target.name
   }
 }
 
-/** Bad input from the user: a reference, a flag, a file. Exit 2. */
+/** Bad input from the user: a reference, a flag, a file. */
 export class UsageError extends ArchcheckError {
-  constructor(message: string, options?: {cause?: unknown}) {
-    super(message, ExitCode.usage, options)
-  }
+  readonly kind = 'usage'
 }
 
-/** What the registry or a local source said or failed to say. Exit 3. */
+/** What the registry or a local source said or failed to say. */
 export class RegistryError extends ArchcheckError {
   /** HTTP status when there was a response. */
   readonly status?: number
-  /** A short machine-readable kind, e.g. 'not-found', 'unauthorized', 'rate-limited', 'digest-mismatch'. */
-  readonly kind: string
+  readonly kind: RegistryErrorKind
   /**
    * For 'rate-limited': how long the registry asked to wait (its Retry-After), so a caller running
    * many requests can stop starting new ones instead of hitting the limit again.
    */
   readonly retryAfterMs?: number
 
-  constructor(message: string, kind: string, options?: {cause?: unknown; status?: number; retryAfterMs?: number}) {
-    super(message, ExitCode.registry, options)
+  constructor(message: string, kind: RegistryErrorKind, options?: {cause?: unknown; status?: number; retryAfterMs?: number}) {
+    super(message, options)
     this.kind = kind
     this.status = options?.status
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs
+  }
+}
+
+/** A build backend (buildx, buildah) that failed where archcheck relies on it. */
+export class BuildError extends ArchcheckError {
+  constructor(
+    message: string,
+    readonly kind: BuildErrorKind,
+  ) {
+    super(message)
   }
 }
 

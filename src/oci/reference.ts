@@ -140,3 +140,65 @@ export function manifestReference(ref: Reference): string {
 export function registryApiHost(registry: string): string {
   return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry
 }
+
+/** What follows `oci-layout:` or `oci-archive:`: a path, then optionally `:TAG` or `@DIGEST`. */
+export interface LayoutSpec {
+  path: string
+  tag?: string
+  digest?: string
+}
+
+/**
+ * An image source as a parsed value: a registry reference, or an OCI layout directory or archive
+ * file with the tag or digest that picks an image in it. Made by parseSourceSpec; the layers pass
+ * it down as is, so a reference is parsed (and its errors found) once, where a user gave it.
+ */
+export type SourceSpec =
+  {kind: 'registry'; reference: Reference} | {kind: 'oci-layout'; layout: LayoutSpec} | {kind: 'oci-archive'; layout: LayoutSpec}
+
+/**
+ * Splits `PATH[:TAG|@DIGEST]` as skopeo does for `oci:`: a digest after the last `@`, otherwise
+ * a tag after the first `:` (so paths must not contain `:`, but tags may be full references).
+ */
+export function parseLayoutSpec(text: string, scheme: string): LayoutSpec {
+  const at = text.lastIndexOf('@')
+  let spec: LayoutSpec
+  if (at !== -1) {
+    const digest = text.slice(at + 1)
+    validateDigest(digest)
+    spec = {path: text.slice(0, at), digest}
+  } else {
+    const colon = text.indexOf(':')
+    spec = colon === -1 ? {path: text} : {path: text.slice(0, colon), tag: text.slice(colon + 1)}
+    if (spec.tag === '') throw new UsageError(`empty tag in "${scheme}:${text}"`)
+  }
+  if (spec.path === '') throw new UsageError(`"${scheme}:${text}" names no path; expected ${scheme}:PATH[:TAG|@DIGEST]`)
+  return spec
+}
+
+/**
+ * Parses what a user named as an image source, the only place that knows the prefixes:
+ * `oci-layout:PATH[:TAG|@DIGEST]` (also skopeo's and buildx's `oci:PATH`), `oci-archive:FILE[:TAG|@DIGEST]`,
+ * or a registry reference, `docker://` optional. Throws a UsageError with the reason otherwise.
+ */
+export function parseSourceSpec(text: string): SourceSpec {
+  for (const kind of ['oci-layout', 'oci-archive'] as const) {
+    if (text.startsWith(`${kind}:`)) return {kind, layout: parseLayoutSpec(text.slice(kind.length + 1), kind)}
+  }
+  // `oci:5000/app` stays a registry host with a port.
+  if (text.startsWith('oci:') && !/^oci:\d+\//.test(text)) return {kind: 'oci-layout', layout: parseLayoutSpec(text.slice(4), 'oci-layout')}
+  return {kind: 'registry', reference: parseReference(text.startsWith('docker://') ? text.slice('docker://'.length) : text)}
+}
+
+/** A source spec as reports show it: registry references fully qualified, local ones as `oci-layout:PATH[:TAG|@DIGEST]`. */
+export function formatSourceSpec(spec: SourceSpec): string {
+  if (spec.kind === 'registry') return formatReference(spec.reference)
+  const {path, tag, digest} = spec.layout
+  return `${spec.kind}:${path}${digest ? `@${digest}` : tag ? `:${tag}` : ''}`
+}
+
+/** A registry spec with `latest` filled in when it names neither tag nor digest, as a pull reads it; other specs as they are. */
+export function withDefaultTag(spec: SourceSpec): SourceSpec {
+  if (spec.kind !== 'registry' || spec.reference.tag || spec.reference.digest) return spec
+  return {kind: 'registry', reference: {...spec.reference, tag: 'latest'}}
+}

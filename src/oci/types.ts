@@ -1,3 +1,11 @@
+/**
+ * src/oci: the building blocks every layer shares, as plain values and rules: references and
+ * source specs (reference.ts, parsed once where a user gives them), digests, media types,
+ * descriptors and manifest parsing, platforms (platform/: parse, normalise, containerd's variant
+ * tables, matching, this machine's platform), error classes, text sanitising. This module holds
+ * the image tree types. It imports nothing else of archcheck and makes no request.
+ */
+
 import type {Platform} from './platform/types.js'
 
 /** An OCI content descriptor, as found in an index or manifest (platform in library field names). */

@@ -257,17 +257,19 @@ export function renderAuditHtml(result: AuditResult): string {
 
 /**
  * With workload files: one row per workload container, one column per node group; a cell where the
- * scheduler cannot place it is `—`, and a workload that fits no node fails in every column.
+ * scheduler cannot place it is `—`, and a workload that fits no node fails in every column (a
+ * DaemonSet, which then places no pod, does not).
  */
 function workloadGrids(result: AuditResult): HtmlGrid[] {
   if (result.workloads.length === 0) return []
   const rows = result.workloads.map((entry) => ({
     label: `${workloadName(entry)} ${containerName(entry)}`,
     cells: result.nodeGroups.map((group): HtmlCell => {
-      if (entry.unschedulable) return {status: 'fail', text: 'no node', detail: entry.reason ?? undefined}
+      if (entry.unschedulable) return {status: entry.passed ? 'skip' : 'fail', text: 'no node', detail: entry.reason ?? undefined}
       const cell = entry.cells.find((candidate) => candidate.group === group.label)
       if (!cell || !cell.schedulable) return {status: 'skip', text: '—', detail: cell?.reason ?? undefined}
       const detail = cell.reason ?? undefined
+      if (cell.emulated) return {status: 'warn', text: 'emulated', detail}
       if (failsIn(result, cell)) return {status: 'fail', text: cell.verdict, detail}
       return {status: cell.verdict === 'fallback' || cell.verdict === 'ambiguous' ? 'warn' : 'pass', text: cell.verdict, detail}
     }),

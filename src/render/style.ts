@@ -1,3 +1,10 @@
+/**
+ * src/render: api results drawn for people and CI: tables, text, Markdown, CSV, HTML, JUnit,
+ * GitHub annotations and step summary, progress lines. A renderer takes a result document and
+ * never calls the engine, so no view can disagree with --json; this module decides colours. It
+ * may import src/api (result types) and src/oci.
+ */
+
 /** Terminal colours: only when the stream is a TTY and NO_COLOR is unset or empty (no-color.org). */
 export interface Style {
   readonly enabled: boolean

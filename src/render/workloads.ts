@@ -87,6 +87,7 @@ function inert(original: AuditResult): AuditResult {
 
 function cellText(result: AuditResult, cell: WorkloadCell | undefined, style: Style): string {
   if (!cell || !cell.schedulable) return style.dim('—')
+  if (cell.emulated) return style.yellow('emulated')
   if (!failsIn(result, cell)) return style.green(cell.verdict)
   return style.enabled ? style.red(cell.verdict) : `✗ ${cell.verdict}`
 }
@@ -148,6 +149,7 @@ export async function renderWorkloadsText(
 
 function mdCell(result: AuditResult, cell: WorkloadCell | undefined): string {
   if (!cell || !cell.schedulable) return '—'
+  if (cell.emulated) return '⚠️ emulated'
   return failsIn(result, cell) ? `❌ ${cell.verdict}` : `✅ ${cell.verdict}`
 }
 
@@ -161,7 +163,7 @@ export function renderWorkloadsMarkdown(original: AuditResult, title: string, re
     `|---|---|---|${result.nodeGroups.map(() => '---|').join('')}`,
   )
   for (const entry of entries) {
-    const mark = entry.unschedulable ? '⛔' : entry.passed ? '✅' : '❌'
+    const mark = entry.unschedulable ? (entry.passed ? '➖' : '⛔') : entry.passed ? '✅' : '❌'
     const cells = result.nodeGroups.map((group) =>
       mdCell(
         result,

@@ -9,7 +9,8 @@ import path from 'node:path'
 import {Readable} from 'node:stream'
 
 import {RegistryError, UsageError} from '../oci/errors.js'
-import {type LayoutFiles, type LayoutSourceOptions, OciLayoutSource, parseLayoutSpec} from './oci-layout.js'
+import {parseLayoutSpec, type LayoutSpec} from '../oci/reference.js'
+import {type LayoutFiles, type LayoutSourceOptions, OciLayoutSource} from './oci-layout.js'
 
 /** Tar works in 512-byte blocks: a header block, then the file's bytes padded to whole blocks. */
 const TAR_BLOCK = 512
@@ -154,8 +155,8 @@ function normalizeName(name: string): string {
 }
 
 /** Opens `FILE[:TAG|@DIGEST]` as an image source. */
-export async function openOciArchive(spec: string, options: LayoutSourceOptions = {}): Promise<OciLayoutSource> {
-  const parsed = parseLayoutSpec(spec, 'oci-archive')
+export async function openOciArchive(spec: string | LayoutSpec, options: LayoutSourceOptions = {}): Promise<OciLayoutSource> {
+  const parsed = typeof spec === 'string' ? parseLayoutSpec(spec, 'oci-archive') : spec
   const info = await stat(parsed.path).catch(() => undefined)
   if (!info) throw new UsageError(`OCI archive "${parsed.path}" does not exist`)
   if (!info.isFile()) throw new UsageError(`"${parsed.path}" is not a file; for a layout directory use oci-layout:${parsed.path}`)

@@ -11,7 +11,7 @@ import {pipeline, type Readable} from 'node:stream'
 
 import {AbortWatch, throwIfAborted, type AbortOptions} from '../oci/abort.js'
 import {RegistryError, UsageError} from '../oci/errors.js'
-import {validateDigest} from '../oci/reference.js'
+import {parseLayoutSpec, validateDigest, type LayoutSpec} from '../oci/reference.js'
 import {DEFAULT_MAX_MANIFEST_BYTES, checkSize, isDigest, verifyDigest, verifyingStream} from '../oci/digest.js'
 import {manifestMediaType, parseJsonObject, parseManifest} from '../oci/manifest.js'
 import type {FetchedManifest, ImageSource} from './source.js'
@@ -71,33 +71,6 @@ class DirectoryFiles implements LayoutFiles {
   }
 
   async close(): Promise<void> {}
-}
-
-/** What follows `oci-layout:` or `oci-archive:`: a path, then optionally `:TAG` or `@DIGEST`. */
-export interface LayoutSpec {
-  path: string
-  tag?: string
-  digest?: string
-}
-
-/**
- * Splits `PATH[:TAG|@DIGEST]` as skopeo does for `oci:`: a digest after the last `@`, otherwise
- * a tag after the first `:` (so paths must not contain `:`, but tags may be full references).
- */
-export function parseLayoutSpec(text: string, scheme: string): LayoutSpec {
-  const at = text.lastIndexOf('@')
-  let spec: LayoutSpec
-  if (at !== -1) {
-    const digest = text.slice(at + 1)
-    validateDigest(digest)
-    spec = {path: text.slice(0, at), digest}
-  } else {
-    const colon = text.indexOf(':')
-    spec = colon === -1 ? {path: text} : {path: text.slice(0, colon), tag: text.slice(colon + 1)}
-    if (spec.tag === '') throw new UsageError(`empty tag in "${scheme}:${text}"`)
-  }
-  if (spec.path === '') throw new UsageError(`"${scheme}:${text}" names no path; expected ${scheme}:PATH[:TAG|@DIGEST]`)
-  return spec
 }
 
 export interface LayoutSourceOptions {

@@ -1,23 +1,10 @@
 import {statSync} from 'node:fs'
 
 import {UsageError} from '../oci/errors.js'
-import {parseReference} from '../oci/reference.js'
+import {parseReference, parseSourceSpec, type SourceSpec} from '../oci/reference.js'
 import type {RegistryClient} from './registry/client.js'
 import type {RegistryOptions} from './registry/options.js'
 import type {ImageSource} from './source.js'
-
-/** What a source spec names: a local layout or archive (the part after its prefix), or a registry reference (`docker://` dropped). */
-export type SourceSpec = {kind: 'oci-layout'; path: string} | {kind: 'oci-archive'; path: string} | {kind: 'registry'; reference: string}
-
-const LOCAL_KINDS = ['oci-layout', 'oci-archive'] as const
-
-/** Splits a spec by its prefix; the only place that knows the `oci-layout:`, `oci-archive:` and `docker://` prefixes. */
-export function parseSourceSpec(spec: string): SourceSpec {
-  for (const kind of LOCAL_KINDS) if (spec.startsWith(`${kind}:`)) return {kind, path: spec.slice(kind.length + 1)}
-  // skopeo's and buildx's name for a layout directory; `oci:5000/app` stays a registry host with a port.
-  if (spec.startsWith('oci:') && !/^oci:\d+\//.test(spec)) return {kind: 'oci-layout', path: spec.slice('oci:'.length)}
-  return {kind: 'registry', reference: spec.startsWith('docker://') ? spec.slice('docker://'.length) : spec}
-}
 
 /** What exists at a path: a directory, another file, or nothing. */
 function pathKind(path: string): 'directory' | 'file' | undefined {
@@ -33,7 +20,7 @@ function pathKind(path: string): 'directory' | 'file' | undefined {
  * likely meant as one: asking Docker Hub for it would fail far from the cause. `docker://` says
  * that the registry is meant.
  */
-export function checkNotLocalPath(spec: string): void {
+function checkNotLocalPath(spec: string): void {
   if (spec.startsWith('docker://')) return
   // The whole name, or the name without a :TAG or @DIGEST (oci-layout:PATH:TAG reads the same way).
   const candidates = [spec, spec.replace(/@[^/]*$/, ''), spec.replace(/:[^/:]*$/, '')]
@@ -52,6 +39,20 @@ export function checkNotLocalPath(spec: string): void {
   }
 }
 
+/** A source as a user typed it: parsed, and a registry name that is also a local path refused (checkNotLocalPath). */
+export function parseSourceText(text: string): SourceSpec {
+  let spec: SourceSpec
+  try {
+    spec = parseSourceSpec(text)
+  } catch (error) {
+    // A name that is no reference but is a local path (`./out`) was meant as one: that is the error to show.
+    checkNotLocalPath(text)
+    throw error
+  }
+  if (spec.kind === 'registry') checkNotLocalPath(text)
+  return spec
+}
+
 export interface SourceOptions extends RegistryOptions {
   /**
    * The client registry sources read through, shared with other sources (its pools, tokens and
@@ -62,27 +63,25 @@ export interface SourceOptions extends RegistryOptions {
 }
 
 /**
- * Opens what a user named as an image source:
+ * Opens an image source, given as a parsed SourceSpec or as text (parsed by parseSourceText):
  * - `oci-layout:PATH[:TAG|@DIGEST]`: an OCI image layout directory;
  * - `oci-archive:FILE[:TAG|@DIGEST]`: an OCI layout in a tar file;
  * - `[docker://]REFERENCE`: a registry repository (`alpine:3.20`, `ghcr.io/o/r@sha256:…`).
  * Bad references and missing paths are UsageErrors (exit 2). Each source is loaded on demand so
  * a local image never loads the HTTP stack.
  */
-export async function openSource(spec: string, options: SourceOptions = {}): Promise<ImageSource> {
+export async function openSource(spec: string | SourceSpec, options: SourceOptions = {}): Promise<ImageSource> {
   const layoutOptions = {maxManifestBytes: options.maxManifestBytes}
-  const parsed = parseSourceSpec(spec)
+  const parsed = typeof spec === 'string' ? parseSourceText(spec) : spec
   if (parsed.kind === 'oci-layout') {
     const {OciLayoutSource} = await import('./oci-layout.js')
-    return OciLayoutSource.open(parsed.path, layoutOptions)
+    return OciLayoutSource.open(parsed.layout, layoutOptions)
   }
   if (parsed.kind === 'oci-archive') {
     const {openOciArchive} = await import('./oci-archive.js')
-    return openOciArchive(parsed.path, layoutOptions)
+    return openOciArchive(parsed.layout, layoutOptions)
   }
-  checkNotLocalPath(spec)
-  const reference = parseReference(parsed.reference)
-  if (options.client) return options.client.repository(reference)
+  if (options.client) return options.client.repository(parsed.reference)
   const {createRegistryClient} = await import('./registry/client.js')
-  return createRegistryClient(options).repository(reference, {closesClient: true})
+  return createRegistryClient(options).repository(parsed.reference, {closesClient: true})
 }

@@ -1,3 +1,11 @@
+/**
+ * src/source: where image bytes come from. This module is the ImageSource interface each source
+ * implements (manifests and blobs, digests verified, sizes bounded; referrers where the registry
+ * has the API); open.ts opens a parsed SourceSpec as an OCI layout (oci-layout.ts), an OCI archive
+ * (oci-archive.ts) or a registry repository (registry/: RegistryClient, transport, auth,
+ * credentials); cache.ts keeps content by digest. It may import src/oci only.
+ */
+
 import type {Readable} from 'node:stream'
 
 import type {AbortOptions} from '../oci/abort.js'

@@ -301,7 +301,10 @@ describe('archcheck audit: Compose platform and mirrors', () => {
     expect(web.cells[0].reason).toBe(
       'platform: linux/arm64 pins the pull; a linux/amd64 host runs it only under emulation (QEMU binfmt_misc)',
     )
+    expect(web.cells[0].emulated).toBe(true)
     expect(web.cells[1].reason).toBe('platform: linux/arm64 pins the pull')
+    expect(web.cells[1].emulated).toBeUndefined()
+    expect(web.reason).toBe(`linux/amd64: ${web.cells[0].reason}`)
     // amd64-only, pinned to arm64: fails everywhere, even on the amd64 host.
     expect(verdicts(entry(json, 'null/Compose/legacy'))).toEqual({'linux/amd64': 'no-match', 'linux/arm64': 'no-match'})
     expect(verdicts(entry(json, 'null/Compose/tools'))).toEqual({'linux/amd64': 'ok', 'linux/arm64': 'no-match'})

@@ -3,6 +3,7 @@ import {execFileSync} from 'node:child_process'
 
 import {describe, expect, it} from 'vitest'
 
+import {errorExitCode} from '../../src/api/exit-codes.js'
 import {sniffCompression} from '../../src/engine/layers/decompress.js'
 import {LayerLimitError} from '../../src/engine/layers/limits.js'
 import {decompress, noise} from '../helpers/layer-streams.js'
@@ -34,7 +35,8 @@ describe('zstd layers', () => {
     expect(bomb.length).toBeLessThan(10_000)
     const error = await decompress(bomb, {maxRatio: 100, ratioGraceBytes: 4 * 1024 * 1024}).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LayerLimitError)
-    expect((error as LayerLimitError).exitCode).toBe(3)
+    expect((error as LayerLimitError).kind).toBe('layer-limit')
+    expect(errorExitCode(error)).toBe(3)
   })
 
   it('refuses by default the 128 MiB window of zstd --long, which the decoder cannot follow', async () => {

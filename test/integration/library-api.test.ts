@@ -58,7 +58,6 @@ describe('the library, imported by its package name', () => {
       'dispatcher',
       'close',
       'kind',
-      'exitCode',
       'proxy',
       'insecureRegistries',
       'keychain',

@@ -412,7 +412,7 @@ describe('exit codes for what cannot be checked', () => {
     expect(result.junit.testsuites.testsuite[0].testcase[0].error.message).toMatch(/not found/)
     const {json} = await verifyJson([missing])
     expect(json).toMatchObject({verdict: 'error', exitCode: 3})
-    expect(json.references[0]).toMatchObject({verdict: 'error', digest: null})
+    expect(json.references[0]).toMatchObject({verdict: 'error', digest: null, errorKind: 'not-found'})
   })
 
   it('is 2 for bad input, before anything is read', async () => {

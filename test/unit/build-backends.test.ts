@@ -20,6 +20,7 @@ import {
   platformsWithoutEmulation,
   usedBuildxFlags,
 } from '../../src/engine/build/preflight.js'
+import {errorExitCode} from '../../src/api/exit-codes.js'
 import {UsageError} from '../../src/oci/errors.js'
 import {tempDir} from '../helpers/temp-dir.js'
 
@@ -226,7 +227,7 @@ describe('preflight rules', () => {
       }
     })()
     expect(error).toBeInstanceOf(UsageError)
-    expect(error?.exitCode).toBe(2)
+    expect(errorExitCode(error)).toBe(2)
     expect(error?.message).toContain('the local image store cannot hold a manifest list')
     expect(() => checkDestination({platforms: ['linux/amd64'], push: false, tags: []})).toThrow(
       'archcheck build verifies what it pushes: pass --push or --output oci:PATH',

@@ -1,7 +1,11 @@
+import {mkdir} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/oci/errors.js'
-import {openSource} from '../../src/source/open.js'
+import {openSource, parseSourceText} from '../../src/source/open.js'
+import {tempDir} from '../helpers/temp-dir.js'
 import {archiveWith, elfImage, layoutWith} from '../helpers/layouts.js'
 
 describe('openSource', () => {
@@ -30,5 +34,21 @@ describe('openSource', () => {
     const error = await openSource(spec).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(UsageError)
     expect((error as Error).message).toContain(message)
+  })
+})
+
+describe('parseSourceText', () => {
+  it('points a name that is a local path to its prefix, whether or not it also reads as a reference', async () => {
+    const dir = await tempDir('named')
+    await mkdir(join(dir, 'Out'))
+    // An absolute path is no valid reference: the local directory is the reading to offer, not the grammar.
+    expect(() => parseSourceText(join(dir, 'Out'))).toThrow(
+      `"${join(dir, 'Out')}" is a local directory: did you mean oci-layout:${join(dir, 'Out')}?`,
+    )
+    expect(() => parseSourceText(join(dir, 'Missing/Upper'))).toThrow(/repository names must be lower-case|invalid/)
+    expect(parseSourceText(`docker://localhost:5000/app`)).toEqual({
+      kind: 'registry',
+      reference: {registry: 'localhost:5000', repository: 'app'},
+    })
   })
 })

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../src/oci/errors.js'
-import {formatReference, parseReference} from '../../src/oci/reference.js'
+import {formatReference, formatSourceSpec, parseReference, parseSourceSpec, withDefaultTag} from '../../src/oci/reference.js'
 
 describe('parseReference', () => {
   it.each([
@@ -114,5 +114,48 @@ describe('parseReference', () => {
 
   it('formats a reference back in full', () => {
     expect(formatReference(parseReference('alpine:3'))).toBe('docker.io/library/alpine:3')
+  })
+})
+
+describe('parseSourceSpec and formatSourceSpec', () => {
+  const DIGEST = 'sha256:' + 'c'.repeat(64)
+
+  it.each([
+    ['alpine', {kind: 'registry', reference: {registry: 'docker.io', repository: 'library/alpine'}}, 'docker.io/library/alpine'],
+    [
+      'docker://alpine:3.20',
+      {kind: 'registry', reference: {registry: 'docker.io', repository: 'library/alpine', tag: '3.20'}},
+      'docker.io/library/alpine:3.20',
+    ],
+    // A registry host with a port, not skopeo's oci: prefix.
+    ['oci:5000/app', {kind: 'registry', reference: {registry: 'oci:5000', repository: 'app'}}, 'oci:5000/app'],
+    ['oci:./out', {kind: 'oci-layout', layout: {path: './out'}}, 'oci-layout:./out'],
+    ['oci-layout:./dir:v1', {kind: 'oci-layout', layout: {path: './dir', tag: 'v1'}}, 'oci-layout:./dir:v1'],
+    [`oci-layout:dir@${DIGEST}`, {kind: 'oci-layout', layout: {path: 'dir', digest: DIGEST}}, `oci-layout:dir@${DIGEST}`],
+    ['oci-archive:/tmp/x.tar', {kind: 'oci-archive', layout: {path: '/tmp/x.tar'}}, 'oci-archive:/tmp/x.tar'],
+    [
+      'oci-archive:x.tar:ghcr.io/o/r:1',
+      {kind: 'oci-archive', layout: {path: 'x.tar', tag: 'ghcr.io/o/r:1'}},
+      'oci-archive:x.tar:ghcr.io/o/r:1',
+    ],
+  ])('%s parses to one value, shown as reports show it', (text, parsed, shown) => {
+    expect(parseSourceSpec(text)).toEqual(parsed)
+    expect(formatSourceSpec(parseSourceSpec(text))).toBe(shown)
+  })
+
+  it.each([
+    ['Bad/Ref', /repository names must be lower-case/],
+    ['oci-layout:dir:', /empty tag in "oci-layout:dir:"/],
+    ['oci-archive:', /"oci-archive:" names no path/],
+    ['oci-layout:dir@sha256:xyz', /invalid sha256 digest/],
+  ])('%s is refused when parsed, before anything is opened', (text, message) => {
+    expect(() => parseSourceSpec(text)).toThrow(UsageError)
+    expect(() => parseSourceSpec(text)).toThrow(message)
+  })
+
+  it('fills in latest only for a registry reference with neither tag nor digest', () => {
+    expect(formatSourceSpec(withDefaultTag(parseSourceSpec('nginx')))).toBe('docker.io/library/nginx:latest')
+    expect(formatSourceSpec(withDefaultTag(parseSourceSpec(`nginx@${DIGEST}`)))).toBe(`docker.io/library/nginx@${DIGEST}`)
+    expect(formatSourceSpec(withDefaultTag(parseSourceSpec('oci-layout:dir')))).toBe('oci-layout:dir')
   })
 })

@@ -174,6 +174,14 @@ describe('resolveForHost: docker (containerd matcher + moby)', () => {
 })
 
 describe('resolveForHost: Windows builds', () => {
+  it('gives no emulation hint for an image of another operating system', () => {
+    const single: ImageTree = {reference: 'registry.test/app:1', root: image(undefined, 'linux/amd64')}
+    const r = resolveForHost(single, 'windows(10.0.20348)/amd64')
+    expect(r.verdict).toBe('wrong-arch')
+    expect(r.message).toMatch(/a windows host cannot run a linux image, and no emulation makes it/)
+    expect(r.message).not.toMatch(/QEMU/)
+  })
+
   it('judges a single Windows image of a build the host cannot run as wrong-arch, not ok', () => {
     const single: ImageTree = {reference: 'registry.test/win:1', root: windows('10.0.17763.5458')}
     const r = resolveForHost(single, 'windows(10.0.20348)/amd64')

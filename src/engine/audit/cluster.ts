@@ -44,6 +44,8 @@ export interface WorkloadCell {
   /** Why it is not scheduled there, why it fails there, or what to know (emulation); null when there is nothing to say. */
   reason: string | null
   verdict: WorkloadVerdict
+  /** A Compose service pinned to another architecture of this group's OS: it runs only under emulation. */
+  emulated?: true
 }
 
 export interface WorkloadEntry {
@@ -265,10 +267,13 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
         reasons.push(
           bound !== undefined && !plan.groups.some((group) => group.nodes.includes(bound))
             ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read`
-            : `unschedulable: no node group fits (${why.join('; ')})`,
+            : origin.kind === 'DaemonSet'
+              ? `runs on no node: no node group fits (${why.join('; ')}), so the DaemonSet places no pod`
+              : `unschedulable: no node group fits (${why.join('; ')})`,
         )
       }
       for (const {cell} of failing) reasons.push(`${cell.group}: ${cell.reason}`)
+      for (const {cell} of schedulable) if (cell.emulated) reasons.push(`${cell.group}: ${cell.reason}`)
       if (current === false && imageDigest && row.digest) {
         reasons.push(`runs ${shortDigest(imageDigest)}…, the tag now points to ${shortDigest(row.digest)}…`)
       }
@@ -281,7 +286,9 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
         image: row.reference,
         pulledFrom: null,
         origin: {file: origin.file, line: origin.line},
-        passed: !unschedulable && failing.length === 0,
+        // A DaemonSet runs one pod per fitting node: with none it places no pod, and nothing is left
+        // Pending, as a Deployment's pods would be.
+        passed: (!unschedulable || origin.kind === 'DaemonSet') && failing.length === 0,
         unschedulable,
         reason: reasons.length ? reasons.join('; ') : null,
         cells: judged.map((j) => j.cell),
@@ -319,23 +326,30 @@ function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallba
         : placeOn(template, group.representative)
     if (!fit.fits) return notScheduled(fit.reason)
   }
+  let emulated = false
   const cell = (verdict: WorkloadVerdict, reason: string | null, passes: boolean): Judged => ({
-    cell: {group: group.label, schedulable: true, reason, verdict},
+    cell: {group: group.label, schedulable: true, reason, verdict, ...(emulated && passes ? {emulated: true as const} : {})},
     passes,
   })
   if (row.status !== 'audited') return cell('error', row.error ?? 'the image could not be read', false)
   const pinned = origin.platform ? formatPlatformSpec(toHostPlatform(origin.platform)) : undefined
   const pulled = row.cells.find((c) => c.host === (pinned ?? group.platform) && c.client === group.client)
   if (!pulled) return cell('error', 'not simulated', false)
-  const passes = cellPasses(pulled.verdict, allowFallback)
+  let passes = cellPasses(pulled.verdict, allowFallback)
   const notes: string[] = []
   if (pinned) {
     const host = toHostPlatform(group.platform)
     const wanted = toHostPlatform(pinned)
-    const emulated = host.os !== wanted.os || host.architecture !== wanted.architecture || (host.variant ?? '') !== (wanted.variant ?? '')
-    notes.push(
-      `platform: ${pinned} pins the pull${emulated ? `; a ${group.platform} host runs it only under emulation (QEMU binfmt_misc)` : ''}`,
-    )
+    if (host.os !== wanted.os) {
+      // binfmt emulation translates instructions, not an operating system.
+      passes = false
+      notes.push(`platform: ${pinned} pins the pull; a ${group.platform} host cannot run a ${wanted.os} image, and no emulation makes it`)
+    } else {
+      emulated = host.architecture !== wanted.architecture || (host.variant ?? '') !== (wanted.variant ?? '')
+      notes.push(
+        `platform: ${pinned} pins the pull${emulated ? `; a ${group.platform} host runs it only under emulation (QEMU binfmt_misc)` : ''}`,
+      )
+    }
   }
   const failure = origin.running?.failure
   if (failure) {

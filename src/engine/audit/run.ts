@@ -1,10 +1,9 @@
-import {ArchcheckError, RegistryError} from '../../oci/errors.js'
+import {ArchcheckError, RegistryError, type ErrorKind} from '../../oci/errors.js'
 import {PlatformMatching} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
 import type {Platform} from '../../oci/platform/types.js'
-import {formatReference, parseReference} from '../../oci/reference.js'
+import {formatSourceSpec, validateTag, withDefaultTag, type SourceSpec} from '../../oci/reference.js'
 import type {ImageTree} from '../../oci/types.js'
-import {parseSourceSpec} from '../../source/open.js'
 import type {ImageSource} from '../../source/source.js'
 import {abortable} from '../abortable.js'
 import {createLimiter} from '../limit.js'
@@ -49,7 +48,7 @@ export interface AuditHost {
 /** One thing the user asked to audit. */
 export interface AuditInput {
   /** A reference, `oci-layout:`/`oci-archive:` spec, or a registry repository without tag (expanded through its tag list). */
-  spec: string
+  spec: SourceSpec
   /** Where a workload file named it; such references are never expanded (`nginx` in a Pod means `nginx:latest`). */
   origins?: ImageOrigin[]
 }
@@ -68,6 +67,12 @@ export interface AuditCell {
 }
 
 export type RowStatus = 'audited' | 'unreadable' | 'not-audited'
+
+/**
+ * Why a row has no result: the kind of the error that made it unreadable, `invalid-tag` for a
+ * listed tag that is no valid reference, or `not-audited`.
+ */
+export type RowErrorKind = ErrorKind | 'invalid-tag' | 'not-audited'
 
 export interface AuditRow {
   /** The repository the row is grouped under: `registry/repository`, or the local spec without its tag. */
@@ -91,8 +96,8 @@ export interface AuditRow {
   passed: boolean
   /** Why the image could not be read, or why it was not audited. */
   error: string | null
-  /** The RegistryError kind of `error` (`not-found`, `rate-limited`, …). */
-  errorKind: string | null
+  /** The kind of `error` (`not-found`, `rate-limited`, …; docs/cli.md "Error kinds"). */
+  errorKind: RowErrorKind | null
   cells: AuditCell[]
   /** verify's checks with `--require`, else null. */
   checks: Array<{id: string; status: CheckResult['status']; platform: string | null; message: string}> | null
@@ -187,7 +192,7 @@ export interface AuditRunOptions {
   /** Also read each image's provenance, SBOMs and signatures (5 requests more per platform image and the index). */
   supplyChain?: boolean
   /** Opens a spec; the caller owns the registry client behind it. */
-  open(spec: string): Promise<ImageSource>
+  open(spec: SourceSpec): Promise<ImageSource>
   /** Images a repository's selection may have (default DEFAULT_MAX_IMAGES_PER_REPOSITORY); more is an error of that repository. */
   maxImagesPerRepository?: number
   /** Called after each image (and once at the start) with how many are done of how many. */
@@ -217,12 +222,10 @@ export const DEFAULT_AUDIT_CONCURRENCY = 16
 export const DEFAULT_MAX_IMAGES_PER_REPOSITORY = 2000
 
 interface Planned {
-  spec: string
-  /**
-   * What the source is opened with: the spec, or for a tag from a registry's tag list the same
-   * reference marked `docker://` (the registry is meant, so no local path of that name is looked for).
-   */
-  openAs: string
+  /** What the source is opened with: registry references with a tag or digest (`latest` filled in). */
+  spec: SourceSpec
+  /** The spec as rows show it: `127.0.0.1:5000/app:1.4.0`, `oci-layout:dir:tag`. */
+  reference: string
   repository: string
   registry: string
   tag: string | null
@@ -237,18 +240,14 @@ interface Planned {
 
 /** A registry reference with neither tag nor digest, named on the command line: a repository to expand. */
 function isBareRepository(input: AuditInput): boolean {
-  if (input.origins?.length) return false
-  const parsed = parseSourceSpec(input.spec)
-  if (parsed.kind !== 'registry') return false
-  const reference = parseReference(parsed.reference)
-  return reference.tag === undefined && reference.digest === undefined
+  if (input.origins?.length || input.spec.kind !== 'registry') return false
+  return input.spec.reference.tag === undefined && input.spec.reference.digest === undefined
 }
 
 /** Where a spec's images come from, for grouping rows and for per-registry concurrency. */
-function placeOf(spec: string): {repository: string; registry: string; tag: string | null} {
-  const parsed = parseSourceSpec(spec)
-  if (parsed.kind === 'registry') {
-    const reference = parseReference(parsed.reference)
+function placeOf(spec: SourceSpec): {repository: string; registry: string; tag: string | null} {
+  if (spec.kind === 'registry') {
+    const {reference} = spec
     return {
       repository: `${reference.registry}/${reference.repository}`,
       registry: reference.registry,
@@ -256,28 +255,18 @@ function placeOf(spec: string): {repository: string; registry: string; tag: stri
     }
   }
   // oci-layout:PATH[:TAG|@DIGEST]: the path is the repository.
-  const match = /^(.*?)(?:@([a-z0-9]+:[a-f0-9]+)|:([\w][\w.-]{0,127}))?$/.exec(parsed.path)
-  return {repository: `${parsed.kind}:${match?.[1] ?? parsed.path}`, registry: parsed.kind, tag: match?.[3] ?? null}
+  return {repository: `${spec.kind}:${spec.layout.path}`, registry: spec.kind, tag: spec.layout.tag ?? null}
 }
 
-/** The reference as shown and opened: registry ones fully qualified (a tag filled in), local ones as typed. */
-function canonicalSpec(spec: string): string {
-  const parsed = parseSourceSpec(spec)
-  if (parsed.kind !== 'registry') return spec
-  const reference = parseReference(parsed.reference)
-  return formatReference(reference.tag || reference.digest ? reference : {...reference, tag: 'latest'})
-}
-
-function errorText(error: unknown): {message: string; kind: string | null} {
-  if (error instanceof RegistryError) return {message: error.message, kind: error.kind}
-  if (error instanceof ArchcheckError) return {message: error.message, kind: 'usage'}
+function errorText(error: unknown): {message: string; kind: ErrorKind} {
+  if (error instanceof ArchcheckError) return {message: error.message, kind: error.kind}
   throw error
 }
 
-function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: string | null, durationMs = 0): AuditRow {
+function emptyRow(item: Planned, status: RowStatus, error: string | null, kind: RowErrorKind | null, durationMs = 0): AuditRow {
   return {
     repository: item.repository,
-    reference: item.spec,
+    reference: item.reference,
     tag: item.tag,
     aliases: [],
     note: null,
@@ -362,9 +351,10 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   // Plan: explicit references as given, repositories through their tag lists (concurrently).
   const rows: AuditRow[] = []
   const planned = new Map<string, Planned>()
-  const plan = (spec: string, origins: ImageOrigin[], role: Planned['role'], version: TagVersion | null) => {
-    const canonical = canonicalSpec(spec)
-    const seen = planned.get(canonical)
+  const plan = (spec: SourceSpec, origins: ImageOrigin[], role: Planned['role'], version: TagVersion | null) => {
+    const canonical = withDefaultTag(spec)
+    const reference = formatSourceSpec(canonical)
+    const seen = planned.get(reference)
     if (seen) {
       for (const origin of origins) seen.origins.push(origin)
       // A tag both named and selected (or an alias candidate) is read once, in its strongest role.
@@ -372,9 +362,9 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       return
     }
     const place = placeOf(canonical)
-    planned.set(canonical, {
+    planned.set(reference, {
       spec: canonical,
-      openAs: role === 'named' ? canonical : `docker://${canonical}`,
+      reference,
       ...place,
       version: version ?? (role === 'alias' ? null : fullVersionOf(place.tag, variantPattern)),
       origins: [...origins],
@@ -385,10 +375,10 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
     inputs.map(async (input) => {
       if (!isBareRepository(input)) return {input}
       const place = placeOf(input.spec)
-      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited'}})
+      const interrupted = () => ({input, failed: {message: INTERRUPTED, kind: 'not-audited' as const}})
       return limiterOf(place.registry)(async () => {
         const stop = stopped.get(place.registry)
-        if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited'}}
+        if (stop) return {input, failed: {message: `not audited: ${stop.message}`, kind: 'not-audited' as const}}
         if (options.signal?.aborted) return interrupted()
         let source: ImageSource | undefined
         try {
@@ -411,12 +401,12 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   const unmatched: AuditRun['unmatched'] = []
   const selections: RepositorySelection[] = []
   const expanded = new Set<string>()
-  const repositoryRow = (input: AuditInput, message: string, kind: string) => {
+  const repositoryRow = (input: AuditInput, message: string, kind: RowErrorKind) => {
     const place = placeOf(input.spec)
     const status: RowStatus = kind === 'not-audited' ? 'not-audited' : 'unreadable'
     rows.push(
       emptyRow(
-        {spec: input.spec, openAs: input.spec, ...place, tag: null, version: null, origins: [], role: 'named'},
+        {spec: input.spec, reference: formatSourceSpec(input.spec), ...place, tag: null, version: null, origins: [], role: 'named'},
         status,
         message,
         kind,
@@ -442,16 +432,18 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
         continue
       }
       expanded.add(repository)
-      const base = canonicalSpec(input.spec).replace(/:latest$/, '')
+      // Only registry repositories are listed (isBareRepository): each tag is the repository's reference with that tag.
+      const bare = input.spec
       const planListed = (tag: string, role: Planned['role'], version: TagVersion | null) => {
+        const spec: SourceSpec = bare.kind === 'registry' ? {kind: 'registry', reference: {...bare.reference, tag}} : bare
         try {
-          plan(`${base}:${tag}`, [], role, version)
+          validateTag(tag)
+          plan(spec, [], role, version)
         } catch (error) {
           // A registry may list a tag no client can name (longer than 128 characters): that row fails, not the run.
-          const spec = `${base}:${tag}`
           const item: Planned = {
             spec,
-            openAs: spec,
+            reference: formatSourceSpec(spec),
             repository,
             registry: placeOf(input.spec).registry,
             tag,
@@ -472,7 +464,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       for (const {tag, version} of selected) planListed(tag, 'selected', version)
       for (const {tag} of aliasCandidates) planListed(tag, 'alias', null)
     } else if ('failed' in listing && listing.failed) {
-      repositoryRow(input, listing.failed.message, listing.failed.kind ?? 'unreadable')
+      repositoryRow(input, listing.failed.message, listing.failed.kind)
     } else {
       plan(input.spec, input.origins ?? [], 'named', null)
     }
@@ -484,7 +476,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   // Every image is judged on the same hosts: each platform question is answered once per run.
   const matching = new PlatformMatching()
   const supplyChains = new OnceMemo<RowSupplyChain>(MAX_SIMULATED_IMAGES)
-  const openShared = async (item: Planned) => shared.wrap(await options.open(item.openAs), item.repository)
+  const openShared = async (item: Planned) => shared.wrap(await options.open(item.spec), item.repository)
   let done = 0
   options.onProgress?.(0, items.length)
   const audited = await Promise.all(
@@ -655,7 +647,7 @@ async function auditOne(
   const started = Date.now()
   let source: ImageSource | undefined
   try {
-    source = await options.open(item.openAs)
+    source = await options.open(item.spec)
     const opened = source
     const top = await opened.fetchManifest(opened.defaultReference)
     const key = `${item.repository} ${top.digest}`

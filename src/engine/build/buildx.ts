@@ -1,5 +1,5 @@
 /** Talking to `docker buildx`: versions, builders and the build itself. */
-import {ArchcheckError, ExitCode, UsageError} from '../../oci/errors.js'
+import {BuildError, UsageError} from '../../oci/errors.js'
 import {buildxCreateArgv, buildxInspectArgv} from './argv.js'
 import {type BuilderInfo, parseBuilderInspect, parseBuildxVersion, parseDockerVersion} from './buildx-output.js'
 import {captureCommand, formatCommand, NotInstalledError} from './exec.js'
@@ -78,7 +78,7 @@ export async function createBuilder(name: string, options: CreateBuilderOptions)
     created = true
   }
   const builder = await inspectBuilder(name, true, signal)
-  if (!builder) throw new ArchcheckError(`builder ${name} vanished after it was created`, ExitCode.internal)
+  if (!builder) throw new BuildError(`builder ${name} vanished after it was created`, 'builder-vanished')
   return {builder, created}
 }
 

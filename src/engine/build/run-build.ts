@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {throwIfAborted} from '../../oci/abort.js'
-import {ArchcheckError, ExitCode, UsageError} from '../../oci/errors.js'
+import {BuildError, UsageError} from '../../oci/errors.js'
 import {isDigest} from '../../oci/digest.js'
 import {parseReference} from '../../oci/reference.js'
 import {registryConnection} from '../../source/registry/scheme.js'
@@ -118,7 +118,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
     await runStep(DOCKER, argv, log, options.signal)
     // The build ran: a metadata file without a digest means its result went nowhere readable (exit 1, not a usage error).
     const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
-      throw new ArchcheckError(`docker buildx build finished but reported no image digest: ${error.message}`, ExitCode.checkFailed)
+      throw new BuildError(`docker buildx build finished but reported no image digest: ${error.message}`, 'build-failed')
     })
     const pushed = [
       ...(options.push ? options.tags.map((reference) => ({reference, digest: metadata.digest})) : []),
@@ -203,9 +203,9 @@ async function buildWithManifestTool(
       // buildah 1.28 can fail a push (e.g. TLS to a plain-HTTP registry) and still exit 0: only the digest file proves it landed.
       const digest = (await readFile(digestFile, 'utf8').catch(() => '')).trim()
       if (!isDigest(digest))
-        throw new ArchcheckError(
+        throw new BuildError(
           `${tool} manifest push to ${pushArgv.at(-1)} wrote no digest: the push failed (see its output above)`,
-          ExitCode.checkFailed,
+          'build-failed',
         )
       const destination = pushArgv.at(-1)!
       pushed.push({
@@ -278,6 +278,6 @@ async function runStep(program: string, argv: string[], log: (line: string) => v
   const code = await streamCommand(program, argv, {signal})
   if (code !== 0) {
     const step = argv.slice(0, 2).filter((arg) => !arg.startsWith('-'))
-    throw new ArchcheckError(`${formatCommand(program, step)} failed with exit code ${code}; see its output above`, ExitCode.checkFailed)
+    throw new BuildError(`${formatCommand(program, step)} failed with exit code ${code}; see its output above`, 'build-failed')
   }
 }

@@ -127,6 +127,8 @@ function describeFallback(host: Platform, platform: Platform): string {
 }
 
 function emulationHint(host: Platform, image: Platform): string {
+  // binfmt emulation translates instructions, not system calls: no emulator runs another OS's image.
+  if (image.os !== host.os) return `a ${host.os} host cannot run a ${image.os} image, and no emulation makes it`
   return `expect "exec format error" on ${formatPlatform(host)} unless it emulates ${image.architecture} (QEMU/binfmt)`
 }
 

@@ -1,24 +1,11 @@
 import {UsageError} from '../../oci/errors.js'
-import {checkNotLocalPath, parseSourceSpec} from '../../source/open.js'
-import {formatReference, parseReference, validateDigest} from '../../oci/reference.js'
+import {formatSourceSpec, parseReference, validateDigest, type SourceSpec} from '../../oci/reference.js'
 import type {BuildMetadata} from './metadata-file.js'
 
-/** One reference to verify and the digest it must point to, if known. */
-export interface VerifyTarget {
-  reference: string
+/** One image to verify and the digest it must point to, if known. */
+export interface VerifyTargetSpec {
+  spec: SourceSpec
   expectDigest?: string
-}
-
-/**
- * A source spec in the form reports show: registry references normalised (`alpine` →
- * `docker.io/library/alpine`, `docker://` dropped), local `oci-layout:`/`oci-archive:` specs as
- * given (skopeo's `oci:` as `oci-layout:`). A name that is a local path is refused with the prefix it needs. Throws a UsageError for a bad reference before anything is read.
- */
-export function normalizeSpec(spec: string): string {
-  const parsed = parseSourceSpec(spec)
-  if (parsed.kind !== 'registry') return `${parsed.kind}:${parsed.path}`
-  checkNotLocalPath(spec)
-  return formatReference(parseReference(parsed.reference))
 }
 
 /**
@@ -28,9 +15,9 @@ export function normalizeSpec(spec: string): string {
  * reference, else the only build's digest.
  */
 export function listTargets(
-  references: ReadonlyArray<string | VerifyTarget>,
+  references: readonly VerifyTargetSpec[],
   options: {expectDigest?: string; metadata?: BuildMetadata[]},
-): VerifyTarget[] {
+): VerifyTargetSpec[] {
   const {expectDigest, metadata = []} = options
   if (expectDigest) validateDigest(expectDigest)
   if (expectDigest && metadata.some((build) => build.digest !== expectDigest)) {
@@ -38,26 +25,27 @@ export function listTargets(
       `--expect-digest ${expectDigest} contradicts the metadata file's digest ${metadata.find((build) => build.digest !== expectDigest)!.digest}`,
     )
   }
-  const byName = new Map<string, string>()
+  // Each name, as reports show it, with its build's digest and its parsed form.
+  const byName = new Map<string, {digest: string; spec: SourceSpec}>()
   for (const build of metadata) {
     for (const name of build.names) {
-      const parsed = parseReference(name)
-      if (!parsed.tag && !parsed.digest) parsed.digest = build.digest
-      byName.set(formatReference(parsed), build.digest)
+      const reference = parseReference(name)
+      if (!reference.tag && !reference.digest) reference.digest = build.digest
+      const spec: SourceSpec = {kind: 'registry', reference}
+      byName.set(formatSourceSpec(spec), {digest: build.digest, spec})
     }
   }
-  const targets = new Map<string, VerifyTarget>()
-  const add = (reference: string, digest: string | undefined): void => {
-    targets.set(`${reference} ${digest ?? ''}`, digest ? {reference, expectDigest: digest} : {reference})
+  const targets = new Map<string, VerifyTargetSpec>()
+  const add = (spec: SourceSpec, digest: string | undefined): void => {
+    targets.set(`${formatSourceSpec(spec)} ${digest ?? ''}`, digest ? {spec, expectDigest: digest} : {spec})
   }
-  for (const entry of references) {
-    const {reference, expectDigest: own} = typeof entry === 'string' ? {reference: entry, expectDigest: undefined} : entry
+  for (const {spec, expectDigest: own} of references) {
     if (own) validateDigest(own)
-    const normalized = normalizeSpec(reference)
-    add(normalized, own ?? expectDigest ?? byName.get(normalized) ?? (metadata.length === 1 ? metadata[0].digest : undefined))
+    const named = byName.get(formatSourceSpec(spec))?.digest
+    add(spec, own ?? expectDigest ?? named ?? (metadata.length === 1 ? metadata[0].digest : undefined))
   }
-  const named = new Set([...targets.values()].map((target) => target.reference))
-  for (const [name, digest] of byName) if (!named.has(name)) add(name, digest)
+  const named = new Set([...targets.values()].map((target) => formatSourceSpec(target.spec)))
+  for (const [name, {digest, spec}] of byName) if (!named.has(name)) add(spec, digest)
   if (targets.size === 0) {
     throw new UsageError(
       metadata.length > 0

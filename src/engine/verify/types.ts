@@ -3,6 +3,7 @@ import type {ImageSource} from '../../source/source.js'
 import type {ImageTree} from '../../oci/types.js'
 import type {ClientName, Resolution} from '../resolve/resolution.js'
 import type {Platform} from '../../oci/platform/types.js'
+import type {ErrorKind} from '../../oci/errors.js'
 
 /** pass: fine; fail: the image is broken for users; warn: suspicious (fails only with --strict); skip: not run. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
@@ -47,8 +48,8 @@ export interface VerifyReport {
   checks: CheckResult[]
   /** Set when verdict is `error`: why the reference could not be read (one line). */
   error?: string
-  /** Exit code of that error (3 registry, 2 bad input). */
-  errorExitCode?: number
+  /** What kind of error that was (`usage` for bad input, else the registry's or source's kind). */
+  errorKind?: ErrorKind
   /** Wall time spent on this reference. */
   durationMs: number
   /** Whether warnings counted as failures (--strict) when the verdict was made. */

@@ -1,15 +1,16 @@
-import {ArchcheckError, ExitCode} from '../../oci/errors.js'
+import {ArchcheckError} from '../../oci/errors.js'
 import type {ImageSource} from '../../source/source.js'
 import {fetchImageTree} from '../tree.js'
 import {parseHosts} from '../../oci/platform/hosts.js'
 import {toHostPlatform} from '../../oci/platform/match.js'
 import {resolveForHost} from '../resolve/resolve.js'
 import type {Platform} from '../../oci/platform/types.js'
+import {formatSourceSpec, type SourceSpec} from '../../oci/reference.js'
 import {createLimiter} from '../limit.js'
 import {builtinChecks} from './checks/index.js'
 import {loadTree} from './load-tree.js'
 import {verdictOf} from './report.js'
-import type {VerifyTarget} from './targets.js'
+import type {VerifyTargetSpec} from './targets.js'
 import type {CheckContext, VerifyDependencies, VerifyOptions, VerifyReport} from './types.js'
 
 /** The platforms required when none are given: the hosts archcheck exists for (DEFAULT_HOSTS). */
@@ -24,7 +25,7 @@ function errorReport(reference: string, error: unknown, startedAt: number, stric
     verdict: 'error',
     checks: [],
     error: error.message,
-    errorExitCode: error.exitCode ?? ExitCode.registry,
+    errorKind: error.kind,
     durationMs: Date.now() - startedAt,
     strict,
   }
@@ -72,12 +73,12 @@ export async function verifyImage(
 
 /**
  * Verifies several references concurrently (`concurrency` at a time, default 4), in the given
- * order. `open` turns a reference into a source; each source is closed when its report is made.
+ * order. `open` turns a parsed spec into a source; each source is closed when its report is made.
  */
 export async function verifyTargetsWith(
-  targets: readonly VerifyTarget[],
+  targets: readonly VerifyTargetSpec[],
   options: VerifyOptions & {concurrency?: number},
-  open: (reference: string) => Promise<ImageSource>,
+  open: (spec: SourceSpec) => Promise<ImageSource>,
   dependencies = DEFAULT_DEPENDENCIES,
 ): Promise<VerifyReport[]> {
   const limit = createLimiter(options.concurrency ?? 4)
@@ -87,9 +88,9 @@ export async function verifyTargetsWith(
         const startedAt = Date.now()
         let source: ImageSource
         try {
-          source = await open(target.reference)
+          source = await open(target.spec)
         } catch (error) {
-          return errorReport(target.reference, error, startedAt, options.strict ?? false)
+          return errorReport(formatSourceSpec(target.spec), error, startedAt, options.strict ?? false)
         }
         try {
           return await verifyImage(source, target.expectDigest ? {...options, expectDigest: target.expectDigest} : options, dependencies)

@@ -2,6 +2,7 @@ import {nativePlatform} from './host.js'
 import {normalizePlatform} from './normalize.js'
 import {parsePlatform} from './parse.js'
 import type {Platform} from './types.js'
+import {arm64VariantFallbacks} from './variants.js'
 
 export interface MatchOptions {
   /** No fallback to older variants or 32-bit mode (containerd's `OnlyStrict`); aliases still apply. */
@@ -20,29 +21,14 @@ function variantNumber(variant: string | undefined): number | undefined {
   return /^[+-]?\d+$/.test(text) ? Number(text) : undefined
 }
 
-/** arm64 variants containerd knows, with the v8 line each includes: ARMv9.x includes ARMv8.(x+5), capped at v8.9. */
-function arm64Lines(variant: string): Array<{major: number; minor: number}> | undefined {
-  const match = /^v(8|9)(?:\.(\d))?$/.exec(variant)
-  if (!match) return undefined
-  const major = Number(match[1])
-  const minor = Number(match[2] ?? 0)
-  if (major === 8) return [{major: 8, minor}]
-  // containerd's table stops at v9.7.
-  if (minor > 7) return undefined
-  return [
-    {major: 9, minor},
-    {major: 8, minor: Math.min(minor + 5, 9)},
-  ]
-}
-
 /**
  * What a host accepts, most preferred first (containerd's `Only`, its `platformVector`): the host,
  * then
  * - amd64/vN: vN-1 … v1 (= plain amd64), then 386; plain amd64: 386;
  * - arm/vN (N > 5): vN-1 … v5;
- * - arm64/v8.x: v8.x-1 … v8.0, then arm v8, v7, v6, v5 (32-bit mode);
- * - arm64/v9.x (x ≤ 7): v9.x-1 … v9.0, then v8.(x+5, at most 9) … v8.0, then arm v8 … v5;
- * - arm64 with a variant containerd does not know (v10, v8.10, v9.8): nothing at all, not even itself.
+ * - arm64: the variants of its row of ARM64_VARIANT_FALLBACKS (v9.x: v9.x-1 … v9, then v8.(x+5, at
+ *   most 9) … v8), then arm v8, v7, v6, v5 (32-bit mode); a variant not in the table (v10, v8.10,
+ *   v9.8): nothing at all, not even itself.
  * os.version and os.features are carried to every entry. Entries are returned normalised.
  */
 export function compatiblePlatforms(host: Platform): Platform[] {
@@ -67,11 +53,9 @@ export function compatiblePlatforms(host: Platform): Platform[] {
       break
     }
     case 'arm64': {
-      const lines = arm64Lines(base.variant || 'v8')
-      if (!lines) break
-      for (const {major, minor} of lines) {
-        for (let m = minor; m >= 0; m--) result.push(like('arm64', m === 0 ? `v${major}` : `v${major}.${m}`))
-      }
+      const variants = arm64VariantFallbacks(base.variant)
+      if (!variants) break
+      for (const variant of variants) result.push(like('arm64', variant))
       result.push(...compatiblePlatforms(like('arm', 'v8')))
       break
     }

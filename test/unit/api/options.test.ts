@@ -1,17 +1,19 @@
 import {describe, expect, it} from 'vitest'
 
 import {
-  argumentList,
   clientAliasMeaning,
   clientList,
   countOption,
   OptionError,
   platformList,
   singleClient,
+  sourceList,
+  sourceSpec,
   stringList,
 } from '../../../src/api/options.js'
 import {flagOfOption, withFlagNames} from '../../../src/cli/flags.js'
 import {UsageError} from '../../../src/oci/errors.js'
+import {parseSourceSpec} from '../../../src/oci/reference.js'
 import {formatPlatformSpec} from '../../../src/oci/platform/normalize.js'
 
 function optionError(action: () => unknown): OptionError {
@@ -82,11 +84,48 @@ describe('clientList and singleClient', () => {
   })
 })
 
+describe('sourceSpec', () => {
+  it('parses text once into the value the layers below take', () => {
+    expect(sourceSpec('alpine:3.20', 'reference')).toEqual({
+      kind: 'registry',
+      reference: {registry: 'docker.io', repository: 'library/alpine', tag: '3.20'},
+    })
+    expect(sourceSpec('oci-layout:/nowhere/dir@sha256:' + 'a'.repeat(64), 'reference')).toEqual({
+      kind: 'oci-layout',
+      layout: {path: '/nowhere/dir', digest: 'sha256:' + 'a'.repeat(64)},
+    })
+    expect(() => sourceSpec('Bad/Ref', 'reference')).toThrow(/invalid repository name "Bad\/Ref"|repository names must be lower-case/)
+  })
+
+  it('refuses a registry name that is a local path, as the CLI does', () => {
+    expect(() => sourceSpec('package.json', 'reference')).toThrow(/"package.json" is a local file: did you mean oci-archive:package.json\?/)
+    expect(sourceSpec('docker://package.json', 'reference').kind).toBe('registry')
+  })
+
+  it('takes a parsed value as it is, and refuses one parseSourceSpec would not make, in a library caller’s words', () => {
+    const parsed = parseSourceSpec('localhost:5000/app@sha256:' + 'b'.repeat(64))
+    expect(sourceSpec(parsed, 'reference')).toEqual(parsed)
+    expect(
+      optionError(() => sourceSpec({kind: 'registry', reference: {registry: 'docker.io', repository: 'alpine'}}, 'reference')).message,
+    ).toBe('reference: expected an image reference or a SourceSpec from parseSourceSpec, found an object parseSourceSpec would not make')
+    expect(optionError(() => sourceSpec({kind: 'registry', reference: {registry: 'x.io', repository: 'Up'}}, 'reference')).message).toMatch(
+      /^reference: invalid repository name "Up"/,
+    )
+    expect(optionError(() => sourceSpec({kind: 'ftp'}, 'reference')).message).toBe(
+      'reference: expected an image reference or a SourceSpec from parseSourceSpec, found another object',
+    )
+    expect(optionError(() => sourceSpec(42, 'reference')).message).toBe(
+      'reference: expected an image reference or a SourceSpec from parseSourceSpec, found a number',
+    )
+  })
+})
+
 describe('argument and scalar checks', () => {
   it('refuses what is not an array of strings, in a library caller’s words', () => {
-    expect(argumentList(['a', 'b'], 'images')).toEqual(['a', 'b'])
-    expect(optionError(() => argumentList({images: 'x'}, 'images')).message).toBe('images: expected an array of strings, found an object')
-    expect(optionError(() => argumentList('x', 'images')).message).toBe('images: expected an array of strings, found a string')
+    expect(optionError(() => sourceList({images: 'x'}, 'images')).message).toBe(
+      'images: expected an array of image references, found an object',
+    )
+    expect(optionError(() => sourceList('x', 'images')).message).toBe('images: expected an array of image references, found a string')
     expect(optionError(() => stringList([1], 'from')).message).toBe('from: expected a string or an array of strings, found an array')
     expect(optionError(() => countOption(0, 'concurrency')).message).toBe('concurrency: expected a whole number of at least 1, found 0')
     expect(countOption(undefined, 'latest')).toBeUndefined()

@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {historyOf, runAudit, type AuditHost, type AuditRow} from '../../../src/engine/audit/run.js'
 import {mergeWorkloadImages, type ImageOrigin} from '../../../src/engine/audit/workloads.js'
 import {RegistryError} from '../../../src/oci/errors.js'
+import {parseSourceSpec} from '../../../src/oci/reference.js'
 import {toHostPlatform} from '../../../src/oci/platform/match.js'
 
 const hosts: AuditHost[] = ['linux/amd64', 'linux/arm64'].map((spec) => ({platform: toHostPlatform(spec), spec, label: spec}))
@@ -79,8 +80,8 @@ describe('audit over very many rows and origins', () => {
 
   it('plans an image named with 130,000 origins, twice, without spreading them onto the stack', async () => {
     const inputs = [
-      {spec: 'oci-layout:/nonexistent/archcheck-layout:1', origins: origins(130_000)},
-      {spec: 'oci-layout:/nonexistent/archcheck-layout:1', origins: origins(130_000)},
+      {spec: parseSourceSpec('oci-layout:/nonexistent/archcheck-layout:1'), origins: origins(130_000)},
+      {spec: parseSourceSpec('oci-layout:/nonexistent/archcheck-layout:1'), origins: origins(130_000)},
     ]
     const open = () => Promise.reject(new RegistryError('no such layout', 'not-found'))
     const run = await runAudit(inputs, {hosts, clients: ['docker'], open})

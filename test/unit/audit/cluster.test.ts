@@ -271,6 +271,29 @@ describe('judgeWorkloads', () => {
     })
   })
 
+  it('passes a DaemonSet that fits no node (it places no pod) and fails a Deployment that fits none (its pods stay Pending)', () => {
+    const selecting = {nodeSelector: {pool: 'gpu'}, tolerations: []}
+    const nodes = readClusterNodes(nodesJson([{name: 'amd-1'}, {name: 'arm-1', arch: 'arm64'}]), 'nodes.json')
+    const judge = (kind: string) => {
+      const origin = {...workload(selecting), kind}
+      const rows = [
+        row(
+          [
+            {host: 'linux/amd64', verdict: 'ok'},
+            {host: 'linux/arm64', verdict: 'ok'},
+          ],
+          origin,
+        ),
+      ]
+      return judgeWorkloads(rows, planCluster({nodes, hosts: [], clients: ['docker'], origins: [origin]}), false)[0]
+    }
+    const daemons = judge('DaemonSet')
+    expect(daemons).toMatchObject({passed: true, unschedulable: true})
+    expect(daemons.reason).toMatch(/^runs on no node: no node group fits \(.*pool.*\), so the DaemonSet places no pod$/)
+    expect(judge('Deployment')).toMatchObject({passed: false, unschedulable: true})
+    expect(judge('Deployment').reason).toMatch(/^unschedulable: no node group fits/)
+  })
+
   it('runs a pod bound by nodeName on a cordoned node with a NoSchedule taint: only NoExecute taints stop it', () => {
     const pod = {...workload({nodeName: 'arm-1', tolerations: []}), kind: 'Pod'}
     const rows = [

@@ -130,6 +130,22 @@ describe('the workload view', () => {
     expect(text).toContain('2 workloads × 2 node groups, 1 failing, 0 unschedulable')
   })
 
+  it('shows a Compose service pinned to another architecture as emulated in text, Markdown and HTML, with its reason', async () => {
+    const reason = 'platform: linux/arm64 pins the pull; a linux/amd64 host runs it only under emulation (QEMU binfmt_misc)'
+    const pinned = workload('web', {
+      kind: 'Compose',
+      namespace: null,
+      platform: 'linux/arm64',
+      reason: `${AMD}: ${reason}`,
+      cells: [{group: AMD, schedulable: true, reason, verdict: 'ok', emulated: true}],
+    })
+    const text = await renderAuditText(result([pinned]), plain, {noTrunc: true})
+    expect(text.split('\n').find((line) => line.includes('Compose/web'))).toMatch(/ok .*app .*emulated/)
+    expect(text).toContain(`  ${AMD}: ${reason}`)
+    expect(renderAuditMarkdown(result([pinned]))).toContain('⚠️ emulated')
+    expect(renderAuditHtml(result([pinned]))).toMatch(/class="warn"[^>]*>[^<]*emulated/)
+  })
+
   it('draws the workload grid in the HTML report: failing first, — where not scheduled, no node where none fits, text escaped', () => {
     const nowhere = workload('trainer', {
       passed: false,

@@ -5,6 +5,7 @@ import {runAudit, type AuditHost, type AuditRunOptions} from '../../../src/engin
 import {CLIENT_NAMES} from '../../../src/engine/resolve/clients.js'
 import {RegistryError} from '../../../src/oci/errors.js'
 import {toHostPlatform} from '../../../src/oci/platform/match.js'
+import {formatSourceSpec, parseSourceSpec, type SourceSpec} from '../../../src/oci/reference.js'
 import {openSource} from '../../../src/source/open.js'
 import type {ImageSource} from '../../../src/source/source.js'
 import {elfImage, layoutWith} from '../../helpers/layouts.js'
@@ -30,12 +31,12 @@ describe('runAudit over tags that share images', () => {
     const dir = await layout()
     const specs = ['1.0', '1.1', '2.0', '2.1'].map((tag) => `oci-layout:${dir}:${tag}`)
     const together = await runAudit(
-      specs.map((spec) => ({spec})),
+      specs.map((spec) => ({spec: parseSourceSpec(spec)})),
       options((spec) => openSource(spec), 4),
     )
     for (const spec of specs) {
       const alone = await runAudit(
-        [{spec}],
+        [{spec: parseSourceSpec(spec)}],
         options((s) => openSource(s)),
       )
       const row = together.rows.find((r) => r.reference === spec)!
@@ -57,7 +58,7 @@ describe('runAudit over tags that share images', () => {
     const dir = await layout()
     let failures = 1
     // The first config read fails as a dropped connection would.
-    const open = async (spec: string): Promise<ImageSource> => {
+    const open = async (spec: SourceSpec): Promise<ImageSource> => {
       const source = await openSource(spec)
       const fetchBlob = source.fetchBlob.bind(source)
       source.fetchBlob = (digest, maxBytes) =>
@@ -65,13 +66,25 @@ describe('runAudit over tags that share images', () => {
       return source
     }
     const run = await runAudit(
-      ['1.0', '1.1'].map((tag) => ({spec: `oci-layout:${dir}:${tag}`})),
+      ['1.0', '1.1'].map((tag) => ({spec: parseSourceSpec(`oci-layout:${dir}:${tag}`)})),
       options(open, 2),
     )
     // Both tags were in flight on one image: whichever read it met the failure; the other read again.
     expect(run.rows.map((row) => [row.status, row.error]).sort()).toEqual([
       ['audited', null],
       ['unreadable', 'connection reset'],
+    ])
+  })
+
+  it("names the kind of each unreadable row's error: a source's, or usage for input it cannot use", async () => {
+    const dir = await layout()
+    const run = await runAudit(
+      [{spec: parseSourceSpec(`oci-layout:${dir}:9.9`)}, {spec: parseSourceSpec(`oci-layout:${dir}/absent:1.0`)}],
+      options((spec) => openSource(spec)),
+    )
+    expect(run.rows.map((row) => [row.status, row.errorKind])).toEqual([
+      ['unreadable', 'not-found'],
+      ['unreadable', 'usage'],
     ])
   })
 })
@@ -88,9 +101,9 @@ describe('runAudit interrupted', () => {
     process.on('warning', onWarning)
     try {
       const run = await runAudit(
-        [...finishing, ...stalled].map((spec) => ({spec})),
+        [...finishing, ...stalled].map((spec) => ({spec: parseSourceSpec(spec)})),
         {
-          ...options((spec) => (finishing.includes(spec) ? openSource(spec) : new Promise(() => {})), 32),
+          ...options((spec) => (finishing.includes(formatSourceSpec(spec)) ? openSource(spec) : new Promise(() => {})), 32),
           signal: controller.signal,
           onProgress: (done) => {
             if (done === finishing.length) controller.abort()
@@ -108,8 +121,8 @@ describe('runAudit interrupted', () => {
   })
 
   it('starts nothing once aborted', async () => {
-    const opened: string[] = []
-    const run = await runAudit([{spec: 'oci-layout:/nowhere:1'}], {
+    const opened: SourceSpec[] = []
+    const run = await runAudit([{spec: parseSourceSpec('oci-layout:/nowhere:1')}], {
       ...options(async (spec) => {
         opened.push(spec)
         return openSource(spec)

@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
+import {errorExitCode} from '../../../src/api/exit-codes.js'
 import {RegistryError} from '../../../src/oci/errors.js'
 import {openSource} from '../../../src/source/open.js'
 import {END, paxRecord, tarData, tarHeader} from '../fuzz/tar-bytes.js'
@@ -42,7 +43,7 @@ describe('oci-archive scanner against hostile sizes', () => {
   it('a pax size that points backwards ends with a clear error, not a loop', async () => {
     const error = await openError(await archiveWithPaxSize('negative.tar', '-1536'))
     expect(error).toBeInstanceOf(RegistryError)
-    expect((error as RegistryError).exitCode).toBe(3)
+    expect(errorExitCode(error)).toBe(3)
     expect((error as Error).message).toMatch(/invalid size "-1536" in a pax header at byte 0/)
   }, 5000)
 

@@ -3,6 +3,7 @@ import {gzipSync} from 'node:zlib'
 import nock from 'nock'
 import {describe, expect, it, vi} from 'vitest'
 
+import {errorExitCode} from '../../../src/api/exit-codes.js'
 import {MANIFEST_ACCEPT} from '../../../src/oci/media-types.js'
 import {parseReference} from '../../../src/oci/reference.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
@@ -83,7 +84,7 @@ describe('RegistrySource, anonymous registry', () => {
     const error = await rejection(source('my/app:1.2').fetchManifest())
     expect(error.kind).toBe('not-found')
     expect(error.message).toBe('tag not found: docker.io/my/app:1.2 (or no repository docker.io/my/app: the registry answers both alike)')
-    expect(error.exitCode).toBe(3)
+    expect(errorExitCode(error)).toBe(3)
   })
 
   it('says the repository is unknown on 404 NAME_UNKNOWN', async () => {
@@ -152,10 +153,10 @@ describe('RegistrySource, anonymous registry', () => {
 
   it('refuses a malformed tag or digest before any request (usage error, exit 2)', async () => {
     await expect(source().fetchManifest('../../other/repo')).rejects.toMatchObject({
-      exitCode: 2,
+      kind: 'usage',
       message: expect.stringContaining('invalid tag "../../other/repo"'),
     })
-    await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({exitCode: 2})
+    await expect(source().fetchBlob('sha256:abc')).rejects.toMatchObject({kind: 'usage'})
   })
 
   it('asks for no content coding and refuses a body coded anyway (it would not be the bytes asked for)', async () => {

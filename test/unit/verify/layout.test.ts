@@ -8,6 +8,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {buildAttestation, buildImage, buildIndex, type BuiltImage} from '../../../scripts/fixtures/image-builder.js'
 import {blobPath, writeOciLayout} from '../../../scripts/fixtures/oci-layout-writer.js'
 import {verify as verifyAll, type CheckOutcome, type VerifyOptions} from '../../../src/api/verify.js'
+import {parseSourceSpec} from '../../../src/oci/reference.js'
 import {openSource} from '../../../src/source/open.js'
 import {verifyTargetsWith} from '../../../src/engine/verify/verify.js'
 import {tempDir} from '../../helpers/temp-dir.js'
@@ -38,8 +39,8 @@ async function verify(spec: string, options: VerifyOptions = {}) {
 /** Verifies through the real source, recording every blob existence question (a HEAD on a registry). */
 async function verifyRecordingBlobChecks(spec: string, options = {}) {
   const asked: string[] = []
-  const [report] = await verifyTargetsWith([{reference: spec}], options, async (reference) => {
-    const source = await openSource(reference)
+  const [report] = await verifyTargetsWith([{spec: parseSourceSpec(spec)}], options, async (parsed) => {
+    const source = await openSource(parsed)
     const blobExists = source.blobExists.bind(source)
     source.blobExists = async (digest) => {
       asked.push(digest)

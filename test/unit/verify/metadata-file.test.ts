@@ -5,7 +5,8 @@ import {beforeAll, describe, expect, it} from 'vitest'
 
 import {UsageError} from '../../../src/oci/errors.js'
 import {parseBuildMetadata, readBuildMetadata} from '../../../src/engine/verify/metadata-file.js'
-import {normalizeSpec, listTargets} from '../../../src/engine/verify/targets.js'
+import {listTargets} from '../../../src/engine/verify/targets.js'
+import {parseSourceSpec} from '../../../src/oci/reference.js'
 import {tempDir} from '../../helpers/temp-dir.js'
 
 const DIGEST = 'sha256:' + 'a'.repeat(64)
@@ -80,41 +81,34 @@ describe('readBuildMetadata', () => {
 
 describe('listTargets', () => {
   const [build] = parseBuildMetadata('m.json', JSON.stringify(BUILDX))
+  /** A target as verify reads it from text, with its expected digest. */
+  const target = (text: string, expectDigest?: string) => ({spec: parseSourceSpec(text), ...(expectDigest ? {expectDigest} : {})})
 
   it('verifies every name of the metadata file against its digest', () => {
     expect(listTargets([], {metadata: [build]})).toEqual([
-      {reference: 'localhost:5000/app:1.2', expectDigest: DIGEST},
-      {reference: 'localhost:5000/app:latest', expectDigest: DIGEST},
+      target('localhost:5000/app:1.2', DIGEST),
+      target('localhost:5000/app:latest', DIGEST),
     ])
   })
 
   it("adds references given on the command line once, with the build's digest", () => {
-    expect(listTargets(['localhost:5000/app:latest', 'localhost:5000/mirror:1'], {metadata: [build]})).toEqual([
-      {reference: 'localhost:5000/app:latest', expectDigest: DIGEST},
-      {reference: 'localhost:5000/mirror:1', expectDigest: DIGEST},
-      {reference: 'localhost:5000/app:1.2', expectDigest: DIGEST},
+    expect(listTargets([target('localhost:5000/app:latest'), target('localhost:5000/mirror:1')], {metadata: [build]})).toEqual([
+      target('localhost:5000/app:latest', DIGEST),
+      target('localhost:5000/mirror:1', DIGEST),
+      target('localhost:5000/app:1.2', DIGEST),
     ])
   })
 
   it('checks a name pushed by digest as name@digest', () => {
     const [byDigest] = parseBuildMetadata('m.json', JSON.stringify({...BUILDX, 'image.name': 'localhost:5000/app'}))
-    expect(listTargets([], {metadata: [byDigest]})).toEqual([{reference: `localhost:5000/app@${DIGEST}`, expectDigest: DIGEST}])
+    expect(listTargets([], {metadata: [byDigest]})).toEqual([target(`localhost:5000/app@${DIGEST}`, DIGEST)])
   })
 
-  it('uses --expect-digest, normalises references and needs at least one', () => {
-    expect(listTargets(['alpine:3'], {expectDigest: OTHER})).toEqual([{reference: 'docker.io/library/alpine:3', expectDigest: OTHER}])
-    expect(listTargets(['alpine:3'], {})).toEqual([{reference: 'docker.io/library/alpine:3'}])
+  it('uses --expect-digest, lists a reference once however it is written, and needs at least one', () => {
+    expect(listTargets([target('alpine:3')], {expectDigest: OTHER})).toEqual([target('docker.io/library/alpine:3', OTHER)])
+    expect(listTargets([target('alpine:3'), target('docker.io/library/alpine:3')], {})).toEqual([target('alpine:3')])
     expect(() => listTargets([], {})).toThrow(UsageError)
-    expect(() => listTargets(['a'], {expectDigest: OTHER, metadata: [build]})).toThrow(/contradicts/)
-    expect(() => listTargets(['a'], {expectDigest: 'sha256:xyz'})).toThrow(UsageError)
-  })
-})
-
-describe('normalizeSpec', () => {
-  it('normalises registry references and keeps local sources as given', () => {
-    expect(normalizeSpec('docker://alpine:3.20')).toBe('docker.io/library/alpine:3.20')
-    expect(normalizeSpec('oci-layout:./dir:v1')).toBe('oci-layout:./dir:v1')
-    expect(normalizeSpec('oci-archive:/tmp/x.tar')).toBe('oci-archive:/tmp/x.tar')
-    expect(() => normalizeSpec('Bad/Ref')).toThrow(UsageError)
+    expect(() => listTargets([target('a')], {expectDigest: OTHER, metadata: [build]})).toThrow(/contradicts/)
+    expect(() => listTargets([target('a')], {expectDigest: 'sha256:xyz'})).toThrow(UsageError)
   })
 })

@@ -52,7 +52,7 @@ const sample = (): VerifyReport[] => [
     verdict: 'error',
     checks: [],
     error: 'manifest unknown: registry.test/other:2 not found',
-    errorExitCode: 3,
+    errorKind: 'not-found',
     durationMs: 5,
     strict: false,
   },

@@ -1,11 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
 import {RegistryError, UsageError} from '../../../src/oci/errors.js'
+import {formatSourceSpec, parseSourceSpec, type SourceSpec} from '../../../src/oci/reference.js'
 import type {ImageTree, TreeNode} from '../../../src/oci/types.js'
 import {MediaType} from '../../../src/oci/media-types.js'
 import {renderJunit} from '../../../src/render/junit.js'
 import {renderVerifyText} from '../../../src/render/verify-text.js'
-import {exitCodeOf} from '../../../src/engine/verify/report.js'
+import {reportsExitCode} from '../../../src/api/verify.js'
 import type {CheckProvider, VerifyDependencies} from '../../../src/engine/verify/types.js'
 import {verifyImage, verifyTargetsWith} from '../../../src/engine/verify/verify.js'
 import {asReference, asResult, fakeSource, image, index, resolution} from './trees.js'
@@ -36,13 +37,13 @@ describe('verifyImage', () => {
     const root = index([amd64, arm64])
     const report = await verifyImage(fakeSource(), {}, dependencies(root))
     expect(report).toMatchObject({reference: 'registry.test/app:1', digest: root.descriptor.digest, verdict: 'pass', strict: false})
-    expect(exitCodeOf([report])).toBe(0)
+    expect(reportsExitCode([report])).toBe(0)
   })
 
   it('fails an index without arm64 and explains it in every format', async () => {
     const report = await verifyImage(fakeSource(), {}, dependencies(index([amd64])))
     expect(report.verdict).toBe('fail')
-    expect(exitCodeOf([report])).toBe(1)
+    expect(reportsExitCode([report])).toBe(1)
     const text = await renderVerifyText(asReference(report), report.strict)
     expect(text).toMatch(/platform-missing\s+│ pass\s+│ FAIL/)
     expect(text).toContain(
@@ -87,8 +88,9 @@ describe('verifyImage', () => {
       {},
       dependencies(new RegistryError('manifest unknown: registry.test/app:1', 'not-found', {status: 404})),
     )
-    expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorExitCode: 3, checks: []})
-    expect(exitCodeOf([report])).toBe(3)
+    expect(report).toMatchObject({verdict: 'error', error: 'manifest unknown: registry.test/app:1', errorKind: 'not-found', checks: []})
+    expect(reportsExitCode([report])).toBe(3)
+    expect(asReference(report)).toMatchObject({verdict: 'error', errorKind: 'not-found'})
     expect(await renderVerifyText(asReference(report), report.strict)).toContain('ERROR manifest unknown: registry.test/app:1\n')
   })
 
@@ -103,7 +105,8 @@ describe('verifyTargetsWith', () => {
     const closed: string[] = []
     let inFlight = 0
     let most = 0
-    const open = async (reference: string) => {
+    const open = async (spec: SourceSpec) => {
+      const reference = formatSourceSpec(spec)
       if (reference.endsWith('bad')) throw new UsageError(`invalid reference ${reference}`)
       inFlight++
       most = Math.max(most, inFlight)
@@ -113,24 +116,25 @@ describe('verifyTargetsWith', () => {
     }
     const reports = await verifyTargetsWith(
       [
-        {reference: 'r/a:1', expectDigest: root.descriptor.digest},
-        {reference: 'r/b:1', expectDigest: 'sha256:' + '0'.repeat(64)},
-        {reference: 'r/c:1'},
-        {reference: 'r/bad'},
+        {spec: parseSourceSpec('r.io/a:1'), expectDigest: root.descriptor.digest},
+        {spec: parseSourceSpec('r.io/b:1'), expectDigest: 'sha256:' + '0'.repeat(64)},
+        {spec: parseSourceSpec('r.io/c:1')},
+        {spec: parseSourceSpec('r.io/bad')},
       ],
       {},
       open,
       dependencies(root),
     )
     expect(reports.map((report) => `${report.reference} ${report.verdict}`)).toEqual([
-      'r/a:1 pass',
-      'r/b:1 fail',
-      'r/c:1 pass',
-      'r/bad error',
+      'r.io/a:1 pass',
+      'r.io/b:1 fail',
+      'r.io/c:1 pass',
+      'r.io/bad error',
     ])
     expect(reports[1].checks.find((check) => check.id === 'digest-mismatch')?.status).toBe('fail')
     expect(most).toBeGreaterThan(1)
-    expect(closed.sort()).toEqual(['r/a:1', 'r/b:1', 'r/c:1'])
-    expect(exitCodeOf(reports)).toBe(2)
+    expect(closed.sort()).toEqual(['r.io/a:1', 'r.io/b:1', 'r.io/c:1'])
+    expect(reports[3].errorKind).toBe('usage')
+    expect(reportsExitCode(reports)).toBe(2)
   })
 })
