@@ -1,18 +1,7 @@
 /** What `archcheck builder create|inspect` tell a user about a buildx builder. */
 import type {BuilderInfo} from './buildx-output.js'
 import {emulationHint, missingPlatforms} from './preflight.js'
-
-/** Platforms multi-arch images commonly ship; a builder missing one of them is worth a hint. */
-export const COMMON_PLATFORMS = [
-  'linux/amd64',
-  'linux/arm64',
-  'linux/arm/v7',
-  'linux/arm/v6',
-  'linux/386',
-  'linux/ppc64le',
-  'linux/s390x',
-  'linux/riscv64',
-]
+import {COMMON_PLATFORMS} from '../../oci/platform/common.js'
 
 export interface BuilderReport {
   name: string
