@@ -9,7 +9,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {AbortError} from '../../../src/oci/abort.js'
 import {parseReference} from '../../../src/oci/reference.js'
@@ -25,6 +25,7 @@ const PROMPT_MS = 2000
 
 let server: Server | undefined
 afterEach(async () => {
+  vi.restoreAllMocks()
   await closeRegistryClients()
   server?.closeAllConnections()
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
@@ -89,6 +90,8 @@ describe('a registry read given a signal', () => {
 
   it("stops in a retry's back-off and sends no retry", async () => {
     const {host, seen} = await registry((_request, response) => response.writeHead(503).end())
+    // The back-off is random (full jitter): fixed at half its bound, 15 s.
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
     const controller = new AbortController()
     const call = source(host, {retryBaseDelayMs: 30_000}).manifestExists(DIGEST, {signal: controller.signal})
     const {error, afterAbortMs} = await abortAfter(seen, 1, controller, call)
