@@ -121,6 +121,22 @@ describe('a registry read given a signal', () => {
     expect(error).toBeInstanceOf(AbortError)
   })
 
+  it('ends a blob stream with an AbortError mid-body, and closes its connection', async () => {
+    let closed = false
+    const {host} = await registry((_request, response) => {
+      response.once('close', () => (closed = true))
+      response.writeHead(200, {'content-length': '1000000'})
+      response.write(Buffer.alloc(1000)) // and the rest never comes
+    })
+    const controller = new AbortController()
+    const blob = await source(host).openBlob(sha256('a layer'), {signal: controller.signal})
+    const read = (async () => {
+      for await (const _chunk of blob) controller.abort(new Error('stop'))
+    })()
+    await expect(read).rejects.toBeInstanceOf(AbortError)
+    while (!closed) await new Promise((resolve) => setTimeout(resolve, 5))
+  })
+
   it('stops on a token server that does not answer', async () => {
     const {host, seen} = await registry((request, response) => {
       if (request.url?.startsWith('/token')) return // never answers
