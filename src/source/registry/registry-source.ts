@@ -40,7 +40,7 @@ export interface ListTagsOptions extends AbortOptions {
   maxPages?: number
 }
 
-/** What a source uses of the client it was opened through (a RegistryClient). */
+/** What a source uses of the client it was opened through: the state a RegistryClient keeps from its callers. */
 export interface SourceClient {
   readonly transport: Transport
   readonly auth: AuthCache
