@@ -2111,6 +2111,91 @@ var init_list = __esm({
   }
 });
 
+// src/oci/abort.ts
+function abortError(signal) {
+  const reason = signal.reason;
+  return reason instanceof AbortError ? reason : new AbortError(reason);
+}
+function throwIfAborted(signal) {
+  if (signal?.aborted) throw abortError(signal);
+}
+var AbortError, AbortWatch;
+var init_abort = __esm({
+  "src/oci/abort.ts"() {
+    "use strict";
+    AbortError = class extends Error {
+      constructor(reason) {
+        const said = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
+        super(said && said !== "This operation was aborted" ? `aborted: ${said}` : "aborted", { cause: reason });
+        this.name = "AbortError";
+      }
+    };
+    AbortWatch = class {
+      #waiting = /* @__PURE__ */ new WeakMap();
+      /** Runs `onAbort` once when `signal` aborts (at once when it has); returns the function that stops watching. */
+      watch(signal, onAbort) {
+        if (signal.aborted) {
+          onAbort();
+          return () => {
+          };
+        }
+        let entry = this.#waiting.get(signal);
+        if (!entry) {
+          const callbacks2 = /* @__PURE__ */ new Set();
+          const listener2 = () => {
+            this.#waiting.delete(signal);
+            for (const callback of callbacks2) callback();
+            callbacks2.clear();
+          };
+          entry = { callbacks: callbacks2, listener: listener2 };
+          this.#waiting.set(signal, entry);
+          signal.addEventListener("abort", listener2, { once: true });
+        }
+        const { callbacks, listener } = entry;
+        callbacks.add(onAbort);
+        return () => {
+          if (!callbacks.delete(onAbort) || callbacks.size > 0) return;
+          signal.removeEventListener("abort", listener);
+          if (this.#waiting.get(signal)?.callbacks === callbacks) this.#waiting.delete(signal);
+        };
+      }
+      /** `work`'s outcome, or an AbortError as soon as `signal` aborts (`work` goes on unwatched). */
+      race(work, signal) {
+        if (!signal) return work;
+        if (signal.aborted) return Promise.reject(abortError(signal));
+        return new Promise((resolve3, reject) => {
+          const stop = this.watch(signal, () => reject(abortError(signal)));
+          work.then(resolve3, reject).finally(stop);
+        });
+      }
+      /** Destroys `stream` with an AbortError when `signal` aborts before the stream closes; returns `stream`. */
+      bindStream(stream2, signal) {
+        if (!signal) return stream2;
+        const stop = this.watch(signal, () => stream2.destroy(abortError(signal)));
+        stream2.once("close", stop);
+        return stream2;
+      }
+      /** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts; no timer is left behind either way. */
+      sleep(ms, signal) {
+        if (signal?.aborted) return Promise.reject(abortError(signal));
+        return new Promise((resolve3, reject) => {
+          let stop = () => {
+          };
+          const timer = setTimeout(() => {
+            stop();
+            resolve3();
+          }, ms);
+          if (signal)
+            stop = this.watch(signal, () => {
+              clearTimeout(timer);
+              reject(abortError(signal));
+            });
+        });
+      }
+    };
+  }
+});
+
 // src/source/oci-layout.ts
 var oci_layout_exports = {};
 __export(oci_layout_exports, {
@@ -2163,6 +2248,7 @@ var REF_NAME_ANNOTATION, DirectoryFiles, OciLayoutSource, tagNotFound;
 var init_oci_layout = __esm({
   "src/source/oci-layout.ts"() {
     "use strict";
+    init_abort();
     init_errors();
     init_reference();
     init_digest();
@@ -2228,6 +2314,8 @@ var init_oci_layout = __esm({
       defaultReference;
       /** `scheme:PATH`, without tag or digest. */
       location;
+      /** Callers' signals, watched once each however many files are open. */
+      aborts = new AbortWatch();
       /** Opens the layout directory named by `spec` (`PATH[:TAG|@DIGEST]`). */
       static async open(spec, options = {}) {
         const parsed = typeof spec === "string" ? parseLayoutSpec(spec, "oci-layout") : spec;
@@ -2258,11 +2346,12 @@ var init_oci_layout = __esm({
           throw error;
         }
       }
-      async fetchManifest(reference = this.defaultReference) {
+      async fetchManifest(reference = this.defaultReference, { signal } = {}) {
+        throwIfAborted(signal);
         const entry = isDigest(reference) ? this.entries.find((e) => e.digest === reference) : this.entryForTag(reference);
         const digest = entry?.digest ?? reference;
         if (entry) checkSize(entry.size, this.maxManifestBytes, "manifest", digest);
-        const bytes = await this.readVerified(digest, this.maxManifestBytes, "manifest");
+        const bytes = await this.readVerified(digest, this.maxManifestBytes, "manifest", signal);
         if (entry && bytes.length !== entry.size) {
           throw new RegistryError(
             `manifest ${digest} is ${bytes.length} bytes but index.json of ${this.location} says ${entry.size}`,
@@ -2273,22 +2362,27 @@ var init_oci_layout = __esm({
         return { bytes, mediaType, digest };
       }
       /** The layout's tags: each distinct `org.opencontainers.image.ref.name` of index.json, in index order. */
-      listTags() {
+      listTags({ signal } = {}) {
+        throwIfAborted(signal);
         const tags = this.entries.map((e) => e.annotations?.[REF_NAME_ANNOTATION]).filter((t) => t !== void 0 && t !== "");
         return Promise.resolve([...new Set(tags)]);
       }
-      async manifestExists(digest) {
-        return this.blobExists(digest);
+      async manifestExists(digest, options = {}) {
+        return this.blobExists(digest, options);
       }
-      async fetchBlob(digest, maxBytes = this.maxManifestBytes) {
-        return this.readVerified(digest, maxBytes, "blob");
+      async fetchBlob(digest, maxBytes = this.maxManifestBytes, { signal } = {}) {
+        throwIfAborted(signal);
+        return this.readVerified(digest, maxBytes, "blob", signal);
       }
-      async openBlob(digest) {
+      async openBlob(digest, { signal } = {}) {
+        throwIfAborted(signal);
         await this.blobSize(digest, "blob");
-        return pipeline(this.files.open(blobPath(digest)), verifyingStream(digest, "blob", this.location), () => {
+        const blob = pipeline(this.files.open(blobPath(digest)), verifyingStream(digest, "blob", this.location), () => {
         });
+        return this.aborts.bindStream(blob, signal);
       }
-      async blobExists(digest) {
+      async blobExists(digest, { signal } = {}) {
+        throwIfAborted(signal);
         return isDigest(digest) && await this.files.size(blobPath(digest)) !== void 0;
       }
       async close() {
@@ -2305,10 +2399,11 @@ var init_oci_layout = __esm({
         if (size === void 0) throw new RegistryError(`${what} ${digest} not found in ${this.location}`, "not-found");
         return size;
       }
-      async readVerified(digest, maxBytes, what) {
+      async readVerified(digest, maxBytes, what, signal) {
         const size = await this.blobSize(digest, what);
         checkSize(size, maxBytes, what, digest);
-        const bytes = await readAll(this.files.open(blobPath(digest)), maxBytes, `${what} ${digest} in ${this.location}`);
+        const file = this.aborts.bindStream(this.files.open(blobPath(digest)), signal);
+        const bytes = await readAll(file, maxBytes, `${what} ${digest} in ${this.location}`);
         verifyDigest(bytes, digest, what, this.location);
         return bytes;
       }
@@ -2568,11 +2663,13 @@ async function fetchToken(realm, service, scope, request2, transport) {
       service: service ?? "",
       scope,
       client_id: "archcheck"
-    }).toString()
+    }).toString(),
+    signal: request2.signal
   }) : await transport.send({
     method: "GET",
     url: withQuery(realmUrl, service, scope),
-    authorization: credentials?.password === void 0 ? void 0 : basicAuthorization(credentials.username ?? "", credentials.password)
+    authorization: credentials?.password === void 0 ? void 0 : basicAuthorization(credentials.username ?? "", credentials.password),
+    signal: request2.signal
   });
   const tokenHost = realmUrl.host;
   if (response.status === 401 || response.status === 403) {
@@ -2631,6 +2728,7 @@ var DEFAULT_TOKEN_LIFETIME_S, MAX_TOKEN_RESPONSE_BYTES, B64TOKEN, EXPIRY_MARGIN_
 var init_auth = __esm({
   "src/source/registry/auth.ts"() {
     "use strict";
+    init_abort();
     init_errors();
     init_scheme();
     DEFAULT_TOKEN_LIFETIME_S = 60;
@@ -2658,7 +2756,8 @@ var init_auth = __esm({
         const identity2 = request2.credentials ? `user:${request2.credentials.username ?? ""}` : "anonymous";
         const key = [realm, service ?? "", scope, identity2].join("\n");
         for (let cached = this.tokens.get(key); cached; cached = this.tokens.get(key)) {
-          const entry = await cached.catch(() => void 0);
+          const entry = await this.transport.aborts.race(cached, request2.signal).catch(() => void 0);
+          throwIfAborted(request2.signal);
           if (entry && entry.expiresAt > Date.now()) return entry.token;
           if (this.tokens.get(key) === cached) this.tokens.delete(key);
         }
@@ -2675,13 +2774,57 @@ var init_auth = __esm({
   }
 });
 
+// src/source/registry/shared-work.ts
+var SharedWork;
+var init_shared_work = __esm({
+  "src/source/registry/shared-work.ts"() {
+    "use strict";
+    init_abort();
+    SharedWork = class {
+      constructor(aborts, keep = () => false, maxEntries = 1e5) {
+        this.aborts = aborts;
+        this.keep = keep;
+        this.maxEntries = maxEntries;
+      }
+      aborts;
+      keep;
+      maxEntries;
+      pending = /* @__PURE__ */ new Map();
+      async run(key, start, { signal } = {}) {
+        for (; ; ) {
+          let work = this.pending.get(key);
+          if (!work) {
+            const started = start({ signal });
+            work = started;
+            this.pending.set(key, started);
+            const forget = () => {
+              if (this.pending.get(key) === started) this.pending.delete(key);
+            };
+            started.then((value) => this.keep(value) || forget(), forget);
+            if (this.pending.size > this.maxEntries) this.pending.delete(this.pending.keys().next().value);
+          }
+          try {
+            return await this.aborts.race(work, signal);
+          } catch (error) {
+            if (!(error instanceof AbortError) || signal?.aborted) throw error;
+            if (this.pending.get(key) === work) this.pending.delete(key);
+          }
+        }
+      }
+      clear() {
+        this.pending.clear();
+      }
+    };
+  }
+});
+
 // src/source/registry/credentials.ts
 import { readFile, stat as stat3 } from "node:fs/promises";
 import { join } from "node:path";
 function dockerKeychain(options) {
   const configPath = join(options.configDir, "config.json");
   const shownPath = displayPath(configPath, options.homeDir);
-  return { get: async (registry) => await lookUp(registry, configPath, shownPath) ?? null };
+  return { get: async (registry, options2) => await lookUp(registry, configPath, shownPath, options2?.signal) ?? null };
 }
 function displayPath(path3, home) {
   return home && path3.startsWith(`${home}/`) ? `~${path3.slice(home.length)}` : path3;
@@ -2697,7 +2840,8 @@ function matchesRegistry(key, registry) {
 function helperServer(registry) {
   return registry === DOCKER_HUB ? DOCKER_HUB_CREDENTIALS_KEY : registry;
 }
-async function lookUp(registry, configPath, shownPath) {
+async function lookUp(registry, configPath, shownPath, signal) {
+  throwIfAborted(signal);
   let text2;
   try {
     const { size } = await stat3(configPath);
@@ -2719,7 +2863,13 @@ async function lookUp(registry, configPath, shownPath) {
   const helperEntry = Object.entries(config.credHelpers ?? {}).find(([key]) => matchesRegistry(key, registry));
   const helper = helperEntry?.[1] ?? config.credsStore;
   if (helper) {
-    const fromHelper = await runCredentialHelper(helper, helperServer(registry), helperEntry ? "credHelpers" : "credsStore", shownPath);
+    const fromHelper = await runCredentialHelper(
+      helper,
+      helperServer(registry),
+      helperEntry ? "credHelpers" : "credsStore",
+      shownPath,
+      signal
+    );
     if (fromHelper) return fromHelper;
   }
   const entry = Object.entries(config.auths ?? {}).sort(([a], [b]) => Number(b === DOCKER_HUB_CREDENTIALS_KEY) - Number(a === DOCKER_HUB_CREDENTIALS_KEY)).find(([key]) => matchesRegistry(key, registry))?.[1];
@@ -2736,9 +2886,10 @@ async function lookUp(registry, configPath, shownPath) {
   if (entry.username && entry.password) return { username: entry.username, password: entry.password, source };
   return void 0;
 }
-async function runCredentialHelper(name, server, setting, configPath) {
+async function runCredentialHelper(name, server, setting, configPath, signal) {
   const program = `docker-credential-${name}`;
-  const { code, stdout, stderr, spawnError, timedOut, overflowed } = await runWithInput(program, ["get"], server, HELPER_TIMEOUT_MS);
+  const { code, stdout, stderr, spawnError, timedOut, overflowed } = await runWithInput(program, ["get"], server, HELPER_TIMEOUT_MS, signal);
+  throwIfAborted(signal);
   if (spawnError?.code === "ENOENT") {
     throw new RegistryError(`credential helper ${program} (${setting} in ${configPath}) is not installed or not on PATH`, "credentials");
   }
@@ -2762,7 +2913,7 @@ async function runCredentialHelper(name, server, setting, configPath) {
   const source = `from ${program}`;
   return username === "<token>" ? { identityToken: answer.Secret, source } : { username, password: answer.Secret, source };
 }
-async function runWithInput(program, args, input, timeoutMs) {
+async function runWithInput(program, args, input, timeoutMs, signal) {
   const { spawn } = await import("node:child_process");
   return new Promise((resolve3) => {
     const child = spawn(program, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -2779,6 +2930,7 @@ async function runWithInput(program, args, input, timeoutMs) {
       timedOut = true;
       stop();
     }, timeoutMs);
+    signal?.addEventListener("abort", stop, { once: true });
     for (const name of ["stdout", "stderr"]) {
       child[name].on("data", (chunk) => {
         if (overflowed) return;
@@ -2796,6 +2948,7 @@ async function runWithInput(program, args, input, timeoutMs) {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
       resolve3({ code, ...output, spawnError, timedOut, overflowed });
     });
     child.stdin.end(input);
@@ -2805,30 +2958,27 @@ var DOCKER_HUB_CREDENTIALS_KEY, HELPER_TIMEOUT_MS, HELPER_OUTPUT_LIMIT, MAX_CONF
 var init_credentials = __esm({
   "src/source/registry/credentials.ts"() {
     "use strict";
+    init_abort();
     init_errors();
     init_reference();
+    init_shared_work();
     DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
     HELPER_TIMEOUT_MS = 1e4;
     HELPER_OUTPUT_LIMIT = 64 * 1024;
     MAX_CONFIG_BYTES = 1024 * 1024;
     CredentialStore = class {
       /** Without a keychain every registry is read anonymously. */
-      constructor(keychain) {
+      constructor(aborts, keychain) {
         this.keychain = keychain;
+        this.lookups = new SharedWork(aborts, () => true);
       }
       keychain;
-      lookups = /* @__PURE__ */ new Map();
+      lookups;
       /** Credentials for `registry`, asked of the keychain once; undefined when there are none. */
-      find(registry) {
+      find(registry, options = {}) {
         const keychain = this.keychain;
         if (!keychain) return Promise.resolve(void 0);
-        let found = this.lookups.get(registry);
-        if (!found) {
-          found = keychain.get(registry).then((credentials) => credentials ?? void 0);
-          this.lookups.set(registry, found);
-          found.catch(() => this.lookups.delete(registry));
-        }
-        return found;
+        return this.lookups.run(registry, async (started) => await keychain.get(registry, started) ?? void 0, options);
       }
       clear() {
         this.lookups.clear();
@@ -3179,7 +3329,7 @@ var require_errors = __commonJS({
       }
     };
     var kAbortError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORT");
-    var AbortError = class extends UndiciError {
+    var AbortError2 = class extends UndiciError {
       constructor(message) {
         super(message);
         this.name = "AbortError";
@@ -3194,7 +3344,7 @@ var require_errors = __commonJS({
       }
     };
     var kRequestAbortedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORTED");
-    var RequestAbortedError = class extends AbortError {
+    var RequestAbortedError = class extends AbortError2 {
       constructor(message) {
         super(message);
         this.name = "AbortError";
@@ -3450,7 +3600,7 @@ var require_errors = __commonJS({
       }
     };
     module6.exports = {
-      AbortError,
+      AbortError: AbortError2,
       HTTPParserError,
       UndiciError,
       HeadersTimeoutError,
@@ -12752,7 +12902,7 @@ var require_readable = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable5 } = __require("node:stream");
-    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
+    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError: AbortError2 } = require_errors();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
@@ -12963,24 +13113,24 @@ var require_readable = __commonJS({
         }
         const limit = opts?.limit && Number.isFinite(opts.limit) ? opts.limit : 128 * 1024;
         if (signal?.aborted) {
-          return Promise.reject(signal.reason ?? new AbortError());
+          return Promise.reject(signal.reason ?? new AbortError2());
         }
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
         return new Promise((resolve3, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
-            this.destroy(new AbortError());
+            this.destroy(new AbortError2());
           }
           if (signal) {
             const onAbort = () => {
-              this.destroy(signal.reason ?? new AbortError());
+              this.destroy(signal.reason ?? new AbortError2());
             };
             signal.addEventListener("abort", onAbort);
             this.on("close", function() {
               signal.removeEventListener("abort", onAbort);
               if (signal.aborted) {
-                reject(signal.reason ?? new AbortError());
+                reject(signal.reason ?? new AbortError2());
               } else {
                 resolve3(null);
               }
@@ -20689,7 +20839,7 @@ var require_cache2 = __commonJS({
       parseVaryHeader,
       isEtagUsable
     } = require_cache();
-    var { AbortError } = require_errors();
+    var { AbortError: AbortError2 } = require_errors();
     var { parseHttpDate } = require_date();
     function assertCacheOrigins(origins, name) {
       if (origins === void 0) return;
@@ -20911,7 +21061,7 @@ var require_cache2 = __commonJS({
           return stream2.errored;
         },
         abort(reason) {
-          stream2.destroy(reason ?? new AbortError());
+          stream2.destroy(reason ?? new AbortError2());
         }
       };
       stream2.on("error", function(err2) {
@@ -29849,17 +29999,21 @@ function concat(chunks, total) {
 }
 async function send(request2, settings, sender) {
   for (let attempt = 0; ; attempt++) {
+    throwIfAborted(request2.signal);
     const started = Date.now();
     let response;
     try {
       response = await sendFollowingRedirects(request2, settings, sender);
     } catch (error) {
+      if (error instanceof AbortError) throw error;
       const code = retryableCode(error);
       if (code && attempt < settings.maxRetries) {
         await retryPause(
           settings,
           attempt,
-          `${request2.method} ${displayUrl(request2.url)} failed (${code}) after ${Date.now() - started} ms`
+          `${request2.method} ${displayUrl(request2.url)} failed (${code}) after ${Date.now() - started} ms`,
+          sender.aborts,
+          request2.signal
         );
         continue;
       }
@@ -29879,7 +30033,7 @@ async function send(request2, settings, sender) {
           `${request2.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`
         );
         await response.discard();
-        await sleep(delay);
+        await sender.aborts.sleep(delay, request2.signal);
         continue;
       }
     }
@@ -29902,7 +30056,7 @@ async function refuseContentCoding(request2, response) {
     { status: response.status }
   );
 }
-async function sendFollowingRedirects(request2, settings, { senderFor, stats }) {
+async function sendFollowingRedirects(request2, settings, { senderFor, stats, aborts }) {
   const origin = new URL(request2.url).origin;
   let url = request2.url;
   let method = request2.method;
@@ -29917,7 +30071,10 @@ async function sendFollowingRedirects(request2, settings, { senderFor, stats }) 
       target.protocol === "https:" && namedInsecure(target, settings.insecureRegistries) ? "unverified" : "verified"
     );
     const hopMethod = method;
-    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`);
+    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`, {
+      signal: request2.signal,
+      aborts
+    });
     let raw;
     stats.countRequest(method);
     try {
@@ -30012,10 +30169,10 @@ function retryAfterMs(value) {
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? void 0 : Math.max(0, date - Date.now());
 }
-async function retryPause(settings, attempt, what) {
+async function retryPause(settings, attempt, what, aborts, signal) {
   const delay = backoff(attempt, settings.retryBaseDelayMs);
   settings.debug?.(`${what}; retry ${attempt + 1} in ${delay} ms`);
-  await sleep(delay);
+  await aborts.sleep(delay, signal);
 }
 function displayUrl(url) {
   const parsed = new URL(url);
@@ -30025,10 +30182,11 @@ function displayUrl(url) {
   parsed.search = "";
   return shown.length > 0 ? `${parsed.href}?${shown.join("&")}` : parsed.href;
 }
-var CONNECTIONS_PER_HOST, MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_MAX_RETRY_AFTER_MS, MAX_ERROR_BODY_BYTES, MAX_DISCARDED_BYTES, RETRY_STATUSES, SAFE_QUERY_PARAMS, Transport, HttpResponse, Deadline, sleep;
+var CONNECTIONS_PER_HOST, MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_MAX_RETRY_AFTER_MS, MAX_ERROR_BODY_BYTES, MAX_DISCARDED_BYTES, RETRY_STATUSES, SAFE_QUERY_PARAMS, Transport, HttpResponse, Deadline;
 var init_transport = __esm({
   "src/source/registry/transport.ts"() {
     "use strict";
+    init_abort();
     init_errors();
     init_headers();
     init_network_errors();
@@ -30053,6 +30211,8 @@ var init_transport = __esm({
       stats;
       channels = /* @__PURE__ */ new Map();
       answeringSchemes = /* @__PURE__ */ new Map();
+      /** The callers' signals, watched through one listener each however many requests wait on them. */
+      aborts = new AbortWatch();
       /** For registries named insecure: the scheme that answered, per host. */
       schemeThatAnswered(host2) {
         return this.answeringSchemes.get(host2);
@@ -30062,11 +30222,15 @@ var init_transport = __esm({
       }
       /** See `send`. */
       send(request2) {
-        return send(request2, this.settings, { senderFor: async (kind) => (await this.channel(kind)).send, stats: this.stats });
+        return send(request2, this.settings, {
+          senderFor: async (kind) => (await this.channel(kind)).send,
+          stats: this.stats,
+          aborts: this.aborts
+        });
       }
-      /** Waits before retry `attempt + 1`, saying so on --debug. */
-      retryPause(attempt, what) {
-        return retryPause(this.settings, attempt, what);
+      /** Waits before retry `attempt + 1`, saying so on --debug; an AbortError as soon as `signal` aborts. */
+      retryPause(attempt, what, signal) {
+        return retryPause(this.settings, attempt, what, this.aborts, signal);
       }
       /** Closes the pools it made and forgets what was learnt about hosts; the next request starts afresh. */
       async close() {
@@ -30177,16 +30341,19 @@ var init_transport = __esm({
       }
     };
     Deadline = class {
-      constructor(timeoutMs, describe2) {
+      constructor(timeoutMs, describe2, caller) {
         this.timeoutMs = timeoutMs;
         this.describe = describe2;
         this.arm();
+        const signal = caller?.signal;
+        if (signal) this.unwatch = caller.aborts.watch(signal, () => this.abort(new AbortError(signal.reason)));
       }
       timeoutMs;
       describe;
       controller = new AbortController();
       timer;
       idle = false;
+      unwatch;
       get signal() {
         return this.controller.signal;
       }
@@ -30205,16 +30372,19 @@ var init_transport = __esm({
       touch() {
         if (this.idle && this.timer) this.timer.refresh();
       }
+      /** The request is over: its timer and its watch on the caller's signal go. */
       clear() {
         clearTimeout(this.timer);
         this.timer = void 0;
+        this.unwatch?.();
+        this.unwatch = void 0;
       }
       /** The error to throw for `error`: our own abort reason when we aborted. */
       translate(error) {
         return this.signal.aborted ? this.reason : error;
       }
       arm() {
-        this.clear();
+        clearTimeout(this.timer);
         this.timer = setTimeout(() => {
           const seconds3 = this.timeoutMs / 1e3;
           const message = this.idle ? `${this.describe()}: no data for ${seconds3} s (timed out after ${seconds3} s)` : `${this.describe()} timed out after ${seconds3} s`;
@@ -30222,7 +30392,6 @@ var init_transport = __esm({
         }, this.timeoutMs);
       }
     };
-    sleep = (ms) => new Promise((resolve3) => setTimeout(resolve3, ms));
   }
 });
 
@@ -30360,6 +30529,7 @@ var DEFAULT_TAG_PAGE_SIZE, DEFAULT_MAX_TAG_PAGES, MAX_TAG_PAGE_BYTES, MAX_LISTED
 var init_registry_source = __esm({
   "src/source/registry/registry-source.ts"() {
     "use strict";
+    init_abort();
     init_errors();
     init_digest();
     init_media_types();
@@ -30409,20 +30579,21 @@ var init_registry_source = __esm({
        * Hub's pull limit), once per client for each repository and digest. A tag's HEAD, which gives
        * its digest, confirms that digest too; so does a GET. What is fetched is stored in the cache.
        */
-      async fetchManifest(reference = this.defaultReference) {
+      async fetchManifest(reference = this.defaultReference, { signal } = {}) {
         const target = manifestTarget(reference);
+        throwIfAborted(signal);
         const cache = this.client.cache;
-        if (!cache) return this.getManifest(reference);
+        if (!cache) return this.getManifest(reference, signal);
         if (reference.includes(":")) {
-          if (!SHA256_DIGEST.test(reference)) return this.getManifest(reference);
+          if (!SHA256_DIGEST.test(reference)) return this.getManifest(reference, signal);
           const cached = await this.cachedManifest(cache, reference, null, reference);
-          if (cached && await this.confirmManifest(reference)) return cached;
-          return this.getManifestOnce(reference);
+          if (cached && await this.confirmManifest(reference, signal)) return cached;
+          return this.getManifestOnce(reference, signal);
         }
-        const head = await this.headManifest(reference, target);
-        if (!head) return this.getManifest(reference);
+        const head = await this.headManifest(reference, target, signal);
+        if (!head) return this.getManifest(reference, signal);
         this.client.notePresent(this.presenceKey(head.digest));
-        return await this.cachedManifest(cache, head.digest, head.contentType, reference) ?? this.getManifestOnce(head.digest);
+        return await this.cachedManifest(cache, head.digest, head.contentType, reference) ?? this.getManifestOnce(head.digest, signal);
       }
       /**
        * Every tag of the repository in the registry's order: `GET tags/list?n=…`, then each
@@ -30431,6 +30602,7 @@ var init_registry_source = __esm({
       async listTags(options = {}) {
         const pageSize = options.pageSize ?? DEFAULT_TAG_PAGE_SIZE;
         const maxPages = options.maxPages ?? DEFAULT_MAX_TAG_PAGES;
+        const signal = options.signal;
         if (!Number.isSafeInteger(pageSize) || pageSize < 1)
           throw new UsageError(`tag list page size must be a positive integer, not ${pageSize}`);
         if (!Number.isSafeInteger(maxPages) || maxPages < 1)
@@ -30445,8 +30617,8 @@ var init_registry_source = __esm({
         for (let page = 1; ; page++) {
           const what = `tag list of ${this.repositoryName} (page ${page}):`;
           const url = pageUrl;
-          const send2 = () => url === void 0 ? this.request("GET", first, headers) : this.requestAt(url, "GET", headers);
-          const { response, bytes } = await this.readOk(send2, target, MAX_TAG_PAGE_BYTES, what);
+          const send2 = () => url === void 0 ? this.request("GET", first, headers, signal) : this.requestAt(url, "GET", headers, signal);
+          const { response, bytes } = await this.readOk(send2, target, MAX_TAG_PAGE_BYTES, what, signal);
           for (const tag of parseTagPage(bytes, what)) tags.push(tag);
           listedBytes += bytes.length;
           if (tags.length > MAX_LISTED_TAGS || listedBytes > MAX_LISTED_TAG_BYTES) {
@@ -30475,6 +30647,7 @@ var init_registry_source = __esm({
        */
       async listReferrers(digest, options = {}) {
         validateDigest(digest);
+        const signal = options.signal;
         const maxPages = options.maxPages ?? 10;
         const maxReferrers = options.maxReferrers ?? 1e3;
         const filter = options.artifactType === void 0 ? "" : `?artifactType=${encodeURIComponent(options.artifactType)}`;
@@ -30486,7 +30659,7 @@ var init_registry_source = __esm({
         for (let page = 1; ; page++) {
           const what = `referrers of ${digest} in ${this.repositoryName} (page ${page}):`;
           const url = pageUrl;
-          const response = url === void 0 ? await this.request("GET", first, headers) : await this.requestAt(url, "GET", headers);
+          const response = url === void 0 ? await this.request("GET", first, headers, signal) : await this.requestAt(url, "GET", headers, signal);
           if (response.status === 404 && page === 1) {
             await response.discard();
             return void 0;
@@ -30532,16 +30705,17 @@ var init_registry_source = __esm({
         }
         return next;
       }
-      async manifestExists(digest) {
-        return this.exists(`manifests/${digest}`, manifestTarget(digest), { accept: MANIFEST_ACCEPT });
+      async manifestExists(digest, { signal } = {}) {
+        return this.exists(`manifests/${digest}`, manifestTarget(digest), { accept: MANIFEST_ACCEPT }, signal);
       }
-      async blobExists(digest) {
+      async blobExists(digest, { signal } = {}) {
         validateDigest(digest);
-        return this.exists(`blobs/${digest}`, { type: "blob", digest }, {});
+        return this.exists(`blobs/${digest}`, { type: "blob", digest }, {}, signal);
       }
       /** A small blob (a config), from the content cache when it holds it (re-verified there), else fetched and stored. */
-      async fetchBlob(digest, maxBytes = this.maxManifestBytes) {
+      async fetchBlob(digest, maxBytes = this.maxManifestBytes, { signal } = {}) {
         validateDigest(digest);
+        throwIfAborted(signal);
         const cache = this.client.cache;
         if (cache && SHA256_DIGEST.test(digest)) {
           const lookup = await cache.get(digest);
@@ -30550,18 +30724,20 @@ var init_registry_source = __esm({
         }
         const path3 = `blobs/${digest}`;
         const { bytes } = await this.readOk(
-          () => this.request("GET", path3, {}),
+          () => this.request("GET", path3, {}, signal),
           { type: "blob", digest },
           maxBytes,
-          `blob ${digest} of ${this.repositoryName}:`
+          `blob ${digest} of ${this.repositoryName}:`,
+          signal
         );
         verifyDigest(bytes, digest, "blob", this.repositoryName);
         if (cache) await cache.put(digest, bytes);
         return bytes;
       }
-      async openBlob(digest) {
+      /** The stream errors with an AbortError when `signal` aborts while it is read. */
+      async openBlob(digest, { signal } = {}) {
         const verifier = verifyingStream(digest, "blob", this.repositoryName);
-        const response = await this.expectOk("GET", `blobs/${digest}`, { type: "blob", digest }, {});
+        const response = await this.expectOk("GET", `blobs/${digest}`, { type: "blob", digest }, {}, signal);
         return pipeline3(Readable2.from(response.stream(), { objectMode: false }), verifier, (error) => {
           if (error) void response.discard();
         });
@@ -30571,14 +30747,15 @@ var init_registry_source = __esm({
         if (this.closesClient) await this.client.close();
       }
       /** GET of a manifest by tag or digest, verified; stored in the content cache (and noted present) when there is one. */
-      async getManifest(reference) {
+      async getManifest(reference, signal) {
         const path3 = `manifests/${reference}`;
-        const send2 = () => this.request("GET", path3, { accept: MANIFEST_ACCEPT });
+        const send2 = () => this.request("GET", path3, { accept: MANIFEST_ACCEPT }, signal);
         const { response, bytes } = await this.readOk(
           send2,
           manifestTarget(reference),
           this.maxManifestBytes,
-          `manifest ${reference} of ${this.repositoryName}:`
+          `manifest ${reference} of ${this.repositoryName}:`,
+          signal
         );
         const { mediaType, digest } = checkManifest({
           bytes,
@@ -30599,8 +30776,8 @@ var init_registry_source = __esm({
        * document (which a HEAD has no body for) names the problem better. A 429 or a server error
        * fails here: a GET would only meet it again.
        */
-      async headManifest(tag, target) {
-        const response = await this.request("HEAD", `manifests/${tag}`, { accept: MANIFEST_ACCEPT });
+      async headManifest(tag, target, signal) {
+        const response = await this.request("HEAD", `manifests/${tag}`, { accept: MANIFEST_ACCEPT }, signal);
         await response.discard();
         if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, "HEAD", target);
         if (response.status !== 200) return void 0;
@@ -30615,21 +30792,25 @@ var init_registry_source = __esm({
        * for a registry that did not. False on any other status, or when the registry names another
        * digest: the GET that follows then reports the registry's own answer (a 404 as not found).
        */
-      confirmManifest(digest) {
-        return this.client.manifestPresent(this.presenceKey(digest), async () => {
-          const response = await this.request("HEAD", `manifests/${digest}`, { accept: MANIFEST_ACCEPT });
-          await response.discard();
-          if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, "HEAD", manifestTarget(digest));
-          const served = response.headers.get("docker-content-digest")?.trim();
-          return response.status === 200 && (!served || served === digest);
-        });
+      confirmManifest(digest, signal) {
+        return this.client.manifestPresent(
+          this.presenceKey(digest),
+          async (options) => {
+            const response = await this.request("HEAD", `manifests/${digest}`, { accept: MANIFEST_ACCEPT }, options.signal);
+            await response.discard();
+            if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, "HEAD", manifestTarget(digest));
+            const served = response.headers.get("docker-content-digest")?.trim();
+            return response.status === 200 && (!served || served === digest);
+          },
+          { signal }
+        );
       }
       /**
        * GET by digest, shared by the callers asking at the same time (tags on one index, `1.4`, `1.4.2`
        * and `latest`, read together: each GET counts against a pull limit).
        */
-      getManifestOnce(digest) {
-        return this.client.inFlight(this.presenceKey(digest), () => this.getManifest(digest));
+      getManifestOnce(digest, signal) {
+        return this.client.inFlight(this.presenceKey(digest), (options) => this.getManifest(digest, options.signal), { signal });
       }
       /** A manifest in this repository of this registry: what a confirmation holds for. */
       presenceKey(digest) {
@@ -30674,13 +30855,13 @@ var init_registry_source = __esm({
        * HEAD (which does not count against Docker Hub's pull limit): 200 true, 404 false. Registries
        * that refuse HEAD (405) are asked with a GET whose body is not read.
        */
-      async exists(path3, target, headers) {
+      async exists(path3, target, headers, signal) {
         let method = "HEAD";
-        let response = await this.request(method, path3, headers);
+        let response = await this.request(method, path3, headers, signal);
         if (response.status === 405) {
           await response.discard();
           method = "GET";
-          response = await this.request(method, path3, headers);
+          response = await this.request(method, path3, headers, signal);
         }
         if (response.status === 404) {
           await response.discard();
@@ -30696,7 +30877,7 @@ var init_registry_source = __esm({
         return true;
       }
       /** GET and read the whole body (at most `maxBytes`), again when the connection breaks mid-body. */
-      async readOk(send2, target, maxBytes, what) {
+      async readOk(send2, target, maxBytes, what, signal) {
         for (let attempt = 0; ; attempt++) {
           const response = await send2();
           if (response.status !== 200) throw await this.errorFor(response, "GET", target);
@@ -30704,12 +30885,12 @@ var init_registry_source = __esm({
             return { response, bytes: await response.readCapped(maxBytes, what) };
           } catch (error) {
             if (attempt >= this.transport.settings.maxRetries || !interruptedBody(error)) throw error;
-            await this.transport.retryPause(attempt, `GET ${displayUrl(response.url)}: ${error.message}`);
+            await this.transport.retryPause(attempt, `GET ${displayUrl(response.url)}: ${error.message}`, signal);
           }
         }
       }
-      async expectOk(method, path3, target, headers) {
-        const response = await this.request(method, path3, headers);
+      async expectOk(method, path3, target, headers, signal) {
+        const response = await this.request(method, path3, headers, signal);
         if (response.status !== 200) throw await this.errorFor(response, method, target);
         return response;
       }
@@ -30729,18 +30910,18 @@ var init_registry_source = __esm({
        * not verified) first and, when that cannot connect, over plain HTTP, as Docker does; the
        * scheme that worked is remembered for the run.
        */
-      async request(method, path3, headers) {
+      async request(method, path3, headers, signal) {
         const host2 = registryApiHost(this.ref.registry);
         const known = this.connection === "insecure" ? this.transport.schemeThatAnswered(host2) : this.connection;
-        if (known) return this.requestAt(`${known}://${host2}/v2/${this.ref.repository}/${path3}`, method, headers);
+        if (known) return this.requestAt(`${known}://${host2}/v2/${this.ref.repository}/${path3}`, method, headers, signal);
         try {
-          const response = await this.requestAt(`https://${host2}/v2/${this.ref.repository}/${path3}`, method, headers);
+          const response = await this.requestAt(`https://${host2}/v2/${this.ref.repository}/${path3}`, method, headers, signal);
           this.transport.rememberScheme(host2, "https");
           return response;
         } catch (error) {
           if (!(error instanceof RegistryError) || error.kind !== "tls" && error.kind !== "network") throw error;
           this.transport.settings.debug?.(`${host2} (insecure): HTTPS failed (${error.message}); trying plain HTTP`);
-          const response = await this.requestAt(`http://${host2}/v2/${this.ref.repository}/${path3}`, method, headers);
+          const response = await this.requestAt(`http://${host2}/v2/${this.ref.repository}/${path3}`, method, headers, signal);
           this.transport.rememberScheme(host2, "http");
           return response;
         }
@@ -30749,9 +30930,9 @@ var init_registry_source = __esm({
        * Sends a request, authorised with what the registry asked for before. On a 401 it takes the
        * new challenge and, when that changes the Authorization it would send, retries once.
        */
-      async requestAt(url, method, headers) {
-        const authorization = await this.authorization();
-        const response = this.observe(await this.transport.send({ method, url, headers, authorization }));
+      async requestAt(url, method, headers, signal) {
+        const authorization = await this.authorization(signal);
+        const response = this.observe(await this.transport.send({ method, url, headers, authorization, signal }));
         if (response.status !== 401) return response;
         const challenges = parseChallenges(response.headers.get("www-authenticate"));
         const challenge = challenges.find((c) => c.scheme === "bearer") ?? challenges.find((c) => c.scheme === "basic");
@@ -30759,24 +30940,24 @@ var init_registry_source = __esm({
         this.client.auth.rememberChallenge(this.repositoryName, challenge);
         let renewed;
         try {
-          renewed = await this.authorization();
+          renewed = await this.authorization(signal);
         } catch (error) {
           await response.discard();
           throw error;
         }
         if (renewed === void 0 || renewed === authorization) return response;
         await response.discard();
-        return this.observe(await this.transport.send({ method, url, headers, authorization: renewed }));
+        return this.observe(await this.transport.send({ method, url, headers, authorization: renewed, signal }));
       }
       /** Keeps the registry's rate-limit headers for the client's stats. */
       observe(response) {
         this.transport.stats.noteRateLimit(this.ref.registry, response.headers);
         return response;
       }
-      async authorization() {
+      async authorization(signal) {
         const challenge = this.challenge;
         if (!challenge) return void 0;
-        const credentials = await this.loadCredentials();
+        const credentials = await this.loadCredentials(signal);
         if (challenge.scheme === "basic") {
           return credentials?.password === void 0 ? void 0 : basicAuthorization(credentials.username ?? "", credentials.password);
         }
@@ -30784,13 +30965,14 @@ var init_registry_source = __esm({
           challenge,
           defaultScope: `repository:${this.ref.repository}:pull`,
           credentials,
-          registry: this.ref.registry
+          registry: this.ref.registry,
+          signal
         });
         return `Bearer ${token}`;
       }
       /** Docker's stored credentials for this registry, looked up once per run, only when the registry asks. */
-      loadCredentials() {
-        return this.client.credentials.find(this.ref.registry);
+      loadCredentials(signal) {
+        return this.client.credentials.find(this.ref.registry, { signal });
       }
     };
   }
@@ -30805,7 +30987,7 @@ __export(client_exports, {
 function createRegistryClient(options = {}) {
   return new RegistryClient(options);
 }
-var MAX_PRESENCE_CHECKS, RegistryClient;
+var MAX_PRESENCE_CHECKS, RegistryClient, SharedState;
 var init_client = __esm({
   "src/source/registry/client.ts"() {
     "use strict";
@@ -30813,38 +30995,53 @@ var init_client = __esm({
     init_auth();
     init_credentials();
     init_registry_source();
+    init_shared_work();
     init_transport();
     MAX_PRESENCE_CHECKS = 1e5;
     RegistryClient = class {
+      #shared;
       constructor(options = {}) {
-        this.options = options;
-        this.transport = new Transport(transportSettings(options));
-        this.auth = new AuthCache(this.transport);
-        this.credentials = new CredentialStore(
-          options.keychain ?? (options.dockerConfigDir === void 0 ? void 0 : dockerKeychain({ configDir: options.dockerConfigDir }))
-        );
-        this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-        this.cache = options.cache;
+        this.#shared = new SharedState(options);
       }
-      options;
+      /** Largest manifest or config its sources accept, in bytes (RegistryOptions.maxManifestBytes). */
+      get maxManifestBytes() {
+        return this.#shared.maxManifestBytes;
+      }
+      /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
+      stats() {
+        return this.#shared.transport.stats.snapshot(this.#shared.cache?.stats());
+      }
+      /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
+      repository(ref, options = {}) {
+        return new RegistrySource(ref, this.#shared, options.closesClient ?? false);
+      }
+      /** Closes its connection pools and forgets tokens, challenges and credentials; requests in flight fail. */
+      close() {
+        return this.#shared.close();
+      }
+    };
+    SharedState = class {
       transport;
       auth;
       credentials;
       maxManifestBytes;
       cache;
-      reads = /* @__PURE__ */ new Map();
-      presence = /* @__PURE__ */ new Map();
-      /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
-      stats() {
-        return this.transport.stats.snapshot(this.cache?.stats());
+      reads;
+      presence;
+      constructor(options) {
+        this.transport = new Transport(transportSettings(options));
+        this.auth = new AuthCache(this.transport);
+        this.credentials = new CredentialStore(
+          this.transport.aborts,
+          options.keychain ?? (options.dockerConfigDir === void 0 ? void 0 : dockerKeychain({ configDir: options.dockerConfigDir }))
+        );
+        this.reads = new SharedWork(this.transport.aborts);
+        this.presence = new SharedWork(this.transport.aborts, (present) => present, MAX_PRESENCE_CHECKS);
+        this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+        this.cache = options.cache;
       }
-      /** `read()`, or the promise of the same read already in flight under `key` (forgotten once settled). */
-      inFlight(key, read) {
-        const pending = this.reads.get(key);
-        if (pending) return pending;
-        const started = read().finally(() => this.reads.delete(key));
-        this.reads.set(key, started);
-        return started;
+      inFlight(key, read, options = {}) {
+        return this.reads.run(key, read, options);
       }
       /**
        * Whether a manifest (`registry/repository@digest`) is in its repository: `check()` once per key,
@@ -30852,25 +31049,11 @@ var init_client = __esm({
        * for it. A `false` or a failure is not kept, so the next caller asks again (a GET may yet
        * find it). At most MAX_PRESENCE_CHECKS are kept, the oldest dropped first.
        */
-      manifestPresent(key, check) {
-        const known = this.presence.get(key);
-        if (known) return known;
-        const pending = check();
-        this.presence.set(key, pending);
-        const forget = () => {
-          if (this.presence.get(key) === pending) this.presence.delete(key);
-        };
-        pending.then((present) => present || forget(), forget);
-        if (this.presence.size > MAX_PRESENCE_CHECKS) this.presence.delete(this.presence.keys().next().value);
-        return pending;
+      manifestPresent(key, check, options = {}) {
+        return this.presence.run(key, check, options);
       }
-      /** Records a manifest the registry has just served or named (a GET, a tag's HEAD) as present for the run. */
       notePresent(key) {
         void this.manifestPresent(key, () => Promise.resolve(true));
-      }
-      /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
-      repository(ref, options = {}) {
-        return new RegistrySource(ref, this, options.closesClient ?? false);
       }
       async close() {
         this.auth.clear();
@@ -47445,7 +47628,7 @@ function readBounded(stream2, name, limits) {
     let text2 = "";
     let size = 0;
     let timer;
-    const onAbort = () => finish(limits.signal?.reason instanceof Error ? limits.signal.reason : new Error("interrupted"));
+    const onAbort = () => finish(abortError(limits.signal));
     const finish = (error) => {
       clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
@@ -47611,6 +47794,7 @@ var init_input = __esm({
   "src/engine/audit/input.ts"() {
     "use strict";
     import_yaml = __toESM(require_dist(), 1);
+    init_abort();
     init_errors();
     STDIN_NAME = "<stdin>";
     MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -50676,16 +50860,66 @@ function versioned(result) {
 }
 
 // src/api/sources.ts
+init_abort();
+
+// src/source/with-signal.ts
+function withSignal(source, signal) {
+  return signal ? new SignalledSource(source, signal) : source;
+}
+var SignalledSource = class {
+  constructor(inner, signal) {
+    this.inner = inner;
+    this.signal = signal;
+    this.displayName = inner.displayName;
+    this.defaultReference = inner.defaultReference;
+    this.maxManifestBytes = inner.maxManifestBytes;
+    if (inner.listTags) this.listTags = (options) => inner.listTags(this.with(options));
+    if (inner.listReferrers) this.listReferrers = (digest, options) => inner.listReferrers(digest, this.with(options));
+  }
+  inner;
+  signal;
+  displayName;
+  defaultReference;
+  maxManifestBytes;
+  listTags;
+  listReferrers;
+  fetchManifest(reference, options) {
+    return this.inner.fetchManifest(reference, this.with(options));
+  }
+  manifestExists(digest, options) {
+    return this.inner.manifestExists(digest, this.with(options));
+  }
+  fetchBlob(digest, maxBytes, options) {
+    return this.inner.fetchBlob(digest, maxBytes, this.with(options));
+  }
+  openBlob(digest, options) {
+    return this.inner.openBlob(digest, this.with(options));
+  }
+  blobExists(digest, options) {
+    return this.inner.blobExists(digest, this.with(options));
+  }
+  close() {
+    return this.inner.close();
+  }
+  with(options) {
+    const own = options?.signal;
+    return { ...options, signal: own && own !== this.signal ? AbortSignal.any([this.signal, own]) : this.signal };
+  }
+};
+
+// src/api/sources.ts
 var SourceScope = class {
   constructor(options) {
     this.options = options;
   }
   options;
   own;
+  /** Opens `spec`; every read of the source is cancelled by the call's signal. */
   async open(spec) {
+    throwIfAborted(this.options.signal);
     const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes;
-    if (spec.kind !== "registry") return openSource(spec, { maxManifestBytes });
-    return openSource(spec, { client: await this.client() });
+    const source = spec.kind === "registry" ? await openSource(spec, { client: await this.client() }) : await openSource(spec, { maxManifestBytes });
+    return withSignal(source, this.options.signal);
   }
   /** Requests, cache use and rate limits of the registry client this scope read through; undefined when it read none. */
   async stats() {
@@ -50952,6 +51186,7 @@ init_parse();
 init_reference();
 
 // src/engine/build/run-build.ts
+init_abort();
 init_errors();
 init_digest();
 init_reference();
@@ -50964,6 +51199,7 @@ init_errors();
 var import_semver = __toESM(require_semver2(), 1);
 
 // src/engine/build/exec.ts
+init_abort();
 init_errors();
 var MAX_CAPTURE = 4 * 1024 * 1024;
 
@@ -51967,6 +52203,7 @@ function renderGithubSummary(original) {
 
 // src/index.ts
 init_errors();
+init_abort();
 init_reference();
 init_normalize();
 init_parse();

@@ -78,7 +78,7 @@ export {
 } from './api/environment.js'
 
 // The registry client every call can share
-export {createRegistryClient, RegistryClient} from './source/registry/client.js'
+export {createRegistryClient, type RegistryClient} from './source/registry/client.js'
 export type {ClientStats, RateLimit} from './source/registry/stats.js'
 export {openContentCache, type CacheStats, type ContentCache} from './source/cache.js'
 
@@ -97,6 +97,7 @@ export {
   type ErrorKind,
   type RegistryErrorKind,
 } from './oci/errors.js'
+export {AbortError, type AbortOptions} from './oci/abort.js'
 export {errorExitCode, ExitCode, type ExitCodeValue} from './api/exit-codes.js'
 export {
   formatReference,

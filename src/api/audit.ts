@@ -96,8 +96,10 @@ export interface AuditOptions extends ReadOptions {
   maxRetryAfterMs?: number
   onProgress?(done: number, total: number): void
   /**
-   * Stops the audit when aborted (Ctrl-C): no image starts any more, those in flight are given up,
-   * and the result holds what finished, the rest `not-audited` with the error "interrupted".
+   * Stops the audit when aborted (Ctrl-C): no image starts any more, the requests of those in
+   * flight are aborted, and the result holds what finished, the rest `not-audited` with the error
+   * "interrupted" (`interrupted: true`). Aborted while input files are still read, the call rejects
+   * with an AbortError: nothing was audited.
    */
   signal?: AbortSignal
   /** What `-` in `from` or `hostsFrom` reads. */

@@ -7,12 +7,14 @@
  */
 
 import type {SourceSpec} from '../oci/reference.js'
+import {throwIfAborted} from '../oci/abort.js'
 import {openSource} from '../source/open.js'
 import type {RegistryClient} from '../source/registry/client.js'
 import type {ClientStats} from '../source/registry/stats.js'
 export type {ProxySettings, RegistryOptions} from '../source/registry/options.js'
 import type {RegistryOptions} from '../source/registry/options.js'
 import type {ImageSource} from '../source/source.js'
+import {withSignal} from '../source/with-signal.js'
 
 /** How an api call reaches images. */
 export interface ReadOptions {
@@ -22,6 +24,11 @@ export interface ReadOptions {
   registryClient?: RegistryClient
   /** Wraps each read of an image tree, e.g. to show a progress line; `label` names the image. */
   progress?: <T>(label: string, work: () => Promise<T>) => Promise<T>
+  /**
+   * Cancels the call: its requests, retries' waits, open files and child processes are released,
+   * and it rejects with an AbortError (`name` 'AbortError', `cause` the signal's reason).
+   */
+  signal?: AbortSignal
 }
 
 /**
@@ -34,10 +41,13 @@ export class SourceScope {
 
   constructor(private readonly options: ReadOptions) {}
 
+  /** Opens `spec`; every read of the source is cancelled by the call's signal. */
   async open(spec: SourceSpec): Promise<ImageSource> {
+    throwIfAborted(this.options.signal)
     const maxManifestBytes = this.options.registryClient?.maxManifestBytes ?? this.options.registry?.maxManifestBytes
-    if (spec.kind !== 'registry') return openSource(spec, {maxManifestBytes})
-    return openSource(spec, {client: await this.client()})
+    const source =
+      spec.kind === 'registry' ? await openSource(spec, {client: await this.client()}) : await openSource(spec, {maxManifestBytes})
+    return withSignal(source, this.options.signal)
   }
 
   /** Requests, cache use and rate limits of the registry client this scope read through; undefined when it read none. */

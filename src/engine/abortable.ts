@@ -1,6 +1,8 @@
 /**
  * Work given up when a signal aborts: many tasks (an audit's images) wait on one signal, through
- * one listener for all of them (a listener per task would pass Node's limit of ten and warn).
+ * one listener for all of them (a listener per task would pass Node's limit of ten and warn). The
+ * signal aborts the tasks' requests too (their sources are opened with it), but their rejections
+ * come later, asynchronously: each task is settled as interrupted here first.
  */
 export interface Abortable {
   /** `work`'s result, or `interrupted()` as soon as the signal aborts (at once when it already has). */

@@ -9,6 +9,7 @@ import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {pipeline, type Readable} from 'node:stream'
 
+import {AbortWatch, throwIfAborted, type AbortOptions} from '../oci/abort.js'
 import {RegistryError, UsageError} from '../oci/errors.js'
 import {parseLayoutSpec, validateDigest, type LayoutSpec} from '../oci/reference.js'
 import {DEFAULT_MAX_MANIFEST_BYTES, checkSize, isDigest, verifyDigest, verifyingStream} from '../oci/digest.js'
@@ -83,6 +84,8 @@ export class OciLayoutSource implements ImageSource {
   readonly defaultReference: string
   /** `scheme:PATH`, without tag or digest. */
   readonly location: string
+  /** Callers' signals, watched once each however many files are open. */
+  private readonly aborts = new AbortWatch()
 
   protected constructor(
     private readonly files: LayoutFiles,
@@ -131,11 +134,12 @@ export class OciLayoutSource implements ImageSource {
     }
   }
 
-  async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
+  async fetchManifest(reference: string = this.defaultReference, {signal}: AbortOptions = {}): Promise<FetchedManifest> {
+    throwIfAborted(signal)
     const entry = isDigest(reference) ? this.entries.find((e) => e.digest === reference) : this.entryForTag(reference)
     const digest = entry?.digest ?? reference
     if (entry) checkSize(entry.size, this.maxManifestBytes, 'manifest', digest)
-    const bytes = await this.readVerified(digest, this.maxManifestBytes, 'manifest')
+    const bytes = await this.readVerified(digest, this.maxManifestBytes, 'manifest', signal)
     if (entry && bytes.length !== entry.size) {
       throw new RegistryError(
         `manifest ${digest} is ${bytes.length} bytes but index.json of ${this.location} says ${entry.size}`,
@@ -147,26 +151,31 @@ export class OciLayoutSource implements ImageSource {
   }
 
   /** The layout's tags: each distinct `org.opencontainers.image.ref.name` of index.json, in index order. */
-  listTags(): Promise<string[]> {
+  listTags({signal}: AbortOptions = {}): Promise<string[]> {
+    throwIfAborted(signal)
     const tags = this.entries.map((e) => e.annotations?.[REF_NAME_ANNOTATION]).filter((t): t is string => t !== undefined && t !== '')
     return Promise.resolve([...new Set(tags)])
   }
 
-  async manifestExists(digest: string): Promise<boolean> {
-    return this.blobExists(digest)
+  async manifestExists(digest: string, options: AbortOptions = {}): Promise<boolean> {
+    return this.blobExists(digest, options)
   }
 
-  async fetchBlob(digest: string, maxBytes = this.maxManifestBytes): Promise<Uint8Array> {
-    return this.readVerified(digest, maxBytes, 'blob')
+  async fetchBlob(digest: string, maxBytes = this.maxManifestBytes, {signal}: AbortOptions = {}): Promise<Uint8Array> {
+    throwIfAborted(signal)
+    return this.readVerified(digest, maxBytes, 'blob', signal)
   }
 
-  async openBlob(digest: string): Promise<Readable> {
+  async openBlob(digest: string, {signal}: AbortOptions = {}): Promise<Readable> {
+    throwIfAborted(signal)
     await this.blobSize(digest, 'blob')
     // pipeline, not pipe: a reader that stops early (another layer failed) closes the file too.
-    return pipeline(this.files.open(blobPath(digest)), verifyingStream(digest, 'blob', this.location), () => {})
+    const blob = pipeline(this.files.open(blobPath(digest)), verifyingStream(digest, 'blob', this.location), () => {})
+    return this.aborts.bindStream(blob, signal)
   }
 
-  async blobExists(digest: string): Promise<boolean> {
+  async blobExists(digest: string, {signal}: AbortOptions = {}): Promise<boolean> {
+    throwIfAborted(signal)
     return isDigest(digest) && (await this.files.size(blobPath(digest))) !== undefined
   }
 
@@ -187,10 +196,11 @@ export class OciLayoutSource implements ImageSource {
     return size
   }
 
-  private async readVerified(digest: string, maxBytes: number, what: string): Promise<Uint8Array> {
+  private async readVerified(digest: string, maxBytes: number, what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const size = await this.blobSize(digest, what)
     checkSize(size, maxBytes, what, digest)
-    const bytes = await readAll(this.files.open(blobPath(digest)), maxBytes, `${what} ${digest} in ${this.location}`)
+    const file = this.aborts.bindStream(this.files.open(blobPath(digest)), signal)
+    const bytes = await readAll(file, maxBytes, `${what} ${digest} in ${this.location}`)
     verifyDigest(bytes, digest, what, this.location)
     return bytes
   }

@@ -6,6 +6,7 @@ import {promisify} from 'node:util'
 import {Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser} from 'yaml'
 import type {Document, Node} from 'yaml'
 
+import {abortError} from '../../oci/abort.js'
 import {UsageError} from '../../oci/errors.js'
 
 /** The name stdin goes by in messages (`<stdin>:12: …`), so a user can tell it from a file called `-`. */
@@ -28,7 +29,7 @@ export interface ReadInputOptions {
   maxBytes?: number
   /** Give up when no byte arrives for this long (default DEFAULT_INPUT_IDLE_MS). */
   idleTimeoutMs?: number
-  /** Stops the read (Ctrl-C): it rejects with the signal's reason. */
+  /** Stops the read (Ctrl-C): it rejects with an AbortError. */
   signal?: AbortSignal
 }
 
@@ -91,7 +92,7 @@ function readBounded(
     let text = ''
     let size = 0
     let timer: NodeJS.Timeout | undefined
-    const onAbort = () => finish(limits.signal?.reason instanceof Error ? limits.signal.reason : new Error('interrupted'))
+    const onAbort = () => finish(abortError(limits.signal!))
     const finish = (error: Error | undefined) => {
       clearTimeout(timer)
       limits.signal?.removeEventListener('abort', onAbort)

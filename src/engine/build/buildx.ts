@@ -19,11 +19,11 @@ export interface BuildxVersions {
 }
 
 /** Reads the docker CLI and buildx versions; fails (exit 2) when either is missing. */
-export async function readBuildxVersions(): Promise<BuildxVersions> {
+export async function readBuildxVersions(signal?: AbortSignal): Promise<BuildxVersions> {
   const docker = DOCKER
   let dockerOutput
   try {
-    dockerOutput = await captureCommand(docker, ['--version'], {timeoutMs: 15_000})
+    dockerOutput = await captureCommand(docker, ['--version'], {timeoutMs: 15_000, signal})
   } catch (error) {
     if (error instanceof NotInstalledError)
       throw new UsageError(
@@ -31,7 +31,7 @@ export async function readBuildxVersions(): Promise<BuildxVersions> {
       )
     throw error
   }
-  const buildx = await captureCommand(docker, ['buildx', 'version'], {timeoutMs: 15_000})
+  const buildx = await captureCommand(docker, ['buildx', 'version'], {timeoutMs: 15_000, signal})
   if (buildx.code !== 0) {
     throw new UsageError(
       `the docker buildx plugin is not installed (${formatCommand(docker, ['buildx', 'version'])}: ${firstLine(buildx.stderr || buildx.stdout)}); install docker-buildx or use --backend buildah`,
@@ -43,9 +43,9 @@ export async function readBuildxVersions(): Promise<BuildxVersions> {
 }
 
 /** `docker buildx inspect [NAME] [--bootstrap]`; undefined when no such builder exists. */
-export async function inspectBuilder(name: string | undefined, bootstrap: boolean): Promise<BuilderInfo | undefined> {
+export async function inspectBuilder(name: string | undefined, bootstrap: boolean, signal?: AbortSignal): Promise<BuilderInfo | undefined> {
   const argv = buildxInspectArgv(name, bootstrap)
-  const result = await captureCommand(DOCKER, argv, {timeoutMs: 120_000})
+  const result = await captureCommand(DOCKER, argv, {timeoutMs: 120_000, signal})
   if (result.code !== 0) {
     const reason = firstLine(result.stderr || result.stdout)
     if (/no builder .*found|not found/i.test(reason)) return undefined
@@ -58,6 +58,8 @@ export interface CreateBuilderOptions {
   driver: string
   platforms?: string[]
   use?: boolean
+  /** Kills the docker commands it runs and rejects with an AbortError. */
+  signal?: AbortSignal
 }
 
 /**
@@ -67,19 +69,20 @@ export interface CreateBuilderOptions {
 export async function createBuilder(name: string, options: CreateBuilderOptions): Promise<{builder: BuilderInfo; created: boolean}> {
   const docker = DOCKER
   let created = false
-  const existing = await inspectBuilder(name, false)
+  const {signal} = options
+  const existing = await inspectBuilder(name, false, signal)
   if (existing) {
-    if (options.use) await runOrFail(docker, ['buildx', 'use', name])
+    if (options.use) await runOrFail(docker, ['buildx', 'use', name], signal)
   } else {
-    await runOrFail(docker, buildxCreateArgv(name, options))
+    await runOrFail(docker, buildxCreateArgv(name, options), signal)
     created = true
   }
-  const builder = await inspectBuilder(name, true)
+  const builder = await inspectBuilder(name, true, signal)
   if (!builder) throw new BuildError(`builder ${name} vanished after it was created`, 'builder-vanished')
   return {builder, created}
 }
 
-async function runOrFail(program: string, argv: string[]): Promise<void> {
-  const result = await captureCommand(program, argv, {timeoutMs: 120_000})
+async function runOrFail(program: string, argv: string[], signal: AbortSignal | undefined): Promise<void> {
+  const result = await captureCommand(program, argv, {timeoutMs: 120_000, signal})
   if (result.code !== 0) throw new UsageError(`${formatCommand('docker', argv)} failed: ${firstLine(result.stderr || result.stdout)}`)
 }

@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process'
 
+import {abortError} from '../../oci/abort.js'
 import {UsageError} from '../../oci/errors.js'
 
 export interface CommandResult {
@@ -19,15 +20,18 @@ const MAX_CAPTURE = 4 * 1024 * 1024
 
 /**
  * Runs a short command (a version or inspect query) and captures its output. A non-zero exit is
- * returned, not thrown; a missing program throws NotInstalledError.
+ * returned, not thrown; a missing program throws NotInstalledError. When `signal` aborts, the
+ * program is killed and, once it has exited, the call rejects with an AbortError.
  */
 export function captureCommand(
   program: string,
   args: readonly string[],
-  options: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {},
+  options: {timeoutMs?: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal} = {},
 ): Promise<CommandResult> {
+  const {signal} = options
+  if (signal?.aborted) return Promise.reject(abortError(signal))
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env})
+    const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env, signal})
     // Not spawn's own `timeout`: its timer outlives a program that failed to start and holds the process open.
     const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 60_000).unref()
     let stdout = ''
@@ -39,12 +43,15 @@ export function captureCommand(
       if (stderr.length < MAX_CAPTURE) stderr += chunk
     })
     child.on('error', (error: NodeJS.ErrnoException) => {
+      // An abort kills the program: 'close' follows once it has exited.
+      if (signal?.aborted) return
       clearTimeout(timer)
       reject(error.code === 'ENOENT' ? new NotInstalledError(program) : error)
     })
-    child.on('close', (code, signal) => {
+    child.on('close', (code, killedBy) => {
       clearTimeout(timer)
-      resolve({code: code ?? (signal ? 128 : 1), stdout, stderr})
+      if (signal?.aborted) reject(abortError(signal))
+      else resolve({code: code ?? (killedBy ? 128 : 1), stdout, stderr})
     })
   })
 }
@@ -52,13 +59,25 @@ export function captureCommand(
 /**
  * Runs a long command (a build, a push) with its progress going straight to our stderr, so a user
  * sees it move; its stdout goes to stderr too (stdout is reserved for archcheck's own output).
- * Resolves with the exit code.
+ * Resolves with the exit code. When `signal` aborts, the program is killed and, once it has
+ * exited, the call rejects with an AbortError.
  */
-export function streamCommand(program: string, args: readonly string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<number> {
+export function streamCommand(
+  program: string,
+  args: readonly string[],
+  options: {env?: NodeJS.ProcessEnv; signal?: AbortSignal} = {},
+): Promise<number> {
+  const {signal} = options
+  if (signal?.aborted) return Promise.reject(abortError(signal))
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {stdio: ['ignore', process.stderr, process.stderr], env: options.env})
-    child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? new NotInstalledError(program) : error))
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
+    const child = spawn(program, args, {stdio: ['ignore', process.stderr, process.stderr], env: options.env, signal})
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (!signal?.aborted) reject(error.code === 'ENOENT' ? new NotInstalledError(program) : error)
+    })
+    child.on('close', (code, killedBy) => {
+      if (signal?.aborted) reject(abortError(signal))
+      else resolve(code ?? (killedBy ? 128 : 1))
+    })
   })
 }
 

@@ -7,6 +7,7 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {throwIfAborted} from '../../oci/abort.js'
 import {BuildError, UsageError} from '../../oci/errors.js'
 import {isDigest} from '../../oci/digest.js'
 import {parseReference} from '../../oci/reference.js'
@@ -43,6 +44,11 @@ export interface BuildOptions extends BuildRequest {
    * returns the function that unregisters it. Without it, nothing is registered.
    */
   onInterrupt?: (cleanup: () => unknown) => () => void
+  /**
+   * Cancels the build: the running backend command is killed (its clean-ups still run) and the
+   * build rejects with an AbortError.
+   */
+  signal?: AbortSignal
 }
 
 /** Where one destination's result can be read back from, and the digest the build reported for it. */
@@ -73,6 +79,7 @@ const defaultLog = (line: string): void => {
 /** Preflight, build and push. Preflight failures throw UsageError (exit 2); a failing build exits 1. */
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const log = options.log ?? defaultLog
+  throwIfAborted(options.signal)
   checkDestination(options)
   const lint = await lintBuildDockerfile(options)
   for (const warning of lint.warnings) log(`${options.strict ? 'error' : 'warning'}: ${formatLintWarning(lint.path, warning)}`)
@@ -88,7 +95,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
 }
 
 async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'], log: (line: string) => void): Promise<BuildResult> {
-  const versions = await readBuildxVersions()
+  const versions = await readBuildxVersions(options.signal)
   checkBuildxVersions(versions, usedBuildxFlags(options))
   const builder = await builderFor(options, log)
   if (builder.driver === 'docker' && options.platforms.length > 1) {
@@ -108,7 +115,7 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
   try {
     const metadataFile = join(work, 'metadata.json')
     const argv = buildxBuildArgv({...options, builder: options.builder ?? builder.name}, metadataFile)
-    await runStep(DOCKER, argv, log)
+    await runStep(DOCKER, argv, log, options.signal)
     // The build ran: a metadata file without a digest means its result went nowhere readable (exit 1, not a usage error).
     const [metadata] = await readBuildMetadata(metadataFile).catch((error: Error) => {
       throw new BuildError(`docker buildx build finished but reported no image digest: ${error.message}`, 'build-failed')
@@ -141,12 +148,12 @@ async function buildWithBuildx(options: BuildOptions, lint: BuildResult['lint'],
 /** The named builder (created when missing) or the current one, booted. */
 async function builderFor(options: BuildOptions, log: (line: string) => void): Promise<BuilderInfo> {
   if (options.builder) {
-    const existing = await inspectBuilder(options.builder, true)
+    const existing = await inspectBuilder(options.builder, true, options.signal)
     if (existing) return existing
     log(`builder "${options.builder}" does not exist yet: creating it (docker-container driver)`)
-    return (await createBuilder(options.builder, {driver: 'docker-container'})).builder
+    return (await createBuilder(options.builder, {driver: 'docker-container', signal: options.signal})).builder
   }
-  const current = await inspectBuilder(undefined, true)
+  const current = await inspectBuilder(undefined, true, options.signal)
   if (!current) throw new UsageError('buildx has no current builder: create one with `archcheck builder create --use`')
   return current
 }
@@ -159,7 +166,7 @@ async function buildWithManifestTool(
 ): Promise<BuildResult> {
   let version: string | undefined
   try {
-    const result = await captureCommand(tool, ['--version'], {timeoutMs: 15_000})
+    const result = await captureCommand(tool, ['--version'], {timeoutMs: 15_000, signal: options.signal})
     version = /version\s+(\S+)/.exec(result.stdout)?.[1]
   } catch (error) {
     if (error instanceof NotInstalledError)
@@ -184,7 +191,7 @@ async function buildWithManifestTool(
   try {
     const buildArgv = manifestBuildArgv(options, manifestName)
     commands.push([tool, ...buildArgv])
-    await runStep(tool, buildArgv, log)
+    await runStep(tool, buildArgv, log, options.signal)
     const pushed: PushedTarget[] = []
     const digestFile = join(work, 'digest')
     const plainHttp = (tag: string): boolean =>
@@ -192,7 +199,7 @@ async function buildWithManifestTool(
     for (const pushArgv of manifestPushArgvs(options, manifestName, digestFile, plainHttp)) {
       commands.push([tool, ...pushArgv])
       await rm(digestFile, {force: true})
-      await runStep(tool, pushArgv, log)
+      await runStep(tool, pushArgv, log, options.signal)
       // buildah 1.28 can fail a push (e.g. TLS to a plain-HTTP registry) and still exit 0: only the digest file proves it landed.
       const digest = (await readFile(digestFile, 'utf8').catch(() => '')).trim()
       if (!isDigest(digest))
@@ -266,9 +273,9 @@ async function removeManifestList(tool: 'buildah' | 'podman', manifestName: stri
 }
 
 /** Runs one backend command with its progress on stderr; a non-zero exit fails the build (exit 1). */
-async function runStep(program: string, argv: string[], log: (line: string) => void): Promise<void> {
+async function runStep(program: string, argv: string[], log: (line: string) => void, signal: AbortSignal | undefined): Promise<void> {
   log(`+ ${formatCommand(program, argv)}`)
-  const code = await streamCommand(program, argv)
+  const code = await streamCommand(program, argv, {signal})
   if (code !== 0) {
     const step = argv.slice(0, 2).filter((arg) => !arg.startsWith('-'))
     throw new BuildError(`${formatCommand(program, step)} failed with exit code ${code}; see its output above`, 'build-failed')

@@ -1,3 +1,4 @@
+import {throwIfAborted} from '../../oci/abort.js'
 import {RegistryError} from '../../oci/errors.js'
 import type {Credentials} from './credentials.js'
 import {metadataAddress, plainHttpAllowed} from './scheme.js'
@@ -68,6 +69,8 @@ export interface TokenRequest {
   credentials?: Credentials
   /** The registry as the user names it, for messages. */
   registry: string
+  /** Stops the wait, and the token request when this caller started it. */
+  signal?: AbortSignal
 }
 
 /**
@@ -97,9 +100,11 @@ export class AuthCache {
     const scope = request.challenge.params.scope ?? request.defaultScope
     const identity = request.credentials ? `user:${request.credentials.username ?? ''}` : 'anonymous'
     const key = [realm, service ?? '', scope, identity].join('\n')
-    // Another request may renew an expired token while this one waits: look again until the cache is settled.
+    // Another request may renew an expired token while this one waits: look again until the cache is
+    // settled. A fetch that failed (or that its starter's signal aborted) is forgotten and made again.
     for (let cached = this.tokens.get(key); cached; cached = this.tokens.get(key)) {
-      const entry = await cached.catch(() => undefined)
+      const entry = await this.transport.aborts.race(cached, request.signal).catch(() => undefined)
+      throwIfAborted(request.signal)
       if (entry && entry.expiresAt > Date.now()) return entry.token
       if (this.tokens.get(key) === cached) this.tokens.delete(key)
     }
@@ -160,12 +165,14 @@ async function fetchToken(
           scope,
           client_id: 'archcheck',
         }).toString(),
+        signal: request.signal,
       })
     : await transport.send({
         method: 'GET',
         url: withQuery(realmUrl, service, scope),
         authorization:
           credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password),
+        signal: request.signal,
       })
 
   const tokenHost = realmUrl.host

@@ -1,3 +1,4 @@
+import type {AbortOptions} from '../../oci/abort.js'
 import {DEFAULT_MAX_MANIFEST_BYTES} from '../../oci/digest.js'
 import type {Reference} from '../../oci/reference.js'
 import type {ContentCache} from '../cache.js'
@@ -5,6 +6,7 @@ import {AuthCache} from './auth.js'
 import {CredentialStore, dockerKeychain} from './credentials.js'
 import type {RegistryOptions} from './options.js'
 import {RegistrySource, type SourceClient} from './registry-source.js'
+import {SharedWork} from './shared-work.js'
 import type {ClientStats} from './stats.js'
 import {Transport, transportSettings} from './transport.js'
 
@@ -12,44 +14,72 @@ import {Transport, transportSettings} from './transport.js'
 const MAX_PRESENCE_CHECKS = 100_000
 
 /**
- * Everything one run learns while talking to registries, owned by one object: connection pools,
- * the scheme insecure hosts answered on, auth challenges, bearer tokens and credential look-ups.
- * Sources opened through one client share all of it (one 401 and one token per repository, one
- * credential-helper run per registry); two clients in one process share nothing. `close()`
- * releases the pools and forgets the rest. The content cache (`options.cache`) belongs to the
- * caller, who opened it: the client reads and fills it, and counts what it sent in `stats()`.
+ * A registry client: `repository(ref)` opens a repository to read, `stats()` tells what was sent,
+ * `close()` releases everything. What it learns while talking to registries (connection pools,
+ * the scheme insecure hosts answered on, auth challenges, bearer tokens, credential look-ups)
+ * stays inside it: sources opened through one client share all of it (one 401 and one token per
+ * repository, one credential-helper run per registry); two clients in one process share nothing.
+ * The content cache (`options.cache`) belongs to the caller, who opened it: the client reads and
+ * fills it, and counts what it sent in `stats()`.
  */
-export class RegistryClient implements SourceClient {
+export class RegistryClient {
+  readonly #shared: SharedState
+
+  constructor(options: RegistryOptions = {}) {
+    this.#shared = new SharedState(options)
+  }
+
+  /** Largest manifest or config its sources accept, in bytes (RegistryOptions.maxManifestBytes). */
+  get maxManifestBytes(): number {
+    return this.#shared.maxManifestBytes
+  }
+
+  /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
+  stats(): ClientStats {
+    return this.#shared.transport.stats.snapshot(this.#shared.cache?.stats())
+  }
+
+  /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
+  repository(ref: Reference, options: {closesClient?: boolean} = {}): RegistrySource {
+    return new RegistrySource(ref, this.#shared, options.closesClient ?? false)
+  }
+
+  /** Closes its connection pools and forgets tokens, challenges and credentials; requests in flight fail. */
+  close(): Promise<void> {
+    return this.#shared.close()
+  }
+}
+
+/** A registry client with its own pools, tokens and credential look-ups; close it when done. */
+export function createRegistryClient(options: RegistryOptions = {}): RegistryClient {
+  return new RegistryClient(options)
+}
+
+/** What the sources of one client share: the parts a RegistryClient keeps to itself. */
+class SharedState implements SourceClient {
   readonly transport: Transport
   readonly auth: AuthCache
   readonly credentials: CredentialStore
   readonly maxManifestBytes: number
   readonly cache?: ContentCache
-  private readonly reads = new Map<string, Promise<unknown>>()
-  private readonly presence = new Map<string, Promise<boolean>>()
+  private readonly reads: SharedWork<unknown>
+  private readonly presence: SharedWork<boolean>
 
-  constructor(readonly options: RegistryOptions = {}) {
+  constructor(options: RegistryOptions) {
     this.transport = new Transport(transportSettings(options))
     this.auth = new AuthCache(this.transport)
     this.credentials = new CredentialStore(
+      this.transport.aborts,
       options.keychain ?? (options.dockerConfigDir === undefined ? undefined : dockerKeychain({configDir: options.dockerConfigDir})),
     )
+    this.reads = new SharedWork(this.transport.aborts)
+    this.presence = new SharedWork<boolean>(this.transport.aborts, (present) => present, MAX_PRESENCE_CHECKS)
     this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES
     this.cache = options.cache
   }
 
-  /** Requests sent so far (by method), the cache's figures and each registry's last rate-limit headers. */
-  stats(): ClientStats {
-    return this.transport.stats.snapshot(this.cache?.stats())
-  }
-
-  /** `read()`, or the promise of the same read already in flight under `key` (forgotten once settled). */
-  inFlight<T>(key: string, read: () => Promise<T>): Promise<T> {
-    const pending = this.reads.get(key)
-    if (pending) return pending as Promise<T>
-    const started = read().finally(() => this.reads.delete(key))
-    this.reads.set(key, started)
-    return started
+  inFlight<T>(key: string, read: (options: AbortOptions) => Promise<T>, options: AbortOptions = {}): Promise<T> {
+    return this.reads.run(key, read, options) as Promise<T>
   }
 
   /**
@@ -58,27 +88,12 @@ export class RegistryClient implements SourceClient {
    * for it. A `false` or a failure is not kept, so the next caller asks again (a GET may yet
    * find it). At most MAX_PRESENCE_CHECKS are kept, the oldest dropped first.
    */
-  manifestPresent(key: string, check: () => Promise<boolean>): Promise<boolean> {
-    const known = this.presence.get(key)
-    if (known) return known
-    const pending = check()
-    this.presence.set(key, pending)
-    const forget = (): void => {
-      if (this.presence.get(key) === pending) this.presence.delete(key)
-    }
-    pending.then((present) => present || forget(), forget)
-    if (this.presence.size > MAX_PRESENCE_CHECKS) this.presence.delete(this.presence.keys().next().value!)
-    return pending
+  manifestPresent(key: string, check: (options: AbortOptions) => Promise<boolean>, options: AbortOptions = {}): Promise<boolean> {
+    return this.presence.run(key, check, options)
   }
 
-  /** Records a manifest the registry has just served or named (a GET, a tag's HEAD) as present for the run. */
   notePresent(key: string): void {
     void this.manifestPresent(key, () => Promise.resolve(true))
-  }
-
-  /** A repository of a registry, read through this client; `closesClient` hands the client's life to the source. */
-  repository(ref: Reference, options: {closesClient?: boolean} = {}): RegistrySource {
-    return new RegistrySource(ref, this, options.closesClient ?? false)
   }
 
   async close(): Promise<void> {
@@ -87,9 +102,4 @@ export class RegistryClient implements SourceClient {
     this.presence.clear()
     await this.transport.close()
   }
-}
-
-/** A registry client with its own pools, tokens and credential look-ups; close it when done. */
-export function createRegistryClient(options: RegistryOptions = {}): RegistryClient {
-  return new RegistryClient(options)
 }

@@ -1,8 +1,10 @@
 import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {throwIfAborted, type AbortOptions, type AbortWatch} from '../../oci/abort.js'
 import {RegistryError} from '../../oci/errors.js'
 import {DOCKER_HUB} from '../../oci/reference.js'
+import {SharedWork} from './shared-work.js'
 
 /** Credentials for one registry. Never put them in messages; `source` says where they came from. */
 export interface Credentials {
@@ -30,7 +32,8 @@ interface DockerConfig {
 
 /** Where credentials for a registry come from; null when it has none (anonymous access). */
 export interface Keychain {
-  get(registry: string): Promise<Credentials | null>
+  /** Credentials for `registry`, null when there are none; a program it runs is stopped when `signal` aborts. */
+  get(registry: string, options?: AbortOptions): Promise<Credentials | null>
 }
 
 export interface DockerKeychainOptions {
@@ -47,7 +50,7 @@ export interface DockerKeychainOptions {
 export function dockerKeychain(options: DockerKeychainOptions): Keychain {
   const configPath = join(options.configDir, 'config.json')
   const shownPath = displayPath(configPath, options.homeDir)
-  return {get: async (registry) => (await lookUp(registry, configPath, shownPath)) ?? null}
+  return {get: async (registry, options) => (await lookUp(registry, configPath, shownPath, options?.signal)) ?? null}
 }
 
 /** The config path as shown in messages, with the home folder as `~`. */
@@ -81,22 +84,22 @@ function helperServer(registry: string): string {
  * credential helper (which may prompt) once, not once per tag.
  */
 export class CredentialStore {
-  private readonly lookups = new Map<string, Promise<Credentials | undefined>>()
+  private readonly lookups: SharedWork<Credentials | undefined>
 
   /** Without a keychain every registry is read anonymously. */
-  constructor(private readonly keychain?: Keychain) {}
+  constructor(
+    aborts: AbortWatch,
+    private readonly keychain?: Keychain,
+  ) {
+    // A look-up that succeeded is kept for the store's life, with or without credentials.
+    this.lookups = new SharedWork(aborts, () => true)
+  }
 
   /** Credentials for `registry`, asked of the keychain once; undefined when there are none. */
-  find(registry: string): Promise<Credentials | undefined> {
+  find(registry: string, options: AbortOptions = {}): Promise<Credentials | undefined> {
     const keychain = this.keychain
     if (!keychain) return Promise.resolve(undefined)
-    let found = this.lookups.get(registry)
-    if (!found) {
-      found = keychain.get(registry).then((credentials) => credentials ?? undefined)
-      this.lookups.set(registry, found)
-      found.catch(() => this.lookups.delete(registry))
-    }
-    return found
+    return this.lookups.run(registry, async (started) => (await keychain.get(registry, started)) ?? undefined, options)
   }
 
   clear(): void {
@@ -104,7 +107,13 @@ export class CredentialStore {
   }
 }
 
-async function lookUp(registry: string, configPath: string, shownPath: string): Promise<Credentials | undefined> {
+async function lookUp(
+  registry: string,
+  configPath: string,
+  shownPath: string,
+  signal: AbortSignal | undefined,
+): Promise<Credentials | undefined> {
+  throwIfAborted(signal)
   let text: string
   try {
     const {size} = await stat(configPath)
@@ -128,7 +137,13 @@ async function lookUp(registry: string, configPath: string, shownPath: string): 
   const helperEntry = Object.entries(config.credHelpers ?? {}).find(([key]) => matchesRegistry(key, registry))
   const helper = helperEntry?.[1] ?? config.credsStore
   if (helper) {
-    const fromHelper = await runCredentialHelper(helper, helperServer(registry), helperEntry ? 'credHelpers' : 'credsStore', shownPath)
+    const fromHelper = await runCredentialHelper(
+      helper,
+      helperServer(registry),
+      helperEntry ? 'credHelpers' : 'credsStore',
+      shownPath,
+      signal,
+    )
     if (fromHelper) return fromHelper
   }
 
@@ -153,9 +168,17 @@ async function lookUp(registry: string, configPath: string, shownPath: string): 
  * Runs `docker-credential-NAME get` with the server on stdin. Undefined when the helper has no
  * credentials for it; a RegistryError when the helper is missing, fails or hangs.
  */
-async function runCredentialHelper(name: string, server: string, setting: string, configPath: string): Promise<Credentials | undefined> {
+async function runCredentialHelper(
+  name: string,
+  server: string,
+  setting: string,
+  configPath: string,
+  signal: AbortSignal | undefined,
+): Promise<Credentials | undefined> {
   const program = `docker-credential-${name}`
-  const {code, stdout, stderr, spawnError, timedOut, overflowed} = await runWithInput(program, ['get'], server, HELPER_TIMEOUT_MS)
+  const {code, stdout, stderr, spawnError, timedOut, overflowed} = await runWithInput(program, ['get'], server, HELPER_TIMEOUT_MS, signal)
+  // Stopped by the signal: the helper has exited (runWithInput waited for it).
+  throwIfAborted(signal)
   if (spawnError?.code === 'ENOENT') {
     throw new RegistryError(`credential helper ${program} (${setting} in ${configPath}) is not installed or not on PATH`, 'credentials')
   }
@@ -192,7 +215,14 @@ interface ProcessResult {
   overflowed: boolean
 }
 
-async function runWithInput(program: string, args: string[], input: string, timeoutMs: number): Promise<ProcessResult> {
+/** Runs `program`; stopped (killed, and waited for) at the timeout, past the output limit, or when `signal` aborts. */
+async function runWithInput(
+  program: string,
+  args: string[],
+  input: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<ProcessResult> {
   // Loaded only when a helper runs: node's child_process (with net and dgram) was about 3 ms of
   // every registry command's start, and few registries ask for a helper's credentials.
   const {spawn} = await import('node:child_process')
@@ -212,6 +242,7 @@ async function runWithInput(program: string, args: string[], input: string, time
       timedOut = true
       stop()
     }, timeoutMs)
+    signal?.addEventListener('abort', stop, {once: true})
     for (const name of ['stdout', 'stderr'] as const) {
       child[name].on('data', (chunk: Buffer) => {
         if (overflowed) return
@@ -228,6 +259,7 @@ async function runWithInput(program: string, args: string[], input: string, time
     })
     child.on('close', (code) => {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', stop)
       resolve({code, ...output, spawnError, timedOut, overflowed})
     })
     child.stdin.end(input)

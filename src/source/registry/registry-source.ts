@@ -1,5 +1,6 @@
 import {Readable, pipeline} from 'node:stream'
 
+import {throwIfAborted, type AbortOptions} from '../../oci/abort.js'
 import {RegistryError, UsageError} from '../../oci/errors.js'
 import {verifyDigest, verifyingStream} from '../../oci/digest.js'
 import type {ContentCache} from '../cache.js'
@@ -32,14 +33,14 @@ export const MAX_LISTED_TAG_BYTES = 16 * 1024 * 1024
 /** The only digests the content cache keeps; others are always fetched. */
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/
 
-export interface ListTagsOptions {
+export interface ListTagsOptions extends AbortOptions {
   /** Tags asked for per page (`n`), default 1000. */
   pageSize?: number
   /** Pages followed at most (default 100); a tag list with more fails with kind 'too-large'. */
   maxPages?: number
 }
 
-/** What a source uses of the client it was opened through (a RegistryClient). */
+/** What a source uses of the client it was opened through: the state a RegistryClient keeps from its callers. */
 export interface SourceClient {
   readonly transport: Transport
   readonly auth: AuthCache
@@ -47,10 +48,13 @@ export interface SourceClient {
   readonly maxManifestBytes: number
   /** Manifests and configs by digest, kept between runs; absent when caching is off. */
   readonly cache?: ContentCache
-  /** `read()`, or the promise of the same read already in flight under `key`. */
-  inFlight<T>(key: string, read: () => Promise<T>): Promise<T>
+  /**
+   * `read()`, or the promise of the same read already in flight under `key`; each caller waits on
+   * its own signal, and reads again when the read it shared was aborted by another's.
+   */
+  inFlight<T>(key: string, read: (options: AbortOptions) => Promise<T>, options?: AbortOptions): Promise<T>
   /** Whether a manifest (`registry/repository@digest`) is in its repository: `check()` once per client, a `true` kept. */
-  manifestPresent(key: string, check: () => Promise<boolean>): Promise<boolean>
+  manifestPresent(key: string, check: (options: AbortOptions) => Promise<boolean>, options?: AbortOptions): Promise<boolean>
   /** Records a manifest the registry has just served or named (a GET, a tag's HEAD) as present. */
   notePresent(key: string): void
   close(): Promise<void>
@@ -92,23 +96,24 @@ export class RegistrySource implements ImageSource {
    * Hub's pull limit), once per client for each repository and digest. A tag's HEAD, which gives
    * its digest, confirms that digest too; so does a GET. What is fetched is stored in the cache.
    */
-  async fetchManifest(reference: string = this.defaultReference): Promise<FetchedManifest> {
+  async fetchManifest(reference: string = this.defaultReference, {signal}: AbortOptions = {}): Promise<FetchedManifest> {
     const target = manifestTarget(reference)
+    throwIfAborted(signal)
     const cache = this.client.cache
-    if (!cache) return this.getManifest(reference)
+    if (!cache) return this.getManifest(reference, signal)
     if (reference.includes(':')) {
       // Digests the cache does not keep are simply fetched.
-      if (!SHA256_DIGEST.test(reference)) return this.getManifest(reference)
+      if (!SHA256_DIGEST.test(reference)) return this.getManifest(reference, signal)
       const cached = await this.cachedManifest(cache, reference, null, reference)
-      if (cached && (await this.confirmManifest(reference))) return cached
+      if (cached && (await this.confirmManifest(reference, signal))) return cached
       // Not cached, or not confirmed (a 404, HEAD refused): the GET gets the registry's own answer.
-      return this.getManifestOnce(reference)
+      return this.getManifestOnce(reference, signal)
     }
-    const head = await this.headManifest(reference, target)
-    if (!head) return this.getManifest(reference)
+    const head = await this.headManifest(reference, target, signal)
+    if (!head) return this.getManifest(reference, signal)
     this.client.notePresent(this.presenceKey(head.digest))
     // By digest, not by tag: the tag may move between the HEAD and the GET.
-    return (await this.cachedManifest(cache, head.digest, head.contentType, reference)) ?? this.getManifestOnce(head.digest)
+    return (await this.cachedManifest(cache, head.digest, head.contentType, reference)) ?? this.getManifestOnce(head.digest, signal)
   }
 
   /**
@@ -118,6 +123,7 @@ export class RegistrySource implements ImageSource {
   async listTags(options: ListTagsOptions = {}): Promise<string[]> {
     const pageSize = options.pageSize ?? DEFAULT_TAG_PAGE_SIZE
     const maxPages = options.maxPages ?? DEFAULT_MAX_TAG_PAGES
+    const signal = options.signal
     if (!Number.isSafeInteger(pageSize) || pageSize < 1)
       throw new UsageError(`tag list page size must be a positive integer, not ${pageSize}`)
     if (!Number.isSafeInteger(maxPages) || maxPages < 1)
@@ -134,8 +140,8 @@ export class RegistrySource implements ImageSource {
       const what = `tag list of ${this.repositoryName} (page ${page}):`
       const url = pageUrl
       const send = (): Promise<HttpResponse> =>
-        url === undefined ? this.request('GET', first, headers) : this.requestAt(url, 'GET', headers)
-      const {response, bytes} = await this.readOk(send, target, MAX_TAG_PAGE_BYTES, what)
+        url === undefined ? this.request('GET', first, headers, signal) : this.requestAt(url, 'GET', headers, signal)
+      const {response, bytes} = await this.readOk(send, target, MAX_TAG_PAGE_BYTES, what, signal)
       // One by one: a spread of a 150,000-tag page would overflow the call stack.
       for (const tag of parseTagPage(bytes, what)) tags.push(tag)
       listedBytes += bytes.length
@@ -166,6 +172,7 @@ export class RegistrySource implements ImageSource {
    */
   async listReferrers(digest: string, options: ListReferrersOptions = {}): Promise<Descriptor[] | undefined> {
     validateDigest(digest)
+    const signal = options.signal
     const maxPages = options.maxPages ?? 10
     const maxReferrers = options.maxReferrers ?? 1000
     const filter = options.artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(options.artifactType)}`
@@ -177,7 +184,8 @@ export class RegistrySource implements ImageSource {
     for (let page = 1; ; page++) {
       const what = `referrers of ${digest} in ${this.repositoryName} (page ${page}):`
       const url = pageUrl
-      const response = url === undefined ? await this.request('GET', first, headers) : await this.requestAt(url, 'GET', headers)
+      const response =
+        url === undefined ? await this.request('GET', first, headers, signal) : await this.requestAt(url, 'GET', headers, signal)
       if (response.status === 404 && page === 1) {
         await response.discard()
         return undefined
@@ -227,18 +235,19 @@ export class RegistrySource implements ImageSource {
     return next
   }
 
-  async manifestExists(digest: string): Promise<boolean> {
-    return this.exists(`manifests/${digest}`, manifestTarget(digest), {accept: MANIFEST_ACCEPT})
+  async manifestExists(digest: string, {signal}: AbortOptions = {}): Promise<boolean> {
+    return this.exists(`manifests/${digest}`, manifestTarget(digest), {accept: MANIFEST_ACCEPT}, signal)
   }
 
-  async blobExists(digest: string): Promise<boolean> {
+  async blobExists(digest: string, {signal}: AbortOptions = {}): Promise<boolean> {
     validateDigest(digest)
-    return this.exists(`blobs/${digest}`, {type: 'blob', digest}, {})
+    return this.exists(`blobs/${digest}`, {type: 'blob', digest}, {}, signal)
   }
 
   /** A small blob (a config), from the content cache when it holds it (re-verified there), else fetched and stored. */
-  async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes): Promise<Uint8Array> {
+  async fetchBlob(digest: string, maxBytes: number = this.maxManifestBytes, {signal}: AbortOptions = {}): Promise<Uint8Array> {
     validateDigest(digest)
+    throwIfAborted(signal)
     const cache = this.client.cache
     if (cache && SHA256_DIGEST.test(digest)) {
       const lookup = await cache.get(digest)
@@ -247,19 +256,21 @@ export class RegistrySource implements ImageSource {
     }
     const path = `blobs/${digest}`
     const {bytes} = await this.readOk(
-      () => this.request('GET', path, {}),
+      () => this.request('GET', path, {}, signal),
       {type: 'blob', digest},
       maxBytes,
       `blob ${digest} of ${this.repositoryName}:`,
+      signal,
     )
     verifyDigest(bytes, digest, 'blob', this.repositoryName)
     if (cache) await cache.put(digest, bytes)
     return bytes
   }
 
-  async openBlob(digest: string): Promise<Readable> {
+  /** The stream errors with an AbortError when `signal` aborts while it is read. */
+  async openBlob(digest: string, {signal}: AbortOptions = {}): Promise<Readable> {
     const verifier = verifyingStream(digest, 'blob', this.repositoryName)
-    const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {})
+    const response = await this.expectOk('GET', `blobs/${digest}`, {type: 'blob', digest}, {}, signal)
     // Errors of the body (timeouts, resets) reach the caller through the verifier, which pipeline
     // destroys with them. A reader that stops early destroys the verifier: the body, its socket
     // and its idle timer are released then, not when the timer fires.
@@ -274,14 +285,15 @@ export class RegistrySource implements ImageSource {
   }
 
   /** GET of a manifest by tag or digest, verified; stored in the content cache (and noted present) when there is one. */
-  private async getManifest(reference: string): Promise<FetchedManifest> {
+  private async getManifest(reference: string, signal: AbortSignal | undefined): Promise<FetchedManifest> {
     const path = `manifests/${reference}`
-    const send = (): Promise<HttpResponse> => this.request('GET', path, {accept: MANIFEST_ACCEPT})
+    const send = (): Promise<HttpResponse> => this.request('GET', path, {accept: MANIFEST_ACCEPT}, signal)
     const {response, bytes} = await this.readOk(
       send,
       manifestTarget(reference),
       this.maxManifestBytes,
       `manifest ${reference} of ${this.repositoryName}:`,
+      signal,
     )
     const {mediaType, digest} = checkManifest({
       bytes,
@@ -304,8 +316,12 @@ export class RegistrySource implements ImageSource {
    * document (which a HEAD has no body for) names the problem better. A 429 or a server error
    * fails here: a GET would only meet it again.
    */
-  private async headManifest(tag: string, target: Target): Promise<{digest: string; contentType: string | null} | undefined> {
-    const response = await this.request('HEAD', `manifests/${tag}`, {accept: MANIFEST_ACCEPT})
+  private async headManifest(
+    tag: string,
+    target: Target,
+    signal: AbortSignal | undefined,
+  ): Promise<{digest: string; contentType: string | null} | undefined> {
+    const response = await this.request('HEAD', `manifests/${tag}`, {accept: MANIFEST_ACCEPT}, signal)
     await response.discard()
     if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, 'HEAD', target)
     if (response.status !== 200) return undefined
@@ -321,22 +337,26 @@ export class RegistrySource implements ImageSource {
    * for a registry that did not. False on any other status, or when the registry names another
    * digest: the GET that follows then reports the registry's own answer (a 404 as not found).
    */
-  private confirmManifest(digest: string): Promise<boolean> {
-    return this.client.manifestPresent(this.presenceKey(digest), async () => {
-      const response = await this.request('HEAD', `manifests/${digest}`, {accept: MANIFEST_ACCEPT})
-      await response.discard()
-      if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, 'HEAD', manifestTarget(digest))
-      const served = response.headers.get('docker-content-digest')?.trim()
-      return response.status === 200 && (!served || served === digest)
-    })
+  private confirmManifest(digest: string, signal: AbortSignal | undefined): Promise<boolean> {
+    return this.client.manifestPresent(
+      this.presenceKey(digest),
+      async (options) => {
+        const response = await this.request('HEAD', `manifests/${digest}`, {accept: MANIFEST_ACCEPT}, options.signal)
+        await response.discard()
+        if (response.status === 429 || response.status >= 500) throw await this.errorFor(response, 'HEAD', manifestTarget(digest))
+        const served = response.headers.get('docker-content-digest')?.trim()
+        return response.status === 200 && (!served || served === digest)
+      },
+      {signal},
+    )
   }
 
   /**
    * GET by digest, shared by the callers asking at the same time (tags on one index, `1.4`, `1.4.2`
    * and `latest`, read together: each GET counts against a pull limit).
    */
-  private getManifestOnce(digest: string): Promise<FetchedManifest> {
-    return this.client.inFlight(this.presenceKey(digest), () => this.getManifest(digest))
+  private getManifestOnce(digest: string, signal: AbortSignal | undefined): Promise<FetchedManifest> {
+    return this.client.inFlight(this.presenceKey(digest), (options) => this.getManifest(digest, options.signal), {signal})
   }
 
   /** A manifest in this repository of this registry: what a confirmation holds for. */
@@ -392,13 +412,13 @@ export class RegistrySource implements ImageSource {
    * HEAD (which does not count against Docker Hub's pull limit): 200 true, 404 false. Registries
    * that refuse HEAD (405) are asked with a GET whose body is not read.
    */
-  private async exists(path: string, target: Target, headers: Record<string, string>): Promise<boolean> {
+  private async exists(path: string, target: Target, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<boolean> {
     let method: 'HEAD' | 'GET' = 'HEAD'
-    let response = await this.request(method, path, headers)
+    let response = await this.request(method, path, headers, signal)
     if (response.status === 405) {
       await response.discard()
       method = 'GET'
-      response = await this.request(method, path, headers)
+      response = await this.request(method, path, headers, signal)
     }
     if (response.status === 404) {
       await response.discard()
@@ -420,6 +440,7 @@ export class RegistrySource implements ImageSource {
     target: Target,
     maxBytes: number,
     what: string,
+    signal: AbortSignal | undefined,
   ): Promise<{response: HttpResponse; bytes: Uint8Array}> {
     for (let attempt = 0; ; attempt++) {
       const response = await send()
@@ -428,13 +449,19 @@ export class RegistrySource implements ImageSource {
         return {response, bytes: await response.readCapped(maxBytes, what)}
       } catch (error) {
         if (attempt >= this.transport.settings.maxRetries || !interruptedBody(error)) throw error
-        await this.transport.retryPause(attempt, `GET ${displayUrl(response.url)}: ${(error as Error).message}`)
+        await this.transport.retryPause(attempt, `GET ${displayUrl(response.url)}: ${(error as Error).message}`, signal)
       }
     }
   }
 
-  private async expectOk(method: 'GET', path: string, target: Target, headers: Record<string, string>): Promise<HttpResponse> {
-    const response = await this.request(method, path, headers)
+  private async expectOk(
+    method: 'GET',
+    path: string,
+    target: Target,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
+    const response = await this.request(method, path, headers, signal)
     if (response.status !== 200) throw await this.errorFor(response, method, target)
     return response
   }
@@ -456,18 +483,23 @@ export class RegistrySource implements ImageSource {
    * not verified) first and, when that cannot connect, over plain HTTP, as Docker does; the
    * scheme that worked is remembered for the run.
    */
-  private async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+  private async request(
+    method: 'GET' | 'HEAD',
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
     const host = registryApiHost(this.ref.registry)
     const known = this.connection === 'insecure' ? this.transport.schemeThatAnswered(host) : this.connection
-    if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+    if (known) return this.requestAt(`${known}://${host}/v2/${this.ref.repository}/${path}`, method, headers, signal)
     try {
-      const response = await this.requestAt(`https://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+      const response = await this.requestAt(`https://${host}/v2/${this.ref.repository}/${path}`, method, headers, signal)
       this.transport.rememberScheme(host, 'https')
       return response
     } catch (error) {
       if (!(error instanceof RegistryError) || (error.kind !== 'tls' && error.kind !== 'network')) throw error
       this.transport.settings.debug?.(`${host} (insecure): HTTPS failed (${error.message}); trying plain HTTP`)
-      const response = await this.requestAt(`http://${host}/v2/${this.ref.repository}/${path}`, method, headers)
+      const response = await this.requestAt(`http://${host}/v2/${this.ref.repository}/${path}`, method, headers, signal)
       this.transport.rememberScheme(host, 'http')
       return response
     }
@@ -477,9 +509,14 @@ export class RegistrySource implements ImageSource {
    * Sends a request, authorised with what the registry asked for before. On a 401 it takes the
    * new challenge and, when that changes the Authorization it would send, retries once.
    */
-  private async requestAt(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
-    const authorization = await this.authorization()
-    const response = this.observe(await this.transport.send({method, url, headers, authorization}))
+  private async requestAt(
+    url: string,
+    method: 'GET' | 'HEAD',
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
+    const authorization = await this.authorization(signal)
+    const response = this.observe(await this.transport.send({method, url, headers, authorization, signal}))
     if (response.status !== 401) return response
     const challenges = parseChallenges(response.headers.get('www-authenticate'))
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
@@ -487,7 +524,7 @@ export class RegistrySource implements ImageSource {
     this.client.auth.rememberChallenge(this.repositoryName, challenge)
     let renewed: string | undefined
     try {
-      renewed = await this.authorization()
+      renewed = await this.authorization(signal)
     } catch (error) {
       // No token, no credentials: the unread 401 would hold its socket and timer past the error.
       await response.discard()
@@ -495,7 +532,7 @@ export class RegistrySource implements ImageSource {
     }
     if (renewed === undefined || renewed === authorization) return response
     await response.discard()
-    return this.observe(await this.transport.send({method, url, headers, authorization: renewed}))
+    return this.observe(await this.transport.send({method, url, headers, authorization: renewed, signal}))
   }
 
   /** Keeps the registry's rate-limit headers for the client's stats. */
@@ -504,10 +541,10 @@ export class RegistrySource implements ImageSource {
     return response
   }
 
-  private async authorization(): Promise<string | undefined> {
+  private async authorization(signal: AbortSignal | undefined): Promise<string | undefined> {
     const challenge = this.challenge
     if (!challenge) return undefined
-    const credentials = await this.loadCredentials()
+    const credentials = await this.loadCredentials(signal)
     if (challenge.scheme === 'basic') {
       return credentials?.password === undefined ? undefined : basicAuthorization(credentials.username ?? '', credentials.password)
     }
@@ -516,13 +553,14 @@ export class RegistrySource implements ImageSource {
       defaultScope: `repository:${this.ref.repository}:pull`,
       credentials,
       registry: this.ref.registry,
+      signal,
     })
     return `Bearer ${token}`
   }
 
   /** Docker's stored credentials for this registry, looked up once per run, only when the registry asks. */
-  private loadCredentials(): Promise<Credentials | undefined> {
-    return this.client.credentials.find(this.ref.registry)
+  private loadCredentials(signal?: AbortSignal): Promise<Credentials | undefined> {
+    return this.client.credentials.find(this.ref.registry, {signal})
   }
 }
 

@@ -1,5 +1,6 @@
 import type {Dispatcher} from 'undici'
 
+import {AbortError, AbortWatch, throwIfAborted} from '../../oci/abort.js'
 import {RegistryError} from '../../oci/errors.js'
 import {ResponseHeaders} from './headers.js'
 import {bodyError, networkError, retryableCode} from './network-errors.js'
@@ -88,6 +89,8 @@ interface Channel {
 export class Transport {
   private readonly channels = new Map<'verified' | 'unverified', Promise<Channel>>()
   private readonly answeringSchemes = new Map<string, 'https' | 'http'>()
+  /** The callers' signals, watched through one listener each however many requests wait on them. */
+  readonly aborts = new AbortWatch()
 
   constructor(
     readonly settings: TransportSettings,
@@ -106,12 +109,16 @@ export class Transport {
 
   /** See `send`. */
   send(request: HttpRequest): Promise<HttpResponse> {
-    return send(request, this.settings, {senderFor: async (kind) => (await this.channel(kind)).send, stats: this.stats})
+    return send(request, this.settings, {
+      senderFor: async (kind) => (await this.channel(kind)).send,
+      stats: this.stats,
+      aborts: this.aborts,
+    })
   }
 
-  /** Waits before retry `attempt + 1`, saying so on --debug. */
-  retryPause(attempt: number, what: string): Promise<void> {
-    return retryPause(this.settings, attempt, what)
+  /** Waits before retry `attempt + 1`, saying so on --debug; an AbortError as soon as `signal` aborts. */
+  retryPause(attempt: number, what: string, signal: AbortSignal | undefined): Promise<void> {
+    return retryPause(this.settings, attempt, what, this.aborts, signal)
   }
 
   /** Closes the pools it made and forgets what was learnt about hosts; the next request starts afresh. */
@@ -151,6 +158,7 @@ type SenderFor = (kind: 'verified' | 'unverified') => Promise<Send>
 interface Sender {
   senderFor: SenderFor
   stats: RequestStats
+  aborts: AbortWatch
 }
 
 export interface TransportSettings {
@@ -190,6 +198,8 @@ export interface HttpRequest {
   /** Sent only to the origin of `url`, never to another host a redirect leads to. */
   authorization?: string
   body?: string
+  /** Aborts the request, its body and its retries' waits: it then rejects with an AbortError. */
+  signal?: AbortSignal
 }
 
 /**
@@ -297,18 +307,25 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
   return out
 }
 
-/** One request's timer and abort signal; turns the abort into a 'timeout' RegistryError. */
+/**
+ * One request's timer and abort signal, until its body is read or released: the timeout aborts it
+ * as a 'timeout' RegistryError, the caller's signal as an AbortError.
+ */
 class Deadline {
   readonly controller = new AbortController()
   private timer?: NodeJS.Timeout
   private idle = false
+  private unwatch?: () => void
 
   constructor(
     private readonly timeoutMs: number,
     /** What timed out, for the message: built only then (a URL for display costs a parse per request). */
     private readonly describe: () => string,
+    caller?: {signal?: AbortSignal; aborts: AbortWatch},
   ) {
     this.arm()
+    const signal = caller?.signal
+    if (signal) this.unwatch = caller.aborts.watch(signal, () => this.abort(new AbortError(signal.reason)))
   }
 
   get signal(): AbortSignal {
@@ -334,9 +351,12 @@ class Deadline {
     if (this.idle && this.timer) this.timer.refresh()
   }
 
+  /** The request is over: its timer and its watch on the caller's signal go. */
   clear(): void {
     clearTimeout(this.timer)
     this.timer = undefined
+    this.unwatch?.()
+    this.unwatch = undefined
   }
 
   /** The error to throw for `error`: our own abort reason when we aborted. */
@@ -345,7 +365,7 @@ class Deadline {
   }
 
   private arm(): void {
-    this.clear()
+    clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       const seconds = this.timeoutMs / 1000
       const message = this.idle
@@ -363,17 +383,21 @@ class Deadline {
  */
 async function send(request: HttpRequest, settings: TransportSettings, sender: Sender): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
+    throwIfAborted(request.signal)
     const started = Date.now()
     let response: HttpResponse
     try {
       response = await sendFollowingRedirects(request, settings, sender)
     } catch (error) {
+      if (error instanceof AbortError) throw error
       const code = retryableCode(error)
       if (code && attempt < settings.maxRetries) {
         await retryPause(
           settings,
           attempt,
           `${request.method} ${displayUrl(request.url)} failed (${code}) after ${Date.now() - started} ms`,
+          sender.aborts,
+          request.signal,
         )
         continue
       }
@@ -393,7 +417,7 @@ async function send(request: HttpRequest, settings: TransportSettings, sender: S
           `${request.method} ${displayUrl(response.url)} ${response.status} ${elapsed} ms${retrySuffix}; retry ${attempt + 1} in ${delay} ms`,
         )
         await response.discard()
-        await sleep(delay)
+        await sender.aborts.sleep(delay, request.signal)
         continue
       }
     }
@@ -427,7 +451,7 @@ async function refuseContentCoding(request: HttpRequest, response: HttpResponse)
 async function sendFollowingRedirects(
   request: HttpRequest,
   settings: TransportSettings,
-  {senderFor, stats}: Sender,
+  {senderFor, stats, aborts}: Sender,
 ): Promise<HttpResponse> {
   const origin = new URL(request.url).origin
   let url = request.url
@@ -446,7 +470,10 @@ async function sendFollowingRedirects(
       target.protocol === 'https:' && namedInsecure(target, settings.insecureRegistries) ? 'unverified' : 'verified',
     )
     const hopMethod = method
-    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`)
+    const deadline = new Deadline(settings.timeoutMs, () => `${hopMethod} ${displayUrl(target.href)}`, {
+      signal: request.signal,
+      aborts,
+    })
     let raw: Dispatcher.ResponseData
     stats.countRequest(method)
     try {
@@ -554,13 +581,17 @@ export function retryAfterMs(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** Waits before retry `attempt + 1` of something that failed, saying so on --debug. */
-async function retryPause(settings: TransportSettings, attempt: number, what: string): Promise<void> {
+async function retryPause(
+  settings: TransportSettings,
+  attempt: number,
+  what: string,
+  aborts: AbortWatch,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const delay = backoff(attempt, settings.retryBaseDelayMs)
   settings.debug?.(`${what}; retry ${attempt + 1} in ${delay} ms`)
-  await sleep(delay)
+  await aborts.sleep(delay, signal)
 }
 
 /** A URL for messages and debug lines: no user info, and query values other than safe ones hidden. */

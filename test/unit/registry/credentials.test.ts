@@ -5,6 +5,7 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {AbortWatch} from '../../../src/oci/abort.js'
 import {RegistryError} from '../../../src/oci/errors.js'
 import {CredentialStore, dockerKeychain, type Credentials, type Keychain} from '../../../src/source/registry/credentials.js'
 import {tempDir} from '../../helpers/temp-dir.js'
@@ -141,12 +142,12 @@ describe('CredentialStore', () => {
         return Promise.resolve<Credentials>({username: 'u', password: 'p', source: 'test'})
       },
     }
-    const store = new CredentialStore(keychain)
+    const store = new CredentialStore(new AbortWatch(), keychain)
     await expect(store.find('r.example')).rejects.toThrow('helper hung')
     fail = false
     await Promise.all([store.find('r.example'), store.find('r.example')])
     expect(await store.find('r.example')).toMatchObject({username: 'u'})
     expect(asked).toEqual(['r.example', 'r.example'])
-    expect(await new CredentialStore().find('r.example')).toBeUndefined()
+    expect(await new CredentialStore(new AbortWatch()).find('r.example')).toBeUndefined()
   })
 })

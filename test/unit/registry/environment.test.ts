@@ -1,11 +1,17 @@
 import {mkdir, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {parseReference} from '../../../src/oci/reference.js'
 import {createRegistryClient} from '../../../src/source/registry/client.js'
 import {registryOptionsFromEnvironment} from '../../../src/source/registry/environment.js'
+import {transportSettings} from '../../../src/source/registry/transport.js'
 import {tempDir} from '../../helpers/temp-dir.js'
+
+const DIGEST = `sha256:${'a'.repeat(64)}`
 
 describe('registry options the CLI takes from its environment', () => {
   it('reads ARCHCHECK_INSECURE_REGISTRIES as a comma-separated list', () => {
@@ -50,23 +56,32 @@ describe('registry options the CLI takes from its environment', () => {
     expect(await keychain?.get('other.lan')).toBeNull()
   })
 
-  it('a library client given nothing has no insecure registries and no proxy, whatever the process environment says', async () => {
-    const saved = {insecure: process.env.ARCHCHECK_INSECURE_REGISTRIES, proxy: process.env.HTTPS_PROXY}
-    process.env.ARCHCHECK_INSECURE_REGISTRIES = 'registry.lan'
-    process.env.HTTPS_PROXY = 'http://127.0.0.1:9'
+  it('a library client given nothing sends no request through a proxy the process environment names', async () => {
+    const saved = process.env.HTTP_PROXY
+    // A proxy that refuses every connection: a request sent through it would fail.
+    process.env.HTTP_PROXY = 'http://127.0.0.1:9'
+    const server = createServer((request, response) => response.writeHead(request.url === '/v2/app/blobs/' + DIGEST ? 200 : 404).end())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const client = createRegistryClient()
     try {
-      expect(client.transport.settings.insecureRegistries).toEqual([])
-      expect(client.transport.settings.proxy).toBeUndefined()
+      const source = client.repository(parseReference(`127.0.0.1:${(server.address() as AddressInfo).port}/app:1`))
+      expect(await source.blobExists(DIGEST)).toBe(true)
     } finally {
       await client.close()
-      for (const [name, value] of [
-        ['ARCHCHECK_INSECURE_REGISTRIES', saved.insecure],
-        ['HTTPS_PROXY', saved.proxy],
-      ] as const) {
-        if (value === undefined) delete process.env[name]
-        else process.env[name] = value
-      }
+      await new Promise((resolve) => server.close(resolve))
+      if (saved === undefined) delete process.env.HTTP_PROXY
+      else process.env.HTTP_PROXY = saved
+    }
+  })
+
+  it('a library client given nothing has no insecure registries, whatever the process environment says', () => {
+    const saved = process.env.ARCHCHECK_INSECURE_REGISTRIES
+    process.env.ARCHCHECK_INSECURE_REGISTRIES = 'registry.lan'
+    try {
+      expect(transportSettings({}).insecureRegistries).toEqual([])
+    } finally {
+      if (saved === undefined) delete process.env.ARCHCHECK_INSECURE_REGISTRIES
+      else process.env.ARCHCHECK_INSECURE_REGISTRIES = saved
     }
   })
 })
