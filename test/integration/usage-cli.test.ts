@@ -25,6 +25,18 @@ function expectOneLineError(result: CliResult, code: number, pattern: RegExp): v
   expect(result.code).toBe(code)
 }
 
+describe('archcheck help', () => {
+  it('shows what --help shows, for a command, a command under a topic and archcheck itself', async () => {
+    for (const words of [['inspect'], ['builder', 'create'], []]) {
+      const viaHelp = await runCli(['help', ...words])
+      const viaFlag = await runCli([...words, '--help'])
+      expect(viaHelp.code).toBe(0)
+      expect(viaHelp.stdout).toBe(viaFlag.stdout)
+      expect(viaHelp.stdout).toMatch(/^USAGE$/m)
+    }
+  })
+})
+
 describe('usage errors are one line and exit 2', () => {
   it('names an unknown command, also under a topic and after help', async () => {
     expectOneLineError(await runCli(['nosuch']), 2, /^archcheck: unknown command "nosuch" \(see archcheck --help\)$/m)
