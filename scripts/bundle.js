@@ -70,11 +70,21 @@ const cjsNamedExports = {
 /**
  * oclif requires these at the top of its modules, but a run with oclif.manifest.json present
  * uses them only now and then (command discovery globs, spinners, reading flags from stdin,
- * `which`): each becomes a stand-in that requires the real module, unbundled, on first use.
+ * `which`, the module type of a command file, plugin patterns): each becomes a stand-in that requires the real module, unbundled, on first use.
  * Evaluating them eagerly cost about 10 ms of CPU in every run (bench/README.md); the shared chunk
  * holding oclif shrinks from 540 to 377 kB. ejs has a stand-in of its own (oclifTemplates).
  */
-const LAZY_FOR_OCLIF = ['tinyglobby', 'cli-spinners', 'node:child_process', 'node:perf_hooks', 'node:readline']
+const LAZY_FOR_OCLIF = [
+  'tinyglobby',
+  'cli-spinners',
+  'node:child_process',
+  'node:perf_hooks',
+  'node:readline',
+  // The ES-module test of a command file (loading one command, never for --help), and plugin name
+  // patterns (archcheck declares no plugin).
+  'get-package-type',
+  'minimatch',
+]
 const lazyOclifModules = {
   name: 'lazy-oclif-modules',
   setup(builder) {
@@ -151,6 +161,26 @@ export const powerShellPath = async (...args) => (await import('wsl-utils')).pow
 }
 
 /**
+ * oclif sorts the commands of each plugin with `localeCompare`, whose first call sets up ICU's
+ * collator: about 5 ms of every start, `--help` included. Command ids are ASCII (lower-case words
+ * and `:`), which code-unit order sorts as the collator does. The build fails if oclif's line
+ * changes, rather than silently sorting another way.
+ */
+const OCLIF_COMMAND_SORT = '.sort((a, b) => a.id.localeCompare(b.id));'
+const oclifCommandSort = {
+  name: 'oclif-command-sort',
+  setup(builder) {
+    const pluginFile = join(root, 'node_modules', '@oclif', 'core', 'lib', 'config', 'plugin.js')
+    builder.onLoad({filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/}, (args) => {
+      if (args.path !== pluginFile) return undefined
+      const source = readFileSync(args.path, 'utf8')
+      if (!source.includes(OCLIF_COMMAND_SORT)) throw new Error(`${args.path} no longer sorts commands with ${OCLIF_COMMAND_SORT}`)
+      return {contents: source.replace(OCLIF_COMMAND_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));'), loader: 'js'}
+    })
+  },
+}
+
+/**
  * undici's HTTP/2 client requires node's http2 at the top of its module, for its constants, and
  * uses the rest only when a server offers HTTP/2 over TLS. Registries are read over HTTP/1.1 here
  * unless TLS negotiates otherwise, and loading http2 cost about 10 ms of every `inspect` of a
@@ -206,6 +236,7 @@ async function bundleCli() {
       lazyOclifModules,
       oclifTemplates,
       oclifPlatform,
+      oclifCommandSort,
       lazyHttp2,
       {
         name: 'archcheck-main',
