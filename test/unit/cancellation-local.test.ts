@@ -56,7 +56,10 @@ describe('backend programs given a signal', () => {
   it('kills a captured program, and rejects once it has exited', async () => {
     const pidFile = path.join(await tempDir('cancel-exec'), 'pid')
     const controller = new AbortController()
-    const running = captureCommand('sh', ['-c', `echo $$ > ${pidFile}; exec sleep 30`], {signal: controller.signal})
+    // Only node and sh: unit tests run with nothing else on PATH.
+    const running = captureCommand('sh', ['-c', `echo $$ > ${pidFile}; exec "${process.execPath}" -e "setTimeout(() => {}, 30000)"`], {
+      signal: controller.signal,
+    })
     let pid: number | undefined
     while (pid === undefined) {
       pid = Number(await readFile(pidFile, 'utf8').catch(() => '')) || undefined
@@ -71,9 +74,9 @@ describe('backend programs given a signal', () => {
 
   it('kills a streamed program (a build step) the same way, and starts none when already aborted', async () => {
     const controller = new AbortController()
-    const running = streamCommand('sleep', ['30'], {signal: controller.signal})
+    const running = streamCommand(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], {signal: controller.signal})
     setTimeout(() => controller.abort(), 50)
     await expect(running).rejects.toBeInstanceOf(AbortError)
-    await expect(streamCommand('true', [], {signal: AbortSignal.abort()})).rejects.toBeInstanceOf(AbortError)
+    await expect(streamCommand(process.execPath, ['-e', '0'], {signal: AbortSignal.abort()})).rejects.toBeInstanceOf(AbortError)
   })
 })

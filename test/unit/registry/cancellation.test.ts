@@ -204,7 +204,8 @@ describe('a registry read given a signal', () => {
     const binDir = join(configDir, 'bin')
     await mkdir(binDir)
     const helper = join(binDir, 'docker-credential-slow')
-    await writeFile(helper, `#!/bin/sh\necho $$ > "${configDir}/pid"\nexec sleep 30\n`)
+    // Only node and sh: unit tests run with nothing else on PATH.
+    await writeFile(helper, `#!/bin/sh\necho $$ > "${configDir}/pid"\nexec "${process.execPath}" -e "setTimeout(() => {}, 30000)"\n`)
     await chmod(helper, 0o755)
     await writeFile(join(configDir, 'config.json'), JSON.stringify({credHelpers: {'registry.lan': 'slow'}}))
     const path = process.env.PATH
