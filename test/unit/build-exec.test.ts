@@ -1,6 +1,6 @@
 // The programs `build` and `builder` run: captured output, a missing program named, command lines
 // shown as a user can paste them, and the docker/buildx versions read from a stand-in docker on PATH.
-import {chmod, writeFile} from 'node:fs/promises'
+import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
@@ -47,6 +47,23 @@ describe('captureCommand and streamCommand', () => {
     const result = await captureCommand(process.execPath, ['-e', 'setTimeout(() => {}, 20_000)'], {timeoutMs: 200})
     expect(result.code).not.toBe(0)
     expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
+  it('stops at its time even when a program of its own holds the output open', async () => {
+    const dir = await tempDir('exec-grandchild')
+    const pidFile = join(dir, 'pid')
+    // sh forks node (it has more to do after it) and is killed at the timeout; node lives on with
+    // the pipes. Only node and sh: unit tests run with nothing else on PATH.
+    const grandchild = `"${process.execPath}" -e "require('fs').writeFileSync('${pidFile}', String(process.pid)); setTimeout(() => {}, 20000)"`
+    const started = performance.now()
+    try {
+      const result = await captureCommand('sh', ['-c', `${grandchild}; echo done`], {timeoutMs: 300})
+      expect(result.code).not.toBe(0)
+      expect(performance.now() - started).toBeLessThan(5000)
+    } finally {
+      const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''))
+      if (pid) process.kill(pid)
+    }
   })
 })
 

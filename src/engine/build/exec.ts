@@ -33,7 +33,18 @@ export function captureCommand(
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env, signal})
     // Not spawn's own `timeout`: its timer outlives a program that failed to start and holds the process open.
-    const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 60_000).unref()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill()
+    }, options.timeoutMs ?? 60_000).unref()
+    // A program stopped by us may leave a child of its own holding our pipes open ('close' would wait
+    // for that one): once the program itself has exited, its output is no longer waited for.
+    child.on('exit', () => {
+      if (!timedOut && !signal?.aborted) return
+      child.stdout.destroy()
+      child.stderr.destroy()
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
