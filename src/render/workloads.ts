@@ -24,8 +24,9 @@ export function containerName(entry: WorkloadEntry): string {
   return entry.role === 'container' ? entry.container : `${entry.container} (${entry.role})`
 }
 
+/** A DaemonSet that fits no node passes (it places no pod): `ok`, its cells `—`, its reason below. */
 function state(entry: WorkloadEntry): 'ok' | 'FAIL' | 'NO NODE' {
-  return entry.unschedulable ? 'NO NODE' : entry.passed ? 'ok' : 'FAIL'
+  return entry.passed ? 'ok' : entry.unschedulable ? 'NO NODE' : 'FAIL'
 }
 
 /** A schedulable cell whose pull fails there (fallback passes with allowFallback). */

@@ -4,7 +4,7 @@
  */
 import {shortDigest} from '../../oci/digest.js'
 import {ArchcheckError} from '../../oci/errors.js'
-import {toHostPlatform} from '../../oci/platform/match.js'
+import {platformMatches, toHostPlatform} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
 import type {Platform} from '../../oci/platform/types.js'
 import type {ImageSource} from '../../source/source.js'
@@ -344,11 +344,14 @@ function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallba
       // binfmt emulation translates instructions, not an operating system.
       passes = false
       notes.push(`platform: ${pinned} pins the pull; a ${group.platform} host cannot run a ${wanted.os} image, and no emulation makes it`)
+    } else if (platformMatches(host, wanted)) {
+      // The host runs it natively: 386 on amd64, arm/v7 on arm64, an older variant.
+      notes.push(`platform: ${pinned} pins the pull`)
+    } else if (host.architecture === wanted.architecture) {
+      notes.push(`platform: ${pinned} pins the pull; a ${group.platform} host runs it only if its CPU has what ${pinned} needs`)
     } else {
-      emulated = host.architecture !== wanted.architecture || (host.variant ?? '') !== (wanted.variant ?? '')
-      notes.push(
-        `platform: ${pinned} pins the pull${emulated ? `; a ${group.platform} host runs it only under emulation (QEMU binfmt_misc)` : ''}`,
-      )
+      emulated = true
+      notes.push(`platform: ${pinned} pins the pull; a ${group.platform} host runs it only under emulation (QEMU binfmt_misc)`)
     }
   }
   const failure = origin.running?.failure

@@ -6,6 +6,8 @@ import type {PodPlacement} from '../../../src/engine/audit/scheduling.js'
 import type {AuditRow} from '../../../src/engine/audit/run.js'
 import {readWorkloadImages, type ImageOrigin} from '../../../src/engine/audit/workloads.js'
 import {UsageError} from '../../../src/oci/errors.js'
+import {toHostPlatform} from '../../../src/oci/platform/match.js'
+import {formatPlatformSpec} from '../../../src/oci/platform/normalize.js'
 
 interface NodeSpec {
   name: string
@@ -269,6 +271,34 @@ describe('judgeWorkloads', () => {
       unschedulable: true,
       reason: 'unschedulable here: it runs on node gone, which is not among the nodes read',
     })
+  })
+
+  it('says emulated only where the host cannot run the pinned platform natively', () => {
+    const judgePinned = (platform: string, host: string) => {
+      const origin: ImageOrigin = {file: 'compose.yaml', line: 3, from: 'service web', role: 'service', container: 'web', platform}
+      const plan = planCluster({
+        nodes: null,
+        hosts: [{spec: host, platform: {os: 'linux', architecture: host.split('/')[1]}}],
+        clients: ['docker'],
+        origins: [origin],
+      })
+      const rows = [row([{host: formatPlatformSpec(toHostPlatform(platform)), verdict: 'ok'}], origin)]
+      return judgeWorkloads(rows, plan, false)[0].cells[0]
+    }
+    expect(judgePinned('linux/arm64', 'linux/amd64')).toMatchObject({emulated: true, reason: expect.stringMatching(/only under emulation/)})
+    for (const [platform, host] of [
+      ['linux/386', 'linux/amd64'],
+      ['linux/arm/v7', 'linux/arm64'],
+      ['linux/amd64', 'linux/amd64'],
+    ]) {
+      const cell = judgePinned(platform, host)
+      expect(cell.emulated, `${platform} on ${host}`).toBeUndefined()
+      expect(cell.reason).toBe(`platform: ${platform} pins the pull`)
+    }
+    expect(judgePinned('linux/amd64/v3', 'linux/amd64')).toMatchObject({
+      reason: expect.stringMatching(/only if its CPU has what linux\/amd64\/v3 needs/),
+    })
+    expect(judgePinned('linux/amd64/v3', 'linux/amd64').emulated).toBeUndefined()
   })
 
   it('passes a DaemonSet that fits no node (it places no pod) and fails a Deployment that fits none (its pods stay Pending)', () => {

@@ -91,6 +91,22 @@ describe('the workload view', () => {
     expect(text).toContain('2 workloads × 2 node groups, 1 failing, 0 unschedulable')
   })
 
+  it('tells a DaemonSet that runs on no node (passing) from a Deployment that fits none (failing) in text', async () => {
+    const nowhere = {
+      unschedulable: true,
+      cells: [
+        {group: AMD, schedulable: false, reason: 'nodeSelector pool=gpu', verdict: 'not-scheduled' as const},
+        {group: WIN, schedulable: false, reason: 'nodeSelector pool=gpu', verdict: 'not-scheduled' as const},
+      ],
+    }
+    const daemons = workload('gpu-agent', {...nowhere, kind: 'DaemonSet', passed: true, reason: 'runs on no node: …'})
+    const trainer = workload('trainer', {...nowhere, passed: false, reason: 'unschedulable: …'})
+    const text = await renderAuditText(result([daemons, trainer]), plain, {noTrunc: true})
+    const lines = text.split('\n')
+    expect(lines.find((line) => line.includes('DaemonSet/gpu-agent'))).toMatch(/^│ ok /)
+    expect(lines.find((line) => line.includes('Deployment/trainer'))).toMatch(/^│ NO NODE /)
+  })
+
   it('shows a Compose service pinned to another architecture as emulated in text, Markdown and HTML, with its reason', async () => {
     const reason = 'platform: linux/arm64 pins the pull; a linux/amd64 host runs it only under emulation (QEMU binfmt_misc)'
     const pinned = workload('web', {
