@@ -225,12 +225,13 @@ describe('autocomplete', () => {
     await writeFile(join(bin, 'archcheck'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_PATH)} "$@"\n`)
     await chmod(join(bin, 'archcheck'), 0o755)
     const path = {PATH: `${bin}:${process.env.PATH}`}
-    /** The command line the setup text shows indented on its own line. */
+    /** The command lines the setup text shows indented, one after the other. */
     const setupLine = async (shellName: string) =>
       (await runCli(['autocomplete', shellName])).stdout
         .split('\n')
-        .find((line) => line.startsWith('  '))!
-        .trim()
+        .filter((line) => line.startsWith('  '))
+        .map((line) => line.trim())
+        .join('\n')
 
     const bashLine = await setupLine('bash')
     const bashOut = await shell(
@@ -245,8 +246,8 @@ describe('autocomplete', () => {
     )
     expect(bashOut.trim()).toBe('text markdown csv html')
 
-    // fish: the line writes a completions file that fish loads by itself the first time archcheck is completed.
-    await mkdir(join(work, '.config', 'fish', 'completions'), {recursive: true})
+    // fish: the lines make the completions directory (a new fish user has none) and write a file
+    // there that fish loads by itself the first time archcheck is completed.
     await shell('fish', ['--no-config', '-c', await setupLine('fish')], path)
     const fishOut = await shell('fish', ['-c', "complete -C 'archcheck audit --format '"], {
       ...path,
@@ -266,6 +267,7 @@ describe('autocomplete', () => {
     expect(bashSetup.code).toBe(0)
     expect(bashSetup.stdout).toContain('eval "$(archcheck autocomplete script bash)"')
     const fishSetup = await runCli(['autocomplete'], {env: {SHELL: '/usr/bin/fish'}})
+    expect(fishSetup.stdout).toContain('mkdir -p ~/.config/fish/completions')
     expect(fishSetup.stdout).toContain("echo 'archcheck autocomplete script fish | source' > ~/.config/fish/completions/archcheck.fish")
     const psSetup = await runCli(['autocomplete'], {env: {SHELL: '/opt/microsoft/powershell/7/pwsh'}})
     expect(psSetup.stdout).toContain('archcheck autocomplete script powershell | Out-String | Invoke-Expression')

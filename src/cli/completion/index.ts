@@ -44,7 +44,10 @@ export function setupInstructions(shell: Shell, bin: string): string {
     fish: [
       `Make fish load the completion the first time you complete ${bin}:`,
       '',
+      `  mkdir -p ~/.config/fish/completions`,
       `  echo '${script} | source' > ~/.config/fish/completions/${bin}.fish`,
+      '',
+      '(fish does not make that directory itself.)',
     ],
     powershell: [
       'Add this line to your profile ($PROFILE):',
