@@ -1,3 +1,4 @@
+import {AbortError} from '../oci/abort.js'
 import {ArchcheckError, type ErrorKind} from '../oci/errors.js'
 
 /**
@@ -15,6 +16,8 @@ export const ExitCode = {
   registry: 3,
   /** An unexpected internal error (a bug in archcheck). */
   internal: 4,
+  /** Stopped by the caller: Ctrl-C (SIGINT), or an aborted `signal` in the library. */
+  interrupted: 130,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -51,7 +54,11 @@ export function exitCodeOfKind(kind: ErrorKind): ExitCodeValue {
   return EXIT_CODE_OF_KIND[kind]
 }
 
-/** The exit code an error ends a run with: its kind's, or 4 for anything that is not an ArchcheckError (a bug). */
+/**
+ * The exit code an error ends a run with: its kind's; 130 for an aborted call (the caller stopped
+ * it, as Ctrl-C does); 4 for anything else (a bug).
+ */
 export function errorExitCode(error: unknown): ExitCodeValue {
-  return error instanceof ArchcheckError ? exitCodeOfKind(error.kind) : ExitCode.internal
+  if (error instanceof ArchcheckError) return exitCodeOfKind(error.kind)
+  return error instanceof AbortError ? ExitCode.interrupted : ExitCode.internal
 }

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {errorExitCode, exitCodeOfKind} from '../../../src/api/exit-codes.js'
+import {AbortError, abortError} from '../../../src/oci/abort.js'
 import {errorLine} from '../../../src/cli/error-line.js'
 import {BuildError, ERROR_KINDS, REGISTRY_ERROR_KINDS, RegistryError, UsageError} from '../../../src/oci/errors.js'
 
@@ -38,6 +39,13 @@ describe('error kinds', () => {
     expect(errorExitCode(new BuildError('builder b vanished after it was created', 'builder-vanished'))).toBe(4)
     expect(errorExitCode(new TypeError('boom'))).toBe(4)
     expect(errorExitCode('thrown string')).toBe(4)
+  })
+
+  it('ends a call its caller aborted with 130, as Ctrl-C', () => {
+    const controller = new AbortController()
+    controller.abort(new Error('stop'))
+    expect(errorExitCode(abortError(controller.signal))).toBe(130)
+    expect(errorExitCode(new AbortError('stop'))).toBe(130)
   })
 
   it('is what the CLI error line exits with, the message kept as it was', () => {
