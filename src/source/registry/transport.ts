@@ -1,6 +1,6 @@
 import type {Dispatcher} from 'undici'
 
-import {AbortError, AbortWatch, throwIfAborted} from '../../oci/abort.js'
+import {AbortError, abortError, AbortWatch, throwIfAborted} from '../../oci/abort.js'
 import {RegistryError} from '../../oci/errors.js'
 import {ResponseHeaders} from './headers.js'
 import {bodyError, networkError, retryableCode} from './network-errors.js'
@@ -325,7 +325,7 @@ class Deadline {
   ) {
     this.arm()
     const signal = caller?.signal
-    if (signal) this.unwatch = caller.aborts.watch(signal, () => this.abort(new AbortError(signal.reason)))
+    if (signal) this.unwatch = caller.aborts.watch(signal, () => this.abort(abortError(signal)))
   }
 
   get signal(): AbortSignal {

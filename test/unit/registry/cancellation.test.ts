@@ -78,6 +78,11 @@ describe('a registry read given a signal', () => {
     expect(((error as AbortError).cause as Error).message).toBe('stop')
     expect(afterAbortMs).toBeLessThan(PROMPT_MS)
     expect(seen).toEqual(['GET /v2/app/manifests/1'])
+    // A reason that already is an AbortError is kept, not wrapped into "aborted: aborted: …".
+    const again = new AbortController()
+    const wrapped = source(host).fetchManifest('1', {signal: again.signal})
+    setTimeout(() => again.abort(new AbortError('stop')), 50)
+    await expect(wrapped).rejects.toThrow(/^aborted: stop$/)
   })
 
   it('makes no request when the signal has already aborted', async () => {
