@@ -226,6 +226,9 @@ async function runWithInput(
   // Loaded only when a helper runs: node's child_process (with net and dgram) was about 3 ms of
   // every registry command's start, and few registries ask for a helper's credentials.
   const {spawn} = await import('node:child_process')
+  // Aborted while the config was read or the module loaded: start nothing (the listener below
+  // would never fire for a signal already aborted).
+  throwIfAborted(signal)
   return new Promise((resolve) => {
     const child = spawn(program, args, {stdio: ['pipe', 'pipe', 'pipe']})
     const output = {stdout: '', stderr: ''}
