@@ -35,7 +35,7 @@ Exit codes: 0 read, 2 bad input, 3 something attached could not be read or a pla
     }),
     platform: Flags.string({
       description: 'With --predicate: the platform (os/arch[/variant], or index) whose predicate to print.',
-      helpValue: 'PLATFORM',
+      helpValue: 'PLATFORM|index',
       dependsOn: ['predicate'],
     }),
     'diff-platforms': Flags.boolean({description: "Compare each platform's SBOM packages with the first platform's."}),

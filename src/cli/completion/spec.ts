@@ -74,6 +74,8 @@ const VALUES_BY_HELP_VALUE: Record<string, Values> = {
   DIR: {directories: true},
   PLATFORM: {words: [...COMMON_PLATFORMS, 'native']},
   PLATFORMS: {words: COMMON_PLATFORMS},
+  // attestations --platform: an image's platform, or the index itself (native means nothing there).
+  'PLATFORM|index': {words: [...COMMON_PLATFORMS, 'index']},
 }
 
 /** oclif's --help (and -h, package.json's additionalHelpFlags): every command takes it, no manifest lists it. */
@@ -135,6 +137,8 @@ function flagValues(flag: ManifestFlag): Values {
  * A summary for a completion menu, one line per entry: the first sentence or clause (outside
  * parentheses, so `(e.g. …)` stays whole), at most 80 characters.
  */
+const CONDITION = /^(With|Without|For|Only)\b/
+
 function firstLine(text: string): string {
   const line = text.split('\n')[0].trim()
   let depth = 0
@@ -143,7 +147,13 @@ function firstLine(text: string): string {
     const char = line[i]
     if (char === '(') depth++
     else if (char === ')') depth = Math.max(0, depth - 1)
-    else if (depth === 0 && '.:;'.includes(char) && (i + 1 === line.length || line[i + 1] === ' ')) {
+    // A colon ends the clause ("Pull client to model: docker, …"), unless what it ends is only a
+    // condition ("With --predicate: the platform …", "For a repository without a tag: …").
+    else if (
+      depth === 0 &&
+      (char === ':' ? !CONDITION.test(line) : '.;'.includes(char)) &&
+      (i + 1 === line.length || line[i + 1] === ' ')
+    ) {
       end = i
       break
     }

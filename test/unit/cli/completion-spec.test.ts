@@ -78,6 +78,17 @@ describe('completionSpec', () => {
     }
     expect(flag('attestations', 'predicate')?.summary).toMatch(/^Print the decoded predicate of this type \(e\.g\. https:\/\/slsa\.dev/)
     expect(flag('verify', 'client')?.summary).toBe('Pull client to model')
+    // A condition before a colon is not the whole description.
+    expect(flag('attestations', 'platform')?.summary).toMatch(/^With --predicate: the platform/)
+    expect(flag('audit', 'deep')?.summary).toMatch(/^With --require: ./)
+  })
+
+  it('offers index and the platforms for attestations --platform, never native', () => {
+    const values = flag('attestations', 'platform')?.values
+    const words = values && 'words' in values ? values.words : []
+    expect(words).toContain('index')
+    expect(words).toContain('linux/arm64')
+    expect(words).not.toContain('native')
   })
 
   it('leaves hidden commands and flags out', () => {
