@@ -106,6 +106,11 @@ function parseErrorLine(error: OclifError, context: ErrorContext, help: string):
       if (match) return `--${match[1]} ${JSON.stringify(match[2])}: expected one of ${match[3].trim()}`
       return oneLine(message)
     }
+    case 'ArgInvalidOptionError': {
+      const match = /^Expected (.*) to be one of: (.*)$/s.exec(message)
+      if (match) return `${JSON.stringify(match[1])}: expected one of ${match[2].trim()} (${help})`
+      return oneLine(message)
+    }
   }
   if (error.constructor.name === 'CLIError' || error.name === 'CLIError' || error.oclif?.exit === 2) {
     const notFound = /^command (\S+) not found\.?$/i.exec(message.trim())

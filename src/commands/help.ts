@@ -24,6 +24,8 @@ export default class Help extends BaseCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Help)
     const HelpClass = await loadHelpClass(this.config)
-    await new HelpClass(this.config, {all: flags['nested-commands']}).showHelp(argv as string[])
+    // `help "builder create"`, as the argument's description writes it, is `help builder create`.
+    const words = (argv as string[]).flatMap((word) => word.split(/\s+/)).filter(Boolean)
+    await new HelpClass(this.config, {all: flags['nested-commands']}).showHelp(words)
   }
 }

@@ -34,6 +34,16 @@ describe('archcheck help', () => {
       expect(viaHelp.stdout).toBe(viaFlag.stdout)
       expect(viaHelp.stdout).toMatch(/^USAGE$/m)
     }
+    // The command as one argument, as its description writes it.
+    expect((await runCli(['help', 'builder create'])).stdout).toBe((await runCli(['builder', 'create', '--help'])).stdout)
+  })
+
+  it('names a value an argument does not take in the usual one line', async () => {
+    expectOneLineError(
+      await runCli(['autocomplete', 'script', 'tcsh']),
+      2,
+      /^archcheck: "tcsh": expected one of bash, zsh, fish, powershell \(see archcheck autocomplete script --help\)$/m,
+    )
   })
 })
 
