@@ -87,7 +87,7 @@ describe('readBuildxVersions', () => {
   it('says the buildx plugin is missing, with what docker answered', async () => {
     await standInDocker(`echo "docker: 'buildx' is not a docker command." >&2; exit 1`)
     await expect(readBuildxVersions()).rejects.toThrow(
-      "the docker buildx plugin is not installed (docker buildx version: docker: 'buildx' is not a docker command.); install docker-buildx or use --backend buildah",
+      "the docker buildx plugin is not installed (docker buildx version: docker: 'buildx' is not a docker command.); install docker-buildx (archcheck build can use buildah instead: --backend buildah)",
     )
   })
 })

@@ -27,14 +27,14 @@ export async function readBuildxVersions(signal?: AbortSignal): Promise<BuildxVe
   } catch (error) {
     if (error instanceof NotInstalledError)
       throw new UsageError(
-        `docker is not installed (not found on PATH): --backend buildx needs the docker CLI with the buildx plugin; or use --backend buildah`,
+        `docker is not installed (not found on PATH): buildx needs the docker CLI with the buildx plugin (archcheck build can use buildah instead: --backend buildah)`,
       )
     throw error
   }
   const buildx = await captureCommand(docker, ['buildx', 'version'], {timeoutMs: 15_000, signal})
   if (buildx.code !== 0) {
     throw new UsageError(
-      `the docker buildx plugin is not installed (${formatCommand(docker, ['buildx', 'version'])}: ${firstLine(buildx.stderr || buildx.stdout)}); install docker-buildx or use --backend buildah`,
+      `the docker buildx plugin is not installed (${formatCommand(docker, ['buildx', 'version'])}: ${firstLine(buildx.stderr || buildx.stdout)}); install docker-buildx (archcheck build can use buildah instead: --backend buildah)`,
     )
   }
   const buildxVersion = parseBuildxVersion(buildx.stdout)
