@@ -344,8 +344,8 @@ function judgeCell(row: AuditRow, origin: ImageOrigin, group: Group, allowFallba
       // binfmt emulation translates instructions, not an operating system.
       passes = false
       notes.push(`platform: ${pinned} pins the pull; a ${group.platform} host cannot run a ${wanted.os} image, and no emulation makes it`)
-    } else if (platformMatches(host, wanted)) {
-      // The host runs it natively: 386 on amd64, arm/v7 on arm64, an older variant.
+    } else if (!passes || platformMatches(host, wanted)) {
+      // Native here; or the pull fails anyway, and its reason is what matters.
       notes.push(`platform: ${pinned} pins the pull`)
     } else if (host.architecture === wanted.architecture) {
       notes.push(`platform: ${pinned} pins the pull; a ${group.platform} host runs it only if its CPU has what ${pinned} needs`)

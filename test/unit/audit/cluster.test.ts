@@ -299,6 +299,24 @@ describe('judgeWorkloads', () => {
       reason: expect.stringMatching(/only if its CPU has what linux\/amd64\/v3 needs/),
     })
     expect(judgePinned('linux/amd64/v3', 'linux/amd64').emulated).toBeUndefined()
+    // A pull that fails anyway: its reason, not a note on emulation.
+    const origin: ImageOrigin = {
+      file: 'compose.yaml',
+      line: 3,
+      from: 'service web',
+      role: 'service',
+      container: 'web',
+      platform: 'linux/arm64',
+    }
+    const plan = planCluster({
+      nodes: null,
+      hosts: [{spec: 'linux/amd64', platform: {os: 'linux', architecture: 'amd64'}}],
+      clients: ['docker'],
+      origins: [origin],
+    })
+    const [failing] = judgeWorkloads([row([{host: 'linux/arm64', verdict: 'no-match'}], origin)], plan, false)
+    expect(failing.cells[0].reason).toBe('platform: linux/arm64 pins the pull; no-match on linux/arm64')
+    expect(failing.cells[0].emulated).toBeUndefined()
   })
 
   it('passes a DaemonSet that fits no node (it places no pod) and fails a Deployment that fits none (its pods stay Pending)', () => {
