@@ -47,6 +47,91 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
+// src/oci/abort.ts
+function abortError(signal) {
+  const reason = signal.reason;
+  return reason instanceof AbortError ? reason : new AbortError(reason);
+}
+function throwIfAborted(signal) {
+  if (signal?.aborted) throw abortError(signal);
+}
+var AbortError, AbortWatch;
+var init_abort = __esm({
+  "src/oci/abort.ts"() {
+    "use strict";
+    AbortError = class extends Error {
+      constructor(reason) {
+        const said = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
+        super(said && said !== "This operation was aborted" ? `aborted: ${said}` : "aborted", { cause: reason });
+        this.name = "AbortError";
+      }
+    };
+    AbortWatch = class {
+      #waiting = /* @__PURE__ */ new WeakMap();
+      /** Runs `onAbort` once when `signal` aborts (at once when it has); returns the function that stops watching. */
+      watch(signal, onAbort) {
+        if (signal.aborted) {
+          onAbort();
+          return () => {
+          };
+        }
+        let entry = this.#waiting.get(signal);
+        if (!entry) {
+          const callbacks2 = /* @__PURE__ */ new Set();
+          const listener2 = () => {
+            this.#waiting.delete(signal);
+            for (const callback of callbacks2) callback();
+            callbacks2.clear();
+          };
+          entry = { callbacks: callbacks2, listener: listener2 };
+          this.#waiting.set(signal, entry);
+          signal.addEventListener("abort", listener2, { once: true });
+        }
+        const { callbacks, listener } = entry;
+        callbacks.add(onAbort);
+        return () => {
+          if (!callbacks.delete(onAbort) || callbacks.size > 0) return;
+          signal.removeEventListener("abort", listener);
+          if (this.#waiting.get(signal)?.callbacks === callbacks) this.#waiting.delete(signal);
+        };
+      }
+      /** `work`'s outcome, or an AbortError as soon as `signal` aborts (`work` goes on unwatched). */
+      race(work, signal) {
+        if (!signal) return work;
+        if (signal.aborted) return Promise.reject(abortError(signal));
+        return new Promise((resolve3, reject) => {
+          const stop = this.watch(signal, () => reject(abortError(signal)));
+          work.then(resolve3, reject).finally(stop);
+        });
+      }
+      /** Destroys `stream` with an AbortError when `signal` aborts before the stream closes; returns `stream`. */
+      bindStream(stream2, signal) {
+        if (!signal) return stream2;
+        const stop = this.watch(signal, () => stream2.destroy(abortError(signal)));
+        stream2.once("close", stop);
+        return stream2;
+      }
+      /** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts; no timer is left behind either way. */
+      sleep(ms, signal) {
+        if (signal?.aborted) return Promise.reject(abortError(signal));
+        return new Promise((resolve3, reject) => {
+          let stop = () => {
+          };
+          const timer = setTimeout(() => {
+            stop();
+            resolve3();
+          }, ms);
+          if (signal)
+            stop = this.watch(signal, () => {
+              clearTimeout(timer);
+              reject(abortError(signal));
+            });
+        });
+      }
+    };
+  }
+});
+
 // src/oci/errors.ts
 function fileErrorText(error) {
   const { code, message } = error;
@@ -2111,91 +2196,6 @@ var init_list = __esm({
   }
 });
 
-// src/oci/abort.ts
-function abortError(signal) {
-  const reason = signal.reason;
-  return reason instanceof AbortError ? reason : new AbortError(reason);
-}
-function throwIfAborted(signal) {
-  if (signal?.aborted) throw abortError(signal);
-}
-var AbortError, AbortWatch;
-var init_abort = __esm({
-  "src/oci/abort.ts"() {
-    "use strict";
-    AbortError = class extends Error {
-      constructor(reason) {
-        const said = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
-        super(said && said !== "This operation was aborted" ? `aborted: ${said}` : "aborted", { cause: reason });
-        this.name = "AbortError";
-      }
-    };
-    AbortWatch = class {
-      #waiting = /* @__PURE__ */ new WeakMap();
-      /** Runs `onAbort` once when `signal` aborts (at once when it has); returns the function that stops watching. */
-      watch(signal, onAbort) {
-        if (signal.aborted) {
-          onAbort();
-          return () => {
-          };
-        }
-        let entry = this.#waiting.get(signal);
-        if (!entry) {
-          const callbacks2 = /* @__PURE__ */ new Set();
-          const listener2 = () => {
-            this.#waiting.delete(signal);
-            for (const callback of callbacks2) callback();
-            callbacks2.clear();
-          };
-          entry = { callbacks: callbacks2, listener: listener2 };
-          this.#waiting.set(signal, entry);
-          signal.addEventListener("abort", listener2, { once: true });
-        }
-        const { callbacks, listener } = entry;
-        callbacks.add(onAbort);
-        return () => {
-          if (!callbacks.delete(onAbort) || callbacks.size > 0) return;
-          signal.removeEventListener("abort", listener);
-          if (this.#waiting.get(signal)?.callbacks === callbacks) this.#waiting.delete(signal);
-        };
-      }
-      /** `work`'s outcome, or an AbortError as soon as `signal` aborts (`work` goes on unwatched). */
-      race(work, signal) {
-        if (!signal) return work;
-        if (signal.aborted) return Promise.reject(abortError(signal));
-        return new Promise((resolve3, reject) => {
-          const stop = this.watch(signal, () => reject(abortError(signal)));
-          work.then(resolve3, reject).finally(stop);
-        });
-      }
-      /** Destroys `stream` with an AbortError when `signal` aborts before the stream closes; returns `stream`. */
-      bindStream(stream2, signal) {
-        if (!signal) return stream2;
-        const stop = this.watch(signal, () => stream2.destroy(abortError(signal)));
-        stream2.once("close", stop);
-        return stream2;
-      }
-      /** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts; no timer is left behind either way. */
-      sleep(ms, signal) {
-        if (signal?.aborted) return Promise.reject(abortError(signal));
-        return new Promise((resolve3, reject) => {
-          let stop = () => {
-          };
-          const timer = setTimeout(() => {
-            stop();
-            resolve3();
-          }, ms);
-          if (signal)
-            stop = this.watch(signal, () => {
-              clearTimeout(timer);
-              reject(abortError(signal));
-            });
-        });
-      }
-    };
-  }
-});
-
 // src/source/oci-layout.ts
 var oci_layout_exports = {};
 __export(oci_layout_exports, {
@@ -2915,6 +2915,7 @@ async function runCredentialHelper(name, server, setting, configPath, signal) {
 }
 async function runWithInput(program, args, input, timeoutMs, signal) {
   const { spawn } = await import("node:child_process");
+  throwIfAborted(signal);
   return new Promise((resolve3) => {
     const child = spawn(program, args, { stdio: ["pipe", "pipe", "pipe"] });
     const output = { stdout: "", stderr: "" };
@@ -30346,7 +30347,7 @@ var init_transport = __esm({
         this.describe = describe2;
         this.arm();
         const signal = caller?.signal;
-        if (signal) this.unwatch = caller.aborts.watch(signal, () => this.abort(new AbortError(signal.reason)));
+        if (signal) this.unwatch = caller.aborts.watch(signal, () => this.abort(abortError(signal)));
       }
       timeoutMs;
       describe;
@@ -40170,11 +40171,13 @@ function judgeCell(row, origin, group2, allowFallback) {
     if (host2.os !== wanted.os) {
       passes = false;
       notes.push(`platform: ${pinned} pins the pull; a ${group2.platform} host cannot run a ${wanted.os} image, and no emulation makes it`);
+    } else if (!passes || platformMatches(host2, wanted)) {
+      notes.push(`platform: ${pinned} pins the pull`);
+    } else if (host2.architecture === wanted.architecture) {
+      notes.push(`platform: ${pinned} pins the pull; a ${group2.platform} host runs it only if its CPU has what ${pinned} needs`);
     } else {
-      emulated = host2.architecture !== wanted.architecture || (host2.variant ?? "") !== (wanted.variant ?? "");
-      notes.push(
-        `platform: ${pinned} pins the pull${emulated ? `; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)` : ""}`
-      );
+      emulated = true;
+      notes.push(`platform: ${pinned} pins the pull; a ${group2.platform} host runs it only under emulation (QEMU binfmt_misc)`);
     }
   }
   const failure = origin.running?.failure;
@@ -50531,6 +50534,7 @@ import { homedir, tmpdir } from "node:os";
 import { join as join4 } from "node:path";
 
 // src/api/exit-codes.ts
+init_abort();
 init_errors();
 var ExitCode = {
   ok: 0,
@@ -50541,7 +50545,9 @@ var ExitCode = {
   /** The registry (or a local image source) could not be read: network, auth, protocol. */
   registry: 3,
   /** An unexpected internal error (a bug in archcheck). */
-  internal: 4
+  internal: 4,
+  /** Stopped by the caller: Ctrl-C (SIGINT), or an aborted `signal` in the library. */
+  interrupted: 130
 };
 var EXIT_CODE_OF_KIND = {
   usage: ExitCode.usage,
@@ -50572,7 +50578,8 @@ function exitCodeOfKind(kind) {
   return EXIT_CODE_OF_KIND[kind];
 }
 function errorExitCode(error) {
-  return error instanceof ArchcheckError ? exitCodeOfKind(error.kind) : ExitCode.internal;
+  if (error instanceof ArchcheckError) return exitCodeOfKind(error.kind);
+  return error instanceof AbortError ? ExitCode.interrupted : ExitCode.internal;
 }
 
 // src/api/inspect.ts
