@@ -144,6 +144,8 @@ describe('bash', () => {
     expect(await bash(['archcheck', '--debug', 'inspect', '--js'])).toEqual(['--json'])
     expect(await bash(['archcheck', '--debug', 'builder', ''])).toEqual(['create', 'inspect'])
     expect(await bash(['archcheck', '--debug', 'audit', '--format', 'c'])).toEqual(['csv'])
+    // After a command word a switch ends the command, as oclif reads it: this is the topic builder.
+    expect(await bash(['archcheck', 'builder', '--debug', 'inspect', '--'])).toEqual([])
   })
 
   it('offers the root flags, and commands and topics after help', async () => {
@@ -187,6 +189,7 @@ describe('fish', () => {
   it('skips global switches, offers root flags, help topics, and each positional value once', async () => {
     expect(await fish('archcheck --debug inspect --js')).toEqual(['--json'])
     expect(await fish('archcheck --debug builder ')).toEqual(['create', 'inspect'])
+    expect(await fish('archcheck builder --debug inspect --')).toEqual([])
     expect(await fish('archcheck --')).toEqual(['--debug', '--help', '--version'])
     expect(await fish('archcheck help ')).toEqual(expect.arrayContaining(['audit', 'autocomplete', 'builder', 'inspect', 'verify']))
     expect(await fish('archcheck help builder ')).toEqual(['create', 'inspect'])
@@ -215,6 +218,7 @@ describe('zsh', () => {
   it('skips global switches, offers root flags and commands and topics after help', async () => {
     expect(await zsh('archcheck --debug inspect --js')).toEqual(['--json'])
     expect(await zsh('archcheck --debug builder ')).toEqual(['create', 'inspect'])
+    expect(await zsh('archcheck builder --debug inspect --')).toEqual([])
     expect(await zsh('archcheck --')).toEqual(['--debug', '--help', '--version'])
     expect(await zsh('archcheck help ')).toEqual(expect.arrayContaining(['audit', 'autocomplete', 'builder', 'inspect', 'verify']))
     expect(await zsh('archcheck help builder ')).toEqual(['create', 'inspect'])

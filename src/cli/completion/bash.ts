@@ -41,7 +41,8 @@ export function bashScript(spec: CompletionSpec): string {
     ),
   )
   const globals = globalWords(spec)
-  const globalCase = globals.length > 0 ? `      ${globals.map(posixQuote).join('|')}) ;;\n` : ''
+  // After a command word a global switch ends the command: oclif reads the command from the words before it.
+  const globalCase = globals.length > 0 ? `      ${globals.map(posixQuote).join('|')}) [[ -z $path ]] || break ;;\n` : ''
   return `# bash completion for ${spec.bin}, written by \`${spec.bin} autocomplete script bash\`; load it with
 #   eval "$(${spec.bin} autocomplete script bash)"
 
@@ -107,7 +108,7 @@ ${fn}_reply() {
 
 ${fn}() {
   local cur=\${COMP_WORDS[COMP_CWORD]} path= word kind words i=1
-  # The command: the leading words that name a topic or a command, global switches among them skipped.
+  # The command: the leading words that name a topic or a command, global switches before them skipped.
   while ((i < COMP_CWORD)); do
     word=\${COMP_WORDS[i]}
     case $word in

@@ -27,14 +27,14 @@ export function fishScript(spec: CompletionSpec): string {
   return `# fish completion for ${bin}, written by \`${bin} autocomplete script ${'fish'}\`; load it with
 #   ${bin} autocomplete script fish | source
 
-# The words typed before the cursor, global switches skipped: the command (the leading words that
+# The words typed before the cursor, global switches before the command skipped: the command (the leading words that
 # name a topic or a command) with \`path\`, the words after it with \`rest\`.
 function ${fn}_words
     set -l path
     set -l rest
     for word in (commandline -opc)[2..-1]
         if not set -q rest[1]
-            contains -- $word ${globalWords(spec).map(fishQuote).join(' ')}; and continue
+            test -z "$path"; and contains -- $word ${globalWords(spec).map(fishQuote).join(' ')}; and continue
             if contains -- "$path $word" ${commandPaths(spec)
               .filter(Boolean)
               .map((path) => fishQuote(` ${path}`))

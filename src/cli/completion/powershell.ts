@@ -46,11 +46,11 @@ ${argEntries.join('\n')}
     }
   }
   $words = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -lt $cursorPosition } | ForEach-Object { $_.Extent.Text })
-  # The command: the leading words that name a topic or a command, global switches among them skipped.
+  # The command: the leading words that name a topic or a command, global switches before them skipped.
   $typed = ''
   $i = 1
   while ($i -lt $words.Count) {
-    if ($spec.Globals -notcontains $words[$i]) {
+    if ($typed -ne '' -or $spec.Globals -notcontains $words[$i]) {
       if ($spec.Paths -notcontains "$typed $($words[$i])".Trim()) { break }
       $typed = "$typed $($words[$i])".Trim()
     }

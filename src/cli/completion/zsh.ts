@@ -27,9 +27,9 @@ export function zshScript(spec: CompletionSpec): string {
 ${fn}() {
   local typed= i=2
   local -a known=(${paths.map(posixQuote).join(' ')}) globals=(${globalWords(spec).map(posixQuote).join(' ')}) subcommands specs
-  # The command: the leading words that name a topic or a command, global switches among them skipped.
+  # The command: the leading words that name a topic or a command, global switches before them skipped.
   while (( i < CURRENT )); do
-    if (( ! \${globals[(Ie)\${words[i]}]} )); then
+    if [[ -n $typed ]] || (( ! \${globals[(Ie)\${words[i]}]} )); then
       (( \${known[(Ie)\${typed:+$typed }\${words[i]}]} )) || break
       typed=\${typed:+$typed }\${words[i]}
     fi
