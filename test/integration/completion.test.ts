@@ -140,6 +140,28 @@ describe('bash', () => {
     expect(await bash(['archcheck', 'audit', '--from', 'rep'])).toEqual(['reports'])
     expect(await bash(['archcheck', 'audit', '--cache-dir', 'reports/'])).toEqual([])
   })
+  it('skips global switches before the command', async () => {
+    expect(await bash(['archcheck', '--debug', 'inspect', '--js'])).toEqual(['--json'])
+    expect(await bash(['archcheck', '--debug', 'builder', ''])).toEqual(['create', 'inspect'])
+    expect(await bash(['archcheck', '--debug', 'audit', '--format', 'c'])).toEqual(['csv'])
+    // After a command word a switch ends the command, as oclif reads it: this is the topic builder.
+    expect(await bash(['archcheck', 'builder', '--debug', 'inspect', '--'])).toEqual([])
+  })
+
+  it('offers the root flags, and commands and topics after help', async () => {
+    expect(await bash(['archcheck', '--'])).toEqual(['--debug', '--help', '--version'])
+    expect(await bash(['archcheck', 'help', ''])).toEqual(expect.arrayContaining(['audit', 'autocomplete', 'builder', 'inspect', 'verify']))
+    expect(await bash(['archcheck', 'help', 'builder', ''])).toEqual(['create', 'inspect'])
+    expect(await bash(['archcheck', 'help', 'builder', 'create', ''])).toEqual([])
+  })
+
+  it('offers a positional value only until it is given, and list items not yet in the list', async () => {
+    expect(await bash(['archcheck', 'autocomplete', 'script', 'bash', ''])).toEqual([])
+    expect(await bash(['archcheck', 'resolve', 'app', '--host', 'linux/arm64,linux/arm'])).toEqual([
+      'linux/arm64,linux/arm/v6',
+      'linux/arm64,linux/arm/v7',
+    ])
+  })
 })
 
 describe('fish', () => {
@@ -164,6 +186,17 @@ describe('fish', () => {
     expect(await fish('archcheck verify app --junit reports/')).toEqual(['reports/junit.xml', 'reports/summary.html'])
     expect(await fish('archcheck verify app ')).toEqual([])
   })
+  it('skips global switches, offers root flags, help topics, and each positional value once', async () => {
+    expect(await fish('archcheck --debug inspect --js')).toEqual(['--json'])
+    expect(await fish('archcheck --debug builder ')).toEqual(['create', 'inspect'])
+    expect(await fish('archcheck builder --debug inspect --')).toEqual([])
+    expect(await fish('archcheck --')).toEqual(['--debug', '--help', '--version'])
+    expect(await fish('archcheck help ')).toEqual(expect.arrayContaining(['audit', 'autocomplete', 'builder', 'inspect', 'verify']))
+    expect(await fish('archcheck help builder ')).toEqual(['create', 'inspect'])
+    expect(await fish('archcheck autocomplete script ')).toEqual(['bash', 'fish', 'powershell', 'zsh'])
+    expect(await fish('archcheck autocomplete script bash ')).toEqual([])
+    expect(await fish('archcheck audit --host linux/arm64,linux/arm')).toEqual(['linux/arm64,linux/arm/v6', 'linux/arm64,linux/arm/v7'])
+  })
 })
 
 describe('zsh', () => {
@@ -180,6 +213,15 @@ describe('zsh', () => {
       'linux/arm64,linux/arm/v7',
     ])
     expect(await zsh('archcheck verify app --junit reports/')).toEqual(['junit.xml', 'summary.html'])
+  }, 60_000)
+
+  it('skips global switches, offers root flags and commands and topics after help', async () => {
+    expect(await zsh('archcheck --debug inspect --js')).toEqual(['--json'])
+    expect(await zsh('archcheck --debug builder ')).toEqual(['create', 'inspect'])
+    expect(await zsh('archcheck builder --debug inspect --')).toEqual([])
+    expect(await zsh('archcheck --')).toEqual(['--debug', '--help', '--version'])
+    expect(await zsh('archcheck help ')).toEqual(expect.arrayContaining(['audit', 'autocomplete', 'builder', 'inspect', 'verify']))
+    expect(await zsh('archcheck help builder ')).toEqual(['create', 'inspect'])
   }, 60_000)
 })
 
@@ -215,6 +257,10 @@ describe('powershell', () => {
       /@\{Words = @\('--require'\); Names = @\('--require'\); Kind = 'list'; Values = @\('linux\/amd64', 'linux\/arm64'/,
     )
     expect(run.stdout).toMatch(/@\{Words = @\('--junit'\); Names = @\('--junit'\); Kind = 'files'/)
+    // Global switches skipped before the command; --help and --version before any; help's topics.
+    expect(run.stdout).toContain("Globals = @('--debug')")
+    expect(run.stdout).toMatch(/ {6}'' = @\(\n(.*\n)*? {8}@\{Words = @\('--version'\)/)
+    expect(run.stdout).toMatch(/'help builder' = @\(@\{Word = 'create'/)
   })
 })
 

@@ -1,4 +1,14 @@
-import {children, commandFlags, commandPaths, flagWords, identifier, posixQuote, valueFlagWords} from './model.js'
+import {
+  children,
+  commandFlags,
+  commandPaths,
+  flagWords,
+  globalWords,
+  identifier,
+  posixQuote,
+  typedCommands,
+  valueFlagWords,
+} from './model.js'
 import type {CompletionSpec, Values} from './spec.js'
 
 /**
@@ -14,22 +24,25 @@ export function bashScript(spec: CompletionSpec): string {
     .map((path) => [path, children(spec, path).map((child) => child.word)] as const)
     .filter(([, words]) => words.length > 0)
     .map(([path, words]) => `    ${posixQuote(path)}) words=${posixQuote(words.join(' '))} ;;`)
-  const flagCases = spec.commands.map(
-    (command) => `    ${posixQuote(command.words)}) words=${posixQuote(commandFlags(command).flatMap(flagWords).join(' '))} ;;`,
+  const flagCases = [{words: '', flags: spec.rootFlags}, ...typedCommands(spec)].map(
+    (command) => `    ${posixQuote(command.words)}) words=${posixQuote(commandFlags(command.flags).flatMap(flagWords).join(' '))} ;;`,
   )
-  const valueCases = spec.commands.flatMap((command) =>
-    commandFlags(command)
+  const valueCases = typedCommands(spec).flatMap((command) =>
+    commandFlags(command.flags)
       .filter((flag) => flag.values)
       .map((flag) => {
         const patterns = valueFlagWords(flag).map((word) => posixQuote(`${command.words} ${word}`))
         return `    ${patterns.join('|')}) ${valueAssignment(flag.values!, flag.list)} ;;`
       }),
   )
-  const argCases = spec.commands.flatMap((command) =>
+  const argCases = typedCommands(spec).flatMap((command) =>
     command.args.flatMap((values, index) =>
       'words' in values ? [`    ${posixQuote(`${command.words} ${index}`)}) ${valueAssignment(values, false)} ;;`] : [],
     ),
   )
+  const globals = globalWords(spec)
+  // After a command word a global switch ends the command: oclif reads the command from the words before it.
+  const globalCase = globals.length > 0 ? `      ${globals.map(posixQuote).join('|')}) [[ -z $path ]] || break ;;\n` : ''
   return `# bash completion for ${spec.bin}, written by \`${spec.bin} autocomplete script bash\`; load it with
 #   eval "$(${spec.bin} autocomplete script bash)"
 
@@ -77,7 +90,10 @@ ${fn}_reply() {
     words) while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen -W "$words" -- "$typed") ;;
     list)
       [[ $typed == *,* ]] && prefix=\${typed%,*},
-      while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen -W "$words" -P "$prefix" -- "\${typed##*,}")
+      # Only the items not yet in the list.
+      local item remaining=
+      for item in $words; do [[ ,$prefix == *,"$item",* ]] || remaining+=" $item"; done
+      while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen -W "$remaining" -P "$prefix" -- "\${typed##*,}")
       ;;
     files | directories)
       compopt -o filenames 2>/dev/null
@@ -92,9 +108,13 @@ ${fn}_reply() {
 
 ${fn}() {
   local cur=\${COMP_WORDS[COMP_CWORD]} path= word kind words i=1
-  # The command: the leading words that name a topic or a command.
-  while ((i < COMP_CWORD)) && ${fn}_is_path "\${path:+$path }\${COMP_WORDS[i]}"; do
-    path=\${path:+$path }\${COMP_WORDS[i]}
+  # The command: the leading words that name a topic or a command, global switches before them skipped.
+  while ((i < COMP_CWORD)); do
+    word=\${COMP_WORDS[i]}
+    case $word in
+${globalCase}      *) ${fn}_is_path "\${path:+$path }$word" || break
+        path=\${path:+$path }$word ;;
+    esac
     ((i++))
   done
   # The rest up to the cursor: flags, their values, and arguments (counted, for their position).

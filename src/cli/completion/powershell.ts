@@ -1,4 +1,4 @@
-import {children, commandFlags, commandPaths, flagWords, valueFlagWords} from './model.js'
+import {children, commandFlags, commandPaths, flagWords, globalWords, typedCommands, valueFlagWords} from './model.js'
 import type {CompletionSpec, FlagSpec, Values} from './spec.js'
 
 /**
@@ -15,13 +15,13 @@ export function powershellScript(spec: CompletionSpec): string {
       ([path, entries]) =>
         `      ${psQuote(path)} = @(${entries.map((entry) => `@{Word = ${psQuote(entry.word)}; Summary = ${psQuote(entry.summary)}}`).join(', ')})`,
     )
-  const flagEntries = spec.commands.map(
+  const flagEntries = [{words: '', flags: spec.rootFlags}, ...typedCommands(spec)].map(
     (command) =>
-      `      ${psQuote(command.words)} = @(\n${commandFlags(command)
+      `      ${psQuote(command.words)} = @(\n${commandFlags(command.flags)
         .map((flag) => `        ${flagEntry(flag)}`)
         .join('\n')}\n      )`,
   )
-  const argEntries = spec.commands.flatMap((command) =>
+  const argEntries = typedCommands(spec).flatMap((command) =>
     command.args.flatMap((values, index) =>
       'words' in values ? [`      ${psQuote(`${command.words} ${index}`)} = @(${values.words.map(psQuote).join(', ')})`] : [],
     ),
@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName ${psQuote(bin)} -ScriptBlock {
   # The tables live in the block: it runs in whatever scope the profile loaded it from.
   $spec = @{
     Paths = @(${commandPaths(spec).filter(Boolean).map(psQuote).join(', ')})
+    Globals = @(${globalWords(spec).map(psQuote).join(', ')})
     Children = @{
 ${childEntries.join('\n')}
     }
@@ -45,11 +46,14 @@ ${argEntries.join('\n')}
     }
   }
   $words = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -lt $cursorPosition } | ForEach-Object { $_.Extent.Text })
-  # The command: the leading words that name a topic or a command.
+  # The command: the leading words that name a topic or a command, global switches before them skipped.
   $typed = ''
   $i = 1
-  while ($i -lt $words.Count -and $spec.Paths -contains "$typed $($words[$i])".Trim()) {
-    $typed = "$typed $($words[$i])".Trim()
+  while ($i -lt $words.Count) {
+    if ($typed -ne '' -or $spec.Globals -notcontains $words[$i]) {
+      if ($spec.Paths -notcontains "$typed $($words[$i])".Trim()) { break }
+      $typed = "$typed $($words[$i])".Trim()
+    }
     $i++
   }
   $flags = @()
@@ -72,11 +76,14 @@ ${argEntries.join('\n')}
   }
   $candidates = @()
   if ($pending) {
+    $given = @()
     if ($pending.Kind -eq 'list' -and $current -match '^(.*,)([^,]*)$') {
       $prefix += $Matches[1]
       $current = $Matches[2]
+      # Only the items not yet in the list.
+      $given = $Matches[1].Split(',')
     }
-    $candidates = @($pending.Values | ForEach-Object { @{Text = $_; Tip = $_; Type = 'ParameterValue'} })
+    $candidates = @($pending.Values | Where-Object { $given -notcontains $_ } | ForEach-Object { @{Text = $_; Tip = $_; Type = 'ParameterValue'} })
   }
   elseif ($current -like '-*') {
     $candidates = @($flags | ForEach-Object { $flag = $_; $flag.Words | ForEach-Object { @{Text = $_; Tip = $flag.Summary; Type = 'ParameterName'} } })

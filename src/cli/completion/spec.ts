@@ -10,6 +10,10 @@ export interface CompletionSpec {
   /** Commands and the topics that group them (`builder`), each by its words: `builder create`. */
   commands: CommandSpec[]
   topics: TopicSpec[]
+  /** Switches every command takes that may also come before the command (`--debug`). */
+  globalFlags: FlagSpec[]
+  /** What `archcheck --` offers: the global switches, --help and --version. */
+  rootFlags: FlagSpec[]
 }
 
 export interface TopicSpec {
@@ -59,6 +63,7 @@ export interface ManifestFlag {
   description?: string
   hidden?: boolean
   helpValue?: string | readonly string[]
+  helpGroup?: string
   options?: readonly string[]
   multiple?: boolean
   allowNo?: boolean
@@ -80,6 +85,8 @@ const VALUES_BY_HELP_VALUE: Record<string, Values> = {
 
 /** oclif's --help (and -h, package.json's additionalHelpFlags): every command takes it, no manifest lists it. */
 const HELP_FLAG: FlagSpec = {name: 'help', char: 'h', summary: 'Show help', repeatable: false, list: false, negatable: false}
+/** oclif's --version: taken before any command. */
+const VERSION_FLAG: FlagSpec = {name: 'version', summary: 'Show the version', repeatable: false, list: false, negatable: false}
 
 export function completionSpec(bin: string, commands: readonly ManifestCommand[]): CompletionSpec {
   const visible = commands.filter((command) => !command.hidden).sort((a, b) => a.id.localeCompare(b.id))
@@ -93,7 +100,21 @@ export function completionSpec(bin: string, commands: readonly ManifestCommand[]
       if (!commandWords.has(topic) && !topics.has(topic)) topics.set(topic, {words: topic, summary: `${topic} commands`})
     }
   }
-  return {bin, commands: commandSpecs, topics: [...topics.values()]}
+  const globalFlags = new Map<string, FlagSpec>()
+  for (const command of visible) {
+    for (const [name, flag] of Object.entries(command.flags)) {
+      // Only a switch: one taking a value would take the command's name for it.
+      if (flag.helpGroup === 'GLOBAL' && flag.type === 'boolean' && !flag.hidden) globalFlags.set(name, flagSpec(name, flag))
+    }
+  }
+  const sortedGlobals = [...globalFlags.values()].sort((a, b) => a.name.localeCompare(b.name))
+  return {
+    bin,
+    commands: commandSpecs,
+    topics: [...topics.values()],
+    globalFlags: sortedGlobals,
+    rootFlags: [...sortedGlobals, HELP_FLAG, VERSION_FLAG],
+  }
 }
 
 function commandSpec(command: ManifestCommand, bin: string): CommandSpec {

@@ -1,4 +1,4 @@
-import {children, commandFlags, commandPaths, identifier, posixQuote, valueFlagWords} from './model.js'
+import {children, commandFlags, commandPaths, globalWords, identifier, posixQuote, typedCommands, valueFlagWords} from './model.js'
 import type {CommandSpec, CompletionSpec, FlagSpec, Values} from './spec.js'
 
 /**
@@ -15,25 +15,31 @@ export function zshScript(spec: CompletionSpec): string {
       ([path, entries]) =>
         `    ${posixQuote(path)}) subcommands=(${entries.map((entry) => posixQuote(`${entry.word}:${entry.summary}`)).join(' ')}) ;;`,
     )
-  const specCases = spec.commands.map(
+  const specCases = typedCommands(spec).map(
     (command) => `    ${posixQuote(command.words)}) specs=(${commandSpecs(command).map(posixQuote).join(' ')}) ;;`,
   )
+  // Before any command only a flag being typed gets them: _arguments would add them to the commands.
+  const rootFlags = spec.rootFlags.flatMap(flagSpecs).map(posixQuote).join(' ')
   return `#compdef ${spec.bin}
 # zsh completion for ${spec.bin}, written by \`${spec.bin} autocomplete script zsh\`; load it with
 #   eval "$(${spec.bin} autocomplete script zsh)"
 
 ${fn}() {
   local typed= i=2
-  local -a known=(${paths.map(posixQuote).join(' ')}) subcommands specs
-  # The command: the leading words that name a topic or a command.
-  while (( i < CURRENT )) && (( \${known[(Ie)\${typed:+$typed }\${words[i]}]} )); do
-    typed=\${typed:+$typed }\${words[i]}
+  local -a known=(${paths.map(posixQuote).join(' ')}) globals=(${globalWords(spec).map(posixQuote).join(' ')}) subcommands specs
+  # The command: the leading words that name a topic or a command, global switches before them skipped.
+  while (( i < CURRENT )); do
+    if [[ -n $typed ]] || (( ! \${globals[(Ie)\${words[i]}]} )); then
+      (( \${known[(Ie)\${typed:+$typed }\${words[i]}]} )) || break
+      typed=\${typed:+$typed }\${words[i]}
+    fi
     (( i++ ))
   done
   case $typed in
 ${childCases.join('\n')}
   esac
   case $typed in
+    '') [[ \${words[CURRENT]} == -* ]] && specs=(${rootFlags}) ;;
 ${specCases.join('\n')}
   esac
   local ret=1
@@ -58,7 +64,7 @@ compdef ${fn} ${spec.bin}
 
 /** _arguments' specs for a command: each flag and each positional argument. */
 function commandSpecs(command: CommandSpec): string[] {
-  const flags = commandFlags(command).flatMap((flag) => flagSpecs(flag))
+  const flags = commandFlags(command.flags).flatMap((flag) => flagSpecs(flag))
   const args = command.args.map(
     (values, index) => `${index + 1}:${values && 'words' in values ? `value:(${values.words.join(' ')})` : ' : '}`,
   )

@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {chooseShell, completionScript} from '../../../src/cli/completion/index.js'
+import {children, typedCommands} from '../../../src/cli/completion/model.js'
 import {completionSpec, type ManifestCommand} from '../../../src/cli/completion/spec.js'
 import {COMMON_PLATFORMS} from '../../../src/oci/platform/common.js'
 import {checkKnownPlatform, parsePlatform} from '../../../src/oci/platform/parse.js'
@@ -89,6 +90,19 @@ describe('completionSpec', () => {
     expect(words).toContain('index')
     expect(words).toContain('linux/arm64')
     expect(words).not.toContain('native')
+  })
+
+  it('takes --debug before the command, and --help and --version before any', () => {
+    expect(spec.globalFlags.map((entry) => entry.name)).toEqual(['debug'])
+    expect(spec.rootFlags.map((entry) => entry.name)).toEqual(['debug', 'help', 'version'])
+  })
+
+  it('follows help with every command and topic, and a topic with its subcommands', () => {
+    expect(children(spec, 'help').map((child) => child.word)).toEqual(children(spec, '').map((child) => child.word))
+    expect(children(spec, 'help builder').map((child) => child.word)).toEqual(['create', 'inspect'])
+    const helpAudit = typedCommands(spec).find((command) => command.words === 'help audit')
+    expect(helpAudit?.flags.map((entry) => entry.name).sort()).toEqual(['debug', 'help', 'nested-commands'])
+    expect(helpAudit?.args).toEqual([])
   })
 
   it('leaves hidden commands and flags out', () => {
