@@ -274,7 +274,7 @@ describe('judgeWorkloads', () => {
   })
 
   it('says emulated only where the host cannot run the pinned platform natively', () => {
-    const judgePinned = (platform: string, host: string) => {
+    const judgePinned = (platform: string, host: string, verdict: AuditRow['cells'][number]['verdict'] = 'ok') => {
       const origin: ImageOrigin = {file: 'compose.yaml', line: 3, from: 'service web', role: 'service', container: 'web', platform}
       const plan = planCluster({
         nodes: null,
@@ -282,7 +282,7 @@ describe('judgeWorkloads', () => {
         clients: ['docker'],
         origins: [origin],
       })
-      const rows = [row([{host: formatPlatformSpec(toHostPlatform(platform)), verdict: 'ok'}], origin)]
+      const rows = [row([{host: formatPlatformSpec(toHostPlatform(platform)), verdict}], origin)]
       return judgeWorkloads(rows, plan, false)[0].cells[0]
     }
     expect(judgePinned('linux/arm64', 'linux/amd64')).toMatchObject({emulated: true, reason: expect.stringMatching(/only under emulation/)})
@@ -300,23 +300,9 @@ describe('judgeWorkloads', () => {
     })
     expect(judgePinned('linux/amd64/v3', 'linux/amd64').emulated).toBeUndefined()
     // A pull that fails anyway: its reason, not a note on emulation.
-    const origin: ImageOrigin = {
-      file: 'compose.yaml',
-      line: 3,
-      from: 'service web',
-      role: 'service',
-      container: 'web',
-      platform: 'linux/arm64',
-    }
-    const plan = planCluster({
-      nodes: null,
-      hosts: [{spec: 'linux/amd64', platform: {os: 'linux', architecture: 'amd64'}}],
-      clients: ['docker'],
-      origins: [origin],
-    })
-    const [failing] = judgeWorkloads([row([{host: 'linux/arm64', verdict: 'no-match'}], origin)], plan, false)
-    expect(failing.cells[0].reason).toBe('platform: linux/arm64 pins the pull; no-match on linux/arm64')
-    expect(failing.cells[0].emulated).toBeUndefined()
+    const failing = judgePinned('linux/arm64', 'linux/amd64', 'no-match')
+    expect(failing.reason).toBe('platform: linux/arm64 pins the pull; no-match on linux/arm64')
+    expect(failing.emulated).toBeUndefined()
   })
 
   it('passes a DaemonSet that fits no node (it places no pod) and fails a Deployment that fits none (its pods stay Pending)', () => {
