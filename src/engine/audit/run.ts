@@ -1,3 +1,4 @@
+import {AbortError, AbortWatch} from '../../oci/abort.js'
 import {ArchcheckError, RegistryError, type ErrorKind} from '../../oci/errors.js'
 import {PlatformMatching} from '../../oci/platform/match.js'
 import {formatPlatformSpec} from '../../oci/platform/normalize.js'
@@ -5,7 +6,6 @@ import type {Platform} from '../../oci/platform/types.js'
 import {formatSourceSpec, validateTag, withDefaultTag, type SourceSpec} from '../../oci/reference.js'
 import type {ImageTree} from '../../oci/types.js'
 import type {ImageSource} from '../../source/source.js'
-import {abortable} from '../abortable.js'
 import {createLimiter} from '../limit.js'
 import type {ClientName, Resolution, Verdict} from '../resolve/resolution.js'
 import {resolveForHost} from '../resolve/resolve.js'
@@ -341,7 +341,14 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
   }
   const stopped = new Map<string, RateLimitStop>()
   // Ctrl-C: images not started are not started, those in flight are given up (options.signal).
-  const abort = abortable(options.signal)
+  // Their requests abort too, but those rejections come later: each is settled as interrupted first,
+  // all through one listener on the signal.
+  const aborts = new AbortWatch()
+  const unlessInterrupted = <T>(work: Promise<T>, interrupted: () => T): Promise<T> =>
+    aborts.race(work, options.signal).catch((error: unknown) => {
+      if (error instanceof AbortError && options.signal?.aborted) return interrupted()
+      throw error
+    })
   const stopFor = (registry: string, error: unknown): void => {
     if (!(error instanceof RegistryError) || error.kind !== 'rate-limited' || stopped.has(registry)) return
     stopped.set(registry, {registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null})
@@ -384,7 +391,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
           source = await options.open(input.spec)
           if (!source.listTags)
             throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, 'unsupported')
-          const tags = await abort.race(source.listTags(), () => undefined)
+          const tags = await unlessInterrupted(source.listTags(), () => undefined)
           if (tags === undefined) return interrupted()
           return {input, selection: selector.select(tags)}
         } catch (error) {
@@ -486,7 +493,7 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
           if (stop) return {item, row: emptyRow(item, 'not-audited', `not audited: ${stop.message}`, 'not-audited'), created: null}
           const interrupted = (): Audited => ({item, row: emptyRow(item, 'not-audited', INTERRUPTED, 'not-audited'), created: null})
           if (options.signal?.aborted) return interrupted()
-          return await abort.race(
+          return await unlessInterrupted(
             auditOne(item, {...options, open: () => openShared(item)}, {images, matching, supplyChains}, (error) =>
               stopFor(item.registry, error),
             ),
@@ -498,7 +505,6 @@ export async function runAudit(inputs: readonly AuditInput[], options: AuditRunO
       }),
     ),
   )
-  abort.dispose()
   const created = new Map<AuditRow, string | null>()
   for (const release of releasesOf(audited, expanded)) {
     rows.push(release.row)
