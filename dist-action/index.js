@@ -38994,34 +38994,6 @@ var require_semver2 = __commonJS({
   }
 });
 
-// src/engine/abortable.ts
-function abortable(signal) {
-  if (!signal) return { race: (work) => work, dispose: () => {
-  } };
-  const waiting = /* @__PURE__ */ new Set();
-  const onAbort = () => {
-    for (const stop of waiting) stop();
-    waiting.clear();
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  return {
-    race: (work, interrupted) => {
-      if (signal.aborted) return Promise.resolve(interrupted());
-      return new Promise((resolve3, reject) => {
-        const stop = () => resolve3(interrupted());
-        waiting.add(stop);
-        work.then(resolve3, reject).finally(() => waiting.delete(stop));
-      });
-    },
-    dispose: () => signal.removeEventListener("abort", onAbort)
-  };
-}
-var init_abortable = __esm({
-  "src/engine/abortable.ts"() {
-    "use strict";
-  }
-});
-
 // src/engine/audit/tags.ts
 function splitSuffix(suffix, variantPattern) {
   const parts = suffix.split("-");
@@ -39382,7 +39354,11 @@ async function runAudit(inputs, options) {
     return limiter;
   };
   const stopped = /* @__PURE__ */ new Map();
-  const abort = abortable(options.signal);
+  const aborts = new AbortWatch();
+  const unlessInterrupted = (work, interrupted) => aborts.race(work, options.signal).catch((error) => {
+    if (error instanceof AbortError && options.signal?.aborted) return interrupted();
+    throw error;
+  });
   const stopFor = (registry, error) => {
     if (!(error instanceof RegistryError) || error.kind !== "rate-limited" || stopped.has(registry)) return;
     stopped.set(registry, { registry, message: error.message, retryAfterMs: error.retryAfterMs ?? null });
@@ -39422,7 +39398,7 @@ async function runAudit(inputs, options) {
           source = await options.open(input.spec);
           if (!source.listTags)
             throw new RegistryError(`${source.displayName}: this source cannot list its tags; name a tag`, "unsupported");
-          const tags = await abort.race(source.listTags(), () => void 0);
+          const tags = await unlessInterrupted(source.listTags(), () => void 0);
           if (tags === void 0) return interrupted();
           return { input, selection: selector.select(tags) };
         } catch (error) {
@@ -39520,7 +39496,7 @@ async function runAudit(inputs, options) {
           if (stop) return { item, row: emptyRow(item, "not-audited", `not audited: ${stop.message}`, "not-audited"), created: null };
           const interrupted = () => ({ item, row: emptyRow(item, "not-audited", INTERRUPTED, "not-audited"), created: null });
           if (options.signal?.aborted) return interrupted();
-          return await abort.race(
+          return await unlessInterrupted(
             auditOne(
               item,
               { ...options, open: () => openShared(item) },
@@ -39535,7 +39511,6 @@ async function runAudit(inputs, options) {
       })
     )
   );
-  abort.dispose();
   const created = /* @__PURE__ */ new Map();
   for (const release2 of releasesOf(audited, expanded)) {
     rows.push(release2.row);
@@ -39823,11 +39798,11 @@ var INTERRUPTED, DEFAULT_AUDIT_CONCURRENCY, DEFAULT_MAX_IMAGES_PER_REPOSITORY, M
 var init_run = __esm({
   "src/engine/audit/run.ts"() {
     "use strict";
+    init_abort();
     init_errors();
     init_match();
     init_normalize();
     init_reference();
-    init_abortable();
     init_limit();
     init_resolve();
     init_tree();
@@ -40110,8 +40085,12 @@ function judgeWorkloads(rows, plan, allowFallback) {
           bound !== void 0 && !plan.groups.some((group2) => group2.nodes.includes(bound)) ? `unschedulable here: it runs on node ${bound}, which is not among the nodes read` : origin.kind === "DaemonSet" ? `runs on no node: no node group fits (${why.join("; ")}), so the DaemonSet places no pod` : `unschedulable: no node group fits (${why.join("; ")})`
         );
       }
-      for (const { cell } of failing) reasons.push(`${cell.group}: ${cell.reason}`);
-      for (const { cell } of schedulable) if (cell.emulated) reasons.push(`${cell.group}: ${cell.reason}`);
+      const groupsByReason = /* @__PURE__ */ new Map();
+      for (const { cell } of [...failing, ...schedulable.filter((j) => j.cell.emulated)]) {
+        const reason = cell.reason ?? "";
+        groupsByReason.set(reason, [...groupsByReason.get(reason) ?? [], cell.group]);
+      }
+      for (const [reason, groups2] of groupsByReason) reasons.push(`${groups2.join(", ")}: ${reason}`);
       if (current === false && imageDigest && row.digest) {
         reasons.push(`runs ${shortDigest(imageDigest)}\u2026, the tag now points to ${shortDigest(row.digest)}\u2026`);
       }
@@ -51911,7 +51890,8 @@ async function audit(images, options = {}) {
           total: workloadEntries.length,
           // Disjoint: a workload that fits no node is counted as unschedulable only.
           failing: workloadEntries.filter((entry) => !entry.passed && !entry.unschedulable).length,
-          unschedulable: workloadEntries.filter((entry) => entry.unschedulable).length
+          // A DaemonSet that fits no node passes: it is not counted as a problem.
+          unschedulable: workloadEntries.filter((entry) => entry.unschedulable && !entry.passed).length
         } : null
       }
     });

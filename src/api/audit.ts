@@ -466,7 +466,8 @@ export async function audit(images: ReadonlyArray<string | SourceSpec>, options:
               total: workloadEntries.length,
               // Disjoint: a workload that fits no node is counted as unschedulable only.
               failing: workloadEntries.filter((entry) => !entry.passed && !entry.unschedulable).length,
-              unschedulable: workloadEntries.filter((entry) => entry.unschedulable).length,
+              // A DaemonSet that fits no node passes: it is not counted as a problem.
+              unschedulable: workloadEntries.filter((entry) => entry.unschedulable && !entry.passed).length,
             }
           : null,
       },

@@ -272,8 +272,13 @@ export function judgeWorkloads(rows: AuditRow[], plan: ClusterPlan, allowFallbac
               : `unschedulable: no node group fits (${why.join('; ')})`,
         )
       }
-      for (const {cell} of failing) reasons.push(`${cell.group}: ${cell.reason}`)
-      for (const {cell} of schedulable) if (cell.emulated) reasons.push(`${cell.group}: ${cell.reason}`)
+      // Groups that fail (or emulate) for the same reason are named together, the reason said once.
+      const groupsByReason = new Map<string, string[]>()
+      for (const {cell} of [...failing, ...schedulable.filter((j) => j.cell.emulated)]) {
+        const reason = cell.reason ?? ''
+        groupsByReason.set(reason, [...(groupsByReason.get(reason) ?? []), cell.group])
+      }
+      for (const [reason, groups] of groupsByReason) reasons.push(`${groups.join(', ')}: ${reason}`)
       if (current === false && imageDigest && row.digest) {
         reasons.push(`runs ${shortDigest(imageDigest)}…, the tag now points to ${shortDigest(row.digest)}…`)
       }

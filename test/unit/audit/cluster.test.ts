@@ -303,6 +303,19 @@ describe('judgeWorkloads', () => {
     const failing = judgePinned('linux/arm64', 'linux/amd64', 'no-match')
     expect(failing.reason).toBe('platform: linux/arm64 pins the pull; no-match on linux/arm64')
     expect(failing.emulated).toBeUndefined()
+    // The same reason on several groups is said once, naming them all.
+    const origin: ImageOrigin = {
+      file: 'compose.yaml',
+      line: 3,
+      from: 'service web',
+      role: 'service',
+      container: 'web',
+      platform: 'linux/arm64',
+    }
+    const hosts = ['linux/amd64', 'linux/arm64'].map((spec) => ({spec, platform: toHostPlatform(spec)}))
+    const plan = planCluster({nodes: null, hosts, clients: ['docker'], origins: [origin]})
+    const [entry] = judgeWorkloads([row([{host: 'linux/arm64', verdict: 'no-match'}], origin)], plan, false)
+    expect(entry.reason).toBe('linux/amd64, linux/arm64: platform: linux/arm64 pins the pull; no-match on linux/arm64')
   })
 
   it('passes a DaemonSet that fits no node (it places no pod) and fails a Deployment that fits none (its pods stay Pending)', () => {
